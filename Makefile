@@ -1,0 +1,35 @@
+# Every target creates .venv and installs the project itself, so a fresh clone needs nothing else.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+.PHONY: install demo console test test-sqlite lint bench
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/dangjian demo
+
+console: $(STAMP)
+	$(BIN)/dangjian console
+
+# SQLite always; PostgreSQL at DANGJIAN_TEST_PG_URL (default: the local server, database "test").
+test: $(STAMP)
+	DANGJIAN_TEST_PG_URL=$${DANGJIAN_TEST_PG_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/test} \
+	DANGJIAN_REQUIRE_PG=$${DANGJIAN_REQUIRE_PG:-1} $(BIN)/pytest -q
+
+test-sqlite: $(STAMP)
+	DANGJIAN_REQUIRE_PG=0 DANGJIAN_TEST_PG_URL= $(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/intake.py

@@ -1,0 +1,1 @@
+"""Composition root and transports: settings, CLI, app wiring, console, Telegram, WeCom."""

@@ -1,0 +1,152 @@
+"""The `dangjian` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.settings import Settings
+
+app = typer.Typer(help="党建助手 dangjian: group-chat assistant for regional joint Party organizations.",
+                  no_args_is_help=True, add_completion=False)
+org_app = typer.Typer(help="组织与花名册 / organization and roster", no_args_is_help=True)
+event_app = typer.Typer(help="活动 / events", no_args_is_help=True)
+db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
+app.add_typer(org_app, name="org")
+app.add_typer(event_app, name="event")
+app.add_typer(db_app, name="db")
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return settings
+
+
+def _fail(message: str) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def demo(
+    db: Annotated[Path, typer.Option(help="SQLite file for the demo (recreated)")] = Path("data/demo.db"),
+) -> None:
+    """脚本演示 / scripted demo: roster import, a secretary meeting, sign-ins and the summary."""
+    from bot.console.demo import run_demo
+
+    logging.basicConfig(level=logging.WARNING)
+    counts = asyncio.run(run_demo(db))
+    typer.echo(
+        f"\n演示结束 / demo finished: 应到 {counts['expected']}，实到 {counts['present']}，迟到 {counts['late']}，"
+        f"请假 {counts['leave']}，远程 {counts['remote']}，补签 {counts['makeup']}，缺席 {counts['absent']}"
+    )
+
+
+@app.command()
+def console(
+    chat: Annotated[str, typer.Option(help="chat name to start in")] = "党员群",
+    user: Annotated[str, typer.Option(help="member name to speak as")] = "访客",
+) -> None:
+    """终端群聊 / interactive group chat in the terminal (/as 姓名, /chat 群名, /press N, /quit)."""
+    from bot.console.interactive import run_console
+
+    asyncio.run(run_console(_settings(), chat, user))
+
+
+@org_app.command("import")
+def org_import(
+    file: Annotated[Path, typer.Argument(help="roster: .csv, .xlsx or .yaml")],
+    region: Annotated[str, typer.Option("--region", help="联合党委名称 / region name")],
+) -> None:
+    """导入花名册 / import a roster (姓名,支部,角色,手机,telegram_id,wecom_userid[,流动党员])."""
+    from bot.roster import RosterError, import_roster
+    from storage.db import Database
+
+    if not file.exists():
+        _fail(f"找不到文件 / no such file: {file}")
+    settings = _settings()
+
+    async def go() -> None:
+        from handlers.ports import SystemClock
+
+        db = await Database.open(settings.database_url)
+        try:
+            r = await import_roster(db, file, region, SystemClock().now())
+        finally:
+            await db.close()
+        typer.echo(
+            f"导入完成 / imported: 新建支部 {r.branches_created}，新增党员 {r.members_created}，"
+            f"更新 {r.members_updated}，未变 {r.unchanged}，关联账号 {r.accounts_linked}"
+        )
+
+    try:
+        asyncio.run(go())
+    except RosterError as err:
+        _fail(f"导入失败，未做任何改动 / import failed, nothing changed: {err}")
+
+
+@event_app.command("create")
+def event_create(
+    region: Annotated[str, typer.Option(help="联合党委名称 / region name")],
+    kind: Annotated[str, typer.Option(help="书记例会 / 专题党课 / 党员活动日 / ...")],
+    at: Annotated[str, typer.Option(help="start, e.g. '2026-12-02 14:00' or '明天 14:00'")],
+    place: Annotated[str, typer.Option(help="地点 / place")],
+    topic: Annotated[str, typer.Option(help="主题 / topic")] = "",
+    branch: Annotated[str | None, typer.Option(help="支部 (omit for a region-wide event)")] = None,
+    lecturer: Annotated[str | None, typer.Option(help="讲师 / lecturer")] = None,
+) -> None:
+    """发布活动 / publish an event from the command line."""
+    from bot.admin_cli import create_event
+
+    settings = _settings()
+    try:
+        line = asyncio.run(create_event(settings, region=region, branch=branch, kind=kind, at=at,
+                                        place=place, topic=topic, lecturer=lecturer))
+    except ValueError as err:
+        _fail(str(err))
+    typer.echo(line)
+
+
+@event_app.command("list")
+def event_list(region: Annotated[str, typer.Option(help="联合党委名称 / region name")]) -> None:
+    """列出近期活动 / list upcoming events of a region."""
+    from bot.admin_cli import list_events
+
+    try:
+        for line in asyncio.run(list_events(_settings(), region)):
+            typer.echo(line)
+    except ValueError as err:
+        _fail(str(err))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """应用数据库迁移 / apply migrations (also done at every start)."""
+    from storage.db import Database
+
+    async def go() -> None:
+        db = await Database.open(_settings().database_url)
+        await db.close()
+
+    asyncio.run(go())
+    typer.echo("ok")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+_ = datetime  # typer inspects annotations at runtime
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""`dangjian demo`: a scripted secretary meeting on a fresh SQLite file, on an accelerated clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from bot.app import build_app
+from bot.console.transport import ConsoleChat, ConsoleSender
+from bot.dispatcher import deliver_due
+from bot.roster import import_roster
+from bot.settings import Settings
+from handlers.ports import FakeClock
+from handlers.signin import build_summary
+from storage.repositories import UnitOfWork
+
+SAMPLE_ROSTER = Path(__file__).with_name("sample_roster.csv")
+REGION = "城东联合党委"
+START = "2026-12-01T09:00:00+08:00"  # the first Tuesday of December: the month's secretary meeting
+
+
+async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[str, int]:
+    """Play the scenario, print the transcript, return the final attendance counts."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{db_path}")
+    clock = FakeClock(datetime.fromisoformat(START))
+    app = await build_app(settings, clock)
+    try:
+        tz = settings.tz
+        chat = ConsoleChat(app.router, out, chat_id="城东联合党委书记群")
+        sender = ConsoleSender(out, on_reply=chat.remember)
+        senders = {"console": sender}
+
+        def stamp(note: str) -> None:
+            out(f"\n⏰ {clock.now().astimezone(tz):%m月%d日 %H:%M} {note}")
+
+        async def tick(**delta: float) -> None:
+            clock.advance(**delta)
+            await deliver_due(app.services, senders)
+
+        stamp(f"导入花名册 {SAMPLE_ROSTER.name}")
+        result = await import_roster(app.db, SAMPLE_ROSTER, REGION, clock.now())
+        out(f"（{REGION}：新建支部 {result.branches_created} 个，党员 {result.members_created} 人）")
+
+        stamp("管理员李红登记并绑定本群，发布本月书记例会")
+        for line in ("/as 李红", "登记 李红", "绑定 城东联合党委",
+                     "发布 书记例会 今天 14:00 党群服务中心 学习贯彻全会精神 讲师：孙丽"):
+            await chat.say(line)
+        for name in ("王建国", "张伟", "刘芳", "陈明", "周涛"):
+            await chat.say(f"/as {name}")
+            await chat.say(f"登记 {name}")
+        await chat.say("/as 陈明")
+        await chat.say("请假 在外地参加展会")
+        await chat.say("我昨天就说了要请假")  # chatter: the bot stays quiet
+
+        clock.advance(hours=4, minutes=30)
+        stamp("签到开放（开始前 30 分钟）")
+        await tick()
+        await chat.say("/as 王建国")
+        await chat.say("/press 1")
+        await chat.say("签到")  # twice: a friendly reminder, no second row
+
+        clock.advance(minutes=38)
+        stamp("会议开始 8 分钟后")
+        await chat.say("/as 张伟")
+        await chat.say("签到")
+        await chat.say("/as 刘芳")
+        await chat.say("远程签到")
+        await chat.say("/as 李红")
+        await chat.say("考勤")
+
+        clock.advance(minutes=52)
+        stamp("签到截止，自动发布签到结果")
+        await tick()
+
+        stamp("会后管理员为周涛补签")
+        await chat.say("补签 周涛")
+        await chat.say("考勤")
+
+        async def counts(uow: UnitOfWork) -> dict[str, int]:
+            event = (await uow.events.recent_for_node(1, None, 1))[0]
+            s = await build_summary(uow, event)
+            return {"expected": len(s.expected), "present": s.present, "late": len(s.late),
+                    "leave": len(s.leave), "remote": len(s.remote), "makeup": len(s.makeup),
+                    "absent": len(s.absent)}
+
+        return await app.db.read(lambda c: counts(UnitOfWork(c, clock.now())))
+    finally:
+        await app.close()

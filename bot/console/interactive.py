@@ -1,0 +1,47 @@
+"""`dangjian console`: read lines from the terminal and play them into the router."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from bot.app import build_app
+from bot.console.transport import ConsoleChat, ConsoleSender
+from bot.dispatcher import deliver_due
+from bot.settings import Settings
+
+BANNER = """党建助手 终端模式 / dangjian console
+  /as 姓名      以某位成员身份发言 / speak as a member
+  /chat 群名    切换群 / switch chat
+  /press N      按下最近消息的第 N 个按钮 / press button N
+  /quit         退出 / quit
+先以管理员身份“登记 姓名”“绑定 支部名称”，再“发布 …”。发送“帮助”查看全部命令。"""
+
+
+async def run_console(settings: Settings, chat_id: str, user: str) -> None:
+    app = await build_app(settings)
+    chat = ConsoleChat(app.router, print, chat_id=chat_id, user=user)
+    senders = {"console": ConsoleSender(print, on_reply=chat.remember)}
+
+    async def pump() -> None:
+        while True:
+            await deliver_due(app.services, senders)
+            await asyncio.sleep(settings.dispatch_interval_s)
+
+    pusher = asyncio.create_task(pump())
+    print(BANNER)
+    try:
+        while True:
+            try:
+                line = await asyncio.to_thread(input, f"{chat.user}@{chat.chat_id}> ")
+            except EOFError:
+                break
+            if line.strip() in ("/quit", "/exit"):
+                break
+            await chat.say(line)
+            await deliver_due(app.services, senders)
+    finally:
+        pusher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pusher
+        await app.close()

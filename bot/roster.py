@@ -1,0 +1,184 @@
+"""Importing a roster (花名册) from CSV, XLSX or YAML: all rows or none, idempotent."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from storage.db import Database
+from storage.repositories import UnitOfWork
+
+ROLE_NAMES = {
+    "党员": "member", "积极分子": "activist", "入党积极分子": "activist", "支部书记": "branch_secretary",
+    "联合党委书记": "regional_secretary", "管理员": "admin", "讲师": "lecturer",
+}
+ROLES = set(ROLE_NAMES.values())
+HEADERS = {
+    "姓名": "name", "支部": "branch", "角色": "role", "手机": "phone", "流动党员": "mobile",
+    "name": "name", "branch": "branch", "role": "role", "phone": "phone", "mobile": "mobile",
+    "telegram_id": "telegram_id", "wecom_userid": "wecom_userid",
+}
+REQUIRED = ("name", "branch", "role")
+TRUE = {"是", "1", "true", "yes", "y", "流动", "流动党员"}
+FALSE = {"", "否", "0", "false", "no", "n"}
+
+
+class RosterError(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(f"第 {line} 行 / line {line}: {message}")
+        self.line = line
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    line: int
+    name: str
+    branch: str
+    role: str
+    phone: str | None = None
+    mobile: bool = False
+    telegram_id: str | None = None
+    wecom_userid: str | None = None
+
+
+@dataclass
+class ImportResult:
+    branches_created: int = 0
+    members_created: int = 0
+    members_updated: int = 0
+    accounts_linked: int = 0
+    unchanged: int = 0
+    names: list[str] = field(default_factory=list)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _records(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        branches = data.get("branches") if isinstance(data, dict) else None
+        if not isinstance(branches, list):
+            raise RosterError(1, "YAML 需要 branches 列表 / YAML needs a 'branches' list")
+        n = 0
+        for b in branches:
+            for m in (b or {}).get("members") or []:
+                n += 1
+                rec = {HEADERS.get(str(k), str(k)): _cell(v) for k, v in dict(m).items()}
+                rec.setdefault("branch", _cell(b.get("name")))
+                yield n, rec
+        return
+    if suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True, data_only=True)
+        sheet = wb.worksheets[0]
+        rows = [[_cell(c) for c in row] for row in sheet.iter_rows(values_only=True)]
+        wb.close()
+    else:
+        text = path.read_bytes().decode("utf-8-sig")
+        rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text))]
+    if not rows:
+        raise RosterError(1, "文件是空的 / the file is empty")
+    header = [HEADERS.get(h.strip().lower(), HEADERS.get(h.strip(), "")) for h in rows[0]]
+    missing = [r for r in REQUIRED if r not in header]
+    if missing:
+        raise RosterError(1, f"表头缺少 {', '.join(missing)}（需要 姓名,支部,角色）/ header lacks {', '.join(missing)}")
+    for idx, row in enumerate(rows[1:], start=2):
+        if not any(row):
+            continue
+        yield idx, {h: (row[i] if i < len(row) else "") for i, h in enumerate(header) if h}
+
+
+def read_roster(path: Path) -> list[RosterRow]:
+    """Parse and validate every row; the first bad one raises RosterError with its line number."""
+    out: list[RosterRow] = []
+    seen: set[tuple[str, str]] = set()
+    accounts: set[tuple[str, str]] = set()
+    for line, rec in _records(path):
+        name, branch, role_word = rec.get("name", ""), rec.get("branch", ""), rec.get("role", "")
+        if not name:
+            raise RosterError(line, "姓名为空 / name is empty")
+        if not branch:
+            raise RosterError(line, "支部为空 / branch is empty")
+        if len(name) > 50 or any(ch.isspace() for ch in name):
+            raise RosterError(line, f"姓名“{name}”不合适 / bad name")
+        role = ROLE_NAMES.get(role_word, role_word.lower() if role_word.lower() in ROLES else "")
+        if not role:
+            raise RosterError(line, f"未知角色“{role_word}” / unknown role")
+        mobile_word = rec.get("mobile", "").lower()
+        if mobile_word not in TRUE | FALSE:
+            raise RosterError(line, f"流动党员应填 是/否，而不是“{mobile_word}” / mobile must be yes/no")
+        if (branch, name) in seen:
+            raise RosterError(line, f"{branch} 的 {name} 重复 / duplicate member")
+        seen.add((branch, name))
+        row = RosterRow(
+            line, name, branch, role, rec.get("phone") or None, mobile_word in TRUE,
+            rec.get("telegram_id") or None, rec.get("wecom_userid") or None,
+        )
+        for platform, uid in (("telegram", row.telegram_id), ("wecom", row.wecom_userid)):
+            if uid:
+                if platform == "telegram" and not uid.lstrip("-").isdigit():
+                    raise RosterError(line, f"telegram_id 应为数字：“{uid}” / telegram_id must be a number")
+                if (platform, uid) in accounts:
+                    raise RosterError(line, f"{platform} 账号 {uid} 重复 / duplicate account")
+                accounts.add((platform, uid))
+        out.append(row)
+    return out
+
+
+async def import_roster(db: Database, path: Path, region_name: str, now: Any) -> ImportResult:
+    """Import in one transaction: a bad row leaves the database as it was."""
+    rows = read_roster(path)
+    if not region_name.strip():
+        raise RosterError(0, "需要 --region 联合党委名称 / --region is required")
+
+    async def work(conn: Any) -> ImportResult:
+        uow = UnitOfWork(conn, now)
+        result = ImportResult()
+        region = await uow.org.ensure_region(region_name.strip(), now)
+        existing = {b.name for b in await uow.org.branches(region.id)}
+        for row in rows:
+            if row.branch not in existing:
+                existing.add(row.branch)
+                result.branches_created += 1
+            branch = await uow.org.ensure_branch(region.id, row.branch, now)
+            before = await uow.org.member_in_branch(branch.id, row.name)
+            member_id, changed = await uow.org.upsert_member(
+                region_id=region.id, branch_id=branch.id, name=row.name, role=row.role,
+                phone=row.phone, is_mobile=row.mobile, now=now,
+            )
+            if before is None:
+                result.members_created += 1
+            elif changed:
+                result.members_updated += 1
+            else:
+                result.unchanged += 1
+            for platform, uid in (("telegram", row.telegram_id), ("wecom", row.wecom_userid)):
+                if not uid:
+                    continue
+                holder = await uow.org.account_member(platform, uid)
+                if holder is None:
+                    await uow.org.link_account(member_id, platform, uid, now)
+                    result.accounts_linked += 1
+                elif holder.id != member_id:
+                    raise RosterError(row.line, f"{platform} 账号 {uid} 已属于 {holder.name} / account belongs to someone else")
+            result.names.append(row.name)
+        if result.members_created or result.members_updated or result.accounts_linked:
+            await uow.ops.audit(actor=None, platform="cli", action="roster.import",
+                                detail={"file": path.name, "region": region.name, "rows": len(rows)}, now=now)
+        return result
+
+    return await db.unit(work)

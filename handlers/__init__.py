@@ -1,0 +1,1 @@
+"""Platform-free features: each module parses an Incoming, runs one unit of work, returns Replies."""

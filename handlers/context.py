@@ -1,0 +1,124 @@
+"""What a feature handler receives: the message, who sent it, where, and the services to use."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup
+
+from handlers.errors import NotAllowed, NotBound, NotRegistered
+from handlers.i18n import normalize_locale, render
+from handlers.ports import Button, Clock, Incoming, Reply
+from storage.db import Database
+from storage.directory import Directory
+from storage.records import BindingRec, MemberRec
+from storage.repositories import UnitOfWork
+
+T = TypeVar("T")
+
+ADMIN_ROLES = frozenset({"admin", "regional_secretary"})
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Feature settings, taken from bot.settings at wiring time."""
+
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    locale: str = "zh-CN"
+    opens_before_min: int = 30
+    grace_min: int = 5
+    closes_after_min: int = 60
+
+
+@dataclass
+class Services:
+    db: Database
+    directory: Directory
+    clock: Clock
+    policy: Policy = field(default_factory=Policy)
+
+
+class Duplicate(Exception):
+    """The update was processed before; answer nothing."""
+
+
+@dataclass
+class Context:
+    incoming: Incoming
+    services: Services
+    binding: BindingRec | None
+    member: MemberRec | None
+    now: datetime
+    claimed: bool = False  # the update key was recorded in a committed unit
+
+    @property
+    def locale(self) -> str:
+        if self.binding and self.binding.locale:
+            return normalize_locale(self.binding.locale)
+        return normalize_locale(self.services.policy.locale)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.services.policy.tz
+
+    def local(self, when: datetime) -> datetime:
+        return when.astimezone(self.tz)
+
+    def t(self, key: str, **params: Any) -> Markup:
+        return render(key, self.locale, **params)
+
+    def reply(self, key: str, *, buttons: tuple[Button, ...] = (), private: bool = False, **params: Any) -> Reply:
+        return Reply(text=self.t(key, **params), buttons=buttons, private=private)
+
+    @property
+    def update_key(self) -> str | None:
+        return self.incoming.update_id
+
+    async def unit(self, fn: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """Run fn in one transaction together with recording this update as processed."""
+        inc = self.incoming
+        now = self.now
+
+        async def work(conn: Any) -> T:
+            uow = UnitOfWork(conn, now)
+            if inc.update_id is not None and not await uow.ops.claim_update(inc.platform, inc.update_id, now):
+                raise Duplicate()
+            return await fn(uow)
+
+        result = await self.services.db.unit(work)
+        self.claimed = True
+        return result
+
+    async def read(self, fn: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        now = self.now
+        return await self.services.db.read(lambda conn: fn(UnitOfWork(conn, now)))
+
+    # -- guards -----------------------------------------------------------------------------
+    def need_binding(self) -> BindingRec:
+        if self.binding is None or not self.binding.active:
+            raise NotBound()
+        return self.binding
+
+    def need_member(self) -> MemberRec:
+        if self.member is None or not self.member.active:
+            raise NotRegistered()
+        return self.member
+
+    def can_manage(self, region_id: int, branch_id: int | None) -> bool:
+        """Admins and regional secretaries manage their region; a branch secretary their branch."""
+        m = self.member
+        if m is None or not m.active or m.region_id != region_id:
+            return False
+        if m.role in ADMIN_ROLES:
+            return True
+        return m.role == "branch_secretary" and branch_id is not None and m.branch_id == branch_id
+
+    def need_manager(self, region_id: int, branch_id: int | None) -> MemberRec:
+        member = self.need_member()
+        if not self.can_manage(region_id, branch_id):
+            raise NotAllowed()
+        return member

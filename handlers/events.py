@@ -1,0 +1,181 @@
+"""Publishing, listing and cancelling events (meetings, Party lessons, activity days)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from handlers.context import Context
+from handlers.errors import AppError, UsageError
+from handlers.ports import Button, Reply
+from handlers.router import Command
+from handlers.timeparse import WhenError, parse_when
+from storage.records import BindingRec, EventRec
+from storage.repositories import UnitOfWork
+
+KINDS: dict[str, str] = {
+    "书记例会": "secretary_meeting",
+    "例会": "secretary_meeting",
+    "专题党课": "party_lesson",
+    "党课": "party_lesson",
+    "党员活动日": "activity_day",
+    "主题党日": "activity_day",
+    "活动日": "activity_day",
+    "支部党员大会": "general_meeting",
+    "党员大会": "general_meeting",
+    "支委会": "committee",
+    "党小组会": "group_meeting",
+    "其他": "other",
+    "活动": "other",
+}
+EN_KINDS = {v: v for v in KINDS.values()} | {
+    "secretary": "secretary_meeting", "lesson": "party_lesson", "activity": "activity_day",
+    "meeting": "general_meeting", "committee": "committee", "group": "group_meeting", "other": "other",
+}
+MAX_TOPIC = 200
+MAX_PLACE = 100
+_LABEL = re.compile(r"(地点|主题|讲师|place|topic|lecturer)\s*[:：]\s*", re.I)
+
+
+def visible_in(event: EventRec, binding: BindingRec) -> bool:
+    """Events a chat sees: its branch's, and the region's (secretary meetings only in region chats)."""
+    if event.region_id != binding.region_id:
+        return False
+    if event.branch_id is None:
+        return binding.branch_id is None or event.kind != "secretary_meeting"
+    return event.branch_id == binding.branch_id
+
+
+def _split_details(rest: str) -> tuple[str, str, str | None]:
+    """place, topic, lecturer from '党群服务中心 主题… 讲师：王五' or labelled fields."""
+    fields: dict[str, str] = {}
+    parts = _LABEL.split(rest)
+    head = parts[0].strip()
+    for label, value in zip(parts[1::2], parts[2::2], strict=False):
+        key = {"地点": "place", "主题": "topic", "讲师": "lecturer"}.get(label, label.lower())
+        fields[key] = value.strip()
+    if head:
+        first, _, more = head.partition(" ")
+        fields.setdefault("place", first.strip())
+        if more.strip():
+            fields["topic"] = (more.strip() + " " + fields.get("topic", "")).strip()
+    return fields.get("place", ""), fields.get("topic", ""), fields.get("lecturer") or None
+
+
+async def publish(ctx: Context, args: str) -> list[Reply]:
+    """发布 类型 日期 时间 地点 [主题] [讲师：姓名] — create an event with its sign-in window."""
+    binding = ctx.need_binding()
+    kind_word, _, rest = args.strip().partition(" ")
+    kind = KINDS.get(kind_word) or EN_KINDS.get(kind_word.lower())
+    if not kind_word or kind is None:
+        raise UsageError("event", "events.bad_kind", word=kind_word)
+    try:
+        when = parse_when(rest, ctx.now, ctx.tz)
+    except WhenError as err:
+        raise UsageError("event", f"events.{err.code}") from err
+    starts_at = when.at
+    if starts_at <= ctx.now:
+        raise UsageError("event", "events.in_past", at=ctx.local(starts_at))
+    place, topic, lecturer = _split_details(when.rest)
+    if not place:
+        raise UsageError("event", "events.no_place")
+    if len(topic) > MAX_TOPIC or len(place) > MAX_PLACE:
+        raise UsageError("event", "common.too_long", limit=MAX_TOPIC)
+    branch_id = None if kind == "secretary_meeting" else binding.branch_id
+    creator = ctx.need_manager(binding.region_id, branch_id)
+    pol = ctx.services.policy
+    opens_at = starts_at - timedelta(minutes=pol.opens_before_min)
+    late_after = starts_at + timedelta(minutes=pol.grace_min)
+    closes_at = starts_at + timedelta(minutes=pol.closes_after_min)
+    inc = ctx.incoming
+
+    async def work(uow: UnitOfWork) -> int:
+        event_id = await uow.events.create(
+            region_id=binding.region_id, branch_id=branch_id, kind=kind, topic=topic, place=place,
+            lecturer=lecturer, starts_at=starts_at, opens_at=opens_at, late_after=late_after,
+            closes_at=closes_at, status="scheduled", created_by=creator.id, created_at=uow.now,
+        )
+        chats = await uow.org.chats_for(
+            binding.region_id, branch_id, include_branch_chats=kind != "secretary_meeting"
+        )
+        for chat in chats:
+            here = chat.platform == inc.platform and chat.chat_id == inc.chat_id
+            if not (here and opens_at <= uow.now):  # this chat gets the button in the reply below
+                await uow.ops.enqueue(
+                    key=f"event:{event_id}:signin_open:{chat.platform}:{chat.chat_id}",
+                    purpose="signin_open", event_id=event_id, platform=chat.platform,
+                    chat_id=chat.chat_id, due_at=max(opens_at, uow.now),
+                )
+            await uow.ops.enqueue(
+                key=f"event:{event_id}:signin_summary:{chat.platform}:{chat.chat_id}",
+                purpose="signin_summary", event_id=event_id, platform=chat.platform,
+                chat_id=chat.chat_id, due_at=closes_at,
+            )
+        await uow.ops.audit(
+            actor=creator.id, platform=inc.platform, action="event.create",
+            detail={"event": event_id, "kind": kind, "starts_at": starts_at.isoformat()}, now=uow.now,
+        )
+        return event_id
+
+    event_id = await ctx.unit(work)
+    ctx.services.directory.forget_events(binding.region_id)
+    open_now = opens_at <= ctx.now
+    buttons = (Button(ctx.t("signin.button"), f"signin:{event_id}"),) if open_now else ()
+    return [
+        ctx.reply(
+            "events.created", buttons=buttons, id=event_id, kind=kind, topic=topic, place=place,
+            lecturer=lecturer, starts=ctx.local(starts_at), opens=ctx.local(opens_at), open_now=open_now,
+        )
+    ]
+
+
+async def list_events(ctx: Context, args: str) -> list[Reply]:
+    """活动列表 — upcoming events this chat sees."""
+    binding = ctx.need_binding()
+    events = await ctx.read(lambda uow: uow.events.upcoming_for_node(binding.region_id, binding.branch_id, uow.now, 20))
+    shown = [e for e in events if visible_in(e, binding)]
+    items = [{"e": e, "starts": ctx.local(e.starts_at)} for e in shown]
+    return [ctx.reply("events.listing", items=items)]
+
+
+def parse_event_ref(args: str) -> tuple[int | None, str]:
+    """'#12 rest' -> (12, 'rest'); anything else -> (None, args)."""
+    m = re.match(r"^\s*#\s*(\d{1,9})\b\s*(.*)$", args, re.S)
+    if m:
+        return int(m.group(1)), m.group(2).strip()
+    return None, args.strip()
+
+
+async def cancel(ctx: Context, args: str) -> list[Reply]:
+    """取消活动 #编号 — cancel an event; its pending reminders and sign-in messages are voided."""
+    binding = ctx.need_binding()
+    event_id, _reason = parse_event_ref(args)
+    if event_id is None:
+        raise UsageError("cancel")
+    inc = ctx.incoming
+
+    async def work(uow: UnitOfWork) -> EventRec:
+        event = await uow.events.get(event_id)
+        if event is None or not visible_in(event, binding):
+            raise AppError("events.not_found", id=event_id)
+        ctx.need_manager(event.region_id, event.branch_id)
+        if event.status == "cancelled":
+            raise AppError("events.already_cancelled", id=event_id)
+        await uow.events.set_status(event_id, "cancelled")
+        await uow.ops.void_for_event(event_id)
+        await uow.ops.audit(
+            actor=ctx.member.id if ctx.member else None, platform=inc.platform, action="event.cancel",
+            detail={"event": event_id}, now=uow.now,
+        )
+        return event
+
+    event = await ctx.unit(work)
+    ctx.services.directory.forget_events(binding.region_id)
+    return [ctx.reply("events.cancelled", id=event.id, kind=event.kind, starts=ctx.local(event.starts_at))]
+
+
+COMMANDS = [
+    Command("event", ("发布",), publish, "events.usage_event", "events.help_event", admin=True),
+    Command("events", ("活动列表",), list_events, "events.usage_events", "events.help_events"),
+    Command("cancel", ("取消活动",), cancel, "events.usage_cancel", "events.help_cancel", admin=True),
+]

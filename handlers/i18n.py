@@ -1,0 +1,65 @@
+"""Every user-facing sentence lives in handlers/templates/<feature>/<locale>.j2 as a macro."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+TEMPLATES = Path(__file__).parent / "templates"
+LOCALES = ("zh-CN", "en")
+DEFAULT_LOCALE = "zh-CN"
+
+
+def normalize_locale(value: str | None) -> str:
+    if not value:
+        return DEFAULT_LOCALE
+    low = value.lower()
+    if low.startswith("en"):
+        return "en"
+    return DEFAULT_LOCALE
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["hm"] = lambda dt: dt.strftime("%H:%M")
+    env.filters["md"] = _month_day
+    return env
+
+
+def _month_day(dt: Any, locale: str = DEFAULT_LOCALE) -> str:
+    if locale == "en":
+        return str(dt.strftime("%b %d (%a)"))
+    week = "一二三四五六日"[dt.weekday()]
+    return f"{dt.month}月{dt.day}日（周{week}）"
+
+
+@lru_cache(maxsize=64)
+def _module(feature: str, locale: str) -> Any:
+    return environment().get_template(f"{feature}/{locale}.j2").module
+
+
+def render(key: str, locale: str = DEFAULT_LOCALE, /, **params: Any) -> Markup:
+    """Render 'feature.sentence' in the locale; parameters are escaped by the template engine."""
+    feature, _, name = key.partition(".")
+    macro = getattr(_module(feature, normalize_locale(locale)), name, None)
+    if macro is None:
+        raise KeyError(f"no template sentence {key!r} for {locale}")
+    return Markup(str(macro(**params)).strip())
+
+
+def sentences(feature: str, locale: str) -> set[str]:
+    """Names of the sentences a feature defines in a locale (tests compare locales with it)."""
+    module = _module(feature, locale)
+    return {n for n in dir(module) if not n.startswith("_")}

@@ -1,0 +1,98 @@
+"""The only things features know about platforms: Incoming, Reply, Sender and Clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from markupsafe import Markup
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One message or button press from any platform, already stripped of platform objects."""
+
+    platform: str  # "console", "telegram", "wecom"
+    chat_id: str
+    user_id: str
+    text: str = ""
+    button: str | None = None  # callback data of a pressed button
+    update_id: str | None = None  # the platform's delivery id: the same id is processed once
+    message_id: str | None = None
+    user_display: str = ""  # the name the platform shows, only for messages to unknown users
+    is_private: bool = False
+    addressed: bool = False  # the platform says it is meant for us (@-mention, reply, console)
+    is_chat_admin: bool = False  # the platform says the sender administers this chat
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    member_id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a feature wants said. `text` is HTML-safe markup from an autoescaped template."""
+
+    text: Markup
+    buttons: tuple[Button, ...] = ()
+    mentions: tuple[Mention, ...] = ()
+    private: bool = False  # show only to the sender where the platform can (a toast)
+    edit_key: str | None = None  # a message that is updated in place (e.g. a sign-in board)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    platform: str
+    chat_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    ok: bool
+    message_id: str | None = None
+    retry_after: float | None = None  # rate limited: try again after this many seconds
+    chat_gone: bool = False  # the bot was removed or blocked: stop sending to this chat
+    error: str | None = None
+
+
+class Sender(Protocol):
+    """A platform's way of pushing a Reply into a chat without a triggering message."""
+
+    platform: str
+
+    async def send(self, chat: ChatRef, reply: Reply) -> Delivery: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass
+class FakeClock:
+    """A clock that only moves when told to: for tests and the scripted demo."""
+
+    current: datetime = field(default_factory=lambda: datetime(2026, 12, 1, 1, 0, tzinfo=UTC))
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **kwargs: float) -> datetime:
+        self.current += timedelta(**kwargs)
+        return self.current
+
+    def set(self, when: datetime) -> None:
+        self.current = when

@@ -1,0 +1,148 @@
+"""Recognise our commands and keywords in a message and dispatch them to feature handlers.
+
+Ordinary chatter is not input: a keyword counts only as the whole message or its start
+("签到", "请假 出差"), never in the middle ("我昨天忘了签到").
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+
+from handlers.context import Context, Duplicate, Services
+from handlers.errors import AppError, UsageError
+from handlers.ports import Incoming, Reply
+from storage.repositories import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Context, str], Awaitable[list[Reply]]]
+ButtonHandler = Callable[[Context, str], Awaitable[list[Reply]]]
+
+MAX_TEXT = 4096
+_TRAILING = " \t\r\n!！。.~～"
+_SLASH = re.compile(r"^/(?P<cmd>[A-Za-z0-9_]{1,32})(?:@(?P<bot>[A-Za-z0-9_]{1,64}))?(?:\s+(?P<args>.*))?$", re.S)
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # the slash command, e.g. "signin"
+    keywords: tuple[str, ...]  # Chinese keywords, e.g. ("签到",)
+    handler: Handler
+    usage: str  # template key of the usage line, e.g. "signin.usage_signin"
+    help: str | None = None  # template key of the one-line description in /help
+    admin: bool = False  # listed among admin commands
+
+
+class Router:
+    def __init__(self, services: Services, bot_username: str | None = None) -> None:
+        self.services = services
+        self.bot_username = (bot_username or "").lower() or None
+        self.commands: list[Command] = []
+        self._by_name: dict[str, Command] = {}
+        self._keywords: list[tuple[str, Command]] = []
+        self._buttons: dict[str, ButtonHandler] = {}
+
+    def add(self, command: Command) -> None:
+        self.commands.append(command)
+        self._by_name[command.name] = command
+        self._keywords.extend((k, command) for k in command.keywords)
+        self._keywords.sort(key=lambda kc: -len(kc[0]))  # longest keyword first: 远程签到 before 签到
+
+    def add_button(self, prefix: str, handler: ButtonHandler) -> None:
+        self._buttons[prefix] = handler
+
+    def extend(self, commands: Iterable[Command]) -> None:
+        for c in commands:
+            self.add(c)
+
+    def match(self, text: str, *, is_private: bool = False, addressed: bool = False) -> tuple[Command | None, str, bool]:
+        """Return (command, arguments, addressed-to-us) for a message; command None means chatter."""
+        s = text.strip()
+        if s.startswith("/"):
+            m = _SLASH.match(s)
+            if not m:
+                return None, "", False
+            bot = (m.group("bot") or "").lower()
+            if bot and self.bot_username and bot != self.bot_username:
+                return None, "", False  # meant for another bot
+            to_us = bool(bot) or is_private or addressed
+            return self._by_name.get(m.group("cmd").lower()), (m.group("args") or "").strip(), to_us
+        for kw, cmd in self._keywords:
+            if not s.startswith(kw):
+                continue
+            rest = s[len(kw):]
+            if not rest.strip(_TRAILING):
+                return cmd, "", True
+            if rest[0] in " \t\n:：,，\u3000":
+                return cmd, rest.lstrip(" \t\n:：,，\u3000").strip(), True
+        return None, "", False
+
+    async def dispatch(self, incoming: Incoming) -> list[Reply]:
+        """Handle one message or button press; never raises for user mistakes."""
+        ctx: Context | None = None
+        try:
+            if incoming.button is not None:
+                prefix, _, arg = incoming.button.partition(":")
+                button_handler = self._buttons.get(prefix)
+                if button_handler is None:
+                    return []
+                ctx = await self._context(incoming)
+                return await self._finish(ctx, await button_handler(ctx, arg))
+            text = incoming.text or ""
+            cmd, args, to_us = self.match(text, is_private=incoming.is_private, addressed=incoming.addressed)
+            if cmd is None:
+                if to_us:  # an unknown /command addressed to us
+                    ctx = await self._context(incoming)
+                    return await self._finish(ctx, [ctx.reply("common.unknown_command")])
+                return []
+            ctx = await self._context(incoming)
+            if len(text) > MAX_TEXT:
+                raise UsageError(cmd.name, "common.too_long", limit=MAX_TEXT)
+            return await self._finish(ctx, await cmd.handler(ctx, args))
+        except Duplicate:
+            return []
+        except AppError as err:
+            if ctx is None:
+                ctx = await self._context(incoming)
+            return await self._finish(ctx, self._error_replies(ctx, err))
+        except Exception:
+            log.exception("handler failed for %s message in chat %s", incoming.platform, incoming.chat_id)
+            if ctx is None:
+                return []
+            return [ctx.reply("common.internal")]
+
+    def _error_replies(self, ctx: Context, err: AppError) -> list[Reply]:
+        text = ctx.t(err.template, **err.params)
+        if isinstance(err, UsageError):
+            cmd = self._by_name.get(err.command)
+            if cmd is not None:
+                text = text + ctx.t("common.usage_prefix") + ctx.t(cmd.usage)
+        return [ctx.reply("common.plain", body=text, private=True)]
+
+    async def _finish(self, ctx: Context, replies: list[Reply]) -> list[Reply]:
+        """Record the update as processed if the handler did not write; drop the replies if redelivered."""
+        if not ctx.claimed and ctx.incoming.update_id is not None:
+
+            async def nothing(_uow: UnitOfWork) -> None:
+                return None
+
+            try:
+                await ctx.unit(nothing)
+            except Duplicate:
+                return []
+        return replies
+
+    async def _context(self, incoming: Incoming) -> Context:
+        d = self.services.directory
+        binding = await d.binding(incoming.platform, incoming.chat_id)
+        member = await d.account(incoming.platform, incoming.user_id)
+        return Context(incoming, self.services, binding, member, self.services.clock.now())
+
+    def help_lines(self, ctx: Context) -> list[tuple[Command, bool]]:
+        manager = ctx.member is not None and ctx.binding is not None and ctx.can_manage(
+            ctx.binding.region_id, ctx.binding.branch_id
+        )
+        return [(c, c.admin) for c in self.commands if c.help and (manager or not c.admin)]

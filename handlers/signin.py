@@ -1,0 +1,231 @@
+"""Sign-in (签到) with late marks, leave (请假), remote sign-in (远程签到), make-up (补签) and 考勤."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from handlers.context import Context, Duplicate
+from handlers.errors import AppError, UsageError
+from handlers.events import parse_event_ref, visible_in
+from handlers.ports import Button, Reply
+from handlers.router import Command
+from storage.records import AttendanceRec, EventRec, MemberRec
+from storage.repositories import UnitOfWork, expected_filter
+from storage.signin_write import ALREADY, ATTENDED, DUPLICATE, SignInOutcome, SignInWrite
+
+MAX_REASON = 500
+
+
+async def _events_here(ctx: Context) -> list[EventRec]:
+    binding = ctx.need_binding()
+    events = await ctx.services.directory.active_events(binding.region_id, ctx.now)
+    return [e for e in events if visible_in(e, binding)]
+
+
+def _may_attend(member: MemberRec, event: EventRec) -> bool:
+    if member.region_id != event.region_id:
+        return False
+    return event.branch_id is None or event.branch_id == member.branch_id
+
+
+async def _open_event(ctx: Context, event_id: int | None = None) -> EventRec:
+    """The event whose sign-in window is open in this chat (or the one named by its number)."""
+    events = await _events_here(ctx)
+    if event_id is not None:
+        events = [e for e in events if e.id == event_id]
+    open_now = [e for e in events if e.window_open(ctx.now)]
+    if open_now:
+        return min(open_now, key=lambda e: abs((e.starts_at - ctx.now).total_seconds()))
+    upcoming = [e for e in events if e.opens_at > ctx.now]
+    if upcoming:
+        first = upcoming[0]
+        raise AppError("signin.not_yet", kind=first.kind, opens=ctx.local(first.opens_at))
+    raise AppError("signin.no_open_event")
+
+
+async def _write(ctx: Context, event: EventRec, member: MemberRec, status: str, **extra: Any) -> SignInOutcome:
+    inc = ctx.incoming
+    outcome = await ctx.services.db.batch(
+        SignInWrite(inc.platform, inc.update_id, event.id, member.id, status, ctx.now, **extra)
+    )
+    if outcome.outcome == DUPLICATE:
+        raise Duplicate()
+    ctx.claimed = True
+    return outcome
+
+
+def _answer(ctx: Context, outcome: SignInOutcome, member: MemberRec, event: EventRec, private: bool) -> Reply:
+    if outcome.outcome == ALREADY:
+        return ctx.reply("signin.already", private=private, name=member.name, status=outcome.status)
+    return ctx.reply(
+        "signin.ok", private=private, name=member.name, status=outcome.status, rank=outcome.rank, kind=event.kind
+    )
+
+
+async def sign_in(ctx: Context, args: str, *, event_id: int | None = None, private: bool = False) -> list[Reply]:
+    """签到 — sign in to the event open in this chat; after start + grace it counts as late."""
+    member = ctx.need_member()
+    if event_id is None and args:
+        event_id, _ = parse_event_ref(args)
+    event = await _open_event(ctx, event_id)
+    if not _may_attend(member, event):
+        raise AppError("signin.not_your_event")
+    status = "late" if ctx.now > event.late_after else "on_time"
+    outcome = await _write(ctx, event, member, status)
+    return [_answer(ctx, outcome, member, event, private)]
+
+
+async def press_signin(ctx: Context, arg: str) -> list[Reply]:
+    """The sign-in button under a sign-in message: answered privately (a toast where possible)."""
+    try:
+        event_id = int(arg)
+    except ValueError:
+        return []
+    return await sign_in(ctx, "", event_id=event_id, private=True)
+
+
+async def remote(ctx: Context, args: str) -> list[Reply]:
+    """远程签到 — a mobile member (流动党员) signs in from elsewhere."""
+    member = ctx.need_member()
+    if not member.is_mobile:
+        raise AppError("signin.not_mobile")
+    event = await _open_event(ctx)
+    if not _may_attend(member, event):
+        raise AppError("signin.not_your_event")
+    outcome = await _write(ctx, event, member, "remote")
+    return [_answer(ctx, outcome, member, event, False)]
+
+
+async def leave(ctx: Context, args: str) -> list[Reply]:
+    """请假 原因 — ask for leave from the next event before it starts."""
+    member = ctx.need_member()
+    event_id, reason = parse_event_ref(args)
+    if not reason:
+        raise UsageError("leave", "signin.leave_needs_reason")
+    if len(reason) > MAX_REASON:
+        raise UsageError("leave", "common.too_long", limit=MAX_REASON)
+    events = [e for e in await _events_here(ctx) if _may_attend(member, e)]
+    if event_id is not None:
+        events = [e for e in events if e.id == event_id]
+    upcoming = [e for e in events if e.starts_at > ctx.now]
+    if not upcoming:
+        if events:
+            raise AppError("signin.leave_too_late")
+        raise AppError("signin.no_upcoming_event")
+    event = upcoming[0]
+    outcome = await _write(ctx, event, member, "leave", reason=reason)
+    if outcome.outcome == ALREADY and outcome.status != "leave":
+        return [ctx.reply("signin.already", name=member.name, status=outcome.status)]
+    return [ctx.reply("signin.leave_ok", name=member.name, kind=event.kind, starts=ctx.local(event.starts_at),
+                      reason=reason, again=outcome.outcome == ALREADY)]
+
+
+async def makeup(ctx: Context, args: str) -> list[Reply]:
+    """补签 姓名 — an admin records a member's attendance afterwards, with who did it."""
+    binding = ctx.need_binding()
+    event_id, name = parse_event_ref(args)
+    if not name or len(name) > 50:
+        raise UsageError("makeup")
+    admin = ctx.need_member()
+    event = await _recent_event(ctx, event_id)
+    ctx.need_manager(event.region_id, event.branch_id if event.branch_id else binding.branch_id)
+    branch = None if event.branch_id is None else event.branch_id
+    targets = await ctx.read(lambda uow: uow.org.members_named(event.region_id, name, branch))
+    if not targets:
+        raise AppError("org.not_in_roster", name=name)
+    if len(targets) > 1:
+        raise AppError("org.name_ambiguous", name=name)
+    target = targets[0]
+    outcome = await _write(ctx, event, target, "makeup", recorded_by=admin.id)
+    if outcome.outcome == ALREADY:
+        return [ctx.reply("signin.already", name=target.name, status=outcome.status)]
+    return [ctx.reply("signin.makeup_ok", name=target.name, by=admin.name, kind=event.kind)]
+
+
+async def _recent_event(ctx: Context, event_id: int | None) -> EventRec:
+    """The event named by number, else the open one, else the latest one that has started."""
+    binding = ctx.need_binding()
+    if event_id is not None:
+        event = await ctx.read(lambda uow: uow.events.get(event_id))
+        if event is None or not visible_in(event, binding) or event.status == "cancelled":
+            raise AppError("events.not_found", id=event_id)
+        return event
+    recent = await ctx.read(lambda uow: uow.events.recent_for_node(binding.region_id, binding.branch_id, 10))
+    candidates = [e for e in recent if visible_in(e, binding)]
+    started = [e for e in candidates if e.opens_at <= ctx.now]
+    if started:
+        return started[0]
+    raise AppError("signin.no_event_yet")
+
+
+@dataclass(frozen=True)
+class Summary:
+    event: EventRec
+    expected: list[MemberRec]
+    on_time: list[AttendanceRec]
+    late: list[AttendanceRec]
+    remote: list[AttendanceRec]
+    makeup: list[AttendanceRec]
+    leave: list[AttendanceRec]
+    absent: list[MemberRec]
+    guests: list[AttendanceRec]  # attended but not expected, e.g. activists (列席)
+
+    @property
+    def present(self) -> int:
+        return sum(1 for a in self.on_time + self.late + self.remote + self.makeup if self._expected(a))
+
+    def _expected(self, a: AttendanceRec) -> bool:
+        return a.member_id in {m.id for m in self.expected}
+
+    @property
+    def rate(self) -> int:
+        return round(100 * self.present / len(self.expected)) if self.expected else 0
+
+
+async def build_summary(uow: UnitOfWork, event: EventRec) -> Summary:
+    """应到 / 实到 / 迟到 / 请假 / 缺席 for an event, from the roster and attendance rows."""
+    roles = expected_filter(event.kind)
+    members = await uow.org.members_of(event.region_id, event.branch_id)
+    expected = [m for m in members if m.role in roles]
+    rows = await uow.attendance.for_event(event.id)
+    by_status: dict[str, list[AttendanceRec]] = {}
+    expected_ids = {m.id for m in expected}
+    guests = []
+    for a in rows:
+        if a.member_id not in expected_ids and a.status in ATTENDED:
+            guests.append(a)
+            continue
+        by_status.setdefault(a.status, []).append(a)
+    seen = {a.member_id for a in rows if a.status != "absent"}
+    absent = [m for m in expected if m.id not in seen]
+    return Summary(
+        event, expected, by_status.get("on_time", []), by_status.get("late", []), by_status.get("remote", []),
+        by_status.get("makeup", []), by_status.get("leave", []), absent, guests,
+    )
+
+
+def summary_params(ctx_local: Any, s: Summary) -> dict[str, Any]:
+    return {"s": s, "starts": ctx_local(s.event.starts_at)}
+
+
+async def attendance(ctx: Context, args: str) -> list[Reply]:
+    """考勤 — the attendance summary of the open or latest event in this chat."""
+    event_id, _ = parse_event_ref(args)
+    event = await _recent_event(ctx, event_id)
+    summary = await ctx.read(lambda uow: build_summary(uow, event))
+    return [ctx.reply("signin.summary", **summary_params(ctx.local, summary))]
+
+
+def signin_button(ctx_t: Any, event_id: int) -> tuple[Button, ...]:
+    return (Button(ctx_t("signin.button"), f"signin:{event_id}"),)
+
+
+COMMANDS = [
+    Command("signin", ("签到",), sign_in, "signin.usage_signin", "signin.help_signin"),
+    Command("remote", ("远程签到",), remote, "signin.usage_remote", "signin.help_remote"),
+    Command("leave", ("请假",), leave, "signin.usage_leave", "signin.help_leave"),
+    Command("attendance", ("考勤",), attendance, "signin.usage_attendance", "signin.help_attendance"),
+    Command("makeup", ("补签",), makeup, "signin.usage_makeup", "signin.help_makeup", admin=True),
+]
+BUTTONS = {"signin": press_signin}

@@ -1,0 +1,188 @@
+"""Engine creation and the single writer that serialises and group-commits every write.
+
+SQLite allows one writer at a time and each statement through aiosqlite costs a thread hop, so
+all writes of a process go through one task: general units of work run one transaction each, and
+batchable writes (sign-ins) that queue up meanwhile are flushed together in one transaction with
+multi-row statements. Callers await a future that resolves only after the commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) -> AsyncEngine:
+    """Create the async engine; SQLite gets WAL, a busy timeout and real (IMMEDIATE) transactions."""
+    if not is_sqlite(url):
+        return create_async_engine(url, echo=echo, pool_pre_ping=True)
+    parsed = make_url(url)
+    if parsed.database and parsed.database != ":memory:":
+        from pathlib import Path
+
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin, so that
+        # SAVEPOINT and BEGIN IMMEDIATE behave as documented.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class BatchWrite(Generic[R]):
+    """A write that can be flushed together with others of its class in one transaction."""
+
+    batch_key: ClassVar[str]
+
+    @classmethod
+    async def apply_many(cls, conn: AsyncConnection, items: Sequence[Any]) -> list[Any]:
+        """Write all items; return one result per item, in order."""
+        raise NotImplementedError
+
+
+@dataclass
+class _Job:
+    future: asyncio.Future[Any]
+    unit: Callable[[AsyncConnection], Awaitable[Any]] | None = None
+    batch: BatchWrite[Any] | None = None
+    read_only: bool = False
+
+
+@dataclass
+class Database:
+    """Owns the engine and the writer task. Create with `await Database.open(url)`."""
+
+    engine: AsyncEngine
+    max_batch: int = 256
+    _queue: asyncio.Queue[_Job] = field(default_factory=asyncio.Queue)
+    _writer: asyncio.Task[None] | None = None
+    _pending: _Job | None = None
+
+    @classmethod
+    async def open(cls, url: str, *, migrate: bool = True, max_batch: int = 256) -> Database:
+        engine = make_engine(url)
+        if migrate:
+            from storage.migrate import upgrade
+
+            await upgrade(engine)
+        return cls(engine=engine, max_batch=max_batch)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def _ensure_writer(self) -> None:
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._run(), name="db-writer")
+
+    async def unit(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run fn in its own transaction on the writer; returns after the commit."""
+        job = _Job(future=asyncio.get_running_loop().create_future(), unit=fn)
+        self._ensure_writer()
+        await self._queue.put(job)
+        result: T = await job.future
+        return result
+
+    async def batch(self, item: BatchWrite[R]) -> R:
+        """Queue a batchable write; returns its result after the commit of its batch."""
+        job = _Job(future=asyncio.get_running_loop().create_future(), batch=item)
+        self._ensure_writer()
+        await self._queue.put(job)
+        result: R = await job.future
+        return result
+
+    async def read(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run a read-only fn on its own connection, beside the writer."""
+        async with self.engine.connect() as conn:
+            return await fn(conn)
+
+    async def _run(self) -> None:
+        while True:
+            job = self._pending or await self._queue.get()
+            self._pending = None
+            if job.unit is not None:
+                await self._run_unit(job)
+                continue
+            assert job.batch is not None
+            group = [job]
+            key = type(job.batch).batch_key
+            while len(group) < self.max_batch and not self._queue.empty():
+                nxt = self._queue.get_nowait()
+                if nxt.batch is not None and type(nxt.batch).batch_key == key:
+                    group.append(nxt)
+                else:
+                    self._pending = nxt  # keep order: flush this group first
+                    break
+            await self._run_batch(group)
+
+    async def _run_unit(self, job: _Job) -> None:
+        assert job.unit is not None
+        try:
+            async with self.engine.begin() as conn:
+                result = await job.unit(conn)
+        except BaseException as exc:  # handed to the caller, who logs or answers it
+            if not job.future.done():
+                job.future.set_exception(exc)
+            if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt | SystemExit):
+                raise
+            return
+        if not job.future.done():
+            job.future.set_result(result)
+
+    async def _run_batch(self, group: list[_Job]) -> None:
+        kind = type(group[0].batch)
+        items = [j.batch for j in group]
+        try:
+            async with self.engine.begin() as conn:
+                results = await kind.apply_many(conn, items)
+        except Exception as exc:
+            if len(group) == 1:
+                group[0].future.set_exception(exc)
+                return
+            # One bad item must not sink the others: retry them one by one.
+            log.warning("batch of %d %s failed, retrying singly", len(group), kind.__name__)
+            for job in group:
+                await self._run_batch([job])
+            return
+        for job, res in zip(group, results, strict=True):
+            if not job.future.done():
+                job.future.set_result(res)
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            try:
+                await self._writer
+            except asyncio.CancelledError:
+                pass
+            self._writer = None
+        await self.engine.dispose()

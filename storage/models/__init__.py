@@ -1,0 +1,21 @@
+"""All tables share one declarative Base; importing this package registers every model."""
+
+from storage.models.base import Base, UTCDateTime
+from storage.models.events import Attendance, Event
+from storage.models.ops import AuditLog, Outbox, ProcessedUpdate
+from storage.models.org import Branch, ChatBinding, Member, MemberAccount, Region
+
+__all__ = [
+    "Attendance",
+    "AuditLog",
+    "Base",
+    "Branch",
+    "ChatBinding",
+    "Event",
+    "Member",
+    "MemberAccount",
+    "Outbox",
+    "ProcessedUpdate",
+    "Region",
+    "UTCDateTime",
+]

@@ -1,0 +1,415 @@
+"""Repositories: Core statements over one connection. They never commit; the unit of work does."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Insert, Table, and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.models import (
+    Attendance,
+    AuditLog,
+    Branch,
+    ChatBinding,
+    Event,
+    Member,
+    MemberAccount,
+    Outbox,
+    ProcessedUpdate,
+    Region,
+)
+from storage.records import (
+    AttendanceRec,
+    BindingRec,
+    BranchRec,
+    EventRec,
+    MemberRec,
+    OutboxRec,
+    RegionRec,
+)
+
+
+def insert_ignoring_conflicts(conn: AsyncConnection, table: Any) -> Insert:
+    """INSERT ... ON CONFLICT DO NOTHING for the connection's dialect."""
+    t: Table = table.__table__ if hasattr(table, "__table__") else table
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(t).on_conflict_do_nothing()
+    return sqlite.insert(t).on_conflict_do_nothing()
+
+
+_MEMBER_COLS = (
+    Member.id,
+    Member.region_id,
+    Member.branch_id,
+    Member.name,
+    Member.role,
+    Member.is_mobile,
+    Member.active,
+    Member.phone,
+)
+_EVENT_COLS = (
+    Event.id,
+    Event.region_id,
+    Event.branch_id,
+    Event.kind,
+    Event.topic,
+    Event.place,
+    Event.lecturer,
+    Event.starts_at,
+    Event.opens_at,
+    Event.late_after,
+    Event.closes_at,
+    Event.status,
+)
+_BINDING_COLS = (
+    ChatBinding.id,
+    ChatBinding.platform,
+    ChatBinding.chat_id,
+    ChatBinding.region_id,
+    ChatBinding.branch_id,
+    ChatBinding.active,
+    ChatBinding.locale,
+)
+
+
+def _member(row: Any) -> MemberRec:
+    return MemberRec(*row)
+
+
+def _event(row: Any) -> EventRec:
+    return EventRec(*row)
+
+
+def _binding(row: Any) -> BindingRec:
+    return BindingRec(*row)
+
+
+@dataclass
+class OrgRepo:
+    conn: AsyncConnection
+
+    async def region_by_name(self, name: str) -> RegionRec | None:
+        row = (await self.conn.execute(select(Region.id, Region.name).where(Region.name == name))).first()
+        return RegionRec(*row) if row else None
+
+    async def region(self, region_id: int) -> RegionRec:
+        row = (await self.conn.execute(select(Region.id, Region.name).where(Region.id == region_id))).one()
+        return RegionRec(*row)
+
+    async def ensure_region(self, name: str, now: datetime) -> RegionRec:
+        found = await self.region_by_name(name)
+        if found:
+            return found
+        rid = (await self.conn.execute(Region.__table__.insert().values(name=name, created_at=now).returning(Region.id))).scalar_one()
+        return RegionRec(rid, name)
+
+    async def regions(self) -> list[RegionRec]:
+        rows = await self.conn.execute(select(Region.id, Region.name).order_by(Region.id))
+        return [RegionRec(*r) for r in rows]
+
+    async def branches(self, region_id: int) -> list[BranchRec]:
+        rows = await self.conn.execute(
+            select(Branch.id, Branch.region_id, Branch.name).where(Branch.region_id == region_id).order_by(Branch.id)
+        )
+        return [BranchRec(*r) for r in rows]
+
+    async def branch(self, branch_id: int) -> BranchRec:
+        row = (await self.conn.execute(select(Branch.id, Branch.region_id, Branch.name).where(Branch.id == branch_id))).one()
+        return BranchRec(*row)
+
+    async def find_branches(self, name: str) -> list[BranchRec]:
+        rows = await self.conn.execute(select(Branch.id, Branch.region_id, Branch.name).where(Branch.name == name))
+        return [BranchRec(*r) for r in rows]
+
+    async def ensure_branch(self, region_id: int, name: str, now: datetime) -> BranchRec:
+        row = (
+            await self.conn.execute(
+                select(Branch.id, Branch.region_id, Branch.name).where(Branch.region_id == region_id, Branch.name == name)
+            )
+        ).first()
+        if row:
+            return BranchRec(*row)
+        bid = (
+            await self.conn.execute(
+                Branch.__table__.insert().values(region_id=region_id, name=name, created_at=now).returning(Branch.id)
+            )
+        ).scalar_one()
+        return BranchRec(bid, region_id, name)
+
+    async def member(self, member_id: int) -> MemberRec | None:
+        row = (await self.conn.execute(select(*_MEMBER_COLS).where(Member.id == member_id))).first()
+        return _member(row) if row else None
+
+    async def member_in_branch(self, branch_id: int, name: str) -> MemberRec | None:
+        row = (await self.conn.execute(select(*_MEMBER_COLS).where(Member.branch_id == branch_id, Member.name == name))).first()
+        return _member(row) if row else None
+
+    async def members_named(self, region_id: int, name: str, branch_id: int | None = None) -> list[MemberRec]:
+        q = select(*_MEMBER_COLS).where(Member.region_id == region_id, Member.name == name, Member.active.is_(True))
+        if branch_id is not None:
+            q = q.where(Member.branch_id == branch_id)
+        return [_member(r) for r in await self.conn.execute(q.order_by(Member.id))]
+
+    async def members_of(self, region_id: int, branch_id: int | None = None) -> list[MemberRec]:
+        q = select(*_MEMBER_COLS).where(Member.region_id == region_id, Member.active.is_(True))
+        if branch_id is not None:
+            q = q.where(Member.branch_id == branch_id)
+        return [_member(r) for r in await self.conn.execute(q.order_by(Member.branch_id, Member.id))]
+
+    async def upsert_member(
+        self, *, region_id: int, branch_id: int, name: str, role: str, phone: str | None, is_mobile: bool, now: datetime
+    ) -> tuple[int, bool]:
+        """Create or update a roster member; returns (id, changed)."""
+        found = await self.member_in_branch(branch_id, name)
+        if found is None:
+            mid = (
+                await self.conn.execute(
+                    Member.__table__.insert()
+                    .values(
+                        region_id=region_id, branch_id=branch_id, name=name, role=role, phone=phone,
+                        is_mobile=is_mobile, active=True, created_at=now,
+                    )
+                    .returning(Member.id)
+                )
+            ).scalar_one()
+            return mid, True
+        if (found.role, found.phone, found.is_mobile, found.active) == (role, phone, is_mobile, True):
+            return found.id, False
+        await self.conn.execute(
+            update(Member).where(Member.id == found.id).values(role=role, phone=phone, is_mobile=is_mobile, active=True)
+        )
+        return found.id, True
+
+    async def account_member(self, platform: str, user_id: str) -> MemberRec | None:
+        row = (
+            await self.conn.execute(
+                select(*_MEMBER_COLS)
+                .join(MemberAccount, MemberAccount.member_id == Member.id)
+                .where(MemberAccount.platform == platform, MemberAccount.user_id == user_id)
+            )
+        ).first()
+        return _member(row) if row else None
+
+    async def accounts_of(self, member_id: int) -> dict[str, str]:
+        rows = await self.conn.execute(
+            select(MemberAccount.platform, MemberAccount.user_id).where(MemberAccount.member_id == member_id)
+        )
+        return {p: u for p, u in rows}
+
+    async def link_account(self, member_id: int, platform: str, user_id: str, now: datetime) -> bool:
+        """Link a chat account to a member; False if that account is already linked to someone."""
+        res = await self.conn.execute(
+            insert_ignoring_conflicts(self.conn, MemberAccount).values(
+                member_id=member_id, platform=platform, user_id=user_id, linked_at=now
+            )
+        )
+        return bool(res.rowcount)
+
+    async def binding(self, platform: str, chat_id: str) -> BindingRec | None:
+        row = (
+            await self.conn.execute(
+                select(*_BINDING_COLS).where(ChatBinding.platform == platform, ChatBinding.chat_id == chat_id)
+            )
+        ).first()
+        return _binding(row) if row else None
+
+    async def bind_chat(
+        self, *, platform: str, chat_id: str, region_id: int, branch_id: int | None, by: int | None, now: datetime
+    ) -> None:
+        existing = await self.binding(platform, chat_id)
+        if existing is None:
+            await self.conn.execute(
+                ChatBinding.__table__.insert().values(
+                    platform=platform, chat_id=chat_id, region_id=region_id, branch_id=branch_id,
+                    active=True, bound_by=by, created_at=now,
+                )
+            )
+        else:
+            await self.conn.execute(
+                update(ChatBinding)
+                .where(ChatBinding.id == existing.id)
+                .values(region_id=region_id, branch_id=branch_id, active=True, bound_by=by)
+            )
+
+    async def set_binding_active(self, platform: str, chat_id: str, active: bool) -> None:
+        await self.conn.execute(
+            update(ChatBinding).where(ChatBinding.platform == platform, ChatBinding.chat_id == chat_id).values(active=active)
+        )
+
+    async def chats_for(self, region_id: int, branch_id: int | None, *, include_branch_chats: bool) -> list[BindingRec]:
+        """Active chats bound to the node; for a region node optionally every branch chat too."""
+        cond = [ChatBinding.region_id == region_id, ChatBinding.active.is_(True)]
+        if branch_id is not None:
+            cond.append(ChatBinding.branch_id == branch_id)
+        elif not include_branch_chats:
+            cond.append(ChatBinding.branch_id.is_(None))
+        rows = await self.conn.execute(select(*_BINDING_COLS).where(*cond).order_by(ChatBinding.id))
+        return [_binding(r) for r in rows]
+
+
+@dataclass
+class EventRepo:
+    conn: AsyncConnection
+
+    async def create(self, **values: Any) -> int:
+        return int((await self.conn.execute(Event.__table__.insert().values(**values).returning(Event.id))).scalar_one())
+
+    async def get(self, event_id: int) -> EventRec | None:
+        row = (await self.conn.execute(select(*_EVENT_COLS).where(Event.id == event_id))).first()
+        return _event(row) if row else None
+
+    async def active_in_region(self, region_id: int, now: datetime) -> list[EventRec]:
+        """Scheduled events whose sign-in window has not closed yet."""
+        rows = await self.conn.execute(
+            select(*_EVENT_COLS)
+            .where(Event.region_id == region_id, Event.status == "scheduled", Event.closes_at >= now)
+            .order_by(Event.starts_at)
+        )
+        return [_event(r) for r in rows]
+
+    async def recent_for_node(self, region_id: int, branch_id: int | None, limit: int = 1) -> list[EventRec]:
+        """The latest started events visible from a chat's node (its branch's and the region's)."""
+        node = Event.branch_id.is_(None) if branch_id is None else or_(Event.branch_id.is_(None), Event.branch_id == branch_id)
+        rows = await self.conn.execute(
+            select(*_EVENT_COLS)
+            .where(Event.region_id == region_id, node, Event.status != "cancelled")
+            .order_by(Event.starts_at.desc())
+            .limit(limit)
+        )
+        return [_event(r) for r in rows]
+
+    async def upcoming_for_node(self, region_id: int, branch_id: int | None, now: datetime, limit: int = 10) -> list[EventRec]:
+        node = Event.branch_id.is_(None) if branch_id is None else or_(Event.branch_id.is_(None), Event.branch_id == branch_id)
+        rows = await self.conn.execute(
+            select(*_EVENT_COLS)
+            .where(Event.region_id == region_id, node, Event.status == "scheduled", Event.closes_at >= now)
+            .order_by(Event.starts_at)
+            .limit(limit)
+        )
+        return [_event(r) for r in rows]
+
+    async def set_status(self, event_id: int, status: str) -> None:
+        await self.conn.execute(update(Event).where(Event.id == event_id).values(status=status))
+
+
+@dataclass
+class AttendanceRepo:
+    conn: AsyncConnection
+
+    async def for_event(self, event_id: int) -> list[AttendanceRec]:
+        rows = await self.conn.execute(
+            select(
+                Attendance.member_id, Member.name, Member.branch_id, Attendance.status, Attendance.reason,
+                Attendance.recorded_by, Attendance.recorded_at,
+            )
+            .join(Member, Member.id == Attendance.member_id)
+            .where(Attendance.event_id == event_id)
+            .order_by(Attendance.recorded_at, Attendance.id)
+        )
+        return [AttendanceRec(*r) for r in rows]
+
+    async def status_of(self, event_id: int, member_id: int) -> str | None:
+        return (
+            await self.conn.execute(
+                select(Attendance.status).where(Attendance.event_id == event_id, Attendance.member_id == member_id)
+            )
+        ).scalar_one_or_none()
+
+    async def mark_absent(self, event_id: int, member_ids: Iterable[int], now: datetime) -> int:
+        rows = [
+            {"event_id": event_id, "member_id": m, "status": "absent", "recorded_at": now} for m in member_ids
+        ]
+        if not rows:
+            return 0
+        res = await self.conn.execute(insert_ignoring_conflicts(self.conn, Attendance).values(rows))
+        return int(res.rowcount or 0)
+
+
+@dataclass
+class OpsRepo:
+    conn: AsyncConnection
+
+    async def claim_update(self, platform: str, key: str, now: datetime) -> bool:
+        """Record an update as processed; False if it already was (a redelivery)."""
+        res = await self.conn.execute(
+            insert_ignoring_conflicts(self.conn, ProcessedUpdate).values(platform=platform, update_key=key, processed_at=now)
+        )
+        return bool(res.rowcount)
+
+    async def audit(self, *, actor: int | None, platform: str | None, action: str, detail: dict[str, Any], now: datetime) -> None:
+        await self.conn.execute(
+            AuditLog.__table__.insert().values(
+                at=now, actor_id=actor, platform=platform, action=action,
+                detail=json.dumps(detail, ensure_ascii=False, sort_keys=True),
+            )
+        )
+
+    async def enqueue(
+        self, *, key: str, purpose: str, event_id: int | None, platform: str, chat_id: str,
+        due_at: datetime, payload: dict[str, object] | None = None,
+    ) -> bool:
+        res = await self.conn.execute(
+            insert_ignoring_conflicts(self.conn, Outbox).values(
+                dedupe_key=key, purpose=purpose, event_id=event_id, platform=platform, chat_id=chat_id,
+                payload=payload or {}, due_at=due_at, status="pending", attempts=0,
+            )
+        )
+        return bool(res.rowcount)
+
+    async def due(self, now: datetime, limit: int = 100) -> list[OutboxRec]:
+        rows = await self.conn.execute(
+            select(
+                Outbox.id, Outbox.dedupe_key, Outbox.purpose, Outbox.event_id, Outbox.platform, Outbox.chat_id,
+                Outbox.payload, Outbox.due_at, Outbox.status, Outbox.attempts,
+            )
+            .where(Outbox.status == "pending", Outbox.due_at <= now)
+            .order_by(Outbox.due_at, Outbox.id)
+            .limit(limit)
+        )
+        return [OutboxRec(*r) for r in rows]
+
+    async def mark(self, outbox_id: int, status: str, *, now: datetime, error: str | None = None, due_at: datetime | None = None) -> None:
+        values: dict[str, Any] = {"status": status, "attempts": Outbox.attempts + 1, "last_error": error}
+        if status == "sent":
+            values["sent_at"] = now
+        if due_at is not None:
+            values["due_at"] = due_at
+        await self.conn.execute(update(Outbox).where(Outbox.id == outbox_id).values(**values))
+
+    async def void_for_event(self, event_id: int) -> int:
+        res = await self.conn.execute(
+            update(Outbox).where(Outbox.event_id == event_id, Outbox.status == "pending").values(status="void")
+        )
+        return int(res.rowcount or 0)
+
+    async def count_by_status(self) -> dict[str, int]:
+        rows = await self.conn.execute(select(Outbox.status, func.count()).group_by(Outbox.status))
+        return {s: int(n) for s, n in rows}
+
+
+class UnitOfWork:
+    """All repositories over one connection inside one transaction, plus the time it runs at."""
+
+    def __init__(self, conn: AsyncConnection, now: datetime) -> None:
+        self.conn = conn
+        self.now = now
+        self.org = OrgRepo(conn)
+        self.events = EventRepo(conn)
+        self.attendance = AttendanceRepo(conn)
+        self.ops = OpsRepo(conn)
+
+
+def expected_filter(kind: str) -> Sequence[str]:
+    """Roles expected (应到) at an event of this kind; activists may attend but are not counted."""
+    if kind == "secretary_meeting":
+        return ("branch_secretary", "regional_secretary")
+    return ("member", "branch_secretary", "regional_secretary", "admin", "lecturer")
+
+
+__all__ = ["AttendanceRepo", "EventRepo", "OpsRepo", "OrgRepo", "UnitOfWork", "and_", "expected_filter"]

@@ -1,0 +1,149 @@
+"""The hot-path sign-in write, flushed in batches with multi-row statements."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from sqlalchemy import func, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.db import BatchWrite
+from storage.models import Attendance, ProcessedUpdate
+from storage.repositories import insert_ignoring_conflicts
+
+# outcomes
+RECORDED = "recorded"
+UPGRADED = "upgraded"  # a leave request turned into attendance
+ALREADY = "already"
+DUPLICATE = "duplicate"  # the same platform update was processed before
+
+ATTENDED = frozenset({"on_time", "late", "remote", "makeup"})
+
+
+@dataclass(frozen=True, slots=True)
+class SignInOutcome:
+    outcome: str
+    status: str  # the member's status for the event after the write
+    rank: int | None = None  # for a new attendance: how many had attended when it was recorded
+
+
+@dataclass(frozen=True, slots=True)
+class SignInWrite(BatchWrite[SignInOutcome]):
+    """Record one member's attendance status for one event, with its update key."""
+
+    batch_key: ClassVar[str] = "signin"
+
+    platform: str
+    update_key: str | None
+    event_id: int
+    member_id: int
+    status: str
+    now: datetime
+    reason: str | None = None
+    recorded_by: int | None = None
+
+    @classmethod
+    async def apply_many(cls, conn: AsyncConnection, items: Sequence[SignInWrite]) -> list[SignInOutcome | None]:
+        results: list[SignInOutcome | None] = [None] * len(items)
+        live = list(range(len(items)))
+
+        keyed = {}
+        for i in live:
+            it = items[i]
+            if it.update_key is None:
+                continue
+            k = (it.platform, it.update_key)
+            if k in keyed:  # redelivered inside this very batch
+                results[i] = SignInOutcome(DUPLICATE, it.status)
+            else:
+                keyed[k] = i
+        if keyed:
+            rows = [
+                {"platform": p, "update_key": u, "processed_at": items[i].now} for (p, u), i in keyed.items()
+            ]
+            stmt = insert_ignoring_conflicts(conn, ProcessedUpdate).values(rows).returning(
+                ProcessedUpdate.platform, ProcessedUpdate.update_key
+            )
+            fresh = {(p, u) for p, u in await conn.execute(stmt)}
+            for k, i in keyed.items():
+                if k not in fresh:
+                    results[i] = SignInOutcome(DUPLICATE, items[i].status)
+        live = [i for i in live if results[i] is None]
+
+        first: dict[tuple[int, int], int] = {}
+        later: list[int] = []
+        for i in live:
+            k = (items[i].event_id, items[i].member_id)
+            if k in first:
+                later.append(i)
+            else:
+                first[k] = i
+        if first:
+            rows = [
+                {
+                    "event_id": items[i].event_id, "member_id": items[i].member_id, "status": items[i].status,
+                    "reason": items[i].reason, "recorded_by": items[i].recorded_by,
+                    "platform": items[i].platform, "recorded_at": items[i].now,
+                }
+                for i in first.values()
+            ]
+            stmt = insert_ignoring_conflicts(conn, Attendance).values(rows).returning(
+                Attendance.event_id, Attendance.member_id
+            )
+            inserted = {(e, m) for e, m in await conn.execute(stmt)}
+            conflicts = [k for k in first if k not in inserted]
+            for k in inserted:
+                i = first[k]
+                results[i] = SignInOutcome(RECORDED, items[i].status)
+            if conflicts:
+                existing = {
+                    (e, m): s
+                    for e, m, s in await conn.execute(
+                        select(Attendance.event_id, Attendance.member_id, Attendance.status).where(
+                            tuple_(Attendance.event_id, Attendance.member_id).in_(conflicts)
+                        )
+                    )
+                }
+                for k in conflicts:
+                    i = first[k]
+                    it = items[i]
+                    old = existing.get(k, it.status)
+                    if old in ("leave", "absent") and it.status in ATTENDED:
+                        await conn.execute(
+                            update(Attendance)
+                            .where(Attendance.event_id == it.event_id, Attendance.member_id == it.member_id)
+                            .values(status=it.status, reason=it.reason, recorded_by=it.recorded_by,
+                                    platform=it.platform, recorded_at=it.now)
+                        )
+                        results[i] = SignInOutcome(UPGRADED, it.status)
+                    else:
+                        results[i] = SignInOutcome(ALREADY, old)
+        await _rank(conn, items, results)
+        for i in later:
+            prev = results[first[(items[i].event_id, items[i].member_id)]]
+            results[i] = SignInOutcome(ALREADY, prev.status if prev else items[i].status)
+        return results
+
+
+async def _rank(conn: AsyncConnection, items: Sequence[SignInWrite], results: list[SignInOutcome | None]) -> None:
+    """Give each new attendance its place (第N位) from one count per event in the batch."""
+    new = [i for i, r in enumerate(results) if r and r.outcome in (RECORDED, UPGRADED) and r.status in ATTENDED]
+    if not new:
+        return
+    event_ids = sorted({items[i].event_id for i in new})
+    counts = dict(
+        (await conn.execute(
+            select(Attendance.event_id, func.count())
+            .where(Attendance.event_id.in_(event_ids), Attendance.status.in_(sorted(ATTENDED)))
+            .group_by(Attendance.event_id)
+        )).tuples().all()
+    )
+    for i in reversed(new):  # the last one written holds the highest place
+        e = items[i].event_id
+        r = results[i]
+        assert r is not None
+        results[i] = SignInOutcome(r.outcome, r.status, counts.get(e, 0))
+        counts[e] = counts.get(e, 0) - 1
