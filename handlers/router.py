@@ -11,6 +11,8 @@ import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
+from markupsafe import Markup
+
 from handlers.context import Context, Duplicate, Services
 from handlers.errors import AppError, UsageError
 from handlers.ports import Incoming, Reply
@@ -119,7 +121,7 @@ class Router:
         if isinstance(err, UsageError):
             cmd = self._by_name.get(err.command)
             if cmd is not None:
-                text = text + ctx.t("common.usage_prefix") + ctx.t(cmd.usage)
+                text = text + Markup("\n") + ctx.t("common.usage_prefix") + ctx.t(cmd.usage)
         return [ctx.reply("common.plain", body=text, private=True)]
 
     async def _finish(self, ctx: Context, replies: list[Reply]) -> list[Reply]:

@@ -134,12 +134,12 @@ async def _rank(conn: AsyncConnection, items: Sequence[SignInWrite], results: li
     if not new:
         return
     event_ids = sorted({items[i].event_id for i in new})
-    counts = dict(
+    counts: dict[int, int] = dict(
         (await conn.execute(
             select(Attendance.event_id, func.count())
             .where(Attendance.event_id.in_(event_ids), Attendance.status.in_(sorted(ATTENDED)))
             .group_by(Attendance.event_id)
-        )).tuples().all()
+        )).all()
     )
     for i in reversed(new):  # the last one written holds the highest place
         e = items[i].event_id

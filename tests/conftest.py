@@ -1,0 +1,66 @@
+"""Shared fixtures: every database test runs on a SQLite file and on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.harness import Harness
+
+PG_URL = os.environ.get("DANGJIAN_TEST_PG_URL", "")
+REQUIRE_PG = os.environ.get("DANGJIAN_REQUIRE_PG", "0") == "1"
+
+
+async def _reset_postgres(url: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        await engine.dispose()
+
+
+def _postgres_url() -> str:
+    if not PG_URL:
+        if REQUIRE_PG:
+            pytest.fail("DANGJIAN_REQUIRE_PG=1 but DANGJIAN_TEST_PG_URL is empty")
+        pytest.skip("PostgreSQL tests need DANGJIAN_TEST_PG_URL")
+    try:
+        asyncio.run(_reset_postgres(PG_URL))
+    except OSError as exc:
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL at {PG_URL} is required but unreachable: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    return PG_URL
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database URL of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    else:
+        yield _postgres_url()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+async def h(db_url: str) -> AsyncIterator[Harness]:
+    """A running app on a fresh database with the sample region imported and a bound chat."""
+    harness = await Harness.start(db_url)
+    try:
+        yield harness
+    finally:
+        await harness.close()

@@ -1,0 +1,163 @@
+"""Sign-in through chat messages and buttons, asserted on replies and stored rows."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+
+from storage.models import Attendance, Member, Outbox, ProcessedUpdate
+from tests.harness import GROUP, REGION_CHAT, Harness
+
+LESSON = "发布 党员大会 今天 14:00 三楼会议室 学习党章"
+
+
+async def publish(h: Harness, text: str = LESSON) -> int:
+    replies = await h.say(text, user="u-张伟")
+    assert replies and "已发布" in replies[0], replies
+    return int(replies[0].split("#")[1].split()[0])
+
+
+async def status_of(h: Harness, name: str) -> tuple[str, str | None, int | None] | None:
+    rows = await h.rows(
+        select(Attendance.status, Attendance.reason, Attendance.recorded_by)
+        .join(Member, Member.id == Attendance.member_id)
+        .where(Member.name == name)
+    )
+    return tuple(rows[0]) if rows else None  # type: ignore[return-value]
+
+
+async def test_full_signin_flow(h: Harness) -> None:
+    await publish(h)
+    assert await h.say("签到", user="u-赵强") == ["书记例会的签到还没开始，将于 12月1日（周二）13:30 开放。".replace("书记例会", "支部党员大会")]
+    assert await h.say("请假 出差在外", user="u-钱多多") == [
+        "📝 钱多多 已请假：支部党员大会（12月1日（周二）14:00）。原因：出差在外"
+    ]
+    pushed = await h.tick(hours=4, minutes=30)  # 13:30, window opens
+    assert len(pushed) == 1 and "支部党员大会 开始签到" in pushed[0] and "[1] 签到" in pushed[0]
+    assert await h.say("签到", user="u-赵强") == ["✅ 赵强 签到成功，第 1 位"]
+    assert await h.say("签到", user="u-赵强") == ["赵强 已签到，无需重复操作。"]
+    assert await h.count(Attendance) == 2  # 赵强 + 钱多多's leave
+    h.clock.advance(minutes=36)  # 14:06 > 14:05: late
+    assert await h.say("签到", user="u-张伟") == ["✅ 张伟 签到成功（迟到），第 2 位"]
+    assert await status_of(h, "张伟") == ("late", None, None)
+    summary = (await h.say("考勤", user="u-李红"))[0]
+    # 红星 has three full members (张伟, 赵强, 钱多多); the activist 冯军 is not expected
+    assert "应到 3 人，实到 2 人（出席率 67%）" in summary
+    assert "请假 1：钱多多（出差在外）" in summary
+    assert "缺席 0" in summary
+
+
+async def test_button_signin_is_private_and_counted(h: Harness) -> None:
+    event_id = await publish(h)
+    await h.tick(hours=4, minutes=30)
+    replies = await h.press(f"signin:{event_id}", user="u-赵强")
+    assert len(replies) == 1 and replies[0].private
+    assert "赵强 签到成功" in str(replies[0].text)
+    assert await status_of(h, "赵强") == ("on_time", None, None)
+
+
+async def test_redelivered_update_changes_nothing(h: Harness) -> None:
+    await publish(h)
+    h.clock.advance(hours=4, minutes=45)
+    first = await h.send(h.incoming("签到", user="u-赵强", update_id="tg-777"))
+    again = await h.send(h.incoming("签到", user="u-赵强", update_id="tg-777"))
+    assert len(first) == 1 and again == []
+    assert await h.count(Attendance) == 1
+    assert await h.count(ProcessedUpdate, ProcessedUpdate.update_key == "tg-777") == 1
+    # a redelivered admin command does not create a second event either
+    one = await h.send(h.incoming("发布 支委会 明天 9:00 办公室", user="u-张伟", update_id="tg-900"))
+    two = await h.send(h.incoming("发布 支委会 明天 9:00 办公室", user="u-张伟", update_id="tg-900"))
+    assert one and two == []
+
+
+async def test_concurrent_signins_each_get_one_row_and_distinct_ranks(h: Harness) -> None:
+    await publish(h)
+    h.clock.advance(hours=4, minutes=40)
+    users = ["u-赵强", "u-钱多多", "u-张伟"]
+    replies = await asyncio.gather(*(h.say("签到", user=u) for u in users * 3))
+    ranks = sorted(int(r[0].split("第 ")[1].split(" ")[0]) for r in replies if "第" in r[0])
+    assert ranks == [1, 2, 3]
+    assert sum("已签到" in r[0] for r in replies) == 6
+    assert await h.count(Attendance) == 3
+
+
+async def test_leave_rules(h: Harness) -> None:
+    await publish(h)
+    assert (await h.say("请假", user="u-赵强"))[0].startswith("请写明请假原因。\n用法：请假 原因")
+    assert await h.say("请假 家里有事", user="u-赵强")
+    again = await h.say("请假 改为出差", user="u-赵强")
+    assert again == ["📝 赵强 已更新请假：支部党员大会（12月1日（周二）14:00）。原因：改为出差"] or "已请假" in again[0]
+    h.clock.advance(hours=5, minutes=1)  # 14:01, started
+    assert await h.say("请假 临时有事", user="u-钱多多") == ["活动已经开始，不能再请假了。如有特殊情况请联系书记。"]
+    # a member on leave who comes after all is counted present
+    assert await h.say("签到", user="u-赵强") == ["✅ 赵强 签到成功，第 1 位"]
+    assert (await status_of(h, "赵强"))[0] == "on_time"  # type: ignore[index]
+
+
+async def test_remote_only_for_mobile_members(h: Harness) -> None:
+    await h.say("登记 郑浩", user="u-郑浩", chat="绿源群")
+    await h.say("绑定 绿源科技党支部", user="u-李红", chat="绿源群")
+    await h.say("登记 吴静", user="u-吴静", chat="绿源群")
+    await h.say("发布 党员活动日 今天 14:00 活动中心", user="u-李红", chat="绿源群")
+    h.clock.advance(hours=4, minutes=40)
+    assert await h.say("远程签到", user="u-吴静", chat="绿源群") == [
+        "远程签到仅限流动党员。如需登记为流动党员，请联系管理员。"
+    ]
+    assert await h.say("远程签到", user="u-郑浩", chat="绿源群") == ["✅ 郑浩 远程签到成功，第 1 位"]
+    assert (await status_of(h, "郑浩"))[0] == "remote"  # type: ignore[index]
+
+
+async def test_makeup_by_admin_records_who(h: Harness) -> None:
+    await publish(h)
+    h.clock.advance(hours=6, minutes=1)  # 15:01, after the window closed at 15:00
+    assert await h.say("签到", user="u-赵强") == ["现在没有正在签到的活动。"]
+    refused = await h.say("补签 赵强", user="u-钱多多")
+    assert refused == ["只有管理员或书记可以这样做。"]
+    assert await h.say("补签 赵强", user="u-张伟") == ["✅ 已为 赵强 补签（支部党员大会，操作人：张伟）"]
+    status, _reason, by = await status_of(h, "赵强")  # type: ignore[misc]
+    zhang = (await h.rows(select(Member.id).where(Member.name == "张伟")))[0][0]
+    assert status == "makeup" and by == zhang
+    assert (await h.say("补签 不存在的人", user="u-张伟"))[0].startswith("花名册中没有找到“不存在的人”")
+
+
+async def test_window_close_posts_summary_and_marks_absent(h: Harness) -> None:
+    await publish(h)
+    await h.tick(hours=4, minutes=30)
+    await h.say("签到", user="u-赵强")
+    pushed = await h.tick(hours=1, minutes=30)  # 15:00 close
+    assert len(pushed) == 1 and "签到结果" in pushed[0] and "实到 1 人" in pushed[0]
+    absent = await h.count(Attendance, Attendance.status == "absent")
+    assert absent == 2  # 张伟 and 钱多多
+    assert await h.tick(minutes=5) == []  # sent once
+    assert await h.count(Outbox, Outbox.status == "sent") == 2
+
+
+async def test_cancelled_event_sends_nothing_more(h: Harness) -> None:
+    event_id = await publish(h)
+    assert (await h.say(f"取消活动 #{event_id}", user="u-赵强")) == ["只有管理员或书记可以这样做。"]
+    reply = await h.say(f"取消活动 #{event_id}", user="u-张伟")
+    assert reply[0].startswith(f"🚫 已取消 #{event_id}")
+    assert await h.tick(hours=8) == []
+    assert await h.count(Outbox, Outbox.status == "void") == 2
+    assert await h.say("签到", user="u-赵强") == ["现在没有正在签到的活动。"]
+
+
+async def test_region_lesson_reaches_branch_chats_and_secretary_meeting_does_not(h: Harness) -> None:
+    await h.say("发布 专题党课 今天 15:00 党群服务中心 讲师：孙丽", user="u-李红", chat=REGION_CHAT)
+    await h.say("发布 书记例会 今天 16:00 党群服务中心", user="u-李红", chat=REGION_CHAT)
+    chats = sorted(
+        (p, c) for p, c in await h.rows(select(Outbox.purpose, Outbox.chat_id).where(Outbox.purpose == "signin_open"))
+    )
+    assert chats == sorted([("signin_open", GROUP), ("signin_open", REGION_CHAT), ("signin_open", REGION_CHAT)])
+    h.clock.advance(hours=5, minutes=40)  # 14:40: lesson open in the branch chat
+    assert (await h.say("签到", user="u-赵强"))[0] == "✅ 赵强 签到成功，第 1 位"
+
+
+async def test_non_member_and_unbound_chat(h: Harness) -> None:
+    await publish(h)
+    h.clock.advance(hours=4, minutes=40)
+    assert await h.say("签到", user="stranger") == ["你还没有登记。请先发送：登记 你的姓名（例如：登记 张三）"]
+    assert await h.say("签到", user="u-赵强", chat="没绑定的群") == ["本群还没有绑定支部。请管理员发送：绑定 支部名称"]
+    assert (await h.say("登记 查无此人", user="x", chat=GROUP))[0].startswith("花名册中没有找到")
+    assert (await h.say("登记 赵强", user="impostor", chat=GROUP)) == ["“赵强”已经被其他账号登记。如有误，请联系管理员。"]

@@ -1,0 +1,87 @@
+"""Drives the real router, storage and dispatcher through Incoming messages, on a fake clock."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.app import App, build_app
+from bot.console.transport import ConsoleSender
+from bot.dispatcher import deliver_due
+from bot.render import to_plain
+from bot.roster import import_roster
+from bot.settings import Settings
+from handlers.ports import FakeClock, Incoming, Reply
+
+ROSTER = Path(__file__).parent.parent / "bot" / "console" / "sample_roster.csv"
+REGION = "城东联合党委"
+GROUP = "红星群"  # bound to 红星机械党支部
+REGION_CHAT = "书记群"  # bound to the whole region
+T0 = datetime.fromisoformat("2026-12-01T09:00:00+08:00")
+
+
+@dataclass
+class Harness:
+    app: App
+    clock: FakeClock
+    sender: ConsoleSender
+    pushed: list[str] = field(default_factory=list)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @classmethod
+    async def start(cls, url: str, *, setup: bool = True, **settings: Any) -> Harness:
+        clock = FakeClock(T0)
+        app = await build_app(Settings(database_url=url, **settings), clock)
+        pushed: list[str] = []
+        h = cls(app, clock, ConsoleSender(pushed.append), pushed)
+        if setup:
+            await import_roster(app.db, ROSTER, REGION, clock.now())
+            await h.say("登记 李红", user="u-李红", chat=GROUP)
+            await h.say("绑定 红星机械党支部", user="u-李红", chat=GROUP)
+            await h.say("绑定 城东联合党委", user="u-李红", chat=REGION_CHAT)
+            for name in ("张伟", "赵强", "钱多多", "冯军"):
+                await h.say(f"登记 {name}", user=f"u-{name}", chat=GROUP)
+        return h
+
+    def incoming(self, text: str = "", *, user: str, chat: str = GROUP, button: str | None = None,
+                 update_id: str | None = None, addressed: bool = False) -> Incoming:
+        n = next(self._ids)
+        return Incoming(platform="console", chat_id=chat, user_id=user, text=text, button=button,
+                        update_id=update_id or f"u{n}", message_id=str(n), addressed=addressed)
+
+    async def send(self, incoming: Incoming) -> list[Reply]:
+        return await self.app.router.dispatch(incoming)
+
+    async def say(self, text: str, *, user: str, chat: str = GROUP, **kw: Any) -> list[str]:
+        """Send a message; return the plain text of every reply."""
+        return [to_plain(r.text) for r in await self.send(self.incoming(text, user=user, chat=chat, **kw))]
+
+    async def press(self, data: str, *, user: str, chat: str = GROUP) -> list[Reply]:
+        return await self.send(self.incoming(user=user, chat=chat, button=data))
+
+    async def tick(self, **delta: float) -> list[str]:
+        """Move the clock, run the dispatcher, return what it pushed."""
+        self.clock.advance(**delta)
+        before = len(self.pushed)
+        await deliver_due(self.app.services, {"console": self.sender})
+        return self.pushed[before:]
+
+    async def count(self, model: Any, *where: Any) -> int:
+        async def q(conn: Any) -> int:
+            return int((await conn.execute(select(func.count()).select_from(model).where(*where))).scalar_one())
+
+        return await self.app.db.read(q)
+
+    async def rows(self, stmt: Any) -> list[Any]:
+        async def q(conn: Any) -> list[Any]:
+            return list((await conn.execute(stmt)).all())
+
+        return await self.app.db.read(q)
+
+    async def close(self) -> None:
+        await self.app.close()
