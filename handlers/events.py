@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from handlers.context import Context
+from handlers.context import Context, Policy
 from handlers.errors import AppError, UsageError
 from handlers.ports import Button, Reply
 from handlers.router import Command
@@ -66,7 +66,7 @@ async def publish(ctx: Context, args: str) -> list[Reply]:
     """发布 类型 日期 时间 地点 [主题] [讲师：姓名] — create an event with its sign-in window."""
     binding = ctx.need_binding()
     kind_word, _, rest = args.strip().partition(" ")
-    kind = KINDS.get(kind_word) or EN_KINDS.get(kind_word.lower())
+    kind = kind_of(kind_word)
     if not kind_word or kind is None:
         raise UsageError("event", "events.bad_kind", word=kind_word)
     try:
@@ -83,43 +83,20 @@ async def publish(ctx: Context, args: str) -> list[Reply]:
         raise UsageError("event", "common.too_long", limit=MAX_TOPIC)
     branch_id = None if kind == "secretary_meeting" else binding.branch_id
     creator = ctx.need_manager(binding.region_id, branch_id)
-    pol = ctx.services.policy
-    opens_at = starts_at - timedelta(minutes=pol.opens_before_min)
-    late_after = starts_at + timedelta(minutes=pol.grace_min)
-    closes_at = starts_at + timedelta(minutes=pol.closes_after_min)
     inc = ctx.incoming
+    opens_at = starts_at - timedelta(minutes=ctx.services.policy.opens_before_min)
+    open_now = opens_at <= ctx.now
+    skip = (inc.platform, inc.chat_id) if open_now else None
 
     async def work(uow: UnitOfWork) -> int:
-        event_id = await uow.events.create(
-            region_id=binding.region_id, branch_id=branch_id, kind=kind, topic=topic, place=place,
-            lecturer=lecturer, starts_at=starts_at, opens_at=opens_at, late_after=late_after,
-            closes_at=closes_at, status="scheduled", created_by=creator.id, created_at=uow.now,
+        return await create_event(
+            uow, ctx.services.policy, region_id=binding.region_id, branch_id=branch_id, kind=kind, topic=topic,
+            place=place, lecturer=lecturer, starts_at=starts_at, creator_id=creator.id, platform=inc.platform,
+            skip_open_push=skip,
         )
-        chats = await uow.org.chats_for(
-            binding.region_id, branch_id, include_branch_chats=kind != "secretary_meeting"
-        )
-        for chat in chats:
-            here = chat.platform == inc.platform and chat.chat_id == inc.chat_id
-            if not (here and opens_at <= uow.now):  # this chat gets the button in the reply below
-                await uow.ops.enqueue(
-                    key=f"event:{event_id}:signin_open:{chat.platform}:{chat.chat_id}",
-                    purpose="signin_open", event_id=event_id, platform=chat.platform,
-                    chat_id=chat.chat_id, due_at=max(opens_at, uow.now),
-                )
-            await uow.ops.enqueue(
-                key=f"event:{event_id}:signin_summary:{chat.platform}:{chat.chat_id}",
-                purpose="signin_summary", event_id=event_id, platform=chat.platform,
-                chat_id=chat.chat_id, due_at=closes_at,
-            )
-        await uow.ops.audit(
-            actor=creator.id, platform=inc.platform, action="event.create",
-            detail={"event": event_id, "kind": kind, "starts_at": starts_at.isoformat()}, now=uow.now,
-        )
-        return event_id
 
     event_id = await ctx.unit(work)
     ctx.services.directory.forget_events(binding.region_id)
-    open_now = opens_at <= ctx.now
     buttons = (Button(ctx.t("signin.button"), f"signin:{event_id}"),) if open_now else ()
     return [
         ctx.reply(
@@ -136,6 +113,42 @@ async def list_events(ctx: Context, args: str) -> list[Reply]:
     shown = [e for e in events if visible_in(e, binding)]
     items = [{"e": e, "starts": ctx.local(e.starts_at)} for e in shown]
     return [ctx.reply("events.listing", items=items)]
+
+
+async def create_event(
+    uow: UnitOfWork, policy: Policy, *, region_id: int, branch_id: int | None, kind: str, topic: str, place: str,
+    lecturer: str | None, starts_at: datetime, creator_id: int | None, platform: str,
+    skip_open_push: tuple[str, str] | None = None,
+) -> int:
+    """Create an event and queue its sign-in message and summary for every chat of its audience."""
+    opens_at = starts_at - timedelta(minutes=policy.opens_before_min)
+    closes_at = starts_at + timedelta(minutes=policy.closes_after_min)
+    event_id = await uow.events.create(
+        region_id=region_id, branch_id=branch_id, kind=kind, topic=topic, place=place, lecturer=lecturer,
+        starts_at=starts_at, opens_at=opens_at, late_after=starts_at + timedelta(minutes=policy.grace_min),
+        closes_at=closes_at, status="scheduled", created_by=creator_id, created_at=uow.now,
+    )
+    chats = await uow.org.chats_for(region_id, branch_id, include_branch_chats=kind != "secretary_meeting")
+    for chat in chats:
+        if (chat.platform, chat.chat_id) != skip_open_push:  # that chat got the button in its reply
+            await uow.ops.enqueue(
+                key=f"event:{event_id}:signin_open:{chat.platform}:{chat.chat_id}", purpose="signin_open",
+                event_id=event_id, platform=chat.platform, chat_id=chat.chat_id, due_at=max(opens_at, uow.now),
+            )
+        await uow.ops.enqueue(
+            key=f"event:{event_id}:signin_summary:{chat.platform}:{chat.chat_id}", purpose="signin_summary",
+            event_id=event_id, platform=chat.platform, chat_id=chat.chat_id, due_at=closes_at,
+        )
+    await uow.ops.audit(
+        actor=creator_id, platform=platform, action="event.create",
+        detail={"event": event_id, "kind": kind, "starts_at": starts_at.isoformat()}, now=uow.now,
+    )
+    return event_id
+
+
+def kind_of(word: str) -> str | None:
+    """书记例会 / secretary / secretary_meeting -> secretary_meeting."""
+    return KINDS.get(word) or EN_KINDS.get(word.lower())
 
 
 def parse_event_ref(args: str) -> tuple[int | None, str]:

@@ -1,0 +1,115 @@
+"""The `dangjian` command line: roster import (CSV, XLSX, YAML), events, the demo."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from bot.cli import app
+from storage.db import Database
+from storage.models import Branch, Event, Member, MemberAccount
+
+runner = CliRunner()
+HEADER = "姓名,支部,角色,手机,telegram_id,wecom_userid\n"
+
+
+def invoke(url: str, *args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args), env={"DANGJIAN_DATABASE_URL": url, "DANGJIAN_LOG_LEVEL": "WARNING"})
+    return result.exit_code, result.output
+
+
+def counts(url: str) -> dict[str, int]:
+    async def go() -> dict[str, int]:
+        db = await Database.open(url)
+        try:
+            async def q(conn: object) -> dict[str, int]:
+                out = {}
+                for name, model in (("branches", Branch), ("members", Member), ("accounts", MemberAccount),
+                                    ("events", Event)):
+                    out[name] = (await conn.execute(select(func.count()).select_from(model))).scalar_one()  # type: ignore[attr-defined]
+                return out
+
+            return await db.read(q)
+        finally:
+            await db.close()
+
+    return asyncio.run(go())
+
+
+def test_csv_import_is_idempotent(db_url: str, tmp_path: Path) -> None:
+    f = tmp_path / "roster.csv"
+    f.write_text(HEADER + "张三,一支部,党员,138,1001,zhangsan\n李四,一支部,支部书记,,,\n王五,二支部,积极分子,,,\n",
+                 encoding="utf-8")
+    code, out = invoke(db_url, "org", "import", str(f), "--region", "测试联合党委")
+    assert code == 0, out
+    assert "新建支部 2，新增党员 3" in out
+    first = counts(db_url)
+    assert first == {"branches": 2, "members": 3, "accounts": 2, "events": 0}
+    code, out = invoke(db_url, "org", "import", str(f), "--region", "测试联合党委")
+    assert code == 0 and "新增党员 0" in out and "未变 3" in out
+    assert counts(db_url) == first
+
+
+def test_bad_row_names_its_line_and_imports_nothing(db_url: str, tmp_path: Path) -> None:
+    f = tmp_path / "roster.csv"
+    f.write_text(HEADER + "张三,一支部,党员,,,\n李四,一支部,队长,,,\n", encoding="utf-8")
+    code, out = invoke(db_url, "org", "import", str(f), "--region", "测试联合党委")
+    assert code == 2
+    assert "第 3 行" in out and "未知角色“队长”" in out and "未做任何改动" in out
+    assert counts(db_url)["members"] == 0
+
+
+def test_english_headers_xlsx_and_yaml(sqlite_url: str, tmp_path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["name", "branch", "role", "phone", "telegram_id", "wecom_userid"])
+    ws.append(["Alice", "B1", "member", 13800000000, 42, None])
+    ws.append(["Bob", "B1", "branch_secretary", None, None, "bob"])
+    wb.save(tmp_path / "r.xlsx")
+    code, out = invoke(sqlite_url, "org", "import", str(tmp_path / "r.xlsx"), "--region", "R")
+    assert code == 0, out
+    (tmp_path / "r.yaml").write_text(
+        "branches:\n  - name: B2\n    members:\n      - {姓名: 赵六, 角色: 党员, 流动党员: 是}\n", encoding="utf-8"
+    )
+    code, out = invoke(sqlite_url, "org", "import", str(tmp_path / "r.yaml"), "--region", "R")
+    assert code == 0, out
+    assert counts(sqlite_url) == {"branches": 2, "members": 3, "accounts": 2, "events": 0}
+
+
+@pytest.mark.parametrize("body", ["", "foo,bar\n1,2\n", HEADER + "张三,,党员,,,\n", HEADER + "张三,一支部,党员,,abc,\n"])
+def test_malformed_files_are_refused(sqlite_url: str, tmp_path: Path, body: str) -> None:
+    f = tmp_path / "bad.csv"
+    f.write_text(body, encoding="utf-8")
+    code, out = invoke(sqlite_url, "org", "import", str(f), "--region", "R")
+    assert code == 2 and "导入失败" in out
+
+
+def test_event_create_and_list_by_cli(db_url: str, tmp_path: Path) -> None:
+    f = tmp_path / "roster.csv"
+    f.write_text(HEADER + "张三,一支部,党员,,,\n", encoding="utf-8")
+    invoke(db_url, "org", "import", str(f), "--region", "R")
+    code, out = invoke(db_url, "event", "create", "--region", "R", "--kind", "专题党课", "--at", "2030-03-15 19:00",
+                       "--place", "党群服务中心", "--topic", "学党史")
+    assert code == 0 and "#1" in out, out
+    code, out = invoke(db_url, "event", "list", "--region", "R")
+    assert code == 0 and "专题党课" in out and "学党史" in out
+    code, out = invoke(db_url, "event", "create", "--region", "R", "--kind", "联欢", "--at", "2030-03-15 19:00",
+                       "--place", "x")
+    assert code == 2 and "联欢" in out
+    code, out = invoke(db_url, "event", "create", "--region", "不存在", "--kind", "党课", "--at", "2030-03-15 19:00",
+                       "--place", "x")
+    assert code == 2
+
+
+def test_demo_prints_transcript_and_summary(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--db", str(tmp_path / "demo.db")])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "书记例会 开始签到" in out and "签到成功（迟到）" in out and "远程签到成功" in out
+    assert "请假 1：陈明（在外地参加展会）" in out and "签到结果" in out
+    assert "应到 5，实到 4，迟到 1，请假 1，远程 1，补签 1，缺席 0" in out
