@@ -19,7 +19,7 @@ MAX_REASON = 500
 
 async def _events_here(ctx: Context) -> list[EventRec]:
     binding = ctx.need_binding()
-    events = await ctx.services.directory.active_events(binding.region_id, ctx.now)
+    events = await ctx.services.directory.active_events(binding.region_id, binding.branch_id, ctx.now)
     return [e for e in events if visible_in(e, binding)]
 
 

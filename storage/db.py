@@ -86,6 +86,7 @@ class Database:
     _queue: asyncio.Queue[_Job] = field(default_factory=asyncio.Queue)
     _writer: asyncio.Task[None] | None = None
     _pending: _Job | None = None
+    _conn: AsyncConnection | None = None  # the writer's own connection, kept between jobs
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True, max_batch: int = 256) -> Database:
@@ -144,11 +145,27 @@ class Database:
                     break
             await self._run_batch(group)
 
+    async def _connection(self) -> AsyncConnection:
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            if self._conn is not None:
+                await self._conn.close()
+            self._conn = await self.engine.connect()
+        return self._conn
+
+    async def _transaction(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        conn = await self._connection()
+        try:
+            async with conn.begin():
+                return await fn(conn)
+        except BaseException:
+            if conn.invalidated or conn.closed:  # e.g. the server went away: reconnect next time
+                self._conn = None
+            raise
+
     async def _run_unit(self, job: _Job) -> None:
         assert job.unit is not None
         try:
-            async with self.engine.begin() as conn:
-                result = await job.unit(conn)
+            result = await self._transaction(job.unit)
         except BaseException as exc:  # handed to the caller, who logs or answers it
             if not job.future.done():
                 job.future.set_exception(exc)
@@ -162,8 +179,7 @@ class Database:
         kind = type(group[0].batch)
         items = [j.batch for j in group]
         try:
-            async with self.engine.begin() as conn:
-                results = await kind.apply_many(conn, items)
+            results = await self._transaction(lambda conn: kind.apply_many(conn, items))
         except Exception as exc:
             if len(group) == 1:
                 group[0].future.set_exception(exc)
@@ -185,4 +201,7 @@ class Database:
             except asyncio.CancelledError:
                 pass
             self._writer = None
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
         await self.engine.dispose()

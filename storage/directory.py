@@ -6,6 +6,7 @@ Writes made by this process invalidate what they touch; changes made by another 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -25,37 +26,64 @@ class Directory:
     db: Database
     ttl: float = 10.0
     _entries: dict[tuple[Any, ...], tuple[float, Any]] = field(default_factory=dict)
+    _loading: dict[tuple[Any, ...], asyncio.Future[Any]] = field(default_factory=dict)
 
     async def _get(self, key: tuple[Any, ...], load: Callable[[], Awaitable[T]]) -> T:
         hit = self._entries.get(key, (0.0, _MISSING))
         if hit[1] is not _MISSING and hit[0] > time.monotonic():
             value: T = hit[1]
             return value
-        loaded = await load()
+        running = self._loading.get(key)
+        if running is not None:  # someone is loading it already: wait for that instead of a second query
+            shared: T = await asyncio.shield(running)
+            return shared
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._loading[key] = future
+        try:
+            loaded = await load()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters re-raise it, nobody else needs to
+            raise
+        finally:
+            self._loading.pop(key, None)
         self._entries[key] = (time.monotonic() + self.ttl, loaded)
+        future.set_result(loaded)
         return loaded
 
     async def binding(self, platform: str, chat_id: str) -> BindingRec | None:
-        return await self._get(
-            ("binding", platform, chat_id), lambda: self.db.read(lambda c: OrgRepo(c).binding(platform, chat_id))
+        """A platform's bindings are loaded whole: one query per TTL however many chats there are."""
+        table = await self._get(
+            ("bindings", platform), lambda: self.db.read(lambda c: OrgRepo(c).bindings_of(platform))
         )
+        return table.get(chat_id)
 
     async def account(self, platform: str, user_id: str) -> MemberRec | None:
-        return await self._get(
-            ("account", platform, user_id), lambda: self.db.read(lambda c: OrgRepo(c).account_member(platform, user_id))
+        """Linked accounts of a platform, loaded whole (a region has thousands of members, not millions)."""
+        table = await self._get(
+            ("accounts", platform), lambda: self.db.read(lambda c: OrgRepo(c).accounts_by_platform(platform))
         )
+        return table.get(user_id)
 
-    async def active_events(self, region_id: int, now: datetime) -> list[EventRec]:
-        events = await self._get(
-            ("events", region_id), lambda: self.db.read(lambda c: EventRepo(c).active_in_region(region_id, now))
-        )
-        return [e for e in events if e.closes_at >= now]
+    async def active_events(self, region_id: int, branch_id: int | None, now: datetime) -> list[EventRec]:
+        """Scheduled, not yet closed events of the region's level and of one branch (None: region only)."""
+
+        async def load() -> dict[int | None, list[EventRec]]:
+            events = await self.db.read(lambda c: EventRepo(c).active_in_region(region_id, now))
+            by_node: dict[int | None, list[EventRec]] = {}
+            for e in events:
+                by_node.setdefault(e.branch_id, []).append(e)
+            return by_node
+
+        by_node = await self._get(("events", region_id), load)
+        found = by_node.get(None, []) + (by_node.get(branch_id, []) if branch_id is not None else [])
+        return [e for e in found if e.closes_at >= now]
 
     def forget_binding(self, platform: str, chat_id: str) -> None:
-        self._entries.pop(("binding", platform, chat_id), None)
+        self._entries.pop(("bindings", platform), None)
 
     def forget_account(self, platform: str, user_id: str) -> None:
-        self._entries.pop(("account", platform, user_id), None)
+        self._entries.pop(("accounts", platform), None)
 
     def forget_events(self, region_id: int) -> None:
         self._entries.pop(("events", region_id), None)

@@ -196,6 +196,18 @@ class OrgRepo:
         ).first()
         return _member(row) if row else None
 
+    async def accounts_by_platform(self, platform: str) -> dict[str, MemberRec]:
+        rows = await self.conn.execute(
+            select(MemberAccount.user_id, *_MEMBER_COLS)
+            .join(MemberAccount, MemberAccount.member_id == Member.id)
+            .where(MemberAccount.platform == platform)
+        )
+        return {r[0]: _member(r[1:]) for r in rows}
+
+    async def bindings_of(self, platform: str) -> dict[str, BindingRec]:
+        rows = await self.conn.execute(select(*_BINDING_COLS).where(ChatBinding.platform == platform))
+        return {r.chat_id: _binding(r) for r in rows}
+
     async def accounts_of(self, member_id: int) -> dict[str, str]:
         rows = await self.conn.execute(
             select(MemberAccount.platform, MemberAccount.user_id).where(MemberAccount.member_id == member_id)
