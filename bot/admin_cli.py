@@ -28,7 +28,14 @@ def _parse_at(text: str, settings: Settings, now: datetime) -> datetime:
 
 
 async def create_event(
-    settings: Settings, *, region: str, branch: str | None, kind: str, at: str, place: str, topic: str,
+    settings: Settings,
+    *,
+    region: str,
+    branch: str | None,
+    kind: str,
+    at: str,
+    place: str,
+    topic: str,
     lecturer: str | None,
 ) -> str:
     now = SystemClock().now()
@@ -41,6 +48,7 @@ async def create_event(
     policy = policy_from(settings)
     db = await Database.open(settings.database_url)
     try:
+
         async def work(conn: object) -> int:
             uow = UnitOfWork(conn, now)  # type: ignore[arg-type]
             reg = await uow.org.region_by_name(region)
@@ -53,20 +61,31 @@ async def create_event(
                     raise ValueError(f"没有这个支部 / no such branch: {branch}")
                 branch_id = found[0].id
             return await create_event_uc(
-                uow, policy, region_id=reg.id, branch_id=branch_id, kind=kind_code, topic=topic, place=place,
-                lecturer=lecturer, starts_at=starts_at, creator_id=None, platform="cli",
+                uow,
+                policy,
+                region_id=reg.id,
+                branch_id=branch_id,
+                kind=kind_code,
+                topic=topic,
+                place=place,
+                lecturer=lecturer,
+                starts_at=starts_at,
+                creator_id=None,
+                platform="cli",
             )
 
         event_id = await db.unit(work)
     finally:
         await db.close()
-    return f"已发布 / published #{event_id} {render('common.kind', 'zh-CN', k=kind_code)} {starts_at.astimezone(settings.tz):%Y-%m-%d %H:%M}"
+    kind_name = render("common.kind", "zh-CN", k=kind_code)
+    return f"已发布 / published #{event_id} {kind_name} {starts_at.astimezone(settings.tz):%Y-%m-%d %H:%M}"
 
 
 async def list_events(settings: Settings, region: str) -> list[str]:
     now = SystemClock().now()
     db = await Database.open(settings.database_url)
     try:
+
         async def work(conn: object) -> list[str]:
             uow = UnitOfWork(conn, now)  # type: ignore[arg-type]
             reg = await uow.org.region_by_name(region)

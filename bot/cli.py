@@ -13,8 +13,11 @@ import typer
 
 from bot.settings import Settings
 
-app = typer.Typer(help="党建助手 dangjian: group-chat assistant for regional joint Party organizations.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="党建助手 dangjian: group-chat assistant for regional joint Party organizations.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 org_app = typer.Typer(help="组织与花名册 / organization and roster", no_args_is_help=True)
 event_app = typer.Typer(help="活动 / events", no_args_is_help=True)
 db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
@@ -107,8 +110,11 @@ def event_create(
 
     settings = _settings()
     try:
-        line = asyncio.run(create_event(settings, region=region, branch=branch, kind=kind, at=at,
-                                        place=place, topic=topic, lecturer=lecturer))
+        line = asyncio.run(
+            create_event(
+                settings, region=region, branch=branch, kind=kind, at=at, place=place, topic=topic, lecturer=lecturer
+            )
+        )
     except ValueError as err:
         _fail(str(err))
     typer.echo(line)

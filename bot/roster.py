@@ -15,14 +15,28 @@ from storage.db import Database
 from storage.repositories import UnitOfWork
 
 ROLE_NAMES = {
-    "党员": "member", "积极分子": "activist", "入党积极分子": "activist", "支部书记": "branch_secretary",
-    "联合党委书记": "regional_secretary", "管理员": "admin", "讲师": "lecturer",
+    "党员": "member",
+    "积极分子": "activist",
+    "入党积极分子": "activist",
+    "支部书记": "branch_secretary",
+    "联合党委书记": "regional_secretary",
+    "管理员": "admin",
+    "讲师": "lecturer",
 }
 ROLES = set(ROLE_NAMES.values())
 HEADERS = {
-    "姓名": "name", "支部": "branch", "角色": "role", "手机": "phone", "流动党员": "mobile",
-    "name": "name", "branch": "branch", "role": "role", "phone": "phone", "mobile": "mobile",
-    "telegram_id": "telegram_id", "wecom_userid": "wecom_userid",
+    "姓名": "name",
+    "支部": "branch",
+    "角色": "role",
+    "手机": "phone",
+    "流动党员": "mobile",
+    "name": "name",
+    "branch": "branch",
+    "role": "role",
+    "phone": "phone",
+    "mobile": "mobile",
+    "telegram_id": "telegram_id",
+    "wecom_userid": "wecom_userid",
 }
 REQUIRED = ("name", "branch", "role")
 TRUE = {"是", "1", "true", "yes", "y", "流动", "流动党员"}
@@ -125,8 +139,14 @@ def read_roster(path: Path) -> list[RosterRow]:
             raise RosterError(line, f"{branch} 的 {name} 重复 / duplicate member")
         seen.add((branch, name))
         row = RosterRow(
-            line, name, branch, role, rec.get("phone") or None, mobile_word in TRUE,
-            rec.get("telegram_id") or None, rec.get("wecom_userid") or None,
+            line,
+            name,
+            branch,
+            role,
+            rec.get("phone") or None,
+            mobile_word in TRUE,
+            rec.get("telegram_id") or None,
+            rec.get("wecom_userid") or None,
         )
         for platform, uid in (("telegram", row.telegram_id), ("wecom", row.wecom_userid)):
             if uid:
@@ -157,8 +177,13 @@ async def import_roster(db: Database, path: Path, region_name: str, now: Any) ->
             branch = await uow.org.ensure_branch(region.id, row.branch, now)
             before = await uow.org.member_in_branch(branch.id, row.name)
             member_id, changed = await uow.org.upsert_member(
-                region_id=region.id, branch_id=branch.id, name=row.name, role=row.role,
-                phone=row.phone, is_mobile=row.mobile, now=now,
+                region_id=region.id,
+                branch_id=branch.id,
+                name=row.name,
+                role=row.role,
+                phone=row.phone,
+                is_mobile=row.mobile,
+                now=now,
             )
             if before is None:
                 result.members_created += 1
@@ -174,11 +199,18 @@ async def import_roster(db: Database, path: Path, region_name: str, now: Any) ->
                     await uow.org.link_account(member_id, platform, uid, now)
                     result.accounts_linked += 1
                 elif holder.id != member_id:
-                    raise RosterError(row.line, f"{platform} 账号 {uid} 已属于 {holder.name} / account belongs to someone else")
+                    raise RosterError(
+                        row.line, f"{platform} 账号 {uid} 已属于 {holder.name} / account belongs to someone else"
+                    )
             result.names.append(row.name)
         if result.members_created or result.members_updated or result.accounts_linked:
-            await uow.ops.audit(actor=None, platform="cli", action="roster.import",
-                                detail={"file": path.name, "region": region.name, "rows": len(rows)}, now=now)
+            await uow.ops.audit(
+                actor=None,
+                platform="cli",
+                action="roster.import",
+                detail={"file": path.name, "region": region.name, "rows": len(rows)},
+                now=now,
+            )
         return result
 
     return await db.unit(work)

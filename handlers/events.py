@@ -29,8 +29,13 @@ KINDS: dict[str, str] = {
     "活动": "other",
 }
 EN_KINDS = {v: v for v in KINDS.values()} | {
-    "secretary": "secretary_meeting", "lesson": "party_lesson", "activity": "activity_day",
-    "meeting": "general_meeting", "committee": "committee", "group": "group_meeting", "other": "other",
+    "secretary": "secretary_meeting",
+    "lesson": "party_lesson",
+    "activity": "activity_day",
+    "meeting": "general_meeting",
+    "committee": "committee",
+    "group": "group_meeting",
+    "other": "other",
 }
 MAX_TOPIC = 200
 MAX_PLACE = 100
@@ -90,8 +95,17 @@ async def publish(ctx: Context, args: str) -> list[Reply]:
 
     async def work(uow: UnitOfWork) -> int:
         return await create_event(
-            uow, ctx.services.policy, region_id=binding.region_id, branch_id=branch_id, kind=kind, topic=topic,
-            place=place, lecturer=lecturer, starts_at=starts_at, creator_id=creator.id, platform=inc.platform,
+            uow,
+            ctx.services.policy,
+            region_id=binding.region_id,
+            branch_id=branch_id,
+            kind=kind,
+            topic=topic,
+            place=place,
+            lecturer=lecturer,
+            starts_at=starts_at,
+            creator_id=creator.id,
+            platform=inc.platform,
             skip_open_push=skip,
         )
 
@@ -100,8 +114,16 @@ async def publish(ctx: Context, args: str) -> list[Reply]:
     buttons = (Button(ctx.t("signin.button"), f"signin:{event_id}"),) if open_now else ()
     return [
         ctx.reply(
-            "events.created", buttons=buttons, id=event_id, kind=kind, topic=topic, place=place,
-            lecturer=lecturer, starts=ctx.local(starts_at), opens=ctx.local(opens_at), open_now=open_now,
+            "events.created",
+            buttons=buttons,
+            id=event_id,
+            kind=kind,
+            topic=topic,
+            place=place,
+            lecturer=lecturer,
+            starts=ctx.local(starts_at),
+            opens=ctx.local(opens_at),
+            open_now=open_now,
         )
     ]
 
@@ -116,32 +138,63 @@ async def list_events(ctx: Context, args: str) -> list[Reply]:
 
 
 async def create_event(
-    uow: UnitOfWork, policy: Policy, *, region_id: int, branch_id: int | None, kind: str, topic: str, place: str,
-    lecturer: str | None, starts_at: datetime, creator_id: int | None, platform: str,
+    uow: UnitOfWork,
+    policy: Policy,
+    *,
+    region_id: int,
+    branch_id: int | None,
+    kind: str,
+    topic: str,
+    place: str,
+    lecturer: str | None,
+    starts_at: datetime,
+    creator_id: int | None,
+    platform: str,
     skip_open_push: tuple[str, str] | None = None,
 ) -> int:
     """Create an event and queue its sign-in message and summary for every chat of its audience."""
     opens_at = starts_at - timedelta(minutes=policy.opens_before_min)
     closes_at = starts_at + timedelta(minutes=policy.closes_after_min)
     event_id = await uow.events.create(
-        region_id=region_id, branch_id=branch_id, kind=kind, topic=topic, place=place, lecturer=lecturer,
-        starts_at=starts_at, opens_at=opens_at, late_after=starts_at + timedelta(minutes=policy.grace_min),
-        closes_at=closes_at, status="scheduled", created_by=creator_id, created_at=uow.now,
+        region_id=region_id,
+        branch_id=branch_id,
+        kind=kind,
+        topic=topic,
+        place=place,
+        lecturer=lecturer,
+        starts_at=starts_at,
+        opens_at=opens_at,
+        late_after=starts_at + timedelta(minutes=policy.grace_min),
+        closes_at=closes_at,
+        status="scheduled",
+        created_by=creator_id,
+        created_at=uow.now,
     )
     chats = await uow.org.chats_for(region_id, branch_id, include_branch_chats=kind != "secretary_meeting")
     for chat in chats:
         if (chat.platform, chat.chat_id) != skip_open_push:  # that chat got the button in its reply
             await uow.ops.enqueue(
-                key=f"event:{event_id}:signin_open:{chat.platform}:{chat.chat_id}", purpose="signin_open",
-                event_id=event_id, platform=chat.platform, chat_id=chat.chat_id, due_at=max(opens_at, uow.now),
+                key=f"event:{event_id}:signin_open:{chat.platform}:{chat.chat_id}",
+                purpose="signin_open",
+                event_id=event_id,
+                platform=chat.platform,
+                chat_id=chat.chat_id,
+                due_at=max(opens_at, uow.now),
             )
         await uow.ops.enqueue(
-            key=f"event:{event_id}:signin_summary:{chat.platform}:{chat.chat_id}", purpose="signin_summary",
-            event_id=event_id, platform=chat.platform, chat_id=chat.chat_id, due_at=closes_at,
+            key=f"event:{event_id}:signin_summary:{chat.platform}:{chat.chat_id}",
+            purpose="signin_summary",
+            event_id=event_id,
+            platform=chat.platform,
+            chat_id=chat.chat_id,
+            due_at=closes_at,
         )
     await uow.ops.audit(
-        actor=creator_id, platform=platform, action="event.create",
-        detail={"event": event_id, "kind": kind, "starts_at": starts_at.isoformat()}, now=uow.now,
+        actor=creator_id,
+        platform=platform,
+        action="event.create",
+        detail={"event": event_id, "kind": kind, "starts_at": starts_at.isoformat()},
+        now=uow.now,
     )
     return event_id
 
@@ -177,8 +230,11 @@ async def cancel(ctx: Context, args: str) -> list[Reply]:
         await uow.events.set_status(event_id, "cancelled")
         await uow.ops.void_for_event(event_id)
         await uow.ops.audit(
-            actor=ctx.member.id if ctx.member else None, platform=inc.platform, action="event.cancel",
-            detail={"event": event_id}, now=uow.now,
+            actor=ctx.member.id if ctx.member else None,
+            platform=inc.platform,
+            action="event.cancel",
+            detail={"event": event_id},
+            now=uow.now,
         )
         return event
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers.context import Context
 from handlers.errors import AppError, NotAllowed, NotRegistered, UsageError
+from handlers.i18n import render
 from handlers.ports import Reply
 from handlers.router import Command
 from storage.repositories import UnitOfWork
@@ -35,11 +36,17 @@ async def bind(ctx: Context, args: str) -> list[Reply]:
         if not ctx.can_manage(member.region_id, target_branch):
             raise NotAllowed()
         await uow.org.bind_chat(
-            platform=inc.platform, chat_id=inc.chat_id, region_id=member.region_id,
-            branch_id=target_branch, by=member.id, now=uow.now,
+            platform=inc.platform,
+            chat_id=inc.chat_id,
+            region_id=member.region_id,
+            branch_id=target_branch,
+            by=member.id,
+            now=uow.now,
         )
         await uow.ops.audit(
-            actor=member.id, platform=inc.platform, action="bind",
+            actor=member.id,
+            platform=inc.platform,
+            action="bind",
             detail={"chat": inc.chat_id, "region": region.name, "branch": None if target_branch is None else label},
             now=uow.now,
         )
@@ -66,9 +73,7 @@ async def join(ctx: Context, args: str) -> list[Reply]:
         if binding is not None:
             candidates = await uow.org.members_named(binding.region_id, name, binding.branch_id)
         else:  # a private or not yet bound chat: look in every region's roster
-            candidates = [
-                m for r in await uow.org.regions() for m in await uow.org.members_named(r.id, name)
-            ]
+            candidates = [m for r in await uow.org.regions() for m in await uow.org.members_named(r.id, name)]
         if not candidates:
             raise AppError("org.not_in_roster", name=name)
         free = [m for m in candidates if inc.platform not in await uow.org.accounts_of(m.id)]
@@ -103,8 +108,34 @@ async def whoami(ctx: Context, args: str) -> list[Reply]:
     return [ctx.reply("org.whoami", member=member, branch=branch, where=where, private=True)]
 
 
+async def language(ctx: Context, args: str) -> list[Reply]:
+    """语言 en|zh — a manager switches this chat's replies between Chinese and English."""
+    word = args.strip().lower()
+    choice = {"zh": "zh-CN", "zh-cn": "zh-CN", "中文": "zh-CN", "en": "en", "english": "en", "英文": "en"}.get(word)
+    if choice is None:
+        raise UsageError("lang")
+    binding = ctx.need_binding()
+    member = ctx.need_manager(binding.region_id, binding.branch_id)
+    inc = ctx.incoming
+
+    async def work(uow: UnitOfWork) -> None:
+        await uow.org.set_binding_locale(inc.platform, inc.chat_id, choice)
+        await uow.ops.audit(
+            actor=member.id,
+            platform=inc.platform,
+            action="chat.locale",
+            detail={"chat": inc.chat_id, "locale": choice},
+            now=uow.now,
+        )
+
+    await ctx.unit(work)
+    ctx.services.directory.forget_binding(inc.platform, inc.chat_id)
+    return [Reply(text=render("org.language_set", choice))]
+
+
 COMMANDS = [
     Command("bind", ("绑定",), bind, "org.usage_bind", "org.help_bind", admin=True),
     Command("join", ("登记",), join, "org.usage_join", "org.help_join"),
     Command("whoami", ("我是谁",), whoami, "org.usage_whoami", "org.help_whoami"),
+    Command("lang", ("语言",), language, "org.usage_lang", "org.help_lang", admin=True),
 ]

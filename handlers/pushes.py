@@ -25,8 +25,14 @@ async def render_push(services: Services, row: OutboxRec) -> Reply | None:
             return None
         if row.purpose == "signin_open":
             return Reply(
-                text=render("signin.open", locale, e=event, starts=event.starts_at.astimezone(tz),
-                            closes=event.closes_at.astimezone(tz), late=event.late_after.astimezone(tz)),
+                text=render(
+                    "signin.open",
+                    locale,
+                    e=event,
+                    starts=event.starts_at.astimezone(tz),
+                    closes=event.closes_at.astimezone(tz),
+                    late=event.late_after.astimezone(tz),
+                ),
                 buttons=(Button(str(render("signin.button", locale)), f"signin:{event.id}"),),
                 edit_key=f"board:{event.id}",
             )
@@ -36,8 +42,9 @@ async def render_push(services: Services, row: OutboxRec) -> Reply | None:
                 await uow.attendance.mark_absent(event.id, [m.id for m in summary.absent], now)
                 await uow.events.set_status(event.id, "closed")
             summary = await build_summary(uow, event)
-            return Reply(text=render("signin.summary", locale, s=summary, starts=event.starts_at.astimezone(tz),
-                                     final=True))
+            return Reply(
+                text=render("signin.summary", locale, s=summary, starts=event.starts_at.astimezone(tz), final=True)
+            )
         return None
 
     return await services.db.unit(lambda conn: work(UnitOfWork(conn, now)))

@@ -60,7 +60,9 @@ class Router:
         for c in commands:
             self.add(c)
 
-    def match(self, text: str, *, is_private: bool = False, addressed: bool = False) -> tuple[Command | None, str, bool]:
+    def match(
+        self, text: str, *, is_private: bool = False, addressed: bool = False
+    ) -> tuple[Command | None, str, bool]:
         """Return (command, arguments, addressed-to-us) for a message; command None means chatter."""
         s = text.strip()
         if s.startswith("/"):
@@ -75,7 +77,7 @@ class Router:
         for kw, cmd in self._keywords:
             if not s.startswith(kw):
                 continue
-            rest = s[len(kw):]
+            rest = s[len(kw) :]
             if not rest.strip(_TRAILING):
                 return cmd, "", True
             if rest[0] in " \t\n:：,，\u3000":
@@ -144,7 +146,9 @@ class Router:
         return Context(incoming, self.services, binding, member, self.services.clock.now())
 
     def help_lines(self, ctx: Context) -> list[tuple[Command, bool]]:
-        manager = ctx.member is not None and ctx.binding is not None and ctx.can_manage(
-            ctx.binding.region_id, ctx.binding.branch_id
+        manager = (
+            ctx.member is not None
+            and ctx.binding is not None
+            and ctx.can_manage(ctx.binding.region_id, ctx.binding.branch_id)
         )
         return [(c, c.admin) for c in self.commands if c.help and (manager or not c.admin)]

@@ -117,8 +117,16 @@ async def leave(ctx: Context, args: str) -> list[Reply]:
     outcome = await _write(ctx, event, member, "leave", reason=reason)
     if outcome.outcome == ALREADY and outcome.status != "leave":
         return [ctx.reply("signin.already", name=member.name, status=outcome.status)]
-    return [ctx.reply("signin.leave_ok", name=member.name, kind=event.kind, starts=ctx.local(event.starts_at),
-                      reason=reason, again=outcome.outcome == ALREADY)]
+    return [
+        ctx.reply(
+            "signin.leave_ok",
+            name=member.name,
+            kind=event.kind,
+            starts=ctx.local(event.starts_at),
+            reason=reason,
+            again=outcome.outcome == ALREADY,
+        )
+    ]
 
 
 async def makeup(ctx: Context, args: str) -> list[Reply]:
@@ -200,8 +208,15 @@ async def build_summary(uow: UnitOfWork, event: EventRec) -> Summary:
     seen = {a.member_id for a in rows if a.status != "absent"}
     absent = [m for m in expected if m.id not in seen]
     return Summary(
-        event, expected, by_status.get("on_time", []), by_status.get("late", []), by_status.get("remote", []),
-        by_status.get("makeup", []), by_status.get("leave", []), absent, guests,
+        event,
+        expected,
+        by_status.get("on_time", []),
+        by_status.get("late", []),
+        by_status.get("remote", []),
+        by_status.get("makeup", []),
+        by_status.get("leave", []),
+        absent,
+        guests,
     )
 
 

@@ -7,8 +7,23 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "1": 0, "2": 1,
-            "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
+WEEKDAYS = {
+    "一": 0,
+    "二": 1,
+    "三": 2,
+    "四": 3,
+    "五": 4,
+    "六": 5,
+    "日": 6,
+    "天": 6,
+    "1": 0,
+    "2": 1,
+    "3": 2,
+    "4": 3,
+    "5": 4,
+    "6": 5,
+    "7": 6,
+}
 RELATIVE_DAYS = {"今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2, "大后天": 3}
 
 _SEP = r"[\s,，]*"
@@ -78,9 +93,7 @@ def _resolve_time(m: re.Match[str]) -> time:
     hour = int(g["h"] if g["h"] is not None else g["h2"])
     minute = int(g["mi"]) if g["mi"] is not None else (30 if g["half"] else int(g["mi2"] or 0))
     period = g["p"]
-    if period in ("下午", "傍晚", "晚上", "晚") and hour < 12:
-        hour += 12
-    elif period == "中午" and hour < 6:
+    if (period in ("下午", "傍晚", "晚上", "晚") and hour < 12) or (period == "中午" and hour < 6):
         hour += 12
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         raise WhenError("bad_time")
@@ -95,9 +108,9 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> ParsedWhen:
     if not dm:
         raise WhenError("no_date")
     day = _resolve_date(dm, today)
-    s = re.sub("^" + _SEP, "", s[dm.end():])
+    s = re.sub("^" + _SEP, "", s[dm.end() :])
     tm = _TIME.match(s)
     if not tm or (tm.group("h") is None and tm.group("h2") is None):
         raise WhenError("no_time")
     at = datetime.combine(day, _resolve_time(tm), tzinfo=tz)
-    return ParsedWhen(at=at, rest=s[tm.end():].strip())
+    return ParsedWhen(at=at, rest=s[tm.end() :].strip())

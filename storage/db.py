@@ -9,6 +9,7 @@ multi-row statements. Callers await a future that resolves only after the commit
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -176,7 +177,9 @@ class Database:
             job.future.set_result(result)
 
     async def _run_batch(self, group: list[_Job]) -> None:
-        kind = type(group[0].batch)
+        first = group[0].batch
+        assert first is not None
+        kind = type(first)
         items = [j.batch for j in group]
         try:
             results = await self._transaction(lambda conn: kind.apply_many(conn, items))
@@ -196,10 +199,8 @@ class Database:
     async def close(self) -> None:
         if self._writer is not None:
             self._writer.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._writer
-            except asyncio.CancelledError:
-                pass
             self._writer = None
         if self._conn is not None:
             await self._conn.close()

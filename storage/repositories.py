@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, Table, and_, func, or_, select, update
+from sqlalchemy import Insert, Table, and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -106,7 +106,9 @@ class OrgRepo:
         found = await self.region_by_name(name)
         if found:
             return found
-        rid = (await self.conn.execute(Region.__table__.insert().values(name=name, created_at=now).returning(Region.id))).scalar_one()
+        rid = (
+            await self.conn.execute(insert(Region).values(name=name, created_at=now).returning(Region.id))
+        ).scalar_one()
         return RegionRec(rid, name)
 
     async def regions(self) -> list[RegionRec]:
@@ -120,7 +122,9 @@ class OrgRepo:
         return [BranchRec(*r) for r in rows]
 
     async def branch(self, branch_id: int) -> BranchRec:
-        row = (await self.conn.execute(select(Branch.id, Branch.region_id, Branch.name).where(Branch.id == branch_id))).one()
+        row = (
+            await self.conn.execute(select(Branch.id, Branch.region_id, Branch.name).where(Branch.id == branch_id))
+        ).one()
         return BranchRec(*row)
 
     async def find_branches(self, name: str) -> list[BranchRec]:
@@ -130,14 +134,16 @@ class OrgRepo:
     async def ensure_branch(self, region_id: int, name: str, now: datetime) -> BranchRec:
         row = (
             await self.conn.execute(
-                select(Branch.id, Branch.region_id, Branch.name).where(Branch.region_id == region_id, Branch.name == name)
+                select(Branch.id, Branch.region_id, Branch.name).where(
+                    Branch.region_id == region_id, Branch.name == name
+                )
             )
         ).first()
         if row:
             return BranchRec(*row)
         bid = (
             await self.conn.execute(
-                Branch.__table__.insert().values(region_id=region_id, name=name, created_at=now).returning(Branch.id)
+                insert(Branch).values(region_id=region_id, name=name, created_at=now).returning(Branch.id)
             )
         ).scalar_one()
         return BranchRec(bid, region_id, name)
@@ -147,7 +153,9 @@ class OrgRepo:
         return _member(row) if row else None
 
     async def member_in_branch(self, branch_id: int, name: str) -> MemberRec | None:
-        row = (await self.conn.execute(select(*_MEMBER_COLS).where(Member.branch_id == branch_id, Member.name == name))).first()
+        row = (
+            await self.conn.execute(select(*_MEMBER_COLS).where(Member.branch_id == branch_id, Member.name == name))
+        ).first()
         return _member(row) if row else None
 
     async def members_named(self, region_id: int, name: str, branch_id: int | None = None) -> list[MemberRec]:
@@ -170,10 +178,16 @@ class OrgRepo:
         if found is None:
             mid = (
                 await self.conn.execute(
-                    Member.__table__.insert()
+                    insert(Member)
                     .values(
-                        region_id=region_id, branch_id=branch_id, name=name, role=role, phone=phone,
-                        is_mobile=is_mobile, active=True, created_at=now,
+                        region_id=region_id,
+                        branch_id=branch_id,
+                        name=name,
+                        role=role,
+                        phone=phone,
+                        is_mobile=is_mobile,
+                        active=True,
+                        created_at=now,
                     )
                     .returning(Member.id)
                 )
@@ -237,9 +251,14 @@ class OrgRepo:
         existing = await self.binding(platform, chat_id)
         if existing is None:
             await self.conn.execute(
-                ChatBinding.__table__.insert().values(
-                    platform=platform, chat_id=chat_id, region_id=region_id, branch_id=branch_id,
-                    active=True, bound_by=by, created_at=now,
+                insert(ChatBinding).values(
+                    platform=platform,
+                    chat_id=chat_id,
+                    region_id=region_id,
+                    branch_id=branch_id,
+                    active=True,
+                    bound_by=by,
+                    created_at=now,
                 )
             )
         else:
@@ -251,7 +270,16 @@ class OrgRepo:
 
     async def set_binding_active(self, platform: str, chat_id: str, active: bool) -> None:
         await self.conn.execute(
-            update(ChatBinding).where(ChatBinding.platform == platform, ChatBinding.chat_id == chat_id).values(active=active)
+            update(ChatBinding)
+            .where(ChatBinding.platform == platform, ChatBinding.chat_id == chat_id)
+            .values(active=active)
+        )
+
+    async def set_binding_locale(self, platform: str, chat_id: str, locale: str) -> None:
+        await self.conn.execute(
+            update(ChatBinding)
+            .where(ChatBinding.platform == platform, ChatBinding.chat_id == chat_id)
+            .values(locale=locale)
         )
 
     async def chats_for(self, region_id: int, branch_id: int | None, *, include_branch_chats: bool) -> list[BindingRec]:
@@ -270,7 +298,7 @@ class EventRepo:
     conn: AsyncConnection
 
     async def create(self, **values: Any) -> int:
-        return int((await self.conn.execute(Event.__table__.insert().values(**values).returning(Event.id))).scalar_one())
+        return int((await self.conn.execute(insert(Event).values(**values).returning(Event.id))).scalar_one())
 
     async def get(self, event_id: int) -> EventRec | None:
         row = (await self.conn.execute(select(*_EVENT_COLS).where(Event.id == event_id))).first()
@@ -287,7 +315,11 @@ class EventRepo:
 
     async def recent_for_node(self, region_id: int, branch_id: int | None, limit: int = 1) -> list[EventRec]:
         """The latest started events visible from a chat's node (its branch's and the region's)."""
-        node = Event.branch_id.is_(None) if branch_id is None else or_(Event.branch_id.is_(None), Event.branch_id == branch_id)
+        node = (
+            Event.branch_id.is_(None)
+            if branch_id is None
+            else or_(Event.branch_id.is_(None), Event.branch_id == branch_id)
+        )
         rows = await self.conn.execute(
             select(*_EVENT_COLS)
             .where(Event.region_id == region_id, node, Event.status != "cancelled")
@@ -296,8 +328,14 @@ class EventRepo:
         )
         return [_event(r) for r in rows]
 
-    async def upcoming_for_node(self, region_id: int, branch_id: int | None, now: datetime, limit: int = 10) -> list[EventRec]:
-        node = Event.branch_id.is_(None) if branch_id is None else or_(Event.branch_id.is_(None), Event.branch_id == branch_id)
+    async def upcoming_for_node(
+        self, region_id: int, branch_id: int | None, now: datetime, limit: int = 10
+    ) -> list[EventRec]:
+        node = (
+            Event.branch_id.is_(None)
+            if branch_id is None
+            else or_(Event.branch_id.is_(None), Event.branch_id == branch_id)
+        )
         rows = await self.conn.execute(
             select(*_EVENT_COLS)
             .where(Event.region_id == region_id, node, Event.status == "scheduled", Event.closes_at >= now)
@@ -317,8 +355,13 @@ class AttendanceRepo:
     async def for_event(self, event_id: int) -> list[AttendanceRec]:
         rows = await self.conn.execute(
             select(
-                Attendance.member_id, Member.name, Member.branch_id, Attendance.status, Attendance.reason,
-                Attendance.recorded_by, Attendance.recorded_at,
+                Attendance.member_id,
+                Member.name,
+                Member.branch_id,
+                Attendance.status,
+                Attendance.reason,
+                Attendance.recorded_by,
+                Attendance.recorded_at,
             )
             .join(Member, Member.id == Attendance.member_id)
             .where(Attendance.event_id == event_id)
@@ -334,9 +377,7 @@ class AttendanceRepo:
         ).scalar_one_or_none()
 
     async def mark_absent(self, event_id: int, member_ids: Iterable[int], now: datetime) -> int:
-        rows = [
-            {"event_id": event_id, "member_id": m, "status": "absent", "recorded_at": now} for m in member_ids
-        ]
+        rows = [{"event_id": event_id, "member_id": m, "status": "absent", "recorded_at": now} for m in member_ids]
         if not rows:
             return 0
         res = await self.conn.execute(insert_ignoring_conflicts(self.conn, Attendance).values(rows))
@@ -350,26 +391,47 @@ class OpsRepo:
     async def claim_update(self, platform: str, key: str, now: datetime) -> bool:
         """Record an update as processed; False if it already was (a redelivery)."""
         res = await self.conn.execute(
-            insert_ignoring_conflicts(self.conn, ProcessedUpdate).values(platform=platform, update_key=key, processed_at=now)
+            insert_ignoring_conflicts(self.conn, ProcessedUpdate).values(
+                platform=platform, update_key=key, processed_at=now
+            )
         )
         return bool(res.rowcount)
 
-    async def audit(self, *, actor: int | None, platform: str | None, action: str, detail: dict[str, Any], now: datetime) -> None:
+    async def audit(
+        self, *, actor: int | None, platform: str | None, action: str, detail: dict[str, Any], now: datetime
+    ) -> None:
         await self.conn.execute(
-            AuditLog.__table__.insert().values(
-                at=now, actor_id=actor, platform=platform, action=action,
+            insert(AuditLog).values(
+                at=now,
+                actor_id=actor,
+                platform=platform,
+                action=action,
                 detail=json.dumps(detail, ensure_ascii=False, sort_keys=True),
             )
         )
 
     async def enqueue(
-        self, *, key: str, purpose: str, event_id: int | None, platform: str, chat_id: str,
-        due_at: datetime, payload: dict[str, object] | None = None,
+        self,
+        *,
+        key: str,
+        purpose: str,
+        event_id: int | None,
+        platform: str,
+        chat_id: str,
+        due_at: datetime,
+        payload: dict[str, object] | None = None,
     ) -> bool:
         res = await self.conn.execute(
             insert_ignoring_conflicts(self.conn, Outbox).values(
-                dedupe_key=key, purpose=purpose, event_id=event_id, platform=platform, chat_id=chat_id,
-                payload=payload or {}, due_at=due_at, status="pending", attempts=0,
+                dedupe_key=key,
+                purpose=purpose,
+                event_id=event_id,
+                platform=platform,
+                chat_id=chat_id,
+                payload=payload or {},
+                due_at=due_at,
+                status="pending",
+                attempts=0,
             )
         )
         return bool(res.rowcount)
@@ -377,16 +439,26 @@ class OpsRepo:
     async def due(self, now: datetime, limit: int = 100) -> list[OutboxRec]:
         rows = await self.conn.execute(
             select(
-                Outbox.id, Outbox.dedupe_key, Outbox.purpose, Outbox.event_id, Outbox.platform, Outbox.chat_id,
-                Outbox.payload, Outbox.due_at, Outbox.status, Outbox.attempts,
+                Outbox.id,
+                Outbox.dedupe_key,
+                Outbox.purpose,
+                Outbox.event_id,
+                Outbox.platform,
+                Outbox.chat_id,
+                Outbox.payload,
+                Outbox.due_at,
+                Outbox.status,
+                Outbox.attempts,
             )
             .where(Outbox.status == "pending", Outbox.due_at <= now)
             .order_by(Outbox.due_at, Outbox.id)
             .limit(limit)
         )
-        return [OutboxRec(*r) for r in rows]
+        return [OutboxRec(**r._mapping) for r in rows]
 
-    async def mark(self, outbox_id: int, status: str, *, now: datetime, error: str | None = None, due_at: datetime | None = None) -> None:
+    async def mark(
+        self, outbox_id: int, status: str, *, now: datetime, error: str | None = None, due_at: datetime | None = None
+    ) -> None:
         values: dict[str, Any] = {"status": status, "attempts": Outbox.attempts + 1, "last_error": error}
         if status == "sent":
             values["sent_at"] = now

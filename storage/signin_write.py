@@ -50,26 +50,25 @@ class SignInWrite(BatchWrite[SignInOutcome]):
         results: list[SignInOutcome | None] = [None] * len(items)
         live = list(range(len(items)))
 
-        keyed = {}
+        keyed: dict[tuple[str, str], int] = {}
         for i in live:
             it = items[i]
             if it.update_key is None:
                 continue
-            k = (it.platform, it.update_key)
-            if k in keyed:  # redelivered inside this very batch
+            update_ref = (it.platform, it.update_key)
+            if update_ref in keyed:  # redelivered inside this very batch
                 results[i] = SignInOutcome(DUPLICATE, it.status)
             else:
-                keyed[k] = i
+                keyed[update_ref] = i
         if keyed:
-            rows = [
-                {"platform": p, "update_key": u, "processed_at": items[i].now} for (p, u), i in keyed.items()
-            ]
-            stmt = insert_ignoring_conflicts(conn, ProcessedUpdate).values(rows).returning(
+            rows = [{"platform": p, "update_key": u, "processed_at": items[i].now} for (p, u), i in keyed.items()]
+            # executemany of one cached statement: SQLAlchemy sends it as one multi-row INSERT ... RETURNING
+            stmt = insert_ignoring_conflicts(conn, ProcessedUpdate).returning(
                 ProcessedUpdate.platform, ProcessedUpdate.update_key
             )
-            fresh = {(p, u) for p, u in await conn.execute(stmt)}
-            for k, i in keyed.items():
-                if k not in fresh:
+            fresh = {(p, u) for p, u in await conn.execute(stmt, rows)}
+            for update_ref, i in keyed.items():
+                if update_ref not in fresh:
                     results[i] = SignInOutcome(DUPLICATE, items[i].status)
         live = [i for i in live if results[i] is None]
 
@@ -84,16 +83,18 @@ class SignInWrite(BatchWrite[SignInOutcome]):
         if first:
             rows = [
                 {
-                    "event_id": items[i].event_id, "member_id": items[i].member_id, "status": items[i].status,
-                    "reason": items[i].reason, "recorded_by": items[i].recorded_by,
-                    "platform": items[i].platform, "recorded_at": items[i].now,
+                    "event_id": items[i].event_id,
+                    "member_id": items[i].member_id,
+                    "status": items[i].status,
+                    "reason": items[i].reason,
+                    "recorded_by": items[i].recorded_by,
+                    "platform": items[i].platform,
+                    "recorded_at": items[i].now,
                 }
                 for i in first.values()
             ]
-            stmt = insert_ignoring_conflicts(conn, Attendance).values(rows).returning(
-                Attendance.event_id, Attendance.member_id
-            )
-            inserted = {(e, m) for e, m in await conn.execute(stmt)}
+            stmt = insert_ignoring_conflicts(conn, Attendance).returning(Attendance.event_id, Attendance.member_id)
+            inserted: set[tuple[int, int]] = {(int(r[0]), int(r[1])) for r in await conn.execute(stmt, rows)}
             conflicts = [k for k in first if k not in inserted]
             for k in inserted:
                 i = first[k]
@@ -115,8 +116,13 @@ class SignInWrite(BatchWrite[SignInOutcome]):
                         await conn.execute(
                             update(Attendance)
                             .where(Attendance.event_id == it.event_id, Attendance.member_id == it.member_id)
-                            .values(status=it.status, reason=it.reason, recorded_by=it.recorded_by,
-                                    platform=it.platform, recorded_at=it.now)
+                            .values(
+                                status=it.status,
+                                reason=it.reason,
+                                recorded_by=it.recorded_by,
+                                platform=it.platform,
+                                recorded_at=it.now,
+                            )
                         )
                         results[i] = SignInOutcome(UPGRADED, it.status)
                     else:
@@ -135,11 +141,13 @@ async def _rank(conn: AsyncConnection, items: Sequence[SignInWrite], results: li
         return
     event_ids = sorted({items[i].event_id for i in new})
     counts: dict[int, int] = dict(
-        (await conn.execute(
-            select(Attendance.event_id, func.count())
-            .where(Attendance.event_id.in_(event_ids), Attendance.status.in_(sorted(ATTENDED)))
-            .group_by(Attendance.event_id)
-        )).all()
+        (
+            await conn.execute(
+                select(Attendance.event_id, func.count())
+                .where(Attendance.event_id.in_(event_ids), Attendance.status.in_(sorted(ATTENDED)))
+                .group_by(Attendance.event_id)
+            )
+        ).all()
     )
     for i in reversed(new):  # the last one written holds the highest place
         e = items[i].event_id

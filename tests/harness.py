@@ -48,11 +48,27 @@ class Harness:
                 await h.say(f"登记 {name}", user=f"u-{name}", chat=GROUP)
         return h
 
-    def incoming(self, text: str = "", *, user: str, chat: str = GROUP, button: str | None = None,
-                 update_id: str | None = None, addressed: bool = False) -> Incoming:
+    def incoming(
+        self,
+        text: str = "",
+        *,
+        user: str,
+        chat: str = GROUP,
+        button: str | None = None,
+        update_id: str | None = None,
+        addressed: bool = False,
+    ) -> Incoming:
         n = next(self._ids)
-        return Incoming(platform="console", chat_id=chat, user_id=user, text=text, button=button,
-                        update_id=update_id or f"u{n}", message_id=str(n), addressed=addressed)
+        return Incoming(
+            platform="console",
+            chat_id=chat,
+            user_id=user,
+            text=text,
+            button=button,
+            update_id=update_id or f"u{n}",
+            message_id=str(n),
+            addressed=addressed,
+        )
 
     async def send(self, incoming: Incoming) -> list[Reply]:
         return await self.app.router.dispatch(incoming)

@@ -20,10 +20,14 @@ REGION = "城东联合党委"
 START = "2026-12-01T09:00:00+08:00"  # the first Tuesday of December: the month's secretary meeting
 
 
-async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[str, int]:
-    """Play the scenario, print the transcript, return the final attendance counts."""
+def _remove_database(db_path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+
+
+async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[str, int]:
+    """Play the scenario, print the transcript, return the final attendance counts."""
+    _remove_database(db_path)
     settings = Settings(database_url=f"sqlite+aiosqlite:///{db_path}")
     clock = FakeClock(datetime.fromisoformat(START))
     app = await build_app(settings, clock)
@@ -45,8 +49,12 @@ async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[st
         out(f"（{REGION}：新建支部 {result.branches_created} 个，党员 {result.members_created} 人）")
 
         stamp("管理员李红登记并绑定本群，发布本月书记例会")
-        for line in ("/as 李红", "登记 李红", "绑定 城东联合党委",
-                     "发布 书记例会 今天 14:00 党群服务中心 学习贯彻全会精神 讲师：孙丽"):
+        for line in (
+            "/as 李红",
+            "登记 李红",
+            "绑定 城东联合党委",
+            "发布 书记例会 今天 14:00 党群服务中心 学习贯彻全会精神 讲师：孙丽",
+        ):
             await chat.say(line)
         for name in ("王建国", "张伟", "刘芳", "陈明", "周涛"):
             await chat.say(f"/as {name}")
@@ -82,9 +90,15 @@ async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[st
         async def counts(uow: UnitOfWork) -> dict[str, int]:
             event = (await uow.events.recent_for_node(1, None, 1))[0]
             s = await build_summary(uow, event)
-            return {"expected": len(s.expected), "present": s.present, "late": len(s.late),
-                    "leave": len(s.leave), "remote": len(s.remote), "makeup": len(s.makeup),
-                    "absent": len(s.absent)}
+            return {
+                "expected": len(s.expected),
+                "present": s.present,
+                "late": len(s.late),
+                "leave": len(s.leave),
+                "remote": len(s.remote),
+                "makeup": len(s.makeup),
+                "absent": len(s.absent),
+            }
 
         return await app.db.read(lambda c: counts(UnitOfWork(c, clock.now())))
     finally:

@@ -53,9 +53,15 @@ class ConsoleChat:
     def _incoming(self, text: str = "", button: str | None = None) -> Incoming:
         n = next(self._updates)
         return Incoming(
-            platform=PLATFORM, chat_id=self.chat_id, user_id=self.user, text=text, button=button,
-            update_id=f"{self.chat_id}:{self.user}:{n}:{id(self)}", message_id=str(n),
-            user_display=self.user, addressed=True,
+            platform=PLATFORM,
+            chat_id=self.chat_id,
+            user_id=self.user,
+            text=text,
+            button=button,
+            update_id=f"{self.chat_id}:{self.user}:{n}:{id(self)}",
+            message_id=str(n),
+            user_display=self.user,
+            addressed=True,
         )
 
     async def say(self, text: str) -> list[Reply]:

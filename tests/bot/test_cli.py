@@ -27,10 +27,15 @@ def counts(url: str) -> dict[str, int]:
     async def go() -> dict[str, int]:
         db = await Database.open(url)
         try:
+
             async def q(conn: object) -> dict[str, int]:
                 out = {}
-                for name, model in (("branches", Branch), ("members", Member), ("accounts", MemberAccount),
-                                    ("events", Event)):
+                for name, model in (
+                    ("branches", Branch),
+                    ("members", Member),
+                    ("accounts", MemberAccount),
+                    ("events", Event),
+                ):
                     out[name] = (await conn.execute(select(func.count()).select_from(model))).scalar_one()  # type: ignore[attr-defined]
                 return out
 
@@ -43,8 +48,10 @@ def counts(url: str) -> dict[str, int]:
 
 def test_csv_import_is_idempotent(db_url: str, tmp_path: Path) -> None:
     f = tmp_path / "roster.csv"
-    f.write_text(HEADER + "张三,一支部,党员,138,1001,zhangsan\n李四,一支部,支部书记,,,\n王五,二支部,积极分子,,,\n",
-                 encoding="utf-8")
+    f.write_text(
+        HEADER + "张三,一支部,党员,138,1001,zhangsan\n李四,一支部,支部书记,,,\n王五,二支部,积极分子,,,\n",
+        encoding="utf-8",
+    )
     code, out = invoke(db_url, "org", "import", str(f), "--region", "测试联合党委")
     assert code == 0, out
     assert "新建支部 2，新增党员 3" in out
@@ -81,7 +88,9 @@ def test_english_headers_xlsx_and_yaml(sqlite_url: str, tmp_path: Path) -> None:
     assert counts(sqlite_url) == {"branches": 2, "members": 3, "accounts": 2, "events": 0}
 
 
-@pytest.mark.parametrize("body", ["", "foo,bar\n1,2\n", HEADER + "张三,,党员,,,\n", HEADER + "张三,一支部,党员,,abc,\n"])
+@pytest.mark.parametrize(
+    "body", ["", "foo,bar\n1,2\n", HEADER + "张三,,党员,,,\n", HEADER + "张三,一支部,党员,,abc,\n"]
+)
 def test_malformed_files_are_refused(sqlite_url: str, tmp_path: Path, body: str) -> None:
     f = tmp_path / "bad.csv"
     f.write_text(body, encoding="utf-8")
@@ -93,16 +102,31 @@ def test_event_create_and_list_by_cli(db_url: str, tmp_path: Path) -> None:
     f = tmp_path / "roster.csv"
     f.write_text(HEADER + "张三,一支部,党员,,,\n", encoding="utf-8")
     invoke(db_url, "org", "import", str(f), "--region", "R")
-    code, out = invoke(db_url, "event", "create", "--region", "R", "--kind", "专题党课", "--at", "2030-03-15 19:00",
-                       "--place", "党群服务中心", "--topic", "学党史")
+    code, out = invoke(
+        db_url,
+        "event",
+        "create",
+        "--region",
+        "R",
+        "--kind",
+        "专题党课",
+        "--at",
+        "2030-03-15 19:00",
+        "--place",
+        "党群服务中心",
+        "--topic",
+        "学党史",
+    )
     assert code == 0 and "#1" in out, out
     code, out = invoke(db_url, "event", "list", "--region", "R")
     assert code == 0 and "专题党课" in out and "学党史" in out
-    code, out = invoke(db_url, "event", "create", "--region", "R", "--kind", "联欢", "--at", "2030-03-15 19:00",
-                       "--place", "x")
+    code, out = invoke(
+        db_url, "event", "create", "--region", "R", "--kind", "联欢", "--at", "2030-03-15 19:00", "--place", "x"
+    )
     assert code == 2 and "联欢" in out
-    code, out = invoke(db_url, "event", "create", "--region", "不存在", "--kind", "党课", "--at", "2030-03-15 19:00",
-                       "--place", "x")
+    code, out = invoke(
+        db_url, "event", "create", "--region", "不存在", "--kind", "党课", "--at", "2030-03-15 19:00", "--place", "x"
+    )
     assert code == 2
 
 

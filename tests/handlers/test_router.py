@@ -15,9 +15,7 @@ async def test_chatter_is_not_input(h: Harness) -> None:
 
 
 async def test_unknown_command_addressed_to_bot_gets_help_hint(h: Harness) -> None:
-    assert await h.say("/foo", user="u-赵强", addressed=True) == [
-        "没有这个命令。发送“帮助”或 /help 查看可用命令。"
-    ]
+    assert await h.say("/foo", user="u-赵强", addressed=True) == ["没有这个命令。发送“帮助”或 /help 查看可用命令。"]
 
 
 async def test_event_usage_errors_change_nothing(h: Harness) -> None:
@@ -55,11 +53,30 @@ async def test_long_and_hostile_text_is_stored_verbatim_and_rendered_escaped(h: 
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=st.one_of(
-    st.text(max_size=300),
-    st.builds(lambda k, t: k + t, st.sampled_from(["签到", "请假 ", "发布 ", "补签 ", "登记 ", "绑定 ", "考勤", "/event ",
-                                                   "/signin@dangjian_bot ", "取消活动 #", "远程签到"]), st.text(max_size=200)),
-))
+@given(
+    text=st.one_of(
+        st.text(max_size=300),
+        st.builds(
+            lambda k, t: k + t,
+            st.sampled_from(
+                [
+                    "签到",
+                    "请假 ",
+                    "发布 ",
+                    "补签 ",
+                    "登记 ",
+                    "绑定 ",
+                    "考勤",
+                    "/event ",
+                    "/signin@dangjian_bot ",
+                    "取消活动 #",
+                    "远程签到",
+                ]
+            ),
+            st.text(max_size=200),
+        ),
+    )
+)
 async def test_any_text_never_crashes_or_leaks_markup(h: Harness, text: str) -> None:
     replies = await h.send(h.incoming(text, user="u-赵强", addressed=True))
     for r in replies:

@@ -29,7 +29,9 @@ async def status_of(h: Harness, name: str) -> tuple[str, str | None, int | None]
 
 async def test_full_signin_flow(h: Harness) -> None:
     await publish(h)
-    assert await h.say("签到", user="u-赵强") == ["书记例会的签到还没开始，将于 12月1日（周二）13:30 开放。".replace("书记例会", "支部党员大会")]
+    assert await h.say("签到", user="u-赵强") == [
+        "书记例会的签到还没开始，将于 12月1日（周二）13:30 开放。".replace("书记例会", "支部党员大会")
+    ]
     assert await h.say("请假 出差在外", user="u-钱多多") == [
         "📝 钱多多 已请假：支部党员大会（12月1日（周二）14:00）。原因：出差在外"
     ]
@@ -160,4 +162,6 @@ async def test_non_member_and_unbound_chat(h: Harness) -> None:
     assert await h.say("签到", user="stranger") == ["你还没有登记。请先发送：登记 你的姓名（例如：登记 张三）"]
     assert await h.say("签到", user="u-赵强", chat="没绑定的群") == ["本群还没有绑定支部。请管理员发送：绑定 支部名称"]
     assert (await h.say("登记 查无此人", user="x", chat=GROUP))[0].startswith("花名册中没有找到")
-    assert (await h.say("登记 赵强", user="impostor", chat=GROUP)) == ["“赵强”已经被其他账号登记。如有误，请联系管理员。"]
+    assert (await h.say("登记 赵强", user="impostor", chat=GROUP)) == [
+        "“赵强”已经被其他账号登记。如有误，请联系管理员。"
+    ]

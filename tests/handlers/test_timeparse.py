@@ -45,8 +45,10 @@ def test_forms(text: str, expected: str | None, rest: str | None) -> None:
     assert got.rest == rest
 
 
-@pytest.mark.parametrize(("text", "code"), [("2月30日 9:00", "bad_date"), ("明天 24:00", "bad_time"),
-                                             ("明天", "no_time"), ("某天 9:00", "no_date")])
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("2月30日 9:00", "bad_date"), ("明天 24:00", "bad_time"), ("明天", "no_time"), ("某天 9:00", "no_date")],
+)
 def test_errors(text: str, code: str) -> None:
     with pytest.raises(WhenError) as err:
         parse_when(text, NOW, TZ)
