@@ -12,12 +12,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
 
 log = logging.getLogger(__name__)
 
@@ -42,15 +44,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) ->
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin, so that
-        # SAVEPOINT and BEGIN IMMEDIATE behave as documented.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
+        _sqlite_pragmas(dbapi_connection, busy_timeout_ms)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -59,13 +53,45 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) ->
     return engine
 
 
+def _sqlite_pragmas(dbapi_connection: Any, busy_timeout_ms: int) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin, so that
+    # SAVEPOINT and BEGIN IMMEDIATE behave as documented.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_sync_sqlite_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
+    """A plain pysqlite engine on the same file, for batch writes done in one thread hop."""
+    engine = create_engine(make_url(url).set(drivername="sqlite+pysqlite"), poolclass=StaticPool)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        _sqlite_pragmas(dbapi_connection, busy_timeout_ms)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
 class BatchWrite(Generic[R]):
-    """A write that can be flushed together with others of its class in one transaction."""
+    """A write that can be flushed together with others of its class in one transaction.
+
+    `apply_many` is plain synchronous Core code: on SQLite it runs in the writer's own thread on a
+    pysqlite connection (one thread hop per batch instead of several per statement); on
+    PostgreSQL it runs through AsyncConnection.run_sync over asyncpg.
+    """
 
     batch_key: ClassVar[str]
 
     @classmethod
-    async def apply_many(cls, conn: AsyncConnection, items: Sequence[Any]) -> list[Any]:
+    def apply_many(cls, conn: Connection, items: Sequence[Any]) -> list[Any]:
         """Write all items; return one result per item, in order."""
         raise NotImplementedError
 
@@ -88,6 +114,8 @@ class Database:
     _writer: asyncio.Task[None] | None = None
     _pending: _Job | None = None
     _conn: AsyncConnection | None = None  # the writer's own connection, kept between jobs
+    _sync_engine: Engine | None = None  # SQLite only: batches run on it in _thread
+    _thread: ThreadPoolExecutor | None = None
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True, max_batch: int = 256) -> Database:
@@ -96,7 +124,11 @@ class Database:
             from storage.migrate import upgrade
 
             await upgrade(engine)
-        return cls(engine=engine, max_batch=max_batch)
+        db = cls(engine=engine, max_batch=max_batch)
+        if is_sqlite(url):
+            db._sync_engine = make_sync_sqlite_engine(url)
+            db._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-batch")
+        return db
 
     @property
     def dialect(self) -> str:
@@ -176,13 +208,24 @@ class Database:
         if not job.future.done():
             job.future.set_result(result)
 
+    async def _apply_batch(self, kind: type[BatchWrite[Any]], items: list[Any]) -> list[Any]:
+        if self._sync_engine is None or self._thread is None:
+            return await self._transaction(lambda conn: conn.run_sync(kind.apply_many, items))
+        engine = self._sync_engine
+
+        def in_thread() -> list[Any]:
+            with engine.begin() as conn:
+                return kind.apply_many(conn, items)
+
+        return await asyncio.get_running_loop().run_in_executor(self._thread, in_thread)
+
     async def _run_batch(self, group: list[_Job]) -> None:
         first = group[0].batch
         assert first is not None
         kind = type(first)
         items = [j.batch for j in group]
         try:
-            results = await self._transaction(lambda conn: kind.apply_many(conn, items))
+            results = await self._apply_batch(kind, items)
         except Exception as exc:
             if len(group) == 1:
                 group[0].future.set_exception(exc)
@@ -205,4 +248,8 @@ class Database:
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
+        if self._thread is not None and self._sync_engine is not None:
+            await asyncio.get_running_loop().run_in_executor(self._thread, self._sync_engine.dispose)
+            self._thread.shutdown(wait=True)
+            self._thread = None
         await self.engine.dispose()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, Table, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Insert, Table, and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -35,7 +35,7 @@ from storage.records import (
 )
 
 
-def insert_ignoring_conflicts(conn: AsyncConnection, table: Any) -> Insert:
+def insert_ignoring_conflicts(conn: AsyncConnection | Connection, table: Any) -> Insert:
     """INSERT ... ON CONFLICT DO NOTHING for the connection's dialect."""
     t: Table = table.__table__ if hasattr(table, "__table__") else table
     if conn.dialect.name == "postgresql":

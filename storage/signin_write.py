@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import func, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, func, select, tuple_, update
 
 from storage.db import BatchWrite
 from storage.models import Attendance, ProcessedUpdate
@@ -46,7 +45,7 @@ class SignInWrite(BatchWrite[SignInOutcome]):
     recorded_by: int | None = None
 
     @classmethod
-    async def apply_many(cls, conn: AsyncConnection, items: Sequence[SignInWrite]) -> list[SignInOutcome | None]:
+    def apply_many(cls, conn: Connection, items: Sequence[SignInWrite]) -> list[SignInOutcome | None]:
         results: list[SignInOutcome | None] = [None] * len(items)
         live = list(range(len(items)))
 
@@ -66,7 +65,7 @@ class SignInWrite(BatchWrite[SignInOutcome]):
             stmt = insert_ignoring_conflicts(conn, ProcessedUpdate).returning(
                 ProcessedUpdate.platform, ProcessedUpdate.update_key
             )
-            fresh = {(p, u) for p, u in await conn.execute(stmt, rows)}
+            fresh = {(p, u) for p, u in conn.execute(stmt, rows)}
             for update_ref, i in keyed.items():
                 if update_ref not in fresh:
                     results[i] = SignInOutcome(DUPLICATE, items[i].status)
@@ -94,7 +93,7 @@ class SignInWrite(BatchWrite[SignInOutcome]):
                 for i in first.values()
             ]
             stmt = insert_ignoring_conflicts(conn, Attendance).returning(Attendance.event_id, Attendance.member_id)
-            inserted: set[tuple[int, int]] = {(int(r[0]), int(r[1])) for r in await conn.execute(stmt, rows)}
+            inserted: set[tuple[int, int]] = {(int(r[0]), int(r[1])) for r in conn.execute(stmt, rows)}
             conflicts = [k for k in first if k not in inserted]
             for k in inserted:
                 i = first[k]
@@ -102,7 +101,7 @@ class SignInWrite(BatchWrite[SignInOutcome]):
             if conflicts:
                 existing = {
                     (e, m): s
-                    for e, m, s in await conn.execute(
+                    for e, m, s in conn.execute(
                         select(Attendance.event_id, Attendance.member_id, Attendance.status).where(
                             tuple_(Attendance.event_id, Attendance.member_id).in_(conflicts)
                         )
@@ -113,7 +112,7 @@ class SignInWrite(BatchWrite[SignInOutcome]):
                     it = items[i]
                     old = existing.get(k, it.status)
                     if old in ("leave", "absent") and it.status in ATTENDED:
-                        await conn.execute(
+                        conn.execute(
                             update(Attendance)
                             .where(Attendance.event_id == it.event_id, Attendance.member_id == it.member_id)
                             .values(
@@ -127,14 +126,14 @@ class SignInWrite(BatchWrite[SignInOutcome]):
                         results[i] = SignInOutcome(UPGRADED, it.status)
                     else:
                         results[i] = SignInOutcome(ALREADY, old)
-        await _rank(conn, items, results)
+        _rank(conn, items, results)
         for i in later:
             prev = results[first[(items[i].event_id, items[i].member_id)]]
             results[i] = SignInOutcome(ALREADY, prev.status if prev else items[i].status)
         return results
 
 
-async def _rank(conn: AsyncConnection, items: Sequence[SignInWrite], results: list[SignInOutcome | None]) -> None:
+def _rank(conn: Connection, items: Sequence[SignInWrite], results: list[SignInOutcome | None]) -> None:
     """Give each new attendance its place (第N位) from one count per event in the batch."""
     new = [i for i, r in enumerate(results) if r and r.outcome in (RECORDED, UPGRADED) and r.status in ATTENDED]
     if not new:
@@ -142,7 +141,7 @@ async def _rank(conn: AsyncConnection, items: Sequence[SignInWrite], results: li
     event_ids = sorted({items[i].event_id for i in new})
     counts: dict[int, int] = dict(
         (
-            await conn.execute(
+            conn.execute(
                 select(Attendance.event_id, func.count())
                 .where(Attendance.event_id.in_(event_ids), Attendance.status.in_(sorted(ATTENDED)))
                 .group_by(Attendance.event_id)

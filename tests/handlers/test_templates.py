@@ -30,4 +30,3 @@ async def test_a_chat_switched_to_english_gets_english(h: Harness) -> None:
     published = await h.say("/event committee 2026-12-01 15:00 Office Budget", user="u-张伟")
     assert published[0].startswith("📌 Published #1 Branch committee meeting")
     assert await h.say("语言 zh", user="u-张伟") == ["✅ 本群将使用中文回复。"]
-

@@ -1,0 +1,1 @@
+"""Timed work on APScheduler: Party calendar rules, reminders, notices and digests."""
