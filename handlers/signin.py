@@ -58,9 +58,7 @@ async def _write(ctx: Context, event: EventRec, member: MemberRec, status: str, 
 def _answer(ctx: Context, outcome: SignInOutcome, member: MemberRec, event: EventRec, private: bool) -> Reply:
     if outcome.outcome == ALREADY:
         return ctx.reply("signin.already", private=private, name=member.name, status=outcome.status)
-    return ctx.reply(
-        "signin.ok", private=private, name=member.name, status=outcome.status, rank=outcome.rank, kind=event.kind
-    )
+    return ctx.reply("signin.ok", private=private, name=member.name, status=outcome.status, kind=event.kind)
 
 
 async def sign_in(ctx: Context, args: str, *, event_id: int | None = None, private: bool = False) -> list[Reply]:

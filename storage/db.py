@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -72,6 +73,9 @@ def make_sync_sqlite_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         _sqlite_pragmas(dbapi_connection, busy_timeout_ms)
+        # Commits of the hot path never stop to copy the WAL back (and fsync); the writer's
+        # checkpoint task does that beside them.
+        dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -116,6 +120,8 @@ class Database:
     _conn: AsyncConnection | None = None  # the writer's own connection, kept between jobs
     _sync_engine: Engine | None = None  # SQLite only: batches run on it in _thread
     _thread: ThreadPoolExecutor | None = None
+    _checkpointer: asyncio.Task[None] | None = None
+    checkpoint_every_s: float = 1.0
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True, max_batch: int = 256) -> Database:
@@ -137,6 +143,29 @@ class Database:
     def _ensure_writer(self) -> None:
         if self._writer is None or self._writer.done():
             self._writer = asyncio.get_running_loop().create_task(self._run(), name="db-writer")
+        if self._sync_engine is not None and (self._checkpointer is None or self._checkpointer.done()):
+            self._checkpointer = asyncio.get_running_loop().create_task(self._checkpoints(), name="db-checkpoint")
+
+    async def _checkpoints(self) -> None:
+        """Copy the SQLite WAL back into the database now and then, beside the writer (PASSIVE)."""
+        assert self._sync_engine is not None
+        path = self._sync_engine.url.database
+        if not path or path == ":memory:":
+            return
+
+        def checkpoint(conn: sqlite3.Connection) -> None:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+        conn = await asyncio.to_thread(sqlite3.connect, path, check_same_thread=False, isolation_level=None)
+        try:
+            while True:
+                await asyncio.sleep(self.checkpoint_every_s)
+                try:
+                    await asyncio.to_thread(checkpoint, conn)
+                except sqlite3.Error:
+                    log.warning("WAL checkpoint failed; will retry", exc_info=True)
+        finally:
+            await asyncio.to_thread(conn.close)
 
     async def unit(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run fn in its own transaction on the writer; returns after the commit."""
@@ -240,6 +269,11 @@ class Database:
                 job.future.set_result(res)
 
     async def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checkpointer
+            self._checkpointer = None
         if self._writer is not None:
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):

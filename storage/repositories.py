@@ -35,10 +35,11 @@ from storage.records import (
 )
 
 
-def insert_ignoring_conflicts(conn: AsyncConnection | Connection, table: Any) -> Insert:
-    """INSERT ... ON CONFLICT DO NOTHING for the connection's dialect."""
+def insert_ignoring_conflicts(conn: AsyncConnection | Connection | str, table: Any) -> Insert:
+    """INSERT ... ON CONFLICT DO NOTHING for the connection's (or the named) dialect."""
     t: Table = table.__table__ if hasattr(table, "__table__") else table
-    if conn.dialect.name == "postgresql":
+    dialect = conn if isinstance(conn, str) else conn.dialect.name
+    if dialect == "postgresql":
         return postgresql.insert(t).on_conflict_do_nothing()
     return sqlite.insert(t).on_conflict_do_nothing()
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import ClassVar
 
-from sqlalchemy import Connection, func, select, tuple_, update
+from sqlalchemy import Connection, Insert, select, tuple_, update
 
 from storage.db import BatchWrite
 from storage.models import Attendance, ProcessedUpdate
@@ -26,7 +27,16 @@ ATTENDED = frozenset({"on_time", "late", "remote", "makeup"})
 class SignInOutcome:
     outcome: str
     status: str  # the member's status for the event after the write
-    rank: int | None = None  # for a new attendance: how many had attended when it was recorded
+
+
+@cache
+def _statements(dialect: str) -> tuple[Insert, Insert]:
+    """The two inserts of a batch, built once per dialect (their compiled form is cached too)."""
+    processed = insert_ignoring_conflicts(dialect, ProcessedUpdate).returning(
+        ProcessedUpdate.platform, ProcessedUpdate.update_key
+    )
+    attendance = insert_ignoring_conflicts(dialect, Attendance).returning(Attendance.event_id, Attendance.member_id)
+    return processed, attendance
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +72,7 @@ class SignInWrite(BatchWrite[SignInOutcome]):
         if keyed:
             rows = [{"platform": p, "update_key": u, "processed_at": items[i].now} for (p, u), i in keyed.items()]
             # executemany of one cached statement: SQLAlchemy sends it as one multi-row INSERT ... RETURNING
-            stmt = insert_ignoring_conflicts(conn, ProcessedUpdate).returning(
-                ProcessedUpdate.platform, ProcessedUpdate.update_key
-            )
-            fresh = {(p, u) for p, u in conn.execute(stmt, rows)}
+            fresh = {(p, u) for p, u in conn.execute(_statements(conn.dialect.name)[0], rows)}
             for update_ref, i in keyed.items():
                 if update_ref not in fresh:
                     results[i] = SignInOutcome(DUPLICATE, items[i].status)
@@ -92,7 +99,7 @@ class SignInWrite(BatchWrite[SignInOutcome]):
                 }
                 for i in first.values()
             ]
-            stmt = insert_ignoring_conflicts(conn, Attendance).returning(Attendance.event_id, Attendance.member_id)
+            stmt = _statements(conn.dialect.name)[1]
             inserted: set[tuple[int, int]] = {(int(r[0]), int(r[1])) for r in conn.execute(stmt, rows)}
             conflicts = [k for k in first if k not in inserted]
             for k in inserted:
@@ -126,31 +133,7 @@ class SignInWrite(BatchWrite[SignInOutcome]):
                         results[i] = SignInOutcome(UPGRADED, it.status)
                     else:
                         results[i] = SignInOutcome(ALREADY, old)
-        _rank(conn, items, results)
         for i in later:
             prev = results[first[(items[i].event_id, items[i].member_id)]]
             results[i] = SignInOutcome(ALREADY, prev.status if prev else items[i].status)
         return results
-
-
-def _rank(conn: Connection, items: Sequence[SignInWrite], results: list[SignInOutcome | None]) -> None:
-    """Give each new attendance its place (第N位) from one count per event in the batch."""
-    new = [i for i, r in enumerate(results) if r and r.outcome in (RECORDED, UPGRADED) and r.status in ATTENDED]
-    if not new:
-        return
-    event_ids = sorted({items[i].event_id for i in new})
-    counts: dict[int, int] = dict(
-        (
-            conn.execute(
-                select(Attendance.event_id, func.count())
-                .where(Attendance.event_id.in_(event_ids), Attendance.status.in_(sorted(ATTENDED)))
-                .group_by(Attendance.event_id)
-            )
-        ).all()
-    )
-    for i in reversed(new):  # the last one written holds the highest place
-        e = items[i].event_id
-        r = results[i]
-        assert r is not None
-        results[i] = SignInOutcome(r.outcome, r.status, counts.get(e, 0))
-        counts[e] = counts.get(e, 0) - 1
