@@ -175,7 +175,7 @@ async def main() -> None:
         url = args.url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
         rounds = -(-args.n // args.members)
         clock = FakeClock(T0)
-        app = await build_app(Settings(database_url=url, cache_ttl_s=60), clock)
+        app = await build_app(Settings(database_url=url), clock)
         try:
             people = await setup(app, args.members, args.groups, 2 * rounds)
             print(f"database: {app.db.dialect}  N={args.n}  M={args.members}  K={args.groups}")

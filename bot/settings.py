@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     signin_grace_min: int = Field(5, ge=0, description="after start + grace a sign-in is late")
     signin_closes_after_min: int = Field(60, ge=1, description="window closes this long after start")
     dispatch_interval_s: float = Field(5.0, gt=0, description="how often due pushes are checked")
-    cache_ttl_s: float = Field(10.0, ge=0, description="lifetime of cached chat/member lookups")
+    cache_ttl_s: float = Field(2.0, ge=0, description="how often cached chat/member/event lookups are revalidated")
     log_level: str = Field("INFO", description="logging level")
 
     telegram_token: SecretStr | None = Field(None, description="Bot API token from @BotFather")

@@ -1,7 +1,10 @@
-"""Short-lived cache of chat bindings, accounts and active events for the hot path.
+"""Cache of chat bindings, accounts and active events for the hot path.
 
-Writes made by this process invalidate what they touch; changes made by another process
-(the CLI, a second bot) are seen within `ttl` seconds.
+Writes made by this process invalidate what they touch at once. Every `ttl` seconds an entry
+is revalidated in the background against the `cache_versions` counters, which every change
+bumps in its own transaction: changes made by another process (the CLI, a second bot) are seen
+within `ttl`, and nothing is reloaded while nothing changed. Callers never wait for a
+revalidation; they wait only for an entry that is absent.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ from typing import Any, TypeVar
 
 from storage.db import Database
 from storage.records import BindingRec, EventRec, MemberRec
-from storage.repositories import EventRepo, OrgRepo
+from storage.repositories import EventRepo, OrgRepo, cache_versions
 
 T = TypeVar("T")
+# which cache_versions counter covers which kind of entry
+FAMILIES = {"bindings": "org", "accounts": "org", "events": "events"}
 _MISSING = object()
 
 
@@ -25,31 +30,48 @@ _MISSING = object()
 class Directory:
     db: Database
     ttl: float = 10.0
-    _entries: dict[tuple[Any, ...], tuple[float, Any]] = field(default_factory=dict)
-    _loading: dict[tuple[Any, ...], asyncio.Future[Any]] = field(default_factory=dict)
+    _entries: dict[tuple[Any, ...], tuple[float, Any, int]] = field(default_factory=dict)  # expires, value, version
+    _loading: dict[tuple[Any, ...], asyncio.Task[Any]] = field(default_factory=dict)
+    _loading_generation: dict[tuple[Any, ...], int] = field(default_factory=dict)
 
     async def _get(self, key: tuple[Any, ...], load: Callable[[], Awaitable[T]]) -> T:
-        hit = self._entries.get(key, (0.0, _MISSING))
-        if hit[1] is not _MISSING and hit[0] > time.monotonic():
-            value: T = hit[1]
-            return value
+        """Fresh: the cached value. Expired: the old value now, refreshed in the background.
+        Absent (never loaded, or forgotten after a local write): wait for one shared load."""
+        expires, value, _version = self._entries.get(key, (0.0, _MISSING, 0))
+        if value is not _MISSING:
+            if expires <= time.monotonic() and key not in self._loading:
+                self._refresh(key, load)
+            cached: T = value
+            return cached
         running = self._loading.get(key)
-        if running is not None:  # someone is loading it already: wait for that instead of a second query
-            shared: T = await asyncio.shield(running)
-            return shared
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._loading[key] = future
-        try:
-            loaded = await load()
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: waiters re-raise it, nobody else needs to
-            raise
-        finally:
-            self._loading.pop(key, None)
-        self._entries[key] = (time.monotonic() + self.ttl, loaded)
-        future.set_result(loaded)
-        return loaded
+        if running is None:
+            running = self._refresh(key, load)
+        shared: T = await asyncio.shield(running)
+        return shared
+
+    def _refresh(self, key: tuple[Any, ...], load: Callable[[], Awaitable[T]]) -> asyncio.Task[T]:
+        family = FAMILIES.get(key[0])
+
+        async def run() -> T:
+            try:
+                old = self._entries.get(key)
+                version = (await self.db.read(cache_versions)).get(family, 0) if family else 0
+                if old is not None and family is not None and old[2] == version:
+                    loaded: T = old[1]  # nothing changed anywhere: keep it, no reload
+                else:
+                    loaded = await load()
+            finally:
+                if self._loading.get(key) is asyncio.current_task():
+                    del self._loading[key]
+            if self._loading_generation.get(key) == generation:  # not forgotten meanwhile
+                self._entries[key] = (time.monotonic() + self.ttl, loaded, version)
+            return loaded
+
+        generation = self._loading_generation[key] = self._loading_generation.get(key, 0) + 1
+        task = asyncio.get_running_loop().create_task(run())
+        task.add_done_callback(_consume_exception)
+        self._loading[key] = task
+        return task
 
     async def binding(self, platform: str, chat_id: str) -> BindingRec | None:
         """A platform's bindings are loaded whole: one query per TTL however many chats there are."""
@@ -79,14 +101,27 @@ class Directory:
         found = by_node.get(None, []) + (by_node.get(branch_id, []) if branch_id is not None else [])
         return [e for e in found if e.closes_at >= now]
 
+    def _forget(self, key: tuple[Any, ...]) -> None:
+        """Drop an entry after a local write; a load already running must not bring back old data."""
+        self._entries.pop(key, None)
+        self._loading.pop(key, None)
+        self._loading_generation[key] = self._loading_generation.get(key, 0) + 1
+
     def forget_binding(self, platform: str, chat_id: str) -> None:
-        self._entries.pop(("bindings", platform), None)
+        self._forget(("bindings", platform))
 
     def forget_account(self, platform: str, user_id: str) -> None:
-        self._entries.pop(("accounts", platform), None)
+        self._forget(("accounts", platform))
 
     def forget_events(self, region_id: int) -> None:
-        self._entries.pop(("events", region_id), None)
+        self._forget(("events", region_id))
 
     def clear(self) -> None:
-        self._entries.clear()
+        for key in list(self._entries) + list(self._loading):
+            self._forget(key)
+
+
+def _consume_exception(task: asyncio.Task[Any]) -> None:
+    """A background refresh that failed is retried on the next access; the caller waiting, if any, sees it."""
+    if not task.cancelled():
+        task.exception()

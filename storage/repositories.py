@@ -16,6 +16,7 @@ from storage.models import (
     Attendance,
     AuditLog,
     Branch,
+    CacheVersion,
     ChatBinding,
     Event,
     Member,
@@ -42,6 +43,15 @@ def insert_ignoring_conflicts(conn: AsyncConnection | Connection | str, table: A
     if dialect == "postgresql":
         return postgresql.insert(t).on_conflict_do_nothing()
     return sqlite.insert(t).on_conflict_do_nothing()
+
+
+async def bump_version(conn: AsyncConnection, name: str) -> None:
+    """Tell every process's lookup cache that data of this family ('org', 'events') changed."""
+    await conn.execute(update(CacheVersion).where(CacheVersion.name == name).values(version=CacheVersion.version + 1))
+
+
+async def cache_versions(conn: AsyncConnection) -> dict[str, int]:
+    return {n: int(v) for n, v in await conn.execute(select(CacheVersion.name, CacheVersion.version))}
 
 
 _MEMBER_COLS = (
@@ -193,12 +203,14 @@ class OrgRepo:
                     .returning(Member.id)
                 )
             ).scalar_one()
+            await bump_version(self.conn, "org")
             return mid, True
         if (found.role, found.phone, found.is_mobile, found.active) == (role, phone, is_mobile, True):
             return found.id, False
         await self.conn.execute(
             update(Member).where(Member.id == found.id).values(role=role, phone=phone, is_mobile=is_mobile, active=True)
         )
+        await bump_version(self.conn, "org")
         return found.id, True
 
     async def account_member(self, platform: str, user_id: str) -> MemberRec | None:
@@ -236,6 +248,8 @@ class OrgRepo:
                 member_id=member_id, platform=platform, user_id=user_id, linked_at=now
             )
         )
+        if res.rowcount:
+            await bump_version(self.conn, "org")
         return bool(res.rowcount)
 
     async def binding(self, platform: str, chat_id: str) -> BindingRec | None:
@@ -249,6 +263,7 @@ class OrgRepo:
     async def bind_chat(
         self, *, platform: str, chat_id: str, region_id: int, branch_id: int | None, by: int | None, now: datetime
     ) -> None:
+        await bump_version(self.conn, "org")
         existing = await self.binding(platform, chat_id)
         if existing is None:
             await self.conn.execute(
@@ -270,6 +285,7 @@ class OrgRepo:
             )
 
     async def set_binding_active(self, platform: str, chat_id: str, active: bool) -> None:
+        await bump_version(self.conn, "org")
         await self.conn.execute(
             update(ChatBinding)
             .where(ChatBinding.platform == platform, ChatBinding.chat_id == chat_id)
@@ -277,6 +293,7 @@ class OrgRepo:
         )
 
     async def set_binding_locale(self, platform: str, chat_id: str, locale: str) -> None:
+        await bump_version(self.conn, "org")
         await self.conn.execute(
             update(ChatBinding)
             .where(ChatBinding.platform == platform, ChatBinding.chat_id == chat_id)
@@ -299,6 +316,7 @@ class EventRepo:
     conn: AsyncConnection
 
     async def create(self, **values: Any) -> int:
+        await bump_version(self.conn, "events")
         return int((await self.conn.execute(insert(Event).values(**values).returning(Event.id))).scalar_one())
 
     async def get(self, event_id: int) -> EventRec | None:
@@ -346,6 +364,7 @@ class EventRepo:
         return [_event(r) for r in rows]
 
     async def set_status(self, event_id: int, status: str) -> None:
+        await bump_version(self.conn, "events")
         await self.conn.execute(update(Event).where(Event.id == event_id).values(status=status))
 
 

@@ -2,7 +2,7 @@
 
 from storage.models.base import Base, UTCDateTime
 from storage.models.events import Attendance, Event
-from storage.models.ops import AuditLog, Outbox, ProcessedUpdate
+from storage.models.ops import AuditLog, CacheVersion, Outbox, ProcessedUpdate
 from storage.models.org import Branch, ChatBinding, Member, MemberAccount, Region
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "AuditLog",
     "Base",
     "Branch",
+    "CacheVersion",
     "ChatBinding",
     "Event",
     "Member",

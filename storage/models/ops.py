@@ -50,3 +50,16 @@ class Outbox(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CacheVersion(Base):
+    """A counter bumped with every change to what the lookup cache holds ('org', 'events').
+
+    Processes poll these two integers instead of reloading their caches: a change made by the CLI
+    or another bot is seen at the next poll, and nothing is reloaded while nothing changed.
+    """
+
+    __tablename__ = "cache_versions"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    version: Mapped[int] = mapped_column(default=0)
