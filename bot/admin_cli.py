@@ -6,8 +6,8 @@ from datetime import datetime
 
 from bot.app import policy_from
 from bot.settings import Settings
+from handlers.events import EventDraft, kind_of
 from handlers.events import create_event as create_event_uc
-from handlers.events import kind_of
 from handlers.i18n import render
 from handlers.ports import SystemClock
 from handlers.timeparse import WhenError, parse_when
@@ -60,19 +60,8 @@ async def create_event(
                 if not found:
                     raise ValueError(f"没有这个支部 / no such branch: {branch}")
                 branch_id = found[0].id
-            return await create_event_uc(
-                uow,
-                policy,
-                region_id=reg.id,
-                branch_id=branch_id,
-                kind=kind_code,
-                topic=topic,
-                place=place,
-                lecturer=lecturer,
-                starts_at=starts_at,
-                creator_id=None,
-                platform="cli",
-            )
+            draft = EventDraft(reg.id, branch_id, kind_code, starts_at, place, topic, lecturer)
+            return await create_event_uc(uow, policy, draft, None, "cli")
 
         event_id = await db.unit(work)
     finally:

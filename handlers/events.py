@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from handlers.context import Context, Policy
@@ -93,21 +94,10 @@ async def publish(ctx: Context, args: str) -> list[Reply]:
     open_now = opens_at <= ctx.now
     skip = (inc.platform, inc.chat_id) if open_now else None
 
+    draft = EventDraft(binding.region_id, branch_id, kind, starts_at, place, topic, lecturer)
+
     async def work(uow: UnitOfWork) -> int:
-        return await create_event(
-            uow,
-            ctx.services.policy,
-            region_id=binding.region_id,
-            branch_id=branch_id,
-            kind=kind,
-            topic=topic,
-            place=place,
-            lecturer=lecturer,
-            starts_at=starts_at,
-            creator_id=creator.id,
-            platform=inc.platform,
-            skip_open_push=skip,
-        )
+        return await create_event(uow, ctx.services.policy, draft, creator.id, inc.platform, skip_open_push=skip)
 
     event_id = await ctx.unit(work)
     ctx.services.directory.forget_events(binding.region_id)
@@ -137,40 +127,48 @@ async def list_events(ctx: Context, args: str) -> list[Reply]:
     return [ctx.reply("events.listing", items=items)]
 
 
+@dataclass(frozen=True)
+class EventDraft:
+    """What is needed to create an event, however it was asked for (chat, CLI, calendar rule)."""
+
+    region_id: int
+    branch_id: int | None
+    kind: str
+    starts_at: datetime
+    place: str
+    topic: str = ""
+    lecturer: str | None = None
+
+
 async def create_event(
     uow: UnitOfWork,
     policy: Policy,
-    *,
-    region_id: int,
-    branch_id: int | None,
-    kind: str,
-    topic: str,
-    place: str,
-    lecturer: str | None,
-    starts_at: datetime,
+    draft: EventDraft,
     creator_id: int | None,
     platform: str,
+    *,
     skip_open_push: tuple[str, str] | None = None,
 ) -> int:
     """Create an event and queue its sign-in message and summary for every chat of its audience."""
-    opens_at = starts_at - timedelta(minutes=policy.opens_before_min)
-    closes_at = starts_at + timedelta(minutes=policy.closes_after_min)
+    d = draft
+    opens_at = d.starts_at - timedelta(minutes=policy.opens_before_min)
+    closes_at = d.starts_at + timedelta(minutes=policy.closes_after_min)
     event_id = await uow.events.create(
-        region_id=region_id,
-        branch_id=branch_id,
-        kind=kind,
-        topic=topic,
-        place=place,
-        lecturer=lecturer,
-        starts_at=starts_at,
+        region_id=d.region_id,
+        branch_id=d.branch_id,
+        kind=d.kind,
+        topic=d.topic,
+        place=d.place,
+        lecturer=d.lecturer,
+        starts_at=d.starts_at,
         opens_at=opens_at,
-        late_after=starts_at + timedelta(minutes=policy.grace_min),
+        late_after=d.starts_at + timedelta(minutes=policy.grace_min),
         closes_at=closes_at,
         status="scheduled",
         created_by=creator_id,
         created_at=uow.now,
     )
-    chats = await uow.org.chats_for(region_id, branch_id, include_branch_chats=kind != "secretary_meeting")
+    chats = await uow.org.chats_for(d.region_id, d.branch_id, include_branch_chats=d.kind != "secretary_meeting")
     for chat in chats:
         if (chat.platform, chat.chat_id) != skip_open_push:  # that chat got the button in its reply
             await uow.ops.enqueue(
@@ -193,7 +191,7 @@ async def create_event(
         actor=creator_id,
         platform=platform,
         action="event.create",
-        detail={"event": event_id, "kind": kind, "starts_at": starts_at.isoformat()},
+        detail={"event": event_id, "kind": d.kind, "starts_at": d.starts_at.isoformat()},
         now=uow.now,
     )
     return event_id

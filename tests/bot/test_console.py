@@ -11,10 +11,20 @@ ROSTER = Path(__file__).parents[2] / "bot" / "console" / "sample_roster.csv"
 
 
 def run_cli(url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DANGJIAN_DATABASE_URL": url, "DANGJIAN_LOG_LEVEL": "WARNING",
-           "DANGJIAN_SIGNIN_OPENS_BEFORE_MIN": "1440", "DANGJIAN_DISPATCH_INTERVAL_S": "0.2"}
+    env = {
+        **os.environ,
+        "DANGJIAN_DATABASE_URL": url,
+        "DANGJIAN_LOG_LEVEL": "WARNING",
+        "DANGJIAN_SIGNIN_OPENS_BEFORE_MIN": "1440",
+        "DANGJIAN_DISPATCH_INTERVAL_S": "0.2",
+    }
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True, env=env, timeout=120,
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
         check=False,
     )
 
@@ -22,9 +32,18 @@ def run_cli(url: str, *args: str, stdin: str = "") -> subprocess.CompletedProces
 def test_console_session(db_url: str) -> None:
     assert run_cli(db_url, "org", "import", str(ROSTER), "--region", "城东联合党委").returncode == 0
     lines = [
-        "/as 张伟", "登记 张伟", "绑定 红星机械党支部",
+        "/as 张伟",
+        "登记 张伟",
+        "绑定 红星机械党支部",
         "发布 支委会 明天 9:00 办公室 研究发展党员",  # the window opens 24 h before: open now
-        "/as 赵强", "登记 赵强", "/press 1", "签到", "<b>随便聊聊</b>", "/chat 另一个群", "签到", "/quit",
+        "/as 赵强",
+        "登记 赵强",
+        "/press 1",
+        "签到",
+        "<b>随便聊聊</b>",
+        "/chat 另一个群",
+        "签到",
+        "/quit",
     ]
     result = run_cli(db_url, "console", "--chat", "红星群", stdin="\n".join(lines) + "\n")
     out = result.stdout
