@@ -71,8 +71,25 @@ class Context:
     def t(self, key: str, **params: Any) -> Markup:
         return render(key, self.locale, **params)
 
-    def reply(self, key: str, *, buttons: tuple[Button, ...] = (), private: bool = False, **params: Any) -> Reply:
-        return Reply(text=self.t(key, **params), buttons=buttons, private=private)
+    def reply(
+        self,
+        key: str,
+        *,
+        buttons: tuple[Button, ...] = (),
+        private: bool = False,
+        coalesce: bool = False,
+        refresh: str | None = None,
+        edit_key: str | None = None,
+        **params: Any,
+    ) -> Reply:
+        return Reply(
+            text=self.t(key, **params),
+            buttons=buttons,
+            private=private,
+            coalesce=coalesce,
+            refresh=refresh,
+            edit_key=edit_key,
+        )
 
     @property
     def update_key(self) -> str | None:
@@ -115,7 +132,10 @@ class Context:
             return False
         if m.role in ADMIN_ROLES:
             return True
-        return m.role == "branch_secretary" and branch_id is not None and m.branch_id == branch_id
+        if branch_id is None or m.branch_id != branch_id:
+            return False
+        # a branch secretary, or an administrator of this very chat, manages their own branch
+        return m.role == "branch_secretary" or self.incoming.is_chat_admin
 
     def need_manager(self, region_id: int, branch_id: int | None) -> MemberRec:
         member = self.need_member()

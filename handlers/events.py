@@ -106,6 +106,7 @@ async def publish(ctx: Context, args: str) -> list[Reply]:
         ctx.reply(
             "events.created",
             buttons=buttons,
+            edit_key=f"board:{event_id}" if open_now else None,
             id=event_id,
             kind=kind,
             topic=topic,

@@ -46,7 +46,9 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     mentions: tuple[Mention, ...] = ()
     private: bool = False  # show only to the sender where the platform can (a toast)
-    edit_key: str | None = None  # a message that is updated in place (e.g. a sign-in board)
+    edit_key: str | None = None  # this message is updated in place later (e.g. a sign-in board)
+    coalesce: bool = False  # may be merged with others into one group message (rate limits)
+    refresh: str | None = None  # the edit_key of a message whose content changed (re-render it)
 
 
 @dataclass(frozen=True, slots=True)

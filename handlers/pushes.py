@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from handlers.context import Services
 from handlers.i18n import normalize_locale, render
-from handlers.ports import Button, Reply
-from handlers.signin import build_summary
+from handlers.ports import Reply
+from handlers.signin import build_summary, render_board
 from storage.records import OutboxRec
 from storage.repositories import UnitOfWork
 
@@ -24,18 +24,7 @@ async def render_push(services: Services, row: OutboxRec) -> Reply | None:
         if event is None or event.status == "cancelled":
             return None
         if row.purpose == "signin_open":
-            return Reply(
-                text=render(
-                    "signin.open",
-                    locale,
-                    e=event,
-                    starts=event.starts_at.astimezone(tz),
-                    closes=event.closes_at.astimezone(tz),
-                    late=event.late_after.astimezone(tz),
-                ),
-                buttons=(Button(str(render("signin.button", locale)), f"signin:{event.id}"),),
-                edit_key=f"board:{event.id}",
-            )
+            return await render_board(uow, event, locale, tz)
         if row.purpose == "signin_summary":
             if event.status == "scheduled" and event.closes_at <= now:
                 summary = await build_summary(uow, event)

@@ -8,6 +8,7 @@ from typing import Any
 from handlers.context import Context, Duplicate
 from handlers.errors import AppError, UsageError
 from handlers.events import parse_event_ref, visible_in
+from handlers.i18n import render
 from handlers.ports import Button, Reply
 from handlers.router import Command
 from storage.records import AttendanceRec, EventRec, MemberRec
@@ -55,10 +56,23 @@ async def _write(ctx: Context, event: EventRec, member: MemberRec, status: str, 
     return outcome
 
 
+def board_key(event_id: int) -> str:
+    """The edit key of an event's sign-in board (the window-opening message, kept up to date)."""
+    return f"board:{event_id}"
+
+
 def _answer(ctx: Context, outcome: SignInOutcome, member: MemberRec, event: EventRec, private: bool) -> Reply:
     if outcome.outcome == ALREADY:
-        return ctx.reply("signin.already", private=private, name=member.name, status=outcome.status)
-    return ctx.reply("signin.ok", private=private, name=member.name, status=outcome.status, kind=event.kind)
+        return ctx.reply("signin.already", private=private, coalesce=True, name=member.name, status=outcome.status)
+    return ctx.reply(
+        "signin.ok",
+        private=private,
+        coalesce=True,
+        refresh=board_key(event.id),
+        name=member.name,
+        status=outcome.status,
+        kind=event.kind,
+    )
 
 
 async def sign_in(ctx: Context, args: str, *, event_id: int | None = None, private: bool = False) -> list[Reply]:
@@ -118,6 +132,8 @@ async def leave(ctx: Context, args: str) -> list[Reply]:
     return [
         ctx.reply(
             "signin.leave_ok",
+            coalesce=True,
+            refresh=board_key(event.id),
             name=member.name,
             kind=event.kind,
             starts=ctx.local(event.starts_at),
@@ -146,7 +162,9 @@ async def makeup(ctx: Context, args: str) -> list[Reply]:
     outcome = await _write(ctx, event, target, "makeup", recorded_by=admin.id)
     if outcome.outcome == ALREADY:
         return [ctx.reply("signin.already", name=target.name, status=outcome.status)]
-    return [ctx.reply("signin.makeup_ok", name=target.name, by=admin.name, kind=event.kind)]
+    return [
+        ctx.reply("signin.makeup_ok", refresh=board_key(event.id), name=target.name, by=admin.name, kind=event.kind)
+    ]
 
 
 async def _recent_event(ctx: Context, event_id: int | None) -> EventRec:
@@ -230,8 +248,26 @@ async def attendance(ctx: Context, args: str) -> list[Reply]:
     return [ctx.reply("signin.summary", **summary_params(ctx.local, summary))]
 
 
-def signin_button(ctx_t: Any, event_id: int) -> tuple[Button, ...]:
-    return (Button(ctx_t("signin.button"), f"signin:{event_id}"),)
+def signin_buttons(locale: str, event_id: int) -> tuple[Button, ...]:
+    return (Button(str(render("signin.button", locale)), f"signin:{event_id}"),)
+
+
+async def render_board(uow: UnitOfWork, event: EventRec, locale: str, tz: Any) -> Reply:
+    """The sign-in board: the event, its window, and who has signed in so far, with the button."""
+    summary = await build_summary(uow, event)
+    return Reply(
+        text=render(
+            "signin.open",
+            locale,
+            e=event,
+            starts=event.starts_at.astimezone(tz),
+            closes=event.closes_at.astimezone(tz),
+            late=event.late_after.astimezone(tz),
+            s=summary,
+        ),
+        buttons=signin_buttons(locale, event.id) if event.status == "scheduled" else (),
+        edit_key=board_key(event.id),
+    )
 
 
 COMMANDS = [

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Table, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Insert, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -24,6 +24,7 @@ from storage.models import (
     Outbox,
     ProcessedUpdate,
     Region,
+    SentMessage,
 )
 from storage.records import (
     AttendanceRec,
@@ -300,6 +301,19 @@ class OrgRepo:
             .values(locale=locale)
         )
 
+    async def migrate_chat(self, platform: str, old_chat_id: str, new_chat_id: str) -> bool:
+        """A group became a supergroup with a new id: move its binding, pushes and boards."""
+        if await self.binding(platform, new_chat_id) is not None:
+            return False
+        await bump_version(self.conn, "org")
+        for table in (ChatBinding, Outbox, SentMessage):
+            await self.conn.execute(
+                update(table)
+                .where(table.platform == platform, table.chat_id == old_chat_id)
+                .values(chat_id=new_chat_id)
+            )
+        return True
+
     async def chats_for(self, region_id: int, branch_id: int | None, *, include_branch_chats: bool) -> list[BindingRec]:
         """Active chats bound to the node; for a region node optionally every branch chat too."""
         cond = [ChatBinding.region_id == region_id, ChatBinding.active.is_(True)]
@@ -497,6 +511,32 @@ class OpsRepo:
         return {s: int(n) for s, n in rows}
 
 
+@dataclass
+class MessageRepo:
+    conn: AsyncConnection
+
+    async def remember(self, platform: str, chat_id: str, edit_key: str, message_id: str, now: datetime) -> None:
+        await self.conn.execute(
+            delete(SentMessage).where(
+                SentMessage.platform == platform, SentMessage.chat_id == chat_id, SentMessage.edit_key == edit_key
+            )
+        )
+        await self.conn.execute(
+            insert(SentMessage).values(
+                platform=platform, chat_id=chat_id, edit_key=edit_key, message_id=message_id, sent_at=now
+            )
+        )
+
+    async def find(self, platform: str, chat_id: str, edit_key: str) -> str | None:
+        return (
+            await self.conn.execute(
+                select(SentMessage.message_id).where(
+                    SentMessage.platform == platform, SentMessage.chat_id == chat_id, SentMessage.edit_key == edit_key
+                )
+            )
+        ).scalar_one_or_none()
+
+
 class UnitOfWork:
     """All repositories over one connection inside one transaction, plus the time it runs at."""
 
@@ -507,6 +547,7 @@ class UnitOfWork:
         self.events = EventRepo(conn)
         self.attendance = AttendanceRepo(conn)
         self.ops = OpsRepo(conn)
+        self.messages = MessageRepo(conn)
 
 
 def expected_filter(kind: str) -> Sequence[str]:

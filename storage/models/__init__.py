@@ -2,7 +2,7 @@
 
 from storage.models.base import Base, UTCDateTime
 from storage.models.events import Attendance, Event
-from storage.models.ops import AuditLog, CacheVersion, Outbox, ProcessedUpdate
+from storage.models.ops import AuditLog, CacheVersion, Outbox, ProcessedUpdate, SentMessage
 from storage.models.org import Branch, ChatBinding, Member, MemberAccount, Region
 
 __all__ = [
@@ -18,5 +18,6 @@ __all__ = [
     "Outbox",
     "ProcessedUpdate",
     "Region",
+    "SentMessage",
     "UTCDateTime",
 ]

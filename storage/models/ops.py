@@ -63,3 +63,15 @@ class CacheVersion(Base):
 
     name: Mapped[str] = mapped_column(String(20), primary_key=True)
     version: Mapped[int] = mapped_column(default=0)
+
+
+class SentMessage(Base):
+    """A message the bot keeps updating in place (a sign-in board), by chat and key."""
+
+    __tablename__ = "sent_messages"
+
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    edit_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(100))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
