@@ -63,6 +63,26 @@ def console(
     asyncio.run(run_console(_settings(), chat, user))
 
 
+@app.command()
+def run(
+    transports: Annotated[list[str] | None, typer.Argument(help="telegram (default: every configured one)")] = None,
+) -> None:
+    """运行机器人 / run the bot: every configured transport, the outbox and the scheduler."""
+    from bot.runtime import TRANSPORTS, configured
+    from bot.runtime import run as run_bot
+
+    settings = _settings()
+    wanted = transports or configured(settings)
+    unknown = [t for t in wanted if t not in TRANSPORTS]
+    if unknown:
+        _fail(f"未知的通道 / unknown transport: {', '.join(unknown)} (可用 / available: {', '.join(TRANSPORTS)})")
+    if not wanted:
+        _fail("没有配置任何通道：请设置 DANGJIAN_TELEGRAM_TOKEN / no transport configured: set DANGJIAN_TELEGRAM_TOKEN")
+    if "telegram" in wanted and settings.telegram_token is None:
+        _fail("需要 DANGJIAN_TELEGRAM_TOKEN / DANGJIAN_TELEGRAM_TOKEN is required")
+    asyncio.run(run_bot(settings, wanted))
+
+
 @org_app.command("import")
 def org_import(
     file: Annotated[Path, typer.Argument(help="roster: .csv, .xlsx or .yaml")],

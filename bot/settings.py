@@ -27,6 +27,18 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="logging level")
 
     telegram_token: SecretStr | None = Field(None, description="Bot API token from @BotFather")
+    telegram_base_url: str = Field(
+        "https://api.telegram.org/bot", description="Bot API base URL, token appended (local Bot API server, tests)"
+    )
+    telegram_webhook_url: str | None = Field(None, description="public HTTPS URL of the webhook; unset: long polling")
+    telegram_webhook_listen: str = Field("0.0.0.0", description="address the webhook server listens on")
+    telegram_webhook_port: int = Field(8443, description="port the webhook server listens on")
+    telegram_webhook_path: str = Field("telegram", description="URL path the webhook server answers on")
+    telegram_webhook_secret: SecretStr | None = Field(
+        None, description="secret_token Telegram must send; a random one is made at each start if unset"
+    )
+    telegram_group_per_minute: float = Field(19.0, gt=0, description="messages per minute the bot sends to a group")
+    telegram_admin_cache_s: float = Field(60.0, ge=0, description="how long a getChatMember answer is trusted")
 
     @property
     def tz(self) -> ZoneInfo:

@@ -49,6 +49,7 @@ class Reply:
     edit_key: str | None = None  # this message is updated in place later (e.g. a sign-in board)
     coalesce: bool = False  # may be merged with others into one group message (rate limits)
     refresh: str | None = None  # the edit_key of a message whose content changed (re-render it)
+    reply_to: str | None = None  # the platform's id of the message this answers, if any
 
 
 @dataclass(frozen=True, slots=True)

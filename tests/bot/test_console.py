@@ -15,7 +15,7 @@ def run_cli(url: str, *args: str, stdin: str = "") -> subprocess.CompletedProces
         **os.environ,
         "DANGJIAN_DATABASE_URL": url,
         "DANGJIAN_LOG_LEVEL": "WARNING",
-        "DANGJIAN_SIGNIN_OPENS_BEFORE_MIN": "1440",
+        "DANGJIAN_SIGNIN_OPENS_BEFORE_MIN": "2880",  # 明天 9:00 is at most 33 h away
         "DANGJIAN_DISPATCH_INTERVAL_S": "0.2",
     }
     return subprocess.run(
@@ -35,7 +35,7 @@ def test_console_session(db_url: str) -> None:
         "/as 张伟",
         "登记 张伟",
         "绑定 红星机械党支部",
-        "发布 支委会 明天 9:00 办公室 研究发展党员",  # the window opens 24 h before: open now
+        "发布 支委会 明天 9:00 办公室 研究发展党员",  # the window opens 48 h before: open now
         "/as 赵强",
         "登记 赵强",
         "/press 1",

@@ -1,0 +1,1 @@
+"""Telegram transport on python-telegram-bot."""

@@ -1,0 +1,327 @@
+"""The Telegram transport: a python-telegram-bot Application around the router.
+
+Incoming updates become `Incoming`s; replies go back as HTML. Group messages go through the
+pacer (about 20 a minute per group), button presses are confirmed privately with
+answerCallbackQuery, and the sign-in board is edited in place instead of posting per sign-in.
+The same object is the Sender through which the outbox pushes to Telegram chats.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from telegram import BotCommand, LinkPreviewOptions, ReplyParameters, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
+from telegram.request import BaseRequest
+
+from bot.app import App
+from bot.pacer import ChatPacer
+from bot.render import to_plain
+from bot.settings import Settings
+from bot.telegram.convert import PLATFORM, TOAST_LIMIT, is_anonymous_admin, keyboard, split_html, to_incoming
+from handlers.i18n import LOCALES, normalize_locale, render
+from handlers.ports import ChatRef, Delivery, Incoming, Reply
+from handlers.signin import render_board
+from storage.repositories import UnitOfWork
+
+log = logging.getLogger(__name__)
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class TelegramTransport:
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        app: App,
+        settings: Settings,
+        *,
+        request: BaseRequest | None = None,
+        updates_request: BaseRequest | None = None,
+    ) -> None:
+        if settings.telegram_token is None:
+            raise ValueError("DANGJIAN_TELEGRAM_TOKEN is not set")
+        self.app = app
+        self.settings = settings
+        builder = (
+            Application.builder()
+            .token(settings.telegram_token.get_secret_value())
+            .base_url(settings.telegram_base_url)
+            .rate_limiter(AIORateLimiter(max_retries=0))
+            .concurrent_updates(True)
+        )
+        if request is not None:
+            builder = builder.request(request).get_updates_request(updates_request or request)
+        self.ptb: Application[Any, Any, Any, Any, Any, Any] = builder.build()
+        self.ptb.add_handler(TypeHandler(Update, self.on_update))
+        self.ptb.add_error_handler(self.on_error)
+        self.pacer = ChatPacer(self._send_now, self._refresh, per_minute=settings.telegram_group_per_minute)
+        self._admins: dict[tuple[str, str], tuple[float, bool]] = {}
+        self.username = ""
+        self.bot_id = 0
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    async def start(self, *, receive: bool = True) -> None:
+        """Initialise the bot, publish the command menu and start polling or the webhook."""
+        await self.ptb.initialize()
+        me = self.ptb.bot
+        self.username, self.bot_id = me.username, me.id
+        self.app.router.bot_username = me.username.lower()
+        await self._publish_commands()
+        await self.ptb.start()
+        if not receive:
+            return
+        updater = self.ptb.updater
+        assert updater is not None
+        s = self.settings
+        if s.telegram_webhook_url:
+            secret = s.telegram_webhook_secret.get_secret_value() if s.telegram_webhook_secret else None
+            await updater.start_webhook(
+                listen=s.telegram_webhook_listen,
+                port=s.telegram_webhook_port,
+                url_path=s.telegram_webhook_path,
+                webhook_url=s.telegram_webhook_url,
+                secret_token=secret or secrets.token_urlsafe(32),
+                allowed_updates=Update.ALL_TYPES,
+            )
+            log.info(
+                "telegram: webhook on %s:%s/%s",
+                s.telegram_webhook_listen,
+                s.telegram_webhook_port,
+                s.telegram_webhook_path,
+            )
+        else:
+            await updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            log.info("telegram: polling as @%s", self.username)
+
+    async def stop(self) -> None:
+        updater = self.ptb.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        await self.pacer.close()
+        if self.ptb.running:
+            await self.ptb.stop()
+        await self.ptb.shutdown()
+
+    async def _publish_commands(self) -> None:
+        for locale in LOCALES:
+            commands = [
+                BotCommand(c.name, to_plain(render(c.help, locale))[:256]) for c in self.app.router.commands if c.help
+            ]
+            language = "en" if locale == "en" else None  # Chinese is the default menu
+            await self.ptb.bot.set_my_commands(commands, language_code=language)
+            if locale != "en":
+                await self.ptb.bot.set_my_commands(commands, language_code="zh")
+
+    # -- incoming -----------------------------------------------------------------------------
+    async def on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.my_chat_member is not None:
+            await self._membership(update)
+            return
+        message = update.message
+        if message is not None and (message.migrate_to_chat_id or message.migrate_from_chat_id):
+            old, new = (
+                (message.chat.id, message.migrate_to_chat_id)
+                if message.migrate_to_chat_id
+                else (message.migrate_from_chat_id, message.chat.id)
+            )
+            await self.migrate(str(old), str(new))
+            return
+        incoming = to_incoming(update, self.bot_id, self.username)
+        if incoming is None:
+            return
+        if is_anonymous_admin(update):
+            command, _, _ = self.app.router.match(incoming.text, is_private=False, addressed=incoming.addressed)
+            if command is not None:
+                self.pacer.post(incoming.chat_id, Reply(text=render("common.anonymous_admin", self._locale())))
+            return
+        incoming = await self._with_admin_flag(incoming)
+        replies = await self.app.router.dispatch(incoming)
+        query = update.callback_query
+        if query is not None:
+            toast = next((r for r in replies if r.private), None)
+            await query.answer(text=to_plain(toast.text)[:TOAST_LIMIT] if toast else None)
+            for reply in replies:
+                if reply.private and reply.refresh:
+                    self.pacer.mark_dirty(incoming.chat_id, reply.refresh)
+            replies = [r for r in replies if not r.private]
+        for reply in replies:
+            await self._deliver(incoming, reply)
+
+    async def _deliver(self, incoming: Incoming, reply: Reply) -> None:
+        if reply.refresh:
+            self.pacer.mark_dirty(incoming.chat_id, reply.refresh)
+        if incoming.is_private:
+            await self._send_now(incoming.chat_id, reply)
+            return
+        if not reply.coalesce and incoming.message_id is not None:
+            reply = replace(reply, reply_to=incoming.message_id, refresh=None)
+        self.pacer.post(incoming.chat_id, reply)
+
+    async def _with_admin_flag(self, incoming: Incoming) -> Incoming:
+        """Ask Telegram whether the sender administers the chat, only for admin commands."""
+        if incoming.is_private or incoming.button is not None:
+            return incoming
+        command, _, _ = self.app.router.match(incoming.text, addressed=incoming.addressed)
+        if command is None or not command.admin:
+            return incoming
+        key = (incoming.chat_id, incoming.user_id)
+        cached = self._admins.get(key)
+        if cached is None or cached[0] < time.monotonic():
+            try:
+                member = await self.ptb.bot.get_chat_member(int(incoming.chat_id), int(incoming.user_id))
+                is_admin = member.status in ("creator", "administrator")
+            except TelegramError:
+                log.warning("getChatMember failed for %s in %s", incoming.user_id, incoming.chat_id, exc_info=True)
+                is_admin = False
+            cached = (time.monotonic() + self.settings.telegram_admin_cache_s, is_admin)
+            self._admins[key] = cached
+        return replace(incoming, is_chat_admin=True) if cached[1] else incoming
+
+    async def _membership(self, update: Update) -> None:
+        """The bot was added to or removed from a chat: (de)activate its binding."""
+        change = update.my_chat_member
+        assert change is not None
+        status = change.new_chat_member.status
+        if status in ("member", "administrator"):
+            active = True
+        elif status in ("left", "kicked", "banned"):
+            active = False
+        else:
+            return
+        await self.set_active(str(change.chat.id), active)
+
+    async def set_active(self, chat_id: str, active: bool) -> None:
+        await self.app.db.unit(
+            lambda c: UnitOfWork(c, self.app.services.clock.now()).org.set_binding_active(PLATFORM, chat_id, active)
+        )
+        self.app.services.directory.forget_binding(PLATFORM, chat_id)
+        log.info("telegram chat %s is now %s", chat_id, "active" if active else "inactive")
+
+    async def migrate(self, old: str, new: str) -> None:
+        """A group became a supergroup: its binding, pending pushes and boards move in one transaction."""
+        moved = await self.app.db.unit(
+            lambda c: UnitOfWork(c, self.app.services.clock.now()).org.migrate_chat(PLATFORM, old, new)
+        )
+        self.app.services.directory.forget_binding(PLATFORM, old)
+        self.app.services.directory.forget_binding(PLATFORM, new)
+        if moved:
+            log.info("telegram chat %s migrated to %s", old, new)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("telegram update failed: %r", update, exc_info=context.error)
+        if isinstance(update, Update) and update.effective_chat is not None:
+            try:
+                await self.ptb.bot.send_message(
+                    update.effective_chat.id, str(render("common.internal", self._locale()))
+                )
+            except TelegramError:
+                log.warning("could not tell chat %s about the error", update.effective_chat.id, exc_info=True)
+
+    def _locale(self) -> str:
+        return normalize_locale(self.settings.locale)
+
+    # -- outgoing -----------------------------------------------------------------------------
+    async def send(self, chat: ChatRef, reply: Reply) -> Delivery:
+        """Sender port for the outbox: groups are paced, private chats sent at once."""
+        if reply.refresh:
+            self.pacer.mark_dirty(chat.chat_id, reply.refresh)
+        if chat.chat_id.startswith("-"):
+            return await self.pacer.post(chat.chat_id, reply, patient=False)
+        return await self._send_now(chat.chat_id, reply, patient=False)
+
+    async def _send_now(self, chat_id: str, reply: Reply, patient: bool = True, *, migrated: bool = False) -> Delivery:
+        """Send now. Patient sends let the rate limiter wait out a 429; outbox pushes do not, the
+        outbox reschedules them at retry_after instead of holding a dispatcher."""
+        parts = split_html(str(reply.text))
+        reply_to = reply.reply_to
+        retries = 2 if patient else None  # None: the limiter default, no retries
+        try:
+            last = None
+            for i, part in enumerate(parts):
+                last = await self.ptb.bot.send_message(
+                    int(chat_id),
+                    part,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard(reply) if i == len(parts) - 1 else None,
+                    link_preview_options=NO_PREVIEW,
+                    reply_parameters=ReplyParameters(int(reply_to), allow_sending_without_reply=True)
+                    if reply_to and i == 0
+                    else None,
+                    rate_limit_args=retries,
+                )
+        except RetryAfter as exc:
+            return Delivery(ok=False, retry_after=_seconds(exc.retry_after), error="rate limited")
+        except ChatMigrated as exc:
+            await self.migrate(chat_id, str(exc.new_chat_id))
+            if migrated:
+                return Delivery(ok=False, error="migrated twice")
+            return await self._send_now(str(exc.new_chat_id), reply, patient, migrated=True)
+        except Forbidden as exc:
+            await self.set_active(chat_id, False)
+            return Delivery(ok=False, chat_gone=True, error=str(exc))
+        except BadRequest as exc:
+            if "chat not found" in str(exc).lower():
+                await self.set_active(chat_id, False)
+                return Delivery(ok=False, chat_gone=True, error=str(exc))
+            log.warning("telegram refused a message to %s: %s", chat_id, exc)
+            return Delivery(ok=False, error=str(exc))
+        except NetworkError as exc:
+            return Delivery(ok=False, error=str(exc))
+        assert last is not None
+        if reply.edit_key:
+            await self._remember(chat_id, reply.edit_key, str(last.message_id))
+        return Delivery(ok=True, message_id=str(last.message_id))
+
+    async def _remember(self, chat_id: str, edit_key: str, message_id: str) -> None:
+        now = self.app.services.clock.now()
+        await self.app.db.unit(
+            lambda c: UnitOfWork(c, now).messages.remember(PLATFORM, chat_id, edit_key, message_id, now)
+        )
+
+    async def _refresh(self, chat_id: str, edit_key: str) -> None:
+        """Re-render a board and edit its message in place."""
+        prefix, _, ref = edit_key.partition(":")
+        if prefix != "board" or not ref.isdigit():
+            return
+        services = self.app.services
+
+        async def load(conn: Any) -> tuple[str | None, Reply | None]:
+            uow = UnitOfWork(conn, services.clock.now())
+            message_id = await uow.messages.find(PLATFORM, chat_id, edit_key)
+            event = await uow.events.get(int(ref))
+            binding = await uow.org.binding(PLATFORM, chat_id)
+            if message_id is None or event is None:
+                return None, None
+            locale = normalize_locale((binding.locale if binding else None) or services.policy.locale)
+            return message_id, await render_board(uow, event, locale, services.policy.tz)
+
+        message_id, board = await self.app.db.read(load)
+        if message_id is None or board is None:
+            return
+        try:
+            await self.ptb.bot.edit_message_text(
+                str(board.text)[:4096],
+                chat_id=int(chat_id),
+                message_id=int(message_id),
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(board),
+                link_preview_options=NO_PREVIEW,
+            )
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                log.warning("could not edit board %s in %s: %s", edit_key, chat_id, exc)
+        except RetryAfter as exc:
+            log.warning("board edit in %s rate limited for %ss", chat_id, _seconds(exc.retry_after))
+            self.pacer.mark_dirty(chat_id, edit_key)

@@ -1,0 +1,87 @@
+"""A real TelegramTransport (python-telegram-bot Application) over the fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from telegram import Update
+
+from bot.app import App, build_app
+from bot.roster import import_roster
+from bot.settings import Settings
+from bot.telegram.transport import TelegramTransport
+from handlers.ports import FakeClock
+from tests.fakes.telegram_api import FakeBotAPI, FakeRequest, text_update
+
+GROUP = -1001  # bound to 红星机械党支部
+ADMIN, SECRETARY, ZHAO, QIAN, FENG = 101, 102, 103, 104, 105
+ROSTER = (
+    "姓名,支部,角色,手机,telegram_id,wecom_userid\n"
+    f"李红,机关党支部,管理员,,{ADMIN},\n"
+    f"张伟,红星机械党支部,支部书记,,{SECRETARY},\n"
+    f"赵强,红星机械党支部,党员,,{ZHAO},\n"
+    f"钱多多,红星机械党支部,党员,,{QIAN},\n"
+    "冯军,红星机械党支部,党员,,,\n"
+)
+T0 = datetime.fromisoformat("2026-12-01T09:00:00+08:00")
+
+
+@dataclass
+class TG:
+    app: App
+    api: FakeBotAPI
+    transport: TelegramTransport
+    clock: FakeClock
+
+    async def feed(self, update: dict[str, Any]) -> None:
+        await self.transport.ptb.process_update(Update.de_json(update, self.transport.ptb.bot))
+
+    async def say(self, uid: int, text: str, cid: int = GROUP, **kw: Any) -> None:
+        await self.feed(text_update(uid, cid, text, **kw))
+
+    async def settle(self) -> None:
+        """Wait (at most 10 s) until the pacer has sent everything it holds."""
+        async with asyncio.timeout(10):
+            await self.transport.pacer.drained()
+
+    async def rows(self, stmt: Any) -> list[Any]:
+        async def q(conn: Any) -> list[Any]:
+            return list((await conn.execute(stmt)).all())
+
+        return await self.app.db.read(q)
+
+    async def binding_active(self, chat_id: int) -> bool | None:
+        from storage.models import ChatBinding
+
+        rows = await self.rows(select(ChatBinding.active).where(ChatBinding.chat_id == str(chat_id)))
+        return rows[0][0] if rows else None
+
+
+async def start_tg(db_url: str, tmp_path: Path, *, api: FakeBotAPI, **settings: Any) -> TG:
+    clock = FakeClock(T0)
+    config = Settings(database_url=db_url, telegram_token="123:TEST", **settings)
+    app = await build_app(config, clock)
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    await import_roster(app.db, roster, "城东联合党委", clock.now())
+    transport = TelegramTransport(app, config, request=FakeRequest(api))
+    await transport.start(receive=False)
+    return TG(app, api, transport, clock)
+
+
+@pytest.fixture
+async def tg(db_url: str, tmp_path: Path) -> AsyncIterator[TG]:
+    """Limits off and a fast pacer: for behaviour; the rush test uses the real limits."""
+    harness = await start_tg(db_url, tmp_path, api=FakeBotAPI(enforce_limits=False), telegram_group_per_minute=6000)
+    try:
+        yield harness
+    finally:
+        await harness.transport.stop()
+        await harness.app.close()

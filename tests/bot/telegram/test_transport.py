@@ -1,0 +1,190 @@
+"""The Telegram transport driven with real Update objects; assertions on the Bot API requests."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.telegram.convert import split_html
+from storage.models import Attendance, ChatBinding, Event, Member, Outbox
+from tests.bot.telegram.conftest import ADMIN, FENG, GROUP, QIAN, SECRETARY, TG, ZHAO
+from tests.fakes.telegram_api import button_update, member_update, migrate_update, text_update
+
+
+async def bind_and_publish(tg: TG, when: str = "今天 9:20") -> int:
+    await tg.say(SECRETARY, "/bind@dangjian_bot 红星机械党支部")
+    await tg.say(SECRETARY, f"发布 支委会 {when} 办公室 研究发展党员")
+    await tg.settle()
+    return int((await tg.rows(select(Event.id)))[-1][0])
+
+
+async def test_start_publishes_the_command_menu_in_both_languages(tg: TG) -> None:
+    menus = tg.api.of("setMyCommands")
+    assert sorted(str(c.params.get("language_code")) for c in menus) == ["None", "en", "zh"]
+    zh = next(c for c in menus if c.params.get("language_code") == "zh").params["commands"]
+    assert {"command": "signin", "description": "为正在进行的会议或活动签到"} in zh
+
+
+async def test_keyword_signin_confirmed_and_board_edited(tg: TG) -> None:
+    event_id = await bind_and_publish(tg)
+    texts = tg.api.sent_texts(GROUP)
+    assert texts[0].startswith("✅ 本群已绑定到支部：红星机械党支部")
+    board = tg.api.of("sendMessage", GROUP)[1]
+    assert board.text.startswith(f"📌 已发布 #{event_id} 支委会") and "签到已开放" in board.text
+    assert board.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == f"signin:{event_id}"
+    assert board.params["parse_mode"] == "HTML"
+    await tg.say(ZHAO, "签到")
+    await tg.settle()
+    assert "✅ 赵强 签到成功" in tg.api.sent_texts(GROUP)
+    edits = tg.api.of("editMessageText", GROUP)
+    assert edits and "已签到 1/4：赵强" in edits[-1].text
+    # the message edited is the one published with the button (now showing the board)
+    edited = (str(GROUP), int(edits[-1].params["message_id"]))
+    assert sorted(k for k in tg.api.texts if k[0] == str(GROUP))[1] == edited
+
+
+async def test_button_press_is_answered_with_a_toast_not_a_group_message(tg: TG) -> None:
+    event_id = await bind_and_publish(tg)
+    before = len(tg.api.sent_texts(GROUP))
+    await tg.feed(button_update(QIAN, GROUP, f"signin:{event_id}", message_id=1))
+    await tg.settle()
+    answer = tg.api.of("answerCallbackQuery")[-1]
+    assert answer.params["text"] == "✅ 钱多多 签到成功"
+    assert len(tg.api.sent_texts(GROUP)) == before  # no group message per sign-in
+    assert "钱多多" in tg.api.of("editMessageText", GROUP)[-1].text
+    # someone not in the roster gets a polite refusal, privately
+    await tg.feed(button_update(777, GROUP, f"signin:{event_id}", message_id=1))
+    assert tg.api.of("answerCallbackQuery")[-1].params["text"].startswith("你还没有登记")
+
+
+async def test_redelivered_update_is_processed_once(tg: TG) -> None:
+    await bind_and_publish(tg)
+    update = text_update(ZHAO, GROUP, "签到", update_id=555_000)
+    await tg.feed(update)
+    await tg.feed(update)
+    await tg.settle()
+    assert len(await tg.rows(select(Attendance.id))) == 1
+    assert sum("赵强 签到成功" in t for t in tg.api.sent_texts(GROUP)) == 1
+
+
+async def test_commands_for_other_bots_and_chatter_are_ignored(tg: TG) -> None:
+    await bind_and_publish(tg)
+    before = len(tg.api.calls)
+    await tg.say(ZHAO, "/signin@other_bot")
+    await tg.say(ZHAO, "我昨天忘了签到")
+    await tg.settle()
+    assert len(tg.api.calls) == before
+    await tg.say(ZHAO, "/signin@dangjian_bot")
+    await tg.settle()
+    assert "✅ 赵强 签到成功" in tg.api.sent_texts(GROUP)
+
+
+async def test_private_chat_and_unknown_command(tg: TG) -> None:
+    await tg.say(ZHAO, "/nosuch", cid=ZHAO)
+    assert tg.api.sent_texts(ZHAO) == ["没有这个命令。发送“帮助”或 /help 查看可用命令。"]
+    await tg.say(ZHAO, "/help", cid=ZHAO)
+    assert "党建助手可以帮你签到" in tg.api.sent_texts(ZHAO)[-1]
+
+
+async def test_chat_admin_from_telegram_manages_own_branch(tg: TG) -> None:
+    await tg.say(ZHAO, "绑定 红星机械党支部")  # a plain member, not a chat admin
+    await tg.settle()
+    assert tg.api.sent_texts(GROUP)[-1] == "只有管理员或书记可以这样做。"
+    tg.api.member_status[(str(GROUP), str(ZHAO))] = "administrator"
+    tg.transport._admins.clear()
+    await tg.say(ZHAO, "绑定 红星机械党支部")
+    await tg.settle()
+    assert tg.api.sent_texts(GROUP)[-1].startswith("✅ 本群已绑定到支部")
+    assert tg.api.of("getChatMember")  # asked Telegram
+
+
+async def test_anonymous_admin_gets_a_polite_explanation(tg: TG) -> None:
+    anon = text_update(
+        1087968824, GROUP, "绑定 红星机械党支部", sender_chat={"id": GROUP, "type": "supergroup", "title": "g"}
+    )
+    await tg.feed(anon)
+    await tg.settle()
+    assert "匿名管理员" in tg.api.sent_texts(GROUP)[-1]
+    assert await tg.binding_active(GROUP) is None
+
+
+async def test_kicked_and_readded_toggles_the_binding(tg: TG) -> None:
+    await bind_and_publish(tg)
+    await tg.feed(member_update(GROUP, "kicked"))
+    assert await tg.binding_active(GROUP) is False
+    await tg.feed(member_update(GROUP, "member"))
+    assert await tg.binding_active(GROUP) is True
+
+
+async def test_group_migration_moves_binding_and_pushes(tg: TG) -> None:
+    await tg.say(SECRETARY, "绑定 红星机械党支部")
+    await tg.say(SECRETARY, "发布 支委会 今天 15:00 办公室")
+    await tg.settle()
+    new = -100777
+    await tg.feed(migrate_update(GROUP, new))
+    chats = {r[0] for r in await tg.rows(select(ChatBinding.chat_id))}
+    assert chats == {str(new)}
+    assert {r[0] for r in await tg.rows(select(Outbox.chat_id))} == {str(new)}
+    await tg.say(ZHAO, "活动列表", cid=new)
+    await tg.settle()
+    assert "近期活动" in tg.api.sent_texts(new)[-1]
+
+
+async def test_outbox_push_handles_429_and_kicked(tg: TG) -> None:
+    from bot.dispatcher import deliver_due
+
+    await tg.say(SECRETARY, "绑定 红星机械党支部")
+    await tg.say(SECRETARY, "发布 支委会 今天 15:00 办公室")
+    await tg.settle()
+    tg.clock.advance(hours=5, minutes=31)  # 14:31: the window is open
+    tg.api.fail_next("sendMessage", 429, "Too Many Requests: retry after 30", retry_after=30)
+    senders = {"telegram": tg.transport}
+    assert await deliver_due(tg.app.services, senders) == 0
+    row = (await tg.rows(select(Outbox.status, Outbox.due_at).where(Outbox.purpose == "signin_open")))[0]
+    assert row[0] == "pending"  # kept for later, not lost, and not waited out inside the dispatcher
+    sends = len(tg.api.of("sendMessage"))
+    tg.clock.advance(seconds=10)  # retry_after has not passed: nothing is tried
+    assert await deliver_due(tg.app.services, senders) == 0
+    assert len(tg.api.of("sendMessage")) == sends
+    tg.clock.advance(seconds=21)
+    assert await deliver_due(tg.app.services, senders) == 1
+    assert "支委会 开始签到" in tg.api.sent_texts(GROUP)[-1]
+    tg.api.fail_next("sendMessage", 403, "Forbidden: bot was kicked from the supergroup chat")
+    tg.clock.advance(hours=1)  # 15:32 + : the summary is due at 16:00
+    tg.clock.advance(minutes=30)
+    assert await deliver_due(tg.app.services, senders) == 0
+    assert await tg.binding_active(GROUP) is False
+    assert (await tg.rows(select(Outbox.status).where(Outbox.purpose == "signin_summary")))[0][0] == "failed"
+
+
+async def test_user_text_is_escaped_in_html(tg: TG) -> None:
+    await bind_and_publish(tg, "今天 15:00")
+    await tg.say(ZHAO, "请假 <b>出差</b> & 开会")
+    await tg.settle()
+    assert "原因：&lt;b&gt;出差&lt;/b&gt; &amp; 开会" in tg.api.sent_texts(GROUP)[-1]
+    reason = (await tg.rows(select(Attendance.reason)))[0][0]
+    assert reason == "<b>出差</b> & 开会"
+
+
+async def test_member_unknown_to_roster_can_join_by_name(tg: TG) -> None:
+    await tg.say(SECRETARY, "绑定 红星机械党支部")
+    await tg.say(FENG, "登记 冯军")
+    await tg.settle()
+    assert tg.api.sent_texts(GROUP)[-1] == "✅ 登记成功：冯军（红星机械党支部）"
+    member = await tg.rows(select(Member.id).where(Member.name == "冯军"))
+    assert member
+
+
+def test_split_html_keeps_parts_under_the_limit_and_entities_whole() -> None:
+    text = "\n".join(f"第{i}行 &lt;名单&gt; " + "张三、" * 30 for i in range(200))
+    parts = split_html(text)
+    assert len(parts) > 1 and all(len(p) <= 4096 for p in parts)
+    assert "\n".join(parts) == text
+    long_line = "&amp;" * 2000
+    parts = split_html(long_line)
+    assert "".join(parts) == long_line and all(p.count("&") == p.count(";") for p in parts)
+
+
+async def test_admin_check_is_cached(tg: TG) -> None:
+    await tg.say(ADMIN, "绑定 红星机械党支部")
+    await tg.say(ADMIN, "绑定 红星机械党支部")
+    assert len(tg.api.of("getChatMember")) == 1

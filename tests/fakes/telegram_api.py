@@ -1,0 +1,357 @@
+"""A recording fake of the Telegram Bot API (the remote side only).
+
+It keeps what the bot sent, answers the methods the transport uses, enforces Telegram's flood
+limits (20 messages a minute per group, 30 a second overall: 429 with retry_after beyond that)
+and plays scripted errors. Use it in-process through FakeRequest, or over HTTP on 127.0.0.1
+through serve_http (for the bot running as a subprocess).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import math
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from telegram.request import BaseRequest, RequestData
+
+BOT = {
+    "id": 999,
+    "is_bot": True,
+    "first_name": "党建助手",
+    "username": "dangjian_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": True,
+    "supports_inline_queries": False,
+}
+LIMITED = {"sendMessage", "editMessageText"}
+ADMIN_RIGHTS = dict.fromkeys(
+    [
+        "can_be_edited",
+        "can_manage_chat",
+        "can_delete_messages",
+        "can_manage_video_chats",
+        "can_restrict_members",
+        "can_promote_members",
+        "can_change_info",
+        "can_invite_users",
+        "can_post_stories",
+        "can_edit_stories",
+        "can_delete_stories",
+        "is_anonymous",
+    ],
+    False,
+)
+
+
+@dataclass
+class Call:
+    at: float
+    method: str
+    params: dict[str, Any]
+
+    @property
+    def chat(self) -> str:
+        return str(self.params.get("chat_id", ""))
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text", ""))
+
+
+def ok(result: Any) -> tuple[int, dict[str, Any]]:
+    return 200, {"ok": True, "result": result}
+
+
+def error(code: int, description: str, **parameters: Any) -> tuple[int, dict[str, Any]]:
+    body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+    if parameters:
+        body["parameters"] = parameters
+    return code, body
+
+
+@dataclass
+class FakeBotAPI:
+    group_per_minute: int = 20
+    overall_per_second: int = 30
+    enforce_limits: bool = True
+    record: bool = True
+    calls: list[Call] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    scripted: dict[str, deque[tuple[int, dict[str, Any]]]] = field(default_factory=lambda: defaultdict(deque))
+    member_status: dict[tuple[str, str], str] = field(default_factory=dict)
+    texts: dict[tuple[str, int], str] = field(default_factory=dict)
+    rejected: int = 0
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+    _group_window: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    _overall_window: deque[float] = field(default_factory=deque)
+    _new_update: asyncio.Event | None = None
+
+    # -- scripting ------------------------------------------------------------------------------
+    def queue_update(self, update: dict[str, Any]) -> None:
+        self.updates.append(update)
+        if self._new_update is not None:
+            self._new_update.set()
+
+    def fail_next(self, method: str, status: int, description: str, **parameters: Any) -> None:
+        self.scripted[method].append(error(status, description, **parameters))
+
+    # -- reading what happened -------------------------------------------------------------------
+    def of(self, method: str, chat: str | int | None = None) -> list[Call]:
+        return [c for c in self.calls if c.method == method and (chat is None or c.chat == str(chat))]
+
+    def sent_texts(self, chat: str | int) -> list[str]:
+        return [c.text for c in self.of("sendMessage", chat)]
+
+    # -- the API -------------------------------------------------------------------------------
+    async def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        now = time.monotonic()
+        if self.record and method != "getUpdates":
+            self.calls.append(Call(now, method, params))
+        if self.scripted.get(method):
+            return self.scripted[method].popleft()
+        if method in LIMITED and self.enforce_limits:
+            limited = self._limit(str(params.get("chat_id")), now)
+            if limited is not None:
+                self.rejected += 1
+                return limited
+        handler = getattr(self, f"_{method}", None)
+        if handler is None:
+            return error(404, f"Not Found: method {method}")
+        result: tuple[int, dict[str, Any]] = await handler(params)
+        return result
+
+    def _limit(self, chat: str, now: float) -> tuple[int, dict[str, Any]] | None:
+        overall = self._overall_window
+        while overall and now - overall[0] >= 1.0:
+            overall.popleft()
+        if len(overall) >= self.overall_per_second:
+            return error(429, "Too Many Requests: retry after 1", retry_after=1)
+        if chat.startswith("-"):
+            window = self._group_window[chat]
+            while window and now - window[0] >= 60.0:
+                window.popleft()
+            if len(window) >= self.group_per_minute:
+                wait = max(1, math.ceil(60.0 - (now - window[0])))
+                return error(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
+            window.append(now)
+        overall.append(now)
+        return None
+
+    async def _getMe(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return ok(BOT)
+
+    async def _getUpdates(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        offset = int(params.get("offset", 0) or 0)
+        timeout = min(float(params.get("timeout", 0) or 0), 0.5)
+        if self._new_update is None:
+            self._new_update = asyncio.Event()
+        pending = [u for u in self.updates if u["update_id"] >= offset]
+        if not pending and timeout:
+            self._new_update.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._new_update.wait(), timeout)
+            pending = [u for u in self.updates if u["update_id"] >= offset]
+        return ok(pending[:100])
+
+    async def _sendMessage(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        chat = str(params["chat_id"])
+        mid = next(self._ids)
+        self.texts[(chat, mid)] = str(params.get("text", ""))
+        message = {
+            "message_id": mid,
+            "date": int(time.time()),
+            "chat": {"id": int(chat), "type": "supergroup" if chat.startswith("-") else "private"},
+            "from": BOT,
+            "text": params.get("text", ""),
+        }
+        if params.get("reply_markup"):
+            message["reply_markup"] = params["reply_markup"]
+        return ok(message)
+
+    async def _editMessageText(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        key = (str(params["chat_id"]), int(params["message_id"]))
+        if key not in self.texts:
+            return error(400, "Bad Request: message to edit not found")
+        if self.texts[key] == params.get("text"):
+            return error(400, "Bad Request: message is not modified")
+        self.texts[key] = str(params.get("text", ""))
+        return ok(
+            {
+                "message_id": key[1],
+                "date": int(time.time()),
+                "chat": {"id": int(key[0]), "type": "supergroup"},
+                "text": params.get("text", ""),
+            }
+        )
+
+    async def _answerCallbackQuery(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return ok(True)
+
+    async def _getChatMember(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        status = self.member_status.get((str(params["chat_id"]), str(params["user_id"])), "member")
+        member: dict[str, Any] = {
+            "status": status,
+            "user": {"id": int(params["user_id"]), "is_bot": False, "first_name": "u"},
+        }
+        if status == "administrator":
+            member |= ADMIN_RIGHTS
+        if status == "creator":
+            member["is_anonymous"] = False
+        return ok(member)
+
+    async def _setMyCommands(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return ok(True)
+
+    async def _setWebhook(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return ok(True)
+
+    async def _deleteWebhook(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return ok(True)
+
+    async def _getWebhookInfo(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return ok({"url": "", "has_custom_certificate": False, "pending_update_count": 0})
+
+
+def decode_params(raw: dict[str, str]) -> dict[str, Any]:
+    """Bot API parameters arrive as strings, objects JSON-encoded."""
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if isinstance(value, str) and value[:1] in "{[":
+            try:
+                out[key] = json.loads(value)
+                continue
+            except ValueError:
+                pass
+        out[key] = value
+    return out
+
+
+class FakeRequest(BaseRequest):
+    """PTB's network layer replaced by the fake: no socket is opened."""
+
+    def __init__(self, api: FakeBotAPI) -> None:
+        self.api = api
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 1.0
+
+    async def do_request(
+        self, url: str, method: str, request_data: RequestData | None = None, *args: Any, **kwargs: Any
+    ) -> tuple[int, bytes]:
+        endpoint = url.rsplit("/", 1)[-1]
+        params = decode_params(request_data.json_parameters if request_data else {})
+        status, body = await self.api.handle(endpoint, params)
+        return status, json.dumps(body).encode()
+
+
+async def serve_http(api: FakeBotAPI, port: int) -> Any:
+    """Serve the fake on http://127.0.0.1:port/bot<token>/<method>; returns the server to stop."""
+    from tornado.httpserver import HTTPServer
+    from tornado.web import Application, RequestHandler
+
+    class Endpoint(RequestHandler):
+        async def post(self, method: str) -> None:
+            content_type = self.request.headers.get("Content-Type", "")
+            if "json" in content_type:
+                raw = json.loads(self.request.body or b"{}")
+            else:
+                raw = dict(parse_qsl(self.request.body.decode()))
+            status, body = await api.handle(method, decode_params(raw))
+            self.set_status(status)
+            self.set_header("Content-Type", "application/json")
+            self.finish(json.dumps(body))
+
+        get = post
+
+    server = HTTPServer(Application([(r"/bot[^/]+/(\w+)", Endpoint)]))
+    server.listen(port, address="127.0.0.1")
+    return server
+
+
+# -- updates as Telegram sends them ------------------------------------------------------------
+_update_ids = itertools.count(1)
+
+
+def user(uid: int, name: str = "党员") -> dict[str, Any]:
+    return {"id": uid, "is_bot": False, "first_name": name}
+
+
+def chat(cid: int) -> dict[str, Any]:
+    return (
+        {"id": cid, "type": "supergroup", "title": "党员群"}
+        if cid < 0
+        else {"id": cid, "type": "private", "first_name": "u"}
+    )
+
+
+def text_update(
+    uid: int, cid: int, text: str, *, update_id: int | None = None, message_id: int | None = None, **extra: Any
+) -> dict[str, Any]:
+    uid_ = update_id or next(_update_ids)
+    message = {
+        "message_id": message_id or uid_,
+        "date": int(time.time()),
+        "chat": chat(cid),
+        "from": user(uid),
+        "text": text,
+        **extra,
+    }
+    return {"update_id": uid_, "message": message}
+
+
+def button_update(uid: int, cid: int, data: str, message_id: int, *, update_id: int | None = None) -> dict[str, Any]:
+    uid_ = update_id or next(_update_ids)
+    message = {"message_id": message_id, "date": int(time.time()), "chat": chat(cid), "from": BOT, "text": "…"}
+    return {
+        "update_id": uid_,
+        "callback_query": {
+            "id": f"cb{uid_}",
+            "from": user(uid),
+            "chat_instance": "ci",
+            "data": data,
+            "message": message,
+        },
+    }
+
+
+def member_update(cid: int, status: str, *, update_id: int | None = None) -> dict[str, Any]:
+    uid_ = update_id or next(_update_ids)
+    bot_member = {"user": BOT, "status": status}
+    if status == "kicked":
+        bot_member["until_date"] = 0
+    return {
+        "update_id": uid_,
+        "my_chat_member": {
+            "chat": chat(cid),
+            "from": user(1),
+            "date": int(time.time()),
+            "old_chat_member": {"user": BOT, "status": "member"},
+            "new_chat_member": bot_member,
+        },
+    }
+
+
+def migrate_update(old: int, new: int, *, update_id: int | None = None) -> dict[str, Any]:
+    uid_ = update_id or next(_update_ids)
+    message = {
+        "message_id": uid_,
+        "date": int(time.time()),
+        "chat": {"id": old, "type": "group", "title": "g"},
+        "from": user(1),
+        "migrate_to_chat_id": new,
+    }
+    return {"update_id": uid_, "message": message}
