@@ -17,6 +17,7 @@ import asyncio
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,13 +27,26 @@ from sqlalchemy import func, insert, select
 from bot.app import App, build_app
 from bot.settings import Settings
 from handlers.ports import FakeClock, Incoming
+from storage.migrate import wipe_postgres
 from storage.models import Attendance, Branch, ChatBinding, Event, Member, MemberAccount, Region
 
 T0 = datetime.fromisoformat("2026-12-01T09:00:00+08:00")
 
 
-async def setup(app: App, members: int, groups: int, rounds: int) -> list[tuple[str, str]]:
-    """One region, one branch and bound group per K, members spread over them, one event per round."""
+async def setup(
+    app: App,
+    members: int,
+    groups: int,
+    rounds: int,
+    *,
+    platform: str = "bench",
+    chat: Callable[[int], str] = "g{}".format,
+    user: Callable[[int], str] = "user{}".format,
+) -> list[tuple[str, str]]:
+    """One region, one branch and bound group per K, members spread over them, one event per round.
+
+    Returns (chat id, user id) per member, in the platform's id forms given by chat and user.
+    """
     now = T0
 
     async def work(conn: Any) -> None:
@@ -47,8 +61,8 @@ async def setup(app: App, members: int, groups: int, rounds: int) -> list[tuple[
             insert(ChatBinding),
             [
                 {
-                    "platform": "bench",
-                    "chat_id": f"g{g}",
+                    "platform": platform,
+                    "chat_id": chat(g),
                     "region_id": rid,
                     "branch_id": g + 1,
                     "active": True,
@@ -75,10 +89,7 @@ async def setup(app: App, members: int, groups: int, rounds: int) -> list[tuple[
         )
         await conn.execute(
             insert(MemberAccount),
-            [
-                {"member_id": m + 1, "platform": "bench", "user_id": f"user{m}", "linked_at": now}
-                for m in range(members)
-            ],
+            [{"member_id": m + 1, "platform": platform, "user_id": user(m), "linked_at": now} for m in range(members)],
         )
         events = []
         for r in range(rounds):
@@ -102,7 +113,7 @@ async def setup(app: App, members: int, groups: int, rounds: int) -> list[tuple[
         await conn.execute(insert(Event), events)
 
     await app.db.unit(work)
-    return [(f"g{m % groups}", f"user{m}") for m in range(members)]
+    return [(chat(m % groups), user(m)) for m in range(members)]
 
 
 async def run(
@@ -168,10 +179,12 @@ async def main() -> None:
     ap.add_argument("--groups", type=int, default=200)
     ap.add_argument("--concurrency", type=int, default=64, help="messages in flight in the saturation run")
     ap.add_argument("--rate", type=float, default=2_000, help="offered sign-ins/s in the latency run")
-    ap.add_argument("--url", default=None, help="database URL (default: a fresh SQLite file)")
+    ap.add_argument("--url", default=None, help="a scratch PostgreSQL URL: it is emptied first (default: SQLite)")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
+        if args.url:
+            await wipe_postgres(args.url)
         url = args.url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
         rounds = -(-args.n // args.members)
         clock = FakeClock(T0)

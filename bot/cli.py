@@ -29,6 +29,9 @@ app.add_typer(db_app, name="db")
 def _settings() -> Settings:
     settings = Settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL, and a Bot API URL carries the token; APScheduler logs every run
+    for noisy in ("httpx", "apscheduler"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     return settings
 
 

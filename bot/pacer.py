@@ -7,7 +7,8 @@ comes, spends it on whatever has waited longest:
   * queued replies that may be coalesced (sign-in confirmations) all go out as one message;
   * other replies go out one per slot, in order;
   * a board marked dirty (the live sign-in list) is re-rendered and edited once, however many
-    sign-ins dirtied it meanwhile.
+    sign-ins dirtied it meanwhile. Confirmations go before the board: a member waiting to see
+    their sign-in matters more than the running count.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from handlers.ports import Delivery, Reply
 
 log = logging.getLogger(__name__)
 
+BOARD_PATIENCE = 4  # slots a dirty board may wait behind confirmations...
+CONFIRM_WITHIN = 4.5  # ...as long as the waiting confirmations still go out within this (seconds)
 SendFn = Callable[[str, Reply, bool], Awaitable[Delivery]]  # chat, reply, wait out a 429?
 RefreshFn = Callable[[str, str], Awaitable[None]]
 
@@ -41,7 +44,7 @@ class _Queued:
 @dataclass
 class _Chat:
     plain: deque[_Queued] = field(default_factory=deque)
-    merged: list[_Queued] = field(default_factory=list)
+    merged: deque[_Queued] = field(default_factory=deque)
     dirty: dict[str, float] = field(default_factory=dict)  # edit key -> since when
     next_slot: float = 0.0
     task: asyncio.Task[None] | None = None
@@ -111,29 +114,36 @@ class ChatPacer:
             self.sent += 1
 
     async def _spend_slot(self, chat_id: str, chat: _Chat) -> None:
-        oldest = {
-            "plain": chat.plain[0].at if chat.plain else None,
-            "merged": chat.merged[0].at if chat.merged else None,
-            "dirty": min(chat.dirty.values()) if chat.dirty else None,
-        }
-        kind = min((t, k) for k, t in oldest.items() if t is not None)[1]
-        if kind == "plain":
-            item = chat.plain.popleft()
-            _settle([item], await self._safe_send(chat_id, item.reply, item.patient))
-        elif kind == "merged":
-            batch = self._take_merged(chat)
-            text = Markup("\n").join(i.reply.text for i in batch)
-            _settle(batch, await self._safe_send(chat_id, Reply(text=text), True))
-        else:
+        """Confirmations first, oldest first; a dirty board when none wait, or when it has waited
+        BOARD_PATIENCE slots and the oldest confirmation can still make CONFIRM_WITHIN on the
+        slot after (so a long keyword rush still sees its board move)."""
+        now = time.monotonic()
+        board_since = min(chat.dirty.values()) if chat.dirty else None
+        waiting = [(q[0].at, q) for q in (chat.plain, chat.merged) if q]
+        board_turn = board_since is not None and (
+            not waiting
+            or (
+                now - board_since >= BOARD_PATIENCE * self.interval
+                and now - min(w[0] for w in waiting) + self.interval <= CONFIRM_WITHIN
+            )
+        )
+        if board_turn:
             key = min(chat.dirty, key=lambda k: chat.dirty[k])
             del chat.dirty[key]
             await self._refresh(chat_id, key)
+        elif min(waiting, key=lambda w: w[0])[1] is chat.plain:
+            item = chat.plain.popleft()
+            _settle([item], await self._safe_send(chat_id, item.reply, item.patient))
+        else:
+            batch = self._take_merged(chat)
+            text = Markup("\n").join(i.reply.text for i in batch)
+            _settle(batch, await self._safe_send(chat_id, Reply(text=text), True))
 
     def _take_merged(self, chat: _Chat) -> list[_Queued]:
         batch: list[_Queued] = []
         size = 0
         while chat.merged and (not batch or size + len(chat.merged[0].reply.text) + 1 <= self.max_len):
-            item = chat.merged.pop(0)
+            item = chat.merged.popleft()
             size += len(item.reply.text) + 1
             batch.append(item)
         return batch

@@ -7,11 +7,11 @@ import contextlib
 import logging
 import signal
 
-from bot.app import App, build_app
+from bot.app import build_app
 from bot.dispatcher import deliver_due
 from bot.settings import Settings
 from handlers.ports import Sender
-from jobs.scheduler import build_scheduler, every
+from jobs.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ async def run(settings: Settings, wanted: list[str], stop: asyncio.Event | None 
             loop.add_signal_handler(sig, stop.set)
     senders: dict[str, Sender] = {}
     started: list[object] = []
-    scheduler = build_scheduler(settings.tz)
+    scheduler = Scheduler(settings.tz)
     try:
         if "telegram" in wanted:
             from bot.telegram.transport import TelegramTransport
@@ -43,22 +43,14 @@ async def run(settings: Settings, wanted: list[str], stop: asyncio.Event | None 
             senders["telegram"] = telegram
 
         async def push() -> None:
-            try:
-                await deliver_due(app.services, senders)
-            except Exception:
-                log.exception("outbox delivery failed; will try again")
+            await deliver_due(app.services, senders)
 
-        every(scheduler, "outbox", settings.dispatch_interval_s, push)
+        scheduler.every("outbox", settings.dispatch_interval_s, push)
         scheduler.start()
         log.info("dangjian running: %s", ", ".join(wanted))
         await stop.wait()
     finally:
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
+        await scheduler.stop()  # lets a delivery round finish before transports and storage close
         for transport in reversed(started):
             await transport.stop()  # type: ignore[attr-defined]
-        await _close(app)
-
-
-async def _close(app: App) -> None:
-    await app.close()
+        await app.close()

@@ -2,20 +2,63 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
-from datetime import tzinfo
+from datetime import datetime, tzinfo
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+log = logging.getLogger(__name__)
 
-def build_scheduler(tz: tzinfo) -> AsyncIOScheduler:
-    """An asyncio scheduler with explicit misfire handling (the 1 s default silently skips jobs)."""
-    return AsyncIOScheduler(
-        timezone=tz,
-        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
-    )
+Job = Callable[[], Awaitable[object]]
 
 
-def every(scheduler: AsyncIOScheduler, job_id: str, seconds: float, fn: Callable[[], Awaitable[object]]) -> None:
-    """Run fn every `seconds`; a run that is still going makes the next one wait, never overlap."""
-    scheduler.add_job(fn, "interval", seconds=seconds, id=job_id, replace_existing=True)
+class Scheduler:
+    """APScheduler 3 with explicit misfire handling and a clean stop.
+
+    AsyncIOScheduler.shutdown() cancels jobs that are still running, which would cut a delivery
+    round off in the middle of a transaction; `stop()` pauses first and lets running jobs end.
+    """
+
+    def __init__(self, tz: tzinfo) -> None:
+        self.aps = AsyncIOScheduler(
+            timezone=tz,
+            # the 1 s default grace silently skips a run after a busy moment; runs never overlap
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+        )
+        self._running: set[asyncio.Task[Any]] = set()
+
+    def _tracked(self, fn: Job) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._running.add(task)
+            try:
+                await fn()
+            except Exception:
+                log.exception("scheduled job failed; it runs again at its next time")
+            finally:
+                self._running.discard(task)
+
+        return run
+
+    def every(self, job_id: str, seconds: float, fn: Job) -> None:
+        """Run fn every `seconds`; a run that is still going makes the next one wait, never overlap."""
+        self.aps.add_job(self._tracked(fn), "interval", seconds=seconds, id=job_id, replace_existing=True)
+
+    def at(self, job_id: str, when: datetime, fn: Job) -> None:
+        """Run fn once at `when` (replacing a job with the same id)."""
+        self.aps.add_job(self._tracked(fn), "date", run_date=when, id=job_id, replace_existing=True)
+
+    def start(self) -> None:
+        self.aps.start()
+
+    async def stop(self) -> None:
+        if not self.aps.running:
+            return
+        self.aps.pause()
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
+        self.aps.shutdown(wait=False)

@@ -30,3 +30,17 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 
     async with engine.begin() as conn:
         await conn.run_sync(_run)
+
+
+async def wipe_postgres(url: str) -> None:
+    """Drop every table of a PostgreSQL database (schema public), for tests and benchmarks only."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        await engine.dispose()

@@ -9,23 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from storage.migrate import wipe_postgres
 from tests.harness import Harness
 
 PG_URL = os.environ.get("DANGJIAN_TEST_PG_URL", "")
 REQUIRE_PG = os.environ.get("DANGJIAN_REQUIRE_PG", "0") == "1"
-
-
-async def _reset_postgres(url: str) -> None:
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-    finally:
-        await engine.dispose()
 
 
 def _postgres_url() -> str:
@@ -34,7 +22,7 @@ def _postgres_url() -> str:
             pytest.fail("DANGJIAN_REQUIRE_PG=1 but DANGJIAN_TEST_PG_URL is empty")
         pytest.skip("PostgreSQL tests need DANGJIAN_TEST_PG_URL")
     try:
-        asyncio.run(_reset_postgres(PG_URL))
+        asyncio.run(wipe_postgres(PG_URL))
     except OSError as exc:
         if REQUIRE_PG:
             pytest.fail(f"PostgreSQL at {PG_URL} is required but unreachable: {exc}")

@@ -22,6 +22,7 @@ from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
 from bot.app import App
+from bot.ordering import KeyedLocks
 from bot.pacer import ChatPacer
 from bot.render import to_plain
 from bot.settings import Settings
@@ -60,6 +61,7 @@ class TelegramTransport:
             .base_url(settings.telegram_base_url)
             .rate_limiter(AIORateLimiter(max_retries=0))
             .concurrent_updates(True)
+            .job_queue(None)  # timed work runs on the process's one APScheduler (jobs/), not PTB's
         )
         if request is not None:
             builder = builder.request(request).get_updates_request(updates_request or request)
@@ -68,6 +70,7 @@ class TelegramTransport:
         self.ptb.add_error_handler(self.on_error)
         self.pacer = ChatPacer(self._send_now, self._refresh, per_minute=settings.telegram_group_per_minute)
         self._admins: dict[tuple[str, str], tuple[float, bool]] = {}
+        self._in_order = KeyedLocks()
         self.username = ""
         self.bot_id = 0
 
@@ -126,6 +129,12 @@ class TelegramTransport:
 
     # -- incoming -----------------------------------------------------------------------------
     async def on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Updates run concurrently (PTB's concurrent_updates), but one sender's in one chat in order."""
+        chat, user = update.effective_chat, update.effective_user
+        async with self._in_order.hold((chat.id if chat else None, user.id if user else None)):
+            await self._handle(update)
+
+    async def _handle(self, update: Update) -> None:
         if update.my_chat_member is not None:
             await self._membership(update)
             return
@@ -312,7 +321,7 @@ class TelegramTransport:
             return
         try:
             await self.ptb.bot.edit_message_text(
-                str(board.text)[:4096],
+                split_html(str(board.text))[0],  # a board longer than one message keeps its head
                 chat_id=int(chat_id),
                 message_id=int(message_id),
                 parse_mode=ParseMode.HTML,

@@ -55,6 +55,7 @@ class Call:
     at: float
     method: str
     params: dict[str, Any]
+    status: int = 0  # the HTTP status the fake answered with
 
     @property
     def chat(self) -> str:
@@ -88,6 +89,7 @@ class FakeBotAPI:
     member_status: dict[tuple[str, str], str] = field(default_factory=dict)
     texts: dict[tuple[str, int], str] = field(default_factory=dict)
     rejected: int = 0
+    polls: int = 0  # getUpdates calls (not kept in calls: polling would flood it)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     _group_window: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     _overall_window: deque[float] = field(default_factory=deque)
@@ -111,20 +113,25 @@ class FakeBotAPI:
 
     # -- the API -------------------------------------------------------------------------------
     async def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        now = time.monotonic()
+        call = Call(time.monotonic(), method, params)
         if self.record and method != "getUpdates":
-            self.calls.append(Call(now, method, params))
-        if self.scripted.get(method):
-            return self.scripted[method].popleft()
-        if method in LIMITED and self.enforce_limits:
-            limited = self._limit(str(params.get("chat_id")), now)
+            self.calls.append(call)
+        status, body = await self._answer(call)
+        call.status = status
+        return status, body
+
+    async def _answer(self, call: Call) -> tuple[int, dict[str, Any]]:
+        if self.scripted.get(call.method):
+            return self.scripted[call.method].popleft()
+        if call.method in LIMITED and self.enforce_limits:
+            limited = self._limit(call.chat, call.at)
             if limited is not None:
                 self.rejected += 1
                 return limited
-        handler = getattr(self, f"_{method}", None)
+        handler = getattr(self, f"_{call.method}", None)
         if handler is None:
-            return error(404, f"Not Found: method {method}")
-        result: tuple[int, dict[str, Any]] = await handler(params)
+            return error(404, f"Not Found: method {call.method}")
+        result: tuple[int, dict[str, Any]] = await handler(call.params)
         return result
 
     def _limit(self, chat: str, now: float) -> tuple[int, dict[str, Any]] | None:
@@ -148,6 +155,7 @@ class FakeBotAPI:
         return ok(BOT)
 
     async def _getUpdates(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        self.polls += 1
         offset = int(params.get("offset", 0) or 0)
         timeout = min(float(params.get("timeout", 0) or 0), 0.5)
         if self._new_update is None:

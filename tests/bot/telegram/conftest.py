@@ -64,13 +64,13 @@ class TG:
         return rows[0][0] if rows else None
 
 
-async def start_tg(db_url: str, tmp_path: Path, *, api: FakeBotAPI, **settings: Any) -> TG:
+async def start_tg(db_url: str, tmp_path: Path, *, api: FakeBotAPI, roster: str = ROSTER, **settings: Any) -> TG:
     clock = FakeClock(T0)
     config = Settings(database_url=db_url, telegram_token="123:TEST", **settings)
     app = await build_app(config, clock)
-    roster = tmp_path / "roster.csv"
-    roster.write_text(ROSTER, encoding="utf-8")
-    await import_roster(app.db, roster, "城东联合党委", clock.now())
+    roster_file = tmp_path / "roster.csv"
+    roster_file.write_text(roster, encoding="utf-8")
+    await import_roster(app.db, roster_file, "城东联合党委", clock.now())
     transport = TelegramTransport(app, config, request=FakeRequest(api))
     await transport.start(receive=False)
     return TG(app, api, transport, clock)
