@@ -33,18 +33,12 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
-class Mention:
-    member_id: int
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
 class Reply:
-    """What a feature wants said. `text` is HTML-safe markup from an autoescaped template."""
+    """What a feature wants said. `text` is HTML-safe markup from an autoescaped template; member
+    names in it may be mentions (handlers/mentions.py) that each transport shows its own way."""
 
     text: Markup
     buttons: tuple[Button, ...] = ()
-    mentions: tuple[Mention, ...] = ()
     private: bool = False  # show only to the sender where the platform can (a toast)
     edit_key: str | None = None  # this message is updated in place later (e.g. a sign-in board)
     coalesce: bool = False  # may be merged with others into one group message (rate limits)

@@ -9,6 +9,7 @@ from handlers.context import Context, Duplicate
 from handlers.errors import AppError, UsageError
 from handlers.events import parse_event_ref, visible_in
 from handlers.i18n import render
+from handlers.mentions import mention
 from handlers.ports import Button, Reply
 from handlers.router import Command
 from storage.records import AttendanceRec, EventRec, MemberRec
@@ -69,7 +70,7 @@ def _answer(ctx: Context, outcome: SignInOutcome, member: MemberRec, event: Even
         private=private,
         coalesce=True,
         refresh=board_key(event.id),
-        name=member.name,
+        name=mention(member.id, member.name),
         status=outcome.status,
         kind=event.kind,
     )
@@ -163,7 +164,13 @@ async def makeup(ctx: Context, args: str) -> list[Reply]:
     if outcome.outcome == ALREADY:
         return [ctx.reply("signin.already", name=target.name, status=outcome.status)]
     return [
-        ctx.reply("signin.makeup_ok", refresh=board_key(event.id), name=target.name, by=admin.name, kind=event.kind)
+        ctx.reply(
+            "signin.makeup_ok",
+            refresh=board_key(event.id),
+            name=mention(target.id, target.name),
+            by=admin.name,
+            kind=event.kind,
+        )
     ]
 
 

@@ -242,6 +242,15 @@ class OrgRepo:
         )
         return {p: u for p, u in rows}
 
+    async def platform_accounts(self, platform: str, member_ids: Iterable[int]) -> dict[int, str]:
+        """member id -> the member's user id on a platform, for those who have one."""
+        rows = await self.conn.execute(
+            select(MemberAccount.member_id, MemberAccount.user_id).where(
+                MemberAccount.platform == platform, MemberAccount.member_id.in_(list(member_ids))
+            )
+        )
+        return {m: u for m, u in rows}
+
     async def link_account(self, member_id: int, platform: str, user_id: str, now: datetime) -> bool:
         """Link a chat account to a member; False if that account is already linked to someone."""
         res = await self.conn.execute(

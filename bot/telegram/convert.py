@@ -12,31 +12,50 @@ ANONYMOUS_ADMIN_ID = 1087968824  # GroupAnonymousBot: a group admin posting as t
 PLATFORM = "telegram"
 
 
-def split_html(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Split on line breaks into parts of at most `limit` characters, never inside an &entity;."""
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:  # a single overlong line: cut it, not inside an entity
-            cut = limit - len(current) - (1 if current else 0)
-            if cut <= 0:
-                parts.append(current)
-                current = ""
-                continue
-            amp = line.rfind("&", max(0, cut - 10), cut)
-            if amp != -1 and ";" not in line[amp:cut]:
-                cut = amp
-            current = f"{current}\n{line[:cut]}" if current else line[:cut]
-            parts.append(current)
-            current, line = "", line[cut:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            parts.append(current)
-            current = line
+def _tokens(line: str) -> list[tuple[str, int]]:
+    """A line of HTML as (piece, visible length): tags count 0, an &entity; counts 1."""
+    out: list[tuple[str, int]] = []
+    i = 0
+    while i < len(line):
+        c = line[i]
+        close = line.find(">" if c == "<" else ";", i) if c in "<&" else -1
+        if close != -1:
+            out.append((line[i : close + 1], 0 if c == "<" else 1))
+            i = close + 1
         else:
-            current = candidate
-    if current or not parts:
-        parts.append(current)
+            out.append((c, 1))
+            i += 1
+    return out
+
+
+def visible_len(text: str) -> int:
+    """Characters Telegram counts against its limit: the text after its HTML is parsed."""
+    return sum(n for line in text.split("\n") for _, n in _tokens(line)) + text.count("\n")
+
+
+def split_html(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split into messages of at most `limit` visible characters, on line breaks where possible,
+    never inside a tag or an &entity;. Templates close their tags on the line that opens them."""
+    parts: list[str] = []
+    current, size = "", 0
+    for line in text.split("\n"):
+        width = visible_len(line)
+        if current and size + 1 + width <= limit:
+            current, size = f"{current}\n{line}", size + 1 + width
+            continue
+        if current:
+            parts.append(current)
+        if width <= limit:
+            current, size = line, width
+            continue
+        piece, size = "", 0  # a single overlong line: cut between tokens
+        for token, n in _tokens(line):
+            if size + n > limit:
+                parts.append(piece)
+                piece, size = "", 0
+            piece, size = piece + token, size + n
+        current = piece
+    parts.append(current)
     return parts
 
 

@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from markupsafe import Markup
 from telegram import BotCommand, LinkPreviewOptions, ReplyParameters, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -28,9 +29,10 @@ from bot.render import to_plain
 from bot.settings import Settings
 from bot.telegram.convert import PLATFORM, TOAST_LIMIT, is_anonymous_admin, keyboard, split_html, to_incoming
 from handlers.i18n import LOCALES, normalize_locale, render
+from handlers.mentions import mentioned, resolve
 from handlers.ports import ChatRef, Delivery, Incoming, Reply
 from handlers.signin import render_board
-from storage.repositories import UnitOfWork
+from storage.repositories import OrgRepo, UnitOfWork
 
 log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -253,7 +255,7 @@ class TelegramTransport:
     async def _send_now(self, chat_id: str, reply: Reply, patient: bool = True, *, migrated: bool = False) -> Delivery:
         """Send now. Patient sends let the rate limiter wait out a 429; outbox pushes do not, the
         outbox reschedules them at retry_after instead of holding a dispatcher."""
-        parts = split_html(str(reply.text))
+        parts = split_html(str(await self._with_links(reply.text)))
         reply_to = reply.reply_to
         retries = 2 if patient else None  # None: the limiter default, no retries
         try:
@@ -293,6 +295,19 @@ class TelegramTransport:
             await self._remember(chat_id, reply.edit_key, str(last.message_id))
         return Delivery(ok=True, message_id=str(last.message_id))
 
+    async def _with_links(self, text: Markup) -> Markup:
+        """Mentions become tg://user links, which notify the member; without an account, the name."""
+        ids = mentioned(text)
+        if not ids:
+            return text
+        accounts = await self.app.db.read(lambda c: OrgRepo(c).platform_accounts(PLATFORM, ids))
+
+        def show(member_id: int, name: Markup) -> Markup:
+            user = accounts.get(member_id)
+            return Markup('<a href="tg://user?id={}">{}</a>').format(user, name) if user else name
+
+        return resolve(text, show)
+
     async def _remember(self, chat_id: str, edit_key: str, message_id: str) -> None:
         now = self.app.services.clock.now()
         await self.app.db.unit(
@@ -321,7 +336,7 @@ class TelegramTransport:
             return
         try:
             await self.ptb.bot.edit_message_text(
-                split_html(str(board.text))[0],  # a board longer than one message keeps its head
+                split_html(str(await self._with_links(board.text)))[0],  # a long board keeps its head
                 chat_id=int(chat_id),
                 message_id=int(message_id),
                 parse_mode=ParseMode.HTML,

@@ -16,6 +16,7 @@ import math
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -50,6 +51,53 @@ ADMIN_RIGHTS = dict.fromkeys(
 )
 
 
+TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "tg-spoiler", "blockquote"}
+
+
+class ParseError(ValueError):
+    pass
+
+
+class _Entities(HTMLParser):
+    """Telegram's HTML parse mode, as far as the bot uses it: known tags, balanced, escaped text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text: list[str] = []
+        self.open: list[str] = []
+        self.links: list[tuple[str, str]] = []  # (href, text)
+        self._link: tuple[str, int] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in TAGS:
+            raise ParseError(f"Unsupported start tag \"{tag}\"")
+        self.open.append(tag)
+        if tag == "a":
+            self._link = (dict(attrs).get("href") or "", len("".join(self.text)))
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open[-1] != tag:
+            raise ParseError(f"Unmatched end tag \"{tag}\"")
+        self.open.pop()
+        if tag == "a" and self._link is not None:
+            href, start = self._link
+            self.links.append((href, "".join(self.text)[start:]))
+            self._link = None
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse_html(markup: str) -> tuple[str, list[tuple[str, str]]]:
+    """The text a user sees and the links in it; ParseError where Telegram answers 400."""
+    parser = _Entities()
+    parser.feed(markup)
+    parser.close()
+    if parser.open:
+        raise ParseError(f"Can't find end tag corresponding to start tag \"{parser.open[-1]}\"")
+    return "".join(parser.text), parser.links
+
+
 @dataclass
 class Call:
     at: float
@@ -62,8 +110,19 @@ class Call:
         return str(self.params.get("chat_id", ""))
 
     @property
-    def text(self) -> str:
+    def html(self) -> str:
         return str(self.params.get("text", ""))
+
+    @property
+    def text(self) -> str:
+        """What the user sees: the HTML parsed as Telegram parses it."""
+        if self.params.get("parse_mode") != "HTML":
+            return self.html
+        return parse_html(self.html)[0]
+
+    @property
+    def links(self) -> list[tuple[str, str]]:
+        return parse_html(self.html)[1] if self.params.get("parse_mode") == "HTML" else []
 
 
 def ok(result: Any) -> tuple[int, dict[str, Any]]:
@@ -131,6 +190,15 @@ class FakeBotAPI:
         handler = getattr(self, f"_{call.method}", None)
         if handler is None:
             return error(404, f"Not Found: method {call.method}")
+        if call.method in LIMITED:
+            try:
+                shown = call.text
+            except ParseError as exc:
+                return error(400, f"Bad Request: can't parse entities: {exc}")
+            if not shown.strip():
+                return error(400, "Bad Request: message text is empty")
+            if len(shown) > 4096:
+                return error(400, "Bad Request: message is too long")
         result: tuple[int, dict[str, Any]] = await handler(call.params)
         return result
 

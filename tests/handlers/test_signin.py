@@ -6,6 +6,7 @@ import asyncio
 
 from sqlalchemy import select
 
+from bot.render import to_plain
 from storage.models import Attendance, Member, Outbox, ProcessedUpdate
 from tests.harness import GROUP, REGION_CHAT, Harness
 
@@ -55,7 +56,7 @@ async def test_button_signin_is_private_and_counted(h: Harness) -> None:
     await h.tick(hours=4, minutes=30)
     replies = await h.press(f"signin:{event_id}", user="u-赵强")
     assert len(replies) == 1 and replies[0].private
-    assert "赵强 签到成功" in str(replies[0].text)
+    assert "赵强 签到成功" in to_plain(replies[0].text)
     assert await status_of(h, "赵强") == ("on_time", None, None)
 
 

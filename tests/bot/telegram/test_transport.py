@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.telegram.convert import split_html
+from bot.telegram.convert import split_html, visible_len
 from storage.models import Attendance, ChatBinding, Event, Member, Outbox
 from tests.bot.telegram.conftest import ADMIN, FENG, GROUP, QIAN, SECRETARY, TG, ZHAO
 from tests.fakes.telegram_api import button_update, member_update, migrate_update, text_update
@@ -160,9 +160,22 @@ async def test_user_text_is_escaped_in_html(tg: TG) -> None:
     await bind_and_publish(tg, "今天 15:00")
     await tg.say(ZHAO, "请假 <b>出差</b> & 开会")
     await tg.settle()
-    assert "原因：&lt;b&gt;出差&lt;/b&gt; &amp; 开会" in tg.api.sent_texts(GROUP)[-1]
+    sent = tg.api.of("sendMessage", GROUP)[-1]
+    assert "原因：&lt;b&gt;出差&lt;/b&gt; &amp; 开会" in sent.html  # escaped on the wire
+    assert sent.text.endswith("原因：<b>出差</b> & 开会")  # so members see exactly what was typed
     reason = (await tg.rows(select(Attendance.reason)))[0][0]
     assert reason == "<b>出差</b> & 开会"
+
+
+async def test_confirmations_mention_members_by_link(tg: TG) -> None:
+    await bind_and_publish(tg)
+    await tg.say(ZHAO, "签到")
+    await tg.say(FENG, "登记 冯军")  # not linked to a Telegram account by the roster until now
+    await tg.say(SECRETARY, "补签 冯军")
+    await tg.settle()
+    links = [link for c in tg.api.of("sendMessage", GROUP) for link in c.links]
+    assert (f"tg://user?id={ZHAO}", "赵强") in links
+    assert (f"tg://user?id={FENG}", "冯军") in links  # linked by 登记, so mentioned as well
 
 
 async def test_member_unknown_to_roster_can_join_by_name(tg: TG) -> None:
@@ -174,14 +187,18 @@ async def test_member_unknown_to_roster_can_join_by_name(tg: TG) -> None:
     assert member
 
 
-def test_split_html_keeps_parts_under_the_limit_and_entities_whole() -> None:
-    text = "\n".join(f"第{i}行 &lt;名单&gt; " + "张三、" * 30 for i in range(200))
+def test_split_html_counts_what_telegram_counts_and_keeps_markup_whole() -> None:
+    text = "\n".join(f"<b>第{i}行</b> &lt;名单&gt; " + '<a href="tg://user?id=1">张三</a>、' * 30 for i in range(100))
     parts = split_html(text)
-    assert len(parts) > 1 and all(len(p) <= 4096 for p in parts)
+    assert len(parts) > 1 and all(visible_len(p) <= 4096 for p in parts)
+    assert all(len(p) > 4096 for p in parts[:-1])  # tags are not counted, so parts are fuller than raw length
     assert "\n".join(parts) == text
-    long_line = "&amp;" * 2000
+    assert all(p.count("<a ") == p.count("</a>") and p.count("<b>") == p.count("</b>") for p in parts)
+    long_line = "&amp;<i>x</i>" * 2000
     parts = split_html(long_line)
-    assert "".join(parts) == long_line and all(p.count("&") == p.count(";") for p in parts)
+    assert "".join(parts) == long_line and all(visible_len(p) <= 4096 for p in parts)
+    assert all(p.count("&") == p.count(";") and p.count("<") == p.count(">") for p in parts)
+    assert split_html("") == [""] and split_html("短") == ["短"]
 
 
 async def test_admin_check_is_cached(tg: TG) -> None:
