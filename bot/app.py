@@ -7,13 +7,18 @@ import logging
 from dataclasses import dataclass, field
 
 from bot.settings import Settings
-from handlers import events, help, org, signin
+from handlers import calendar, events, help, org, signin
 from handlers.context import Policy, Services
 from handlers.i18n import normalize_locale
 from handlers.ports import Clock, Sender, SystemClock
 from handlers.router import Router
 from storage.db import Database
 from storage.directory import Directory
+
+
+def parse_minutes(text: str) -> tuple[int, ...]:
+    """'1440,60' -> (1440, 60): minutes, largest first, blanks and duplicates dropped."""
+    return tuple(sorted({int(p) for p in text.replace("，", ",").split(",") if p.strip()}, reverse=True))
 
 
 def policy_from(settings: Settings) -> Policy:
@@ -23,6 +28,8 @@ def policy_from(settings: Settings) -> Policy:
         opens_before_min=settings.signin_opens_before_min,
         grace_min=settings.signin_grace_min,
         closes_after_min=settings.signin_closes_after_min,
+        reminders_min=parse_minutes(settings.reminders_min),
+        nudge_after_min=settings.nudge_after_min,
     )
 
 
@@ -31,6 +38,7 @@ def build_router(services: Services, bot_username: str | None = None) -> Router:
     router = Router(services, bot_username)
     router.extend(signin.COMMANDS)
     router.extend(events.COMMANDS)
+    router.extend(calendar.COMMANDS)
     router.extend(org.COMMANDS)
     router.extend(help.make_commands(router))
     for prefix, handler in signin.BUTTONS.items():

@@ -1,69 +1,206 @@
-"""Sends due outbox rows through the Sender of each row's platform, once each."""
+"""Sends due outbox rows through the Sender of each row's platform: once each, on time, in limits.
+
+A round claims due rows (on PostgreSQL with FOR UPDATE SKIP LOCKED, so several processes share
+the work and no row is taken twice), sends each chat's rows in order through that platform's
+rate gate while different chats go out concurrently, and records the results in batches. Rows
+that are due longer than the grace window (the process was down) are not sent late: they are
+marked missed and reported to the region's chats once.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import socket
+from collections import defaultdict, deque
 from collections.abc import Mapping
-from datetime import timedelta
-from functools import partial
+from datetime import datetime, timedelta
 
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncConnection
-
+from bot.app import App
+from bot.limits import PLATFORM_LIMITS, Limits, RateGate
 from handlers.context import Services
-from handlers.ports import ChatRef, Sender
-from handlers.pushes import render_push
-from storage.models import Outbox
-from storage.repositories import OpsRepo, OrgRepo
+from handlers.ports import ChatRef, FakeClock, Sender
+from handlers.pushes import close_window, render_push
+from storage.records import OutboxRec
+from storage.repositories import OpsRepo, OrgRepo, UnitOfWork
 
 log = logging.getLogger(__name__)
 
+Result = tuple[int, str, str | None, datetime | None]  # row id, status, error, retry due time
+RETRY_S = 30.0  # a send that failed without a retry_after is tried again this much later
+STALE = timedelta(minutes=10)  # a row taken for sending and never reported back is given up
 
-async def _deactivate(conn: AsyncConnection, *, platform: str, chat_id: str) -> None:
-    await OrgRepo(conn).set_binding_active(platform, chat_id, False)
 
+class Dispatcher:
+    def __init__(
+        self,
+        services: Services,
+        senders: Mapping[str, Sender],
+        *,
+        grace: timedelta = timedelta(minutes=30),
+        limits: Mapping[str, Limits] | None = None,
+        window: int = 400,
+        owner: str | None = None,
+    ) -> None:
+        self.services = services
+        self.senders = senders
+        self.grace = grace
+        self.window = window  # rows claimed and not yet finished, at most
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
+        chosen = PLATFORM_LIMITS if limits is None else limits
+        self.gates = {p: RateGate(chosen.get(p, Limits())) for p in senders}
+        self._results: list[Result] = []
 
-async def deliver_due(services: Services, senders: Mapping[str, Sender], limit: int = 200) -> int:
-    """Send every pending row due now whose platform has a sender; returns how many were sent."""
-    db = services.db
-    now = services.clock.now()
+    async def run_once(self) -> int:
+        """Send every row due now (and whatever falls due meanwhile); returns how many were sent."""
+        await self.expire()
+        queues: defaultdict[tuple[str, str], deque[OutboxRec]] = defaultdict(deque)
+        workers: dict[tuple[str, str], asyncio.Task[int]] = {}
+        held = 0  # claimed rows not yet finished
+        sent = 0
+        while True:
+            if held < self.window // 2:
+                rows = await self._claim(self.window - held)
+                for row in rows:
+                    queues[(row.platform, row.chat_id)].append(row)
+                held += len(rows)
+                for key, queue in queues.items():
+                    if queue and key not in workers:
+                        workers[key] = asyncio.create_task(self._chat_worker(key, queue))
+            if not workers:
+                break
+            done, _ = await asyncio.wait(workers.values(), timeout=0.05, return_when=asyncio.FIRST_COMPLETED)
+            for key in [k for k, t in workers.items() if t in done]:
+                sent += workers.pop(key).result()
+                if not queues[key]:
+                    del queues[key]
+            held -= await self._flush()
+        held -= await self._flush()
+        return sent
 
-    async def mark(row_id: int, status: str, error: str | None = None, retry_in: float | None = None) -> None:
-        due = now + timedelta(seconds=retry_in) if retry_in is not None else None
-        await db.unit(lambda c: OpsRepo(c).mark(row_id, status, now=now, error=error, due_at=due))
-
-    async def claim(row_id: int) -> bool:
-        async def go(conn: AsyncConnection) -> bool:
-            res = await conn.execute(
-                update(Outbox).where(Outbox.id == row_id, Outbox.status == "pending").values(status="sending")
+    async def _claim(self, limit: int) -> list[OutboxRec]:
+        now = self.services.clock.now()
+        platforms = set(self.senders)
+        rows = await self.services.db.unit(lambda c: OpsRepo(c).claim(now, limit, self.owner))
+        foreign = [r for r in rows if r.platform not in platforms]
+        if foreign:  # a platform this process does not run: give them back at once
+            await self.services.db.unit(
+                lambda c: OpsRepo(c).finish([(r.id, "pending", None, r.due_at) for r in foreign], now)
             )
-            return bool(res.rowcount)
+        return [r for r in rows if r.platform in platforms]
 
-        return await db.unit(go)
+    async def _chat_worker(self, key: tuple[str, str], queue: deque[OutboxRec]) -> int:
+        """One chat's rows, in order; a rate-limited chat waits without holding up the others."""
+        platform, chat_id = key
+        sender, gate = self.senders[platform], self.gates[platform]
+        sent = 0
+        while queue:
+            row = queue.popleft()
+            try:
+                reply = await render_push(self.services, row)
+                if reply is None:
+                    self._results.append((row.id, "void", None, None))
+                    continue
+                await gate.acquire(chat_id)
+                result = await sender.send(ChatRef(platform, chat_id), reply)
+            except Exception as exc:
+                log.exception("sending outbox row %s failed", row.id)
+                self._retry(row, repr(exc), RETRY_S)
+                continue
+            if result.ok:
+                self._results.append((row.id, "sent", None, None))
+                sent += 1
+            elif result.chat_gone:
+                self._results.append((row.id, "failed", result.error or "chat gone", None))
+                await self._chat_gone(platform, chat_id)
+                for rest in queue:  # nothing more goes to a chat the bot was removed from
+                    self._results.append((rest.id, "failed", "chat gone", None))
+                queue.clear()
+            else:
+                self._retry(row, result.error, result.retry_after or RETRY_S)
+                for rest in queue:  # keep the chat's order: the rest wait with it
+                    self._retry(rest, "behind a rate-limited message", result.retry_after or RETRY_S)
+                queue.clear()
+        return sent
 
-    rows = await db.read(lambda c: OpsRepo(c).due(now, limit))
+    def _retry(self, row: OutboxRec, error: str | None, after_s: float) -> None:
+        due = self.services.clock.now() + timedelta(seconds=after_s)
+        self._results.append((row.id, "pending", error, due))
+
+    async def _flush(self) -> int:
+        results, self._results = self._results, []
+        if results:
+            now = self.services.clock.now()
+            await self.services.db.unit(lambda c: OpsRepo(c).finish(results, now))
+        return len(results)
+
+    async def _chat_gone(self, platform: str, chat_id: str) -> None:
+        await self.services.db.unit(lambda c: OrgRepo(c).set_binding_active(platform, chat_id, False))
+        self.services.directory.forget_binding(platform, chat_id)
+
+    async def expire(self) -> int:
+        """Give up rows past the grace window, close the windows they would have closed, and
+        queue one report per region chat listing what was not sent."""
+        now = self.services.clock.now()
+
+        async def work(uow: UnitOfWork) -> int:
+            missed = await uow.ops.expire(now, grace=self.grace, stale=STALE)
+            if not missed:
+                return 0
+            by_region: defaultdict[int, list[OutboxRec]] = defaultdict(list)
+            kinds: dict[int, str] = {}
+            for row in missed:
+                event = await uow.events.get(row.event_id) if row.event_id is not None else None
+                if event is not None:
+                    kinds[event.id] = event.kind
+                    if row.purpose == "signin_summary":
+                        await close_window(uow, event, now)  # the record is kept even if the post is not
+                binding = await uow.org.binding(row.platform, row.chat_id)
+                if binding is not None and row.purpose != "missed_report":
+                    by_region[binding.region_id].append(row)
+            for region_id, rows in by_region.items():
+                items = [
+                    {
+                        "purpose": r.purpose,
+                        "event_id": r.event_id,
+                        "kind": kinds.get(r.event_id or 0),
+                        "due": r.due_at.isoformat(),
+                    }
+                    for r in sorted(rows, key=lambda r: r.due_at)
+                ]
+                for chat in await uow.org.chats_for(region_id, None, include_branch_chats=False):
+                    await uow.ops.enqueue(
+                        key=f"missed:{region_id}:{now.isoformat()}:{chat.platform}:{chat.chat_id}",
+                        purpose="missed_report",
+                        event_id=None,
+                        platform=chat.platform,
+                        chat_id=chat.chat_id,
+                        due_at=now,
+                        payload={"count": len(rows), "items": items[:20]},
+                    )
+            return len(missed)
+
+        count = await self.services.db.unit(lambda c: work(UnitOfWork(c, now)))
+        if count:
+            log.warning("%d outbox rows were past the grace window and marked missed", count)
+        return count
+
+
+def dispatcher_for(app: App, senders: Mapping[str, Sender], limits: Mapping[str, Limits] | None = None) -> Dispatcher:
+    """The dispatcher of an app, with its configured grace window."""
+    return Dispatcher(app.services, senders, grace=timedelta(minutes=app.settings.push_grace_min), limits=limits)
+
+
+async def run_clock_to(dispatcher: Dispatcher, clock: FakeClock, target: datetime) -> int:
+    """Move a fake clock to `target` as a running process would live through it: stopping at
+    every due time on the way and sending what is due (the demo's accelerated clock, tests)."""
     sent = 0
-    for row in rows:
-        sender = senders.get(row.platform)
-        if sender is None or not await claim(row.id):
-            continue  # no transport for it in this process, or taken by someone else meanwhile
-        reply = await render_push(services, row)
-        if reply is None:
-            await mark(row.id, "void")
-            continue
-        try:
-            result = await sender.send(ChatRef(row.platform, row.chat_id), reply)
-        except Exception as exc:
-            log.exception("sending outbox row %s failed", row.id)
-            await mark(row.id, "pending", repr(exc), retry_in=30)
-            continue
-        if result.ok:
-            await mark(row.id, "sent")
-            sent += 1
-        elif result.chat_gone:
-            await mark(row.id, "failed", "chat gone")
-            await db.unit(partial(_deactivate, platform=row.platform, chat_id=row.chat_id))
-            services.directory.forget_binding(row.platform, row.chat_id)
-        else:
-            await mark(row.id, "pending", result.error, retry_in=result.retry_after or 30.0)
-    return sent
+    while True:
+        due = await dispatcher.services.db.read(lambda c: OpsRepo(c).next_due())
+        if due is None or due > target:
+            break
+        clock.set(max(clock.now(), due))
+        sent += await dispatcher.run_once()
+    clock.set(max(clock.now(), target))
+    return sent + await dispatcher.run_once()

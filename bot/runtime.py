@@ -8,10 +8,12 @@ import logging
 import signal
 
 from bot.app import build_app
-from bot.dispatcher import deliver_due
+from bot.dispatcher import dispatcher_for
 from bot.settings import Settings
 from handlers.ports import Sender
+from jobs import calendar
 from jobs.scheduler import Scheduler
+from storage.lease import Lease
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,7 @@ async def run(settings: Settings, wanted: list[str], stop: asyncio.Event | None 
     senders: dict[str, Sender] = {}
     started: list[object] = []
     scheduler = Scheduler(settings.tz)
+    lease = Lease(app.db)
     try:
         if "telegram" in wanted:
             from bot.telegram.transport import TelegramTransport
@@ -42,15 +45,15 @@ async def run(settings: Settings, wanted: list[str], stop: asyncio.Event | None 
             started.append(telegram)
             senders["telegram"] = telegram
 
-        async def push() -> None:
-            await deliver_due(app.services, senders)
-
-        scheduler.every("outbox", settings.dispatch_interval_s, push)
+        dispatcher = dispatcher_for(app, senders)
+        scheduler.every("outbox", settings.dispatch_interval_s, dispatcher.run_once)
+        calendar.register(scheduler, app.services, lease)
         scheduler.start()
         log.info("dangjian running: %s", ", ".join(wanted))
         await stop.wait()
     finally:
         await scheduler.stop()  # lets a delivery round finish before transports and storage close
+        await lease.release()
         for transport in reversed(started):
             await transport.stop()  # type: ignore[attr-defined]
         await app.close()

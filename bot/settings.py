@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     signin_opens_before_min: int = Field(30, ge=0, description="window opens this long before start")
     signin_grace_min: int = Field(5, ge=0, description="after start + grace a sign-in is late")
     signin_closes_after_min: int = Field(60, ge=1, description="window closes this long after start")
+    push_grace_min: float = Field(
+        30, gt=0, description="a push due longer ago than this (the bot was down) is not sent late, but reported"
+    )
+    reminders_min: str = Field("1440,60", description="reminders this many minutes before an event, comma-separated")
+    nudge_after_min: int = Field(10, ge=0, description="nudge members not signed in this long after the start; 0: off")
     dispatch_interval_s: float = Field(5.0, gt=0, description="how often due pushes are checked")
     cache_ttl_s: float = Field(2.0, ge=0, description="how often cached chat/member/event lookups are revalidated")
     log_level: str = Field("INFO", description="logging level")

@@ -32,6 +32,8 @@ class Policy:
     opens_before_min: int = 30
     grace_min: int = 5
     closes_after_min: int = 60
+    reminders_min: tuple[int, ...] = (1440, 60)  # reminders this many minutes before the start
+    nudge_after_min: int = 10  # nudge who has not signed in this long after the start; 0: never
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from handlers.context import Context, Policy
 from handlers.errors import AppError, UsageError
@@ -139,6 +139,19 @@ class EventDraft:
     place: str
     topic: str = ""
     lecturer: str | None = None
+    reminders_min: tuple[int, ...] | None = None  # None: the policy's
+    rule_id: int | None = None
+    occurs_on: date | None = None
+
+
+def window_times(policy: Policy, starts_at: datetime) -> dict[str, datetime]:
+    """The start and the sign-in window around it: opens before, late after grace, closes after."""
+    return {
+        "starts_at": starts_at,
+        "opens_at": starts_at - timedelta(minutes=policy.opens_before_min),
+        "late_after": starts_at + timedelta(minutes=policy.grace_min),
+        "closes_at": starts_at + timedelta(minutes=policy.closes_after_min),
+    }
 
 
 async def create_event(
@@ -152,8 +165,6 @@ async def create_event(
 ) -> int:
     """Create an event and queue its sign-in message and summary for every chat of its audience."""
     d = draft
-    opens_at = d.starts_at - timedelta(minutes=policy.opens_before_min)
-    closes_at = d.starts_at + timedelta(minutes=policy.closes_after_min)
     event_id = await uow.events.create(
         region_id=d.region_id,
         branch_id=d.branch_id,
@@ -161,33 +172,16 @@ async def create_event(
         topic=d.topic,
         place=d.place,
         lecturer=d.lecturer,
-        starts_at=d.starts_at,
-        opens_at=opens_at,
-        late_after=d.starts_at + timedelta(minutes=policy.grace_min),
-        closes_at=closes_at,
+        **window_times(policy, d.starts_at),
         status="scheduled",
         created_by=creator_id,
         created_at=uow.now,
+        rule_id=d.rule_id,
+        occurs_on=d.occurs_on,
     )
-    chats = await uow.org.chats_for(d.region_id, d.branch_id, include_branch_chats=d.kind != "secretary_meeting")
-    for chat in chats:
-        if (chat.platform, chat.chat_id) != skip_open_push:  # that chat got the button in its reply
-            await uow.ops.enqueue(
-                key=f"event:{event_id}:signin_open:{chat.platform}:{chat.chat_id}",
-                purpose="signin_open",
-                event_id=event_id,
-                platform=chat.platform,
-                chat_id=chat.chat_id,
-                due_at=max(opens_at, uow.now),
-            )
-        await uow.ops.enqueue(
-            key=f"event:{event_id}:signin_summary:{chat.platform}:{chat.chat_id}",
-            purpose="signin_summary",
-            event_id=event_id,
-            platform=chat.platform,
-            chat_id=chat.chat_id,
-            due_at=closes_at,
-        )
+    event = await uow.events.get(event_id)
+    assert event is not None
+    await queue_pushes(uow, policy, event, d.reminders_min, skip_open_push)
     await uow.ops.audit(
         actor=creator_id,
         platform=platform,
@@ -196,6 +190,45 @@ async def create_event(
         now=uow.now,
     )
     return event_id
+
+
+async def queue_pushes(
+    uow: UnitOfWork,
+    policy: Policy,
+    event: EventRec,
+    reminders_min: tuple[int, ...] | None = None,
+    skip_open_push: tuple[str, str] | None = None,
+) -> None:
+    """Queue an event's pushes for every chat of its audience: reminders, the sign-in opening,
+    the nudge and the summary. Keys carry the start time, so a moved event gets fresh rows while
+    the voided ones of its old time stay as they were."""
+    chats = await uow.org.chats_for(
+        event.region_id, event.branch_id, include_branch_chats=event.kind != "secretary_meeting"
+    )
+    reminders = policy.reminders_min if reminders_min is None else reminders_min
+    timed: list[tuple[str, str, datetime, dict[str, object]]] = [
+        (f"reminder{m}", "reminder", event.starts_at - timedelta(minutes=m), {"minutes": m}) for m in reminders
+    ]
+    if policy.nudge_after_min:
+        timed.append(("nudge", "nudge", event.starts_at + timedelta(minutes=policy.nudge_after_min), {}))
+    timed.append(("signin_summary", "signin_summary", event.closes_at, {}))
+    stamp = event.starts_at.strftime("%Y%m%d%H%M")
+    for chat in chats:
+        rows = list(timed)
+        if (chat.platform, chat.chat_id) != skip_open_push:  # that chat got the button in its reply
+            rows.append(("signin_open", "signin_open", max(event.opens_at, uow.now), {}))
+        for name, purpose, due, payload in rows:
+            if due < uow.now and purpose == "reminder":
+                continue  # a reminder whose time has passed is not sent
+            await uow.ops.enqueue(
+                key=f"event:{event.id}:{stamp}:{name}:{chat.platform}:{chat.chat_id}",
+                purpose=purpose,
+                event_id=event.id,
+                platform=chat.platform,
+                chat_id=chat.chat_id,
+                due_at=due,
+                payload=payload,
+            )
 
 
 def kind_of(word: str) -> str | None:

@@ -1,17 +1,34 @@
-"""Rendering of timed pushes from outbox rows (sign-in window opening, attendance summary)."""
+"""Rendering of timed pushes from outbox rows: sign-in opening, reminders, nudges, summaries."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
+from markupsafe import Markup
+
 from handlers.context import Services
 from handlers.i18n import normalize_locale, render
+from handlers.mentions import mention
 from handlers.ports import Reply
 from handlers.signin import build_summary, render_board
-from storage.records import OutboxRec
+from storage.records import BindingRec, EventRec, OutboxRec
 from storage.repositories import UnitOfWork
+
+MISSED_LISTED = 20  # items listed by name in a missed-push report
+
+
+async def close_window(uow: UnitOfWork, event: EventRec, now: datetime) -> None:
+    """At window close the expected members who neither came nor asked for leave are absent."""
+    if event.status == "scheduled" and event.closes_at <= now:
+        summary = await build_summary(uow, event)
+        await uow.attendance.mark_absent(event.id, [m.id for m in summary.absent], now)
+        await uow.events.set_status(event.id, "closed")
 
 
 async def render_push(services: Services, row: OutboxRec) -> Reply | None:
-    """The message an outbox row stands for, or None when it must not be sent (event cancelled)."""
+    """The message an outbox row stands for, or None when it must not be sent (event cancelled,
+    chat unbound, nobody left to nudge)."""
     now = services.clock.now()
     tz = services.policy.tz
 
@@ -20,20 +37,40 @@ async def render_push(services: Services, row: OutboxRec) -> Reply | None:
         if binding is None or not binding.active:
             return None
         locale = normalize_locale(binding.locale or services.policy.locale)
+        if row.purpose == "missed_report":
+            return Reply(text=render("pushes.missed", locale, count=row.payload["count"], items=_items(row, tz)))
         event = await uow.events.get(row.event_id) if row.event_id is not None else None
         if event is None or event.status == "cancelled":
             return None
+        starts = event.starts_at.astimezone(tz)
         if row.purpose == "signin_open":
             return await render_board(uow, event, locale, tz)
+        if row.purpose == "reminder":
+            minutes = int(str(row.payload.get("minutes", 0)))
+            return Reply(text=render("pushes.reminder", locale, e=event, starts=starts, minutes=minutes))
+        if row.purpose == "nudge":
+            return await _nudge(uow, event, binding, locale, starts)
         if row.purpose == "signin_summary":
-            if event.status == "scheduled" and event.closes_at <= now:
-                summary = await build_summary(uow, event)
-                await uow.attendance.mark_absent(event.id, [m.id for m in summary.absent], now)
-                await uow.events.set_status(event.id, "closed")
+            await close_window(uow, event, now)
             summary = await build_summary(uow, event)
-            return Reply(
-                text=render("signin.summary", locale, s=summary, starts=event.starts_at.astimezone(tz), final=True)
-            )
+            return Reply(text=render("signin.summary", locale, s=summary, starts=starts, final=True))
         return None
 
     return await services.db.unit(lambda conn: work(UnitOfWork(conn, now)))
+
+
+async def _nudge(uow: UnitOfWork, event: EventRec, binding: BindingRec, locale: str, starts: datetime) -> Reply | None:
+    if not binding.nudges or event.status != "scheduled":
+        return None
+    summary = await build_summary(uow, event)
+    missing = [m for m in summary.absent if binding.branch_id is None or m.branch_id == binding.branch_id]
+    if not missing:
+        return None
+    names = Markup("、").join(mention(m.id, m.name) for m in missing)
+    return Reply(text=render("pushes.nudge", locale, e=event, starts=starts, names=names))
+
+
+def _items(row: OutboxRec, tz: Any) -> list[dict[str, Any]]:
+    items = row.payload.get("items")
+    assert isinstance(items, list)
+    return [dict(it, due=datetime.fromisoformat(it["due"]).astimezone(tz)) for it in items[:MISSED_LISTED]]

@@ -66,11 +66,7 @@ def _resolve_date(m: re.Match[str], today: date) -> date:
             return date(int(g["y"]), int(g["m"]), int(g["d"]))
         if g["m2"] or g["m3"]:
             month, day = (int(g["m2"]), int(g["d2"])) if g["m2"] else (int(g["m3"]), int(g["d3"]))
-            candidate = date(today.year, month, day)
-            # "1月5日" typed in December means next January; a date a few weeks ago is just past.
-            if (today - candidate).days > 60:
-                candidate = date(today.year + 1, month, day)
-            return candidate
+            return resolve_month_day(month, day, today)
     except ValueError as exc:
         raise WhenError("bad_date") from exc
     if g["rel"]:
@@ -88,6 +84,15 @@ def _resolve_date(m: re.Match[str], today: date) -> date:
     return this_week if this_week >= today else this_week + timedelta(days=7)
 
 
+def resolve_month_day(month: int, day: int, today: date) -> date:
+    """A month and day without a year: "1月5日" typed in December means next January, while a
+    date a few weeks ago is just past. Raises ValueError for an impossible date."""
+    candidate = date(today.year, month, day)
+    if (today - candidate).days > 60:
+        candidate = date(today.year + 1, month, day)
+    return candidate
+
+
 def _resolve_time(m: re.Match[str]) -> time:
     g = m.groupdict()
     hour = int(g["h"] if g["h"] is not None else g["h2"])
@@ -98,6 +103,15 @@ def _resolve_time(m: re.Match[str]) -> time:
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         raise WhenError("bad_time")
     return time(hour, minute)
+
+
+def parse_time(text: str) -> tuple[time, str]:
+    """A time at the start of text (14:00, 下午2点, 9点半) and what follows it."""
+    s = text.strip()
+    tm = _TIME.match(s)
+    if not tm or (tm.group("h") is None and tm.group("h2") is None):
+        raise WhenError("no_time")
+    return _resolve_time(tm), s[tm.end() :].strip()
 
 
 def parse_when(text: str, now: datetime, tz: ZoneInfo) -> ParsedWhen:

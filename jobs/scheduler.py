@@ -44,9 +44,10 @@ class Scheduler:
 
         return run
 
-    def every(self, job_id: str, seconds: float, fn: Job) -> None:
-        """Run fn every `seconds`; a run that is still going makes the next one wait, never overlap."""
-        self.aps.add_job(self._tracked(fn), "interval", seconds=seconds, id=job_id, replace_existing=True)
+    def every(self, job_id: str, seconds: float, fn: Job, *, run_now: bool = False) -> None:
+        """Run fn every `seconds` (and once at start if run_now); runs never overlap."""
+        first = {"next_run_time": datetime.now(self.aps.timezone)} if run_now else {}
+        self.aps.add_job(self._tracked(fn), "interval", seconds=seconds, id=job_id, replace_existing=True, **first)
 
     def at(self, job_id: str, when: datetime, fn: Job) -> None:
         """Run fn once at `when` (replacing a job with the same id)."""

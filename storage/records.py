@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,24 @@ class BindingRec:
     branch_id: int | None
     active: bool
     locale: str | None
+    nudges: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRec:
+    id: int
+    region_id: int
+    branch_id: int | None
+    kind: str
+    text: str
+    spec: dict[str, Any]
+    at_time: str
+    place: str
+    topic: str
+    lecturer: str | None
+    holiday_policy: str
+    reminders: list[int]
+    status: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +75,7 @@ class EventRec:
     late_after: datetime
     closes_at: datetime
     status: str
+    rule_id: int | None = None
 
     def window_open(self, now: datetime) -> bool:
         return self.status == "scheduled" and self.opens_at <= now <= self.closes_at

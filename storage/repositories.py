@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Insert, Table, and_, delete, func, insert, or_, select, update
@@ -24,6 +24,7 @@ from storage.models import (
     Outbox,
     ProcessedUpdate,
     Region,
+    ScheduleRule,
     SentMessage,
 )
 from storage.records import (
@@ -34,6 +35,7 @@ from storage.records import (
     MemberRec,
     OutboxRec,
     RegionRec,
+    RuleRec,
 )
 
 
@@ -78,6 +80,22 @@ _EVENT_COLS = (
     Event.late_after,
     Event.closes_at,
     Event.status,
+    Event.rule_id,
+)
+_RULE_COLS = (
+    ScheduleRule.id,
+    ScheduleRule.region_id,
+    ScheduleRule.branch_id,
+    ScheduleRule.kind,
+    ScheduleRule.text,
+    ScheduleRule.spec,
+    ScheduleRule.at_time,
+    ScheduleRule.place,
+    ScheduleRule.topic,
+    ScheduleRule.lecturer,
+    ScheduleRule.holiday_policy,
+    ScheduleRule.reminders,
+    ScheduleRule.status,
 )
 _BINDING_COLS = (
     ChatBinding.id,
@@ -87,6 +105,7 @@ _BINDING_COLS = (
     ChatBinding.branch_id,
     ChatBinding.active,
     ChatBinding.locale,
+    ChatBinding.nudges,
 )
 
 
@@ -390,6 +409,61 @@ class EventRepo:
         await bump_version(self.conn, "events")
         await self.conn.execute(update(Event).where(Event.id == event_id).values(status=status))
 
+    async def reschedule(self, event_id: int, **times: datetime) -> None:
+        await bump_version(self.conn, "events")
+        await self.conn.execute(update(Event).where(Event.id == event_id).values(**times))
+
+    async def occurrences(self, rule_id: int) -> dict[date, EventRec]:
+        """The events a rule has materialised, by nominal date."""
+        rows = await self.conn.execute(
+            select(Event.occurs_on, *_EVENT_COLS).where(Event.rule_id == rule_id, Event.occurs_on.is_not(None))
+        )
+        return {r[0]: _event(r[1:]) for r in rows if r[0] is not None}
+
+    async def detach_future(self, rule_id: int, now: datetime) -> list[int]:
+        """Cancel a rule's occurrences that have not started and free their dates, so the rule
+        can be expanded afresh (after an edit) or not at all (paused, cancelled)."""
+        ids = list(
+            (
+                await self.conn.execute(
+                    select(Event.id).where(Event.rule_id == rule_id, Event.status == "scheduled", Event.starts_at > now)
+                )
+            ).scalars()
+        )
+        if ids:
+            await bump_version(self.conn, "events")
+            await self.conn.execute(update(Event).where(Event.id.in_(ids)).values(status="cancelled", occurs_on=None))
+        return ids
+
+
+@dataclass
+class RuleRepo:
+    conn: AsyncConnection
+
+    async def create(self, **values: Any) -> int:
+        return int(
+            (await self.conn.execute(insert(ScheduleRule).values(**values).returning(ScheduleRule.id))).scalar_one()
+        )
+
+    async def get(self, rule_id: int) -> RuleRec | None:
+        row = (await self.conn.execute(select(*_RULE_COLS).where(ScheduleRule.id == rule_id))).first()
+        return RuleRec(**row._mapping) if row else None
+
+    async def of_region(self, region_id: int) -> list[RuleRec]:
+        rows = await self.conn.execute(
+            select(*_RULE_COLS)
+            .where(ScheduleRule.region_id == region_id, ScheduleRule.status != "cancelled")
+            .order_by(ScheduleRule.id)
+        )
+        return [RuleRec(**r._mapping) for r in rows]
+
+    async def active(self) -> list[RuleRec]:
+        rows = await self.conn.execute(select(*_RULE_COLS).where(ScheduleRule.status == "active"))
+        return [RuleRec(**r._mapping) for r in rows]
+
+    async def change(self, rule_id: int, **values: Any) -> None:
+        await self.conn.execute(update(ScheduleRule).where(ScheduleRule.id == rule_id).values(**values))
+
 
 @dataclass
 class AttendanceRepo:
@@ -425,6 +499,20 @@ class AttendanceRepo:
             return 0
         res = await self.conn.execute(insert_ignoring_conflicts(self.conn, Attendance).values(rows))
         return int(res.rowcount or 0)
+
+
+_OUTBOX_COLS = (
+    Outbox.id,
+    Outbox.dedupe_key,
+    Outbox.purpose,
+    Outbox.event_id,
+    Outbox.platform,
+    Outbox.chat_id,
+    Outbox.payload,
+    Outbox.due_at,
+    Outbox.status,
+    Outbox.attempts,
+)
 
 
 @dataclass
@@ -479,35 +567,58 @@ class OpsRepo:
         )
         return bool(res.rowcount)
 
-    async def due(self, now: datetime, limit: int = 100) -> list[OutboxRec]:
-        rows = await self.conn.execute(
-            select(
-                Outbox.id,
-                Outbox.dedupe_key,
-                Outbox.purpose,
-                Outbox.event_id,
-                Outbox.platform,
-                Outbox.chat_id,
-                Outbox.payload,
-                Outbox.due_at,
-                Outbox.status,
-                Outbox.attempts,
-            )
+    async def claim(self, now: datetime, limit: int, owner: str) -> list[OutboxRec]:
+        """Take up to `limit` due rows for sending. On PostgreSQL rows another process is taking
+        are skipped (FOR UPDATE SKIP LOCKED), so each row is claimed by exactly one process."""
+        pick = (
+            select(Outbox.id)
             .where(Outbox.status == "pending", Outbox.due_at <= now)
             .order_by(Outbox.due_at, Outbox.id)
             .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        rows = await self.conn.execute(
+            update(Outbox)
+            .where(Outbox.id.in_(pick.scalar_subquery()), Outbox.status == "pending")
+            .values(status="sending", claimed_at=now, claimed_by=owner)
+            .returning(*_OUTBOX_COLS)
+        )
+        return sorted((OutboxRec(**r._mapping) for r in rows), key=lambda r: (r.due_at, r.id))
+
+    async def finish(self, results: Sequence[tuple[int, str, str | None, datetime | None]], now: datetime) -> None:
+        """Record sending results: (row id, new status, error, next due time for a retry)."""
+        sent = [r[0] for r in results if r[1] == "sent"]
+        if sent:
+            await self.conn.execute(
+                update(Outbox)
+                .where(Outbox.id.in_(sent))
+                .values(status="sent", sent_at=now, attempts=Outbox.attempts + 1, last_error=None)
+            )
+        for row_id, status, error, due_at in results:
+            if status == "sent":
+                continue
+            values: dict[str, Any] = {"status": status, "attempts": Outbox.attempts + 1, "last_error": error}
+            if due_at is not None:
+                values["due_at"] = due_at
+            await self.conn.execute(update(Outbox).where(Outbox.id == row_id).values(**values))
+
+    async def expire(self, now: datetime, *, grace: timedelta, stale: timedelta) -> list[OutboxRec]:
+        """Rows that can no longer be sent on time become 'missed': pending rows due before
+        now - grace (the process was down), and rows taken for sending long ago by a process that
+        never reported back (whether they went out is unknown, so they are not sent again)."""
+        too_old = (Outbox.status == "pending") & (Outbox.due_at < now - grace)
+        lost = (Outbox.status == "sending") & (Outbox.claimed_at < now - stale)
+        rows = await self.conn.execute(
+            update(Outbox)
+            .where(too_old | lost)
+            .values(status="missed", last_error="past the grace window")
+            .returning(*_OUTBOX_COLS)
         )
         return [OutboxRec(**r._mapping) for r in rows]
 
-    async def mark(
-        self, outbox_id: int, status: str, *, now: datetime, error: str | None = None, due_at: datetime | None = None
-    ) -> None:
-        values: dict[str, Any] = {"status": status, "attempts": Outbox.attempts + 1, "last_error": error}
-        if status == "sent":
-            values["sent_at"] = now
-        if due_at is not None:
-            values["due_at"] = due_at
-        await self.conn.execute(update(Outbox).where(Outbox.id == outbox_id).values(**values))
+    async def next_due(self) -> datetime | None:
+        """When the earliest pending row falls due."""
+        return (await self.conn.execute(select(func.min(Outbox.due_at)).where(Outbox.status == "pending"))).scalar()
 
     async def void_for_event(self, event_id: int) -> int:
         res = await self.conn.execute(
@@ -557,6 +668,7 @@ class UnitOfWork:
         self.attendance = AttendanceRepo(conn)
         self.ops = OpsRepo(conn)
         self.messages = MessageRepo(conn)
+        self.rules = RuleRepo(conn)
 
 
 def expected_filter(kind: str) -> Sequence[str]:

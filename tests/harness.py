@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot.app import App, build_app
 from bot.console.transport import ConsoleSender
-from bot.dispatcher import deliver_due
+from bot.dispatcher import Dispatcher, dispatcher_for, run_clock_to
 from bot.render import to_plain
 from bot.roster import import_roster
 from bot.settings import Settings
@@ -70,6 +70,10 @@ class Harness:
             addressed=addressed,
         )
 
+    @property
+    def dispatcher(self) -> Dispatcher:
+        return dispatcher_for(self.app, {"console": self.sender}, limits={})
+
     async def send(self, incoming: Incoming) -> list[Reply]:
         return await self.app.router.dispatch(incoming)
 
@@ -82,9 +86,8 @@ class Harness:
 
     async def tick(self, **delta: float) -> list[str]:
         """Move the clock, run the dispatcher, return what it pushed."""
-        self.clock.advance(**delta)
         before = len(self.pushed)
-        await deliver_due(self.app.services, {"console": self.sender})
+        await run_clock_to(self.dispatcher, self.clock, self.clock.now() + timedelta(**delta))
         return self.pushed[before:]
 
     async def count(self, model: Any, *where: Any) -> int:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.app import build_app
 from bot.console.transport import ConsoleChat, ConsoleSender
-from bot.dispatcher import deliver_due
+from bot.dispatcher import dispatcher_for, run_clock_to
 from bot.roster import import_roster
 from bot.settings import Settings
 from handlers.ports import FakeClock
@@ -35,14 +35,13 @@ async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[st
         tz = settings.tz
         chat = ConsoleChat(app.router, out, chat_id="城东联合党委书记群")
         sender = ConsoleSender(out, on_reply=chat.remember)
-        senders = {"console": sender}
+        dispatcher = dispatcher_for(app, {"console": sender})
 
         def stamp(note: str) -> None:
             out(f"\n⏰ {clock.now().astimezone(tz):%m月%d日 %H:%M} {note}")
 
         async def tick(**delta: float) -> None:
-            clock.advance(**delta)
-            await deliver_due(app.services, senders)
+            await run_clock_to(dispatcher, clock, clock.now() + timedelta(**delta))
 
         stamp(f"导入花名册 {SAMPLE_ROSTER.name}")
         result = await import_roster(app.db, SAMPLE_ROSTER, REGION, clock.now())

@@ -7,7 +7,7 @@ import contextlib
 
 from bot.app import build_app
 from bot.console.transport import ConsoleChat, ConsoleSender
-from bot.dispatcher import deliver_due
+from bot.dispatcher import dispatcher_for
 from bot.settings import Settings
 
 BANNER = """党建助手 终端模式 / dangjian console
@@ -21,11 +21,11 @@ BANNER = """党建助手 终端模式 / dangjian console
 async def run_console(settings: Settings, chat_id: str, user: str) -> None:
     app = await build_app(settings)
     chat = ConsoleChat(app.router, print, chat_id=chat_id, user=user)
-    senders = {"console": ConsoleSender(print, on_reply=chat.remember)}
+    dispatcher = dispatcher_for(app, {"console": ConsoleSender(print, on_reply=chat.remember)})
 
     async def pump() -> None:
         while True:
-            await deliver_due(app.services, senders)
+            await dispatcher.run_once()
             await asyncio.sleep(settings.dispatch_interval_s)
 
     pusher = asyncio.create_task(pump())
@@ -39,7 +39,7 @@ async def run_console(settings: Settings, chat_id: str, user: str) -> None:
             if line.strip() in ("/quit", "/exit"):
                 break
             await chat.say(line)
-            await deliver_due(app.services, senders)
+            await dispatcher.run_once()
     finally:
         pusher.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -1,7 +1,7 @@
 """All tables share one declarative Base; importing this package registers every model."""
 
 from storage.models.base import Base, UTCDateTime
-from storage.models.events import Attendance, Event
+from storage.models.events import Attendance, Event, ScheduleRule
 from storage.models.ops import AuditLog, CacheVersion, Outbox, ProcessedUpdate, SentMessage
 from storage.models.org import Branch, ChatBinding, Member, MemberAccount, Region
 
@@ -18,6 +18,7 @@ __all__ = [
     "Outbox",
     "ProcessedUpdate",
     "Region",
+    "ScheduleRule",
     "SentMessage",
     "UTCDateTime",
 ]

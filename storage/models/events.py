@@ -2,17 +2,46 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UTCDateTime
 
 
+class ScheduleRule(Base):
+    """A recurring entry of the Party calendar (书记例会 每月第一个周二 14:00, …).
+
+    Occurrences are materialised ahead of time as events carrying the rule and the nominal date,
+    so expanding a rule twice creates nothing twice, and one occurrence can be moved or cancelled.
+    """
+
+    __tablename__ = "schedule_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    text: Mapped[str] = mapped_column(String(200))  # the rule as typed, e.g. 每月第一个周二
+    spec: Mapped[dict[str, object]] = mapped_column(JSON)  # structured form, see handlers/calendar.py
+    at_time: Mapped[str] = mapped_column(String(5))  # HH:MM local time
+    place: Mapped[str] = mapped_column(String(200), default="")
+    topic: Mapped[str] = mapped_column(Text, default="")
+    lecturer: Mapped[str | None] = mapped_column(String(100))
+    holiday_policy: Mapped[str] = mapped_column(String(8), default="move")  # move / skip / keep
+    reminders: Mapped[list[int]] = mapped_column(JSON)  # minutes before the start
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active / paused / cancelled
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Event(Base):
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_region_starts", "region_id", "starts_at"),)
+    __table_args__ = (
+        Index("ix_events_region_starts", "region_id", "starts_at"),
+        UniqueConstraint("rule_id", "occurs_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
@@ -30,6 +59,8 @@ class Event(Base):
     status: Mapped[str] = mapped_column(String(20), default="scheduled")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("schedule_rules.id"))
+    occurs_on: Mapped[date | None] = mapped_column(Date)  # the rule's date before any holiday move
 
 
 class Attendance(Base):

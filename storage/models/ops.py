@@ -45,11 +45,13 @@ class Outbox(Base):
     chat_id: Mapped[str] = mapped_column(String(100))
     payload: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # pending / sent / void / missed / failed
+    # pending / sending / sent / void (event cancelled or moved) / missed (too late) / failed
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # taken for sending
+    claimed_by: Mapped[str | None] = mapped_column(String(64))  # which process took it
 
 
 class CacheVersion(Base):

@@ -70,14 +70,14 @@ class _Entities(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in TAGS:
-            raise ParseError(f"Unsupported start tag \"{tag}\"")
+            raise ParseError(f'Unsupported start tag "{tag}"')
         self.open.append(tag)
         if tag == "a":
             self._link = (dict(attrs).get("href") or "", len("".join(self.text)))
 
     def handle_endtag(self, tag: str) -> None:
         if not self.open or self.open[-1] != tag:
-            raise ParseError(f"Unmatched end tag \"{tag}\"")
+            raise ParseError(f'Unmatched end tag "{tag}"')
         self.open.pop()
         if tag == "a" and self._link is not None:
             href, start = self._link
@@ -94,7 +94,7 @@ def parse_html(markup: str) -> tuple[str, list[tuple[str, str]]]:
     parser.feed(markup)
     parser.close()
     if parser.open:
-        raise ParseError(f"Can't find end tag corresponding to start tag \"{parser.open[-1]}\"")
+        raise ParseError(f'Can\'t find end tag corresponding to start tag "{parser.open[-1]}"')
     return "".join(parser.text), parser.links
 
 

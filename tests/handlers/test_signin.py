@@ -36,8 +36,9 @@ async def test_full_signin_flow(h: Harness) -> None:
     assert await h.say("请假 出差在外", user="u-钱多多") == [
         "📝 钱多多 已请假：支部党员大会（12月1日（周二）14:00）。原因：出差在外"
     ]
-    pushed = await h.tick(hours=4, minutes=30)  # 13:30, window opens
-    assert len(pushed) == 1 and "支部党员大会 开始签到" in pushed[0] and "[1] 签到" in pushed[0]
+    pushed = await h.tick(hours=4, minutes=30)  # 13:00 the 1-hour reminder, 13:30 the window opens
+    assert len(pushed) == 2 and "⏰ 提醒：1小时后 支部党员大会" in pushed[0]
+    assert "支部党员大会 开始签到" in pushed[1] and "[1] 签到" in pushed[1]
     assert await h.say("签到", user="u-赵强") == ["✅ 赵强 签到成功"]
     assert await h.say("签到", user="u-赵强") == ["赵强 已签到，无需重复操作。"]
     assert await h.count(Attendance) == 2  # 赵强 + 钱多多's leave
@@ -131,12 +132,13 @@ async def test_window_close_posts_summary_and_marks_absent(h: Harness) -> None:
     await publish(h)
     await h.tick(hours=4, minutes=30)
     await h.say("签到", user="u-赵强")
-    pushed = await h.tick(hours=1, minutes=30)  # 15:00 close
-    assert len(pushed) == 1 and "签到结果" in pushed[0] and "实到 1 人" in pushed[0]
+    pushed = await h.tick(hours=1, minutes=30)  # 14:10 the nudge, 15:00 close
+    assert len(pushed) == 2 and "以下同志还没有签到：张伟" in pushed[0]  # 钱多多 is on leave
+    assert "签到结果" in pushed[1] and "实到 1 人" in pushed[1]
     absent = await h.count(Attendance, Attendance.status == "absent")
     assert absent == 2  # 张伟 and 钱多多
     assert await h.tick(minutes=5) == []  # sent once
-    assert await h.count(Outbox, Outbox.status == "sent") == 2
+    assert await h.count(Outbox, Outbox.status == "sent") == 4  # reminder, opening, nudge, summary
 
 
 async def test_cancelled_event_sends_nothing_more(h: Harness) -> None:
@@ -145,7 +147,7 @@ async def test_cancelled_event_sends_nothing_more(h: Harness) -> None:
     reply = await h.say(f"取消活动 #{event_id}", user="u-张伟")
     assert reply[0].startswith(f"🚫 已取消 #{event_id}")
     assert await h.tick(hours=8) == []
-    assert await h.count(Outbox, Outbox.status == "void") == 2
+    assert await h.count(Outbox, Outbox.status == "void") == 4  # reminder, opening, nudge, summary
     assert await h.say("签到", user="u-赵强") == ["现在没有正在签到的活动。"]
 
 

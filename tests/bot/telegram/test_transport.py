@@ -130,28 +130,28 @@ async def test_group_migration_moves_binding_and_pushes(tg: TG) -> None:
 
 
 async def test_outbox_push_handles_429_and_kicked(tg: TG) -> None:
-    from bot.dispatcher import deliver_due
+    from bot.dispatcher import dispatcher_for
 
     await tg.say(SECRETARY, "绑定 红星机械党支部")
     await tg.say(SECRETARY, "发布 支委会 今天 15:00 办公室")
     await tg.settle()
     tg.clock.advance(hours=5, minutes=31)  # 14:31: the window is open
     tg.api.fail_next("sendMessage", 429, "Too Many Requests: retry after 30", retry_after=30)
-    senders = {"telegram": tg.transport}
-    assert await deliver_due(tg.app.services, senders) == 0
+    dispatcher = dispatcher_for(tg.app, {"telegram": tg.transport}, limits={})
+    assert await dispatcher.run_once() == 0
     row = (await tg.rows(select(Outbox.status, Outbox.due_at).where(Outbox.purpose == "signin_open")))[0]
     assert row[0] == "pending"  # kept for later, not lost, and not waited out inside the dispatcher
     sends = len(tg.api.of("sendMessage"))
     tg.clock.advance(seconds=10)  # retry_after has not passed: nothing is tried
-    assert await deliver_due(tg.app.services, senders) == 0
+    assert await dispatcher.run_once() == 0
     assert len(tg.api.of("sendMessage")) == sends
     tg.clock.advance(seconds=21)
-    assert await deliver_due(tg.app.services, senders) == 1
+    assert await dispatcher.run_once() == 1
     assert "支委会 开始签到" in tg.api.sent_texts(GROUP)[-1]
     tg.api.fail_next("sendMessage", 403, "Forbidden: bot was kicked from the supergroup chat")
     tg.clock.advance(hours=1)  # 15:32 + : the summary is due at 16:00
     tg.clock.advance(minutes=30)
-    assert await deliver_due(tg.app.services, senders) == 0
+    assert await dispatcher.run_once() == 0
     assert await tg.binding_active(GROUP) is False
     assert (await tg.rows(select(Outbox.status).where(Outbox.purpose == "signin_summary")))[0][0] == "failed"
 

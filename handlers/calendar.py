@@ -1,0 +1,373 @@
+"""The Party calendar in chat: recurring rules (例会设置), their list, edits, pauses, and moving
+one occurrence (改期). Occurrences become ordinary events ahead of time (materialize)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from handlers.calendar_rules import HOLIDAY_POLICIES, RuleError, occurrences, parse_rule
+from handlers.context import Context, Services
+from handlers.errors import AppError, UsageError
+from handlers.events import (
+    EventDraft,
+    _split_details,
+    create_event,
+    kind_of,
+    parse_event_ref,
+    queue_pushes,
+    visible_in,
+    window_times,
+)
+from handlers.ports import Reply
+from handlers.router import Command, Handler
+from handlers.timeparse import WhenError, parse_time, parse_when
+from storage.records import RuleRec
+from storage.repositories import UnitOfWork
+
+HORIZON_DAYS = 60
+_OPTION = re.compile(r"(节假日|提醒|holiday|remind)\s*[:：]\s*(\S+)", re.I)
+_AHEAD = re.compile(r"^(\d{1,4})\s*(天|小时|分钟|d|h|m)$", re.I)
+_UNIT_MIN = {"天": 1440, "d": 1440, "小时": 60, "h": 60, "分钟": 1, "m": 1}
+
+
+def parse_reminders(text: str) -> list[int]:
+    """'1天,1小时' / '1d,2h,30m' -> [1440, 120, 30]; raises ValueError."""
+    out = set()
+    for part in re.split(r"[,，、]", text):
+        m = _AHEAD.match(part.strip())
+        if not m:
+            raise ValueError(part)
+        out.add(int(m.group(1)) * _UNIT_MIN[m.group(2).lower()])
+    if not out or max(out) > 30 * 1440:
+        raise ValueError(text)
+    return sorted(out, reverse=True)
+
+
+def _options(rest: str) -> tuple[str, dict[str, Any]]:
+    """Take 节假日：顺延|跳过|照常 and 提醒：1天,1小时 out of the details."""
+    found: dict[str, Any] = {}
+    for label, value in _OPTION.findall(rest):
+        if label in ("节假日", "holiday") or label.lower() == "holiday":
+            if value.lower() not in HOLIDAY_POLICIES:
+                raise UsageError("schedule_add", "calendar.bad_holiday", word=value)
+            found["holiday_policy"] = HOLIDAY_POLICIES[value.lower()]
+        else:
+            try:
+                found["reminders"] = parse_reminders(value)
+            except ValueError:
+                raise UsageError("schedule_add", "calendar.bad_reminders", word=value) from None
+    return _OPTION.sub("", rest).strip(), found
+
+
+async def add_rule(ctx: Context, args: str) -> list[Reply]:
+    """例会设置 类型 规则 时间 地点 [主题] [讲师：…] [节假日：顺延|跳过|照常] [提醒：1天,1小时]"""
+    binding = ctx.need_binding()
+    kind_word, _, rest = args.strip().partition(" ")
+    kind = kind_of(kind_word)
+    if kind is None:
+        raise UsageError("schedule_add", "events.bad_kind", word=kind_word)
+    try:
+        rule = parse_rule(rest, ctx.now.astimezone(ctx.tz).date())
+    except RuleError as err:
+        raise UsageError("schedule_add", f"calendar.{err.code}") from err
+    try:
+        at, after = parse_time(rule.rest)
+    except WhenError as err:
+        raise UsageError("schedule_add", f"events.{err.code}") from err
+    details, options = _options(after)
+    place, topic, lecturer = _split_details(details)
+    if not place:
+        raise UsageError("schedule_add", "events.no_place")
+    branch_id = None if kind == "secretary_meeting" else binding.branch_id
+    creator = ctx.need_manager(binding.region_id, branch_id)
+    policy = ctx.services.policy
+
+    async def work(uow: UnitOfWork) -> tuple[int, int]:
+        rule_id = await uow.rules.create(
+            region_id=binding.region_id,
+            branch_id=branch_id,
+            kind=kind,
+            text=rule.text,
+            spec=rule.spec,
+            at_time=at.strftime("%H:%M"),
+            place=place,
+            topic=topic,
+            lecturer=lecturer,
+            holiday_policy=options.get("holiday_policy", "move"),
+            reminders=options.get("reminders", list(policy.reminders_min)),
+            status="active",
+            created_by=creator.id,
+            created_at=uow.now,
+        )
+        await _audit(ctx, uow, "rule.create", rule_id, text=rule.text)
+        saved = await uow.rules.get(rule_id)
+        assert saved is not None
+        return rule_id, await expand(uow, ctx.services, saved)
+
+    rule_id, made = await ctx.unit(work)
+    ctx.services.directory.forget_events(binding.region_id)
+    saved = await ctx.read(lambda uow: uow.rules.get(rule_id))
+    assert saved is not None
+    upcoming = await _next_of(ctx, rule_id)
+    return [ctx.reply("calendar.created", r=_view(saved), made=made, upcoming=upcoming, days=HORIZON_DAYS)]
+
+
+async def list_rules(ctx: Context, args: str) -> list[Reply]:
+    """日程 — the region's calendar rules with their next occurrence; `/schedule sub …` for changes."""
+    word, _, rest = args.strip().partition(" ")
+    sub = SUBCOMMANDS.get(word.lower())
+    if sub is not None:
+        return await sub(ctx, rest)
+    if word:
+        raise UsageError("schedule")
+    binding = ctx.need_binding()
+    rules = await ctx.read(lambda uow: uow.rules.of_region(binding.region_id))
+    items = []
+    for r in rules:
+        if r.branch_id is None or binding.branch_id in (None, r.branch_id):
+            items.append({"r": _view(r), "next": await _next_of(ctx, r.id)})
+    return [ctx.reply("calendar.listing", items=items)]
+
+
+def _rule_ref(args: str, usage: str) -> tuple[int, str]:
+    m = re.match(r"^\s*[#Rr]?\s*(\d{1,9})\b\s*(.*)$", args, re.S)
+    if not m:
+        raise UsageError(usage)
+    return int(m.group(1)), m.group(2).strip()
+
+
+async def _managed_rule(ctx: Context, uow: UnitOfWork, rule_id: int) -> RuleRec:
+    binding = ctx.need_binding()
+    rule = await uow.rules.get(rule_id)
+    if rule is None or rule.region_id != binding.region_id or rule.status == "cancelled":
+        raise AppError("calendar.not_found", id=rule_id)
+    ctx.need_manager(rule.region_id, rule.branch_id)
+    return rule
+
+
+async def _detach(uow: UnitOfWork, rule_id: int) -> list[int]:
+    """Cancel the rule's occurrences that have not started, with their pending pushes."""
+    ids = await uow.events.detach_future(rule_id, uow.now)
+    for event_id in ids:
+        await uow.ops.void_for_event(event_id)
+    return ids
+
+
+def _status_command(new_status: str, usage: str, done: str) -> Handler:
+    async def handler(ctx: Context, args: str) -> list[Reply]:
+        rule_id, _ = _rule_ref(args, usage)
+
+        async def work(uow: UnitOfWork) -> tuple[RuleRec, int]:
+            rule = await _managed_rule(ctx, uow, rule_id)
+            if rule.status == new_status:
+                raise AppError("calendar.unchanged", id=rule_id)
+            cancelled = len(await _detach(uow, rule_id))
+            await uow.rules.change(rule_id, status=new_status)
+            await _audit(ctx, uow, f"rule.{new_status}", rule_id)
+            made = 0
+            if new_status == "active":
+                fresh = await uow.rules.get(rule_id)
+                assert fresh is not None
+                made = await expand(uow, ctx.services, fresh)
+            return rule, made if new_status == "active" else cancelled
+
+        rule, count = await ctx.unit(work)
+        ctx.services.directory.forget_events(rule.region_id)
+        return [ctx.reply(done, id=rule_id, count=count)]
+
+    return handler
+
+
+pause_rule = _status_command("paused", "schedule_pause", "calendar.paused")
+resume_rule = _status_command("active", "schedule_resume", "calendar.resumed")
+cancel_rule = _status_command("cancelled", "schedule_cancel", "calendar.deleted")
+
+
+async def edit_rule(ctx: Context, args: str) -> list[Reply]:
+    """修改日程 编号 时间 15:00 | 地点 … | 主题 … | 节假日 跳过 | 提醒 1天,2小时 | 规则 每月第二个周二"""
+    rule_id, rest = _rule_ref(args, "schedule_edit")
+    field, _, value = rest.partition(" ")
+    value = value.strip()
+    if not value:
+        raise UsageError("schedule_edit")
+    changes: dict[str, Any] = {}
+    if field in ("时间", "time"):
+        try:
+            at, _ = parse_time(value)
+        except WhenError as err:
+            raise UsageError("schedule_edit", f"events.{err.code}") from err
+        changes["at_time"] = at.strftime("%H:%M")
+    elif field in ("地点", "place"):
+        changes["place"] = value[:200]
+    elif field in ("主题", "topic"):
+        changes["topic"] = value[:200]
+    elif field in ("讲师", "lecturer"):
+        changes["lecturer"] = value[:100]
+    elif field in ("节假日", "holiday"):
+        if value.lower() not in HOLIDAY_POLICIES:
+            raise UsageError("schedule_edit", "calendar.bad_holiday", word=value)
+        changes["holiday_policy"] = HOLIDAY_POLICIES[value.lower()]
+    elif field in ("提醒", "remind"):
+        try:
+            changes["reminders"] = parse_reminders(value)
+        except ValueError:
+            raise UsageError("schedule_edit", "calendar.bad_reminders", word=value) from None
+    elif field in ("规则", "rule"):
+        try:
+            parsed = parse_rule(value, ctx.now.astimezone(ctx.tz).date())
+        except RuleError as err:
+            raise UsageError("schedule_edit", f"calendar.{err.code}") from err
+        changes.update(spec=parsed.spec, text=parsed.text)
+    else:
+        raise UsageError("schedule_edit")
+
+    async def work(uow: UnitOfWork) -> tuple[RuleRec, int]:
+        await _managed_rule(ctx, uow, rule_id)
+        await _detach(uow, rule_id)
+        await uow.rules.change(rule_id, **changes)
+        await _audit(ctx, uow, "rule.edit", rule_id, **{k: str(v) for k, v in changes.items()})
+        fresh = await uow.rules.get(rule_id)
+        assert fresh is not None
+        made = await expand(uow, ctx.services, fresh) if fresh.status == "active" else 0
+        return fresh, made
+
+    rule, made = await ctx.unit(work)
+    ctx.services.directory.forget_events(rule.region_id)
+    return [ctx.reply("calendar.edited", r=_view(rule), made=made)]
+
+
+async def move_event(ctx: Context, args: str) -> list[Reply]:
+    """改期 #编号 日期 时间 — move one event (one occurrence of a rule); its pushes follow it."""
+    binding = ctx.need_binding()
+    event_id, rest = parse_event_ref(args)
+    if event_id is None:
+        raise UsageError("move")
+    try:
+        when = parse_when(rest, ctx.now, ctx.tz)
+    except WhenError as err:
+        raise UsageError("move", f"events.{err.code}") from err
+    if when.at <= ctx.now:
+        raise UsageError("move", "events.in_past", at=ctx.local(when.at))
+
+    async def work(uow: UnitOfWork) -> tuple[Any, datetime]:
+        event = await uow.events.get(event_id)
+        if event is None or not visible_in(event, binding) or event.status != "scheduled":
+            raise AppError("events.not_found", id=event_id)
+        ctx.need_manager(event.region_id, event.branch_id)
+        if event.starts_at <= uow.now:
+            raise AppError("calendar.already_started", id=event_id)
+        await uow.ops.void_for_event(event_id)
+        await uow.events.reschedule(event_id, **window_times(ctx.services.policy, when.at))
+        moved = await uow.events.get(event_id)
+        assert moved is not None
+        rule = await uow.rules.get(event.rule_id) if event.rule_id else None
+        await queue_pushes(uow, ctx.services.policy, moved, tuple(rule.reminders) if rule else None)
+        await _audit(ctx, uow, "event.move", None, event=event_id, to=when.at.isoformat())
+        return event, event.starts_at
+
+    event, old = await ctx.unit(work)
+    ctx.services.directory.forget_events(binding.region_id)
+    return [ctx.reply("calendar.moved", id=event_id, kind=event.kind, old=ctx.local(old), new=ctx.local(when.at))]
+
+
+async def _audit(ctx: Context, uow: UnitOfWork, action: str, rule_id: int | None, **detail: Any) -> None:
+    await uow.ops.audit(
+        actor=ctx.member.id if ctx.member else None,
+        platform=ctx.incoming.platform,
+        action=action,
+        detail={"rule": rule_id, **detail} if rule_id is not None else detail,
+        now=uow.now,
+    )
+
+
+async def _next_of(ctx: Context, rule_id: int) -> datetime | None:
+    def first(events: Any) -> datetime | None:
+        future = sorted(e.starts_at for e in events.values() if e.status == "scheduled" and e.starts_at > ctx.now)
+        return ctx.local(future[0]) if future else None
+
+    return first(await ctx.read(lambda uow: uow.events.occurrences(rule_id)))
+
+
+def _view(rule: RuleRec) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "kind": rule.kind,
+        "text": rule.text,
+        "at": rule.at_time,
+        "place": rule.place,
+        "topic": rule.topic,
+        "holiday": rule.holiday_policy,
+        "reminders": rule.reminders,
+        "status": rule.status,
+    }
+
+
+async def expand(uow: UnitOfWork, services: Services, rule: RuleRec, horizon_days: int = HORIZON_DAYS) -> int:
+    """Create the rule's occurrences of the next `horizon_days` that do not exist yet; returns how
+    many were made. Running it again makes nothing twice (one event per rule and nominal date)."""
+    if rule.status != "active":
+        return 0
+    tz = services.policy.tz
+    now = uow.now
+    hour, minute = (int(p) for p in rule.at_time.split(":"))
+    have = await uow.events.occurrences(rule.id)
+    made = 0
+    for nominal, starts in occurrences(
+        rule.spec, time(hour, minute), rule.holiday_policy, tz, now, now + timedelta(days=horizon_days)
+    ):
+        if nominal in have or starts <= now:
+            continue
+        draft = EventDraft(
+            rule.region_id,
+            rule.branch_id,
+            rule.kind,
+            starts,
+            rule.place,
+            rule.topic,
+            rule.lecturer,
+            reminders_min=tuple(rule.reminders),
+            rule_id=rule.id,
+            occurs_on=nominal,
+        )
+        await create_event(uow, services.policy, draft, None, "calendar")
+        made += 1
+    return made
+
+
+async def materialize(services: Services, horizon_days: int = HORIZON_DAYS) -> int:
+    """Expand every active rule (the daily calendar job, and at start); one transaction per rule."""
+    now = services.clock.now()
+    rules = await services.db.read(lambda c: UnitOfWork(c, now).rules.active())
+    made = 0
+    for rule in rules:
+
+        async def one(conn: AsyncConnection, rule: RuleRec = rule) -> int:
+            return await expand(UnitOfWork(conn, now), services, rule, horizon_days)
+
+        made += await services.db.unit(one)
+        services.directory.forget_events(rule.region_id)
+    return made
+
+
+SUBCOMMANDS: dict[str, Handler] = {
+    "add": add_rule,
+    "pause": pause_rule,
+    "resume": resume_rule,
+    "cancel": cancel_rule,
+    "delete": cancel_rule,
+    "edit": edit_rule,
+}
+
+COMMANDS = [
+    Command("schedule", ("日程", "例会列表"), list_rules, "calendar.usage_schedule", "calendar.help_schedule"),
+    Command("schedule_add", ("例会设置", "日程设置"), add_rule, "calendar.usage_schedule_add", None, admin=True),
+    Command("schedule_edit", ("修改日程",), edit_rule, "calendar.usage_schedule_edit", None, admin=True),
+    Command("schedule_pause", ("暂停日程",), pause_rule, "calendar.usage_schedule_pause", None, admin=True),
+    Command("schedule_resume", ("恢复日程",), resume_rule, "calendar.usage_schedule_resume", None, admin=True),
+    Command("schedule_cancel", ("删除日程",), cancel_rule, "calendar.usage_schedule_cancel", None, admin=True),
+    Command("move", ("改期",), move_event, "calendar.usage_move", "calendar.help_move", admin=True),
+]

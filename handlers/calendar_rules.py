@@ -1,0 +1,208 @@
+"""The Party calendar's recurring rules: parsing (Chinese and structured) and expansion.
+
+Structured form (stored as JSON, also accepted as typed text):
+
+    monthly day=8                    每月8日
+    monthly nth=1 weekday=2          每月第一个周二        (nth=-1: 每月最后一个周五)
+    quarterly month=1 day=15         每季度 第一个月15日
+    quarterly month=2 nth=1 weekday=3  每季度第二个月第一个周三
+    weekly weekday=3                 每周三
+    dates 2026-12-05,2027-01-09      12月5日、1月9日
+
+Weekdays are 1 (Monday) to 7 (Sunday). Expansion uses APScheduler's CronTrigger, so the dates
+are the ones the scheduler itself would fire on. An occurrence on a non-working day (weekend or
+public holiday, per chinese-calendar, with 调休 working days counted as working) is moved to the
+next working day, skipped or kept, as the rule says.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+from apscheduler.triggers.cron import CronTrigger
+
+from handlers.timeparse import WEEKDAYS, resolve_month_day
+
+log = logging.getLogger(__name__)
+
+HOLIDAY_POLICIES = {"顺延": "move", "move": "move", "跳过": "skip", "skip": "skip", "照常": "keep", "keep": "keep"}
+_CRON_DOW = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_ORDINAL = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 5: "5th", -1: "last"}
+_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
+_WD = r"(?:周|星期|礼拜)(?P<wd>[一二三四五六日天1-7])"
+_NTH = r"(?:第(?P<nth>[一二三四五1-5])个|(?P<last>最后一个))" + _WD
+_DAY = r"(?P<day>\d{1,2})\s*[日号]"
+_MONTHLY = re.compile(r"^每个?月\s*(?:" + _NTH + "|" + _DAY + ")")
+_QUARTERLY = re.compile(r"^每个?季度\s*(?:第(?P<m>[一二三123])个月\s*)?(?:" + _NTH + "|" + _DAY + ")")
+_WEEKLY = re.compile(r"^每(?:周|星期|礼拜)(?P<wd>[一二三四五六日天1-7])")
+_MD = r"\d{1,2}\s*月\s*\d{1,2}\s*[日号]?|\d{4}-\d{1,2}-\d{1,2}"
+_DATES = re.compile(r"^(?P<list>(?:" + _MD + r")(?:\s*[、,，]\s*(?:" + _MD + r"))*)")
+_ISO = r"\d{4}-\d{1,2}-\d{1,2}"
+_STRUCT_ARG = r"\s+(?:[a-z]+=-?\d{1,2}|" + _ISO + "(?:," + _ISO + ")*)"
+_STRUCT = re.compile(r"^(?P<freq>monthly|quarterly|weekly|dates)(?P<args>(?:" + _STRUCT_ARG + ")+)", re.I)
+
+
+_WARNED: set[int] = set()
+
+
+class RuleError(ValueError):
+    """The rule text could not be understood; `code` names why (a template sentence)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ParsedRule:
+    spec: dict[str, Any]
+    text: str  # the part of the input that was the rule
+    rest: str  # what followed it
+
+
+def parse_rule(text: str, today: date) -> ParsedRule:
+    """Read a rule at the start of text: 每月第一个周二, 每月8日, 每季度 第一个月15日, 每周三, dates."""
+    s = text.strip()
+    if m := _MONTHLY.match(s):
+        spec = {"freq": "monthly", **_day_part(m)}
+    elif m := _QUARTERLY.match(s):
+        spec = {"freq": "quarterly", "month": _NUM.get(m.group("m") or "1", 1), **_day_part(m)}
+    elif m := _WEEKLY.match(s):
+        spec = {"freq": "weekly", "weekday": WEEKDAYS[m.group("wd")] + 1}
+    elif m := _STRUCT.match(s):
+        spec = _structured(m.group("freq").lower(), m.group("args"), today)
+    elif m := _DATES.match(s):
+        parts = re.split(r"\s*[、,，]\s*", m.group("list"))
+        spec = {"freq": "dates", "dates": sorted({_one_date(p, today).isoformat() for p in parts})}
+    else:
+        raise RuleError("no_rule")
+    check(spec)
+    return ParsedRule(spec, s[: m.end()].strip(), s[m.end() :].strip())
+
+
+def _day_part(m: re.Match[str]) -> dict[str, int]:
+    if m.group("day"):
+        return {"day": int(m.group("day"))}
+    nth = -1 if m.group("last") else _NUM[m.group("nth")]
+    return {"nth": nth, "weekday": WEEKDAYS[m.group("wd")] + 1}
+
+
+def _one_date(text: str, today: date) -> date:
+    iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text.strip())
+    try:
+        if iso:
+            return date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
+        md = re.fullmatch(r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?", text.strip())
+        assert md is not None
+        return resolve_month_day(int(md.group(1)), int(md.group(2)), today)
+    except ValueError as exc:
+        raise RuleError("bad_date") from exc
+
+
+def _structured(freq: str, args: str, today: date) -> dict[str, Any]:
+    if freq == "dates":
+        days = {_one_date(p, today).isoformat() for p in args.split(",") if p.strip()}
+        return {"freq": "dates", "dates": sorted(days)}
+    spec: dict[str, Any] = {"freq": freq}
+    for pair in args.split():
+        key, _, value = pair.partition("=")
+        if key not in ("day", "nth", "weekday", "month") or not re.fullmatch(r"-?\d{1,2}", value):
+            raise RuleError("no_rule")
+        spec[key] = int(value)
+    return spec
+
+
+def check(spec: dict[str, Any]) -> None:
+    """Reject specs that name impossible days; raises RuleError."""
+    freq = spec.get("freq")
+    ok = True
+    if freq in ("monthly", "quarterly"):
+        if "day" in spec:
+            ok = 1 <= spec["day"] <= 31 and "nth" not in spec
+        else:
+            ok = spec.get("nth") in _ORDINAL and 1 <= spec.get("weekday", 0) <= 7
+        if freq == "quarterly":
+            ok = ok and 1 <= spec.get("month", 0) <= 3
+    elif freq == "weekly":
+        ok = 1 <= spec.get("weekday", 0) <= 7
+    elif freq == "dates":
+        ok = bool(spec.get("dates"))
+    else:
+        ok = False
+    if not ok:
+        raise RuleError("bad_rule")
+
+
+def _trigger(spec: dict[str, Any], at: time, tz: ZoneInfo) -> CronTrigger:
+    fields: dict[str, Any] = {"hour": at.hour, "minute": at.minute, "timezone": tz}
+    freq = spec["freq"]
+    if freq == "weekly":
+        return CronTrigger(day_of_week=_CRON_DOW[spec["weekday"] - 1], **fields)
+    if "day" in spec:
+        fields["day"] = spec["day"]
+    else:
+        fields["day"] = f"{_ORDINAL[spec['nth']]} {_CRON_DOW[spec['weekday'] - 1]}"
+    if freq == "quarterly":
+        first = spec["month"]
+        fields["month"] = ",".join(str(first + 3 * i) for i in range(4))
+    return CronTrigger(**fields)
+
+
+def nominal_dates(spec: dict[str, Any], at: time, tz: ZoneInfo, start: datetime, end: datetime) -> list[datetime]:
+    """The rule's own start times in [start, end), before any holiday move."""
+    if spec["freq"] == "dates":
+        times = [datetime.combine(date.fromisoformat(d), at, tzinfo=tz) for d in spec["dates"]]
+        return [t for t in times if start <= t < end]
+    trigger = _trigger(spec, at, tz)
+    out: list[datetime] = []
+    fire = trigger.get_next_fire_time(None, start)
+    while fire is not None and fire < end:
+        out.append(fire)
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    return out
+
+
+def is_workday(day: date) -> bool:
+    """A working day in mainland China: chinese-calendar where it has data (public holidays and
+    调休 working days); beyond its years, Monday to Friday except New Year, Labour Day and the
+    National Day week, whose dates are fixed."""
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        if day.year not in _WARNED:
+            _WARNED.add(day.year)
+            log.warning("chinese-calendar has no data for %s; update it for that year's holidays", day.year)
+        fixed = (day.month, day.day) in {(1, 1), (5, 1)} or (day.month == 10 and day.day <= 7)
+        return day.weekday() < 5 and not fixed
+
+
+def apply_holiday(nominal: datetime, policy: str) -> datetime | None:
+    """Where an occurrence lands: the next working day (move), nowhere (skip) or as is (keep)."""
+    if policy == "keep" or is_workday(nominal.date()):
+        return nominal
+    if policy == "skip":
+        return None
+    moved = nominal
+    for _ in range(40):  # the longest break (Spring Festival) is well under this
+        moved += timedelta(days=1)
+        if is_workday(moved.date()):
+            return moved
+    return nominal
+
+
+def occurrences(
+    spec: dict[str, Any], at: time, policy: str, tz: ZoneInfo, start: datetime, end: datetime
+) -> list[tuple[date, datetime]]:
+    """(nominal date, actual start) of each occurrence whose nominal time is in [start, end)."""
+    out = []
+    for nominal in nominal_dates(spec, at, tz, start, end):
+        actual = apply_holiday(nominal, policy)
+        if actual is not None:
+            out.append((nominal.date(), actual))
+    return out

@@ -1,0 +1,26 @@
+"""Timed work of the Party calendar: occurrences are materialised ahead of time by the process
+that holds the scheduler lease; sending is the dispatcher's, in every process."""
+
+from __future__ import annotations
+
+import logging
+
+from handlers.calendar import materialize
+from handlers.context import Services
+from jobs.scheduler import Scheduler
+from storage.lease import Lease
+
+log = logging.getLogger(__name__)
+
+EXPAND_EVERY_S = 3600.0  # rules are also expanded at once when they are set up or changed
+
+
+def register(scheduler: Scheduler, services: Services, lease: Lease) -> None:
+    async def expand() -> None:
+        if not await lease.try_acquire():
+            return  # another process runs the calendar
+        made = await materialize(services)
+        if made:
+            log.info("calendar: %d occurrences scheduled", made)
+
+    scheduler.every("calendar", EXPAND_EVERY_S, expand, run_now=True)
