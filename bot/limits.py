@@ -1,16 +1,15 @@
 """Send-rate limits of the platforms, enforced before sending rather than learnt from 429s.
 
 Telegram: 30 messages a second overall, 20 a minute into one group. WeCom group robot: 20 a
-minute per webhook key. A slot is reserved synchronously (no await between looking and taking),
-so concurrent senders never overbook; a chat waits for its own window first and only then
-queues for the platform-wide one, so one busy group does not hold up the others.
+minute per webhook key. A send is let through only when both
+its chat's window and the platform's window have room at that instant.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -33,20 +32,21 @@ PLATFORM_LIMITS: dict[str, Limits] = {
 
 
 class _Window:
-    """At most `count` events in any `span` seconds: the slot is the earliest time that keeps it so."""
+    """At most `count` sends in any `span` seconds, judged on the times sends were let through."""
 
     def __init__(self, count: int, span: float) -> None:
-        self.count, self.span = count, span
+        self.count, self.span = count, span * MARGIN
         self.times: deque[float] = deque()
 
-    def reserve(self, now: float) -> float:
+    def wait(self, now: float) -> float:
+        """Seconds until one more send fits (0: now)."""
         times = self.times
-        while times and times[0] <= now - self.span * MARGIN:
+        while times and times[0] <= now - self.span:
             times.popleft()
-        slot = now if len(times) < self.count else times[-self.count] + self.span * MARGIN
-        slot = max(slot, times[-1] if times else slot)  # keep the reservations in order
-        times.append(slot)
-        return slot
+        return 0.0 if len(times) < self.count else times[-self.count] + self.span - now
+
+    def take(self, now: float) -> None:
+        self.times.append(now)
 
 
 class RateGate:
@@ -55,16 +55,28 @@ class RateGate:
         self._clock = clock
         self._overall = _Window(max(1, round(limits.per_second)), 1.0) if limits.per_second else None
         per_chat = limits.per_chat_per_minute
-        self._chats: defaultdict[str, _Window] = defaultdict(lambda: _Window(max(1, round(per_chat)), 60.0))
-
-    async def _until(self, slot: float) -> None:
-        delay = slot - self._clock()
-        if delay > 0:
-            await asyncio.sleep(delay)
+        self._chats: dict[str, _Window] = {}
+        self._per_chat = max(1, round(per_chat)) if per_chat else 0
 
     async def acquire(self, chat_id: str) -> None:
-        """Wait until one more message to this chat keeps within both limits, and take it."""
-        if self.limits.per_chat_per_minute:
-            await self._until(self._chats[chat_id].reserve(self._clock()))
+        """Wait until one more message to this chat keeps within both limits, and take it.
+
+        Both windows are checked and stamped at the same instant, with no await in between, so
+        concurrent senders never overbook; a chat held by its own limit sleeps on its own.
+        """
+        chat = None
+        if self._per_chat:
+            chat = self._chats.get(chat_id) or self._chats.setdefault(chat_id, _Window(self._per_chat, 60.0))
+        while True:
+            now = self._clock()
+            delay = max(
+                chat.wait(now) if chat is not None else 0.0,
+                self._overall.wait(now) if self._overall is not None else 0.0,
+            )
+            if delay <= 0:
+                break
+            await asyncio.sleep(delay)
+        if chat is not None:
+            chat.take(now)
         if self._overall is not None:
-            await self._until(self._overall.reserve(self._clock()))
+            self._overall.take(now)

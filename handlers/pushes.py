@@ -56,7 +56,9 @@ async def render_push(services: Services, row: OutboxRec) -> Reply | None:
             return Reply(text=render("signin.summary", locale, s=summary, starts=starts, final=True))
         return None
 
-    return await services.db.unit(lambda conn: work(UnitOfWork(conn, now)))
+    if row.purpose == "signin_summary":  # closing the window writes; everything else only reads
+        return await services.db.unit(lambda conn: work(UnitOfWork(conn, now)))
+    return await services.db.read(lambda conn: work(UnitOfWork(conn, now)))
 
 
 async def _nudge(uow: UnitOfWork, event: EventRec, binding: BindingRec, locale: str, starts: datetime) -> Reply | None:

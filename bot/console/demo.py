@@ -34,25 +34,29 @@ async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[st
     try:
         tz = settings.tz
         chat = ConsoleChat(app.router, out, chat_id="城东联合党委书记群")
-        sender = ConsoleSender(out, on_reply=chat.remember)
+        sender = ConsoleSender(out, on_reply=chat.remember, stamp=lambda: f"{clock.now().astimezone(tz):%m-%d %H:%M}")
         dispatcher = dispatcher_for(app, {"console": sender})
 
-        def stamp(note: str) -> None:
-            out(f"\n⏰ {clock.now().astimezone(tz):%m月%d日 %H:%M} {note}")
+        def stamp(note: str, at: datetime | None = None) -> None:
+            out(f"\n⏰ {(at or clock.now()).astimezone(tz):%m月%d日 %H:%M} {note}")
 
-        async def tick(**delta: float) -> None:
-            await run_clock_to(dispatcher, clock, clock.now() + timedelta(**delta))
+        async def skip(note: str, **delta: float) -> None:
+            """Time passes quickly to the next scene; every push goes out at its own time on the way."""
+            target = clock.now() + timedelta(**delta)
+            stamp(note, target)
+            await run_clock_to(dispatcher, clock, target)
 
         stamp(f"导入花名册 {SAMPLE_ROSTER.name}")
         result = await import_roster(app.db, SAMPLE_ROSTER, REGION, clock.now())
         out(f"（{REGION}：新建支部 {result.branches_created} 个，党员 {result.members_created} 人）")
 
-        stamp("管理员李红登记并绑定本群，发布本月书记例会")
+        stamp("管理员李红登记并绑定本群，发布本月书记例会，设置季度专题党课")
         for line in (
             "/as 李红",
             "登记 李红",
             "绑定 城东联合党委",
             "发布 书记例会 今天 14:00 党群服务中心 学习贯彻全会精神 讲师：孙丽",
+            "例会设置 专题党课 每季度 第三个月15日 19:00 党校报告厅 基层党建工作实务 讲师：孙丽 提醒：1天",
         ):
             await chat.say(line)
         for name in ("王建国", "张伟", "刘芳", "陈明", "周涛"):
@@ -62,15 +66,12 @@ async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[st
         await chat.say("请假 在外地参加展会")
         await chat.say("我昨天就说了要请假")  # chatter: the bot stays quiet
 
-        clock.advance(hours=4, minutes=30)
-        stamp("签到开放（开始前 30 分钟）")
-        await tick()
+        await skip("快进到开始前 30 分钟：途中有开始前 1 小时的提醒，然后开放签到", hours=4, minutes=30)
         await chat.say("/as 王建国")
         await chat.say("/press 1")
         await chat.say("签到")  # twice: a friendly reminder, no second row
 
-        clock.advance(minutes=38)
-        stamp("会议开始 8 分钟后")
+        await skip("会议开始 8 分钟后", minutes=38)
         await chat.say("/as 张伟")
         await chat.say("签到")
         await chat.say("/as 刘芳")
@@ -78,27 +79,30 @@ async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[st
         await chat.say("/as 李红")
         await chat.say("考勤")
 
-        clock.advance(minutes=52)
-        stamp("签到截止，自动发布签到结果")
-        await tick()
+        await skip("快进到签到截止：开始 10 分钟后催签，截止时自动发布签到结果", minutes=52)
 
         stamp("会后管理员为周涛补签")
         await chat.say("补签 周涛")
         await chat.say("考勤")
+        final = await app.db.read(lambda c: counts(UnitOfWork(c, clock.now())))
 
-        async def counts(uow: UnitOfWork) -> dict[str, int]:
-            event = (await uow.events.recent_for_node(1, None, 1))[0]
-            s = await build_summary(uow, event)
-            return {
-                "expected": len(s.expected),
-                "present": s.present,
-                "late": len(s.late),
-                "leave": len(s.leave),
-                "remote": len(s.remote),
-                "makeup": len(s.makeup),
-                "absent": len(s.absent),
-            }
-
-        return await app.db.read(lambda c: counts(UnitOfWork(c, clock.now())))
+        await skip("快进两周：专题党课前一天的通知", days=13, hours=4)
+        await chat.say("日程")
+        return final
     finally:
         await app.close()
+
+
+async def counts(uow: UnitOfWork) -> dict[str, int]:
+    """The secretary meeting's attendance, as the summary counts it."""
+    event = next(e for e in await uow.events.recent_for_node(1, None, 5) if e.kind == "secretary_meeting")
+    s = await build_summary(uow, event)
+    return {
+        "expected": len(s.expected),
+        "present": s.present,
+        "late": len(s.late),
+        "leave": len(s.leave),
+        "remote": len(s.remote),
+        "makeup": len(s.makeup),
+        "absent": len(s.absent),
+    }

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import datetime
 
 from bot.app import build_app
 from bot.console.transport import ConsoleChat, ConsoleSender
 from bot.dispatcher import dispatcher_for
 from bot.settings import Settings
+from handlers.calendar import materialize
 
 BANNER = """党建助手 终端模式 / dangjian console
   /as 姓名      以某位成员身份发言 / speak as a member
@@ -21,7 +23,9 @@ BANNER = """党建助手 终端模式 / dangjian console
 async def run_console(settings: Settings, chat_id: str, user: str) -> None:
     app = await build_app(settings)
     chat = ConsoleChat(app.router, print, chat_id=chat_id, user=user)
-    dispatcher = dispatcher_for(app, {"console": ConsoleSender(print, on_reply=chat.remember)})
+    sender = ConsoleSender(print, on_reply=chat.remember, stamp=lambda: datetime.now(settings.tz).strftime("%H:%M"))
+    dispatcher = dispatcher_for(app, {"console": sender})
+    await materialize(app.services)  # the calendar's occurrences of the coming days
 
     async def pump() -> None:
         while True:

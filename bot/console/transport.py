@@ -19,13 +19,15 @@ class ConsoleSender:
 
     out: Callable[[str], None]
     on_reply: Callable[[Reply], None] | None = None  # lets the chat remember pushed buttons
+    stamp: Callable[[], str] | None = None  # the time shown with each push
     platform: str = PLATFORM
     sent: list[tuple[str, Reply]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def send(self, chat: ChatRef, reply: Reply) -> Delivery:
         self.sent.append((chat.chat_id, reply))
-        self.out(format_reply(reply, f"[{chat.chat_id}] 🤖"))
+        when = f" {self.stamp()}" if self.stamp is not None else ""
+        self.out(format_reply(reply, f"[{chat.chat_id}{when}] 🤖"))
         if self.on_reply is not None and reply.buttons:
             self.on_reply(reply)
         return Delivery(ok=True, message_id=str(next(self._ids)))

@@ -137,3 +137,7 @@ def test_demo_prints_transcript_and_summary(tmp_path: Path) -> None:
     assert "书记例会 开始签到" in out and "签到成功（迟到）" in out and "远程签到成功" in out
     assert "请假 1：陈明（在外地参加展会）" in out and "签到结果" in out
     assert "应到 5，实到 4，迟到 1，请假 1，远程 1，补签 1，缺席 0" in out
+    # pushes on the accelerated clock, each at its own time
+    assert "[城东联合党委书记群 12-01 13:00] 🤖 ⏰ 提醒：1小时后 书记例会" in out
+    assert "[城东联合党委书记群 12-01 14:10] 🤖 🔔 书记例会 #1" in out and "还没有签到：周涛" in out
+    assert "[城东联合党委书记群 12-14 19:00] 🤖 ⏰ 提醒：1天后 专题党课 #2" in out

@@ -1,0 +1,240 @@
+"""Delivery guarantees of the outbox: once, on time, across restarts and processes, in limits."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.dispatcher import STALE, Dispatcher
+from bot.limits import Limits, RateGate, _Window
+from handlers.context import Services
+from handlers.ports import ChatRef, Delivery, FakeClock, Reply
+from storage.db import Database
+from storage.directory import Directory
+from storage.lease import Lease
+from storage.models import Attendance, ChatBinding, Outbox
+from storage.repositories import OpsRepo, UnitOfWork
+from tests.harness import GROUP, REGION_CHAT, T0, Harness
+
+MEETING = "发布 支委会 今天 14:00 办公室 研究发展党员"  # reminder 13:00, opening 13:30, summary 15:00
+
+
+class Recorder:
+    """A fake remote platform: records what arrives, answers as scripted."""
+
+    platform = "console"
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.script: list[Delivery] = []
+
+    async def send(self, chat: ChatRef, reply: Reply) -> Delivery:
+        await asyncio.sleep(0)
+        if self.script:
+            return self.script.pop(0)
+        self.sent.append((chat.chat_id, str(reply.text)))
+        return Delivery(ok=True, message_id=str(len(self.sent)))
+
+
+async def restart(h: Harness, url: str, minutes_later: float) -> Harness:
+    """Close the app (the process stops) and start a new one on the same database, later."""
+    when = h.clock.now() + timedelta(minutes=minutes_later)
+    await h.close()
+    again = await Harness.start(url, setup=False)
+    again.clock.set(when)
+    return again
+
+
+async def statuses(h: Harness, purpose: str) -> list[str]:
+    return [r[0] for r in await h.rows(select(Outbox.status).where(Outbox.purpose == purpose))]
+
+
+async def test_restart_before_the_due_time_sends_once_at_the_time(db_url: str) -> None:
+    h = await Harness.start(db_url)
+    await h.say(MEETING, user="u-张伟")
+    h = await restart(h, db_url, 60)  # down from 09:00 to 10:00, nothing was due
+    try:
+        assert await h.tick(hours=2, minutes=59) == []  # 12:59
+        pushed = await h.tick(minutes=1)
+        assert len(pushed) == 1 and "⏰ 提醒：1小时后 支委会" in pushed[0]
+        assert await h.tick(seconds=30) == []
+    finally:
+        await h.close()
+
+
+async def test_restart_after_a_due_time_inside_the_grace_sends_once(db_url: str) -> None:
+    h = await Harness.start(db_url)
+    await h.say(MEETING, user="u-张伟")
+    await h.tick(hours=3, minutes=59)  # 12:59
+    h = await restart(h, db_url, 20)  # down from 12:59 to 13:19: the 13:00 reminder is 19 min late
+    try:
+        pushed = await h.tick(seconds=1)
+        assert len(pushed) == 1 and "⏰ 提醒：1小时后 支委会" in pushed[0]
+        assert await h.tick(seconds=1) == []
+        assert await statuses(h, "reminder") == ["sent"]
+    finally:
+        await h.close()
+
+
+async def test_downtime_longer_than_the_grace_is_reported_not_sent_late(db_url: str) -> None:
+    h = await Harness.start(db_url)
+    await h.say(MEETING, user="u-张伟")
+    await h.say("签到", user="u-赵强")  # too early, nothing recorded
+    await h.tick(hours=4, minutes=31)  # 13:31: reminder and opening sent
+    await h.say("签到", user="u-赵强")
+    h = await restart(h, db_url, 150)  # down from 13:31 to 16:01: nudge (14:10) and summary (15:00) missed
+    try:
+        pushed = await h.tick(seconds=1)
+        assert len(pushed) == 1 and pushed[0].startswith(f"[{REGION_CHAT}] 🤖 ⚠️ 有 2 条定时推送")
+        assert "催签提醒（支委会 #1）" in pushed[0] and "考勤统计（支委会 #1）" in pushed[0]
+        assert await statuses(h, "nudge") == ["missed"] and await statuses(h, "signin_summary") == ["missed"]
+        # the window was still closed: who did not come is on record even though nothing was posted
+        absent = await h.count(Attendance, Attendance.status == "absent")
+        assert absent == 2
+        assert await h.tick(minutes=10) == []  # the report is sent once
+    finally:
+        await h.close()
+
+
+async def test_a_row_left_sending_by_a_dead_process_is_given_up_not_resent(db_url: str) -> None:
+    h = await Harness.start(db_url)
+    try:
+        await h.say(MEETING, user="u-张伟")
+        h.clock.set(T0 + timedelta(hours=4))  # 13:00, the reminder is due
+        taken = await h.app.db.unit(lambda c: OpsRepo(c).claim(h.clock.now(), 10, "dead-process"))
+        assert [r.purpose for r in taken] == ["reminder"]  # …and that process died before sending it
+        assert await h.tick(seconds=1) == []  # another process does not send it: it may have gone out
+        stale_min = STALE.total_seconds() / 60
+        assert await h.tick(minutes=stale_min - 1) == []
+        pushed = await h.tick(minutes=2)  # it is given up and reported to the secretaries' chat
+        assert len(pushed) == 1 and "活动提醒（支委会 #1）" in pushed[0] and pushed[0].startswith(f"[{REGION_CHAT}]")
+        assert await statuses(h, "reminder") == ["missed"]
+        assert "开始签到" in (await h.tick(minutes=30))[0]  # the rest of the event goes on as usual
+    finally:
+        await h.close()
+
+
+async def test_cancelling_voids_pending_rows_and_nothing_is_sent(db_url: str) -> None:
+    h = await Harness.start(db_url)
+    try:
+        await h.say(MEETING, user="u-张伟")
+        await h.say("取消活动 #1", user="u-张伟")
+        assert await h.tick(hours=10) == []
+        assert set(await statuses(h, "reminder") + await statuses(h, "signin_summary")) == {"void"}
+    finally:
+        await h.close()
+
+
+async def test_rate_limited_and_kicked_chats(db_url: str) -> None:
+    h = await Harness.start(db_url)
+    try:
+        await h.say(MEETING, user="u-张伟")
+        recorder = Recorder()
+        dispatcher = Dispatcher(h.app.services, {"console": recorder}, limits={})
+        h.clock.set(T0 + timedelta(hours=4, minutes=30))  # 13:30: reminder and opening both due
+        recorder.script = [Delivery(ok=False, retry_after=20, error="rate limited")]
+        assert await dispatcher.run_once() == 0
+        rows = await h.rows(select(Outbox.purpose, Outbox.status, Outbox.due_at).where(Outbox.chat_id == GROUP))
+        waiting = {p: (s, d) for p, s, d in rows if p in ("reminder", "signin_open")}
+        assert {s for s, _ in waiting.values()} == {"pending"}  # both wait: the chat's order is kept
+        assert {d for _, d in waiting.values()} == {h.clock.now() + timedelta(seconds=20)}
+        h.clock.set(h.clock.now() + timedelta(seconds=20))
+        assert await dispatcher.run_once() == 2
+        assert [t.split("\n")[0][:8] for _, t in recorder.sent] == ["⏰ 提醒：1小时", "🔔 支委会 开始"]
+        h.clock.set(T0 + timedelta(hours=5, minutes=10))  # 14:10, the nudge
+        recorder.script = [Delivery(ok=False, chat_gone=True, error="Forbidden: bot was kicked")]
+        assert await dispatcher.run_once() == 0
+        active = await h.rows(select(ChatBinding.active).where(ChatBinding.chat_id == GROUP))
+        assert active == [(False,)]
+        h.clock.set(T0 + timedelta(hours=6))
+        assert await dispatcher.run_once() == 0  # the summary is not even rendered for a chat that is gone
+        assert await statuses(h, "signin_summary") == ["void"]
+    finally:
+        await h.close()
+
+
+async def test_two_dispatcher_processes_send_each_row_exactly_once(db_url: str) -> None:
+    clock = FakeClock(T0)
+    dbs = [await Database.open(db_url) for _ in range(2)]
+    try:
+        services = [Services(db=db, directory=Directory(db, ttl=0), clock=clock) for db in dbs]
+
+        async def seed(conn: AsyncConnection) -> None:
+            uow = UnitOfWork(conn, T0)
+            region = await uow.org.ensure_region("城东联合党委", T0)
+            for c in range(50):
+                await uow.org.bind_chat(
+                    platform="console", chat_id=f"chat{c}", region_id=region.id, branch_id=None, by=None, now=T0
+                )
+                for n in range(12):
+                    await uow.ops.enqueue(
+                        key=f"missed:{c}:{n}",
+                        purpose="missed_report",
+                        event_id=None,
+                        platform="console",
+                        chat_id=f"chat{c}",
+                        due_at=T0,
+                        payload={"count": n, "items": []},
+                    )
+
+        await dbs[0].unit(seed)
+        recorders = [Recorder(), Recorder()]
+        dispatchers = [
+            Dispatcher(s, {"console": r}, limits={}, window=40, owner=f"p{i}")
+            for i, (s, r) in enumerate(zip(services, recorders, strict=True))
+        ]
+        counts = await asyncio.gather(*(d.run_once() for d in dispatchers))
+        sent = Counter(recorders[0].sent + recorders[1].sent)
+        assert sum(counts) == 600 and len(sent) == 600 and max(sent.values()) == 1
+        assert all(counts)  # both took part
+        assert await dbs[0].read(lambda c: OpsRepo(c).count_by_status()) == {"sent": 600}
+    finally:
+        for db in dbs:
+            await db.close()
+
+
+async def test_scheduler_lease_is_held_by_one_process_at_a_time(db_url: str) -> None:
+    dbs = [await Database.open(db_url) for _ in range(2)]
+    first, second = Lease(dbs[0]), Lease(dbs[1])
+    try:
+        assert await first.try_acquire()
+        if dbs[0].dialect == "postgresql":
+            assert not await second.try_acquire()
+            await first.release()
+            assert await second.try_acquire() and not await first.try_acquire()
+        else:
+            assert await second.try_acquire()  # SQLite is one process's database
+    finally:
+        await first.release()
+        await second.release()
+        for db in dbs:
+            await db.close()
+
+
+async def test_rate_gate_keeps_telegram_limits() -> None:
+    gate = RateGate(Limits(per_second=300, per_chat_per_minute=200))  # Telegram's, ×10
+    stamps: list[float] = []
+
+    async def send(chat: str) -> None:
+        await gate.acquire(chat)
+        stamps.append(time.monotonic())
+
+    started = time.monotonic()
+    await asyncio.gather(*(send(f"c{i % 100}") for i in range(600)))
+    times = sorted(stamps)
+    assert all(times[i + 300] - times[i] >= 1.0 for i in range(len(times) - 300))  # never 301 in a second
+    assert times[299] - started < 0.5 and times[-1] - started < 2.5  # and the limit is used, not wasted
+
+
+def test_a_group_gets_20_messages_a_minute() -> None:
+    window = _Window(20, 60.0)
+    for _ in range(20):
+        assert window.wait(0.0) == 0.0
+        window.take(0.0)
+    assert 60.0 <= window.wait(0.0) <= 61.0  # the 21st waits until the first leaves the minute
+    assert window.wait(61.0) == 0.0
