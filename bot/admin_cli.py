@@ -1,17 +1,23 @@
-"""Event administration from the command line, through the same use cases as the chat."""
+"""Event and calendar administration from the command line, through the same use cases as the chat."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from bot.app import policy_from
 from bot.settings import Settings
+from handlers.calendar import RuleDraft, create_rule, parse_reminders
+from handlers.calendar_rules import HOLIDAY_POLICIES, RuleError, parse_rule
+from handlers.context import Services
 from handlers.events import EventDraft, kind_of
 from handlers.events import create_event as create_event_uc
 from handlers.i18n import render
 from handlers.ports import SystemClock
-from handlers.timeparse import WhenError, parse_when
+from handlers.timeparse import WhenError, parse_time, parse_when
 from storage.db import Database
+from storage.directory import Directory
 from storage.repositories import UnitOfWork
 
 
@@ -51,16 +57,8 @@ async def create_event(
 
         async def work(conn: object) -> int:
             uow = UnitOfWork(conn, now)  # type: ignore[arg-type]
-            reg = await uow.org.region_by_name(region)
-            if reg is None:
-                raise ValueError(f"没有这个联合党委 / no such region: {region}")
-            branch_id = None
-            if branch:
-                found = [b for b in await uow.org.branches(reg.id) if b.name == branch]
-                if not found:
-                    raise ValueError(f"没有这个支部 / no such branch: {branch}")
-                branch_id = found[0].id
-            draft = EventDraft(reg.id, branch_id, kind_code, starts_at, place, topic, lecturer)
+            region_id, branch_id = await _region_and_branch(uow, region, branch)
+            draft = EventDraft(region_id, branch_id, kind_code, starts_at, place, topic, lecturer)
             return await create_event_uc(uow, policy, draft, None, "cli")
 
         event_id = await db.unit(work)
@@ -68,6 +66,90 @@ async def create_event(
         await db.close()
     kind_name = render("common.kind", "zh-CN", k=kind_code)
     return f"已发布 / published #{event_id} {kind_name} {starts_at.astimezone(settings.tz):%Y-%m-%d %H:%M}"
+
+
+async def _region_and_branch(uow: UnitOfWork, region: str, branch: str | None) -> tuple[int, int | None]:
+    reg = await uow.org.region_by_name(region)
+    if reg is None:
+        raise ValueError(f"没有这个联合党委 / no such region: {region}")
+    if not branch:
+        return reg.id, None
+    found = [b for b in await uow.org.branches(reg.id) if b.name == branch]
+    if not found:
+        raise ValueError(f"没有这个支部 / no such branch: {branch}")
+    return reg.id, found[0].id
+
+
+async def add_rule(
+    settings: Settings,
+    *,
+    region: str,
+    branch: str | None,
+    kind: str,
+    rule: str,
+    at: str,
+    place: str,
+    topic: str,
+    lecturer: str | None,
+    holiday: str,
+    remind: str | None,
+) -> str:
+    """The CLI form of 例会设置: the same parsing and the same use case as the chat."""
+    now = SystemClock().now()
+    kind_code = kind_of(kind)
+    if kind_code is None:
+        raise ValueError(f"不认识的活动类型 / unknown kind: {kind}")
+    try:
+        parsed = parse_rule(rule, now.astimezone(settings.tz).date())
+        start, rest = parse_time(at)
+    except (RuleError, WhenError) as err:
+        raise ValueError(f"看不懂规则或时间 / cannot read the rule or time: {rule!r} {at!r}") from err
+    if parsed.rest or rest:
+        raise ValueError(f"规则或时间后面有多余内容 / extra text after the rule or time: {parsed.rest or rest!r}")
+    policy_word = HOLIDAY_POLICIES.get(holiday.lower())
+    if policy_word is None:
+        raise ValueError(f"节假日处理只能是 顺延/跳过/照常 / holiday must be move, skip or keep: {holiday}")
+    try:
+        reminders = parse_reminders(remind) if remind else None
+    except ValueError as err:
+        raise ValueError(f"看不懂提醒时间 / cannot read the reminders: {remind}") from err
+    policy = policy_from(settings)
+    db = await Database.open(settings.database_url)
+    try:
+
+        async def work(conn: AsyncConnection) -> tuple[int, int]:
+            uow = UnitOfWork(conn, now)
+            region_id, branch_id = await _region_and_branch(uow, region, branch)
+            if kind_code == "secretary_meeting":
+                branch_id = None
+            draft = RuleDraft(
+                region_id, branch_id, kind_code, parsed, start, place, topic, lecturer, policy_word, reminders
+            )
+            services = Services(db=db, directory=Directory(db), clock=SystemClock(), policy=policy)
+            return await create_rule(uow, services, draft, None, "cli")
+
+        rule_id, made = await db.unit(work)
+    finally:
+        await db.close()
+    return f"已设置 / scheduled: 日程{rule_id} {parsed.text} {start:%H:%M}，排出 {made} 次 / {made} occurrence(s)"
+
+
+async def list_rules(settings: Settings, region: str) -> list[str]:
+    db = await Database.open(settings.database_url)
+    try:
+
+        async def work(conn: AsyncConnection) -> list[str]:
+            uow = UnitOfWork(conn, SystemClock().now())
+            region_id, _ = await _region_and_branch(uow, region, None)
+            return [
+                f"日程{r.id} {render('common.kind', 'zh-CN', k=r.kind)} {r.text} {r.at_time} {r.place} "
+                f"[{r.status}, {r.holiday_policy}, {','.join(str(m) for m in r.reminders)} min]"
+                for r in await uow.rules.of_region(region_id)
+            ]
+
+        return await db.read(work)
+    finally:
+        await db.close()
 
 
 async def list_events(settings: Settings, region: str) -> list[str]:

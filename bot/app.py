@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 
 from bot.settings import Settings
-from handlers import calendar, events, help, org, signin
+from handlers import calendar, events, help, org, reports, signin
 from handlers.context import Policy, Services
 from handlers.i18n import normalize_locale
 from handlers.ports import Clock, Sender, SystemClock
@@ -39,6 +39,7 @@ def build_router(services: Services, bot_username: str | None = None) -> Router:
     router.extend(signin.COMMANDS)
     router.extend(events.COMMANDS)
     router.extend(calendar.COMMANDS)
+    router.extend(reports.COMMANDS)
     router.extend(org.COMMANDS)
     router.extend(help.make_commands(router))
     for prefix, handler in signin.BUTTONS.items():

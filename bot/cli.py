@@ -21,9 +21,11 @@ app = typer.Typer(
 org_app = typer.Typer(help="组织与花名册 / organization and roster", no_args_is_help=True)
 event_app = typer.Typer(help="活动 / events", no_args_is_help=True)
 db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
+schedule_app = typer.Typer(help="例行安排 / the Party calendar", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(event_app, name="event")
 app.add_typer(db_app, name="db")
+app.add_typer(schedule_app, name="schedule")
 
 
 def _settings() -> Settings:
@@ -150,6 +152,55 @@ def event_list(region: Annotated[str, typer.Option(help="联合党委名称 / re
 
     try:
         for line in asyncio.run(list_events(_settings(), region)):
+            typer.echo(line)
+    except ValueError as err:
+        _fail(str(err))
+
+
+@schedule_app.command("add")
+def schedule_add(
+    region: Annotated[str, typer.Option(help="联合党委名称 / region name")],
+    kind: Annotated[str, typer.Option(help="书记例会 / 专题党课 / 党员活动日 / ...")],
+    rule: Annotated[str, typer.Option(help="每月第一个周二 / 每季度 第一个月15日 / 'monthly day=8' / ...")],
+    at: Annotated[str, typer.Option(help="time, e.g. 14:00")],
+    place: Annotated[str, typer.Option(help="地点 / place")],
+    topic: Annotated[str, typer.Option(help="主题 / topic")] = "",
+    branch: Annotated[str | None, typer.Option(help="支部 (omit for a region-wide rule)")] = None,
+    lecturer: Annotated[str | None, typer.Option(help="讲师 / lecturer")] = None,
+    holiday: Annotated[str, typer.Option(help="节假日 顺延|跳过|照常 (move|skip|keep)")] = "move",
+    remind: Annotated[str | None, typer.Option(help="提醒 e.g. 1天,1小时 (default: DANGJIAN_REMINDERS_MIN)")] = None,
+) -> None:
+    """设置例行安排 / add a recurring calendar rule (例会设置)."""
+    from bot.admin_cli import add_rule
+
+    try:
+        line = asyncio.run(
+            add_rule(
+                _settings(),
+                region=region,
+                branch=branch,
+                kind=kind,
+                rule=rule,
+                at=at,
+                place=place,
+                topic=topic,
+                lecturer=lecturer,
+                holiday=holiday,
+                remind=remind,
+            )
+        )
+    except ValueError as err:
+        _fail(str(err))
+    typer.echo(line)
+
+
+@schedule_app.command("list")
+def schedule_list(region: Annotated[str, typer.Option(help="联合党委名称 / region name")]) -> None:
+    """列出例行安排 / list the calendar rules of a region."""
+    from bot.admin_cli import list_rules
+
+    try:
+        for line in asyncio.run(list_rules(_settings(), region)):
             typer.echo(line)
     except ValueError as err:
         _fail(str(err))

@@ -47,7 +47,7 @@ async def run(settings: Settings, wanted: list[str], stop: asyncio.Event | None 
 
         dispatcher = dispatcher_for(app, senders)
         scheduler.every("outbox", settings.dispatch_interval_s, dispatcher.run_once)
-        calendar.register(scheduler, app.services, lease)
+        calendar.register(scheduler, app.services, lease, dormancy_weeks=settings.dormancy_weeks)
         scheduler.start()
         log.info("dangjian running: %s", ", ".join(wanted))
         await stop.wait()

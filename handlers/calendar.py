@@ -4,12 +4,13 @@ one occurrence (改期). Occurrences become ordinary events ahead of time (mater
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from handlers.calendar_rules import HOLIDAY_POLICIES, RuleError, occurrences, parse_rule
+from handlers.calendar_rules import HOLIDAY_POLICIES, ParsedRule, RuleError, occurrences, parse_rule
 from handlers.context import Context, Services
 from handlers.errors import AppError, UsageError
 from handlers.events import (
@@ -63,6 +64,52 @@ def _options(rest: str) -> tuple[str, dict[str, Any]]:
     return _OPTION.sub("", rest).strip(), found
 
 
+@dataclass(frozen=True)
+class RuleDraft:
+    region_id: int
+    branch_id: int | None
+    kind: str
+    rule: ParsedRule
+    at: time
+    place: str
+    topic: str = ""
+    lecturer: str | None = None
+    holiday_policy: str = "move"
+    reminders: list[int] | None = None  # None: the policy's
+
+
+async def create_rule(
+    uow: UnitOfWork, services: Services, d: RuleDraft, creator_id: int | None, platform: str
+) -> tuple[int, int]:
+    """Store a rule and expand it at once; returns (rule id, occurrences made)."""
+    rule_id = await uow.rules.create(
+        region_id=d.region_id,
+        branch_id=d.branch_id,
+        kind=d.kind,
+        text=d.rule.text,
+        spec=d.rule.spec,
+        at_time=d.at.strftime("%H:%M"),
+        place=d.place,
+        topic=d.topic,
+        lecturer=d.lecturer,
+        holiday_policy=d.holiday_policy,
+        reminders=list(services.policy.reminders_min) if d.reminders is None else d.reminders,
+        status="active",
+        created_by=creator_id,
+        created_at=uow.now,
+    )
+    await uow.ops.audit(
+        actor=creator_id,
+        platform=platform,
+        action="rule.create",
+        detail={"rule": rule_id, "text": d.rule.text},
+        now=uow.now,
+    )
+    saved = await uow.rules.get(rule_id)
+    assert saved is not None
+    return rule_id, await expand(uow, services, saved)
+
+
 async def add_rule(ctx: Context, args: str) -> list[Reply]:
     """例会设置 类型 规则 时间 地点 [主题] [讲师：…] [节假日：顺延|跳过|照常] [提醒：1天,1小时]"""
     binding = ctx.need_binding()
@@ -86,27 +133,21 @@ async def add_rule(ctx: Context, args: str) -> list[Reply]:
     creator = ctx.need_manager(binding.region_id, branch_id)
     policy = ctx.services.policy
 
+    draft = RuleDraft(
+        binding.region_id,
+        branch_id,
+        kind,
+        rule,
+        at,
+        place,
+        topic,
+        lecturer,
+        options.get("holiday_policy", "move"),
+        options.get("reminders", list(policy.reminders_min)),
+    )
+
     async def work(uow: UnitOfWork) -> tuple[int, int]:
-        rule_id = await uow.rules.create(
-            region_id=binding.region_id,
-            branch_id=branch_id,
-            kind=kind,
-            text=rule.text,
-            spec=rule.spec,
-            at_time=at.strftime("%H:%M"),
-            place=place,
-            topic=topic,
-            lecturer=lecturer,
-            holiday_policy=options.get("holiday_policy", "move"),
-            reminders=options.get("reminders", list(policy.reminders_min)),
-            status="active",
-            created_by=creator.id,
-            created_at=uow.now,
-        )
-        await _audit(ctx, uow, "rule.create", rule_id, text=rule.text)
-        saved = await uow.rules.get(rule_id)
-        assert saved is not None
-        return rule_id, await expand(uow, ctx.services, saved)
+        return await create_rule(uow, ctx.services, draft, creator.id, ctx.incoming.platform)
 
     rule_id, made = await ctx.unit(work)
     ctx.services.directory.forget_events(binding.region_id)

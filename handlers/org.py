@@ -108,6 +108,30 @@ async def whoami(ctx: Context, args: str) -> list[Reply]:
     return [ctx.reply("org.whoami", member=member, branch=branch, where=where, private=True)]
 
 
+async def nudges(ctx: Context, args: str) -> list[Reply]:
+    """催签 开|关 — whether the bot names who has not signed in 10 minutes after a start here."""
+    choice = {"开": True, "开启": True, "on": True, "关": False, "关闭": False, "off": False}.get(args.strip().lower())
+    if choice is None:
+        raise UsageError("nudges")
+    binding = ctx.need_binding()
+    member = ctx.need_manager(binding.region_id, binding.branch_id)
+    inc = ctx.incoming
+
+    async def work(uow: UnitOfWork) -> None:
+        await uow.org.set_binding_nudges(inc.platform, inc.chat_id, choice)
+        await uow.ops.audit(
+            actor=member.id,
+            platform=inc.platform,
+            action="chat.nudges",
+            detail={"chat": inc.chat_id, "on": choice},
+            now=uow.now,
+        )
+
+    await ctx.unit(work)
+    ctx.services.directory.forget_binding(inc.platform, inc.chat_id)
+    return [ctx.reply("org.nudges_set", on=choice, minutes=ctx.services.policy.nudge_after_min)]
+
+
 async def language(ctx: Context, args: str) -> list[Reply]:
     """语言 en|zh — a manager switches this chat's replies between Chinese and English."""
     word = args.strip().lower()
@@ -138,4 +162,5 @@ COMMANDS = [
     Command("join", ("登记",), join, "org.usage_join", "org.help_join"),
     Command("whoami", ("我是谁",), whoami, "org.usage_whoami", "org.help_whoami"),
     Command("lang", ("语言",), language, "org.usage_lang", "org.help_lang", admin=True),
+    Command("nudges", ("催签",), nudges, "org.usage_nudges", "org.help_nudges", admin=True),
 ]

@@ -11,6 +11,7 @@ from handlers.context import Services
 from handlers.i18n import normalize_locale, render
 from handlers.mentions import mention
 from handlers.ports import Reply
+from handlers.reports import digest_params, dormant_branches
 from handlers.signin import build_summary, render_board
 from storage.records import BindingRec, EventRec, OutboxRec
 from storage.repositories import UnitOfWork
@@ -39,6 +40,18 @@ async def render_push(services: Services, row: OutboxRec) -> Reply | None:
         locale = normalize_locale(binding.locale or services.policy.locale)
         if row.purpose == "missed_report":
             return Reply(text=render("pushes.missed", locale, count=row.payload["count"], items=_items(row, tz)))
+        if row.purpose == "notice":
+            return Reply(text=render("reports.notice", locale, text=row.payload["text"], by=row.payload["by"]))
+        if row.purpose == "digest":
+            params = await digest_params(uow, binding, str(row.payload["month"]), tz)
+            return Reply(text=render("reports.digest", locale, **params))
+        if row.purpose == "dormancy":
+            weeks = int(str(row.payload["weeks"]))
+            branches = await dormant_branches(uow, binding.region_id, weeks, now)
+            for b in branches:
+                b["last"] = b["last"].astimezone(tz) if b["last"] else None
+            # nothing to warn about: nothing is sent
+            return Reply(text=render("reports.dormancy", locale, weeks=weeks, branches=branches)) if branches else None
         event = await uow.events.get(row.event_id) if row.event_id is not None else None
         if event is None or event.status == "cancelled":
             return None

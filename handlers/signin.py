@@ -12,9 +12,9 @@ from handlers.i18n import render
 from handlers.mentions import mention
 from handlers.ports import Button, Reply
 from handlers.router import Command
-from storage.records import AttendanceRec, EventRec, MemberRec
+from storage.records import ATTENDED, AttendanceRec, EventRec, MemberRec
 from storage.repositories import UnitOfWork, expected_filter
-from storage.signin_write import ALREADY, ATTENDED, DUPLICATE, SignInOutcome, SignInWrite
+from storage.signin_write import ALREADY, DUPLICATE, SignInOutcome, SignInWrite
 
 MAX_REASON = 500
 

@@ -7,6 +7,7 @@ import logging
 
 from handlers.calendar import materialize
 from handlers.context import Services
+from handlers.reports import queue_periodic
 from jobs.scheduler import Scheduler
 from storage.lease import Lease
 
@@ -15,7 +16,7 @@ log = logging.getLogger(__name__)
 EXPAND_EVERY_S = 3600.0  # rules are also expanded at once when they are set up or changed
 
 
-def register(scheduler: Scheduler, services: Services, lease: Lease) -> None:
+def register(scheduler: Scheduler, services: Services, lease: Lease, *, dormancy_weeks: int) -> None:
     async def expand() -> None:
         if not await lease.try_acquire():
             return  # another process runs the calendar
@@ -24,3 +25,9 @@ def register(scheduler: Scheduler, services: Services, lease: Lease) -> None:
             log.info("calendar: %d occurrences scheduled", made)
 
     scheduler.every("calendar", EXPAND_EVERY_S, expand, run_now=True)
+
+    async def periodic() -> None:
+        if await lease.try_acquire():
+            await queue_periodic(services, dormancy_weeks)
+
+    scheduler.every("periodic", EXPAND_EVERY_S, periodic, run_now=True)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+ATTENDED = frozenset({"on_time", "late", "remote", "makeup"})  # attendance statuses that count as present
+
 
 @dataclass(frozen=True, slots=True)
 class RegionRec:

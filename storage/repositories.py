@@ -28,6 +28,7 @@ from storage.models import (
     SentMessage,
 )
 from storage.records import (
+    ATTENDED,
     AttendanceRec,
     BindingRec,
     BranchRec,
@@ -329,6 +330,14 @@ class OrgRepo:
             .values(locale=locale)
         )
 
+    async def set_binding_nudges(self, platform: str, chat_id: str, on: bool) -> None:
+        await bump_version(self.conn, "org")
+        await self.conn.execute(
+            update(ChatBinding)
+            .where(ChatBinding.platform == platform, ChatBinding.chat_id == chat_id)
+            .values(nudges=on)
+        )
+
     async def migrate_chat(self, platform: str, old_chat_id: str, new_chat_id: str) -> bool:
         """A group became a supergroup with a new id: move its binding, pushes and boards."""
         if await self.binding(platform, new_chat_id) is not None:
@@ -341,6 +350,34 @@ class OrgRepo:
                 .values(chat_id=new_chat_id)
             )
         return True
+
+    async def branch_last_activity(self, region_id: int, now: datetime) -> list[tuple[str, datetime | None]]:
+        """Each branch's name and its latest sign of life up to now: an event of its own held, or
+        a sign-in by one of its members (to any event)."""
+        held = dict(
+            (
+                await self.conn.execute(
+                    select(Event.branch_id, func.max(Event.starts_at))
+                    .where(Event.region_id == region_id, Event.status != "cancelled", Event.starts_at <= now)
+                    .group_by(Event.branch_id)
+                )
+            ).all()
+        )
+        signed = dict(
+            (
+                await self.conn.execute(
+                    select(Member.branch_id, func.max(Attendance.recorded_at))
+                    .join(Attendance, Attendance.member_id == Member.id)
+                    .where(Member.region_id == region_id, Attendance.status.in_(ATTENDED))
+                    .group_by(Member.branch_id)
+                )
+            ).all()
+        )
+        out = []
+        for branch in await self.branches(region_id):
+            times = [t for t in (held.get(branch.id), signed.get(branch.id)) if t is not None]
+            out.append((branch.name, max(times) if times else None))
+        return out
 
     async def chats_for(self, region_id: int, branch_id: int | None, *, include_branch_chats: bool) -> list[BindingRec]:
         """Active chats bound to the node; for a region node optionally every branch chat too."""
@@ -412,6 +449,20 @@ class EventRepo:
     async def reschedule(self, event_id: int, **times: datetime) -> None:
         await bump_version(self.conn, "events")
         await self.conn.execute(update(Event).where(Event.id == event_id).values(**times))
+
+    async def between(self, region_id: int, start: datetime, end: datetime) -> list[EventRec]:
+        """Events of a region (any node) starting in [start, end), not cancelled."""
+        rows = await self.conn.execute(
+            select(*_EVENT_COLS)
+            .where(
+                Event.region_id == region_id,
+                Event.status != "cancelled",
+                Event.starts_at >= start,
+                Event.starts_at < end,
+            )
+            .order_by(Event.starts_at)
+        )
+        return [_event(r) for r in rows]
 
     async def occurrences(self, rule_id: int) -> dict[date, EventRec]:
         """The events a rule has materialised, by nominal date."""

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Insert, select, tuple_, update
 
 from storage.db import BatchWrite
 from storage.models import Attendance, ProcessedUpdate
+from storage.records import ATTENDED
 from storage.repositories import insert_ignoring_conflicts
 
 # outcomes
@@ -19,8 +20,6 @@ RECORDED = "recorded"
 UPGRADED = "upgraded"  # a leave request turned into attendance
 ALREADY = "already"
 DUPLICATE = "duplicate"  # the same platform update was processed before
-
-ATTENDED = frozenset({"on_time", "late", "remote", "makeup"})
 
 
 @dataclass(frozen=True, slots=True)

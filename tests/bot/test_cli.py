@@ -141,3 +141,24 @@ def test_demo_prints_transcript_and_summary(tmp_path: Path) -> None:
     assert "[城东联合党委书记群 12-01 13:00] 🤖 ⏰ 提醒：1小时后 书记例会" in out
     assert "[城东联合党委书记群 12-01 14:10] 🤖 🔔 书记例会 #1" in out and "还没有签到：周涛" in out
     assert "[城东联合党委书记群 12-14 19:00] 🤖 ⏰ 提醒：1天后 专题党课 #2" in out
+
+
+def test_schedule_add_and_list_by_cli(db_url: str) -> None:
+    sample = str(Path(__file__).parents[2] / "bot" / "console" / "sample_roster.csv")
+    assert invoke(db_url, "org", "import", sample, "--region", "城东联合党委")[0] == 0
+    args = ["schedule", "add", "--region", "城东联合党委", "--kind", "党员活动日", "--branch", "红星机械党支部"]
+    code, out = invoke(db_url, *args, "--rule", "每月8日", "--at", "9:00", "--place", "车间", "--remind", "1天")
+    assert code == 0, out
+    assert "已设置 / scheduled: 日程1 每月8日 09:00，排出 2 次" in out
+    code, out = invoke(db_url, "schedule", "list", "--region", "城东联合党委")
+    assert "日程1 党员活动日 每月8日 09:00 车间 [active, move, 1440 min]" in out
+    for extra, problem in [
+        (["--rule", "每月40日", "--at", "9:00", "--place", "车间"], "看不懂规则或时间"),
+        (["--rule", "每月8日", "--at", "九点", "--place", "车间"], "看不懂规则或时间"),
+        (["--rule", "每月8日", "--at", "9:00", "--place", "车间", "--holiday", "看情况"], "节假日处理只能是"),
+        (["--rule", "每月8日", "--at", "9:00", "--place", "车间", "--remind", "明天"], "看不懂提醒时间"),
+        (["--rule", "每月8日", "--at", "9:00", "--place", "车间", "--branch", "没有的支部"], "没有这个支部"),
+    ]:
+        code, out = invoke(db_url, *args, *extra)
+        assert code == 2 and problem in out, (extra, out)
+    assert "日程2" not in invoke(db_url, "schedule", "list", "--region", "城东联合党委")[1]

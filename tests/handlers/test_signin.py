@@ -171,3 +171,14 @@ async def test_non_member_and_unbound_chat(h: Harness) -> None:
     assert (await h.say("登记 赵强", user="impostor", chat=GROUP)) == [
         "“赵强”已经被其他账号登记。如有误，请联系管理员。"
     ]
+
+
+async def test_nudges_can_be_switched_off_per_group(h: Harness) -> None:
+    assert await h.say("催签 关", user="u-赵强") == ["只有管理员或书记可以这样做。"]
+    assert "催签 开|关" in (await h.say("催签 也许", user="u-张伟"))[0]
+    assert await h.say("催签 关", user="u-张伟") == ["🔕 已关闭催签：本群不再点名提醒未签到的同志。"]
+    await publish(h)
+    pushed = await h.tick(hours=5, minutes=30)  # through 14:10
+    assert not any("还没有签到" in p for p in pushed)
+    assert await h.count(Outbox, Outbox.purpose == "nudge", Outbox.status == "void") == 1
+    assert (await h.say("催签 开", user="u-张伟"))[0].startswith("🔔 已开启催签：活动开始 10 分钟后")

@@ -1,0 +1,173 @@
+"""Region-wide pushes that are not tied to one event: ad-hoc notices (通知 全体), the monthly
+digest (月度简报) and the dormancy warning (防瘫预警)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from handlers.context import Context, Services
+from handlers.errors import UsageError
+from handlers.ports import Reply
+from handlers.router import Command
+from handlers.signin import build_summary
+from storage.records import BindingRec
+from storage.repositories import UnitOfWork
+
+MAX_NOTICE = 2000
+DIGEST_HOUR = 9  # the monthly digest: on the 1st at 09:00
+DORMANCY_HOUR = 9  # the dormancy warning: Mondays at 09:00
+
+
+async def notice(ctx: Context, args: str) -> list[Reply]:
+    """通知 全体 内容 — an admin's notice to every group of the region."""
+    scope, _, text = args.strip().partition(" ")
+    text = text.strip()
+    if scope not in ("全体", "all") or not text:
+        raise UsageError("notice")
+    if len(text) > MAX_NOTICE:
+        raise UsageError("notice", "common.too_long", limit=MAX_NOTICE)
+    binding = ctx.need_binding()
+    sender = ctx.need_manager(binding.region_id, None)
+    inc = ctx.incoming
+
+    async def work(uow: UnitOfWork) -> int:
+        chats = await uow.org.chats_for(binding.region_id, None, include_branch_chats=True)
+        ref = inc.update_id or f"{inc.chat_id}:{inc.message_id}:{uow.now.isoformat()}"
+        for chat in chats:
+            await uow.ops.enqueue(
+                key=f"notice:{inc.platform}:{ref}:{chat.platform}:{chat.chat_id}",
+                purpose="notice",
+                event_id=None,
+                platform=chat.platform,
+                chat_id=chat.chat_id,
+                due_at=uow.now,
+                payload={"text": text, "by": sender.name},
+            )
+        await uow.ops.audit(
+            actor=sender.id, platform=inc.platform, action="notice", detail={"chats": len(chats)}, now=uow.now
+        )
+        return len(chats)
+
+    count = await ctx.unit(work)
+    return [ctx.reply("reports.notice_queued", count=count, private=True)]
+
+
+# -- periodic pushes -------------------------------------------------------------------------
+def next_digest(now: datetime, tz: ZoneInfo) -> datetime:
+    """The next 1st of a month at 09:00 (local) at or after now."""
+    local = now.astimezone(tz)
+    at = datetime(local.year, local.month, 1, DIGEST_HOUR, tzinfo=tz)
+    if at < now:
+        at = datetime(local.year + local.month // 12, local.month % 12 + 1, 1, DIGEST_HOUR, tzinfo=tz)
+    return at
+
+
+def next_warning(now: datetime, tz: ZoneInfo) -> datetime:
+    """The next Monday at 09:00 (local) at or after now."""
+    local = now.astimezone(tz)
+    monday = local.date() - timedelta(days=local.weekday())
+    at = datetime(monday.year, monday.month, monday.day, DORMANCY_HOUR, tzinfo=tz)
+    return at if at >= now else at + timedelta(weeks=1)
+
+
+def previous_month(start: datetime) -> tuple[datetime, datetime]:
+    """[first day, first day of the next month) at 00:00 of the month before `start`'s month."""
+    end = start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return (end - timedelta(days=1)).replace(day=1), end
+
+
+async def queue_periodic(services: Services, dormancy_weeks: int) -> int:
+    """Queue the next monthly digest (every chat of every region) and the next dormancy warning
+    (region chats) ahead of their time; the dispatcher sends them when due, or reports them as
+    missed after a longer outage. Idempotent (the keys name the month and the week), so it runs
+    often and picks up chats bound since the last run."""
+    now = services.clock.now()
+    tz = services.policy.tz
+    digest_at, warn_at = next_digest(now, tz), next_warning(now, tz)
+
+    async def work(uow: UnitOfWork) -> int:
+        queued = 0
+        for region in await uow.org.regions():
+            for chat in await uow.org.chats_for(region.id, None, include_branch_chats=True):
+                queued += await uow.ops.enqueue(
+                    key=f"digest:{digest_at:%Y-%m}:{chat.platform}:{chat.chat_id}",
+                    purpose="digest",
+                    event_id=None,
+                    platform=chat.platform,
+                    chat_id=chat.chat_id,
+                    due_at=digest_at,
+                    payload={"month": f"{digest_at:%Y-%m}"},
+                )
+                if chat.branch_id is None:
+                    queued += await uow.ops.enqueue(
+                        key=f"dormancy:{warn_at:%G-W%V}:{chat.platform}:{chat.chat_id}",
+                        purpose="dormancy",
+                        event_id=None,
+                        platform=chat.platform,
+                        chat_id=chat.chat_id,
+                        due_at=warn_at,
+                        payload={"weeks": dormancy_weeks},
+                    )
+        return queued
+
+    return await services.db.unit(lambda c: work(UnitOfWork(c, now)))
+
+
+@dataclass
+class BranchMonth:
+    name: str
+    held: int
+    expected: int
+    present: int
+
+    @property
+    def rate(self) -> int:
+        return round(100 * self.present / self.expected) if self.expected else 0
+
+
+async def digest_params(uow: UnitOfWork, binding: BindingRec, month: str, tz: ZoneInfo) -> dict[str, Any]:
+    """Last month for a chat's node: events held and attendance, per branch in a region chat."""
+    year, mon = (int(p) for p in month.split("-"))
+    first, end = previous_month(datetime(year, mon, 1, tzinfo=tz))
+    events = [
+        e
+        for e in await uow.events.between(binding.region_id, first, end)
+        if binding.branch_id is None or e.branch_id in (None, binding.branch_id)
+    ]
+    branches = {b.id: b.name for b in await uow.org.branches(binding.region_id)}
+    rows: dict[int, BranchMonth] = {}
+    for event in events:
+        summary = await build_summary(uow, event)
+        present = {a.member_id for a in summary.on_time + summary.late + summary.remote + summary.makeup}
+        expected = [m for m in summary.expected if binding.branch_id in (None, m.branch_id)]
+        for branch_id in {m.branch_id for m in expected}:
+            rows.setdefault(branch_id, BranchMonth(branches.get(branch_id, "?"), 0, 0, 0)).held += 1
+        for member in expected:
+            rows[member.branch_id].expected += 1
+            rows[member.branch_id].present += member.id in present
+    total_expected = sum(r.expected for r in rows.values())
+    total_present = sum(r.present for r in rows.values())
+    return {
+        "month": first,
+        "held": len(events),
+        "rate": round(100 * total_present / total_expected) if total_expected else 0,
+        "branches": sorted(rows.values(), key=lambda r: r.name) if binding.branch_id is None else [],
+    }
+
+
+async def dormant_branches(uow: UnitOfWork, region_id: int, weeks: int, now: datetime) -> list[dict[str, Any]]:
+    """Branches with no event held and no sign-in by their members for `weeks` weeks."""
+    since = now - timedelta(weeks=weeks)
+    return [
+        {"name": name, "last": last}
+        for name, last in await uow.org.branch_last_activity(region_id, now)
+        if last is None or last < since
+    ]
+
+
+COMMANDS = [
+    Command("notice", ("通知",), notice, "reports.usage_notice", "reports.help_notice", admin=True),
+]

@@ -1,0 +1,63 @@
+"""Notices to every group, the monthly digest and the dormancy warning, through chat and the outbox."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from handlers.reports import queue_periodic
+from storage.models import Outbox
+from tests.harness import GROUP, REGION_CHAT, Harness
+
+NOTICE = "通知 全体 周五下午停电，<b>会议</b>改到线上 & 准时参加 🙏"
+
+
+async def test_notice_reaches_every_group_once_with_the_text_as_typed(h: Harness) -> None:
+    incoming = h.incoming(NOTICE, user="u-李红", chat=REGION_CHAT)
+    replies = await h.send(incoming)
+    assert len(replies) == 1 and replies[0].private and "已排队发送到 2 个群" in str(replies[0].text)
+    assert await h.send(incoming) == []  # the same update again: nothing more is queued
+    pushed = await h.tick(seconds=1)
+    assert sorted(p.split("]")[0] for p in pushed) == sorted([f"[{GROUP}", f"[{REGION_CHAT}"])
+    assert all(p.endswith("📣 通知（李红）\n周五下午停电，<b>会议</b>改到线上 & 准时参加 🙏") for p in pushed)
+    assert await h.tick(minutes=5) == []
+
+
+async def test_notice_input_errors(h: Harness) -> None:
+    assert await h.say(NOTICE, user="u-赵强", chat=GROUP) == ["只有管理员或书记可以这样做。"]
+    for bad in ("通知 全体", "通知 张三 明天开会", "通知"):
+        reply = await h.say(bad, user="u-李红", chat=REGION_CHAT)
+        assert "通知 全体 内容" in reply[0], (bad, reply)
+    reply = await h.say("通知 全体 " + "长" * 2001, user="u-李红", chat=REGION_CHAT)
+    assert "通知 全体 内容" in reply[0]
+    assert await h.count(Outbox, Outbox.purpose == "notice") == 0
+
+
+async def test_monthly_digest_counts_last_months_meetings_and_attendance(h: Harness) -> None:
+    await h.say("发布 党员大会 今天 14:00 三楼会议室 学习党章", user="u-张伟")
+    await h.tick(hours=4, minutes=45)  # 13:45, the window is open
+    await h.say("签到", user="u-赵强")
+    await h.say("签到", user="u-张伟")
+    await h.tick(hours=2)  # closed: 赵强 and 张伟 came, 钱多多 did not
+    assert await queue_periodic(h.app.services, dormancy_weeks=8) == 3  # 2 digests and 1 warning
+    assert await queue_periodic(h.app.services, dormancy_weeks=8) == 0  # queued once
+    pushed = await h.tick(days=31)  # to 1 January 09:00 and beyond
+    digests = [p for p in pushed if "2026年12月 党建简报" in p]
+    assert len(digests) == 2 and all("09:00" not in p for p in digests)
+    branch = next(p for p in digests if p.startswith(f"[{GROUP}]"))
+    assert "组织会议和活动 1 次，平均出席率 67%" in branch and "·" not in branch
+    region = next(p for p in digests if p.startswith(f"[{REGION_CHAT}]"))
+    assert "· 红星机械党支部：1 次，出席率 67%" in region
+
+
+async def test_dormancy_warning_names_branches_without_activity(h: Harness) -> None:
+    await h.say("发布 党员大会 今天 14:00 三楼会议室 学习党章", user="u-张伟")
+    await queue_periodic(h.app.services, dormancy_weeks=8)
+    pushed = await h.tick(days=6, hours=1)  # Monday 7 December, 09:00 … 10:00
+    warnings = [p for p in pushed if "防瘫预警" in p]
+    assert len(warnings) == 1 and warnings[0].startswith(f"[{REGION_CHAT}]")
+    assert "连续 8 周" in warnings[0]
+    assert "绿源科技党支部（从未有记录）" in warnings[0] and "红星机械党支部" not in warnings[0]
+    h.clock.advance(days=1)
+    assert await queue_periodic(h.app.services, dormancy_weeks=8) >= 1  # next Monday's is queued
+    due = await h.rows(Outbox.__table__.select().where(Outbox.purpose == "dormancy", Outbox.status == "pending"))
+    assert len(due) == 1 and due[0].due_at - h.clock.now() < timedelta(days=7)
