@@ -34,3 +34,4 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/telegram.py
+	$(BIN)/python bench/fanout.py
