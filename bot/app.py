@@ -7,8 +7,8 @@ import logging
 from dataclasses import dataclass, field
 
 from bot.settings import Settings
-from handlers import calendar, events, help, org, reports, signin
-from handlers.context import Policy, Services
+from handlers import calendar, events, help, ideas, org, points, reports, signin
+from handlers.context import DEFAULT_POINTS, Policy, Services
 from handlers.i18n import normalize_locale
 from handlers.ports import Clock, Sender, SystemClock
 from handlers.router import Router
@@ -30,6 +30,7 @@ def policy_from(settings: Settings) -> Policy:
         closes_after_min=settings.signin_closes_after_min,
         reminders_min=parse_minutes(settings.reminders_min),
         nudge_after_min=settings.nudge_after_min,
+        points={**DEFAULT_POINTS, **settings.points},
     )
 
 
@@ -40,9 +41,11 @@ def build_router(services: Services, bot_username: str | None = None) -> Router:
     router.extend(events.COMMANDS)
     router.extend(calendar.COMMANDS)
     router.extend(reports.COMMANDS)
+    router.extend(ideas.COMMANDS)
+    router.extend(points.COMMANDS)
     router.extend(org.COMMANDS)
     router.extend(help.make_commands(router))
-    for prefix, handler in signin.BUTTONS.items():
+    for prefix, handler in (signin.BUTTONS | ideas.BUTTONS | points.BUTTONS).items():
         router.add_button(prefix, handler)
     return router
 

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     reminders_min: str = Field("1440,60", description="reminders this many minutes before an event, comma-separated")
     nudge_after_min: int = Field(10, ge=0, description="nudge members not signed in this long after the start; 0: off")
     dormancy_weeks: int = Field(8, ge=1, description="warn about branches with no activity for this many weeks")
+    points: dict[str, int] = Field(
+        default_factory=dict,
+        description='points rules as JSON, e.g. {"signin_on_time": 2, "idea_adopted": 5}; unnamed rules keep defaults',
+    )
     dispatch_interval_s: float = Field(5.0, gt=0, description="how often due pushes are checked")
     cache_ttl_s: float = Field(2.0, ge=0, description="how often cached chat/member/event lookups are revalidated")
     log_level: str = Field("INFO", description="logging level")

@@ -21,6 +21,16 @@ from storage.repositories import UnitOfWork
 T = TypeVar("T")
 
 ADMIN_ROLES = frozenset({"admin", "regional_secretary"})
+DEFAULT_POINTS = {  # what earns points; DANGJIAN_POINTS overrides any of them
+    "signin_on_time": 2,
+    "signin_late": 1,
+    "signin_remote": 2,
+    "signin_makeup": 1,
+    "duty": 3,
+    "idea_submitted": 1,
+    "idea_adopted": 5,
+    "idea_implemented": 10,
+}
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,7 @@ class Policy:
     closes_after_min: int = 60
     reminders_min: tuple[int, ...] = (1440, 60)  # reminders this many minutes before the start
     nudge_after_min: int = 10  # nudge who has not signed in this long after the start; 0: never
+    points: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_POINTS))
 
 
 @dataclass

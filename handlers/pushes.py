@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from handlers.context import Services
 from handlers.i18n import normalize_locale, render
+from handlers.ideas import update_params
 from handlers.mentions import mention
 from handlers.ports import Reply
 from handlers.reports import digest_params, dormant_branches
@@ -40,6 +41,14 @@ async def render_push(services: Services, row: OutboxRec) -> Reply | None:
         locale = normalize_locale(binding.locale or services.policy.locale)
         if row.purpose == "missed_report":
             return Reply(text=render("pushes.missed", locale, count=row.payload["count"], items=_items(row, tz)))
+        if row.purpose == "idea_update":
+            idea = await uow.ideas.get(int(str(row.payload["idea"])))
+            if idea is None:
+                return None
+            params = update_params(
+                idea, str(row.payload["step"]), str(row.payload["note"]), int(str(row.payload["points"]))
+            )
+            return Reply(text=render("ideas.changed", locale, **params))
         if row.purpose == "notice":
             return Reply(text=render("reports.notice", locale, text=row.payload["text"], by=row.payload["by"]))
         if row.purpose == "digest":

@@ -48,8 +48,9 @@ async def _open_event(ctx: Context, event_id: int | None = None) -> EventRec:
 
 async def _write(ctx: Context, event: EventRec, member: MemberRec, status: str, **extra: Any) -> SignInOutcome:
     inc = ctx.incoming
+    points = ctx.services.policy.points.get(f"signin_{status}", 0) if status in ATTENDED else 0
     outcome = await ctx.services.db.batch(
-        SignInWrite(inc.platform, inc.update_id, event.id, member.id, status, ctx.now, **extra)
+        SignInWrite(inc.platform, inc.update_id, event.id, member.id, status, ctx.now, points=points, **extra)
     )
     if outcome.outcome == DUPLICATE:
         raise Duplicate()

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Insert, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,6 +27,9 @@ from storage.models import (
     ScheduleRule,
     SentMessage,
 )
+
+if TYPE_CHECKING:
+    from storage.engage import IdeaRepo, PointsRepo, StoreRepo
 from storage.records import (
     ATTENDED,
     AttendanceRec,
@@ -720,6 +723,25 @@ class UnitOfWork:
         self.ops = OpsRepo(conn)
         self.messages = MessageRepo(conn)
         self.rules = RuleRepo(conn)
+
+    # ideas, points and the store live in storage/engage.py, which builds on this module
+    @property
+    def points(self) -> PointsRepo:
+        from storage.engage import PointsRepo
+
+        return PointsRepo(self.conn)
+
+    @property
+    def ideas(self) -> IdeaRepo:
+        from storage.engage import IdeaRepo
+
+        return IdeaRepo(self.conn)
+
+    @property
+    def store(self) -> StoreRepo:
+        from storage.engage import StoreRepo
+
+        return StoreRepo(self.conn)
 
 
 def expected_filter(kind: str) -> Sequence[str]:

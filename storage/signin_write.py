@@ -11,6 +11,7 @@ from typing import ClassVar
 from sqlalchemy import Connection, Insert, select, tuple_, update
 
 from storage.db import BatchWrite
+from storage.engage import award_many
 from storage.models import Attendance, ProcessedUpdate
 from storage.records import ATTENDED
 from storage.repositories import insert_ignoring_conflicts
@@ -52,6 +53,7 @@ class SignInWrite(BatchWrite[SignInOutcome]):
     now: datetime
     reason: str | None = None
     recorded_by: int | None = None
+    points: int = 0  # credited to the member, in the same transaction, when the attendance is recorded
 
     @classmethod
     def apply_many(cls, conn: Connection, items: Sequence[SignInWrite]) -> list[SignInOutcome | None]:
@@ -132,6 +134,20 @@ class SignInWrite(BatchWrite[SignInOutcome]):
                         results[i] = SignInOutcome(UPGRADED, it.status)
                     else:
                         results[i] = SignInOutcome(ALREADY, old)
+        awards = [
+            {
+                "member_id": items[i].member_id,
+                "amount": items[i].points,
+                "reason": f"signin:{items[i].status}",
+                "source": "signin",
+                "ref": f"signin:{items[i].event_id}:{items[i].member_id}",
+                "operator_id": items[i].recorded_by,
+                "at": items[i].now,
+            }
+            for i in first.values()
+            if items[i].points > 0 and results[i] is not None and results[i].outcome in (RECORDED, UPGRADED)  # type: ignore[union-attr]
+        ]
+        award_many(conn, awards)
         for i in later:
             prev = results[first[(items[i].event_id, items[i].member_id)]]
             results[i] = SignInOutcome(ALREADY, prev.status if prev else items[i].status)

@@ -1,0 +1,233 @@
+"""Golden ideas (金点子): submitted in the group, numbered per region, supported with 👍, reviewed
+by an admin from 待审 to 采纳 / 不采纳 and on to 实施中 / 已实施, with points for the author."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from handlers.context import Context
+from handlers.errors import AppError, UsageError
+from handlers.mentions import mention
+from handlers.ports import Button, Reply
+from handlers.router import Command
+from storage.engage import IdeaRec
+from storage.repositories import UnitOfWork
+
+MAX_IDEA = 1000
+_TAG = re.compile(r"#([^\s#]{1,20})\s*$")
+_REF = re.compile(r"^\s*#?\s*(\d{1,9})\b\s*(.*)$", re.S)
+# review step -> (from which statuses, note required, points rule)
+STEPS: dict[str, tuple[tuple[str, ...], bool, str | None]] = {
+    "adopted": (("pending",), False, "idea_adopted"),
+    "rejected": (("pending",), True, None),
+    "implementing": (("adopted",), False, None),
+    "implemented": (("adopted", "implementing"), True, "idea_implemented"),
+}
+
+
+def _body(args: str) -> tuple[str, str | None]:
+    """'：内容 #节能降耗' -> ('内容', '节能降耗'); the text is kept as typed otherwise."""
+    text = args.lstrip(" :：").strip()
+    tag = _TAG.search(text)
+    if tag and tag.start() > 0:
+        return text[: tag.start()].rstrip(), tag.group(1)
+    return text, None
+
+
+async def _submit(ctx: Context, args: str, anonymous: bool) -> list[Reply]:
+    usage = "idea_anon" if anonymous else "idea"
+    text, category = _body(args)
+    if not text:
+        raise UsageError(usage)
+    if len(text) > MAX_IDEA:
+        raise UsageError(usage, "common.too_long", limit=MAX_IDEA)
+    binding = ctx.need_binding()
+    member = ctx.need_member()
+    inc = ctx.incoming
+    rules = ctx.services.policy.points
+
+    async def work(uow: UnitOfWork) -> tuple[int, int]:
+        idea_id, number = await uow.ideas.create(
+            region_id=binding.region_id,
+            member_id=member.id,
+            anonymous=anonymous,
+            text=text,
+            category=category,
+            status="pending",
+            platform=inc.platform,
+            chat_id=inc.chat_id,
+            created_at=uow.now,
+        )
+        await uow.ideas.change(idea_id, "pending", None, member.id, uow.now)
+        if rules.get("idea_submitted", 0) > 0:
+            await uow.points.credit(
+                member.id,
+                rules["idea_submitted"],
+                reason=f"idea:submitted:{number}",
+                source="idea",
+                ref=f"idea:{idea_id}:submitted",
+                operator=None,
+                now=uow.now,
+            )
+        return idea_id, number
+
+    idea_id, number = await ctx.unit(work)
+    author = None if anonymous else mention(member.id, member.name)
+    return [
+        ctx.reply(
+            "ideas.submitted",
+            buttons=(Button("👍", f"idea_vote:{idea_id}"),),
+            number=number,
+            author=author,
+            category=category,
+            text=text,
+        )
+    ]
+
+
+async def submit(ctx: Context, args: str) -> list[Reply]:
+    """金点子：内容 [#分类] — submit a suggestion."""
+    return await _submit(ctx, args, anonymous=False)
+
+
+async def submit_anonymous(ctx: Context, args: str) -> list[Reply]:
+    """匿名金点子：内容 — the group does not see who; admins do, and the points still go to the author."""
+    return await _submit(ctx, args, anonymous=True)
+
+
+async def vote(ctx: Context, data: str) -> list[Reply]:
+    """The 👍 button: one vote per member per idea."""
+    if not data.isdigit():
+        return []  # not a button we made
+    idea_id = int(data)
+    member = ctx.need_member()
+
+    async def work(uow: UnitOfWork) -> tuple[bool, IdeaRec | None]:
+        idea = await uow.ideas.get(idea_id)
+        if idea is None or idea.region_id != member.region_id:
+            return False, None
+        return await uow.ideas.vote(idea_id, member.id, uow.now), await uow.ideas.get(idea_id)
+
+    fresh, idea = await ctx.unit(work)
+    if idea is None:
+        raise AppError("ideas.not_found", number="?")
+    key = "ideas.voted" if fresh else "ideas.already_voted"
+    return [ctx.reply(key, private=True, number=idea.number, votes=idea.votes)]
+
+
+def _ref(args: str, usage: str) -> tuple[int, str]:
+    m = _REF.match(args)
+    if not m:
+        raise UsageError(usage)
+    return int(m.group(1)), m.group(2).strip()
+
+
+def _review(step: str, usage: str) -> Any:
+    allowed, needs_note, rule = STEPS[step]
+
+    async def handler(ctx: Context, args: str) -> list[Reply]:
+        number, note = _ref(args, usage)
+        if needs_note and not note:
+            raise UsageError(usage, "ideas.note_required")
+        if len(note) > MAX_IDEA:
+            raise UsageError(usage, "common.too_long", limit=MAX_IDEA)
+        binding = ctx.need_binding()
+        admin = ctx.need_manager(binding.region_id, None)
+        points = ctx.services.policy.points.get(rule, 0) if rule else 0
+
+        async def work(uow: UnitOfWork) -> IdeaRec:
+            idea = await uow.ideas.by_number(binding.region_id, number)
+            if idea is None:
+                raise AppError("ideas.not_found", number=number)
+            if idea.status not in allowed:
+                raise AppError("ideas.wrong_step", number=number, status=idea.status, step=step)
+            await uow.ideas.change(idea.id, step, note or None, admin.id, uow.now)
+            if points > 0:
+                await uow.points.credit(
+                    idea.member_id,
+                    points,
+                    reason=f"idea:{step}:{number}",
+                    source="idea",
+                    ref=f"idea:{idea.id}:{step}",
+                    operator=admin.id,
+                    now=uow.now,
+                )
+            await uow.ops.audit(
+                actor=admin.id,
+                platform=ctx.incoming.platform,
+                action=f"idea.{step}",
+                detail={"idea": idea.id, "number": number},
+                now=uow.now,
+            )
+            if (idea.platform, idea.chat_id) != (ctx.incoming.platform, ctx.incoming.chat_id):
+                await uow.ops.enqueue(  # tell the chat where the idea was submitted
+                    key=f"idea:{idea.id}:{step}:{idea.platform}:{idea.chat_id}",
+                    purpose="idea_update",
+                    event_id=None,
+                    platform=idea.platform,
+                    chat_id=idea.chat_id,
+                    due_at=uow.now,
+                    payload={"idea": idea.id, "step": step, "note": note, "points": points},
+                )
+            return idea
+
+        idea = await ctx.unit(work)
+        return [ctx.reply("ideas.changed", **update_params(idea, step, note, points))]
+
+    return handler
+
+
+def update_params(idea: IdeaRec, step: str, note: str, points: int) -> dict[str, Any]:
+    """What the author's chat is told about a review step (the author is not named if anonymous)."""
+    author = None if idea.anonymous else mention(idea.member_id, idea.author)
+    return {"number": idea.number, "step": step, "note": note, "author": author, "points": points}
+
+
+async def list_ideas(ctx: Context, args: str) -> list[Reply]:
+    """金点子列表 — the open ideas with their status and support."""
+    binding = ctx.need_binding()
+    ideas = await ctx.read(lambda uow: uow.ideas.open_in(binding.region_id))
+    return [ctx.reply("ideas.listing", ideas=ideas)]
+
+
+async def show_idea(ctx: Context, args: str) -> list[Reply]:
+    """金点子 #12 — one idea with its history; managers also see an anonymous author."""
+    binding = ctx.need_binding()
+    number, _ = _ref(args, "idea_show")
+    idea = await ctx.read(lambda uow: uow.ideas.by_number(binding.region_id, number))
+    if idea is None:
+        raise AppError("ideas.not_found", number=number)
+    history = await ctx.read(lambda uow: uow.ideas.history(idea.id))
+    reveal = not idea.anonymous or ctx.can_manage(binding.region_id, None)
+    steps = [{"status": s, "note": n, "by": b, "at": ctx.local(a)} for s, n, b, a in history]
+    return [ctx.reply("ideas.detail", idea=idea, author=idea.author if reveal else None, steps=steps)]
+
+
+async def idea_or_show(ctx: Context, args: str) -> list[Reply]:
+    """'金点子 #12' shows an idea; '金点子：…' (or anything else after 金点子) submits one."""
+    if _REF.fullmatch(args.strip()) and args.strip().startswith("#"):
+        return await show_idea(ctx, args)
+    return await submit(ctx, args)
+
+
+COMMANDS = [
+    Command("idea", ("金点子",), idea_or_show, "ideas.usage_idea", "ideas.help_idea"),
+    Command("idea_anon", ("匿名金点子",), submit_anonymous, "ideas.usage_idea_anon", "ideas.help_idea_anon"),
+    Command("ideas", ("金点子列表",), list_ideas, "ideas.usage_ideas", "ideas.help_ideas"),
+    Command("idea_show", ("查看金点子",), show_idea, "ideas.usage_idea_show", None),
+    Command("adopt", ("采纳",), _review("adopted", "adopt"), "ideas.usage_adopt", "ideas.help_adopt", admin=True),
+    Command("reject", ("不采纳",), _review("rejected", "reject"), "ideas.usage_reject", None, admin=True),
+    Command(
+        "implementing",
+        ("实施中",),
+        _review("implementing", "implementing"),
+        "ideas.usage_implementing",
+        None,
+        admin=True,
+    ),
+    Command(
+        "implemented", ("已实施",), _review("implemented", "implemented"), "ideas.usage_implemented", None, admin=True
+    ),
+]
+BUTTONS = {"idea_vote": vote}

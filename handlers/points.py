@@ -1,0 +1,287 @@
+"""Points (积分) in chat: my balance, the leaderboard, an admin's adjustment; and the points store
+(积分超市): items, redemption requests, approval with stock and balance checked together."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from handlers.context import Context
+from handlers.errors import AppError, UsageError
+from handlers.mentions import mention
+from handlers.ports import Button, Reply
+from handlers.router import Command
+from storage.engage import RedemptionRec
+from storage.records import MemberRec
+from storage.repositories import UnitOfWork
+
+MAX_REASON = 200
+MAX_ITEM = 50
+_ADJUST = re.compile(r"^(?P<name>\S{1,50})\s+(?P<amount>[+-]?\d{1,6})\s+(?P<reason>.+)$", re.S)
+_NUMBER = re.compile(r"^\s*#?\s*(\d{1,9})\s*(.*)$", re.S)
+
+
+async def my_points(ctx: Context, args: str) -> list[Reply]:
+    """我的积分 — balance and the latest entries, shown only to the asker where possible."""
+    member = ctx.need_member()
+
+    async def look(uow: UnitOfWork) -> tuple[int, list[tuple[datetime, int, str]]]:
+        return await uow.points.balance(member.id), await uow.points.recent(member.id)
+
+    balance, recent = await ctx.read(look)
+    entries = [{"at": ctx.local(at), "amount": amount, "reason": reason} for at, amount, reason in recent]
+    return [ctx.reply("points.mine", private=True, name=member.name, balance=balance, entries=entries)]
+
+
+async def ranking(ctx: Context, args: str) -> list[Reply]:
+    """积分排行 [支部|区域] [本月|本年] — points earned in the period, best first."""
+    words = set(args.split())
+    unknown = words - {"支部", "区域", "本月", "本年", "branch", "region", "month", "year"}
+    if unknown:
+        raise UsageError("rank")
+    binding = ctx.need_binding()
+    whole_region = bool(words & {"区域", "region"}) or binding.branch_id is None
+    by_year = bool(words & {"本年", "year"})
+    local = ctx.local(ctx.now)
+    since = local.replace(month=1 if by_year else local.month, day=1, hour=0, minute=0, second=0, microsecond=0)
+    branch_id = None if whole_region else binding.branch_id
+    rows = await ctx.read(lambda uow: uow.points.ranking(binding.region_id, branch_id, since))
+    return [ctx.reply("points.ranking", rows=rows, region=whole_region, year=by_year, since=since)]
+
+
+async def adjust(ctx: Context, args: str) -> list[Reply]:
+    """调整积分 姓名 +5 原因 — an admin's manual change, with a reason, never below zero."""
+    m = _ADJUST.match(args.strip())
+    if not m or int(m.group("amount")) == 0:
+        raise UsageError("adjust")
+    name, amount, reason = m.group("name"), int(m.group("amount")), m.group("reason").strip()
+    if len(reason) > MAX_REASON:
+        raise UsageError("adjust", "common.too_long", limit=MAX_REASON)
+    binding = ctx.need_binding()
+    admin = ctx.need_manager(binding.region_id, None)
+    inc = ctx.incoming
+
+    async def work(uow: UnitOfWork) -> tuple[MemberRec, int]:
+        found = await uow.org.members_named(binding.region_id, name, None)
+        if len(found) != 1:
+            raise AppError("org.not_in_roster" if not found else "org.name_ambiguous", name=name)
+        target = found[0]
+        ref = f"manual:{inc.platform}:{inc.update_id}" if inc.update_id else None
+        move = uow.points.credit if amount > 0 else uow.points.debit
+        done = await move(
+            target.id, abs(amount), reason=f"manual:{reason}", source="manual", ref=ref, operator=admin.id, now=uow.now
+        )
+        if not done and amount < 0:
+            raise AppError("points.not_enough", name=name, balance=await uow.points.balance(target.id))
+        await uow.ops.audit(
+            actor=admin.id,
+            platform=inc.platform,
+            action="points.adjust",
+            detail={"member": target.id, "amount": amount, "reason": reason},
+            now=uow.now,
+        )
+        return target, await uow.points.balance(target.id)
+
+    target, balance = await ctx.unit(work)
+    return [
+        ctx.reply(
+            "points.adjusted", name=mention(target.id, target.name), amount=amount, reason=reason, balance=balance
+        )
+    ]
+
+
+# -- the store --------------------------------------------------------------------------------
+async def store(ctx: Context, args: str) -> list[Reply]:
+    """积分超市 — the items, their price and what is left."""
+    binding = ctx.need_binding()
+    items = await ctx.read(lambda uow: uow.store.items(binding.region_id))
+    return [ctx.reply("points.store", items=items)]
+
+
+async def stock_item(ctx: Context, args: str) -> list[Reply]:
+    """上架 商品名 价格 库存 — an admin adds an item, or restocks and reprices one."""
+    parts = args.split()
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit() or int(parts[1]) <= 0:
+        raise UsageError("store_add")
+    name, price, stock = parts[0], int(parts[1]), int(parts[2])
+    if len(name) > MAX_ITEM:
+        raise UsageError("store_add", "common.too_long", limit=MAX_ITEM)
+    binding = ctx.need_binding()
+    admin = ctx.need_manager(binding.region_id, None)
+
+    async def work(uow: UnitOfWork) -> int:
+        item_id = await uow.store.put(binding.region_id, name, price, stock)
+        await uow.ops.audit(
+            actor=admin.id,
+            platform=ctx.incoming.platform,
+            action="store.put",
+            detail={"item": item_id, "price": price, "stock": stock},
+            now=uow.now,
+        )
+        item = await uow.store.item_named(binding.region_id, name)
+        assert item is not None
+        return item.stock
+
+    total = await ctx.unit(work)
+    return [ctx.reply("points.stocked", name=name, price=price, stock=total)]
+
+
+async def redeem(ctx: Context, args: str) -> list[Reply]:
+    """兑换 商品名 — ask for an item; nothing is debited until an admin approves."""
+    name = args.strip()
+    if not name:
+        raise UsageError("redeem")
+    binding = ctx.need_binding()
+    member = ctx.need_member()
+    inc = ctx.incoming
+
+    async def work(uow: UnitOfWork) -> tuple[int, int]:
+        item = await uow.store.item_named(binding.region_id, name)
+        if item is None or not item.active:
+            raise AppError("points.no_item", name=name)
+        if item.stock < 1:
+            raise AppError("points.sold_out", name=name)
+        balance = await uow.points.balance(member.id)
+        if balance < item.price:
+            raise AppError("points.not_enough", name=member.name, balance=balance)
+        rid = await uow.store.request(
+            item_id=item.id,
+            member_id=member.id,
+            price=item.price,
+            platform=inc.platform,
+            chat_id=inc.chat_id,
+            created_at=uow.now,
+        )
+        return rid, item.price
+
+    rid, price = await ctx.unit(work)
+    buttons = (
+        Button(ctx.t("points.approve_button"), f"redeem_ok:{rid}"),
+        Button(ctx.t("points.reject_button"), f"redeem_no:{rid}"),
+    )
+    return [
+        ctx.reply(
+            "points.requested", buttons=buttons, id=rid, name=mention(member.id, member.name), item=name, price=price
+        )
+    ]
+
+
+async def _decide(ctx: Context, rid: int, approve: bool, note: str) -> list[Reply]:
+    admin = ctx.need_member()
+
+    async def work(uow: UnitOfWork) -> RedemptionRec:
+        r = await uow.store.redemption(rid)
+        region_id = await uow.store.region_of(rid)
+        if r is None or region_id != admin.region_id:
+            raise AppError("points.no_redemption", id=rid)
+        ctx.need_manager(region_id, None)
+        if r.status != "pending":
+            raise AppError("points.already_decided", id=rid, status=r.status)
+        if not approve:
+            await uow.store.decide(rid, old="pending", new="rejected", by=admin.id, now=uow.now)
+            return r
+        if not await uow.store.take_one(r.item_id):
+            raise AppError("points.sold_out", name=r.item)
+        if not await uow.points.debit(
+            r.member_id,
+            r.price,
+            reason=f"store:{r.item}",
+            source="store",
+            ref=f"redeem:{rid}",
+            operator=admin.id,
+            now=uow.now,
+        ):
+            raise AppError("points.not_enough", name=r.member, balance=await uow.points.balance(r.member_id))
+        if not await uow.store.decide(rid, old="pending", new="approved", by=admin.id, now=uow.now):
+            raise AppError("points.already_decided", id=rid, status="?")
+        return r
+
+    r = await ctx.unit(work)  # an AppError rolls the whole unit back: stock and points stay as they were
+    key = "points.approved" if approve else "points.rejected"
+    return [ctx.reply(key, id=rid, name=mention(r.member_id, r.member), item=r.item, price=r.price, note=note)]
+
+
+async def approve(ctx: Context, args: str) -> list[Reply]:
+    """批准兑换 编号 — points debited and stock decremented together, or neither."""
+    m = _NUMBER.match(args)
+    if not m:
+        raise UsageError("approve")
+    return await _decide(ctx, int(m.group(1)), True, m.group(2).strip())
+
+
+async def reject(ctx: Context, args: str) -> list[Reply]:
+    """驳回兑换 编号 [原因] — nothing is debited."""
+    m = _NUMBER.match(args)
+    if not m:
+        raise UsageError("reject_redeem")
+    return await _decide(ctx, int(m.group(1)), False, m.group(2).strip())
+
+
+async def cancel(ctx: Context, args: str) -> list[Reply]:
+    """取消兑换 编号 — the member withdraws a pending request; an admin may also cancel an approved
+    one, which gives the points and the item back."""
+    m = _NUMBER.match(args)
+    if not m:
+        raise UsageError("cancel_redeem")
+    rid = int(m.group(1))
+    member = ctx.need_member()
+
+    async def work(uow: UnitOfWork) -> tuple[RedemptionRec, bool]:
+        r = await uow.store.redemption(rid)
+        region_id = await uow.store.region_of(rid)
+        if r is None or region_id != member.region_id:
+            raise AppError("points.no_redemption", id=rid)
+        manager = ctx.can_manage(region_id, None)
+        if r.status == "pending" and (r.member_id == member.id or manager):
+            await uow.store.decide(rid, old="pending", new="cancelled", by=member.id, now=uow.now)
+            return r, False
+        if r.status == "approved" and manager:
+            await uow.store.decide(rid, old="approved", new="cancelled", by=member.id, now=uow.now)
+            await uow.store.give_back(r.item_id)
+            await uow.points.credit(
+                r.member_id,
+                r.price,
+                reason=f"refund:{r.item}",
+                source="store",
+                ref=f"refund:{rid}",
+                operator=member.id,
+                now=uow.now,
+            )
+            return r, True
+        if r.status in ("pending", "approved"):
+            raise AppError("common.not_admin")
+        raise AppError("points.already_decided", id=rid, status=r.status)
+
+    r, refunded = await ctx.unit(work)
+    return [ctx.reply("points.cancelled", id=rid, item=r.item, refunded=refunded, price=r.price)]
+
+
+async def press_approve(ctx: Context, data: str) -> list[Reply]:
+    return await _button(ctx, data, True)
+
+
+async def press_reject(ctx: Context, data: str) -> list[Reply]:
+    return await _button(ctx, data, False)
+
+
+async def _button(ctx: Context, data: str, ok: bool) -> list[Reply]:
+    if not data.isdigit():
+        return []
+    member = ctx.need_member()
+    if not ctx.can_manage(member.region_id, None):
+        return [ctx.reply("points.not_yours_to_press", private=True)]
+    return await _decide(ctx, int(data), ok, "")
+
+
+COMMANDS = [
+    Command("points", ("我的积分",), my_points, "points.usage_points", "points.help_points"),
+    Command("rank", ("积分排行",), ranking, "points.usage_rank", "points.help_rank"),
+    Command("adjust", ("调整积分",), adjust, "points.usage_adjust", "points.help_adjust", admin=True),
+    Command("store", ("积分超市",), store, "points.usage_store", "points.help_store"),
+    Command("store_add", ("上架",), stock_item, "points.usage_store_add", None, admin=True),
+    Command("redeem", ("兑换",), redeem, "points.usage_redeem", "points.help_redeem"),
+    Command("approve", ("批准兑换",), approve, "points.usage_approve", None, admin=True),
+    Command("reject_redeem", ("驳回兑换",), reject, "points.usage_reject_redeem", None, admin=True),
+    Command("cancel_redeem", ("取消兑换",), cancel, "points.usage_cancel_redeem", None),
+]
+BUTTONS = {"redeem_ok": press_approve, "redeem_no": press_reject}

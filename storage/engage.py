@@ -1,0 +1,343 @@
+"""Repositories of golden ideas, the points ledger and the points store.
+
+Points move only through `PointsRepo`: every change is a ledger row and the member's balance is
+adjusted in the same statement sequence, inside the caller's transaction. A debit is a guarded
+UPDATE (balance >= amount) and a stock decrement likewise (stock >= 1): racing redemptions on
+SQLite and PostgreSQL can neither overdraw a balance nor oversell an item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Insert, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.models import Idea, IdeaChange, IdeaVote, Member, PointBalance, PointEntry, Redemption, StoreItem
+from storage.repositories import insert_ignoring_conflicts
+
+
+def _credit_statement(dialect: str) -> Insert:
+    """INSERT a balance row, or add to the existing one (amount in the inserted 'balance')."""
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(PointBalance)
+    return ins.on_conflict_do_update(
+        index_elements=[PointBalance.member_id], set_={"balance": PointBalance.balance + ins.excluded.balance}
+    )
+
+
+def award_many(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
+    """Credit ledger rows (member_id, amount > 0, reason, source, ref, operator_id, at) whose ref is
+    new, in two multi-row statements; the sync form, for the sign-in batch. Returns rows added."""
+    if not rows:
+        return 0
+    dialect = conn.dialect.name
+    added = conn.execute(
+        insert_ignoring_conflicts(dialect, PointEntry).returning(PointEntry.member_id, PointEntry.amount), list(rows)
+    ).all()
+    totals: dict[int, int] = {}
+    for member_id, amount in added:
+        totals[member_id] = totals.get(member_id, 0) + amount
+    if totals:
+        conn.execute(_credit_statement(dialect), [{"member_id": m, "balance": a} for m, a in totals.items()])
+    return len(added)
+
+
+@dataclass
+class PointsRepo:
+    conn: AsyncConnection
+
+    async def credit(
+        self,
+        member_id: int,
+        amount: int,
+        *,
+        reason: str,
+        source: str,
+        ref: str | None,
+        operator: int | None,
+        now: datetime,
+    ) -> bool:
+        """Add points; False if `ref` was credited before (nothing changes then)."""
+        assert amount > 0
+        row = (
+            await self.conn.execute(
+                insert_ignoring_conflicts(self.conn, PointEntry)
+                .values(
+                    member_id=member_id,
+                    amount=amount,
+                    reason=reason,
+                    source=source,
+                    ref=ref,
+                    operator_id=operator,
+                    at=now,
+                )
+                .returning(PointEntry.id)
+            )
+        ).first()
+        if row is None:
+            return False
+        await self.conn.execute(_credit_statement(self.conn.dialect.name).values(member_id=member_id, balance=amount))
+        return True
+
+    async def debit(
+        self,
+        member_id: int,
+        amount: int,
+        *,
+        reason: str,
+        source: str,
+        ref: str | None,
+        operator: int | None,
+        now: datetime,
+    ) -> bool:
+        """Take points if the balance covers them; False (and nothing changes) if it does not."""
+        assert amount > 0
+        res = await self.conn.execute(
+            update(PointBalance)
+            .where(PointBalance.member_id == member_id, PointBalance.balance >= amount)
+            .values(balance=PointBalance.balance - amount)
+        )
+        if not res.rowcount:
+            return False
+        await self.conn.execute(
+            insert(PointEntry).values(
+                member_id=member_id, amount=-amount, reason=reason, source=source, ref=ref, operator_id=operator, at=now
+            )
+        )
+        return True
+
+    async def balance(self, member_id: int) -> int:
+        got = await self.conn.execute(select(PointBalance.balance).where(PointBalance.member_id == member_id))
+        return int(got.scalar() or 0)
+
+    async def recent(self, member_id: int, limit: int = 5) -> list[tuple[datetime, int, str]]:
+        rows = await self.conn.execute(
+            select(PointEntry.at, PointEntry.amount, PointEntry.reason)
+            .where(PointEntry.member_id == member_id)
+            .order_by(PointEntry.id.desc())
+            .limit(limit)
+        )
+        return [(r[0], int(r[1]), r[2]) for r in rows]
+
+    async def ranking(
+        self, region_id: int, branch_id: int | None, since: datetime, limit: int = 10
+    ) -> list[tuple[str, int]]:
+        """Points earned since a time (spending not subtracted), best first."""
+        q = (
+            select(Member.name, func.sum(PointEntry.amount).label("earned"))
+            .join(Member, Member.id == PointEntry.member_id)
+            .where(Member.region_id == region_id, PointEntry.at >= since, PointEntry.amount > 0)
+            .group_by(Member.id, Member.name)
+            .order_by(func.sum(PointEntry.amount).desc(), Member.name)
+            .limit(limit)
+        )
+        if branch_id is not None:
+            q = q.where(Member.branch_id == branch_id)
+        return [(r[0], int(r[1])) for r in await self.conn.execute(q)]
+
+
+@dataclass(frozen=True, slots=True)
+class IdeaRec:
+    id: int
+    region_id: int
+    number: int
+    member_id: int
+    author: str
+    anonymous: bool
+    text: str
+    category: str | None
+    status: str
+    platform: str
+    chat_id: str
+    created_at: datetime
+    votes: int
+
+
+_IDEA_COLS = (
+    Idea.id,
+    Idea.region_id,
+    Idea.number,
+    Idea.member_id,
+    Member.name,
+    Idea.anonymous,
+    Idea.text,
+    Idea.category,
+    Idea.status,
+    Idea.platform,
+    Idea.chat_id,
+    Idea.created_at,
+)
+
+
+@dataclass
+class IdeaRepo:
+    conn: AsyncConnection
+
+    def _select(self) -> Any:
+        votes = select(func.count()).where(IdeaVote.idea_id == Idea.id).scalar_subquery()
+        return select(*_IDEA_COLS, votes).join(Member, Member.id == Idea.member_id)
+
+    async def create(self, **values: Any) -> tuple[int, int]:
+        """Insert with the region's next number; returns (id, number)."""
+        region_id = values["region_id"]
+        last = (await self.conn.execute(select(func.max(Idea.number)).where(Idea.region_id == region_id))).scalar()
+        number = int(last or 0) + 1
+        idea_id = (
+            await self.conn.execute(insert(Idea).values(number=number, **values).returning(Idea.id))
+        ).scalar_one()
+        return int(idea_id), number
+
+    async def by_number(self, region_id: int, number: int) -> IdeaRec | None:
+        row = (
+            await self.conn.execute(self._select().where(Idea.region_id == region_id, Idea.number == number))
+        ).first()
+        return IdeaRec(*row) if row else None
+
+    async def get(self, idea_id: int) -> IdeaRec | None:
+        row = (await self.conn.execute(self._select().where(Idea.id == idea_id))).first()
+        return IdeaRec(*row) if row else None
+
+    async def open_in(self, region_id: int, limit: int = 30) -> list[IdeaRec]:
+        rows = await self.conn.execute(
+            self._select()
+            .where(Idea.region_id == region_id, Idea.status.in_(("pending", "adopted", "implementing")))
+            .order_by(Idea.number)
+            .limit(limit)
+        )
+        return [IdeaRec(*r) for r in rows]
+
+    async def vote(self, idea_id: int, member_id: int, now: datetime) -> bool:
+        res = await self.conn.execute(
+            insert_ignoring_conflicts(self.conn, IdeaVote).values(idea_id=idea_id, member_id=member_id, voted_at=now)
+        )
+        return bool(res.rowcount)
+
+    async def change(self, idea_id: int, status: str, note: str | None, by: int | None, now: datetime) -> None:
+        await self.conn.execute(update(Idea).where(Idea.id == idea_id).values(status=status))
+        await self.conn.execute(insert(IdeaChange).values(idea_id=idea_id, status=status, note=note, by=by, at=now))
+
+    async def history(self, idea_id: int) -> list[tuple[str, str | None, str | None, datetime]]:
+        rows = await self.conn.execute(
+            select(IdeaChange.status, IdeaChange.note, Member.name, IdeaChange.at)
+            .outerjoin(Member, Member.id == IdeaChange.by)
+            .where(IdeaChange.idea_id == idea_id)
+            .order_by(IdeaChange.id)
+        )
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRec:
+    id: int
+    region_id: int
+    name: str
+    price: int
+    stock: int
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RedemptionRec:
+    id: int
+    item_id: int
+    item: str
+    member_id: int
+    member: str
+    price: int
+    status: str
+    platform: str
+    chat_id: str
+
+
+_ITEM_COLS = (StoreItem.id, StoreItem.region_id, StoreItem.name, StoreItem.price, StoreItem.stock, StoreItem.active)
+
+
+@dataclass
+class StoreRepo:
+    conn: AsyncConnection
+
+    async def items(self, region_id: int) -> list[ItemRec]:
+        rows = await self.conn.execute(
+            select(*_ITEM_COLS)
+            .where(StoreItem.region_id == region_id, StoreItem.active.is_(True))
+            .order_by(StoreItem.id)
+        )
+        return [ItemRec(*r) for r in rows]
+
+    async def item_named(self, region_id: int, name: str) -> ItemRec | None:
+        row = (
+            await self.conn.execute(select(*_ITEM_COLS).where(StoreItem.region_id == region_id, StoreItem.name == name))
+        ).first()
+        return ItemRec(*row) if row else None
+
+    async def put(self, region_id: int, name: str, price: int, stock: int) -> int:
+        """Add an item, or change the price and add stock of an existing one; returns its id."""
+        found = await self.item_named(region_id, name)
+        if found is None:
+            res = await self.conn.execute(
+                insert(StoreItem)
+                .values(region_id=region_id, name=name, price=price, stock=stock, active=True)
+                .returning(StoreItem.id)
+            )
+            return int(res.scalar_one())
+        await self.conn.execute(
+            update(StoreItem)
+            .where(StoreItem.id == found.id)
+            .values(price=price, stock=StoreItem.stock + stock, active=True)
+        )
+        return found.id
+
+    async def take_one(self, item_id: int) -> bool:
+        res = await self.conn.execute(
+            update(StoreItem).where(StoreItem.id == item_id, StoreItem.stock >= 1).values(stock=StoreItem.stock - 1)
+        )
+        return bool(res.rowcount)
+
+    async def give_back(self, item_id: int) -> None:
+        await self.conn.execute(update(StoreItem).where(StoreItem.id == item_id).values(stock=StoreItem.stock + 1))
+
+    async def request(self, **values: Any) -> int:
+        res = await self.conn.execute(insert(Redemption).values(status="pending", **values).returning(Redemption.id))
+        return int(res.scalar_one())
+
+    async def redemption(self, redemption_id: int) -> RedemptionRec | None:
+        row = (
+            await self.conn.execute(
+                select(
+                    Redemption.id,
+                    Redemption.item_id,
+                    StoreItem.name,
+                    Redemption.member_id,
+                    Member.name,
+                    Redemption.price,
+                    Redemption.status,
+                    Redemption.platform,
+                    Redemption.chat_id,
+                )
+                .join(StoreItem, StoreItem.id == Redemption.item_id)
+                .join(Member, Member.id == Redemption.member_id)
+                .where(Redemption.id == redemption_id)
+            )
+        ).first()
+        return RedemptionRec(*row) if row else None
+
+    async def decide(self, redemption_id: int, *, old: str, new: str, by: int | None, now: datetime) -> bool:
+        """Move a redemption from `old` to `new`; False if someone else moved it first."""
+        res = await self.conn.execute(
+            update(Redemption)
+            .where(Redemption.id == redemption_id, Redemption.status == old)
+            .values(status=new, decided_by=by, decided_at=now)
+        )
+        return bool(res.rowcount)
+
+    async def region_of(self, redemption_id: int) -> int | None:
+        got = await self.conn.execute(
+            select(StoreItem.region_id)
+            .join(Redemption, Redemption.item_id == StoreItem.id)
+            .where(Redemption.id == redemption_id)
+        )
+        return got.scalar()

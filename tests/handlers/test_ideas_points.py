@@ -1,0 +1,166 @@
+"""Golden ideas, the points ledger and the points store, through chat messages and buttons."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select
+
+from bot.render import to_plain
+from storage.models import Idea, Member, PointBalance, PointEntry, Redemption, StoreItem
+from tests.harness import GROUP, REGION_CHAT, Harness
+
+
+async def points_of(h: Harness, name: str) -> str:
+    return (await h.say("我的积分", user=f"u-{name}"))[0].split("\n")[0]
+
+
+async def reconciled(h: Harness) -> bool:
+    """Every balance equals the sum of that member's ledger rows, to the point."""
+    per_member = select(PointEntry.member_id, func.sum(PointEntry.amount)).group_by(PointEntry.member_id)
+    ledger = dict(await h.rows(per_member))
+    balances = dict(await h.rows(select(PointBalance.member_id, PointBalance.balance)))
+    return {m: int(v) for m, v in ledger.items()} == {m: v for m, v in balances.items() if v or m in ledger}
+
+
+async def test_idea_from_submission_to_implementation(h: Harness) -> None:
+    reply = await h.send(h.incoming("金点子：车间照明改用感应灯 #节能降耗", user="u-赵强"))
+    assert to_plain(reply[0].text).startswith("💡 金点子 #1 已收到（赵强） #节能降耗\n车间照明改用感应灯")
+    assert [b.data for b in reply[0].buttons] == ["idea_vote:1"]
+    anon = await h.say("匿名金点子：食堂错峰就餐，减少排队", user="u-钱多多")
+    assert anon[0].startswith("💡 金点子 #2 已收到（匿名）") and "钱多多" not in anon[0]
+
+    first = await h.press("idea_vote:1", user="u-张伟")
+    assert to_plain(first[0].text) == "👍 已支持金点子 #1（共 1 人支持）" and first[0].private
+    assert to_plain((await h.press("idea_vote:1", user="u-张伟"))[0].text).startswith("你已经支持过金点子 #1")
+    assert "共 2 人支持" in to_plain((await h.press("idea_vote:1", user="u-钱多多"))[0].text)
+
+    assert await h.say("采纳 #1", user="u-赵强") == ["只有管理员或书记可以这样做。"]
+    adopted = await h.say("采纳 #1 很实用", user="u-李红", chat=REGION_CHAT)
+    assert adopted == ["✅ 金点子 #1（赵强） 采纳：很实用，作者获得 5 积分。"]
+    told = await h.tick(seconds=1)  # the group where it was submitted is told too
+    assert told == [f"[{GROUP}] 🤖 ✅ 金点子 #1（赵强） 采纳：很实用，作者获得 5 积分。"]
+    assert "请写明原因" in (await h.say("不采纳 #2", user="u-李红", chat=REGION_CHAT))[0]
+    rejected = await h.say("不采纳 #2 成本太高", user="u-李红", chat=REGION_CHAT)
+    assert rejected == ["📝 金点子 #2 不采纳：成本太高。"]  # an anonymous author stays unnamed
+    assert "现在是“不采纳”" in (await h.say("采纳 #2", user="u-李红", chat=REGION_CHAT))[0]
+    assert "找不到金点子 #9" in (await h.say("实施中 #9", user="u-李红", chat=REGION_CHAT))[0]
+    assert (await h.say("实施中 #1", user="u-李红", chat=REGION_CHAT))[0].startswith("🔧 金点子 #1")
+    assert "请写明原因或效益说明" in (await h.say("已实施 #1", user="u-李红", chat=REGION_CHAT))[0]
+    done = await h.say("已实施 #1 每月节电约300度", user="u-李红", chat=REGION_CHAT)
+    assert done == ["🏅 金点子 #1（赵强） 已实施：每月节电约300度，作者获得 10 积分。"]
+
+    shown_to_member = (await h.say("金点子 #2", user="u-赵强"))[0]
+    assert "作者：匿名" in shown_to_member and "钱多多" not in shown_to_member
+    shown_to_admin = (await h.say("金点子 #2", user="u-李红", chat=REGION_CHAT))[0]
+    assert "作者：钱多多（匿名提交）" in shown_to_admin and "不采纳（李红）：成本太高" in shown_to_admin
+    history = (await h.say("金点子 #1", user="u-赵强"))[0]
+    assert history.index("采纳（李红）：很实用") < history.index("已实施（李红）：每月节电约300度")
+    assert (await h.say("金点子列表", user="u-赵强"))[0].startswith("目前没有正在办理的金点子")
+
+    assert await points_of(h, "赵强") == "💰 赵强 的积分：16"  # 1 submitted + 5 adopted + 10 implemented
+    assert await points_of(h, "钱多多") == "💰 钱多多 的积分：1"  # anonymous, and still credited
+    assert await reconciled(h)
+
+
+async def test_idea_input_errors_change_nothing(h: Harness) -> None:
+    assert "金点子：内容" in (await h.say("金点子", user="u-赵强"))[0]
+    assert "金点子：内容" in (await h.say("金点子：" + "长" * 1001, user="u-赵强"))[0]
+    assert (await h.say("金点子：好主意", user="u-陌生人"))[0].startswith("你还没有登记")
+    assert await h.press("idea_vote:abc", user="u-赵强") == []
+    assert await h.count(Idea) == 0 and await h.count(PointEntry) == 0
+
+
+async def test_sign_in_earns_points_once(h: Harness) -> None:
+    await h.say("发布 党员大会 今天 14:00 三楼会议室 学习党章", user="u-张伟")
+    await h.tick(hours=4, minutes=45)
+    incoming = h.incoming("签到", user="u-赵强")
+    await h.send(incoming)
+    await h.send(incoming)  # redelivered: no second row, no second credit
+    await h.say("签到", user="u-赵强")  # again by hand: 已签到, nothing more
+    h.clock.advance(minutes=30)
+    await h.say("签到", user="u-钱多多")  # late
+    assert await points_of(h, "赵强") == "💰 赵强 的积分：2"
+    assert await points_of(h, "钱多多") == "💰 钱多多 的积分：1"
+    mine = await h.say("我的积分", user="u-赵强")
+    assert "+2 签到（准时）" in mine[0]
+    rank = (await h.say("积分排行", user="u-张伟"))[0]
+    assert rank.split("\n")[1:3] == ["1. 赵强 2", "2. 钱多多 1"]
+    assert "积分排行 [支部|区域]" in (await h.say("积分排行 全国", user="u-张伟"))[0]
+    assert await reconciled(h)
+
+
+async def test_points_store_request_approve_cancel_and_refuse(h: Harness) -> None:
+    assert await h.say("上架 保温杯 10 1", user="u-赵强") == ["只有管理员或书记可以这样做。"]
+    assert await h.say("上架 保温杯 10 1", user="u-李红", chat=REGION_CHAT) == ["🛒 保温杯 已上架：10 分，库存 1 件。"]
+    assert "上架 商品名 价格 库存" in (await h.say("上架 保温杯 十 1", user="u-李红", chat=REGION_CHAT))[0]
+    assert (await h.say("调整积分 赵强 +12 优秀党员表彰", user="u-李红", chat=REGION_CHAT))[0].endswith("现有 12 分。")
+    assert "积分不够（现有 12 分）" in (await h.say("调整积分 赵强 -20 扣错", user="u-李红", chat=REGION_CHAT))[0]
+    assert "调整积分 姓名 +5 原因" in (await h.say("调整积分 赵强 +5", user="u-李红", chat=REGION_CHAT))[0]
+
+    assert "积分不够（现有 0 分）" in (await h.say("兑换 保温杯", user="u-钱多多"))[0]
+    assert "没有“茶叶”" in (await h.say("兑换 茶叶", user="u-赵强"))[0]
+    request = await h.send(h.incoming("兑换 保温杯", user="u-赵强"))
+    assert to_plain(request[0].text) == "🧾 兑换申请 #1：赵强 申请兑换 保温杯（10 分），等待管理员批准。"
+    assert [b.data for b in request[0].buttons] == ["redeem_ok:1", "redeem_no:1"]
+    refused = await h.press("redeem_ok:1", user="u-赵强")
+    assert to_plain(refused[0].text) == "只有管理员可以批准或驳回兑换。" and refused[0].private
+    assert await points_of(h, "赵强") == "💰 赵强 的积分：12"  # nothing debited while pending
+
+    approved = await h.press("redeem_ok:1", user="u-李红", chat=REGION_CHAT)
+    assert to_plain(approved[0].text) == "✅ 兑换 #1 已批准：赵强 兑换 保温杯，扣除 10 分。"
+    assert await points_of(h, "赵强") == "💰 赵强 的积分：2"
+    assert (await h.rows(select(StoreItem.stock)))[0][0] == 0
+    assert "已经处理过了（已批准）" in (await h.say("批准兑换 1", user="u-李红", chat=REGION_CHAT))[0]
+    assert "“保温杯”已经兑完了" in (await h.say("兑换 保温杯", user="u-赵强"))[0]
+    assert await h.say("取消兑换 1", user="u-赵强") == ["只有管理员或书记可以这样做。"]  # approved: an admin's call
+    cancelled = await h.say("取消兑换 1", user="u-李红", chat=REGION_CHAT)
+    assert cancelled == ["↩️ 兑换 #1（保温杯）已取消，10 分和商品已退回。"]
+    assert await points_of(h, "赵强") == "💰 赵强 的积分：12"
+    assert (await h.rows(select(StoreItem.stock)))[0][0] == 1
+
+    await h.say("兑换 保温杯", user="u-赵强")
+    rejected = await h.say("驳回兑换 2 本月已发完", user="u-李红", chat=REGION_CHAT)
+    assert rejected == ["❎ 兑换 #2 已驳回：赵强 的 保温杯 未兑换，积分未扣除（本月已发完）。"]
+    assert await points_of(h, "赵强") == "💰 赵强 的积分：12"
+    await h.say("兑换 保温杯", user="u-赵强")
+    assert await h.say("取消兑换 3", user="u-赵强") == ["↩️ 兑换 #3（保温杯）已取消。"]  # their own pending request
+    store = (await h.say("积分超市", user="u-赵强"))[0]
+    assert "· 保温杯：10 分，剩 1 件" in store
+    assert await reconciled(h)
+
+
+async def test_racing_approvals_never_oversell_or_overdraw(db_url: str) -> None:
+    """Two processes approve 40 requests for an item with 5 in stock at the same time."""
+    h = await Harness.start(db_url)
+    other = await Harness.start(db_url, setup=False)
+    try:
+        await h.say("上架 纪念章 10 5", user="u-李红", chat=REGION_CHAT)
+        names = ["张伟", "赵强", "钱多多", "冯军"]
+        for name in names:
+            await h.say(f"调整积分 {name} +25 测试", user="u-李红", chat=REGION_CHAT)
+        for _ in range(10):
+            for name in names:
+                await h.say("兑换 纪念章", user=f"u-{name}")
+        ids = [r[0] for r in await h.rows(select(Redemption.id))]
+        assert len(ids) == 40
+        other.clock.set(h.clock.now())
+        answers = await asyncio.gather(
+            *(
+                (h if i % 2 else other).say(
+                    f"批准兑换 {rid}", user="u-李红", chat=REGION_CHAT, update_id=f"approve-{rid}"
+                )
+                for i, rid in enumerate(ids)
+            )
+        )
+        approved = [a for a in answers if a[0].startswith("✅")]
+        assert len(approved) == 5  # the stock, not more
+        assert all("已经兑完了" in a[0] or "积分不够" in a[0] for a in answers if not a[0].startswith("✅"))
+        assert await h.count(Redemption, Redemption.status == "approved") == 5
+        assert (await h.rows(select(StoreItem.stock)))[0][0] == 0
+        balances = dict(await h.rows(select(Member.name, PointBalance.balance).join(Member)))
+        assert all(v >= 0 for v in balances.values()) and sum(25 - balances[n] for n in names) == 50
+        assert await reconciled(h)
+    finally:
+        await other.close()
+        await h.close()
