@@ -98,7 +98,8 @@ async def main() -> None:
     spent = sum(GRANT - b for b in balances.values())
     engine = "postgresql" if args.url else "sqlite"
     print(
-        f"ledger ({engine}, two app instances with their own engines): {args.members:,} members, one item with {args.stock} in stock\n"
+        f"ledger ({engine}, two app instances with their own engines): {args.members:,} members, "
+        f"one item with {args.stock} in stock\n"
         f"  requests  {requested:,} in {t_requests:.2f} s = {requested / t_requests:,.0f}/s\n"
         f"  approvals {len(ids):,} in {t_approvals:.2f} s = {len(ids) / t_approvals:,.0f}/s; "
         f"approved {approved} (stock left {stock}), refused {len(ids) - approved}\n"
