@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 
 from bot.settings import Settings
-from handlers import calendar, events, help, ideas, org, points, reports, signin
+from handlers import calendar, duty, events, help, ideas, org, points, reports, signin
 from handlers.context import DEFAULT_POINTS, Policy, Services
 from handlers.i18n import normalize_locale
 from handlers.ports import Clock, Sender, SystemClock
@@ -41,11 +41,12 @@ def build_router(services: Services, bot_username: str | None = None) -> Router:
     router.extend(events.COMMANDS)
     router.extend(calendar.COMMANDS)
     router.extend(reports.COMMANDS)
+    router.extend(duty.COMMANDS)
     router.extend(ideas.COMMANDS)
     router.extend(points.COMMANDS)
     router.extend(org.COMMANDS)
     router.extend(help.make_commands(router))
-    for prefix, handler in (signin.BUTTONS | ideas.BUTTONS | points.BUTTONS).items():
+    for prefix, handler in (signin.BUTTONS | duty.BUTTONS | ideas.BUTTONS | points.BUTTONS).items():
         router.add_button(prefix, handler)
     return router
 

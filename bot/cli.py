@@ -7,7 +7,7 @@ import logging
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -21,11 +21,15 @@ app = typer.Typer(
 org_app = typer.Typer(help="组织与花名册 / organization and roster", no_args_is_help=True)
 event_app = typer.Typer(help="活动 / events", no_args_is_help=True)
 db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
+duty_app = typer.Typer(help="值班 / duty rota", no_args_is_help=True)
+store_app = typer.Typer(help="积分超市 / points store", no_args_is_help=True)
 schedule_app = typer.Typer(help="例行安排 / the Party calendar", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(event_app, name="event")
 app.add_typer(db_app, name="db")
 app.add_typer(schedule_app, name="schedule")
+app.add_typer(duty_app, name="duty")
+app.add_typer(store_app, name="store")
 
 
 def _settings() -> Settings:
@@ -204,6 +208,72 @@ def schedule_list(region: Annotated[str, typer.Option(help="联合党委名称 /
             typer.echo(line)
     except ValueError as err:
         _fail(str(err))
+
+
+@duty_app.command("import")
+def duty_import(
+    file: Annotated[Path, typer.Argument(help="rota: .csv or .xlsx (日期,开始,结束,地点,值班人)")],
+    region: Annotated[str, typer.Option("--region", help="联合党委名称 / region name")],
+) -> None:
+    """导入值班表 / import the duty rota; all rows or none."""
+    from bot.duty_import import DutyImportError, import_rota
+    from handlers.ports import SystemClock
+    from storage.db import Database
+
+    if not file.exists():
+        _fail(f"找不到文件 / no such file: {file}")
+    settings = _settings()
+
+    async def go() -> tuple[int, int]:
+        db = await Database.open(settings.database_url)
+        try:
+            return await import_rota(db, file, region, settings.tz, SystemClock().now())
+        finally:
+            await db.close()
+
+    try:
+        added, kept = asyncio.run(go())
+    except DutyImportError as err:
+        _fail(f"导入失败，未做任何改动 / import failed, nothing changed: {err}")
+    typer.echo(f"导入完成 / imported: 新增值班 {added} 个，已存在 {kept} 个")
+
+
+@store_app.command("add")
+def store_add(
+    region: Annotated[str, typer.Option(help="联合党委名称 / region name")],
+    name: Annotated[str, typer.Option(help="商品名 / item")],
+    price: Annotated[int, typer.Option(min=1, help="积分 / points")],
+    stock: Annotated[int, typer.Option(min=0, help="库存 / stock to add")],
+) -> None:
+    """积分超市上架 / put an item in the points store (or restock and reprice it)."""
+    from storage.db import Database
+
+    settings = _settings()
+
+    async def go() -> int | None:
+        db = await Database.open(settings.database_url)
+        try:
+
+            async def work(conn: Any) -> int | None:
+                from handlers.ports import SystemClock
+                from storage.repositories import UnitOfWork
+
+                uow = UnitOfWork(conn, SystemClock().now())
+                reg = await uow.org.region_by_name(region)
+                if reg is None:
+                    return None
+                await uow.store.put(reg.id, name, price, stock)
+                item = await uow.store.item_named(reg.id, name)
+                return item.stock if item else None
+
+            return await db.unit(work)
+        finally:
+            await db.close()
+
+    total = asyncio.run(go())
+    if total is None:
+        _fail(f"没有这个联合党委 / no such region: {region}")
+    typer.echo(f"已上架 / in store: {name} {price} 分，库存 {total}")
 
 
 @db_app.command("upgrade")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from bot.tables import cell as _cell
+from bot.tables import read_table
 from storage.db import Database
 from storage.repositories import UnitOfWork
 
@@ -71,14 +71,6 @@ class ImportResult:
     names: list[str] = field(default_factory=list)
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def _records(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
@@ -94,26 +86,7 @@ def _records(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
                 rec.setdefault("branch", _cell(b.get("name")))
                 yield n, rec
         return
-    if suffix == ".xlsx":
-        from openpyxl import load_workbook
-
-        wb = load_workbook(path, read_only=True, data_only=True)
-        sheet = wb.worksheets[0]
-        rows = [[_cell(c) for c in row] for row in sheet.iter_rows(values_only=True)]
-        wb.close()
-    else:
-        text = path.read_bytes().decode("utf-8-sig")
-        rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text))]
-    if not rows:
-        raise RosterError(1, "文件是空的 / the file is empty")
-    header = [HEADERS.get(h.strip().lower(), HEADERS.get(h.strip(), "")) for h in rows[0]]
-    missing = [r for r in REQUIRED if r not in header]
-    if missing:
-        raise RosterError(1, f"表头缺少 {', '.join(missing)}（需要 姓名,支部,角色）/ header lacks {', '.join(missing)}")
-    for idx, row in enumerate(rows[1:], start=2):
-        if not any(row):
-            continue
-        yield idx, {h: (row[i] if i < len(row) else "") for i, h in enumerate(header) if h}
+    yield from read_table(path, HEADERS, REQUIRED, RosterError, "姓名,支部,角色")
 
 
 def read_roster(path: Path) -> list[RosterRow]:

@@ -29,6 +29,7 @@ from storage.models import (
 )
 
 if TYPE_CHECKING:
+    from storage.duty import DutyRepo, RotationRepo
     from storage.engage import IdeaRepo, PointsRepo, StoreRepo
 from storage.records import (
     ATTENDED,
@@ -742,6 +743,18 @@ class UnitOfWork:
         from storage.engage import StoreRepo
 
         return StoreRepo(self.conn)
+
+    @property
+    def duty(self) -> DutyRepo:
+        from storage.duty import DutyRepo
+
+        return DutyRepo(self.conn)
+
+    @property
+    def rotation(self) -> RotationRepo:
+        from storage.duty import RotationRepo
+
+        return RotationRepo(self.conn)
 
 
 def expected_filter(kind: str) -> Sequence[str]:

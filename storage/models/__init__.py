@@ -1,6 +1,7 @@
 """All tables share one declarative Base; importing this package registers every model."""
 
 from storage.models.base import Base, UTCDateTime
+from storage.models.duty import DutyAssignment, DutyShift, DutySwap, HostingTurn, Rotation
 from storage.models.engage import Idea, IdeaChange, IdeaVote, PointBalance, PointEntry, Redemption, StoreItem
 from storage.models.events import Attendance, Event, ScheduleRule
 from storage.models.ops import AuditLog, CacheVersion, Outbox, ProcessedUpdate, SentMessage
@@ -13,7 +14,11 @@ __all__ = [
     "Branch",
     "CacheVersion",
     "ChatBinding",
+    "DutyAssignment",
+    "DutyShift",
+    "DutySwap",
     "Event",
+    "HostingTurn",
     "Idea",
     "IdeaChange",
     "IdeaVote",
@@ -25,6 +30,7 @@ __all__ = [
     "ProcessedUpdate",
     "Redemption",
     "Region",
+    "Rotation",
     "ScheduleRule",
     "SentMessage",
     "StoreItem",

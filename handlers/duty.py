@@ -1,0 +1,353 @@
+"""Duty shifts at the service center (值班): the week's rota, check-in and check-out with marks,
+swaps agreed by the other member, missed shifts; and the hosting rotation (活动轮值)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from handlers.context import Context
+from handlers.errors import AppError, UsageError
+from handlers.mentions import mention
+from handlers.ports import Button, Reply
+from handlers.router import Command
+from handlers.timeparse import WhenError, parse_time, parse_when
+from storage.duty import ShiftSlot
+from storage.records import MemberRec
+from storage.repositories import UnitOfWork
+
+OPENS_BEFORE = timedelta(minutes=30)  # check-in accepted from 30 minutes before the start
+
+
+def week_of(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    local = now.astimezone(tz)
+    monday = local.date() - timedelta(days=local.weekday())
+    start = datetime.combine(monday, time(0), tzinfo=tz)
+    return start, start + timedelta(days=7)
+
+
+def arrival_of(slot: ShiftSlot, now: datetime, grace: timedelta) -> str:
+    return "late" if now > slot.starts_at + grace else "on_time"
+
+
+async def rota(ctx: Context, args: str) -> list[Reply]:
+    """值班表 — this week's shifts with who checked in, and missed ones."""
+    binding = ctx.need_binding()
+    start, end = week_of(ctx.now, ctx.tz)
+    slots = await ctx.read(lambda uow: uow.duty.between(binding.region_id, start, end))
+    rows = [
+        {"s": s, "starts": ctx.local(s.starts_at), "ends": ctx.local(s.ends_at), "state": _state(s, ctx.now)}
+        for s in slots
+    ]
+    return [ctx.reply("duty.rota", rows=rows, monday=start)]
+
+
+def _state(slot: ShiftSlot, now: datetime) -> str:
+    if slot.checked_in_at is not None:
+        return "out" if slot.checked_out_at is not None else "on"
+    return "missed" if slot.ends_at <= now else "waiting"
+
+
+async def add_shift(ctx: Context, args: str) -> list[Reply]:
+    """添加值班 日期 开始-结束 地点 姓名 [姓名] — an admin adds one shift with one or two members."""
+    try:
+        when = parse_when(args, ctx.now, ctx.tz)
+    except WhenError as err:
+        raise UsageError("duty_add", f"events.{err.code}") from err
+    m = re.match(r"^\s*[-–~至到]\s*(\S+)\s+(\S+)\s+(.+)$", when.rest)
+    if not m:
+        raise UsageError("duty_add")
+    try:
+        end_time, _ = parse_time(m.group(1))
+    except WhenError as err:
+        raise UsageError("duty_add", f"events.{err.code}") from err
+    place, names = m.group(2), m.group(3).split()
+    ends = datetime.combine(when.at.date(), end_time, tzinfo=ctx.tz)
+    if ends <= when.at or len(names) > 2:
+        raise UsageError("duty_add")
+    if ends <= ctx.now:
+        raise UsageError("duty_add", "events.in_past", at=ctx.local(ends))
+    binding = ctx.need_binding()
+    admin = ctx.need_manager(binding.region_id, None)
+
+    async def work(uow: UnitOfWork) -> int:
+        ids = [(await _one_member(uow, binding.region_id, n)).id for n in names]
+        shift_id = await uow.duty.add_shift(binding.region_id, place, when.at, ends, ids, uow.now)
+        await uow.ops.audit(
+            actor=admin.id, platform=ctx.incoming.platform, action="duty.add", detail={"shift": shift_id}, now=uow.now
+        )
+        return shift_id
+
+    await ctx.unit(work)
+    return [
+        ctx.reply("duty.added", starts=ctx.local(when.at), ends=ctx.local(ends), place=place, names="、".join(names))
+    ]
+
+
+async def _one_member(uow: UnitOfWork, region_id: int, name: str) -> MemberRec:
+    found = await uow.org.members_named(region_id, name.lstrip("@"), None)
+    if not found:
+        raise AppError("org.not_in_roster", name=name.lstrip("@"))
+    if len(found) > 1:
+        raise AppError("org.name_ambiguous", name=name.lstrip("@"))
+    return found[0]
+
+
+async def check_in(ctx: Context, args: str) -> list[Reply]:
+    """上岗 / 值班打卡 — the assigned member starts their shift (from 30 minutes before)."""
+    member = ctx.need_member()
+    grace = timedelta(minutes=ctx.services.policy.grace_min)
+    points = ctx.services.policy.points.get("duty", 0)
+
+    async def work(uow: UnitOfWork) -> tuple[ShiftSlot, str]:
+        mine = await uow.duty.of_member(member.id, uow.now - timedelta(hours=24), uow.now + timedelta(hours=24))
+        if not mine:
+            raise AppError("duty.no_shift")
+        current = [s for s in mine if s.starts_at - OPENS_BEFORE <= uow.now < s.ends_at]
+        if not current:
+            upcoming = [s for s in mine if s.starts_at - OPENS_BEFORE > uow.now]
+            if upcoming:
+                raise AppError("duty.too_early", starts=ctx.local(upcoming[0].starts_at), place=upcoming[0].place)
+            raise AppError("duty.over", ends=ctx.local(mine[-1].ends_at))
+        slot = current[0]
+        if slot.checked_in_at is not None:
+            raise AppError("duty.already_in", at=ctx.local(slot.checked_in_at))
+        arrival = arrival_of(slot, uow.now, grace)
+        await uow.duty.check_in(slot.assignment_id, uow.now, arrival)
+        if points > 0:
+            await uow.points.credit(
+                member.id,
+                points,
+                reason="duty:",
+                source="duty",
+                ref=f"duty:{slot.assignment_id}",
+                operator=None,
+                now=uow.now,
+            )
+        return slot, arrival
+
+    slot, arrival = await ctx.unit(work)
+    return [
+        ctx.reply(
+            "duty.checked_in",
+            name=mention(member.id, member.name),
+            place=slot.place,
+            ends=ctx.local(slot.ends_at),
+            late=arrival == "late",
+        )
+    ]
+
+
+async def check_out(ctx: Context, args: str) -> list[Reply]:
+    """下岗 — the member ends the shift they checked in to; before the end is marked early."""
+    member = ctx.need_member()
+    grace = timedelta(minutes=ctx.services.policy.grace_min)
+
+    async def work(uow: UnitOfWork) -> tuple[ShiftSlot, str]:
+        mine = await uow.duty.of_member(member.id, uow.now - timedelta(hours=24), uow.now + timedelta(hours=1))
+        on = [s for s in mine if s.checked_in_at is not None and s.checked_out_at is None]
+        if not on:
+            raise AppError("duty.not_on")
+        slot = on[-1]
+        departure = "early" if uow.now < slot.ends_at - grace else "on_time"
+        await uow.duty.check_out(slot.assignment_id, uow.now, departure)
+        return slot, departure
+
+    slot, departure = await ctx.unit(work)
+    return [
+        ctx.reply(
+            "duty.checked_out", name=mention(member.id, member.name), place=slot.place, early=departure == "early"
+        )
+    ]
+
+
+async def ask_swap(ctx: Context, args: str) -> list[Reply]:
+    """换班 @某人 12月5日 — ask another member to take my shift that day; they accept or decline."""
+    parts = args.split(maxsplit=1)
+    if len(parts) != 2:
+        raise UsageError("swap")
+    name, day_text = parts[0].lstrip("@"), parts[1]
+    try:
+        day = parse_when(day_text + " 0:00", ctx.now, ctx.tz).at.date()
+    except WhenError as err:
+        raise UsageError("swap", f"events.{err.code}") from err
+    binding = ctx.need_binding()
+    member = ctx.need_member()
+
+    async def work(uow: UnitOfWork) -> tuple[int, MemberRec, ShiftSlot]:
+        other = await _one_member(uow, binding.region_id, name)
+        if other.id == member.id:
+            raise AppError("duty.swap_self")
+        start = datetime.combine(day, time(0), tzinfo=ctx.tz)
+        mine = [
+            s for s in await uow.duty.of_member(member.id, start, start + timedelta(days=1)) if s.starts_at > uow.now
+        ]
+        if not mine:
+            raise AppError("duty.no_shift_on", day=day)
+        swap_id = await uow.duty.ask_swap(mine[0].assignment_id, member.id, other.id, uow.now)
+        return swap_id, other, mine[0]
+
+    swap_id, other, slot = await ctx.unit(work)
+    buttons = (Button(ctx.t("duty.accept"), f"swap_yes:{swap_id}"), Button(ctx.t("duty.decline"), f"swap_no:{swap_id}"))
+    return [
+        ctx.reply(
+            "duty.swap_asked",
+            buttons=buttons,
+            asker=member.name,
+            other=mention(other.id, other.name),
+            starts=ctx.local(slot.starts_at),
+            place=slot.place,
+        )
+    ]
+
+
+async def _answer_swap(ctx: Context, data: str, accept: bool) -> list[Reply]:
+    if not data.isdigit():
+        return []
+    member = ctx.need_member()
+
+    async def work(uow: UnitOfWork) -> tuple[bool, Any]:
+        swap = await uow.duty.swap(int(data))
+        if swap is None:
+            return False, None
+        if swap[2] != member.id:
+            raise AppError("duty.not_your_swap")
+        if swap[3] != "pending":
+            raise AppError("duty.swap_done")
+        done = await uow.duty.decide_swap(int(data), accept, uow.now)
+        if accept and done:
+            await uow.ops.audit(
+                actor=member.id,
+                platform=ctx.incoming.platform,
+                action="duty.swap",
+                detail={"swap": int(data), "assignment": swap[0], "from": swap[1], "to": swap[2]},
+                now=uow.now,
+            )
+        return done, await uow.duty.slot(swap[0])
+
+    done, slot = await ctx.unit(work)
+    if slot is None:
+        return []
+    if accept and not done:
+        raise AppError("duty.swap_done")
+    key = "duty.swap_accepted" if accept else "duty.swap_declined"
+    return [ctx.reply(key, name=member.name, starts=ctx.local(slot.starts_at), place=slot.place)]
+
+
+async def press_swap_yes(ctx: Context, data: str) -> list[Reply]:
+    return await _answer_swap(ctx, data, True)
+
+
+async def press_swap_no(ctx: Context, data: str) -> list[Reply]:
+    return await _answer_swap(ctx, data, False)
+
+
+# -- hosting rotation -------------------------------------------------------------------------
+def _month_index(month: str) -> int:
+    year, mon = (int(p) for p in month.split("-"))
+    return year * 12 + mon - 1
+
+
+async def hosting(ctx: Context, args: str) -> list[Reply]:
+    """本月轮值 — which branch hosts this month's activity, and who is next."""
+    binding = ctx.need_binding()
+    state = await ctx.read(lambda uow: uow.rotation.state(binding.region_id))
+    if state is None or not state[2]:
+        raise AppError("duty.no_rotation")
+    start, skipped, order = state
+    local = ctx.local(ctx.now)
+    turn = (local.year * 12 + local.month - 1 - _month_index(start) + skipped) % len(order)
+    return [
+        ctx.reply(
+            "duty.hosting",
+            month=local.month,
+            host=order[turn][1],
+            next=order[(turn + 1) % len(order)][1],
+            order=[name for _, name in order],
+        )
+    ]
+
+
+async def set_rotation(ctx: Context, args: str) -> list[Reply]:
+    """轮值顺序 支部A 支部B … — the order of hosting, starting with this month."""
+    names = args.split()
+    if len(names) < 2 or len(set(names)) != len(names):
+        raise UsageError("rotation")
+    binding = ctx.need_binding()
+    admin = ctx.need_manager(binding.region_id, None)
+    month = f"{ctx.local(ctx.now):%Y-%m}"
+
+    async def work(uow: UnitOfWork) -> None:
+        branches = {b.name: b.id for b in await uow.org.branches(binding.region_id)}
+        missing = [n for n in names if n not in branches]
+        if missing:
+            region = await uow.org.region(binding.region_id)
+            raise AppError("org.no_such_branch", name=missing[0], region=region.name)
+        await uow.rotation.set_order(binding.region_id, [branches[n] for n in names], month)
+        await uow.ops.audit(
+            actor=admin.id, platform=ctx.incoming.platform, action="rotation.set", detail={"order": names}, now=uow.now
+        )
+
+    await ctx.unit(work)
+    return await hosting(ctx, "")
+
+
+async def skip_turn(ctx: Context, args: str) -> list[Reply]:
+    """轮值跳过 — this month's host passes; every later turn moves on by one (audited)."""
+    return await _change_rotation(ctx, "skip", ())
+
+
+async def exchange_turns(ctx: Context, args: str) -> list[Reply]:
+    """轮值交换 支部A 支部B — two branches trade places in the order (audited)."""
+    names = tuple(args.split())
+    if len(names) != 2 or names[0] == names[1]:
+        raise UsageError("rotation_swap")
+    return await _change_rotation(ctx, "exchange", names)
+
+
+async def _change_rotation(ctx: Context, how: str, names: tuple[str, ...]) -> list[Reply]:
+    binding = ctx.need_binding()
+    admin = ctx.need_manager(binding.region_id, None)
+
+    async def work(uow: UnitOfWork) -> None:
+        state = await uow.rotation.state(binding.region_id)
+        if state is None:
+            raise AppError("duty.no_rotation")
+        ids = {name: b for b, name in state[2]}
+        if how == "skip":
+            await uow.rotation.skip(binding.region_id)
+        else:
+            missing = [n for n in names if n not in ids]
+            if missing:
+                raise AppError("duty.not_in_rotation", name=missing[0])
+            await uow.rotation.exchange(binding.region_id, ids[names[0]], ids[names[1]])
+        await uow.ops.audit(
+            actor=admin.id,
+            platform=ctx.incoming.platform,
+            action=f"rotation.{how}",
+            detail={"branches": list(names)},
+            now=uow.now,
+        )
+
+    await ctx.unit(work)
+    return await hosting(ctx, "")
+
+
+def missed_params(slots: list[ShiftSlot], tz: ZoneInfo) -> list[dict[str, Any]]:
+    return [{"name": s.name, "place": s.place, "starts": s.starts_at.astimezone(tz)} for s in slots]
+
+
+COMMANDS = [
+    Command("duty", ("值班表",), rota, "duty.usage_duty", "duty.help_duty"),
+    Command("checkin", ("上岗", "值班打卡"), check_in, "duty.usage_checkin", "duty.help_checkin"),
+    Command("checkout", ("下岗",), check_out, "duty.usage_checkout", None),
+    Command("swap", ("换班",), ask_swap, "duty.usage_swap", "duty.help_swap"),
+    Command("duty_add", ("添加值班",), add_shift, "duty.usage_duty_add", None, admin=True),
+    Command("hosting", ("本月轮值",), hosting, "duty.usage_hosting", "duty.help_hosting"),
+    Command("rotation", ("轮值顺序",), set_rotation, "duty.usage_rotation", None, admin=True),
+    Command("rotation_skip", ("轮值跳过",), skip_turn, "duty.usage_rotation_skip", None, admin=True),
+    Command("rotation_swap", ("轮值交换",), exchange_turns, "duty.usage_rotation_swap", None, admin=True),
+]
+BUTTONS = {"swap_yes": press_swap_yes, "swap_no": press_swap_no}

@@ -1,0 +1,228 @@
+"""Repositories of the duty rota and the hosting rotation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.models import Branch, DutyAssignment, DutyShift, DutySwap, HostingTurn, Member, Rotation
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftSlot:
+    """One member's place on one shift."""
+
+    assignment_id: int
+    shift_id: int
+    place: str
+    starts_at: datetime
+    ends_at: datetime
+    member_id: int
+    name: str
+    checked_in_at: datetime | None
+    checked_out_at: datetime | None
+    arrival: str | None
+    departure: str | None
+
+
+_SLOT_COLS = (
+    DutyAssignment.id,
+    DutyShift.id,
+    DutyShift.place,
+    DutyShift.starts_at,
+    DutyShift.ends_at,
+    DutyAssignment.member_id,
+    Member.name,
+    DutyAssignment.checked_in_at,
+    DutyAssignment.checked_out_at,
+    DutyAssignment.arrival,
+    DutyAssignment.departure,
+)
+
+
+@dataclass
+class DutyRepo:
+    conn: AsyncConnection
+
+    def _slots(self) -> object:
+        return (
+            select(*_SLOT_COLS)
+            .join(DutyShift, DutyShift.id == DutyAssignment.shift_id)
+            .join(Member, Member.id == DutyAssignment.member_id)
+        )
+
+    async def add_shift(
+        self, region_id: int, place: str, starts_at: datetime, ends_at: datetime, member_ids: list[int], now: datetime
+    ) -> int:
+        shift_id = (
+            await self.conn.execute(
+                insert(DutyShift)
+                .values(region_id=region_id, place=place, starts_at=starts_at, ends_at=ends_at, created_at=now)
+                .returning(DutyShift.id)
+            )
+        ).scalar_one()
+        await self.conn.execute(insert(DutyAssignment), [{"shift_id": shift_id, "member_id": m} for m in member_ids])
+        return int(shift_id)
+
+    async def find_shift(self, region_id: int, place: str, starts_at: datetime) -> int | None:
+        got = await self.conn.execute(
+            select(DutyShift.id).where(
+                DutyShift.region_id == region_id, DutyShift.place == place, DutyShift.starts_at == starts_at
+            )
+        )
+        return got.scalar()
+
+    async def between(self, region_id: int, start: datetime, end: datetime) -> list[ShiftSlot]:
+        q = self._slots().where(  # type: ignore[attr-defined]
+            DutyShift.region_id == region_id, DutyShift.starts_at >= start, DutyShift.starts_at < end
+        )
+        rows = await self.conn.execute(q.order_by(DutyShift.starts_at, DutyShift.id, DutyAssignment.id))
+        return [ShiftSlot(*r) for r in rows]
+
+    async def of_member(self, member_id: int, start: datetime, end: datetime) -> list[ShiftSlot]:
+        """A member's slots on shifts overlapping [start, end)."""
+        q = self._slots().where(  # type: ignore[attr-defined]
+            DutyAssignment.member_id == member_id, DutyShift.ends_at > start, DutyShift.starts_at < end
+        )
+        return [ShiftSlot(*r) for r in await self.conn.execute(q.order_by(DutyShift.starts_at))]
+
+    async def slot(self, assignment_id: int) -> ShiftSlot | None:
+        q = self._slots().where(DutyAssignment.id == assignment_id)  # type: ignore[attr-defined]
+        row = (await self.conn.execute(q)).first()
+        return ShiftSlot(*row) if row else None
+
+    async def check_in(self, assignment_id: int, now: datetime, arrival: str) -> bool:
+        res = await self.conn.execute(
+            update(DutyAssignment)
+            .where(DutyAssignment.id == assignment_id, DutyAssignment.checked_in_at.is_(None))
+            .values(checked_in_at=now, arrival=arrival)
+        )
+        return bool(res.rowcount)
+
+    async def check_out(self, assignment_id: int, now: datetime, departure: str) -> bool:
+        res = await self.conn.execute(
+            update(DutyAssignment)
+            .where(
+                DutyAssignment.id == assignment_id,
+                DutyAssignment.checked_in_at.is_not(None),
+                DutyAssignment.checked_out_at.is_(None),
+            )
+            .values(checked_out_at=now, departure=departure)
+        )
+        return bool(res.rowcount)
+
+    async def missed(self, region_id: int, now: datetime, since: datetime) -> list[ShiftSlot]:
+        """Slots of shifts that ended in [since, now) with no check-in: missed shifts."""
+        q = self._slots().where(  # type: ignore[attr-defined]
+            DutyShift.region_id == region_id,
+            DutyShift.ends_at <= now,
+            DutyShift.ends_at >= since,
+            DutyAssignment.checked_in_at.is_(None),
+        )
+        return [ShiftSlot(*r) for r in await self.conn.execute(q.order_by(DutyShift.starts_at))]
+
+    async def ask_swap(self, assignment_id: int, from_member: int, to_member: int, now: datetime) -> int:
+        res = await self.conn.execute(
+            insert(DutySwap)
+            .values(
+                assignment_id=assignment_id,
+                from_member_id=from_member,
+                to_member_id=to_member,
+                status="pending",
+                created_at=now,
+            )
+            .returning(DutySwap.id)
+        )
+        return int(res.scalar_one())
+
+    async def swap(self, swap_id: int) -> tuple[int, int, int, str] | None:
+        """(assignment, from member, to member, status) of a swap request."""
+        row = (
+            await self.conn.execute(
+                select(DutySwap.assignment_id, DutySwap.from_member_id, DutySwap.to_member_id, DutySwap.status).where(
+                    DutySwap.id == swap_id
+                )
+            )
+        ).first()
+        return (int(row[0]), int(row[1]), int(row[2]), str(row[3])) if row else None
+
+    async def decide_swap(self, swap_id: int, accept: bool, now: datetime) -> bool:
+        """Accept (the slot changes hands, if still the asker's) or decline a pending request."""
+        res = await self.conn.execute(
+            update(DutySwap)
+            .where(DutySwap.id == swap_id, DutySwap.status == "pending")
+            .values(status="accepted" if accept else "declined", decided_at=now)
+        )
+        if not res.rowcount:
+            return False
+        if accept:
+            swap = await self.swap(swap_id)
+            assert swap is not None
+            moved = await self.conn.execute(
+                update(DutyAssignment)
+                .where(
+                    DutyAssignment.id == swap[0],
+                    DutyAssignment.member_id == swap[1],
+                    DutyAssignment.checked_in_at.is_(None),
+                )
+                .values(member_id=swap[2])
+            )
+            return bool(moved.rowcount)
+        return True
+
+
+@dataclass
+class RotationRepo:
+    conn: AsyncConnection
+
+    async def set_order(self, region_id: int, branch_ids: list[int], start_month: str) -> None:
+        await self.conn.execute(delete(HostingTurn).where(HostingTurn.region_id == region_id))
+        await self.conn.execute(
+            insert(HostingTurn),
+            [{"region_id": region_id, "position": i, "branch_id": b} for i, b in enumerate(branch_ids)],
+        )
+        await self.conn.execute(delete(Rotation).where(Rotation.region_id == region_id))
+        await self.conn.execute(insert(Rotation).values(region_id=region_id, start_month=start_month, skipped=0))
+
+    async def state(self, region_id: int) -> tuple[str, int, list[tuple[int, str]]] | None:
+        """(start month, turns skipped, [(branch id, name)] in order), or None if not set up."""
+        rot = (
+            await self.conn.execute(
+                select(Rotation.start_month, Rotation.skipped).where(Rotation.region_id == region_id)
+            )
+        ).first()
+        if rot is None:
+            return None
+        order = await self.conn.execute(
+            select(HostingTurn.branch_id, Branch.name)
+            .join(Branch, Branch.id == HostingTurn.branch_id)
+            .where(HostingTurn.region_id == region_id)
+            .order_by(HostingTurn.position)
+        )
+        return str(rot[0]), int(rot[1]), [(int(b), str(n)) for b, n in order]
+
+    async def skip(self, region_id: int) -> None:
+        await self.conn.execute(
+            update(Rotation).where(Rotation.region_id == region_id).values(skipped=Rotation.skipped + 1)
+        )
+
+    async def exchange(self, region_id: int, first: int, second: int) -> None:
+        """Swap the positions of two branches in the order."""
+        rows = dict(
+            (
+                await self.conn.execute(
+                    select(HostingTurn.branch_id, HostingTurn.position).where(
+                        HostingTurn.region_id == region_id, HostingTurn.branch_id.in_((first, second))
+                    )
+                )
+            ).all()
+        )
+        for branch, other in ((first, second), (second, first)):
+            await self.conn.execute(
+                update(HostingTurn)
+                .where(HostingTurn.region_id == region_id, HostingTurn.position == rows[other])
+                .values(branch_id=branch)
+            )

@@ -1,0 +1,128 @@
+"""Duty shifts and the hosting rotation, through chat messages, buttons and the CLI."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.render import to_plain
+from storage.duty import DutyRepo
+from storage.models import AuditLog, DutyAssignment, DutyShift, Member
+from tests.bot.test_cli import invoke
+from tests.harness import REGION_CHAT, Harness
+
+
+async def add(h: Harness, text: str) -> str:
+    return (await h.say(f"添加值班 {text}", user="u-李红", chat=REGION_CHAT))[0]
+
+
+async def test_check_in_and_out_with_marks_and_points(h: Harness) -> None:
+    assert (await add(h, "今天 9:30-17:00 党群服务中心 赵强")).startswith("📋 已添加值班：12月1日（周二）09:30-17:00")
+    assert await h.say("上岗", user="u-赵强") == [
+        "🟢 赵强 已上岗（党群服务中心）。17:00 下岗时请发送“下岗”。"
+    ]  # 09:00: check-in opens 30 minutes before
+    assert (await h.say("值班打卡", user="u-赵强"))[0] == "你已经在 09:00 上岗了，无需重复打卡。"
+    assert (await h.say("上岗", user="u-钱多多"))[0].startswith("你今天没有值班安排")
+    assert "党群服务中心 赵强 ✅ 在岗" in (await h.say("值班表", user="u-钱多多"))[0]
+    h.clock.advance(hours=7)  # 16:00
+    assert await h.say("下岗", user="u-赵强") == ["⚪ 赵强 已下岗（党群服务中心），早于结束时间（早退）。辛苦了！"]
+    assert (await h.say("下岗", user="u-赵强"))[0] == "你现在没有在岗的班，无需下岗。"
+    assert "+3 值班" in (await h.say("我的积分", user="u-赵强"))[0]
+
+    await add(h, "明天 9:00-12:00 党群服务中心 张伟")
+    await add(h, "明天 14:00-17:00 党群服务中心 钱多多")
+    h.clock.set(h.clock.now() + timedelta(hours=17, minutes=20))  # tomorrow 09:20
+    assert (await h.say("上岗", user="u-张伟"))[0].startswith("🟢 张伟 已上岗（党群服务中心），迟到。")
+    assert (await h.say("上岗", user="u-钱多多"))[0].startswith("还没到上岗时间：你的班是 12月2日（周三）14:00")
+    h.clock.advance(hours=8)  # 17:20: 钱多多 never came
+    rota = (await h.say("值班表", user="u-张伟"))[0]
+    assert "党群服务中心 张伟 ✅ 在岗（迟到）" in rota and "党群服务中心 钱多多 ❌ 缺岗" in rota
+    assert "已早退" not in rota and "赵强 ✅ 已下岗（早退）" in rota
+    assert (await h.say("上岗", user="u-钱多多"))[0].startswith("这个班已经在 12月2日（周三）17:00 结束了")
+    week_ago = h.clock.now() - timedelta(days=7)
+    missed = await h.app.db.read(lambda c: DutyRepo(c).missed(1, h.clock.now(), week_ago))
+    assert [m.name for m in missed] == ["钱多多"]
+
+
+async def test_swap_is_agreed_by_the_other_member(h: Harness) -> None:
+    await add(h, "明天 14:00-17:00 党群服务中心 钱多多")
+    assert (await h.say("换班 钱多多 明天", user="u-钱多多"))[0] == "不能和自己换班。"
+    assert (await h.say("换班 不存在 明天", user="u-钱多多"))[0].startswith("花名册中没有找到“不存在”")
+    assert (await h.say("换班 赵强 后天", user="u-钱多多"))[0] == "你在 12月3日 没有还没开始的班。"
+    assert "换班 姓名 日期" in (await h.say("换班 赵强", user="u-钱多多"))[0]
+    asked = await h.send(h.incoming("换班 @赵强 明天", user="u-钱多多"))
+    assert to_plain(asked[0].text) == "🔁 钱多多 请 赵强 替班：12月2日（周三）14:00 党群服务中心。请 赵强 点按钮答复。"
+    assert [b.data for b in asked[0].buttons] == ["swap_yes:1", "swap_no:1"]
+    assert to_plain((await h.press("swap_yes:1", user="u-张伟"))[0].text) == "这个换班请求不是发给你的。"
+    declined = await h.press("swap_no:1", user="u-赵强")
+    assert to_plain(declined[0].text).startswith("❎ 赵强 没有接受替班")
+    assert to_plain((await h.press("swap_yes:1", user="u-赵强"))[0].text).startswith("这个换班请求已经处理过了")
+    who = select(Member.name).join(DutyAssignment, DutyAssignment.member_id == Member.id)
+    assert await h.rows(who) == [("钱多多",)]  # unchanged until someone accepts
+    await h.say("换班 赵强 明天", user="u-钱多多")
+    accepted = await h.press("swap_yes:2", user="u-赵强")
+    assert to_plain(accepted[0].text) == "✅ 赵强 已接受替班，12月2日（周三）14:00 党群服务中心 的班改由 赵强 值。"
+    assert await h.rows(who) == [("赵强",)]
+    assert await h.count(AuditLog, AuditLog.action == "duty.swap") == 1  # admins see the history
+    assert (await h.say("上岗", user="u-钱多多"))[0].startswith("你今天没有值班安排")
+
+
+async def test_shift_input_errors_change_nothing(h: Harness) -> None:
+    assert await h.say("添加值班 明天 9:00-12:00 中心 赵强", user="u-赵强") == ["只有管理员或书记可以这样做。"]
+    for bad in (
+        "明天 12:00-9:00 中心 赵强",
+        "明天 9:00 中心 赵强",
+        "明天 9:00-12:00 中心 赵强 钱多多 张伟",
+        "昨天 9:00-12:00 中心 赵强",
+    ):
+        assert "添加值班 日期 开始-结束" in await add(h, bad), bad
+    assert (await add(h, "明天 9:00-12:00 中心 不存在")).startswith("花名册中没有找到“不存在”")
+    assert await h.count(DutyShift) == 0
+
+
+async def test_hosting_rotation_turns_monthly_and_can_be_skipped_or_swapped(h: Harness) -> None:
+    assert (await h.say("本月轮值", user="u-赵强"))[0].startswith("还没有设置轮值顺序")
+    order = "轮值顺序 红星机械党支部 绿源科技党支部 兴业商户联合党支部"
+    assert await h.say(order, user="u-赵强") == ["只有管理员或书记可以这样做。"]
+    first = await h.say(order, user="u-李红", chat=REGION_CHAT)
+    assert first[0].startswith("🎌 12月活动由 红星机械党支部 承办，下月轮到 绿源科技党支部。")
+    assert (
+        "不在轮值顺序里" in (await h.say("轮值交换 红星机械党支部 新兴物流党支部", user="u-李红", chat=REGION_CHAT))[0]
+    )
+    skipped = await h.say("轮值跳过", user="u-李红", chat=REGION_CHAT)
+    assert skipped[0].startswith("🎌 12月活动由 绿源科技党支部 承办，下月轮到 兴业商户联合党支部。")
+    swapped = await h.say("轮值交换 绿源科技党支部 兴业商户联合党支部", user="u-李红", chat=REGION_CHAT)
+    assert swapped[0].startswith("🎌 12月活动由 兴业商户联合党支部 承办，下月轮到 绿源科技党支部。")
+    h.clock.advance(days=31)  # January: the turn moves on by itself
+    assert (await h.say("本月轮值", user="u-赵强"))[0].startswith("🎌 1月活动由 绿源科技党支部 承办")
+    actions = [r[0] for r in await h.rows(select(AuditLog.action).where(AuditLog.action.like("rotation.%")))]
+    assert actions == ["rotation.set", "rotation.skip", "rotation.exchange"]
+
+
+def test_duty_rota_import_is_all_or_nothing_and_idempotent(db_url: str, tmp_path: Path) -> None:
+    sample = str(Path(__file__).parents[2] / "bot" / "console" / "sample_roster.csv")
+    assert invoke(db_url, "org", "import", sample, "--region", "城东联合党委")[0] == 0
+    rota = tmp_path / "rota.csv"
+    rota.write_text(
+        "日期,开始,结束,地点,值班人\n2027-03-01,9:00,12:00,党群服务中心,赵强、钱多多\n2027-03-02,14:00,17:00,党群服务中心,张伟\n",
+        encoding="utf-8",
+    )
+    code, out = invoke(db_url, "duty", "import", str(rota), "--region", "城东联合党委")
+    assert code == 0 and "新增值班 2 个，已存在 0 个" in out, out
+    code, out = invoke(db_url, "duty", "import", str(rota), "--region", "城东联合党委")
+    assert code == 0 and "新增值班 0 个，已存在 2 个" in out
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "date,start,end,place,members\n2027-03-08,9:00,12:00,中心,赵强\n2027-03-09,9:00,8:00,中心,赵强\n",
+        encoding="utf-8",
+    )
+    code, out = invoke(db_url, "duty", "import", str(bad), "--region", "城东联合党委")
+    assert code == 2 and "第 3 行" in out and "结束时间早于开始时间" in out
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("日期,开始,结束,地点,值班人\n2027-03-08,9:00,12:00,中心,无名氏\n", encoding="utf-8")
+    code, out = invoke(db_url, "duty", "import", str(unknown), "--region", "城东联合党委")
+    assert code == 2 and "第 2 行" in out and "无名氏" in out
+    code, out = invoke(db_url, "duty", "import", str(rota), "--region", "城东联合党委")
+    assert "已存在 2 个" in out  # nothing from the bad files was half-imported
