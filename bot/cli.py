@@ -227,7 +227,7 @@ def duty_import(
     async def go() -> tuple[int, int]:
         db = await Database.open(settings.database_url)
         try:
-            return await import_rota(db, file, region, settings.tz, SystemClock().now())
+            return await import_rota(db, file, region, settings.tz, SystemClock().now(), settings.signin_grace_min)
         finally:
             await db.close()
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.tables import read_table
+from handlers.duty import queue_shift_pushes
 from handlers.timeparse import WhenError, parse_time
 from storage.db import Database
 from storage.repositories import UnitOfWork
@@ -69,7 +70,9 @@ def read_rota(path: Path, tz: ZoneInfo) -> list[ShiftRow]:
     return rows
 
 
-async def import_rota(db: Database, path: Path, region: str, tz: ZoneInfo, now: datetime) -> tuple[int, int]:
+async def import_rota(
+    db: Database, path: Path, region: str, tz: ZoneInfo, now: datetime, grace_min: int = 5
+) -> tuple[int, int]:
     """Returns (shifts added, shifts already there)."""
     rows = read_rota(path, tz)
 
@@ -89,7 +92,8 @@ async def import_rota(db: Database, path: Path, region: str, tz: ZoneInfo, now: 
             if await uow.duty.find_shift(reg.id, row.place, row.starts_at) is not None:
                 kept += 1
                 continue
-            await uow.duty.add_shift(reg.id, row.place, row.starts_at, row.ends_at, ids, now)
+            shift_id = await uow.duty.add_shift(reg.id, row.place, row.starts_at, row.ends_at, ids, now)
+            await queue_shift_pushes(uow, grace_min, shift_id)
             added += 1
         return added, kept
 

@@ -75,6 +75,7 @@ async def add_shift(ctx: Context, args: str) -> list[Reply]:
     async def work(uow: UnitOfWork) -> int:
         ids = [(await _one_member(uow, binding.region_id, n)).id for n in names]
         shift_id = await uow.duty.add_shift(binding.region_id, place, when.at, ends, ids, uow.now)
+        await queue_shift_pushes(uow, ctx.services.policy.grace_min, shift_id)
         await uow.ops.audit(
             actor=admin.id, platform=ctx.incoming.platform, action="duty.add", detail={"shift": shift_id}, now=uow.now
         )
@@ -84,6 +85,42 @@ async def add_shift(ctx: Context, args: str) -> list[Reply]:
     return [
         ctx.reply("duty.added", starts=ctx.local(when.at), ends=ctx.local(ends), place=place, names="、".join(names))
     ]
+
+
+DUTY_REMIND = timedelta(hours=1)  # the reminder before a shift
+
+
+async def queue_shift_pushes(uow: UnitOfWork, grace_min: int, shift_id: int) -> None:
+    """A reminder to each assigned member's branch group an hour before (the region's chats if
+    the branch has none), and the missed-shift check for the region chats at the end + grace."""
+    slots = [s for s in await uow.duty.of_shift(shift_id)]
+    if not slots:
+        return
+    region_id = slots[0].region_id
+    chats: dict[tuple[str, str], None] = {}
+    for s in slots:
+        member = await uow.org.member(s.member_id)
+        found = await uow.org.chats_for(region_id, member.branch_id if member else None, include_branch_chats=False)
+        for c in found or await uow.org.chats_for(region_id, None, include_branch_chats=False):
+            chats[(c.platform, c.chat_id)] = None
+    plans = [("duty_reminder", slots[0].starts_at - DUTY_REMIND, list(chats))]
+    admins = await uow.org.chats_for(region_id, None, include_branch_chats=False)
+    plans.append(
+        ("duty_missed", slots[0].ends_at + timedelta(minutes=grace_min), [(c.platform, c.chat_id) for c in admins])
+    )
+    for purpose, due, targets in plans:
+        if due <= uow.now:
+            continue
+        for platform, chat_id in targets:
+            await uow.ops.enqueue(
+                key=f"duty:{shift_id}:{purpose}:{platform}:{chat_id}",
+                purpose=purpose,
+                event_id=None,
+                platform=platform,
+                chat_id=chat_id,
+                due_at=due,
+                payload={"shift": shift_id},
+            )
 
 
 async def _one_member(uow: UnitOfWork, region_id: int, name: str) -> MemberRec:

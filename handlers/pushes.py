@@ -8,6 +8,7 @@ from typing import Any
 from markupsafe import Markup
 
 from handlers.context import Services
+from handlers.duty import missed_params
 from handlers.i18n import normalize_locale, render
 from handlers.ideas import update_params
 from handlers.mentions import mention
@@ -49,6 +50,8 @@ async def render_push(services: Services, row: OutboxRec) -> Reply | None:
                 idea, str(row.payload["step"]), str(row.payload["note"]), int(str(row.payload["points"]))
             )
             return Reply(text=render("ideas.changed", locale, **params))
+        if row.purpose in ("duty_reminder", "duty_missed"):
+            return await _duty(uow, row, locale, now, tz)
         if row.purpose == "notice":
             return Reply(text=render("reports.notice", locale, text=row.payload["text"], by=row.payload["by"]))
         if row.purpose == "digest":
@@ -92,6 +95,22 @@ async def _nudge(uow: UnitOfWork, event: EventRec, binding: BindingRec, locale: 
         return None
     names = Markup("、").join(mention(m.id, m.name) for m in missing)
     return Reply(text=render("pushes.nudge", locale, e=event, starts=starts, names=names))
+
+
+async def _duty(uow: UnitOfWork, row: OutboxRec, locale: str, now: datetime, tz: Any) -> Reply | None:
+    """A shift's reminder (its members mentioned) or, at its end, who missed it (nothing if nobody)."""
+    slots = await uow.duty.of_shift(int(str(row.payload["shift"])))
+    if not slots:
+        return None
+    first = slots[0]
+    if row.purpose == "duty_reminder":
+        names = Markup("、").join(mention(s.member_id, s.name) for s in slots)
+        starts, ends = first.starts_at.astimezone(tz), first.ends_at.astimezone(tz)
+        return Reply(text=render("duty.reminder", locale, starts=starts, ends=ends, place=first.place, names=names))
+    missed = [s for s in slots if s.checked_in_at is None and s.ends_at <= now]
+    if not missed:
+        return None
+    return Reply(text=render("duty.missed", locale, items=missed_params(missed, tz)))
 
 
 def _items(row: OutboxRec, tz: Any) -> list[dict[str, Any]]:

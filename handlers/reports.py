@@ -150,7 +150,13 @@ async def digest_params(uow: UnitOfWork, binding: BindingRec, month: str, tz: Zo
             rows[member.branch_id].present += member.id in present
     total_expected = sum(r.expected for r in rows.values())
     total_present = sum(r.present for r in rows.values())
+    kept, due = await uow.duty.kept(binding.region_id, binding.branch_id, first, end)
+    submitted, adopted = await uow.ideas.counts(binding.region_id, binding.branch_id, first, end)
+    top = await uow.points.ranking(binding.region_id, binding.branch_id, first, 3, until=end)
     return {
+        "duties": (kept, due),
+        "ideas": (submitted, adopted),
+        "top": top,
         "month": first,
         "held": len(events),
         "rate": round(100 * total_present / total_expected) if total_expected else 0,

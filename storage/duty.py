@@ -17,6 +17,7 @@ class ShiftSlot:
 
     assignment_id: int
     shift_id: int
+    region_id: int
     place: str
     starts_at: datetime
     ends_at: datetime
@@ -31,6 +32,7 @@ class ShiftSlot:
 _SLOT_COLS = (
     DutyAssignment.id,
     DutyShift.id,
+    DutyShift.region_id,
     DutyShift.place,
     DutyShift.starts_at,
     DutyShift.ends_at,
@@ -89,6 +91,10 @@ class DutyRepo:
         )
         return [ShiftSlot(*r) for r in await self.conn.execute(q.order_by(DutyShift.starts_at))]
 
+    async def of_shift(self, shift_id: int) -> list[ShiftSlot]:
+        q = self._slots().where(DutyAssignment.shift_id == shift_id)  # type: ignore[attr-defined]
+        return [ShiftSlot(*r) for r in await self.conn.execute(q.order_by(DutyAssignment.id))]
+
     async def slot(self, assignment_id: int) -> ShiftSlot | None:
         q = self._slots().where(DutyAssignment.id == assignment_id)  # type: ignore[attr-defined]
         row = (await self.conn.execute(q)).first()
@@ -123,6 +129,17 @@ class DutyRepo:
             DutyAssignment.checked_in_at.is_(None),
         )
         return [ShiftSlot(*r) for r in await self.conn.execute(q.order_by(DutyShift.starts_at))]
+
+    async def kept(self, region_id: int, branch_id: int | None, start: datetime, end: datetime) -> tuple[int, int]:
+        """(slots kept, slots due) of shifts that started in [start, end), for a branch's members or all."""
+        q = select(DutyAssignment.checked_in_at).join(DutyShift, DutyShift.id == DutyAssignment.shift_id)
+        q = q.join(Member, Member.id == DutyAssignment.member_id).where(
+            DutyShift.region_id == region_id, DutyShift.starts_at >= start, DutyShift.starts_at < end
+        )
+        if branch_id is not None:
+            q = q.where(Member.branch_id == branch_id)
+        rows = (await self.conn.execute(q)).all()
+        return sum(r[0] is not None for r in rows), len(rows)
 
     async def ask_swap(self, assignment_id: int, from_member: int, to_member: int, now: datetime) -> int:
         res = await self.conn.execute(

@@ -124,7 +124,7 @@ class PointsRepo:
         return [(r[0], int(r[1]), r[2]) for r in rows]
 
     async def ranking(
-        self, region_id: int, branch_id: int | None, since: datetime, limit: int = 10
+        self, region_id: int, branch_id: int | None, since: datetime, limit: int = 10, until: datetime | None = None
     ) -> list[tuple[str, int]]:
         """Points earned since a time (spending not subtracted), best first."""
         q = (
@@ -137,6 +137,8 @@ class PointsRepo:
         )
         if branch_id is not None:
             q = q.where(Member.branch_id == branch_id)
+        if until is not None:
+            q = q.where(PointEntry.at < until)
         return [(r[0], int(r[1])) for r in await self.conn.execute(q)]
 
 
@@ -219,6 +221,20 @@ class IdeaRepo:
     async def change(self, idea_id: int, status: str, note: str | None, by: int | None, now: datetime) -> None:
         await self.conn.execute(update(Idea).where(Idea.id == idea_id).values(status=status))
         await self.conn.execute(insert(IdeaChange).values(idea_id=idea_id, status=status, note=note, by=by, at=now))
+
+    async def counts(self, region_id: int, branch_id: int | None, start: datetime, end: datetime) -> tuple[int, int]:
+        """(submitted, adopted) in [start, end), by authors of a branch or the whole region."""
+        node = [Idea.region_id == region_id] + ([Member.branch_id == branch_id] if branch_id else [])
+        base = select(func.count()).select_from(Idea).join(Member, Member.id == Idea.member_id).where(*node)
+        submitted = (await self.conn.execute(base.where(Idea.created_at >= start, Idea.created_at < end))).scalar()
+        adopted = (
+            await self.conn.execute(
+                base.join(IdeaChange, IdeaChange.idea_id == Idea.id).where(
+                    IdeaChange.status == "adopted", IdeaChange.at >= start, IdeaChange.at < end
+                )
+            )
+        ).scalar()
+        return int(submitted or 0), int(adopted or 0)
 
     async def history(self, idea_id: int) -> list[tuple[str, str | None, str | None, datetime]]:
         rows = await self.conn.execute(

@@ -356,8 +356,8 @@ class OrgRepo:
         return True
 
     async def branch_last_activity(self, region_id: int, now: datetime) -> list[tuple[str, datetime | None]]:
-        """Each branch's name and its latest sign of life up to now: an event of its own held, or
-        a sign-in by one of its members (to any event)."""
+        """Each branch's name and its latest sign of life up to now: an event of its own held, a
+        sign-in by one of its members (to any event), a duty check-in or a golden idea."""
         held = dict(
             (
                 await self.conn.execute(
@@ -377,9 +377,29 @@ class OrgRepo:
                 )
             ).all()
         )
+        from storage.models import DutyAssignment, Idea  # the later features count as signs of life too
+
+        by_member = (
+            select(Member.branch_id, func.max(DutyAssignment.checked_in_at))
+            .join(DutyAssignment, DutyAssignment.member_id == Member.id)
+            .where(Member.region_id == region_id)
+            .group_by(Member.branch_id)
+        )
+        duty = dict((await self.conn.execute(by_member)).all())
+        ideas = dict(
+            (
+                await self.conn.execute(
+                    select(Member.branch_id, func.max(Idea.created_at))
+                    .join(Idea, Idea.member_id == Member.id)
+                    .where(Member.region_id == region_id)
+                    .group_by(Member.branch_id)
+                )
+            ).all()
+        )
         out = []
         for branch in await self.branches(region_id):
-            times = [t for t in (held.get(branch.id), signed.get(branch.id)) if t is not None]
+            marks = (held.get(branch.id), signed.get(branch.id), duty.get(branch.id), ideas.get(branch.id))
+            times = [t for t in marks if t is not None]
             out.append((branch.name, max(times) if times else None))
         return out
 

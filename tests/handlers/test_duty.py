@@ -11,7 +11,7 @@ from bot.render import to_plain
 from storage.duty import DutyRepo
 from storage.models import AuditLog, DutyAssignment, DutyShift, Member
 from tests.bot.test_cli import invoke
-from tests.harness import REGION_CHAT, Harness
+from tests.harness import GROUP, REGION_CHAT, Harness
 
 
 async def add(h: Harness, text: str) -> str:
@@ -126,3 +126,20 @@ def test_duty_rota_import_is_all_or_nothing_and_idempotent(db_url: str, tmp_path
     assert code == 2 and "第 2 行" in out and "无名氏" in out
     code, out = invoke(db_url, "duty", "import", str(rota), "--region", "城东联合党委")
     assert "已存在 2 个" in out  # nothing from the bad files was half-imported
+
+
+async def test_duty_reminder_mentions_the_members_and_a_missed_shift_alerts_the_admins(h: Harness) -> None:
+    await add(h, "明天 9:00-12:00 党群服务中心 赵强 钱多多")
+    pushed = await h.tick(hours=23)  # 08:00 tomorrow: the reminder in their branch group
+    assert pushed == [
+        f"[{GROUP}] 🤖 ⏰ 值班提醒：12月2日（周三）09:00-12:00 党群服务中心，赵强、钱多多。到岗后请发送“上岗”。"
+    ]
+    h.clock.advance(minutes=50)
+    await h.say("上岗", user="u-赵强")
+    pushed = await h.tick(hours=3, minutes=30)  # 12:05: 钱多多 never checked in
+    assert pushed == [f"[{REGION_CHAT}] 🤖 ⚠️ 以下值班没有打卡（缺岗）：\n· 12月2日（周三）09:00 党群服务中心 钱多多"]
+    await add(h, "后天 9:00-12:00 党群服务中心 张伟")
+    h.clock.set(h.clock.now() + timedelta(hours=20, minutes=55))  # 08:55 the day after: on time
+    await h.tick(seconds=1)
+    await h.say("上岗", user="u-张伟")
+    assert not any("缺岗" in p for p in await h.tick(hours=4))  # kept: no alert

@@ -38,6 +38,12 @@ async def test_monthly_digest_counts_last_months_meetings_and_attendance(h: Harn
     await h.say("签到", user="u-赵强")
     await h.say("签到", user="u-张伟")
     await h.tick(hours=2)  # closed: 赵强 and 张伟 came, 钱多多 did not
+    await h.say("金点子：仓库加装温湿度计", user="u-钱多多")
+    await h.say("采纳 #1", user="u-李红", chat=REGION_CHAT)
+    await h.say("添加值班 明天 9:00-12:00 党群服务中心 赵强", user="u-李红", chat=REGION_CHAT)
+    await h.say("添加值班 明天 14:00-17:00 党群服务中心 钱多多", user="u-李红", chat=REGION_CHAT)
+    await h.tick(hours=17, minutes=30)  # tomorrow 09:30
+    await h.say("上岗", user="u-赵强")
     assert await queue_periodic(h.app.services, dormancy_weeks=8) == 3  # 2 digests and 1 warning
     assert await queue_periodic(h.app.services, dormancy_weeks=8) == 0  # queued once
     pushed = await h.tick(days=31)  # to 1 January 09:00 and beyond
@@ -45,6 +51,8 @@ async def test_monthly_digest_counts_last_months_meetings_and_attendance(h: Harn
     assert len(digests) == 2 and all("09:00" not in p for p in digests)
     branch = next(p for p in digests if p.startswith(f"[{GROUP}]"))
     assert "组织会议和活动 1 次，平均出席率 67%" in branch and "·" not in branch
+    assert "值班 2 班次，到岗 1" in branch and "金点子：新提交 1 条，采纳 1 条" in branch
+    assert "积分前三：钱多多 6、赵强 5、张伟 2" in branch  # 1+5 for the idea; 2 sign-in + 3 duty; 2 sign-in
     region = next(p for p in digests if p.startswith(f"[{REGION_CHAT}]"))
     assert "· 红星机械党支部：1 次，出席率 67%" in region
 
