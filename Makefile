@@ -35,3 +35,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/telegram.py
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/ledger.py

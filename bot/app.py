@@ -31,6 +31,7 @@ def policy_from(settings: Settings) -> Policy:
         reminders_min=parse_minutes(settings.reminders_min),
         nudge_after_min=settings.nudge_after_min,
         points={**DEFAULT_POINTS, **settings.points},
+        point_caps=dict(settings.point_caps),
     )
 
 

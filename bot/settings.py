@@ -32,6 +32,10 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='points rules as JSON, e.g. {"signin_on_time": 2, "idea_adopted": 5}; unnamed rules keep defaults',
     )
+    point_caps: dict[str, int] = Field(
+        default_factory=dict,
+        description='yearly caps on sign-in points per event kind as JSON, e.g. {"party_lesson": 12}',
+    )
     dispatch_interval_s: float = Field(5.0, gt=0, description="how often due pushes are checked")
     cache_ttl_s: float = Field(2.0, ge=0, description="how often cached chat/member/event lookups are revalidated")
     log_level: str = Field("INFO", description="logging level")

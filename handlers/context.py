@@ -45,6 +45,7 @@ class Policy:
     reminders_min: tuple[int, ...] = (1440, 60)  # reminders this many minutes before the start
     nudge_after_min: int = 10  # nudge who has not signed in this long after the start; 0: never
     points: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_POINTS))
+    point_caps: dict[str, int] = field(default_factory=dict)  # event kind -> sign-in points a year, at most
 
 
 @dataclass

@@ -49,8 +49,15 @@ async def _open_event(ctx: Context, event_id: int | None = None) -> EventRec:
 async def _write(ctx: Context, event: EventRec, member: MemberRec, status: str, **extra: Any) -> SignInOutcome:
     inc = ctx.incoming
     points = ctx.services.policy.points.get(f"signin_{status}", 0) if status in ATTENDED else 0
+    cap = ctx.services.policy.point_caps.get(event.kind)
+    if points and cap is not None:  # e.g. Party lessons earn at most 12 points a year
+        year = ctx.local(ctx.now).replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+        used = await ctx.read(lambda uow: uow.points.earned_for(member.id, f"signin:%:{event.kind}", year))
+        points = max(0, min(points, cap - used))
     outcome = await ctx.services.db.batch(
-        SignInWrite(inc.platform, inc.update_id, event.id, member.id, status, ctx.now, points=points, **extra)
+        SignInWrite(
+            inc.platform, inc.update_id, event.id, member.id, status, ctx.now, points=points, kind=event.kind, **extra
+        )
     )
     if outcome.outcome == DUPLICATE:
         raise Duplicate()
@@ -175,6 +182,49 @@ async def makeup(ctx: Context, args: str) -> list[Reply]:
     ]
 
 
+async def undo_makeup(ctx: Context, args: str) -> list[Reply]:
+    """撤销补签 [#编号] 姓名 — take back a make-up sign-in; its points are reversed with it."""
+    binding = ctx.need_binding()
+    event_id, name = parse_event_ref(args)
+    if not name or len(name) > 50:
+        raise UsageError("undo_makeup")
+    admin = ctx.need_member()
+    event = await _recent_event(ctx, event_id)
+    ctx.need_manager(event.region_id, event.branch_id if event.branch_id else binding.branch_id)
+
+    async def work(uow: UnitOfWork) -> tuple[MemberRec, int]:
+        found = await uow.org.members_named(event.region_id, name, event.branch_id)
+        if len(found) != 1:
+            raise AppError("org.not_in_roster" if not found else "org.name_ambiguous", name=name)
+        target = found[0]
+        if await uow.attendance.status_of(event.id, target.id) != "makeup":
+            raise AppError("signin.no_makeup", name=name)
+        closed = event.status == "closed" or event.closes_at <= uow.now
+        await uow.attendance.remove(event.id, target.id, absent_at=uow.now if closed else None)
+        reversed_points = await uow.points.reverse(
+            f"signin:{event.id}:{target.id}", reason="signin:undone", operator=admin.id, now=uow.now
+        )
+        await uow.ops.audit(
+            actor=admin.id,
+            platform=ctx.incoming.platform,
+            action="signin.undo_makeup",
+            detail={"event": event.id, "member": target.id, "points": reversed_points},
+            now=uow.now,
+        )
+        return target, reversed_points
+
+    target, points = await ctx.unit(work)
+    return [
+        ctx.reply(
+            "signin.makeup_undone",
+            refresh=board_key(event.id),
+            name=mention(target.id, target.name),
+            kind=event.kind,
+            points=points,
+        )
+    ]
+
+
 async def _recent_event(ctx: Context, event_id: int | None) -> EventRec:
     """The event named by number, else the open one, else the latest one that has started."""
     binding = ctx.need_binding()
@@ -284,5 +334,6 @@ COMMANDS = [
     Command("leave", ("请假",), leave, "signin.usage_leave", "signin.help_leave"),
     Command("attendance", ("考勤",), attendance, "signin.usage_attendance", "signin.help_attendance"),
     Command("makeup", ("补签",), makeup, "signin.usage_makeup", "signin.help_makeup", admin=True),
+    Command("undo_makeup", ("撤销补签",), undo_makeup, "signin.usage_undo_makeup", None, admin=True),
 ]
 BUTTONS = {"signin": press_signin}

@@ -110,6 +110,33 @@ class PointsRepo:
         )
         return True
 
+    async def reverse(self, ref: str, *, reason: str, operator: int | None, now: datetime) -> int:
+        """Undo the credit recorded under `ref` with a new, negative row; returns the points taken
+        back: all of them, or what is left if some were spent meanwhile (never below zero)."""
+        row = (
+            await self.conn.execute(select(PointEntry.member_id, PointEntry.amount).where(PointEntry.ref == ref))
+        ).first()
+        if row is None or row[1] <= 0:
+            return 0
+        member_id, amount = int(row[0]), min(int(row[1]), await self.balance(int(row[0])))
+        if amount and await self.debit(
+            member_id, amount, reason=reason, source="reversal", ref=f"{ref}:reversed", operator=operator, now=now
+        ):
+            return amount
+        return 0
+
+    async def earned_for(self, member_id: int, reason_like: str, since: datetime) -> int:
+        """Points credited since a time for reasons matching a LIKE pattern (caps count with it)."""
+        got = await self.conn.execute(
+            select(func.coalesce(func.sum(PointEntry.amount), 0)).where(
+                PointEntry.member_id == member_id,
+                PointEntry.reason.like(reason_like),
+                PointEntry.amount > 0,
+                PointEntry.at >= since,
+            )
+        )
+        return int(got.scalar() or 0)
+
     async def balance(self, member_id: int) -> int:
         got = await self.conn.execute(select(PointBalance.balance).where(PointBalance.member_id == member_id))
         return int(got.scalar() or 0)

@@ -568,6 +568,18 @@ class AttendanceRepo:
             )
         ).scalar_one_or_none()
 
+    async def remove(self, event_id: int, member_id: int, *, absent_at: datetime | None) -> None:
+        """Take a member's attendance back: no row, or 'absent' if the window has closed."""
+        row = (Attendance.event_id == event_id) & (Attendance.member_id == member_id)
+        if absent_at is None:
+            await self.conn.execute(delete(Attendance).where(row))
+        else:
+            await self.conn.execute(
+                update(Attendance)
+                .where(row)
+                .values(status="absent", reason=None, recorded_by=None, platform=None, recorded_at=absent_at)
+            )
+
     async def mark_absent(self, event_id: int, member_ids: Iterable[int], now: datetime) -> int:
         rows = [{"event_id": event_id, "member_id": m, "status": "absent", "recorded_at": now} for m in member_ids]
         if not rows:

@@ -54,6 +54,7 @@ class SignInWrite(BatchWrite[SignInOutcome]):
     reason: str | None = None
     recorded_by: int | None = None
     points: int = 0  # credited to the member, in the same transaction, when the attendance is recorded
+    kind: str = ""  # the event's kind, kept in the ledger reason (caps per kind count it)
 
     @classmethod
     def apply_many(cls, conn: Connection, items: Sequence[SignInWrite]) -> list[SignInOutcome | None]:
@@ -138,7 +139,7 @@ class SignInWrite(BatchWrite[SignInOutcome]):
             {
                 "member_id": items[i].member_id,
                 "amount": items[i].points,
-                "reason": f"signin:{items[i].status}",
+                "reason": f"signin:{items[i].status}:{items[i].kind}",
                 "source": "signin",
                 "ref": f"signin:{items[i].event_id}:{items[i].member_id}",
                 "operator_id": items[i].recorded_by,

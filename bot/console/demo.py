@@ -86,6 +86,32 @@ async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[st
         await chat.say("考勤")
         final = await app.db.read(lambda c: counts(UnitOfWork(c, clock.now())))
 
+        stamp("服务中心值班：张伟上岗打卡")
+        await chat.say("添加值班 今天 15:00-17:30 党群服务中心 张伟")
+        await chat.say("/as 张伟")
+        await chat.say("上岗")
+        await chat.say("值班表")
+
+        stamp("金点子：刘芳提交，管理员采纳，积分到账")
+        await chat.say("/as 刘芳")
+        await chat.say("金点子：在园区设立党员先锋岗，亮身份、作表率 #管理")
+        await chat.say("/as 王建国")
+        await chat.say("/press 1")  # 👍
+        await chat.say("/as 李红")
+        await chat.say("采纳 #1 下月起在三家企业试点")
+        await chat.say("/as 刘芳")
+        await chat.say("我的积分")
+
+        stamp("积分超市：刘芳兑换，管理员批准")
+        await chat.say("/as 李红")
+        await chat.say("上架 党建读本 5 10")
+        await chat.say("/as 刘芳")
+        await chat.say("兑换 党建读本")
+        await chat.say("/as 李红")
+        await chat.say("/press 1")  # 批准
+        await chat.say("/as 刘芳")
+        await chat.say("我的积分")
+
         await skip("快进两周：专题党课前一天的通知", days=13, hours=4)
         await chat.say("日程")
         return final

@@ -141,6 +141,10 @@ def test_demo_prints_transcript_and_summary(tmp_path: Path) -> None:
     assert "[城东联合党委书记群 12-01 13:00] 🤖 ⏰ 提醒：1小时后 书记例会" in out
     assert "[城东联合党委书记群 12-01 14:10] 🤖 🔔 书记例会 #1" in out and "还没有签到：周涛" in out
     assert "[城东联合党委书记群 12-14 19:00] 🤖 ⏰ 提醒：1天后 专题党课 #2" in out
+    # a duty check-in, an idea adopted with points, one redemption
+    assert "🟢 张伟 已上岗（党群服务中心）" in out and "党群服务中心 张伟 ✅ 在岗" in out
+    assert "✅ 金点子 #1（刘芳） 采纳：下月起在三家企业试点，作者获得 5 积分。" in out
+    assert "✅ 兑换 #1 已批准：刘芳 兑换 党建读本，扣除 5 分。" in out and "💰 刘芳 的积分：3" in out
 
 
 def test_schedule_add_and_list_by_cli(db_url: str) -> None:

@@ -164,3 +164,34 @@ async def test_racing_approvals_never_oversell_or_overdraw(db_url: str) -> None:
     finally:
         await other.close()
         await h.close()
+
+
+async def test_undoing_a_make_up_reverses_its_points(h: Harness) -> None:
+    await h.say("发布 党员大会 今天 14:00 三楼会议室 学习党章", user="u-张伟")
+    await h.tick(hours=4, minutes=45)
+    assert (await h.say("补签 钱多多", user="u-张伟"))[0].startswith("✅ 已为 钱多多 补签")
+    assert await points_of(h, "钱多多") == "💰 钱多多 的积分：1"
+    assert await h.say("撤销补签 钱多多", user="u-赵强") == ["只有管理员或书记可以这样做。"]
+    assert await h.say("撤销补签 钱多多", user="u-张伟") == ["↩️ 已撤销 钱多多 的补签（支部党员大会），收回 1 积分。"]
+    assert await h.say("撤销补签 钱多多", user="u-张伟") == ["钱多多 在这次活动没有补签记录。"]
+    mine = (await h.say("我的积分", user="u-钱多多"))[0]
+    assert mine.startswith("💰 钱多多 的积分：0") and "-1 撤销补签" in mine and "+1 签到（补签）" in mine
+    summary = (await h.say("考勤", user="u-张伟"))[0]
+    assert "补签" not in summary and "缺席 3：张伟、赵强、钱多多" in summary  # back to not signed in
+    assert await reconciled(h)
+
+
+async def test_yearly_cap_on_sign_in_points_per_kind(db_url: str) -> None:
+    h = await Harness.start(db_url, point_caps={"committee": 3})
+    try:
+        await h.say("发布 支委会 今天 10:00 办公室 第一次", user="u-张伟")
+        await h.say("发布 支委会 今天 15:00 办公室 第二次", user="u-张伟")
+        await h.tick(minutes=45)
+        await h.say("签到 #1", user="u-赵强")
+        await h.say("签到", user="u-赵强")
+        h.clock.advance(hours=5, minutes=10)
+        await h.say("签到", user="u-赵强")
+        assert await points_of(h, "赵强") == "💰 赵强 的积分：3"  # 2 + 1: the cap, not 4
+        assert await reconciled(h)
+    finally:
+        await h.close()
