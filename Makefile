@@ -36,3 +36,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/telegram.py
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/wecom.py

@@ -152,6 +152,34 @@ async def list_rules(settings: Settings, region: str) -> list[str]:
         await db.close()
 
 
+async def set_webhook(settings: Settings, *, chat: str, key: str | None, region: str | None, branch: str | None) -> str:
+    """Attach a group robot webhook key to a WeCom group, binding the group first if it is new."""
+    now = SystemClock().now()
+    db = await Database.open(settings.database_url)
+    try:
+
+        async def work(conn: AsyncConnection) -> str:
+            uow = UnitOfWork(conn, now)
+            if await uow.org.binding("wecom", chat) is None:
+                if region is None:
+                    raise ValueError(
+                        f"群 {chat} 还没有绑定，请加 --region [--branch] / bind the new group with --region"
+                    )
+                region_id, branch_id = await _region_and_branch(uow, region, branch)
+                await uow.org.bind_chat(
+                    platform="wecom", chat_id=chat, region_id=region_id, branch_id=branch_id, by=None, now=now
+                )
+            await uow.org.set_push_key("wecom", chat, key)
+            await uow.ops.audit(
+                actor=None, platform="cli", action="wecom.webhook", detail={"chat": chat, "set": bool(key)}, now=now
+            )
+            return f"已设置 / set: 群 {chat} 的推送{'走群机器人 webhook' if key else '改回 AI 机器人长连接'}"
+
+        return await db.unit(work)
+    finally:
+        await db.close()
+
+
 async def list_events(settings: Settings, region: str) -> list[str]:
     now = SystemClock().now()
     db = await Database.open(settings.database_url)

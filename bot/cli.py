@@ -21,6 +21,7 @@ app = typer.Typer(
 org_app = typer.Typer(help="组织与花名册 / organization and roster", no_args_is_help=True)
 event_app = typer.Typer(help="活动 / events", no_args_is_help=True)
 db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
+wecom_app = typer.Typer(help="企业微信 / WeCom", no_args_is_help=True)
 duty_app = typer.Typer(help="值班 / duty rota", no_args_is_help=True)
 store_app = typer.Typer(help="积分超市 / points store", no_args_is_help=True)
 schedule_app = typer.Typer(help="例行安排 / the Party calendar", no_args_is_help=True)
@@ -30,6 +31,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(duty_app, name="duty")
 app.add_typer(store_app, name="store")
+app.add_typer(wecom_app, name="wecom")
 
 
 def _settings() -> Settings:
@@ -86,9 +88,13 @@ def run(
     if unknown:
         _fail(f"未知的通道 / unknown transport: {', '.join(unknown)} (可用 / available: {', '.join(TRANSPORTS)})")
     if not wanted:
-        _fail("没有配置任何通道：请设置 DANGJIAN_TELEGRAM_TOKEN / no transport configured: set DANGJIAN_TELEGRAM_TOKEN")
-    if "telegram" in wanted and settings.telegram_token is None:
-        _fail("需要 DANGJIAN_TELEGRAM_TOKEN / DANGJIAN_TELEGRAM_TOKEN is required")
+        _fail(
+            "没有配置任何通道：请设置 DANGJIAN_TELEGRAM_TOKEN 或 DANGJIAN_WECOM_BOT_ID/SECRET / "
+            "no transport configured: set DANGJIAN_TELEGRAM_TOKEN or DANGJIAN_WECOM_BOT_ID and _SECRET"
+        )
+    missing = [t for t in wanted if t not in configured(settings)]
+    if missing:
+        _fail(f"通道 {', '.join(missing)} 缺少凭据（见 README）/ missing credentials for {', '.join(missing)}")
     asyncio.run(run_bot(settings, wanted))
 
 
@@ -274,6 +280,22 @@ def store_add(
     if total is None:
         _fail(f"没有这个联合党委 / no such region: {region}")
     typer.echo(f"已上架 / in store: {name} {price} 分，库存 {total}")
+
+
+@wecom_app.command("webhook")
+def wecom_webhook(
+    chat: Annotated[str, typer.Option(help="群 chatid（AI 机器人所在的群），或只用 webhook 的群的名称")],
+    key: Annotated[str, typer.Option(help="群机器人 webhook 的 key（URL 中 key= 之后）；'' 表示删除")],
+    region: Annotated[str | None, typer.Option(help="绑定新群时：联合党委名称")] = None,
+    branch: Annotated[str | None, typer.Option(help="绑定新群时：支部名称（不填为整个联合党委）")] = None,
+) -> None:
+    """设置群机器人 webhook / set a WeCom group's robot webhook key (pushes go through it)."""
+    from bot.admin_cli import set_webhook
+
+    try:
+        typer.echo(asyncio.run(set_webhook(_settings(), chat=chat, key=key or None, region=region, branch=branch)))
+    except ValueError as err:
+        _fail(str(err))
 
 
 @db_app.command("upgrade")

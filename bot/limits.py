@@ -14,15 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 MARGIN = 1.01  # a hair under the limit, so clock jitter never lands a message in a full window
+CHAT_SLACK_S = 0.1  # per-chat windows also allow for a request's travel time to the platform
 
 
 @dataclass(frozen=True)
 class Limits:
     per_second: float = 0.0  # platform-wide; 0: no limit
     per_chat_per_minute: float = 0.0  # 0: no limit
+    chat_window_s: float = 60.0  # the per-chat count holds in any window this long (tests shorten time)
 
     def scaled(self, factor: float) -> Limits:
-        return Limits(self.per_second * factor, self.per_chat_per_minute * factor)
+        return Limits(self.per_second * factor, self.per_chat_per_minute * factor, self.chat_window_s)
 
 
 PLATFORM_LIMITS: dict[str, Limits] = {
@@ -34,8 +36,8 @@ PLATFORM_LIMITS: dict[str, Limits] = {
 class _Window:
     """At most `count` sends in any `span` seconds, judged on the times sends were let through."""
 
-    def __init__(self, count: int, span: float) -> None:
-        self.count, self.span = count, span * MARGIN
+    def __init__(self, count: int, span: float, slack: float = 0.0) -> None:
+        self.count, self.span = count, span * MARGIN + slack
         self.times: deque[float] = deque()
 
     def wait(self, now: float) -> float:
@@ -66,7 +68,9 @@ class RateGate:
         """
         chat = None
         if self._per_chat:
-            chat = self._chats.get(chat_id) or self._chats.setdefault(chat_id, _Window(self._per_chat, 60.0))
+            chat = self._chats.get(chat_id) or self._chats.setdefault(
+                chat_id, _Window(self._per_chat, self.limits.chat_window_s, CHAT_SLACK_S)
+            )
         while True:
             now = self._clock()
             delay = max(

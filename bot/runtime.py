@@ -17,11 +17,16 @@ from storage.lease import Lease
 
 log = logging.getLogger(__name__)
 
-TRANSPORTS = ("telegram",)
+TRANSPORTS = ("telegram", "wecom")
 
 
 def configured(settings: Settings) -> list[str]:
-    return [t for t in TRANSPORTS if t == "telegram" and settings.telegram_token is not None]
+    """The transports whose credentials are set."""
+    ready = {
+        "telegram": settings.telegram_token is not None,
+        "wecom": bool(settings.wecom_bot_id) and settings.wecom_bot_secret is not None,
+    }
+    return [t for t in TRANSPORTS if ready[t]]
 
 
 async def run(settings: Settings, wanted: list[str], stop: asyncio.Event | None = None) -> None:
@@ -44,6 +49,13 @@ async def run(settings: Settings, wanted: list[str], stop: asyncio.Event | None 
             await telegram.start()
             started.append(telegram)
             senders["telegram"] = telegram
+        if "wecom" in wanted:
+            from bot.wecom.transport import WeComTransport
+
+            wecom = WeComTransport(app, settings)
+            await wecom.start()
+            started.append(wecom)
+            senders["wecom"] = wecom
 
         dispatcher = dispatcher_for(app, senders)
         scheduler.every("outbox", settings.dispatch_interval_s, dispatcher.run_once)

@@ -54,6 +54,15 @@ class Settings(BaseSettings):
     telegram_group_per_minute: float = Field(19.0, gt=0, description="messages per minute the bot sends to a group")
     telegram_admin_cache_s: float = Field(60.0, ge=0, description="how long a getChatMember answer is trusted")
 
+    wecom_bot_id: str | None = Field(None, description="WeCom AI bot (智能机器人) BotID")
+    wecom_bot_secret: SecretStr | None = Field(None, description="WeCom AI bot Secret")
+    wecom_bot_name: str = Field("党建助手", description="the bot's name as members @-mention it in groups")
+    wecom_ws_url: str = Field("wss://openws.work.weixin.qq.com", description="AI bot long-connection endpoint")
+    wecom_webhook_url: str = Field(
+        "https://qyapi.weixin.qq.com/cgi-bin/webhook/send", description="group robot webhook endpoint (key appended)"
+    )
+    wecom_heartbeat_s: float = Field(30.0, gt=0, description="seconds between heartbeats on the long connection")
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

@@ -1,38 +1,61 @@
-"""The scheduler lease: with several processes on one PostgreSQL, one of them runs the calendar.
+"""Leases: with several processes on one database, one of them does a given job.
 
-The lease is a session-level advisory lock held on a connection of its own for as long as the
-process lives; if the process dies, PostgreSQL drops the connection and the lock with it, and
-another process takes over at its next try. SQLite is one process's database: always granted.
+On PostgreSQL a lease is a session-level advisory lock held on a connection of its own for as
+long as the process lives; if the process dies, PostgreSQL drops the connection and the lock with
+it, and another process takes over at its next try. On SQLite it is an exclusive lock on a file
+next to the database (released by the OS when the process ends). Used for the scheduler (one
+process runs the calendar) and for a WeCom bot's long connection (a second connection would kick
+the first off).
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import logging
+import os
+from pathlib import Path
+from typing import IO
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-LEASE_KEY = 0x64616E676A69616E % (2**63)  # "dangjian"
+
+def lease_key(name: str) -> int:
+    """A stable advisory-lock key for a name (a signed 64-bit integer)."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+SCHEDULER = lease_key("dangjian:scheduler")
 
 
 class Lease:
-    def __init__(self, db: Database, key: int = LEASE_KEY) -> None:
-        self.db = db
-        self.key = key
+    def __init__(self, db: Database, key: int = SCHEDULER, *, name: str = "scheduler") -> None:
+        self.db, self.key, self.name = db, key, name
         self._conn: AsyncConnection | None = None
+        self._file: IO[bytes] | None = None
 
     @property
     def held(self) -> bool:
-        return self.db.dialect != "postgresql" or self._conn is not None
+        return self._conn is not None or self._file is not None
+
+    def _lock_path(self) -> Path | None:
+        database = make_url(str(self.db.engine.url)).database
+        if not database or database == ":memory:":
+            return None
+        return Path(f"{database}.{self.name}.lock")
 
     async def try_acquire(self) -> bool:
         """Take the lease if nobody holds it; True if this process holds it (now or already)."""
         if self.held:
             return True
+        if self.db.dialect != "postgresql":
+            return self._lock_file()
         conn = await self.db.engine.connect()
         try:
             got = bool((await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key})).scalar())
@@ -44,10 +67,30 @@ class Lease:
             await conn.close()
             return False
         self._conn = conn
-        log.info("this process holds the scheduler lease")
+        log.info("this process holds the %s lease", self.name)
+        return True
+
+    def _lock_file(self) -> bool:
+        path = self._lock_path()
+        if path is None:
+            self._file = open(os.devnull, "rb")  # noqa: SIM115 - an in-memory database: one process
+            return True
+        handle = open(path, "ab")  # noqa: SIM115 - held open for the life of the lease
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._file = handle
         return True
 
     async def release(self) -> None:
+        if self._file is not None:
+            with_lock = self._file
+            self._file = None
+            if with_lock.name != os.devnull:
+                fcntl.flock(with_lock.fileno(), fcntl.LOCK_UN)
+            with_lock.close()
         if self._conn is not None:
             try:
                 await self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})

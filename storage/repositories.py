@@ -334,6 +334,20 @@ class OrgRepo:
             .values(locale=locale)
         )
 
+    async def push_key(self, platform: str, chat_id: str) -> str | None:
+        got = await self.conn.execute(
+            select(ChatBinding.push_key).where(ChatBinding.platform == platform, ChatBinding.chat_id == chat_id)
+        )
+        return got.scalar()
+
+    async def set_push_key(self, platform: str, chat_id: str, key: str | None) -> bool:
+        res = await self.conn.execute(
+            update(ChatBinding)
+            .where(ChatBinding.platform == platform, ChatBinding.chat_id == chat_id)
+            .values(push_key=key, active=True)
+        )
+        return bool(res.rowcount)
+
     async def set_binding_nudges(self, platform: str, chat_id: str, on: bool) -> None:
         await bump_version(self.conn, "org")
         await self.conn.execute(

@@ -70,6 +70,7 @@ class ChatBinding(Base):
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(10))
+    push_key: Mapped[str | None] = mapped_column(String(200))  # WeCom group robot webhook key, if any
     nudges: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())  # 催签 in this chat
     bound_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,173 @@
+"""WeCom end to end: @-mentions in a fake group through the long connection, replies as frames,
+pushes through the webhook and the long connection, reconnects, bad frames, one connection."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.dispatcher import Dispatcher, dispatcher_for
+from bot.limits import Limits
+from storage.models import Attendance, ChatBinding, Member
+from storage.repositories import OpsRepo, OrgRepo
+from tests.bot.wecom.conftest import GROUP, WC, free_port, start_wc
+from tests.fakes.wecom import FakeWebhook, card_click, content_of
+
+
+async def set_key(wc: WC, key: str) -> None:
+    await wc.app.db.unit(lambda c: OrgRepo(c).set_push_key("wecom", GROUP, key))
+
+
+async def bind_and_publish(wc: WC) -> None:
+    assert (await wc.say("zhangwei", "绑定 红星机械党支部"))[0].startswith("✅ 本群已绑定到支部：红星机械党支部")
+    published = await wc.say("zhangwei", "发布 支委会 今天 9:20 办公室 研究发展党员")
+    assert published[0].startswith("📌 已发布 #1 支委会")
+
+
+async def test_sign_in_by_mention_is_recorded_and_answered(wc: WC) -> None:
+    await bind_and_publish(wc)
+    assert await wc.say("zhaoqiang", "签到") == ["✅ <@zhaoqiang> 签到成功"]  # the member is @-mentioned back
+    signed = await wc.rows(select(Member.name).join(Attendance, Attendance.member_id == Member.id))
+    assert signed == [("赵强",)]
+    assert (await wc.say("qianduoduo", "帮助", chatid=None))[0].startswith("党建助手可以帮你")  # single chat
+
+
+async def test_the_same_msgid_twice_is_handled_once(wc: WC) -> None:
+    await bind_and_publish(wc)
+    first = await wc.say("zhaoqiang", "签到", msgid="dup-1")
+    again = await wc.say("zhaoqiang", "签到", msgid="dup-1")
+    assert first == ["✅ <@zhaoqiang> 签到成功"] and again == []
+    assert len(await wc.rows(select(Attendance.id))) == 1
+
+
+async def test_buttons_become_a_card_and_clicks_come_back(wc: WC) -> None:
+    await bind_and_publish(wc)
+    published = [b for b in wc.server.sent if b["cmd"] == "aibot_respond_msg"][-1]["body"]
+    assert published["msgtype"] == "template_card"
+    assert published["template_card"]["button_list"][0]["key"] == "signin:1"
+    req_id = await wc.server.callback(card_click("qianduoduo", "signin:1"), cmd="aibot_event_callback")
+    await wc.server.until(lambda: bool(wc.server.replies(req_id)))
+    assert content_of(wc.server.replies(req_id)[0]) == "✅ <@qianduoduo> 签到成功"
+
+
+async def test_pushes_go_through_the_webhook_where_there_is_a_key_else_the_long_connection(wc: WC) -> None:
+    await wc.say("zhangwei", "绑定 红星机械党支部")
+    await wc.say("lihong", "绑定 城东联合党委", chatid="wr-secretaries")
+    await wc.say("lihong", "通知 全体 周五下午停电，<会议>改到线上 & *准时*", chatid="wr-secretaries")
+
+    await set_key(wc, "KEY-1")
+    assert await dispatcher_for(wc.app, {"wecom": wc.transport}).run_once() == 2
+    via_hook = [b for _, key, b in wc.webhook.received if key == "KEY-1"]
+    assert len(via_hook) == 1 and via_hook[0]["msgtype"] == "markdown"
+    assert via_hook[0]["markdown"]["content"].endswith("周五下午停电，<会议>改到线上 & *准时*")
+    pushed = wc.server.pushes("wr-secretaries")
+    assert (
+        len(pushed) == 1
+        and pushed[0]["msgtype"] == "markdown"
+        and "📣 通知（李红）" in pushed[0]["markdown"]["content"]
+    )
+
+
+async def test_webhook_keeps_20_a_minute_per_key_and_a_bad_key_switches_the_group_off(wc: WC) -> None:
+    await wc.say("zhangwei", "绑定 红星机械党支部")
+
+    await set_key(wc, "KEY-1")
+
+    # 25 notices to the keyed group, the fake webhook allowing 20 per second (WeCom's 20/min, ×60)
+    async def queue(conn: AsyncConnection) -> None:
+        for i in range(25):
+            await OpsRepo(conn).enqueue(
+                key=f"n{i}",
+                purpose="notice",
+                event_id=None,
+                platform="wecom",
+                chat_id=GROUP,
+                due_at=wc.clock.now(),
+                payload={"text": f"第{i}条", "by": "李红"},
+            )
+
+    await wc.app.db.unit(queue)
+    # WeCom's window shortened from a minute to a second on both sides, so the test is quick
+    second = Limits(per_chat_per_minute=20, chat_window_s=1.0)
+    scaled = Dispatcher(wc.app.services, {"wecom": wc.transport}, limits={"wecom": second})
+    assert await scaled.run_once() == 25
+    assert wc.webhook.refused == 0 and len(wc.webhook.received) == 25
+    times = [t for t, _, _ in wc.webhook.received]
+    assert times[20] - times[0] >= 1.0  # the 21st waited for the window, none was refused
+
+    async def bad_key(conn: AsyncConnection) -> None:
+        await OrgRepo(conn).set_push_key("wecom", GROUP, "REVOKED")
+        await OpsRepo(conn).enqueue(
+            key="n-last",
+            purpose="notice",
+            event_id=None,
+            platform="wecom",
+            chat_id=GROUP,
+            due_at=wc.clock.now(),
+            payload={"text": "最后一条", "by": "李红"},
+        )
+
+    await wc.app.db.unit(bad_key)
+    assert await scaled.run_once() == 0
+    active = await wc.rows(select(ChatBinding.active).where(ChatBinding.chat_id == GROUP))
+    assert active == [(False,)]
+
+
+async def test_reconnects_after_the_server_drops_and_loses_nothing(wc: WC) -> None:
+    await bind_and_publish(wc)
+    await wc.server.drop()
+    await wc.server.until(lambda: wc.server.subscribed == 2, within=10)  # backoff 1 s, then subscribe again
+    assert await wc.transport.link.wait_ready(5)
+    assert await wc.say("zhaoqiang", "签到") == ["✅ <@zhaoqiang> 签到成功"]
+    assert await wc.say("zhaoqiang", "签到") == ["赵强 已签到，无需重复操作。"]
+    assert len(await wc.rows(select(Attendance.id))) == 1
+    await wc.server.until(lambda: wc.server.pings >= 2, within=5)  # the heartbeat runs on the new connection
+
+
+async def test_bad_frames_are_ignored_and_the_connection_stays(wc: WC) -> None:
+    await bind_and_publish(wc)
+    await wc.server.raw("this is not json")
+    await wc.server.raw(json.dumps(["a", "list"]))
+    await wc.server.raw(json.dumps({"cmd": "aibot_unknown", "headers": {"req_id": "x"}}))
+    await wc.server.callback({"msgtype": "text", "text": {"content": "@党建助手 签到"}})  # no msgid, no sender
+    await wc.server.callback({"msgid": "m-img", "from": {"userid": "zhaoqiang"}, "chatid": GROUP, "msgtype": "image"})
+    assert await wc.say("zhaoqiang", "签到") == ["✅ <@zhaoqiang> 签到成功"]
+    assert wc.server.subscribed == 1  # the same connection all along
+
+
+async def test_a_second_process_does_not_kick_the_first_off(wc: WC, tmp_path: Path, db_url: str) -> None:
+    hook_port = free_port()
+    second = await start_wc(db_url, tmp_path, wc.server, FakeWebhook(), hook_port=hook_port)
+    try:
+        await asyncio.sleep(0.5)
+        assert wc.server.subscribed == 1 and not second.transport.link.connected  # it waits for the lease
+        await bind_and_publish(wc)  # the first keeps working
+    finally:
+        await second.transport.stop()
+        await second.app.close()
+
+
+async def test_duty_ideas_and_reminders_work_through_wecom(wc: WC) -> None:
+    await wc.say("zhangwei", "绑定 红星机械党支部")
+    await wc.say("lihong", "绑定 城东联合党委", chatid="wr-secretaries")
+    added = await wc.say("lihong", "添加值班 今天 9:15-12:00 党群服务中心 赵强", chatid="wr-secretaries")
+    assert added[0].startswith("📋 已添加值班")
+    assert await wc.say("zhaoqiang", "上岗") == ["🟢 <@zhaoqiang> 已上岗（党群服务中心）。12:00 下岗时请发送“下岗”。"]
+    idea = await wc.say("qianduoduo", "金点子：食堂错峰就餐 #管理")
+    assert idea[0].startswith("💡 金点子 #1 已收到（<@qianduoduo>） #管理")
+    assert await wc.say("lihong", "采纳 #1 好", chatid="wr-secretaries") == [
+        "✅ 金点子 #1（<@qianduoduo>） 采纳：好，作者获得 5 积分。"
+    ]
+    dispatcher = dispatcher_for(wc.app, {"wecom": wc.transport})
+    assert await dispatcher.run_once() == 1  # the idea's group hears of its adoption
+    assert content_of(wc.server.pushes(GROUP)[-1]).startswith("✅ 金点子 #1（<@qianduoduo>） 采纳")
+    await wc.say("zhangwei", "发布 党员大会 今天 14:00 三楼会议室 学习党章")
+    wc.clock.set(wc.clock.now() + timedelta(hours=4))  # 13:00: the 1-hour reminder is due
+    # sent: the reminder, and the report that the 12:05 duty check (skipped over here) was missed
+    assert await dispatcher.run_once() == 2
+    assert content_of(wc.server.pushes(GROUP)[-1]).startswith("⏰ 提醒：1小时后 支部党员大会 #1")

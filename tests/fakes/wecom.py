@@ -1,0 +1,185 @@
+"""Fakes of WeCom's remote side: the AI bot long-connection server and the group robot webhook.
+
+FakeWeComServer speaks the documented frames on ws://127.0.0.1: it checks aibot_subscribe, answers
+ping, delivers aibot_msg_callback / aibot_event_callback, records aibot_respond_msg and
+aibot_send_msg, and, like WeCom, closes an older connection when the same bot subscribes again.
+FakeWebhook serves POST /cgi-bin/webhook/send?key=… and enforces 20 messages per key per window,
+answering WeCom's error codes (45009 over the limit, 93000 for an unknown key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+
+BOT_ID, SECRET = "aib-test", "s3cret"
+
+
+@dataclass
+class FakeWeComServer:
+    bot_id: str = BOT_ID
+    secret: str = SECRET
+    sent: list[dict[str, Any]] = field(default_factory=list)  # frames the bot sent (not pings)
+    connections: list[ServerConnection] = field(default_factory=list)
+    subscribed: int = 0
+    pings: int = 0
+    _current: ServerConnection | None = None
+    _server: Server | None = None
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _changed: asyncio.Condition | None = None
+
+    async def start(self) -> int:
+        self._changed = asyncio.Condition()
+        self._server = await serve(self._serve, "127.0.0.1", 0)
+        return int(next(iter(self._server.sockets)).getsockname()[1])
+
+    async def stop(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def _serve(self, ws: ServerConnection) -> None:
+        self.connections.append(ws)
+        async for raw in ws:
+            frame = json.loads(raw)
+            cmd, req_id = frame.get("cmd"), frame["headers"]["req_id"]
+            if cmd == "aibot_subscribe":
+                body = frame.get("body", {})
+                if (body.get("bot_id"), body.get("secret")) != (self.bot_id, self.secret):
+                    await ws.send(json.dumps({"headers": {"req_id": req_id}, "errcode": 40014, "errmsg": "invalid"}))
+                    continue
+                old, self._current = self._current, ws
+                self.subscribed += 1
+                await ws.send(json.dumps({"headers": {"req_id": req_id}, "errcode": 0, "errmsg": "ok"}))
+                if old is not None and old is not ws:
+                    await old.close()  # WeCom keeps one connection per bot: the newer one wins
+            elif cmd == "ping":
+                self.pings += 1
+                await ws.send(json.dumps({"headers": {"req_id": req_id}, "errcode": 0, "errmsg": "ok"}))
+            else:
+                self.sent.append(frame)
+                await ws.send(json.dumps({"headers": {"req_id": req_id}, "errcode": 0, "errmsg": "ok"}))
+            await self._notify()
+
+    async def _notify(self) -> None:
+        assert self._changed is not None
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def until(self, check: Any, within: float = 10.0) -> None:
+        """Wait until check() holds (the bot is another task: wait on what the server saw)."""
+        assert self._changed is not None
+        async with asyncio.timeout(within), self._changed:
+            await self._changed.wait_for(check)
+
+    # -- what WeCom sends ---------------------------------------------------------------------
+    async def raw(self, text: str) -> None:
+        assert self._current is not None
+        await self._current.send(text)
+
+    async def callback(self, body: dict[str, Any], cmd: str = "aibot_msg_callback") -> str:
+        req_id = f"req-{next(self._ids)}"
+        await self.raw(json.dumps({"cmd": cmd, "headers": {"req_id": req_id}, "body": body}, ensure_ascii=False))
+        return req_id
+
+    async def drop(self) -> None:
+        """The network drops the current connection."""
+        assert self._current is not None
+        current, self._current = self._current, None
+        await current.close()
+
+    def replies(self, req_id: str) -> list[dict[str, Any]]:
+        return [f["body"] for f in self.sent if f["cmd"] == "aibot_respond_msg" and f["headers"]["req_id"] == req_id]
+
+    def pushes(self, chatid: str) -> list[dict[str, Any]]:
+        return [f["body"] for f in self.sent if f["cmd"] == "aibot_send_msg" and f["body"].get("chatid") == chatid]
+
+
+_msgids = itertools.count(1)
+
+
+def text_message(user: str, text: str, chatid: str | None = "wr-group", msgid: str | None = None) -> dict[str, Any]:
+    """A text message as WeCom delivers it: in a group it starts with the @-mention of the bot."""
+    body: dict[str, Any] = {
+        "msgid": msgid or f"msg-{next(_msgids)}",
+        "aibotid": BOT_ID,
+        "chattype": "group" if chatid else "single",
+        "from": {"userid": user},
+        "msgtype": "text",
+        "text": {"content": text},
+    }
+    if chatid:
+        body["chatid"] = chatid
+    return body
+
+
+def card_click(user: str, key: str, chatid: str = "wr-group") -> dict[str, Any]:
+    return {
+        "msgid": f"evt-{next(_msgids)}",
+        "aibotid": BOT_ID,
+        "chattype": "group",
+        "chatid": chatid,
+        "from": {"userid": user},
+        "msgtype": "event",
+        "event": {
+            "eventtype": "template_card_event",
+            "template_card_event": {"card_type": "button_interaction", "event_key": key},
+        },
+    }
+
+
+def content_of(body: dict[str, Any]) -> str:
+    """The text of a reply or push body, whatever its message type."""
+    if body.get("msgtype") == "stream":
+        return str(body["stream"]["content"])
+    if body.get("msgtype") == "markdown":
+        return str(body["markdown"]["content"])
+    card = body["template_card"]
+    return f"{card['main_title']['title']}\n{card.get('sub_title_text', '')}"
+
+
+@dataclass
+class FakeWebhook:
+    keys: set[str] = field(default_factory=set)
+    per_window: int = 20
+    window_s: float = 60.0
+    received: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)
+    refused: int = 0
+    _windows: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+
+    def answer(self, key: str, body: dict[str, Any]) -> dict[str, Any]:
+        if key not in self.keys:
+            return {"errcode": 93000, "errmsg": "invalid webhook url"}
+        now = time.monotonic()
+        window = self._windows[key]
+        while window and now - window[0] >= self.window_s:
+            window.popleft()
+        if len(window) >= self.per_window:
+            self.refused += 1
+            return {"errcode": 45009, "errmsg": "api freq out of limit"}
+        window.append(now)
+        self.received.append((now, key, body))
+        return {"errcode": 0, "errmsg": "ok"}
+
+    def serve(self, port: int) -> Any:
+        from tornado.httpserver import HTTPServer
+        from tornado.web import Application, RequestHandler
+
+        fake = self
+
+        class Send(RequestHandler):
+            def post(self) -> None:
+                answer = fake.answer(self.get_query_argument("key", ""), json.loads(self.request.body or b"{}"))
+                self.set_header("Content-Type", "application/json")
+                self.finish(json.dumps(answer))
+
+        server = HTTPServer(Application([(r"/cgi-bin/webhook/send", Send)]))
+        server.listen(port, address="127.0.0.1")
+        return server
