@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "wecom"
 MARKDOWN_BYTES = 4096  # WeCom's limit for a markdown message
+TEXT_BYTES = 2048  # and for a text message
 LEASE_RETRY_S = 30.0
 RATE_LIMITED = {45009, 45033, 130101}  # "api freq out of limit" and relatives
 KEY_GONE = {93000, 93004, 93008}  # invalid webhook key / robot removed / not in the group
@@ -214,14 +215,28 @@ class WeComTransport:
         return Delivery(ok=True)
 
     async def _webhook(self, key: str, reply: Reply) -> Delivery:
-        text = to_markdown(str(await self._with_mentions(reply.text)))
-        for part in split_bytes(text):
+        """Markdown; a push that names members goes as a text message whose mentioned_list
+        (WeCom user ids) and mentioned_mobile_list (phones of those without one) notify them."""
+        ids = mentioned(reply.text)
+        if ids:
+            users, phones = await self.app.db.read(lambda c: _reachable(c, ids))
+            messages = [
+                {
+                    "msgtype": "text",
+                    "text": {
+                        "content": part,
+                        "mentioned_list": users,
+                        "mentioned_mobile_list": phones,
+                    },
+                }
+                for part in split_bytes(to_plain(reply.text), TEXT_BYTES)
+            ]
+        else:
+            text = to_markdown(str(reply.text))
+            messages = [{"msgtype": "markdown", "markdown": {"content": p}} for p in split_bytes(text)]
+        for message in messages:
             try:
-                res = await self.http.post(
-                    self.settings.wecom_webhook_url,
-                    params={"key": key},
-                    json={"msgtype": "markdown", "markdown": {"content": part}},
-                )
+                res = await self.http.post(self.settings.wecom_webhook_url, params={"key": key}, json=message)
                 answer = res.json()
             except (httpx.HTTPError, ValueError) as exc:
                 return Delivery(ok=False, error=f"webhook: {exc}")
@@ -233,6 +248,17 @@ class WeComTransport:
             if code != 0:
                 return Delivery(ok=False, error=f"webhook error {code}: {html.escape(str(answer.get('errmsg')))}")
         return Delivery(ok=True)
+
+
+async def _reachable(conn: Any, member_ids: set[int]) -> tuple[list[str], list[str]]:
+    """WeCom user ids of the members who have one, phone numbers of the others who have those."""
+    accounts = await OrgRepo(conn).platform_accounts(PLATFORM, member_ids)
+    phones = []
+    for member_id in sorted(member_ids - set(accounts)):
+        member = await OrgRepo(conn).member(member_id)
+        if member is not None and member.phone:
+            phones.append(member.phone)
+    return sorted(accounts.values()), phones
 
 
 def _dict(value: Any) -> dict[str, Any]:

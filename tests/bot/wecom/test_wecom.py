@@ -171,3 +171,17 @@ async def test_duty_ideas_and_reminders_work_through_wecom(wc: WC) -> None:
     # sent: the reminder, and the report that the 12:05 duty check (skipped over here) was missed
     assert await dispatcher.run_once() == 2
     assert content_of(wc.server.pushes(GROUP)[-1]).startswith("⏰ 提醒：1小时后 支部党员大会 #1")
+
+
+async def test_webhook_pushes_mention_members_by_user_id_or_phone(wc: WC) -> None:
+    await wc.say("zhangwei", "绑定 红星机械党支部")
+    await wc.say("lihong", "绑定 城东联合党委", chatid="wr-secretaries")
+    await set_key(wc, "KEY-1")
+    await wc.say("lihong", "添加值班 明天 9:00-12:00 党群服务中心 赵强 冯军", chatid="wr-secretaries")
+    wc.clock.set(wc.clock.now() + timedelta(hours=23))  # 08:00 tomorrow: the reminder is due
+    assert await dispatcher_for(wc.app, {"wecom": wc.transport}).run_once() == 1
+    [(_, key, body)] = wc.webhook.received
+    assert key == "KEY-1" and body["msgtype"] == "text"
+    assert body["text"]["content"].startswith("⏰ 值班提醒：12月2日（周三）09:00-12:00 党群服务中心，赵强、冯军。")
+    assert body["text"]["mentioned_list"] == ["zhaoqiang"]  # a WeCom account
+    assert body["text"]["mentioned_mobile_list"] == ["13800000014"]  # no account: by phone

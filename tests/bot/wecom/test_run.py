@@ -1,0 +1,44 @@
+"""`dangjian run wecom` as a real process against the fake WeCom server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+from tests.bot.telegram.test_e2e import cli
+from tests.bot.wecom.conftest import GROUP, ROSTER
+from tests.fakes.wecom import BOT_ID, SECRET, FakeWeComServer, content_of, text_message
+
+
+async def test_run_wecom_process_answers_a_mention(db_url: str, tmp_path: Path) -> None:
+    server = FakeWeComServer()
+    port = await server.start()
+    env = {
+        **os.environ,
+        "DANGJIAN_DATABASE_URL": db_url,
+        "DANGJIAN_WECOM_BOT_ID": BOT_ID,
+        "DANGJIAN_WECOM_BOT_SECRET": SECRET,
+        "DANGJIAN_WECOM_WS_URL": f"ws://127.0.0.1:{port}",
+        "DANGJIAN_DISPATCH_INTERVAL_S": "0.2",
+    }
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    imported = await cli(env, "org", "import", str(roster), "--region", "城东联合党委")
+    assert await imported.wait() == 0
+    bot = await cli(env, "run", "wecom")
+    try:
+        await server.until(lambda: server.subscribed == 1, within=30)
+        req_id = await server.callback(text_message("zhangwei", "@党建助手 绑定 红星机械党支部", GROUP))
+        await server.until(lambda: bool(server.replies(req_id)), within=10)
+        assert content_of(server.replies(req_id)[0]).startswith("✅ 本群已绑定到支部：红星机械党支部")
+        req_id = await server.callback(text_message("zhaoqiang", "@党建助手 通知 全体 开会", GROUP))
+        await server.until(lambda: bool(server.replies(req_id)), within=10)
+        assert "只有管理员或书记可以这样做" in content_of(server.replies(req_id)[0])
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(bot.communicate(), 30)
+        await server.stop()
+    log = err.decode()
+    assert bot.returncode == 0 and "Traceback" not in log, log
