@@ -281,6 +281,18 @@ async def press_swap_no(ctx: Context, data: str) -> list[Reply]:
     return await _answer_swap(ctx, data, False)
 
 
+async def swap_history(ctx: Context, args: str) -> list[Reply]:
+    """换班记录 — the latest swap requests and how they ended, for admins."""
+    binding = ctx.need_binding()
+    ctx.need_manager(binding.region_id, None)
+    rows = await ctx.read(lambda uow: uow.duty.swaps(binding.region_id))
+    items = [
+        {"asker": a, "asked": b, "starts": ctx.local(s), "place": p, "status": st, "at": ctx.local(at)}
+        for a, b, s, p, st, at in rows
+    ]
+    return [ctx.reply("duty.swap_history", items=items)]
+
+
 # -- hosting rotation -------------------------------------------------------------------------
 def _month_index(month: str) -> int:
     year, mon = (int(p) for p in month.split("-"))
@@ -382,6 +394,7 @@ COMMANDS = [
     Command("checkout", ("下岗",), check_out, "duty.usage_checkout", None),
     Command("swap", ("换班",), ask_swap, "duty.usage_swap", "duty.help_swap"),
     Command("duty_add", ("添加值班",), add_shift, "duty.usage_duty_add", None, admin=True),
+    Command("swaps", ("换班记录",), swap_history, "duty.usage_swaps", None, admin=True),
     Command("hosting", ("本月轮值",), hosting, "duty.usage_hosting", "duty.help_hosting"),
     Command("rotation", ("轮值顺序",), set_rotation, "duty.usage_rotation", None, admin=True),
     Command("rotation_skip", ("轮值跳过",), skip_turn, "duty.usage_rotation_skip", None, admin=True),

@@ -166,6 +166,23 @@ class DutyRepo:
         ).first()
         return (int(row[0]), int(row[1]), int(row[2]), str(row[3])) if row else None
 
+    async def swaps(self, region_id: int, limit: int = 10) -> list[tuple[str, str, datetime, str, str, datetime]]:
+        """The latest swap requests: (asker, asked, shift start, place, status, asked at)."""
+        asker, asked = Member.__table__.alias("asker"), Member.__table__.alias("asked")
+        rows = await self.conn.execute(
+            select(
+                asker.c.name, asked.c.name, DutyShift.starts_at, DutyShift.place, DutySwap.status, DutySwap.created_at
+            )
+            .join(DutyAssignment, DutyAssignment.id == DutySwap.assignment_id)
+            .join(DutyShift, DutyShift.id == DutyAssignment.shift_id)
+            .join(asker, asker.c.id == DutySwap.from_member_id)
+            .join(asked, asked.c.id == DutySwap.to_member_id)
+            .where(DutyShift.region_id == region_id)
+            .order_by(DutySwap.id.desc())
+            .limit(limit)
+        )
+        return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
     async def decide_swap(self, swap_id: int, accept: bool, now: datetime) -> bool:
         """Accept (the slot changes hands, if still the asker's) or decline a pending request."""
         res = await self.conn.execute(

@@ -166,3 +166,22 @@ def test_schedule_add_and_list_by_cli(db_url: str) -> None:
         code, out = invoke(db_url, *args, *extra)
         assert code == 2 and problem in out, (extra, out)
     assert "日程2" not in invoke(db_url, "schedule", "list", "--region", "城东联合党委")[1]
+
+
+def test_store_add_by_cli(db_url: str) -> None:
+    sample = str(Path(__file__).parents[2] / "bot" / "console" / "sample_roster.csv")
+    assert invoke(db_url, "org", "import", sample, "--region", "城东联合党委")[0] == 0
+    code, out = invoke(
+        db_url, "store", "add", "--region", "城东联合党委", "--name", "保温杯", "--price", "50", "--stock", "20"
+    )
+    assert code == 0 and "已上架 / in store: 保温杯 50 分，库存 20" in out, out
+    code, out = invoke(
+        db_url, "store", "add", "--region", "城东联合党委", "--name", "保温杯", "--price", "40", "--stock", "5"
+    )
+    assert "保温杯 40 分，库存 25" in out  # restocked and repriced
+    code, out = invoke(db_url, "store", "add", "--region", "无此区域", "--name", "茶叶", "--price", "5", "--stock", "1")
+    assert code == 2 and "没有这个联合党委" in out
+    code, out = invoke(
+        db_url, "store", "add", "--region", "城东联合党委", "--name", "茶叶", "--price", "0", "--stock", "1"
+    )
+    assert code == 2  # a price must be at least 1

@@ -65,7 +65,13 @@ async def test_swap_is_agreed_by_the_other_member(h: Harness) -> None:
     accepted = await h.press("swap_yes:2", user="u-赵强")
     assert to_plain(accepted[0].text) == "✅ 赵强 已接受替班，12月2日（周三）14:00 党群服务中心 的班改由 赵强 值。"
     assert await h.rows(who) == [("赵强",)]
-    assert await h.count(AuditLog, AuditLog.action == "duty.swap") == 1  # admins see the history
+    assert await h.count(AuditLog, AuditLog.action == "duty.swap") == 1
+    history = (await h.say("换班记录", user="u-李红", chat=REGION_CHAT))[0]  # admins see the history
+    assert history.split("\n")[1:3] == [
+        "· 12月1日 钱多多 → 赵强：12月2日（周三）14:00 党群服务中心，已接受",
+        "· 12月1日 钱多多 → 赵强：12月2日（周三）14:00 党群服务中心，已拒绝",
+    ]
+    assert await h.say("换班记录", user="u-赵强") == ["只有管理员或书记可以这样做。"]
     assert (await h.say("上岗", user="u-钱多多"))[0].startswith("你今天没有值班安排")
 
 
