@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Insert, func, insert, select, update
+from sqlalchemy import Connection, Insert, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -21,6 +22,7 @@ from storage.models import Idea, IdeaChange, IdeaVote, Member, PointBalance, Poi
 from storage.repositories import insert_ignoring_conflicts
 
 
+@cache
 def _credit_statement(dialect: str) -> Insert:
     """INSERT a balance row, or add to the existing one (amount in the inserted 'balance')."""
     ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(PointBalance)
@@ -29,20 +31,32 @@ def _credit_statement(dialect: str) -> Insert:
     )
 
 
+# the hot-path form of the credit: plain SQL (both SQLite and PostgreSQL have ON CONFLICT … excluded),
+# which executes many rows without the per-call cost of the dialect-specific upsert construct
+_CREDIT_MANY = text(
+    "INSERT INTO point_balances (member_id, balance) VALUES (:m, :b) "
+    "ON CONFLICT (member_id) DO UPDATE SET balance = point_balances.balance + excluded.balance"
+)
+
+
+@cache
+def _ledger_statement(dialect: str) -> Insert:
+    """A new ledger row unless its ref is there already, returning who got how much."""
+    return insert_ignoring_conflicts(dialect, PointEntry).returning(PointEntry.member_id, PointEntry.amount)
+
+
 def award_many(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
     """Credit ledger rows (member_id, amount > 0, reason, source, ref, operator_id, at) whose ref is
     new, in two multi-row statements; the sync form, for the sign-in batch. Returns rows added."""
     if not rows:
         return 0
     dialect = conn.dialect.name
-    added = conn.execute(
-        insert_ignoring_conflicts(dialect, PointEntry).returning(PointEntry.member_id, PointEntry.amount), list(rows)
-    ).all()
+    added = conn.execute(_ledger_statement(dialect), list(rows)).all()
     totals: dict[int, int] = {}
     for member_id, amount in added:
         totals[member_id] = totals.get(member_id, 0) + amount
     if totals:
-        conn.execute(_credit_statement(dialect), [{"member_id": m, "balance": a} for m, a in totals.items()])
+        conn.execute(_CREDIT_MANY, [{"m": m, "b": a} for m, a in totals.items()])
     return len(added)
 
 
