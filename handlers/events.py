@@ -231,6 +231,22 @@ async def queue_pushes(
             )
 
 
+async def catch_up_chat(uow: UnitOfWork, policy: Policy, platform: str, chat_id: str) -> int:
+    """A chat bound (or bound anew) after events were published gets their pushes still to come;
+    chats that have them already get nothing twice (the keys are the same)."""
+    binding = await uow.org.binding(platform, chat_id)
+    if binding is None or not binding.active:
+        return 0
+    events = await uow.events.upcoming_for_node(binding.region_id, binding.branch_id, uow.now, 50)
+    count = 0
+    for event in events:
+        if visible_in(event, binding):
+            rule = await uow.rules.get(event.rule_id) if event.rule_id else None
+            await queue_pushes(uow, policy, event, tuple(rule.reminders) if rule else None)
+            count += 1
+    return count
+
+
 def kind_of(word: str) -> str | None:
     """书记例会 / secretary / secretary_meeting -> secretary_meeting."""
     return KINDS.get(word) or EN_KINDS.get(word.lower())

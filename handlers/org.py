@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers.context import Context
 from handlers.errors import AppError, NotAllowed, NotRegistered, UsageError
+from handlers.events import catch_up_chat
 from handlers.i18n import render
 from handlers.ports import Reply
 from handlers.router import Command
@@ -43,6 +44,7 @@ async def bind(ctx: Context, args: str) -> list[Reply]:
             by=member.id,
             now=uow.now,
         )
+        await catch_up_chat(uow, ctx.services.policy, inc.platform, inc.chat_id)
         await uow.ops.audit(
             actor=member.id,
             platform=inc.platform,

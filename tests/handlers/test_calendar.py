@@ -176,3 +176,14 @@ async def test_party_lesson_rule_reaches_every_branch_group(h: Harness) -> None:
     pushed = await h.tick(days=43, hours=10)  # 13 January 2027, 19:00: two days before the lesson
     lesson = [p for p in pushed if "⏰ 提醒：2天后 专题党课" in p]
     assert len(lesson) == 2 and all("讲师：孙丽" in p for p in lesson)
+
+
+async def test_a_group_bound_later_still_gets_the_pushes_to_come(h: Harness) -> None:
+    await h.say("例会设置 专题党课 每季度 第三个月15日 19:00 党校", user="u-李红", chat=REGION_CHAT)
+    late = "绿源群"  # bound a week after the lesson was scheduled
+    await h.tick(days=7)
+    await h.say("登记 刘芳", user="u-刘芳", chat=late)
+    assert (await h.say("绑定 绿源科技党支部", user="u-刘芳", chat=late))[0].startswith("✅ 本群已绑定")
+    await h.say("绑定 绿源科技党支部", user="u-刘芳", chat=late)  # again: nothing twice
+    pushed = await h.tick(days=6, hours=11)  # 14 December 19:00: the day-before reminder
+    assert [p.split("]")[0] for p in pushed if "⏰ 提醒：1天后 专题党课" in p].count(f"[{late}") == 1
