@@ -126,7 +126,8 @@ async def add_rule(
                 region_id, branch_id, kind_code, parsed, start, place, topic, lecturer, policy_word, reminders
             )
             services = Services(db=db, directory=Directory(db), clock=SystemClock(), policy=policy)
-            return await create_rule(uow, services, draft, None, "cli")
+            rule, made = await create_rule(uow, services, draft, None, "cli")
+            return rule.id, made
 
         rule_id, made = await db.unit(work)
     finally:

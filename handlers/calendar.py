@@ -80,8 +80,8 @@ class RuleDraft:
 
 async def create_rule(
     uow: UnitOfWork, services: Services, d: RuleDraft, creator_id: int | None, platform: str
-) -> tuple[int, int]:
-    """Store a rule and expand it at once; returns (rule id, occurrences made)."""
+) -> tuple[RuleRec, int]:
+    """Store a rule and expand it at once; returns (the rule, occurrences made)."""
     rule_id = await uow.rules.create(
         region_id=d.region_id,
         branch_id=d.branch_id,
@@ -107,7 +107,7 @@ async def create_rule(
     )
     saved = await uow.rules.get(rule_id)
     assert saved is not None
-    return rule_id, await expand(uow, services, saved)
+    return saved, await expand(uow, services, saved)
 
 
 async def add_rule(ctx: Context, args: str) -> list[Reply]:
@@ -146,14 +146,12 @@ async def add_rule(ctx: Context, args: str) -> list[Reply]:
         options.get("reminders", list(policy.reminders_min)),
     )
 
-    async def work(uow: UnitOfWork) -> tuple[int, int]:
+    async def work(uow: UnitOfWork) -> tuple[RuleRec, int]:
         return await create_rule(uow, ctx.services, draft, creator.id, ctx.incoming.platform)
 
-    rule_id, made = await ctx.unit(work)
+    saved, made = await ctx.unit(work)
     ctx.services.directory.forget_events(binding.region_id)
-    saved = await ctx.read(lambda uow: uow.rules.get(rule_id))
-    assert saved is not None
-    upcoming = await _next_of(ctx, rule_id)
+    upcoming = await _next_of(ctx, saved.id)
     return [ctx.reply("calendar.created", r=_view(saved), made=made, upcoming=upcoming, days=HORIZON_DAYS)]
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from handlers.context import Context
 from handlers.errors import AppError, UsageError
 from handlers.mentions import mention
+from handlers.org import named_member
 from handlers.ports import Button, Reply
 from handlers.router import Command
 from handlers.timeparse import WhenError, parse_time, parse_when
@@ -73,7 +74,7 @@ async def add_shift(ctx: Context, args: str) -> list[Reply]:
     admin = ctx.need_manager(binding.region_id, None)
 
     async def work(uow: UnitOfWork) -> int:
-        ids = [(await _one_member(uow, binding.region_id, n)).id for n in names]
+        ids = [(await named_member(uow, binding.region_id, n)).id for n in names]
         shift_id = await uow.duty.add_shift(binding.region_id, place, when.at, ends, ids, uow.now)
         await queue_shift_pushes(uow, ctx.services.policy.grace_min, shift_id)
         await uow.ops.audit(
@@ -93,7 +94,7 @@ DUTY_REMIND = timedelta(hours=1)  # the reminder before a shift
 async def queue_shift_pushes(uow: UnitOfWork, grace_min: int, shift_id: int) -> None:
     """A reminder to each assigned member's branch group an hour before (the region's chats if
     the branch has none), and the missed-shift check for the region chats at the end + grace."""
-    slots = [s for s in await uow.duty.of_shift(shift_id)]
+    slots = await uow.duty.of_shift(shift_id)
     if not slots:
         return
     region_id = slots[0].region_id
@@ -121,15 +122,6 @@ async def queue_shift_pushes(uow: UnitOfWork, grace_min: int, shift_id: int) -> 
                 due_at=due,
                 payload={"shift": shift_id},
             )
-
-
-async def _one_member(uow: UnitOfWork, region_id: int, name: str) -> MemberRec:
-    found = await uow.org.members_named(region_id, name.lstrip("@"), None)
-    if not found:
-        raise AppError("org.not_in_roster", name=name.lstrip("@"))
-    if len(found) > 1:
-        raise AppError("org.name_ambiguous", name=name.lstrip("@"))
-    return found[0]
 
 
 async def check_in(ctx: Context, args: str) -> list[Reply]:
@@ -214,7 +206,7 @@ async def ask_swap(ctx: Context, args: str) -> list[Reply]:
     member = ctx.need_member()
 
     async def work(uow: UnitOfWork) -> tuple[int, MemberRec, ShiftSlot]:
-        other = await _one_member(uow, binding.region_id, name)
+        other = await named_member(uow, binding.region_id, name)
         if other.id == member.id:
             raise AppError("duty.swap_self")
         start = datetime.combine(day, time(0), tzinfo=ctx.tz)

@@ -10,7 +10,7 @@ from handlers.context import Context
 from handlers.errors import AppError, UsageError
 from handlers.mentions import mention
 from handlers.ports import Button, Reply
-from handlers.router import Command
+from handlers.router import Command, Handler
 from storage.engage import IdeaRec
 from storage.repositories import UnitOfWork
 
@@ -123,7 +123,7 @@ def _ref(args: str, usage: str) -> tuple[int, str]:
     return int(m.group(1)), m.group(2).strip()
 
 
-def _review(step: str, usage: str) -> Any:
+def _review(step: str, usage: str) -> Handler:
     allowed, needs_note, rule = STEPS[step]
 
     async def handler(ctx: Context, args: str) -> list[Reply]:

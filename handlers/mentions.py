@@ -27,7 +27,3 @@ def mentioned(text: str) -> set[int]:
 def resolve(text: str, show: Callable[[int, Markup], Markup]) -> Markup:
     """Replace every mention with what `show(member_id, escaped_name)` returns."""
     return Markup(_MARK.sub(lambda m: str(show(int(m.group(1)), Markup(m.group(2)))), text))
-
-
-def plain_names(text: str) -> Markup:
-    return resolve(text, lambda _id, name: name)

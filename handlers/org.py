@@ -8,9 +8,21 @@ from handlers.events import catch_up_chat
 from handlers.i18n import render
 from handlers.ports import Reply
 from handlers.router import Command
+from storage.records import MemberRec
 from storage.repositories import UnitOfWork
 
 MAX_NAME = 50
+
+
+async def named_member(uow: UnitOfWork, region_id: int, name: str, branch_id: int | None = None) -> MemberRec:
+    """The one member of that name in the region (or branch); a clear answer if none or several."""
+    name = name.lstrip("@")
+    found = await uow.org.members_named(region_id, name, branch_id)
+    if not found:
+        raise AppError("org.not_in_roster", name=name)
+    if len(found) > 1:
+        raise AppError("org.name_ambiguous", name=name)
+    return found[0]
 
 
 async def bind(ctx: Context, args: str) -> list[Reply]:
@@ -110,27 +122,32 @@ async def whoami(ctx: Context, args: str) -> list[Reply]:
     return [ctx.reply("org.whoami", member=member, branch=branch, where=where, private=True)]
 
 
-async def nudges(ctx: Context, args: str) -> list[Reply]:
-    """催签 开|关 — whether the bot names who has not signed in 10 minutes after a start here."""
-    choice = {"开": True, "开启": True, "on": True, "关": False, "关闭": False, "off": False}.get(args.strip().lower())
-    if choice is None:
-        raise UsageError("nudges")
+async def _set_option(ctx: Context, option: str, value: object) -> None:
+    """A manager changes one of this chat's settings; audited, and the cached binding dropped."""
     binding = ctx.need_binding()
     member = ctx.need_manager(binding.region_id, binding.branch_id)
     inc = ctx.incoming
 
     async def work(uow: UnitOfWork) -> None:
-        await uow.org.set_binding_nudges(inc.platform, inc.chat_id, choice)
+        await uow.org.set_binding_options(inc.platform, inc.chat_id, **{option: value})
         await uow.ops.audit(
             actor=member.id,
             platform=inc.platform,
-            action="chat.nudges",
-            detail={"chat": inc.chat_id, "on": choice},
+            action=f"chat.{option}",
+            detail={"chat": inc.chat_id, option: value},
             now=uow.now,
         )
 
     await ctx.unit(work)
     ctx.services.directory.forget_binding(inc.platform, inc.chat_id)
+
+
+async def nudges(ctx: Context, args: str) -> list[Reply]:
+    """催签 开|关 — whether the bot names who has not signed in 10 minutes after a start here."""
+    choice = {"开": True, "开启": True, "on": True, "关": False, "关闭": False, "off": False}.get(args.strip().lower())
+    if choice is None:
+        raise UsageError("nudges")
+    await _set_option(ctx, "nudges", choice)
     return [ctx.reply("org.nudges_set", on=choice, minutes=ctx.services.policy.nudge_after_min)]
 
 
@@ -140,22 +157,7 @@ async def language(ctx: Context, args: str) -> list[Reply]:
     choice = {"zh": "zh-CN", "zh-cn": "zh-CN", "中文": "zh-CN", "en": "en", "english": "en", "英文": "en"}.get(word)
     if choice is None:
         raise UsageError("lang")
-    binding = ctx.need_binding()
-    member = ctx.need_manager(binding.region_id, binding.branch_id)
-    inc = ctx.incoming
-
-    async def work(uow: UnitOfWork) -> None:
-        await uow.org.set_binding_locale(inc.platform, inc.chat_id, choice)
-        await uow.ops.audit(
-            actor=member.id,
-            platform=inc.platform,
-            action="chat.locale",
-            detail={"chat": inc.chat_id, "locale": choice},
-            now=uow.now,
-        )
-
-    await ctx.unit(work)
-    ctx.services.directory.forget_binding(inc.platform, inc.chat_id)
+    await _set_option(ctx, "locale", choice)
     return [Reply(text=render("org.language_set", choice))]
 
 

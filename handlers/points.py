@@ -9,6 +9,7 @@ from datetime import datetime
 from handlers.context import Context
 from handlers.errors import AppError, UsageError
 from handlers.mentions import mention
+from handlers.org import named_member
 from handlers.ports import Button, Reply
 from handlers.router import Command
 from storage.engage import RedemptionRec
@@ -62,10 +63,7 @@ async def adjust(ctx: Context, args: str) -> list[Reply]:
     inc = ctx.incoming
 
     async def work(uow: UnitOfWork) -> tuple[MemberRec, int]:
-        found = await uow.org.members_named(binding.region_id, name, None)
-        if len(found) != 1:
-            raise AppError("org.not_in_roster" if not found else "org.name_ambiguous", name=name)
-        target = found[0]
+        target = await named_member(uow, binding.region_id, name)
         ref = f"manual:{inc.platform}:{inc.update_id}" if inc.update_id else None
         move = uow.points.credit if amount > 0 else uow.points.debit
         done = await move(
@@ -171,10 +169,9 @@ async def _decide(ctx: Context, rid: int, approve: bool, note: str) -> list[Repl
 
     async def work(uow: UnitOfWork) -> RedemptionRec:
         r = await uow.store.redemption(rid)
-        region_id = await uow.store.region_of(rid)
-        if r is None or region_id != admin.region_id:
+        if r is None or r.region_id != admin.region_id:
             raise AppError("points.no_redemption", id=rid)
-        ctx.need_manager(region_id, None)
+        ctx.need_manager(r.region_id, None)
         if r.status != "pending":
             raise AppError("points.already_decided", id=rid, status=r.status)
         if not approve:
@@ -228,10 +225,9 @@ async def cancel(ctx: Context, args: str) -> list[Reply]:
 
     async def work(uow: UnitOfWork) -> tuple[RedemptionRec, bool]:
         r = await uow.store.redemption(rid)
-        region_id = await uow.store.region_of(rid)
-        if r is None or region_id != member.region_id:
+        if r is None or r.region_id != member.region_id:
             raise AppError("points.no_redemption", id=rid)
-        manager = ctx.can_manage(region_id, None)
+        manager = ctx.can_manage(r.region_id, None)
         if r.status == "pending" and (r.member_id == member.id or manager):
             await uow.store.decide(rid, old="pending", new="cancelled", by=member.id, now=uow.now)
             return r, False

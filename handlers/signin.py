@@ -10,6 +10,7 @@ from handlers.errors import AppError, UsageError
 from handlers.events import parse_event_ref, visible_in
 from handlers.i18n import render
 from handlers.mentions import mention
+from handlers.org import named_member
 from handlers.ports import Button, Reply
 from handlers.router import Command
 from storage.records import ATTENDED, AttendanceRec, EventRec, MemberRec
@@ -161,13 +162,7 @@ async def makeup(ctx: Context, args: str) -> list[Reply]:
     admin = ctx.need_member()
     event = await _recent_event(ctx, event_id)
     ctx.need_manager(event.region_id, event.branch_id if event.branch_id else binding.branch_id)
-    branch = None if event.branch_id is None else event.branch_id
-    targets = await ctx.read(lambda uow: uow.org.members_named(event.region_id, name, branch))
-    if not targets:
-        raise AppError("org.not_in_roster", name=name)
-    if len(targets) > 1:
-        raise AppError("org.name_ambiguous", name=name)
-    target = targets[0]
+    target = await ctx.read(lambda uow: named_member(uow, event.region_id, name, event.branch_id))
     outcome = await _write(ctx, event, target, "makeup", recorded_by=admin.id)
     if outcome.outcome == ALREADY:
         return [ctx.reply("signin.already", name=target.name, status=outcome.status)]
@@ -193,10 +188,7 @@ async def undo_makeup(ctx: Context, args: str) -> list[Reply]:
     ctx.need_manager(event.region_id, event.branch_id if event.branch_id else binding.branch_id)
 
     async def work(uow: UnitOfWork) -> tuple[MemberRec, int]:
-        found = await uow.org.members_named(event.region_id, name, event.branch_id)
-        if len(found) != 1:
-            raise AppError("org.not_in_roster" if not found else "org.name_ambiguous", name=name)
-        target = found[0]
+        target = await named_member(uow, event.region_id, name, event.branch_id)
         if await uow.attendance.status_of(event.id, target.id) != "makeup":
             raise AppError("signin.no_makeup", name=name)
         closed = event.status == "closed" or event.closes_at <= uow.now

@@ -49,10 +49,6 @@ class Scheduler:
         first = {"next_run_time": datetime.now(self.aps.timezone)} if run_now else {}
         self.aps.add_job(self._tracked(fn), "interval", seconds=seconds, id=job_id, replace_existing=True, **first)
 
-    def at(self, job_id: str, when: datetime, fn: Job) -> None:
-        """Run fn once at `when` (replacing a job with the same id)."""
-        self.aps.add_job(self._tracked(fn), "date", run_date=when, id=job_id, replace_existing=True)
-
     def start(self) -> None:
         self.aps.start()
 

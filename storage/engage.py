@@ -15,24 +15,13 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Insert, func, insert, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Idea, IdeaChange, IdeaVote, Member, PointBalance, PointEntry, Redemption, StoreItem
 from storage.repositories import insert_ignoring_conflicts
 
-
-@cache
-def _credit_statement(dialect: str) -> Insert:
-    """INSERT a balance row, or add to the existing one (amount in the inserted 'balance')."""
-    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(PointBalance)
-    return ins.on_conflict_do_update(
-        index_elements=[PointBalance.member_id], set_={"balance": PointBalance.balance + ins.excluded.balance}
-    )
-
-
-# the hot-path form of the credit: plain SQL (both SQLite and PostgreSQL have ON CONFLICT … excluded),
-# which executes many rows without the per-call cost of the dialect-specific upsert construct
+# adds to a balance, creating it if needed: plain SQL (SQLite and PostgreSQL both have ON CONFLICT …
+# excluded), cheap on the sign-in hot path where it runs for many rows at once
 _CREDIT_MANY = text(
     "INSERT INTO point_balances (member_id, balance) VALUES (:m, :b) "
     "ON CONFLICT (member_id) DO UPDATE SET balance = point_balances.balance + excluded.balance"
@@ -60,6 +49,20 @@ def award_many(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
     return len(added)
 
 
+def _entry(
+    member_id: int, amount: int, reason: str, source: str, ref: str | None, operator: int | None, now: datetime
+) -> dict[str, Any]:
+    return {
+        "member_id": member_id,
+        "amount": amount,
+        "reason": reason,
+        "source": source,
+        "ref": ref,
+        "operator_id": operator,
+        "at": now,
+    }
+
+
 @dataclass
 class PointsRepo:
     conn: AsyncConnection
@@ -77,24 +80,11 @@ class PointsRepo:
     ) -> bool:
         """Add points; False if `ref` was credited before (nothing changes then)."""
         assert amount > 0
-        row = (
-            await self.conn.execute(
-                insert_ignoring_conflicts(self.conn, PointEntry)
-                .values(
-                    member_id=member_id,
-                    amount=amount,
-                    reason=reason,
-                    source=source,
-                    ref=ref,
-                    operator_id=operator,
-                    at=now,
-                )
-                .returning(PointEntry.id)
-            )
-        ).first()
-        if row is None:
+        entry = _entry(member_id, amount, reason, source, ref, operator, now)
+        stmt = insert_ignoring_conflicts(self.conn, PointEntry).values(**entry).returning(PointEntry.id)
+        if (await self.conn.execute(stmt)).first() is None:
             return False
-        await self.conn.execute(_credit_statement(self.conn.dialect.name).values(member_id=member_id, balance=amount))
+        await self.conn.execute(_CREDIT_MANY, {"m": member_id, "b": amount})
         return True
 
     async def debit(
@@ -118,9 +108,7 @@ class PointsRepo:
         if not res.rowcount:
             return False
         await self.conn.execute(
-            insert(PointEntry).values(
-                member_id=member_id, amount=-amount, reason=reason, source=source, ref=ref, operator_id=operator, at=now
-            )
+            insert(PointEntry).values(**_entry(member_id, -amount, reason, source, ref, operator, now))
         )
         return True
 
@@ -302,6 +290,7 @@ class RedemptionRec:
     id: int
     item_id: int
     item: str
+    region_id: int
     member_id: int
     member: str
     price: int
@@ -367,9 +356,10 @@ class StoreRepo:
                 select(
                     Redemption.id,
                     Redemption.item_id,
-                    StoreItem.name,
+                    StoreItem.name.label("item"),
+                    StoreItem.region_id,
                     Redemption.member_id,
-                    Member.name,
+                    Member.name.label("member"),
                     Redemption.price,
                     Redemption.status,
                     Redemption.platform,
@@ -380,7 +370,7 @@ class StoreRepo:
                 .where(Redemption.id == redemption_id)
             )
         ).first()
-        return RedemptionRec(*row) if row else None
+        return RedemptionRec(**row._mapping) if row else None
 
     async def decide(self, redemption_id: int, *, old: str, new: str, by: int | None, now: datetime) -> bool:
         """Move a redemption from `old` to `new`; False if someone else moved it first."""
@@ -390,11 +380,3 @@ class StoreRepo:
             .values(status=new, decided_by=by, decided_at=now)
         )
         return bool(res.rowcount)
-
-    async def region_of(self, redemption_id: int) -> int | None:
-        got = await self.conn.execute(
-            select(StoreItem.region_id)
-            .join(Redemption, Redemption.item_id == StoreItem.id)
-            .where(Redemption.id == redemption_id)
-        )
-        return got.scalar()

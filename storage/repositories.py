@@ -18,7 +18,9 @@ from storage.models import (
     Branch,
     CacheVersion,
     ChatBinding,
+    DutyAssignment,
     Event,
+    Idea,
     Member,
     MemberAccount,
     Outbox,
@@ -326,12 +328,13 @@ class OrgRepo:
             .values(active=active)
         )
 
-    async def set_binding_locale(self, platform: str, chat_id: str, locale: str) -> None:
+    async def set_binding_options(self, platform: str, chat_id: str, **options: object) -> None:
+        """Change a chat's own settings (locale, nudges)."""
         await bump_version(self.conn, "org")
         await self.conn.execute(
             update(ChatBinding)
             .where(ChatBinding.platform == platform, ChatBinding.chat_id == chat_id)
-            .values(locale=locale)
+            .values(**options)
         )
 
     async def push_key(self, platform: str, chat_id: str) -> str | None:
@@ -347,14 +350,6 @@ class OrgRepo:
             .values(push_key=key, active=True)
         )
         return bool(res.rowcount)
-
-    async def set_binding_nudges(self, platform: str, chat_id: str, on: bool) -> None:
-        await bump_version(self.conn, "org")
-        await self.conn.execute(
-            update(ChatBinding)
-            .where(ChatBinding.platform == platform, ChatBinding.chat_id == chat_id)
-            .values(nudges=on)
-        )
 
     async def migrate_chat(self, platform: str, old_chat_id: str, new_chat_id: str) -> bool:
         """A group became a supergroup with a new id: move its binding, pushes and boards."""
@@ -391,8 +386,6 @@ class OrgRepo:
                 )
             ).all()
         )
-        from storage.models import DutyAssignment, Idea  # the later features count as signs of life too
-
         by_member = (
             select(Member.branch_id, func.max(DutyAssignment.checked_in_at))
             .join(DutyAssignment, DutyAssignment.member_id == Member.id)

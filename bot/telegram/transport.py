@@ -25,14 +25,13 @@ from telegram.request import BaseRequest
 from bot.app import App
 from bot.ordering import KeyedLocks
 from bot.pacer import ChatPacer
-from bot.render import to_plain
+from bot.render import show_mentions, to_plain
 from bot.settings import Settings
 from bot.telegram.convert import PLATFORM, TOAST_LIMIT, is_anonymous_admin, keyboard, split_html, to_incoming
 from handlers.i18n import LOCALES, normalize_locale, render
-from handlers.mentions import mentioned, resolve
 from handlers.ports import ChatRef, Delivery, Incoming, Reply
 from handlers.signin import render_board
-from storage.repositories import OrgRepo, UnitOfWork
+from storage.repositories import UnitOfWork
 
 log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -296,17 +295,13 @@ class TelegramTransport:
         return Delivery(ok=True, message_id=str(last.message_id))
 
     async def _with_links(self, text: Markup) -> Markup:
-        """Mentions become tg://user links, which notify the member; without an account, the name."""
-        ids = mentioned(text)
-        if not ids:
-            return text
-        accounts = await self.app.db.read(lambda c: OrgRepo(c).platform_accounts(PLATFORM, ids))
-
-        def show(member_id: int, name: Markup) -> Markup:
-            user = accounts.get(member_id)
-            return Markup('<a href="tg://user?id={}">{}</a>').format(user, name) if user else name
-
-        return resolve(text, show)
+        """Mentions become tg://user links, which notify the member."""
+        return await show_mentions(
+            self.app.db,
+            PLATFORM,
+            text,
+            lambda user, name: Markup('<a href="tg://user?id={}">{}</a>').format(user, name),
+        )
 
     async def _remember(self, chat_id: str, edit_key: str, message_id: str) -> None:
         now = self.app.services.clock.now()

@@ -19,10 +19,10 @@ import httpx
 from markupsafe import Markup
 
 from bot.app import App
-from bot.render import to_plain
+from bot.render import show_mentions, to_plain
 from bot.settings import Settings
 from bot.wecom.link import Frame, LinkError, WeComLink
-from handlers.mentions import mentioned, resolve
+from handlers.mentions import mentioned
 from handlers.ports import ChatRef, Delivery, Incoming, Reply
 from storage.lease import Lease, lease_key
 from storage.repositories import OrgRepo
@@ -186,17 +186,8 @@ class WeComTransport:
         }
 
     async def _with_mentions(self, text: Markup) -> Markup:
-        """Mentions become WeCom's <@userid> (the member is notified); without an account, the name."""
-        ids = mentioned(text)
-        if not ids:
-            return text
-        accounts = await self.app.db.read(lambda c: OrgRepo(c).platform_accounts(PLATFORM, ids))
-
-        def show(member_id: int, name: Markup) -> Markup:
-            user = accounts.get(member_id)
-            return Markup("&lt;@{}&gt;").format(user) if user else name
-
-        return resolve(text, show)
+        """Mentions become WeCom's <@userid>, which notifies the member."""
+        return await show_mentions(self.app.db, PLATFORM, text, lambda user, _name: Markup("&lt;@{}&gt;").format(user))
 
     # -- outgoing: the Sender port ------------------------------------------------------------
     async def send(self, chat: ChatRef, reply: Reply) -> Delivery:

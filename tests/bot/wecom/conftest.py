@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from bot.app import App, build_app
 from bot.roster import import_roster
@@ -101,6 +100,3 @@ async def wc(db_url: str, tmp_path: Path) -> AsyncIterator[WC]:
         await w.app.close()
         await server.stop()
         http.stop()
-
-
-_ = select
