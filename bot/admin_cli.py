@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,7 +20,10 @@ from handlers.ports import SystemClock
 from handlers.timeparse import WhenError, parse_time, parse_when
 from storage.db import Database
 from storage.directory import Directory
+from storage.records import MemberRec
 from storage.repositories import UnitOfWork
+
+T = TypeVar("T")
 
 
 def _parse_at(text: str, settings: Settings, now: datetime) -> datetime:
@@ -201,3 +206,110 @@ async def list_events(settings: Settings, region: str) -> list[str]:
         return await db.read(work)
     finally:
         await db.close()
+
+
+# -- who is who, from the command line (the operator's own hand: no chat role is needed) -------
+async def _in_db(settings: Settings, work: Callable[[UnitOfWork], Awaitable[T]], *, write: bool) -> T:
+    """Run one unit of work (or a read) on the configured database, then close it."""
+    now = SystemClock().now()
+    db = await Database.open(settings.database_url)
+    try:
+        if write:
+            return await db.unit(lambda conn: work(UnitOfWork(conn, now)))
+        return await db.read(lambda conn: work(UnitOfWork(conn, now)))
+    finally:
+        await db.close()
+
+
+async def _one_member(uow: UnitOfWork, region: str, name: str, branch: str | None) -> MemberRec:
+    region_id, branch_id = await _region_and_branch(uow, region, branch)
+    found = [
+        m
+        for m in await uow.org.members_in_region(region_id, active_only=False)
+        if m.name == name and branch_id in (None, m.branch_id)
+    ]
+    if not found:
+        raise ValueError(f"花名册中没有 / not in the roster: {name}")
+    if len(found) > 1:
+        raise ValueError(f"有多位 {name}，请加 --branch / several members named {name}: add --branch")
+    return found[0]
+
+
+async def link_member(
+    settings: Settings, *, region: str, member: str, branch: str | None, platform: str, user_id: str
+) -> str:
+    """`dangjian org link`: link an account to a member (the operator vouches for it)."""
+
+    async def work(uow: UnitOfWork) -> str:
+        target = await _one_member(uow, region, member, branch)
+        holder = await uow.org.account_member(platform, user_id)
+        if holder is not None and holder.id != target.id:
+            raise ValueError(f"{platform} 账号 {user_id} 已属于 {holder.name} / belongs to {holder.name}: unlink first")
+        if holder is None:
+            if platform in await uow.org.accounts_of(target.id):
+                raise ValueError(f"{member} 已有 {platform} 账号，请先 unlink / {member} has one: unlink it first")
+            await uow.org.link_account(target.id, platform, user_id, uow.now)
+            await uow.org.withdraw_requests(platform, user_id)
+            await uow.ops.audit(
+                actor=None,
+                platform="cli",
+                action="account.link",
+                detail={"member": target.id, "user": user_id, "on": platform, "proof": "cli"},
+                now=uow.now,
+            )
+        return f"已关联 / linked: {target.name} ← {platform} {user_id}"
+
+    return await _in_db(settings, work, write=True)
+
+
+async def unlink_member(
+    settings: Settings, *, region: str, member: str, branch: str | None, platform: str | None
+) -> str:
+    async def work(uow: UnitOfWork) -> str:
+        target = await _one_member(uow, region, member, branch)
+        removed = await uow.org.unlink(target.id, platform)
+        if removed:
+            await uow.ops.audit(
+                actor=None,
+                platform="cli",
+                action="account.unlink",
+                detail={"member": target.id, "removed": [f"{p}:{u}" for p, u in removed]},
+                now=uow.now,
+            )
+        gone = ", ".join(f"{p} {u}" for p, u in removed) or "无 / none"
+        return f"已解除 / unlinked: {target.name}: {gone}"
+
+    return await _in_db(settings, work, write=True)
+
+
+async def set_member_active(settings: Settings, *, region: str, member: str, branch: str | None, active: bool) -> str:
+    async def work(uow: UnitOfWork) -> str:
+        target = await _one_member(uow, region, member, branch)
+        if await uow.org.set_member_active(target.id, active):
+            await uow.ops.audit(
+                actor=None,
+                platform="cli",
+                action="member.activate" if active else "member.deactivate",
+                detail={"member": target.id},
+                now=uow.now,
+            )
+        return f"{'已启用 / active' if active else '已停用 / deactivated'}: {target.name}"
+
+    return await _in_db(settings, work, write=True)
+
+
+async def member_lines(settings: Settings, region: str) -> list[str]:
+    """`dangjian org members`: every member of a region with role, state and linked accounts."""
+
+    async def work(uow: UnitOfWork) -> list[str]:
+        region_id, _ = await _region_and_branch(uow, region, None)
+        branches = {b.id: b.name for b in await uow.org.branches(region_id)}
+        lines = []
+        for m, links in await uow.org.accounts_in(region_id, None):
+            accounts = " ".join(f"{p}:{u}" for p, u in sorted(links.items())) or "未登记 / none"
+            role = render("common.role", "zh-CN", r=m.role)
+            state = "" if m.active else " [停用 / inactive]"
+            lines.append(f"{branches.get(m.branch_id, '?')}\t{m.name}\t{role}\t{m.phone or '-'}\t{accounts}{state}")
+        return lines
+
+    return await _in_db(settings, work, write=False)

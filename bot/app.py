@@ -32,23 +32,17 @@ def policy_from(settings: Settings) -> Policy:
         nudge_after_min=settings.nudge_after_min,
         points={**DEFAULT_POINTS, **settings.points},
         point_caps=dict(settings.point_caps),
+        idea_points_per_month=settings.idea_points_per_month,
     )
 
 
 def build_router(services: Services, bot_username: str | None = None) -> Router:
     """Every command and button, registered in the order /help lists them."""
     router = Router(services, bot_username)
-    router.extend(signin.COMMANDS)
-    router.extend(events.COMMANDS)
-    router.extend(calendar.COMMANDS)
-    router.extend(reports.COMMANDS)
-    router.extend(duty.COMMANDS)
-    router.extend(ideas.COMMANDS)
-    router.extend(points.COMMANDS)
-    router.extend(org.COMMANDS)
+    for feature in (signin, events, calendar, reports, duty, ideas, points, org):
+        router.extend(feature.COMMANDS, getattr(feature, "BUTTONS", ()))
     router.extend(help.make_commands(router))
-    for prefix, handler in (signin.BUTTONS | duty.BUTTONS | ideas.BUTTONS | points.BUTTONS).items():
-        router.add_button(prefix, handler)
+    router.on_contact(org.verify_contact)
     return router
 
 

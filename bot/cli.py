@@ -121,13 +121,84 @@ def org_import(
             await db.close()
         typer.echo(
             f"导入完成 / imported: 新建支部 {r.branches_created}，新增党员 {r.members_created}，"
-            f"更新 {r.members_updated}，未变 {r.unchanged}，关联账号 {r.accounts_linked}"
+            f"更新 {r.members_updated}，调动 {r.members_moved}，未变 {r.unchanged}，关联账号 {r.accounts_linked}"
         )
 
     try:
         asyncio.run(go())
     except RosterError as err:
         _fail(f"导入失败，未做任何改动 / import failed, nothing changed: {err}")
+
+
+def _org_call(coro: Any) -> None:
+    try:
+        result = asyncio.run(coro)
+    except ValueError as err:
+        _fail(str(err))
+    for line in [result] if isinstance(result, str) else result:
+        typer.echo(line)
+
+
+RegionOpt = Annotated[str, typer.Option("--region", help="联合党委名称 / region name")]
+MemberOpt = Annotated[str, typer.Option("--member", help="姓名 / the member's roster name")]
+BranchOpt = Annotated[str | None, typer.Option("--branch", help="支部（同名时）/ branch, when names repeat")]
+
+
+@org_app.command("link")
+def org_link(
+    region: RegionOpt,
+    member: MemberOpt,
+    branch: BranchOpt = None,
+    telegram: Annotated[str | None, typer.Option("--telegram", help="Telegram 用户 ID（数字）/ user id")] = None,
+    wecom: Annotated[str | None, typer.Option("--wecom", help="企业微信 userid / WeCom userid")] = None,
+) -> None:
+    """关联账号 / link a member's chat account (you vouch for it: no approval needed)."""
+    from bot.admin_cli import link_member
+
+    if (telegram is None) == (wecom is None):
+        _fail("请给出 --telegram 或 --wecom 之一 / give exactly one of --telegram and --wecom")
+    if telegram is not None and not telegram.lstrip("-").isdigit():
+        _fail(f"Telegram 用户 ID 应为数字 / telegram id must be a number: {telegram}")
+    platform, user_id = ("telegram", telegram) if telegram is not None else ("wecom", wecom)
+    assert user_id is not None
+    _org_call(link_member(_settings(), region=region, member=member, branch=branch, platform=platform, user_id=user_id))
+
+
+@org_app.command("unlink")
+def org_unlink(
+    region: RegionOpt,
+    member: MemberOpt,
+    branch: BranchOpt = None,
+    platform: Annotated[str | None, typer.Option(help="telegram / wecom / console (默认全部 / default all)")] = None,
+) -> None:
+    """解除账号 / remove a member's account links (audited)."""
+    from bot.admin_cli import unlink_member
+
+    _org_call(unlink_member(_settings(), region=region, member=member, branch=branch, platform=platform))
+
+
+@org_app.command("members")
+def org_members(region: RegionOpt) -> None:
+    """成员与账号 / list members with role, phone, state and linked accounts."""
+    from bot.admin_cli import member_lines
+
+    _org_call(member_lines(_settings(), region))
+
+
+@org_app.command("deactivate")
+def org_deactivate(region: RegionOpt, member: MemberOpt, branch: BranchOpt = None) -> None:
+    """停用成员 / deactivate a member (no longer expected, reminded or able to act)."""
+    from bot.admin_cli import set_member_active
+
+    _org_call(set_member_active(_settings(), region=region, member=member, branch=branch, active=False))
+
+
+@org_app.command("activate")
+def org_activate(region: RegionOpt, member: MemberOpt, branch: BranchOpt = None) -> None:
+    """恢复成员 / activate a deactivated member again."""
+    from bot.admin_cli import set_member_active
+
+    _org_call(set_member_active(_settings(), region=region, member=member, branch=branch, active=True))
 
 
 @event_app.command("create")

@@ -12,6 +12,7 @@ import yaml
 from bot.tables import cell as _cell
 from bot.tables import read_table
 from storage.db import Database
+from storage.records import MemberRec, normalize_phone
 from storage.repositories import UnitOfWork
 
 ROLE_NAMES = {
@@ -66,6 +67,7 @@ class ImportResult:
     branches_created: int = 0
     members_created: int = 0
     members_updated: int = 0
+    members_moved: int = 0  # the same person now in another branch: one identity, accounts and points kept
     accounts_linked: int = 0
     unchanged: int = 0
     names: list[str] = field(default_factory=list)
@@ -111,12 +113,15 @@ def read_roster(path: Path) -> list[RosterRow]:
         if (branch, name) in seen:
             raise RosterError(line, f"{branch} 的 {name} 重复 / duplicate member")
         seen.add((branch, name))
+        phone = rec.get("phone") or None
+        if phone is not None and normalize_phone(phone) is None:
+            raise RosterError(line, f"手机号“{phone}”不是号码 / phone is not a number")
         row = RosterRow(
             line,
             name,
             branch,
             role,
-            rec.get("phone") or None,
+            normalize_phone(phone),
             mobile_word in TRUE,
             rec.get("telegram_id") or None,
             rec.get("wecom_userid") or None,
@@ -143,23 +148,35 @@ async def import_roster(db: Database, path: Path, region_name: str, now: Any) ->
         result = ImportResult()
         region = await uow.org.ensure_region(region_name.strip(), now)
         existing = {b.name for b in await uow.org.branches(region.id)}
+        branch_names = {b.id: b.name for b in await uow.org.branches(region.id)}
+        listed = {(row.branch, row.name) for row in rows}
+        by_name: dict[str, list[MemberRec]] = {}
+        for m in await uow.org.members_in_region(region.id, active_only=False):
+            by_name.setdefault(m.name, []).append(m)
         for row in rows:
             if row.branch not in existing:
                 existing.add(row.branch)
                 result.branches_created += 1
             branch = await uow.org.ensure_branch(region.id, row.branch, now)
+            branch_names[branch.id] = branch.name
             before = await uow.org.member_in_branch(branch.id, row.name)
+            if before is None:
+                before = _moved_here(by_name.get(row.name, []), row, listed, branch_names)
             member_id, changed = await uow.org.upsert_member(
                 region_id=region.id,
                 branch_id=branch.id,
                 name=row.name,
                 role=row.role,
                 phone=row.phone,
+                wecom_userid=row.wecom_userid,
                 is_mobile=row.mobile,
                 now=now,
+                member_id=before.id if before is not None else None,
             )
             if before is None:
                 result.members_created += 1
+            elif before.branch_id != branch.id:
+                result.members_moved += 1
             elif changed:
                 result.members_updated += 1
             else:
@@ -176,7 +193,7 @@ async def import_roster(db: Database, path: Path, region_name: str, now: Any) ->
                         row.line, f"{platform} 账号 {uid} 已属于 {holder.name} / account belongs to someone else"
                     )
             result.names.append(row.name)
-        if result.members_created or result.members_updated or result.accounts_linked:
+        if result.members_created or result.members_updated or result.members_moved or result.accounts_linked:
             await uow.ops.audit(
                 actor=None,
                 platform="cli",
@@ -187,3 +204,18 @@ async def import_roster(db: Database, path: Path, region_name: str, now: Any) ->
         return result
 
     return await db.unit(work)
+
+
+def _moved_here(
+    namesakes: list[MemberRec], row: RosterRow, listed: set[tuple[str, str]], branch_names: dict[int, str]
+) -> MemberRec | None:
+    """The member this row is, if they stand in another branch of the region: the only one of
+    that name there who is not also listed in the file under that branch, and whose phone (when
+    both have one) is the same. Such a member moves, keeping accounts and points."""
+    candidates = [m for m in namesakes if (branch_names.get(m.branch_id), m.name) not in listed]
+    if row.phone:
+        same_phone = [m for m in candidates if m.phone == row.phone]
+        if same_phone:
+            return same_phone[0] if len(same_phone) == 1 else None
+        candidates = [m for m in candidates if not m.phone]
+    return candidates[0] if len(candidates) == 1 else None

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='yearly caps on sign-in points per event kind as JSON, e.g. {"party_lesson": 12}',
     )
+    idea_points_per_month: int = Field(
+        3, ge=0, description="golden ideas a month per member that earn the idea_submitted points"
+    )
     dispatch_interval_s: float = Field(5.0, gt=0, description="how often due pushes are checked")
     cache_ttl_s: float = Field(2.0, ge=0, description="how often cached chat/member/event lookups are revalidated")
     log_level: str = Field("INFO", description="logging level")

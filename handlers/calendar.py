@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from handlers.access import Level
 from handlers.calendar_rules import HOLIDAY_POLICIES, ParsedRule, RuleError, occurrences, parse_rule
 from handlers.context import Context, Services
 from handlers.errors import AppError, UsageError
@@ -401,12 +402,15 @@ SUBCOMMANDS: dict[str, Handler] = {
     "edit": edit_rule,
 }
 
+M, B = Level.MEMBER, Level.BRANCH
 COMMANDS = [
-    Command("schedule", ("日程", "例会列表"), list_rules, "calendar.usage_schedule", "calendar.help_schedule"),
-    Command("schedule_add", ("例会设置", "日程设置"), add_rule, "calendar.usage_schedule_add", None, admin=True),
-    Command("schedule_edit", ("修改日程",), edit_rule, "calendar.usage_schedule_edit", None, admin=True),
-    Command("schedule_pause", ("暂停日程",), pause_rule, "calendar.usage_schedule_pause", None, admin=True),
-    Command("schedule_resume", ("恢复日程",), resume_rule, "calendar.usage_schedule_resume", None, admin=True),
-    Command("schedule_cancel", ("删除日程",), cancel_rule, "calendar.usage_schedule_cancel", None, admin=True),
-    Command("move", ("改期",), move_event, "calendar.usage_move", "calendar.help_move", admin=True),
+    Command(
+        "schedule", ("日程", "例会列表"), list_rules, "calendar.usage_schedule", "calendar.help_schedule", access=M
+    ),
+    Command("schedule_add", ("例会设置", "日程设置"), add_rule, "calendar.usage_schedule_add", None, access=B),
+    Command("schedule_edit", ("修改日程",), edit_rule, "calendar.usage_schedule_edit", None, access=B),
+    Command("schedule_pause", ("暂停日程",), pause_rule, "calendar.usage_schedule_pause", None, access=B),
+    Command("schedule_resume", ("恢复日程",), resume_rule, "calendar.usage_schedule_resume", None, access=B),
+    Command("schedule_cancel", ("删除日程",), cancel_rule, "calendar.usage_schedule_cancel", None, access=B),
+    Command("move", ("改期",), move_event, "calendar.usage_move", "calendar.help_move", access=B),
 ]

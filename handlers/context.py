@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from handlers.errors import NotAllowed, NotBound, NotRegistered
+from handlers import access
+from handlers.access import Level, Node
+from handlers.errors import NotBound, NotRegistered
 from handlers.i18n import normalize_locale, render
 from handlers.ports import Button, Clock, Incoming, Reply
 from storage.db import Database
@@ -20,7 +22,6 @@ from storage.repositories import UnitOfWork
 
 T = TypeVar("T")
 
-ADMIN_ROLES = frozenset({"admin", "regional_secretary"})
 DEFAULT_POINTS = {  # what earns points; DANGJIAN_POINTS overrides any of them
     "signin_on_time": 2,
     "signin_late": 1,
@@ -46,6 +47,7 @@ class Policy:
     nudge_after_min: int = 10  # nudge who has not signed in this long after the start; 0: never
     points: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_POINTS))
     point_caps: dict[str, int] = field(default_factory=dict)  # event kind -> sign-in points a year, at most
+    idea_points_per_month: int = 3  # submissions a month that earn the idea_submitted points
 
 
 @dataclass
@@ -128,31 +130,55 @@ class Context:
         now = self.now
         return await self.services.db.read(lambda conn: fn(UnitOfWork(conn, now)))
 
-    # -- guards -----------------------------------------------------------------------------
+    # -- who may do what: every guard asks handlers/access.py --------------------------------
+    @property
+    def node(self) -> Node | None:
+        """The node this chat speaks for: its binding's, or in a private chat the sender's own."""
+        if self.binding is not None and self.binding.active:
+            return Node(self.binding.region_id, self.binding.branch_id)
+        if self.incoming.is_private and self.member is not None:
+            return access.private_node(self.member)
+        return None
+
     def need_binding(self) -> BindingRec:
         if self.binding is None or not self.binding.active:
             raise NotBound()
         return self.binding
 
+    def need_node(self) -> Node:
+        """The chat's node; a group must be bound, a private chat speaks for the sender's own."""
+        node = self.node
+        if node is None:
+            if self.incoming.is_private:
+                self.need_member()
+            raise NotBound()
+        return node
+
     def need_member(self) -> MemberRec:
-        if self.member is None or not self.member.active:
+        if self.member is None:
             raise NotRegistered()
+        if not self.member.active:
+            raise access.Refused("access.deactivated")
         return self.member
+
+    def _chat_admin_of(self, node: Node) -> bool:
+        """The platform's chat-admin flag counts only for this chat's own branch."""
+        return self.incoming.is_chat_admin and node == self.node
 
     def can_manage(self, region_id: int, branch_id: int | None) -> bool:
         """Admins and regional secretaries manage their region; a branch secretary their branch."""
-        m = self.member
-        if m is None or not m.active or m.region_id != region_id:
-            return False
-        if m.role in ADMIN_ROLES:
-            return True
-        if branch_id is None or m.branch_id != branch_id:
-            return False
-        # a branch secretary, or an administrator of this very chat, manages their own branch
-        return m.role == "branch_secretary" or self.incoming.is_chat_admin
+        node = Node(region_id, branch_id)
+        return access.refusal(self.member, Level.BRANCH, node, chat_admin=self._chat_admin_of(node)) is None
 
     def need_manager(self, region_id: int, branch_id: int | None) -> MemberRec:
         member = self.need_member()
-        if not self.can_manage(region_id, branch_id):
-            raise NotAllowed()
+        node = Node(region_id, branch_id)
+        access.check(member, Level.BRANCH, node, chat_admin=self._chat_admin_of(node))
+        return member
+
+    def need_manager_of(self, target: MemberRec, *, identity: bool = False) -> MemberRec:
+        """The sender may act on this member's record (identity: their accounts and status)."""
+        member = self.need_member()
+        chat_branch = self.node.branch_id if self.incoming.is_chat_admin and self.node else None
+        access.check_member(member, target, identity=identity, chat_admin_branch=chat_branch)
         return member

@@ -8,12 +8,13 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handlers.access import Level
 from handlers.context import Context
 from handlers.errors import AppError, UsageError
 from handlers.mentions import mention
 from handlers.org import named_member
 from handlers.ports import Button, Reply
-from handlers.router import Command
+from handlers.router import Command, Press
 from handlers.timeparse import WhenError, parse_time, parse_when
 from storage.duty import ShiftSlot
 from storage.records import MemberRec
@@ -34,12 +35,19 @@ def arrival_of(slot: ShiftSlot, now: datetime, grace: timedelta) -> str:
 
 
 async def rota(ctx: Context, args: str) -> list[Reply]:
-    """值班表 — this week's shifts with who checked in, and missed ones."""
+    """值班表 — this week's shifts with who checked in, and missed ones (a branch chat sees the
+    names of its own members; the others' places on the rota without names)."""
     binding = ctx.need_binding()
     start, end = week_of(ctx.now, ctx.tz)
     slots = await ctx.read(lambda uow: uow.duty.between(binding.region_id, start, end))
     rows = [
-        {"s": s, "starts": ctx.local(s.starts_at), "ends": ctx.local(s.ends_at), "state": _state(s, ctx.now)}
+        {
+            "s": s,
+            "name": s.name if binding.branch_id in (None, s.branch_id) else None,
+            "starts": ctx.local(s.starts_at),
+            "ends": ctx.local(s.ends_at),
+            "state": _state(s, ctx.now),
+        }
         for s in slots
     ]
     return [ctx.reply("duty.rota", rows=rows, monday=start)]
@@ -74,7 +82,7 @@ async def add_shift(ctx: Context, args: str) -> list[Reply]:
     admin = ctx.need_manager(binding.region_id, None)
 
     async def work(uow: UnitOfWork) -> int:
-        ids = [(await named_member(uow, binding.region_id, n)).id for n in names]
+        ids = [(await named_member(uow, binding.region_id, n, binding.branch_id)).id for n in names]
         shift_id = await uow.duty.add_shift(binding.region_id, place, when.at, ends, ids, uow.now)
         await queue_shift_pushes(uow, ctx.services.policy.grace_min, shift_id)
         await uow.ops.audit(
@@ -274,10 +282,11 @@ async def press_swap_no(ctx: Context, data: str) -> list[Reply]:
 
 
 async def swap_history(ctx: Context, args: str) -> list[Reply]:
-    """换班记录 — the latest swap requests and how they ended, for admins."""
+    """换班记录 — the latest swap requests and how they ended, for admins (in a branch chat,
+    those between that branch's members)."""
     binding = ctx.need_binding()
     ctx.need_manager(binding.region_id, None)
-    rows = await ctx.read(lambda uow: uow.duty.swaps(binding.region_id))
+    rows = await ctx.read(lambda uow: uow.duty.swaps(binding.region_id, binding.branch_id))
     items = [
         {"asker": a, "asked": b, "starts": ctx.local(s), "place": p, "status": st, "at": ctx.local(at)}
         for a, b, s, p, st, at in rows
@@ -380,16 +389,17 @@ def missed_params(slots: list[ShiftSlot], tz: ZoneInfo) -> list[dict[str, Any]]:
     return [{"name": s.name, "place": s.place, "starts": s.starts_at.astimezone(tz)} for s in slots]
 
 
+M, R = Level.MEMBER, Level.REGION
 COMMANDS = [
-    Command("duty", ("值班表",), rota, "duty.usage_duty", "duty.help_duty"),
-    Command("checkin", ("上岗", "值班打卡"), check_in, "duty.usage_checkin", "duty.help_checkin"),
-    Command("checkout", ("下岗",), check_out, "duty.usage_checkout", None),
-    Command("swap", ("换班",), ask_swap, "duty.usage_swap", "duty.help_swap"),
-    Command("duty_add", ("添加值班",), add_shift, "duty.usage_duty_add", None, admin=True),
-    Command("swaps", ("换班记录",), swap_history, "duty.usage_swaps", None, admin=True),
-    Command("hosting", ("本月轮值",), hosting, "duty.usage_hosting", "duty.help_hosting"),
-    Command("rotation", ("轮值顺序",), set_rotation, "duty.usage_rotation", None, admin=True),
-    Command("rotation_skip", ("轮值跳过",), skip_turn, "duty.usage_rotation_skip", None, admin=True),
-    Command("rotation_swap", ("轮值交换",), exchange_turns, "duty.usage_rotation_swap", None, admin=True),
+    Command("duty", ("值班表",), rota, "duty.usage_duty", "duty.help_duty", access=M),
+    Command("checkin", ("上岗", "值班打卡"), check_in, "duty.usage_checkin", "duty.help_checkin", access=M),
+    Command("checkout", ("下岗",), check_out, "duty.usage_checkout", None, access=M),
+    Command("swap", ("换班",), ask_swap, "duty.usage_swap", "duty.help_swap", access=M),
+    Command("duty_add", ("添加值班",), add_shift, "duty.usage_duty_add", None, access=R),
+    Command("swaps", ("换班记录",), swap_history, "duty.usage_swaps", None, access=R),
+    Command("hosting", ("本月轮值",), hosting, "duty.usage_hosting", "duty.help_hosting", access=M),
+    Command("rotation", ("轮值顺序",), set_rotation, "duty.usage_rotation", None, access=R),
+    Command("rotation_skip", ("轮值跳过",), skip_turn, "duty.usage_rotation_skip", None, access=R),
+    Command("rotation_swap", ("轮值交换",), exchange_turns, "duty.usage_rotation_swap", None, access=R),
 ]
-BUTTONS = {"swap_yes": press_swap_yes, "swap_no": press_swap_no}
+BUTTONS = [Press("swap_yes", press_swap_yes, M), Press("swap_no", press_swap_no, M)]

@@ -25,12 +25,8 @@ class UsageError(AppError):
         self.command = command
 
 
-class NotAllowed(AppError):
-    template = "common.not_admin"
-
-
 class NotRegistered(AppError):
-    template = "common.not_registered"
+    template = "access.not_registered"
 
 
 class NotBound(AppError):

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from handlers.access import Level
 from handlers.context import Context, Policy
 from handlers.errors import AppError, UsageError
 from handlers.ports import Button, Reply
@@ -87,7 +88,10 @@ async def publish(ctx: Context, args: str) -> list[Reply]:
         raise UsageError("event", "events.no_place")
     if len(topic) > MAX_TOPIC or len(place) > MAX_PLACE:
         raise UsageError("event", "common.too_long", limit=MAX_TOPIC)
-    branch_id = None if kind == "secretary_meeting" else binding.branch_id
+    if kind == "secretary_meeting" and binding.branch_id is not None:
+        # its audience is the branch secretaries in the region's chat: a board here would answer nobody
+        raise AppError("events.secretary_meeting_in_branch")
+    branch_id = binding.branch_id
     creator = ctx.need_manager(binding.region_id, branch_id)
     inc = ctx.incoming
     opens_at = starts_at - timedelta(minutes=ctx.services.policy.opens_before_min)
@@ -214,12 +218,13 @@ async def queue_pushes(
     timed.append(("signin_summary", "signin_summary", event.closes_at, {}))
     stamp = event.starts_at.strftime("%Y%m%d%H%M")
     for chat in chats:
-        rows = list(timed)
-        if (chat.platform, chat.chat_id) != skip_open_push:  # that chat got the button in its reply
-            rows.append(("signin_open", "signin_open", max(event.opens_at, uow.now), {}))
+        rows = [*timed, ("signin_open", "signin_open", max(event.opens_at, uow.now), {})]
         for name, purpose, due, payload in rows:
             if due < uow.now and purpose == "reminder":
                 continue  # a reminder whose time has passed is not sent
+            # the chat that got the board in the publishing reply has it: recorded as sent, so a
+            # later re-bind (which queues the pushes still to come) never posts it again
+            given = purpose == "signin_open" and (chat.platform, chat.chat_id) == skip_open_push
             await uow.ops.enqueue(
                 key=f"event:{event.id}:{stamp}:{name}:{chat.platform}:{chat.chat_id}",
                 purpose=purpose,
@@ -228,6 +233,7 @@ async def queue_pushes(
                 chat_id=chat.chat_id,
                 due_at=due,
                 payload=payload,
+                status="sent" if given else "pending",
             )
 
 
@@ -292,7 +298,7 @@ async def cancel(ctx: Context, args: str) -> list[Reply]:
 
 
 COMMANDS = [
-    Command("event", ("发布",), publish, "events.usage_event", "events.help_event", admin=True),
-    Command("events", ("活动列表",), list_events, "events.usage_events", "events.help_events"),
-    Command("cancel", ("取消活动",), cancel, "events.usage_cancel", "events.help_cancel", admin=True),
+    Command("event", ("发布",), publish, "events.usage_event", "events.help_event", access=Level.BRANCH),
+    Command("events", ("活动列表",), list_events, "events.usage_events", "events.help_events", access=Level.MEMBER),
+    Command("cancel", ("取消活动",), cancel, "events.usage_cancel", "events.help_cancel", access=Level.BRANCH),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers.access import Level
 from handlers.context import Context
 from handlers.ports import Reply
 from handlers.router import Command, Router
@@ -18,6 +19,6 @@ def make_commands(router: Router) -> list[Command]:
         return [ctx.reply("help.overview", lines=lines, bound=ctx.binding is not None, member=ctx.member)]
 
     return [
-        Command("help", ("帮助",), show_help, "help.usage_help", None),
-        Command("start", (), show_help, "help.usage_help", None),
+        Command("help", ("帮助",), show_help, "help.usage_help", None, access=Level.ANYONE),
+        Command("start", (), show_help, "help.usage_help", None, access=Level.ANYONE),
     ]

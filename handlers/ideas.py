@@ -4,13 +4,15 @@ by an admin from 待审 to 采纳 / 不采纳 and on to 实施中 / 已实施, w
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
+from handlers.access import Level, may_manage_member
 from handlers.context import Context
 from handlers.errors import AppError, UsageError
 from handlers.mentions import mention
 from handlers.ports import Button, Reply
-from handlers.router import Command, Handler
+from handlers.router import Command, Handler, Press
 from storage.engage import IdeaRec
 from storage.repositories import UnitOfWork
 
@@ -42,14 +44,20 @@ async def _submit(ctx: Context, args: str, anonymous: bool) -> list[Reply]:
         raise UsageError(usage)
     if len(text) > MAX_IDEA:
         raise UsageError(usage, "common.too_long", limit=MAX_IDEA)
-    binding = ctx.need_binding()
+    node = ctx.need_node()  # a private chat files the idea to the member's own region
     member = ctx.need_member()
     inc = ctx.incoming
-    rules = ctx.services.policy.points
+    policy = ctx.services.policy
+    award = policy.points.get("idea_submitted", 0)
+    local = ctx.local(ctx.now)
+    month = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
-    async def work(uow: UnitOfWork) -> tuple[int, int]:
+    async def work(uow: UnitOfWork) -> tuple[int, int, int]:
+        same = await uow.ideas.same_text(node.region_id, text, uow.now - timedelta(days=1))
+        if same is not None:
+            raise AppError("ideas.duplicate", number=same)
         idea_id, number = await uow.ideas.create(
-            region_id=binding.region_id,
+            region_id=node.region_id,
             member_id=member.id,
             anonymous=anonymous,
             text=text,
@@ -60,19 +68,22 @@ async def _submit(ctx: Context, args: str, anonymous: bool) -> list[Reply]:
             created_at=uow.now,
         )
         await uow.ideas.change(idea_id, "pending", None, member.id, uow.now)
-        if rules.get("idea_submitted", 0) > 0:
+        credited = 0
+        # points for the first few submissions of a month only: ideas are for ideas, not points
+        if award > 0 and await uow.points.credited(member.id, "idea:submitted:%", month) < policy.idea_points_per_month:
             await uow.points.credit(
                 member.id,
-                rules["idea_submitted"],
+                award,
                 reason=f"idea:submitted:{number}",
                 source="idea",
                 ref=f"idea:{idea_id}:submitted",
                 operator=None,
                 now=uow.now,
             )
-        return idea_id, number
+            credited = award
+        return idea_id, number, credited
 
-    idea_id, number = await ctx.unit(work)
+    idea_id, number, credited = await ctx.unit(work)
     author = None if anonymous else mention(member.id, member.name)
     return [
         ctx.reply(
@@ -82,6 +93,10 @@ async def _submit(ctx: Context, args: str, anonymous: bool) -> list[Reply]:
             author=author,
             category=category,
             text=text,
+            points=credited,
+            capped=award > 0 and not credited,
+            limit=policy.idea_points_per_month,
+            anonymous_in_group=anonymous and not inc.is_private,
         )
     ]
 
@@ -135,6 +150,7 @@ def _review(step: str, usage: str) -> Handler:
         binding = ctx.need_binding()
         admin = ctx.need_manager(binding.region_id, None)
         points = ctx.services.policy.points.get(rule, 0) if rule else 0
+        inc = ctx.incoming
 
         async def work(uow: UnitOfWork) -> IdeaRec:
             idea = await uow.ideas.by_number(binding.region_id, number)
@@ -160,7 +176,8 @@ def _review(step: str, usage: str) -> Handler:
                 detail={"idea": idea.id, "number": number},
                 now=uow.now,
             )
-            if (idea.platform, idea.chat_id) != (ctx.incoming.platform, ctx.incoming.chat_id):
+            if (idea.platform, idea.chat_id) != (inc.platform, inc.chat_id):
+                private = await uow.org.binding(idea.platform, idea.chat_id) is None
                 await uow.ops.enqueue(  # tell the chat where the idea was submitted
                     key=f"idea:{idea.id}:{step}:{idea.platform}:{idea.chat_id}",
                     purpose="idea_update",
@@ -168,38 +185,51 @@ def _review(step: str, usage: str) -> Handler:
                     platform=idea.platform,
                     chat_id=idea.chat_id,
                     due_at=uow.now,
-                    payload={"idea": idea.id, "step": step, "note": note, "points": points},
+                    payload={"idea": idea.id, "step": step, "note": note, "points": points, "private": private},
                 )
             return idea
 
         idea = await ctx.unit(work)
-        return [ctx.reply("ideas.changed", **update_params(idea, step, note, points))]
+        return [ctx.reply("ideas.changed", **update_params(idea, step, note, points, binding.branch_id))]
 
     return handler
 
 
-def update_params(idea: IdeaRec, step: str, note: str, points: int) -> dict[str, Any]:
-    """What the author's chat is told about a review step (the author is not named if anonymous)."""
-    author = None if idea.anonymous else mention(idea.member_id, idea.author)
+def update_params(idea: IdeaRec, step: str, note: str, points: int, branch_id: int | None) -> dict[str, Any]:
+    """What a chat is told about a review step: the author is named unless anonymous, and in a
+    branch's chat only if they are of that branch."""
+    shown = not idea.anonymous and branch_id in (None, idea.author_branch_id)
+    author = mention(idea.member_id, idea.author) if shown else None
     return {"number": idea.number, "step": step, "note": note, "author": author, "points": points}
 
 
 async def list_ideas(ctx: Context, args: str) -> list[Reply]:
     """金点子列表 — the open ideas with their status and support."""
-    binding = ctx.need_binding()
-    ideas = await ctx.read(lambda uow: uow.ideas.open_in(binding.region_id))
+    node = ctx.need_node()
+    ideas = await ctx.read(lambda uow: uow.ideas.open_in(node.region_id))
     return [ctx.reply("ideas.listing", ideas=ideas)]
 
 
 async def show_idea(ctx: Context, args: str) -> list[Reply]:
-    """金点子 #12 — one idea with its history; managers also see an anonymous author."""
-    binding = ctx.need_binding()
+    """金点子 #12 — one idea with its history. An anonymous author is shown only in a private chat
+    with someone who manages them; a named author of another branch not in a branch's chat."""
+    node = ctx.need_node()
     number, _ = _ref(args, "idea_show")
-    idea = await ctx.read(lambda uow: uow.ideas.by_number(binding.region_id, number))
+    idea = await ctx.read(lambda uow: uow.ideas.by_number(node.region_id, number))
     if idea is None:
         raise AppError("ideas.not_found", number=number)
     history = await ctx.read(lambda uow: uow.ideas.history(idea.id))
-    reveal = not idea.anonymous or ctx.can_manage(binding.region_id, None)
+    if idea.anonymous:
+        author_rec = await ctx.read(lambda uow: uow.org.member(idea.member_id))
+        reveal = (
+            ctx.incoming.is_private
+            and author_rec is not None
+            and (
+                (ctx.member is not None and ctx.member.id == author_rec.id) or may_manage_member(ctx.member, author_rec)
+            )
+        )
+    else:
+        reveal = node.branch_id in (None, idea.author_branch_id) or ctx.incoming.is_private
     steps = [{"status": s, "note": n, "by": b, "at": ctx.local(a)} for s, n, b, a in history]
     return [ctx.reply("ideas.detail", idea=idea, author=idea.author if reveal else None, steps=steps)]
 
@@ -211,23 +241,15 @@ async def idea_or_show(ctx: Context, args: str) -> list[Reply]:
     return await submit(ctx, args)
 
 
+M, R = Level.MEMBER, Level.REGION
 COMMANDS = [
-    Command("idea", ("金点子",), idea_or_show, "ideas.usage_idea", "ideas.help_idea"),
-    Command("idea_anon", ("匿名金点子",), submit_anonymous, "ideas.usage_idea_anon", "ideas.help_idea_anon"),
-    Command("ideas", ("金点子列表",), list_ideas, "ideas.usage_ideas", "ideas.help_ideas"),
-    Command("idea_show", ("查看金点子",), show_idea, "ideas.usage_idea_show", None),
-    Command("adopt", ("采纳",), _review("adopted", "adopt"), "ideas.usage_adopt", "ideas.help_adopt", admin=True),
-    Command("reject", ("不采纳",), _review("rejected", "reject"), "ideas.usage_reject", None, admin=True),
-    Command(
-        "implementing",
-        ("实施中",),
-        _review("implementing", "implementing"),
-        "ideas.usage_implementing",
-        None,
-        admin=True,
-    ),
-    Command(
-        "implemented", ("已实施",), _review("implemented", "implemented"), "ideas.usage_implemented", None, admin=True
-    ),
+    Command("idea", ("金点子",), idea_or_show, "ideas.usage_idea", "ideas.help_idea", access=M),
+    Command("idea_anon", ("匿名金点子",), submit_anonymous, "ideas.usage_idea_anon", "ideas.help_idea_anon", access=M),
+    Command("ideas", ("金点子列表",), list_ideas, "ideas.usage_ideas", "ideas.help_ideas", access=M),
+    Command("idea_show", ("查看金点子",), show_idea, "ideas.usage_idea_show", None, access=M),
+    Command("adopt", ("采纳",), _review("adopted", "adopt"), "ideas.usage_adopt", "ideas.help_adopt", access=R),
+    Command("reject", ("不采纳",), _review("rejected", "reject"), "ideas.usage_reject", None, access=R),
+    Command("implementing", ("实施中",), _review("implementing", "implementing"), "ideas.usage_implementing", access=R),
+    Command("implemented", ("已实施",), _review("implemented", "implemented"), "ideas.usage_implemented", access=R),
 ]
-BUTTONS = {"idea_vote": vote}
+BUTTONS = [Press("idea_vote", vote, M)]

@@ -1,38 +1,53 @@
-"""Binding a chat to a branch or region, and members registering themselves against the roster."""
+"""Who is who: binding a chat to a branch or region; members linking their chat accounts to the
+roster only with proof (a shared contact whose phone the roster has, the userid the enterprise
+issued on WeCom) or a manager's approval; managers seeing, undoing and stopping links."""
 
 from __future__ import annotations
 
+from handlers import access
+from handlers.access import PRIVILEGED_ROLES, Level, Node
 from handlers.context import Context
-from handlers.errors import AppError, NotAllowed, NotRegistered, UsageError
+from handlers.errors import AppError, UsageError
 from handlers.events import catch_up_chat
 from handlers.i18n import render
-from handlers.ports import Reply
-from handlers.router import Command
-from storage.records import MemberRec
+from handlers.ports import Button, Reply
+from handlers.router import Command, Handler, Press
+from storage.records import LinkRequestRec, MemberRec, normalize_phone
 from storage.repositories import UnitOfWork
 
 MAX_NAME = 50
+PLATFORMS = {"telegram": "telegram", "tg": "telegram", "wecom": "wecom", "企业微信": "wecom", "console": "console"}
 
 
-async def named_member(uow: UnitOfWork, region_id: int, name: str, branch_id: int | None = None) -> MemberRec:
-    """The one member of that name in the region (or branch); a clear answer if none or several."""
+async def named_member(
+    uow: UnitOfWork, region_id: int, name: str, branch_id: int | None = None, *, active_only: bool = True
+) -> MemberRec:
+    """The one (active) member of that name in the region (or in the branch, when the chat speaks
+    for one); a clear answer if none, several, or one of another branch."""
     name = name.lstrip("@")
-    found = await uow.org.members_named(region_id, name, branch_id)
+    found = await uow.org.members_named(region_id, name, branch_id, active_only=active_only)
     if not found:
+        if branch_id is not None and await uow.org.members_named(region_id, name, active_only=active_only):
+            raise AppError("org.other_branch", name=name)
         raise AppError("org.not_in_roster", name=name)
     if len(found) > 1:
         raise AppError("org.name_ambiguous", name=name)
     return found[0]
 
 
+def _name_arg(args: str, usage: str) -> str:
+    name = args.strip().lstrip("@")
+    if not name or len(name) > MAX_NAME or any(ch.isspace() for ch in name):
+        raise UsageError(usage)
+    return name
+
+
 async def bind(ctx: Context, args: str) -> list[Reply]:
-    """/bind 支部名 — an admin binds this chat to a branch (or to the whole region by its name)."""
+    """/bind 支部名 — a manager binds this chat to their branch (or to the whole region by its name)."""
     name = args.strip()
     if not name or len(name) > 100:
         raise UsageError("bind")
-    member = ctx.member
-    if member is None:
-        raise NotRegistered()
+    member = ctx.need_member()
     inc = ctx.incoming
 
     async def work(uow: UnitOfWork) -> tuple[str, str]:
@@ -46,8 +61,8 @@ async def bind(ctx: Context, args: str) -> list[Reply]:
                 raise AppError("org.no_such_branch", name=name, region=region.name)
             target_branch = found[0].id
             label = found[0].name
-        if not ctx.can_manage(member.region_id, target_branch):
-            raise NotAllowed()
+        # a chat's own administrator may bind it to their own branch (the platform vouches for the chat)
+        access.check(member, Level.BRANCH, Node(member.region_id, target_branch), chat_admin=inc.is_chat_admin)
         await uow.org.bind_chat(
             platform=inc.platform,
             chat_id=inc.chat_id,
@@ -71,38 +86,318 @@ async def bind(ctx: Context, args: str) -> list[Reply]:
     return [ctx.reply("org.bound", target=label, kind=kind)]
 
 
+# -- registration ------------------------------------------------------------------------------
+def _issued_to(member: MemberRec, platform: str, user_id: str) -> bool:
+    """The platform itself vouches that this account is this member: WeCom userids are issued by
+    the enterprise, so one that equals the roster's wecom_userid is that person."""
+    return platform == "wecom" and member.wecom_userid is not None and member.wecom_userid == user_id
+
+
+def contact_buttons(ctx: Context) -> tuple[Button, ...]:
+    """The platform's "share my own contact" button, where it can be shown in this chat."""
+    if not ctx.incoming.can_share_contact:
+        return ()
+    return (Button(str(ctx.t("org.contact_button")), "contact", request_contact=True),)
+
+
+async def _link(uow: UnitOfWork, ctx: Context, target: MemberRec, proof: str, by: int | None = None) -> str:
+    """Link the sender's account to `target` (proof: how we know it is them); returns the branch name."""
+    inc = ctx.incoming
+    if inc.platform in await uow.org.accounts_of(target.id):
+        raise AppError("org.name_taken", name=target.name)
+    if not await uow.org.link_account(target.id, inc.platform, inc.user_id, uow.now):
+        raise AppError("org.account_taken")
+    await uow.org.withdraw_requests(inc.platform, inc.user_id)
+    await uow.ops.audit(
+        actor=by if by is not None else target.id,
+        platform=inc.platform,
+        action="account.link",
+        detail={"member": target.id, "user": inc.user_id, "proof": proof},
+        now=uow.now,
+    )
+    return (await uow.org.branch(target.branch_id)).name
+
+
 async def join(ctx: Context, args: str) -> list[Reply]:
-    """/join 姓名 — link my chat account to my name in the roster of this chat's branch or region."""
-    name = args.strip()
-    if not name or len(name) > MAX_NAME or any(ch.isspace() for ch in name):
-        raise UsageError("join")
-    binding = ctx.binding if ctx.binding is not None and ctx.binding.active else None
+    """/join 姓名 — link my account to my roster entry: at once where the platform proves who I
+    am, else once my branch secretary (or a region officer) approves."""
+    name = _name_arg(args, "join")
     inc = ctx.incoming
     if ctx.member is not None:
         if ctx.member.name == name:
             return [ctx.reply("org.already_joined", name=name)]
         raise AppError("org.joined_as_other", name=ctx.member.name)
+    node = ctx.node
 
-    async def work(uow: UnitOfWork) -> str:
-        if binding is not None:
-            candidates = await uow.org.members_named(binding.region_id, name, binding.branch_id)
-        else:  # a private or not yet bound chat: look in every region's roster
-            candidates = [m for r in await uow.org.regions() for m in await uow.org.members_named(r.id, name)]
-        if not candidates:
-            raise AppError("org.not_in_roster", name=name)
-        free = [m for m in candidates if inc.platform not in await uow.org.accounts_of(m.id)]
-        if not free:
+    async def work(uow: UnitOfWork) -> tuple[MemberRec, str, bool]:
+        if node is not None:
+            target = await named_member(uow, node.region_id, name, node.branch_id)
+        else:  # a private or not yet bound chat: every region's roster
+            candidates = await uow.org.members_named_anywhere(name)
+            if len(candidates) != 1:
+                raise AppError("org.name_ambiguous" if candidates else "org.not_in_roster", name=name)
+            target = candidates[0]
+        if _issued_to(target, inc.platform, inc.user_id):
+            return target, await _link(uow, ctx, target, "issued_id"), True
+        if inc.platform in await uow.org.accounts_of(target.id):
             raise AppError("org.name_taken", name=name)
-        if len(free) > 1:
-            raise AppError("org.name_ambiguous", name=name)
-        if not await uow.org.link_account(free[0].id, inc.platform, inc.user_id, uow.now):
-            raise AppError("org.account_taken")
-        branch = await uow.org.branch(free[0].branch_id)
-        return branch.name
+        request_id = await uow.org.request_link(
+            member_id=target.id,
+            platform=inc.platform,
+            user_id=inc.user_id,
+            display=inc.user_display or inc.user_id,
+            chat_id=inc.chat_id,
+            private=inc.is_private,
+            now=uow.now,
+        )
+        await _ask_approvers(uow, request_id, target)
+        await uow.ops.audit(
+            actor=None,
+            platform=inc.platform,
+            action="account.request",
+            detail={"member": target.id, "user": inc.user_id, "request": request_id},
+            now=uow.now,
+        )
+        return target, (await uow.org.branch(target.branch_id)).name, False
 
-    branch_name = await ctx.unit(work)
-    ctx.services.directory.forget_account(inc.platform, inc.user_id)
-    return [ctx.reply("org.joined", name=name, branch=branch_name)]
+    target, branch, linked = await ctx.unit(work)
+    if linked:
+        ctx.services.directory.forget_account(inc.platform, inc.user_id)
+        return [ctx.reply("org.joined", name=target.name, branch=branch)]
+    return [
+        ctx.reply(
+            "org.request_waiting",
+            buttons=contact_buttons(ctx),
+            name=target.name,
+            branch=branch,
+            officers_only=target.role in PRIVILEGED_ROLES,
+            contact_here=ctx.incoming.can_share_contact,
+            platform=inc.platform,
+        )
+    ]
+
+
+async def _ask_approvers(uow: UnitOfWork, request_id: int, target: MemberRec) -> None:
+    """Queue the 同意 / 拒绝 card for the region's own chats and, unless the member holds a
+    privileged role (which only region officers decide), for the member's branch chats."""
+    chats = await uow.org.chats_for(target.region_id, None, include_branch_chats=False)
+    if target.role not in PRIVILEGED_ROLES:
+        chats += await uow.org.chats_for(target.region_id, target.branch_id, include_branch_chats=False)
+    for chat in chats:
+        await uow.ops.enqueue(
+            key=f"link:{request_id}:{chat.platform}:{chat.chat_id}",
+            purpose="link_request",
+            event_id=None,
+            platform=chat.platform,
+            chat_id=chat.chat_id,
+            due_at=uow.now,
+            payload={"request": request_id},
+        )
+
+
+async def verify_contact(ctx: Context, phone: str) -> list[Reply]:
+    """A contact the sender shared: their account becomes the roster member with that phone."""
+    if not phone:
+        raise AppError("org.contact_not_own")
+    number = normalize_phone(phone)
+    if ctx.member is not None:
+        if number is not None and ctx.member.phone == number:
+            return [ctx.reply("org.already_joined", name=ctx.member.name)]
+        raise AppError("org.joined_as_other", name=ctx.member.name)
+
+    async def work(uow: UnitOfWork) -> tuple[MemberRec, str]:
+        found = await uow.org.members_by_phone(number) if number else []
+        if not found:
+            raise AppError("org.phone_unknown")
+        if len(found) > 1:
+            raise AppError("org.phone_ambiguous")
+        return found[0], await _link(uow, ctx, found[0], "contact")
+
+    target, branch = await ctx.unit(work)
+    ctx.services.directory.forget_account(ctx.incoming.platform, ctx.incoming.user_id)
+    return [ctx.reply("org.joined", name=target.name, branch=branch)]
+
+
+async def ask_contact(ctx: Context, args: str) -> list[Reply]:
+    """验证手机号 — offer the platform's share-contact button (or say where it can be done)."""
+    return [
+        ctx.reply(
+            "org.contact_how",
+            buttons=contact_buttons(ctx),
+            contact_here=ctx.incoming.can_share_contact,
+            platform=ctx.incoming.platform,
+        )
+    ]
+
+
+async def _decide(ctx: Context, data: str, approve: bool) -> list[Reply]:
+    if not data.isdigit():
+        return []
+    actor = ctx.need_member()
+    request_id = int(data)
+
+    async def work(uow: UnitOfWork) -> tuple[LinkRequestRec, MemberRec]:
+        request = await uow.org.link_request(request_id)
+        target = await uow.org.member(request.member_id) if request else None
+        if request is None or target is None:
+            raise AppError("org.no_request", id=request_id)
+        ctx.need_manager_of(target, identity=True)
+        if request.status != "pending":
+            raise AppError("org.request_done", id=request_id, status=request.status)
+        if approve and not (
+            target.active
+            and request.platform not in await uow.org.accounts_of(target.id)
+            and await uow.org.link_account(target.id, request.platform, request.user_id, uow.now)
+        ):
+            raise AppError("org.cannot_link", name=target.name)
+        await uow.org.decide_request(request_id, "approved" if approve else "rejected", actor.id, uow.now)
+        await uow.ops.audit(
+            actor=actor.id,
+            platform=ctx.incoming.platform,
+            action="account.approve" if approve else "account.reject",
+            detail={"member": target.id, "user": request.user_id, "request": request_id, "on": request.platform},
+            now=uow.now,
+        )
+        if (request.platform, request.chat_id) != (ctx.incoming.platform, ctx.incoming.chat_id):
+            await uow.ops.enqueue(  # the requester hears the answer where they asked
+                key=f"link:{request_id}:decided",
+                purpose="link_decided",
+                event_id=None,
+                platform=request.platform,
+                chat_id=request.chat_id,
+                due_at=uow.now,
+                payload={"request": request_id, "private": request.private},
+            )
+        return request, target
+
+    request, target = await ctx.unit(work)
+    ctx.services.directory.forget_account(request.platform, request.user_id)
+    return [ctx.reply("org.request_decided", approved=approve, name=target.name, display=request.display)]
+
+
+async def press_approve(ctx: Context, data: str) -> list[Reply]:
+    return await _decide(ctx, data, True)
+
+
+async def press_reject(ctx: Context, data: str) -> list[Reply]:
+    return await _decide(ctx, data, False)
+
+
+def request_buttons(locale: str, request_id: int) -> tuple[Button, ...]:
+    return (
+        Button(str(render("org.approve_button", locale)), f"link_ok:{request_id}"),
+        Button(str(render("org.reject_button", locale)), f"link_no:{request_id}"),
+    )
+
+
+async def request_card(uow: UnitOfWork, request: LinkRequestRec, locale: str) -> Reply | None:
+    """The approval card of a pending request (None once it is decided)."""
+    target = await uow.org.member(request.member_id)
+    if target is None or request.status != "pending":
+        return None
+    others = sorted(p for p in await uow.org.accounts_of(target.id) if p != request.platform)
+    branch = (await uow.org.branch(target.branch_id)).name
+    return Reply(
+        text=render("org.request_card", locale, r=request, m=target, branch=branch, others=others),
+        buttons=request_buttons(locale, request.id),
+    )
+
+
+async def pending(ctx: Context, args: str) -> list[Reply]:
+    """登记申请 — the registrations waiting for this manager, each with 同意 / 拒绝."""
+    node = ctx.need_node()
+    ctx.need_manager(node.region_id, node.branch_id)
+
+    async def look(uow: UnitOfWork) -> list[Reply]:
+        cards = []
+        for request in await uow.org.pending_requests(node.region_id, node.branch_id):
+            card = await request_card(uow, request, ctx.locale)
+            if card is not None:
+                cards.append(card)
+        return cards
+
+    cards = await ctx.read(look)
+    return cards or [ctx.reply("org.no_pending")]
+
+
+async def accounts(ctx: Context, args: str) -> list[Reply]:
+    """账号列表 — who of this chat's branch (or region) is linked to which platforms."""
+    node = ctx.need_node()
+    ctx.need_manager(node.region_id, node.branch_id)
+
+    async def look(uow: UnitOfWork) -> tuple[list[dict[str, object]], int]:
+        branches = {b.id: b.name for b in await uow.org.branches(node.region_id)}
+        rows = [
+            {"m": m, "branch": branches.get(m.branch_id, ""), "platforms": sorted(links)}
+            for m, links in await uow.org.accounts_in(node.region_id, node.branch_id)
+        ]
+        return rows, len(await uow.org.pending_requests(node.region_id, node.branch_id))
+
+    rows, waiting = await ctx.read(look)
+    return [ctx.reply("org.accounts", rows=rows, waiting=waiting, region=node.branch_id is None)]
+
+
+async def _target(ctx: Context, uow: UnitOfWork, name: str) -> MemberRec:
+    node = ctx.need_node()
+    target = await named_member(uow, node.region_id, name, node.branch_id)
+    ctx.need_manager_of(target, identity=True)
+    return target
+
+
+async def unlink(ctx: Context, args: str) -> list[Reply]:
+    """解绑 姓名 [telegram|wecom] — remove a member's account link (a wrong or lost account)."""
+    parts = args.split()
+    if not parts or len(parts) > 2 or (len(parts) == 2 and parts[1].lower() not in PLATFORMS):
+        raise UsageError("unlink")
+    name = _name_arg(parts[0], "unlink")
+    platform = PLATFORMS[parts[1].lower()] if len(parts) == 2 else None
+    actor = ctx.need_member()
+
+    async def work(uow: UnitOfWork) -> tuple[MemberRec, list[tuple[str, str]]]:
+        target = await _target(ctx, uow, name)
+        removed = await uow.org.unlink(target.id, platform)
+        if not removed:
+            raise AppError("org.nothing_linked", name=target.name)
+        await uow.ops.audit(
+            actor=actor.id,
+            platform=ctx.incoming.platform,
+            action="account.unlink",
+            detail={"member": target.id, "removed": [f"{p}:{u}" for p, u in removed]},
+            now=uow.now,
+        )
+        return target, removed
+
+    target, removed = await ctx.unit(work)
+    for p, u in removed:
+        ctx.services.directory.forget_account(p, u)
+    return [ctx.reply("org.unlinked", name=target.name, platforms=sorted({p for p, _ in removed}))]
+
+
+def _set_active(active: bool) -> Handler:
+    async def handler(ctx: Context, args: str) -> list[Reply]:
+        name = _name_arg(args, "deactivate" if not active else "activate")
+        actor = ctx.need_member()
+        node = ctx.need_node()
+
+        async def work(uow: UnitOfWork) -> MemberRec:
+            target = await named_member(uow, node.region_id, name, node.branch_id, active_only=False)
+            ctx.need_manager_of(target, identity=True)
+            if not await uow.org.set_member_active(target.id, active):
+                raise AppError("org.already_active" if active else "org.already_inactive", name=name)
+            await uow.ops.audit(
+                actor=actor.id,
+                platform=ctx.incoming.platform,
+                action="member.activate" if active else "member.deactivate",
+                detail={"member": target.id},
+                now=uow.now,
+            )
+            return target
+
+        target = await ctx.unit(work)
+        ctx.services.directory.clear()  # accounts and expected members both change
+        return [ctx.reply("org.activated" if active else "org.deactivated", name=target.name)]
+
+    return handler
 
 
 async def whoami(ctx: Context, args: str) -> list[Reply]:
@@ -161,10 +456,18 @@ async def language(ctx: Context, args: str) -> list[Reply]:
     return [Reply(text=render("org.language_set", choice))]
 
 
+A, B = Level.ANYONE, Level.BRANCH
 COMMANDS = [
-    Command("bind", ("绑定",), bind, "org.usage_bind", "org.help_bind", admin=True),
-    Command("join", ("登记",), join, "org.usage_join", "org.help_join"),
-    Command("whoami", ("我是谁",), whoami, "org.usage_whoami", "org.help_whoami"),
-    Command("lang", ("语言",), language, "org.usage_lang", "org.help_lang", admin=True),
-    Command("nudges", ("催签",), nudges, "org.usage_nudges", "org.help_nudges", admin=True),
+    Command("bind", ("绑定",), bind, "org.usage_bind", "org.help_bind", access=B),
+    Command("join", ("登记",), join, "org.usage_join", "org.help_join", access=A),
+    Command("verify", ("验证手机号",), ask_contact, "org.usage_verify", "org.help_verify", access=A),
+    Command("whoami", ("我是谁",), whoami, "org.usage_whoami", "org.help_whoami", access=A),
+    Command("accounts", ("账号列表",), accounts, "org.usage_accounts", "org.help_accounts", access=B),
+    Command("requests", ("登记申请",), pending, "org.usage_requests", "org.help_requests", access=B),
+    Command("unlink", ("解绑",), unlink, "org.usage_unlink", "org.help_unlink", access=B),
+    Command("deactivate", ("停用",), _set_active(False), "org.usage_deactivate", "org.help_deactivate", access=B),
+    Command("activate", ("启用",), _set_active(True), "org.usage_activate", None, access=B),
+    Command("lang", ("语言",), language, "org.usage_lang", "org.help_lang", access=B),
+    Command("nudges", ("催签",), nudges, "org.usage_nudges", "org.help_nudges", access=B),
 ]
+BUTTONS = [Press("link_ok", press_approve, B), Press("link_no", press_reject, B)]

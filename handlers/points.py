@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from handlers.access import Level, Refused
 from handlers.context import Context
 from handlers.errors import AppError, UsageError
 from handlers.mentions import mention
 from handlers.org import named_member
 from handlers.ports import Button, Reply
-from handlers.router import Command
+from handlers.router import Command, Press
 from storage.engage import RedemptionRec
 from storage.records import MemberRec
 from storage.repositories import UnitOfWork
@@ -35,18 +36,24 @@ async def my_points(ctx: Context, args: str) -> list[Reply]:
 
 
 async def ranking(ctx: Context, args: str) -> list[Reply]:
-    """积分排行 [支部|区域] [本月|本年] — points earned in the period, best first."""
+    """积分排行 [支部|区域] [本月|本年] — points earned in the period, best first. A branch's chat
+    ranks that branch; the region's ranking (names of every branch) is for the region's chats."""
     words = set(args.split())
     unknown = words - {"支部", "区域", "本月", "本年", "branch", "region", "month", "year"}
     if unknown:
         raise UsageError("rank")
-    binding = ctx.need_binding()
-    whole_region = bool(words & {"区域", "region"}) or binding.branch_id is None
+    node = ctx.need_node()
+    wants_region = bool(words & {"区域", "region"})
+    if wants_region and node.branch_id is not None:
+        raise AppError("points.region_rank_elsewhere")
+    whole_region = node.branch_id is None and not words & {"支部", "branch"}
+    if node.branch_id is None and not whole_region:
+        raise UsageError("rank", "points.which_branch")
     by_year = bool(words & {"本年", "year"})
     local = ctx.local(ctx.now)
     since = local.replace(month=1 if by_year else local.month, day=1, hour=0, minute=0, second=0, microsecond=0)
-    branch_id = None if whole_region else binding.branch_id
-    rows = await ctx.read(lambda uow: uow.points.ranking(binding.region_id, branch_id, since))
+    branch_id = None if whole_region else node.branch_id
+    rows = await ctx.read(lambda uow: uow.points.ranking(node.region_id, branch_id, since))
     return [ctx.reply("points.ranking", rows=rows, region=whole_region, year=by_year, since=since)]
 
 
@@ -63,7 +70,8 @@ async def adjust(ctx: Context, args: str) -> list[Reply]:
     inc = ctx.incoming
 
     async def work(uow: UnitOfWork) -> tuple[MemberRec, int]:
-        target = await named_member(uow, binding.region_id, name)
+        target = await named_member(uow, binding.region_id, name, binding.branch_id)
+        ctx.need_manager_of(target)
         ref = f"manual:{inc.platform}:{inc.update_id}" if inc.update_id else None
         move = uow.points.credit if amount > 0 else uow.points.debit
         done = await move(
@@ -91,8 +99,8 @@ async def adjust(ctx: Context, args: str) -> list[Reply]:
 # -- the store --------------------------------------------------------------------------------
 async def store(ctx: Context, args: str) -> list[Reply]:
     """积分超市 — the items, their price and what is left."""
-    binding = ctx.need_binding()
-    items = await ctx.read(lambda uow: uow.store.items(binding.region_id))
+    node = ctx.need_node()
+    items = await ctx.read(lambda uow: uow.store.items(node.region_id))
     return [ctx.reply("points.store", items=items)]
 
 
@@ -245,7 +253,7 @@ async def cancel(ctx: Context, args: str) -> list[Reply]:
             )
             return r, True
         if r.status in ("pending", "approved"):
-            raise AppError("common.not_admin")
+            raise Refused("access.needs_region")
         raise AppError("points.already_decided", id=rid, status=r.status)
 
     r, refunded = await ctx.unit(work)
@@ -263,21 +271,19 @@ async def press_reject(ctx: Context, data: str) -> list[Reply]:
 async def _button(ctx: Context, data: str, ok: bool) -> list[Reply]:
     if not data.isdigit():
         return []
-    member = ctx.need_member()
-    if not ctx.can_manage(member.region_id, None):
-        return [ctx.reply("points.not_yours_to_press", private=True)]
     return await _decide(ctx, int(data), ok, "")
 
 
+M, R = Level.MEMBER, Level.REGION
 COMMANDS = [
-    Command("points", ("我的积分",), my_points, "points.usage_points", "points.help_points"),
-    Command("rank", ("积分排行",), ranking, "points.usage_rank", "points.help_rank"),
-    Command("adjust", ("调整积分",), adjust, "points.usage_adjust", "points.help_adjust", admin=True),
-    Command("store", ("积分超市",), store, "points.usage_store", "points.help_store"),
-    Command("store_add", ("上架",), stock_item, "points.usage_store_add", None, admin=True),
-    Command("redeem", ("兑换",), redeem, "points.usage_redeem", "points.help_redeem"),
-    Command("approve", ("批准兑换",), approve, "points.usage_approve", None, admin=True),
-    Command("reject_redeem", ("驳回兑换",), reject, "points.usage_reject_redeem", None, admin=True),
-    Command("cancel_redeem", ("取消兑换",), cancel, "points.usage_cancel_redeem", None),
+    Command("points", ("我的积分",), my_points, "points.usage_points", "points.help_points", access=M),
+    Command("rank", ("积分排行",), ranking, "points.usage_rank", "points.help_rank", access=M),
+    Command("adjust", ("调整积分",), adjust, "points.usage_adjust", "points.help_adjust", access=R),
+    Command("store", ("积分超市",), store, "points.usage_store", "points.help_store", access=M),
+    Command("store_add", ("上架",), stock_item, "points.usage_store_add", None, access=R),
+    Command("redeem", ("兑换",), redeem, "points.usage_redeem", "points.help_redeem", access=M),
+    Command("approve", ("批准兑换",), approve, "points.usage_approve", None, access=R),
+    Command("reject_redeem", ("驳回兑换",), reject, "points.usage_reject_redeem", None, access=R),
+    Command("cancel_redeem", ("取消兑换",), cancel, "points.usage_cancel_redeem", None, access=M),
 ]
-BUTTONS = {"redeem_ok": press_approve, "redeem_no": press_reject}
+BUTTONS = [Press("redeem_ok", press_approve, R), Press("redeem_no", press_reject, R)]

@@ -24,12 +24,17 @@ class Incoming:
     is_private: bool = False
     addressed: bool = False  # the platform says it is meant for us (@-mention, reply, console)
     is_chat_admin: bool = False  # the platform says the sender administers this chat
+    # a contact the sender shared with the bot: its phone if it is the sender's own (the platform
+    # vouches for it), "" if it is someone else's; None when no contact was shared
+    contact_phone: str | None = None
+    can_share_contact: bool = False  # the platform can ask this sender for their own contact here
 
 
 @dataclass(frozen=True, slots=True)
 class Button:
     label: str
     data: str
+    request_contact: bool = False  # asks the platform to share the presser's own contact instead
 
 
 @dataclass(frozen=True, slots=True)

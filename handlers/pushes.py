@@ -12,6 +12,7 @@ from handlers.duty import missed_params
 from handlers.i18n import normalize_locale, render
 from handlers.ideas import update_params
 from handlers.mentions import mention
+from handlers.org import request_card
 from handlers.ports import Reply
 from handlers.reports import digest_params, dormant_branches
 from handlers.signin import build_summary, render_board
@@ -37,19 +38,36 @@ async def render_push(services: Services, row: OutboxRec) -> Reply | None:
 
     async def work(uow: UnitOfWork) -> Reply | None:
         binding = await uow.org.binding(row.platform, row.chat_id)
-        if binding is None or not binding.active:
+        if binding is not None and binding.active:
+            locale = normalize_locale(binding.locale or services.policy.locale)
+        elif binding is None and row.payload.get("private"):  # to one person, in their chat with the bot
+            locale = normalize_locale(services.policy.locale)
+        else:
             return None
-        locale = normalize_locale(binding.locale or services.policy.locale)
-        if row.purpose == "missed_report":
-            return Reply(text=render("pushes.missed", locale, count=row.payload["count"], items=_items(row, tz)))
+        branch_id = binding.branch_id if binding is not None else None
+        if row.purpose == "link_request":
+            request = await uow.org.link_request(int(str(row.payload["request"])))
+            return await request_card(uow, request, locale) if request else None
+        if row.purpose == "link_decided":
+            request = await uow.org.link_request(int(str(row.payload["request"])))
+            member = await uow.org.member(request.member_id) if request else None
+            if request is None or member is None:
+                return None
+            return Reply(
+                text=render("org.link_decided", locale, approved=request.status == "approved", name=member.name)
+            )
         if row.purpose == "idea_update":
             idea = await uow.ideas.get(int(str(row.payload["idea"])))
             if idea is None:
                 return None
             params = update_params(
-                idea, str(row.payload["step"]), str(row.payload["note"]), int(str(row.payload["points"]))
+                idea, str(row.payload["step"]), str(row.payload["note"]), int(str(row.payload["points"])), branch_id
             )
             return Reply(text=render("ideas.changed", locale, **params))
+        if binding is None:
+            return None  # the rest is for group chats only
+        if row.purpose == "missed_report":
+            return Reply(text=render("pushes.missed", locale, count=row.payload["count"], items=_items(row, tz)))
         if row.purpose in ("duty_reminder", "duty_missed"):
             return await _duty(uow, row, locale, now, tz)
         if row.purpose == "notice":
@@ -69,7 +87,7 @@ async def render_push(services: Services, row: OutboxRec) -> Reply | None:
             return None
         starts = event.starts_at.astimezone(tz)
         if row.purpose == "signin_open":
-            return await render_board(uow, event, locale, tz)
+            return await render_board(uow, event, locale, tz, binding.branch_id)
         if row.purpose == "reminder":
             minutes = int(str(row.payload.get("minutes", 0)))
             return Reply(text=render("pushes.reminder", locale, e=event, starts=starts, minutes=minutes))
@@ -77,7 +95,7 @@ async def render_push(services: Services, row: OutboxRec) -> Reply | None:
             return await _nudge(uow, event, binding, locale, starts)
         if row.purpose == "signin_summary":
             await close_window(uow, event, now)
-            summary = await build_summary(uow, event)
+            summary = (await build_summary(uow, event)).seen_from(binding.branch_id)
             return Reply(text=render("signin.summary", locale, s=summary, starts=starts, final=True))
         return None
 

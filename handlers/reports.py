@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handlers.access import Level
 from handlers.context import Context, Services
 from handlers.errors import UsageError
 from handlers.ports import Reply
@@ -175,5 +176,5 @@ async def dormant_branches(uow: UnitOfWork, region_id: int, weeks: int, now: dat
 
 
 COMMANDS = [
-    Command("notice", ("通知",), notice, "reports.usage_notice", "reports.help_notice", admin=True),
+    Command("notice", ("通知",), notice, "reports.usage_notice", "reports.help_notice", access=Level.REGION),
 ]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
+from handlers.access import Level, refusal
 from handlers.context import Context, Duplicate, Services
 from handlers.errors import AppError, UsageError
 from handlers.ports import Incoming, Reply
@@ -35,7 +36,21 @@ class Command:
     handler: Handler
     usage: str  # template key of the usage line, e.g. "signin.usage_signin"
     help: str | None = None  # template key of the one-line description in /help
-    admin: bool = False  # listed among admin commands
+    access: Level = Level.MEMBER  # who may send it, in the chat it is sent in (handlers/access.py)
+
+    @property
+    def admin(self) -> bool:
+        """A manager's command (listed as such in /help; Telegram asks who administers the chat)."""
+        return self.access in (Level.BRANCH, Level.REGION)
+
+
+@dataclass(frozen=True)
+class Press:
+    """A button a feature puts under its messages: callback data "prefix:argument"."""
+
+    prefix: str
+    handler: ButtonHandler
+    access: Level = Level.MEMBER
 
 
 class Router:
@@ -45,7 +60,8 @@ class Router:
         self.commands: list[Command] = []
         self._by_name: dict[str, Command] = {}
         self._keywords: list[tuple[str, Command]] = []
-        self._buttons: dict[str, ButtonHandler] = {}
+        self._buttons: dict[str, Press] = {}
+        self._contact: Handler | None = None
 
     def add(self, command: Command) -> None:
         self.commands.append(command)
@@ -53,12 +69,22 @@ class Router:
         self._keywords.extend((k, command) for k in command.keywords)
         self._keywords.sort(key=lambda kc: -len(kc[0]))  # longest keyword first: 远程签到 before 签到
 
-    def add_button(self, prefix: str, handler: ButtonHandler) -> None:
-        self._buttons[prefix] = handler
+    def add_button(self, press: Press) -> None:
+        self._buttons[press.prefix] = press
 
-    def extend(self, commands: Iterable[Command]) -> None:
+    def on_contact(self, handler: Handler) -> None:
+        """The handler of a shared contact (its phone is the argument); anyone may share one."""
+        self._contact = handler
+
+    def extend(self, commands: Iterable[Command], buttons: Iterable[Press] = ()) -> None:
         for c in commands:
             self.add(c)
+        for b in buttons:
+            self.add_button(b)
+
+    @property
+    def buttons(self) -> list[Press]:
+        return list(self._buttons.values())
 
     def match(
         self, text: str, *, is_private: bool = False, addressed: bool = False
@@ -90,11 +116,15 @@ class Router:
         try:
             if incoming.button is not None:
                 prefix, _, arg = incoming.button.partition(":")
-                button_handler = self._buttons.get(prefix)
-                if button_handler is None:
+                press = self._buttons.get(prefix)
+                if press is None:
                     return []
                 ctx = await self._context(incoming)
-                return await self._finish(ctx, await button_handler(ctx, arg))
+                self._allow(ctx, press.access)
+                return await self._finish(ctx, await press.handler(ctx, arg))
+            if incoming.contact_phone is not None and self._contact is not None:
+                ctx = await self._context(incoming)
+                return await self._finish(ctx, await self._contact(ctx, incoming.contact_phone))
             text = incoming.text or ""
             cmd, args, to_us = self.match(text, is_private=incoming.is_private, addressed=incoming.addressed)
             if cmd is None:
@@ -105,6 +135,7 @@ class Router:
             ctx = await self._context(incoming)
             if len(text) > MAX_TEXT:
                 raise UsageError(cmd.name, "common.too_long", limit=MAX_TEXT)
+            self._allow(ctx, cmd.access)
             return await self._finish(ctx, await cmd.handler(ctx, args))
         except Duplicate:
             return []
@@ -117,6 +148,14 @@ class Router:
             if ctx is None:
                 return []
             return [ctx.reply("common.internal")]
+
+    @staticmethod
+    def _allow(ctx: Context, level: Level) -> None:
+        """The one authorization rule, asked before any feature runs (features ask it again about
+        the members, events and branches they touch)."""
+        refused = refusal(ctx.member, level, ctx.node, chat_admin=ctx.incoming.is_chat_admin)
+        if refused is not None:
+            raise refused
 
     def _error_replies(self, ctx: Context, err: AppError) -> list[Reply]:
         text = ctx.t(err.template, **err.params)
@@ -146,9 +185,11 @@ class Router:
         return Context(incoming, self.services, binding, member, self.services.clock.now())
 
     def help_lines(self, ctx: Context) -> list[tuple[Command, bool]]:
-        manager = (
-            ctx.member is not None
-            and ctx.binding is not None
-            and ctx.can_manage(ctx.binding.region_id, ctx.binding.branch_id)
-        )
-        return [(c, c.admin) for c in self.commands if c.help and (manager or not c.admin)]
+        """The commands this sender may use in this chat (a newcomer: the members' ones)."""
+
+        def usable(c: Command) -> bool:
+            if ctx.member is None:
+                return c.access in (Level.ANYONE, Level.MEMBER)
+            return refusal(ctx.member, c.access, ctx.node, chat_admin=ctx.incoming.is_chat_admin) is None
+
+        return [(c, c.admin) for c in self.commands if c.help and usable(c)]

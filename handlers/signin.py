@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from handlers.access import Level
 from handlers.context import Context, Duplicate
 from handlers.errors import AppError, UsageError
 from handlers.events import parse_event_ref, visible_in
@@ -12,7 +13,7 @@ from handlers.i18n import render
 from handlers.mentions import mention
 from handlers.org import named_member
 from handlers.ports import Button, Reply
-from handlers.router import Command
+from handlers.router import Command, Press
 from storage.records import ATTENDED, AttendanceRec, EventRec, MemberRec
 from storage.repositories import UnitOfWork, expected_filter
 from storage.signin_write import ALREADY, DUPLICATE, SignInOutcome, SignInWrite
@@ -161,8 +162,10 @@ async def makeup(ctx: Context, args: str) -> list[Reply]:
         raise UsageError("makeup")
     admin = ctx.need_member()
     event = await _recent_event(ctx, event_id)
-    ctx.need_manager(event.region_id, event.branch_id if event.branch_id else binding.branch_id)
-    target = await ctx.read(lambda uow: named_member(uow, event.region_id, name, event.branch_id))
+    scope = event.branch_id if event.branch_id else binding.branch_id  # a branch chat names its own members
+    ctx.need_manager(event.region_id, scope)
+    target = await ctx.read(lambda uow: named_member(uow, event.region_id, name, scope))
+    ctx.need_manager_of(target)
     outcome = await _write(ctx, event, target, "makeup", recorded_by=admin.id)
     if outcome.outcome == ALREADY:
         return [ctx.reply("signin.already", name=target.name, status=outcome.status)]
@@ -185,10 +188,12 @@ async def undo_makeup(ctx: Context, args: str) -> list[Reply]:
         raise UsageError("undo_makeup")
     admin = ctx.need_member()
     event = await _recent_event(ctx, event_id)
-    ctx.need_manager(event.region_id, event.branch_id if event.branch_id else binding.branch_id)
+    scope = event.branch_id if event.branch_id else binding.branch_id
+    ctx.need_manager(event.region_id, scope)
 
     async def work(uow: UnitOfWork) -> tuple[MemberRec, int]:
-        target = await named_member(uow, event.region_id, name, event.branch_id)
+        target = await named_member(uow, event.region_id, name, scope)
+        ctx.need_manager_of(target)
         if await uow.attendance.status_of(event.id, target.id) != "makeup":
             raise AppError("signin.no_makeup", name=name)
         closed = event.status == "closed" or event.closes_at <= uow.now
@@ -244,6 +249,7 @@ class Summary:
     leave: list[AttendanceRec]
     absent: list[MemberRec]
     guests: list[AttendanceRec]  # attended but not expected, e.g. activists (列席)
+    whole: tuple[int, int] | None = None  # (expected, present) of the region, when this is one branch's view
 
     @property
     def present(self) -> int:
@@ -255,6 +261,28 @@ class Summary:
     @property
     def rate(self) -> int:
         return round(100 * self.present / len(self.expected)) if self.expected else 0
+
+    def seen_from(self, branch_id: int | None) -> Summary:
+        """What a chat of one branch is shown of a region-wide event: its own members by name,
+        the region only as counts (a group sees only the names its members may see)."""
+        if branch_id is None or self.event.branch_id is not None:
+            return self
+
+        def own(rows: list[AttendanceRec]) -> list[AttendanceRec]:
+            return [a for a in rows if a.branch_id == branch_id]
+
+        return replace(
+            self,
+            expected=[m for m in self.expected if m.branch_id == branch_id],
+            on_time=own(self.on_time),
+            late=own(self.late),
+            remote=own(self.remote),
+            makeup=own(self.makeup),
+            leave=own(self.leave),
+            absent=[m for m in self.absent if m.branch_id == branch_id],
+            guests=own(self.guests),
+            whole=(len(self.expected), self.present),
+        )
 
 
 async def build_summary(uow: UnitOfWork, event: EventRec) -> Summary:
@@ -295,16 +323,17 @@ async def attendance(ctx: Context, args: str) -> list[Reply]:
     event_id, _ = parse_event_ref(args)
     event = await _recent_event(ctx, event_id)
     summary = await ctx.read(lambda uow: build_summary(uow, event))
-    return [ctx.reply("signin.summary", **summary_params(ctx.local, summary))]
+    return [ctx.reply("signin.summary", **summary_params(ctx.local, summary.seen_from(ctx.need_binding().branch_id)))]
 
 
 def signin_buttons(locale: str, event_id: int) -> tuple[Button, ...]:
     return (Button(str(render("signin.button", locale)), f"signin:{event_id}"),)
 
 
-async def render_board(uow: UnitOfWork, event: EventRec, locale: str, tz: Any) -> Reply:
-    """The sign-in board: the event, its window, and who has signed in so far, with the button."""
-    summary = await build_summary(uow, event)
+async def render_board(uow: UnitOfWork, event: EventRec, locale: str, tz: Any, branch_id: int | None = None) -> Reply:
+    """The sign-in board: the event, its window, and who has signed in so far, with the button
+    (in a chat of one branch: that branch's names)."""
+    summary = (await build_summary(uow, event)).seen_from(branch_id)
     return Reply(
         text=render(
             "signin.open",
@@ -320,12 +349,13 @@ async def render_board(uow: UnitOfWork, event: EventRec, locale: str, tz: Any) -
     )
 
 
+M, B = Level.MEMBER, Level.BRANCH
 COMMANDS = [
-    Command("signin", ("签到",), sign_in, "signin.usage_signin", "signin.help_signin"),
-    Command("remote", ("远程签到",), remote, "signin.usage_remote", "signin.help_remote"),
-    Command("leave", ("请假",), leave, "signin.usage_leave", "signin.help_leave"),
-    Command("attendance", ("考勤",), attendance, "signin.usage_attendance", "signin.help_attendance"),
-    Command("makeup", ("补签",), makeup, "signin.usage_makeup", "signin.help_makeup", admin=True),
-    Command("undo_makeup", ("撤销补签",), undo_makeup, "signin.usage_undo_makeup", None, admin=True),
+    Command("signin", ("签到",), sign_in, "signin.usage_signin", "signin.help_signin", access=M),
+    Command("remote", ("远程签到",), remote, "signin.usage_remote", "signin.help_remote", access=M),
+    Command("leave", ("请假",), leave, "signin.usage_leave", "signin.help_leave", access=M),
+    Command("attendance", ("考勤",), attendance, "signin.usage_attendance", "signin.help_attendance", access=M),
+    Command("makeup", ("补签",), makeup, "signin.usage_makeup", "signin.help_makeup", access=B),
+    Command("undo_makeup", ("撤销补签",), undo_makeup, "signin.usage_undo_makeup", None, access=B),
 ]
-BUTTONS = {"signin": press_signin}
+BUTTONS = [Press("signin", press_signin, M)]

@@ -27,6 +27,7 @@ class ShiftSlot:
     checked_out_at: datetime | None
     arrival: str | None
     departure: str | None
+    branch_id: int  # the member's branch
 
 
 _SLOT_COLS = (
@@ -42,6 +43,7 @@ _SLOT_COLS = (
     DutyAssignment.checked_out_at,
     DutyAssignment.arrival,
     DutyAssignment.departure,
+    Member.branch_id,
 )
 
 
@@ -166,9 +168,15 @@ class DutyRepo:
         ).first()
         return (int(row[0]), int(row[1]), int(row[2]), str(row[3])) if row else None
 
-    async def swaps(self, region_id: int, limit: int = 10) -> list[tuple[str, str, datetime, str, str, datetime]]:
-        """The latest swap requests: (asker, asked, shift start, place, status, asked at)."""
+    async def swaps(
+        self, region_id: int, branch_id: int | None = None, limit: int = 10
+    ) -> list[tuple[str, str, datetime, str, str, datetime]]:
+        """The latest swap requests (between members of one branch, if given): (asker, asked,
+        shift start, place, status, asked at)."""
         asker, asked = Member.__table__.alias("asker"), Member.__table__.alias("asked")
+        node = [DutyShift.region_id == region_id]
+        if branch_id is not None:
+            node += [asker.c.branch_id == branch_id, asked.c.branch_id == branch_id]
         rows = await self.conn.execute(
             select(
                 asker.c.name, asked.c.name, DutyShift.starts_at, DutyShift.place, DutySwap.status, DutySwap.created_at
@@ -177,7 +185,7 @@ class DutyRepo:
             .join(DutyShift, DutyShift.id == DutyAssignment.shift_id)
             .join(asker, asker.c.id == DutySwap.from_member_id)
             .join(asked, asked.c.id == DutySwap.to_member_id)
-            .where(DutyShift.region_id == region_id)
+            .where(*node)
             .order_by(DutySwap.id.desc())
             .limit(limit)
         )

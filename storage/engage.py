@@ -139,6 +139,18 @@ class PointsRepo:
         )
         return int(got.scalar() or 0)
 
+    async def credited(self, member_id: int, reason_like: str, since: datetime) -> int:
+        """How many credits since a time had reasons matching a LIKE pattern (monthly limits)."""
+        got = await self.conn.execute(
+            select(func.count()).where(
+                PointEntry.member_id == member_id,
+                PointEntry.reason.like(reason_like),
+                PointEntry.amount > 0,
+                PointEntry.at >= since,
+            )
+        )
+        return int(got.scalar() or 0)
+
     async def balance(self, member_id: int) -> int:
         got = await self.conn.execute(select(PointBalance.balance).where(PointBalance.member_id == member_id))
         return int(got.scalar() or 0)
@@ -185,6 +197,7 @@ class IdeaRec:
     platform: str
     chat_id: str
     created_at: datetime
+    author_branch_id: int
     votes: int
 
 
@@ -201,6 +214,7 @@ _IDEA_COLS = (
     Idea.platform,
     Idea.chat_id,
     Idea.created_at,
+    Member.branch_id,
 )
 
 
@@ -240,6 +254,14 @@ class IdeaRepo:
             .limit(limit)
         )
         return [IdeaRec(*r) for r in rows]
+
+    async def same_text(self, region_id: int, text: str, since: datetime) -> int | None:
+        """The number of an idea of the region with exactly this text submitted since a time."""
+        got = await self.conn.execute(
+            select(Idea.number).where(Idea.region_id == region_id, Idea.text == text, Idea.created_at >= since).limit(1)
+        )
+        number = got.scalar()
+        return int(number) if number is not None else None
 
     async def vote(self, idea_id: int, member_id: int, now: datetime) -> bool:
         res = await self.conn.execute(

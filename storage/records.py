@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 ATTENDED = frozenset({"on_time", "late", "remote", "makeup"})  # attendance statuses that count as present
+_PHONE_NOISE = re.compile(r"[\s\-().]")
+
+
+def normalize_phone(value: str | None) -> str | None:
+    """'+86 138-0000-0011' / '8613800000011' / '13800000011' -> '13800000011'; None if not a number.
+    Rosters store phones this way, so a shared contact matches by equality."""
+    if not value:
+        return None
+    digits = _PHONE_NOISE.sub("", value.strip()).lstrip("+")
+    if not digits.isascii() or not digits.isdigit():
+        return None
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) - len(prefix) == 11:
+            return digits[len(prefix) :]
+    return digits
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +48,22 @@ class MemberRec:
     is_mobile: bool
     active: bool
     phone: str | None = None
+    wecom_userid: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRequestRec:
+    """An account waiting to be linked to a member (see storage.models.org.LinkRequest)."""
+
+    id: int
+    member_id: int
+    platform: str
+    user_id: str
+    display: str
+    chat_id: str
+    private: bool
+    status: str
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from storage.models import (
     DutyAssignment,
     Event,
     Idea,
+    LinkRequest,
     Member,
     MemberAccount,
     Outbox,
@@ -39,6 +40,7 @@ from storage.records import (
     BindingRec,
     BranchRec,
     EventRec,
+    LinkRequestRec,
     MemberRec,
     OutboxRec,
     RegionRec,
@@ -73,6 +75,7 @@ _MEMBER_COLS = (
     Member.is_mobile,
     Member.active,
     Member.phone,
+    Member.wecom_userid,
 )
 _EVENT_COLS = (
     Event.id,
@@ -113,6 +116,19 @@ _BINDING_COLS = (
     ChatBinding.active,
     ChatBinding.locale,
     ChatBinding.nudges,
+)
+
+
+_REQUEST_COLS = (
+    LinkRequest.id,
+    LinkRequest.member_id,
+    LinkRequest.platform,
+    LinkRequest.user_id,
+    LinkRequest.display,
+    LinkRequest.chat_id,
+    LinkRequest.private,
+    LinkRequest.status,
+    LinkRequest.created_at,
 )
 
 
@@ -196,8 +212,12 @@ class OrgRepo:
         ).first()
         return _member(row) if row else None
 
-    async def members_named(self, region_id: int, name: str, branch_id: int | None = None) -> list[MemberRec]:
-        q = select(*_MEMBER_COLS).where(Member.region_id == region_id, Member.name == name, Member.active.is_(True))
+    async def members_named(
+        self, region_id: int, name: str, branch_id: int | None = None, *, active_only: bool = True
+    ) -> list[MemberRec]:
+        q = select(*_MEMBER_COLS).where(Member.region_id == region_id, Member.name == name)
+        if active_only:
+            q = q.where(Member.active.is_(True))
         if branch_id is not None:
             q = q.where(Member.branch_id == branch_id)
         return [_member(r) for r in await self.conn.execute(q.order_by(Member.id))]
@@ -209,36 +229,146 @@ class OrgRepo:
         return [_member(r) for r in await self.conn.execute(q.order_by(Member.branch_id, Member.id))]
 
     async def upsert_member(
-        self, *, region_id: int, branch_id: int, name: str, role: str, phone: str | None, is_mobile: bool, now: datetime
+        self,
+        *,
+        region_id: int,
+        branch_id: int,
+        name: str,
+        role: str,
+        phone: str | None,
+        is_mobile: bool,
+        now: datetime,
+        wecom_userid: str | None = None,
+        member_id: int | None = None,
     ) -> tuple[int, bool]:
-        """Create or update a roster member; returns (id, changed)."""
-        found = await self.member_in_branch(branch_id, name)
+        """Create or update a roster member (`member_id`: that very member, e.g. one moving to
+        this branch, keeping their accounts and points); returns (id, changed)."""
+        found = await self.member(member_id) if member_id is not None else await self.member_in_branch(branch_id, name)
+        values = {
+            "branch_id": branch_id,
+            "name": name,
+            "role": role,
+            "phone": phone,
+            "wecom_userid": wecom_userid,
+            "is_mobile": is_mobile,
+            "active": True,
+        }
         if found is None:
             mid = (
                 await self.conn.execute(
-                    insert(Member)
-                    .values(
-                        region_id=region_id,
-                        branch_id=branch_id,
-                        name=name,
-                        role=role,
-                        phone=phone,
-                        is_mobile=is_mobile,
-                        active=True,
-                        created_at=now,
-                    )
-                    .returning(Member.id)
+                    insert(Member).values(region_id=region_id, created_at=now, **values).returning(Member.id)
                 )
             ).scalar_one()
             await bump_version(self.conn, "org")
             return mid, True
-        if (found.role, found.phone, found.is_mobile, found.active) == (role, phone, is_mobile, True):
+        before = (found.branch_id, found.name, found.role, found.phone, found.wecom_userid, found.is_mobile, True)
+        if before == tuple(values.values()) and found.active:
             return found.id, False
-        await self.conn.execute(
-            update(Member).where(Member.id == found.id).values(role=role, phone=phone, is_mobile=is_mobile, active=True)
-        )
+        await self.conn.execute(update(Member).where(Member.id == found.id).values(**values))
         await bump_version(self.conn, "org")
         return found.id, True
+
+    async def members_by_phone(self, phone: str) -> list[MemberRec]:
+        """Active members of any region whose roster phone is this (normalized) number."""
+        q = select(*_MEMBER_COLS).where(Member.phone == phone, Member.active.is_(True)).order_by(Member.id)
+        return [_member(r) for r in await self.conn.execute(q)]
+
+    async def members_named_anywhere(self, name: str) -> list[MemberRec]:
+        q = select(*_MEMBER_COLS).where(Member.name == name, Member.active.is_(True)).order_by(Member.id)
+        return [_member(r) for r in await self.conn.execute(q)]
+
+    async def members_in_region(self, region_id: int, *, active_only: bool = True) -> list[MemberRec]:
+        q = select(*_MEMBER_COLS).where(Member.region_id == region_id)
+        if active_only:
+            q = q.where(Member.active.is_(True))
+        return [_member(r) for r in await self.conn.execute(q.order_by(Member.id))]
+
+    async def set_member_active(self, member_id: int, active: bool) -> bool:
+        res = await self.conn.execute(
+            update(Member).where(Member.id == member_id, Member.active.is_(not active)).values(active=active)
+        )
+        if res.rowcount:
+            await bump_version(self.conn, "org")
+        return bool(res.rowcount)
+
+    async def unlink(self, member_id: int, platform: str | None = None) -> list[tuple[str, str]]:
+        """Remove a member's account links (of one platform, or all); returns what was removed."""
+        cond = [MemberAccount.member_id == member_id]
+        if platform is not None:
+            cond.append(MemberAccount.platform == platform)
+        rows = list((await self.conn.execute(select(MemberAccount.platform, MemberAccount.user_id).where(*cond))).all())
+        if rows:
+            await self.conn.execute(delete(MemberAccount).where(*cond))
+            await bump_version(self.conn, "org")
+        return [(p, u) for p, u in rows]
+
+    async def accounts_in(self, region_id: int, branch_id: int | None) -> list[tuple[MemberRec, dict[str, str]]]:
+        """The members of a node (inactive ones too) with their linked accounts by platform."""
+        q = select(*_MEMBER_COLS).where(Member.region_id == region_id)
+        if branch_id is not None:
+            q = q.where(Member.branch_id == branch_id)
+        members = [_member(r) for r in await self.conn.execute(q.order_by(Member.branch_id, Member.id))]
+        links: dict[int, dict[str, str]] = {}
+        rows = await self.conn.execute(
+            select(MemberAccount.member_id, MemberAccount.platform, MemberAccount.user_id)
+            .join(Member, Member.id == MemberAccount.member_id)
+            .where(Member.region_id == region_id)
+        )
+        for member_id, platform, user_id in rows:
+            links.setdefault(member_id, {})[platform] = user_id
+        return [(m, links.get(m.id, {})) for m in members]
+
+    # -- link requests: accounts waiting for a manager's approval ---------------------------
+    async def request_link(
+        self, *, member_id: int, platform: str, user_id: str, display: str, chat_id: str, private: bool, now: datetime
+    ) -> int:
+        """A new pending request; the same account's earlier pending ones are withdrawn."""
+        await self.withdraw_requests(platform, user_id)
+        res = await self.conn.execute(
+            insert(LinkRequest)
+            .values(
+                member_id=member_id,
+                platform=platform,
+                user_id=user_id,
+                display=display[:100],
+                chat_id=chat_id,
+                private=private,
+                status="pending",
+                created_at=now,
+            )
+            .returning(LinkRequest.id)
+        )
+        return int(res.scalar_one())
+
+    async def withdraw_requests(self, platform: str, user_id: str) -> None:
+        await self.conn.execute(
+            update(LinkRequest)
+            .where(LinkRequest.platform == platform, LinkRequest.user_id == user_id, LinkRequest.status == "pending")
+            .values(status="withdrawn")
+        )
+
+    async def link_request(self, request_id: int) -> LinkRequestRec | None:
+        row = (await self.conn.execute(select(*_REQUEST_COLS).where(LinkRequest.id == request_id))).first()
+        return LinkRequestRec(*row) if row else None
+
+    async def decide_request(self, request_id: int, status: str, by: int | None, now: datetime) -> bool:
+        """pending -> approved / rejected; False if it was decided (or withdrawn) meanwhile."""
+        res = await self.conn.execute(
+            update(LinkRequest)
+            .where(LinkRequest.id == request_id, LinkRequest.status == "pending")
+            .values(status=status, decided_by=by, decided_at=now)
+        )
+        return bool(res.rowcount)
+
+    async def pending_requests(self, region_id: int, branch_id: int | None) -> list[LinkRequestRec]:
+        q = (
+            select(*_REQUEST_COLS)
+            .join(Member, Member.id == LinkRequest.member_id)
+            .where(Member.region_id == region_id, LinkRequest.status == "pending")
+        )
+        if branch_id is not None:
+            q = q.where(Member.branch_id == branch_id)
+        return [LinkRequestRec(*r) for r in await self.conn.execute(q.order_by(LinkRequest.id))]
 
     async def account_member(self, platform: str, user_id: str) -> MemberRec | None:
         row = (
@@ -278,7 +408,8 @@ class OrgRepo:
         return {m: u for m, u in rows}
 
     async def link_account(self, member_id: int, platform: str, user_id: str, now: datetime) -> bool:
-        """Link a chat account to a member; False if that account is already linked to someone."""
+        """Link a chat account to a member; False if that account is linked to someone already,
+        or the member has another account on that platform."""
         res = await self.conn.execute(
             insert_ignoring_conflicts(self.conn, MemberAccount).values(
                 member_id=member_id, platform=platform, user_id=user_id, linked_at=now
@@ -645,7 +776,10 @@ class OpsRepo:
         chat_id: str,
         due_at: datetime,
         payload: dict[str, object] | None = None,
+        status: str = "pending",
     ) -> bool:
+        """Queue a push under its unique key (False: that key is queued already). status "sent":
+        record a message that went out another way (a reply), so the key is never sent again."""
         res = await self.conn.execute(
             insert_ignoring_conflicts(self.conn, Outbox).values(
                 dedupe_key=key,
@@ -655,8 +789,9 @@ class OpsRepo:
                 chat_id=chat_id,
                 payload=payload or {},
                 due_at=due_at,
-                status="pending",
+                status=status,
                 attempts=0,
+                sent_at=due_at if status == "sent" else None,
             )
         )
         return bool(res.rowcount)

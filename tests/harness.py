@@ -23,6 +23,9 @@ REGION = "城东联合党委"
 GROUP = "红星群"  # bound to 红星机械党支部
 REGION_CHAT = "书记群"  # bound to the whole region
 T0 = datetime.fromisoformat("2026-12-01T09:00:00+08:00")
+PHONES = {
+    line.split(",")[0]: line.split(",")[3] for line in ROSTER.read_text(encoding="utf-8").splitlines()[1:] if line
+}
 
 
 @dataclass
@@ -41,12 +44,19 @@ class Harness:
         h = cls(app, clock, ConsoleSender(pushed.append), pushed)
         if setup:
             await import_roster(app.db, ROSTER, REGION, clock.now())
-            await h.say("登记 李红", user="u-李红", chat=GROUP)
+            await h.join("李红")
             await h.say("绑定 红星机械党支部", user="u-李红", chat=GROUP)
             await h.say("绑定 城东联合党委", user="u-李红", chat=REGION_CHAT)
             for name in ("张伟", "赵强", "钱多多", "冯军"):
-                await h.say(f"登记 {name}", user=f"u-{name}", chat=GROUP)
+                await h.join(name)
         return h
+
+    async def join(self, name: str, *, user: str | None = None, chat: str | None = None) -> list[str]:
+        """Register a sample member the way a real one proves it: sharing their own contact, whose
+        phone the roster has (in the member's private chat with the bot, unless `chat` is given)."""
+        user = user or f"u-{name}"
+        incoming = self.incoming(user=user, chat=chat or f"@{user}", contact=PHONES[name], private=chat is None)
+        return [to_plain(r.text) for r in await self.send(incoming)]
 
     def incoming(
         self,
@@ -57,17 +67,23 @@ class Harness:
         button: str | None = None,
         update_id: str | None = None,
         addressed: bool = False,
+        private: bool = False,
+        contact: str | None = None,
+        platform: str = "console",
     ) -> Incoming:
         n = next(self._ids)
         return Incoming(
-            platform="console",
+            platform=platform,
             chat_id=chat,
             user_id=user,
             text=text,
             button=button,
             update_id=update_id or f"u{n}",
             message_id=str(n),
-            addressed=addressed,
+            user_display=user,
+            is_private=private,
+            addressed=addressed or private,
+            contact_phone=contact,
         )
 
     @property
@@ -83,6 +99,10 @@ class Harness:
 
     async def press(self, data: str, *, user: str, chat: str = GROUP) -> list[Reply]:
         return await self.send(self.incoming(user=user, chat=chat, button=data))
+
+    async def dm(self, text: str, *, user: str) -> list[str]:
+        """A message in the user's private chat with the bot."""
+        return await self.say(text, user=user, chat=f"@{user}", private=True)
 
     async def tick(self, **delta: float) -> list[str]:
         """Move the clock, run the dispatcher, return what it pushed."""

@@ -20,6 +20,12 @@ REGION = "城东联合党委"
 START = "2026-12-01T09:00:00+08:00"  # the first Tuesday of December: the month's secretary meeting
 
 
+def _roster_phones() -> dict[str, str]:
+    """Name -> phone of the sample roster: the demo's members prove who they are with these."""
+    rows = SAMPLE_ROSTER.read_text(encoding="utf-8").splitlines()[1:]
+    return {row.split(",")[0]: row.split(",")[3] for row in rows if row}
+
+
 def _remove_database(db_path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
@@ -50,18 +56,26 @@ async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[st
         result = await import_roster(app.db, SAMPLE_ROSTER, REGION, clock.now())
         out(f"（{REGION}：新建支部 {result.branches_created} 个，党员 {result.members_created} 人）")
 
-        stamp("管理员李红登记并绑定本群，发布本月书记例会，设置季度专题党课")
+        phones = _roster_phones()
+        stamp("管理员李红分享自己的手机号验证身份（与花名册一致即登记），绑定本群，发布本月书记例会，设置季度专题党课")
         for line in (
             "/as 李红",
-            "登记 李红",
+            f"/contact {phones['李红']}",
             "绑定 城东联合党委",
             "发布 书记例会 今天 14:00 党群服务中心 学习贯彻全会精神 讲师：孙丽",
             "例会设置 专题党课 每季度 第三个月15日 19:00 党校报告厅 基层党建工作实务 讲师：孙丽 提醒：1天",
         ):
             await chat.say(line)
-        for name in ("王建国", "张伟", "刘芳", "陈明", "周涛"):
+        for name in ("王建国", "张伟", "刘芳", "陈明"):
             await chat.say(f"/as {name}")
-            await chat.say(f"登记 {name}")
+            await chat.say(f"/contact {phones[name]}")
+        stamp("周涛没有验证手机号，只发了“登记 周涛”：申请交给管理员审核，李红点“同意”")
+        await chat.say("/as 周涛")
+        await chat.say("登记 周涛")
+        await dispatcher.run_once()  # the approval card reaches the region's chat
+        await chat.say("/as 李红")
+        await chat.say("/press 1")
+        await dispatcher.run_once()
         await chat.say("/as 陈明")
         await chat.say("请假 在外地参加展会")
         await chat.say("我昨天就说了要请假")  # chatter: the bot stays quiet

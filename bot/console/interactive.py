@@ -16,8 +16,10 @@ BANNER = """党建助手 终端模式 / dangjian console
   /as 姓名      以某位成员身份发言 / speak as a member
   /chat 群名    切换群 / switch chat
   /press N      按下最近消息的第 N 个按钮 / press button N
+  /dm           与机器人私聊 / private chat with the bot
+  /contact 手机号  分享自己的手机号（验证身份）/ share your own phone number
   /quit         退出 / quit
-先以管理员身份“登记 姓名”“绑定 支部名称”，再“发布 …”。发送“帮助”查看全部命令。"""
+先导入花名册，以管理员身份“/contact 手机号”验证、“绑定 支部名称”，再“发布 …”。发送“帮助”查看全部命令。"""
 
 
 async def run_console(settings: Settings, chat_id: str, user: str) -> None:

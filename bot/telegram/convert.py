@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 
 from handlers.ports import Incoming, Reply
 
@@ -59,10 +66,17 @@ def split_html(text: str, limit: int = MAX_TEXT) -> list[str]:
     return parts
 
 
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.buttons:
-        return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in reply.buttons]])
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+
+def keyboard(reply: Reply, *, private: bool = False) -> Markup | None:
+    """Inline buttons under the message; a "share my contact" button is a one-time reply keyboard
+    (Telegram shows those only in private chats, and sends the contact as a message)."""
+    if private and any(b.request_contact for b in reply.buttons):
+        contact = [KeyboardButton(b.label, request_contact=True) for b in reply.buttons if b.request_contact]
+        return ReplyKeyboardMarkup([contact], one_time_keyboard=True, resize_keyboard=True)
+    inline = [InlineKeyboardButton(b.label, callback_data=b.data) for b in reply.buttons if not b.request_contact]
+    return InlineKeyboardMarkup([inline]) if inline else None
 
 
 def strip_mention(text: str, username: str) -> tuple[str, bool]:
@@ -93,7 +107,27 @@ def to_incoming(update: Update, bot_id: int, username: str) -> Incoming | None:
             addressed=True,
         )
     message = update.message
-    if message is None or message.text is None or message.from_user is None:
+    if message is None or message.from_user is None:
+        return None
+    if message.contact is not None:
+        if not private:
+            return None  # contact cards in a group are conversation, not for the bot
+        # the contact's user_id is the sender's only when they shared their own (the button);
+        # a forwarded or typed-in contact card proves nothing
+        own = message.contact.user_id == message.from_user.id
+        return Incoming(
+            platform=PLATFORM,
+            chat_id=str(chat.id),
+            user_id=str(message.from_user.id),
+            update_id=str(update.update_id),
+            message_id=str(message.message_id),
+            user_display=message.from_user.full_name,
+            is_private=private,
+            addressed=True,
+            contact_phone=message.contact.phone_number if own else "",
+            can_share_contact=True,
+        )
+    if message.text is None:
         return None
     text, named = strip_mention(message.text, username)
     replied_to_bot = bool(
@@ -111,6 +145,7 @@ def to_incoming(update: Update, bot_id: int, username: str) -> Incoming | None:
         user_display=message.from_user.full_name,
         is_private=private,
         addressed=private or named or replied_to_bot,
+        can_share_contact=private,
     )
 
 

@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from markupsafe import Markup
-from telegram import BotCommand, LinkPreviewOptions, ReplyParameters, Update
+from telegram import BotCommand, LinkPreviewOptions, ReplyKeyboardRemove, ReplyParameters, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
@@ -173,7 +173,8 @@ class TelegramTransport:
         if reply.refresh:
             self.pacer.mark_dirty(incoming.chat_id, reply.refresh)
         if incoming.is_private:
-            await self._send_now(incoming.chat_id, reply)
+            # the answer to a shared contact also takes the "share contact" keyboard away
+            await self._send_now(incoming.chat_id, reply, clear_keyboard=incoming.contact_phone is not None)
             return
         if not reply.coalesce and incoming.message_id is not None:
             reply = replace(reply, reply_to=incoming.message_id, refresh=None)
@@ -251,11 +252,16 @@ class TelegramTransport:
             return await self.pacer.post(chat.chat_id, reply, patient=False)
         return await self._send_now(chat.chat_id, reply, patient=False)
 
-    async def _send_now(self, chat_id: str, reply: Reply, patient: bool = True, *, migrated: bool = False) -> Delivery:
+    async def _send_now(
+        self, chat_id: str, reply: Reply, patient: bool = True, *, migrated: bool = False, clear_keyboard: bool = False
+    ) -> Delivery:
         """Send now. Patient sends let the rate limiter wait out a 429; outbox pushes do not, the
         outbox reschedules them at retry_after instead of holding a dispatcher."""
         parts = split_html(str(await self._with_links(reply.text)))
         reply_to = reply.reply_to
+        markup = keyboard(reply, private=not chat_id.startswith("-"))
+        if markup is None and clear_keyboard:
+            markup = ReplyKeyboardRemove()
         retries = 2 if patient else None  # None: the limiter default, no retries
         try:
             last = None
@@ -264,7 +270,7 @@ class TelegramTransport:
                     int(chat_id),
                     part,
                     parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard(reply) if i == len(parts) - 1 else None,
+                    reply_markup=markup if i == len(parts) - 1 else None,
                     link_preview_options=NO_PREVIEW,
                     reply_parameters=ReplyParameters(int(reply_to), allow_sending_without_reply=True)
                     if reply_to and i == 0
@@ -324,7 +330,8 @@ class TelegramTransport:
             if message_id is None or event is None:
                 return None, None
             locale = normalize_locale((binding.locale if binding else None) or services.policy.locale)
-            return message_id, await render_board(uow, event, locale, services.policy.tz)
+            branch_id = binding.branch_id if binding else None
+            return message_id, await render_board(uow, event, locale, services.policy.tz, branch_id)
 
         message_id, board = await self.app.db.read(load)
         if message_id is None or board is None:

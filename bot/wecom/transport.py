@@ -167,14 +167,15 @@ class WeComTransport:
         (the long connection answers a callback as a finished stream)."""
         text = to_markdown(str(await self._with_mentions(reply.text)))
         head: dict[str, Any] = {"chatid": chatid} if chatid else {}
-        if reply.buttons:
+        buttons = [b for b in reply.buttons if not b.request_contact]  # WeCom cannot share a contact
+        if buttons:
             lines = text.split("\n")
             card = {
                 "card_type": "button_interaction",
                 "main_title": {"title": lines[0][:36]},
                 "sub_title_text": "\n".join(lines[1:])[:1000],
-                "button_list": [{"text": b.label[:10], "style": 1, "key": b.data} for b in reply.buttons[:6]],
-                "task_id": f"card_{abs(hash((text, reply.buttons))) % 10**12}",
+                "button_list": [{"text": b.label[:10], "style": 1, "key": b.data} for b in buttons[:6]],
+                "task_id": f"card_{abs(hash((text, tuple(buttons)))) % 10**12}",
             }
             return {**head, "msgtype": "template_card", "template_card": card}
         content = split_bytes(text)[0]

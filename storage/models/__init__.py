@@ -5,7 +5,7 @@ from storage.models.duty import DutyAssignment, DutyShift, DutySwap, HostingTurn
 from storage.models.engage import Idea, IdeaChange, IdeaVote, PointBalance, PointEntry, Redemption, StoreItem
 from storage.models.events import Attendance, Event, ScheduleRule
 from storage.models.ops import AuditLog, CacheVersion, Outbox, ProcessedUpdate, SentMessage
-from storage.models.org import Branch, ChatBinding, Member, MemberAccount, Region
+from storage.models.org import Branch, ChatBinding, LinkRequest, Member, MemberAccount, Region
 
 __all__ = [
     "Attendance",
@@ -22,6 +22,7 @@ __all__ = [
     "Idea",
     "IdeaChange",
     "IdeaVote",
+    "LinkRequest",
     "Member",
     "MemberAccount",
     "Outbox",

@@ -39,16 +39,20 @@ class Member(Base):
     # member / activist / branch_secretary / regional_secretary / admin / lecturer
     role: Mapped[str] = mapped_column(String(30))
     phone: Mapped[str | None] = mapped_column(String(30))
+    # the WeCom userid the enterprise issued to this member (the roster's wecom_userid column):
+    # a WeCom account with this id is this member, no approval needed
+    wecom_userid: Mapped[str | None] = mapped_column(String(100))
     is_mobile: Mapped[bool] = mapped_column(Boolean, default=False)  # 流动党员
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class MemberAccount(Base):
-    """One chat account (Telegram user id, WeCom userid, console name) linked to a member."""
+    """One chat account (Telegram user id, WeCom userid, console name) linked to a member: one
+    member has at most one account per platform, an account belongs to one member."""
 
     __tablename__ = "member_accounts"
-    __table_args__ = (UniqueConstraint("platform", "user_id"),)
+    __table_args__ = (UniqueConstraint("platform", "user_id"), UniqueConstraint("member_id", "platform"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
@@ -74,3 +78,24 @@ class ChatBinding(Base):
     nudges: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())  # 催签 in this chat
     bound_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LinkRequest(Base):
+    """A chat account asking to be linked to a roster member without the platform's proof: it
+    waits for the member's branch secretary or a region officer (同意 / 拒绝)."""
+
+    __tablename__ = "link_requests"
+    __table_args__ = (Index("ix_link_requests_pending", "platform", "user_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[str] = mapped_column(String(100))
+    display: Mapped[str] = mapped_column(String(100), default="")  # the name the platform shows
+    chat_id: Mapped[str] = mapped_column(String(100))  # where it was asked: the answer goes there
+    private: Mapped[bool] = mapped_column(Boolean, default=False)  # asked in a private chat
+    # pending / approved / rejected / withdrawn (a newer request, or the account proved itself)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

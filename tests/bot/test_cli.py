@@ -185,3 +185,24 @@ def test_store_add_by_cli(db_url: str) -> None:
         db_url, "store", "add", "--region", "城东联合党委", "--name", "茶叶", "--price", "0", "--stock", "1"
     )
     assert code == 2  # a price must be at least 1
+
+
+def test_org_link_members_unlink_and_deactivate_by_cli(db_url: str) -> None:
+    sample = str(Path(__file__).parents[2] / "bot" / "console" / "sample_roster.csv")
+    assert invoke(db_url, "org", "import", sample, "--region", "城东联合党委")[0] == 0
+    code, out = invoke(db_url, "org", "link", "--region", "城东联合党委", "--member", "李红", "--telegram", "5001")
+    assert code == 0 and "已关联 / linked: 李红 ← telegram 5001" in out, out
+    code, out = invoke(db_url, "org", "link", "--region", "城东联合党委", "--member", "张伟", "--telegram", "5001")
+    assert code == 2 and "已属于 李红" in out  # one account, one member
+    code, out = invoke(db_url, "org", "link", "--region", "城东联合党委", "--member", "李红", "--telegram", "abc")
+    assert code == 2 and "应为数字" in out
+    code, out = invoke(db_url, "org", "members", "--region", "城东联合党委")
+    assert code == 0 and "李红\t管理员\t13800000002\ttelegram:5001" in out and "赵强\t党员\t13800000012\t未登记" in out
+    assert invoke(db_url, "org", "deactivate", "--region", "城东联合党委", "--member", "赵强")[0] == 0
+    assert (
+        "赵强\t党员\t13800000012\t未登记 / none [停用 / inactive]"
+        in invoke(db_url, "org", "members", "--region", "城东联合党委")[1]
+    )
+    code, out = invoke(db_url, "org", "unlink", "--region", "城东联合党委", "--member", "李红")
+    assert code == 0 and "telegram 5001" in out
+    assert invoke(db_url, "org", "link", "--region", "城东联合党委", "--member", "无名", "--wecom", "x")[0] == 2

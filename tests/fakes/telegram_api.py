@@ -247,8 +247,9 @@ class FakeBotAPI:
             "from": BOT,
             "text": params.get("text", ""),
         }
-        if params.get("reply_markup"):
-            message["reply_markup"] = params["reply_markup"]
+        markup = params.get("reply_markup")
+        if isinstance(markup, dict) and "inline_keyboard" in markup:  # only inline keyboards come back
+            message["reply_markup"] = markup
         return ok(message)
 
     async def _editMessageText(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -430,4 +431,13 @@ def migrate_update(old: int, new: int, *, update_id: int | None = None) -> dict[
         "from": user(1),
         "migrate_to_chat_id": new,
     }
+    return {"update_id": uid_, "message": message}
+
+
+def contact_update(uid: int, phone: str, *, owner: int | None = None, update_id: int | None = None) -> dict[str, Any]:
+    """A contact shared in the user's private chat: their own (the 验证手机号 button) unless
+    `owner` names someone else (a forwarded contact card)."""
+    uid_ = update_id or next(_update_ids)
+    contact = {"phone_number": phone, "first_name": "党员", "user_id": owner if owner is not None else uid}
+    message = {"message_id": uid_, "date": int(time.time()), "chat": chat(uid), "from": user(uid), "contact": contact}
     return {"update_id": uid_, "message": message}

@@ -116,7 +116,7 @@ async def test_rule_input_errors_get_usage_and_change_nothing(h: Harness) -> Non
     ]:
         reply = await h.say(text, user="u-李红", chat=REGION_CHAT)
         assert problem in reply[0] and usage in reply[0], (text, reply)
-    assert await h.say(MEETING, user="u-赵强", chat=REGION_CHAT) == ["只有管理员或书记可以这样做。"]
+    assert await h.say(MEETING, user="u-赵强", chat=REGION_CHAT) == ["⛔ 这项操作需要联合党委书记或管理员。"]
     assert await h.count(Event) == 0
 
 
@@ -182,7 +182,7 @@ async def test_a_group_bound_later_still_gets_the_pushes_to_come(h: Harness) -> 
     await h.say("例会设置 专题党课 每季度 第三个月15日 19:00 党校", user="u-李红", chat=REGION_CHAT)
     late = "绿源群"  # bound a week after the lesson was scheduled
     await h.tick(days=7)
-    await h.say("登记 刘芳", user="u-刘芳", chat=late)
+    await h.join("刘芳")
     assert (await h.say("绑定 绿源科技党支部", user="u-刘芳", chat=late))[0].startswith("✅ 本群已绑定")
     await h.say("绑定 绿源科技党支部", user="u-刘芳", chat=late)  # again: nothing twice
     pushed = await h.tick(days=6, hours=11)  # 14 December 19:00: the day-before reminder

@@ -71,12 +71,12 @@ async def test_swap_is_agreed_by_the_other_member(h: Harness) -> None:
         "· 12月1日 钱多多 → 赵强：12月2日（周三）14:00 党群服务中心，已接受",
         "· 12月1日 钱多多 → 赵强：12月2日（周三）14:00 党群服务中心，已拒绝",
     ]
-    assert await h.say("换班记录", user="u-赵强") == ["只有管理员或书记可以这样做。"]
+    assert await h.say("换班记录", user="u-赵强") == ["⛔ 这项操作需要联合党委书记或管理员。"]
     assert (await h.say("上岗", user="u-钱多多"))[0].startswith("你今天没有值班安排")
 
 
 async def test_shift_input_errors_change_nothing(h: Harness) -> None:
-    assert await h.say("添加值班 明天 9:00-12:00 中心 赵强", user="u-赵强") == ["只有管理员或书记可以这样做。"]
+    assert await h.say("添加值班 明天 9:00-12:00 中心 赵强", user="u-赵强") == ["⛔ 这项操作需要联合党委书记或管理员。"]
     for bad in (
         "明天 12:00-9:00 中心 赵强",
         "明天 9:00 中心 赵强",
@@ -91,7 +91,7 @@ async def test_shift_input_errors_change_nothing(h: Harness) -> None:
 async def test_hosting_rotation_turns_monthly_and_can_be_skipped_or_swapped(h: Harness) -> None:
     assert (await h.say("本月轮值", user="u-赵强"))[0].startswith("还没有设置轮值顺序")
     order = "轮值顺序 红星机械党支部 绿源科技党支部 兴业商户联合党支部"
-    assert await h.say(order, user="u-赵强") == ["只有管理员或书记可以这样做。"]
+    assert await h.say(order, user="u-赵强") == ["⛔ 这项操作需要联合党委书记或管理员。"]
     first = await h.say(order, user="u-李红", chat=REGION_CHAT)
     assert first[0].startswith("🎌 12月活动由 红星机械党支部 承办，下月轮到 绿源科技党支部。")
     assert (

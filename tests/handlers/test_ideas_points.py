@@ -35,7 +35,7 @@ async def test_idea_from_submission_to_implementation(h: Harness) -> None:
     assert to_plain((await h.press("idea_vote:1", user="u-张伟"))[0].text).startswith("你已经支持过金点子 #1")
     assert "共 2 人支持" in to_plain((await h.press("idea_vote:1", user="u-钱多多"))[0].text)
 
-    assert await h.say("采纳 #1", user="u-赵强") == ["只有管理员或书记可以这样做。"]
+    assert await h.say("采纳 #1", user="u-赵强") == ["⛔ 这项操作需要联合党委书记或管理员。"]
     adopted = await h.say("采纳 #1 很实用", user="u-李红", chat=REGION_CHAT)
     assert adopted == ["✅ 金点子 #1（赵强） 采纳：很实用，作者获得 5 积分。"]
     told = await h.tick(seconds=1)  # the group where it was submitted is told too
@@ -52,8 +52,11 @@ async def test_idea_from_submission_to_implementation(h: Harness) -> None:
 
     shown_to_member = (await h.say("金点子 #2", user="u-赵强"))[0]
     assert "作者：匿名" in shown_to_member and "钱多多" not in shown_to_member
-    shown_to_admin = (await h.say("金点子 #2", user="u-李红", chat=REGION_CHAT))[0]
+    in_group = (await h.say("金点子 #2", user="u-李红", chat=REGION_CHAT))[0]
+    assert "作者：匿名" in in_group and "钱多多" not in in_group  # never into a group, not even by an admin
+    shown_to_admin = (await h.dm("金点子 #2", user="u-李红"))[0]  # privately, to someone who manages her
     assert "作者：钱多多（匿名提交）" in shown_to_admin and "不采纳（李红）：成本太高" in shown_to_admin
+    assert "钱多多" not in (await h.dm("金点子 #2", user="u-赵强"))[0]
     history = (await h.say("金点子 #1", user="u-赵强"))[0]
     assert history.index("采纳（李红）：很实用") < history.index("已实施（李红）：每月节电约300度")
     assert (await h.say("金点子列表", user="u-赵强"))[0].startswith("目前没有正在办理的金点子")
@@ -66,7 +69,7 @@ async def test_idea_from_submission_to_implementation(h: Harness) -> None:
 async def test_idea_input_errors_change_nothing(h: Harness) -> None:
     assert "金点子：内容" in (await h.say("金点子", user="u-赵强"))[0]
     assert "金点子：内容" in (await h.say("金点子：" + "长" * 1001, user="u-赵强"))[0]
-    assert (await h.say("金点子：好主意", user="u-陌生人"))[0].startswith("你还没有登记")
+    assert (await h.say("金点子：好主意", user="u-陌生人"))[0].startswith("⛔ 你还没有登记")
     assert await h.press("idea_vote:abc", user="u-赵强") == []
     assert await h.count(Idea) == 0 and await h.count(PointEntry) == 0
 
@@ -91,7 +94,7 @@ async def test_sign_in_earns_points_once(h: Harness) -> None:
 
 
 async def test_points_store_request_approve_cancel_and_refuse(h: Harness) -> None:
-    assert await h.say("上架 保温杯 10 1", user="u-赵强") == ["只有管理员或书记可以这样做。"]
+    assert await h.say("上架 保温杯 10 1", user="u-赵强") == ["⛔ 这项操作需要联合党委书记或管理员。"]
     assert await h.say("上架 保温杯 10 1", user="u-李红", chat=REGION_CHAT) == ["🛒 保温杯 已上架：10 分，库存 1 件。"]
     assert "上架 商品名 价格 库存" in (await h.say("上架 保温杯 十 1", user="u-李红", chat=REGION_CHAT))[0]
     assert (await h.say("调整积分 赵强 +12 优秀党员表彰", user="u-李红", chat=REGION_CHAT))[0].endswith("现有 12 分。")
@@ -104,7 +107,7 @@ async def test_points_store_request_approve_cancel_and_refuse(h: Harness) -> Non
     assert to_plain(request[0].text) == "🧾 兑换申请 #1：赵强 申请兑换 保温杯（10 分），等待管理员批准。"
     assert [b.data for b in request[0].buttons] == ["redeem_ok:1", "redeem_no:1"]
     refused = await h.press("redeem_ok:1", user="u-赵强")
-    assert to_plain(refused[0].text) == "只有管理员可以批准或驳回兑换。" and refused[0].private
+    assert to_plain(refused[0].text) == "⛔ 这项操作需要联合党委书记或管理员。" and refused[0].private
     assert await points_of(h, "赵强") == "💰 赵强 的积分：12"  # nothing debited while pending
 
     approved = await h.press("redeem_ok:1", user="u-李红", chat=REGION_CHAT)
@@ -113,7 +116,9 @@ async def test_points_store_request_approve_cancel_and_refuse(h: Harness) -> Non
     assert (await h.rows(select(StoreItem.stock)))[0][0] == 0
     assert "已经处理过了（已批准）" in (await h.say("批准兑换 1", user="u-李红", chat=REGION_CHAT))[0]
     assert "“保温杯”已经兑完了" in (await h.say("兑换 保温杯", user="u-赵强"))[0]
-    assert await h.say("取消兑换 1", user="u-赵强") == ["只有管理员或书记可以这样做。"]  # approved: an admin's call
+    assert await h.say("取消兑换 1", user="u-赵强") == [
+        "⛔ 这项操作需要联合党委书记或管理员。"
+    ]  # approved: an admin's call
     cancelled = await h.say("取消兑换 1", user="u-李红", chat=REGION_CHAT)
     assert cancelled == ["↩️ 兑换 #1（保温杯）已取消，10 分和商品已退回。"]
     assert await points_of(h, "赵强") == "💰 赵强 的积分：12"
@@ -171,7 +176,7 @@ async def test_undoing_a_make_up_reverses_its_points(h: Harness) -> None:
     await h.tick(hours=4, minutes=45)
     assert (await h.say("补签 钱多多", user="u-张伟"))[0].startswith("✅ 已为 钱多多 补签")
     assert await points_of(h, "钱多多") == "💰 钱多多 的积分：1"
-    assert await h.say("撤销补签 钱多多", user="u-赵强") == ["只有管理员或书记可以这样做。"]
+    assert await h.say("撤销补签 钱多多", user="u-赵强") == ["⛔ 这项操作需要本支部书记，或联合党委书记、管理员。"]
     assert await h.say("撤销补签 钱多多", user="u-张伟") == ["↩️ 已撤销 钱多多 的补签（支部党员大会），收回 1 积分。"]
     assert await h.say("撤销补签 钱多多", user="u-张伟") == ["钱多多 在这次活动没有补签记录。"]
     mine = (await h.say("我的积分", user="u-钱多多"))[0]

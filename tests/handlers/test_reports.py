@@ -23,7 +23,7 @@ async def test_notice_reaches_every_group_once_with_the_text_as_typed(h: Harness
 
 
 async def test_notice_input_errors(h: Harness) -> None:
-    assert await h.say(NOTICE, user="u-赵强", chat=GROUP) == ["只有管理员或书记可以这样做。"]
+    assert await h.say(NOTICE, user="u-赵强", chat=GROUP) == ["⛔ 这项操作需要联合党委书记或管理员。"]
     for bad in ("通知 全体", "通知 张三 明天开会", "通知"):
         reply = await h.say(bad, user="u-李红", chat=REGION_CHAT)
         assert "通知 全体 内容" in reply[0], (bad, reply)

@@ -35,7 +35,9 @@ async def test_event_usage_errors_change_nothing(h: Harness) -> None:
         lines = replies[0].split("\n")
         assert lines[0] == first_line, text
         assert lines[1].startswith("用法：发布 类型 日期 时间 地点"), text
-    assert await h.say("发布 支委会 明天 14:00 办公室", user="u-赵强") == ["只有管理员或书记可以这样做。"]
+    assert await h.say("发布 支委会 明天 14:00 办公室", user="u-赵强") == [
+        "⛔ 这项操作需要本支部书记，或联合党委书记、管理员。"
+    ]
     assert await h.count(Event) == 0
 
 

@@ -103,9 +103,9 @@ async def test_leave_rules(h: Harness) -> None:
 
 
 async def test_remote_only_for_mobile_members(h: Harness) -> None:
-    await h.say("登记 郑浩", user="u-郑浩", chat="绿源群")
+    await h.join("郑浩")
     await h.say("绑定 绿源科技党支部", user="u-李红", chat="绿源群")
-    await h.say("登记 吴静", user="u-吴静", chat="绿源群")
+    await h.join("吴静")
     await h.say("发布 党员活动日 今天 14:00 活动中心", user="u-李红", chat="绿源群")
     h.clock.advance(hours=4, minutes=40)
     assert await h.say("远程签到", user="u-吴静", chat="绿源群") == [
@@ -120,7 +120,7 @@ async def test_makeup_by_admin_records_who(h: Harness) -> None:
     h.clock.advance(hours=6, minutes=1)  # 15:01, after the window closed at 15:00
     assert await h.say("签到", user="u-赵强") == ["现在没有正在签到的活动。"]
     refused = await h.say("补签 赵强", user="u-钱多多")
-    assert refused == ["只有管理员或书记可以这样做。"]
+    assert refused == ["⛔ 这项操作需要本支部书记，或联合党委书记、管理员。"]
     assert await h.say("补签 赵强", user="u-张伟") == ["✅ 已为 赵强 补签（支部党员大会，操作人：张伟）"]
     status, _reason, by = await status_of(h, "赵强")  # type: ignore[misc]
     zhang = (await h.rows(select(Member.id).where(Member.name == "张伟")))[0][0]
@@ -143,7 +143,9 @@ async def test_window_close_posts_summary_and_marks_absent(h: Harness) -> None:
 
 async def test_cancelled_event_sends_nothing_more(h: Harness) -> None:
     event_id = await publish(h)
-    assert (await h.say(f"取消活动 #{event_id}", user="u-赵强")) == ["只有管理员或书记可以这样做。"]
+    assert (await h.say(f"取消活动 #{event_id}", user="u-赵强")) == [
+        "⛔ 这项操作需要本支部书记，或联合党委书记、管理员。"
+    ]
     reply = await h.say(f"取消活动 #{event_id}", user="u-张伟")
     assert reply[0].startswith(f"🚫 已取消 #{event_id}")
     assert await h.tick(hours=8) == []
@@ -165,16 +167,16 @@ async def test_region_lesson_reaches_branch_chats_and_secretary_meeting_does_not
 async def test_non_member_and_unbound_chat(h: Harness) -> None:
     await publish(h)
     h.clock.advance(hours=4, minutes=40)
-    assert await h.say("签到", user="stranger") == ["你还没有登记。请先发送：登记 你的姓名（例如：登记 张三）"]
+    assert await h.say("签到", user="stranger") == ["⛔ 你还没有登记。请先发送：登记 你的姓名（例如：登记 张三）"]
     assert await h.say("签到", user="u-赵强", chat="没绑定的群") == ["本群还没有绑定支部。请管理员发送：绑定 支部名称"]
     assert (await h.say("登记 查无此人", user="x", chat=GROUP))[0].startswith("花名册中没有找到")
     assert (await h.say("登记 赵强", user="impostor", chat=GROUP)) == [
-        "“赵强”已经被其他账号登记。如有误，请联系管理员。"
+        "“赵强”已经登记了这个平台的账号。如果是本人换了账号，请支部书记先发送“解绑 赵强”。"
     ]
 
 
 async def test_nudges_can_be_switched_off_per_group(h: Harness) -> None:
-    assert await h.say("催签 关", user="u-赵强") == ["只有管理员或书记可以这样做。"]
+    assert await h.say("催签 关", user="u-赵强") == ["⛔ 这项操作需要本支部书记，或联合党委书记、管理员。"]
     assert "催签 开|关" in (await h.say("催签 也许", user="u-张伟"))[0]
     assert await h.say("催签 关", user="u-张伟") == ["🔕 已关闭催签：本群不再点名提醒未签到的同志。"]
     await publish(h)

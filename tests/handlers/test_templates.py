@@ -23,7 +23,7 @@ def test_rendering_escapes_parameters() -> None:
 
 
 async def test_a_chat_switched_to_english_gets_english(h: Harness) -> None:
-    assert await h.say("语言 en", user="u-赵强") == ["只有管理员或书记可以这样做。"]
+    assert await h.say("语言 en", user="u-赵强") == ["⛔ 这项操作需要本支部书记，或联合党委书记、管理员。"]
     assert (await h.say("语言 klingon", user="u-张伟"))[0].endswith("用法：语言 zh 或 语言 en  /lang zh|en")
     assert await h.say("/lang en", user="u-张伟") == ["✅ This chat will get replies in English."]
     assert await h.say("/signin", user="u-赵强") == ["No sign-in is open right now."]

@@ -25,10 +25,11 @@ ADMIN, SECRETARY, ZHAO, QIAN, FENG = 101, 102, 103, 104, 105
 ROSTER = (
     "姓名,支部,角色,手机,telegram_id,wecom_userid\n"
     f"李红,机关党支部,管理员,,{ADMIN},\n"
+    "王建国,机关党支部,联合党委书记,13800000001,,\n"
     f"张伟,红星机械党支部,支部书记,,{SECRETARY},\n"
     f"赵强,红星机械党支部,党员,,{ZHAO},\n"
     f"钱多多,红星机械党支部,党员,,{QIAN},\n"
-    "冯军,红星机械党支部,党员,,,\n"
+    "冯军,红星机械党支部,党员,138-0000-0014,,\n"
 )
 T0 = datetime.fromisoformat("2026-12-01T09:00:00+08:00")
 
@@ -45,6 +46,14 @@ class TG:
 
     async def say(self, uid: int, text: str, cid: int = GROUP, **kw: Any) -> None:
         await self.feed(text_update(uid, cid, text, **kw))
+
+    async def push(self) -> int:
+        """Send what the outbox holds that is due now (approval cards, answers, reminders)."""
+        from bot.dispatcher import dispatcher_for
+
+        sent = await dispatcher_for(self.app, {"telegram": self.transport}, limits={}).run_once()
+        await self.settle()
+        return sent
 
     async def settle(self) -> None:
         """Wait (at most 10 s) until the pacer has sent everything it holds."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.telegram.convert import split_html, visible_len
-from storage.models import Attendance, ChatBinding, Event, Member, Outbox
+from storage.models import Attendance, ChatBinding, Event, Member, MemberAccount, Outbox
 from tests.bot.telegram.conftest import ADMIN, FENG, GROUP, QIAN, SECRETARY, TG, ZHAO
-from tests.fakes.telegram_api import button_update, member_update, migrate_update, text_update
+from tests.fakes.telegram_api import button_update, contact_update, member_update, migrate_update, text_update
 
 
 async def bind_and_publish(tg: TG, when: str = "今天 9:20") -> int:
@@ -53,7 +53,7 @@ async def test_button_press_is_answered_with_a_toast_not_a_group_message(tg: TG)
     assert "钱多多" in tg.api.of("editMessageText", GROUP)[-1].text
     # someone not in the roster gets a polite refusal, privately
     await tg.feed(button_update(777, GROUP, f"signin:{event_id}", message_id=1))
-    assert tg.api.of("answerCallbackQuery")[-1].params["text"].startswith("你还没有登记")
+    assert tg.api.of("answerCallbackQuery")[-1].params["text"].startswith("⛔ 你还没有登记")
 
 
 async def test_redelivered_update_is_processed_once(tg: TG) -> None:
@@ -88,7 +88,7 @@ async def test_private_chat_and_unknown_command(tg: TG) -> None:
 async def test_chat_admin_from_telegram_manages_own_branch(tg: TG) -> None:
     await tg.say(ZHAO, "绑定 红星机械党支部")  # a plain member, not a chat admin
     await tg.settle()
-    assert tg.api.sent_texts(GROUP)[-1] == "只有管理员或书记可以这样做。"
+    assert tg.api.sent_texts(GROUP)[-1] == "⛔ 这项操作需要本支部书记，或联合党委书记、管理员。"
     tg.api.member_status[(str(GROUP), str(ZHAO))] = "administrator"
     tg.transport._admins.clear()
     await tg.say(ZHAO, "绑定 红星机械党支部")
@@ -170,21 +170,61 @@ async def test_user_text_is_escaped_in_html(tg: TG) -> None:
 async def test_confirmations_mention_members_by_link(tg: TG) -> None:
     await bind_and_publish(tg)
     await tg.say(ZHAO, "签到")
-    await tg.say(FENG, "登记 冯军")  # not linked to a Telegram account by the roster until now
+    await tg.feed(contact_update(FENG, "8613800000014"))  # not linked by the roster: proves it by phone
     await tg.say(SECRETARY, "补签 冯军")
     await tg.settle()
     links = [link for c in tg.api.of("sendMessage", GROUP) for link in c.links]
     assert (f"tg://user?id={ZHAO}", "赵强") in links
-    assert (f"tg://user?id={FENG}", "冯军") in links  # linked by 登记, so mentioned as well
+    assert (f"tg://user?id={FENG}", "冯军") in links  # linked by the shared contact, so mentioned as well
 
 
-async def test_member_unknown_to_roster_can_join_by_name(tg: TG) -> None:
+async def test_a_member_registers_by_sharing_their_own_contact(tg: TG) -> None:
     await tg.say(SECRETARY, "绑定 红星机械党支部")
-    await tg.say(FENG, "登记 冯军")
+    await tg.say(FENG, "登记 冯军")  # in the group: no proof there, so it waits for approval
     await tg.settle()
-    assert tg.api.sent_texts(GROUP)[-1] == "✅ 登记成功：冯军（红星机械党支部）"
-    member = await tg.rows(select(Member.id).where(Member.name == "冯军"))
-    assert member
+    waiting = tg.api.sent_texts(GROUP)
+    assert any(t.startswith("📨 已提交登记申请：冯军（红星机械党支部）") and "私聊机器人" in t for t in waiting)
+    assert await tg.rows(select(MemberAccount.id).where(MemberAccount.user_id == str(FENG))) == []
+
+    await tg.say(FENG, "验证手机号", cid=FENG)  # privately: the share-contact keyboard
+    offer = tg.api.of("sendMessage", FENG)[-1]
+    assert offer.params["reply_markup"]["keyboard"][0][0] == {"text": "验证手机号", "request_contact": True}
+
+    await tg.feed(contact_update(FENG, "+86 138 0000 0012", owner=ZHAO))  # someone else's card proves nothing
+    assert tg.api.sent_texts(FENG)[-1].startswith("请分享你自己的联系方式")
+    await tg.feed(contact_update(FENG, "+86 138 0000 0014"))
+    done = tg.api.of("sendMessage", FENG)[-1]
+    assert done.text == "✅ 登记成功：冯军（红星机械党支部）"
+    assert done.params["reply_markup"] == {"remove_keyboard": True}
+    linked = await tg.rows(
+        select(Member.name)
+        .join(MemberAccount, MemberAccount.member_id == Member.id)
+        .where(MemberAccount.user_id == str(FENG))
+    )
+    assert linked == [("冯军",)]
+    await tg.feed(contact_update(FENG, "+86 138 0000 0014"))  # again: nothing changes
+    assert tg.api.sent_texts(FENG)[-1] == "你已登记为 冯军。"
+
+
+async def test_a_stranger_cannot_take_a_roster_name_or_its_role(tg: TG) -> None:
+    await tg.say(ADMIN, "绑定 城东联合党委", cid=-2002)
+    stranger = 4242
+    await tg.say(stranger, "登记 李红", cid=stranger)  # the admin has an account already
+    assert tg.api.sent_texts(stranger)[-1].startswith("“李红”已经登记了这个平台的账号")
+    await tg.say(stranger, "登记 王建国", cid=stranger)  # privately, naming the regional secretary
+    await tg.settle()
+    assert tg.api.sent_texts(stranger)[-1].startswith(
+        "📨 已提交登记申请：王建国（机关党支部），等待联合党委书记或管理员审核"
+    )
+    await tg.push()
+    card = tg.api.of("sendMessage", -2002)[-1]  # only the region's officers are asked
+    assert "申请登记为 机关党支部 的 王建国（联合党委书记）" in card.text
+    assert [b["callback_data"] for b in card.params["reply_markup"]["inline_keyboard"][0]] == ["link_ok:1", "link_no:1"]
+    await tg.say(stranger, "通知 全体 请点击 http://example.invalid 重新登记", cid=stranger)
+    assert tg.api.sent_texts(stranger)[-1].startswith("⛔ 你还没有登记")
+    await tg.feed(contact_update(stranger, "+86 139 1234 5678"))  # their own phone is not the admin's
+    assert tg.api.sent_texts(stranger)[-1].startswith("花名册中没有这个手机号")
+    assert await tg.rows(select(MemberAccount.id).where(MemberAccount.user_id == str(stranger))) == []
 
 
 def test_split_html_counts_what_telegram_counts_and_keeps_markup_whole() -> None:

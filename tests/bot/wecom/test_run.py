@@ -35,7 +35,7 @@ async def test_run_wecom_process_answers_a_mention(db_url: str, tmp_path: Path) 
         assert content_of(server.replies(req_id)[0]).startswith("✅ 本群已绑定到支部：红星机械党支部")
         req_id = await server.callback(text_message("zhaoqiang", "@党建助手 通知 全体 开会", GROUP))
         await server.until(lambda: bool(server.replies(req_id)), within=10)
-        assert "只有管理员或书记可以这样做" in content_of(server.replies(req_id)[0])
+        assert "这项操作需要联合党委书记或管理员" in content_of(server.replies(req_id)[0])
     finally:
         bot.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(bot.communicate(), 30)

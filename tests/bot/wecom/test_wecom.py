@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.dispatcher import Dispatcher, dispatcher_for
 from bot.limits import Limits
-from storage.models import Attendance, ChatBinding, Member
+from storage.models import Attendance, ChatBinding, Member, MemberAccount
 from storage.repositories import OpsRepo, OrgRepo
 from tests.bot.wecom.conftest import GROUP, WC, free_port, start_wc
 from tests.fakes.wecom import FakeWebhook, card_click, content_of
@@ -185,3 +185,22 @@ async def test_webhook_pushes_mention_members_by_user_id_or_phone(wc: WC) -> Non
     assert body["text"]["content"].startswith("⏰ 值班提醒：12月2日（周三）09:00-12:00 党群服务中心，赵强、冯军。")
     assert body["text"]["mentioned_list"] == ["zhaoqiang"]  # a WeCom account
     assert body["text"]["mentioned_mobile_list"] == ["13800000014"]  # no account: by phone
+
+
+async def test_registration_trusts_the_userid_the_enterprise_issued_and_nothing_else(wc: WC) -> None:
+    await wc.say("zhangwei", "绑定 红星机械党支部")
+    # 冯军 has no wecom_userid in the roster: his WeCom account waits for the branch secretary
+    waiting = await wc.say("fengjun", "登记 冯军")
+    assert waiting[0].startswith("📨 已提交登记申请：冯军（红星机械党支部），等待支部书记或管理员审核")
+    assert "验证手机号" not in waiting[0]  # WeCom cannot share a contact: no such button offered
+    # someone typing 赵强's name from another account gets nothing: his userid is the roster's
+    assert (await wc.say("someone", "登记 赵强"))[0].startswith("“赵强”已经登记了这个平台的账号")
+    await dispatcher_for(wc.app, {"wecom": wc.transport}, limits={}).run_once()
+    card = [b for b in wc.server.sent if b["cmd"] == "aibot_send_msg"][-1]["body"]
+    assert card["chatid"] == GROUP and card["template_card"]["button_list"][0]["key"] == "link_ok:1"
+    req_id = await wc.server.callback(card_click("zhangwei", "link_ok:1"), cmd="aibot_event_callback")
+    await wc.server.until(lambda: bool(wc.server.replies(req_id)))
+    assert content_of(wc.server.replies(req_id)[0]) == "✅ 已同意：“fengjun”登记为 冯军。"
+    linked = await wc.rows(select(MemberAccount.user_id).join(Member).where(Member.name == "冯军"))
+    assert linked == [("fengjun",)]
+    assert (await wc.say("fengjun", "我是谁"))[0].startswith("你是 冯军，红星机械党支部，党员")

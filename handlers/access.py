@@ -1,0 +1,114 @@
+"""Who may do what: the one authorization rule, asked by every command, button, CLI action and
+web page, never re-written in a feature.
+
+An actor is a roster member. Everyone acts only inside their own region; in a chat bound to a
+branch, only that branch's members and the region's own officers (admins, regional secretaries)
+may act. Managing a branch is for its secretary (or, in that branch's own chat, a chat
+administrator who is a member of it) and for the region's officers. Identity (approving,
+undoing or stopping a member's accounts) is never granted by a chat-admin flag, and for
+privileged members (branch secretaries and up) only a region officer decides it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from handlers.errors import AppError
+from storage.records import MemberRec
+
+REGION_ROLES = frozenset({"admin", "regional_secretary"})
+PRIVILEGED_ROLES = REGION_ROLES | {"branch_secretary"}
+
+
+class Level(StrEnum):
+    """What a command asks of its sender, in the chat it is sent in."""
+
+    ANYONE = "anyone"  # help, whoami, registration: no roster member needed
+    MEMBER = "member"  # a registered, active member of this chat's branch, or of its region
+    BRANCH = "branch"  # a manager of this chat's branch (or of the region)
+    REGION = "region"  # an admin or regional secretary of this chat's region
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A place in the tree: a whole region (branch_id None) or one branch of it."""
+
+    region_id: int
+    branch_id: int | None = None
+
+
+class Refused(AppError):
+    """The actor may not do this here; the answer says which role or place it takes."""
+
+
+def _refuse(template: str, **params: object) -> Refused:
+    return Refused(f"access.{template}", **params)
+
+
+def refusal(actor: MemberRec | None, level: Level, node: Node | None, *, chat_admin: bool = False) -> Refused | None:
+    """None if `actor` may act at `level` on `node` (a chat's node; None: an unbound group, where
+    only membership is checked), else the reason. `chat_admin`: the platform says the actor
+    administers the chat whose node this is."""
+    if level is Level.ANYONE:
+        return None
+    if actor is None:
+        return _refuse("not_registered")
+    if not actor.active:
+        return _refuse("deactivated")
+    if node is None:
+        return None
+    if actor.region_id != node.region_id:
+        return _refuse("other_region")
+    officer = actor.role in REGION_ROLES
+    if node.branch_id is not None and node.branch_id != actor.branch_id and not officer:
+        return _refuse("other_branch")
+    if level is Level.MEMBER or officer:
+        return None
+    if level is Level.REGION:
+        return _refuse("needs_region")
+    # Level.BRANCH: the secretary of this very branch, or this branch chat's administrator
+    if node.branch_id is not None and (actor.role == "branch_secretary" or chat_admin):
+        return None
+    return _refuse("needs_branch" if node.branch_id is not None else "needs_region")
+
+
+def check(actor: MemberRec | None, level: Level, node: Node | None, *, chat_admin: bool = False) -> MemberRec | None:
+    """Raise the refusal, if any; returns the actor."""
+    refused = refusal(actor, level, node, chat_admin=chat_admin)
+    if refused is not None:
+        raise refused
+    return actor
+
+
+def may_manage_member(
+    actor: MemberRec | None, target: MemberRec, *, identity: bool = False, chat_admin_branch: int | None = None
+) -> bool:
+    """May the actor act on this member's record (make-up, points, duty; with `identity`: link,
+    unlink, deactivate)? A privileged member's identity is decided by region officers only.
+    `chat_admin_branch`: the branch whose own chat the actor administers, where this is asked."""
+    if actor is None or not actor.active or actor.region_id != target.region_id:
+        return False
+    if actor.role in REGION_ROLES:
+        return True
+    if identity and target.role in PRIVILEGED_ROLES:
+        return False
+    if actor.branch_id != target.branch_id or actor.id == target.id:
+        return False
+    return actor.role == "branch_secretary" or (not identity and chat_admin_branch == actor.branch_id)
+
+
+def check_member(
+    actor: MemberRec | None, target: MemberRec, *, identity: bool = False, chat_admin_branch: int | None = None
+) -> None:
+    if may_manage_member(actor, target, identity=identity, chat_admin_branch=chat_admin_branch):
+        return
+    if identity and target.role in PRIVILEGED_ROLES:
+        raise _refuse("needs_region_for_privileged", name=target.name)
+    raise _refuse("not_your_member", name=target.name)
+
+
+def private_node(member: MemberRec) -> Node:
+    """The node a member speaks for in a private chat with the bot: officers the region, others
+    their branch."""
+    return Node(member.region_id, None if member.role in REGION_ROLES else member.branch_id)

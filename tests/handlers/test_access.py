@@ -1,0 +1,205 @@
+"""The one authorization rule, walked whole: every command and button × every role × a chat of
+the sender's own branch, another branch, the region, and another region. The levels below are
+written out by hand (they are the README's table); a command added without a line here fails."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bot.render import to_plain
+from bot.roster import import_roster
+from tests.harness import GROUP, REGION_CHAT, Harness
+
+OTHER_BRANCH = "绿源群"  # bound to 绿源科技党支部
+OTHER_REGION = "西区群"  # bound to another regional committee
+CHATS = (GROUP, OTHER_BRANCH, REGION_CHAT, OTHER_REGION)
+
+# who speaks: the sample roster's roles (红星 is the branch of GROUP; 机关 has no chat of its own)
+ROLES = {
+    "stranger": "u-陌生人",  # in no roster
+    "activist": "u-冯军",  # 红星
+    "member": "u-赵强",  # 红星
+    "lecturer": "u-孙丽",  # 机关
+    "branch_secretary": "u-张伟",  # 红星
+    "regional_secretary": "u-王建国",  # 机关
+    "admin": "u-李红",  # 机关
+}
+Y, N = True, False
+# level -> role -> allowed in (own branch chat, other branch chat, region chat, other region's chat)
+EXPECTED = {
+    "anyone": {role: (Y, Y, Y, Y) for role in ROLES},
+    "member": {
+        "stranger": (N, N, N, N),
+        "activist": (Y, N, Y, N),
+        "member": (Y, N, Y, N),
+        "lecturer": (N, N, Y, N),
+        "branch_secretary": (Y, N, Y, N),
+        "regional_secretary": (Y, Y, Y, N),
+        "admin": (Y, Y, Y, N),
+    },
+    "branch": {
+        "stranger": (N, N, N, N),
+        "activist": (N, N, N, N),
+        "member": (N, N, N, N),
+        "lecturer": (N, N, N, N),
+        "branch_secretary": (Y, N, N, N),
+        "regional_secretary": (Y, Y, Y, N),
+        "admin": (Y, Y, Y, N),
+    },
+    "region": {
+        "stranger": (N, N, N, N),
+        "activist": (N, N, N, N),
+        "member": (N, N, N, N),
+        "lecturer": (N, N, N, N),
+        "branch_secretary": (N, N, N, N),
+        "regional_secretary": (Y, Y, Y, N),
+        "admin": (Y, Y, Y, N),
+    },
+}
+COMMANDS = {
+    # sign-in
+    "signin": "member",
+    "remote": "member",
+    "leave": "member",
+    "attendance": "member",
+    "makeup": "branch",
+    "undo_makeup": "branch",
+    # events and the calendar
+    "event": "branch",
+    "events": "member",
+    "cancel": "branch",
+    "schedule": "member",
+    "schedule_add": "branch",
+    "schedule_edit": "branch",
+    "schedule_pause": "branch",
+    "schedule_resume": "branch",
+    "schedule_cancel": "branch",
+    "move": "branch",
+    "notice": "region",
+    # duty and rotation
+    "duty": "member",
+    "checkin": "member",
+    "checkout": "member",
+    "swap": "member",
+    "duty_add": "region",
+    "swaps": "region",
+    "hosting": "member",
+    "rotation": "region",
+    "rotation_skip": "region",
+    "rotation_swap": "region",
+    # ideas, points and the store
+    "idea": "member",
+    "idea_anon": "member",
+    "ideas": "member",
+    "idea_show": "member",
+    "adopt": "region",
+    "reject": "region",
+    "implementing": "region",
+    "implemented": "region",
+    "points": "member",
+    "rank": "member",
+    "adjust": "region",
+    "store": "member",
+    "store_add": "region",
+    "redeem": "member",
+    "approve": "region",
+    "reject_redeem": "region",
+    "cancel_redeem": "member",
+    # who is who
+    "bind": "branch",
+    "join": "anyone",
+    "verify": "anyone",
+    "whoami": "anyone",
+    "accounts": "branch",
+    "requests": "branch",
+    "unlink": "branch",
+    "deactivate": "branch",
+    "activate": "branch",
+    "lang": "branch",
+    "nudges": "branch",
+    "help": "anyone",
+    "start": "anyone",
+}
+BUTTONS = {
+    "signin": "member",
+    "idea_vote": "member",
+    "swap_yes": "member",
+    "swap_no": "member",
+    "redeem_ok": "region",
+    "redeem_no": "region",
+    "link_ok": "branch",
+    "link_no": "branch",
+}
+WEST = "姓名,支部,角色,手机,telegram_id,wecom_userid\n钱西,西郊党支部,管理员,13900000001,,\n"
+
+
+async def _two_regions(h: Harness, tmp_path: Path) -> None:
+    """The sample region with a second branch chat and every role registered, and a second region."""
+    await h.say("绑定 绿源科技党支部", user="u-李红", chat=OTHER_BRANCH)
+    for name in ("孙丽", "王建国"):
+        await h.join(name)
+    west = tmp_path / "west.csv"
+    west.write_text(WEST, encoding="utf-8")
+    await import_roster(h.app.db, west, "城西联合党委", h.clock.now())
+    await h.send(h.incoming(user="u-钱西", chat="@u-钱西", private=True, contact="13900000001"))
+    assert await h.say("绑定 城西联合党委", user="u-钱西", chat=OTHER_REGION) == [
+        "✅ 本群已绑定到联合党委：城西联合党委。成员请发送“登记 姓名”完成登记。"
+    ]
+
+
+def _refused(texts: list[str]) -> bool:
+    return any(t.startswith("⛔") for t in texts)
+
+
+async def test_the_table_is_the_code(h: Harness) -> None:
+    """Every command and button is in the table above, at the level the code gives it."""
+    router = h.app.router
+    assert {c.name: str(c.access) for c in router.commands} == COMMANDS
+    assert {b.prefix: str(b.access) for b in router.buttons} == BUTTONS
+
+
+async def test_every_command_and_button_for_every_role_and_chat(h: Harness, tmp_path: Path) -> None:
+    await _two_regions(h, tmp_path)
+    wrong = []
+    for role, user in ROLES.items():
+        for index, chat in enumerate(CHATS):
+            for name, level in COMMANDS.items():
+                texts = await h.say(f"/{name}", user=user, chat=chat)
+                if _refused(texts) == EXPECTED[level][role][index]:
+                    wrong.append((f"/{name}", role, chat, texts))
+            for prefix, level in BUTTONS.items():
+                texts = [to_plain(r.text) for r in await h.press(f"{prefix}:999999", user=user, chat=chat)]
+                if _refused(texts) == EXPECTED[level][role][index]:
+                    wrong.append((f"[{prefix}]", role, chat, texts))
+    assert wrong == []
+
+
+async def test_refusals_say_what_it_takes(h: Harness, tmp_path: Path) -> None:
+    await _two_regions(h, tmp_path)
+    assert await h.say("/adopt #1", user="u-张伟") == ["⛔ 这项操作需要联合党委书记或管理员。"]
+    assert await h.say("/event", user="u-赵强") == ["⛔ 这项操作需要本支部书记，或联合党委书记、管理员。"]
+    assert await h.say("签到", user="u-赵强", chat=OTHER_BRANCH) == [
+        "⛔ 本群属于其他支部，你不能在这里操作。请在本支部的群里发送，或私聊机器人。"
+    ]
+    assert await h.say("我的积分", user="u-李红", chat=OTHER_REGION) == [
+        "⛔ 你不属于本群所在的联合党委，不能在这里操作。"
+    ]
+    # help lists what the sender may use here: a member sees no manager's commands
+    member_help = (await h.say("帮助", user="u-赵强"))[0]
+    secretary_help = (await h.say("帮助", user="u-张伟"))[0]
+    assert "/signin —" in member_help and "/event —" not in member_help and "/notice —" not in member_help
+    assert "/event —" in secretary_help and "/notice —" not in secretary_help
+    assert "/notice —" in (await h.say("帮助", user="u-李红", chat=REGION_CHAT))[0]
+
+
+def test_the_readme_table_says_the_same() -> None:
+    """README's command table names every command at the level the code gives it."""
+    words = {"任何人": "anyone", "成员": "member", "支部管理": "branch", "联合党委": "region"}
+    found: dict[str, str] = {}
+    for line in (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.split(" | ")]
+        if line.startswith("| ") and len(cells) >= 4 and cells[2] in words:
+            for name in re.findall(r"`/([a-z_]+)", cells[1]):
+                found[name] = words[cells[2]]
+    assert found == COMMANDS
