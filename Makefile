@@ -37,3 +37,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/wecom.py
+	$(BIN)/python bench/webhook.py

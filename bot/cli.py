@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from bot.logsafe import REDACTOR, protect
 from bot.settings import Settings
 
 app = typer.Typer(
@@ -37,6 +38,9 @@ app.add_typer(wecom_app, name="wecom")
 def _settings() -> Settings:
     settings = Settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    secrets = (settings.telegram_token, settings.telegram_webhook_secret, settings.wecom_bot_secret)
+    REDACTOR.add(*(s.get_secret_value() for s in secrets if s is not None))
+    protect()
     # httpx logs every request URL, and a Bot API URL carries the token; APScheduler logs every run
     for noisy in ("httpx", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
@@ -95,7 +99,18 @@ def run(
     missing = [t for t in wanted if t not in configured(settings)]
     if missing:
         _fail(f"通道 {', '.join(missing)} 缺少凭据（见 README）/ missing credentials for {', '.join(missing)}")
-    asyncio.run(run_bot(settings, wanted))
+    from telegram.error import InvalidToken
+
+    try:
+        asyncio.run(run_bot(settings, wanted))
+    except InvalidToken:
+        _fail(
+            "Telegram 不接受 DANGJIAN_TELEGRAM_TOKEN（无效或已被撤销），请在 @BotFather 核对 / "
+            "Telegram refused DANGJIAN_TELEGRAM_TOKEN: check it with @BotFather"
+        )
+    except Exception:  # logged (with secrets hidden) rather than printed raw
+        logging.getLogger("dangjian").exception("dangjian run stopped on an error")
+        raise typer.Exit(code=1) from None
 
 
 @org_app.command("import")
@@ -107,8 +122,6 @@ def org_import(
     from bot.roster import RosterError, import_roster
     from storage.db import Database
 
-    if not file.exists():
-        _fail(f"找不到文件 / no such file: {file}")
     settings = _settings()
 
     async def go() -> None:
@@ -120,7 +133,7 @@ def org_import(
         finally:
             await db.close()
         typer.echo(
-            f"导入完成 / imported: 新建支部 {r.branches_created}，新增党员 {r.members_created}，"
+            f"导入完成 / imported ({r.encoding}): 新建支部 {r.branches_created}，新增党员 {r.members_created}，"
             f"更新 {r.members_updated}，调动 {r.members_moved}，未变 {r.unchanged}，关联账号 {r.accounts_linked}"
         )
 
@@ -291,28 +304,31 @@ def schedule_list(region: Annotated[str, typer.Option(help="联合党委名称 /
 def duty_import(
     file: Annotated[Path, typer.Argument(help="rota: .csv or .xlsx (日期,开始,结束,地点,值班人)")],
     region: Annotated[str, typer.Option("--region", help="联合党委名称 / region name")],
+    replace: Annotated[bool, typer.Option("--replace", help="以文件为准修改已有值班 / apply corrections")] = False,
 ) -> None:
     """导入值班表 / import the duty rota; all rows or none."""
-    from bot.duty_import import DutyImportError, import_rota
+    from bot.duty_import import DutyImportError, RotaReport, import_rota
     from handlers.ports import SystemClock
     from storage.db import Database
 
-    if not file.exists():
-        _fail(f"找不到文件 / no such file: {file}")
     settings = _settings()
 
-    async def go() -> tuple[int, int]:
+    async def go() -> RotaReport:
         db = await Database.open(settings.database_url)
         try:
-            return await import_rota(db, file, region, settings.tz, SystemClock().now(), settings.signin_grace_min)
+            now = SystemClock().now()
+            return await import_rota(db, file, region, settings.tz, now, settings.signin_grace_min, replace=replace)
         finally:
             await db.close()
 
     try:
-        added, kept = asyncio.run(go())
+        r = asyncio.run(go())
     except DutyImportError as err:
         _fail(f"导入失败，未做任何改动 / import failed, nothing changed: {err}")
-    typer.echo(f"导入完成 / imported: 新增值班 {added} 个，已存在 {kept} 个")
+    typer.echo(
+        f"导入完成 / imported ({r.encoding}): 新增值班 {len(r.added)} 个，修改 {len(r.updated)} 个"
+        f"{'（第 ' + '、'.join(map(str, r.updated)) + ' 行）' if r.updated else ''}，已存在 {len(r.unchanged)} 个"
+    )
 
 
 @store_app.command("add")

@@ -33,12 +33,16 @@ SendFn = Callable[[str, Reply, bool], Awaitable[Delivery]]  # chat, reply, wait 
 RefreshFn = Callable[[str, str], Awaitable[None]]
 
 
+BeforeSend = Callable[[], Awaitable[None]]
+
+
 @dataclass
 class _Queued:
     at: float
     reply: Reply
     future: asyncio.Future[Delivery]
     patient: bool = True
+    before_send: BeforeSend | None = None  # e.g. record that the answer of a stored update is leaving
 
 
 @dataclass
@@ -62,7 +66,9 @@ class ChatPacer:
         self._chats: dict[str, _Chat] = {}
         self.sent = 0
 
-    def post(self, chat_id: str, reply: Reply, *, patient: bool = True) -> asyncio.Future[Delivery]:
+    def post(
+        self, chat_id: str, reply: Reply, *, patient: bool = True, before_send: BeforeSend | None = None
+    ) -> asyncio.Future[Delivery]:
         """Queue a reply for a chat; the future resolves when it was sent (or failed).
 
         A patient reply waits out a 429 and is retried; an impatient one (an outbox push, which
@@ -70,7 +76,7 @@ class ChatPacer:
         """
         future: asyncio.Future[Delivery] = asyncio.get_running_loop().create_future()
         chat = self._chat(chat_id)
-        item = _Queued(time.monotonic(), reply, future, patient)
+        item = _Queued(time.monotonic(), reply, future, patient, before_send)
         (chat.merged if reply.coalesce else chat.plain).append(item)
         self._wake(chat_id, chat)
         return future
@@ -133,9 +139,11 @@ class ChatPacer:
             await self._refresh(chat_id, key)
         elif min(waiting, key=lambda w: w[0])[1] is chat.plain:
             item = chat.plain.popleft()
+            await _before(item)
             _settle([item], await self._safe_send(chat_id, item.reply, item.patient))
         else:
             batch = self._take_merged(chat)
+            await _before(*batch)
             text = Markup("\n").join(i.reply.text for i in batch)
             _settle(batch, await self._safe_send(chat_id, Reply(text=text), True))
 
@@ -161,6 +169,10 @@ class ChatPacer:
                 chat.task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await chat.task
+
+
+async def _before(*items: _Queued) -> None:
+    await asyncio.gather(*(i.before_send() for i in items if i.before_send is not None))
 
 
 def _settle(items: list[_Queued], delivery: Delivery) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,8 +9,10 @@ from typing import Any
 import yaml
 
 from bot.tables import cell as _cell
-from bot.tables import read_table
+from bot.tables import decode, hidden_characters, read_table
 from storage.db import Database
+from storage.limits import BRANCH_NAME as MAX_BRANCH
+from storage.limits import MEMBER_NAME as MAX_NAME
 from storage.records import MemberRec, normalize_phone
 from storage.repositories import UnitOfWork
 
@@ -71,38 +72,51 @@ class ImportResult:
     accounts_linked: int = 0
     unchanged: int = 0
     names: list[str] = field(default_factory=list)
+    encoding: str = ""  # of the file, as found
 
 
-def _records(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    suffix = path.suffix.lower()
-    if suffix in (".yaml", ".yml"):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+def _records(path: Path) -> tuple[str, list[tuple[int, dict[str, str]]]]:
+    """(the encoding found, the rows) of a roster file."""
+    if path.suffix.lower() in (".yaml", ".yml"):
+        if not path.is_file():
+            raise RosterError(0, f"找不到文件 / no such file: {path}")
+        try:
+            data = yaml.safe_load(decode(path.read_bytes())[0]) or {}
+        except (ValueError, yaml.YAMLError) as exc:
+            raise RosterError(0, "不是有效的 YAML / not valid YAML") from exc
         branches = data.get("branches") if isinstance(data, dict) else None
         if not isinstance(branches, list):
             raise RosterError(1, "YAML 需要 branches 列表 / YAML needs a 'branches' list")
-        n = 0
+        records: list[tuple[int, dict[str, str]]] = []
         for b in branches:
             for m in (b or {}).get("members") or []:
-                n += 1
                 rec = {HEADERS.get(str(k), str(k)): _cell(v) for k, v in dict(m).items()}
                 rec.setdefault("branch", _cell(b.get("name")))
-                yield n, rec
-        return
-    yield from read_table(path, HEADERS, REQUIRED, RosterError, "姓名,支部,角色")
+                records.append((len(records) + 1, rec))
+        return "YAML", records
+    table = read_table(path, HEADERS, REQUIRED, RosterError, "姓名,支部,角色")
+    return table.encoding, table.rows
 
 
-def read_roster(path: Path) -> list[RosterRow]:
-    """Parse and validate every row; the first bad one raises RosterError with its line number."""
+def read_roster(path: Path) -> tuple[str, list[RosterRow]]:
+    """The encoding found and every row, validated; the first bad one raises RosterError with its
+    line number."""
     out: list[RosterRow] = []
     seen: set[tuple[str, str]] = set()
     accounts: set[tuple[str, str]] = set()
-    for line, rec in _records(path):
+    encoding, records = _records(path)
+    for line, rec in records:
         name, branch, role_word = rec.get("name", ""), rec.get("branch", ""), rec.get("role", "")
         if not name:
             raise RosterError(line, "姓名为空 / name is empty")
         if not branch:
             raise RosterError(line, "支部为空 / branch is empty")
-        if len(name) > 50 or any(ch.isspace() for ch in name):
+        for what, text, limit in (("姓名", name, MAX_NAME), ("支部", branch, MAX_BRANCH)):
+            if hidden_characters(text):
+                raise RosterError(line, f"{what}含有看不见的字符（零宽或方向控制）/ {what} holds invisible characters")
+            if len(text) > limit:
+                raise RosterError(line, f"{what}超过 {limit} 字 / longer than {limit} characters")
+        if any(ch.isspace() for ch in name):
             raise RosterError(line, f"姓名“{name}”不合适 / bad name")
         role = ROLE_NAMES.get(role_word, role_word.lower() if role_word.lower() in ROLES else "")
         if not role:
@@ -134,18 +148,18 @@ def read_roster(path: Path) -> list[RosterRow]:
                     raise RosterError(line, f"{platform} 账号 {uid} 重复 / duplicate account")
                 accounts.add((platform, uid))
         out.append(row)
-    return out
+    return encoding, out
 
 
 async def import_roster(db: Database, path: Path, region_name: str, now: Any) -> ImportResult:
     """Import in one transaction: a bad row leaves the database as it was."""
-    rows = read_roster(path)
+    encoding, rows = read_roster(path)
     if not region_name.strip():
         raise RosterError(0, "需要 --region 联合党委名称 / --region is required")
 
     async def work(conn: Any) -> ImportResult:
         uow = UnitOfWork(conn, now)
-        result = ImportResult()
+        result = ImportResult(encoding=encoding)
         region = await uow.org.ensure_region(region_name.strip(), now)
         existing = {b.name for b in await uow.org.branches(region.id)}
         branch_names = {b.id: b.name for b in await uow.org.branches(region.id)}

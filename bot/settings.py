@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = Field(
         None, description="secret_token Telegram must send; a random one is made at each start if unset"
     )
+    inbox_stale_s: float = Field(
+        30.0, gt=0, description="a webhook update held this long by a process that stopped is taken over"
+    )
     telegram_group_per_minute: float = Field(19.0, gt=0, description="messages per minute the bot sends to a group")
     telegram_admin_cache_s: float = Field(60.0, ge=0, description="how long a getChatMember answer is trusted")
 

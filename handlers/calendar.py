@@ -17,6 +17,7 @@ from handlers.errors import AppError, UsageError
 from handlers.events import (
     EventDraft,
     _split_details,
+    check_lengths,
     create_event,
     kind_of,
     parse_event_ref,
@@ -26,13 +27,13 @@ from handlers.events import (
 )
 from handlers.ports import Reply
 from handlers.router import Command, Handler
-from handlers.timeparse import WhenError, parse_time, parse_when
+from handlers.timeparse import WhenError, numbered, parse_time, parse_when
 from storage.records import RuleRec
 from storage.repositories import UnitOfWork
 
 HORIZON_DAYS = 60
 _OPTION = re.compile(r"(节假日|提醒|holiday|remind)\s*[:：]\s*(\S+)", re.I)
-_AHEAD = re.compile(r"^(\d{1,4})\s*(天|小时|分钟|d|h|m)$", re.I)
+_AHEAD = re.compile(r"^([0-9]{1,4})\s*(天|小时|分钟|d|h|m)$", re.I | re.A)
 _UNIT_MIN = {"天": 1440, "d": 1440, "小时": 60, "h": 60, "分钟": 1, "m": 1}
 
 
@@ -130,6 +131,7 @@ async def add_rule(ctx: Context, args: str) -> list[Reply]:
     place, topic, lecturer = _split_details(details)
     if not place:
         raise UsageError("schedule_add", "events.no_place")
+    check_lengths("schedule_add", place=place, topic=topic, lecturer=lecturer, rule=rule.text)
     branch_id = None if kind == "secretary_meeting" else binding.branch_id
     creator = ctx.need_manager(binding.region_id, branch_id)
     policy = ctx.services.policy
@@ -174,10 +176,10 @@ async def list_rules(ctx: Context, args: str) -> list[Reply]:
 
 
 def _rule_ref(args: str, usage: str) -> tuple[int, str]:
-    m = re.match(r"^\s*[#Rr]?\s*(\d{1,9})\b\s*(.*)$", args, re.S)
-    if not m:
+    number, rest = numbered(re.sub(r"^\s*[Rr](?=\s*[0-9０-９])", "", args))
+    if number is None:
         raise UsageError(usage)
-    return int(m.group(1)), m.group(2).strip()
+    return number, rest
 
 
 async def _managed_rule(ctx: Context, uow: UnitOfWork, rule_id: int) -> RuleRec:
@@ -241,12 +243,10 @@ async def edit_rule(ctx: Context, args: str) -> list[Reply]:
         except WhenError as err:
             raise UsageError("schedule_edit", f"events.{err.code}") from err
         changes["at_time"] = at.strftime("%H:%M")
-    elif field in ("地点", "place"):
-        changes["place"] = value[:200]
-    elif field in ("主题", "topic"):
-        changes["topic"] = value[:200]
-    elif field in ("讲师", "lecturer"):
-        changes["lecturer"] = value[:100]
+    elif field in ("地点", "place", "主题", "topic", "讲师", "lecturer"):
+        name = {"地点": "place", "主题": "topic", "讲师": "lecturer"}.get(field, field)
+        check_lengths("schedule_edit", **{name: value})
+        changes[name] = value
     elif field in ("节假日", "holiday"):
         if value.lower() not in HOLIDAY_POLICIES:
             raise UsageError("schedule_edit", "calendar.bad_holiday", word=value)
@@ -261,6 +261,7 @@ async def edit_rule(ctx: Context, args: str) -> list[Reply]:
             parsed = parse_rule(value, ctx.now.astimezone(ctx.tz).date())
         except RuleError as err:
             raise UsageError("schedule_edit", f"calendar.{err.code}") from err
+        check_lengths("schedule_edit", rule=parsed.text)
         changes.update(spec=parsed.spec, text=parsed.text)
     else:
         raise UsageError("schedule_edit")

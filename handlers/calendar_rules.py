@@ -37,14 +37,14 @@ _ORDINAL = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 5: "5th", -1: "last"}
 _NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
 _WD = r"(?:周|星期|礼拜)(?P<wd>[一二三四五六日天1-7])"
 _NTH = r"(?:第(?P<nth>[一二三四五1-5])个|(?P<last>最后一个))" + _WD
-_DAY = r"(?P<day>\d{1,2})\s*[日号]"
+_DAY = r"(?P<day>[0-9]{1,2})\s*[日号]"
 _MONTHLY = re.compile(r"^每个?月\s*(?:" + _NTH + "|" + _DAY + ")")
 _QUARTERLY = re.compile(r"^每个?季度\s*(?:第(?P<m>[一二三123])个月\s*)?(?:" + _NTH + "|" + _DAY + ")")
 _WEEKLY = re.compile(r"^每(?:周|星期|礼拜)(?P<wd>[一二三四五六日天1-7])")
-_MD = r"\d{1,2}\s*月\s*\d{1,2}\s*[日号]?|\d{4}-\d{1,2}-\d{1,2}"
+_MD = r"[0-9]{1,2}\s*月\s*[0-9]{1,2}\s*[日号]?|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
 _DATES = re.compile(r"^(?P<list>(?:" + _MD + r")(?:\s*[、,，]\s*(?:" + _MD + r"))*)")
-_ISO = r"\d{4}-\d{1,2}-\d{1,2}"
-_STRUCT_ARG = r"\s+(?:[a-z]+=-?\d{1,2}|" + _ISO + "(?:," + _ISO + ")*)"
+_ISO = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+_STRUCT_ARG = r"\s+(?:[a-z]+=-?[0-9]{1,2}|" + _ISO + "(?:," + _ISO + ")*)"
 _STRUCT = re.compile(r"^(?P<freq>monthly|quarterly|weekly|dates)(?P<args>(?:" + _STRUCT_ARG + ")+)", re.I)
 
 
@@ -94,11 +94,11 @@ def _day_part(m: re.Match[str]) -> dict[str, int]:
 
 
 def _one_date(text: str, today: date) -> date:
-    iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text.strip())
+    iso = re.fullmatch(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})", text.strip())
     try:
         if iso:
             return date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
-        md = re.fullmatch(r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?", text.strip())
+        md = re.fullmatch(r"([0-9]{1,2})\s*月\s*([0-9]{1,2})\s*[日号]?", text.strip())
         assert md is not None
         return resolve_month_day(int(md.group(1)), int(md.group(2)), today)
     except ValueError as exc:
@@ -112,7 +112,7 @@ def _structured(freq: str, args: str, today: date) -> dict[str, Any]:
     spec: dict[str, Any] = {"freq": freq}
     for pair in args.split():
         key, _, value = pair.partition("=")
-        if key not in ("day", "nth", "weekday", "month") or not re.fullmatch(r"-?\d{1,2}", value):
+        if key not in ("day", "nth", "weekday", "month") or not re.fullmatch(r"-?[0-9]{1,2}", value):
             raise RuleError("no_rule")
         spec[key] = int(value)
     return spec

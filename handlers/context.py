@@ -70,6 +70,7 @@ class Context:
     member: MemberRec | None
     now: datetime
     claimed: bool = False  # the update key was recorded in a committed unit
+    rederivable: bool = False  # a redelivery derives its answer from what was stored (sign-ins)
 
     @property
     def locale(self) -> str:

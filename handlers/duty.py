@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from handlers.access import Level
 from handlers.context import Context
 from handlers.errors import AppError, UsageError
+from handlers.events import check_lengths
 from handlers.mentions import mention
 from handlers.org import named_member
 from handlers.ports import Button, Reply
@@ -73,6 +74,7 @@ async def add_shift(ctx: Context, args: str) -> list[Reply]:
     except WhenError as err:
         raise UsageError("duty_add", f"events.{err.code}") from err
     place, names = m.group(2), m.group(3).split()
+    check_lengths("duty_add", place=place)
     ends = datetime.combine(when.at.date(), end_time, tzinfo=ctx.tz)
     if ends <= when.at or len(names) > 2:
         raise UsageError("duty_add")

@@ -11,7 +11,8 @@ from handlers.context import Context, Policy
 from handlers.errors import AppError, UsageError
 from handlers.ports import Button, Reply
 from handlers.router import Command
-from handlers.timeparse import WhenError, parse_when
+from handlers.timeparse import WhenError, numbered, parse_when
+from storage import limits
 from storage.records import BindingRec, EventRec
 from storage.repositories import UnitOfWork
 
@@ -39,8 +40,7 @@ EN_KINDS = {v: v for v in KINDS.values()} | {
     "group": "group_meeting",
     "other": "other",
 }
-MAX_TOPIC = 200
-MAX_PLACE = 100
+LIMITS = {"place": limits.PLACE, "topic": limits.TOPIC, "lecturer": limits.LECTURER, "rule": limits.RULE_TEXT}
 _LABEL = re.compile(r"(地点|主题|讲师|place|topic|lecturer)\s*[:：]\s*", re.I)
 
 
@@ -86,8 +86,7 @@ async def publish(ctx: Context, args: str) -> list[Reply]:
     place, topic, lecturer = _split_details(when.rest)
     if not place:
         raise UsageError("event", "events.no_place")
-    if len(topic) > MAX_TOPIC or len(place) > MAX_PLACE:
-        raise UsageError("event", "common.too_long", limit=MAX_TOPIC)
+    check_lengths("event", place=place, topic=topic, lecturer=lecturer)
     if kind == "secretary_meeting" and binding.branch_id is not None:
         # its audience is the branch secretaries in the region's chat: a board here would answer nobody
         raise AppError("events.secretary_meeting_in_branch")
@@ -253,17 +252,23 @@ async def catch_up_chat(uow: UnitOfWork, policy: Policy, platform: str, chat_id:
     return count
 
 
+def check_lengths(usage: str, **fields: str | None) -> None:
+    """Every detail within what is stored for it (place, topic, lecturer, rule), or the usage line."""
+    for name, value in fields.items():
+        limit = LIMITS[name]
+        if value is not None and len(value) > limit:
+            raise UsageError(usage, "common.too_long", limit=limit)
+
+
 def kind_of(word: str) -> str | None:
     """书记例会 / secretary / secretary_meeting -> secretary_meeting."""
     return KINDS.get(word) or EN_KINDS.get(word.lower())
 
 
 def parse_event_ref(args: str) -> tuple[int | None, str]:
-    """'#12 rest' -> (12, 'rest'); anything else -> (None, args)."""
-    m = re.match(r"^\s*#\s*(\d{1,9})\b\s*(.*)$", args, re.S)
-    if m:
-        return int(m.group(1)), m.group(2).strip()
-    return None, args.strip()
+    """'#12 rest' -> (12, 'rest') (full-width digits too); anything else -> (None, args)."""
+    number, rest = numbered(args, hash_required=True)
+    return number, rest
 
 
 async def cancel(ctx: Context, args: str) -> list[Reply]:

@@ -13,12 +13,12 @@ from handlers.errors import AppError, UsageError
 from handlers.mentions import mention
 from handlers.ports import Button, Reply
 from handlers.router import Command, Handler, Press
+from handlers.timeparse import numbered
 from storage.engage import IdeaRec
 from storage.repositories import UnitOfWork
 
 MAX_IDEA = 1000
 _TAG = re.compile(r"#([^\s#]{1,20})\s*$")
-_REF = re.compile(r"^\s*#?\s*(\d{1,9})\b\s*(.*)$", re.S)
 # review step -> (from which statuses, note required, points rule)
 STEPS: dict[str, tuple[tuple[str, ...], bool, str | None]] = {
     "adopted": (("pending",), False, "idea_adopted"),
@@ -132,10 +132,10 @@ async def vote(ctx: Context, data: str) -> list[Reply]:
 
 
 def _ref(args: str, usage: str) -> tuple[int, str]:
-    m = _REF.match(args)
-    if not m:
+    number, rest = numbered(args)
+    if number is None:
         raise UsageError(usage)
-    return int(m.group(1)), m.group(2).strip()
+    return number, rest
 
 
 def _review(step: str, usage: str) -> Handler:
@@ -236,7 +236,8 @@ async def show_idea(ctx: Context, args: str) -> list[Reply]:
 
 async def idea_or_show(ctx: Context, args: str) -> list[Reply]:
     """'金点子 #12' shows an idea; '金点子：…' (or anything else after 金点子) submits one."""
-    if _REF.fullmatch(args.strip()) and args.strip().startswith("#"):
+    number, rest = numbered(args, hash_required=True)
+    if number is not None and not rest:
         return await show_idea(ctx, args)
     return await submit(ctx, args)
 

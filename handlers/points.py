@@ -13,14 +13,18 @@ from handlers.mentions import mention
 from handlers.org import named_member
 from handlers.ports import Button, Reply
 from handlers.router import Command, Press
+from handlers.timeparse import numbered, whole_number
+from storage import limits
 from storage.engage import RedemptionRec
 from storage.records import MemberRec
 from storage.repositories import UnitOfWork
 
-MAX_REASON = 200
+MANUAL = "manual:"  # the ledger reason of an adjustment: this, then the reason given
+MAX_REASON = limits.POINT_REASON - len(MANUAL)
 MAX_ITEM = 50
-_ADJUST = re.compile(r"^(?P<name>\S{1,50})\s+(?P<amount>[+-]?\d{1,6})\s+(?P<reason>.+)$", re.S)
-_NUMBER = re.compile(r"^\s*#?\s*(\d{1,9})\s*(.*)$", re.S)
+_ADJUST = re.compile(r"^(?P<name>\S{1,50})\s+(?P<amount>\S+)\s+(?P<reason>.+)$", re.S)
+MAX_ADJUST = 10_000  # points in one manual change
+MAX_PRICE = MAX_STOCK = 100_000
 
 
 async def my_points(ctx: Context, args: str) -> list[Reply]:
@@ -60,9 +64,12 @@ async def ranking(ctx: Context, args: str) -> list[Reply]:
 async def adjust(ctx: Context, args: str) -> list[Reply]:
     """调整积分 姓名 +5 原因 — an admin's manual change, with a reason, never below zero."""
     m = _ADJUST.match(args.strip())
-    if not m or int(m.group("amount")) == 0:
+    if m is None:
         raise UsageError("adjust")
-    name, amount, reason = m.group("name"), int(m.group("amount")), m.group("reason").strip()
+    amount = whole_number(m.group("amount"), -MAX_ADJUST, MAX_ADJUST)
+    if not amount:
+        raise UsageError("adjust", "common.bad_number", low=-MAX_ADJUST, high=MAX_ADJUST)
+    name, reason = m.group("name"), m.group("reason").strip()
     if len(reason) > MAX_REASON:
         raise UsageError("adjust", "common.too_long", limit=MAX_REASON)
     binding = ctx.need_binding()
@@ -75,7 +82,7 @@ async def adjust(ctx: Context, args: str) -> list[Reply]:
         ref = f"manual:{inc.platform}:{inc.update_id}" if inc.update_id else None
         move = uow.points.credit if amount > 0 else uow.points.debit
         done = await move(
-            target.id, abs(amount), reason=f"manual:{reason}", source="manual", ref=ref, operator=admin.id, now=uow.now
+            target.id, abs(amount), reason=MANUAL + reason, source="manual", ref=ref, operator=admin.id, now=uow.now
         )
         if not done and amount < 0:
             raise AppError("points.not_enough", name=name, balance=await uow.points.balance(target.id))
@@ -107,9 +114,11 @@ async def store(ctx: Context, args: str) -> list[Reply]:
 async def stock_item(ctx: Context, args: str) -> list[Reply]:
     """上架 商品名 价格 库存 — an admin adds an item, or restocks and reprices one."""
     parts = args.split()
-    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit() or int(parts[1]) <= 0:
+    if len(parts) != 3:
         raise UsageError("store_add")
-    name, price, stock = parts[0], int(parts[1]), int(parts[2])
+    name, price, stock = parts[0], whole_number(parts[1], 1, MAX_PRICE), whole_number(parts[2], 0, MAX_STOCK)
+    if price is None or stock is None:
+        raise UsageError("store_add", "common.bad_number", low=0, high=MAX_PRICE)
     if len(name) > MAX_ITEM:
         raise UsageError("store_add", "common.too_long", limit=MAX_ITEM)
     binding = ctx.need_binding()
@@ -208,27 +217,26 @@ async def _decide(ctx: Context, rid: int, approve: bool, note: str) -> list[Repl
 
 async def approve(ctx: Context, args: str) -> list[Reply]:
     """批准兑换 编号 — points debited and stock decremented together, or neither."""
-    m = _NUMBER.match(args)
-    if not m:
+    number, note = numbered(args)
+    if number is None:
         raise UsageError("approve")
-    return await _decide(ctx, int(m.group(1)), True, m.group(2).strip())
+    return await _decide(ctx, number, True, note)
 
 
 async def reject(ctx: Context, args: str) -> list[Reply]:
     """驳回兑换 编号 [原因] — nothing is debited."""
-    m = _NUMBER.match(args)
-    if not m:
+    number, note = numbered(args)
+    if number is None:
         raise UsageError("reject_redeem")
-    return await _decide(ctx, int(m.group(1)), False, m.group(2).strip())
+    return await _decide(ctx, number, False, note)
 
 
 async def cancel(ctx: Context, args: str) -> list[Reply]:
     """取消兑换 编号 — the member withdraws a pending request; an admin may also cancel an approved
     one, which gives the points and the item back."""
-    m = _NUMBER.match(args)
-    if not m:
+    rid, _ = numbered(args)
+    if rid is None:
         raise UsageError("cancel_redeem")
-    rid = int(m.group(1))
     member = ctx.need_member()
 
     async def work(uow: UnitOfWork) -> tuple[RedemptionRec, bool]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from markupsafe import Markup
 
@@ -49,6 +49,28 @@ class Reply:
     coalesce: bool = False  # may be merged with others into one group message (rate limits)
     refresh: str | None = None  # the edit_key of a message whose content changed (re-render it)
     reply_to: str | None = None  # the platform's id of the message this answers, if any
+
+    def to_data(self) -> dict[str, object]:
+        """As plain JSON data, to be kept with the update it answers."""
+        return {
+            "text": str(self.text),
+            "buttons": [[b.label, b.data, b.request_contact] for b in self.buttons],
+            "private": self.private,
+            "edit_key": self.edit_key,
+            "coalesce": self.coalesce,
+            "refresh": self.refresh,
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Reply:
+        return cls(
+            text=Markup(data["text"]),
+            buttons=tuple(Button(str(b[0]), str(b[1]), bool(b[2])) for b in data.get("buttons", ())),
+            private=bool(data.get("private")),
+            edit_key=data.get("edit_key"),
+            coalesce=bool(data.get("coalesce")),
+            refresh=data.get("refresh"),
+        )
 
 
 @dataclass(frozen=True, slots=True)

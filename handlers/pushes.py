@@ -95,7 +95,7 @@ async def render_push(services: Services, row: OutboxRec) -> Reply | None:
             return await _nudge(uow, event, binding, locale, starts)
         if row.purpose == "signin_summary":
             await close_window(uow, event, now)
-            summary = (await build_summary(uow, event)).seen_from(binding.branch_id)
+            summary = await build_summary(uow, event, binding.branch_id)
             return Reply(text=render("signin.summary", locale, s=summary, starts=starts, final=True))
         return None
 

@@ -6,6 +6,7 @@ Ordinary chatter is not input: a keyword counts only as the whole message or its
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
@@ -17,7 +18,7 @@ from handlers.access import Level, refusal
 from handlers.context import Context, Duplicate, Services
 from handlers.errors import AppError, UsageError
 from handlers.ports import Incoming, Reply
-from storage.repositories import UnitOfWork
+from storage.repositories import OpsRepo, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ class Router:
             self._allow(ctx, cmd.access)
             return await self._finish(ctx, await cmd.handler(ctx, args))
         except Duplicate:
-            return []
+            return await self._again(incoming, ctx)
         except AppError as err:
             if ctx is None:
                 ctx = await self._context(incoming)
@@ -166,17 +167,32 @@ class Router:
         return [ctx.reply("common.plain", body=text, private=True)]
 
     async def _finish(self, ctx: Context, replies: list[Reply]) -> list[Reply]:
-        """Record the update as processed if the handler did not write; drop the replies if redelivered."""
-        if not ctx.claimed and ctx.incoming.update_id is not None:
+        """Record the update as processed if the handler did not write (a redelivery of a question
+        is simply answered again); keep the answer of one that wrote, for its redelivery."""
+        inc = ctx.incoming
+        if inc.update_id is None:
+            return replies
+        if not ctx.claimed:
 
             async def nothing(_uow: UnitOfWork) -> None:
                 return None
 
-            try:
+            with contextlib.suppress(Duplicate):
                 await ctx.unit(nothing)
-            except Duplicate:
-                return []
+        elif replies and not ctx.rederivable:
+            kept = [r.to_data() for r in replies]
+            await self.services.db.unit(lambda c: OpsRepo(c).save_replies(inc.platform, str(inc.update_id), kept))
         return replies
+
+    async def _again(self, incoming: Incoming, ctx: Context | None) -> list[Reply]:
+        """A redelivered update changes nothing and gets the answer its first delivery got (if the
+        process died between the commit and keeping the answer, a plain "done")."""
+        key = str(incoming.update_id)
+        stored = await self.services.db.read(lambda c: OpsRepo(c).replies_of(incoming.platform, key))
+        if stored:
+            return [Reply.from_data(d) for d in stored]
+        ctx = ctx or await self._context(incoming)
+        return [ctx.reply("common.already_done", private=True)]
 
     async def _context(self, incoming: Incoming) -> Context:
         d = self.services.directory

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from handlers.access import Level
@@ -16,7 +16,7 @@ from handlers.ports import Button, Reply
 from handlers.router import Command, Press
 from storage.records import ATTENDED, AttendanceRec, EventRec, MemberRec
 from storage.repositories import UnitOfWork, expected_filter
-from storage.signin_write import ALREADY, DUPLICATE, SignInOutcome, SignInWrite
+from storage.signin_write import ALREADY, DUPLICATE, RECORDED, SignInOutcome, SignInWrite
 
 MAX_REASON = 500
 
@@ -61,9 +61,14 @@ async def _write(ctx: Context, event: EventRec, member: MemberRec, status: str, 
             inc.platform, inc.update_id, event.id, member.id, status, ctx.now, points=points, kind=event.kind, **extra
         )
     )
+    ctx.claimed = ctx.rederivable = True
     if outcome.outcome == DUPLICATE:
-        raise Duplicate()
-    ctx.claimed = True
+        # the same update came again (a webhook retried, a callback redelivered): nothing changes,
+        # and the answer is what the first delivery recorded
+        stored = await ctx.read(lambda uow: uow.attendance.status_of(event.id, member.id))
+        if stored is None:
+            raise Duplicate()
+        return SignInOutcome(RECORDED, stored)
     return outcome
 
 
@@ -253,44 +258,23 @@ class Summary:
 
     @property
     def present(self) -> int:
-        return sum(1 for a in self.on_time + self.late + self.remote + self.makeup if self._expected(a))
-
-    def _expected(self, a: AttendanceRec) -> bool:
-        return a.member_id in {m.id for m in self.expected}
+        """Expected members who came (those not expected are guests, listed apart)."""
+        return len(self.on_time) + len(self.late) + len(self.remote) + len(self.makeup)
 
     @property
     def rate(self) -> int:
         return round(100 * self.present / len(self.expected)) if self.expected else 0
 
-    def seen_from(self, branch_id: int | None) -> Summary:
-        """What a chat of one branch is shown of a region-wide event: its own members by name,
-        the region only as counts (a group sees only the names its members may see)."""
-        if branch_id is None or self.event.branch_id is not None:
-            return self
 
-        def own(rows: list[AttendanceRec]) -> list[AttendanceRec]:
-            return [a for a in rows if a.branch_id == branch_id]
-
-        return replace(
-            self,
-            expected=[m for m in self.expected if m.branch_id == branch_id],
-            on_time=own(self.on_time),
-            late=own(self.late),
-            remote=own(self.remote),
-            makeup=own(self.makeup),
-            leave=own(self.leave),
-            absent=[m for m in self.absent if m.branch_id == branch_id],
-            guests=own(self.guests),
-            whole=(len(self.expected), self.present),
-        )
-
-
-async def build_summary(uow: UnitOfWork, event: EventRec) -> Summary:
-    """应到 / 实到 / 迟到 / 请假 / 缺席 for an event, from the roster and attendance rows."""
+async def build_summary(uow: UnitOfWork, event: EventRec, branch_id: int | None = None) -> Summary:
+    """应到 / 实到 / 迟到 / 请假 / 缺席 for an event, from the roster and attendance rows. Seen from
+    a chat of one branch (`branch_id`), a region-wide event shows that branch's members by name
+    and the region only as counts: a group sees only the names its members may see."""
     roles = expected_filter(event.kind)
-    members = await uow.org.members_of(event.region_id, event.branch_id)
+    view = branch_id if event.branch_id is None else None
+    members = await uow.org.members_of(event.region_id, event.branch_id or view)
     expected = [m for m in members if m.role in roles]
-    rows = await uow.attendance.for_event(event.id)
+    rows = await uow.attendance.for_event(event.id, view)
     by_status: dict[str, list[AttendanceRec]] = {}
     expected_ids = {m.id for m in expected}
     guests = []
@@ -301,6 +285,7 @@ async def build_summary(uow: UnitOfWork, event: EventRec) -> Summary:
         by_status.setdefault(a.status, []).append(a)
     seen = {a.member_id for a in rows if a.status != "absent"}
     absent = [m for m in expected if m.id not in seen]
+    whole = await uow.attendance.totals(event.id, event.region_id, roles) if view is not None else None
     return Summary(
         event,
         expected,
@@ -311,6 +296,7 @@ async def build_summary(uow: UnitOfWork, event: EventRec) -> Summary:
         by_status.get("leave", []),
         absent,
         guests,
+        whole,
     )
 
 
@@ -322,8 +308,9 @@ async def attendance(ctx: Context, args: str) -> list[Reply]:
     """考勤 — the attendance summary of the open or latest event in this chat."""
     event_id, _ = parse_event_ref(args)
     event = await _recent_event(ctx, event_id)
-    summary = await ctx.read(lambda uow: build_summary(uow, event))
-    return [ctx.reply("signin.summary", **summary_params(ctx.local, summary.seen_from(ctx.need_binding().branch_id)))]
+    branch_id = ctx.need_binding().branch_id
+    summary = await ctx.read(lambda uow: build_summary(uow, event, branch_id))
+    return [ctx.reply("signin.summary", **summary_params(ctx.local, summary))]
 
 
 def signin_buttons(locale: str, event_id: int) -> tuple[Button, ...]:
@@ -333,7 +320,7 @@ def signin_buttons(locale: str, event_id: int) -> tuple[Button, ...]:
 async def render_board(uow: UnitOfWork, event: EventRec, locale: str, tz: Any, branch_id: int | None = None) -> Reply:
     """The sign-in board: the event, its window, and who has signed in so far, with the button
     (in a chat of one branch: that branch's names)."""
-    summary = (await build_summary(uow, event)).seen_from(branch_id)
+    summary = await build_summary(uow, event, branch_id)
     return Reply(
         text=render(
             "signin.open",

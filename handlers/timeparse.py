@@ -25,13 +25,23 @@ WEEKDAYS = {
     "7": 6,
 }
 RELATIVE_DAYS = {"今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2, "大后天": 3}
+MAX_YEARS_AHEAD = 2  # a date further away is a typo, not a plan
+# full-width digits and signs are what a Chinese input method types: read as ASCII (one for one,
+# so positions in the text stay the same); other scripts' digits are not numbers here
+FULL_WIDTH = str.maketrans("０１２３４５６７８９：－／．", "0123456789:-/.")
+
+
+def ascii_digits(text: str) -> str:
+    """Full-width digits and separators as ASCII, length kept."""
+    return text.translate(FULL_WIDTH)
+
 
 _SEP = r"[\s,，]*"
 _DATE = re.compile(
     r"^(?:"
-    r"(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*[日号]?"
-    r"|(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*[日号]?"
-    r"|(?P<m3>\d{1,2})[-/](?P<d3>\d{1,2})(?![\d:：])"
+    r"(?P<y>[0-9]{4})\s*[-/.年]\s*(?P<m>[0-9]{1,2})\s*[-/.月]\s*(?P<d>[0-9]{1,2})\s*[日号]?"
+    r"|(?P<m2>[0-9]{1,2})\s*月\s*(?P<d2>[0-9]{1,2})\s*[日号]?"
+    r"|(?P<m3>[0-9]{1,2})[-/](?P<d3>[0-9]{1,2})(?![0-9:：])"
     r"|(?P<rel>大后天|后天|明天|明日|今天|今日)"
     r"|(?P<wk>下下|下|本|这)?\s*(?:周|星期|礼拜)(?P<wd>[一二三四五六日天1-7])"
     r")"
@@ -39,8 +49,8 @@ _DATE = re.compile(
 _PERIOD = r"(?P<p>上午|早上|早晨|中午|下午|傍晚|晚上|晚)?"
 _TIME = re.compile(
     r"^" + _PERIOD + r"\s*(?:"
-    r"(?P<h>\d{1,2})\s*[:：]\s*(?P<mi>\d{2})"
-    r"|(?P<h2>\d{1,2})\s*[点时]\s*(?:(?P<half>半)|(?P<mi2>\d{1,2})\s*分?)?"
+    r"(?P<h>[0-9]{1,2})\s*[:：]\s*(?P<mi>[0-9]{2})"
+    r"|(?P<h2>[0-9]{1,2})\s*[点时]\s*(?:(?P<half>半)|(?P<mi2>[0-9]{1,2})\s*分?)?"
     r")"
 )
 
@@ -61,6 +71,8 @@ class ParsedWhen:
 
 def _resolve_date(m: re.Match[str], today: date) -> date:
     g = m.groupdict()
+    if g["y"] and not today.year - 1 <= int(g["y"]) <= today.year + MAX_YEARS_AHEAD:
+        raise WhenError("too_far")
     try:
         if g["y"]:
             return date(int(g["y"]), int(g["m"]), int(g["d"]))
@@ -106,25 +118,59 @@ def _resolve_time(m: re.Match[str]) -> time:
 
 
 def parse_time(text: str) -> tuple[time, str]:
-    """A time at the start of text (14:00, 下午2点, 9点半) and what follows it."""
+    """A time at the start of text (14:00, 下午2点, 9点半) and what follows it (as typed)."""
     s = text.strip()
-    tm = _TIME.match(s)
+    tm = _TIME.match(ascii_digits(s))
     if not tm or (tm.group("h") is None and tm.group("h2") is None):
         raise WhenError("no_time")
     return _resolve_time(tm), s[tm.end() :].strip()
 
 
 def parse_when(text: str, now: datetime, tz: ZoneInfo) -> ParsedWhen:
-    """Parse a date and a time at the start of text; the date comes first, the time is required."""
+    """Parse a date and a time at the start of text; the date comes first, the time is required.
+    What follows them is returned as typed."""
     s = text.strip()
     today = now.astimezone(tz).date()
-    dm = _DATE.match(s)
+    dm = _DATE.match(ascii_digits(s))
     if not dm:
         raise WhenError("no_date")
     day = _resolve_date(dm, today)
     s = re.sub("^" + _SEP, "", s[dm.end() :])
-    tm = _TIME.match(s)
+    tm = _TIME.match(ascii_digits(s))
     if not tm or (tm.group("h") is None and tm.group("h2") is None):
         raise WhenError("no_time")
     at = datetime.combine(day, _resolve_time(tm), tzinfo=tz)
     return ParsedWhen(at=at, rest=s[tm.end() :].strip())
+
+
+def parse_date(text: str, today: date) -> date:
+    """A date alone, in any form parse_when reads (2026-12-07, 2026/12/7, 12月5日, 明天 …)."""
+    s = text.strip()
+    dm = _DATE.match(ascii_digits(s))
+    if not dm or s[dm.end() :].strip():
+        raise WhenError("no_date")
+    return _resolve_date(dm, today)
+
+
+_NUMBERED = re.compile(r"^\s*(#|＃)?\s*([0-9]+)(?![0-9])\s*(.*)$", re.S | re.A)
+NOT_FOUND = 0  # a number too long to be anyone's: looked up, found nothing
+
+
+def numbered(args: str, *, hash_required: bool = False) -> tuple[int | None, str]:
+    """'#12 rest' / '12 rest' -> (12, 'rest' as typed); full-width digits and ＃ read too. A number
+    of more than 9 digits is NOT_FOUND (0), never an error; none at all -> (None, args)."""
+    m = _NUMBERED.match(ascii_digits(args))
+    if not m or (hash_required and not m.group(1)):
+        return None, args.strip()
+    digits = m.group(2)
+    return (int(digits) if len(digits) <= 9 else NOT_FOUND), args[m.start(3) :].strip()
+
+
+def whole_number(text: str, low: int, high: int) -> int | None:
+    """An integer typed with ASCII or full-width digits (and a sign) within [low, high]; else None
+    ("²", "٣", 99999999999 are not accepted)."""
+    m = re.fullmatch(r"([+-]?)([0-9]{1,12})", ascii_digits(text.strip()).replace("＋", "+"), re.A)
+    if not m:
+        return None
+    value = int(m.group(1) + m.group(2))
+    return value if low <= value <= high else None

@@ -11,10 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sqlite3
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -38,9 +41,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) ->
         return create_async_engine(url, echo=echo, pool_pre_ping=True)
     parsed = make_url(url)
     if parsed.database and parsed.database != ":memory:":
-        from pathlib import Path
-
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        private_file(Path(parsed.database))
     engine = create_async_engine(url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000})
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -52,6 +53,15 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) ->
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def private_file(path: Path) -> None:
+    """The database holds names and phone numbers: a folder we create is the user's alone (0700),
+    and the file is created 0600 before SQLite opens it (its -wal and -shm take the same mode)."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, busy_timeout_ms: int) -> None:
@@ -116,7 +126,6 @@ class Database:
     max_batch: int = 256
     _queue: asyncio.Queue[_Job] = field(default_factory=asyncio.Queue)
     _writer: asyncio.Task[None] | None = None
-    _pending: _Job | None = None
     _conn: AsyncConnection | None = None  # the writer's own connection, kept between jobs
     _sync_engine: Engine | None = None  # SQLite only: batches run on it in _thread
     _thread: ThreadPoolExecutor | None = None
@@ -189,22 +198,19 @@ class Database:
             return await fn(conn)
 
     async def _run(self) -> None:
+        units: deque[_Job] = deque()  # general units found while gathering a batch: next in line
         while True:
-            job = self._pending or await self._queue.get()
-            self._pending = None
+            job = units.popleft() if units else await self._queue.get()
             if job.unit is not None:
                 await self._run_unit(job)
                 continue
-            assert job.batch is not None
+            # every batchable write queued meanwhile, of any kind, goes into this one transaction;
+            # queued jobs come from different tasks (a task waits for each write), so their order
+            # among each other does not matter
             group = [job]
-            key = type(job.batch).batch_key
             while len(group) < self.max_batch and not self._queue.empty():
                 nxt = self._queue.get_nowait()
-                if nxt.batch is not None and type(nxt.batch).batch_key == key:
-                    group.append(nxt)
-                else:
-                    self._pending = nxt  # keep order: flush this group first
-                    break
+                (group if nxt.batch is not None else units).append(nxt)
             await self._run_batch(group)
 
     async def _connection(self) -> AsyncConnection:
@@ -237,30 +243,39 @@ class Database:
         if not job.future.done():
             job.future.set_result(result)
 
-    async def _apply_batch(self, kind: type[BatchWrite[Any]], items: list[Any]) -> list[Any]:
+    async def _apply_batch(self, items: list[BatchWrite[Any]]) -> list[Any]:
+        """Apply items of any kinds in one transaction: each kind's together, in order of arrival."""
+        kinds: dict[type[BatchWrite[Any]], list[int]] = {}
+        for i, item in enumerate(items):
+            kinds.setdefault(type(item), []).append(i)
+
+        def apply(conn: Connection) -> list[Any]:
+            results: list[Any] = [None] * len(items)
+            for kind, where in kinds.items():
+                for i, res in zip(where, kind.apply_many(conn, [items[i] for i in where]), strict=True):
+                    results[i] = res
+            return results
+
         if self._sync_engine is None or self._thread is None:
-            return await self._transaction(lambda conn: conn.run_sync(kind.apply_many, items))
+            return await self._transaction(lambda conn: conn.run_sync(apply))
         engine = self._sync_engine
 
         def in_thread() -> list[Any]:
             with engine.begin() as conn:
-                return kind.apply_many(conn, items)
+                return apply(conn)
 
         return await asyncio.get_running_loop().run_in_executor(self._thread, in_thread)
 
     async def _run_batch(self, group: list[_Job]) -> None:
-        first = group[0].batch
-        assert first is not None
-        kind = type(first)
-        items = [j.batch for j in group]
+        items = [j.batch for j in group if j.batch is not None]
         try:
-            results = await self._apply_batch(kind, items)
+            results = await self._apply_batch(items)
         except Exception as exc:
             if len(group) == 1:
                 group[0].future.set_exception(exc)
                 return
             # One bad item must not sink the others: retry them one by one.
-            log.warning("batch of %d %s failed, retrying singly", len(group), kind.__name__)
+            log.warning("batch of %d writes failed, retrying singly", len(group))
             for job in group:
                 await self._run_batch([job])
             return

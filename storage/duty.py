@@ -71,6 +71,12 @@ class DutyRepo:
         await self.conn.execute(insert(DutyAssignment), [{"shift_id": shift_id, "member_id": m} for m in member_ids])
         return int(shift_id)
 
+    async def replace_shift(self, shift_id: int, ends_at: datetime, member_ids: list[int]) -> None:
+        """A corrected shift (nobody checked in yet): its end and its members as given."""
+        await self.conn.execute(update(DutyShift).where(DutyShift.id == shift_id).values(ends_at=ends_at))
+        await self.conn.execute(delete(DutyAssignment).where(DutyAssignment.shift_id == shift_id))
+        await self.conn.execute(insert(DutyAssignment), [{"shift_id": shift_id, "member_id": m} for m in member_ids])
+
     async def find_shift(self, region_id: int, place: str, starts_at: datetime) -> int | None:
         got = await self.conn.execute(
             select(DutyShift.id).where(

@@ -682,8 +682,9 @@ class RuleRepo:
 class AttendanceRepo:
     conn: AsyncConnection
 
-    async def for_event(self, event_id: int) -> list[AttendanceRec]:
-        rows = await self.conn.execute(
+    async def for_event(self, event_id: int, branch_id: int | None = None) -> list[AttendanceRec]:
+        """The event's attendance rows (of one branch's members, if given), in the order recorded."""
+        q = (
             select(
                 Attendance.member_id,
                 Member.name,
@@ -695,9 +696,25 @@ class AttendanceRepo:
             )
             .join(Member, Member.id == Attendance.member_id)
             .where(Attendance.event_id == event_id)
-            .order_by(Attendance.recorded_at, Attendance.id)
         )
+        if branch_id is not None:
+            q = q.where(Member.branch_id == branch_id)
+        rows = await self.conn.execute(q.order_by(Attendance.recorded_at, Attendance.id))
         return [AttendanceRec(*r) for r in rows]
+
+    async def totals(self, event_id: int, region_id: int, roles: Sequence[str]) -> tuple[int, int]:
+        """(expected, present) of an event over the whole region, as counts only."""
+        expected = (Member.region_id == region_id, Member.active.is_(True), Member.role.in_(list(roles)))
+        count_expected = select(func.count()).select_from(Member).where(*expected)
+        count_present = (
+            select(func.count())
+            .select_from(Attendance)
+            .join(Member, Member.id == Attendance.member_id)
+            .where(Attendance.event_id == event_id, Attendance.status.in_(ATTENDED), *expected)
+        )
+        return int((await self.conn.execute(count_expected)).scalar_one()), int(
+            (await self.conn.execute(count_present)).scalar_one()
+        )
 
     async def status_of(self, event_id: int, member_id: int) -> str | None:
         return (
@@ -752,6 +769,22 @@ class OpsRepo:
             )
         )
         return bool(res.rowcount)
+
+    async def save_replies(self, platform: str, key: str, replies: list[dict[str, object]]) -> None:
+        """Keep the answer of a processed update, for its redelivery."""
+        await self.conn.execute(
+            update(ProcessedUpdate)
+            .where(ProcessedUpdate.platform == platform, ProcessedUpdate.update_key == key)
+            .values(replies=replies)
+        )
+
+    async def replies_of(self, platform: str, key: str) -> list[dict[str, Any]] | None:
+        got = await self.conn.execute(
+            select(ProcessedUpdate.replies).where(
+                ProcessedUpdate.platform == platform, ProcessedUpdate.update_key == key
+            )
+        )
+        return got.scalar()
 
     async def audit(
         self, *, actor: int | None, platform: str | None, action: str, detail: dict[str, Any], now: datetime
@@ -848,6 +881,14 @@ class OpsRepo:
     async def next_due(self) -> datetime | None:
         """When the earliest pending row falls due."""
         return (await self.conn.execute(select(func.min(Outbox.due_at)).where(Outbox.status == "pending"))).scalar()
+
+    async def drop_pending(self, key_prefix: str) -> int:
+        """Forget pushes not sent yet whose key starts so (what they were about changed, and they
+        are queued again under the same keys)."""
+        res = await self.conn.execute(
+            delete(Outbox).where(Outbox.dedupe_key.startswith(key_prefix, autoescape=True), Outbox.status == "pending")
+        )
+        return int(res.rowcount or 0)
 
     async def void_for_event(self, event_id: int) -> int:
         res = await self.conn.execute(

@@ -8,9 +8,12 @@ The same object is the Sender through which the outbox pushes to Telegram chats.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import secrets
 import time
+from collections.abc import Awaitable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -23,11 +26,14 @@ from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
 from bot.app import App
+from bot.inbox import NO_TICKET, Inbox, Ticket
+from bot.logsafe import REDACTOR
 from bot.ordering import KeyedLocks
 from bot.pacer import ChatPacer
 from bot.render import show_mentions, to_plain
 from bot.settings import Settings
 from bot.telegram.convert import PLATFORM, TOAST_LIMIT, is_anonymous_admin, keyboard, split_html, to_incoming
+from bot.telegram.webhook import QuietServer, serve, webhook_app
 from handlers.i18n import LOCALES, normalize_locale, render
 from handlers.ports import ChatRef, Delivery, Incoming, Reply
 from handlers.signin import render_board
@@ -74,6 +80,8 @@ class TelegramTransport:
         self._in_order = KeyedLocks()
         self.username = ""
         self.bot_id = 0
+        self.inbox: Inbox | None = None  # webhook mode: updates stored before they are acknowledged
+        self._server: tuple[QuietServer, asyncio.Task[None]] | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self, *, receive: bool = True) -> None:
@@ -86,30 +94,37 @@ class TelegramTransport:
         await self.ptb.start()
         if not receive:
             return
-        updater = self.ptb.updater
-        assert updater is not None
         s = self.settings
         if s.telegram_webhook_url:
-            secret = s.telegram_webhook_secret.get_secret_value() if s.telegram_webhook_secret else None
-            await updater.start_webhook(
-                listen=s.telegram_webhook_listen,
-                port=s.telegram_webhook_port,
-                url_path=s.telegram_webhook_path,
-                webhook_url=s.telegram_webhook_url,
-                secret_token=secret or secrets.token_urlsafe(32),
-                allowed_updates=Update.ALL_TYPES,
-            )
-            log.info(
-                "telegram: webhook on %s:%s/%s",
-                s.telegram_webhook_listen,
-                s.telegram_webhook_port,
-                s.telegram_webhook_path,
-            )
+            await self._start_webhook(s.telegram_webhook_url)
         else:
+            updater = self.ptb.updater
+            assert updater is not None
             await updater.start_polling(allowed_updates=Update.ALL_TYPES)
             log.info("telegram: polling as @%s", self.username)
 
+    async def _start_webhook(self, url: str) -> None:
+        """Our own webhook server (an update is answered 200 once stored), then setWebhook."""
+        s = self.settings
+        secret = s.telegram_webhook_secret.get_secret_value() if s.telegram_webhook_secret else None
+        secret = secret or secrets.token_urlsafe(32)
+        REDACTOR.add(secret)
+        self.inbox = Inbox(self.app.db, self.app.services.clock, PLATFORM, self._handle_body, stale_s=s.inbox_stale_s)
+        await self.inbox.start()
+        app = webhook_app(s.telegram_webhook_path, secret, self.inbox)
+        self._server = await serve(app, s.telegram_webhook_listen, s.telegram_webhook_port)
+        await self.ptb.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
+        log.info(
+            "telegram: webhook on %s:%s/%s", s.telegram_webhook_listen, s.telegram_webhook_port, s.telegram_webhook_path
+        )
+
     async def stop(self) -> None:
+        if self._server is not None:  # no new updates; those received are finished or left claimed
+            server, task = self._server
+            server.should_exit = True
+            await task
+        if self.inbox is not None:
+            await self.inbox.stop()
         updater = self.ptb.updater
         if updater is not None and updater.running:
             await updater.stop()
@@ -130,15 +145,28 @@ class TelegramTransport:
 
     # -- incoming -----------------------------------------------------------------------------
     async def on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Updates run concurrently (PTB's concurrent_updates), but one sender's in one chat in order."""
+        """Polling: updates run concurrently (PTB's concurrent_updates)."""
+        await self._process(update, NO_TICKET)
+
+    async def _handle_body(self, body: str, ticket: Ticket) -> Sequence[Awaitable[Any]]:
+        """Webhook: an update from the inbox; returns its answers being delivered."""
+        return await self._process(Update.de_json(json.loads(body), self.ptb.bot), ticket)
+
+    async def _process(self, update: Update, ticket: Ticket) -> Sequence[Awaitable[Any]]:
+        """One sender's updates in one chat in order; what is being delivered is returned."""
         chat, user = update.effective_chat, update.effective_user
         async with self._in_order.hold((chat.id if chat else None, user.id if user else None)):
-            await self._handle(update)
+            try:
+                return await self._handle(update, ticket)
+            except Exception:
+                log.exception("telegram update %s failed", update.update_id)
+                await self._tell_error(update)
+                return []
 
-    async def _handle(self, update: Update) -> None:
+    async def _handle(self, update: Update, ticket: Ticket) -> list[Awaitable[Any]]:
         if update.my_chat_member is not None:
             await self._membership(update)
-            return
+            return []
         message = update.message
         if message is not None and (message.migrate_to_chat_id or message.migrate_from_chat_id):
             old, new = (
@@ -147,38 +175,41 @@ class TelegramTransport:
                 else (message.migrate_from_chat_id, message.chat.id)
             )
             await self.migrate(str(old), str(new))
-            return
+            return []
         incoming = to_incoming(update, self.bot_id, self.username)
         if incoming is None:
-            return
+            return []
         if is_anonymous_admin(update):
             command, _, _ = self.app.router.match(incoming.text, is_private=False, addressed=incoming.addressed)
-            if command is not None:
-                self.pacer.post(incoming.chat_id, Reply(text=render("common.anonymous_admin", self._locale())))
-            return
+            if command is None:
+                return []
+            explain = Reply(text=render("common.anonymous_admin", self._locale()))
+            return [self.pacer.post(incoming.chat_id, explain, before_send=ticket.sending)]
         incoming = await self._with_admin_flag(incoming)
         replies = await self.app.router.dispatch(incoming)
         query = update.callback_query
         if query is not None:
             toast = next((r for r in replies if r.private), None)
+            await ticket.sending()
             await query.answer(text=to_plain(toast.text)[:TOAST_LIMIT] if toast else None)
             for reply in replies:
                 if reply.private and reply.refresh:
                     self.pacer.mark_dirty(incoming.chat_id, reply.refresh)
             replies = [r for r in replies if not r.private]
-        for reply in replies:
-            await self._deliver(incoming, reply)
+        return [d for d in [await self._deliver(incoming, reply, ticket) for reply in replies] if d is not None]
 
-    async def _deliver(self, incoming: Incoming, reply: Reply) -> None:
+    async def _deliver(self, incoming: Incoming, reply: Reply, ticket: Ticket) -> asyncio.Future[Delivery] | None:
+        """Private chats are answered at once; a group's answer is queued (its future returned)."""
         if reply.refresh:
             self.pacer.mark_dirty(incoming.chat_id, reply.refresh)
         if incoming.is_private:
+            await ticket.sending()
             # the answer to a shared contact also takes the "share contact" keyboard away
             await self._send_now(incoming.chat_id, reply, clear_keyboard=incoming.contact_phone is not None)
-            return
+            return None
         if not reply.coalesce and incoming.message_id is not None:
             reply = replace(reply, reply_to=incoming.message_id, refresh=None)
-        self.pacer.post(incoming.chat_id, reply)
+        return self.pacer.post(incoming.chat_id, reply, before_send=ticket.sending)
 
     async def _with_admin_flag(self, incoming: Incoming) -> Incoming:
         """Ask Telegram whether the sender administers the chat, only for admin commands."""
@@ -231,14 +262,19 @@ class TelegramTransport:
             log.info("telegram chat %s migrated to %s", old, new)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        log.error("telegram update failed: %r", update, exc_info=context.error)
-        if isinstance(update, Update) and update.effective_chat is not None:
-            try:
-                await self.ptb.bot.send_message(
-                    update.effective_chat.id, str(render("common.internal", self._locale()))
-                )
-            except TelegramError:
-                log.warning("could not tell chat %s about the error", update.effective_chat.id, exc_info=True)
+        """Errors python-telegram-bot caught itself (ours are handled in _process)."""
+        number = update.update_id if isinstance(update, Update) else None
+        log.error("telegram update %s failed", number, exc_info=context.error)
+        if isinstance(update, Update):
+            await self._tell_error(update)
+
+    async def _tell_error(self, update: Update) -> None:
+        if update.effective_chat is None:
+            return
+        try:
+            await self.ptb.bot.send_message(update.effective_chat.id, str(render("common.internal", self._locale())))
+        except TelegramError:
+            log.warning("could not tell chat %s about the error", update.effective_chat.id, exc_info=True)
 
     def _locale(self) -> str:
         return normalize_locale(self.settings.locale)

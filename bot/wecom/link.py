@@ -207,9 +207,9 @@ def _parse(raw: str | bytes) -> Frame | None:
     try:
         frame = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        log.warning("wecom: dropping a frame that is not JSON: %r", raw[:200])
+        log.warning("wecom: dropping a frame of %d bytes that is not JSON", len(raw))
         return None
     if not isinstance(frame, dict) or not isinstance(frame.get("headers", {}), dict):
-        log.warning("wecom: dropping a malformed frame: %r", str(raw)[:200])
+        log.warning("wecom: dropping a malformed frame of %d bytes", len(str(raw)))
         return None
     return frame

@@ -39,8 +39,28 @@ _BOLD = re.compile(r"</?(b|strong)>")
 _LINK = re.compile(r'<a href="([^"]+)">(.*?)</a>', re.S)
 
 
+_TAG = re.compile(r"(<[^>]+>)")
+ZWSP = "\u200b"  # invisible: placed inside what WeCom markdown would read as markup
+_LINE_START = re.compile(r"(^|\n)(\s*)(#|&gt;|-|\d+\.)", re.M)
+
+
+def _inert(text: str) -> str:
+    """One text node (HTML-escaped user or template text) made unable to form WeCom markdown: no
+    [text](link), no <@userid> mention or <font> colour, no **bold**, headings, quotes or lists."""
+    text = text.replace("](", "]" + ZWSP + "(").replace("&lt;", "&lt;" + ZWSP)
+    text = text.replace("*", "*" + ZWSP).replace("`", "`" + ZWSP).replace("~", "~" + ZWSP)
+    return _LINE_START.sub(lambda m: m.group(1) + m.group(2) + ZWSP + m.group(3), text)
+
+
+def inert_text(markup: Markup) -> Markup:
+    """Every text node of a reply made inert; our own tags (bold, mentions) stay markup."""
+    parts = _TAG.split(str(markup))
+    return Markup("".join(p if i % 2 else _inert(p) for i, p in enumerate(parts)))
+
+
 def to_markdown(text: str) -> str:
-    """Our HTML-safe text as WeCom markdown: bold kept, links as [text](url), tags dropped."""
+    """Our HTML-safe text as WeCom markdown: bold kept, links as [text](url), tags dropped. User
+    text inside must have been made inert first (inert_text)."""
     text = _BOLD.sub("**", text)
     text = _LINK.sub(lambda m: f"[{m.group(2)}]({m.group(1)})", text)
     return to_plain(text)
@@ -148,7 +168,9 @@ class WeComTransport:
     async def on_frame(self, frame: Frame) -> None:
         incoming = self.to_incoming(frame)
         if incoming is None:
-            log.info("wecom: ignoring a callback without a usable message: %.200s", frame)
+            body = frame.get("body")
+            msgid = body.get("msgid") if isinstance(body, dict) else None
+            log.info("wecom: ignoring a callback without a usable message (msgid %s)", msgid)
             return
         replies = await self.app.router.dispatch(incoming)
         req_id = str(frame.get("headers", {}).get("req_id") or "")
@@ -165,7 +187,7 @@ class WeComTransport:
     async def _body(self, reply: Reply, chatid: str | None = None) -> dict[str, Any]:
         """A reply as WeCom message body: a button card where there are buttons, else markdown
         (the long connection answers a callback as a finished stream)."""
-        text = to_markdown(str(await self._with_mentions(reply.text)))
+        text = to_markdown(str(await self._with_mentions(inert_text(reply.text))))
         head: dict[str, Any] = {"chatid": chatid} if chatid else {}
         buttons = [b for b in reply.buttons if not b.request_contact]  # WeCom cannot share a contact
         if buttons:
@@ -224,7 +246,7 @@ class WeComTransport:
                 for part in split_bytes(to_plain(reply.text), TEXT_BYTES)
             ]
         else:
-            text = to_markdown(str(reply.text))
+            text = to_markdown(str(inert_text(reply.text)))
             messages = [{"msgtype": "markdown", "markdown": {"content": p}} for p in split_bytes(text)]
         for message in messages:
             try:

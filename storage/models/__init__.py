@@ -4,7 +4,7 @@ from storage.models.base import Base, UTCDateTime
 from storage.models.duty import DutyAssignment, DutyShift, DutySwap, HostingTurn, Rotation
 from storage.models.engage import Idea, IdeaChange, IdeaVote, PointBalance, PointEntry, Redemption, StoreItem
 from storage.models.events import Attendance, Event, ScheduleRule
-from storage.models.ops import AuditLog, CacheVersion, Outbox, ProcessedUpdate, SentMessage
+from storage.models.ops import AuditLog, CacheVersion, InboxUpdate, Outbox, ProcessedUpdate, SentMessage
 from storage.models.org import Branch, ChatBinding, LinkRequest, Member, MemberAccount, Region
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "Idea",
     "IdeaChange",
     "IdeaVote",
+    "InboxUpdate",
     "LinkRequest",
     "Member",
     "MemberAccount",

@@ -4,20 +4,45 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UTCDateTime
 
 
 class ProcessedUpdate(Base):
-    """An incoming update already handled; written in the same transaction as its effect."""
+    """An incoming update already handled; written in the same transaction as its effect. Its
+    answer is kept with it (or derived again from what it stored, for sign-ins), so a redelivery
+    changes nothing and still gets the answer the first delivery got."""
 
     __tablename__ = "processed_updates"
 
     platform: Mapped[str] = mapped_column(String(20), primary_key=True)
     update_key: Mapped[str] = mapped_column(String(120), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    replies: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
+
+
+class InboxUpdate(Base):
+    """An update a platform handed us over HTTP (a Telegram webhook post), stored before it is
+    acknowledged: whatever got its 200 is handled even if the process dies right after. The
+    process that received it handles it (status 'processing', its claimed_at kept fresh); one
+    whose claimed_at has gone stale died, and any process takes its rows over."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("platform", "update_key"),
+        Index("ix_inbox_open", "status", "claimed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    update_key: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20), default="processing")  # processing / done
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AuditLog(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import Workbook
@@ -21,6 +22,23 @@ HEADER = "姓名,支部,角色,手机,telegram_id,wecom_userid\n"
 def invoke(url: str, *args: str) -> tuple[int, str]:
     result = runner.invoke(app, list(args), env={"DANGJIAN_DATABASE_URL": url, "DANGJIAN_LOG_LEVEL": "WARNING"})
     return result.exit_code, result.output
+
+
+def rows_of(url: str, stmt: object) -> list[Any]:
+    """What a query finds in the database a CLI command wrote to."""
+
+    async def go() -> list[Any]:
+        db = await Database.open(url)
+        try:
+            return await db.read(lambda conn: _all(conn, stmt))
+        finally:
+            await db.close()
+
+    return asyncio.run(go())
+
+
+async def _all(conn: Any, stmt: object) -> list[Any]:
+    return list((await conn.execute(stmt)).all())
 
 
 def counts(url: str) -> dict[str, int]:

@@ -153,12 +153,23 @@ class FakeBotAPI:
     _group_window: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     _overall_window: deque[float] = field(default_factory=deque)
     _new_update: asyncio.Event | None = None
+    _held: asyncio.Event | None = None  # set: sends are taken (recorded) but not answered
 
     # -- scripting ------------------------------------------------------------------------------
     def queue_update(self, update: dict[str, Any]) -> None:
         self.updates.append(update)
         if self._new_update is not None:
             self._new_update.set()
+
+    def hold_answers(self) -> None:
+        """From now on a sent message is taken (and counts as sent) but its answer never comes, as
+        when the bot dies while Telegram has its request: the moment a crash makes unknowable."""
+        self._held = asyncio.Event()
+
+    def release(self) -> None:
+        if self._held is not None:
+            self._held.set()
+            self._held = None
 
     def fail_next(self, method: str, status: int, description: str, **parameters: Any) -> None:
         self.scripted[method].append(error(status, description, **parameters))
@@ -177,6 +188,9 @@ class FakeBotAPI:
             self.calls.append(call)
         status, body = await self._answer(call)
         call.status = status
+        held = self._held
+        if held is not None and method in LIMITED:
+            await held.wait()
         return status, body
 
     async def _answer(self, call: Call) -> tuple[int, dict[str, Any]]:
@@ -441,3 +455,19 @@ def contact_update(uid: int, phone: str, *, owner: int | None = None, update_id:
     contact = {"phone_number": phone, "first_name": "党员", "user_id": owner if owner is not None else uid}
     message = {"message_id": uid_, "date": int(time.time()), "chat": chat(uid), "from": user(uid), "contact": contact}
     return {"update_id": uid_, "message": message}
+
+
+async def _serve_forever(port: int) -> None:
+    server = await serve_http(FakeBotAPI(enforce_limits=False, record=False), port)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":  # a fake for another process's bot (benchmarks): limits off, nothing kept
+    import logging
+    import sys
+
+    logging.getLogger("tornado.access").setLevel(logging.ERROR)
+    asyncio.run(_serve_forever(int(sys.argv[1])))

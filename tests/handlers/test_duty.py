@@ -116,9 +116,9 @@ def test_duty_rota_import_is_all_or_nothing_and_idempotent(db_url: str, tmp_path
         encoding="utf-8",
     )
     code, out = invoke(db_url, "duty", "import", str(rota), "--region", "城东联合党委")
-    assert code == 0 and "新增值班 2 个，已存在 0 个" in out, out
+    assert code == 0 and "新增值班 2 个，修改 0 个，已存在 0 个" in out, out
     code, out = invoke(db_url, "duty", "import", str(rota), "--region", "城东联合党委")
-    assert code == 0 and "新增值班 0 个，已存在 2 个" in out
+    assert code == 0 and "新增值班 0 个，修改 0 个，已存在 2 个" in out
     bad = tmp_path / "bad.csv"
     bad.write_text(
         "date,start,end,place,members\n2027-03-08,9:00,12:00,中心,赵强\n2027-03-09,9:00,8:00,中心,赵强\n",

@@ -15,7 +15,8 @@ async def test_notice_reaches_every_group_once_with_the_text_as_typed(h: Harness
     incoming = h.incoming(NOTICE, user="u-李红", chat=REGION_CHAT)
     replies = await h.send(incoming)
     assert len(replies) == 1 and replies[0].private and "已排队发送到 2 个群" in str(replies[0].text)
-    assert await h.send(incoming) == []  # the same update again: nothing more is queued
+    again = await h.send(incoming)  # the same update again: the same answer, nothing more is queued
+    assert [r.to_data() for r in again] == [r.to_data() for r in replies]
     pushed = await h.tick(seconds=1)
     assert sorted(p.split("]")[0] for p in pushed) == sorted([f"[{GROUP}", f"[{REGION_CHAT}"])
     assert all(p.endswith("📣 通知（李红）\n周五下午停电，<b>会议</b>改到线上 & 准时参加 🙏") for p in pushed)

@@ -42,10 +42,23 @@ def bot_env(db_url: str, api_port: int, **extra: str) -> dict[str, str]:
     }
 
 
-async def cli(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
+async def cli(env: dict[str, str], *args: str, log: Path | None = None) -> asyncio.subprocess.Process:
+    """A `dangjian` process. A chatty one (DEBUG) logs to a file: a pipe read only at the end
+    would fill up and stall it."""
+    if log is None:
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            *args,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+    with log.open("ab") as sink:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", *args, env=env, stdout=sink, stderr=sink
+        )
 
 
 async def until(check: Callable[[], bool], what: str, within: float = 30.0) -> None:

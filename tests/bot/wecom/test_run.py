@@ -27,7 +27,8 @@ async def test_run_wecom_process_answers_a_mention(db_url: str, tmp_path: Path) 
     roster.write_text(ROSTER, encoding="utf-8")
     imported = await cli(env, "org", "import", str(roster), "--region", "城东联合党委")
     assert await imported.wait() == 0
-    bot = await cli(env, "run", "wecom")
+    log_file = tmp_path / "bot.log"
+    bot = await cli({**env, "DANGJIAN_LOG_LEVEL": "DEBUG"}, "run", "wecom", log=log_file)  # even at DEBUG
     try:
         await server.until(lambda: server.subscribed == 1, within=30)
         req_id = await server.callback(text_message("zhangwei", "@党建助手 绑定 红星机械党支部", GROUP))
@@ -38,7 +39,9 @@ async def test_run_wecom_process_answers_a_mention(db_url: str, tmp_path: Path) 
         assert "这项操作需要联合党委书记或管理员" in content_of(server.replies(req_id)[0])
     finally:
         bot.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(bot.communicate(), 30)
+        await asyncio.wait_for(bot.wait(), 30)
         await server.stop()
-    log = err.decode()
+    log = log_file.read_text(encoding="utf-8")
     assert bot.returncode == 0 and "Traceback" not in log, log
+    assert "aibot_subscribe" in log or "subscribed" in log  # the DEBUG log was written...
+    assert SECRET not in log  # ...without the bot's secret

@@ -40,8 +40,8 @@ async def test_sign_in_by_mention_is_recorded_and_answered(wc: WC) -> None:
 async def test_the_same_msgid_twice_is_handled_once(wc: WC) -> None:
     await bind_and_publish(wc)
     first = await wc.say("zhaoqiang", "签到", msgid="dup-1")
-    again = await wc.say("zhaoqiang", "签到", msgid="dup-1")
-    assert first == ["✅ <@zhaoqiang> 签到成功"] and again == []
+    again = await wc.say("zhaoqiang", "签到", msgid="dup-1")  # WeCom redelivers when our answer was lost
+    assert first == ["✅ <@zhaoqiang> 签到成功"] == again  # answered again, recorded once
     assert len(await wc.rows(select(Attendance.id))) == 1
 
 
@@ -64,7 +64,9 @@ async def test_pushes_go_through_the_webhook_where_there_is_a_key_else_the_long_
     assert await dispatcher_for(wc.app, {"wecom": wc.transport}).run_once() == 2
     via_hook = [b for _, key, b in wc.webhook.received if key == "KEY-1"]
     assert len(via_hook) == 1 and via_hook[0]["msgtype"] == "markdown"
-    assert via_hook[0]["markdown"]["content"].endswith("周五下午停电，<会议>改到线上 & *准时*")
+    shown = via_hook[0]["markdown"]["content"]
+    assert shown.replace("\u200b", "").endswith("周五下午停电，<会议>改到线上 & *准时*")  # as typed...
+    assert "<会议>" not in shown and "*准时*" not in shown  # ...but inert as markdown
     pushed = wc.server.pushes("wr-secretaries")
     assert (
         len(pushed) == 1
@@ -204,3 +206,14 @@ async def test_registration_trusts_the_userid_the_enterprise_issued_and_nothing_
     linked = await wc.rows(select(MemberAccount.user_id).join(Member).where(Member.name == "冯军"))
     assert linked == [("fengjun",)]
     assert (await wc.say("fengjun", "我是谁"))[0].startswith("你是 冯军，红星机械党支部，党员")
+
+
+async def test_user_text_cannot_become_markdown_links_colours_or_mentions(wc: WC) -> None:
+    await wc.say("zhangwei", "绑定 红星机械党支部")
+    hostile = '[点此领取](http://evil.example/x) <@lihong> <font color="warning">红字</font> **粗体**'
+    await wc.say("zhaoqiang", f"金点子：{hostile}")
+    listing = (await wc.say("zhaoqiang", "金点子 #1"))[0]
+    visible = listing.replace("\u200b", "")
+    assert hostile in visible  # members still read exactly what was typed...
+    for markup in ("](http", "<@lihong>", "<font", "**粗"):
+        assert markup not in listing  # ...but WeCom finds no markdown in it

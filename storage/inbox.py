@@ -1,0 +1,146 @@
+"""The inbox: updates stored before they are acknowledged, and their progress.
+
+Receiving is on the hot path of a busy morning (every webhook post is one row), so rows are put
+and finished in batches by the single writer, like sign-ins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import ClassVar
+
+from sqlalchemy import Connection, Insert, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.db import BatchWrite
+from storage.models import InboxUpdate
+from storage.repositories import insert_ignoring_conflicts
+
+OPEN = ("processing", "answering")  # an update not done yet; 'answering': its answer is being sent
+
+
+@cache
+def _put_statement(dialect: str) -> Insert:
+    return insert_ignoring_conflicts(dialect, InboxUpdate).returning(
+        InboxUpdate.platform, InboxUpdate.update_key, InboxUpdate.id
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class InboxPut(BatchWrite[int | None]):
+    """Store one update, taken at once by the process that received it; the new row's id, or None
+    if the update was stored before (a redelivery: whoever holds it handles it)."""
+
+    batch_key: ClassVar[str] = "inbox-put"
+
+    platform: str
+    update_key: str
+    body: str
+    owner: str
+    now: datetime
+
+    @classmethod
+    def apply_many(cls, conn: Connection, items: Sequence[InboxPut]) -> list[int | None]:
+        rows, seen = [], set()
+        for it in items:
+            if (it.platform, it.update_key) not in seen:
+                seen.add((it.platform, it.update_key))
+                rows.append(
+                    {
+                        "platform": it.platform,
+                        "update_key": it.update_key,
+                        "body": it.body,
+                        "received_at": it.now,
+                        "status": "processing",
+                        "claimed_by": it.owner,
+                        "claimed_at": it.now,
+                    }
+                )
+        fresh = {(p, k): i for p, k, i in conn.execute(_put_statement(conn.dialect.name), rows)}
+        # a key twice in one batch: the first one takes it
+        return [fresh.pop((it.platform, it.update_key), None) for it in items]
+
+
+@dataclass(frozen=True, slots=True)
+class InboxAnswering(BatchWrite[None]):
+    """An update's answer is about to be handed to the platform: after a crash it is not
+    answered again (it may have gone out), where one still 'processing' is."""
+
+    batch_key: ClassVar[str] = "inbox-answering"
+
+    row_id: int
+
+    @classmethod
+    def apply_many(cls, conn: Connection, items: Sequence[InboxAnswering]) -> list[None]:
+        conn.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.id.in_([i.row_id for i in items]), InboxUpdate.status == "processing")
+            .values(status="answering")
+        )
+        return [None] * len(items)
+
+
+@dataclass(frozen=True, slots=True)
+class InboxDone(BatchWrite[None]):
+    """An update handled (its answer handed to the platform)."""
+
+    batch_key: ClassVar[str] = "inbox-done"
+
+    row_id: int
+
+    @classmethod
+    def apply_many(cls, conn: Connection, items: Sequence[InboxDone]) -> list[None]:
+        conn.execute(update(InboxUpdate).where(InboxUpdate.id.in_([i.row_id for i in items])).values(status="done"))
+        return [None] * len(items)
+
+
+@dataclass
+class InboxRepo:
+    conn: AsyncConnection
+
+    async def keep_alive(self, owner: str, now: datetime) -> None:
+        """This process still holds its rows: their claim is fresh."""
+        await self.conn.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.claimed_by == owner, InboxUpdate.status.in_(OPEN))
+            .values(claimed_at=now)
+        )
+
+    async def take_over(
+        self, platform: str, owner: str, now: datetime, stale_before: datetime, limit: int
+    ) -> list[tuple[int, str]]:
+        """Rows whose holder stopped keeping them fresh (it died). Those whose answer was being
+        sent are closed (it may have gone out: not twice); the others this process takes, in the
+        order they came. On PostgreSQL, rows another process is taking are skipped."""
+        pick = (
+            select(InboxUpdate.id)
+            .where(
+                InboxUpdate.platform == platform,
+                InboxUpdate.status.in_(OPEN),
+                InboxUpdate.claimed_at < stale_before,
+            )
+            .order_by(InboxUpdate.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        rows = await self.conn.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.id.in_(pick.scalar_subquery()), InboxUpdate.claimed_at < stale_before)
+            .values(claimed_by=owner, claimed_at=now)
+            .returning(InboxUpdate.id, InboxUpdate.status, InboxUpdate.body)
+        )
+        taken = sorted((int(i), str(st), str(b)) for i, st, b in rows)
+        answered = [i for i, st, _ in taken if st == "answering"]
+        if answered:
+            await self.conn.execute(update(InboxUpdate).where(InboxUpdate.id.in_(answered)).values(status="done"))
+        return [(i, b) for i, st, b in taken if st == "processing"]
+
+    async def prune(self, done_before: datetime) -> int:
+        """Forget handled updates older than any redelivery (Telegram keeps updates 24 hours)."""
+        res = await self.conn.execute(
+            delete(InboxUpdate).where(InboxUpdate.status == "done", InboxUpdate.received_at < done_before)
+        )
+        return int(res.rowcount or 0)
