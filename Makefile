@@ -38,3 +38,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/wecom.py
 	$(BIN)/python bench/webhook.py
+	$(BIN)/python bench/export.py

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -15,11 +16,15 @@ from handlers.calendar_rules import HOLIDAY_POLICIES, RuleError, parse_rule
 from handlers.context import Services
 from handlers.events import EventDraft, kind_of
 from handlers.events import create_event as create_event_uc
-from handlers.i18n import render
+from handlers.i18n import normalize_locale, render
+from handlers.ledger import Target, ledger_title, period_label
+from handlers.ledger_book import LedgerStats, labels, write_ledger
+from handlers.media import MediaStore
 from handlers.ports import SystemClock
-from handlers.timeparse import WhenError, parse_time, parse_when
+from handlers.timeparse import Period, WhenError, parse_time, parse_when
 from storage.db import Database
 from storage.directory import Directory
+from storage.ledger import Scope
 from storage.records import MemberRec
 from storage.repositories import UnitOfWork
 
@@ -313,3 +318,47 @@ async def member_lines(settings: Settings, region: str) -> list[str]:
         return lines
 
     return await _in_db(settings, work, write=False)
+
+
+# -- the ledger ---------------------------------------------------------------------------------
+async def export_ledger(
+    settings: Settings, *, region: str, branch: str | None, start: date, end: date, out: Path, lang: str | None
+) -> list[str]:
+    """Write the ledger of a region (or one of its branches) from `start` to `end` (inclusive)."""
+    if end < start:
+        raise ValueError("--to 早于 --from / --to is before --from")
+    locale = normalize_locale(lang or settings.locale)
+    period = Period.between(start, end + timedelta(days=1))
+    first, stop = period.bounds(settings.tz)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.part")
+
+    async def work(uow: UnitOfWork) -> tuple[Target, LedgerStats]:
+        region_id, branch_id = await _region_and_branch(uow, region, branch)
+        target = Target(Scope(region_id, branch_id, first, stop), period, region, branch, period_label(period, locale))
+        stats = await write_ledger(
+            uow,
+            target.scope,
+            partial,
+            tz=settings.tz,
+            locale=locale,
+            title=ledger_title(target, locale),
+            media=MediaStore(Path(settings.media_dir)),
+        )
+        return target, stats
+
+    async def audit(uow: UnitOfWork) -> None:
+        detail = {"region": region, "branch": branch or "", "from": str(start), "to": str(end), "out": str(out)}
+        await uow.ops.audit(actor=None, platform="cli", action="export_ledger", detail=detail, now=uow.now)
+
+    now = SystemClock().now()
+    db = await Database.open(settings.database_url)
+    try:  # a reader beside a running bot: it never holds up the bot's writes
+        target, stats = await db.read_apart(lambda conn: work(UnitOfWork(conn, now)))
+        partial.replace(out)
+        await db.unit(lambda conn: audit(UnitOfWork(conn, now)))
+    finally:
+        partial.unlink(missing_ok=True)
+        await db.close()
+    rows = "，".join(f"{labels(locale)['sheet.' + k]} {n}" for k, n in stats.rows.items())
+    return [f"已导出台账 / ledger written: {out}", f"{target.scope_name} {target.period_name}: {rows}"]

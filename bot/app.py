@@ -5,11 +5,13 @@ from __future__ import annotations
 import gc
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bot.settings import Settings
-from handlers import calendar, duty, events, help, ideas, org, points, reports, signin
+from handlers import calendar, duty, events, help, ideas, ledger, org, points, records, reports, signin
 from handlers.context import DEFAULT_POINTS, Policy, Services
 from handlers.i18n import normalize_locale
+from handlers.media import MediaStore
 from handlers.ports import Clock, Sender, SystemClock
 from handlers.router import Router
 from storage.db import Database
@@ -39,10 +41,11 @@ def policy_from(settings: Settings) -> Policy:
 def build_router(services: Services, bot_username: str | None = None) -> Router:
     """Every command and button, registered in the order /help lists them."""
     router = Router(services, bot_username)
-    for feature in (signin, events, calendar, reports, duty, ideas, points, org):
+    for feature in (signin, events, records, calendar, reports, ledger, duty, ideas, points, org):
         router.extend(feature.COMMANDS, getattr(feature, "BUTTONS", ()))
     router.extend(help.make_commands(router))
     router.on_contact(org.verify_contact)
+    router.on_file(records.attach_photo)
     return router
 
 
@@ -68,6 +71,7 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
         directory=Directory(db, ttl=settings.cache_ttl_s),
         clock=clock or SystemClock(),
         policy=policy_from(settings),
+        media=MediaStore(Path(settings.media_dir)),
     )
     app = App(settings, db, services, build_router(services))
     settle_heap()

@@ -33,6 +33,8 @@ app.add_typer(schedule_app, name="schedule")
 app.add_typer(duty_app, name="duty")
 app.add_typer(store_app, name="store")
 app.add_typer(wecom_app, name="wecom")
+export_app = typer.Typer(help="导出 / exports", no_args_is_help=True)
+app.add_typer(export_app, name="export")
 
 
 def _settings() -> Settings:
@@ -155,6 +157,28 @@ def _org_call(coro: Any) -> None:
 RegionOpt = Annotated[str, typer.Option("--region", help="联合党委名称 / region name")]
 MemberOpt = Annotated[str, typer.Option("--member", help="姓名 / the member's roster name")]
 BranchOpt = Annotated[str | None, typer.Option("--branch", help="支部（同名时）/ branch, when names repeat")]
+
+
+@export_app.command("ledger")
+def export_ledger(
+    region: RegionOpt,
+    start: Annotated[str, typer.Option("--from", help="起始日期 / first day, 2026-01-01")],
+    end: Annotated[str, typer.Option("--to", help="截止日期（含）/ last day, inclusive")],
+    out: Annotated[Path, typer.Option("--out", help="XLSX 文件 / the file to write")] = Path("台账.xlsx"),
+    branch: Annotated[str | None, typer.Option("--branch", help="只导出一个支部 / one branch only")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="zh-CN / en (表头语言 / headers)")] = None,
+) -> None:
+    """导出台账 / write the ledger (XLSX): events, attendance, duty, ideas, points, store, audit."""
+    from datetime import date
+
+    from bot.admin_cli import export_ledger as write
+
+    try:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError:
+        _fail(f"日期应为 YYYY-MM-DD / dates are YYYY-MM-DD: {start} {end}")
+        return
+    _org_call(write(_settings(), region=region, branch=branch, start=first, end=last, out=out, lang=lang))
 
 
 @org_app.command("link")

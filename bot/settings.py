@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     dispatch_interval_s: float = Field(5.0, gt=0, description="how often due pushes are checked")
     cache_ttl_s: float = Field(2.0, ge=0, description="how often cached chat/member/event lookups are revalidated")
     log_level: str = Field("INFO", description="logging level")
+    media_dir: str = Field("data/media", description="folder of meeting-record photos (back it up with the database)")
 
     telegram_token: SecretStr | None = Field(None, description="Bot API token from @BotFather")
     telegram_base_url: str = Field(

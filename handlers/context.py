@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from handlers import access
 from handlers.access import Level, Node
 from handlers.errors import NotBound, NotRegistered
 from handlers.i18n import normalize_locale, render
+from handlers.media import MediaStore
 from handlers.ports import Button, Clock, Incoming, Reply
 from storage.db import Database
 from storage.directory import Directory
@@ -56,6 +58,7 @@ class Services:
     directory: Directory
     clock: Clock
     policy: Policy = field(default_factory=Policy)
+    media: MediaStore = field(default_factory=lambda: MediaStore(Path("data/media")))
 
 
 class Duplicate(Exception):

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from markupsafe import Markup
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingFile:
+    """A picture or file that came with a message; fetched only when a feature wants it."""
+
+    size: int | None  # bytes, as the platform announces them (None: not announced)
+    fetch: Callable[[], Awaitable[bytes]]
+    name: str = ""  # the sender's name for it: shown, never trusted
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +38,7 @@ class Incoming:
     # vouches for it), "" if it is someone else's; None when no contact was shared
     contact_phone: str | None = None
     can_share_contact: bool = False  # the platform can ask this sender for their own contact here
+    file: IncomingFile | None = None  # a photo or document sent with the message (text: its caption)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +46,15 @@ class Button:
     label: str
     data: str
     request_contact: bool = False  # asks the platform to share the presser's own contact instead
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file a reply carries (a ledger, a chart): sent as a document, or shown as a picture."""
+
+    name: str
+    data: bytes
+    image: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +69,11 @@ class Reply:
     coalesce: bool = False  # may be merged with others into one group message (rate limits)
     refresh: str | None = None  # the edit_key of a message whose content changed (re-render it)
     reply_to: str | None = None  # the platform's id of the message this answers, if any
+    file: Attachment | None = None  # sent with the text as its caption
 
     def to_data(self) -> dict[str, object]:
-        """As plain JSON data, to be kept with the update it answers."""
+        """As plain JSON data, to be kept with the update it answers (without a file: answers that
+        carry one are made again on redelivery)."""
         return {
             "text": str(self.text),
             "buttons": [[b.label, b.data, b.request_contact] for b in self.buttons],

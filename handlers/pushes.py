@@ -7,10 +7,12 @@ from typing import Any
 
 from markupsafe import Markup
 
+from handlers.access import Node
 from handlers.context import Services
 from handlers.duty import missed_params
 from handlers.i18n import normalize_locale, render
 from handlers.ideas import update_params
+from handlers.ledger import digest_chart
 from handlers.mentions import mention
 from handlers.org import request_card
 from handlers.ports import Reply
@@ -74,7 +76,8 @@ async def render_push(services: Services, row: OutboxRec) -> Reply | None:
             return Reply(text=render("reports.notice", locale, text=row.payload["text"], by=row.payload["by"]))
         if row.purpose == "digest":
             params = await digest_params(uow, binding, str(row.payload["month"]), tz)
-            return Reply(text=render("reports.digest", locale, **params))
+            chart = await digest_chart(uow, Node(binding.region_id, binding.branch_id), params["month"], tz, locale)
+            return Reply(text=render("reports.digest", locale, **params), file=chart)
         if row.purpose == "dormancy":
             weeks = int(str(row.payload["weeks"]))
             branches = await dormant_branches(uow, binding.region_id, weeks, now)

@@ -63,6 +63,7 @@ class Router:
         self._keywords: list[tuple[str, Command]] = []
         self._buttons: dict[str, Press] = {}
         self._contact: Handler | None = None
+        self._file: Handler | None = None
 
     def add(self, command: Command) -> None:
         self.commands.append(command)
@@ -76,6 +77,10 @@ class Router:
     def on_contact(self, handler: Handler) -> None:
         """The handler of a shared contact (its phone is the argument); anyone may share one."""
         self._contact = handler
+
+    def on_file(self, handler: Handler) -> None:
+        """The handler of a photo or document sent with a caption (the caption is the argument)."""
+        self._file = handler
 
     def extend(self, commands: Iterable[Command], buttons: Iterable[Press] = ()) -> None:
         for c in commands:
@@ -126,6 +131,11 @@ class Router:
             if incoming.contact_phone is not None and self._contact is not None:
                 ctx = await self._context(incoming)
                 return await self._finish(ctx, await self._contact(ctx, incoming.contact_phone))
+            if incoming.file is not None:
+                if self._file is None:
+                    return []
+                ctx = await self._context(incoming)
+                return await self._finish(ctx, await self._file(ctx, incoming.text))
             text = incoming.text or ""
             cmd, args, to_us = self.match(text, is_private=incoming.is_private, addressed=incoming.addressed)
             if cmd is None:

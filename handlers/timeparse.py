@@ -174,3 +174,71 @@ def whole_number(text: str, low: int, high: int) -> int | None:
         return None
     value = int(m.group(1) + m.group(2))
     return value if low <= value <= high else None
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """[start, end) in local dates; kind says how to name it (month / quarter / year / range)."""
+
+    start: date
+    end: date
+    kind: str
+
+    @classmethod
+    def between(cls, start: date, end: date) -> Period:
+        """[start, end): named as a month, quarter or year when it is exactly one."""
+        if start.day == 1 and end.day == 1:
+            months = (end.year - start.year) * 12 + end.month - start.month
+            kind = {1: "month", 3: "quarter", 12: "year"}.get(months)
+            if (
+                kind is not None
+                and (kind != "quarter" or start.month % 3 == 1)
+                and (kind != "year" or start.month == 1)
+            ):
+                return cls(start, end, kind)
+        return cls(start, end, "range")
+
+    def bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
+        """The period as local midnights (aware datetimes)."""
+        return (
+            datetime(self.start.year, self.start.month, self.start.day, tzinfo=tz),
+            datetime(self.end.year, self.end.month, self.end.day, tzinfo=tz),
+        )
+
+
+def _month(year: int, month: int, months: int = 1) -> Period:
+    index = year * 12 + month - 1 + months
+    kind = {1: "month", 3: "quarter", 12: "year"}.get(months, "range")
+    return Period(date(year, month, 1), date(index // 12, index % 12 + 1, 1), kind)
+
+
+_PERIOD_WORDS = {
+    "本月": (0, 1), "这个月": (0, 1), "this month": (0, 1),
+    "上月": (-1, 1), "上个月": (-1, 1), "last month": (-1, 1),
+    "本季": (0, 3), "本季度": (0, 3), "this quarter": (0, 3),
+    "上季": (-3, 3), "上季度": (-3, 3), "last quarter": (-3, 3),
+    "本年": (0, 12), "今年": (0, 12), "this year": (0, 12),
+    "去年": (-12, 12), "上年": (-12, 12), "last year": (-12, 12),
+}  # fmt: skip
+_YEAR = re.compile(r"^(20\d\d)\s*年?$")
+_YEAR_MONTH = re.compile(r"^(20\d\d)\s*(?:年|-|/|\.)\s*(\d{1,2})\s*月?$")
+
+
+def parse_period(text: str, today: date) -> Period | None:
+    """'本月' '上月' '本季' '上季' '本年' '去年' '2026年' '2026' '2026-11' '2026年11月' '11月'
+    -> the period; '' is this month; None when it is not a period."""
+    s = ascii_digits(text.strip()).lower()
+    if not s:
+        s = "本月"
+    if s in _PERIOD_WORDS:
+        shift, months = _PERIOD_WORDS[s]
+        first_month = today.month if months == 1 else (1 if months == 12 else (today.month - 1) // 3 * 3 + 1)
+        index = today.year * 12 + first_month - 1 + shift
+        return _month(index // 12, index % 12 + 1, months)
+    if m := _YEAR.match(s):
+        return _month(int(m.group(1)), 1, 12)
+    if (m := _YEAR_MONTH.match(s)) and 1 <= int(m.group(2)) <= 12:
+        return _month(int(m.group(1)), int(m.group(2)))
+    if (m := re.match(r"^(\d{1,2})\s*月$", s)) and 1 <= int(m.group(1)) <= 12:
+        return _month(today.year, int(m.group(1)))
+    return None

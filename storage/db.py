@@ -35,8 +35,9 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) -> AsyncEngine:
-    """Create the async engine; SQLite gets WAL, a busy timeout and real (IMMEDIATE) transactions."""
+def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False, reader: bool = False) -> AsyncEngine:
+    """Create the async engine; SQLite gets WAL, a busy timeout and real (IMMEDIATE) transactions,
+    or for a `reader` deferred ones: a snapshot that never holds up a writer."""
     if not is_sqlite(url):
         return create_async_engine(url, echo=echo, pool_pre_ping=True)
     parsed = make_url(url)
@@ -47,10 +48,12 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) ->
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         _sqlite_pragmas(dbapi_connection, busy_timeout_ms)
+        if reader:
+            dbapi_connection.execute("PRAGMA query_only=1")
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if reader else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -196,6 +199,26 @@ class Database:
         """Run a read-only fn on its own connection, beside the writer."""
         async with self.engine.connect() as conn:
             return await fn(conn)
+
+    async def read_apart(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run a long read-only fn (a ledger of a large region takes minutes) in a thread with its
+        own engine and event loop, so this loop keeps serving meanwhile. It reads one snapshot
+        and, on SQLite, never holds up the writer."""
+        url = self.engine.url.render_as_string(hide_password=False)
+
+        async def go() -> T:
+            engine = make_engine(url, reader=True)
+            try:
+                async with engine.connect() as conn:
+                    if not is_sqlite(url):  # one snapshot for every query of the read
+                        await conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+                    result = await fn(conn)
+                    await conn.rollback()
+                    return result
+            finally:
+                await engine.dispose()
+
+        return await asyncio.to_thread(asyncio.run, go())
 
     async def _run(self) -> None:
         units: deque[_Job] = deque()  # general units found while gathering a batch: next in line

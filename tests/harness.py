@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -39,9 +40,11 @@ class Harness:
     @classmethod
     async def start(cls, url: str, *, setup: bool = True, **settings: Any) -> Harness:
         clock = FakeClock(T0)
+        scratch = Path(tempfile.mkdtemp(prefix="dangjian-test-"))
+        settings.setdefault("media_dir", str(scratch / "media"))
         app = await build_app(Settings(database_url=url, **settings), clock)
         pushed: list[str] = []
-        h = cls(app, clock, ConsoleSender(pushed.append), pushed)
+        h = cls(app, clock, ConsoleSender(pushed.append, files=scratch / "files"), pushed)
         if setup:
             await import_roster(app.db, ROSTER, REGION, clock.now())
             await h.join("李红")

@@ -34,12 +34,12 @@ def _remove_database(db_path: Path) -> None:
 async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[str, int]:
     """Play the scenario, print the transcript, return the final attendance counts."""
     _remove_database(db_path)
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{db_path}")
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{db_path}", media_dir=str(db_path.parent / "demo-media"))
     clock = FakeClock(datetime.fromisoformat(START))
     app = await build_app(settings, clock)
     try:
         tz = settings.tz
-        chat = ConsoleChat(app.router, out, chat_id="城东联合党委书记群")
+        chat = ConsoleChat(app.router, out, chat_id="城东联合党委书记群", files=None)
         sender = ConsoleSender(out, on_reply=chat.remember, stamp=lambda: f"{clock.now().astimezone(tz):%m-%d %H:%M}")
         dispatcher = dispatcher_for(app, {"console": sender})
 
@@ -126,11 +126,38 @@ async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[st
         await chat.say("/as 刘芳")
         await chat.say("我的积分")
 
+        stamp("会议记录：李红记下书记例会的内容，附一张会场照片")
+        await chat.say("/as 李红")
+        await chat.say("会议记录 #1 传达学习全会精神；部署年底党员发展和组织生活会；各支部月底前报送年度总结。")
+        photo = db_path.parent / "demo-会场.png"
+        _demo_photo(photo)
+        await chat.say(f"/photo {photo} #1")
+        await chat.say("会议记录 #1")
+
         await skip("快进两周：专题党课前一天的通知", days=13, hours=4)
         await chat.say("日程")
+
+        stamp("导出本月台账（Excel），发出勤率图表")
+        ledger = db_path.parent / "demo-台账.xlsx"
+        chart = db_path.parent / "demo-出勤率.png"
+        for line, path in (("导出台账 本月", ledger), ("图表 出勤", chart)):
+            for reply in await chat.say(line):
+                if reply.file is not None:
+                    path.write_bytes(reply.file.data)
+        out(f"\n📒 台账 / ledger: {ledger}\n📊 图表 / chart: {chart}")
         return final
     finally:
         await app.close()
+
+
+def _demo_photo(path: Path) -> None:
+    """A picture to attach to the meeting record (a red banner on a light wall)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (640, 420), "#f5efe6")
+    ImageDraw.Draw(image).rectangle((60, 40, 580, 120), fill="#c00000")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, "PNG")
 
 
 async def counts(uow: UnitOfWork) -> dict[str, int]:

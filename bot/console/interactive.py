@@ -18,6 +18,7 @@ BANNER = """党建助手 终端模式 / dangjian console
   /press N      按下最近消息的第 N 个按钮 / press button N
   /dm           与机器人私聊 / private chat with the bot
   /contact 手机号  分享自己的手机号（验证身份）/ share your own phone number
+  /photo 路径 #编号  发一张附说明的照片（会议记录）/ send a captioned photo
   /quit         退出 / quit
 先导入花名册，以管理员身份“/contact 手机号”验证、“绑定 支部名称”，再“发布 …”。发送“帮助”查看全部命令。"""
 

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-from collections.abc import Callable
+import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bot.render import to_plain
-from handlers.ports import ChatRef, Delivery, Incoming, Reply
+from handlers.ports import ChatRef, Delivery, Incoming, IncomingFile, Reply
 from handlers.router import Router
 
 PLATFORM = "console"
 CONTACT_BUTTON = "\x00contact"  # stands for a "share my phone number" button: /contact answers it
+FILES = Path("data/console-files")  # where files the bot sends in the console are saved
+_UNSAFE = re.compile(r"[^\w.\-\u4e00-\u9fff]+")
+
+
+def save_file(reply: Reply, folder: Path) -> Path | None:
+    """Keep a file a reply carries (a ledger, a chart) where the terminal user can open it."""
+    if reply.file is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (_UNSAFE.sub("_", reply.file.name).strip("._") or "file")
+    path.write_bytes(reply.file.data)
+    return path
 
 
 @dataclass
@@ -21,6 +36,7 @@ class ConsoleSender:
     out: Callable[[str], None]
     on_reply: Callable[[Reply], None] | None = None  # lets the chat remember pushed buttons
     stamp: Callable[[], str] | None = None  # the time shown with each push
+    files: Path = FILES
     platform: str = PLATFORM
     sent: list[tuple[str, Reply]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -28,15 +44,19 @@ class ConsoleSender:
     async def send(self, chat: ChatRef, reply: Reply) -> Delivery:
         self.sent.append((chat.chat_id, reply))
         when = f" {self.stamp()}" if self.stamp is not None else ""
-        self.out(format_reply(reply, f"[{chat.chat_id}{when}] 🤖"))
+        self.out(format_reply(reply, f"[{chat.chat_id}{when}] 🤖", save_file(reply, self.files)))
         if self.on_reply is not None and reply.buttons:
             self.on_reply(reply)
         return Delivery(ok=True, message_id=str(next(self._ids)))
 
 
-def format_reply(reply: Reply, prefix: str = "🤖") -> str:
+def format_reply(reply: Reply, prefix: str = "🤖", saved: Path | None = None) -> str:
     body = to_plain(reply.text)
     lines = [f"{prefix} {'(仅你可见) ' if reply.private else ''}{body}"]
+    if saved is not None:
+        lines.append(f"   📎 {saved}")
+    elif reply.file is not None:
+        lines.append(f"   📎 {reply.file.name}")
     if reply.buttons:
         lines.append(
             "   "
@@ -63,9 +83,12 @@ class ConsoleChat:
     user: str = "访客"
     private: bool = False  # in the user's private chat with the bot (/dm) rather than a group
     last_buttons: list[str] = field(default_factory=list)
+    files: Path | None = FILES  # None: files are named, not saved
     _updates: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
-    def _incoming(self, text: str = "", button: str | None = None, contact: str | None = None) -> Incoming:
+    def _incoming(
+        self, text: str = "", button: str | None = None, contact: str | None = None, file: IncomingFile | None = None
+    ) -> Incoming:
         n = next(self._updates)
         return Incoming(
             platform=PLATFORM,
@@ -80,6 +103,7 @@ class ConsoleChat:
             addressed=True,
             contact_phone=contact,
             can_share_contact=True,  # /contact plays the platform's "share my phone number"
+            file=file,
         )
 
     async def say(self, text: str) -> list[Reply]:
@@ -107,6 +131,16 @@ class ConsoleChat:
                 return []
             self.out(f"{self.user} 📇 分享了自己的手机号 {phone}")
             return await self._send(self._incoming(contact=phone))
+        if line.startswith("/photo"):
+            path_text, _, caption = line[6:].strip().partition(" ")
+            path = Path(path_text)
+            if not path_text or not await asyncio.to_thread(path.is_file):
+                self.out("（用法：/photo 图片路径 #编号，相当于发一张附说明的照片）")
+                return []
+            self.out(f"{self.user} 📷 {path.name} {caption}")
+            size = (await asyncio.to_thread(path.stat)).st_size
+            upload = IncomingFile(size, _reader(path), path.name)
+            return await self._send(self._incoming(text=caption.strip(), file=upload))
         if line.startswith("/press"):
             arg = line[6:].strip() or "1"
             if not arg.isdigit() or not 1 <= int(arg) <= len(self.last_buttons):
@@ -131,8 +165,15 @@ class ConsoleChat:
 
     def show(self, reply: Reply, prefix: str = "🤖") -> None:
         self.remember(reply)
-        self.out(format_reply(reply, prefix))
+        self.out(format_reply(reply, prefix, save_file(reply, self.files) if self.files else None))
 
     def remember(self, reply: Reply) -> None:
         if reply.buttons:
             self.last_buttons = [CONTACT_BUTTON if b.request_contact else b.data for b in reply.buttons]
+
+
+def _reader(path: Path) -> Callable[[], Awaitable[bytes]]:
+    async def read() -> bytes:
+        return await asyncio.to_thread(path.read_bytes)
+
+    return read

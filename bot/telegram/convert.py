@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import partial
+
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
 )
 
-from handlers.ports import Incoming, Reply
+from handlers.ports import Incoming, IncomingFile, Reply
 
 MAX_TEXT = 4096
+CAPTION_LIMIT = 1024  # characters of a photo's or document's caption
 TOAST_LIMIT = 200
 ANONYMOUS_ADMIN_ID = 1087968824  # GroupAnonymousBot: a group admin posting as the group
 PLATFORM = "telegram"
@@ -88,8 +93,25 @@ def strip_mention(text: str, username: str) -> tuple[str, bool]:
     return text, bool(username) and tag in text.lower()
 
 
-def to_incoming(update: Update, bot_id: int, username: str) -> Incoming | None:
-    """The Incoming for a text message or a button press; None for anything else."""
+Download = Callable[[str], Awaitable[bytes]]
+
+
+def attached_file(message: Message, download: Download | None) -> IncomingFile | None:
+    """A photo (its largest size) or a document sent with the message, fetched on demand."""
+    if download is None:
+        return None
+    if message.photo:
+        best = max(message.photo, key=lambda p: p.width * p.height)
+        return IncomingFile(best.file_size, partial(download, best.file_id))
+    if message.document is not None:
+        doc = message.document
+        return IncomingFile(doc.file_size, partial(download, doc.file_id), doc.file_name or "")
+    return None
+
+
+def to_incoming(update: Update, bot_id: int, username: str, download: Download | None = None) -> Incoming | None:
+    """The Incoming for a text message, a captioned photo or document, or a button press; None for
+    anything else."""
     chat = update.effective_chat
     if chat is None or chat.type == "channel":
         return None
@@ -127,9 +149,11 @@ def to_incoming(update: Update, bot_id: int, username: str) -> Incoming | None:
             contact_phone=message.contact.phone_number if own else "",
             can_share_contact=True,
         )
-    if message.text is None:
+    file = attached_file(message, download)
+    body = message.caption if file is not None else message.text
+    if body is None and file is None:
         return None
-    text, named = strip_mention(message.text, username)
+    text, named = strip_mention(body or "", username)
     replied_to_bot = bool(
         message.reply_to_message
         and message.reply_to_message.from_user
@@ -146,6 +170,7 @@ def to_incoming(update: Update, bot_id: int, username: str) -> Incoming | None:
         is_private=private,
         addressed=private or named or replied_to_bot,
         can_share_contact=private,
+        file=file,
     )
 
 

@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from markupsafe import Markup
-from telegram import BotCommand, LinkPreviewOptions, ReplyKeyboardRemove, ReplyParameters, Update
+from telegram import BotCommand, InputFile, LinkPreviewOptions, Message, ReplyKeyboardRemove, ReplyParameters, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
@@ -32,7 +32,16 @@ from bot.ordering import KeyedLocks
 from bot.pacer import ChatPacer
 from bot.render import show_mentions, to_plain
 from bot.settings import Settings
-from bot.telegram.convert import PLATFORM, TOAST_LIMIT, is_anonymous_admin, keyboard, split_html, to_incoming
+from bot.telegram.convert import (
+    CAPTION_LIMIT,
+    PLATFORM,
+    TOAST_LIMIT,
+    is_anonymous_admin,
+    keyboard,
+    split_html,
+    to_incoming,
+    visible_len,
+)
 from bot.telegram.webhook import QuietServer, serve, webhook_app
 from handlers.i18n import LOCALES, normalize_locale, render
 from handlers.ports import ChatRef, Delivery, Incoming, Reply
@@ -66,6 +75,7 @@ class TelegramTransport:
             Application.builder()
             .token(settings.telegram_token.get_secret_value())
             .base_url(settings.telegram_base_url)
+            .base_file_url(settings.telegram_base_url.replace("/bot", "/file/bot", 1))
             .rate_limiter(AIORateLimiter(max_retries=0))
             .concurrent_updates(True)
             .job_queue(None)  # timed work runs on the process's one APScheduler (jobs/), not PTB's
@@ -176,7 +186,7 @@ class TelegramTransport:
             )
             await self.migrate(str(old), str(new))
             return []
-        incoming = to_incoming(update, self.bot_id, self.username)
+        incoming = to_incoming(update, self.bot_id, self.username, self._download)
         if incoming is None:
             return []
         if is_anonymous_admin(update):
@@ -301,18 +311,21 @@ class TelegramTransport:
         retries = 2 if patient else None  # None: the limiter default, no retries
         try:
             last = None
-            for i, part in enumerate(parts):
+            attached = reply.file is not None and visible_len(parts[0]) <= CAPTION_LIMIT and len(parts) == 1
+            for i, part in enumerate([] if attached else parts):
                 last = await self.ptb.bot.send_message(
                     int(chat_id),
                     part,
                     parse_mode=ParseMode.HTML,
-                    reply_markup=markup if i == len(parts) - 1 else None,
+                    reply_markup=markup if i == len(parts) - 1 and reply.file is None else None,
                     link_preview_options=NO_PREVIEW,
                     reply_parameters=ReplyParameters(int(reply_to), allow_sending_without_reply=True)
                     if reply_to and i == 0
                     else None,
                     rate_limit_args=retries,
                 )
+            if reply.file is not None:  # the text is its caption when short enough, else sent before
+                last = await self._send_file(chat_id, reply, parts[0] if attached else None, markup, retries)
         except RetryAfter as exc:
             return Delivery(ok=False, retry_after=_seconds(exc.retry_after), error="rate limited")
         except ChatMigrated as exc:
@@ -335,6 +348,33 @@ class TelegramTransport:
         if reply.edit_key:
             await self._remember(chat_id, reply.edit_key, str(last.message_id))
         return Delivery(ok=True, message_id=str(last.message_id))
+
+    async def _send_file(
+        self, chat_id: str, reply: Reply, caption: str | None, markup: Any, retries: int | None
+    ) -> Message:
+        file = reply.file
+        assert file is not None
+        upload = InputFile(file.data, filename=file.name)
+        common: dict[str, Any] = {
+            "caption": caption,
+            "parse_mode": ParseMode.HTML if caption else None,
+            "reply_markup": markup,
+            "reply_parameters": ReplyParameters(int(reply.reply_to), allow_sending_without_reply=True)
+            if reply.reply_to and caption
+            else None,
+            "rate_limit_args": retries,
+        }
+        send = self.ptb.bot.send_photo if file.image else self.ptb.bot.send_document
+        sent: Message = await send(int(chat_id), upload, **common)
+        return sent
+
+    async def _download(self, file_id: str) -> bytes:
+        """A file a member sent (a photo for a meeting record)."""
+        try:
+            found = await self.ptb.bot.get_file(file_id)
+            return bytes(await found.download_as_bytearray())
+        except TelegramError as exc:
+            raise OSError(str(exc)) from exc
 
     async def _with_links(self, text: Markup) -> Markup:
         """Mentions become tg://user links, which notify the member."""

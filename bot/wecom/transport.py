@@ -8,22 +8,27 @@ connection is opened only while this process holds the bot's lease (storage/leas
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hashlib
 import html
 import logging
 import re
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from markupsafe import Markup
 
 from bot.app import App
 from bot.render import show_mentions, to_plain
 from bot.settings import Settings
 from bot.wecom.link import Frame, LinkError, WeComLink
+from handlers.media import MAX_PHOTO
 from handlers.mentions import mentioned
-from handlers.ports import ChatRef, Delivery, Incoming, Reply
+from handlers.ports import Attachment, ChatRef, Delivery, Incoming, IncomingFile, Reply
 from storage.lease import Lease, lease_key
 from storage.repositories import OrgRepo
 
@@ -33,6 +38,8 @@ PLATFORM = "wecom"
 MARKDOWN_BYTES = 4096  # WeCom's limit for a markdown message
 TEXT_BYTES = 2048  # and for a text message
 LEASE_RETRY_S = 30.0
+UPLOAD_CHUNK = 512 * 1024  # bytes per upload frame on the long connection
+WEBHOOK_IMAGE_BYTES = 2 * 1024 * 1024  # the group robot takes a picture inline up to this size
 RATE_LIMITED = {45009, 45033, 130101}  # "api freq out of limit" and relatives
 KEY_GONE = {93000, 93004, 93008}  # invalid webhook key / robot removed / not in the group
 _BOLD = re.compile(r"</?(b|strong)>")
@@ -160,10 +167,44 @@ class WeComTransport:
             if event.get("eventtype") != "template_card_event" or not key:
                 return None
             return replace(base, button=key)
-        if body.get("msgtype") != "text" or not isinstance(body.get("text"), dict):
-            return None
-        text = self._mention.sub("", str(body["text"].get("content") or ""), count=1)
-        return replace(base, text=text)
+        kind = body.get("msgtype")
+        if kind == "text" and isinstance(body.get("text"), dict):
+            return replace(base, text=self._mention.sub("", str(body["text"].get("content") or ""), count=1))
+        if kind in ("mixed", "image"):  # a picture, with its text around it ("@党建助手 #12" + image)
+            items = _dict(body.get("mixed")).get("msg_item") if kind == "mixed" else [body]
+            texts, image = [], None
+            for item in items if isinstance(items, list) else []:
+                item = _dict(item)
+                if item.get("msgtype") == "text":
+                    texts.append(str(_dict(item.get("text")).get("content") or ""))
+                elif item.get("msgtype") == "image" and image is None:
+                    image = _dict(item.get("image"))
+            if image is None or not image.get("url") or not image.get("aeskey"):
+                return None
+            caption = self._mention.sub("", " ".join(t.strip() for t in texts if t.strip()), count=1)
+            fetch = partial(self._download, str(image["url"]), str(image["aeskey"]))
+            return replace(base, text=caption, file=IncomingFile(None, fetch))
+        return None
+
+    async def _download(self, url: str, aeskey: str) -> bytes:
+        """A picture a member sent: fetched (at most a little over the photo limit) and decrypted."""
+        limit = MAX_PHOTO + 64
+        try:
+            async with self.http.stream("GET", url, timeout=30) as res:
+                res.raise_for_status()
+                data = bytearray()
+                async for chunk in res.aiter_bytes():
+                    data += chunk
+                    if len(data) > limit:
+                        break
+        except httpx.HTTPError as exc:
+            raise OSError(f"download failed: {exc}") from exc
+        if len(data) > limit:
+            return bytes(data)  # too large: refused by size, never decrypted
+        try:
+            return decrypt_media(bytes(data), aeskey)
+        except ValueError as exc:
+            raise OSError(f"could not decrypt: {exc}") from exc
 
     async def on_frame(self, frame: Frame) -> None:
         incoming = self.to_incoming(frame)
@@ -176,6 +217,12 @@ class WeComTransport:
         req_id = str(frame.get("headers", {}).get("req_id") or "")
         for reply in replies:
             await self._respond(req_id, reply)
+            if reply.file is not None:
+                delivery = await self._send_file(incoming.chat_id, reply.file)
+                if not delivery.ok:
+                    log.warning(
+                        "wecom: file %s not delivered to %s: %s", reply.file.name, incoming.chat_id, delivery.error
+                    )
 
     async def _respond(self, req_id: str, reply: Reply) -> None:
         body = await self._body(reply)
@@ -214,7 +261,14 @@ class WeComTransport:
 
     # -- outgoing: the Sender port ------------------------------------------------------------
     async def send(self, chat: ChatRef, reply: Reply) -> Delivery:
-        """Push through the group's robot webhook if it has one, else the long connection."""
+        """Push through the group's robot webhook if it has one, else the long connection; a file
+        follows its text."""
+        delivery = await self._send_text(chat, reply)
+        if delivery.ok and reply.file is not None:
+            return await self._send_file(chat.chat_id, reply.file)
+        return delivery
+
+    async def _send_text(self, chat: ChatRef, reply: Reply) -> Delivery:
         key = await self.app.db.read(lambda c: OrgRepo(c).push_key(PLATFORM, chat.chat_id))
         if key:
             return await self._webhook(key, reply)
@@ -227,6 +281,71 @@ class WeComTransport:
         except (ConnectionError, TimeoutError) as exc:
             return Delivery(ok=False, error=str(exc) or "timeout")
         return Delivery(ok=True)
+
+    async def _send_file(self, chat_id: str, file: Attachment) -> Delivery:
+        """A file or picture: uploaded over the long connection and sent as a message of its own;
+        where that fails and the group has a robot webhook, uploaded and sent through that."""
+        kind = "image" if file.image else "file"
+        try:
+            media_id = await self._upload(file, kind)
+            await self.link.request(
+                "aibot_send_msg", {"chatid": chat_id, "msgtype": kind, kind: {"media_id": media_id}}
+            )
+            return Delivery(ok=True)
+        except (LinkError, ConnectionError, TimeoutError, KeyError) as exc:
+            failure = str(exc) or type(exc).__name__
+        key = await self.app.db.read(lambda c: OrgRepo(c).push_key(PLATFORM, chat_id))
+        if not key:
+            return Delivery(ok=False, error=f"file upload failed: {failure}")
+        return await self._webhook_file(key, file)
+
+    async def _upload(self, file: Attachment, kind: str) -> str:
+        """The long connection's three-step upload (init, chunks, finish); returns the media_id."""
+        data = file.data
+        chunks = [data[i : i + UPLOAD_CHUNK] for i in range(0, len(data), UPLOAD_CHUNK)] or [b""]
+        init = await self.link.request(
+            "aibot_upload_media_init",
+            {
+                "type": kind,
+                "filename": file.name,
+                "total_size": len(data),
+                "total_chunks": len(chunks),
+                "md5": hashlib.md5(data).hexdigest(),
+            },
+        )
+        upload_id = str(_dict(init.get("body"))["upload_id"])
+        for index, chunk in enumerate(chunks):
+            await self.link.request(
+                "aibot_upload_media_chunk",
+                {"upload_id": upload_id, "chunk_index": index, "base64_data": base64.b64encode(chunk).decode()},
+            )
+        done = await self.link.request("aibot_upload_media_finish", {"upload_id": upload_id})
+        return str(_dict(done.get("body"))["media_id"])
+
+    async def _webhook_file(self, key: str, file: Attachment) -> Delivery:
+        """The group robot: a picture inline (base64, up to 2 MB), anything else uploaded first."""
+        url = self.settings.wecom_webhook_url
+        try:
+            if file.image and len(file.data) <= WEBHOOK_IMAGE_BYTES:
+                image = {"base64": base64.b64encode(file.data).decode(), "md5": hashlib.md5(file.data).hexdigest()}
+                message: dict[str, Any] = {"msgtype": "image", "image": image}
+            else:
+                res = await self.http.post(
+                    url.rsplit("/", 1)[0] + "/upload_media",
+                    params={"key": key, "type": "file"},
+                    files={"media": (file.name, file.data, "application/octet-stream")},
+                )
+                answer = res.json()
+                if int(answer.get("errcode", -1)) != 0:
+                    return Delivery(ok=False, error=f"webhook upload error {answer.get('errcode')}")
+                message = {"msgtype": "file", "file": {"media_id": answer["media_id"]}}
+            res = await self.http.post(url, params={"key": key}, json=message)
+            code = int(res.json().get("errcode", -1))
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            return Delivery(ok=False, error=f"webhook: {exc}")
+        if code in RATE_LIMITED:
+            return Delivery(ok=False, retry_after=60, error=f"webhook rate limited ({code})")
+        return Delivery(ok=code == 0, error=None if code == 0 else f"webhook error {code}")
 
     async def _webhook(self, key: str, reply: Reply) -> Delivery:
         """Markdown; a push that names members goes as a text message whose mentioned_list
@@ -273,6 +392,20 @@ async def _reachable(conn: Any, member_ids: set[int]) -> tuple[list[str], list[s
         if member is not None and member.phone:
             phones.append(member.phone)
     return sorted(accounts.values()), phones
+
+
+def decrypt_media(data: bytes, aeskey: str) -> bytes:
+    """WeCom's media encryption: AES-256-CBC, the key base64 in the message, the IV its first 16
+    bytes, PKCS#7 padding to a multiple of 32 bytes."""
+    key = base64.b64decode(aeskey + "=" * (-len(aeskey) % 4))
+    if len(key) != 32 or not data or len(data) % 16:
+        raise ValueError("not WeCom-encrypted media")
+    decryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).decryptor()
+    plain = decryptor.update(data) + decryptor.finalize()
+    pad = plain[-1]
+    if not 1 <= pad <= 32 or plain[-pad:] != bytes([pad]) * pad:
+        raise ValueError("bad padding")
+    return plain[:-pad]
 
 
 def _dict(value: Any) -> dict[str, Any]:

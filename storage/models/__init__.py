@@ -3,7 +3,7 @@
 from storage.models.base import Base, UTCDateTime
 from storage.models.duty import DutyAssignment, DutyShift, DutySwap, HostingTurn, Rotation
 from storage.models.engage import Idea, IdeaChange, IdeaVote, PointBalance, PointEntry, Redemption, StoreItem
-from storage.models.events import Attendance, Event, ScheduleRule
+from storage.models.events import Attendance, Event, MeetingPhoto, MeetingRecord, MeetingRecordVersion, ScheduleRule
 from storage.models.ops import AuditLog, CacheVersion, InboxUpdate, Outbox, ProcessedUpdate, SentMessage
 from storage.models.org import Branch, ChatBinding, LinkRequest, Member, MemberAccount, Region
 
@@ -24,6 +24,9 @@ __all__ = [
     "IdeaVote",
     "InboxUpdate",
     "LinkRequest",
+    "MeetingPhoto",
+    "MeetingRecord",
+    "MeetingRecordVersion",
     "Member",
     "MemberAccount",
     "Outbox",

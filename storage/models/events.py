@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UTCDateTime
@@ -76,3 +76,45 @@ class Attendance(Base):
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     platform: Mapped[str | None] = mapped_column(String(20))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MeetingRecord(Base):
+    """The minutes of an event (会议记录) as they stand now; every earlier text is kept in
+    meeting_record_versions."""
+
+    __tablename__ = "meeting_records"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MeetingRecordVersion(Base):
+    """A text an event's record had, with who wrote it (added to, or corrected)."""
+
+    __tablename__ = "meeting_record_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    change: Mapped[str] = mapped_column(String(10))  # append / correct
+    by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MeetingPhoto(Base):
+    """A photo attached to an event's record; the file is under the media folder, named by the
+    SHA-256 of its content (the same photo twice is kept once)."""
+
+    __tablename__ = "meeting_photos"
+    __table_args__ = (UniqueConstraint("event_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(10))  # jpeg / png / gif / webp
+    size: Mapped[int] = mapped_column(Integer)
+    by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    platform: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

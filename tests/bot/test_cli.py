@@ -163,6 +163,16 @@ def test_demo_prints_transcript_and_summary(tmp_path: Path) -> None:
     assert "🟢 张伟 已上岗（党群服务中心）" in out and "党群服务中心 张伟 ✅ 在岗" in out
     assert "✅ 金点子 #1（刘芳） 采纳：下月起在三家企业试点，作者获得 5 积分。" in out
     assert "✅ 兑换 #1 已批准：刘芳 兑换 党建读本，扣除 5 分。" in out and "💰 刘芳 的积分：3" in out
+    # the meeting record with its photo, then the month's ledger and chart written beside the database
+    assert "📷 照片已附在 #1 书记例会（共 1 张）。" in out and "照片 1 张" in out
+    ledger, chart = tmp_path / "demo-台账.xlsx", tmp_path / "demo-出勤率.png"
+    assert f"📒 台账 / ledger: {ledger}" in out and f"📊 图表 / chart: {chart}" in out
+    from openpyxl import load_workbook
+
+    book = load_workbook(ledger)
+    meeting = next(r for r in book["活动台账"].iter_rows(min_row=2, values_only=True) if r[1] == "书记例会")
+    assert meeting[9:14] == (5, 4, 1, 1, 0) and meeting[18].startswith("传达学习全会精神") and meeting[19] == 1
+    assert len(book["会议照片"]._images) == 1 and chart.read_bytes().startswith(b"\x89PNG")
 
 
 def test_schedule_add_and_list_by_cli(db_url: str) -> None:
@@ -224,3 +234,53 @@ def test_org_link_members_unlink_and_deactivate_by_cli(db_url: str) -> None:
     code, out = invoke(db_url, "org", "unlink", "--region", "城东联合党委", "--member", "李红")
     assert code == 0 and "telegram 5001" in out
     assert invoke(db_url, "org", "link", "--region", "城东联合党委", "--member", "无名", "--wecom", "x")[0] == 2
+
+
+def test_export_ledger_writes_the_workbook_in_either_language(db_url: str, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from storage.models import AuditLog
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text(HEADER + "张三,一支部,支部书记,,,\n李四,一支部,党员,,,\n王五,二支部,党员,,,\n", encoding="utf-8")
+    assert invoke(db_url, "org", "import", str(roster), "--region", "测试联合党委")[0] == 0
+    code, out = invoke(
+        db_url, "event", "create", "--region", "测试联合党委", "--kind", "专题党课", "--at", "2027-03-05 19:00",
+        "--place", "=cmd|'/c calc'!A1", "--topic", "@SUM(1)",
+    )  # fmt: skip
+    assert code == 0, out
+    out_file = tmp_path / "out" / "台账.xlsx"
+    code, out = invoke(
+        db_url, "export", "ledger", "--region", "测试联合党委", "--from", "2027-01-01", "--to", "2027-12-31",
+        "--out", str(out_file),
+    )  # fmt: skip
+    assert code == 0, out
+    assert f"已导出台账 / ledger written: {out_file}" in out and "活动台账 1" in out
+    book = load_workbook(out_file)
+    events = list(book["活动台账"].iter_rows(values_only=True))
+    assert events[1][1:3] == ("专题党课", "全联合党委") and events[1][9] == 3  # everyone is expected
+    place = book["活动台账"]["F2"]
+    assert place.value == "=cmd|'/c calc'!A1" and place.data_type == "s"  # text, never a formula
+    assert book["活动台账"]["G2"].value == "@SUM(1)"
+    assert [r[0] for r in book["汇总"].iter_rows(min_row=2, values_only=True)] == ["一支部", "二支部"]
+    # one branch, in English
+    code, out = invoke(
+        db_url, "export", "ledger", "--region", "测试联合党委", "--branch", "二支部", "--from", "2027-03-01",
+        "--to", "2027-03-31", "--out", str(tmp_path / "en.xlsx"), "--lang", "en",
+    )  # fmt: skip
+    assert code == 0, out
+    english = load_workbook(tmp_path / "en.xlsx")
+    assert english.sheetnames[:3] == ["Summary", "Events", "Attendance"]
+    assert [c.value for c in english["Events"][1]][:4] == ["No.", "Kind", "Scope", "Date"]
+    assert [r[1] for r in english["Attendance"].iter_rows(min_row=2, values_only=True)] == ["王五"]
+    assert len(rows_of(db_url, select(AuditLog.id).where(AuditLog.action == "export_ledger"))) == 2
+    # mistakes are told plainly, nothing is written
+    code, out = invoke(db_url, "export", "ledger", "--region", "没有", "--from", "2026-01-01", "--to", "2026-01-31")
+    assert code == 2 and "没有这个联合党委" in out
+    code, out = invoke(db_url, "export", "ledger", "--region", "测试联合党委", "--from", "2026-13-01", "--to", "x")
+    assert code == 2 and "YYYY-MM-DD" in out
+    code, out = invoke(
+        db_url, "export", "ledger", "--region", "测试联合党委", "--from", "2026-02-01", "--to", "2026-01-01",
+        "--out", str(tmp_path / "never.xlsx"),
+    )  # fmt: skip
+    assert code == 2 and not (tmp_path / "never.xlsx").exists()

@@ -147,6 +147,8 @@ class FakeBotAPI:
     scripted: dict[str, deque[tuple[int, dict[str, Any]]]] = field(default_factory=lambda: defaultdict(deque))
     member_status: dict[tuple[str, str], str] = field(default_factory=dict)
     texts: dict[tuple[str, int], str] = field(default_factory=dict)
+    uploads: list[tuple[str, str, str, bytes]] = field(default_factory=list)  # what the bot sent as files
+    files: dict[str, bytes] = field(default_factory=dict)  # what members sent: file_id -> content
     rejected: int = 0
     polls: int = 0  # getUpdates calls (not kept in calls: polling would flood it)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
@@ -266,6 +268,44 @@ class FakeBotAPI:
             message["reply_markup"] = markup
         return ok(message)
 
+    async def _send_file(self, params: dict[str, Any], field: str) -> tuple[int, dict[str, Any]]:
+        """sendDocument / sendPhoto: the upload is kept in `uploads` (chat, field, name, bytes)."""
+        chat = str(params["chat_id"])
+        files = params.get("_files", {})
+        ref = str(params.get(field, "")).removeprefix("attach://")  # an upload is a part of its own
+        name, data = files.get(ref or field, ("", b""))
+        if not data:
+            return error(400, "Bad Request: file must be non-empty")
+        if len(str(params.get("caption", "") or "")) > 1024:
+            return error(400, "Bad Request: message caption is too long")
+        self.uploads.append((chat, field, name, data))
+        mid = next(self._ids)
+        message = {
+            "message_id": mid,
+            "date": int(time.time()),
+            "chat": {"id": int(chat), "type": "supergroup" if chat.startswith("-") else "private"},
+            "from": BOT,
+            "caption": params.get("caption"),
+        }
+        if field == "photo":
+            message["photo"] = [{"file_id": f"up{mid}", "file_unique_id": f"up{mid}", "width": 1, "height": 1}]
+        else:
+            message["document"] = {"file_id": f"up{mid}", "file_unique_id": f"up{mid}", "file_name": name}
+        return ok(message)
+
+    async def _sendDocument(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return await self._send_file(params, "document")
+
+    async def _sendPhoto(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return await self._send_file(params, "photo")
+
+    async def _getFile(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        file_id = str(params["file_id"])
+        if file_id not in self.files:
+            return error(400, "Bad Request: invalid file_id")
+        data = self.files[file_id]
+        return ok({"file_id": file_id, "file_unique_id": file_id, "file_size": len(data), "file_path": f"f/{file_id}"})
+
     async def _editMessageText(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         key = (str(params["chat_id"]), int(params["message_id"]))
         if key not in self.texts:
@@ -344,7 +384,15 @@ class FakeRequest(BaseRequest):
         self, url: str, method: str, request_data: RequestData | None = None, *args: Any, **kwargs: Any
     ) -> tuple[int, bytes]:
         endpoint = url.rsplit("/", 1)[-1]
+        if "/file/bot" in url:  # a file download: its bytes, not JSON
+            data = self.api.files.get(endpoint)
+            return (200, data) if data is not None else (404, b"Not Found")
         params = decode_params(request_data.json_parameters if request_data else {})
+        if request_data is not None and request_data.contains_files:
+            params["_files"] = {
+                key: (part[0], part[1] if isinstance(part[1], bytes) else part[1].read())
+                for key, part in request_data.multipart_data.items()
+            }
         status, body = await self.api.handle(endpoint, params)
         return status, json.dumps(body).encode()
 
@@ -417,6 +465,28 @@ def button_update(uid: int, cid: int, data: str, message_id: int, *, update_id: 
             "message": message,
         },
     }
+
+
+def photo_update(
+    uid: int, cid: int, file_id: str, size: int, *, caption: str | None = None, document: str | None = None
+) -> dict[str, Any]:
+    """A photo (or, with `document` as its file name, a file) a member sends, with a caption."""
+    message: dict[str, Any] = {
+        "message_id": next(_update_ids) + 50_000,
+        "date": int(time.time()),
+        "chat": chat(cid),
+        "from": user(uid),
+    }
+    if caption is not None:
+        message["caption"] = caption
+    if document is not None:
+        message["document"] = {"file_id": file_id, "file_unique_id": file_id, "file_name": document, "file_size": size}
+    else:
+        message["photo"] = [
+            {"file_id": f"{file_id}-small", "file_unique_id": "s", "width": 90, "height": 60, "file_size": 100},
+            {"file_id": file_id, "file_unique_id": file_id, "width": 1280, "height": 853, "file_size": size},
+        ]
+    return {"update_id": next(_update_ids), "message": message}
 
 
 def member_update(cid: int, status: str, *, update_id: int | None = None) -> dict[str, Any]:

@@ -10,6 +10,8 @@ answering WeCom's error codes (45009 over the limit, 93000 for an unknown key).
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import itertools
 import json
 import time
@@ -34,6 +36,9 @@ class FakeWeComServer:
     _server: Server | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Condition | None = None
+    media: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)  # uploads: id -> type, name, data
+    _uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refuse_uploads: bool = False  # answer upload frames with an error (the bot falls back to the webhook)
 
     async def start(self) -> int:
         self._changed = asyncio.Condition()
@@ -63,10 +68,34 @@ class FakeWeComServer:
             elif cmd == "ping":
                 self.pings += 1
                 await ws.send(json.dumps({"headers": {"req_id": req_id}, "errcode": 0, "errmsg": "ok"}))
+            elif cmd and cmd.startswith("aibot_upload_media_"):
+                answer = self._upload(cmd, frame.get("body", {}))
+                await ws.send(json.dumps({"headers": {"req_id": req_id}, **answer}))
             else:
                 self.sent.append(frame)
                 await ws.send(json.dumps({"headers": {"req_id": req_id}, "errcode": 0, "errmsg": "ok"}))
             await self._notify()
+
+    def _upload(self, cmd: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The three upload frames: init (size, chunks, md5), chunk (base64), finish -> media_id."""
+        if self.refuse_uploads:
+            return {"errcode": 600039, "errmsg": "upload not allowed"}
+        if cmd == "aibot_upload_media_init":
+            upload_id = f"up-{next(self._ids)}"
+            self._uploads[upload_id] = {**body, "chunks": {}}
+            return {"errcode": 0, "errmsg": "ok", "body": {"upload_id": upload_id}}
+        upload = self._uploads.get(str(body.get("upload_id")))
+        if upload is None:
+            return {"errcode": 40001, "errmsg": "invalid upload_id"}
+        if cmd == "aibot_upload_media_chunk":
+            upload["chunks"][int(body["chunk_index"])] = base64.b64decode(body["base64_data"])
+            return {"errcode": 0, "errmsg": "ok"}
+        data = b"".join(upload["chunks"][i] for i in sorted(upload["chunks"]))
+        if len(upload["chunks"]) != upload["total_chunks"] or hashlib.md5(data).hexdigest() != upload["md5"]:
+            return {"errcode": 40002, "errmsg": "upload incomplete"}
+        media_id = f"media-{next(self._ids)}"
+        self.media[media_id] = (str(upload["type"]), str(upload["filename"]), data)
+        return {"errcode": 0, "errmsg": "ok", "body": {"media_id": media_id, "type": upload["type"]}}
 
     async def _notify(self) -> None:
         assert self._changed is not None
@@ -120,6 +149,35 @@ def text_message(user: str, text: str, chatid: str | None = "wr-group", msgid: s
     return body
 
 
+def encrypt_media(data: bytes, aeskey: str) -> bytes:
+    """As WeCom stores a member's picture: AES-256-CBC, IV = the key's first 16 bytes, PKCS#7 to 32."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    key = base64.b64decode(aeskey + "=" * (-len(aeskey) % 4))
+    pad = 32 - len(data) % 32
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
+    return encryptor.update(data + bytes([pad]) * pad) + encryptor.finalize()
+
+
+def picture_message(
+    user: str, url: str, aeskey: str, text: str | None, chatid: str | None = "wr-group"
+) -> dict[str, Any]:
+    """A picture with text in one message (图文混排, "mixed"); without text, a plain image message."""
+    image = {"msgtype": "image", "image": {"url": url, "aeskey": aeskey}}
+    body: dict[str, Any] = {
+        "msgid": f"m{next(_msgids)}",
+        "aibotid": BOT_ID,
+        "chattype": "group" if chatid else "single",
+        "from": {"userid": user},
+    }
+    if chatid:
+        body["chatid"] = chatid
+    if text is None:
+        return {**body, **image}
+    items = [{"msgtype": "text", "text": {"content": text}}, image]
+    return {**body, "msgtype": "mixed", "mixed": {"msg_item": items}}
+
+
 def card_click(user: str, key: str, chatid: str = "wr-group") -> dict[str, Any]:
     return {
         "msgid": f"evt-{next(_msgids)}",
@@ -152,6 +210,8 @@ class FakeWebhook:
     window_s: float = 60.0
     received: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)
     refused: int = 0
+    uploads: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # upload_media: id -> name, data
+    downloads: dict[str, bytes] = field(default_factory=dict)  # GET /media/<name>: what members sent, encrypted
     _windows: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
 
     def answer(self, key: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -180,6 +240,34 @@ class FakeWebhook:
                 self.set_header("Content-Type", "application/json")
                 self.finish(json.dumps(answer))
 
-        server = HTTPServer(Application([(r"/cgi-bin/webhook/send", Send)]))
+        class Upload(RequestHandler):
+            def post(self) -> None:
+                parts = self.request.files.get("media") or []
+                if self.get_query_argument("key", "") not in fake.keys or not parts:
+                    answer: dict[str, Any] = {"errcode": 93000, "errmsg": "invalid webhook url"}
+                else:
+                    media_id = f"hook-media-{len(fake.uploads) + 1}"
+                    fake.uploads[media_id] = (parts[0]["filename"], parts[0]["body"])
+                    answer = {"errcode": 0, "errmsg": "ok", "type": "file", "media_id": media_id}
+                self.set_header("Content-Type", "application/json")
+                self.finish(json.dumps(answer))
+
+        class Media(RequestHandler):
+            def get(self, name: str) -> None:
+                if name not in fake.downloads:
+                    self.set_status(404)
+                    self.finish()
+                    return
+                self.finish(fake.downloads[name])
+
+        server = HTTPServer(
+            Application(
+                [
+                    (r"/cgi-bin/webhook/send", Send),
+                    (r"/cgi-bin/webhook/upload_media", Upload),
+                    (r"/media/(\w+)", Media),
+                ]
+            )
+        )
         server.listen(port, address="127.0.0.1")
         return server

@@ -77,6 +77,11 @@ COMMANDS = {
     "schedule_cancel": "branch",
     "move": "branch",
     "notice": "region",
+    # records and the ledger
+    "record": "member",
+    "fix_record": "branch",
+    "export": "branch",
+    "chart": "member",
     # duty and rotation
     "duty": "member",
     "checkin": "member",

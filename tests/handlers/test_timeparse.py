@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -68,3 +68,32 @@ def test_never_raises_anything_but_when_error(text: str) -> None:
 def test_month_day_roundtrip(month: int, day: int, hour: int, minute: int) -> None:
     got = parse_when(f"{month}月{day}日 {hour}:{minute:02d}", NOW, TZ)
     assert (got.at.month, got.at.day, got.at.hour, got.at.minute) == (month, day, hour, minute)
+
+
+def test_periods_as_secretaries_name_them() -> None:
+    from handlers.timeparse import Period, parse_period
+
+    today = date(2026, 11, 28)
+    cases = {
+        "": (date(2026, 11, 1), date(2026, 12, 1), "month"),
+        "本月": (date(2026, 11, 1), date(2026, 12, 1), "month"),
+        "上月": (date(2026, 10, 1), date(2026, 11, 1), "month"),
+        "本季": (date(2026, 10, 1), date(2027, 1, 1), "quarter"),
+        "上季度": (date(2026, 7, 1), date(2026, 10, 1), "quarter"),
+        "本年": (date(2026, 1, 1), date(2027, 1, 1), "year"),
+        "去年": (date(2025, 1, 1), date(2026, 1, 1), "year"),
+        "2026年": (date(2026, 1, 1), date(2027, 1, 1), "year"),
+        "２０２５": (date(2025, 1, 1), date(2026, 1, 1), "year"),
+        "2026-02": (date(2026, 2, 1), date(2026, 3, 1), "month"),
+        "2026年12月": (date(2026, 12, 1), date(2027, 1, 1), "month"),
+        "3月": (date(2026, 3, 1), date(2026, 4, 1), "month"),
+        "last month": (date(2026, 10, 1), date(2026, 11, 1), "month"),
+    }
+    for text, (start, end, kind) in cases.items():
+        assert parse_period(text, today) == Period(start, end, kind), text
+    assert parse_period("上月", date(2026, 1, 15)) == Period(date(2025, 12, 1), date(2026, 1, 1), "month")
+    for wrong in ("2026-13", "13月", "明年后年", "1999", "本周"):
+        assert parse_period(wrong, today) is None, wrong
+    assert Period.between(date(2026, 4, 1), date(2026, 7, 1)).kind == "quarter"
+    assert Period.between(date(2026, 5, 1), date(2026, 8, 1)).kind == "range"  # not a calendar quarter
+    assert Period.between(date(2026, 1, 1), date(2027, 1, 1)).kind == "year"

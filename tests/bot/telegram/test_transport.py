@@ -246,3 +246,46 @@ async def test_admin_check_is_cached(tg: TG) -> None:
     await tg.say(ADMIN, "绑定 红星机械党支部")
     await tg.say(ADMIN, "绑定 红星机械党支部")
     assert len(tg.api.of("getChatMember")) == 1
+
+
+async def test_photos_come_in_and_the_ledger_and_charts_go_out_as_files(tg: TG) -> None:
+    import io
+
+    import openpyxl
+    from PIL import Image
+
+    from storage.models import MeetingPhoto
+    from tests.fakes.telegram_api import photo_update
+
+    event_id = await bind_and_publish(tg)
+    await tg.say(ZHAO, "签到")
+    tg.clock.advance(minutes=40)
+    picture = io.BytesIO()
+    Image.new("RGB", (320, 240), "red").save(picture, "JPEG")
+    tg.api.files["ph-1"] = picture.getvalue()
+    await tg.feed(photo_update(SECRETARY, GROUP, "ph-1", len(picture.getvalue()), caption=f"#{event_id}"))
+    await tg.feed(photo_update(ZHAO, GROUP, "ph-2", 10, caption="大家辛苦了"))  # conversation: left alone
+    await tg.settle()
+    assert f"📷 照片已附在 #{event_id} 支委会（共 1 张）。" in tg.api.sent_texts(GROUP)
+    assert [c.params["file_id"] for c in tg.api.of("getFile")] == ["ph-1"]  # the largest size, only once
+    assert len(await tg.rows(select(MeetingPhoto.id))) == 1
+    # an image sent as a file counts too; a file that is not an image is refused
+    tg.api.files["doc-1"] = b"%PDF-1.4 not an image"
+    await tg.feed(photo_update(SECRETARY, GROUP, "doc-1", 21, caption=f"#{event_id}", document="照片.jpg"))
+    await tg.settle()
+    assert "这个文件不是图片（支持 JPEG、PNG、GIF、WebP），没有保存。" in tg.api.sent_texts(GROUP)
+
+    await tg.say(SECRETARY, "导出台账")
+    await tg.settle()
+    sent = tg.api.of("sendDocument", GROUP)[-1]
+    assert sent.params["caption"].startswith("📒 红星机械党支部 台账（2026年12月）")
+    chat, kind, name, data = tg.api.uploads[-1]
+    assert (chat, kind, name) == (str(GROUP), "document", "红星机械党支部-台账-2026年12月.xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    assert [r[1] for r in book["考勤明细"].iter_rows(min_row=2, values_only=True)] == ["张伟", "赵强", "钱多多", "冯军"]
+    assert len(book["会议照片"]._images) == 1
+
+    await tg.say(ZHAO, "图表 出勤")
+    await tg.settle()
+    chat, kind, name, data = tg.api.uploads[-1]
+    assert (chat, kind, name) == (str(GROUP), "photo", "出勤率.png") and data.startswith(b"\x89PNG")

@@ -217,3 +217,73 @@ async def test_user_text_cannot_become_markdown_links_colours_or_mentions(wc: WC
     assert hostile in visible  # members still read exactly what was typed...
     for markup in ("](http", "<@lihong>", "<font", "**粗"):
         assert markup not in listing  # ...but WeCom finds no markdown in it
+
+
+async def test_the_ledger_is_uploaded_and_sent_as_a_file_with_the_webhook_as_fallback(wc: WC) -> None:
+    import io
+
+    import openpyxl
+
+    await bind_and_publish(wc)
+    await wc.say("zhaoqiang", "签到")
+    answer = await wc.say("zhangwei", "导出台账")
+    assert answer[0].startswith("📒 红星机械党支部 台账（2026年12月）")
+    await wc.server.until(lambda: any(p.get("msgtype") == "file" for p in wc.server.pushes(GROUP)))
+    sent = next(p for p in wc.server.pushes(GROUP) if p.get("msgtype") == "file")
+    kind, name, data = wc.server.media[sent["file"]["media_id"]]
+    assert (kind, name) == ("file", "红星机械党支部-台账-2026年12月.xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(data))  # uploaded in chunks, put back together whole
+    assert book.sheetnames[0] == "汇总" and book["活动台账"]["J2"].value == 4
+    # the long connection refuses uploads: a group with a robot webhook gets the file through that
+    wc.server.refuse_uploads = True
+    await set_key(wc, "KEY-1")
+    wc.clock.advance(minutes=30)  # the meeting has begun: there is an attendance rate to draw
+    assert (await wc.say("zhangwei", "图表 出勤"))[0].startswith("📊 红星机械党支部 出勤率")
+    await asyncio.sleep(0.3)
+    images = [body for _t, _k, body in wc.webhook.received if body.get("msgtype") == "image"]
+    assert images and images[0]["image"]["base64"]
+    await wc.say("zhangwei", "导出台账")
+    await asyncio.sleep(0.3)
+    files = [body for _t, _k, body in wc.webhook.received if body.get("msgtype") == "file"]
+    assert files and wc.webhook.uploads[files[0]["file"]["media_id"]][0].endswith(".xlsx")
+
+
+async def test_a_picture_sent_with_its_number_is_decrypted_and_kept(wc: WC) -> None:
+    import base64
+    import hashlib
+    import io
+
+    from PIL import Image
+
+    from storage.models import MeetingPhoto
+    from tests.fakes.wecom import encrypt_media, picture_message
+
+    await bind_and_publish(wc)
+    wc.clock.advance(minutes=30)
+    picture = io.BytesIO()
+    Image.new("RGB", (200, 150), "red").save(picture, "PNG")
+    aeskey = base64.b64encode(bytes(range(32))).decode().rstrip("=")  # fixed keys: the outcome is too
+    wc.webhook.downloads["p1"] = encrypt_media(picture.getvalue(), aeskey)
+    base = wc.settings.wecom_webhook_url.split("/cgi-bin")[0]
+
+    async def send(body: dict[str, object]) -> list[str]:
+        req_id = await wc.server.callback(body)
+        await wc.server.until(lambda: bool(wc.server.replies(req_id)), within=5)
+        return [content_of(b) for b in wc.server.replies(req_id)]
+
+    assert await send(picture_message("zhangwei", f"{base}/media/p1", aeskey, "@党建助手 #1")) == [
+        "📷 照片已附在 #1 支委会（共 1 张）。"
+    ]
+    digest = hashlib.sha256(picture.getvalue()).hexdigest()
+    assert await wc.rows(select(MeetingPhoto.sha256)) == [(digest,)]
+    stored = wc.app.services.media.find(digest)
+    assert stored is not None and stored.read_bytes() == picture.getvalue()  # decrypted, byte for byte
+    # the wrong key, a member who is not a manager, a picture with no number in a single chat
+    wrong = base64.b64encode(bytes(range(100, 132))).decode().rstrip("=")
+    assert await send(picture_message("zhangwei", f"{base}/media/p1", wrong, "#1")) == [
+        "照片没能下载，请稍后再发一次。"
+    ]
+    assert (await send(picture_message("zhaoqiang", f"{base}/media/p1", aeskey, "#1")))[0].startswith("⛔")
+    assert await send(picture_message("zhangwei", f"{base}/media/p1", aeskey, None, chatid=None)) == [
+        "要把照片附到哪次活动？请在同一条消息里写上 #编号，例如“#12”。"
+    ]

@@ -1,0 +1,254 @@
+"""The ledger (导出台账) and charts (图表) in the chat: an XLSX file or a PNG sent where asked."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import tempfile
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from handlers import charts
+from handlers.access import Level, Node, Refused
+from handlers.context import Context, Duplicate
+from handlers.errors import AppError, UsageError
+from handlers.i18n import render
+from handlers.ledger_book import LedgerStats, labels, write_ledger
+from handlers.ports import Attachment, Reply
+from handlers.router import Command
+from handlers.timeparse import Period, parse_period
+from storage.ledger import LedgerRepo, Scope
+from storage.records import ATTENDED
+from storage.repositories import UnitOfWork, expected_filter
+
+CHART_WORDS = {
+    "出勤": "attendance", "出勤率": "attendance", "考勤": "attendance", "attendance": "attendance",
+    "积分": "points", "points": "points",
+    "金点子": "ideas", "ideas": "ideas",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Target:
+    """What an export or chart is about: a node, over a period, with the names to show."""
+
+    scope: Scope
+    period: Period
+    region: str
+    branch: str | None
+    period_name: str
+
+    @property
+    def scope_name(self) -> str:
+        return self.branch or self.region
+
+
+def period_label(period: Period, locale: str) -> str:
+    return Markup(render("ledger.period_name", locale, start=period.start, end=period.end, kind=period.kind)).unescape()
+
+
+async def resolve_target(
+    uow: UnitOfWork, node: Node, words: list[str], today: Any, tz: ZoneInfo, locale: str, command: str
+) -> Target:
+    """[period] [branch name] from the words, in any order, within the node; a branch node may
+    only name itself."""
+    period: Period | None = None
+    branch_id = node.branch_id
+    branches = {b.name: b.id for b in await uow.org.branches(node.region_id)}
+    for word in words:
+        found = parse_period(word, today)
+        if found is not None and period is None:
+            period = found
+        elif word in branches and node.branch_id in (None, branches[word]):
+            branch_id = branches[word]
+        elif word in branches:
+            raise Refused("access.needs_region")
+        elif found is not None or _looks_like_period(word):
+            raise UsageError(command, "ledger.bad_period", text=word)
+        else:
+            raise AppError("ledger.no_branch", name=word)
+    period = period or parse_period("", today)
+    assert period is not None
+    return await target_for(uow, Node(node.region_id, branch_id), period, tz, locale)
+
+
+async def target_for(uow: UnitOfWork, node: Node, period: Period, tz: ZoneInfo, locale: str) -> Target:
+    start, end = period.bounds(tz)
+    region = await uow.org.region(node.region_id)
+    branch = (await uow.org.branch(node.branch_id)).name if node.branch_id else None
+    scope = Scope(node.region_id, node.branch_id, start, end)
+    return Target(scope, period, region.name, branch, period_label(period, locale))
+
+
+def split_words(args: str) -> list[str]:
+    """The words of the arguments, "this month" / "last year" kept together."""
+    words: list[str] = []
+    for word in args.split():
+        if words and words[-1].lower() in ("this", "last"):
+            words[-1] = f"{words[-1]} {word}"
+        else:
+            words.append(word)
+    return words
+
+
+def _looks_like_period(word: str) -> bool:
+    return any(ch.isdigit() for ch in word) or word[-1:] in "月季年" or word.lower().startswith(("this", "last"))
+
+
+async def export(ctx: Context, args: str) -> list[Reply]:
+    """导出台账 [本月|上月|本季|本年|2026年|2026-11] [支部名] — the ledger as an XLSX file here."""
+    node = ctx.need_node()
+    target = await ctx.read(
+        lambda uow: resolve_target(
+            uow, node, split_words(args), ctx.local(ctx.now).date(), ctx.tz, ctx.locale, "export"
+        )
+    )
+    member = ctx.need_manager(node.region_id, target.scope.branch_id)
+    inc = ctx.incoming
+
+    async def audit(uow: UnitOfWork) -> None:
+        detail = {"branch": target.branch or "", "period": target.period_name}
+        await uow.ops.audit(actor=member.id, platform=inc.platform, action="export_ledger", detail=detail, now=uow.now)
+
+    with contextlib.suppress(Duplicate):  # a redelivery: the file is made again, nothing else changes
+        await ctx.unit(audit)
+    ctx.rederivable = True  # the answer carries a file: it is made again rather than stored
+    data, stats = await build_ledger(ctx, target)
+    name = Markup(ctx.t("ledger.file_name", scope=target.scope_name, period=target.period_name)).unescape()
+    caption = ctx.t(
+        "ledger.exported",
+        scope=target.scope_name,
+        period=target.period_name,
+        events=stats.events,
+        members=stats.members,
+    )
+    return [Reply(text=caption, file=Attachment(name, data))]
+
+
+async def build_ledger(ctx: Context, target: Target) -> tuple[bytes, LedgerStats]:
+    """The workbook, written beside the chat (its own thread and connection) into a temp file."""
+    now, tz, locale, media = ctx.now, ctx.tz, ctx.locale, ctx.services.media
+    title = ledger_title(target, locale)
+    with tempfile.TemporaryDirectory(prefix="dangjian-ledger-") as tmp:
+        out = Path(tmp) / "ledger.xlsx"
+
+        async def write(conn: AsyncConnection) -> LedgerStats:
+            uow = UnitOfWork(conn, now)
+            return await write_ledger(uow, target.scope, out, tz=tz, locale=locale, title=title, media=media)
+
+        stats = await ctx.services.db.read_apart(write)
+        return await asyncio.to_thread(out.read_bytes), stats
+
+
+def ledger_title(target: Target, locale: str) -> str:
+    return labels(locale)["title"].format(
+        region=target.region, branch=f" {target.branch}" if target.branch else "", period=target.period_name
+    )
+
+
+# -- charts -----------------------------------------------------------------------------------
+async def attendance_rates(uow: UnitOfWork, scope: Scope, tz: ZoneInfo, now: datetime) -> dict[str, tuple[int, int]]:
+    """(expected, present) per branch over the scope's held events, or per month for one branch."""
+    repo = LedgerRepo(uow.conn)
+    branches = await repo.branches(scope)
+    people = [p for p in await repo.people(scope) if p.active]
+    events = {e.id: e for e in await repo.events(scope) if e.status != "cancelled" and e.starts_at <= now}
+    present: Counter[tuple[int, int]] = Counter()
+    async for r in repo.attendance(scope, by_member=False):
+        if r.event_id in events and r.status in ATTENDED:
+            present[(r.event_id, r.member_id)] += 1
+    out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for event in events.values():
+        roles = expected_filter(event.kind)
+        month = f"{event.starts_at.astimezone(tz):%Y-%m}"
+        for p in people:
+            if p.role in roles and event.branch_id in (None, p.branch_id):
+                key = month if scope.branch_id is not None else branches.get(p.branch_id, "?")
+                out[key][0] += 1
+                out[key][1] += (event.id, p.id) in present
+    return {k: (v[0], v[1]) for k, v in sorted(out.items())}
+
+
+async def points_by(uow: UnitOfWork, scope: Scope, tz: ZoneInfo) -> dict[str, int]:
+    """Points issued (not spent) per branch, or per month for one branch."""
+    repo = LedgerRepo(uow.conn)
+    branches = await repo.branches(scope)
+    out: Counter[str] = Counter()
+    async for at, _name, branch_id, amount, _reason, source, _op in repo.points(scope):
+        if amount > 0 and source != "store":
+            out[f"{at.astimezone(tz):%Y-%m}" if scope.branch_id is not None else branches.get(branch_id, "?")] += amount
+    return dict(sorted(out.items()))
+
+
+async def ideas_by_status(uow: UnitOfWork, scope: Scope, locale: str) -> dict[str, int]:
+    out: Counter[str] = Counter()
+    for idea in await LedgerRepo(uow.conn).ideas(scope):
+        out[Markup(render("ideas.statusname", locale, s=idea[7])).unescape()] += 1
+    return dict(out)
+
+
+async def draw(uow: UnitOfWork, what: str, target: Target, tz: ZoneInfo, locale: str, now: datetime) -> bytes | None:
+    """The chart as PNG, or None when there is nothing to draw."""
+    title = Markup(
+        render("ledger.chart_title", locale, what=what, scope=target.scope_name, period=target.period_name)
+    ).unescape()
+    if what == "attendance":
+        rates = await attendance_rates(uow, target.scope, tz, now)
+        if not rates:
+            return None
+        values = [present / expected if expected else 0.0 for expected, present in rates.values()]
+        return await asyncio.to_thread(charts.bars, title, list(rates), values, percent=True)
+    if what == "points":
+        points = await points_by(uow, target.scope, tz)
+        if not points:
+            return None
+        return await asyncio.to_thread(charts.bars, title, list(points), list(points.values()), percent=False)
+    ideas = await ideas_by_status(uow, target.scope, locale)
+    return await asyncio.to_thread(charts.pie, title, list(ideas), list(ideas.values())) if ideas else None
+
+
+async def digest_chart(uow: UnitOfWork, node: Node, month: date, tz: ZoneInfo, locale: str) -> Attachment | None:
+    """The monthly digest's picture: last month's attendance rate of the chat's node."""
+    period = Period.between(month, date(month.year + month.month // 12, month.month % 12 + 1, 1))
+    target = await target_for(uow, node, period, tz, locale)
+    png = await draw(uow, "attendance", target, tz, locale, uow.now)
+    return (
+        Attachment(Markup(render("ledger.chart_file", locale, what="attendance")).unescape(), png, image=True)
+        if png
+        else None
+    )
+
+
+async def chart(ctx: Context, args: str) -> list[Reply]:
+    """图表 [出勤|积分|金点子] [本月|本季|本年] — a chart of this chat's node as a picture."""
+    words = split_words(args)
+    what = "attendance"
+    if words and words[0].lower() in CHART_WORDS:
+        what = CHART_WORDS[words.pop(0).lower()]
+    if len(words) > 1:
+        raise UsageError("chart")
+    node = ctx.need_node()
+    today = ctx.local(ctx.now).date()
+    if words and parse_period(words[0], today) is None:
+        raise UsageError("chart", "ledger.bad_period", text=words[0])
+    target = await ctx.read(lambda uow: resolve_target(uow, node, words, today, ctx.tz, ctx.locale, "chart"))
+    now, tz, locale = ctx.now, ctx.tz, ctx.locale
+    png = await ctx.services.db.read_apart(lambda conn: draw(UnitOfWork(conn, now), what, target, tz, locale, now))
+    if png is None:
+        return [ctx.reply("ledger.chart_empty", period=target.period_name)]
+    caption = ctx.t("ledger.chart_caption", what=what, scope=target.scope_name, period=target.period_name)
+    name = Markup(ctx.t("ledger.chart_file", what=what)).unescape()
+    return [Reply(text=caption, file=Attachment(name, png, image=True))]
+
+
+COMMANDS = [
+    Command("export", ("导出台账",), export, "ledger.usage_export", "ledger.help_export", access=Level.BRANCH),
+    Command("chart", ("图表",), chart, "ledger.usage_chart", "ledger.help_chart", access=Level.MEMBER),
+]

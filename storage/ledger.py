@@ -1,0 +1,358 @@
+"""What the ledger (台账) is made of, read for one node and period. The large tables (attendance,
+points, duty, audit) are streamed row by row in the order the sheets need them, so an export of
+a large region keeps memory flat."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
+
+from storage.models import (
+    Attendance,
+    AuditLog,
+    Branch,
+    DutyAssignment,
+    DutyShift,
+    DutySwap,
+    Event,
+    Idea,
+    IdeaChange,
+    IdeaVote,
+    MeetingPhoto,
+    MeetingRecord,
+    MeetingRecordVersion,
+    Member,
+    PointEntry,
+    Redemption,
+    StoreItem,
+)
+from storage.records import EventRec
+from storage.repositories import _EVENT_COLS, _event, insert_ignoring_conflicts
+
+BATCH = 5_000  # rows fetched at a time from the large tables
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """A region, or one branch of it, over [start, end) (UTC instants)."""
+
+    region_id: int
+    branch_id: int | None
+    start: datetime
+    end: datetime
+
+    def members(self, member: Any = Member) -> list[Any]:
+        """Conditions on a member (or an alias of the members table) to be inside the scope."""
+        cond = [member.region_id == self.region_id]
+        if self.branch_id is not None:
+            cond.append(member.branch_id == self.branch_id)
+        return cond
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRow:
+    id: int
+    name: str
+    branch_id: int
+    role: str
+    active: bool
+    is_mobile: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoRow:
+    event_id: int
+    sha256: str
+    kind: str
+    size: int
+    by: str | None
+    at: datetime
+
+
+async def _stream(conn: AsyncConnection, query: Any) -> AsyncIterator[Any]:
+    """Rows fetched a batch at a time (a server-side cursor on PostgreSQL)."""
+    result = await conn.stream(query.execution_options(yield_per=BATCH))
+    async for batch in result.partitions(BATCH):
+        for row in batch:
+            yield row
+
+
+@dataclass
+class LedgerRepo:
+    conn: AsyncConnection
+
+    async def branches(self, scope: Scope) -> dict[int, str]:
+        q = select(Branch.id, Branch.name).where(Branch.region_id == scope.region_id)
+        if scope.branch_id is not None:
+            q = q.where(Branch.id == scope.branch_id)
+        return {int(i): str(n) for i, n in await self.conn.execute(q.order_by(Branch.name, Branch.id))}
+
+    async def people(self, scope: Scope) -> list[PersonRow]:
+        """Everyone on the roster of the scope (active or not), by branch, in roster order."""
+        q = select(Member.id, Member.name, Member.branch_id, Member.role, Member.active, Member.is_mobile).where(
+            *scope.members()
+        )
+        return [PersonRow(*r) for r in await self.conn.execute(q.order_by(Member.branch_id, Member.id))]
+
+    @staticmethod
+    def _events_of(scope: Scope) -> list[Any]:
+        """Conditions on the events of the period a node answers for: its own and the region's."""
+        cond = [Event.region_id == scope.region_id, Event.starts_at >= scope.start, Event.starts_at < scope.end]
+        if scope.branch_id is not None:
+            cond.append(or_(Event.branch_id.is_(None), Event.branch_id == scope.branch_id))
+        return cond
+
+    async def events(self, scope: Scope) -> list[EventRec]:
+        q = select(*_EVENT_COLS).where(*self._events_of(scope))
+        return [_event(r) for r in await self.conn.execute(q.order_by(Event.starts_at, Event.id))]
+
+    def attendance(self, scope: Scope, *, by_member: bool) -> AsyncIterator[Any]:
+        """(event_id, member_id, status, reason, recorded_at) of the scope's members at the period's
+        events, by event (for the event sheet) or by member in roster order (for the matrix)."""
+        q = (
+            select(
+                Attendance.event_id, Attendance.member_id, Attendance.status, Attendance.reason, Attendance.recorded_at
+            )
+            .join(Event, Event.id == Attendance.event_id)
+            .join(Member, Member.id == Attendance.member_id)
+            .where(Event.region_id == scope.region_id, Event.starts_at >= scope.start, Event.starts_at < scope.end)
+            .where(*scope.members())
+        )
+        if by_member:
+            q = q.order_by(Member.branch_id, Member.id, Event.starts_at, Event.id)
+        else:
+            q = q.order_by(Event.starts_at, Event.id, Attendance.recorded_at, Attendance.id)
+        return _stream(self.conn, q)
+
+    async def records(self, scope: Scope) -> dict[int, str]:
+        rows = await self.conn.execute(
+            select(MeetingRecord.event_id, MeetingRecord.text)
+            .join(Event, Event.id == MeetingRecord.event_id)
+            .where(*self._events_of(scope))
+        )
+        return {int(e): str(t) for e, t in rows}
+
+    async def photos(self, scope: Scope) -> list[PhotoRow]:
+        rows = await self.conn.execute(
+            select(
+                MeetingPhoto.event_id,
+                MeetingPhoto.sha256,
+                MeetingPhoto.kind,
+                MeetingPhoto.size,
+                Member.name,
+                MeetingPhoto.at,
+            )
+            .join(Event, Event.id == MeetingPhoto.event_id)
+            .outerjoin(Member, Member.id == MeetingPhoto.by)
+            .where(*self._events_of(scope))
+            .order_by(Event.starts_at, MeetingPhoto.event_id, MeetingPhoto.id)
+        )
+        return [PhotoRow(*r) for r in rows]
+
+    def duty(self, scope: Scope) -> AsyncIterator[Any]:
+        """(starts_at, ends_at, place, member name, branch_id, checked in, checked out, arrival,
+        departure, assignment id) of the scope's members' shifts in the period."""
+        q = (
+            select(
+                DutyShift.starts_at,
+                DutyShift.ends_at,
+                DutyShift.place,
+                Member.name,
+                Member.branch_id,
+                DutyAssignment.checked_in_at,
+                DutyAssignment.checked_out_at,
+                DutyAssignment.arrival,
+                DutyAssignment.departure,
+                DutyAssignment.id,
+            )
+            .join(DutyShift, DutyShift.id == DutyAssignment.shift_id)
+            .join(Member, Member.id == DutyAssignment.member_id)
+            .where(DutyShift.region_id == scope.region_id, *scope.members())
+            .where(DutyShift.starts_at >= scope.start, DutyShift.starts_at < scope.end)
+            .order_by(DutyShift.starts_at, DutyShift.place, Member.name, DutyAssignment.id)
+        )
+        return _stream(self.conn, q)
+
+    async def swaps(self, scope: Scope) -> dict[int, list[tuple[str, str, str]]]:
+        """Swaps asked for on the period's shifts of the scope: assignment -> (from, to, status)."""
+        giver, taker = aliased(Member), aliased(Member)
+        rows = await self.conn.execute(
+            select(DutySwap.assignment_id, giver.name, taker.name, DutySwap.status)
+            .join(DutyAssignment, DutyAssignment.id == DutySwap.assignment_id)
+            .join(DutyShift, DutyShift.id == DutyAssignment.shift_id)
+            .join(giver, giver.id == DutySwap.from_member_id)
+            .join(taker, taker.id == DutySwap.to_member_id)
+            .where(DutyShift.region_id == scope.region_id, DutyShift.starts_at >= scope.start)
+            .where(DutyShift.starts_at < scope.end)
+            .where(or_(and_(*scope.members(giver)), and_(*scope.members(taker))))
+            .order_by(DutySwap.id)
+        )
+        out: dict[int, list[tuple[str, str, str]]] = {}
+        for assignment, a, b, status in rows:
+            out.setdefault(int(assignment), []).append((str(a), str(b), str(status)))
+        return out
+
+    @staticmethod
+    def _ideas_of(scope: Scope) -> list[Any]:
+        """Conditions on ideas submitted in the period by the scope's members (joined as Member)."""
+        return [Idea.region_id == scope.region_id, *scope.members(), Idea.created_at >= scope.start]
+
+    async def ideas(self, scope: Scope) -> list[tuple[Any, ...]]:
+        """(id, number, text, category, author, branch_id, anonymous, status, created_at, votes) of
+        ideas submitted in the period by the scope's members."""
+        votes = select(func.count()).where(IdeaVote.idea_id == Idea.id).scalar_subquery()
+        rows = await self.conn.execute(
+            select(
+                Idea.id,
+                Idea.number,
+                Idea.text,
+                Idea.category,
+                Member.name,
+                Member.branch_id,
+                Idea.anonymous,
+                Idea.status,
+                Idea.created_at,
+                votes,
+            )
+            .join(Member, Member.id == Idea.member_id)
+            .where(*self._ideas_of(scope), Idea.created_at < scope.end)
+            .order_by(Idea.number)
+        )
+        return [tuple(r) for r in rows]
+
+    async def idea_steps(self, scope: Scope) -> dict[int, list[tuple[str, str | None, str | None, datetime]]]:
+        """Every review step of those ideas: idea id -> (status, note, by, at), in order."""
+        reviewer = aliased(Member)
+        rows = await self.conn.execute(
+            select(IdeaChange.idea_id, IdeaChange.status, IdeaChange.note, reviewer.name, IdeaChange.at)
+            .join(Idea, Idea.id == IdeaChange.idea_id)
+            .join(Member, Member.id == Idea.member_id)
+            .outerjoin(reviewer, reviewer.id == IdeaChange.by)
+            .where(*self._ideas_of(scope), Idea.created_at < scope.end)
+            .order_by(IdeaChange.idea_id, IdeaChange.id)
+        )
+        out: dict[int, list[tuple[str, str | None, str | None, datetime]]] = {}
+        for idea_id, status, note, by, at in rows:
+            out.setdefault(int(idea_id), []).append((status, note, by, at))
+        return out
+
+    def points(self, scope: Scope) -> AsyncIterator[Any]:
+        """(at, member name, branch_id, amount, reason, source, operator name) of every ledger row."""
+        operator = aliased(Member)
+        q = (
+            select(
+                PointEntry.at,
+                Member.name,
+                Member.branch_id,
+                PointEntry.amount,
+                PointEntry.reason,
+                PointEntry.source,
+                operator.name,
+            )
+            .join(Member, Member.id == PointEntry.member_id)
+            .outerjoin(operator, operator.id == PointEntry.operator_id)
+            .where(*scope.members(), PointEntry.at >= scope.start, PointEntry.at < scope.end)
+            .order_by(PointEntry.at, PointEntry.id)
+        )
+        return _stream(self.conn, q)
+
+    async def redemptions(self, scope: Scope) -> list[tuple[Any, ...]]:
+        """(created_at, member, branch_id, item, price, status, decided by, decided_at)."""
+        decider = aliased(Member)
+        rows = await self.conn.execute(
+            select(
+                Redemption.created_at,
+                Member.name,
+                Member.branch_id,
+                StoreItem.name,
+                Redemption.price,
+                Redemption.status,
+                decider.name,
+                Redemption.decided_at,
+            )
+            .join(Member, Member.id == Redemption.member_id)
+            .join(StoreItem, StoreItem.id == Redemption.item_id)
+            .outerjoin(decider, decider.id == Redemption.decided_by)
+            .where(*scope.members(), Redemption.created_at >= scope.start, Redemption.created_at < scope.end)
+            .order_by(Redemption.created_at, Redemption.id)
+        )
+        return [tuple(r) for r in rows]
+
+    def audit(self, scope: Scope) -> AsyncIterator[Any]:
+        """(at, actor, branch_id, platform, action, detail) of what the scope's people did."""
+        q = (
+            select(AuditLog.at, Member.name, Member.branch_id, AuditLog.platform, AuditLog.action, AuditLog.detail)
+            .join(Member, Member.id == AuditLog.actor_id)
+            .where(*scope.members(), AuditLog.at >= scope.start, AuditLog.at < scope.end)
+            .order_by(AuditLog.at, AuditLog.id)
+        )
+        return _stream(self.conn, q)
+
+
+@dataclass
+class RecordRepo:
+    """Meeting records (会议记录) and their photos."""
+
+    conn: AsyncConnection
+
+    async def get(self, event_id: int) -> tuple[str, int, int] | None:
+        """(text, versions, photos) of an event's record, None when it has none."""
+        text = (await self.conn.execute(select(MeetingRecord.text).where(MeetingRecord.event_id == event_id))).scalar()
+        versions = (
+            await self.conn.execute(
+                select(func.count()).select_from(MeetingRecordVersion).where(MeetingRecordVersion.event_id == event_id)
+            )
+        ).scalar_one()
+        photos = await self.photo_count(event_id)
+        if text is None and not photos:
+            return None
+        return str(text or ""), int(versions), photos
+
+    async def write(self, event_id: int, text: str, *, change: str, by: int | None, now: datetime) -> str:
+        """Append to (change="append") or replace (change="correct") the record; every text it
+        had stays in meeting_record_versions. Returns the text now."""
+        current = (
+            await self.conn.execute(select(MeetingRecord.text).where(MeetingRecord.event_id == event_id))
+        ).scalar()
+        if current is None:
+            new = text
+            await self.conn.execute(
+                insert(MeetingRecord).values(event_id=event_id, text=new, updated_by=by, updated_at=now)
+            )
+        else:
+            new = f"{current}\n{text}" if change == "append" and current else text
+            await self.conn.execute(
+                update(MeetingRecord)
+                .where(MeetingRecord.event_id == event_id)
+                .values(text=new, updated_by=by, updated_at=now)
+            )
+        await self.conn.execute(
+            insert(MeetingRecordVersion).values(event_id=event_id, text=new, change=change, by=by, at=now)
+        )
+        return new
+
+    async def photo_count(self, event_id: int) -> int:
+        return int(
+            (
+                await self.conn.execute(
+                    select(func.count()).select_from(MeetingPhoto).where(MeetingPhoto.event_id == event_id)
+                )
+            ).scalar_one()
+        )
+
+    async def add_photo(
+        self, event_id: int, sha256: str, kind: str, size: int, *, by: int | None, platform: str, now: datetime
+    ) -> bool:
+        """False when this photo is already attached to the event."""
+        res = await self.conn.execute(
+            insert_ignoring_conflicts(self.conn, MeetingPhoto).values(
+                event_id=event_id, sha256=sha256, kind=kind, size=size, by=by, platform=platform, at=now
+            )
+        )
+        return bool(res.rowcount)
