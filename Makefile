@@ -39,3 +39,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/wecom.py
 	$(BIN)/python bench/webhook.py
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/compliance.py

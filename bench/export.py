@@ -84,13 +84,13 @@ def event_row(eid: int, kind: str, branch: int | None, at: datetime) -> dict[str
     }
 
 
-async def build(url: str, members: int) -> dict[str, int]:
+async def build(url: str, members: int, branch_size: int = BRANCH_SIZE) -> dict[str, int]:
     """The region, a year of its life; returns row counts."""
     rnd = random.Random(7)
     db = await Database.open(url)
     try:
         await bulk(db, Region, [{"id": 1, "name": "压测联合党委", "created_at": T0}])
-        branches = max(1, members // BRANCH_SIZE)
+        branches = max(1, members // branch_size)
         await bulk(
             db,
             Branch,
@@ -98,8 +98,8 @@ async def build(url: str, members: int) -> dict[str, int]:
         )
         people: list[dict[str, Any]] = []
         for m in range(1, members + 1):
-            branch = (m - 1) // BRANCH_SIZE % branches + 1
-            seat = (m - 1) % BRANCH_SIZE
+            branch = (m - 1) // branch_size % branches + 1
+            seat = (m - 1) % branch_size
             role = "branch_secretary" if seat == 0 else "activist" if seat == 1 else "member"
             role = "regional_secretary" if m == 1 else role
             people.append(

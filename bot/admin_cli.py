@@ -362,3 +362,43 @@ async def export_ledger(
         await db.close()
     rows = "，".join(f"{labels(locale)['sheet.' + k]} {n}" for k, n in stats.rows.items())
     return [f"已导出台账 / ledger written: {out}", f"{target.scope_name} {target.period_name}: {rows}"]
+
+
+# -- norms of organizational life ------------------------------------------------------------------
+async def set_norm(settings: Settings, *, region: str, norm: str) -> str:
+    """Set one norm of a region (the operator's hand: audited without an actor)."""
+    from handlers.compliance import parse_norm
+    from storage.compliance import ComplianceRepo
+
+    parsed = parse_norm(norm)
+    if parsed is None:
+        raise ValueError(f'看不懂规范 / not a norm: {norm}（例如 / e.g. "支委会 每月1次"）')
+
+    async def work(uow: UnitOfWork) -> None:
+        region_id, _ = await _region_and_branch(uow, region, None)
+        await ComplianceRepo(uow.conn).set_norm(region_id, parsed, by=None, now=uow.now)
+        detail = {"kind": parsed.kind, "scope": parsed.scope, "per": parsed.per, "count": parsed.count}
+        await uow.ops.audit(actor=None, platform="cli", action="norm_set", detail=detail, now=uow.now)
+
+    await _in_db(settings, work, write=True)
+    return str(
+        render(
+            "compliance.norm_set",
+            settings.locale,
+            kind=parsed.kind,
+            scope=parsed.scope,
+            per=parsed.per,
+            count=parsed.count,
+        )
+    )
+
+
+async def norm_lines(settings: Settings, region: str) -> list[str]:
+    from handlers.compliance import norms_of
+
+    async def work(uow: UnitOfWork) -> list[str]:
+        region_id, _ = await _region_and_branch(uow, region, None)
+        norms = await norms_of(uow, region_id)
+        return str(render("compliance.norms", settings.locale, norms=norms)).splitlines()
+
+    return await _in_db(settings, work, write=False)

@@ -8,7 +8,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.settings import Settings
-from handlers import calendar, duty, events, help, ideas, ledger, org, points, records, reports, signin
+from handlers import (
+    calendar,
+    compliance,
+    duty,
+    events,
+    help,
+    ideas,
+    ledger,
+    monthly,
+    org,
+    points,
+    records,
+    reports,
+    signin,
+    supervision,
+)
 from handlers.context import DEFAULT_POINTS, Policy, Services
 from handlers.i18n import normalize_locale
 from handlers.media import MediaStore
@@ -41,7 +56,8 @@ def policy_from(settings: Settings) -> Policy:
 def build_router(services: Services, bot_username: str | None = None) -> Router:
     """Every command and button, registered in the order /help lists them."""
     router = Router(services, bot_username)
-    for feature in (signin, events, records, calendar, reports, ledger, duty, ideas, points, org):
+    features = [signin, events, records, calendar, compliance, monthly, supervision, reports, ledger]
+    for feature in [*features, duty, ideas, points, org]:
         router.extend(feature.COMMANDS, getattr(feature, "BUTTONS", ()))
     router.extend(help.make_commands(router))
     router.on_contact(org.verify_contact)

@@ -35,6 +35,8 @@ app.add_typer(store_app, name="store")
 app.add_typer(wecom_app, name="wecom")
 export_app = typer.Typer(help="导出 / exports", no_args_is_help=True)
 app.add_typer(export_app, name="export")
+norm_app = typer.Typer(help="组织生活规范 / norms of organizational life", no_args_is_help=True)
+app.add_typer(norm_app, name="norm")
 
 
 def _settings() -> Settings:
@@ -157,6 +159,25 @@ def _org_call(coro: Any) -> None:
 RegionOpt = Annotated[str, typer.Option("--region", help="联合党委名称 / region name")]
 MemberOpt = Annotated[str, typer.Option("--member", help="姓名 / the member's roster name")]
 BranchOpt = Annotated[str | None, typer.Option("--branch", help="支部（同名时）/ branch, when names repeat")]
+
+
+@norm_app.command("set")
+def norm_set(
+    region: RegionOpt,
+    norm: Annotated[str, typer.Argument(help='例如 / e.g. "支委会 每月1次", "专题党课 每季度1次", "党小组会 每月0次"')],
+) -> None:
+    """设置规范 / set a norm (0次 switches it off)."""
+    from bot.admin_cli import set_norm
+
+    _org_call(set_norm(_settings(), region=region, norm=norm))
+
+
+@norm_app.command("list")
+def norm_list(region: RegionOpt) -> None:
+    """组织生活规范 / the region's norms."""
+    from bot.admin_cli import norm_lines
+
+    _org_call(norm_lines(_settings(), region))
 
 
 @export_app.command("ledger")

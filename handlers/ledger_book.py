@@ -15,7 +15,7 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from markupsafe import Markup
 
 from handlers.i18n import render
 from handlers.media import MediaStore
+from storage.compliance import ReportRepo
 from storage.ledger import LedgerRepo, PersonRow, Scope
 from storage.records import ATTENDED, EventRec
 from storage.repositories import UnitOfWork, expected_filter
@@ -284,6 +285,7 @@ async def write_ledger(
     for write in (_duty_sheet, _ideas_sheet, _points_sheet, _store_sheet, _rotation_sheet, _audit_sheet):
         await write(run)
     await _photos_sheet(run)
+    await _monthly_sheet(run)
     _summary_sheet(run, summary)
     stats.totals = {branches[b]: t for b, t in totals.items()}
     book.wb.close()
@@ -625,6 +627,26 @@ async def _photos_sheet(run: _Run) -> None:
             r, column, f"{photo.sha256[:12]}.png", {"image_data": io.BytesIO(data), "x_offset": 2, "y_offset": 2}
         )
     stats.rows["photos"] = sheet.finish()
+
+
+async def _monthly_sheet(run: _Run) -> None:
+    """Each branch's monthly narrative (月报) in the period; 未报送 for a month whose report is due."""
+    book, scope, stats = run.book, run.scope, run.stats
+    sheet = book.sheet("monthly", "monthly")
+    first, last = scope.start.astimezone(book.tz), (scope.end - timedelta(seconds=1)).astimezone(book.tz)
+    sent = {(m, b): (t, at) for m, b, t, at in await ReportRepo(run.uow.conn).between(
+        scope.region_id, f"{first:%Y-%m}", f"{last:%Y-%m}")}  # fmt: skip
+    index, stop = first.year * 12 + first.month - 1, last.year * 12 + last.month - 1
+    now = run.now.astimezone(book.tz)
+    while index <= stop:
+        month = date(index // 12, index % 12 + 1, 1)
+        due = datetime(month.year + month.month // 12, month.month % 12 + 1, 5, 9, tzinfo=book.tz) <= now
+        for branch_id, name in run.branches.items():
+            text, at = sent.get((f"{month:%Y-%m}", branch_id), (None, None))
+            if text is not None or due:
+                sheet.row([f"{month:%Y-%m}", name, at, text if text is not None else book.label("not_sent")])
+        index += 1
+    stats.rows["monthly"] = sheet.finish()
 
 
 def _summary_sheet(run: _Run, sheet: _Sheet) -> None:

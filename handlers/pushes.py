@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from markupsafe import Markup
 
+from handlers import monthly, supervision
 from handlers.access import Node
+from handlers.compliance import cell_params, dormancy_details, unmet_ending
 from handlers.context import Services
 from handlers.duty import missed_params
 from handlers.i18n import normalize_locale, render
@@ -16,7 +18,7 @@ from handlers.ledger import digest_chart
 from handlers.mentions import mention
 from handlers.org import request_card
 from handlers.ports import Reply
-from handlers.reports import digest_params, dormant_branches
+from handlers.reports import digest_params
 from handlers.signin import build_summary, render_board
 from storage.records import BindingRec, EventRec, OutboxRec
 from storage.repositories import UnitOfWork
@@ -80,11 +82,15 @@ async def render_push(services: Services, row: OutboxRec) -> Reply | None:
             return Reply(text=render("reports.digest", locale, **params), file=chart)
         if row.purpose == "dormancy":
             weeks = int(str(row.payload["weeks"]))
-            branches = await dormant_branches(uow, binding.region_id, weeks, now)
-            for b in branches:
-                b["last"] = b["last"].astimezone(tz) if b["last"] else None
+            branches = await dormancy_details(uow, binding.region_id, weeks, now, tz)
             # nothing to warn about: nothing is sent
             return Reply(text=render("reports.dormancy", locale, weeks=weeks, branches=branches)) if branches else None
+        if row.purpose == "norm_reminder":
+            return await _norm_reminder(uow, row, binding, locale, tz)
+        if row.purpose.startswith("finding"):
+            return await supervision.render_push(uow, row, binding, locale, tz)
+        if row.purpose.startswith("report_"):
+            return await monthly.render_push(uow, row, binding, locale, tz)
         event = await uow.events.get(row.event_id) if row.event_id is not None else None
         if event is None or event.status == "cancelled":
             return None
@@ -132,6 +138,22 @@ async def _duty(uow: UnitOfWork, row: OutboxRec, locale: str, now: datetime, tz:
     if not missed:
         return None
     return Reply(text=render("duty.missed", locale, items=missed_params(missed, tz)))
+
+
+async def _norm_reminder(uow: UnitOfWork, row: OutboxRec, binding: BindingRec, locale: str, tz: Any) -> Reply | None:
+    """Two weeks before a month ends: the branch's norms ending with it not met yet, its secretary
+    mentioned; nothing when all are met."""
+    if binding.branch_id is None:
+        return None
+    month = date.fromisoformat(str(row.payload["month"]))
+    unmet = await unmet_ending(uow, binding.region_id, binding.branch_id, month, tz)
+    if not unmet:
+        return None
+    secretaries = [
+        m for m in await uow.org.members_of(binding.region_id, binding.branch_id) if m.role == "branch_secretary"
+    ]
+    names = Markup("、").join(mention(m.id, m.name) for m in secretaries)
+    return Reply(text=render("compliance.reminder", locale, names=names, items=cell_params(unmet), ends=month))
 
 
 def _items(row: OutboxRec, tz: Any) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.access import Level
+from handlers.compliance import reminder_due
 from handlers.context import Context, Services
 from handlers.errors import UsageError
 from handlers.ports import Reply
@@ -81,36 +82,41 @@ def previous_month(start: datetime) -> tuple[datetime, datetime]:
 
 
 async def queue_periodic(services: Services, dormancy_weeks: int) -> int:
-    """Queue the next monthly digest (every chat of every region) and the next dormancy warning
-    (region chats) ahead of their time; the dispatcher sends them when due, or reports them as
-    missed after a longer outage. Idempotent (the keys name the month and the week), so it runs
+    """Queue the region's periodic pushes ahead of their time: the monthly digest (every chat), the
+    norm reminder (branch chats), the dormancy warning and the overdue findings (region chats,
+    Mondays), and the monthly report's steps. The dispatcher sends them when due, or reports them
+    as missed after a longer outage. Idempotent (the keys name the month or the week), so it runs
     often and picks up chats bound since the last run."""
     now = services.clock.now()
     tz = services.policy.tz
     digest_at, warn_at = next_digest(now, tz), next_warning(now, tz)
+    norm_at, norm_month = reminder_due(now, tz)
+    month, week = f"{digest_at:%Y-%m}", f"{warn_at:%G-W%V}"
+    # (purpose, key prefix, period in the key, due, payload) for branch chats and for region chats
+    every = [("digest", "digest", month, digest_at, {"month": month})]
+    branch = [("norm_reminder", "norms", f"{norm_month:%Y-%m}", norm_at, {"month": norm_month.isoformat()})]
+    region = [
+        ("findings_overdue", "findings_overdue", week, warn_at, {}),
+        ("dormancy", "dormancy", week, warn_at, {"weeks": dormancy_weeks}),
+    ]
+
+    from handlers import monthly  # the monthly report builds on this module's digest
 
     async def work(uow: UnitOfWork) -> int:
         queued = 0
-        for region in await uow.org.regions():
-            for chat in await uow.org.chats_for(region.id, None, include_branch_chats=True):
-                queued += await uow.ops.enqueue(
-                    key=f"digest:{digest_at:%Y-%m}:{chat.platform}:{chat.chat_id}",
-                    purpose="digest",
-                    event_id=None,
-                    platform=chat.platform,
-                    chat_id=chat.chat_id,
-                    due_at=digest_at,
-                    payload={"month": f"{digest_at:%Y-%m}"},
-                )
-                if chat.branch_id is None:
+        for region_rec in await uow.org.regions():
+            chats = await uow.org.chats_for(region_rec.id, None, include_branch_chats=True)
+            queued += await monthly.queue_cycle(uow, chats, tz)
+            for chat in chats:
+                for purpose, prefix, period, due, payload in every + (branch if chat.branch_id else region):
                     queued += await uow.ops.enqueue(
-                        key=f"dormancy:{warn_at:%G-W%V}:{chat.platform}:{chat.chat_id}",
-                        purpose="dormancy",
+                        key=f"{prefix}:{period}:{chat.platform}:{chat.chat_id}",
+                        purpose=purpose,
                         event_id=None,
                         platform=chat.platform,
                         chat_id=chat.chat_id,
-                        due_at=warn_at,
-                        payload={"weeks": dormancy_weeks},
+                        due_at=due,
+                        payload=dict(payload),
                     )
         return queued
 
@@ -163,16 +169,6 @@ async def digest_params(uow: UnitOfWork, binding: BindingRec, month: str, tz: Zo
         "rate": round(100 * total_present / total_expected) if total_expected else 0,
         "branches": sorted(rows.values(), key=lambda r: r.name) if binding.branch_id is None else [],
     }
-
-
-async def dormant_branches(uow: UnitOfWork, region_id: int, weeks: int, now: datetime) -> list[dict[str, Any]]:
-    """Branches with no event held and no sign-in by their members for `weeks` weeks."""
-    since = now - timedelta(weeks=weeks)
-    return [
-        {"name": name, "last": last}
-        for name, last in await uow.org.branch_last_activity(region_id, now)
-        if last is None or last < since
-    ]
 
 
 COMMANDS = [

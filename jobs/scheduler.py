@@ -56,6 +56,10 @@ class Scheduler:
         if not self.aps.running:
             return
         self.aps.pause()
-        if self._running:
-            await asyncio.gather(*self._running, return_exceptions=True)
+        # a run handed to the executor just before the pause starts on the next turn of the loop,
+        # and one may start while others are awaited: wait until none is left
+        await asyncio.sleep(0)
+        while self._running:
+            await asyncio.gather(*list(self._running), return_exceptions=True)
+            await asyncio.sleep(0)
         self.aps.shutdown(wait=False)

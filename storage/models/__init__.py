@@ -3,7 +3,17 @@
 from storage.models.base import Base, UTCDateTime
 from storage.models.duty import DutyAssignment, DutyShift, DutySwap, HostingTurn, Rotation
 from storage.models.engage import Idea, IdeaChange, IdeaVote, PointBalance, PointEntry, Redemption, StoreItem
-from storage.models.events import Attendance, Event, MeetingPhoto, MeetingRecord, MeetingRecordVersion, ScheduleRule
+from storage.models.events import (
+    Attendance,
+    Event,
+    Finding,
+    MeetingPhoto,
+    MeetingRecord,
+    MeetingRecordVersion,
+    MonthlyReport,
+    Norm,
+    ScheduleRule,
+)
 from storage.models.ops import AuditLog, CacheVersion, InboxUpdate, Outbox, ProcessedUpdate, SentMessage
 from storage.models.org import Branch, ChatBinding, LinkRequest, Member, MemberAccount, Region
 
@@ -18,6 +28,7 @@ __all__ = [
     "DutyShift",
     "DutySwap",
     "Event",
+    "Finding",
     "HostingTurn",
     "Idea",
     "IdeaChange",
@@ -29,6 +40,8 @@ __all__ = [
     "MeetingRecordVersion",
     "Member",
     "MemberAccount",
+    "MonthlyReport",
+    "Norm",
     "Outbox",
     "PointBalance",
     "PointEntry",

@@ -118,3 +118,59 @@ class MeetingPhoto(Base):
     by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     platform: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Norm(Base):
+    """A norm of organizational life (三会一课 …) a region keeps: so many events of a kind per
+    month, quarter or year, for each branch (scope "branch") or for the region itself ("region").
+    A region without rows keeps the defaults (handlers/compliance.py)."""
+
+    __tablename__ = "norms"
+    __table_args__ = (UniqueConstraint("region_id", "kind", "scope"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    scope: Mapped[str] = mapped_column(String(10))  # branch / region
+    per: Mapped[str] = mapped_column(String(10))  # month / quarter / year
+    count: Mapped[int] = mapped_column(Integer)  # 0: no norm for this kind
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Finding(Base):
+    """A supervision finding (季督): a problem a supervisor found in a branch, numbered per region,
+    rectified by the branch (整改完成) and confirmed by the supervisor (确认整改)."""
+
+    __tablename__ = "findings"
+    __table_args__ = (UniqueConstraint("region_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open / fixed / confirmed
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    fix_note: Mapped[str | None] = mapped_column(Text)
+    fixed_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    fixed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class MonthlyReport(Base):
+    """A branch's narrative of a month's work (月报 本月工作情况), as its secretary wrote it."""
+
+    __tablename__ = "monthly_reports"
+    __table_args__ = (UniqueConstraint("branch_id", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    text: Mapped[str] = mapped_column(Text)
+    by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

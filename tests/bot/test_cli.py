@@ -284,3 +284,22 @@ def test_export_ledger_writes_the_workbook_in_either_language(db_url: str, tmp_p
         "--out", str(tmp_path / "never.xlsx"),
     )  # fmt: skip
     assert code == 2 and not (tmp_path / "never.xlsx").exists()
+
+
+def test_norms_set_and_listed_by_cli(db_url: str) -> None:
+    from storage.models import Norm
+
+    sample = str(Path(__file__).parents[2] / "bot" / "console" / "sample_roster.csv")
+    assert invoke(db_url, "org", "import", sample, "--region", "城东联合党委")[0] == 0
+    code, out = invoke(db_url, "norm", "set", "--region", "城东联合党委", "支委会 每季度2次")
+    assert code == 0 and "✅ 已设置规范：支委会 每季度2次。" in out, out
+    code, out = invoke(db_url, "norm", "set", "--region", "城东联合党委", "专题党课 每年1次")
+    assert code == 0 and "专题党课 每年1次" in out
+    code, out = invoke(db_url, "norm", "list", "--region", "城东联合党委")
+    assert code == 0 and "支委会每季度2次" in out and "专题党课每年1次" in out and "党课每季度1次" in out
+    assert sorted(rows_of(db_url, select(Norm.kind, Norm.scope, Norm.per, Norm.count))) == [
+        ("committee", "branch", "quarter", 2),
+        ("party_lesson", "region", "year", 1),
+    ]
+    code, out = invoke(db_url, "norm", "set", "--region", "城东联合党委", "支委会 每周1次")
+    assert code == 2 and "看不懂规范" in out

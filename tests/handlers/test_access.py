@@ -82,6 +82,15 @@ COMMANDS = {
     "fix_record": "branch",
     "export": "branch",
     "chart": "member",
+    # norms of organizational life
+    "norms": "member",
+    "norm_set": "region",
+    "compliance": "member",
+    "finding": "region",
+    "finding_fixed": "branch",
+    "finding_confirm": "region",
+    "findings": "member",
+    "report": "branch",
     # duty and rotation
     "duty": "member",
     "checkin": "member",

@@ -45,7 +45,8 @@ async def test_monthly_digest_counts_last_months_meetings_and_attendance(h: Harn
     await h.say("添加值班 明天 14:00-17:00 党群服务中心 钱多多", user="u-李红", chat=REGION_CHAT)
     await h.tick(hours=17, minutes=30)  # tomorrow 09:30
     await h.say("上岗", user="u-赵强")
-    assert await queue_periodic(h.app.services, dormancy_weeks=8) == 3  # 2 digests and 1 warning
+    # 2 digests, the dormancy and overdue lists, a norm reminder, the monthly report's late reminder and compilation
+    assert await queue_periodic(h.app.services, dormancy_weeks=8) == 7
     assert await queue_periodic(h.app.services, dormancy_weeks=8) == 0  # queued once
     pushed = await h.tick(days=31)  # to 1 January 09:00 and beyond
     digests = [p for p in pushed if "2026年12月 党建简报" in p]
@@ -59,13 +60,23 @@ async def test_monthly_digest_counts_last_months_meetings_and_attendance(h: Harn
 
 
 async def test_dormancy_warning_names_branches_without_activity(h: Harness) -> None:
-    await h.say("发布 党员大会 今天 14:00 三楼会议室 学习党章", user="u-张伟")
+    """Only a branch's own events held count: a meeting nobody came to, or members signing in to
+    the region's lesson, keep no branch alive."""
+    await h.say("发布 党员大会 今天 14:00 三楼会议室 学习党章", user="u-张伟")  # held: someone signs in
+    await h.say("发布 专题党课 今天 19:00 党校", user="u-李红", chat=REGION_CHAT)
+    await h.join("刘芳")
+    await h.say("绑定 绿源科技党支部", user="u-李红", chat="绿源群")
+    await h.tick(hours=5)  # 14:00
+    await h.say("签到", user="u-赵强")
+    await h.tick(hours=5)  # 19:00: 刘芳 of 绿源 at the region's lesson
+    await h.say("签到", user="u-刘芳", chat="绿源群")
     await queue_periodic(h.app.services, dormancy_weeks=8)
-    pushed = await h.tick(days=6, hours=1)  # Monday 7 December, 09:00 … 10:00
+    pushed = await h.tick(days=5, hours=16)  # Monday 7 December, 09:00 … 10:00
     warnings = [p for p in pushed if "防瘫预警" in p]
     assert len(warnings) == 1 and warnings[0].startswith(f"[{REGION_CHAT}]")
-    assert "连续 8 周" in warnings[0]
-    assert "绿源科技党支部（从未有记录）" in warnings[0] and "红星机械党支部" not in warnings[0]
+    assert "连续 8 周以上" in warnings[0]
+    assert "· 绿源科技党支部：从未开展过支部活动；本季度支部党员大会 0/1、支委会 0/3" in warnings[0]
+    assert "红星机械党支部" not in warnings[0]
     h.clock.advance(days=1)
     assert await queue_periodic(h.app.services, dormancy_weeks=8) >= 1  # next Monday's is queued
     due = await h.rows(Outbox.__table__.select().where(Outbox.purpose == "dormancy", Outbox.status == "pending"))

@@ -61,3 +61,27 @@ async def test_keyed_locks_serialise_one_key_and_not_others() -> None:
     assert order.index("a1-") < order.index("a2+")  # same key: in order, never interleaved
     assert order.index("b1+") < order.index("a1-")  # other key: not held up
     assert len(locks) == 0  # locks are dropped once nobody holds or waits
+
+
+async def test_stop_never_cuts_a_run_short_even_one_started_while_stopping() -> None:
+    """A run handed to the executor just before the stop, or starting while another is awaited,
+    finishes too: none is cancelled halfway (a delivery round cut off mid-transaction)."""
+    cut: list[int] = []
+    finished: list[int] = []
+    for _ in range(20):
+        scheduler = Scheduler(ZoneInfo("Asia/Shanghai"))
+
+        async def job() -> None:
+            try:
+                await asyncio.sleep(0.003)
+                finished.append(1)
+            except asyncio.CancelledError:
+                cut.append(1)
+                raise
+
+        scheduler.every("a", 0.001, job, run_now=True)
+        scheduler.every("b", 0.001, job, run_now=True)
+        scheduler.start()
+        await asyncio.sleep(0.02)
+        await scheduler.stop()
+    assert finished and cut == []

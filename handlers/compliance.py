@@ -1,0 +1,236 @@
+"""Norms of organizational life (三会一课 and the region's own meetings) and whether each branch keeps
+them: 组织生活规范, 设置规范, 组织生活; the reminder before a period ends; the honest dormancy test.
+
+An event counts when it was held: not cancelled, and at least one member present or its meeting
+record written. A branch's norms count only its own events; region-wide events count for the
+region's norms (书记例会, 专题党课) only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from handlers.access import Level
+from handlers.context import Context
+from handlers.errors import UsageError
+from handlers.events import kind_of
+from handlers.ledger import period_label, split_words
+from handlers.ports import Reply
+from handlers.router import Command
+from handlers.timeparse import Period, ascii_digits, parse_period
+from storage.compliance import ComplianceRepo, NormRec
+from storage.repositories import UnitOfWork
+
+DEFAULT_NORMS = (
+    NormRec("general_meeting", "branch", "quarter", 1),
+    NormRec("committee", "branch", "month", 1),
+    NormRec("group_meeting", "branch", "month", 1),
+    NormRec("party_lesson", "branch", "quarter", 1),
+    NormRec("activity_day", "branch", "month", 1),
+    NormRec("secretary_meeting", "region", "month", 1),
+    NormRec("party_lesson", "region", "quarter", 1),
+)
+PER_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+PER_WORDS = {"每月": "month", "每季度": "quarter", "每季": "quarter", "每年": "year",
+             "monthly": "month", "quarterly": "quarter", "yearly": "year"}  # fmt: skip
+REGION_WORDS = ("书记例会", "例会", "专题党课", "secretary")  # norms the region keeps itself
+REMIND_DAYS = 14  # a branch is reminded this many days before a period ends
+REMIND_HOUR = 9
+MAX_NORM = 31
+_NORM = re.compile(
+    r"^(?P<kind>\S+)\s+(?P<per>每月|每季度|每季|每年|monthly|quarterly|yearly)\s*(?P<count>\d+)\s*次?$", re.I
+)
+
+
+def parse_norm(text: str) -> NormRec | None:
+    """'支委会 每月1次' / '专题党课 每季度 1' / 'committee monthly 2' -> the norm; None if not one."""
+    m = _NORM.match(ascii_digits(text.strip()))
+    if m is None:
+        return None
+    word, count = m.group("kind"), int(m.group("count"))
+    kind = kind_of(word)
+    if kind is None or count > MAX_NORM:
+        return None
+    scope = "region" if word in REGION_WORDS or kind == "secretary_meeting" else "branch"
+    return NormRec(kind, scope, PER_WORDS[m.group("per").lower()], count)
+
+
+async def norms_of(uow: UnitOfWork, region_id: int) -> list[NormRec]:
+    """The region's norms: what it set, else the defaults (a count of 0 switches one off)."""
+    stored = {(n.kind, n.scope): n for n in await ComplianceRepo(uow.conn).norms(region_id)}
+    merged = [stored.pop((n.kind, n.scope), n) for n in DEFAULT_NORMS]
+    return merged + sorted(stored.values(), key=lambda n: (n.scope, n.kind))
+
+
+def windows(per: str, start: date, end: date) -> list[tuple[date, date]]:
+    """The norm's periods (months, quarters or years) that overlap [start, end)."""
+    months = PER_MONTHS[per]
+    index = start.year * 12 + (start.month - 1) // months * months
+    out: list[tuple[date, date]] = []
+    while True:
+        first = date(index // 12, index % 12 + 1, 1)
+        if first >= end:
+            return out
+        index += months
+        out.append((first, date(index // 12, index % 12 + 1, 1)))
+
+
+@dataclass(frozen=True)
+class Cell:
+    norm: NormRec
+    held: int
+    required: int
+
+    @property
+    def met(self) -> bool:
+        return self.held >= self.required
+
+
+@dataclass(frozen=True)
+class Matrix:
+    period: Period
+    branches: list[tuple[int, str, list[Cell]]]
+    region: list[Cell]
+
+
+def _count(days: list[date], spans: list[tuple[date, date]]) -> int:
+    return sum(1 for day in days if any(a <= day < b for a, b in spans))
+
+
+async def matrix(uow: UnitOfWork, region_id: int, branch_id: int | None, period: Period, tz: ZoneInfo) -> Matrix:
+    """Held / required of every norm, per branch (one branch if given) and for the region; the
+    events come from one query whatever the number of branches."""
+    norms = [n for n in await norms_of(uow, region_id) if n.count > 0]
+    spans = {n: windows(n.per, period.start, period.end) for n in norms}
+    firsts = [w[0][0] for w in spans.values() if w] or [period.start]
+    lasts = [w[-1][1] for w in spans.values() if w] or [period.end]
+    lo, hi = Period(min(firsts), max(lasts), "range").bounds(tz)
+    days: dict[tuple[int | None, str], list[date]] = defaultdict(list)  # (branch, kind) -> local days held
+    for e in await ComplianceRepo(uow.conn).held(region_id, lo, hi):
+        days[(e.branch_id, e.kind)].append(e.starts_at.astimezone(tz).date())
+    branches = [b for b in await uow.org.branches(region_id) if branch_id in (None, b.id)]
+
+    def cells(scope: str, owner: int | None) -> list[Cell]:
+        return [
+            Cell(n, _count(days.get((owner, n.kind), []), spans[n]), n.count * len(spans[n]))
+            for n in norms
+            if n.scope == scope
+        ]
+
+    rows = [(b.id, b.name, cells("branch", b.id)) for b in sorted(branches, key=lambda b: b.name)]
+    return Matrix(period, rows, cells("region", None) if branch_id is None else [])
+
+
+def cell_params(cells: list[Cell]) -> list[dict[str, Any]]:
+    return [
+        {"kind": c.norm.kind, "scope": c.norm.scope, "held": c.held, "required": c.required, "met": c.met}
+        for c in cells
+    ]
+
+
+# -- chat --------------------------------------------------------------------------------------
+async def show_norms(ctx: Context, args: str) -> list[Reply]:
+    """组织生活规范 — the norms this region keeps."""
+    node = ctx.need_node()
+    norms = await ctx.read(lambda uow: norms_of(uow, node.region_id))
+    return [ctx.reply("compliance.norms", norms=norms)]
+
+
+async def set_norm(ctx: Context, args: str) -> list[Reply]:
+    """设置规范 支委会 每月1次 — change one norm (0 switches it off); region officers only."""
+    norm = parse_norm(args)
+    if norm is None:
+        raise UsageError("norm_set")
+    kind, scope, count = norm.kind, norm.scope, norm.count
+    node = ctx.need_node()
+    member = ctx.need_manager(node.region_id, None)
+    inc = ctx.incoming
+
+    async def work(uow: UnitOfWork) -> None:
+        await ComplianceRepo(uow.conn).set_norm(node.region_id, norm, by=member.id, now=uow.now)
+        detail = {"kind": kind, "scope": scope, "per": norm.per, "count": count}
+        await uow.ops.audit(actor=member.id, platform=inc.platform, action="norm_set", detail=detail, now=uow.now)
+
+    await ctx.unit(work)
+    return [ctx.reply("compliance.norm_set", kind=kind, scope=scope, per=norm.per, count=count)]
+
+
+async def compliance(ctx: Context, args: str) -> list[Reply]:
+    """组织生活 [本月|本季|本年] — each branch's norms as held / required (a branch chat: its own)."""
+    node = ctx.need_node()
+    words = split_words(args)
+    today = ctx.local(ctx.now).date()
+    period = parse_period(words[0], today) if words else parse_period("本季", today)
+    if period is None or len(words) > 1:
+        raise UsageError("compliance")
+    found = await ctx.read(lambda uow: matrix(uow, node.region_id, node.branch_id, period, ctx.tz))
+    rows = [{"name": name, "cells": cell_params(cells)} for _id, name, cells in found.branches]
+    return [
+        ctx.reply(
+            "compliance.matrix",
+            period=period_label(period, ctx.locale),
+            rows=rows,
+            region=cell_params(found.region),
+        )
+    ]
+
+
+# -- pushes ------------------------------------------------------------------------------------
+def reminder_due(now: datetime, tz: ZoneInfo) -> tuple[datetime, date]:
+    """When this month's reminder is due (two weeks before its last day ends, 09:00), and the
+    month's first day; next month's once this month's time has passed."""
+    local = now.astimezone(tz)
+    month = date(local.year, local.month, 1)
+    for _ in range(2):
+        nxt = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        due = datetime(nxt.year, nxt.month, nxt.day, REMIND_HOUR, tzinfo=tz) - timedelta(days=REMIND_DAYS)
+        if due >= now:
+            return due, month
+        month = nxt
+    return due, month
+
+
+async def unmet_ending(uow: UnitOfWork, region_id: int, branch_id: int, month: date, tz: ZoneInfo) -> list[Cell]:
+    """The branch's norms whose period ends with this month and that are not met yet."""
+    nxt = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    found = await matrix(uow, region_id, branch_id, Period(month, nxt, "month"), tz)
+    cells = found.branches[0][2] if found.branches else []
+    return [c for c in cells if not c.met and windows(c.norm.per, month, nxt)[-1][1] == nxt]
+
+
+async def dormancy_details(
+    uow: UnitOfWork, region_id: int, weeks: int, now: datetime, tz: ZoneInfo
+) -> list[dict[str, Any]]:
+    """Branches none of whose own events was held for `weeks` weeks: when the last one was, and
+    which of this quarter's norms are not met so far."""
+    last = await ComplianceRepo(uow.conn).last_held(region_id, now)
+    since = now - timedelta(weeks=weeks)
+    today = now.astimezone(tz).date()
+    quarter = parse_period("本季", today)
+    assert quarter is not None
+    found = await matrix(uow, region_id, None, quarter, tz)
+    out = []
+    for branch_id, name, cells in found.branches:
+        held = last.get(branch_id)
+        if held is not None and held >= since:
+            continue
+        idle = (now - held).days // 7 if held is not None else None
+        out.append({"name": name, "weeks": idle, "last": held.astimezone(tz) if held else None,
+                    "missing": cell_params([c for c in cells if not c.met])})  # fmt: skip
+    return out
+
+
+M = Level.MEMBER
+COMMANDS = [
+    Command("norms", ("组织生活规范",), show_norms, "compliance.usage_norms", "compliance.help_norms", access=M),
+    Command("norm_set", ("设置规范",), set_norm, "compliance.usage_norm_set", access=Level.REGION),
+    Command(
+        "compliance", ("组织生活",), compliance, "compliance.usage_compliance", "compliance.help_compliance",
+        access=Level.MEMBER,
+    ),
+]  # fmt: skip

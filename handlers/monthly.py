@@ -1,0 +1,155 @@
+"""The monthly report (月报): on the 1st each branch secretary is asked for last month's narrative
+(本月工作情况), on the 4th a branch that has not sent it is reminded once, on the 5th the region's
+report is compiled (the numbers, and each branch's narrative or 未报送) into the region chats."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup
+
+from handlers.access import Level
+from handlers.compliance import cell_params, matrix
+from handlers.context import Context
+from handlers.errors import AppError, UsageError
+from handlers.i18n import render
+from handlers.mentions import mention
+from handlers.ports import Reply
+from handlers.reports import digest_params
+from handlers.router import Command
+from handlers.timeparse import Period
+from storage.compliance import ReportRepo
+from storage.records import BindingRec, OutboxRec
+from storage.repositories import UnitOfWork
+
+ASK_HOUR = 9
+LATE_AFTER_DAYS = 3  # the 4th
+COMPILE_AFTER_DAYS = 4  # the 5th
+MAX_REPORT = 2000
+
+
+def _month_start(day: date) -> date:
+    return date(day.year, day.month, 1)
+
+
+def _previous(month: date) -> date:
+    return _month_start(month - timedelta(days=1))
+
+
+def reported_month(local_now: datetime) -> date:
+    """The month a narrative sent now is for: last month until the region's report is compiled on
+    the 5th at 09:00, this month after that."""
+    first = _month_start(local_now.date())
+    compiled = datetime(first.year, first.month, 1 + COMPILE_AFTER_DAYS, ASK_HOUR, tzinfo=local_now.tzinfo)
+    return _previous(first) if local_now < compiled else first
+
+
+def cycle(now: datetime, tz: ZoneInfo) -> tuple[date, dict[str, datetime]]:
+    """The month being reported on in the current (or next) cycle and when its steps are due."""
+    local = now.astimezone(tz)
+    first = _month_start(local.date())
+    at = datetime(first.year, first.month, 1, ASK_HOUR, tzinfo=tz)
+    if now >= at + timedelta(days=COMPILE_AFTER_DAYS):
+        first = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        at = datetime(first.year, first.month, 1, ASK_HOUR, tzinfo=tz)
+    steps = {
+        "report_ask": at,
+        "report_late": at + timedelta(days=LATE_AFTER_DAYS),
+        "report_compiled": at + timedelta(days=COMPILE_AFTER_DAYS),
+    }
+    return _previous(first), steps
+
+
+async def send_report(ctx: Context, args: str) -> list[Reply]:
+    """本月工作情况 内容 — a branch's narrative of the month (last month until the 5th)."""
+    text = args.strip()
+    if not text:
+        raise UsageError("report")
+    if len(text) > MAX_REPORT:
+        raise UsageError("report", "common.too_long", limit=MAX_REPORT)
+    node = ctx.need_node()
+    if node.branch_id is None:
+        raise AppError("monthly.branch_only")
+    member = ctx.need_manager(node.region_id, node.branch_id)
+    month = reported_month(ctx.local(ctx.now))
+    branch_id = node.branch_id
+    inc = ctx.incoming
+
+    async def work(uow: UnitOfWork) -> bool:
+        first = await ReportRepo(uow.conn).put(
+            node.region_id, branch_id, f"{month:%Y-%m}", text, by=member.id, now=uow.now
+        )
+        detail = {"month": f"{month:%Y-%m}", "chars": len(text)}
+        await uow.ops.audit(actor=member.id, platform=inc.platform, action="monthly_report", detail=detail, now=uow.now)
+        return first
+
+    first = await ctx.unit(work)
+    return [ctx.reply("monthly.received", month=month, replaced=not first)]
+
+
+async def queue_cycle(uow: UnitOfWork, chats: list[BindingRec], tz: ZoneInfo) -> int:
+    """Queue this cycle's steps still to come: ask and remind branch chats, compile for region chats."""
+    month, steps = cycle(uow.now, tz)
+    queued = 0
+    for chat in chats:
+        wanted = ("report_ask", "report_late") if chat.branch_id is not None else ("report_compiled",)
+        for purpose in wanted:
+            due = steps[purpose]
+            if due < uow.now:
+                continue  # a step whose time has passed is not sent late
+            queued += await uow.ops.enqueue(
+                key=f"{purpose}:{month:%Y-%m}:{chat.platform}:{chat.chat_id}",
+                purpose=purpose,
+                event_id=None,
+                platform=chat.platform,
+                chat_id=chat.chat_id,
+                due_at=due,
+                payload={"month": month.isoformat()},
+            )
+    return queued
+
+
+async def render_push(uow: UnitOfWork, row: OutboxRec, binding: BindingRec, locale: str, tz: ZoneInfo) -> Reply | None:
+    month = date.fromisoformat(str(row.payload["month"]))
+    reports = await ReportRepo(uow.conn).of_month(binding.region_id, f"{month:%Y-%m}")
+    if row.purpose in ("report_ask", "report_late"):
+        if binding.branch_id is None or binding.branch_id in reports:
+            return None  # sent already: nobody is asked again
+        secretaries = [
+            m for m in await uow.org.members_of(binding.region_id, binding.branch_id) if m.role == "branch_secretary"
+        ]
+        names = Markup("、").join(mention(m.id, m.name) for m in secretaries)
+        return Reply(text=render(f"monthly.{row.purpose.removeprefix('report_')}", locale, month=month, names=names))
+    if binding.branch_id is not None:
+        return None
+    return Reply(text=render("monthly.compiled", locale, **await compiled_params(uow, binding, month, reports, tz)))
+
+
+async def compiled_params(
+    uow: UnitOfWork, binding: BindingRec, month: date, reports: dict[int, tuple[str, datetime]], tz: ZoneInfo
+) -> dict[str, Any]:
+    """The region's report of a month: the digest's numbers, each branch's norms held / required,
+    its attendance and its narrative (None: not sent)."""
+    following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    numbers = await digest_params(uow, binding, f"{following:%Y-%m}", tz)
+    norms = await matrix(uow, binding.region_id, None, Period(month, following, "month"), tz)
+    rates = {b.name: b.rate for b in numbers["branches"]}
+    branches = [
+        {
+            "name": name,
+            "rate": rates.get(name),
+            "cells": cell_params(cells),
+            "text": reports.get(branch_id, (None, None))[0],
+        }
+        for branch_id, name, cells in norms.branches
+    ]
+    return {"month": month, "numbers": numbers, "branches": branches}
+
+
+COMMANDS = [
+    Command(
+        "report", ("本月工作情况",), send_report, "monthly.usage_report", "monthly.help_report", access=Level.BRANCH
+    ),
+]

@@ -1,0 +1,199 @@
+"""Quarterly supervision (季督): a supervisor records what is wrong in a branch (督查), the branch
+rectifies it (整改完成) and the supervisor confirms (确认整改); the branch is told and reminded
+before the deadline, and the region chats hear weekly of what is overdue."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from handlers.access import Level
+from handlers.context import Context
+from handlers.errors import AppError, UsageError
+from handlers.i18n import render
+from handlers.ledger import split_words
+from handlers.ports import Reply
+from handlers.router import Command
+from handlers.timeparse import WhenError, numbered, parse_date, parse_period
+from storage import limits
+from storage.compliance import FindingRec, FindingRepo
+from storage.records import BindingRec, OutboxRec
+from storage.repositories import UnitOfWork
+
+REMIND_DAYS_BEFORE = 3  # the branch is reminded this many days before a deadline, at 09:00
+REMIND_HOUR = 9
+MAX_TEXT = 1000
+_DEADLINE = re.compile(r"\s*(?:期限|截止|deadline)\s*[:：]\s*(?P<when>\S+)\s*$", re.I)
+
+
+def _params(f: FindingRec) -> dict[str, Any]:
+    return {
+        "number": f.number,
+        "branch": f.branch,
+        "text": f.text,
+        "deadline": f.deadline,
+        "status": f.status,
+        "note": f.fix_note,
+    }
+
+
+async def _notify(uow: UnitOfWork, f: FindingRec, purpose: str, *, region_chats: bool, due: datetime) -> None:
+    chats = await uow.org.chats_for(f.region_id, None if region_chats else f.branch_id, include_branch_chats=False)
+    for chat in chats:
+        await uow.ops.enqueue(
+            key=f"{purpose}:{f.id}:{due:%Y%m%d}:{chat.platform}:{chat.chat_id}",
+            purpose=purpose,
+            event_id=None,
+            platform=chat.platform,
+            chat_id=chat.chat_id,
+            due_at=due,
+            payload={"finding": f.id},
+        )
+
+
+async def record_finding(ctx: Context, args: str) -> list[Reply]:
+    """督查 支部名 问题描述 [期限：12月31日] — a supervisor records a finding for a branch."""
+    name, _, rest = args.strip().partition(" ")
+    text, deadline = rest.strip(), None
+    if m := _DEADLINE.search(text):
+        try:
+            deadline = parse_date(m.group("when"), ctx.local(ctx.now).date())
+        except WhenError as exc:
+            raise UsageError("finding", "supervision.bad_deadline", text=m.group("when")) from exc
+        text = text[: m.start()].strip()
+    if not name or not text:
+        raise UsageError("finding")
+    if len(text) > MAX_TEXT:
+        raise UsageError("finding", "common.too_long", limit=MAX_TEXT)
+    if deadline is not None and deadline < ctx.local(ctx.now).date():
+        raise UsageError("finding", "supervision.past_deadline", deadline=deadline)
+    node = ctx.need_node()
+    supervisor = ctx.need_manager(node.region_id, None)
+    tz = ctx.tz
+    inc = ctx.incoming
+
+    async def work(uow: UnitOfWork) -> FindingRec:
+        branch = next((b for b in await uow.org.branches(node.region_id) if b.name == name), None)
+        if branch is None:
+            raise AppError("ledger.no_branch", name=name[: limits.BRANCH_NAME])
+        number = await FindingRepo(uow.conn).create(
+            region_id=node.region_id,
+            branch_id=branch.id,
+            text=text,
+            deadline=deadline,
+            created_by=supervisor.id,
+            created_at=uow.now,
+        )
+        found = await FindingRepo(uow.conn).by_number(node.region_id, number)
+        assert found is not None
+        await _notify(uow, found, "finding_new", region_chats=False, due=uow.now)
+        if deadline is not None:
+            at = datetime(deadline.year, deadline.month, deadline.day, REMIND_HOUR, tzinfo=tz)
+            await _notify(uow, found, "finding_due", region_chats=False, due=at - timedelta(days=REMIND_DAYS_BEFORE))
+        detail = {"finding": number, "branch": branch.name, "deadline": str(deadline or "")}
+        await uow.ops.audit(actor=supervisor.id, platform=inc.platform, action="finding", detail=detail, now=uow.now)
+        return found
+
+    found = await ctx.unit(work)
+    return [ctx.reply("supervision.recorded", f=_params(found))]
+
+
+async def _finding(ctx: Context, args: str, command: str) -> tuple[FindingRec, str]:
+    number, rest = numbered(args, hash_required=False)
+    if number is None:
+        raise UsageError(command)
+    node = ctx.need_node()
+    found = await ctx.read(lambda uow: FindingRepo(uow.conn).by_number(node.region_id, number))
+    if found is None or node.branch_id not in (None, found.branch_id):
+        raise AppError("supervision.not_found", number=number)
+    return found, rest.strip()
+
+
+async def mark_fixed(ctx: Context, args: str) -> list[Reply]:
+    """整改完成 #n 说明 — the branch says a finding is rectified; the supervisor is told."""
+    found, note = await _finding(ctx, args, "finding_fixed")
+    if not note:
+        raise UsageError("finding_fixed")
+    if len(note) > MAX_TEXT:
+        raise UsageError("finding_fixed", "common.too_long", limit=MAX_TEXT)
+    member = ctx.need_manager(found.region_id, found.branch_id)
+    values = {"fix_note": note, "fixed_by": member.id}
+    await _move(ctx, found, member.id, "open", "fixed", values, region_chats=True)
+    return [ctx.reply("supervision.fixed", f=_params(found) | {"note": note})]
+
+
+async def confirm(ctx: Context, args: str) -> list[Reply]:
+    """确认整改 #n — the supervisor confirms a rectification; the branch is told."""
+    found, _ = await _finding(ctx, args, "finding_confirm")
+    member = ctx.need_manager(found.region_id, None)
+    await _move(ctx, found, member.id, "fixed", "confirmed", {"confirmed_by": member.id}, region_chats=False)
+    return [ctx.reply("supervision.confirmed", f=_params(found))]
+
+
+async def _move(
+    ctx: Context, found: FindingRec, actor: int, old: str, new: str, values: dict[str, Any], *, region_chats: bool
+) -> None:
+    """One step of a finding, taken once: from the status it must be in, told to the other side
+    (the region's chats for a rectification, the branch's for a confirmation), audited."""
+    refusal = "supervision.not_open" if old == "open" else "supervision.not_fixed"
+    if found.status != old:
+        raise AppError(refusal, number=found.number, status=found.status)
+    purpose = {"fixed": "finding_fixed", "confirmed": "finding_confirmed"}[new]
+    action = {"fixed": "finding_fixed", "confirmed": "finding_confirm"}[new]
+    stamp = {"fixed": "fixed_at", "confirmed": "confirmed_at"}[new]
+    inc = ctx.incoming
+
+    async def work(uow: UnitOfWork) -> bool:
+        if not await FindingRepo(uow.conn).set_status(found.id, old=old, new=new, **values, **{stamp: uow.now}):
+            return False
+        await _notify(uow, found, purpose, region_chats=region_chats, due=uow.now)
+        detail = {"finding": found.number}
+        await uow.ops.audit(actor=actor, platform=inc.platform, action=action, detail=detail, now=uow.now)
+        return True
+
+    if not await ctx.unit(work):  # taken meanwhile by another message
+        raise AppError(refusal, number=found.number, status=new)
+
+
+async def listing(ctx: Context, args: str) -> list[Reply]:
+    """督查清单 [本季|本年] — open findings, and those closed in the period; a branch its own."""
+    node = ctx.need_node()
+    words = split_words(args)
+    today = ctx.local(ctx.now).date()
+    period = parse_period(words[0], today) if words else parse_period("本季", today)
+    if period is None or len(words) > 1:
+        raise UsageError("findings")
+    since, _ = period.bounds(ctx.tz)
+    found = await ctx.read(lambda uow: FindingRepo(uow.conn).listing(node.region_id, node.branch_id, since))
+    return [ctx.reply("supervision.listing", items=[_params(f) for f in found], today=today)]
+
+
+# -- pushes ------------------------------------------------------------------------------------
+async def render_push(uow: UnitOfWork, row: OutboxRec, binding: BindingRec, locale: str, tz: ZoneInfo) -> Reply | None:
+    """A finding's news for a chat; a deadline reminder only while it is still open; the weekly
+    overdue list only when something is overdue."""
+    today = uow.now.astimezone(tz).date()
+    if row.purpose == "findings_overdue":
+        overdue = [
+            _params(f)
+            for f in await FindingRepo(uow.conn).listing(binding.region_id, None)
+            if f.status == "open" and f.deadline is not None and f.deadline < today
+        ]
+        return Reply(text=render("supervision.overdue", locale, items=overdue)) if overdue else None
+    found = await FindingRepo(uow.conn).get(int(str(row.payload["finding"])))
+    if found is None or found.region_id != binding.region_id:
+        return None
+    if row.purpose == "finding_due" and found.status != "open":
+        return None
+    return Reply(text=render(f"supervision.push_{row.purpose.removeprefix('finding_')}", locale, f=_params(found)))
+
+
+R = Level.REGION
+COMMANDS = [
+    Command("finding", ("督查",), record_finding, "supervision.usage_finding", "supervision.help_finding", access=R),
+    Command("finding_fixed", ("整改完成",), mark_fixed, "supervision.usage_fixed", access=Level.BRANCH),
+    Command("finding_confirm", ("确认整改",), confirm, "supervision.usage_confirm", access=R),
+    Command("findings", ("督查清单",), listing, "supervision.usage_findings", "supervision.help_findings"),
+]

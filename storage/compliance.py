@@ -1,0 +1,205 @@
+"""Norms of organizational life and the events that count toward them (held: not cancelled, with
+at least one member present or a meeting record)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.models import Attendance, Branch, Event, Finding, MeetingRecord, MonthlyReport, Norm
+from storage.records import ATTENDED
+from storage.repositories import insert_ignoring_conflicts
+
+
+@dataclass(frozen=True, slots=True)
+class NormRec:
+    kind: str
+    scope: str  # branch / region
+    per: str  # month / quarter / year
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class HeldEvent:
+    id: int
+    branch_id: int | None
+    kind: str
+    starts_at: datetime
+
+
+def held_condition() -> ColumnElement[bool]:
+    """An event was held: not cancelled, and someone was present or its record was written."""
+    present = exists().where(Attendance.event_id == Event.id, Attendance.status.in_(ATTENDED))
+    recorded = exists().where(MeetingRecord.event_id == Event.id)
+    return (Event.status != "cancelled") & or_(present, recorded)
+
+
+@dataclass
+class ComplianceRepo:
+    conn: AsyncConnection
+
+    async def norms(self, region_id: int) -> list[NormRec]:
+        rows = await self.conn.execute(
+            select(Norm.kind, Norm.scope, Norm.per, Norm.count).where(Norm.region_id == region_id)
+        )
+        return [NormRec(*r) for r in rows]
+
+    async def set_norm(self, region_id: int, norm: NormRec, *, by: int | None, now: datetime) -> None:
+        values = {"per": norm.per, "count": norm.count, "updated_by": by, "updated_at": now}
+        inserted = await self.conn.execute(
+            insert_ignoring_conflicts(self.conn, Norm).values(
+                region_id=region_id, kind=norm.kind, scope=norm.scope, **values
+            )
+        )
+        if not inserted.rowcount:
+            await self.conn.execute(
+                update(Norm)
+                .where(Norm.region_id == region_id, Norm.kind == norm.kind, Norm.scope == norm.scope)
+                .values(**values)
+            )
+
+    async def held(self, region_id: int, start: datetime, end: datetime) -> list[HeldEvent]:
+        """Every event of the region held in [start, end), in one query."""
+        rows = await self.conn.execute(
+            select(Event.id, Event.branch_id, Event.kind, Event.starts_at)
+            .where(Event.region_id == region_id, Event.starts_at >= start, Event.starts_at < end)
+            .where(held_condition())
+            .order_by(Event.starts_at)
+        )
+        return [HeldEvent(*r) for r in rows]
+
+    async def last_held(self, region_id: int, until: datetime) -> dict[int, datetime]:
+        """Each branch's latest event of its own that was held."""
+        rows = await self.conn.execute(
+            select(Event.branch_id, func.max(Event.starts_at))
+            .where(Event.region_id == region_id, Event.branch_id.is_not(None), Event.starts_at <= until)
+            .where(held_condition())
+            .group_by(Event.branch_id)
+        )
+        return {int(b): at for b, at in rows if b is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRec:
+    id: int
+    region_id: int
+    number: int
+    branch_id: int
+    branch: str
+    text: str
+    deadline: date | None
+    status: str
+    created_at: datetime
+    fix_note: str | None
+    fixed_at: datetime | None
+    confirmed_at: datetime | None
+
+
+_FINDING_COLS = (
+    Finding.id,
+    Finding.region_id,
+    Finding.number,
+    Finding.branch_id,
+    Branch.name,
+    Finding.text,
+    Finding.deadline,
+    Finding.status,
+    Finding.created_at,
+    Finding.fix_note,
+    Finding.fixed_at,
+    Finding.confirmed_at,
+)
+
+
+@dataclass
+class FindingRepo:
+    """Supervision findings (季督)."""
+
+    conn: AsyncConnection
+
+    def _select(self) -> Any:
+        return select(*_FINDING_COLS).join(Branch, Branch.id == Finding.branch_id)
+
+    async def create(self, **values: Any) -> int:
+        """Insert with the region's next number; returns the number."""
+        region_id = values["region_id"]
+        last = (
+            await self.conn.execute(select(func.max(Finding.number)).where(Finding.region_id == region_id))
+        ).scalar()
+        number = int(last or 0) + 1
+        await self.conn.execute(insert(Finding).values(number=number, status="open", **values))
+        return number
+
+    async def get(self, finding_id: int) -> FindingRec | None:
+        row = (await self.conn.execute(self._select().where(Finding.id == finding_id))).first()
+        return FindingRec(*row) if row else None
+
+    async def by_number(self, region_id: int, number: int) -> FindingRec | None:
+        row = (
+            await self.conn.execute(self._select().where(Finding.region_id == region_id, Finding.number == number))
+        ).first()
+        return FindingRec(*row) if row else None
+
+    async def listing(self, region_id: int, branch_id: int | None, since: datetime | None = None) -> list[FindingRec]:
+        """A node's findings: every open one, and the closed ones since a time."""
+        q = self._select().where(Finding.region_id == region_id)
+        if branch_id is not None:
+            q = q.where(Finding.branch_id == branch_id)
+        if since is not None:
+            q = q.where(or_(Finding.status != "confirmed", Finding.created_at >= since))
+        return [FindingRec(*r) for r in await self.conn.execute(q.order_by(Finding.number))]
+
+    async def set_status(self, finding_id: int, *, old: str, new: str, **values: Any) -> bool:
+        """Move a finding on only from the status it was read in (two presses change it once)."""
+        res = await self.conn.execute(
+            update(Finding).where(Finding.id == finding_id, Finding.status == old).values(status=new, **values)
+        )
+        return bool(res.rowcount)
+
+
+@dataclass
+class ReportRepo:
+    """Monthly narratives (月报)."""
+
+    conn: AsyncConnection
+
+    async def put(
+        self, region_id: int, branch_id: int, month: str, text: str, *, by: int | None, now: datetime
+    ) -> bool:
+        """Keep a branch's narrative for a month (a second one replaces it); True if it is the first."""
+        values = {"text": text, "by": by, "at": now}
+        inserted = await self.conn.execute(
+            insert_ignoring_conflicts(self.conn, MonthlyReport).values(
+                region_id=region_id, branch_id=branch_id, month=month, **values
+            )
+        )
+        if inserted.rowcount:
+            return True
+        await self.conn.execute(
+            update(MonthlyReport)
+            .where(MonthlyReport.branch_id == branch_id, MonthlyReport.month == month)
+            .values(**values)
+        )
+        return False
+
+    async def of_month(self, region_id: int, month: str) -> dict[int, tuple[str, datetime]]:
+        """branch id -> (narrative, when) for a month."""
+        rows = await self.conn.execute(
+            select(MonthlyReport.branch_id, MonthlyReport.text, MonthlyReport.at).where(
+                MonthlyReport.region_id == region_id, MonthlyReport.month == month
+            )
+        )
+        return {int(b): (str(t), at) for b, t, at in rows}
+
+    async def between(self, region_id: int, first: str, last: str) -> list[tuple[str, int, str, datetime]]:
+        """(month, branch id, narrative, when) for months first..last (YYYY-MM, inclusive)."""
+        rows = await self.conn.execute(
+            select(MonthlyReport.month, MonthlyReport.branch_id, MonthlyReport.text, MonthlyReport.at)
+            .where(MonthlyReport.region_id == region_id, MonthlyReport.month >= first, MonthlyReport.month <= last)
+            .order_by(MonthlyReport.month, MonthlyReport.branch_id)
+        )
+        return [(str(m), int(b), str(t), at) for m, b, t, at in rows]

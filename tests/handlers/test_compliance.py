@@ -1,0 +1,76 @@
+"""Norms of organizational life: the norms, the held / required matrix, the reminder before a
+month ends, and the honest dormancy warning (both databases, on the fake clock)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from storage.models import AuditLog
+from tests.harness import GROUP, REGION_CHAT, Harness
+
+OTHER_BRANCH = "绿源群"
+
+
+async def test_norms_shown_set_and_refused(h: Harness) -> None:
+    shown = (await h.say("组织生活规范", user="u-赵强"))[0]
+    assert "支部：支部党员大会每季度1次；支委会每月1次；党小组会每月1次；党课每季度1次；党员活动日每月1次" in shown
+    assert "联合党委：书记例会每月1次；专题党课每季度1次" in shown
+    assert (await h.say("设置规范 支委会 每月2次", user="u-张伟"))[0].startswith("⛔")  # region officers only
+    assert await h.say("设置规范 党小组会 每月0次", user="u-李红", chat=REGION_CHAT) == [
+        "✅ 已设置规范：党小组会 不作要求。"
+    ]
+    assert await h.say("设置规范 支委会 每季度2次", user="u-李红", chat=REGION_CHAT) == [
+        "✅ 已设置规范：支委会 每季度2次。"
+    ]
+    shown = (await h.say("组织生活规范", user="u-赵强"))[0]
+    assert "支委会每季度2次" in shown and "党小组会" not in shown
+    assert "设置规范 类型" in (await h.say("设置规范 支委会 每周1次", user="u-李红", chat=REGION_CHAT))[0]
+    assert "设置规范 类型" in (await h.say("设置规范 读书会 每月1次", user="u-李红", chat=REGION_CHAT))[0]
+    assert len(await h.rows(AuditLog.__table__.select().where(AuditLog.action == "norm_set"))) == 2
+
+
+async def test_matrix_counts_only_held_events_of_the_branch(h: Harness) -> None:
+    await h.join("刘芳")
+    await h.say("绑定 绿源科技党支部", user="u-李红", chat=OTHER_BRANCH)
+    # December: a committee meeting held (a sign-in), one cancelled, one with nobody and no record,
+    # an activity day held by its record only; a region-wide lesson held
+    for line in (
+        "发布 支委会 12月2日 19:00 办公室",
+        "发布 支委会 12月3日 19:00 办公室",
+        "发布 支委会 12月4日 19:00 办公室",
+        "发布 党员活动日 12月5日 9:00 车间",
+    ):
+        await h.say(line, user="u-张伟")
+    await h.say("发布 专题党课 12月6日 19:00 党校", user="u-李红", chat=REGION_CHAT)
+    await h.say("取消活动 #2", user="u-张伟")
+    h.clock.set(datetime.fromisoformat("2026-12-02T19:01:00+08:00"))
+    await h.say("签到", user="u-赵强")
+    h.clock.set(datetime.fromisoformat("2026-12-05T10:00:00+08:00"))
+    await h.say("会议记录 #4 车间安全学习", user="u-张伟")
+    h.clock.set(datetime.fromisoformat("2026-12-06T19:02:00+08:00"))
+    await h.say("签到", user="u-刘芳", chat=OTHER_BRANCH)
+    await h.join("王建国")
+    shown = (await h.say("组织生活 本月", user="u-王建国", chat=REGION_CHAT))[0]
+    assert shown.startswith("📋 组织生活落实情况（2026年12月，已开展/应开展）")
+    red = next(line for line in shown.splitlines() if line.startswith("红星机械党支部："))
+    assert "支委会 ✅ 1/1" in red and "党员活动日 ✅ 1/1" in red and "党小组会 ❌ 0/1" in red
+    assert "支部党员大会 ❌ 0/1" in red and "党课 ❌ 0/1" in red  # the quarter's, December being in it
+    green = next(line for line in shown.splitlines() if line.startswith("绿源科技党支部："))
+    assert "党课 ❌ 0/1" in green  # the region's lesson counts for the region, not for a branch
+    assert "联合党委：书记例会 ❌ 0/1 · 专题党课 ✅ 1/1" in shown
+    quarter = (await h.say("组织生活 本季", user="u-王建国", chat=REGION_CHAT))[0]
+    assert "支委会 ❌ 1/3" in next(line for line in quarter.splitlines() if line.startswith("红星"))
+    mine = (await h.say("组织生活", user="u-赵强"))[0]  # a branch chat: its own branch only
+    assert "红星机械党支部：" in mine and "绿源" not in mine and "联合党委：" not in mine
+    assert "组织生活 [本月" in (await h.say("组织生活 明年", user="u-赵强"))[0]
+
+
+async def test_a_branch_is_reminded_two_weeks_before_the_month_ends(h: Harness) -> None:
+    from handlers.reports import queue_periodic
+
+    await queue_periodic(h.app.services, dormancy_weeks=8)
+    pushed = await h.tick(days=17, hours=1)  # 18 December 10:00 (due at 09:00, two weeks before 1 January)
+    reminders = [p for p in pushed if "距12月底还有两周" in p]
+    assert len(reminders) == 1 and reminders[0].startswith(f"[{GROUP}]")
+    assert "支委会 ❌ 0/1" in reminders[0] and "支部党员大会 ❌ 0/1" in reminders[0]  # a quarter ends too
+    assert "张伟 请及时安排" in reminders[0]
