@@ -1,7 +1,7 @@
 """The organizational-year reports of a region: 200 branches, 10,000 members and a year of events
-(built as in bench/export.py), then the compliance matrix (组织生活, held / required of every norm
-for every branch) for a month, a quarter and the year, each timed as the chat computes it: one
-query for the held events whatever the number of branches.
+(built as in bench/export.py), then, each timed as the chat computes it: the compliance matrix
+(组织生活, held / required of every norm for every branch) for a month, a quarter and the year; the
+region's monthly report (月报) for November; the yearly evaluation (年评).
 
     .venv/bin/python bench/compliance.py
     .venv/bin/python bench/compliance.py --url postgresql+asyncpg://postgres@127.0.0.1:5432/test
@@ -22,9 +22,12 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from bench.export import YEAR, build
 from handlers.compliance import matrix
+from handlers.evaluation import evaluate
+from handlers.monthly import compiled_params
 from handlers.timeparse import Period
 from storage.db import Database
 from storage.migrate import wipe_postgres
+from storage.records import BindingRec
 from storage.repositories import UnitOfWork
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -59,6 +62,19 @@ async def main() -> None:
                 unmet = sum(not c.met for _b, _n, cells in found.branches for c in cells)
                 print(f"compliance matrix, {name}: best {min(times) * 1000:.0f} ms, worst {max(times) * 1000:.0f} ms "
                       f"({len(found.branches)} branches, {unmet} norms unmet)")  # fmt: skip
+            region_chat = BindingRec(0, "bench", "region", 1, None, True, None)
+            november = date(YEAR, 11, 1)
+            for name, report in (
+                ("monthly report (November)",
+                 lambda c: compiled_params(UnitOfWork(c, now), region_chat, november, {}, TZ)),
+                ("yearly evaluation", lambda c: evaluate(UnitOfWork(c, now), 1, YEAR, TZ)),
+            ):  # fmt: skip
+                times = []
+                for _ in range(3):
+                    t = time.perf_counter()
+                    await db.read(report)
+                    times.append(time.perf_counter() - t)
+                print(f"{name}: best {min(times) * 1000:.0f} ms, worst {max(times) * 1000:.0f} ms")
         finally:
             await db.close()
     backend = "PostgreSQL" if args.url else "SQLite"

@@ -12,6 +12,7 @@ from handlers import (
     calendar,
     compliance,
     duty,
+    evaluation,
     events,
     help,
     ideas,
@@ -56,7 +57,7 @@ def policy_from(settings: Settings) -> Policy:
 def build_router(services: Services, bot_username: str | None = None) -> Router:
     """Every command and button, registered in the order /help lists them."""
     router = Router(services, bot_username)
-    features = [signin, events, records, calendar, compliance, monthly, supervision, reports, ledger]
+    features = [signin, events, records, calendar, compliance, monthly, supervision, evaluation, reports, ledger]
     for feature in [*features, duty, ideas, points, org]:
         router.extend(feature.COMMANDS, getattr(feature, "BUTTONS", ()))
     router.extend(help.make_commands(router))

@@ -9,7 +9,7 @@ region's norms (书记例会, 专题党课) only.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -23,8 +23,8 @@ from handlers.ledger import period_label, split_words
 from handlers.ports import Reply
 from handlers.router import Command
 from handlers.timeparse import Period, ascii_digits, parse_period
-from storage.compliance import ComplianceRepo, NormRec
-from storage.repositories import UnitOfWork
+from storage.compliance import ComplianceRepo, HeldEvent, NormRec
+from storage.repositories import UnitOfWork, expected_filter
 
 DEFAULT_NORMS = (
     NormRec("general_meeting", "branch", "quarter", 1),
@@ -126,6 +126,18 @@ async def matrix(uow: UnitOfWork, region_id: int, branch_id: int | None, period:
     return Matrix(period, rows, cells("region", None) if branch_id is None else [])
 
 
+def expected_by_branch(held: list[HeldEvent], roles: dict[tuple[int, str], int]) -> Counter[int]:
+    """Members expected at the held events, summed per branch (from the members by branch and
+    role): a branch's events count its own members, the region's events every branch's."""
+    kinds = Counter((e.branch_id, e.kind) for e in held)
+    branches = {b for b, _role in roles}
+    out: Counter[int] = Counter()
+    for (owner, kind), times in kinds.items():
+        for branch_id in branches if owner is None else [owner]:
+            out[branch_id] += times * sum(roles.get((branch_id, r), 0) for r in expected_filter(kind))
+    return out
+
+
 def cell_params(cells: list[Cell]) -> list[dict[str, Any]]:
     return [
         {"kind": c.norm.kind, "scope": c.norm.scope, "held": c.held, "required": c.required, "met": c.met}
@@ -168,8 +180,8 @@ async def compliance(ctx: Context, args: str) -> list[Reply]:
     period = parse_period(words[0], today) if words else parse_period("本季", today)
     if period is None or len(words) > 1:
         raise UsageError("compliance")
-    found = await ctx.read(lambda uow: matrix(uow, node.region_id, node.branch_id, period, ctx.tz))
-    rows = [{"name": name, "cells": cell_params(cells)} for _id, name, cells in found.branches]
+    found, tier = await ctx.read(lambda uow: _with_tiers(uow, node.region_id, node.branch_id, period, ctx.tz))
+    rows = [{"name": name, "tier": tier.get(b), "cells": cell_params(cells)} for b, name, cells in found.branches]
     return [
         ctx.reply(
             "compliance.matrix",
@@ -178,6 +190,19 @@ async def compliance(ctx: Context, args: str) -> list[Reply]:
             region=cell_params(found.region),
         )
     ]
+
+
+async def _with_tiers(
+    uow: UnitOfWork, region_id: int, branch_id: int | None, period: Period, tz: ZoneInfo
+) -> tuple[Matrix, dict[int, str]]:
+    """The matrix, and each branch's tier (示范 / 巩固 / 提高 / 预警) from this year's evaluation."""
+    return await matrix(uow, region_id, branch_id, period, tz), await tiers(uow, region_id, period.start.year, tz)
+
+
+async def tiers(uow: UnitOfWork, region_id: int, year: int, tz: ZoneInfo) -> dict[int, str]:
+    from handlers.evaluation import evaluate  # the evaluation is built on this module's matrix
+
+    return {s.branch_id: s.tier for s in await evaluate(uow, region_id, year, tz)}
 
 
 # -- pushes ------------------------------------------------------------------------------------
@@ -214,6 +239,7 @@ async def dormancy_details(
     quarter = parse_period("本季", today)
     assert quarter is not None
     found = await matrix(uow, region_id, None, quarter, tz)
+    tier = await tiers(uow, region_id, today.year, tz)
     out = []
     for branch_id, name, cells in found.branches:
         held = last.get(branch_id)
@@ -221,7 +247,7 @@ async def dormancy_details(
             continue
         idle = (now - held).days // 7 if held is not None else None
         out.append({"name": name, "weeks": idle, "last": held.astimezone(tz) if held else None,
-                    "missing": cell_params([c for c in cells if not c.met])})  # fmt: skip
+                    "missing": cell_params([c for c in cells if not c.met]), "tier": tier.get(branch_id)})  # fmt: skip
     return out
 
 

@@ -11,16 +11,15 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 
 from handlers.access import Level
-from handlers.compliance import cell_params, matrix
+from handlers.compliance import cell_params, expected_by_branch, matrix
 from handlers.context import Context
 from handlers.errors import AppError, UsageError
 from handlers.i18n import render
 from handlers.mentions import mention
 from handlers.ports import Reply
-from handlers.reports import digest_params
 from handlers.router import Command
 from handlers.timeparse import Period
-from storage.compliance import ReportRepo
+from storage.compliance import ComplianceRepo, EvaluationRepo, ReportRepo
 from storage.records import BindingRec, OutboxRec
 from storage.repositories import UnitOfWork
 
@@ -130,21 +129,31 @@ async def render_push(uow: UnitOfWork, row: OutboxRec, binding: BindingRec, loca
 async def compiled_params(
     uow: UnitOfWork, binding: BindingRec, month: date, reports: dict[int, tuple[str, datetime]], tz: ZoneInfo
 ) -> dict[str, Any]:
-    """The region's report of a month: the digest's numbers, each branch's norms held / required,
-    its attendance and its narrative (None: not sent)."""
+    """The region's report of a month: the events held, attendance, duty and ideas, and for each
+    branch its attendance, its norms held / required and its narrative (None: not sent); a fixed
+    number of grouped queries whatever the number of branches."""
     following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    numbers = await digest_params(uow, binding, f"{following:%Y-%m}", tz)
-    norms = await matrix(uow, binding.region_id, None, Period(month, following, "month"), tz)
-    rates = {b.name: b.rate for b in numbers["branches"]}
-    branches = [
-        {
-            "name": name,
-            "rate": rates.get(name),
-            "cells": cell_params(cells),
-            "text": reports.get(branch_id, (None, None))[0],
-        }
-        for branch_id, name, cells in norms.branches
-    ]
+    period = Period(month, following, "month")
+    start, end = period.bounds(tz)
+    region_id = binding.region_id
+    figures = EvaluationRepo(uow.conn)
+    held = await ComplianceRepo(uow.conn).held(region_id, start, end)
+    roles, present = await figures.roles(region_id), await figures.present(region_id, start, end)
+    duty = await figures.duty(region_id, start, end)
+    norms = await matrix(uow, region_id, None, period, tz)
+    expected_in = expected_by_branch(held, roles)
+    branches = []
+    for branch_id, name, cells in norms.branches:
+        expected = expected_in[branch_id]
+        rate = min(100, round(100 * present.get(branch_id, 0) / expected)) if expected else None
+        text = reports.get(branch_id, (None, None))[0]
+        branches.append({"name": name, "rate": rate, "cells": cell_params(cells), "text": text})
+    numbers = {
+        "held": len(held),
+        "rate": min(100, round(100 * sum(present.values()) / expected_in.total())) if expected_in.total() else 0,
+        "duties": (sum(k for k, _ in duty.values()), sum(n for _, n in duty.values())),
+        "ideas": await uow.ideas.counts(region_id, None, start, end),
+    }
     return {"month": month, "numbers": numbers, "branches": branches}
 
 

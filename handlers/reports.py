@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handlers import monthly
 from handlers.access import Level
 from handlers.compliance import reminder_due
 from handlers.context import Context, Services
@@ -99,8 +100,6 @@ async def queue_periodic(services: Services, dormancy_weeks: int) -> int:
         ("findings_overdue", "findings_overdue", week, warn_at, {}),
         ("dormancy", "dormancy", week, warn_at, {"weeks": dormancy_weeks}),
     ]
-
-    from handlers import monthly  # the monthly report builds on this module's digest
 
     async def work(uow: UnitOfWork) -> int:
         queued = 0

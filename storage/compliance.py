@@ -10,7 +10,21 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import Attendance, Branch, Event, Finding, MeetingRecord, MonthlyReport, Norm
+from storage.models import (
+    Attendance,
+    Branch,
+    DutyAssignment,
+    DutyShift,
+    Event,
+    Finding,
+    Idea,
+    IdeaChange,
+    ManualScore,
+    MeetingRecord,
+    Member,
+    MonthlyReport,
+    Norm,
+)
 from storage.records import ATTENDED
 from storage.repositories import insert_ignoring_conflicts
 
@@ -203,3 +217,101 @@ class ReportRepo:
             .order_by(MonthlyReport.month, MonthlyReport.branch_id)
         )
         return [(str(m), int(b), str(t), at) for m, b, t, at in rows]
+
+
+@dataclass
+class EvaluationRepo:
+    """What the yearly evaluation (年评) reads, each figure for every branch in one grouped query."""
+
+    conn: AsyncConnection
+
+    async def present(self, region_id: int, start: datetime, end: datetime) -> dict[int, int]:
+        """Members present at held events in [start, end), by the member's branch."""
+        rows = await self.conn.execute(
+            select(Member.branch_id, func.count())
+            .select_from(Attendance)
+            .join(Event, Event.id == Attendance.event_id)
+            .join(Member, Member.id == Attendance.member_id)
+            .where(Event.region_id == region_id, Event.starts_at >= start, Event.starts_at < end)
+            .where(Event.status != "cancelled", Attendance.status.in_(ATTENDED), Member.active.is_(True))
+            .group_by(Member.branch_id)
+        )
+        return {int(b): int(n) for b, n in rows}
+
+    async def roles(self, region_id: int) -> dict[tuple[int, str], int]:
+        """Active members by branch and role."""
+        rows = await self.conn.execute(
+            select(Member.branch_id, Member.role, func.count())
+            .where(Member.region_id == region_id, Member.active.is_(True))
+            .group_by(Member.branch_id, Member.role)
+        )
+        return {(int(b), str(r)): int(n) for b, r, n in rows}
+
+    async def duty(self, region_id: int, start: datetime, end: datetime) -> dict[int, tuple[int, int]]:
+        """(kept, due) duty slots by the member's branch."""
+        rows = await self.conn.execute(
+            select(Member.branch_id, func.count(DutyAssignment.checked_in_at), func.count())
+            .select_from(DutyAssignment)
+            .join(DutyShift, DutyShift.id == DutyAssignment.shift_id)
+            .join(Member, Member.id == DutyAssignment.member_id)
+            .where(DutyShift.region_id == region_id, DutyShift.starts_at >= start, DutyShift.starts_at < end)
+            .group_by(Member.branch_id)
+        )
+        return {int(b): (int(k), int(n)) for b, k, n in rows}
+
+    async def idea_steps(self, region_id: int, start: datetime, end: datetime) -> dict[tuple[int, str], int]:
+        """Ideas adopted / implemented in [start, end), by the author's branch."""
+        rows = await self.conn.execute(
+            select(Member.branch_id, IdeaChange.status, func.count(func.distinct(Idea.id)))
+            .select_from(IdeaChange)
+            .join(Idea, Idea.id == IdeaChange.idea_id)
+            .join(Member, Member.id == Idea.member_id)
+            .where(Idea.region_id == region_id, IdeaChange.at >= start, IdeaChange.at < end)
+            .where(IdeaChange.status.in_(("adopted", "implemented")))
+            .group_by(Member.branch_id, IdeaChange.status)
+        )
+        return {(int(b), str(s)): int(n) for b, s, n in rows}
+
+    async def findings(
+        self, region_id: int, start: datetime, end: datetime
+    ) -> list[tuple[int, date | None, datetime | None]]:
+        """(branch, deadline, rectified at) of the findings recorded in [start, end)."""
+        rows = await self.conn.execute(
+            select(Finding.branch_id, Finding.deadline, Finding.fixed_at).where(
+                Finding.region_id == region_id, Finding.created_at >= start, Finding.created_at < end
+            )
+        )
+        return [(int(b), d, f) for b, d, f in rows]
+
+    async def manual(self, region_id: int, year: int) -> dict[tuple[int, str], tuple[int, str]]:
+        rows = await self.conn.execute(
+            select(ManualScore.branch_id, ManualScore.dimension, ManualScore.score, ManualScore.note).where(
+                ManualScore.region_id == region_id, ManualScore.year == year
+            )
+        )
+        return {(int(b), str(d)): (int(s), str(n)) for b, d, s, n in rows}
+
+    async def set_manual(
+        self,
+        region_id: int,
+        branch_id: int,
+        year: int,
+        dimension: str,
+        score: int,
+        note: str,
+        *,
+        by: int,
+        now: datetime,
+    ) -> None:
+        values = {"score": score, "note": note, "by": by, "at": now}
+        inserted = await self.conn.execute(
+            insert_ignoring_conflicts(self.conn, ManualScore).values(
+                region_id=region_id, branch_id=branch_id, year=year, dimension=dimension, **values
+            )
+        )
+        if not inserted.rowcount:
+            await self.conn.execute(
+                update(ManualScore)
+                .where(ManualScore.branch_id == branch_id, ManualScore.year == year, ManualScore.dimension == dimension)
+                .values(**values)
+            )

@@ -174,3 +174,20 @@ class MonthlyReport(Base):
     text: Mapped[str] = mapped_column(Text)
     by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ManualScore(Base):
+    """A score the committee gives a branch on one dimension of the yearly evaluation (年评)."""
+
+    __tablename__ = "manual_scores"
+    __table_args__ = (UniqueConstraint("branch_id", "year", "dimension"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    dimension: Mapped[str] = mapped_column(String(20))
+    score: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

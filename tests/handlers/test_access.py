@@ -91,6 +91,8 @@ COMMANDS = {
     "finding_confirm": "region",
     "findings": "member",
     "report": "branch",
+    "evaluation": "region",
+    "score": "region",
     # duty and rotation
     "duty": "member",
     "checkin": "member",

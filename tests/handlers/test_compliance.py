@@ -52,16 +52,16 @@ async def test_matrix_counts_only_held_events_of_the_branch(h: Harness) -> None:
     await h.join("王建国")
     shown = (await h.say("组织生活 本月", user="u-王建国", chat=REGION_CHAT))[0]
     assert shown.startswith("📋 组织生活落实情况（2026年12月，已开展/应开展）")
-    red = next(line for line in shown.splitlines() if line.startswith("红星机械党支部："))
+    red = next(line for line in shown.splitlines() if line.startswith("红星机械党支部（"))
     assert "支委会 ✅ 1/1" in red and "党员活动日 ✅ 1/1" in red and "党小组会 ❌ 0/1" in red
     assert "支部党员大会 ❌ 0/1" in red and "党课 ❌ 0/1" in red  # the quarter's, December being in it
-    green = next(line for line in shown.splitlines() if line.startswith("绿源科技党支部："))
+    green = next(line for line in shown.splitlines() if line.startswith("绿源科技党支部（"))
     assert "党课 ❌ 0/1" in green  # the region's lesson counts for the region, not for a branch
     assert "联合党委：书记例会 ❌ 0/1 · 专题党课 ✅ 1/1" in shown
     quarter = (await h.say("组织生活 本季", user="u-王建国", chat=REGION_CHAT))[0]
     assert "支委会 ❌ 1/3" in next(line for line in quarter.splitlines() if line.startswith("红星"))
     mine = (await h.say("组织生活", user="u-赵强"))[0]  # a branch chat: its own branch only
-    assert "红星机械党支部：" in mine and "绿源" not in mine and "联合党委：" not in mine
+    assert "红星机械党支部（预警）：" in mine and "绿源" not in mine and "联合党委：" not in mine  # with its tier
     assert "组织生活 [本月" in (await h.say("组织生活 明年", user="u-赵强"))[0]
 
 

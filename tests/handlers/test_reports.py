@@ -75,7 +75,7 @@ async def test_dormancy_warning_names_branches_without_activity(h: Harness) -> N
     warnings = [p for p in pushed if "防瘫预警" in p]
     assert len(warnings) == 1 and warnings[0].startswith(f"[{REGION_CHAT}]")
     assert "连续 8 周以上" in warnings[0]
-    assert "· 绿源科技党支部：从未开展过支部活动；本季度支部党员大会 0/1、支委会 0/3" in warnings[0]
+    assert "· 绿源科技党支部（预警）：从未开展过支部活动；本季度支部党员大会 0/1、支委会 0/3" in warnings[0]
     assert "红星机械党支部" not in warnings[0]
     h.clock.advance(days=1)
     assert await queue_periodic(h.app.services, dormancy_weeks=8) >= 1  # next Monday's is queued
