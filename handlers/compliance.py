@@ -146,6 +146,16 @@ def cell_params(cells: list[Cell]) -> list[dict[str, Any]]:
 
 
 # -- chat --------------------------------------------------------------------------------------
+def period_argument(ctx: Context, args: str, command: str, default: str = "本季") -> Period:
+    """The one optional argument of a report: a period (this quarter if none); else its usage."""
+    words = split_words(args)
+    today = ctx.local(ctx.now).date()
+    period = parse_period(words[0] if words else default, today)
+    if period is None or len(words) > 1:
+        raise UsageError(command)
+    return period
+
+
 async def show_norms(ctx: Context, args: str) -> list[Reply]:
     """组织生活规范 — the norms this region keeps."""
     node = ctx.need_node()
@@ -175,11 +185,7 @@ async def set_norm(ctx: Context, args: str) -> list[Reply]:
 async def compliance(ctx: Context, args: str) -> list[Reply]:
     """组织生活 [本月|本季|本年] — each branch's norms as held / required (a branch chat: its own)."""
     node = ctx.need_node()
-    words = split_words(args)
-    today = ctx.local(ctx.now).date()
-    period = parse_period(words[0], today) if words else parse_period("本季", today)
-    if period is None or len(words) > 1:
-        raise UsageError("compliance")
+    period = period_argument(ctx, args, "compliance")
     found, tier = await ctx.read(lambda uow: _with_tiers(uow, node.region_id, node.branch_id, period, ctx.tz))
     rows = [{"name": name, "tier": tier.get(b), "cells": cell_params(cells)} for b, name, cells in found.branches]
     return [

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from handlers.access import Level
+from handlers.access import Level, Node
 from handlers.context import Context, Policy
 from handlers.errors import AppError, UsageError
 from handlers.ports import Button, Reply
@@ -44,8 +44,9 @@ LIMITS = {"place": limits.PLACE, "topic": limits.TOPIC, "lecturer": limits.LECTU
 _LABEL = re.compile(r"(地点|主题|讲师|place|topic|lecturer)\s*[:：]\s*", re.I)
 
 
-def visible_in(event: EventRec, binding: BindingRec) -> bool:
-    """Events a chat sees: its branch's, and the region's (secretary meetings only in region chats)."""
+def visible_in(event: EventRec, binding: BindingRec | Node) -> bool:
+    """Events a chat (or the node a private chat speaks for) sees: its branch's, and the region's
+    (secretary meetings only in region chats)."""
     if event.region_id != binding.region_id:
         return False
     if event.branch_id is None:

@@ -88,26 +88,19 @@ async def send_report(ctx: Context, args: str) -> list[Reply]:
     return [ctx.reply("monthly.received", month=month, replaced=not first)]
 
 
-async def queue_cycle(uow: UnitOfWork, chats: list[BindingRec], tz: ZoneInfo) -> int:
-    """Queue this cycle's steps still to come: ask and remind branch chats, compile for region chats."""
-    month, steps = cycle(uow.now, tz)
-    queued = 0
-    for chat in chats:
-        wanted = ("report_ask", "report_late") if chat.branch_id is not None else ("report_compiled",)
-        for purpose in wanted:
-            due = steps[purpose]
-            if due < uow.now:
-                continue  # a step whose time has passed is not sent late
-            queued += await uow.ops.enqueue(
-                key=f"{purpose}:{month:%Y-%m}:{chat.platform}:{chat.chat_id}",
-                purpose=purpose,
-                event_id=None,
-                platform=chat.platform,
-                chat_id=chat.chat_id,
-                due_at=due,
-                payload={"month": month.isoformat()},
-            )
-    return queued
+Step = tuple[str, str, str, datetime, dict[str, object]]  # purpose, key prefix, period, due, payload
+
+
+def cycle_steps(now: datetime, tz: ZoneInfo) -> tuple[list[Step], list[Step]]:
+    """This cycle's steps still to come, for branch chats (ask, remind) and for region chats
+    (compile); a step whose time has passed is not sent late."""
+    month, steps = cycle(now, tz)
+    payload: dict[str, object] = {"month": month.isoformat()}
+
+    def wanted(*purposes: str) -> list[Step]:
+        return [(p, p, f"{month:%Y-%m}", steps[p], payload) for p in purposes if steps[p] >= now]
+
+    return wanted("report_ask", "report_late"), wanted("report_compiled")
 
 
 async def render_push(uow: UnitOfWork, row: OutboxRec, binding: BindingRec, locale: str, tz: ZoneInfo) -> Reply | None:

@@ -21,12 +21,7 @@ async def _event(ctx: Context, event_id: int) -> EventRec:
     """The event by number, if this chat (or, in private, the sender) may see it."""
     node = ctx.need_node()
     event = await ctx.read(lambda uow: uow.events.get(event_id))
-    if event is None or event.region_id != node.region_id:
-        raise AppError("events.not_found", id=event_id)
-    binding = ctx.binding
-    if binding is not None and binding.active and not visible_in(event, binding):
-        raise AppError("events.not_found", id=event_id)
-    if binding is None and event.branch_id not in (None, node.branch_id) and node.branch_id is not None:
+    if event is None or not visible_in(event, node):
         raise AppError("events.not_found", id=event_id)
     return event
 

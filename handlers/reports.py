@@ -93,19 +93,23 @@ async def queue_periodic(services: Services, dormancy_weeks: int) -> int:
     digest_at, warn_at = next_digest(now, tz), next_warning(now, tz)
     norm_at, norm_month = reminder_due(now, tz)
     month, week = f"{digest_at:%Y-%m}", f"{warn_at:%G-W%V}"
-    # (purpose, key prefix, period in the key, due, payload) for branch chats and for region chats
-    every = [("digest", "digest", month, digest_at, {"month": month})]
-    branch = [("norm_reminder", "norms", f"{norm_month:%Y-%m}", norm_at, {"month": norm_month.isoformat()})]
-    region = [
+    # (purpose, key prefix, period in the key, due, payload) for every chat, branch chats, region chats
+    every: list[monthly.Step] = [("digest", "digest", month, digest_at, {"month": month})]
+    branch: list[monthly.Step] = [
+        ("norm_reminder", "norms", f"{norm_month:%Y-%m}", norm_at, {"month": norm_month.isoformat()})
+    ]
+    region: list[monthly.Step] = [
         ("findings_overdue", "findings_overdue", week, warn_at, {}),
         ("dormancy", "dormancy", week, warn_at, {"weeks": dormancy_weeks}),
     ]
+    report_branch, report_region = monthly.cycle_steps(now, tz)
+    branch += report_branch
+    region += report_region
 
     async def work(uow: UnitOfWork) -> int:
         queued = 0
         for region_rec in await uow.org.regions():
             chats = await uow.org.chats_for(region_rec.id, None, include_branch_chats=True)
-            queued += await monthly.queue_cycle(uow, chats, tz)
             for chat in chats:
                 for purpose, prefix, period, due, payload in every + (branch if chat.branch_id else region):
                     queued += await uow.ops.enqueue(

@@ -10,13 +10,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.access import Level
+from handlers.compliance import period_argument
 from handlers.context import Context
 from handlers.errors import AppError, UsageError
 from handlers.i18n import render
-from handlers.ledger import split_words
 from handlers.ports import Reply
 from handlers.router import Command
-from handlers.timeparse import WhenError, numbered, parse_date, parse_period
+from handlers.timeparse import WhenError, numbered, parse_date
 from storage import limits
 from storage.compliance import FindingRec, FindingRepo
 from storage.records import BindingRec, OutboxRec
@@ -160,12 +160,8 @@ async def _move(
 async def listing(ctx: Context, args: str) -> list[Reply]:
     """督查清单 [本季|本年] — open findings, and those closed in the period; a branch its own."""
     node = ctx.need_node()
-    words = split_words(args)
     today = ctx.local(ctx.now).date()
-    period = parse_period(words[0], today) if words else parse_period("本季", today)
-    if period is None or len(words) > 1:
-        raise UsageError("findings")
-    since, _ = period.bounds(ctx.tz)
+    since, _ = period_argument(ctx, args, "findings").bounds(ctx.tz)
     found = await ctx.read(lambda uow: FindingRepo(uow.conn).listing(node.region_id, node.branch_id, since))
     return [ctx.reply("supervision.listing", items=[_params(f) for f in found], today=today)]
 

@@ -26,7 +26,7 @@ from storage.models import (
     Norm,
 )
 from storage.records import ATTENDED
-from storage.repositories import insert_ignoring_conflicts
+from storage.repositories import upsert
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,18 +63,9 @@ class ComplianceRepo:
         return [NormRec(*r) for r in rows]
 
     async def set_norm(self, region_id: int, norm: NormRec, *, by: int | None, now: datetime) -> None:
+        keys = {"region_id": region_id, "kind": norm.kind, "scope": norm.scope}
         values = {"per": norm.per, "count": norm.count, "updated_by": by, "updated_at": now}
-        inserted = await self.conn.execute(
-            insert_ignoring_conflicts(self.conn, Norm).values(
-                region_id=region_id, kind=norm.kind, scope=norm.scope, **values
-            )
-        )
-        if not inserted.rowcount:
-            await self.conn.execute(
-                update(Norm)
-                .where(Norm.region_id == region_id, Norm.kind == norm.kind, Norm.scope == norm.scope)
-                .values(**values)
-            )
+        await upsert(self.conn, Norm, keys, values)
 
     async def held(self, region_id: int, start: datetime, end: datetime) -> list[HeldEvent]:
         """Every event of the region held in [start, end), in one query."""
@@ -185,20 +176,8 @@ class ReportRepo:
         self, region_id: int, branch_id: int, month: str, text: str, *, by: int | None, now: datetime
     ) -> bool:
         """Keep a branch's narrative for a month (a second one replaces it); True if it is the first."""
-        values = {"text": text, "by": by, "at": now}
-        inserted = await self.conn.execute(
-            insert_ignoring_conflicts(self.conn, MonthlyReport).values(
-                region_id=region_id, branch_id=branch_id, month=month, **values
-            )
-        )
-        if inserted.rowcount:
-            return True
-        await self.conn.execute(
-            update(MonthlyReport)
-            .where(MonthlyReport.branch_id == branch_id, MonthlyReport.month == month)
-            .values(**values)
-        )
-        return False
+        keys = {"branch_id": branch_id, "month": month}
+        return await upsert(self.conn, MonthlyReport, keys, {"region_id": region_id, "text": text, "by": by, "at": now})
 
     async def of_month(self, region_id: int, month: str) -> dict[int, tuple[str, datetime]]:
         """branch id -> (narrative, when) for a month."""
@@ -303,15 +282,6 @@ class EvaluationRepo:
         by: int,
         now: datetime,
     ) -> None:
-        values = {"score": score, "note": note, "by": by, "at": now}
-        inserted = await self.conn.execute(
-            insert_ignoring_conflicts(self.conn, ManualScore).values(
-                region_id=region_id, branch_id=branch_id, year=year, dimension=dimension, **values
-            )
-        )
-        if not inserted.rowcount:
-            await self.conn.execute(
-                update(ManualScore)
-                .where(ManualScore.branch_id == branch_id, ManualScore.year == year, ManualScore.dimension == dimension)
-                .values(**values)
-            )
+        keys = {"branch_id": branch_id, "year": year, "dimension": dimension}
+        values = {"region_id": region_id, "score": score, "note": note, "by": by, "at": now}
+        await upsert(self.conn, ManualScore, keys, values)

@@ -57,6 +57,16 @@ def insert_ignoring_conflicts(conn: AsyncConnection | Connection | str, table: A
     return sqlite.insert(t).on_conflict_do_nothing()
 
 
+async def upsert(conn: AsyncConnection, model: Any, keys: dict[str, Any], values: dict[str, Any]) -> bool:
+    """Insert the row named by `keys`, or change `values` of the one already there; True if it
+    was inserted."""
+    inserted = await conn.execute(insert_ignoring_conflicts(conn, model).values(**keys, **values))
+    if inserted.rowcount:
+        return True
+    await conn.execute(update(model).where(*(getattr(model, k) == v for k, v in keys.items())).values(**values))
+    return False
+
+
 async def bump_version(conn: AsyncConnection, name: str) -> None:
     """Tell every process's lookup cache that data of this family ('org', 'events') changed."""
     await conn.execute(update(CacheVersion).where(CacheVersion.name == name).values(version=CacheVersion.version + 1))

@@ -213,6 +213,7 @@ class FakeWebhook:
     uploads: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # upload_media: id -> name, data
     downloads: dict[str, bytes] = field(default_factory=dict)  # GET /media/<name>: what members sent, encrypted
     _windows: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    _arrived: asyncio.Event | None = None
 
     def answer(self, key: str, body: dict[str, Any]) -> dict[str, Any]:
         if key not in self.keys:
@@ -226,7 +227,17 @@ class FakeWebhook:
             return {"errcode": 45009, "errmsg": "api freq out of limit"}
         window.append(now)
         self.received.append((now, key, body))
+        if self._arrived is not None:
+            self._arrived.set()
         return {"errcode": 0, "errmsg": "ok"}
+
+    async def until(self, check: Any, within: float = 5.0) -> None:
+        """Wait until check() holds for what the robot received (the bot sends from another task)."""
+        self._arrived = self._arrived or asyncio.Event()
+        async with asyncio.timeout(within):
+            while not check():
+                self._arrived.clear()
+                await self._arrived.wait()
 
     def serve(self, port: int) -> Any:
         from tornado.httpserver import HTTPServer

@@ -283,3 +283,11 @@ async def test_a_period_with_more_events_than_fit_across_counts_by_month(h: Harn
         ("红星机械党支部", "钱多多", "党员", "0/1", 0.0),  # on leave: expected, not present
         ("红星机械党支部", "冯军", "积极分子", None, None),
     ]
+
+
+async def test_a_secretary_meetings_record_is_not_shown_to_a_member_in_private(h: Harness) -> None:
+    """A private chat sees what its sender's branch chat sees: no secretaries' meeting."""
+    out = await h.say("发布 书记例会 明天 14:00 党群服务中心", user="u-李红", chat=REGION_CHAT)
+    number = int(out[0].split("#")[1].split()[0])
+    assert "找不到活动" in (await h.dm(f"会议记录 #{number}", user="u-赵强"))[0]
+    assert "会议记录" in (await h.dm(f"会议记录 #{number}", user="u-李红"))[0]

@@ -219,6 +219,16 @@ async def test_user_text_cannot_become_markdown_links_colours_or_mentions(wc: WC
         assert markup not in listing  # ...but WeCom finds no markdown in it
 
 
+async def webhook_messages(wc: WC, kind: str, within: float = 5.0) -> list[dict[str, object]]:
+    """The group robot's messages of a kind, once the bot (another task) has sent one."""
+
+    def found() -> list[dict[str, object]]:
+        return [b for _t, _k, b in wc.webhook.received if b.get("msgtype") == kind]
+
+    await wc.webhook.until(lambda: bool(found()), within)
+    return found()
+
+
 async def test_the_ledger_is_uploaded_and_sent_as_a_file_with_the_webhook_as_fallback(wc: WC) -> None:
     import io
 
@@ -239,13 +249,11 @@ async def test_the_ledger_is_uploaded_and_sent_as_a_file_with_the_webhook_as_fal
     await set_key(wc, "KEY-1")
     wc.clock.advance(minutes=30)  # the meeting has begun: there is an attendance rate to draw
     assert (await wc.say("zhangwei", "图表 出勤"))[0].startswith("📊 红星机械党支部 出勤率")
-    await asyncio.sleep(0.3)
-    images = [body for _t, _k, body in wc.webhook.received if body.get("msgtype") == "image"]
-    assert images and images[0]["image"]["base64"]
+    images = await webhook_messages(wc, "image")
+    assert images[0]["image"]["base64"]
     await wc.say("zhangwei", "导出台账")
-    await asyncio.sleep(0.3)
-    files = [body for _t, _k, body in wc.webhook.received if body.get("msgtype") == "file"]
-    assert files and wc.webhook.uploads[files[0]["file"]["media_id"]][0].endswith(".xlsx")
+    files = await webhook_messages(wc, "file")
+    assert wc.webhook.uploads[files[0]["file"]["media_id"]][0].endswith(".xlsx")
 
 
 async def test_a_picture_sent_with_its_number_is_decrypted_and_kept(wc: WC) -> None:
