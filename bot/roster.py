@@ -21,6 +21,8 @@ ROLE_NAMES = {
     "积极分子": "activist",
     "入党积极分子": "activist",
     "支部书记": "branch_secretary",
+    "支委": "committee_member",
+    "支部委员": "committee_member",
     "联合党委书记": "regional_secretary",
     "管理员": "admin",
     "讲师": "lecturer",

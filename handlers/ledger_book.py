@@ -286,6 +286,7 @@ async def write_ledger(
         await write(run)
     await _photos_sheet(run)
     await _monthly_sheet(run)
+    await _evaluation_sheet(run)
     _summary_sheet(run, summary)
     stats.totals = {branches[b]: t for b, t in totals.items()}
     book.wb.close()
@@ -647,6 +648,24 @@ async def _monthly_sheet(run: _Run) -> None:
                 sheet.row([f"{month:%Y-%m}", name, at, text if text is not None else book.label("not_sent")])
         index += 1
     stats.rows["monthly"] = sheet.finish()
+
+
+async def _evaluation_sheet(run: _Run) -> None:
+    """The yearly evaluation (年评) of each year the period touches, as 年度考评 ranks it: the rank
+    among the region's branches, total, stars, tier and the five dimensions (a branch's own row only
+    in a branch's ledger)."""
+    from handlers.evaluation import DIMENSIONS, evaluate  # the evaluation reads the ledger's periods
+
+    book, scope = run.book, run.scope
+    sheet = book.sheet("evaluation", "evaluation")
+    first, last = scope.start.astimezone(book.tz).year, (scope.end - timedelta(seconds=1)).astimezone(book.tz).year
+    for year in range(first, min(last, run.now.astimezone(book.tz).year) + 1):
+        for rank, s in enumerate(await evaluate(run.uow, scope.region_id, year, book.tz), start=1):
+            if scope.branch_id in (None, s.branch_id):
+                tier = book.label(f"tier.{s.tier}")
+                sheet.row([year, rank, s.name, round(s.total, 1), "★" * s.stars, tier,
+                           *(round(s.scores[d], 1) for d in DIMENSIONS)])  # fmt: skip
+    run.stats.rows["evaluation"] = sheet.finish()
 
 
 def _summary_sheet(run: _Run, sheet: _Sheet) -> None:

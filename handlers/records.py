@@ -7,7 +7,7 @@ from handlers.access import Level
 from handlers.context import Context
 from handlers.errors import AppError, UsageError
 from handlers.events import parse_event_ref, visible_in
-from handlers.media import MAX_PHOTO, NotAnImage
+from handlers.media import MAX_PHOTO, NotAnImage, Stored
 from handlers.ports import Reply
 from handlers.router import Command
 from storage.ledger import RecordRepo
@@ -98,17 +98,9 @@ async def _write(ctx: Context, event: EventRec, text: str, change: str) -> list[
     return [ctx.reply("ledger.record_fixed", number=event.id, kind=kind)]
 
 
-async def attach_photo(ctx: Context, caption: str) -> list[Reply]:
-    """A photo (or image document) captioned "#编号": kept with that event's record. In a group a
-    picture without such a caption is conversation and is left alone."""
-    inc = ctx.incoming
-    event_id, _rest = parse_event_ref(caption or "")
-    if event_id is None:
-        return [ctx.reply("ledger.photo_no_number", private=True)] if inc.is_private else []
-    event = await _event(ctx, event_id)
-    _writable(ctx, event)
-    member = ctx.need_member()
-    upload = inc.file
+async def receive_photo(ctx: Context) -> Stored:
+    """The picture of this message, fetched within the size limit and kept by its content hash."""
+    upload = ctx.incoming.file
     assert upload is not None
     limit_mb = MAX_PHOTO // (1024 * 1024)
     if upload.size is not None and upload.size > MAX_PHOTO:
@@ -120,9 +112,22 @@ async def attach_photo(ctx: Context, caption: str) -> list[Reply]:
     if len(data) > MAX_PHOTO:
         raise AppError("ledger.photo_too_big", limit_mb=limit_mb)
     try:
-        stored = ctx.services.media.put(data)
+        return ctx.services.media.put(data)
     except NotAnImage as exc:
         raise AppError("ledger.photo_not_image") from exc
+
+
+async def attach_photo(ctx: Context, caption: str) -> list[Reply]:
+    """A photo (or image document) captioned "#编号": kept with that event's record. In a group a
+    picture without such a caption is conversation and is left alone."""
+    inc = ctx.incoming
+    event_id, _rest = parse_event_ref(caption or "")
+    if event_id is None:
+        return [ctx.reply("ledger.photo_no_number", private=True)] if inc.is_private else []
+    event = await _event(ctx, event_id)
+    _writable(ctx, event)
+    member = ctx.need_member()
+    stored = await receive_photo(ctx)
 
     async def work(uow: UnitOfWork) -> tuple[bool, int]:
         records = RecordRepo(uow.conn)

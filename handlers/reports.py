@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from handlers import monthly
 from handlers.access import Level
-from handlers.compliance import reminder_due
+from handlers.compliance import reminder_due, tiers
 from handlers.context import Context, Services
 from handlers.errors import UsageError
 from handlers.ports import Reply
@@ -132,6 +132,7 @@ class BranchMonth:
     held: int
     expected: int
     present: int
+    tier: str | None = None
 
     @property
     def rate(self) -> int:
@@ -148,13 +149,16 @@ async def digest_params(uow: UnitOfWork, binding: BindingRec, month: str, tz: Zo
         if binding.branch_id is None or e.branch_id in (None, binding.branch_id)
     ]
     branches = {b.id: b.name for b in await uow.org.branches(binding.region_id)}
+    tier = await tiers(uow, binding.region_id, first.year, tz)  # the year so far, as 年度考评 shows it
     rows: dict[int, BranchMonth] = {}
     for event in events:
         summary = await build_summary(uow, event)
         present = {a.member_id for a in summary.on_time + summary.late + summary.remote + summary.makeup}
         expected = [m for m in summary.expected if binding.branch_id in (None, m.branch_id)]
         for branch_id in {m.branch_id for m in expected}:
-            rows.setdefault(branch_id, BranchMonth(branches.get(branch_id, "?"), 0, 0, 0)).held += 1
+            rows.setdefault(
+                branch_id, BranchMonth(branches.get(branch_id, "?"), 0, 0, 0, tier.get(branch_id))
+            ).held += 1
         for member in expected:
             rows[member.branch_id].expected += 1
             rows[member.branch_id].present += member.id in present
@@ -171,6 +175,7 @@ async def digest_params(uow: UnitOfWork, binding: BindingRec, month: str, tz: Zo
         "held": len(events),
         "rate": round(100 * total_present / total_expected) if total_expected else 0,
         "branches": sorted(rows.values(), key=lambda r: r.name) if binding.branch_id is None else [],
+        "tier": tier.get(binding.branch_id) if binding.branch_id is not None else None,
     }
 
 

@@ -38,6 +38,7 @@ class Command:
     usage: str  # template key of the usage line, e.g. "signin.usage_signin"
     help: str | None = None  # template key of the one-line description in /help
     access: Level = Level.MEMBER  # who may send it, in the chat it is sent in (handlers/access.py)
+    files: bool = False  # also sent as the caption of a photo (the handler finds it on the incoming message)
 
     @property
     def admin(self) -> bool:
@@ -131,13 +132,13 @@ class Router:
             if incoming.contact_phone is not None and self._contact is not None:
                 ctx = await self._context(incoming)
                 return await self._finish(ctx, await self._contact(ctx, incoming.contact_phone))
-            if incoming.file is not None:
+            text = incoming.text or ""
+            cmd, args, to_us = self.match(text, is_private=incoming.is_private, addressed=incoming.addressed)
+            if incoming.file is not None and (cmd is None or not cmd.files):
                 if self._file is None:
                     return []
                 ctx = await self._context(incoming)
-                return await self._finish(ctx, await self._file(ctx, incoming.text))
-            text = incoming.text or ""
-            cmd, args, to_us = self.match(text, is_private=incoming.is_private, addressed=incoming.addressed)
+                return await self._finish(ctx, await self._file(ctx, text))
             if cmd is None:
                 if to_us:  # an unknown /command addressed to us
                     ctx = await self._context(incoming)

@@ -5,6 +5,7 @@ before the deadline, and the region chats hear weekly of what is overdue."""
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ from handlers.context import Context
 from handlers.errors import AppError, UsageError
 from handlers.i18n import render
 from handlers.ports import Reply
+from handlers.records import receive_photo
 from handlers.router import Command
 from handlers.timeparse import WhenError, numbered, parse_date
 from storage import limits
@@ -36,6 +38,7 @@ def _params(f: FindingRec) -> dict[str, Any]:
         "deadline": f.deadline,
         "status": f.status,
         "note": f.fix_note,
+        "photos": f.photos,
     }
 
 
@@ -112,16 +115,40 @@ async def _finding(ctx: Context, args: str, command: str) -> tuple[FindingRec, s
 
 
 async def mark_fixed(ctx: Context, args: str) -> list[Reply]:
-    """整改完成 #n 说明 — the branch says a finding is rectified; the supervisor is told."""
+    """整改完成 #n 说明 — the branch says a finding is rectified; the supervisor is told. Sent as the
+    caption of a photo, the photo is kept as evidence; a further photo so captioned joins it until
+    the supervisor confirms."""
     found, note = await _finding(ctx, args, "finding_fixed")
-    if not note:
-        raise UsageError("finding_fixed")
     if len(note) > MAX_TEXT:
         raise UsageError("finding_fixed", "common.too_long", limit=MAX_TEXT)
     member = ctx.need_manager(found.region_id, found.branch_id)
+    more = found.status == "fixed" and ctx.incoming.file is not None  # more evidence for a reported rectification
+    if found.status != "open" and not more:
+        raise AppError("supervision.not_open", number=found.number, status=found.status)
+    if not note and not more:
+        raise UsageError("finding_fixed")
+    photo = await receive_photo(ctx) if ctx.incoming.file is not None else None
+
+    async def keep(uow: UnitOfWork) -> bool:
+        if photo is None:
+            return False
+        added = await FindingRepo(uow.conn).add_photo(
+            found.id, photo.sha256, photo.kind, photo.size, by=member.id, platform=ctx.incoming.platform, now=uow.now
+        )
+        if added:
+            detail = {"finding": found.number, "sha256": photo.sha256[:16], "bytes": photo.size}
+            await uow.ops.audit(actor=member.id, platform=ctx.incoming.platform, action="finding_photo",
+                                detail=detail, now=uow.now)  # fmt: skip
+        return added
+
+    if more:
+        added = await ctx.unit(keep)
+        return [ctx.reply("supervision.photo_added" if added else "supervision.photo_again", f=_params(found),
+                          count=found.photos + added)]  # fmt: skip
     values = {"fix_note": note, "fixed_by": member.id}
-    await _move(ctx, found, member.id, "open", "fixed", values, region_chats=True)
-    return [ctx.reply("supervision.fixed", f=_params(found) | {"note": note})]
+    await _move(ctx, found, member.id, "open", "fixed", values, region_chats=True, also=keep)
+    photos = found.photos + (photo is not None)
+    return [ctx.reply("supervision.fixed", f=_params(found) | {"note": note, "photos": photos})]
 
 
 async def confirm(ctx: Context, args: str) -> list[Reply]:
@@ -133,7 +160,15 @@ async def confirm(ctx: Context, args: str) -> list[Reply]:
 
 
 async def _move(
-    ctx: Context, found: FindingRec, actor: int, old: str, new: str, values: dict[str, Any], *, region_chats: bool
+    ctx: Context,
+    found: FindingRec,
+    actor: int,
+    old: str,
+    new: str,
+    values: dict[str, Any],
+    *,
+    region_chats: bool,
+    also: Callable[[UnitOfWork], Awaitable[Any]] | None = None,
 ) -> None:
     """One step of a finding, taken once: from the status it must be in, told to the other side
     (the region's chats for a rectification, the branch's for a confirmation), audited."""
@@ -148,6 +183,8 @@ async def _move(
     async def work(uow: UnitOfWork) -> bool:
         if not await FindingRepo(uow.conn).set_status(found.id, old=old, new=new, **values, **{stamp: uow.now}):
             return False
+        if also is not None:
+            await also(uow)
         await _notify(uow, found, purpose, region_chats=region_chats, due=uow.now)
         detail = {"finding": found.number}
         await uow.ops.audit(actor=actor, platform=inc.platform, action=action, detail=detail, now=uow.now)
@@ -189,7 +226,7 @@ async def render_push(uow: UnitOfWork, row: OutboxRec, binding: BindingRec, loca
 R = Level.REGION
 COMMANDS = [
     Command("finding", ("督查",), record_finding, "supervision.usage_finding", "supervision.help_finding", access=R),
-    Command("finding_fixed", ("整改完成",), mark_fixed, "supervision.usage_fixed", access=Level.BRANCH),
+    Command("finding_fixed", ("整改完成",), mark_fixed, "supervision.usage_fixed", access=Level.BRANCH, files=True),
     Command("finding_confirm", ("确认整改",), confirm, "supervision.usage_confirm", access=R),
     Command("findings", ("督查清单",), listing, "supervision.usage_findings", "supervision.help_findings"),
 ]

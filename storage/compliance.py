@@ -17,6 +17,7 @@ from storage.models import (
     DutyShift,
     Event,
     Finding,
+    FindingPhoto,
     Idea,
     IdeaChange,
     ManualScore,
@@ -26,7 +27,7 @@ from storage.models import (
     Norm,
 )
 from storage.records import ATTENDED
-from storage.repositories import upsert
+from storage.repositories import insert_ignoring_conflicts, upsert
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +103,10 @@ class FindingRec:
     fix_note: str | None
     fixed_at: datetime | None
     confirmed_at: datetime | None
+    photos: int = 0  # evidence of the rectification
 
 
+_PHOTOS = select(func.count()).select_from(FindingPhoto).where(FindingPhoto.finding_id == Finding.id).scalar_subquery()
 _FINDING_COLS = (
     Finding.id,
     Finding.region_id,
@@ -117,6 +120,7 @@ _FINDING_COLS = (
     Finding.fix_note,
     Finding.fixed_at,
     Finding.confirmed_at,
+    _PHOTOS,
 )
 
 
@@ -162,6 +166,17 @@ class FindingRepo:
         """Move a finding on only from the status it was read in (two presses change it once)."""
         res = await self.conn.execute(
             update(Finding).where(Finding.id == finding_id, Finding.status == old).values(status=new, **values)
+        )
+        return bool(res.rowcount)
+
+    async def add_photo(
+        self, finding_id: int, sha256: str, kind: str, size: int, *, by: int | None, platform: str, now: datetime
+    ) -> bool:
+        """False when this photo is already kept for the finding."""
+        res = await self.conn.execute(
+            insert_ignoring_conflicts(self.conn, FindingPhoto).values(
+                finding_id=finding_id, sha256=sha256, kind=kind, size=size, by=by, platform=platform, at=now
+            )
         )
         return bool(res.rowcount)
 

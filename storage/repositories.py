@@ -983,10 +983,13 @@ class UnitOfWork:
 
 
 def expected_filter(kind: str) -> Sequence[str]:
-    """Roles expected (应到) at an event of this kind; activists may attend but are not counted."""
+    """Roles expected (应到) at an event of this kind; activists may attend but are not counted.
+    A 支委会 expects the branch committee (its secretary and the 支委), a 书记例会 the secretaries."""
     if kind == "secretary_meeting":
         return ("branch_secretary", "regional_secretary")
-    return ("member", "branch_secretary", "regional_secretary", "admin", "lecturer")
+    if kind == "committee":
+        return ("branch_secretary", "committee_member")
+    return ("member", "committee_member", "branch_secretary", "regional_secretary", "admin", "lecturer")
 
 
 __all__ = ["AttendanceRepo", "EventRepo", "OpsRepo", "OrgRepo", "UnitOfWork", "and_", "expected_filter"]

@@ -161,6 +161,23 @@ class Finding(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class FindingPhoto(Base):
+    """A photo a branch sent as evidence of a rectification (整改完成 #n with a picture); the file is
+    under the media folder, named by the SHA-256 of its content, as a meeting photo is."""
+
+    __tablename__ = "finding_photos"
+    __table_args__ = (UniqueConstraint("finding_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(10))
+    size: Mapped[int] = mapped_column(Integer)
+    by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    platform: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class MonthlyReport(Base):
     """A branch's narrative of a month's work (月报 本月工作情况), as its secretary wrote it."""
 

@@ -4,9 +4,11 @@ month ends, and the honest dormancy warning (both databases, on the fake clock).
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
+from bot.roster import import_roster
 from storage.models import AuditLog
-from tests.harness import GROUP, REGION_CHAT, Harness
+from tests.harness import GROUP, REGION, REGION_CHAT, ROSTER, Harness
 
 OTHER_BRANCH = "绿源群"
 
@@ -74,3 +76,25 @@ async def test_a_branch_is_reminded_two_weeks_before_the_month_ends(h: Harness) 
     assert len(reminders) == 1 and reminders[0].startswith(f"[{GROUP}]")
     assert "支委会 ❌ 0/1" in reminders[0] and "支部党员大会 ❌ 0/1" in reminders[0]  # a quarter ends too
     assert "张伟 请及时安排" in reminders[0]
+
+
+async def test_a_committee_meeting_expects_the_branch_committee(h: Harness, tmp_path: Path) -> None:
+    """支委会 expects the secretary and the 支委 (a roster role); a member who comes is a guest, and
+    the 支委 still counts at every other meeting of the branch."""
+    roster = ROSTER.read_text(encoding="utf-8").replace("钱多多,红星机械党支部,党员", "钱多多,红星机械党支部,支委")
+    (tmp_path / "roster.csv").write_text(roster, encoding="utf-8")
+    result = await import_roster(h.app.db, tmp_path / "roster.csv", REGION, h.clock.now())
+    assert result.members_updated == 1
+    assert "钱多多（支委）" in (await h.say("账号列表", user="u-张伟"))[0]
+    await h.say("发布 支委会 12月2日 19:00 办公室", user="u-张伟")
+    await h.say("发布 党员活动日 12月3日 9:00 车间", user="u-张伟")
+    h.clock.set(datetime.fromisoformat("2026-12-02T19:01:00+08:00"))
+    await h.say("签到", user="u-钱多多")
+    await h.say("签到", user="u-赵强")
+    committee = (await h.say("考勤 #1", user="u-张伟"))[0]
+    assert "应到 2 人，实到 1 人（出席率 50%）" in committee  # 张伟 and 钱多多; 赵强 came as a guest
+    assert "缺席 1：张伟" in committee and "赵强" in committee
+    h.clock.set(datetime.fromisoformat("2026-12-03T09:01:00+08:00"))
+    await h.say("签到", user="u-钱多多")
+    day = (await h.say("考勤 #2", user="u-张伟"))[0]
+    assert "应到 3 人，实到 1 人" in day  # the 支委 is a member of the branch like any other

@@ -158,7 +158,7 @@ async def test_region_ledger_has_every_sheet_and_keeps_user_text_as_text(h: Harn
     book = _book(replies[0])
     assert book.sheetnames == [
         "汇总", "活动台账", "考勤明细", "值班台账", "金点子台账",
-        "积分台账", "积分超市兑换台账", "轮值记录", "操作日志", "会议照片", "月报",
+        "积分台账", "积分超市兑换台账", "轮值记录", "操作日志", "会议照片", "月报", "年度考评",
     ]  # fmt: skip
     for sheet in book.worksheets:  # printable and readable
         assert sheet.freeze_panes == "A2" and sheet.print_title_rows == "$1:$1"
@@ -200,6 +200,14 @@ async def test_region_ledger_has_every_sheet_and_keeps_user_text_as_text(h: Harn
         red[2:5] == (1, 3, 2) and abs(red[5] - 2 / 3) < 1e-9 and red[8] == 2
     )  # events, expected, present, rate; ideas
     assert len(book["汇总"]._charts) == 3  # attendance, points, ideas by status
+    # the year's evaluation, ranked as 年度考评 ranks it
+    ranking = (await h.say("年度考评", user="u-王建国", chat=REGION_CHAT))[0].splitlines()[1:]
+    evaluation = _rows(book["年度考评"])
+    assert evaluation[0][:6] == ("年度", "排名", "支部", "总分", "星级", "评级")
+    assert len(evaluation) == len(ranking) + 1 == 6  # five branches
+    assert [f"{r[1]}. {r[2]} {round(r[3])}分 {r[4]} {r[5]}" for r in evaluation[1:]] == [
+        line.split("：")[0] for line in ranking
+    ]
 
 
 async def test_branch_ledger_stays_inside_the_branch(h: Harness) -> None:
@@ -211,6 +219,7 @@ async def test_branch_ledger_stays_inside_the_branch(h: Harness) -> None:
     assert {r[4] for r in _rows(book["金点子台账"])[1:]} == {"赵强", "钱多多"}  # not 刘芳's idea
     assert {r[2] for r in _rows(book["积分台账"])[1:]} == {"红星机械党支部"}
     assert [r[0] for r in _rows(book["汇总"])[1:] if r[0]] == ["红星机械党支部"]
+    assert [r[2] for r in _rows(book["年度考评"])[1:]] == ["红星机械党支部"]  # its own row, its rank kept
     # a branch secretary cannot name another branch; a member cannot export; a region officer can
     assert (await h.say("导出台账 绿源科技党支部", user="u-张伟"))[0].startswith("⛔")
     assert (await h.say("导出台账", user="u-赵强"))[0].startswith("⛔")

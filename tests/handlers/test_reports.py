@@ -56,7 +56,12 @@ async def test_monthly_digest_counts_last_months_meetings_and_attendance(h: Harn
     assert "值班 2 班次，到岗 1" in branch and "金点子：新提交 1 条，采纳 1 条" in branch
     assert "积分前三：钱多多 6、赵强 5、张伟 2" in branch  # 1+5 for the idea; 2 sign-in + 3 duty; 2 sign-in
     region = next(p for p in digests if p.startswith(f"[{REGION_CHAT}]"))
-    assert "· 红星机械党支部：1 次，出席率 67%" in region
+    # each branch with its tier, as 年度考评 ranks the year
+    yearly = (await h.say("年度考评 2026", user="u-李红", chat=REGION_CHAT))[0]
+    tier = next(line for line in yearly.splitlines() if "红星机械党支部" in line).split("：")[0].rsplit(" ", 1)[1]
+    assert tier in ("示范", "巩固", "提高", "预警")
+    assert f"· 红星机械党支部（{tier}）：1 次，出席率 67%" in region
+    assert f"本支部年度评级（截至目前）：{tier}" in branch and "年度评级" not in region
 
 
 async def test_dormancy_warning_names_branches_without_activity(h: Harness) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from storage.models import AuditLog, Finding
+from storage.models import AuditLog, Finding, FindingPhoto
+from tests.handlers.test_ledger import png, send_photo, upload
 from tests.harness import GROUP, REGION_CHAT, Harness
 
 OTHER_BRANCH = "绿源群"
@@ -66,3 +67,31 @@ async def test_bad_findings_and_the_weekly_overdue_list(h: Harness) -> None:
     assert "#1 红星机械党支部：党费收缴不及时（期限 12月3日）" in overdue[0] and "阵地标识" not in overdue[0]
     listed = (await h.say("督查清单", user="u-王建国", chat=REGION_CHAT))[0]
     assert "[待整改，已逾期]" in listed and "#2 红星机械党支部：阵地标识缺失 [待整改]" in listed
+
+
+async def test_a_rectification_carries_photos_as_evidence(h: Harness) -> None:
+    await h.join("王建国")
+    await h.say("督查 红星机械党支部 消防通道堆放杂物", user="u-王建国", chat=REGION_CHAT)
+    # a photo captioned with the report: moved to fixed, the photo kept, the supervisor told
+    assert await send_photo(h, "整改完成 #1 杂物已清理", upload(png("red")), user="u-张伟") == [
+        "🛠 督查问题 #1 已报整改完成：杂物已清理（附照片 1 张）。等待督查人确认。"
+    ]
+    pushed = await h.tick(minutes=1)
+    assert any(p.startswith(f"[{REGION_CHAT}]") and "杂物已清理（附照片 1 张）" in p for p in pushed)
+    # more evidence until it is confirmed; the same picture again is kept once
+    assert await send_photo(h, "整改完成 #1", upload(png("blue")), user="u-张伟") == [
+        "📷 照片已附在督查问题 #1 的整改凭证（共 2 张）。"
+    ]
+    assert await send_photo(h, "整改完成 #1", upload(png("blue")), user="u-张伟") == [
+        "这张照片已经附在督查问题 #1 了。"
+    ]
+    assert (await send_photo(h, "整改完成 #1", upload(png("green")), user="u-赵强"))[0].startswith("⛔")
+    assert "这个文件不是图片" in (await send_photo(h, "整改完成 #1", upload(b"MZ" * 100), user="u-张伟"))[0]
+    listing = (await h.say("督查清单", user="u-王建国", chat=REGION_CHAT))[0]
+    assert "整改：杂物已清理（附照片 2 张）" in listing
+    assert await h.count(FindingPhoto) == 2
+    assert await h.count(AuditLog, AuditLog.action == "finding_photo") == 2
+    await h.say("确认整改 #1", user="u-王建国", chat=REGION_CHAT)
+    assert "不需要再报整改" in (await send_photo(h, "整改完成 #1", upload(png("white")), user="u-张伟"))[0]
+    # a picture captioned "#1" is still a meeting photo, not evidence of a finding
+    assert "找不到活动 #1" in (await send_photo(h, "#1", upload(png("white")), user="u-张伟"))[0]
