@@ -21,7 +21,7 @@ from storage.models import Attendance, ChatBinding, Outbox
 from storage.repositories import OpsRepo, UnitOfWork
 from tests.harness import GROUP, REGION_CHAT, T0, Harness
 
-MEETING = "发布 支委会 今天 14:00 办公室 研究发展党员"  # reminder 13:00, opening 13:30, summary 15:00
+MEETING = "发布 支部党员大会 今天 14:00 办公室 研究发展党员"  # reminder 13:00, opening 13:30, summary 15:00
 
 
 class Recorder:
@@ -61,7 +61,7 @@ async def test_restart_before_the_due_time_sends_once_at_the_time(db_url: str) -
     try:
         assert await h.tick(hours=2, minutes=59) == []  # 12:59
         pushed = await h.tick(minutes=1)
-        assert len(pushed) == 1 and "⏰ 提醒：1小时后 支委会" in pushed[0]
+        assert len(pushed) == 1 and "⏰ 提醒：1小时后 支部党员大会" in pushed[0]
         assert await h.tick(seconds=30) == []
     finally:
         await h.close()
@@ -74,7 +74,7 @@ async def test_restart_after_a_due_time_inside_the_grace_sends_once(db_url: str)
     h = await restart(h, db_url, 20)  # down from 12:59 to 13:19: the 13:00 reminder is 19 min late
     try:
         pushed = await h.tick(seconds=1)
-        assert len(pushed) == 1 and "⏰ 提醒：1小时后 支委会" in pushed[0]
+        assert len(pushed) == 1 and "⏰ 提醒：1小时后 支部党员大会" in pushed[0]
         assert await h.tick(seconds=1) == []
         assert await statuses(h, "reminder") == ["sent"]
     finally:
@@ -91,7 +91,7 @@ async def test_downtime_longer_than_the_grace_is_reported_not_sent_late(db_url: 
     try:
         pushed = await h.tick(seconds=1)
         assert len(pushed) == 1 and pushed[0].startswith(f"[{REGION_CHAT}] 🤖 ⚠️ 有 2 条定时推送")
-        assert "催签提醒（支委会 #1）" in pushed[0] and "考勤统计（支委会 #1）" in pushed[0]
+        assert "催签提醒（支部党员大会 #1）" in pushed[0] and "考勤统计（支部党员大会 #1）" in pushed[0]
         assert await statuses(h, "nudge") == ["missed"] and await statuses(h, "signin_summary") == ["missed"]
         # the window was still closed: who did not come is on record even though nothing was posted
         absent = await h.count(Attendance, Attendance.status == "absent")
@@ -112,7 +112,9 @@ async def test_a_row_left_sending_by_a_dead_process_is_given_up_not_resent(db_ur
         stale_min = STALE.total_seconds() / 60
         assert await h.tick(minutes=stale_min - 1) == []
         pushed = await h.tick(minutes=2)  # it is given up and reported to the secretaries' chat
-        assert len(pushed) == 1 and "活动提醒（支委会 #1）" in pushed[0] and pushed[0].startswith(f"[{REGION_CHAT}]")
+        assert (
+            len(pushed) == 1 and "活动提醒（支部党员大会 #1）" in pushed[0] and pushed[0].startswith(f"[{REGION_CHAT}]")
+        )
         assert await statuses(h, "reminder") == ["missed"]
         assert "开始签到" in (await h.tick(minutes=30))[0]  # the rest of the event goes on as usual
     finally:
@@ -145,7 +147,7 @@ async def test_rate_limited_and_kicked_chats(db_url: str) -> None:
         assert {d for _, d in waiting.values()} == {h.clock.now() + timedelta(seconds=20)}
         h.clock.set(h.clock.now() + timedelta(seconds=20))
         assert await dispatcher.run_once() == 2
-        assert [t.split("\n")[0][:8] for _, t in recorder.sent] == ["⏰ 提醒：1小时", "🔔 支委会 开始"]
+        assert [t.split("\n")[0][:11] for _, t in recorder.sent] == ["⏰ 提醒：1小时后 支", "🔔 支部党员大会 开始"]
         h.clock.set(T0 + timedelta(hours=5, minutes=10))  # 14:10, the nudge
         recorder.script = [Delivery(ok=False, chat_gone=True, error="Forbidden: bot was kicked")]
         assert await dispatcher.run_once() == 0

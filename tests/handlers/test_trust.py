@@ -133,7 +133,7 @@ async def test_a_deactivated_member_is_not_expected_and_cannot_act(h: Harness) -
         "⏸ 已停用 赵强：不再计入应到，不再提醒，也不能再操作。发送“启用 赵强”可恢复。"
     ]
     assert await h.say("签到", user="u-赵强") == ["⛔ 你在花名册中的信息已停用，不能再操作。如有疑问请联系支部书记。"]
-    await h.say("发布 支委会 今天 14:00 办公室", user="u-张伟")
+    await h.say("发布 支部党员大会 今天 14:00 办公室", user="u-张伟")
     pushed = await h.tick(hours=5, minutes=11)  # 14:11: after the nudge
     nudge = next(p for p in pushed if "还没有签到" in p)
     assert "钱多多" in nudge and "赵强" not in nudge
@@ -250,7 +250,9 @@ async def test_a_secretary_meeting_is_not_published_in_a_branch_chat(h: Harness)
 
 
 async def test_binding_again_does_not_post_a_board_twice(h: Harness) -> None:
-    published = await h.say("发布 支委会 今天 9:20 办公室", user="u-张伟")  # the window is open: board in the reply
+    published = await h.say(
+        "发布 支部党员大会 今天 9:20 办公室", user="u-张伟"
+    )  # the window is open: board in the reply
     assert "签到已开放" in published[0]
     await h.say("绑定 红星机械党支部", user="u-张伟")
     await h.say("绑定 红星机械党支部", user="u-李红")

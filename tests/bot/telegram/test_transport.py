@@ -12,7 +12,7 @@ from tests.fakes.telegram_api import button_update, contact_update, member_updat
 
 async def bind_and_publish(tg: TG, when: str = "今天 9:20") -> int:
     await tg.say(SECRETARY, "/bind@dangjian_bot 红星机械党支部")
-    await tg.say(SECRETARY, f"发布 支委会 {when} 办公室 研究发展党员")
+    await tg.say(SECRETARY, f"发布 支部党员大会 {when} 办公室 研究发展党员")
     await tg.settle()
     return int((await tg.rows(select(Event.id)))[-1][0])
 
@@ -29,7 +29,7 @@ async def test_keyword_signin_confirmed_and_board_edited(tg: TG) -> None:
     texts = tg.api.sent_texts(GROUP)
     assert texts[0].startswith("✅ 本群已绑定到支部：红星机械党支部")
     board = tg.api.of("sendMessage", GROUP)[1]
-    assert board.text.startswith(f"📌 已发布 #{event_id} 支委会") and "签到已开放" in board.text
+    assert board.text.startswith(f"📌 已发布 #{event_id} 支部党员大会") and "签到已开放" in board.text
     assert board.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == f"signin:{event_id}"
     assert board.params["parse_mode"] == "HTML"
     await tg.say(ZHAO, "签到")
@@ -118,7 +118,7 @@ async def test_kicked_and_readded_toggles_the_binding(tg: TG) -> None:
 
 async def test_group_migration_moves_binding_and_pushes(tg: TG) -> None:
     await tg.say(SECRETARY, "绑定 红星机械党支部")
-    await tg.say(SECRETARY, "发布 支委会 今天 15:00 办公室")
+    await tg.say(SECRETARY, "发布 支部党员大会 今天 15:00 办公室")
     await tg.settle()
     new = -100777
     await tg.feed(migrate_update(GROUP, new))
@@ -134,7 +134,7 @@ async def test_outbox_push_handles_429_and_kicked(tg: TG) -> None:
     from bot.dispatcher import dispatcher_for
 
     await tg.say(SECRETARY, "绑定 红星机械党支部")
-    await tg.say(SECRETARY, "发布 支委会 今天 15:00 办公室")
+    await tg.say(SECRETARY, "发布 支部党员大会 今天 15:00 办公室")
     await tg.settle()
     tg.clock.advance(hours=5, minutes=31)  # 14:31: the window is open
     tg.api.fail_next("sendMessage", 429, "Too Many Requests: retry after 30", retry_after=30)
@@ -148,7 +148,7 @@ async def test_outbox_push_handles_429_and_kicked(tg: TG) -> None:
     assert len(tg.api.of("sendMessage")) == sends
     tg.clock.advance(seconds=21)
     assert await dispatcher.run_once() == 1
-    assert "支委会 开始签到" in tg.api.sent_texts(GROUP)[-1]
+    assert "支部党员大会 开始签到" in tg.api.sent_texts(GROUP)[-1]
     tg.api.fail_next("sendMessage", 403, "Forbidden: bot was kicked from the supergroup chat")
     tg.clock.advance(hours=1)  # 15:32 + : the summary is due at 16:00
     tg.clock.advance(minutes=30)
@@ -266,7 +266,7 @@ async def test_photos_come_in_and_the_ledger_and_charts_go_out_as_files(tg: TG) 
     await tg.feed(photo_update(SECRETARY, GROUP, "ph-1", len(picture.getvalue()), caption=f"#{event_id}"))
     await tg.feed(photo_update(ZHAO, GROUP, "ph-2", 10, caption="大家辛苦了"))  # conversation: left alone
     await tg.settle()
-    assert f"📷 照片已附在 #{event_id} 支委会（共 1 张）。" in tg.api.sent_texts(GROUP)
+    assert f"📷 照片已附在 #{event_id} 支部党员大会（共 1 张）。" in tg.api.sent_texts(GROUP)
     assert [c.params["file_id"] for c in tg.api.of("getFile")] == ["ph-1"]  # the largest size, only once
     assert len(await tg.rows(select(MeetingPhoto.id))) == 1
     # an image sent as a file counts too; a file that is not an image is refused

@@ -25,8 +25,8 @@ async def set_key(wc: WC, key: str) -> None:
 
 async def bind_and_publish(wc: WC) -> None:
     assert (await wc.say("zhangwei", "绑定 红星机械党支部"))[0].startswith("✅ 本群已绑定到支部：红星机械党支部")
-    published = await wc.say("zhangwei", "发布 支委会 今天 9:20 办公室 研究发展党员")
-    assert published[0].startswith("📌 已发布 #1 支委会")
+    published = await wc.say("zhangwei", "发布 支部党员大会 今天 9:20 办公室 研究发展党员")
+    assert published[0].startswith("📌 已发布 #1 支部党员大会")
 
 
 async def test_sign_in_by_mention_is_recorded_and_answered(wc: WC) -> None:
@@ -280,7 +280,7 @@ async def test_a_picture_sent_with_its_number_is_decrypted_and_kept(wc: WC) -> N
         return [content_of(b) for b in wc.server.replies(req_id)]
 
     assert await send(picture_message("zhangwei", f"{base}/media/p1", aeskey, "@党建助手 #1")) == [
-        "📷 照片已附在 #1 支委会（共 1 张）。"
+        "📷 照片已附在 #1 支部党员大会（共 1 张）。"
     ]
     digest = hashlib.sha256(picture.getvalue()).hexdigest()
     assert await wc.rows(select(MeetingPhoto.sha256)) == [(digest,)]
