@@ -2,7 +2,7 @@
 
 A fresh database (SQLite file by default, or --url) gets K bound group chats and N/K Party-lesson
 events, and one reminder row per event and chat, all due at the same moment T. The real
-dispatcher renders and sends them into a fake Telegram that enforces the platform's limits,
+dispatcher renders them and the real outbound path sends them into a fake Telegram that enforces the platform's limits,
 scaled up by --scale so the run is short (×10: 300 messages/s overall, 200/min per group),
 answering 429 beyond them. Printed:
 
@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections import Counter, deque
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from sqlalchemy import insert
 
 from bot.app import build_app
 from bot.dispatcher import Dispatcher
-from bot.limits import PLATFORM_LIMITS
+from bot.outbound import PLATFORM_LIMITS, Limits, Outbound
 from bot.settings import Settings
 from handlers.events import window_times
 from handlers.ports import ChatRef, Delivery, Reply
@@ -53,7 +54,14 @@ class LimitedTelegram:
         self.accepted: list[tuple[float, str]] = []  # (time, text first line + chat)
         self.rejected = 0
 
-    async def send(self, chat: ChatRef, reply: Reply) -> Delivery:
+    def paced(self, chat_id: str) -> bool:
+        return True
+
+    async def edit(self, chat_id: str, message_id: str, reply: Reply) -> Delivery:
+        return Delivery(ok=True, message_id=message_id)
+
+    async def send_now(self, chat_id: str, reply: Reply) -> Delivery:
+        chat = ChatRef(self.platform, chat_id)
         now = time.monotonic()
         while self.window and now - self.window[0] >= 1.0:
             self.window.popleft()
@@ -145,11 +153,19 @@ async def main() -> None:
         if args.url:
             await wipe_postgres(url)
         app = await build_app(Settings(database_url=url))
-        limits = PLATFORM_LIMITS["telegram"].scaled(args.scale)
+        real = PLATFORM_LIMITS["telegram"]
+        limits = Limits(real.per_second * args.scale, real.per_chat_per_minute * args.scale)
         remote = LimitedTelegram(limits.per_second, limits.per_chat_per_minute)
+        outbound = Outbound(
+            "telegram",
+            remote,
+            limits,
+            render_edit=partial(app.render_edit, "telegram"),
+            on_gone=partial(app.chat_gone, "telegram"),
+        )
         due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
         await seed(app.db, args.n, args.chats, due, app.services.policy)
-        dispatcher = Dispatcher(app.services, {"telegram": remote}, limits={"telegram": limits})
+        dispatcher = Dispatcher(app.services, {"telegram": outbound})
         await asyncio.sleep((due - datetime.now(UTC)).total_seconds())
         t_due = time.monotonic()
         while len(remote.accepted) < args.n:

@@ -29,6 +29,7 @@ from bot.settings import Settings
 from handlers.ports import FakeClock, Incoming
 from storage.migrate import wipe_postgres
 from storage.models import Attendance, Branch, ChatBinding, Event, Member, MemberAccount, Region
+from storage.repositories import UnitOfWork
 
 T0 = datetime.fromisoformat("2026-12-01T09:00:00+08:00")
 
@@ -114,6 +115,18 @@ async def setup(
 
     await app.db.unit(work)
     return [(chat(m % groups), user(m)) for m in range(members)]
+
+
+async def queue_openings(db: Any, now: datetime, chat: Callable[[int], str]) -> None:
+    """Each event's sign-in opening (its board) due now in its group (groups as setup made them)."""
+
+    async def work(conn: Any) -> None:
+        uow = UnitOfWork(conn, now)
+        for event_id, branch_id in (await conn.execute(select(Event.id, Event.branch_id))).all():
+            await uow.ops.enqueue(key=f"open:{event_id}", purpose="signin_open", event_id=event_id,
+                                  platform="telegram", chat_id=chat(branch_id - 1), due_at=now, payload={})  # fmt: skip
+
+    await db.unit(work)
 
 
 async def run(

@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 from bench.intake import T0, setup
 from bot.app import build_app
 from bot.dispatcher import Dispatcher
-from bot.limits import Limits
+from bot.outbound import Limits
 from bot.settings import Settings
 from bot.wecom.transport import WeComTransport
 from handlers.ports import FakeClock
@@ -119,8 +119,8 @@ async def main() -> None:
                 )
 
         await app.db.unit(queue)
-        window = Limits(per_chat_per_minute=20, chat_window_s=1.0)
-        dispatcher = Dispatcher(app.services, {"wecom": transport}, limits={"wecom": window})
+        transport.outbound.configure(Limits(per_chat_per_minute=20, chat_window_s=1.0))  # a minute shortened to 1 s
+        dispatcher = Dispatcher(app.services, {"wecom": transport})
         t1 = time.perf_counter()
         pushed = 0
         while pushed < args.pushes and time.perf_counter() - t1 < 60:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
 from handlers import (
@@ -28,10 +31,18 @@ from handlers import (
 from handlers.context import DEFAULT_POINTS, Policy, Services
 from handlers.i18n import normalize_locale
 from handlers.media import MediaStore
-from handlers.ports import Clock, Sender, SystemClock
+from handlers.ports import Clock, Reply, Sender, SystemClock
 from handlers.router import Router
 from storage.db import Database
 from storage.directory import Directory
+from storage.records import BindingRec
+from storage.repositories import UnitOfWork
+
+EditFn = Callable[[UnitOfWork, str, BindingRec | None, str, ZoneInfo], Awaitable[Reply | None]]
+EDITS: dict[str, EditFn] = {**signin.EDITS}  # edit key prefix -> the feature's renderer
+
+
+log = logging.getLogger(__name__)
 
 
 def parse_minutes(text: str) -> tuple[int, ...]:
@@ -73,6 +84,34 @@ class App:
     services: Services
     router: Router
     senders: dict[str, Sender] = field(default_factory=dict)
+
+    async def render_edit(self, platform: str, chat_id: str, edit_key: str) -> tuple[str, Reply] | None:
+        """A message kept up to date in place (a sign-in board): the platform's id of the message
+        and how it should read now, from the renderer its feature registered; None if there is none."""
+        prefix, _, ref = edit_key.partition(":")
+        edit = EDITS.get(prefix)
+        if edit is None:
+            return None
+        services = self.services
+
+        async def load(conn: Any) -> tuple[str, Reply] | None:
+            uow = UnitOfWork(conn, services.clock.now())
+            message_id = await uow.messages.find(platform, chat_id, edit_key)
+            if message_id is None:
+                return None
+            binding = await uow.org.binding(platform, chat_id)
+            locale = normalize_locale((binding.locale if binding else None) or services.policy.locale)
+            reply = await edit(uow, ref, binding, locale, services.policy.tz)
+            return (message_id, reply) if reply is not None else None
+
+        return await self.db.read(load)
+
+    async def chat_gone(self, platform: str, chat_id: str) -> None:
+        """The bot was removed from a chat or blocked: its binding is switched off (the one place)."""
+        now = self.services.clock.now()
+        await self.db.unit(lambda c: UnitOfWork(c, now).org.set_binding_active(platform, chat_id, False))
+        self.services.directory.forget_binding(platform, chat_id)
+        log.info("%s chat %s is gone: switched off", platform, chat_id)
 
     async def close(self) -> None:
         await self.db.close()

@@ -1,8 +1,9 @@
 """Sends due outbox rows through the Sender of each row's platform: once each, on time, in limits.
 
 A round claims due rows (on PostgreSQL with FOR UPDATE SKIP LOCKED, so several processes share
-the work and no row is taken twice), sends each chat's rows in order through that platform's
-rate gate while different chats go out concurrently, and records the results in batches. Rows
+the work and no row is taken twice), hands each chat's rows in order to the platform's Sender
+(whose outbound path keeps the platform's limits, bot/outbound.py) while different chats go out
+concurrently, and records the results in batches. Rows
 that are due longer than the grace window (the process was down) are not sent late: they are
 marked missed and reported to the region's chats once.
 """
@@ -18,12 +19,11 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from bot.app import App
-from bot.limits import PLATFORM_LIMITS, Limits, RateGate
 from handlers.context import Services
 from handlers.ports import ChatRef, FakeClock, Sender
 from handlers.pushes import close_window, render_push
 from storage.records import OutboxRec
-from storage.repositories import OpsRepo, OrgRepo, UnitOfWork
+from storage.repositories import OpsRepo, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,6 @@ class Dispatcher:
         senders: Mapping[str, Sender],
         *,
         grace: timedelta = timedelta(minutes=30),
-        limits: Mapping[str, Limits] | None = None,
         window: int = 400,
         owner: str | None = None,
     ) -> None:
@@ -48,8 +47,6 @@ class Dispatcher:
         self.grace = grace
         self.window = window  # rows claimed and not yet finished, at most
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
-        chosen = PLATFORM_LIMITS if limits is None else limits
-        self.gates = {p: RateGate(chosen.get(p, Limits())) for p in senders}
         self._results: list[Result] = []
 
     async def run_once(self) -> int:
@@ -93,7 +90,7 @@ class Dispatcher:
     async def _chat_worker(self, key: tuple[str, str], queue: deque[OutboxRec]) -> int:
         """One chat's rows, in order; a rate-limited chat waits without holding up the others."""
         platform, chat_id = key
-        sender, gate = self.senders[platform], self.gates[platform]
+        sender = self.senders[platform]
         sent = 0
         while queue:
             row = queue.popleft()
@@ -102,7 +99,6 @@ class Dispatcher:
                 if reply is None:
                     self._results.append((row.id, "void", None, None))
                     continue
-                await gate.acquire(chat_id)
                 result = await sender.send(ChatRef(platform, chat_id), reply)
             except Exception as exc:
                 log.exception("sending outbox row %s failed", row.id)
@@ -111,9 +107,8 @@ class Dispatcher:
             if result.ok:
                 self._results.append((row.id, "sent", None, None))
                 sent += 1
-            elif result.chat_gone:
+            elif result.chat_gone:  # the Sender has switched the chat off (App.chat_gone)
                 self._results.append((row.id, "failed", result.error or "chat gone", None))
-                await self._chat_gone(platform, chat_id)
                 for rest in queue:  # nothing more goes to a chat the bot was removed from
                     self._results.append((rest.id, "failed", "chat gone", None))
                 queue.clear()
@@ -134,10 +129,6 @@ class Dispatcher:
             now = self.services.clock.now()
             await self.services.db.unit(lambda c: OpsRepo(c).finish(results, now))
         return len(results)
-
-    async def _chat_gone(self, platform: str, chat_id: str) -> None:
-        await self.services.db.unit(lambda c: OrgRepo(c).set_binding_active(platform, chat_id, False))
-        self.services.directory.forget_binding(platform, chat_id)
 
     async def expire(self) -> int:
         """Give up rows past the grace window, close the windows they would have closed, and
@@ -187,9 +178,9 @@ class Dispatcher:
         return count
 
 
-def dispatcher_for(app: App, senders: Mapping[str, Sender], limits: Mapping[str, Limits] | None = None) -> Dispatcher:
+def dispatcher_for(app: App, senders: Mapping[str, Sender]) -> Dispatcher:
     """The dispatcher of an app, with its configured grace window."""
-    return Dispatcher(app.services, senders, grace=timedelta(minutes=app.settings.push_grace_min), limits=limits)
+    return Dispatcher(app.services, senders, grace=timedelta(minutes=app.settings.push_grace_min))
 
 
 async def run_clock_to(dispatcher: Dispatcher, clock: FakeClock, target: datetime) -> int:

@@ -14,7 +14,7 @@ from handlers.mentions import mention
 from handlers.org import named_member
 from handlers.ports import Button, Reply
 from handlers.router import Command, Press
-from storage.records import ATTENDED, AttendanceRec, EventRec, MemberRec
+from storage.records import ATTENDED, AttendanceRec, BindingRec, EventRec, MemberRec
 from storage.repositories import UnitOfWork, expected_filter
 from storage.signin_write import ALREADY, DUPLICATE, RECORDED, SignInOutcome, SignInWrite
 
@@ -336,7 +336,16 @@ async def render_board(uow: UnitOfWork, event: EventRec, locale: str, tz: Any, b
     )
 
 
+async def board_edit(uow: UnitOfWork, ref: str, binding: BindingRec | None, locale: str, tz: Any) -> Reply | None:
+    """The board an edit key "board:<event>" stands for, as it should read now in that chat."""
+    event = await uow.events.get(int(ref)) if ref.isdigit() else None
+    if event is None:
+        return None
+    return await render_board(uow, event, locale, tz, binding.branch_id if binding else None)
+
+
 M, B = Level.MEMBER, Level.BRANCH
+EDITS = {"board": board_edit}  # messages kept up to date in place, by edit key prefix
 COMMANDS = [
     Command("signin", ("签到",), sign_in, "signin.usage_signin", "signin.help_signin", access=M),
     Command("remote", ("远程签到",), remote, "signin.usage_remote", "signin.help_remote", access=M),

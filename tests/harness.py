@@ -91,7 +91,7 @@ class Harness:
 
     @property
     def dispatcher(self) -> Dispatcher:
-        return dispatcher_for(self.app, {"console": self.sender}, limits={})
+        return dispatcher_for(self.app, {"console": self.sender})
 
     async def send(self, incoming: Incoming) -> list[Reply]:
         return await self.app.router.dispatch(incoming)

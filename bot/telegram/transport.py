@@ -1,9 +1,10 @@
 """The Telegram transport: a python-telegram-bot Application around the router.
 
-Incoming updates become `Incoming`s; replies go back as HTML. Group messages go through the
-pacer (about 20 a minute per group), button presses are confirmed privately with
-answerCallbackQuery, and the sign-in board is edited in place instead of posting per sign-in.
-The same object is the Sender through which the outbox pushes to Telegram chats.
+Incoming updates become `Incoming`s; replies go back as HTML. Every message the bot sends, reply,
+board edit or outbox push, takes the one outbound path (bot/outbound.py: a queue per chat under
+Telegram's budget of 30 a second and 20 a minute per group); button presses are confirmed
+privately with answerCallbackQuery, and the sign-in board is edited in place instead of posting
+per sign-in. The same object is the Sender through which the outbox pushes to Telegram chats.
 """
 
 from __future__ import annotations
@@ -16,20 +17,21 @@ import time
 from collections.abc import Awaitable, Sequence
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from markupsafe import Markup
 from telegram import BotCommand, InputFile, LinkPreviewOptions, Message, ReplyKeyboardRemove, ReplyParameters, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
+from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
 from bot.app import App
 from bot.inbox import NO_TICKET, Inbox, Ticket
 from bot.logsafe import REDACTOR
 from bot.ordering import KeyedLocks
-from bot.pacer import ChatPacer
+from bot.outbound import PLATFORM_LIMITS, Limits, Outbound
 from bot.render import show_mentions, to_plain
 from bot.settings import Settings
 from bot.telegram.convert import (
@@ -45,7 +47,6 @@ from bot.telegram.convert import (
 from bot.telegram.webhook import QuietServer, serve, webhook_app
 from handlers.i18n import LOCALES, normalize_locale, render
 from handlers.ports import ChatRef, Delivery, Incoming, Reply
-from handlers.signin import render_board
 from storage.repositories import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,6 @@ class TelegramTransport:
             .token(settings.telegram_token.get_secret_value())
             .base_url(settings.telegram_base_url)
             .base_file_url(settings.telegram_base_url.replace("/bot", "/file/bot", 1))
-            .rate_limiter(AIORateLimiter(max_retries=0))
             .concurrent_updates(True)
             .job_queue(None)  # timed work runs on the process's one APScheduler (jobs/), not PTB's
         )
@@ -85,7 +85,15 @@ class TelegramTransport:
         self.ptb: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self.ptb.add_handler(TypeHandler(Update, self.on_update))
         self.ptb.add_error_handler(self.on_error)
-        self.pacer = ChatPacer(self._send_now, self._refresh, per_minute=settings.telegram_group_per_minute)
+        limits = Limits(PLATFORM_LIMITS[PLATFORM].per_second, settings.telegram_group_per_minute)
+        self.outbound = Outbound(
+            PLATFORM,
+            self,
+            limits,
+            render_edit=partial(app.render_edit, PLATFORM),
+            on_gone=partial(app.chat_gone, PLATFORM),
+        )
+        self._clear_keyboard: set[str] = set()  # private chats whose next message takes the contact keyboard away
         self._admins: dict[tuple[str, str], tuple[float, bool]] = {}
         self._in_order = KeyedLocks()
         self.username = ""
@@ -138,7 +146,7 @@ class TelegramTransport:
         updater = self.ptb.updater
         if updater is not None and updater.running:
             await updater.stop()
-        await self.pacer.close()
+        await self.outbound.close()
         if self.ptb.running:
             await self.ptb.stop()
         await self.ptb.shutdown()
@@ -194,7 +202,7 @@ class TelegramTransport:
             if command is None:
                 return []
             explain = Reply(text=render("common.anonymous_admin", self._locale()))
-            return [self.pacer.post(incoming.chat_id, explain, before_send=ticket.sending)]
+            return [self.outbound.post(incoming.chat_id, explain, before_send=ticket.sending)]
         incoming = await self._with_admin_flag(incoming)
         replies = await self.app.router.dispatch(incoming)
         query = update.callback_query
@@ -204,22 +212,18 @@ class TelegramTransport:
             await query.answer(text=to_plain(toast.text)[:TOAST_LIMIT] if toast else None)
             for reply in replies:
                 if reply.private and reply.refresh:
-                    self.pacer.mark_dirty(incoming.chat_id, reply.refresh)
+                    self.outbound.mark_dirty(incoming.chat_id, reply.refresh)
             replies = [r for r in replies if not r.private]
         return [d for d in [await self._deliver(incoming, reply, ticket) for reply in replies] if d is not None]
 
     async def _deliver(self, incoming: Incoming, reply: Reply, ticket: Ticket) -> asyncio.Future[Delivery] | None:
-        """Private chats are answered at once; a group's answer is queued (its future returned)."""
-        if reply.refresh:
-            self.pacer.mark_dirty(incoming.chat_id, reply.refresh)
-        if incoming.is_private:
-            await ticket.sending()
-            # the answer to a shared contact also takes the "share contact" keyboard away
-            await self._send_now(incoming.chat_id, reply, clear_keyboard=incoming.contact_phone is not None)
-            return None
-        if not reply.coalesce and incoming.message_id is not None:
-            reply = replace(reply, reply_to=incoming.message_id, refresh=None)
-        return self.pacer.post(incoming.chat_id, reply, before_send=ticket.sending)
+        """Every answer is queued on the outbound path (its future returned); in a group it
+        quotes the message it answers."""
+        if incoming.is_private and incoming.contact_phone is not None:
+            self._clear_keyboard.add(incoming.chat_id)  # the answer takes the "share contact" keyboard away
+        if not incoming.is_private and not reply.coalesce and incoming.message_id is not None:
+            reply = replace(reply, reply_to=incoming.message_id)
+        return self.outbound.post(incoming.chat_id, reply, before_send=ticket.sending)
 
     async def _with_admin_flag(self, incoming: Incoming) -> Incoming:
         """Ask Telegram whether the sender administers the chat, only for admin commands."""
@@ -291,28 +295,27 @@ class TelegramTransport:
 
     # -- outgoing -----------------------------------------------------------------------------
     async def send(self, chat: ChatRef, reply: Reply) -> Delivery:
-        """Sender port for the outbox: groups are paced, private chats sent at once."""
-        if reply.refresh:
-            self.pacer.mark_dirty(chat.chat_id, reply.refresh)
-        if chat.chat_id.startswith("-"):
-            return await self.pacer.post(chat.chat_id, reply, patient=False)
-        return await self._send_now(chat.chat_id, reply, patient=False)
+        """Sender port for the outbox: the push waits its turn on the outbound path."""
+        return await self.outbound.send(chat, reply)
 
-    async def _send_now(
-        self, chat_id: str, reply: Reply, patient: bool = True, *, migrated: bool = False, clear_keyboard: bool = False
-    ) -> Delivery:
-        """Send now. Patient sends let the rate limiter wait out a 429; outbox pushes do not, the
-        outbox reschedules them at retry_after instead of holding a dispatcher."""
+    def paced(self, chat_id: str) -> bool:
+        """Telegram's 20 a minute holds in groups; private chats share only the overall budget."""
+        return chat_id.startswith("-")
+
+    async def send_now(self, chat_id: str, reply: Reply, *, migrated: bool = False) -> Delivery:
+        """Send now (the outbound path calls this when the chat's turn comes): a 429 comes back
+        as retry_after, a chat the bot cannot reach as chat_gone."""
         parts = split_html(str(await self._with_links(reply.text)))
         reply_to = reply.reply_to
         markup = keyboard(reply, private=not chat_id.startswith("-"))
-        if markup is None and clear_keyboard:
+        if markup is None and chat_id in self._clear_keyboard:
             markup = ReplyKeyboardRemove()
-        retries = 2 if patient else None  # None: the limiter default, no retries
+        self._clear_keyboard.discard(chat_id)
         try:
             last = None
             attached = reply.file is not None and visible_len(parts[0]) <= CAPTION_LIMIT and len(parts) == 1
             for i, part in enumerate([] if attached else parts):
+                await self.outbound.admit()
                 last = await self.ptb.bot.send_message(
                     int(chat_id),
                     part,
@@ -322,23 +325,20 @@ class TelegramTransport:
                     reply_parameters=ReplyParameters(int(reply_to), allow_sending_without_reply=True)
                     if reply_to and i == 0
                     else None,
-                    rate_limit_args=retries,
                 )
             if reply.file is not None:  # the text is its caption when short enough, else sent before
-                last = await self._send_file(chat_id, reply, parts[0] if attached else None, markup, retries)
+                last = await self._send_file(chat_id, reply, parts[0] if attached else None, markup)
         except RetryAfter as exc:
             return Delivery(ok=False, retry_after=_seconds(exc.retry_after), error="rate limited")
         except ChatMigrated as exc:
             await self.migrate(chat_id, str(exc.new_chat_id))
             if migrated:
                 return Delivery(ok=False, error="migrated twice")
-            return await self._send_now(str(exc.new_chat_id), reply, patient, migrated=True)
+            return await self.send_now(str(exc.new_chat_id), reply, migrated=True)
         except Forbidden as exc:
-            await self.set_active(chat_id, False)
             return Delivery(ok=False, chat_gone=True, error=str(exc))
         except BadRequest as exc:
             if "chat not found" in str(exc).lower():
-                await self.set_active(chat_id, False)
                 return Delivery(ok=False, chat_gone=True, error=str(exc))
             log.warning("telegram refused a message to %s: %s", chat_id, exc)
             return Delivery(ok=False, error=str(exc))
@@ -349,9 +349,7 @@ class TelegramTransport:
             await self._remember(chat_id, reply.edit_key, str(last.message_id))
         return Delivery(ok=True, message_id=str(last.message_id))
 
-    async def _send_file(
-        self, chat_id: str, reply: Reply, caption: str | None, markup: Any, retries: int | None
-    ) -> Message:
+    async def _send_file(self, chat_id: str, reply: Reply, caption: str | None, markup: Any) -> Message:
         file = reply.file
         assert file is not None
         upload = InputFile(file.data, filename=file.name)
@@ -362,9 +360,9 @@ class TelegramTransport:
             "reply_parameters": ReplyParameters(int(reply.reply_to), allow_sending_without_reply=True)
             if reply.reply_to and caption
             else None,
-            "rate_limit_args": retries,
         }
         send = self.ptb.bot.send_photo if file.image else self.ptb.bot.send_document
+        await self.outbound.admit()
         sent: Message = await send(int(chat_id), upload, **common)
         return sent
 
@@ -391,39 +389,27 @@ class TelegramTransport:
             lambda c: UnitOfWork(c, now).messages.remember(PLATFORM, chat_id, edit_key, message_id, now)
         )
 
-    async def _refresh(self, chat_id: str, edit_key: str) -> None:
-        """Re-render a board and edit its message in place."""
-        prefix, _, ref = edit_key.partition(":")
-        if prefix != "board" or not ref.isdigit():
-            return
-        services = self.app.services
-
-        async def load(conn: Any) -> tuple[str | None, Reply | None]:
-            uow = UnitOfWork(conn, services.clock.now())
-            message_id = await uow.messages.find(PLATFORM, chat_id, edit_key)
-            event = await uow.events.get(int(ref))
-            binding = await uow.org.binding(PLATFORM, chat_id)
-            if message_id is None or event is None:
-                return None, None
-            locale = normalize_locale((binding.locale if binding else None) or services.policy.locale)
-            branch_id = binding.branch_id if binding else None
-            return message_id, await render_board(uow, event, locale, services.policy.tz, branch_id)
-
-        message_id, board = await self.app.db.read(load)
-        if message_id is None or board is None:
-            return
+    async def edit(self, chat_id: str, message_id: str, reply: Reply) -> Delivery:
+        """Edit a message in place (a board); an unchanged text is no failure."""
         try:
+            text = split_html(str(await self._with_links(reply.text)))[0]  # a long board keeps its head
+            await self.outbound.admit()
             await self.ptb.bot.edit_message_text(
-                split_html(str(await self._with_links(board.text)))[0],  # a long board keeps its head
+                text,
                 chat_id=int(chat_id),
                 message_id=int(message_id),
                 parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(board),
+                reply_markup=keyboard(reply),
                 link_preview_options=NO_PREVIEW,
             )
+        except RetryAfter as exc:
+            return Delivery(ok=False, retry_after=_seconds(exc.retry_after), error="rate limited")
+        except Forbidden as exc:
+            return Delivery(ok=False, chat_gone=True, error=str(exc))
         except BadRequest as exc:
             if "not modified" not in str(exc).lower():
-                log.warning("could not edit board %s in %s: %s", edit_key, chat_id, exc)
-        except RetryAfter as exc:
-            log.warning("board edit in %s rate limited for %ss", chat_id, _seconds(exc.retry_after))
-            self.pacer.mark_dirty(chat_id, edit_key)
+                log.warning("could not edit message %s in %s: %s", message_id, chat_id, exc)
+                return Delivery(ok=False, error=str(exc))
+        except NetworkError as exc:
+            return Delivery(ok=False, error=str(exc))
+        return Delivery(ok=True, message_id=message_id)

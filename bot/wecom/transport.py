@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from markupsafe import Markup
 
 from bot.app import App
+from bot.outbound import PLATFORM_LIMITS, Limits, Outbound
 from bot.render import show_mentions, to_plain
 from bot.settings import Settings
 from bot.wecom.link import Frame, LinkError, WeComLink
@@ -100,7 +101,9 @@ def split_bytes(text: str, limit: int = MARKDOWN_BYTES) -> list[str]:
 class WeComTransport:
     platform = PLATFORM
 
-    def __init__(self, app: App, settings: Settings, *, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, app: App, settings: Settings, *, http: httpx.AsyncClient | None = None, limits: Limits | None = None
+    ) -> None:
         if not settings.wecom_bot_id or settings.wecom_bot_secret is None:
             raise ValueError("DANGJIAN_WECOM_BOT_ID and DANGJIAN_WECOM_BOT_SECRET are required")
         self.app, self.settings = app, settings
@@ -115,6 +118,13 @@ class WeComTransport:
         self.http = http or httpx.AsyncClient(timeout=10)
         self._mention = re.compile(r"^\s*@" + re.escape(settings.wecom_bot_name) + r"[\s\u2005\u00a0]*")
         self._waiter: asyncio.Task[None] | None = None
+        self.outbound = Outbound(
+            PLATFORM,
+            self,
+            limits or PLATFORM_LIMITS[PLATFORM],
+            render_edit=partial(app.render_edit, PLATFORM),
+            on_gone=partial(app.chat_gone, PLATFORM),
+        )
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -137,6 +147,7 @@ class WeComTransport:
             self._waiter.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._waiter
+        await self.outbound.close()
         await self.link.stop()
         await self.lease.release()
         await self.http.aclose()
@@ -261,21 +272,33 @@ class WeComTransport:
 
     # -- outgoing: the Sender port ------------------------------------------------------------
     async def send(self, chat: ChatRef, reply: Reply) -> Delivery:
+        """Sender port for the outbox: the push waits its turn on the outbound path (20 a minute
+        per chat, the group robot's limit per key)."""
+        return await self.outbound.send(chat, reply)
+
+    def paced(self, chat_id: str) -> bool:
+        return True
+
+    async def send_now(self, chat_id: str, reply: Reply) -> Delivery:
         """Push through the group's robot webhook if it has one, else the long connection; a file
         follows its text."""
-        delivery = await self._send_text(chat, reply)
+        delivery = await self._send_text(chat_id, reply)
         if delivery.ok and reply.file is not None:
-            return await self._send_file(chat.chat_id, reply.file)
+            return await self._send_file(chat_id, reply.file)
         return delivery
 
-    async def _send_text(self, chat: ChatRef, reply: Reply) -> Delivery:
-        key = await self.app.db.read(lambda c: OrgRepo(c).push_key(PLATFORM, chat.chat_id))
+    async def edit(self, chat_id: str, message_id: str, reply: Reply) -> Delivery:
+        """WeCom's pushed messages are not edited in place: a board stays as it was sent."""
+        return Delivery(ok=True, message_id=message_id)
+
+    async def _send_text(self, chat_id: str, reply: Reply) -> Delivery:
+        key = await self.app.db.read(lambda c: OrgRepo(c).push_key(PLATFORM, chat_id))
         if key:
             return await self._webhook(key, reply)
         if not self.link.connected:
             return Delivery(ok=False, error="long connection not ready", retry_after=10)
         try:
-            await self.link.request("aibot_send_msg", await self._body(reply, chatid=chat.chat_id))
+            await self.link.request("aibot_send_msg", await self._body(reply, chatid=chat_id))
         except LinkError as exc:
             return Delivery(ok=False, retry_after=60 if exc.errcode in RATE_LIMITED else None, error=str(exc))
         except (ConnectionError, TimeoutError) as exc:

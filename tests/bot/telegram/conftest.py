@@ -44,21 +44,28 @@ class TG:
     async def feed(self, update: dict[str, Any]) -> None:
         await self.transport.ptb.process_update(Update.de_json(update, self.transport.ptb.bot))
 
+    async def answered(self, update: dict[str, Any]) -> None:
+        """Feed an update and wait until its answers have left."""
+        await self.feed(update)
+        await self.settle()
+
     async def say(self, uid: int, text: str, cid: int = GROUP, **kw: Any) -> None:
+        """Send a message and wait until its answers have left (they go out on the outbound path)."""
         await self.feed(text_update(uid, cid, text, **kw))
+        await self.settle()
 
     async def push(self) -> int:
         """Send what the outbox holds that is due now (approval cards, answers, reminders)."""
         from bot.dispatcher import dispatcher_for
 
-        sent = await dispatcher_for(self.app, {"telegram": self.transport}, limits={}).run_once()
+        sent = await dispatcher_for(self.app, {"telegram": self.transport}).run_once()
         await self.settle()
         return sent
 
     async def settle(self) -> None:
-        """Wait (at most 10 s) until the pacer has sent everything it holds."""
+        """Wait (at most 10 s) until the outbound path has sent everything it holds."""
         async with asyncio.timeout(10):
-            await self.transport.pacer.drained()
+            await self.transport.outbound.drained()
 
     async def rows(self, stmt: Any) -> list[Any]:
         async def q(conn: Any) -> list[Any]:
@@ -87,7 +94,7 @@ async def start_tg(db_url: str, tmp_path: Path, *, api: FakeBotAPI, roster: str 
 
 @pytest.fixture
 async def tg(db_url: str, tmp_path: Path) -> AsyncIterator[TG]:
-    """Limits off and a fast pacer: for behaviour; the rush test uses the real limits."""
+    """Limits off and a fast per-group budget: for behaviour; the rush test uses the real limits."""
     harness = await start_tg(db_url, tmp_path, api=FakeBotAPI(enforce_limits=False), telegram_group_per_minute=6000)
     try:
         yield harness

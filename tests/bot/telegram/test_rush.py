@@ -22,7 +22,7 @@ async def test_rush_of_150_sign_ins_confirms_everyone_within_5_seconds(db_url: s
         result = await rush(tg, event_id, MEMBERS, BURST_S)
         assert result.rejected == 0  # never hit Telegram's flood limit
         assert max(result.latencies) < 5.0, f"p99 {result.quantile(0.99):.2f}s, max {max(result.latencies):.2f}s"
-        # one message or edit per pacer slot (~3.2 s), not one per sign-in
+        # one message or edit per turn of the group (~3.2 s), not one per sign-in
         assert result.group_messages <= result.seconds / 3.0 + 2
         assert len(await tg.rows(select(Attendance.id).where(Attendance.event_id == event_id))) == MEMBERS
         board = tg.api.of("editMessageText", GROUP)[-1].text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import select
 
 from bot.telegram.convert import split_html, visible_len
@@ -137,18 +139,15 @@ async def test_outbox_push_handles_429_and_kicked(tg: TG) -> None:
     await tg.say(SECRETARY, "发布 支部党员大会 今天 15:00 办公室")
     await tg.settle()
     tg.clock.advance(hours=5, minutes=31)  # 14:31: the window is open
-    tg.api.fail_next("sendMessage", 429, "Too Many Requests: retry after 30", retry_after=30)
-    dispatcher = dispatcher_for(tg.app, {"telegram": tg.transport}, limits={})
-    assert await dispatcher.run_once() == 0
-    row = (await tg.rows(select(Outbox.status, Outbox.due_at).where(Outbox.purpose == "signin_open")))[0]
-    assert row[0] == "pending"  # kept for later, not lost, and not waited out inside the dispatcher
-    sends = len(tg.api.of("sendMessage"))
-    tg.clock.advance(seconds=10)  # retry_after has not passed: nothing is tried
-    assert await dispatcher.run_once() == 0
-    assert len(tg.api.of("sendMessage")) == sends
-    tg.clock.advance(seconds=21)
-    assert await dispatcher.run_once() == 1
-    assert "支部党员大会 开始签到" in tg.api.sent_texts(GROUP)[-1]
+    tg.api.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    dispatcher = dispatcher_for(tg.app, {"telegram": tg.transport})
+    started = time.monotonic()
+    assert await dispatcher.run_once() == 1  # held on the outbound path, not dropped: sent after retry_after
+    assert time.monotonic() - started >= 1.0 and tg.transport.outbound.rejected == 1
+    opening = [c for c in tg.api.of("sendMessage", GROUP) if "开始签到" in c.text]
+    assert [c.status for c in opening] == [429, 200]  # tried once more, once
+    row = (await tg.rows(select(Outbox.status).where(Outbox.purpose == "signin_open")))[0]
+    assert row[0] == "sent"
     tg.api.fail_next("sendMessage", 403, "Forbidden: bot was kicked from the supergroup chat")
     tg.clock.advance(hours=1)  # 15:32 + : the summary is due at 16:00
     tg.clock.advance(minutes=30)
@@ -171,7 +170,7 @@ async def test_user_text_is_escaped_in_html(tg: TG) -> None:
 async def test_confirmations_mention_members_by_link(tg: TG) -> None:
     await bind_and_publish(tg)
     await tg.say(ZHAO, "签到")
-    await tg.feed(contact_update(FENG, "8613800000014"))  # not linked by the roster: proves it by phone
+    await tg.answered(contact_update(FENG, "8613800000014"))  # not linked by the roster: proves it by phone
     await tg.say(SECRETARY, "补签 冯军")
     await tg.settle()
     links = [link for c in tg.api.of("sendMessage", GROUP) for link in c.links]
@@ -191,9 +190,9 @@ async def test_a_member_registers_by_sharing_their_own_contact(tg: TG) -> None:
     offer = tg.api.of("sendMessage", FENG)[-1]
     assert offer.params["reply_markup"]["keyboard"][0][0] == {"text": "验证手机号", "request_contact": True}
 
-    await tg.feed(contact_update(FENG, "+86 138 0000 0012", owner=ZHAO))  # someone else's card proves nothing
+    await tg.answered(contact_update(FENG, "+86 138 0000 0012", owner=ZHAO))  # someone else's card proves nothing
     assert tg.api.sent_texts(FENG)[-1].startswith("请分享你自己的联系方式")
-    await tg.feed(contact_update(FENG, "+86 138 0000 0014"))
+    await tg.answered(contact_update(FENG, "+86 138 0000 0014"))
     done = tg.api.of("sendMessage", FENG)[-1]
     assert done.text == "✅ 登记成功：冯军（红星机械党支部）"
     assert done.params["reply_markup"] == {"remove_keyboard": True}
@@ -203,7 +202,7 @@ async def test_a_member_registers_by_sharing_their_own_contact(tg: TG) -> None:
         .where(MemberAccount.user_id == str(FENG))
     )
     assert linked == [("冯军",)]
-    await tg.feed(contact_update(FENG, "+86 138 0000 0014"))  # again: nothing changes
+    await tg.answered(contact_update(FENG, "+86 138 0000 0014"))  # again: nothing changes
     assert tg.api.sent_texts(FENG)[-1] == "你已登记为 冯军。"
 
 
@@ -223,7 +222,7 @@ async def test_a_stranger_cannot_take_a_roster_name_or_its_role(tg: TG) -> None:
     assert [b["callback_data"] for b in card.params["reply_markup"]["inline_keyboard"][0]] == ["link_ok:1", "link_no:1"]
     await tg.say(stranger, "通知 全体 请点击 http://example.invalid 重新登记", cid=stranger)
     assert tg.api.sent_texts(stranger)[-1].startswith("⛔ 你还没有登记")
-    await tg.feed(contact_update(stranger, "+86 139 1234 5678"))  # their own phone is not the admin's
+    await tg.answered(contact_update(stranger, "+86 139 1234 5678"))  # their own phone is not the admin's
     assert tg.api.sent_texts(stranger)[-1].startswith("花名册中没有这个手机号")
     assert await tg.rows(select(MemberAccount.id).where(MemberAccount.user_id == str(stranger))) == []
 

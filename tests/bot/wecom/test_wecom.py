@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.dispatcher import Dispatcher, dispatcher_for
-from bot.limits import Limits
+from bot.outbound import Limits
 from storage.models import Attendance, ChatBinding, Member, MemberAccount
 from storage.repositories import OpsRepo, OrgRepo
 from tests.bot.wecom.conftest import GROUP, WC, free_port, start_wc
@@ -95,8 +95,8 @@ async def test_webhook_keeps_20_a_minute_per_key_and_a_bad_key_switches_the_grou
 
     await wc.app.db.unit(queue)
     # WeCom's window shortened from a minute to a second on both sides, so the test is quick
-    second = Limits(per_chat_per_minute=20, chat_window_s=1.0)
-    scaled = Dispatcher(wc.app.services, {"wecom": wc.transport}, limits={"wecom": second})
+    wc.transport.outbound.configure(Limits(per_chat_per_minute=20, chat_window_s=1.0))
+    scaled = Dispatcher(wc.app.services, {"wecom": wc.transport})
     assert await scaled.run_once() == 25
     assert wc.webhook.refused == 0 and len(wc.webhook.received) == 25
     times = [t for t, _, _ in wc.webhook.received]
@@ -197,7 +197,7 @@ async def test_registration_trusts_the_userid_the_enterprise_issued_and_nothing_
     assert "验证手机号" not in waiting[0]  # WeCom cannot share a contact: no such button offered
     # someone typing 赵强's name from another account gets nothing: his userid is the roster's
     assert (await wc.say("someone", "登记 赵强"))[0].startswith("“赵强”已经登记了这个平台的账号")
-    await dispatcher_for(wc.app, {"wecom": wc.transport}, limits={}).run_once()
+    await dispatcher_for(wc.app, {"wecom": wc.transport}).run_once()
     card = [b for b in wc.server.sent if b["cmd"] == "aibot_send_msg"][-1]["body"]
     assert card["chatid"] == GROUP and card["template_card"]["button_list"][0]["key"] == "link_ok:1"
     req_id = await wc.server.callback(card_click("zhangwei", "link_ok:1"), cmd="aibot_event_callback")

@@ -1,0 +1,416 @@
+"""One outbound path per platform: every message the bot sends (a reply, a board edit, a timed
+push) waits in its chat's queue and leaves when the platform's budget grants that chat a turn.
+
+The budget is the platform's, enforced before sending rather than learnt from 429s: Telegram
+allows 30 messages a second overall and 20 a minute into one group; a WeCom group robot 20 a
+minute per key. A chat's turns are spaced evenly (60 / per-minute seconds apart), and no more than
+`per_second` turns are granted in any one-second window across all chats.
+
+What a turn carries is decided when it is granted, not when the message was queued:
+  * every sign-in confirmation waiting for that chat goes out as one message;
+  * otherwise the oldest reply or push, in order;
+  * a board marked dirty (the live sign-in list) is re-rendered and edited once, however many
+    sign-ins dirtied it, and only while no confirmation waits in its chat (or when it has waited
+    long and the confirmations can still make it soon after).
+Among chats, replies and pushes go before board edits; among chats with messages waiting, the one
+whose oldest has waited long goes first, else the one with the most waiting (a busy group's whole
+crowd is confirmed by one message rather than a trickle). A quiet chat's message leaves at once.
+
+A 429 is not expected; if one comes, the chat waits its retry_after, the whole budget runs at half
+rate for as long, and the message stays at the head of its queue: nothing is dropped. A chat the
+bot was removed from is reported once, and what waited for it is settled as undeliverable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from markupsafe import Markup
+
+from handlers.ports import ChatRef, Delivery, Reply
+
+log = logging.getLogger(__name__)
+
+MARGIN = 1.02  # a hair under the limits, so clock jitter never lands a message in a full window
+BURST = 4  # a chat with fewer turns than this in the last minute need not wait for its spacing
+OLD_S = 2.0  # a chat whose oldest message waited this long goes before fuller chats
+BOARD_PATIENCE = 4  # turns a dirty board may wait behind confirmations...
+CONFIRM_WITHIN = 4.5  # ...as long as the waiting confirmations still go out within this (seconds)
+BeforeSend = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_second: float = 0.0  # platform-wide; 0: no limit
+    per_chat_per_minute: float = 0.0  # 0: no limit
+    chat_window_s: float = 60.0  # the per-chat count holds in any window this long (tests shorten time)
+
+    @property
+    def per_chat(self) -> int:
+        """Turns one chat may have in any chat window."""
+        return max(1, int(self.per_chat_per_minute * self.chat_window_s / 60.0))
+
+    @property
+    def span(self) -> float:
+        return self.chat_window_s * MARGIN
+
+    @property
+    def interval(self) -> float:
+        """Seconds between two turns of one chat."""
+        return self.span / self.per_chat if self.per_chat_per_minute else 0.0
+
+
+PLATFORM_LIMITS: dict[str, Limits] = {
+    "telegram": Limits(per_second=30, per_chat_per_minute=20),
+    "wecom": Limits(per_chat_per_minute=20),
+}
+
+
+class Port(Protocol):
+    """A platform's side of sending: what the outbound path calls when a turn is granted."""
+
+    async def send_now(self, chat_id: str, reply: Reply) -> Delivery: ...
+
+    async def edit(self, chat_id: str, message_id: str, reply: Reply) -> Delivery: ...
+
+    def paced(self, chat_id: str) -> bool:
+        """Whether the per-chat limit applies to this chat (Telegram: groups only)."""
+        ...
+
+
+# (chat, edit key) -> (message id, the message as it should read now), None when there is none
+EditRenderer = Callable[[str, str], Awaitable[tuple[str, Reply] | None]]
+GoneHook = Callable[[str], Awaitable[None]]
+
+
+@dataclass
+class _Item:
+    at: float
+    reply: Reply
+    future: asyncio.Future[Delivery]
+    before_send: BeforeSend | None = None  # e.g. record that the answer of a stored update is leaving
+
+
+@dataclass
+class _Chat:
+    plain: deque[_Item] = field(default_factory=deque)
+    merged: deque[_Item] = field(default_factory=deque)
+    dirty: dict[str, float] = field(default_factory=dict)  # edit key -> since when
+    next_turn: float = 0.0
+    blocked_until: float = 0.0  # a 429's retry_after
+    sending: bool = False
+    recent: deque[float] = field(default_factory=deque)  # turns in the last minute
+
+    def messages(self) -> int:
+        return len(self.plain) + len(self.merged)
+
+    def oldest(self) -> float:
+        return min(q[0].at for q in (self.plain, self.merged) if q)
+
+    def has_work(self) -> bool:
+        return bool(self.plain or self.merged or self.dirty)
+
+
+@dataclass
+class _Turn:
+    items: list[_Item]
+    reply: Reply | None = None  # None: a board edit
+    edit_key: str | None = None
+
+
+class _Window:
+    """At most `count` grants in any one-second window."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.times: deque[float] = deque()
+
+    def wait(self, now: float, count: int) -> float:
+        span = MARGIN
+        times = self.times
+        while times and times[0] <= now - span:
+            times.popleft()
+        return 0.0 if len(times) < count else times[-count] + span - now
+
+
+class Outbound:
+    def __init__(
+        self,
+        platform: str,
+        port: Port,
+        limits: Limits,
+        *,
+        render_edit: EditRenderer,
+        on_gone: GoneHook,
+        max_len: int = 4096,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.platform, self.port, self.limits = platform, port, limits
+        self.render_edit, self.on_gone = render_edit, on_gone
+        self.max_len, self.clock = max_len, clock
+        self._chats: dict[str, _Chat] = {}
+        self._active: set[str] = set()  # chats with something waiting
+        self._overall = _Window(max(1, int(limits.per_second))) if limits.per_second else None
+        self._admitted = _Window(max(1, int(limits.per_second))) if limits.per_second else None
+        self._admission = asyncio.Lock()
+        self._slow_until = 0.0  # after a 429: half the budget until then
+        self._wake = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._sends: set[asyncio.Task[None]] = set()
+        self.sent = 0  # turns taken (messages and edits)
+        self.rejected = 0  # 429s received
+
+    def configure(self, limits: Limits) -> None:
+        """Other limits from now on (a test's scaled-down platform)."""
+        self.limits = limits
+        self._overall = _Window(max(1, int(limits.per_second))) if limits.per_second else None
+        self._admitted = _Window(max(1, int(limits.per_second))) if limits.per_second else None
+
+    # -- what features and transports call ------------------------------------------------------
+    def post(self, chat_id: str, reply: Reply, *, before_send: BeforeSend | None = None) -> asyncio.Future[Delivery]:
+        """Queue a message for a chat; the future resolves once it was sent, or could not be."""
+        future: asyncio.Future[Delivery] = asyncio.get_running_loop().create_future()
+        chat = self._chats.setdefault(chat_id, _Chat())
+        self._active.add(chat_id)
+        if reply.refresh:
+            chat.dirty.setdefault(reply.refresh, self.clock())
+        item = _Item(self.clock(), reply, future, before_send)
+        (chat.merged if reply.coalesce else chat.plain).append(item)
+        self._poke()
+        return future
+
+    async def send(self, chat: ChatRef, reply: Reply) -> Delivery:
+        """The Sender port (outbox pushes): queued like any reply, returns once it has left."""
+        return await self.post(chat.chat_id, reply)
+
+    def mark_dirty(self, chat_id: str, edit_key: str) -> None:
+        """The content behind edit_key changed: edit that message at a free turn."""
+        self._chats.setdefault(chat_id, _Chat()).dirty.setdefault(edit_key, self.clock())
+        self._active.add(chat_id)
+        self._poke()
+
+    def busy(self) -> bool:
+        return bool(self._sends or self._active)
+
+    async def drained(self) -> None:
+        """Return once nothing waits and nothing is being sent."""
+        while self.busy():
+            if self._sends:
+                await asyncio.gather(*list(self._sends), return_exceptions=True)
+            else:
+                await asyncio.sleep(0.005)
+
+    async def close(self) -> None:
+        tasks = [t for t in (self._loop_task, *self._sends) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._loop_task = None
+        for chat in self._chats.values():
+            for item in (*chat.plain, *chat.merged):
+                if not item.future.done():
+                    item.future.set_result(Delivery(ok=False, error="stopped"))
+
+    # -- the scheduler --------------------------------------------------------------------------
+    def _poke(self) -> None:
+        self._wake.set()
+        if self._loop_task is None or self._loop_task.done():
+            self._loop_task = asyncio.get_running_loop().create_task(self._run(), name="outbound")
+
+    def _budget_wait(self, now: float) -> float:
+        if self._overall is None:
+            return 0.0
+        count = self._overall.count
+        if now < self._slow_until:
+            count = max(1, count // 2)
+        return self._overall.wait(now, count)
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            now = self.clock()
+            chats = self._chats
+            waits = [self._ready_in(cid, chats[cid], now) for cid in self._active if not chats[cid].sending]
+            if not waits:
+                if not self._sends and not self._active:
+                    self._forget_idle()
+                await self._wake.wait()
+                continue
+            delay = max(min(waits), self._budget_wait(now))
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
+                continue
+            chat_id = self._pick(now)
+            if chat_id is None:  # only edits, whose renderer said there was nothing
+                await asyncio.sleep(0)
+                continue
+            chat = self._chats[chat_id]
+            turn = self._take(chat, now)
+            if not chat.has_work():
+                self._active.discard(chat_id)
+            if self._overall is not None:
+                self._overall.times.append(now)
+            if self.port.paced(chat_id) and self.limits.per_chat_per_minute:
+                chat.next_turn = now + self.limits.interval
+                chat.recent.append(now)
+            chat.sending = True
+            task = asyncio.get_running_loop().create_task(self._send(chat_id, chat, turn))
+            self._sends.add(task)
+            task.add_done_callback(self._sends.discard)
+
+    def _ready_in(self, chat_id: str, chat: _Chat, now: float) -> float:
+        """Seconds until the chat may have a turn: its turns are spaced evenly, except that a chat
+        quiet for the last minute (fewer than BURST turns) is answered at once; never more than
+        the per-minute limit in any minute."""
+        blocked = chat.blocked_until - now
+        if blocked > 0:
+            return blocked
+        wait = chat.next_turn - now
+        if not chat.recent:
+            return max(wait, 0.0)
+        span = self.limits.span
+        while chat.recent and chat.recent[0] <= now - span:
+            chat.recent.popleft()
+        limit = self.limits.per_chat
+        if len(chat.recent) >= limit:
+            return max(wait, chat.recent[-limit] + span - now)
+        return 0.0 if len(chat.recent) < BURST else max(wait, 0.0)
+
+    def _pick(self, now: float) -> str | None:
+        """The chat whose turn it is: messages before edits; a long wait first, else the fullest."""
+        chats = self._chats
+        ready = [
+            (cid, chats[cid])
+            for cid in self._active
+            if not chats[cid].sending and self._ready_in(cid, chats[cid], now) <= 0
+        ]
+        talking = [(cid, c) for cid, c in ready if c.messages()]
+        if talking:
+            old = [(cid, c) for cid, c in talking if now - c.oldest() >= OLD_S]
+            if old:
+                return min(old, key=lambda cc: cc[1].oldest())[0]
+            return max(talking, key=lambda cc: (cc[1].messages(), -cc[1].oldest()))[0]
+        if ready:
+            return min(ready, key=lambda cc: min(cc[1].dirty.values()))[0]
+        return None
+
+    def _take(self, chat: _Chat, now: float) -> _Turn:
+        """Bind the turn's content: confirmations together, a reply, or a board edit (see above)."""
+        waiting = [(q[0].at, q) for q in (chat.plain, chat.merged) if q]
+        board_since = min(chat.dirty.values()) if chat.dirty else None
+        interval = self.limits.interval
+        board_turn = board_since is not None and (
+            not waiting
+            or (
+                now - board_since >= BOARD_PATIENCE * interval
+                and now - min(w[0] for w in waiting) + interval <= CONFIRM_WITHIN
+            )
+        )
+        if board_turn:
+            key = min(chat.dirty, key=lambda k: chat.dirty[k])
+            del chat.dirty[key]
+            return _Turn([], None, key)
+        if min(waiting, key=lambda w: w[0])[1] is chat.plain:
+            item = chat.plain.popleft()
+            return _Turn([item], item.reply)
+        batch: list[_Item] = []
+        size = 0
+        while chat.merged and (not batch or size + len(chat.merged[0].reply.text) + 1 <= self.max_len):
+            item = chat.merged.popleft()
+            size += len(item.reply.text) + 1
+            batch.append(item)
+        text = Markup("\n").join(i.reply.text for i in batch)
+        return _Turn(batch, batch[0].reply if len(batch) == 1 else Reply(text=text))
+
+    async def _send(self, chat_id: str, chat: _Chat, turn: _Turn) -> None:
+        try:
+            delivery = await self._deliver(chat_id, turn)
+            if delivery.retry_after:
+                self._rate_limited(chat_id, chat, turn, delivery.retry_after)
+                return
+            self.sent += 1
+            for item in turn.items:
+                if not item.future.done():
+                    item.future.set_result(delivery)
+            if delivery.chat_gone:
+                await self._gone(chat_id, chat, delivery)
+        finally:
+            chat.sending = False
+            self._wake.set()
+
+    async def _deliver(self, chat_id: str, turn: _Turn) -> Delivery:
+        try:
+            if turn.reply is None:
+                assert turn.edit_key is not None
+                found = await self.render_edit(chat_id, turn.edit_key)
+                if found is None:
+                    return Delivery(ok=True)
+                return await self.port.edit(chat_id, found[0], found[1])
+            await asyncio.gather(*(i.before_send() for i in turn.items if i.before_send is not None))
+            return await self.port.send_now(chat_id, turn.reply)
+        except Exception as exc:  # one bad send must not stop the chat's queue
+            log.exception("sending to chat %s failed", chat_id)
+            return Delivery(ok=False, error=repr(exc))
+
+    async def admit(self) -> None:
+        """The overall limit once more, at the moment a request leaves (ports call this right
+        before each API call): turns are granted at the budget's pace, but what runs between a
+        grant and its request (rendering, recording, a reply split in parts) could bunch requests
+        together; this keeps them apart."""
+        if self._admitted is None:
+            return
+        async with self._admission:
+            wait = self._admitted.wait(self.clock(), self._admitted.count)
+            if wait > 0:  # the window frees at a known time: one sleep (under the lock, nobody else stamps)
+                await asyncio.sleep(wait)
+            self._admitted.times.append(self.clock())
+
+    def _rate_limited(self, chat_id: str, chat: _Chat, turn: _Turn, retry_after: float) -> None:
+        """Honour retry_after for the chat, slow the whole budget for as long, keep the message."""
+        self.rejected += 1
+        now = self.clock()
+        log.warning(
+            "rate limited in chat %s: waiting %.1f s (the budget runs at half rate meanwhile)", chat_id, retry_after
+        )
+        chat.blocked_until = max(chat.blocked_until, now + retry_after)
+        self._slow_until = max(self._slow_until, now + retry_after)
+        if turn.edit_key is not None:
+            chat.dirty.setdefault(turn.edit_key, now)
+        for item in reversed(turn.items):
+            (chat.merged if item.reply.coalesce else chat.plain).appendleft(item)
+        if chat.has_work():
+            self._active.add(chat_id)
+
+    async def _gone(self, chat_id: str, chat: _Chat, delivery: Delivery) -> None:
+        """Nothing more goes to a chat the bot was removed from; it is reported once."""
+        for item in (*chat.plain, *chat.merged):
+            if not item.future.done():
+                item.future.set_result(delivery)
+        chat.plain.clear()
+        chat.merged.clear()
+        chat.dirty.clear()
+        self._active.discard(chat_id)
+        try:
+            await self.on_gone(chat_id)
+        except Exception:
+            log.exception("could not switch off chat %s", chat_id)
+
+    def _forget_idle(self) -> None:
+        now = self.clock()
+        span = self.limits.span
+        for chat_id in [
+            cid
+            for cid, c in self._chats.items()
+            if not c.has_work() and not c.sending and (not c.recent or c.recent[-1] <= now - span)
+        ]:
+            del self._chats[chat_id]
