@@ -23,6 +23,7 @@ from handlers import (
     monthly,
     org,
     points,
+    pushes,
     records,
     reports,
     signin,
@@ -31,6 +32,7 @@ from handlers import (
 from handlers.context import DEFAULT_POINTS, Policy, Services
 from handlers.i18n import normalize_locale
 from handlers.media import MediaStore
+from handlers.outbox import registry
 from handlers.ports import Clock, Reply, Sender, SystemClock
 from handlers.router import Router
 from storage.db import Database
@@ -40,6 +42,7 @@ from storage.repositories import UnitOfWork
 
 EditFn = Callable[[UnitOfWork, str, BindingRec | None, str, ZoneInfo], Awaitable[Reply | None]]
 EDITS: dict[str, EditFn] = {**signin.EDITS}  # edit key prefix -> the feature's renderer
+PUSHES = registry(pushes, duty, org, ideas, reports, compliance, supervision, monthly)  # purpose -> kind
 
 
 log = logging.getLogger(__name__)
@@ -128,6 +131,7 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
         clock=clock or SystemClock(),
         policy=policy_from(settings),
         media=MediaStore(Path(settings.media_dir)),
+        pushes=PUSHES,
     )
     app = App(settings, db, services, build_router(services))
     settle_heap()

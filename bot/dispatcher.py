@@ -20,8 +20,9 @@ from datetime import datetime, timedelta
 
 from bot.app import App
 from handlers.context import Services
+from handlers.outbox import queue
 from handlers.ports import ChatRef, FakeClock, Sender
-from handlers.pushes import close_window, render_push
+from handlers.pushes import MISSED, close_window, render_push
 from storage.records import OutboxRec
 from storage.repositories import OpsRepo, UnitOfWork
 
@@ -160,16 +161,9 @@ class Dispatcher:
                     }
                     for r in sorted(rows, key=lambda r: r.due_at)
                 ]
+                payload = {"count": len(rows), "items": items[:20], "region": region_id, "at": now.isoformat()}
                 for chat in await uow.org.chats_for(region_id, None, include_branch_chats=False):
-                    await uow.ops.enqueue(
-                        key=f"missed:{region_id}:{now.isoformat()}:{chat.platform}:{chat.chat_id}",
-                        purpose="missed_report",
-                        event_id=None,
-                        platform=chat.platform,
-                        chat_id=chat.chat_id,
-                        due_at=now,
-                        payload={"count": len(rows), "items": items[:20]},
-                    )
+                    await queue(uow, MISSED, chat.platform, chat.chat_id, due=now, payload=payload)
             return len(missed)
 
         count = await self.services.db.unit(lambda c: work(UnitOfWork(c, now)))

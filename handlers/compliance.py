@@ -15,11 +15,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup
+
 from handlers.access import Level
 from handlers.context import Context
 from handlers.errors import UsageError
 from handlers.events import kind_of
+from handlers.i18n import render
 from handlers.ledger import period_label, split_words
+from handlers.mentions import mention
+from handlers.outbox import PushContext, PushKind
 from handlers.ports import Reply
 from handlers.router import Command
 from handlers.timeparse import Period, ascii_digits, parse_period
@@ -266,3 +271,24 @@ COMMANDS = [
         access=Level.MEMBER,
     ),
 ]  # fmt: skip
+
+
+async def _norm_reminder(ctx: PushContext) -> Reply | None:
+    """Two weeks before a month ends: the branch's norms ending with it not met yet, its secretary
+    mentioned; nothing when all are met."""
+    binding = ctx.chat
+    if binding.branch_id is None:
+        return None
+    month = date.fromisoformat(str(ctx.payload["month"]))
+    unmet = await unmet_ending(ctx.uow, binding.region_id, binding.branch_id, month, ctx.tz)
+    if not unmet:
+        return None
+    secretaries = [
+        m for m in await ctx.uow.org.members_of(binding.region_id, binding.branch_id) if m.role == "branch_secretary"
+    ]
+    names = Markup("、").join(mention(m.id, m.name) for m in secretaries)
+    return Reply(text=render("compliance.reminder", ctx.locale, names=names, items=cell_params(unmet), ends=month))
+
+
+NORM_REMINDER = PushKind("norm_reminder", _norm_reminder, lambda p: f"norms:{str(p['month'])[:7]}")
+PUSHES = [NORM_REMINDER]

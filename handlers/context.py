@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +16,7 @@ from handlers.access import Level, Node
 from handlers.errors import NotBound, NotRegistered
 from handlers.i18n import normalize_locale, render
 from handlers.media import MediaStore
+from handlers.outbox import PushKind
 from handlers.ports import Button, Clock, Incoming, Reply
 from storage.db import Database
 from storage.directory import Directory
@@ -59,6 +60,7 @@ class Services:
     clock: Clock
     policy: Policy = field(default_factory=Policy)
     media: MediaStore = field(default_factory=lambda: MediaStore(Path("data/media")))
+    pushes: Mapping[str, PushKind] = field(default_factory=dict)  # the features' push kinds, by name
 
 
 class Duplicate(Exception):

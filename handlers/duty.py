@@ -8,12 +8,16 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup
+
 from handlers.access import Level
 from handlers.context import Context
 from handlers.errors import AppError, UsageError
 from handlers.events import check_lengths
+from handlers.i18n import render
 from handlers.mentions import mention
 from handlers.org import named_member
+from handlers.outbox import PushContext, PushKind, queue
 from handlers.ports import Button, Reply
 from handlers.router import Command, Press
 from handlers.timeparse import WhenError, parse_time, parse_when
@@ -114,24 +118,14 @@ async def queue_shift_pushes(uow: UnitOfWork, grace_min: int, shift_id: int) -> 
         found = await uow.org.chats_for(region_id, member.branch_id if member else None, include_branch_chats=False)
         for c in found or await uow.org.chats_for(region_id, None, include_branch_chats=False):
             chats[(c.platform, c.chat_id)] = None
-    plans = [("duty_reminder", slots[0].starts_at - DUTY_REMIND, list(chats))]
+    plans = [(REMINDER, slots[0].starts_at - DUTY_REMIND, list(chats))]
     admins = await uow.org.chats_for(region_id, None, include_branch_chats=False)
-    plans.append(
-        ("duty_missed", slots[0].ends_at + timedelta(minutes=grace_min), [(c.platform, c.chat_id) for c in admins])
-    )
-    for purpose, due, targets in plans:
+    plans.append((MISSED, slots[0].ends_at + timedelta(minutes=grace_min), [(c.platform, c.chat_id) for c in admins]))
+    for kind, due, targets in plans:
         if due <= uow.now:
             continue
         for platform, chat_id in targets:
-            await uow.ops.enqueue(
-                key=f"duty:{shift_id}:{purpose}:{platform}:{chat_id}",
-                purpose=purpose,
-                event_id=None,
-                platform=platform,
-                chat_id=chat_id,
-                due_at=due,
-                payload={"shift": shift_id},
-            )
+            await queue(uow, kind, platform, chat_id, due=due, payload={"shift": shift_id})
 
 
 async def check_in(ctx: Context, args: str) -> list[Reply]:
@@ -392,6 +386,28 @@ def missed_params(slots: list[ShiftSlot], tz: ZoneInfo) -> list[dict[str, Any]]:
 
 
 M, R = Level.MEMBER, Level.REGION
+
+
+async def _duty_push(ctx: PushContext) -> Reply | None:
+    """A shift's reminder (its members mentioned) or, at its end, who missed it (nothing if nobody)."""
+    slots = await ctx.uow.duty.of_shift(int(str(ctx.payload["shift"])))
+    if not slots:
+        return None
+    first, tz = slots[0], ctx.tz
+    if ctx.row.purpose == "duty_reminder":
+        names = Markup("、").join(mention(s.member_id, s.name) for s in slots)
+        starts, ends = first.starts_at.astimezone(tz), first.ends_at.astimezone(tz)
+        return Reply(text=render("duty.reminder", ctx.locale, starts=starts, ends=ends, place=first.place, names=names))
+    missed = [s for s in slots if s.checked_in_at is None and s.ends_at <= ctx.now]
+    if not missed:
+        return None
+    return Reply(text=render("duty.missed", ctx.locale, items=missed_params(missed, tz)))
+
+
+REMINDER = PushKind("duty_reminder", _duty_push, lambda p: f"duty:{p['shift']}:duty_reminder")
+MISSED = PushKind("duty_missed", _duty_push, lambda p: f"duty:{p['shift']}:duty_missed")
+PUSHES = [REMINDER, MISSED]
+
 COMMANDS = [
     Command("duty", ("值班表",), rota, "duty.usage_duty", "duty.help_duty", access=M),
     Command("checkin", ("上岗", "值班打卡"), check_in, "duty.usage_checkin", "duty.help_checkin", access=M),

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from handlers.access import Level, Node
 from handlers.context import Context, Policy
 from handlers.errors import AppError, UsageError
+from handlers.outbox import PushKind, queue
 from handlers.ports import Button, Reply
 from handlers.router import Command
 from handlers.timeparse import WhenError, numbered, parse_when
@@ -209,30 +210,32 @@ async def queue_pushes(
     chats = await uow.org.chats_for(
         event.region_id, event.branch_id, include_branch_chats=event.kind != "secretary_meeting"
     )
+    from handlers import pushes  # the event's push kinds render with the sign-in feature, built on this one
+
     reminders = policy.reminders_min if reminders_min is None else reminders_min
-    timed: list[tuple[str, str, datetime, dict[str, object]]] = [
-        (f"reminder{m}", "reminder", event.starts_at - timedelta(minutes=m), {"minutes": m}) for m in reminders
+    timed: list[tuple[PushKind, datetime, dict[str, object]]] = [
+        (pushes.REMINDER, event.starts_at - timedelta(minutes=m), {"minutes": m}) for m in reminders
     ]
     if policy.nudge_after_min:
-        timed.append(("nudge", "nudge", event.starts_at + timedelta(minutes=policy.nudge_after_min), {}))
-    timed.append(("signin_summary", "signin_summary", event.closes_at, {}))
+        timed.append((pushes.NUDGE, event.starts_at + timedelta(minutes=policy.nudge_after_min), {}))
+    timed.append((pushes.SUMMARY, event.closes_at, {}))
     stamp = event.starts_at.strftime("%Y%m%d%H%M")
     for chat in chats:
-        rows = [*timed, ("signin_open", "signin_open", max(event.opens_at, uow.now), {})]
-        for name, purpose, due, payload in rows:
-            if due < uow.now and purpose == "reminder":
+        rows = [*timed, (pushes.OPENING, max(event.opens_at, uow.now), {})]
+        for kind, due, payload in rows:
+            if due < uow.now and kind is pushes.REMINDER:
                 continue  # a reminder whose time has passed is not sent
             # the chat that got the board in the publishing reply has it: recorded as sent, so a
             # later re-bind (which queues the pushes still to come) never posts it again
-            given = purpose == "signin_open" and (chat.platform, chat.chat_id) == skip_open_push
-            await uow.ops.enqueue(
-                key=f"event:{event.id}:{stamp}:{name}:{chat.platform}:{chat.chat_id}",
-                purpose=purpose,
+            given = kind is pushes.OPENING and (chat.platform, chat.chat_id) == skip_open_push
+            await queue(
+                uow,
+                kind,
+                chat.platform,
+                chat.chat_id,
+                due=due,
+                payload={"event": event.id, "at": stamp, **payload},
                 event_id=event.id,
-                platform=chat.platform,
-                chat_id=chat.chat_id,
-                due_at=due,
-                payload=payload,
                 status="sent" if given else "pending",
             )
 

@@ -10,7 +10,9 @@ from typing import Any
 from handlers.access import Level, may_manage_member
 from handlers.context import Context
 from handlers.errors import AppError, UsageError
+from handlers.i18n import render
 from handlers.mentions import mention
+from handlers.outbox import PushContext, PushKind, queue
 from handlers.ports import Button, Reply
 from handlers.router import Command, Handler, Press
 from handlers.timeparse import numbered
@@ -178,15 +180,9 @@ def _review(step: str, usage: str) -> Handler:
             )
             if (idea.platform, idea.chat_id) != (inc.platform, inc.chat_id):
                 private = await uow.org.binding(idea.platform, idea.chat_id) is None
-                await uow.ops.enqueue(  # tell the chat where the idea was submitted
-                    key=f"idea:{idea.id}:{step}:{idea.platform}:{idea.chat_id}",
-                    purpose="idea_update",
-                    event_id=None,
-                    platform=idea.platform,
-                    chat_id=idea.chat_id,
-                    due_at=uow.now,
-                    payload={"idea": idea.id, "step": step, "note": note, "points": points, "private": private},
-                )
+                payload = {"idea": idea.id, "step": step, "note": note, "points": points, "private": private}
+                # tell the chat where the idea was submitted
+                await queue(uow, IDEA_UPDATE, idea.platform, idea.chat_id, due=uow.now, payload=payload)
             return idea
 
         idea = await ctx.unit(work)
@@ -243,6 +239,21 @@ async def idea_or_show(ctx: Context, args: str) -> list[Reply]:
 
 
 M, R = Level.MEMBER, Level.REGION
+
+
+async def _update_push(ctx: PushContext) -> Reply | None:
+    idea = await ctx.uow.ideas.get(int(str(ctx.payload["idea"])))
+    if idea is None:
+        return None
+    p = ctx.payload
+    branch_id = ctx.binding.branch_id if ctx.binding is not None else None
+    params = update_params(idea, str(p["step"]), str(p["note"]), int(str(p["points"])), branch_id)
+    return Reply(text=render("ideas.changed", ctx.locale, **params))
+
+
+IDEA_UPDATE = PushKind("idea_update", _update_push, lambda p: f"idea:{p['idea']}:{p['step']}", private=True)
+PUSHES = [IDEA_UPDATE]
+
 COMMANDS = [
     Command("idea", ("金点子",), idea_or_show, "ideas.usage_idea", "ideas.help_idea", access=M),
     Command("idea_anon", ("匿名金点子",), submit_anonymous, "ideas.usage_idea_anon", "ideas.help_idea_anon", access=M),

@@ -16,11 +16,12 @@ from handlers.context import Context
 from handlers.errors import AppError, UsageError
 from handlers.i18n import render
 from handlers.mentions import mention
+from handlers.outbox import PushContext, PushKind
 from handlers.ports import Reply
 from handlers.router import Command
 from handlers.timeparse import Period
 from storage.compliance import ComplianceRepo, EvaluationRepo, ReportRepo
-from storage.records import BindingRec, OutboxRec
+from storage.records import BindingRec
 from storage.repositories import UnitOfWork
 
 ASK_HOUR = 9
@@ -88,7 +89,7 @@ async def send_report(ctx: Context, args: str) -> list[Reply]:
     return [ctx.reply("monthly.received", month=month, replaced=not first)]
 
 
-Step = tuple[str, str, str, datetime, dict[str, object]]  # purpose, key prefix, period, due, payload
+Step = tuple[PushKind, datetime, dict[str, object]]  # a periodic push: its kind, when, its payload
 
 
 def cycle_steps(now: datetime, tz: ZoneInfo) -> tuple[list[Step], list[Step]]:
@@ -98,25 +99,39 @@ def cycle_steps(now: datetime, tz: ZoneInfo) -> tuple[list[Step], list[Step]]:
     payload: dict[str, object] = {"month": month.isoformat()}
 
     def wanted(*purposes: str) -> list[Step]:
-        return [(p, p, f"{month:%Y-%m}", steps[p], payload) for p in purposes if steps[p] >= now]
+        return [(KINDS[p], steps[p], payload) for p in purposes if steps[p] >= now]
 
     return wanted("report_ask", "report_late"), wanted("report_compiled")
 
 
-async def render_push(uow: UnitOfWork, row: OutboxRec, binding: BindingRec, locale: str, tz: ZoneInfo) -> Reply | None:
-    month = date.fromisoformat(str(row.payload["month"]))
-    reports = await ReportRepo(uow.conn).of_month(binding.region_id, f"{month:%Y-%m}")
+async def _step(ctx: PushContext) -> Reply | None:
+    """Asking a branch (and, late, reminding it) until it has sent; the region's report compiled."""
+    binding, row = ctx.chat, ctx.row
+    month = date.fromisoformat(str(ctx.payload["month"]))
+    reports = await ReportRepo(ctx.uow.conn).of_month(binding.region_id, f"{month:%Y-%m}")
     if row.purpose in ("report_ask", "report_late"):
         if binding.branch_id is None or binding.branch_id in reports:
             return None  # sent already: nobody is asked again
         secretaries = [
-            m for m in await uow.org.members_of(binding.region_id, binding.branch_id) if m.role == "branch_secretary"
+            m
+            for m in await ctx.uow.org.members_of(binding.region_id, binding.branch_id)
+            if m.role == "branch_secretary"
         ]
         names = Markup("、").join(mention(m.id, m.name) for m in secretaries)
-        return Reply(text=render(f"monthly.{row.purpose.removeprefix('report_')}", locale, month=month, names=names))
+        step = row.purpose.removeprefix("report_")
+        return Reply(text=render(f"monthly.{step}", ctx.locale, month=month, names=names))
     if binding.branch_id is not None:
         return None
-    return Reply(text=render("monthly.compiled", locale, **await compiled_params(uow, binding, month, reports, tz)))
+    params = await compiled_params(ctx.uow, binding, month, reports, ctx.tz)
+    return Reply(text=render("monthly.compiled", ctx.locale, **params))
+
+
+def _kind(name: str) -> PushKind:
+    return PushKind(name, _step, lambda p: f"{name}:{str(p['month'])[:7]}")
+
+
+PUSHES = [_kind("report_ask"), _kind("report_late"), _kind("report_compiled")]
+KINDS = {k.name: k for k in PUSHES}
 
 
 async def compiled_params(

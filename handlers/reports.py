@@ -8,11 +8,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers import monthly
-from handlers.access import Level
-from handlers.compliance import reminder_due, tiers
+from handlers import monthly, supervision
+from handlers.access import Level, Node
+from handlers.compliance import NORM_REMINDER, dormancy_details, reminder_due, tiers
 from handlers.context import Context, Services
 from handlers.errors import UsageError
+from handlers.i18n import render
+from handlers.ledger import digest_chart
+from handlers.outbox import PushContext, PushKind, queue
 from handlers.ports import Reply
 from handlers.router import Command
 from handlers.signin import build_summary
@@ -39,16 +42,9 @@ async def notice(ctx: Context, args: str) -> list[Reply]:
     async def work(uow: UnitOfWork) -> int:
         chats = await uow.org.chats_for(binding.region_id, None, include_branch_chats=True)
         ref = inc.update_id or f"{inc.chat_id}:{inc.message_id}:{uow.now.isoformat()}"
+        payload = {"text": text, "by": sender.name, "ref": f"{inc.platform}:{ref}"}
         for chat in chats:
-            await uow.ops.enqueue(
-                key=f"notice:{inc.platform}:{ref}:{chat.platform}:{chat.chat_id}",
-                purpose="notice",
-                event_id=None,
-                platform=chat.platform,
-                chat_id=chat.chat_id,
-                due_at=uow.now,
-                payload={"text": text, "by": sender.name},
-            )
+            await queue(uow, NOTICE, chat.platform, chat.chat_id, due=uow.now, payload=payload)
         await uow.ops.audit(
             actor=sender.id, platform=inc.platform, action="notice", detail={"chats": len(chats)}, now=uow.now
         )
@@ -93,14 +89,12 @@ async def queue_periodic(services: Services, dormancy_weeks: int) -> int:
     digest_at, warn_at = next_digest(now, tz), next_warning(now, tz)
     norm_at, norm_month = reminder_due(now, tz)
     month, week = f"{digest_at:%Y-%m}", f"{warn_at:%G-W%V}"
-    # (purpose, key prefix, period in the key, due, payload) for every chat, branch chats, region chats
-    every: list[monthly.Step] = [("digest", "digest", month, digest_at, {"month": month})]
-    branch: list[monthly.Step] = [
-        ("norm_reminder", "norms", f"{norm_month:%Y-%m}", norm_at, {"month": norm_month.isoformat()})
-    ]
+    # (kind, due, payload) for every chat, branch chats, region chats
+    every: list[monthly.Step] = [(DIGEST, digest_at, {"month": month})]
+    branch: list[monthly.Step] = [(NORM_REMINDER, norm_at, {"month": norm_month.isoformat()})]
     region: list[monthly.Step] = [
-        ("findings_overdue", "findings_overdue", week, warn_at, {}),
-        ("dormancy", "dormancy", week, warn_at, {"weeks": dormancy_weeks}),
+        (supervision.KINDS["findings_overdue"], warn_at, {"week": week}),
+        (DORMANCY, warn_at, {"weeks": dormancy_weeks, "week": week}),
     ]
     report_branch, report_region = monthly.cycle_steps(now, tz)
     branch += report_branch
@@ -111,16 +105,8 @@ async def queue_periodic(services: Services, dormancy_weeks: int) -> int:
         for region_rec in await uow.org.regions():
             chats = await uow.org.chats_for(region_rec.id, None, include_branch_chats=True)
             for chat in chats:
-                for purpose, prefix, period, due, payload in every + (branch if chat.branch_id else region):
-                    queued += await uow.ops.enqueue(
-                        key=f"{prefix}:{period}:{chat.platform}:{chat.chat_id}",
-                        purpose=purpose,
-                        event_id=None,
-                        platform=chat.platform,
-                        chat_id=chat.chat_id,
-                        due_at=due,
-                        payload=dict(payload),
-                    )
+                for kind, due, payload in every + (branch if chat.branch_id else region):
+                    queued += await queue(uow, kind, chat.platform, chat.chat_id, due=due, payload=payload)
         return queued
 
     return await services.db.unit(lambda c: work(UnitOfWork(c, now)))
@@ -178,6 +164,30 @@ async def digest_params(uow: UnitOfWork, binding: BindingRec, month: str, tz: Zo
         "tier": tier.get(binding.branch_id) if binding.branch_id is not None else None,
     }
 
+
+async def _notice(ctx: PushContext) -> Reply | None:
+    return Reply(text=render("reports.notice", ctx.locale, text=ctx.payload["text"], by=ctx.payload["by"]))
+
+
+async def _digest(ctx: PushContext) -> Reply | None:
+    binding = ctx.chat
+    params = await digest_params(ctx.uow, binding, str(ctx.payload["month"]), ctx.tz)
+    node = Node(binding.region_id, binding.branch_id)
+    chart = await digest_chart(ctx.uow, node, params["month"], ctx.tz, ctx.locale)
+    return Reply(text=render("reports.digest", ctx.locale, **params), file=chart)
+
+
+async def _dormancy(ctx: PushContext) -> Reply | None:
+    weeks = int(str(ctx.payload["weeks"]))
+    branches = await dormancy_details(ctx.uow, ctx.chat.region_id, weeks, ctx.now, ctx.tz)
+    # nothing to warn about: nothing is sent
+    return Reply(text=render("reports.dormancy", ctx.locale, weeks=weeks, branches=branches)) if branches else None
+
+
+NOTICE = PushKind("notice", _notice, lambda p: f"notice:{p['ref']}")
+DIGEST = PushKind("digest", _digest, lambda p: f"digest:{p['month']}")
+DORMANCY = PushKind("dormancy", _dormancy, lambda p: f"dormancy:{p['week']}")
+PUSHES = [NOTICE, DIGEST, DORMANCY]
 
 COMMANDS = [
     Command("notice", ("通知",), notice, "reports.usage_notice", "reports.help_notice", access=Level.REGION),

@@ -8,20 +8,19 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from handlers.access import Level
 from handlers.compliance import period_argument
 from handlers.context import Context
 from handlers.errors import AppError, UsageError
 from handlers.i18n import render
+from handlers.outbox import PushContext, PushKind, queue
 from handlers.ports import Reply
 from handlers.records import receive_photo
 from handlers.router import Command
 from handlers.timeparse import WhenError, numbered, parse_date
 from storage import limits
 from storage.compliance import FindingRec, FindingRepo
-from storage.records import BindingRec, OutboxRec
 from storage.repositories import UnitOfWork
 
 REMIND_DAYS_BEFORE = 3  # the branch is reminded this many days before a deadline, at 09:00
@@ -44,16 +43,9 @@ def _params(f: FindingRec) -> dict[str, Any]:
 
 async def _notify(uow: UnitOfWork, f: FindingRec, purpose: str, *, region_chats: bool, due: datetime) -> None:
     chats = await uow.org.chats_for(f.region_id, None if region_chats else f.branch_id, include_branch_chats=False)
+    payload = {"finding": f.id, "day": f"{due:%Y%m%d}"}
     for chat in chats:
-        await uow.ops.enqueue(
-            key=f"{purpose}:{f.id}:{due:%Y%m%d}:{chat.platform}:{chat.chat_id}",
-            purpose=purpose,
-            event_id=None,
-            platform=chat.platform,
-            chat_id=chat.chat_id,
-            due_at=due,
-            payload={"finding": f.id},
-        )
+        await queue(uow, KINDS[purpose], chat.platform, chat.chat_id, due=due, payload=payload)
 
 
 async def record_finding(ctx: Context, args: str) -> list[Reply]:
@@ -204,23 +196,37 @@ async def listing(ctx: Context, args: str) -> list[Reply]:
 
 
 # -- pushes ------------------------------------------------------------------------------------
-async def render_push(uow: UnitOfWork, row: OutboxRec, binding: BindingRec, locale: str, tz: ZoneInfo) -> Reply | None:
-    """A finding's news for a chat; a deadline reminder only while it is still open; the weekly
-    overdue list only when something is overdue."""
-    today = uow.now.astimezone(tz).date()
-    if row.purpose == "findings_overdue":
-        overdue = [
-            _params(f)
-            for f in await FindingRepo(uow.conn).listing(binding.region_id, None)
-            if f.status == "open" and f.deadline is not None and f.deadline < today
-        ]
-        return Reply(text=render("supervision.overdue", locale, items=overdue)) if overdue else None
-    found = await FindingRepo(uow.conn).get(int(str(row.payload["finding"])))
-    if found is None or found.region_id != binding.region_id:
+async def _overdue(ctx: PushContext) -> Reply | None:
+    """The weekly list of findings past their deadline; nothing when none is."""
+    today = ctx.now.astimezone(ctx.tz).date()
+    overdue = [
+        _params(f)
+        for f in await FindingRepo(ctx.uow.conn).listing(ctx.chat.region_id, None)
+        if f.status == "open" and f.deadline is not None and f.deadline < today
+    ]
+    return Reply(text=render("supervision.overdue", ctx.locale, items=overdue)) if overdue else None
+
+
+async def _news(ctx: PushContext) -> Reply | None:
+    """A finding's news for a chat; a deadline reminder only while it is still open."""
+    found = await FindingRepo(ctx.uow.conn).get(int(str(ctx.payload["finding"])))
+    if found is None or found.region_id != ctx.chat.region_id:
         return None
-    if row.purpose == "finding_due" and found.status != "open":
+    if ctx.row.purpose == "finding_due" and found.status != "open":
         return None
-    return Reply(text=render(f"supervision.push_{row.purpose.removeprefix('finding_')}", locale, f=_params(found)))
+    step = ctx.row.purpose.removeprefix("finding_")
+    return Reply(text=render(f"supervision.push_{step}", ctx.locale, f=_params(found)))
+
+
+def _finding_kind(name: str) -> PushKind:
+    return PushKind(name, _news, lambda p: f"{name}:{p['finding']}:{p['day']}")
+
+
+PUSHES = [
+    *(_finding_kind(n) for n in ("finding_new", "finding_due", "finding_fixed", "finding_confirmed")),
+    PushKind("findings_overdue", _overdue, lambda p: f"findings_overdue:{p['week']}"),
+]
+KINDS = {k.name: k for k in PUSHES}
 
 
 R = Level.REGION

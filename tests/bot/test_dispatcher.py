@@ -11,6 +11,7 @@ from functools import partial
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.app import PUSHES
 from bot.dispatcher import STALE, Dispatcher
 from bot.outbound import Limits, Outbound
 from handlers.context import Services
@@ -190,7 +191,7 @@ async def test_two_dispatcher_processes_send_each_row_exactly_once(db_url: str) 
     clock = FakeClock(T0)
     dbs = [await Database.open(db_url) for _ in range(2)]
     try:
-        services = [Services(db=db, directory=Directory(db, ttl=0), clock=clock) for db in dbs]
+        services = [Services(db=db, directory=Directory(db, ttl=0), clock=clock, pushes=PUSHES) for db in dbs]
 
         async def seed(conn: AsyncConnection) -> None:
             uow = UnitOfWork(conn, T0)
@@ -239,3 +240,33 @@ async def test_scheduler_lease_is_held_by_one_process_at_a_time(db_url: str) -> 
         await second.release()
         for db in dbs:
             await db.close()
+
+
+async def test_every_queued_push_is_a_registered_kind_and_an_unknown_one_is_never_sent(db_url: str) -> None:
+    from handlers.reports import queue_periodic
+
+    h = await Harness.start(db_url)
+    try:
+        await h.say(MEETING, user="u-张伟")
+        await h.say("添加值班 明天 9:00-12:00 党群服务中心 赵强", user="u-李红", chat=REGION_CHAT)
+        await h.say("通知 全体 明天下午学习", user="u-李红", chat=REGION_CHAT)
+        await h.say("督查 红星机械党支部 记录不全 期限：12月20日", user="u-李红", chat=REGION_CHAT)
+        await queue_periodic(h.app.services, dormancy_weeks=8)
+        purposes = {p for (p,) in await h.rows(select(Outbox.purpose))}
+        assert len(purposes) >= 12 and purposes <= set(PUSHES)
+        # a row whose kind no feature declares (an older release's, say) is voided, not sent
+        await h.app.db.unit(
+            lambda c: OpsRepo(c).enqueue(
+                key="x:1",
+                purpose="retired_kind",
+                event_id=None,
+                platform="console",
+                chat_id=GROUP,
+                due_at=h.clock.now(),
+                payload={},
+            )
+        )
+        assert not [p for p in await h.tick(seconds=1) if "retired" in p]
+        assert await statuses(h, "retired_kind") == ["void"]
+    finally:
+        await h.close()
