@@ -24,6 +24,7 @@ import statistics
 import tempfile
 import time
 from collections import Counter, deque
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -53,6 +54,7 @@ class LimitedTelegram:
         self.chats: dict[str, deque[float]] = {}
         self.accepted: list[tuple[float, str]] = []  # (time, text first line + chat)
         self.rejected = 0
+        self.admit: Callable[[], Awaitable[None]] | None = None
 
     def paced(self, chat_id: str) -> bool:
         return True
@@ -61,6 +63,8 @@ class LimitedTelegram:
         return Delivery(ok=True, message_id=message_id)
 
     async def send_now(self, chat_id: str, reply: Reply) -> Delivery:
+        if self.admit is not None:  # as the real adapter does right before its API call
+            await self.admit()
         chat = ChatRef(self.platform, chat_id)
         now = time.monotonic()
         while self.window and now - self.window[0] >= 1.0:
@@ -163,6 +167,7 @@ async def main() -> None:
             render_edit=partial(app.render_edit, "telegram"),
             on_gone=partial(app.chat_gone, "telegram"),
         )
+        remote.admit = outbound.admit
         due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
         await seed(app.db, args.n, args.chats, due, app.services.policy)
         dispatcher = Dispatcher(app.services, {"telegram": outbound})

@@ -239,34 +239,47 @@ class Outbound:
             self._wake.clear()
             now = self.clock()
             chats = self._chats
-            waits = [self._ready_in(cid, chats[cid], now) for cid in self._active if not chats[cid].sending]
-            if not waits:
+            ready: list[str] = []
+            soonest = float("inf")
+            for cid in self._active:
+                chat = chats[cid]
+                if chat.sending:
+                    continue
+                wait = self._ready_in(cid, chat, now)
+                if wait <= 0:
+                    ready.append(cid)
+                else:
+                    soonest = min(soonest, wait)
+            if not ready and soonest == float("inf"):
                 if not self._sends and not self._active:
                     self._forget_idle()
                 await self._wake.wait()
                 continue
-            delay = max(min(waits), self._budget_wait(now))
-            if delay > 0:
+            budget = self._budget_wait(now)
+            if not ready or budget > 0:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), delay)
+                    await asyncio.wait_for(self._wake.wait(), budget if ready else max(soonest, budget))
                 continue
-            chat_id = self._pick(now)
-            if chat_id is None:  # only edits, whose renderer said there was nothing
-                await asyncio.sleep(0)
-                continue
-            chat = self._chats[chat_id]
-            turn = self._take(chat, now)
-            if not chat.has_work():
-                self._active.discard(chat_id)
-            if self._overall is not None:
-                self._overall.times.append(now)
-            if self.port.paced(chat_id) and self.limits.per_chat_per_minute:
-                chat.next_turn = now + self.limits.interval
-                chat.recent.append(now)
-            chat.sending = True
-            task = asyncio.get_running_loop().create_task(self._send(chat_id, chat, turn))
-            self._sends.add(task)
-            task.add_done_callback(self._sends.discard)
+            for chat_id in self._order(ready, now):  # as many turns as the budget has room for now
+                if self._budget_wait(now) > 0:
+                    break
+                self._grant(chat_id, now)
+            await asyncio.sleep(0)  # let the sends start
+
+    def _grant(self, chat_id: str, now: float) -> None:
+        chat = self._chats[chat_id]
+        turn = self._take(chat, now)
+        if not chat.has_work():
+            self._active.discard(chat_id)
+        if self._overall is not None:
+            self._overall.times.append(now)
+        if self.port.paced(chat_id) and self.limits.per_chat_per_minute:
+            chat.next_turn = now + self.limits.interval
+            chat.recent.append(now)
+        chat.sending = True
+        task = asyncio.get_running_loop().create_task(self._send(chat_id, chat, turn))
+        self._sends.add(task)
+        task.add_done_callback(self._sends.discard)
 
     def _ready_in(self, chat_id: str, chat: _Chat, now: float) -> float:
         """Seconds until the chat may have a turn: its turns are spaced evenly, except that a chat
@@ -286,23 +299,21 @@ class Outbound:
             return max(wait, chat.recent[-limit] + span - now)
         return 0.0 if len(chat.recent) < BURST else max(wait, 0.0)
 
-    def _pick(self, now: float) -> str | None:
-        """The chat whose turn it is: messages before edits; a long wait first, else the fullest."""
+    def _order(self, ready: list[str], now: float) -> list[str]:
+        """Whose turn first: messages before edits; among chats with messages, those whose oldest
+        has waited long (oldest first), then the fullest; edits by how long they have waited."""
         chats = self._chats
-        ready = [
-            (cid, chats[cid])
-            for cid in self._active
-            if not chats[cid].sending and self._ready_in(cid, chats[cid], now) <= 0
-        ]
-        talking = [(cid, c) for cid, c in ready if c.messages()]
-        if talking:
-            old = [(cid, c) for cid, c in talking if now - c.oldest() >= OLD_S]
-            if old:
-                return min(old, key=lambda cc: cc[1].oldest())[0]
-            return max(talking, key=lambda cc: (cc[1].messages(), -cc[1].oldest()))[0]
-        if ready:
-            return min(ready, key=lambda cc: min(cc[1].dirty.values()))[0]
-        return None
+
+        def rank(cid: str) -> tuple[int, float, float]:
+            chat = chats[cid]
+            if not chat.messages():
+                return (2, min(chat.dirty.values(), default=now), 0.0)
+            oldest = chat.oldest()
+            if now - oldest >= OLD_S:
+                return (0, oldest, 0.0)
+            return (1, -chat.messages(), oldest)
+
+        return sorted(ready, key=rank)
 
     def _take(self, chat: _Chat, now: float) -> _Turn:
         """Bind the turn's content: confirmations together, a reply, or a board edit (see above)."""
