@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import re
 import statistics
 import sys
 import tempfile
@@ -53,10 +52,8 @@ from handlers.ports import FakeClock
 from storage.migrate import wipe_postgres
 from storage.models import Attendance, Event
 from tests.bot.telegram.conftest import start_tg
-from tests.bot.telegram.rush import prepare, rush, rush_roster
+from tests.bot.telegram.rush import confirmed_at, prepare, rush, rush_roster
 from tests.fakes.telegram_api import FakeBotAPI, FakeRequest, button_update, text_update
-
-CONFIRMED = re.compile(r"(党员\d+) 签到成功")
 
 
 def ms(values: list[float], q: float) -> float:
@@ -190,11 +187,7 @@ async def groups_run(url: str, groups: int, members: int, spread_s: float) -> No
         await asyncio.gather(*tasks)
         await transport.outbound.drained()
         calls = [c for c in api.calls[first:] if c.method in ("sendMessage", "editMessageText")]
-        seen: dict[str, float] = {}
-        for call in calls:
-            if call.status == 200 and call.method == "sendMessage":
-                for name in CONFIRMED.findall(call.text):
-                    seen.setdefault(name, call.at)
+        seen = confirmed_at(calls)
         waited = [seen[n] - sent_at[n] for n in sent_at if n in seen]
         last = max(seen.values()) - start if seen else float("nan")
         bound = groups / 30

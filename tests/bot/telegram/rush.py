@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import statistics
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 
@@ -89,3 +91,16 @@ async def rush(tg: TG, event_id: int, members: int, burst_s: float, *, seed: int
         raise AssertionError(f"{len(missing)} members never saw a confirmation, e.g. 党员{min(missing):03d}")
     result.latencies = [seen[i] - sent_at[i] for i in range(members)]
     return result
+
+
+NAMED = re.compile(r"(党员\d+) 签到成功")
+
+
+def confirmed_at(calls: list[Any]) -> dict[str, float]:
+    """When each member ("党员N") first saw their confirmation in a group message that went out."""
+    seen: dict[str, float] = {}
+    for call in calls:
+        if call.status == 200 and call.method == "sendMessage":
+            for name in NAMED.findall(call.text):
+                seen.setdefault(name, call.at)
+    return seen

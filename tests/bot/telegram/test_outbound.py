@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import re
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -21,9 +20,9 @@ from bot.settings import Settings
 from bot.telegram.transport import TelegramTransport
 from handlers.ports import FakeClock
 from storage.models import Attendance
+from tests.bot.telegram.rush import confirmed_at
 from tests.fakes.telegram_api import FakeBotAPI, FakeRequest, text_update
 
-CONFIRMED = re.compile(r"(党员\d+) 签到成功")
 PER_SECOND = 10  # Telegram's 30 a second scaled down, so a small burst meets the limit
 
 
@@ -58,11 +57,7 @@ async def groups_signing_in(url: str, groups: int, members: int, spread_s: float
         async with asyncio.timeout(30):
             await transport.outbound.drained()
         calls = [c for c in api.calls[first:] if c.method in ("sendMessage", "editMessageText")]
-        seen: dict[str, float] = {}
-        for call in calls:
-            if call.status == 200 and call.method == "sendMessage":
-                for name in CONFIRMED.findall(call.text):
-                    seen.setdefault(name, call.at)
+        seen = confirmed_at(calls)
         accepted = sorted(c.at for c in calls if c.status == 200)
         busiest = max(sum(1 for u in accepted if t <= u < t + 1.0) for t in accepted)
         stored = len(list((await app.db.read(lambda c: c.execute(select(Attendance.id)))).all()))
