@@ -165,7 +165,7 @@ async def main() -> None:
             remote,
             limits,
             render_edit=partial(app.render_edit, "telegram"),
-            on_gone=partial(app.chat_gone, "telegram"),
+            on_gone=partial(app.set_chat_active, "telegram", active=False),
         )
         remote.admit = outbound.admit
         due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)

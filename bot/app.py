@@ -109,12 +109,13 @@ class App:
 
         return await self.db.read(load)
 
-    async def chat_gone(self, platform: str, chat_id: str) -> None:
-        """The bot was removed from a chat or blocked: its binding is switched off (the one place)."""
+    async def set_chat_active(self, platform: str, chat_id: str, active: bool) -> None:
+        """The bot was added back to a chat, or removed or blocked (a platform said so, or a send
+        found it gone): its binding is switched on or off, here and nowhere else."""
         now = self.services.clock.now()
-        await self.db.unit(lambda c: UnitOfWork(c, now).org.set_binding_active(platform, chat_id, False))
+        await self.db.unit(lambda c: UnitOfWork(c, now).org.set_binding_active(platform, chat_id, active))
         self.services.directory.forget_binding(platform, chat_id)
-        log.info("%s chat %s is gone: switched off", platform, chat_id)
+        log.info("%s chat %s is now %s", platform, chat_id, "active" if active else "inactive")
 
     async def close(self) -> None:
         await self.db.close()

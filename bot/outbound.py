@@ -157,18 +157,16 @@ class Outbound:
         self.max_len, self.clock = max_len, clock
         self._chats: dict[str, _Chat] = {}
         self._active: set[str] = set()  # chats with something waiting
-        self._overall = _Window(max(1, int(limits.per_second))) if limits.per_second else None
-        self._admitted = _Window(max(1, int(limits.per_second))) if limits.per_second else None
+        self.configure(limits)
         self._admission = asyncio.Lock()
         self._slow_until = 0.0  # after a 429: half the budget until then
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._sends: set[asyncio.Task[None]] = set()
-        self.sent = 0  # turns taken (messages and edits)
         self.rejected = 0  # 429s received
 
     def configure(self, limits: Limits) -> None:
-        """Other limits from now on (a test's scaled-down platform)."""
+        """The limits to keep (and later other ones: a test's scaled-down platform)."""
         self.limits = limits
         self._overall = _Window(max(1, int(limits.per_second))) if limits.per_second else None
         self._admitted = _Window(max(1, int(limits.per_second))) if limits.per_second else None
@@ -245,7 +243,7 @@ class Outbound:
                 chat = chats[cid]
                 if chat.sending:
                     continue
-                wait = self._ready_in(cid, chat, now)
+                wait = self._ready_in(chat, now)
                 if wait <= 0:
                     ready.append(cid)
                 else:
@@ -281,7 +279,7 @@ class Outbound:
         self._sends.add(task)
         task.add_done_callback(self._sends.discard)
 
-    def _ready_in(self, chat_id: str, chat: _Chat, now: float) -> float:
+    def _ready_in(self, chat: _Chat, now: float) -> float:
         """Seconds until the chat may have a turn: its turns are spaced evenly, except that a chat
         quiet for the last minute (fewer than BURST turns) is answered at once; never more than
         the per-minute limit in any minute."""
@@ -349,7 +347,6 @@ class Outbound:
             if delivery.retry_after:
                 self._rate_limited(chat_id, chat, turn, delivery.retry_after)
                 return
-            self.sent += 1
             for item in turn.items:
                 if not item.future.done():
                     item.future.set_result(delivery)

@@ -15,15 +15,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from markupsafe import Markup
-
 from handlers.access import Level
 from handlers.context import Context
 from handlers.errors import UsageError
 from handlers.events import kind_of
 from handlers.i18n import render
 from handlers.ledger import period_label, split_words
-from handlers.mentions import mention
+from handlers.mentions import branch_secretaries
 from handlers.outbox import PushContext, PushKind
 from handlers.ports import Reply
 from handlers.router import Command
@@ -283,10 +281,7 @@ async def _norm_reminder(ctx: PushContext) -> Reply | None:
     unmet = await unmet_ending(ctx.uow, binding.region_id, binding.branch_id, month, ctx.tz)
     if not unmet:
         return None
-    secretaries = [
-        m for m in await ctx.uow.org.members_of(binding.region_id, binding.branch_id) if m.role == "branch_secretary"
-    ]
-    names = Markup("、").join(mention(m.id, m.name) for m in secretaries)
+    names = await branch_secretaries(ctx.uow, binding.region_id, binding.branch_id)
     return Reply(text=render("compliance.reminder", ctx.locale, names=names, items=cell_params(unmet), ends=month))
 
 

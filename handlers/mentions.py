@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 from markupsafe import Markup
 
+from storage.repositories import UnitOfWork
+
 _MARK = re.compile(r'<m id="(\d+)">(.*?)</m>', re.S)
 
 
@@ -27,3 +29,9 @@ def mentioned(text: str) -> set[int]:
 def resolve(text: str, show: Callable[[int, Markup], Markup]) -> Markup:
     """Replace every mention with what `show(member_id, escaped_name)` returns."""
     return Markup(_MARK.sub(lambda m: str(show(int(m.group(1)), Markup(m.group(2)))), text))
+
+
+async def branch_secretaries(uow: UnitOfWork, region_id: int, branch_id: int) -> Markup:
+    """The branch's secretaries, mentioned (so they are notified), as one run of names."""
+    members = await uow.org.members_of(region_id, branch_id)
+    return Markup("、").join(mention(m.id, m.name) for m in members if m.role == "branch_secretary")

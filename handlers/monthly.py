@@ -8,14 +8,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from markupsafe import Markup
-
 from handlers.access import Level
 from handlers.compliance import cell_params, expected_by_branch, matrix
 from handlers.context import Context
 from handlers.errors import AppError, UsageError
 from handlers.i18n import render
-from handlers.mentions import mention
+from handlers.mentions import branch_secretaries
 from handlers.outbox import PushContext, PushKind
 from handlers.ports import Reply
 from handlers.router import Command
@@ -112,12 +110,7 @@ async def _step(ctx: PushContext) -> Reply | None:
     if row.purpose in ("report_ask", "report_late"):
         if binding.branch_id is None or binding.branch_id in reports:
             return None  # sent already: nobody is asked again
-        secretaries = [
-            m
-            for m in await ctx.uow.org.members_of(binding.region_id, binding.branch_id)
-            if m.role == "branch_secretary"
-        ]
-        names = Markup("、").join(mention(m.id, m.name) for m in secretaries)
+        names = await branch_secretaries(ctx.uow, binding.region_id, binding.branch_id)
         step = row.purpose.removeprefix("report_")
         return Reply(text=render(f"monthly.{step}", ctx.locale, month=month, names=names))
     if binding.branch_id is not None:

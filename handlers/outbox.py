@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handlers.i18n import normalize_locale
 from handlers.ports import Reply
 from storage.records import BindingRec, EventRec, OutboxRec
 from storage.repositories import UnitOfWork
@@ -88,8 +89,6 @@ async def render_row(
     uow: UnitOfWork, kind: PushKind, row: OutboxRec, default_locale: str, tz: ZoneInfo
 ) -> Reply | None:
     """The message a row stands for, or None when it must not be sent."""
-    from handlers.i18n import normalize_locale
-
     binding = await uow.org.binding(row.platform, row.chat_id)
     if binding is not None and binding.active:
         locale = normalize_locale(binding.locale or default_locale)

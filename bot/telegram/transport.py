@@ -91,7 +91,7 @@ class TelegramTransport:
             self,
             limits,
             render_edit=partial(app.render_edit, PLATFORM),
-            on_gone=partial(app.chat_gone, PLATFORM),
+            on_gone=partial(app.set_chat_active, PLATFORM, active=False),
         )
         self._clear_keyboard: set[str] = set()  # private chats whose next message takes the contact keyboard away
         self._admins: dict[tuple[str, str], tuple[float, bool]] = {}
@@ -214,9 +214,9 @@ class TelegramTransport:
                 if reply.private and reply.refresh:
                     self.outbound.mark_dirty(incoming.chat_id, reply.refresh)
             replies = [r for r in replies if not r.private]
-        return [d for d in [await self._deliver(incoming, reply, ticket) for reply in replies] if d is not None]
+        return [await self._deliver(incoming, reply, ticket) for reply in replies]
 
-    async def _deliver(self, incoming: Incoming, reply: Reply, ticket: Ticket) -> asyncio.Future[Delivery] | None:
+    async def _deliver(self, incoming: Incoming, reply: Reply, ticket: Ticket) -> asyncio.Future[Delivery]:
         """Every answer is queued on the outbound path (its future returned); in a group it
         quotes the message it answers."""
         if incoming.is_private and incoming.contact_phone is not None:
@@ -256,14 +256,7 @@ class TelegramTransport:
             active = False
         else:
             return
-        await self.set_active(str(change.chat.id), active)
-
-    async def set_active(self, chat_id: str, active: bool) -> None:
-        await self.app.db.unit(
-            lambda c: UnitOfWork(c, self.app.services.clock.now()).org.set_binding_active(PLATFORM, chat_id, active)
-        )
-        self.app.services.directory.forget_binding(PLATFORM, chat_id)
-        log.info("telegram chat %s is now %s", chat_id, "active" if active else "inactive")
+        await self.app.set_chat_active(PLATFORM, str(change.chat.id), active)
 
     async def migrate(self, old: str, new: str) -> None:
         """A group became a supergroup: its binding, pending pushes and boards move in one transaction."""
@@ -283,12 +276,8 @@ class TelegramTransport:
             await self._tell_error(update)
 
     async def _tell_error(self, update: Update) -> None:
-        if update.effective_chat is None:
-            return
-        try:
-            await self.ptb.bot.send_message(update.effective_chat.id, str(render("common.internal", self._locale())))
-        except TelegramError:
-            log.warning("could not tell chat %s about the error", update.effective_chat.id, exc_info=True)
+        if update.effective_chat is not None:  # on the one outbound path, like every message
+            self.outbound.post(str(update.effective_chat.id), Reply(text=render("common.internal", self._locale())))
 
     def _locale(self) -> str:
         return normalize_locale(self.settings.locale)

@@ -123,7 +123,7 @@ class WeComTransport:
             self,
             limits or PLATFORM_LIMITS[PLATFORM],
             render_edit=partial(app.render_edit, PLATFORM),
-            on_gone=partial(app.chat_gone, PLATFORM),
+            on_gone=partial(app.set_chat_active, PLATFORM, active=False),
         )
 
     # -- lifecycle ----------------------------------------------------------------------------

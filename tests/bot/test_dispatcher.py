@@ -174,7 +174,7 @@ async def test_rate_limited_and_kicked_chats(db_url: str) -> None:
             RecorderPort(recorder),
             Limits(),
             render_edit=partial(h.app.render_edit, "console"),
-            on_gone=partial(h.app.chat_gone, "console"),
+            on_gone=partial(h.app.set_chat_active, "console", active=False),
         )
         dispatcher = Dispatcher(h.app.services, {"console": outbound})
         assert await dispatcher.run_once() == 0
