@@ -38,6 +38,7 @@ from bot.outbound import PLATFORM_LIMITS, Limits, Outbound
 from bot.settings import Settings
 from handlers.events import window_times
 from handlers.ports import ChatRef, Delivery, Reply
+from handlers.pushes import EventPush
 from storage.migrate import wipe_postgres
 from storage.models import Branch, ChatBinding, Event, Outbox, Region
 from storage.repositories import OpsRepo
@@ -131,7 +132,7 @@ async def seed(db: Any, n: int, chats: int, due: datetime, policy: Any) -> None:
                 "event_id": e + 1,
                 "platform": "telegram",
                 "chat_id": f"-100{c}",
-                "payload": {"minutes": 1440},
+                "payload": EventPush(event=e + 1, at="bench", minutes=1440).model_dump(),
                 "due_at": due,
                 "status": "pending",
                 "attempts": 0,

@@ -26,7 +26,9 @@ from sqlalchemy import func, insert, select
 
 from bot.app import App, build_app
 from bot.settings import Settings
+from handlers.outbox import queue
 from handlers.ports import FakeClock, Incoming
+from handlers.pushes import OPENING, EventPush
 from storage.migrate import wipe_postgres
 from storage.models import Attendance, Branch, ChatBinding, Event, Member, MemberAccount, Region
 from storage.repositories import UnitOfWork
@@ -123,8 +125,8 @@ async def queue_openings(db: Any, now: datetime, chat: Callable[[int], str]) -> 
     async def work(conn: Any) -> None:
         uow = UnitOfWork(conn, now)
         for event_id, branch_id in (await conn.execute(select(Event.id, Event.branch_id))).all():
-            await uow.ops.enqueue(key=f"open:{event_id}", purpose="signin_open", event_id=event_id,
-                                  platform="telegram", chat_id=chat(branch_id - 1), due_at=now, payload={})  # fmt: skip
+            payload = EventPush(event=event_id, at="bench")
+            await queue(uow, OPENING, "telegram", chat(branch_id - 1), due=now, payload=payload, event_id=event_id)
 
     await db.unit(work)
 

@@ -34,6 +34,7 @@ from bot.outbound import Limits
 from bot.settings import Settings
 from bot.wecom.transport import WeComTransport
 from handlers.ports import FakeClock
+from handlers.reports import NoticePush
 from storage.migrate import wipe_postgres
 from storage.models import Attendance
 from storage.repositories import OpsRepo, OrgRepo
@@ -115,7 +116,7 @@ async def main() -> None:
                     platform="wecom",
                     chat_id=people[0][0],
                     due_at=clock.now(),
-                    payload={"text": f"第{i}条", "by": "基准"},
+                    payload=NoticePush(text=f"第{i}条", by="基准", ref=f"n{i}").model_dump(),
                 )
 
         await app.db.unit(queue)

@@ -109,6 +109,11 @@ class App:
 
         return await self.db.read(load)
 
+    async def chat_locale(self, platform: str, chat_id: str) -> str:
+        """The language a chat has chosen, else the deployment's."""
+        binding = await self.services.directory.binding(platform, chat_id)
+        return normalize_locale((binding.locale if binding else None) or self.services.policy.locale)
+
     async def set_chat_active(self, platform: str, chat_id: str, active: bool) -> None:
         """The bot was added back to a chat, or removed or blocked (a platform said so, or a send
         found it gone): its binding is switched on or off, here and nowhere else."""

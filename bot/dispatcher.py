@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 from bot.app import App
 from handlers.context import Services
 from handlers.outbox import queue
-from handlers.ports import ChatRef, FakeClock, Sender
-from handlers.pushes import MISSED, close_window, render_push
+from handlers.ports import ChatRef, Sender
+from handlers.pushes import MISSED, MissedItem, MissedReport, close_window, render_push
 from storage.records import OutboxRec
 from storage.repositories import OpsRepo, UnitOfWork
 
@@ -153,15 +153,10 @@ class Dispatcher:
                     by_region[binding.region_id].append(row)
             for region_id, rows in by_region.items():
                 items = [
-                    {
-                        "purpose": r.purpose,
-                        "event_id": r.event_id,
-                        "kind": kinds.get(r.event_id or 0),
-                        "due": r.due_at.isoformat(),
-                    }
+                    MissedItem(purpose=r.purpose, event_id=r.event_id, kind=kinds.get(r.event_id or 0), due=r.due_at)
                     for r in sorted(rows, key=lambda r: r.due_at)
                 ]
-                payload = {"count": len(rows), "items": items[:20], "region": region_id, "at": now.isoformat()}
+                payload = MissedReport(count=len(rows), items=items[:20], region=region_id, at=now.isoformat())
                 for chat in await uow.org.chats_for(region_id, None, include_branch_chats=False):
                     await queue(uow, MISSED, chat.platform, chat.chat_id, due=now, payload=payload)
             return len(missed)
@@ -175,17 +170,3 @@ class Dispatcher:
 def dispatcher_for(app: App, senders: Mapping[str, Sender]) -> Dispatcher:
     """The dispatcher of an app, with its configured grace window."""
     return Dispatcher(app.services, senders, grace=timedelta(minutes=app.settings.push_grace_min))
-
-
-async def run_clock_to(dispatcher: Dispatcher, clock: FakeClock, target: datetime) -> int:
-    """Move a fake clock to `target` as a running process would live through it: stopping at
-    every due time on the way and sending what is due (the demo's accelerated clock, tests)."""
-    sent = 0
-    while True:
-        due = await dispatcher.services.db.read(lambda c: OpsRepo(c).next_due())
-        if due is None or due > target:
-            break
-        clock.set(max(clock.now(), due))
-        sent += await dispatcher.run_once()
-    clock.set(max(clock.now(), target))
-    return sent + await dispatcher.run_once()

@@ -338,8 +338,11 @@ class Outbound:
             item = chat.merged.popleft()
             size += len(item.reply.text) + 1
             batch.append(item)
+        if len(batch) == 1:
+            return _Turn(batch, batch[0].reply)
+        answering = {i.reply.reply_to for i in batch}  # merged answers to one message still answer it
         text = Markup("\n").join(i.reply.text for i in batch)
-        return _Turn(batch, batch[0].reply if len(batch) == 1 else Reply(text=text))
+        return _Turn(batch, Reply(text=text, reply_to=answering.pop() if len(answering) == 1 else None))
 
     async def _send(self, chat_id: str, chat: _Chat, turn: _Turn) -> None:
         try:

@@ -1,4 +1,11 @@
-"""`dangjian run`: every configured transport in one process, sharing storage and the scheduler."""
+"""The process's timed work, one runtime for every way the bot runs, and `dangjian run`.
+
+`Runtime` is the same in `dangjian run`, the console, the demo and the tests: the dispatcher sends
+due pushes through the transports' outbound paths (one delivery round at a time); the calendar's
+occurrences are made ahead and the periodic pushes queued by the process holding the scheduler
+lease. On the system clock APScheduler runs it; on a fake clock `advance_to` lives through the time
+the way a running process would.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +13,62 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Mapping
+from datetime import datetime
 
-from bot.app import build_app
-from bot.dispatcher import dispatcher_for
+from bot.app import App, build_app
+from bot.dispatcher import Dispatcher, dispatcher_for
 from bot.settings import Settings
-from handlers.ports import Sender
+from handlers.ports import FakeClock, Sender
 from jobs import calendar
 from jobs.scheduler import Scheduler
 from storage.lease import Lease
+from storage.repositories import OpsRepo
 
 log = logging.getLogger(__name__)
+
+
+class Runtime:
+    def __init__(self, app: App, senders: Mapping[str, Sender], *, calendar_jobs: bool = True) -> None:
+        self.app = app
+        self.dispatcher: Dispatcher = dispatcher_for(app, senders)
+        self.calendar_jobs = calendar_jobs  # the tests that drive the calendar themselves leave it out
+        self.scheduler = Scheduler(app.settings.tz)
+        self.lease = Lease(app.db)
+        self._round = asyncio.Lock()
+
+    async def deliver(self) -> int:
+        """One delivery round (never two at once in this process); returns how many were sent."""
+        async with self._round:
+            return await self.dispatcher.run_once()
+
+    def start(self) -> None:
+        """On the system clock: deliver every dispatch interval, and the calendar's jobs."""
+        settings = self.app.settings
+        self.scheduler.every("outbox", settings.dispatch_interval_s, self.deliver)
+        if self.calendar_jobs:
+            calendar.register(self.scheduler, self.app.services, self.lease, dormancy_weeks=settings.dormancy_weeks)
+        self.scheduler.start()
+
+    async def stop(self) -> None:
+        await self.scheduler.stop()  # lets a delivery round finish before transports and storage close
+        await self.lease.release()
+
+    async def advance_to(self, target: datetime) -> int:
+        """On a fake clock: move it to `target`, stopping at every due time on the way and sending
+        what is due then (the demo's accelerated clock, the tests); returns how many were sent."""
+        clock = self.app.services.clock
+        assert isinstance(clock, FakeClock), "advance_to needs the fake clock"
+        sent = 0
+        while True:
+            due = await self.app.db.read(lambda c: OpsRepo(c).next_due())
+            if due is None or due > target:
+                break
+            clock.set(max(clock.now(), due))
+            sent += await self.deliver()
+        clock.set(max(clock.now(), target))
+        return sent + await self.deliver()
+
 
 TRANSPORTS = ("telegram", "wecom")
 
@@ -39,8 +92,7 @@ async def run(settings: Settings, wanted: list[str], stop: asyncio.Event | None 
             loop.add_signal_handler(sig, stop.set)
     senders: dict[str, Sender] = {}
     started: list[object] = []
-    scheduler = Scheduler(settings.tz)
-    lease = Lease(app.db)
+    runtime: Runtime | None = None
     try:
         if "telegram" in wanted:
             from bot.telegram.transport import TelegramTransport
@@ -57,15 +109,13 @@ async def run(settings: Settings, wanted: list[str], stop: asyncio.Event | None 
             started.append(wecom)
             senders["wecom"] = wecom
 
-        dispatcher = dispatcher_for(app, senders)
-        scheduler.every("outbox", settings.dispatch_interval_s, dispatcher.run_once)
-        calendar.register(scheduler, app.services, lease, dormancy_weeks=settings.dormancy_weeks)
-        scheduler.start()
+        runtime = Runtime(app, senders)
+        runtime.start()
         log.info("dangjian running: %s", ", ".join(wanted))
         await stop.wait()
     finally:
-        await scheduler.stop()  # lets a delivery round finish before transports and storage close
-        await lease.release()
+        if runtime is not None:
+            await runtime.stop()
         for transport in reversed(started):
             await transport.stop()  # type: ignore[attr-defined]
         await app.close()

@@ -22,7 +22,7 @@ from handlers.events import kind_of
 from handlers.i18n import render
 from handlers.ledger import period_label, split_words
 from handlers.mentions import branch_secretaries
-from handlers.outbox import PushContext, PushKind
+from handlers.outbox import Payload, PushContext, PushKind
 from handlers.ports import Reply
 from handlers.router import Command
 from handlers.timeparse import Period, ascii_digits, parse_period
@@ -271,13 +271,17 @@ COMMANDS = [
 ]  # fmt: skip
 
 
-async def _norm_reminder(ctx: PushContext) -> Reply | None:
+class MonthPush(Payload):
+    month: date  # the first day of the month it is about
+
+
+async def _norm_reminder(ctx: PushContext[MonthPush]) -> Reply | None:
     """Two weeks before a month ends: the branch's norms ending with it not met yet, its secretary
     mentioned; nothing when all are met."""
     binding = ctx.chat
     if binding.branch_id is None:
         return None
-    month = date.fromisoformat(str(ctx.payload["month"]))
+    month = ctx.payload.month
     unmet = await unmet_ending(ctx.uow, binding.region_id, binding.branch_id, month, ctx.tz)
     if not unmet:
         return None
@@ -285,5 +289,5 @@ async def _norm_reminder(ctx: PushContext) -> Reply | None:
     return Reply(text=render("compliance.reminder", ctx.locale, names=names, items=cell_params(unmet), ends=month))
 
 
-NORM_REMINDER = PushKind("norm_reminder", _norm_reminder, lambda p: f"norms:{str(p['month'])[:7]}")
+NORM_REMINDER = PushKind("norm_reminder", MonthPush, _norm_reminder, lambda p: f"norms:{p.month:%Y-%m}")
 PUSHES = [NORM_REMINDER]

@@ -60,7 +60,7 @@ class Services:
     clock: Clock
     policy: Policy = field(default_factory=Policy)
     media: MediaStore = field(default_factory=lambda: MediaStore(Path("data/media")))
-    pushes: Mapping[str, PushKind] = field(default_factory=dict)  # the features' push kinds, by name
+    pushes: Mapping[str, PushKind[Any]] = field(default_factory=dict)  # the features' push kinds, by name
 
 
 class Duplicate(Exception):

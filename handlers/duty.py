@@ -17,7 +17,7 @@ from handlers.events import check_lengths
 from handlers.i18n import render
 from handlers.mentions import mention
 from handlers.org import named_member
-from handlers.outbox import PushContext, PushKind, queue
+from handlers.outbox import Payload, PushContext, PushKind, queue
 from handlers.ports import Button, Reply
 from handlers.router import Command, Press
 from handlers.timeparse import WhenError, parse_time, parse_when
@@ -125,7 +125,7 @@ async def queue_shift_pushes(uow: UnitOfWork, grace_min: int, shift_id: int) -> 
         if due <= uow.now:
             continue
         for platform, chat_id in targets:
-            await queue(uow, kind, platform, chat_id, due=due, payload={"shift": shift_id})
+            await queue(uow, kind, platform, chat_id, due=due, payload=ShiftPush(shift=shift_id))
 
 
 async def check_in(ctx: Context, args: str) -> list[Reply]:
@@ -388,9 +388,13 @@ def missed_params(slots: list[ShiftSlot], tz: ZoneInfo) -> list[dict[str, Any]]:
 M, R = Level.MEMBER, Level.REGION
 
 
-async def _duty_push(ctx: PushContext) -> Reply | None:
+class ShiftPush(Payload):
+    shift: int
+
+
+async def _duty_push(ctx: PushContext[ShiftPush]) -> Reply | None:
     """A shift's reminder (its members mentioned) or, at its end, who missed it (nothing if nobody)."""
-    slots = await ctx.uow.duty.of_shift(int(str(ctx.payload["shift"])))
+    slots = await ctx.uow.duty.of_shift(ctx.payload.shift)
     if not slots:
         return None
     first, tz = slots[0], ctx.tz
@@ -404,8 +408,8 @@ async def _duty_push(ctx: PushContext) -> Reply | None:
     return Reply(text=render("duty.missed", ctx.locale, items=missed_params(missed, tz)))
 
 
-REMINDER = PushKind("duty_reminder", _duty_push, lambda p: f"duty:{p['shift']}:duty_reminder")
-MISSED = PushKind("duty_missed", _duty_push, lambda p: f"duty:{p['shift']}:duty_missed")
+REMINDER = PushKind("duty_reminder", ShiftPush, _duty_push, lambda p: f"duty:{p.shift}:duty_reminder")
+MISSED = PushKind("duty_missed", ShiftPush, _duty_push, lambda p: f"duty:{p.shift}:duty_missed")
 PUSHES = [REMINDER, MISSED]
 
 COMMANDS = [

@@ -213,15 +213,17 @@ async def queue_pushes(
     from handlers import pushes  # the event's push kinds render with the sign-in feature, built on this one
 
     reminders = policy.reminders_min if reminders_min is None else reminders_min
-    timed: list[tuple[PushKind, datetime, dict[str, object]]] = [
-        (pushes.REMINDER, event.starts_at - timedelta(minutes=m), {"minutes": m}) for m in reminders
+    stamp = event.starts_at.strftime("%Y%m%d%H%M")
+    plain = pushes.EventPush(event=event.id, at=stamp)
+    timed: list[tuple[PushKind[pushes.EventPush], datetime, pushes.EventPush]] = [
+        (pushes.REMINDER, event.starts_at - timedelta(minutes=m), plain.model_copy(update={"minutes": m}))
+        for m in reminders
     ]
     if policy.nudge_after_min:
-        timed.append((pushes.NUDGE, event.starts_at + timedelta(minutes=policy.nudge_after_min), {}))
-    timed.append((pushes.SUMMARY, event.closes_at, {}))
-    stamp = event.starts_at.strftime("%Y%m%d%H%M")
+        timed.append((pushes.NUDGE, event.starts_at + timedelta(minutes=policy.nudge_after_min), plain))
+    timed.append((pushes.SUMMARY, event.closes_at, plain))
     for chat in chats:
-        rows = [*timed, (pushes.OPENING, max(event.opens_at, uow.now), {})]
+        rows = [*timed, (pushes.OPENING, max(event.opens_at, uow.now), plain)]
         for kind, due, payload in rows:
             if due < uow.now and kind is pushes.REMINDER:
                 continue  # a reminder whose time has passed is not sent
@@ -234,7 +236,7 @@ async def queue_pushes(
                 chat.platform,
                 chat.chat_id,
                 due=due,
-                payload={"event": event.id, "at": stamp, **payload},
+                payload=payload,
                 event_id=event.id,
                 status="sent" if given else "pending",
             )

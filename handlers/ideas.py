@@ -12,7 +12,7 @@ from handlers.context import Context
 from handlers.errors import AppError, UsageError
 from handlers.i18n import render
 from handlers.mentions import mention
-from handlers.outbox import PushContext, PushKind, queue
+from handlers.outbox import Personal, PushContext, PushKind, queue
 from handlers.ports import Button, Reply
 from handlers.router import Command, Handler, Press
 from handlers.timeparse import numbered
@@ -180,7 +180,7 @@ def _review(step: str, usage: str) -> Handler:
             )
             if (idea.platform, idea.chat_id) != (inc.platform, inc.chat_id):
                 private = await uow.org.binding(idea.platform, idea.chat_id) is None
-                payload = {"idea": idea.id, "step": step, "note": note, "points": points, "private": private}
+                payload = IdeaUpdate(idea=idea.id, step=step, note=note, points=points, private=private)
                 # tell the chat where the idea was submitted
                 await queue(uow, IDEA_UPDATE, idea.platform, idea.chat_id, due=uow.now, payload=payload)
             return idea
@@ -241,17 +241,24 @@ async def idea_or_show(ctx: Context, args: str) -> list[Reply]:
 M, R = Level.MEMBER, Level.REGION
 
 
-async def _update_push(ctx: PushContext) -> Reply | None:
-    idea = await ctx.uow.ideas.get(int(str(ctx.payload["idea"])))
+class IdeaUpdate(Personal):
+    idea: int
+    step: str
+    note: str = ""
+    points: int = 0
+
+
+async def _update_push(ctx: PushContext[IdeaUpdate]) -> Reply | None:
+    p = ctx.payload
+    idea = await ctx.uow.ideas.get(p.idea)
     if idea is None:
         return None
-    p = ctx.payload
     branch_id = ctx.binding.branch_id if ctx.binding is not None else None
-    params = update_params(idea, str(p["step"]), str(p["note"]), int(str(p["points"])), branch_id)
+    params = update_params(idea, p.step, p.note, p.points, branch_id)
     return Reply(text=render("ideas.changed", ctx.locale, **params))
 
 
-IDEA_UPDATE = PushKind("idea_update", _update_push, lambda p: f"idea:{p['idea']}:{p['step']}", private=True)
+IDEA_UPDATE = PushKind("idea_update", IdeaUpdate, _update_push, lambda p: f"idea:{p.idea}:{p.step}")
 PUSHES = [IDEA_UPDATE]
 
 COMMANDS = [

@@ -9,12 +9,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.access import Level
-from handlers.compliance import cell_params, expected_by_branch, matrix
+from handlers.compliance import MonthPush, cell_params, expected_by_branch, matrix
 from handlers.context import Context
 from handlers.errors import AppError, UsageError
 from handlers.i18n import render
 from handlers.mentions import branch_secretaries
-from handlers.outbox import PushContext, PushKind
+from handlers.outbox import Payload, PushContext, PushKind
 from handlers.ports import Reply
 from handlers.router import Command
 from handlers.timeparse import Period
@@ -87,14 +87,14 @@ async def send_report(ctx: Context, args: str) -> list[Reply]:
     return [ctx.reply("monthly.received", month=month, replaced=not first)]
 
 
-Step = tuple[PushKind, datetime, dict[str, object]]  # a periodic push: its kind, when, its payload
+Step = tuple[PushKind[Any], datetime, Payload]  # a periodic push: its kind, when, its payload
 
 
 def cycle_steps(now: datetime, tz: ZoneInfo) -> tuple[list[Step], list[Step]]:
     """This cycle's steps still to come, for branch chats (ask, remind) and for region chats
     (compile); a step whose time has passed is not sent late."""
     month, steps = cycle(now, tz)
-    payload: dict[str, object] = {"month": month.isoformat()}
+    payload = MonthPush(month=month)
 
     def wanted(*purposes: str) -> list[Step]:
         return [(KINDS[p], steps[p], payload) for p in purposes if steps[p] >= now]
@@ -102,10 +102,10 @@ def cycle_steps(now: datetime, tz: ZoneInfo) -> tuple[list[Step], list[Step]]:
     return wanted("report_ask", "report_late"), wanted("report_compiled")
 
 
-async def _step(ctx: PushContext) -> Reply | None:
+async def _step(ctx: PushContext[MonthPush]) -> Reply | None:
     """Asking a branch (and, late, reminding it) until it has sent; the region's report compiled."""
     binding, row = ctx.chat, ctx.row
-    month = date.fromisoformat(str(ctx.payload["month"]))
+    month = ctx.payload.month
     reports = await ReportRepo(ctx.uow.conn).of_month(binding.region_id, f"{month:%Y-%m}")
     if row.purpose in ("report_ask", "report_late"):
         if binding.branch_id is None or binding.branch_id in reports:
@@ -119,8 +119,8 @@ async def _step(ctx: PushContext) -> Reply | None:
     return Reply(text=render("monthly.compiled", ctx.locale, **params))
 
 
-def _kind(name: str) -> PushKind:
-    return PushKind(name, _step, lambda p: f"{name}:{str(p['month'])[:7]}")
+def _kind(name: str) -> PushKind[MonthPush]:
+    return PushKind(name, MonthPush, _step, lambda p: f"{name}:{p.month:%Y-%m}")
 
 
 PUSHES = [_kind("report_ask"), _kind("report_late"), _kind("report_compiled")]

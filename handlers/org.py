@@ -10,7 +10,7 @@ from handlers.context import Context
 from handlers.errors import AppError, UsageError
 from handlers.events import catch_up_chat
 from handlers.i18n import render
-from handlers.outbox import PushContext, PushKind, queue
+from handlers.outbox import Personal, PushContext, PushKind, queue
 from handlers.ports import Button, Reply
 from handlers.router import Command, Handler, Press
 from storage.records import LinkRequestRec, MemberRec, normalize_phone
@@ -185,7 +185,7 @@ async def _ask_approvers(uow: UnitOfWork, request_id: int, target: MemberRec) ->
     if target.role not in PRIVILEGED_ROLES:
         chats += await uow.org.chats_for(target.region_id, target.branch_id, include_branch_chats=False)
     for chat in chats:
-        await queue(uow, LINK_REQUEST, chat.platform, chat.chat_id, due=uow.now, payload={"request": request_id})
+        await queue(uow, LINK_REQUEST, chat.platform, chat.chat_id, due=uow.now, payload=LinkPush(request=request_id))
 
 
 async def verify_contact(ctx: Context, phone: str) -> list[Reply]:
@@ -252,7 +252,7 @@ async def _decide(ctx: Context, data: str, approve: bool) -> list[Reply]:
             now=uow.now,
         )
         if (request.platform, request.chat_id) != (ctx.incoming.platform, ctx.incoming.chat_id):
-            payload = {"request": request_id, "private": request.private}
+            payload = LinkPush(request=request_id, private=request.private)
             # the requester hears the answer where they asked
             await queue(uow, LINK_DECIDED, request.platform, request.chat_id, due=uow.now, payload=payload)
         return request, target
@@ -446,21 +446,25 @@ async def language(ctx: Context, args: str) -> list[Reply]:
 A, B = Level.ANYONE, Level.BRANCH
 
 
-async def _request_push(ctx: PushContext) -> Reply | None:
-    request = await ctx.uow.org.link_request(int(str(ctx.payload["request"])))
+class LinkPush(Personal):
+    request: int
+
+
+async def _request_push(ctx: PushContext[LinkPush]) -> Reply | None:
+    request = await ctx.uow.org.link_request(ctx.payload.request)
     return await request_card(ctx.uow, request, ctx.locale) if request else None
 
 
-async def _decided_push(ctx: PushContext) -> Reply | None:
-    request = await ctx.uow.org.link_request(int(str(ctx.payload["request"])))
+async def _decided_push(ctx: PushContext[LinkPush]) -> Reply | None:
+    request = await ctx.uow.org.link_request(ctx.payload.request)
     member = await ctx.uow.org.member(request.member_id) if request else None
     if request is None or member is None:
         return None
     return Reply(text=render("org.link_decided", ctx.locale, approved=request.status == "approved", name=member.name))
 
 
-LINK_REQUEST = PushKind("link_request", _request_push, lambda p: f"link:{p['request']}", private=True)
-LINK_DECIDED = PushKind("link_decided", _decided_push, lambda p: f"link:{p['request']}:decided", private=True)
+LINK_REQUEST = PushKind("link_request", LinkPush, _request_push, lambda p: f"link:{p.request}")
+LINK_DECIDED = PushKind("link_decided", LinkPush, _decided_push, lambda p: f"link:{p.request}:decided")
 PUSHES = [LINK_REQUEST, LINK_DECIDED]
 
 COMMANDS = [

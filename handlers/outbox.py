@@ -1,21 +1,24 @@
 """Push kinds: what a feature may push later, declared the way it declares its commands.
 
 A feature lists its kinds in `PUSHES`; the composition root (bot/app.py) collects them beside
-COMMANDS and BUTTONS. A kind names the outbox rows it stands for (the stored purpose), builds their
-key from the payload (the chat is added by `queue`), and renders one row when it is due. What is
-common to every kind is decided once in `render_push`: the chat must still be bound (or, for kinds
-that may reach a person in their chat with the bot, be that chat); an event's push is void once
-the event is cancelled or gone.
+COMMANDS and BUTTONS. A kind names the outbox rows it stands for (the stored purpose), the type of
+their payload (a `Payload`, stored as JSON with the row), builds their key from the payload (the
+chat is added by `queue`), and renders one row when it is due. What is common to every kind is
+decided once in `render_row`: the stored payload must read as the kind's type; the chat must still
+be bound (or, for kinds whose payload is `Personal`, be that person's chat with the bot); an
+event's push is void once the event is cancelled or gone.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from handlers.i18n import normalize_locale
 from handlers.ports import Reply
@@ -25,20 +28,32 @@ from storage.repositories import UnitOfWork
 log = logging.getLogger(__name__)
 
 
+class Payload(BaseModel):
+    """What one push carries. Its fields are the keys of the JSON stored with the row."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class Personal(Payload):
+    """A payload of a push that may go to a person's own chat with the bot (private: it does)."""
+
+    private: bool = False
+
+
+P = TypeVar("P", bound=Payload)
+
+
 @dataclass(frozen=True)
-class PushContext:
+class PushContext(Generic[P]):
     """One due row, with what every renderer needs."""
 
     uow: UnitOfWork
     row: OutboxRec
-    binding: BindingRec | None  # None only for a kind that may go to a person's own chat
+    payload: P
+    binding: BindingRec | None  # None only for a personal push to a person's own chat
     locale: str
     tz: ZoneInfo
     event: EventRec | None = None  # for an event's push: the event, never a cancelled one
-
-    @property
-    def payload(self) -> Mapping[str, Any]:
-        return self.row.payload
 
     @property
     def now(self) -> datetime:
@@ -52,23 +67,23 @@ class PushContext:
 
 
 @dataclass(frozen=True)
-class PushKind:
+class PushKind(Generic[P]):
     name: str  # the stored purpose
-    render: Callable[[PushContext], Awaitable[Reply | None]]  # None: nothing to say, the row is void
-    key: Callable[[Mapping[str, Any]], str]  # names the push, from its payload (the chat is added)
-    private: bool = False  # may go to a person's chat with the bot (payload "private": true)
+    payload: type[P]  # what its rows carry
+    render: Callable[[PushContext[P]], Awaitable[Reply | None]]  # None: nothing to say, the row is void
+    key: Callable[[P], str]  # names the push, from its payload (the chat is added)
     event: bool = False  # an event's push (the row's event_id): void once it is cancelled
     writes: bool = False  # rendering writes (a summary closes the sign-in window)
 
 
 async def queue(
     uow: UnitOfWork,
-    kind: PushKind,
+    kind: PushKind[P],
     platform: str,
     chat_id: str,
     *,
     due: datetime,
-    payload: Mapping[str, Any],
+    payload: P,
     event_id: int | None = None,
     status: str = "pending",
 ) -> int:
@@ -80,19 +95,24 @@ async def queue(
         platform=platform,
         chat_id=chat_id,
         due_at=due,
-        payload=dict(payload),
+        payload=payload.model_dump(mode="json"),
         status=status,
     )
 
 
 async def render_row(
-    uow: UnitOfWork, kind: PushKind, row: OutboxRec, default_locale: str, tz: ZoneInfo
+    uow: UnitOfWork, kind: PushKind[Any], row: OutboxRec, default_locale: str, tz: ZoneInfo
 ) -> Reply | None:
     """The message a row stands for, or None when it must not be sent."""
+    try:
+        payload = kind.payload.model_validate(row.payload)
+    except ValidationError as exc:
+        log.warning("outbox row %s does not read as a %s push: %s", row.id, kind.name, exc.errors()[:3])
+        return None
     binding = await uow.org.binding(row.platform, row.chat_id)
     if binding is not None and binding.active:
         locale = normalize_locale(binding.locale or default_locale)
-    elif binding is None and kind.private and row.payload.get("private"):
+    elif binding is None and isinstance(payload, Personal) and payload.private:
         locale = normalize_locale(default_locale)
     else:
         return None  # unbound, switched off, or not a chat this kind may reach
@@ -101,12 +121,12 @@ async def render_row(
         event = await uow.events.get(row.event_id) if row.event_id is not None else None
         if event is None or event.status == "cancelled" or binding is None:
             return None
-    return await kind.render(PushContext(uow, row, binding, locale, tz, event))
+    return await kind.render(PushContext(uow, row, payload, binding, locale, tz, event))
 
 
-def registry(*features: Any) -> dict[str, PushKind]:
+def registry(*features: Any) -> dict[str, PushKind[Any]]:
     """Every feature's push kinds by name (a name twice is a mistake, refused at start)."""
-    kinds: dict[str, PushKind] = {}
+    kinds: dict[str, PushKind[Any]] = {}
     for feature in features:
         for kind in getattr(feature, "PUSHES", ()):
             if kind.name in kinds:

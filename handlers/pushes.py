@@ -4,7 +4,6 @@ kind its feature registered (handlers/outbox.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +12,7 @@ from markupsafe import Markup
 from handlers.context import Services
 from handlers.i18n import render
 from handlers.mentions import mention
-from handlers.outbox import PushContext, PushKind, render_row
+from handlers.outbox import Payload, PushContext, PushKind, render_row
 from handlers.ports import Reply
 from handlers.signin import build_summary, render_board
 from storage.records import EventRec, OutboxRec
@@ -45,29 +44,49 @@ async def render_push(services: Services, row: OutboxRec) -> Reply | None:
 
 
 # -- an event's pushes ------------------------------------------------------------------------
+class EventPush(Payload):
+    event: int
+    at: str  # the start time it was queued for (YYYYMMDDHHMM): a moved event gets fresh rows
+    minutes: int = 0  # a reminder: this long before the start
+
+
+class MissedItem(Payload):
+    purpose: str
+    event_id: int | None = None
+    kind: str | None = None
+    due: datetime
+
+
+class MissedReport(Payload):
+    count: int
+    items: list[MissedItem]
+    region: int
+    at: str
+
+
 def _event_key(name: str) -> Any:
-    def key(p: Mapping[str, Any]) -> str:
-        return f"event:{p['event']}:{p['at']}:{name}"
+    def key(p: EventPush) -> str:
+        return f"event:{p.event}:{p.at}:{name}"
 
     return key
 
 
-def _starts(ctx: PushContext) -> datetime:
+def _starts(ctx: PushContext[Any]) -> datetime:
     assert ctx.event is not None
     return ctx.event.starts_at.astimezone(ctx.tz)
 
 
-async def _opening(ctx: PushContext) -> Reply | None:
+async def _opening(ctx: PushContext[EventPush]) -> Reply | None:
     assert ctx.event is not None
     return await render_board(ctx.uow, ctx.event, ctx.locale, ctx.tz, ctx.chat.branch_id)
 
 
-async def _reminder(ctx: PushContext) -> Reply | None:
-    minutes = int(str(ctx.payload.get("minutes", 0)))
+async def _reminder(ctx: PushContext[EventPush]) -> Reply | None:
+    minutes = ctx.payload.minutes
     return Reply(text=render("pushes.reminder", ctx.locale, e=ctx.event, starts=_starts(ctx), minutes=minutes))
 
 
-async def _nudge(ctx: PushContext) -> Reply | None:
+async def _nudge(ctx: PushContext[EventPush]) -> Reply | None:
     event, binding = ctx.event, ctx.chat
     assert event is not None
     if not binding.nudges or event.status != "scheduled":
@@ -80,23 +99,23 @@ async def _nudge(ctx: PushContext) -> Reply | None:
     return Reply(text=render("pushes.nudge", ctx.locale, e=event, starts=_starts(ctx), names=names))
 
 
-async def _summary(ctx: PushContext) -> Reply | None:
+async def _summary(ctx: PushContext[EventPush]) -> Reply | None:
     assert ctx.event is not None
     await close_window(ctx.uow, ctx.event, ctx.now)
     summary = await build_summary(ctx.uow, ctx.event, ctx.chat.branch_id)
     return Reply(text=render("signin.summary", ctx.locale, s=summary, starts=_starts(ctx), final=True))
 
 
-async def _missed(ctx: PushContext) -> Reply | None:
-    items = ctx.payload.get("items")
-    assert isinstance(items, list)
-    shown = [dict(it, due=datetime.fromisoformat(it["due"]).astimezone(ctx.tz)) for it in items[:MISSED_LISTED]]
-    return Reply(text=render("pushes.missed", ctx.locale, count=ctx.payload["count"], items=shown))
+async def _missed(ctx: PushContext[MissedReport]) -> Reply | None:
+    items = ctx.payload.items[:MISSED_LISTED]
+    shown = [it.model_dump() | {"due": it.due.astimezone(ctx.tz)} for it in items]
+    return Reply(text=render("pushes.missed", ctx.locale, count=ctx.payload.count, items=shown))
 
 
-REMINDER = PushKind("reminder", _reminder, lambda p: f"event:{p['event']}:{p['at']}:reminder{p['minutes']}", event=True)
-OPENING = PushKind("signin_open", _opening, _event_key("signin_open"), event=True)
-NUDGE = PushKind("nudge", _nudge, _event_key("nudge"), event=True)
-SUMMARY = PushKind("signin_summary", _summary, _event_key("signin_summary"), event=True, writes=True)
-MISSED = PushKind("missed_report", _missed, lambda p: f"missed:{p['region']}:{p['at']}")
+E = EventPush
+REMINDER = PushKind("reminder", E, _reminder, lambda p: f"event:{p.event}:{p.at}:reminder{p.minutes}", event=True)
+OPENING = PushKind("signin_open", E, _opening, _event_key("signin_open"), event=True)
+NUDGE = PushKind("nudge", E, _nudge, _event_key("nudge"), event=True)
+SUMMARY = PushKind("signin_summary", E, _summary, _event_key("signin_summary"), event=True, writes=True)
+MISSED = PushKind("missed_report", MissedReport, _missed, lambda p: f"missed:{p.region}:{p.at}")
 PUSHES = [REMINDER, OPENING, NUDGE, SUMMARY, MISSED]

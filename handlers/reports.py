@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 
 from handlers import monthly, supervision
 from handlers.access import Level, Node
-from handlers.compliance import NORM_REMINDER, dormancy_details, reminder_due, tiers
+from handlers.compliance import NORM_REMINDER, MonthPush, dormancy_details, reminder_due, tiers
 from handlers.context import Context, Services
 from handlers.errors import UsageError
 from handlers.i18n import render
 from handlers.ledger import digest_chart
-from handlers.outbox import PushContext, PushKind, queue
+from handlers.outbox import Payload, PushContext, PushKind, queue
 from handlers.ports import Reply
 from handlers.router import Command
 from handlers.signin import build_summary
@@ -42,7 +42,7 @@ async def notice(ctx: Context, args: str) -> list[Reply]:
     async def work(uow: UnitOfWork) -> int:
         chats = await uow.org.chats_for(binding.region_id, None, include_branch_chats=True)
         ref = inc.update_id or f"{inc.chat_id}:{inc.message_id}:{uow.now.isoformat()}"
-        payload = {"text": text, "by": sender.name, "ref": f"{inc.platform}:{ref}"}
+        payload = NoticePush(text=text, by=sender.name, ref=f"{inc.platform}:{ref}")
         for chat in chats:
             await queue(uow, NOTICE, chat.platform, chat.chat_id, due=uow.now, payload=payload)
         await uow.ops.audit(
@@ -90,11 +90,11 @@ async def queue_periodic(services: Services, dormancy_weeks: int) -> int:
     norm_at, norm_month = reminder_due(now, tz)
     month, week = f"{digest_at:%Y-%m}", f"{warn_at:%G-W%V}"
     # (kind, due, payload) for every chat, branch chats, region chats
-    every: list[monthly.Step] = [(DIGEST, digest_at, {"month": month})]
-    branch: list[monthly.Step] = [(NORM_REMINDER, norm_at, {"month": norm_month.isoformat()})]
+    every: list[monthly.Step] = [(DIGEST, digest_at, DigestPush(month=month))]
+    branch: list[monthly.Step] = [(NORM_REMINDER, norm_at, MonthPush(month=norm_month))]
     region: list[monthly.Step] = [
-        (supervision.KINDS["findings_overdue"], warn_at, {"week": week}),
-        (DORMANCY, warn_at, {"weeks": dormancy_weeks, "week": week}),
+        (supervision.KINDS["findings_overdue"], warn_at, supervision.WeekPush(week=week)),
+        (DORMANCY, warn_at, DormancyPush(weeks=dormancy_weeks, week=week)),
     ]
     report_branch, report_region = monthly.cycle_steps(now, tz)
     branch += report_branch
@@ -165,28 +165,43 @@ async def digest_params(uow: UnitOfWork, binding: BindingRec, month: str, tz: Zo
     }
 
 
-async def _notice(ctx: PushContext) -> Reply | None:
-    return Reply(text=render("reports.notice", ctx.locale, text=ctx.payload["text"], by=ctx.payload["by"]))
+class NoticePush(Payload):
+    text: str  # as the sender typed it
+    by: str
+    ref: str  # the message it came from: one notice per message
 
 
-async def _digest(ctx: PushContext) -> Reply | None:
+class DigestPush(Payload):
+    month: str  # YYYY-MM
+
+
+class DormancyPush(Payload):
+    weeks: int
+    week: str  # ISO week, YYYY-Www
+
+
+async def _notice(ctx: PushContext[NoticePush]) -> Reply | None:
+    return Reply(text=render("reports.notice", ctx.locale, text=ctx.payload.text, by=ctx.payload.by))
+
+
+async def _digest(ctx: PushContext[DigestPush]) -> Reply | None:
     binding = ctx.chat
-    params = await digest_params(ctx.uow, binding, str(ctx.payload["month"]), ctx.tz)
+    params = await digest_params(ctx.uow, binding, ctx.payload.month, ctx.tz)
     node = Node(binding.region_id, binding.branch_id)
     chart = await digest_chart(ctx.uow, node, params["month"], ctx.tz, ctx.locale)
     return Reply(text=render("reports.digest", ctx.locale, **params), file=chart)
 
 
-async def _dormancy(ctx: PushContext) -> Reply | None:
-    weeks = int(str(ctx.payload["weeks"]))
+async def _dormancy(ctx: PushContext[DormancyPush]) -> Reply | None:
+    weeks = ctx.payload.weeks
     branches = await dormancy_details(ctx.uow, ctx.chat.region_id, weeks, ctx.now, ctx.tz)
     # nothing to warn about: nothing is sent
     return Reply(text=render("reports.dormancy", ctx.locale, weeks=weeks, branches=branches)) if branches else None
 
 
-NOTICE = PushKind("notice", _notice, lambda p: f"notice:{p['ref']}")
-DIGEST = PushKind("digest", _digest, lambda p: f"digest:{p['month']}")
-DORMANCY = PushKind("dormancy", _dormancy, lambda p: f"dormancy:{p['week']}")
+NOTICE = PushKind("notice", NoticePush, _notice, lambda p: f"notice:{p.ref}")
+DIGEST = PushKind("digest", DigestPush, _digest, lambda p: f"digest:{p.month}")
+DORMANCY = PushKind("dormancy", DormancyPush, _dormancy, lambda p: f"dormancy:{p.week}")
 PUSHES = [NOTICE, DIGEST, DORMANCY]
 
 COMMANDS = [

@@ -7,7 +7,6 @@ Ordinary chatter is not input: a keyword counts only as the whole message or its
 from __future__ import annotations
 
 import contextlib
-import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -19,8 +18,6 @@ from handlers.context import Context, Duplicate, Services
 from handlers.errors import AppError, UsageError
 from handlers.ports import Incoming, Reply
 from storage.repositories import OpsRepo, UnitOfWork
-
-log = logging.getLogger(__name__)
 
 Handler = Callable[[Context, str], Awaitable[list[Reply]]]
 ButtonHandler = Callable[[Context, str], Awaitable[list[Reply]]]
@@ -118,7 +115,8 @@ class Router:
         return None, "", False
 
     async def dispatch(self, incoming: Incoming) -> list[Reply]:
-        """Handle one message or button press; never raises for user mistakes."""
+        """Handle one message or button press: a user's mistake is answered; anything else (a bug,
+        the storage gone) is raised to the transport, which answers with the error reply."""
         ctx: Context | None = None
         try:
             if incoming.button is not None:
@@ -155,11 +153,6 @@ class Router:
             if ctx is None:
                 ctx = await self._context(incoming)
             return await self._finish(ctx, self._error_replies(ctx, err))
-        except Exception:
-            log.exception("handler failed for %s message in chat %s", incoming.platform, incoming.chat_id)
-            if ctx is None:
-                return []
-            return [ctx.reply("common.internal")]
 
     @staticmethod
     def _allow(ctx: Context, level: Level) -> None:

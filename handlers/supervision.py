@@ -14,7 +14,7 @@ from handlers.compliance import period_argument
 from handlers.context import Context
 from handlers.errors import AppError, UsageError
 from handlers.i18n import render
-from handlers.outbox import PushContext, PushKind, queue
+from handlers.outbox import Payload, PushContext, PushKind, queue
 from handlers.ports import Reply
 from handlers.records import receive_photo
 from handlers.router import Command
@@ -43,7 +43,7 @@ def _params(f: FindingRec) -> dict[str, Any]:
 
 async def _notify(uow: UnitOfWork, f: FindingRec, purpose: str, *, region_chats: bool, due: datetime) -> None:
     chats = await uow.org.chats_for(f.region_id, None if region_chats else f.branch_id, include_branch_chats=False)
-    payload = {"finding": f.id, "day": f"{due:%Y%m%d}"}
+    payload = FindingPush(finding=f.id, day=f"{due:%Y%m%d}")
     for chat in chats:
         await queue(uow, KINDS[purpose], chat.platform, chat.chat_id, due=due, payload=payload)
 
@@ -196,7 +196,16 @@ async def listing(ctx: Context, args: str) -> list[Reply]:
 
 
 # -- pushes ------------------------------------------------------------------------------------
-async def _overdue(ctx: PushContext) -> Reply | None:
+class FindingPush(Payload):
+    finding: int
+    day: str  # YYYYMMDD: the day it is about (a deadline reminder, a report)
+
+
+class WeekPush(Payload):
+    week: str  # ISO week, YYYY-Www
+
+
+async def _overdue(ctx: PushContext[WeekPush]) -> Reply | None:
     """The weekly list of findings past their deadline; nothing when none is."""
     today = ctx.now.astimezone(ctx.tz).date()
     overdue = [
@@ -207,9 +216,9 @@ async def _overdue(ctx: PushContext) -> Reply | None:
     return Reply(text=render("supervision.overdue", ctx.locale, items=overdue)) if overdue else None
 
 
-async def _news(ctx: PushContext) -> Reply | None:
+async def _news(ctx: PushContext[FindingPush]) -> Reply | None:
     """A finding's news for a chat; a deadline reminder only while it is still open."""
-    found = await FindingRepo(ctx.uow.conn).get(int(str(ctx.payload["finding"])))
+    found = await FindingRepo(ctx.uow.conn).get(ctx.payload.finding)
     if found is None or found.region_id != ctx.chat.region_id:
         return None
     if ctx.row.purpose == "finding_due" and found.status != "open":
@@ -218,13 +227,13 @@ async def _news(ctx: PushContext) -> Reply | None:
     return Reply(text=render(f"supervision.push_{step}", ctx.locale, f=_params(found)))
 
 
-def _finding_kind(name: str) -> PushKind:
-    return PushKind(name, _news, lambda p: f"{name}:{p['finding']}:{p['day']}")
+def _finding_kind(name: str) -> PushKind[FindingPush]:
+    return PushKind(name, FindingPush, _news, lambda p: f"{name}:{p.finding}:{p.day}")
 
 
-PUSHES = [
+PUSHES: list[PushKind[Any]] = [
     *(_finding_kind(n) for n in ("finding_new", "finding_due", "finding_fixed", "finding_confirmed")),
-    PushKind("findings_overdue", _overdue, lambda p: f"findings_overdue:{p['week']}"),
+    PushKind("findings_overdue", WeekPush, _overdue, lambda p: f"findings_overdue:{p.week}"),
 ]
 KINDS = {k.name: k for k in PUSHES}
 

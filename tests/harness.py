@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.app import App, build_app
-from bot.console.transport import ConsoleSender
-from bot.dispatcher import Dispatcher, dispatcher_for, run_clock_to
+from bot.console.transport import ConsoleTransport
+from bot.dispatcher import Dispatcher
 from bot.render import to_plain
 from bot.roster import import_roster
+from bot.runtime import Runtime
 from bot.settings import Settings
 from handlers.ports import FakeClock, Incoming, Reply
 
@@ -33,9 +34,13 @@ PHONES = {
 class Harness:
     app: App
     clock: FakeClock
-    sender: ConsoleSender
+    sender: ConsoleTransport
     pushed: list[str] = field(default_factory=list)
+    runtime: Runtime = field(init=False)  # timed work as every process runs it (calendar jobs: the tests')
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def __post_init__(self) -> None:
+        self.runtime = Runtime(self.app, {"console": self.sender}, calendar_jobs=False)
 
     @classmethod
     async def start(cls, url: str, *, setup: bool = True, **settings: Any) -> Harness:
@@ -44,7 +49,7 @@ class Harness:
         settings.setdefault("media_dir", str(scratch / "media"))
         app = await build_app(Settings(database_url=url, **settings), clock)
         pushed: list[str] = []
-        h = cls(app, clock, ConsoleSender(pushed.append, files=scratch / "files"), pushed)
+        h = cls(app, clock, ConsoleTransport(app, pushed.append, files=scratch / "files"), pushed)
         if setup:
             await import_roster(app.db, ROSTER, REGION, clock.now())
             await h.join("李红")
@@ -91,7 +96,7 @@ class Harness:
 
     @property
     def dispatcher(self) -> Dispatcher:
-        return dispatcher_for(self.app, {"console": self.sender})
+        return self.runtime.dispatcher
 
     async def send(self, incoming: Incoming) -> list[Reply]:
         return await self.app.router.dispatch(incoming)
@@ -110,7 +115,7 @@ class Harness:
     async def tick(self, **delta: float) -> list[str]:
         """Move the clock, run the dispatcher, return what it pushed."""
         before = len(self.pushed)
-        await run_clock_to(self.dispatcher, self.clock, self.clock.now() + timedelta(**delta))
+        await self.runtime.advance_to(self.clock.now() + timedelta(**delta))
         return self.pushed[before:]
 
     async def count(self, model: Any, *where: Any) -> int:
@@ -126,4 +131,5 @@ class Harness:
         return await self.app.db.read(q)
 
     async def close(self) -> None:
+        await self.sender.close()
         await self.app.close()

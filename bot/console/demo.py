@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.app import build_app
-from bot.console.transport import ConsoleChat, ConsoleSender
-from bot.dispatcher import dispatcher_for, run_clock_to
+from bot.console.transport import ConsoleChat, ConsoleTransport
 from bot.roster import import_roster
+from bot.runtime import Runtime
 from bot.settings import Settings
 from handlers.ports import FakeClock
 from handlers.signin import build_summary
@@ -39,9 +39,9 @@ async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[st
     app = await build_app(settings, clock)
     try:
         tz = settings.tz
-        chat = ConsoleChat(app.router, out, chat_id="城东联合党委书记群", files=None)
-        sender = ConsoleSender(out, on_reply=chat.remember, stamp=lambda: f"{clock.now().astimezone(tz):%m-%d %H:%M}")
-        dispatcher = dispatcher_for(app, {"console": sender})
+        transport = ConsoleTransport(app, out, stamp=lambda: f"{clock.now().astimezone(tz):%m-%d %H:%M}", files=None)
+        chat = ConsoleChat(transport, chat_id="城东联合党委书记群")
+        runtime = Runtime(app, {"console": transport}, calendar_jobs=False)
 
         def stamp(note: str, at: datetime | None = None) -> None:
             out(f"\n⏰ {(at or clock.now()).astimezone(tz):%m月%d日 %H:%M} {note}")
@@ -50,7 +50,7 @@ async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[st
             """Time passes quickly to the next scene; every push goes out at its own time on the way."""
             target = clock.now() + timedelta(**delta)
             stamp(note, target)
-            await run_clock_to(dispatcher, clock, target)
+            await runtime.advance_to(target)
 
         stamp(f"导入花名册 {SAMPLE_ROSTER.name}")
         result = await import_roster(app.db, SAMPLE_ROSTER, REGION, clock.now())
@@ -72,10 +72,10 @@ async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[st
         stamp("周涛没有验证手机号，只发了“登记 周涛”：申请交给管理员审核，李红点“同意”")
         await chat.say("/as 周涛")
         await chat.say("登记 周涛")
-        await dispatcher.run_once()  # the approval card reaches the region's chat
+        await runtime.deliver()  # the approval card reaches the region's chat
         await chat.say("/as 李红")
         await chat.say("/press 1")
-        await dispatcher.run_once()
+        await runtime.deliver()
         await chat.say("/as 陈明")
         await chat.say("请假 在外地参加展会")
         await chat.say("我昨天就说了要请假")  # chatter: the bot stays quiet
@@ -147,6 +147,7 @@ async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[st
         out(f"\n📒 台账 / ledger: {ledger}\n📊 图表 / chart: {chart}")
         return final
     finally:
+        await transport.close()
         await app.close()
 
 

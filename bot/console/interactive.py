@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import datetime
 
 from bot.app import build_app
-from bot.console.transport import ConsoleChat, ConsoleSender
-from bot.dispatcher import dispatcher_for
+from bot.console.transport import ConsoleChat, ConsoleTransport
+from bot.runtime import Runtime
 from bot.settings import Settings
-from handlers.calendar import materialize
 
 BANNER = """党建助手 终端模式 / dangjian console
   /as 姓名      以某位成员身份发言 / speak as a member
@@ -25,17 +23,10 @@ BANNER = """党建助手 终端模式 / dangjian console
 
 async def run_console(settings: Settings, chat_id: str, user: str) -> None:
     app = await build_app(settings)
-    chat = ConsoleChat(app.router, print, chat_id=chat_id, user=user)
-    sender = ConsoleSender(print, on_reply=chat.remember, stamp=lambda: datetime.now(settings.tz).strftime("%H:%M"))
-    dispatcher = dispatcher_for(app, {"console": sender})
-    await materialize(app.services)  # the calendar's occurrences of the coming days
-
-    async def pump() -> None:
-        while True:
-            await dispatcher.run_once()
-            await asyncio.sleep(settings.dispatch_interval_s)
-
-    pusher = asyncio.create_task(pump())
+    transport = ConsoleTransport(app, print, stamp=lambda: datetime.now(settings.tz).strftime("%H:%M"))
+    chat = ConsoleChat(transport, chat_id=chat_id, user=user)
+    runtime = Runtime(app, {"console": transport})
+    runtime.start()  # pushes on time, the calendar's occurrences made ahead, as `dangjian run` does
     print(BANNER)
     try:
         while True:
@@ -46,9 +37,8 @@ async def run_console(settings: Settings, chat_id: str, user: str) -> None:
             if line.strip() in ("/quit", "/exit"):
                 break
             await chat.say(line)
-            await dispatcher.run_once()
+            await runtime.deliver()  # what the line set off (an approval card, a notice) at once
     finally:
-        pusher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await pusher
+        await runtime.stop()
+        await transport.close()
         await app.close()

@@ -1,4 +1,9 @@
-"""A terminal group chat: act as any member (/as 张三), switch chats (/chat 名称), press buttons."""
+"""A terminal group chat: act as any member (/as 张三), switch chats (/chat 名称), press buttons.
+
+The console is one more platform on the shared transport (bot/transport.py): lines become
+`Incoming`s, and whatever the bot says, an answer or a push, is printed when its turn on the
+outbound path comes (a terminal has no limits to keep).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,15 @@ import asyncio
 import itertools
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
+from bot.app import App
+from bot.outbound import Limits
 from bot.render import to_plain
-from handlers.ports import ChatRef, Delivery, Incoming, IncomingFile, Reply
-from handlers.router import Router
+from bot.transport import Transport
+from handlers.ports import Delivery, Incoming, IncomingFile, Reply
 
 PLATFORM = "console"
 CONTACT_BUTTON = "\x00contact"  # stands for a "share my phone number" button: /contact answers it
@@ -29,25 +37,48 @@ def save_file(reply: Reply, folder: Path) -> Path | None:
     return path
 
 
-@dataclass
-class ConsoleSender:
-    """Pushes (reminders, sign-in messages, summaries) printed into the transcript."""
+class ConsoleTransport(Transport):
+    """Prints what the bot says: an answer under the line it answers, a push (a reminder, a
+    sign-in board, a summary) with its chat and time."""
 
-    out: Callable[[str], None]
-    on_reply: Callable[[Reply], None] | None = None  # lets the chat remember pushed buttons
-    stamp: Callable[[], str] | None = None  # the time shown with each push
-    files: Path = FILES
-    platform: str = PLATFORM
-    sent: list[tuple[str, Reply]] = field(default_factory=list)
-    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    platform = PLATFORM
 
-    async def send(self, chat: ChatRef, reply: Reply) -> Delivery:
-        self.sent.append((chat.chat_id, reply))
-        when = f" {self.stamp()}" if self.stamp is not None else ""
-        self.out(format_reply(reply, f"[{chat.chat_id}{when}] 🤖", save_file(reply, self.files)))
-        if self.on_reply is not None and reply.buttons:
-            self.on_reply(reply)
+    def __init__(
+        self,
+        app: App,
+        out: Callable[[str], None],
+        *,
+        stamp: Callable[[], str] | None = None,
+        files: Path | None = FILES,
+    ) -> None:
+        super().__init__(app, Limits())  # a terminal has no limits to keep
+        self.out, self.stamp, self.files = out, stamp, files  # files None: named, not saved
+        self.on_buttons: Callable[[Reply], None] | None = None  # lets the chat remember buttons shown
+        self.sent: list[tuple[str, Reply]] = []
+        self._ids = itertools.count(1)
+
+    def addressed(self, incoming: Incoming, reply: Reply) -> Reply:
+        """Every answer names the line it answers."""
+        return replace(reply, reply_to=incoming.message_id)
+
+    async def send_now(self, chat_id: str, reply: Reply) -> Delivery:
+        self.sent.append((chat_id, reply))
+        if reply.reply_to is not None:
+            prefix = "🤖"
+        else:
+            prefix = f"[{chat_id}{f' {self.stamp()}' if self.stamp is not None else ''}] 🤖"
+        saved = save_file(reply, self.files) if self.files is not None else None
+        self.out(format_reply(reply, prefix, saved))
+        if self.on_buttons is not None and reply.buttons:
+            self.on_buttons(reply)
         return Delivery(ok=True, message_id=str(next(self._ids)))
+
+    async def edit(self, chat_id: str, message_id: str, reply: Reply) -> Delivery:
+        """A board is not printed again at every sign-in (考勤 shows it)."""
+        return Delivery(ok=True, message_id=message_id)
+
+    def paced(self, chat_id: str) -> bool:
+        return False
 
 
 def format_reply(reply: Reply, prefix: str = "🤖", saved: Path | None = None) -> str:
@@ -77,14 +108,18 @@ def private_chat(user: str) -> str:
 class ConsoleChat:
     """State of one terminal session: who is speaking, in which chat, the last buttons shown."""
 
-    router: Router
-    out: Callable[[str], None]
+    transport: ConsoleTransport
     chat_id: str = "党员群"
     user: str = "访客"
     private: bool = False  # in the user's private chat with the bot (/dm) rather than a group
     last_buttons: list[str] = field(default_factory=list)
-    files: Path | None = FILES  # None: files are named, not saved
     _updates: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def __post_init__(self) -> None:
+        self.transport.on_buttons = self.remember
+
+    def out(self, line: str) -> None:
+        self.transport.out(line)
 
     def _incoming(
         self, text: str = "", button: str | None = None, contact: str | None = None, file: IncomingFile | None = None
@@ -158,14 +193,14 @@ class ConsoleChat:
         return await self._send(self._incoming(text=line))
 
     async def _send(self, incoming: Incoming) -> list[Reply]:
-        replies = await self.router.dispatch(incoming)
-        for r in replies:
-            self.show(r)
-        return replies
-
-    def show(self, reply: Reply, prefix: str = "🤖") -> None:
-        self.remember(reply)
-        self.out(format_reply(reply, prefix, save_file(reply, self.files) if self.files else None))
+        """Play a message into the bot; returns the answers once they are printed."""
+        transport = self.transport
+        before = len(transport.sent)
+        answers = await transport.receive(
+            incoming.chat_id, incoming.user_id, partial(transport.answer, incoming), label=incoming.update_id
+        )
+        await asyncio.gather(*answers)
+        return [r for _chat, r in transport.sent[before:] if r.reply_to == incoming.message_id]
 
     def remember(self, reply: Reply) -> None:
         if reply.buttons:

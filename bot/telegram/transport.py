@@ -1,10 +1,11 @@
-"""The Telegram transport: a python-telegram-bot Application around the router.
+"""The Telegram adapter: a python-telegram-bot Application on the shared transport (bot/transport.py).
 
-Incoming updates become `Incoming`s; replies go back as HTML. Every message the bot sends, reply,
-board edit or outbox push, takes the one outbound path (bot/outbound.py: a queue per chat under
-Telegram's budget of 30 a second and 20 a minute per group); button presses are confirmed
-privately with answerCallbackQuery, and the sign-in board is edited in place instead of posting
-per sign-in. The same object is the Sender through which the outbox pushes to Telegram chats.
+What is Telegram's own is here: updates become `Incoming`s (membership changes, group migrations
+and anonymous admins handled first), messages go out as HTML in parts, files as photos or
+documents, the sign-in board is edited in place, a button's private answer is an
+answerCallbackQuery toast, and Telegram's errors map to a Delivery (429 -> retry_after, a chat the
+bot cannot reach -> chat_gone). Ordering, the error reply, the outbound queue under Telegram's
+budget (30 a second, 20 a minute per group) and chat-gone handling are the shared transport's.
 """
 
 from __future__ import annotations
@@ -14,14 +15,22 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from typing import Any
 
 from markupsafe import Markup
-from telegram import BotCommand, InputFile, LinkPreviewOptions, Message, ReplyKeyboardRemove, ReplyParameters, Update
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    InputFile,
+    LinkPreviewOptions,
+    Message,
+    ReplyKeyboardRemove,
+    ReplyParameters,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
@@ -30,8 +39,7 @@ from telegram.request import BaseRequest
 from bot.app import App
 from bot.inbox import NO_TICKET, Inbox, Ticket
 from bot.logsafe import REDACTOR
-from bot.ordering import KeyedLocks
-from bot.outbound import PLATFORM_LIMITS, Limits, Outbound
+from bot.outbound import PLATFORM_LIMITS, Limits
 from bot.render import show_mentions, to_plain
 from bot.settings import Settings
 from bot.telegram.convert import (
@@ -45,8 +53,9 @@ from bot.telegram.convert import (
     visible_len,
 )
 from bot.telegram.webhook import QuietServer, serve, webhook_app
-from handlers.i18n import LOCALES, normalize_locale, render
-from handlers.ports import ChatRef, Delivery, Incoming, Reply
+from bot.transport import Answers, Transport
+from handlers.i18n import LOCALES, render
+from handlers.ports import Delivery, Incoming, Reply
 from storage.repositories import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -57,7 +66,7 @@ def _seconds(value: int | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-class TelegramTransport:
+class TelegramTransport(Transport):
     platform = PLATFORM
 
     def __init__(
@@ -70,7 +79,7 @@ class TelegramTransport:
     ) -> None:
         if settings.telegram_token is None:
             raise ValueError("DANGJIAN_TELEGRAM_TOKEN is not set")
-        self.app = app
+        super().__init__(app, Limits(PLATFORM_LIMITS[PLATFORM].per_second, settings.telegram_group_per_minute))
         self.settings = settings
         builder = (
             Application.builder()
@@ -85,17 +94,8 @@ class TelegramTransport:
         self.ptb: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self.ptb.add_handler(TypeHandler(Update, self.on_update))
         self.ptb.add_error_handler(self.on_error)
-        limits = Limits(PLATFORM_LIMITS[PLATFORM].per_second, settings.telegram_group_per_minute)
-        self.outbound = Outbound(
-            PLATFORM,
-            self,
-            limits,
-            render_edit=partial(app.render_edit, PLATFORM),
-            on_gone=partial(app.set_chat_active, PLATFORM, active=False),
-        )
         self._clear_keyboard: set[str] = set()  # private chats whose next message takes the contact keyboard away
         self._admins: dict[tuple[str, str], tuple[float, bool]] = {}
-        self._in_order = KeyedLocks()
         self.username = ""
         self.bot_id = 0
         self.inbox: Inbox | None = None  # webhook mode: updates stored before they are acknowledged
@@ -146,7 +146,7 @@ class TelegramTransport:
         updater = self.ptb.updater
         if updater is not None and updater.running:
             await updater.stop()
-        await self.outbound.close()
+        await self.close()
         if self.ptb.running:
             await self.ptb.stop()
         await self.ptb.shutdown()
@@ -166,22 +166,20 @@ class TelegramTransport:
         """Polling: updates run concurrently (PTB's concurrent_updates)."""
         await self._process(update, NO_TICKET)
 
-    async def _handle_body(self, body: str, ticket: Ticket) -> Sequence[Awaitable[Any]]:
+    async def _handle_body(self, body: str, ticket: Ticket) -> Answers:
         """Webhook: an update from the inbox; returns its answers being delivered."""
         return await self._process(Update.de_json(json.loads(body), self.ptb.bot), ticket)
 
-    async def _process(self, update: Update, ticket: Ticket) -> Sequence[Awaitable[Any]]:
-        """One sender's updates in one chat in order; what is being delivered is returned."""
+    async def _process(self, update: Update, ticket: Ticket) -> Answers:
         chat, user = update.effective_chat, update.effective_user
-        async with self._in_order.hold((chat.id if chat else None, user.id if user else None)):
-            try:
-                return await self._handle(update, ticket)
-            except Exception:
-                log.exception("telegram update %s failed", update.update_id)
-                await self._tell_error(update)
-                return []
+        return await self.receive(
+            str(chat.id) if chat else None,
+            str(user.id) if user else None,
+            partial(self._handle, update, ticket),
+            label=update.update_id,
+        )
 
-    async def _handle(self, update: Update, ticket: Ticket) -> list[Awaitable[Any]]:
+    async def _handle(self, update: Update, ticket: Ticket) -> Answers:
         if update.my_chat_member is not None:
             await self._membership(update)
             return []
@@ -201,29 +199,15 @@ class TelegramTransport:
             command, _, _ = self.app.router.match(incoming.text, is_private=False, addressed=incoming.addressed)
             if command is None:
                 return []
-            explain = Reply(text=render("common.anonymous_admin", self._locale()))
+            explain = Reply(
+                text=render("common.anonymous_admin", await self.app.chat_locale(PLATFORM, incoming.chat_id))
+            )
             return [self.outbound.post(incoming.chat_id, explain, before_send=ticket.sending)]
         incoming = await self._with_admin_flag(incoming)
-        replies = await self.app.router.dispatch(incoming)
-        query = update.callback_query
-        if query is not None:
-            toast = next((r for r in replies if r.private), None)
-            await ticket.sending()
-            await query.answer(text=to_plain(toast.text)[:TOAST_LIMIT] if toast else None)
-            for reply in replies:
-                if reply.private and reply.refresh:
-                    self.outbound.mark_dirty(incoming.chat_id, reply.refresh)
-            replies = [r for r in replies if not r.private]
-        return [await self._deliver(incoming, reply, ticket) for reply in replies]
-
-    async def _deliver(self, incoming: Incoming, reply: Reply, ticket: Ticket) -> asyncio.Future[Delivery]:
-        """Every answer is queued on the outbound path (its future returned); in a group it
-        quotes the message it answers."""
         if incoming.is_private and incoming.contact_phone is not None:
             self._clear_keyboard.add(incoming.chat_id)  # the answer takes the "share contact" keyboard away
-        if not incoming.is_private and not reply.coalesce and incoming.message_id is not None:
-            reply = replace(reply, reply_to=incoming.message_id)
-        return self.outbound.post(incoming.chat_id, reply, before_send=ticket.sending)
+        query = update.callback_query
+        return await self.answer(incoming, ticket=ticket, toast=partial(_toast, query) if query else None)
 
     async def _with_admin_flag(self, incoming: Incoming) -> Incoming:
         """Ask Telegram whether the sender administers the chat, only for admin commands."""
@@ -269,24 +253,13 @@ class TelegramTransport:
             log.info("telegram chat %s migrated to %s", old, new)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Errors python-telegram-bot caught itself (ours are handled in _process)."""
+        """Errors python-telegram-bot caught itself (ours are handled in Transport.receive)."""
         number = update.update_id if isinstance(update, Update) else None
         log.error("telegram update %s failed", number, exc_info=context.error)
-        if isinstance(update, Update):
-            await self._tell_error(update)
+        if isinstance(update, Update) and update.effective_chat is not None:
+            await self.tell_error(str(update.effective_chat.id))
 
-    async def _tell_error(self, update: Update) -> None:
-        if update.effective_chat is not None:  # on the one outbound path, like every message
-            self.outbound.post(str(update.effective_chat.id), Reply(text=render("common.internal", self._locale())))
-
-    def _locale(self) -> str:
-        return normalize_locale(self.settings.locale)
-
-    # -- outgoing -----------------------------------------------------------------------------
-    async def send(self, chat: ChatRef, reply: Reply) -> Delivery:
-        """Sender port for the outbox: the push waits its turn on the outbound path."""
-        return await self.outbound.send(chat, reply)
-
+    # -- outgoing: the port -------------------------------------------------------------------
     def paced(self, chat_id: str) -> bool:
         """Telegram's 20 a minute holds in groups; private chats share only the overall budget."""
         return chat_id.startswith("-")
@@ -402,3 +375,8 @@ class TelegramTransport:
         except NetworkError as exc:
             return Delivery(ok=False, error=str(exc))
         return Delivery(ok=True, message_id=message_id)
+
+
+async def _toast(query: CallbackQuery, reply: Reply | None) -> None:
+    """A button's private answer, shown to the presser alone (or just the press confirmed)."""
+    await query.answer(text=to_plain(reply.text)[:TOAST_LIMIT] if reply else None)

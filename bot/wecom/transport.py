@@ -1,5 +1,11 @@
-"""The WeCom transport: two-way chat through the AI bot long connection, pushes through the group
-robot webhook where a group has a key (else through the long connection).
+"""The WeCom adapter on the shared transport (bot/transport.py): two-way chat through the AI bot
+long connection, pushes through the group robot webhook where a group has a key (else through the
+long connection).
+
+What is WeCom's own is here: callback frames become `Incoming`s, an answer is sent as the
+callback's response (its req_id), other messages as markdown, button cards or files, and WeCom's
+error codes map to a Delivery. Ordering, the error reply, the outbound queue (20 a minute per chat
+and per robot key) and chat-gone handling are the shared transport's.
 
 Only one process may hold a bot's long connection (a new one would kick the old off), so the
 connection is opened only while this process holds the bot's lease (storage/lease.py).
@@ -23,13 +29,14 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from markupsafe import Markup
 
 from bot.app import App
-from bot.outbound import PLATFORM_LIMITS, Limits, Outbound
+from bot.outbound import PLATFORM_LIMITS, Limits
 from bot.render import show_mentions, to_plain
 from bot.settings import Settings
+from bot.transport import Transport
 from bot.wecom.link import Frame, LinkError, WeComLink
 from handlers.media import MAX_PHOTO
 from handlers.mentions import mentioned
-from handlers.ports import Attachment, ChatRef, Delivery, Incoming, IncomingFile, Reply
+from handlers.ports import Attachment, Delivery, Incoming, IncomingFile, Reply
 from storage.lease import Lease, lease_key
 from storage.repositories import OrgRepo
 
@@ -98,7 +105,7 @@ def split_bytes(text: str, limit: int = MARKDOWN_BYTES) -> list[str]:
     return parts
 
 
-class WeComTransport:
+class WeComTransport(Transport):
     platform = PLATFORM
 
     def __init__(
@@ -106,7 +113,8 @@ class WeComTransport:
     ) -> None:
         if not settings.wecom_bot_id or settings.wecom_bot_secret is None:
             raise ValueError("DANGJIAN_WECOM_BOT_ID and DANGJIAN_WECOM_BOT_SECRET are required")
-        self.app, self.settings = app, settings
+        super().__init__(app, limits or PLATFORM_LIMITS[PLATFORM])
+        self.settings = settings
         self.link = WeComLink(
             settings.wecom_ws_url,
             settings.wecom_bot_id,
@@ -118,13 +126,6 @@ class WeComTransport:
         self.http = http or httpx.AsyncClient(timeout=10)
         self._mention = re.compile(r"^\s*@" + re.escape(settings.wecom_bot_name) + r"[\s\u2005\u00a0]*")
         self._waiter: asyncio.Task[None] | None = None
-        self.outbound = Outbound(
-            PLATFORM,
-            self,
-            limits or PLATFORM_LIMITS[PLATFORM],
-            render_edit=partial(app.render_edit, PLATFORM),
-            on_gone=partial(app.set_chat_active, PLATFORM, active=False),
-        )
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -147,13 +148,14 @@ class WeComTransport:
             self._waiter.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._waiter
-        await self.outbound.close()
+        await self.close()
         await self.link.stop()
         await self.lease.release()
         await self.http.aclose()
 
     # -- incoming -----------------------------------------------------------------------------
     def to_incoming(self, frame: Frame) -> Incoming | None:
+        """A callback as an Incoming; its message_id is the callback's req_id, which answers name."""
         body = frame.get("body")
         if not isinstance(body, dict):
             return None
@@ -168,6 +170,7 @@ class WeComTransport:
             chat_id=chat_id,
             user_id=user_id,
             update_id=msgid,
+            message_id=str(frame.get("headers", {}).get("req_id") or "") or None,
             is_private=private,
             addressed=True,  # in a group the bot only hears messages that @-mention it
         )
@@ -218,29 +221,25 @@ class WeComTransport:
             raise OSError(f"could not decrypt: {exc}") from exc
 
     async def on_frame(self, frame: Frame) -> None:
+        """A callback from the long connection: handled on the shared transport; returns once its
+        answers have left."""
         incoming = self.to_incoming(frame)
         if incoming is None:
             body = frame.get("body")
             msgid = body.get("msgid") if isinstance(body, dict) else None
             log.info("wecom: ignoring a callback without a usable message (msgid %s)", msgid)
             return
-        replies = await self.app.router.dispatch(incoming)
-        req_id = str(frame.get("headers", {}).get("req_id") or "")
-        for reply in replies:
-            await self._respond(req_id, reply)
-            if reply.file is not None:
-                delivery = await self._send_file(incoming.chat_id, reply.file)
-                if not delivery.ok:
-                    log.warning(
-                        "wecom: file %s not delivered to %s: %s", reply.file.name, incoming.chat_id, delivery.error
-                    )
+        answers = await self.receive(
+            incoming.chat_id, incoming.user_id, partial(self.answer, incoming), label=incoming.update_id
+        )
+        for delivery in await asyncio.gather(*answers):
+            if not delivery.ok:
+                log.warning("wecom: an answer in %s was not delivered: %s", incoming.chat_id, delivery.error)
 
-    async def _respond(self, req_id: str, reply: Reply) -> None:
-        body = await self._body(reply)
-        try:
-            await self.link.request("aibot_respond_msg", body, req_id=req_id)
-        except (LinkError, ConnectionError, TimeoutError) as exc:
-            log.warning("wecom: reply to %s not delivered: %s", req_id, exc)
+    def addressed(self, incoming: Incoming, reply: Reply) -> Reply:
+        """Every answer names the callback it answers (WeCom shows it as that message's answer);
+        answers merged with others go as messages of their own."""
+        return replace(reply, reply_to=incoming.message_id)
 
     async def _body(self, reply: Reply, chatid: str | None = None) -> dict[str, Any]:
         """A reply as WeCom message body: a button card where there are buttons, else markdown
@@ -270,19 +269,14 @@ class WeComTransport:
         """Mentions become WeCom's <@userid>, which notifies the member."""
         return await show_mentions(self.app.db, PLATFORM, text, lambda user, _name: Markup("&lt;@{}&gt;").format(user))
 
-    # -- outgoing: the Sender port ------------------------------------------------------------
-    async def send(self, chat: ChatRef, reply: Reply) -> Delivery:
-        """Sender port for the outbox: the push waits its turn on the outbound path (20 a minute
-        per chat, the group robot's limit per key)."""
-        return await self.outbound.send(chat, reply)
-
-    def paced(self, chat_id: str) -> bool:
-        return True
-
+    # -- outgoing: the port -------------------------------------------------------------------
     async def send_now(self, chat_id: str, reply: Reply) -> Delivery:
-        """Push through the group's robot webhook if it has one, else the long connection; a file
-        follows its text."""
-        delivery = await self._send_text(chat_id, reply)
+        """An answer as the response to its callback; anything else through the group's robot
+        webhook if it has one, else the long connection. A file follows its text."""
+        if reply.reply_to:
+            delivery = await self._respond(reply.reply_to, reply)
+        else:
+            delivery = await self._send_text(chat_id, reply)
         if delivery.ok and reply.file is not None:
             return await self._send_file(chat_id, reply.file)
         return delivery
@@ -290,6 +284,15 @@ class WeComTransport:
     async def edit(self, chat_id: str, message_id: str, reply: Reply) -> Delivery:
         """WeCom's pushed messages are not edited in place: a board stays as it was sent."""
         return Delivery(ok=True, message_id=message_id)
+
+    async def _respond(self, req_id: str, reply: Reply) -> Delivery:
+        try:
+            await self.link.request("aibot_respond_msg", await self._body(reply), req_id=req_id)
+        except LinkError as exc:
+            return Delivery(ok=False, retry_after=60 if exc.errcode in RATE_LIMITED else None, error=str(exc))
+        except (ConnectionError, TimeoutError) as exc:
+            return Delivery(ok=False, error=str(exc) or "timeout")
+        return Delivery(ok=True)
 
     async def _send_text(self, chat_id: str, reply: Reply) -> Delivery:
         key = await self.app.db.read(lambda c: OrgRepo(c).push_key(PLATFORM, chat_id))

@@ -16,6 +16,7 @@ from bot.dispatcher import STALE, Dispatcher
 from bot.outbound import Limits, Outbound
 from handlers.context import Services
 from handlers.ports import ChatRef, Delivery, FakeClock, Reply
+from handlers.pushes import MissedReport
 from storage.db import Database
 from storage.directory import Directory
 from storage.lease import Lease
@@ -208,7 +209,7 @@ async def test_two_dispatcher_processes_send_each_row_exactly_once(db_url: str) 
                         platform="console",
                         chat_id=f"chat{c}",
                         due_at=T0,
-                        payload={"count": n, "items": []},
+                        payload=MissedReport(count=n, items=[], region=region.id, at=f"{n}").model_dump(mode="json"),
                     )
 
         await dbs[0].unit(seed)
@@ -266,7 +267,21 @@ async def test_every_queued_push_is_a_registered_kind_and_an_unknown_one_is_neve
                 payload={},
             )
         )
-        assert not [p for p in await h.tick(seconds=1) if "retired" in p]
+        # and a row whose payload does not read as its kind's type (a field missing) is void too
+        await h.app.db.unit(
+            lambda c: OpsRepo(c).enqueue(
+                key="x:2",
+                purpose="notice",
+                event_id=None,
+                platform="console",
+                chat_id=GROUP,
+                due_at=h.clock.now(),
+                payload={"text": "缺了署名"},
+            )
+        )
+        pushed = await h.tick(seconds=1)
+        assert not [p for p in pushed if "retired" in p or "缺了署名" in p]
         assert await statuses(h, "retired_kind") == ["void"]
+        assert "void" in await statuses(h, "notice") and "sent" in await statuses(h, "notice")
     finally:
         await h.close()

@@ -288,3 +288,15 @@ async def test_photos_come_in_and_the_ledger_and_charts_go_out_as_files(tg: TG) 
     await tg.settle()
     chat, kind, name, data = tg.api.uploads[-1]
     assert (chat, kind, name) == (str(GROUP), "photo", "出勤率.png") and data.startswith(b"\x89PNG")
+
+
+async def test_an_update_that_fails_is_answered_in_the_chats_own_language(tg: TG) -> None:
+    await bind_and_publish(tg)
+    await tg.say(SECRETARY, "语言 en")
+    await tg.app.db.unit(lambda c: c.exec_driver_sql("DROP TABLE attendance"))  # the storage breaks
+    await tg.say(ZHAO, "签到")
+    sorry = "Sorry, something went wrong and this message was not processed. Please try again later."
+    assert tg.api.sent_texts(GROUP)[-1] == sorry
+    await tg.say(SECRETARY, "语言 中文")
+    await tg.say(ZHAO, "签到")
+    assert tg.api.sent_texts(GROUP)[-1] == "抱歉，出了点问题，这条消息没有处理成功，请稍后再试。"

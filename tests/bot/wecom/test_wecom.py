@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.dispatcher import Dispatcher, dispatcher_for
 from bot.outbound import Limits
+from handlers.reports import NoticePush
 from storage.models import Attendance, ChatBinding, Member, MemberAccount
 from storage.repositories import OpsRepo, OrgRepo
 from tests.bot.wecom.conftest import GROUP, WC, free_port, start_wc
-from tests.fakes.wecom import FakeWebhook, card_click, content_of
+from tests.fakes.wecom import FakeWebhook, card_click, content_of, text_message
 
 
 async def set_key(wc: WC, key: str) -> None:
@@ -90,7 +91,7 @@ async def test_webhook_keeps_20_a_minute_per_key_and_a_bad_key_switches_the_grou
                 platform="wecom",
                 chat_id=GROUP,
                 due_at=wc.clock.now(),
-                payload={"text": f"第{i}条", "by": "李红"},
+                payload=NoticePush(text=f"第{i}条", by="李红", ref=f"n{i}").model_dump(),
             )
 
     await wc.app.db.unit(queue)
@@ -111,7 +112,7 @@ async def test_webhook_keeps_20_a_minute_per_key_and_a_bad_key_switches_the_grou
             platform="wecom",
             chat_id=GROUP,
             due_at=wc.clock.now(),
-            payload={"text": "最后一条", "by": "李红"},
+            payload=NoticePush(text="最后一条", by="李红", ref="n-last").model_dump(),
         )
 
     await wc.app.db.unit(bad_key)
@@ -295,3 +296,31 @@ async def test_a_picture_sent_with_its_number_is_decrypted_and_kept(wc: WC) -> N
     assert await send(picture_message("zhangwei", f"{base}/media/p1", aeskey, None, chatid=None)) == [
         "要把照片附到哪次活动？请在同一条消息里写上 #编号，例如“#12”。"
     ]
+
+
+async def test_one_senders_messages_are_handled_in_order(wc: WC) -> None:
+    # sent back to back, without waiting for an answer: the binding is committed before the
+    # publication that needs it is read, and the answers come in the same order
+    texts = ["绑定 红星机械党支部", "发布 支部党员大会 今天 9:20 办公室 研究发展党员", "考勤"]
+    req_ids = [await wc.server.callback(text_message("zhangwei", f"@党建助手 {t}", GROUP)) for t in texts]
+    await wc.server.until(lambda: all(wc.server.replies(r) for r in req_ids), within=10)
+    answers = [content_of(wc.server.replies(r)[0]) for r in req_ids]
+    assert answers[0].startswith("✅ 本群已绑定到支部：红星机械党支部")
+    assert answers[1].startswith("📌 已发布 #1 支部党员大会")
+    assert "支部党员大会" in answers[2]
+    order = [f["headers"]["req_id"] for f in wc.server.sent if f["cmd"] == "aibot_respond_msg"]
+    assert [r for r in order if r in req_ids] == req_ids
+
+
+async def test_a_message_that_fails_is_answered_in_the_chats_own_language(wc: WC) -> None:
+    await bind_and_publish(wc)
+    await wc.say("zhangwei", "语言 en")
+    await wc.app.db.unit(lambda c: c.exec_driver_sql("DROP TABLE attendance"))  # the storage breaks
+    sorry = "Sorry, something went wrong and this message was not processed. Please try again later."
+    await wc.server.callback(text_message("zhaoqiang", "@党建助手 签到", GROUP))
+    await wc.server.until(lambda: any(sorry in json.dumps(p, ensure_ascii=False) for p in wc.server.pushes(GROUP)))
+    await wc.say("zhangwei", "语言 中文")
+    await wc.server.callback(text_message("zhaoqiang", "@党建助手 签到", GROUP))
+    await wc.server.until(
+        lambda: any("抱歉，出了点问题" in json.dumps(p, ensure_ascii=False) for p in wc.server.pushes(GROUP))
+    )

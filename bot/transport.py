@@ -1,0 +1,119 @@
+"""What every platform's transport shares: the incoming side and its hand-off to the outbound path.
+
+A platform adapter (Telegram, WeCom, the console) turns what its platform delivers into an
+`Incoming` and implements the outbound port (`send_now`, `edit`, `paced`: bot/outbound.py); where
+the platform can show a button's private answer to the presser alone, it passes a `toast`. The
+rest is done here, once for all of them:
+
+  * one sender's updates in one chat are handled in order (one member's "绑定" is committed before
+    their next message is read), different senders concurrently;
+  * the router answers; an update whose handling fails is logged and answered with the error
+    reply in the chat's own language;
+  * every answer, like every push and board edit, is queued on the chat's outbound queue, which
+    keeps the platform's limits; a chat found gone there is switched off (App.set_chat_active).
+
+    platform update ─► adapter: Incoming ─► Transport.receive ─► Router ─► replies
+        ─► Outbound (one queue per chat, one budget per bot) ─► adapter.send_now / edit ─► platform
+    outbox row ─► Dispatcher ─► PushKind.render ─► Transport.send ─► the same Outbound
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import replace
+from functools import partial
+
+from bot.app import App
+from bot.inbox import NO_TICKET, Ticket
+from bot.ordering import KeyedLocks
+from bot.outbound import Limits, Outbound
+from handlers.i18n import render
+from handlers.ports import ChatRef, Delivery, Incoming, Reply
+
+log = logging.getLogger(__name__)
+
+Answers = Sequence[Awaitable[Delivery]]  # the answers of one update, on their way
+Toast = Callable[[Reply | None], Awaitable[None]]  # shows a button's private answer to the presser
+
+
+class Transport:
+    """Base of the platform adapters; an adapter sets `platform` and implements the port."""
+
+    platform: str  # set by each adapter
+
+    def __init__(self, app: App, limits: Limits) -> None:
+        self.app = app
+        self._in_order = KeyedLocks()
+        self.outbound = Outbound(
+            self.platform,
+            self,
+            limits,
+            render_edit=partial(app.render_edit, self.platform),
+            on_gone=partial(app.set_chat_active, self.platform, active=False),
+        )
+
+    # -- incoming -----------------------------------------------------------------------------
+    async def receive(
+        self, chat_id: str | None, user_id: str | None, handle: Callable[[], Awaitable[Answers]], *, label: object
+    ) -> Answers:
+        """Handle one update in order with the same sender's earlier ones in that chat; a failure
+        is answered with the error reply in the chat's language. Returns the answers on their way."""
+        key: Hashable = (chat_id, user_id)
+        async with self._in_order.hold(key):
+            try:
+                return await handle()
+            except Exception:
+                log.exception("%s update %s failed", self.platform, label)
+                return [await self.tell_error(chat_id)] if chat_id else []
+
+    async def answer(self, incoming: Incoming, *, ticket: Ticket = NO_TICKET, toast: Toast | None = None) -> Answers:
+        """Route a message or button press and queue its answers. With a toast, a button's
+        private answer is shown to the presser alone (after its board is marked for an update)."""
+        replies = await self.app.router.dispatch(incoming)
+        if incoming.button is not None and toast is not None:
+            await ticket.sending()
+            await toast(next((r for r in replies if r.private), None))
+            for reply in replies:
+                if reply.private and reply.refresh:
+                    self.outbound.mark_dirty(incoming.chat_id, reply.refresh)
+            replies = [r for r in replies if not r.private]
+        return [
+            self.outbound.post(incoming.chat_id, self.addressed(incoming, r), before_send=ticket.sending)
+            for r in replies
+        ]
+
+    def addressed(self, incoming: Incoming, reply: Reply) -> Reply:
+        """An answer as it goes out: in a group it quotes the message it answers (answers that may
+        be merged with others quote nothing). Adapters may answer their own way."""
+        if not incoming.is_private and not reply.coalesce and incoming.message_id is not None:
+            return replace(reply, reply_to=incoming.message_id)
+        return reply
+
+    async def tell_error(self, chat_id: str) -> asyncio.Future[Delivery]:
+        """The error reply, in the chat's language (the default where the chat is not known)."""
+        try:
+            locale = await self.app.chat_locale(self.platform, chat_id)
+        except Exception:  # the storage may be what failed
+            locale = self.app.services.policy.locale
+        return self.outbound.post(chat_id, Reply(text=render("common.internal", locale)))
+
+    # -- outgoing -----------------------------------------------------------------------------
+    async def send(self, chat: ChatRef, reply: Reply) -> Delivery:
+        """The Sender port (the outbox's pushes): the push waits its turn on the outbound path."""
+        return await self.outbound.send(chat, reply)
+
+    async def send_now(self, chat_id: str, reply: Reply) -> Delivery:
+        raise NotImplementedError
+
+    async def edit(self, chat_id: str, message_id: str, reply: Reply) -> Delivery:
+        raise NotImplementedError
+
+    def paced(self, chat_id: str) -> bool:
+        """Whether the platform's per-chat limit applies to this chat."""
+        return True
+
+    async def close(self) -> None:
+        """Stop sending; what still waited is settled as not sent."""
+        await self.outbound.close()
