@@ -20,11 +20,11 @@ from datetime import datetime, timedelta
 
 from bot.app import App
 from handlers.context import Services
-from handlers.outbox import queue
+from handlers.outbox import Known, queue
 from handlers.ports import ChatRef, Sender
 from handlers.pushes import MISSED, MissedItem, MissedReport, close_window, render_push
 from storage.records import OutboxRec
-from storage.repositories import OpsRepo, UnitOfWork
+from storage.repositories import EventRepo, OpsRepo, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +60,13 @@ class Dispatcher:
         while True:
             if held < self.window // 2:
                 rows = await self._claim(self.window - held)
+                known = await self._known(rows)
                 for row in rows:
                     queues[(row.platform, row.chat_id)].append(row)
                 held += len(rows)
                 for key, queue in queues.items():
                     if queue and key not in workers:
-                        workers[key] = asyncio.create_task(self._chat_worker(key, queue))
+                        workers[key] = asyncio.create_task(self._chat_worker(key, queue, known))
             if not workers:
                 break
             done, _ = await asyncio.wait(workers.values(), timeout=0.05, return_when=asyncio.FIRST_COMPLETED)
@@ -88,7 +89,18 @@ class Dispatcher:
             )
         return [r for r in rows if r.platform in platforms]
 
-    async def _chat_worker(self, key: tuple[str, str], queue: deque[OutboxRec]) -> int:
+    async def _known(self, rows: list[OutboxRec]) -> Known | None:
+        """The bindings and events of the rows just taken, read once for all of them."""
+        if not rows:
+            return None
+        directory = self.services.directory
+        chats = {(r.platform, r.chat_id) for r in rows}
+        bindings = {chat: await directory.binding(*chat) for chat in chats}
+        ids = {r.event_id for r in rows if r.event_id is not None}
+        events = await self.services.db.read(lambda c: EventRepo(c).get_many(ids)) if ids else {}
+        return Known(bindings, events)
+
+    async def _chat_worker(self, key: tuple[str, str], queue: deque[OutboxRec], known: Known | None) -> int:
         """One chat's rows, in order; a rate-limited chat waits without holding up the others."""
         platform, chat_id = key
         sender = self.senders[platform]
@@ -96,7 +108,7 @@ class Dispatcher:
         while queue:
             row = queue.popleft()
             try:
-                reply = await render_push(self.services, row)
+                reply = await render_push(self.services, row, known)
                 if reply is None:
                     self._results.append((row.id, "void", None, None))
                     continue

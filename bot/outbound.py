@@ -12,9 +12,11 @@ What a turn carries is decided when it is granted, not when the message was queu
   * a board marked dirty (the live sign-in list) is re-rendered and edited once, however many
     sign-ins dirtied it, and only while no confirmation waits in its chat (or when it has waited
     long and the confirmations can still make it soon after).
-Among chats, replies and pushes go before board edits; among chats with messages waiting, the one
-whose oldest has waited long goes first, else the one with the most waiting (a busy group's whole
-crowd is confirmed by one message rather than a trickle). A quiet chat's message leaves at once.
+Among chats, replies and pushes go before board edits; among chats with messages waiting, one
+where nothing more is expected goes first (its confirmations include the sign-in that completed
+the list: this turn is its last for now), then the one whose oldest has waited long, else the one
+with the most waiting (a busy group's whole crowd is confirmed by one message rather than a
+trickle). A quiet chat's message leaves at once.
 
 A 429 is not expected; if one comes, the chat waits its retry_after, the whole budget runs at half
 rate for as long, and the message stays at the head of its queue: nothing is dropped. A chat the
@@ -39,6 +41,7 @@ from handlers.ports import ChatRef, Delivery, Reply
 log = logging.getLogger(__name__)
 
 MARGIN = 1.02  # a hair under the limits, so clock jitter never lands a message in a full window
+PACE_S = 0.1  # turns are granted a tenth of a second's worth at a time, spread through the second
 BURST = 4  # a chat with fewer turns than this in the last minute need not wait for its spacing
 OLD_S = 2.0  # a chat whose oldest message waited this long goes before fuller chats
 BOARD_PATIENCE = 4  # turns a dirty board may wait behind confirmations...
@@ -169,6 +172,7 @@ class Outbound:
         """The limits to keep (and later other ones: a test's scaled-down platform)."""
         self.limits = limits
         self._overall = _Window(max(1, int(limits.per_second))) if limits.per_second else None
+        self._tokens, self._tokens_at = self._slice(int(limits.per_second)), self.clock()
         self._admitted = _Window(max(1, int(limits.per_second))) if limits.per_second else None
 
     # -- what features and transports call ------------------------------------------------------
@@ -224,13 +228,24 @@ class Outbound:
         if self._loop_task is None or self._loop_task.done():
             self._loop_task = asyncio.get_running_loop().create_task(self._run(), name="outbound")
 
-    def _budget_wait(self, now: float) -> float:
+    def _budget_wait(self, now: float, turns: float = 1.0) -> float:
+        """Seconds until `turns` more turns may be granted: no more than the limit in any
+        one-second window, and spread through it in tenths (after a pause a tenth's worth may go
+        at once), so that who goes next is decided late, on what has arrived meanwhile."""
         if self._overall is None:
             return 0.0
         count = self._overall.count
         if now < self._slow_until:
             count = max(1, count // 2)
-        return self._overall.wait(now, count)
+        rate = count / MARGIN
+        self._tokens = min(self._slice(count), self._tokens + (now - self._tokens_at) * rate)
+        self._tokens_at = now
+        return max(self._overall.wait(now, count), (min(turns, self._slice(count)) - self._tokens) / rate)
+
+    @staticmethod
+    def _slice(count: int) -> float:
+        """Turns granted together at most: a tenth of a second's worth (at least one)."""
+        return max(1.0, count * PACE_S)
 
     async def _run(self) -> None:
         while True:
@@ -253,7 +268,7 @@ class Outbound:
                     self._forget_idle()
                 await self._wake.wait()
                 continue
-            budget = self._budget_wait(now)
+            budget = self._budget_wait(now, len(ready))  # a few turns at a time, not one per wake-up
             if not ready or budget > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), budget if ready else max(soonest, budget))
@@ -271,6 +286,7 @@ class Outbound:
             self._active.discard(chat_id)
         if self._overall is not None:
             self._overall.times.append(now)
+            self._tokens -= 1.0
         if self.port.paced(chat_id) and self.limits.per_chat_per_minute:
             chat.next_turn = now + self.limits.interval
             chat.recent.append(now)
@@ -298,18 +314,22 @@ class Outbound:
         return 0.0 if len(chat.recent) < BURST else max(wait, 0.0)
 
     def _order(self, ready: list[str], now: float) -> list[str]:
-        """Whose turn first: messages before edits; among chats with messages, those whose oldest
-        has waited long (oldest first), then the fullest; edits by how long they have waited."""
+        """Whose turn first: messages before edits; among chats with messages, those where nothing
+        more is expected (a sign-in that completed its list: the turn is the chat's last for now),
+        then those whose oldest has waited long (oldest first), then the fullest; edits by how
+        long they have waited."""
         chats = self._chats
 
         def rank(cid: str) -> tuple[int, float, float]:
             chat = chats[cid]
             if not chat.messages():
-                return (2, min(chat.dirty.values(), default=now), 0.0)
+                return (3, min(chat.dirty.values(), default=now), 0.0)
             oldest = chat.oldest()
-            if now - oldest >= OLD_S:
+            if any(i.reply.settles for i in chat.merged):
                 return (0, oldest, 0.0)
-            return (1, -chat.messages(), oldest)
+            if now - oldest >= OLD_S:
+                return (1, oldest, 0.0)
+            return (2, -chat.messages(), oldest)
 
         return sorted(ready, key=rank)
 

@@ -100,6 +100,7 @@ class Context:
         buttons: tuple[Button, ...] = (),
         private: bool = False,
         coalesce: bool = False,
+        settles: bool = False,
         refresh: str | None = None,
         edit_key: str | None = None,
         **params: Any,
@@ -109,6 +110,7 @@ class Context:
             buttons=buttons,
             private=private,
             coalesce=coalesce,
+            settles=settles,
             refresh=refresh,
             edit_key=edit_key,
         )

@@ -12,7 +12,7 @@ event's push is void once the event is cancelled or gone.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -100,8 +100,21 @@ async def queue(
     )
 
 
+@dataclass(frozen=True)
+class Known:
+    """What a delivery round read once for all the rows it took (read again where rendering writes)."""
+
+    bindings: Mapping[tuple[str, str], BindingRec | None]  # (platform, chat) -> its binding
+    events: Mapping[int, EventRec]
+
+
 async def render_row(
-    uow: UnitOfWork, kind: PushKind[Any], row: OutboxRec, default_locale: str, tz: ZoneInfo
+    uow: UnitOfWork,
+    kind: PushKind[Any],
+    row: OutboxRec,
+    default_locale: str,
+    tz: ZoneInfo,
+    known: Known | None = None,
 ) -> Reply | None:
     """The message a row stands for, or None when it must not be sent."""
     try:
@@ -109,7 +122,10 @@ async def render_row(
     except ValidationError as exc:
         log.warning("outbox row %s does not read as a %s push: %s", row.id, kind.name, exc.errors()[:3])
         return None
-    binding = await uow.org.binding(row.platform, row.chat_id)
+    if known is not None and (row.platform, row.chat_id) in known.bindings:
+        binding = known.bindings[(row.platform, row.chat_id)]
+    else:
+        binding = await uow.org.binding(row.platform, row.chat_id)
     if binding is not None and binding.active:
         locale = normalize_locale(binding.locale or default_locale)
     elif binding is None and isinstance(payload, Personal) and payload.private:
@@ -118,7 +134,10 @@ async def render_row(
         return None  # unbound, switched off, or not a chat this kind may reach
     event = None
     if kind.event:
-        event = await uow.events.get(row.event_id) if row.event_id is not None else None
+        if known is not None and row.event_id is not None and row.event_id in known.events:
+            event = known.events[row.event_id]
+        else:
+            event = await uow.events.get(row.event_id) if row.event_id is not None else None
         if event is None or event.status == "cancelled" or binding is None:
             return None
     return await kind.render(PushContext(uow, row, payload, binding, locale, tz, event))

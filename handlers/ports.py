@@ -67,6 +67,7 @@ class Reply:
     private: bool = False  # show only to the sender where the platform can (a toast)
     edit_key: str | None = None  # this message is updated in place later (e.g. a sign-in board)
     coalesce: bool = False  # may be merged with others into one group message (rate limits)
+    settles: bool = False  # nothing more is expected in this chat for now: its turn may come first
     refresh: str | None = None  # the edit_key of a message whose content changed (re-render it)
     reply_to: str | None = None  # the platform's id of the message this answers, if any
     file: Attachment | None = None  # sent with the text as its caption

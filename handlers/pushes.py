@@ -12,7 +12,7 @@ from markupsafe import Markup
 from handlers.context import Services
 from handlers.i18n import render
 from handlers.mentions import mention
-from handlers.outbox import Payload, PushContext, PushKind, render_row
+from handlers.outbox import Known, Payload, PushContext, PushKind, render_row
 from handlers.ports import Reply
 from handlers.signin import build_summary, render_board
 from storage.records import EventRec, OutboxRec
@@ -29,16 +29,18 @@ async def close_window(uow: UnitOfWork, event: EventRec, now: datetime) -> None:
         await uow.events.set_status(event.id, "closed")
 
 
-async def render_push(services: Services, row: OutboxRec) -> Reply | None:
+async def render_push(services: Services, row: OutboxRec, known: Known | None = None) -> Reply | None:
     """The message an outbox row stands for, or None when it must not be sent (an unknown kind,
-    the event cancelled, the chat unbound, nobody left to nudge)."""
+    the event cancelled, the chat unbound, nobody left to nudge). `known`: what the delivery
+    round read for all its rows at once (a rendering that writes reads afresh)."""
     kind = services.pushes.get(row.purpose)
     if kind is None:
         return None
     now, policy = services.clock.now(), services.policy
+    known = None if kind.writes else known
 
     async def work(conn: Any) -> Reply | None:
-        return await render_row(UnitOfWork(conn, now), kind, row, policy.locale, policy.tz)
+        return await render_row(UnitOfWork(conn, now), kind, row, policy.locale, policy.tz, known)
 
     return await (services.db.unit(work) if kind.writes else services.db.read(work))
 

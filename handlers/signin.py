@@ -77,13 +77,22 @@ def board_key(event_id: int) -> str:
     return f"board:{event_id}"
 
 
-def _answer(ctx: Context, outcome: SignInOutcome, member: MemberRec, event: EventRec, private: bool) -> Reply:
+async def _completes(ctx: Context, event: EventRec, outcome: SignInOutcome) -> bool:
+    """Whether this sign-in gave the last expected member a record: nobody else is coming, so its
+    chat's confirmations may go out before those of chats still filling up."""
+    return bool(outcome.recorded) and outcome.recorded >= await ctx.services.directory.expected(event)
+
+
+def _answer(
+    ctx: Context, outcome: SignInOutcome, member: MemberRec, event: EventRec, private: bool, completes: bool = False
+) -> Reply:
     if outcome.outcome == ALREADY:
         return ctx.reply("signin.already", private=private, coalesce=True, name=member.name, status=outcome.status)
     return ctx.reply(
         "signin.ok",
         private=private,
         coalesce=True,
+        settles=completes,
         refresh=board_key(event.id),
         name=mention(member.id, member.name),
         status=outcome.status,
@@ -101,7 +110,7 @@ async def sign_in(ctx: Context, args: str, *, event_id: int | None = None, priva
         raise AppError("signin.not_your_event")
     status = "late" if ctx.now > event.late_after else "on_time"
     outcome = await _write(ctx, event, member, status)
-    return [_answer(ctx, outcome, member, event, private)]
+    return [_answer(ctx, outcome, member, event, private, await _completes(ctx, event, outcome))]
 
 
 async def press_signin(ctx: Context, arg: str) -> list[Reply]:
@@ -122,7 +131,7 @@ async def remote(ctx: Context, args: str) -> list[Reply]:
     if not _may_attend(member, event):
         raise AppError("signin.not_your_event")
     outcome = await _write(ctx, event, member, "remote")
-    return [_answer(ctx, outcome, member, event, False)]
+    return [_answer(ctx, outcome, member, event, False, await _completes(ctx, event, outcome))]
 
 
 async def leave(ctx: Context, args: str) -> list[Reply]:

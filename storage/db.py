@@ -131,6 +131,7 @@ class Database:
     _writer: asyncio.Task[None] | None = None
     _conn: AsyncConnection | None = None  # the writer's own connection, kept between jobs
     _sync_engine: Engine | None = None  # SQLite only: batches run on it in _thread
+    _reader: AsyncEngine | None = None  # SQLite only: reads in deferred transactions, beside the writer
     _thread: ThreadPoolExecutor | None = None
     _checkpointer: asyncio.Task[None] | None = None
     checkpoint_every_s: float = 1.0
@@ -145,6 +146,7 @@ class Database:
         db = cls(engine=engine, max_batch=max_batch)
         if is_sqlite(url):
             db._sync_engine = make_sync_sqlite_engine(url)
+            db._reader = make_engine(url, reader=True)
             db._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-batch")
         return db
 
@@ -196,8 +198,9 @@ class Database:
         return result
 
     async def read(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        """Run a read-only fn on its own connection, beside the writer."""
-        async with self.engine.connect() as conn:
+        """Run a read-only fn on its own connection, beside the writer (on SQLite a snapshot that
+        never waits for, nor holds up, the writer's lock)."""
+        async with (self._reader or self.engine).connect() as conn:
             return await fn(conn)
 
     async def read_apart(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
@@ -324,4 +327,6 @@ class Database:
             await asyncio.get_running_loop().run_in_executor(self._thread, self._sync_engine.dispose)
             self._thread.shutdown(wait=True)
             self._thread = None
+        if self._reader is not None:
+            await self._reader.dispose()
         await self.engine.dispose()

@@ -18,11 +18,11 @@ from typing import Any, TypeVar
 
 from storage.db import Database
 from storage.records import BindingRec, EventRec, MemberRec
-from storage.repositories import EventRepo, OrgRepo, cache_versions
+from storage.repositories import EventRepo, OrgRepo, cache_versions, expected_filter
 
 T = TypeVar("T")
 # which cache_versions counter covers which kind of entry
-FAMILIES = {"bindings": "org", "accounts": "org", "events": "events"}
+FAMILIES = {"bindings": "org", "accounts": "org", "expected": "org", "events": "events"}
 _MISSING = object()
 
 
@@ -100,6 +100,15 @@ class Directory:
         by_node = await self._get(("events", region_id), load)
         found = by_node.get(None, []) + (by_node.get(branch_id, []) if branch_id is not None else [])
         return [e for e in found if e.closes_at >= now]
+
+    async def expected(self, event: EventRec) -> int:
+        """How many members are expected (应到) at an event: from the region's members counted by
+        branch and role, one query per region however many events are open."""
+        table = await self._get(
+            ("expected", event.region_id), lambda: self.db.read(lambda c: OrgRepo(c).role_counts(event.region_id))
+        )
+        roles = expected_filter(event.kind)
+        return sum(n for (branch, role), n in table.items() if role in roles and event.branch_id in (None, branch))
 
     def _forget(self, key: tuple[Any, ...]) -> None:
         """Drop an entry after a local write; a load already running must not bring back old data."""

@@ -232,6 +232,15 @@ class OrgRepo:
             q = q.where(Member.branch_id == branch_id)
         return [_member(r) for r in await self.conn.execute(q.order_by(Member.id))]
 
+    async def role_counts(self, region_id: int) -> dict[tuple[int | None, str], int]:
+        """Active members of a region, counted by (branch, role)."""
+        q = (
+            select(Member.branch_id, Member.role, func.count())
+            .where(Member.region_id == region_id, Member.active.is_(True))
+            .group_by(Member.branch_id, Member.role)
+        )
+        return {(b, str(r)): int(n) for b, r, n in (await self.conn.execute(q)).all()}
+
     async def members_of(self, region_id: int, branch_id: int | None = None) -> list[MemberRec]:
         q = select(*_MEMBER_COLS).where(Member.region_id == region_id, Member.active.is_(True))
         if branch_id is not None:
@@ -573,6 +582,13 @@ class EventRepo:
     async def get(self, event_id: int) -> EventRec | None:
         row = (await self.conn.execute(select(*_EVENT_COLS).where(Event.id == event_id))).first()
         return _event(row) if row else None
+
+    async def get_many(self, event_ids: Iterable[int]) -> dict[int, EventRec]:
+        ids = set(event_ids)
+        if not ids:
+            return {}
+        rows = await self.conn.execute(select(*_EVENT_COLS).where(Event.id.in_(ids)))
+        return {e.id: e for e in map(_event, rows)}
 
     async def active_in_region(self, region_id: int, now: datetime) -> list[EventRec]:
         """Scheduled events whose sign-in window has not closed yet."""

@@ -8,13 +8,13 @@ from datetime import datetime
 from functools import cache
 from typing import ClassVar
 
-from sqlalchemy import Connection, Insert, select, tuple_, update
+from sqlalchemy import Connection, Insert, func, select, tuple_, update
 
 from storage.db import BatchWrite
 from storage.engage import award_many
-from storage.models import Attendance, ProcessedUpdate
+from storage.models import Attendance, Member, ProcessedUpdate
 from storage.records import ATTENDED
-from storage.repositories import insert_ignoring_conflicts
+from storage.repositories import expected_filter, insert_ignoring_conflicts
 
 # outcomes
 RECORDED = "recorded"
@@ -27,6 +27,7 @@ DUPLICATE = "duplicate"  # the same platform update was processed before
 class SignInOutcome:
     outcome: str
     status: str  # the member's status for the event after the write
+    recorded: int = 0  # a fresh record: how many expected members the event has a record for now
 
 
 @cache
@@ -149,6 +150,21 @@ class SignInWrite(BatchWrite[SignInOutcome]):
             if items[i].points > 0 and results[i] is not None and results[i].outcome in (RECORDED, UPGRADED)  # type: ignore[union-attr]
         ]
         award_many(conn, awards)
+        new_records = [i for i in first.values() if (r := results[i]) is not None and r.outcome in (RECORDED, UPGRADED)]
+        if new_records:  # one count for the batch: a sign-in that completes its event may be confirmed first
+            query = (
+                select(Attendance.event_id, Member.role, func.count())
+                .join(Member, Member.id == Attendance.member_id)
+                .where(Attendance.event_id.in_({items[j].event_id for j in new_records}))
+                .group_by(Attendance.event_id, Member.role)
+            )
+            counts: dict[tuple[int, str], int] = {(int(e), str(r)): int(n) for e, r, n in conn.execute(query)}
+            for j in new_records:
+                done, it = results[j], items[j]
+                assert done is not None
+                roles = expected_filter(it.kind)
+                recorded = sum(n for (e, r), n in counts.items() if e == it.event_id and r in roles)
+                results[j] = SignInOutcome(done.outcome, done.status, recorded)
         for i in later:
             prev = results[first[(items[i].event_id, items[i].member_id)]]
             results[i] = SignInOutcome(ALREADY, prev.status if prev else items[i].status)

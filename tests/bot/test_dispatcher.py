@@ -255,30 +255,23 @@ async def test_every_queued_push_is_a_registered_kind_and_an_unknown_one_is_neve
         await queue_periodic(h.app.services, dormancy_weeks=8)
         purposes = {p for (p,) in await h.rows(select(Outbox.purpose))}
         assert len(purposes) >= 12 and purposes <= set(PUSHES)
-        # a row whose kind no feature declares (an older release's, say) is voided, not sent
-        await h.app.db.unit(
-            lambda c: OpsRepo(c).enqueue(
-                key="x:1",
-                purpose="retired_kind",
-                event_id=None,
-                platform="console",
-                chat_id=GROUP,
-                due_at=h.clock.now(),
-                payload={},
+        stored = [
+            ("retired_kind", {}),  # a kind no feature declares (an older release's, say)
+            ("notice", {"text": "缺了署名"}),  # a payload that does not read as its kind's (a field missing)
+        ]
+        for n, (purpose, payload) in enumerate(stored):
+            await h.app.db.unit(
+                lambda c, purpose=purpose, payload=payload, n=n: OpsRepo(c).enqueue(
+                    key=f"x:{n}",
+                    purpose=purpose,
+                    event_id=None,
+                    platform="console",
+                    chat_id=GROUP,
+                    due_at=h.clock.now(),
+                    payload=payload,
+                )
             )
-        )
-        # and a row whose payload does not read as its kind's type (a field missing) is void too
-        await h.app.db.unit(
-            lambda c: OpsRepo(c).enqueue(
-                key="x:2",
-                purpose="notice",
-                event_id=None,
-                platform="console",
-                chat_id=GROUP,
-                due_at=h.clock.now(),
-                payload={"text": "缺了署名"},
-            )
-        )
+        # both are voided, never sent
         pushed = await h.tick(seconds=1)
         assert not [p for p in pushed if "retired" in p or "缺了署名" in p]
         assert await statuses(h, "retired_kind") == ["void"]

@@ -189,3 +189,19 @@ async def test_nudges_can_be_switched_off_per_group(h: Harness) -> None:
     assert not any("还没有签到" in p for p in pushed)
     assert await h.count(Outbox, Outbox.purpose == "nudge", Outbox.status == "void") == 1
     assert (await h.say("催签 开", user="u-张伟"))[0].startswith("🔔 已开启催签：活动开始 10 分钟后")
+
+
+async def test_the_sign_in_that_completes_the_list_says_nothing_more_is_expected(h: Harness) -> None:
+    # the outbound path confirms a chat where nobody else is expected before chats still filling up
+    await publish(h)
+    await h.tick(hours=4, minutes=30)
+
+    async def settles(user: str) -> bool:
+        (reply,) = await h.send(h.incoming("签到", user=user))
+        return reply.settles
+
+    assert not await settles("u-冯军")  # an activist is welcome but not expected: he completes nothing
+    assert not await settles("u-赵强")
+    assert not await settles("u-钱多多")
+    assert await settles("u-张伟")  # the third of three expected members
+    assert not await settles("u-张伟")  # asking again completes nothing new

@@ -1,0 +1,72 @@
+"""The outbound path's budget itself, with a recording platform: turns spread through the second,
+a chat where nothing more is expected goes first, a quiet chat's message leaves at once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from markupsafe import Markup
+
+from bot.outbound import Limits, Outbound
+from handlers.ports import Delivery, Reply
+
+
+class Recording:
+    """A platform that accepts everything and notes when."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[float, str]] = []
+
+    async def send_now(self, chat_id: str, reply: Reply) -> Delivery:
+        self.sent.append((time.monotonic(), chat_id))
+        return Delivery(ok=True, message_id=str(len(self.sent)))
+
+    async def edit(self, chat_id: str, message_id: str, reply: Reply) -> Delivery:
+        return Delivery(ok=True, message_id=message_id)
+
+    def paced(self, chat_id: str) -> bool:
+        return True
+
+
+async def _nothing(*_args: object) -> None:
+    return None
+
+
+def outbound(port: Recording, per_second: float) -> Outbound:
+    async def no_edit(_chat: str, _key: str) -> None:
+        return None
+
+    return Outbound("test", port, Limits(per_second, 0), render_edit=no_edit, on_gone=_nothing)
+
+
+def confirmation(name: str, *, settles: bool = False) -> Reply:
+    return Reply(text=Markup("✅ {} 签到成功").format(name), coalesce=True, settles=settles)
+
+
+async def test_turns_are_spread_through_the_second_and_a_settled_chat_goes_first() -> None:
+    port = Recording()
+    out = outbound(port, per_second=10)
+    start = time.monotonic()
+    waiting = [out.post(f"g{i}", confirmation(f"党员{i}")) for i in range(10)]
+    await asyncio.sleep(0.25)
+    late = out.post("g-done", confirmation("最后一人", settles=True))  # the list of g-done is complete
+    await asyncio.wait_for(asyncio.gather(*waiting, late), 5)
+    times = [t - start for t, _ in port.sent]
+    assert sum(1 for t in times if t < 0.2) <= 3  # not the whole second's budget at once...
+    assert times[-1] >= 0.9  # ...but a tenth's worth at a time
+    order = [chat for _, chat in port.sent]
+    # posted while seven others still waited, yet the next turn after it arrived was its own
+    assert order.index("g-done") == sum(1 for t in times if t < 0.25)
+    await out.close()
+
+
+async def test_a_quiet_chats_message_leaves_at_once_even_after_a_busy_second() -> None:
+    port = Recording()
+    out = outbound(port, per_second=10)
+    await asyncio.wait_for(asyncio.gather(*(out.post(f"g{i}", confirmation(str(i))) for i in range(10))), 5)
+    await asyncio.sleep(0.5)  # the budget refills
+    posted = time.monotonic()
+    await asyncio.wait_for(out.post("quiet", confirmation("一人")), 5)
+    assert port.sent[-1][0] - posted < 0.05
+    await out.close()
