@@ -288,12 +288,21 @@ class Outbound:
             self._overall.times.append(now)
             self._tokens -= 1.0
         if self.port.paced(chat_id) and self.limits.per_chat_per_minute:
-            chat.next_turn = now + self.limits.interval
             chat.recent.append(now)
+            chat.next_turn = now + self._spacing(chat, now)
         chat.sending = True
         task = asyncio.get_running_loop().create_task(self._send(chat_id, chat, turn))
         self._sends.add(task)
         task.add_done_callback(self._sends.discard)
+
+    def _spacing(self, chat: _Chat, now: float) -> float:
+        """Seconds to the chat's next turn: the even spacing, or wider after a quick start, so the
+        turns left in the window last until its first turn leaves it (never a long stall)."""
+        limits = self.limits
+        left = limits.per_chat - len(chat.recent)
+        if left <= 0 or len(chat.recent) < 2:
+            return limits.interval
+        return max(limits.interval, (chat.recent[0] + limits.span - now) / (left + 1))
 
     def _ready_in(self, chat: _Chat, now: float) -> float:
         """Seconds until the chat may have a turn: its turns are spaced evenly, except that a chat

@@ -4,6 +4,7 @@ a chat where nothing more is expected goes first, a quiet chat's message leaves 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 
 from markupsafe import Markup
@@ -69,4 +70,26 @@ async def test_a_quiet_chats_message_leaves_at_once_even_after_a_busy_second() -
     posted = time.monotonic()
     await asyncio.wait_for(out.post("quiet", confirmation("一人")), 5)
     assert port.sent[-1][0] - posted < 0.05
+    await out.close()
+
+
+async def test_a_busy_chat_after_a_quick_start_never_stalls_nor_exceeds_its_limit() -> None:
+    # a group's 20 a minute, with the minute shortened to 2 s: a quiet chat's first turns go at
+    # once; under steady load the turns left in the window are spread so none has to wait long
+    port = Recording()
+    limits = Limits(per_chat_per_minute=600, chat_window_s=2.0)  # 20 per 2 s
+
+    async def no_edit(_chat: str, _key: str) -> None:
+        return None
+
+    out = Outbound("test", port, limits, render_edit=no_edit, on_gone=_nothing)
+    posted = [out.post("g", Reply(text=Markup("第{}条").format(i))) for i in range(4)]
+    for i in range(4, 34):  # 12.5 a second, more than the chat may send
+        await asyncio.sleep(0.08)
+        posted.append(out.post("g", Reply(text=Markup("第{}条").format(i))))
+    await asyncio.wait_for(asyncio.gather(*posted), 10)
+    times = [t for t, _ in port.sent]
+    assert len(times) == 34
+    assert max(sum(1 for u in times if t <= u < t + 2.0) for t in times) <= 20  # the limit holds
+    assert max(b - a for a, b in itertools.pairwise(times[4:])) < 0.3  # and nobody waits long
     await out.close()
