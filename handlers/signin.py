@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.access import Level
+from handlers.access import Level, Node, refusal
 from handlers.context import Context, Duplicate
 from handlers.errors import AppError, UsageError
 from handlers.events import parse_event_ref, visible_in
@@ -236,16 +236,36 @@ async def undo_makeup(ctx: Context, args: str) -> list[Reply]:
     ]
 
 
-async def _recent_event(ctx: Context, event_id: int | None) -> EventRec:
-    """The event named by number, else the open one, else the latest one that has started."""
+def _sees_branches(ctx: Context, binding: BindingRec) -> bool:
+    """In its region's own chat, a region manager sees every branch's events too."""
+    node = Node(binding.region_id, None)
+    return binding.branch_id is None and refusal(ctx.member, Level.REGION, node) is None
+
+
+async def _recent_event(ctx: Context, event_id: int | None, branch_name: str = "") -> EventRec:
+    """The event named by number, else the open one, else the latest one that has started (of the
+    named branch, asked in the region's chat by a region manager)."""
     binding = ctx.need_binding()
     if event_id is not None:
         event = await ctx.read(lambda uow: uow.events.get(event_id))
-        if event is None or not visible_in(event, binding) or event.status == "cancelled":
+        seen = event is not None and (
+            visible_in(event, binding) or (event.region_id == binding.region_id and _sees_branches(ctx, binding))
+        )
+        if event is None or not seen or event.status == "cancelled":
             raise AppError("events.not_found", id=event_id)
         return event
-    recent = await ctx.read(lambda uow: uow.events.recent_for_node(binding.region_id, binding.branch_id, 10))
-    candidates = [e for e in recent if visible_in(e, binding)]
+    branch_id = binding.branch_id
+    if branch_name and _sees_branches(ctx, binding):
+        found = [
+            b
+            for b in await ctx.read(lambda uow: uow.org.find_branches(branch_name))
+            if b.region_id == binding.region_id
+        ]
+        if not found:
+            raise AppError("signin.no_such_branch", name=branch_name)
+        branch_id = found[0].id
+    recent = await ctx.read(lambda uow: uow.events.recent_for_node(binding.region_id, branch_id, 10))
+    candidates = [e for e in recent if visible_in(e, binding) or (branch_id is not None and e.branch_id == branch_id)]
     started = [e for e in candidates if e.opens_at <= ctx.now]
     if started:
         return started[0]
@@ -315,11 +335,12 @@ def summary_params(ctx_local: Any, s: Summary) -> dict[str, Any]:
 
 async def attendance(ctx: Context, args: str) -> list[Reply]:
     """考勤 — the attendance summary of the open or latest event in this chat."""
-    event_id, _ = parse_event_ref(args)
-    event = await _recent_event(ctx, event_id)
+    event_id, rest = parse_event_ref(args)
+    event = await _recent_event(ctx, event_id, rest.strip())
     branch_id = ctx.need_binding().branch_id
     summary = await ctx.read(lambda uow: build_summary(uow, event, branch_id))
-    return [ctx.reply("signin.summary", **summary_params(ctx.local, summary))]
+    upcoming = ctx.now < event.starts_at  # nobody is absent yet: who has not signed in is listed as such
+    return [ctx.reply("signin.summary", upcoming=upcoming, **summary_params(ctx.local, summary))]
 
 
 def signin_buttons(locale: str, event_id: int) -> tuple[Button, ...]:

@@ -93,7 +93,7 @@ async def test_a_committee_meeting_expects_the_branch_committee(h: Harness, tmp_
     await h.say("签到", user="u-赵强")
     committee = (await h.say("考勤 #1", user="u-张伟"))[0]
     assert "应到 2 人，实到 1 人（出席率 50%）" in committee  # 张伟 and 钱多多; 赵强 came as a guest
-    assert "缺席 1：张伟" in committee and "赵强" in committee
+    assert "未签到 1：张伟" in committee and "赵强" in committee
     h.clock.set(datetime.fromisoformat("2026-12-03T09:01:00+08:00"))
     await h.say("签到", user="u-钱多多")
     day = (await h.say("考勤 #2", user="u-张伟"))[0]

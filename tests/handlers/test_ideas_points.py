@@ -182,7 +182,7 @@ async def test_undoing_a_make_up_reverses_its_points(h: Harness) -> None:
     mine = (await h.say("我的积分", user="u-钱多多"))[0]
     assert mine.startswith("💰 钱多多 的积分：0") and "-1 撤销补签" in mine and "+1 签到（补签）" in mine
     summary = (await h.say("考勤", user="u-张伟"))[0]
-    assert "补签" not in summary and "缺席 3：张伟、赵强、钱多多" in summary  # back to not signed in
+    assert "补签" not in summary and "未签到 3：张伟、赵强、钱多多" in summary  # back to not signed in
     assert await reconciled(h)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -49,7 +50,7 @@ async def test_full_signin_flow(h: Harness) -> None:
     # 红星 has three full members (张伟, 赵强, 钱多多); the activist 冯军 is not expected
     assert "应到 3 人，实到 2 人（出席率 67%）" in summary
     assert "请假 1：钱多多（出差在外）" in summary
-    assert "缺席 0" in summary
+    assert "未签到 0" in summary  # the window is still open: nobody is absent yet
 
 
 async def test_button_signin_is_private_and_counted(h: Harness) -> None:
@@ -205,3 +206,33 @@ async def test_the_sign_in_that_completes_the_list_says_nothing_more_is_expected
     assert not await settles("u-钱多多")
     assert await settles("u-张伟")  # the third of three expected members
     assert not await settles("u-张伟")  # asking again completes nothing new
+
+
+async def test_attendance_says_not_started_and_not_signed_in_until_the_window_closes(h: Harness) -> None:
+    event_id = await publish(h)  # 14:00 today; it is 09:00
+    early = (await h.say(f"考勤 #{event_id}", user="u-张伟"))[0]
+    assert "签到统计（尚未开始）" in early and "未签到 3：" in early and "缺席" not in early
+    await h.tick(hours=4, minutes=30)  # 13:30: the window opens
+    await h.say("签到", user="u-赵强")
+    h.clock.set(h.clock.now() + timedelta(minutes=36))  # 14:06: it has started
+    during = (await h.say("考勤", user="u-张伟"))[0]
+    assert "尚未开始" not in during and "未签到 2：张伟、钱多多" in during and "缺席" not in during
+    await h.tick(hours=2)  # the window closes: now they are absent
+    after = (await h.say("考勤", user="u-张伟"))[0]
+    assert "缺席 2：张伟、钱多多" in after and "未签到" not in after
+
+
+async def test_a_region_manager_sees_a_branch_event_from_the_region_chat(h: Harness) -> None:
+    event_id = await publish(h)  # 红星机械党支部's meeting, in its own group
+    assert await h.say("考勤 红星机械党支部", user="u-李红", chat=REGION_CHAT) == ["还没有已开始的活动。"]
+    shown = (await h.say(f"考勤 #{event_id}", user="u-李红", chat=REGION_CHAT))[0]
+    assert "支部党员大会" in shown and "未签到 3：张伟、赵强、钱多多" in shown
+    await h.tick(hours=4, minutes=30)
+    await h.say("签到", user="u-赵强")
+    by_name = (await h.say("考勤 红星机械党支部", user="u-李红", chat=REGION_CHAT))[0]
+    assert "准时 1：赵强" in by_name
+    assert await h.say("考勤 宏达电气党支部", user="u-李红", chat=REGION_CHAT) == [
+        "本联合党委没有叫“宏达电气党支部”的支部。"
+    ]
+    # a branch secretary is no region manager: the region's chat does not show him branch events
+    assert await h.say(f"考勤 #{event_id}", user="u-张伟", chat=REGION_CHAT) == [f"找不到活动 #{event_id}。"]
