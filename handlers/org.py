@@ -4,6 +4,8 @@ issued on WeCom) or a manager's approval; managers seeing, undoing and stopping 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from handlers import access
 from handlers.access import PRIVILEGED_ROLES, Level, Node
 from handlers.context import Context
@@ -13,7 +15,7 @@ from handlers.i18n import render
 from handlers.outbox import Personal, PushContext, PushKind, queue
 from handlers.ports import Button, Reply
 from handlers.router import Command, Handler, Press
-from storage.records import LinkRequestRec, MemberRec, normalize_phone
+from storage.records import LinkRequestRec, MemberRec, RegionRec, normalize_phone
 from storage.repositories import UnitOfWork
 
 MAX_NAME = 50
@@ -44,26 +46,63 @@ def _name_arg(args: str, usage: str) -> str:
 
 
 async def bind(ctx: Context, args: str) -> list[Reply]:
-    """/bind 支部名 — a manager binds this chat to their branch (or to the whole region by its name)."""
+    """/bind 支部名 — a manager binds this chat to their branch (or to the whole region by its name);
+    a chat bound elsewhere already is moved only once the manager confirms."""
     name = args.strip()
     if not name or len(name) > 100:
         raise UsageError("bind")
+
+    async def by_name(uow: UnitOfWork, region: RegionRec) -> int | None:
+        if name == region.name:
+            return None
+        found = [b for b in await uow.org.branches(region.id) if b.name == name]
+        if not found:
+            raise AppError("org.no_such_branch", name=name, region=region.name)
+        return found[0].id
+
+    return await _bind(ctx, by_name, confirmed=False)
+
+
+async def press_rebind(ctx: Context, arg: str) -> list[Reply]:
+    """The 确认改绑 button: "r" for the region itself, else the branch's id; "no" keeps the binding."""
+    if arg == "no":
+        return [ctx.reply("org.rebind_kept")]
+    if arg != "r" and not arg.isdigit():
+        return []
+
+    async def by_id(uow: UnitOfWork, region: RegionRec) -> int | None:
+        if arg == "r":
+            return None
+        if int(arg) not in {b.id for b in await uow.org.branches(region.id)}:
+            raise AppError("org.no_such_branch", name=arg, region=region.name)
+        return int(arg)
+
+    return await _bind(ctx, by_id, confirmed=True)
+
+
+Target = Callable[[UnitOfWork, RegionRec], Awaitable[int | None]]
+
+
+async def _bind(ctx: Context, target: Target, *, confirmed: bool) -> list[Reply]:
     member = ctx.need_member()
     inc = ctx.incoming
 
-    async def work(uow: UnitOfWork) -> tuple[str, str]:
+    async def work(uow: UnitOfWork) -> Reply:
         region = await uow.org.region(member.region_id)
-        if name == region.name:
-            target_branch = None
-            label = region.name
-        else:
-            found = [b for b in await uow.org.branches(member.region_id) if b.name == name]
-            if not found:
-                raise AppError("org.no_such_branch", name=name, region=region.name)
-            target_branch = found[0].id
-            label = found[0].name
+        target_branch = await target(uow, region)
+        label = region.name if target_branch is None else (await uow.org.branch(target_branch)).name
         # a chat's own administrator may bind it to their own branch (the platform vouches for the chat)
         access.check(member, Level.BRANCH, Node(member.region_id, target_branch), chat_admin=inc.is_chat_admin)
+        current = await uow.org.binding(inc.platform, inc.chat_id)
+        moving = current is not None and (current.region_id, current.branch_id) != (member.region_id, target_branch)
+        if moving and current is not None and not confirmed:
+            now_bound = await _node_label(uow, current.region_id, current.branch_id)
+            data = "r" if target_branch is None else str(target_branch)
+            buttons = (
+                Button(str(ctx.t("org.rebind_yes")), f"rebind:{data}"),
+                Button(str(ctx.t("org.rebind_no")), "rebind:no"),
+            )
+            return ctx.reply("org.rebind_confirm", current=now_bound, target=label, buttons=buttons)
         await uow.org.bind_chat(
             platform=inc.platform,
             chat_id=inc.chat_id,
@@ -80,11 +119,17 @@ async def bind(ctx: Context, args: str) -> list[Reply]:
             detail={"chat": inc.chat_id, "region": region.name, "branch": None if target_branch is None else label},
             now=uow.now,
         )
-        return label, ("region" if target_branch is None else "branch")
+        return ctx.reply("org.bound", target=label, kind="region" if target_branch is None else "branch")
 
-    label, kind = await ctx.unit(work)
+    answer = await ctx.unit(work)
     ctx.services.directory.forget_binding(inc.platform, inc.chat_id)
-    return [ctx.reply("org.bound", target=label, kind=kind)]
+    return [answer]
+
+
+async def _node_label(uow: UnitOfWork, region_id: int, branch_id: int | None) -> str:
+    if branch_id is None:
+        return (await uow.org.region(region_id)).name
+    return (await uow.org.branch(branch_id)).name
 
 
 # -- registration ------------------------------------------------------------------------------
@@ -480,4 +525,4 @@ COMMANDS = [
     Command("lang", ("语言",), language, "org.usage_lang", "org.help_lang", access=B),
     Command("nudges", ("催签",), nudges, "org.usage_nudges", "org.help_nudges", access=B),
 ]
-BUTTONS = [Press("link_ok", press_approve, B), Press("link_no", press_reject, B)]
+BUTTONS = [Press("link_ok", press_approve, B), Press("link_no", press_reject, B), Press("rebind", press_rebind, B)]

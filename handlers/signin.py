@@ -48,9 +48,20 @@ async def _open_event(ctx: Context, event_id: int | None = None) -> EventRec:
     raise AppError("signin.no_open_event")
 
 
+CLOSED_MEETINGS = ("secretary_meeting", "committee")  # meetings of office-holders: others sit in (列席)
+
+
+def sits_in(member: MemberRec, event: EventRec) -> bool:
+    """A member who comes to a meeting of office-holders without holding the office: listed as
+    列席, earning no sign-in points."""
+    return event.kind in CLOSED_MEETINGS and member.role not in expected_filter(event.kind)
+
+
 async def _write(ctx: Context, event: EventRec, member: MemberRec, status: str, **extra: Any) -> SignInOutcome:
     inc = ctx.incoming
     points = ctx.services.policy.points.get(f"signin_{status}", 0) if status in ATTENDED else 0
+    if sits_in(member, event):
+        points = 0
     cap = ctx.services.policy.point_caps.get(event.kind)
     if points and cap is not None:  # e.g. Party lessons earn at most 12 points a year
         year = ctx.local(ctx.now).replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -97,6 +108,7 @@ def _answer(
         name=mention(member.id, member.name),
         status=outcome.status,
         kind=event.kind,
+        guest=sits_in(member, event),
     )
 
 

@@ -146,6 +146,7 @@ BUTTONS = {
     "redeem_no": "region",
     "link_ok": "branch",
     "link_no": "branch",
+    "rebind": "branch",
 }
 WEST = "姓名,支部,角色,手机,telegram_id,wecom_userid\n钱西,西郊党支部,管理员,13900000001,,\n"
 

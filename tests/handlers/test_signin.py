@@ -236,3 +236,15 @@ async def test_a_region_manager_sees_a_branch_event_from_the_region_chat(h: Harn
     ]
     # a branch secretary is no region manager: the region's chat does not show him branch events
     assert await h.say(f"考勤 #{event_id}", user="u-张伟", chat=REGION_CHAT) == [f"找不到活动 #{event_id}。"]
+
+
+async def test_a_member_at_the_secretary_meeting_sits_in_without_points(h: Harness) -> None:
+    published = await h.say("发布 书记例会 今天 14:00 党群服务中心 学习全会精神", user="u-李红", chat=REGION_CHAT)
+    assert "已发布" in published[0]
+    await h.tick(hours=4, minutes=30)
+    assert await h.say("签到", user="u-赵强", chat=REGION_CHAT) == ["✅ 赵强 签到成功（列席）"]
+    assert await h.say("签到", user="u-张伟", chat=REGION_CHAT) == ["✅ 张伟 签到成功"]
+    assert (await h.dm("我的积分", user="u-赵强"))[0].startswith("💰 赵强 的积分：0")
+    assert not (await h.dm("我的积分", user="u-张伟"))[0].startswith("💰 张伟 的积分：0")
+    summary = (await h.say("考勤", user="u-李红", chat=REGION_CHAT))[0]
+    assert "列席 1：赵强" in summary and "准时 1：张伟" in summary

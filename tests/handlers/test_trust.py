@@ -8,7 +8,18 @@ from sqlalchemy import select
 
 from bot.render import to_plain
 from bot.roster import import_roster
-from storage.models import Attendance, AuditLog, Event, Idea, LinkRequest, Member, MemberAccount, Outbox, Redemption
+from storage.models import (
+    Attendance,
+    AuditLog,
+    ChatBinding,
+    Event,
+    Idea,
+    LinkRequest,
+    Member,
+    MemberAccount,
+    Outbox,
+    Redemption,
+)
 from tests.harness import GROUP, PHONES, REGION, REGION_CHAT, ROSTER, Harness
 
 GREEN = "绿源群"  # bound to 绿源科技党支部
@@ -260,3 +271,23 @@ async def test_binding_again_does_not_post_a_board_twice(h: Harness) -> None:
     assert not any("开始签到" in p for p in pushed), pushed
     rows = await h.rows(select(Outbox.status).where(Outbox.purpose == "signin_open", Outbox.chat_id == GROUP))
     assert rows == [("sent",)]
+
+
+async def test_a_bound_chat_moves_to_another_branch_only_when_confirmed(h: Harness) -> None:
+    async def bound_to() -> list[tuple[int | None]]:
+        return list(await h.rows(select(ChatBinding.branch_id).where(ChatBinding.chat_id == GROUP)))
+
+    before = await bound_to()
+    (ask,) = await h.send(h.incoming("绑定 绿源科技党支部", user="u-李红"))
+    assert to_plain(ask.text).startswith("⚠️ 本群现在绑定的是“红星机械党支部”。确定改为绑定到“绿源科技党支部”吗？")
+    assert await bound_to() == before  # nothing changed yet
+    yes, no = (b.data for b in ask.buttons)
+    assert [to_plain(r.text) for r in await h.press(no, user="u-李红")] == ["好的，本群的绑定不变。"]
+    assert await bound_to() == before
+    # the secretary of this branch may not hand the chat to another branch by pressing the button
+    refused = [to_plain(r.text) for r in await h.press(yes, user="u-张伟")]
+    assert refused and refused[0].startswith("⛔") and await bound_to() == before
+    # binding again to what it is bound to needs no confirmation
+    assert (await h.say("绑定 红星机械党支部", user="u-李红"))[0].startswith("✅ 本群已绑定到支部：红星机械党支部")
+    done = [to_plain(r.text) for r in await h.press(yes, user="u-李红")]
+    assert done[0].startswith("✅ 本群已绑定到支部：绿源科技党支部") and await bound_to() != before

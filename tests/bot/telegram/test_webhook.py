@@ -7,10 +7,12 @@ import asyncio
 import json
 import signal
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from storage.models import Attendance, InboxUpdate, ProcessedUpdate
@@ -40,6 +42,19 @@ def group(g: int) -> int:
     return -100 - g
 
 
+LIVE: list[Worker] = []  # workers started by the running test
+
+
+@pytest.fixture(autouse=True)
+def _no_worker_outlives_its_test() -> Iterator[None]:
+    """A test that failed half-way must not leave its processes running (holding the lease)."""
+    yield
+    while LIVE:
+        worker = LIVE.pop()
+        if worker.proc is not None and worker.proc.returncode is None:
+            worker.kill()
+
+
 class Worker:
     """One `dangjian run telegram` process in webhook mode on its own port."""
 
@@ -63,6 +78,7 @@ class Worker:
 
     async def start(self) -> None:
         self.proc = await cli(self.env, "run", "telegram", log=self.log)
+        LIVE.append(self)
         async with httpx.AsyncClient() as http:
             for _ in range(600):
                 try:
