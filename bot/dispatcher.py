@@ -17,6 +17,7 @@ import socket
 from collections import defaultdict, deque
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.app import App
 from handlers.context import Services
@@ -24,7 +25,7 @@ from handlers.outbox import Known, queue
 from handlers.ports import ChatRef, Sender
 from handlers.pushes import MISSED, MissedItem, MissedReport, close_window, render_push
 from storage.records import OutboxRec
-from storage.repositories import EventRepo, OpsRepo, UnitOfWork
+from storage.repositories import EventRepo, OpsRepo, OrgRepo, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -90,15 +91,19 @@ class Dispatcher:
         return [r for r in rows if r.platform in platforms]
 
     async def _known(self, rows: list[OutboxRec]) -> Known | None:
-        """The bindings and events of the rows just taken, read once for all of them."""
+        """The bindings and events of the rows just taken, read once for all of them from the
+        database (not this process's cache: another process may have bound a chat a moment ago)."""
         if not rows:
             return None
-        directory = self.services.directory
-        chats = {(r.platform, r.chat_id) for r in rows}
-        bindings = {chat: await directory.binding(*chat) for chat in chats}
+        platforms = {r.platform for r in rows}
         ids = {r.event_id for r in rows if r.event_id is not None}
-        events = await self.services.db.read(lambda c: EventRepo(c).get_many(ids)) if ids else {}
-        return Known(bindings, events)
+
+        async def load(conn: Any) -> Known:
+            tables = {p: await OrgRepo(conn).bindings_of(p) for p in platforms}
+            bindings = {(r.platform, r.chat_id): tables[r.platform].get(r.chat_id) for r in rows}
+            return Known(bindings, await EventRepo(conn).get_many(ids))
+
+        return await self.services.db.read(load)
 
     async def _chat_worker(self, key: tuple[str, str], queue: deque[OutboxRec], known: Known | None) -> int:
         """One chat's rows, in order; a rate-limited chat waits without holding up the others."""

@@ -162,7 +162,7 @@ async def leave(ctx: Context, args: str) -> list[Reply]:
         if events:
             raise AppError("signin.leave_too_late")
         raise AppError("signin.no_upcoming_event")
-    event = upcoming[0]
+    event = _nearest_expected(member, upcoming)
     outcome = await _write(ctx, event, member, "leave", reason=reason)
     if outcome.outcome == ALREADY and outcome.status != "leave":
         return [ctx.reply("signin.already", name=member.name, status=outcome.status)]
@@ -176,6 +176,47 @@ async def leave(ctx: Context, args: str) -> list[Reply]:
             starts=ctx.local(event.starts_at),
             reason=reason,
             again=outcome.outcome == ALREADY,
+        )
+    ]
+
+
+def _nearest_expected(member: MemberRec, events: list[EventRec]) -> EventRec:
+    """The soonest of the events the member is expected at (the one just reminded), else the soonest."""
+    return min(events, key=lambda e: (member.role not in expected_filter(e.kind), e.starts_at))
+
+
+async def cancel_leave(ctx: Context, args: str) -> list[Reply]:
+    """取消请假 [#编号] / 销假 — withdraw one's leave from an event that has not started."""
+    member = ctx.need_member()
+    event_id, _ = parse_event_ref(args)
+    events = [e for e in await _events_here(ctx) if _may_attend(member, e) and e.starts_at > ctx.now]
+    if event_id is not None:
+        events = [e for e in events if e.id == event_id]
+    inc = ctx.incoming
+
+    async def work(uow: UnitOfWork) -> EventRec | None:
+        for event in sorted(events, key=lambda e: e.starts_at):
+            if await uow.attendance.status_of(event.id, member.id) == "leave":
+                await uow.attendance.remove(event.id, member.id, absent_at=None)
+                detail = {"event": event.id, "member": member.id}
+                await uow.ops.audit(
+                    actor=member.id, platform=inc.platform, action="leave.withdraw", detail=detail, now=uow.now
+                )
+                return event
+        return None
+
+    event = await ctx.unit(work)
+    if event is None:
+        raise AppError("signin.no_leave")
+    starts = ctx.local(event.starts_at)
+    return [
+        ctx.reply(
+            "signin.leave_withdrawn",
+            coalesce=True,
+            refresh=board_key(event.id),
+            name=member.name,
+            kind=event.kind,
+            starts=starts,
         )
     ]
 
@@ -392,6 +433,14 @@ COMMANDS = [
     Command("signin", ("签到",), sign_in, "signin.usage_signin", "signin.help_signin", access=M),
     Command("remote", ("远程签到",), remote, "signin.usage_remote", "signin.help_remote", access=M),
     Command("leave", ("请假",), leave, "signin.usage_leave", "signin.help_leave", access=M),
+    Command(
+        "cancel_leave",
+        ("取消请假", "销假"),
+        cancel_leave,
+        "signin.usage_cancel_leave",
+        "signin.help_cancel_leave",
+        access=M,
+    ),
     Command("attendance", ("考勤",), attendance, "signin.usage_attendance", "signin.help_attendance", access=M),
     Command("makeup", ("补签",), makeup, "signin.usage_makeup", "signin.help_makeup", access=B),
     Command("undo_makeup", ("撤销补签",), undo_makeup, "signin.usage_undo_makeup", None, access=B),

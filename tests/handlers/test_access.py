@@ -62,6 +62,7 @@ COMMANDS = {
     "signin": "member",
     "remote": "member",
     "leave": "member",
+    "cancel_leave": "member",
     "attendance": "member",
     "makeup": "branch",
     "undo_makeup": "branch",

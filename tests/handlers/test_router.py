@@ -50,7 +50,7 @@ async def test_long_and_hostile_text_is_stored_verbatim_and_rendered_escaped(h: 
     stored = await h.rows(Attendance.__table__.select())
     assert stored[0].reason == reason
     long = await h.say("请假 " + "长" * 5000, user="u-钱多多")
-    assert long[0].startswith("内容太长了") and "用法：请假 原因" in long[0]
+    assert long[0].startswith("内容太长了") and "用法：请假 [#编号] 原因" in long[0]
     assert await h.count(Attendance) == 1
 
 

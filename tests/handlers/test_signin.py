@@ -97,7 +97,7 @@ async def test_concurrent_signins_each_get_one_row(h: Harness) -> None:
 
 async def test_leave_rules(h: Harness) -> None:
     await publish(h)
-    assert (await h.say("请假", user="u-赵强"))[0].startswith("请写明请假原因。\n用法：请假 原因")
+    assert (await h.say("请假", user="u-赵强"))[0].startswith("请写明请假原因。\n用法：请假 [#编号] 原因")
     assert await h.say("请假 家里有事", user="u-赵强")
     again = await h.say("请假 改为出差", user="u-赵强")
     assert again == ["📝 赵强 已更新请假：支部党员大会（12月1日（周二）14:00）。原因：改为出差"] or "已请假" in again[0]
@@ -248,3 +248,18 @@ async def test_a_member_at_the_secretary_meeting_sits_in_without_points(h: Harne
     assert not (await h.dm("我的积分", user="u-张伟"))[0].startswith("💰 张伟 的积分：0")
     summary = (await h.say("考勤", user="u-李红", chat=REGION_CHAT))[0]
     assert "列席 1：赵强" in summary and "准时 1：张伟" in summary
+
+
+async def test_leave_goes_to_the_nearest_event_one_is_expected_at_and_can_be_withdrawn(h: Harness) -> None:
+    published = await h.say("发布 专题党课 12月15日 19:00 党校 学习全会精神", user="u-李红", chat=REGION_CHAT)
+    lesson = int(published[0].split("#")[1].split()[0])  # region-wide, two weeks away
+    await h.say("发布 党员活动日 明天 9:00 车间 志愿服务", user="u-张伟")  # the branch's, tomorrow
+    assert await h.say("请假 家中有事", user="u-赵强") == [
+        "📝 赵强 已请假：党员活动日（12月2日（周三）09:00）。原因：家中有事"
+    ]
+    assert (await h.say(f"请假 #{lesson} 出差", user="u-赵强"))[0].startswith("📝 赵强 已请假：专题党课（12月15日")
+    assert await h.say("销假", user="u-赵强") == ["↩️ 赵强 已销假：党员活动日（12月2日（周三）09:00），请按时参加。"]
+    assert await status_of(h, "赵强") == ("leave", "出差", None)  # the lesson's leave stays
+    assert (await h.say(f"取消请假 #{lesson}", user="u-赵强"))[0].startswith("↩️ 赵强 已销假：专题党课")
+    assert await status_of(h, "赵强") is None
+    assert await h.say("销假", user="u-赵强") == ["你在还没开始的活动里没有请假记录。"]
