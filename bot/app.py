@@ -42,7 +42,7 @@ from storage.repositories import UnitOfWork
 
 EditFn = Callable[[UnitOfWork, str, BindingRec | None, str, ZoneInfo], Awaitable[Reply | None]]
 EDITS: dict[str, EditFn] = {**signin.EDITS}  # edit key prefix -> the feature's renderer
-PUSHES = registry(pushes, duty, org, ideas, reports, compliance, supervision, monthly)  # purpose -> kind
+PUSHES = registry(pushes, calendar, duty, org, ideas, reports, compliance, supervision, monthly)  # purpose -> kind
 
 
 log = logging.getLogger(__name__)

@@ -4,6 +4,7 @@ one occurrence (改期). Occurrences become ordinary events ahead of time (mater
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from handlers.errors import AppError, UsageError
 from handlers.events import (
     EventDraft,
     _split_details,
+    audience_chats,
     check_lengths,
     create_event,
     kind_of,
@@ -25,6 +27,8 @@ from handlers.events import (
     visible_in,
     window_times,
 )
+from handlers.i18n import render
+from handlers.outbox import Payload, PushContext, PushKind, queue
 from handlers.ports import Reply
 from handlers.router import Command, Handler
 from handlers.timeparse import WhenError, numbered, parse_time, parse_when
@@ -266,23 +270,170 @@ async def edit_rule(ctx: Context, args: str) -> list[Reply]:
     else:
         raise UsageError("schedule_edit")
 
-    async def work(uow: UnitOfWork) -> tuple[RuleRec, int]:
-        await _managed_rule(ctx, uow, rule_id)
-        await _detach(uow, rule_id)
+    async def work(uow: UnitOfWork) -> tuple[RuleRec, Reshaped]:
+        before = await _managed_rule(ctx, uow, rule_id)
         await uow.rules.change(rule_id, **changes)
         await _audit(ctx, uow, "rule.edit", rule_id, **{k: str(v) for k, v in changes.items()})
         fresh = await uow.rules.get(rule_id)
         assert fresh is not None
-        made = await expand(uow, ctx.services, fresh) if fresh.status == "active" else 0
-        return fresh, made
+        done = await reshape(uow, ctx.services, fresh, reminders="reminders" in changes)
+        done.made = await expand(uow, ctx.services, fresh)
+        news = [c for c in _rule_changes(before, fresh) if c.field in TOLD]
+        if news and (done.changed or done.dropped):
+            done.told = await tell_change(
+                uow, done.changed + done.dropped, news, dropped=done.dropped, ref=f"r{rule_id}"
+            )
+        return fresh, done
 
-    rule, made = await ctx.unit(work)
+    rule, done = await ctx.unit(work)
     ctx.services.directory.forget_events(rule.region_id)
-    return [ctx.reply("calendar.edited", r=_view(rule), made=made)]
+    return [
+        ctx.reply(
+            "calendar.edited",
+            r=_view(rule),
+            kept=len(done.changed),
+            made=done.made,
+            dropped=len(done.dropped),
+            told=done.told,
+        )
+    ]
+
+
+@dataclass
+class Reshaped:
+    changed: list[int]  # upcoming occurrences changed in place (numbers, sign-ins and leave kept)
+    dropped: list[int]  # upcoming occurrences the rule no longer has: cancelled
+    made: int = 0  # occurrences created anew
+    told: bool = False  # their audience was told
+
+
+async def reshape(uow: UnitOfWork, services: Services, rule: RuleRec, *, reminders: bool = False) -> Reshaped:
+    """Bring a rule's upcoming occurrences in line with the rule, in place: an occurrence keeps its
+    number (and its leave requests and sign-ins) and takes the rule's details and the time of the
+    date it now stands for, its own date first, else the next date the rule has that no
+    occurrence holds. Occurrences left over are cancelled; dates left over are made by `expand`.
+    `reminders`: the rule's reminders changed, so every occurrence's pushes are queued afresh."""
+    now, tz = uow.now, services.policy.tz
+    have = await uow.events.occurrences(rule.id)
+    upcoming = {d: e for d, e in have.items() if e.status == "scheduled" and e.starts_at > now}
+    held = set(have) - set(upcoming)
+    hour, minute = (int(p) for p in rule.at_time.split(":"))
+    dates = [
+        (nominal, starts)
+        for nominal, starts in occurrences(
+            rule.spec, time(hour, minute), rule.holiday_policy, tz, now, now + timedelta(days=HORIZON_DAYS)
+        )
+        if starts > now and nominal not in held
+    ]
+    pairs = [(upcoming[d], d, starts) for d, starts in dates if d in upcoming]
+    taken = {d for _, d, _ in pairs}
+    spare = [(d, starts) for d, starts in dates if d not in upcoming]
+    left = sorted((e for d, e in upcoming.items() if d not in taken), key=lambda e: e.starts_at)
+    pairs += [(e, d, starts) for e, (d, starts) in zip(left, spare, strict=False)]
+    dropped = [e.id for e in left[len(spare) :]]
+    if rule.status != "active":
+        pairs, dropped = [], []
+    for event_id in dropped:
+        await uow.events.change(event_id, status="cancelled", occurs_on=None)
+        await uow.ops.void_for_event(event_id)
+    changed = []
+    for event, nominal, starts in sorted(pairs, key=lambda p: p[2]):
+        details = {"place": rule.place, "topic": rule.topic, "lecturer": rule.lecturer}
+        values: dict[str, Any] = {k: v for k, v in details.items() if getattr(event, k) != v}
+        moved = starts != event.starts_at
+        if moved:
+            values.update(window_times(services.policy, starts))
+        if have.get(nominal) is not event:
+            values["occurs_on"] = nominal
+        if not values and not reminders:
+            continue
+        if values:
+            await uow.events.change(event.id, **values)
+        if moved or reminders:
+            fresh = await uow.events.get(event.id)
+            assert fresh is not None
+            await queue_pushes(uow, services.policy, fresh, tuple(rule.reminders), replace=True)
+        if set(values) - {"occurs_on"}:
+            changed.append(event.id)
+    return Reshaped(changed, dropped)
+
+
+TOLD = ("place", "topic", "lecturer", "time", "rule", "holiday")  # what an event's audience is told of
+
+
+def _rule_changes(before: RuleRec, after: RuleRec) -> list[Change]:
+    pairs = {
+        "place": (before.place, after.place),
+        "topic": (before.topic, after.topic),
+        "lecturer": (before.lecturer or "", after.lecturer or ""),
+        "time": (before.at_time, after.at_time),
+        "rule": (before.text, after.text),
+        "holiday": (before.holiday_policy, after.holiday_policy),
+        "reminders": (",".join(map(str, before.reminders)), ",".join(map(str, after.reminders))),
+    }
+    return [Change(field=f, old=old, new=new) for f, (old, new) in pairs.items() if old != new]
+
+
+class Change(Payload):
+    field: str  # place, topic, lecturer, time (HH:MM), rule, holiday, starts (ISO)
+    old: str
+    new: str
+
+
+class EventsChanged(Payload):
+    """Upcoming events changed in place (a rule edited, one occurrence moved): their audience is
+    told what changed and where the events now stand."""
+
+    events: list[int]
+    changes: list[Change]
+    dropped: list[int]
+    ref: str  # the edit: one notice per edit and chat
+
+
+async def tell_change(
+    uow: UnitOfWork, event_ids: Sequence[int], changes: list[Change], *, dropped: Sequence[int] = (), ref: str
+) -> bool:
+    """Queue the change notice for every chat of the events' audience (one rule or one event:
+    one audience)."""
+    events = await uow.events.get_many(event_ids)
+    if not events:
+        return False
+    payload = EventsChanged(
+        events=sorted(event_ids), changes=changes, dropped=list(dropped), ref=f"{ref}:{uow.now:%Y%m%d%H%M%S%f}"
+    )
+    first = min(events.values(), key=lambda e: e.id)
+    for chat in await audience_chats(uow, first):
+        await queue(uow, CHANGED, chat.platform, chat.chat_id, due=uow.now, payload=payload)
+    return True
+
+
+async def _changed(ctx: PushContext[EventsChanged]) -> Reply | None:
+    events = await ctx.uow.events.get_many(ctx.payload.events)
+    shown = [e for e in sorted(events.values(), key=lambda e: e.starts_at) if e.status == "scheduled"]
+    dropped = set(ctx.payload.dropped)
+    items = [{"e": e, "starts": e.starts_at.astimezone(ctx.tz)} for e in shown if e.id not in dropped]
+    gone = [{"e": e, "starts": e.starts_at.astimezone(ctx.tz)} for e in events.values() if e.id in dropped]
+    if not items and not gone:
+        return None
+    changes = [
+        c.model_dump() | ({"old": _at(c.old, ctx.tz), "new": _at(c.new, ctx.tz)} if c.field == "starts" else {})
+        for c in ctx.payload.changes
+    ]
+    kind = (shown or list(events.values()))[0].kind
+    return Reply(text=render("calendar.changed", ctx.locale, kind=kind, changes=changes, items=items, gone=gone))
+
+
+def _at(iso: str, tz: Any) -> datetime:
+    return datetime.fromisoformat(iso).astimezone(tz)
+
+
+CHANGED = PushKind("event_changed", EventsChanged, _changed, lambda p: f"changed:{p.ref}")
+PUSHES = [CHANGED]
 
 
 async def move_event(ctx: Context, args: str) -> list[Reply]:
-    """改期 #编号 日期 时间 — move one event (one occurrence of a rule); its pushes follow it."""
+    """改期 #编号 日期 时间 — move one event (one occurrence of a rule); its pushes follow it and
+    its audience is told."""
     binding = ctx.need_binding()
     event_id, rest = parse_event_ref(args)
     if event_id is None:
@@ -301,13 +452,14 @@ async def move_event(ctx: Context, args: str) -> list[Reply]:
         ctx.need_manager(event.region_id, event.branch_id)
         if event.starts_at <= uow.now:
             raise AppError("calendar.already_started", id=event_id)
-        await uow.ops.void_for_event(event_id)
         await uow.events.reschedule(event_id, **window_times(ctx.services.policy, when.at))
         moved = await uow.events.get(event_id)
         assert moved is not None
         rule = await uow.rules.get(event.rule_id) if event.rule_id else None
-        await queue_pushes(uow, ctx.services.policy, moved, tuple(rule.reminders) if rule else None)
+        await queue_pushes(uow, ctx.services.policy, moved, tuple(rule.reminders) if rule else None, replace=True)
         await _audit(ctx, uow, "event.move", None, event=event_id, to=when.at.isoformat())
+        change = Change(field="starts", old=event.starts_at.isoformat(), new=when.at.isoformat())
+        await tell_change(uow, [event_id], [change], ref=f"e{event_id}")
         return event, event.starts_at
 
     event, old = await ctx.unit(work)

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from handlers.access import Level, Node
 from handlers.context import Context, Policy
 from handlers.errors import AppError, UsageError
-from handlers.outbox import PushKind, queue
+from handlers.outbox import PushKind, push_key, queue
 from handlers.ports import Button, Reply
 from handlers.router import Command
 from handlers.timeparse import WhenError, numbered, parse_when
@@ -41,6 +41,7 @@ EN_KINDS = {v: v for v in KINDS.values()} | {
     "group": "group_meeting",
     "other": "other",
 }
+RECORD_DAYS = 366  # a held meeting is recorded within a year (the yearly review's reach)
 LIMITS = {"place": limits.PLACE, "topic": limits.TOPIC, "lecturer": limits.LECTURER, "rule": limits.RULE_TEXT}
 _LABEL = re.compile(r"(地点|主题|讲师|place|topic|lecturer)\s*[:：]\s*", re.I)
 
@@ -84,7 +85,7 @@ async def publish(ctx: Context, args: str) -> list[Reply]:
         raise UsageError("event", f"events.{err.code}") from err
     starts_at = when.at
     if starts_at <= ctx.now:
-        raise UsageError("event", "events.in_past", at=ctx.local(starts_at))
+        raise UsageError("event", "events.in_past_record", at=ctx.local(starts_at), next_year=starts_at.year + 1)
     place, topic, lecturer = _split_details(when.rest)
     if not place:
         raise UsageError("event", "events.no_place")
@@ -122,6 +123,55 @@ async def publish(ctx: Context, args: str) -> list[Reply]:
             open_now=open_now,
         )
     ]
+
+
+async def record_held(ctx: Context, args: str) -> list[Reply]:
+    """补录 类型 日期 时间 地点 [主题] — record a meeting already held (for the ledger and the
+    三会一课 count); its attendance is entered afterwards with 补签 #编号 姓名…."""
+    binding = ctx.need_binding()
+    kind_word, _, rest = args.strip().partition(" ")
+    kind = kind_of(kind_word)
+    if not kind_word or kind is None:
+        raise UsageError("held", "events.bad_kind", word=kind_word)
+    try:
+        when = parse_when(rest, ctx.now, ctx.tz)
+    except WhenError as err:
+        raise UsageError("held", f"events.{err.code}") from err
+    if when.at > ctx.now:
+        raise UsageError("held", "events.not_yet_held", at=ctx.local(when.at))
+    if ctx.now - when.at > timedelta(days=RECORD_DAYS):
+        raise UsageError("held", "events.too_old", days=RECORD_DAYS)
+    place, topic, lecturer = _split_details(when.rest)
+    if not place:
+        raise UsageError("held", "events.no_place")
+    check_lengths("record", place=place, topic=topic, lecturer=lecturer)
+    if kind == "secretary_meeting" and binding.branch_id is not None:
+        raise AppError("events.secretary_meeting_in_branch")
+    creator = ctx.need_manager(binding.region_id, binding.branch_id)
+    times = window_times(ctx.services.policy, when.at)
+
+    async def work(uow: UnitOfWork) -> int:
+        event_id = await uow.events.create(
+            region_id=binding.region_id,
+            branch_id=binding.branch_id,
+            kind=kind,
+            topic=topic,
+            place=place,
+            lecturer=lecturer,
+            **times,
+            status="closed",  # held: no reminders, no sign-in window; attendance by 补签
+            created_by=creator.id,
+            created_at=uow.now,
+        )
+        detail = {"event": event_id, "kind": kind, "starts_at": when.at.isoformat(), "held": True}
+        await uow.ops.audit(
+            actor=creator.id, platform=ctx.incoming.platform, action="event.record", detail=detail, now=uow.now
+        )
+        return event_id
+
+    event_id = await ctx.unit(work)
+    ctx.services.directory.forget_events(binding.region_id)
+    return [ctx.reply("events.recorded", id=event_id, kind=kind, place=place, topic=topic, starts=ctx.local(when.at))]
 
 
 async def list_events(ctx: Context, args: str) -> list[Reply]:
@@ -197,19 +247,28 @@ async def create_event(
     return event_id
 
 
+async def audience_chats(uow: UnitOfWork, event: EventRec) -> list[BindingRec]:
+    """The chats an event's pushes go to: its branch's, or for a region-wide event the region's
+    and (but for a secretary meeting) every branch chat."""
+    return await uow.org.chats_for(
+        event.region_id, event.branch_id, include_branch_chats=event.kind != "secretary_meeting"
+    )
+
+
 async def queue_pushes(
     uow: UnitOfWork,
     policy: Policy,
     event: EventRec,
     reminders_min: tuple[int, ...] | None = None,
     skip_open_push: tuple[str, str] | None = None,
+    *,
+    replace: bool = False,
 ) -> None:
     """Queue an event's pushes for every chat of its audience: reminders, the sign-in opening,
-    the nudge and the summary. Keys carry the start time, so a moved event gets fresh rows while
-    the voided ones of its old time stay as they were."""
-    chats = await uow.org.chats_for(
-        event.region_id, event.branch_id, include_branch_chats=event.kind != "secretary_meeting"
-    )
+    the nudge and the summary. Keys carry the start time, so a moved event gets fresh rows.
+    `replace`: the event changed (moved, other reminders): its pending pushes that are no longer
+    wanted are voided, the wanted ones kept (or, voided before, pending again)."""
+    chats = await audience_chats(uow, event)
     from handlers import pushes  # the event's push kinds render with the sign-in feature, built on this one
 
     reminders = policy.reminders_min if reminders_min is None else reminders_min
@@ -222,6 +281,7 @@ async def queue_pushes(
     if policy.nudge_after_min:
         timed.append((pushes.NUDGE, event.starts_at + timedelta(minutes=policy.nudge_after_min), plain))
     timed.append((pushes.SUMMARY, event.closes_at, plain))
+    wanted: list[str] = []
     for chat in chats:
         rows = [*timed, (pushes.OPENING, max(event.opens_at, uow.now), plain)]
         for kind, due, payload in rows:
@@ -230,6 +290,7 @@ async def queue_pushes(
             # the chat that got the board in the publishing reply has it: recorded as sent, so a
             # later re-bind (which queues the pushes still to come) never posts it again
             given = kind is pushes.OPENING and (chat.platform, chat.chat_id) == skip_open_push
+            wanted.append(push_key(kind, payload, chat.platform, chat.chat_id))
             await queue(
                 uow,
                 kind,
@@ -240,6 +301,8 @@ async def queue_pushes(
                 event_id=event.id,
                 status="sent" if given else "pending",
             )
+    if replace:
+        await uow.ops.void_for_event(event.id, keep=wanted)
 
 
 async def catch_up_chat(uow: UnitOfWork, policy: Policy, platform: str, chat_id: str) -> int:
@@ -311,5 +374,6 @@ async def cancel(ctx: Context, args: str) -> list[Reply]:
 COMMANDS = [
     Command("event", ("发布",), publish, "events.usage_event", "events.help_event", access=Level.BRANCH),
     Command("events", ("活动列表",), list_events, "events.usage_events", "events.help_events", access=Level.MEMBER),
+    Command("held", ("补录",), record_held, "events.usage_held", "events.help_held", access=Level.BRANCH),
     Command("cancel", ("取消活动",), cancel, "events.usage_cancel", "events.help_cancel", access=Level.BRANCH),
 ]

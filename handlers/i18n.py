@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,13 @@ from markupsafe import Markup
 TEMPLATES = Path(__file__).parent / "templates"
 LOCALES = ("zh-CN", "en")
 DEFAULT_LOCALE = "zh-CN"
+_YEAR: ContextVar[int | None] = ContextVar("dangjian_this_year", default=None)
+
+
+def this_year_is(year: int) -> None:
+    """The year of the message or push being answered (its clock's): dates in it are written
+    without the year, others with it."""
+    _YEAR.set(year)
 
 
 def normalize_locale(value: str | None) -> str:
@@ -35,6 +44,7 @@ def environment() -> Environment:
     )
     env.filters["hm"] = lambda dt: dt.strftime("%H:%M")
     env.filters["md"] = _month_day
+    env.globals["this_year"] = lambda: _YEAR.get() or date.today().year
     return env
 
 

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from handlers.i18n import normalize_locale
+from handlers.i18n import normalize_locale, this_year_is
 from handlers.ports import Reply
 from storage.records import BindingRec, EventRec, OutboxRec
 from storage.repositories import UnitOfWork
@@ -76,6 +76,11 @@ class PushKind(Generic[P]):
     writes: bool = False  # rendering writes (a summary closes the sign-in window)
 
 
+def push_key(kind: PushKind[P], payload: P, platform: str, chat_id: str) -> str:
+    """The outbox key of one push: the kind's, plus the chat."""
+    return f"{kind.key(payload)}:{platform}:{chat_id}"
+
+
 async def queue(
     uow: UnitOfWork,
     kind: PushKind[P],
@@ -89,7 +94,7 @@ async def queue(
 ) -> int:
     """Queue one push of a kind for a chat, once: the key is the kind's, plus the chat."""
     return await uow.ops.enqueue(
-        key=f"{kind.key(payload)}:{platform}:{chat_id}",
+        key=push_key(kind, payload, platform, chat_id),
         purpose=kind.name,
         event_id=event_id,
         platform=platform,
@@ -140,6 +145,7 @@ async def render_row(
             event = await uow.events.get(row.event_id) if row.event_id is not None else None
         if event is None or event.status == "cancelled" or binding is None:
             return None
+    this_year_is(uow.now.astimezone(tz).year)
     return await kind.render(PushContext(uow, row, payload, binding, locale, tz, event))
 
 

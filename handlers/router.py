@@ -16,6 +16,7 @@ from markupsafe import Markup
 from handlers.access import Level, refusal
 from handlers.context import Context, Duplicate, Services
 from handlers.errors import AppError, UsageError
+from handlers.i18n import this_year_is
 from handlers.ports import Incoming, Reply
 from storage.repositories import OpsRepo, UnitOfWork
 
@@ -64,6 +65,9 @@ class Router:
         self._file: Handler | None = None
 
     def add(self, command: Command) -> None:
+        taken = {k for k, _ in self._keywords}
+        if command.name in self._by_name or taken & set(command.keywords):
+            raise ValueError(f"command {command.name!r} (or one of its keywords) is registered twice")
         self.commands.append(command)
         self._by_name[command.name] = command
         self._keywords.extend((k, command) for k in command.keywords)
@@ -202,7 +206,9 @@ class Router:
         d = self.services.directory
         binding = await d.binding(incoming.platform, incoming.chat_id)
         member = await d.account(incoming.platform, incoming.user_id)
-        return Context(incoming, self.services, binding, member, self.services.clock.now())
+        now = self.services.clock.now()
+        this_year_is(now.astimezone(self.services.policy.tz).year)
+        return Context(incoming, self.services, binding, member, now)
 
     def help_lines(self, ctx: Context) -> list[tuple[Command, bool]]:
         """The commands this sender may use in this chat (a newcomer: the members' ones)."""

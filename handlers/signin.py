@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
+
+from markupsafe import Markup
 
 from handlers.access import Level, Node, refusal
 from handlers.context import Context, Duplicate
@@ -19,6 +22,7 @@ from storage.repositories import UnitOfWork, expected_filter
 from storage.signin_write import ALREADY, DUPLICATE, RECORDED, SignInOutcome, SignInWrite
 
 MAX_REASON = 500
+MAX_MAKEUP = 100  # names in one 补签
 
 
 async def _events_here(ctx: Context) -> list[EventRec]:
@@ -57,8 +61,13 @@ def sits_in(member: MemberRec, event: EventRec) -> bool:
     return event.kind in CLOSED_MEETINGS and member.role not in expected_filter(event.kind)
 
 
-async def _write(ctx: Context, event: EventRec, member: MemberRec, status: str, **extra: Any) -> SignInOutcome:
+async def _write(
+    ctx: Context, event: EventRec, member: MemberRec, status: str, *, part: str | None = None, **extra: Any
+) -> SignInOutcome:
+    """Record one member's status; `part` names this write among several of one message (each
+    is then a redelivery of its own: nothing twice, the same answer)."""
     inc = ctx.incoming
+    update_key = f"{inc.update_id}#{part}" if part and inc.update_id else inc.update_id
     points = ctx.services.policy.points.get(f"signin_{status}", 0) if status in ATTENDED else 0
     if sits_in(member, event):
         points = 0
@@ -69,7 +78,7 @@ async def _write(ctx: Context, event: EventRec, member: MemberRec, status: str, 
         points = max(0, min(points, cap - used))
     outcome = await ctx.services.db.batch(
         SignInWrite(
-            inc.platform, inc.update_id, event.id, member.id, status, ctx.now, points=points, kind=event.kind, **extra
+            inc.platform, update_key, event.id, member.id, status, ctx.now, points=points, kind=event.kind, **extra
         )
     )
     ctx.claimed = ctx.rederivable = True
@@ -222,27 +231,58 @@ async def cancel_leave(ctx: Context, args: str) -> list[Reply]:
 
 
 async def makeup(ctx: Context, args: str) -> list[Reply]:
-    """补签 姓名 — an admin records a member's attendance afterwards, with who did it."""
+    """补签 [#编号] 姓名… — an admin records members' attendance afterwards, with who did it
+    (several names at once: a meeting recorded with 补录 gets its attendance this way)."""
     binding = ctx.need_binding()
-    event_id, name = parse_event_ref(args)
-    if not name or len(name) > 50:
+    event_id, text = parse_event_ref(args)
+    names = list(dict.fromkeys(n.lstrip("@") for n in re.split(r"[\s、，,]+", text) if n.lstrip("@")))
+    if not names or len(names) > MAX_MAKEUP or any(len(n) > 50 for n in names):
         raise UsageError("makeup")
     admin = ctx.need_member()
     event = await _recent_event(ctx, event_id)
     scope = event.branch_id if event.branch_id else binding.branch_id  # a branch chat names its own members
     ctx.need_manager(event.region_id, scope)
-    target = await ctx.read(lambda uow: named_member(uow, event.region_id, name, scope))
-    ctx.need_manager_of(target)
-    outcome = await _write(ctx, event, target, "makeup", recorded_by=admin.id)
-    if outcome.outcome == ALREADY:
-        return [ctx.reply("signin.already", name=target.name, status=outcome.status)]
+    if len(names) == 1:
+        target = await ctx.read(lambda uow: named_member(uow, event.region_id, names[0], scope))
+        ctx.need_manager_of(target)
+        outcome = await _write(ctx, event, target, "makeup", recorded_by=admin.id)
+        if outcome.outcome == ALREADY:
+            return [ctx.reply("signin.already", name=target.name, status=outcome.status)]
+        return [
+            ctx.reply(
+                "signin.makeup_ok",
+                refresh=board_key(event.id),
+                name=mention(target.id, target.name),
+                by=admin.name,
+                kind=event.kind,
+            )
+        ]
+    done: list[str] = []
+    already: list[str] = []
+    refused: list[Markup] = []
+    for name in names:
+
+        async def find(uow: UnitOfWork, name: str = name) -> MemberRec:
+            return await named_member(uow, event.region_id, name, scope)
+
+        try:
+            target = await ctx.read(find)
+            ctx.need_manager_of(target)
+        except AppError as err:
+            refused.append(ctx.t(err.template, **err.params))
+            continue
+        outcome = await _write(ctx, event, target, "makeup", recorded_by=admin.id, part=str(target.id))
+        (already if outcome.outcome == ALREADY else done).append(target.name)
     return [
         ctx.reply(
-            "signin.makeup_ok",
+            "signin.makeup_many",
             refresh=board_key(event.id),
-            name=mention(target.id, target.name),
-            by=admin.name,
+            id=event.id,
             kind=event.kind,
+            by=admin.name,
+            done=done,
+            already=already,
+            refused=refused,
         )
     ]
 

@@ -25,6 +25,7 @@ WEEKDAYS = {
     "7": 6,
 }
 RELATIVE_DAYS = {"今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2, "大后天": 3}
+PAST_DAYS = 183  # a month and day at most half a year ago is that past day; further back, next year's
 MAX_YEARS_AHEAD = 2  # a date further away is a typo, not a plan
 # full-width digits and signs are what a Chinese input method types: read as ASCII (one for one,
 # so positions in the text stay the same); other scripts' digits are not numbers here
@@ -97,10 +98,12 @@ def _resolve_date(m: re.Match[str], today: date) -> date:
 
 
 def resolve_month_day(month: int, day: int, today: date) -> date:
-    """A month and day without a year: "1月5日" typed in December means next January, while a
-    date a few weeks ago is just past. Raises ValueError for an impossible date."""
+    """A month and day without a year is the nearer of this year's and next year's: "1月5日"
+    typed in December means next January, "9月1日" typed in December the September just past
+    (a past date: refused, or recorded as held with 补录), never next September silently.
+    Raises ValueError for an impossible date."""
     candidate = date(today.year, month, day)
-    if (today - candidate).days > 60:
+    if (today - candidate).days > PAST_DAYS:
         candidate = date(today.year + 1, month, day)
     return candidate
 

@@ -635,8 +635,12 @@ class EventRepo:
         await self.conn.execute(update(Event).where(Event.id == event_id).values(status=status))
 
     async def reschedule(self, event_id: int, **times: datetime) -> None:
+        await self.change(event_id, **times)
+
+    async def change(self, event_id: int, **values: Any) -> None:
+        """Change an event in place (its details, times, nominal date): its number stays."""
         await bump_version(self.conn, "events")
-        await self.conn.execute(update(Event).where(Event.id == event_id).values(**times))
+        await self.conn.execute(update(Event).where(Event.id == event_id).values(**values))
 
     async def between(self, region_id: int, start: datetime, end: datetime) -> list[EventRec]:
         """Events of a region (any node) starting in [start, end), not cancelled."""
@@ -916,10 +920,19 @@ class OpsRepo:
         )
         return int(res.rowcount or 0)
 
-    async def void_for_event(self, event_id: int) -> int:
-        res = await self.conn.execute(
-            update(Outbox).where(Outbox.event_id == event_id, Outbox.status == "pending").values(status="void")
-        )
+    async def void_for_event(self, event_id: int, keep: Sequence[str] = ()) -> int:
+        """Void an event's pending pushes, but those under the `keep` keys (which, if voided
+        before, are pending again: an event moved back to a time it had)."""
+        cond = [Outbox.event_id == event_id, Outbox.status == "pending"]
+        if keep:
+            cond.append(Outbox.dedupe_key.not_in(keep))
+        res = await self.conn.execute(update(Outbox).where(*cond).values(status="void"))
+        if keep:
+            await self.conn.execute(
+                update(Outbox)
+                .where(Outbox.event_id == event_id, Outbox.status == "void", Outbox.dedupe_key.in_(keep))
+                .values(status="pending")
+            )
         return int(res.rowcount or 0)
 
     async def count_by_status(self) -> dict[str, int]:

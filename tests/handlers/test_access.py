@@ -68,6 +68,7 @@ COMMANDS = {
     "undo_makeup": "branch",
     # events and the calendar
     "event": "branch",
+    "held": "branch",
     "events": "member",
     "cancel": "branch",
     "schedule": "member",

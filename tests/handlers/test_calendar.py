@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from handlers.calendar import materialize, parse_reminders
 from handlers.calendar_rules import RuleError, is_workday, occurrences, parse_rule
-from storage.models import Event, Outbox
+from storage.models import Attendance, Event, Outbox
 from tests.harness import GROUP, REGION_CHAT, Harness
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -187,3 +187,63 @@ async def test_a_group_bound_later_still_gets_the_pushes_to_come(h: Harness) -> 
     await h.say("绑定 绿源科技党支部", user="u-刘芳", chat=late)  # again: nothing twice
     pushed = await h.tick(days=6, hours=11)  # 14 December 19:00: the day-before reminder
     assert [p.split("]")[0] for p in pushed if "⏰ 提醒：1天后 专题党课" in p].count(f"[{late}") == 1
+
+
+async def test_an_edit_changes_upcoming_occurrences_in_place_and_tells_their_groups(h: Harness) -> None:
+    await h.say("例会设置 党员活动日 每周四 15:00 党群服务中心", user="u-张伟")  # the branch's own rule
+    ids = [r[0] for r in await h.rows(select(Event.id).where(Event.rule_id == 1).order_by(Event.starts_at))]
+    first = ids[0]  # Thursday 3 December
+    assert "已请假" in (await h.say(f"请假 #{first} 出差", user="u-赵强"))[0]
+    h.pushed.clear()
+
+    edited = await h.say("修改日程 1 地点 党校三楼", user="u-张伟")
+    assert f"已原地更新 {len(ids)} 次" in edited[0] and "已通知相关群" in edited[0]
+    assert [r[0] for r in await h.rows(select(Event.id).where(Event.rule_id == 1).order_by(Event.starts_at))] == ids
+    await h.tick(seconds=1)
+    told = [p for p in h.pushed if "党员活动日有变动" in p]
+    assert len(told) == 1 and told[0].startswith(f"[{GROUP}")  # the branch's group, not the region's
+    assert "地点：党群服务中心 → 党校三楼" in told[0] and f"#{first} 12月3日（周四）15:00 · 党校三楼" in told[0]
+    summary = await h.say(f"考勤 #{first}", user="u-张伟")
+    assert "请假" in summary[0] and "赵强" in summary[0]  # the leave is still on the same event
+
+    h.pushed.clear()
+    await h.say("修改日程 1 时间 下午4点", user="u-张伟")
+    starts = await h.rows(select(Event.id, Event.starts_at).where(Event.rule_id == 1).order_by(Event.starts_at))
+    assert [i for i, _ in starts] == ids
+    assert {s.astimezone(h.app.settings.tz).strftime("%a %H:%M") for _, s in starts} == {"Thu 16:00"}
+    pending = await h.rows(
+        select(Outbox.due_at).where(Outbox.event_id == first, Outbox.status == "pending", Outbox.purpose == "reminder")
+    )
+    assert [d[0].astimezone(h.app.settings.tz).strftime("%d %H:%M") for d in pending] == ["02 16:00", "03 15:00"]
+    await h.tick(seconds=1)
+    assert any("时间：15:00 → 16:00" in p for p in h.pushed)
+
+    # a new rule: the occurrences take the new dates in order, keeping their numbers
+    await h.say("修改日程 1 规则 每周五", user="u-张伟")
+    moved = await h.rows(select(Event.id, Event.starts_at, Event.status).where(Event.rule_id == 1))
+    scheduled = sorted((s, i) for i, s, st in moved if st == "scheduled")
+    assert scheduled[0][1] == first and scheduled[0][0].astimezone(h.app.settings.tz).strftime("%m-%d %H:%M") == (
+        "12-04 16:00"
+    )
+    assert set(ids) <= {i for _, i in scheduled}
+    assert await h.rows(select(Attendance.status).where(Attendance.event_id == first)) == [("leave",)]
+    assert f"#{first} 12月4日（周五）16:00" in (await h.say("活动列表", user="u-赵强"))[0]
+    assert (await h.say(f"改期 #{first} 12月5日 10:00", user="u-张伟"))[0].startswith(f"🔁 党员活动日 #{first}")
+
+
+async def test_a_moved_event_tells_its_groups(h: Harness) -> None:
+    await h.say("发布 党员活动日 12月10日 15:00 党群服务中心", user="u-张伟")
+    h.pushed.clear()
+    await h.say("改期 #1 12月11日 9:00", user="u-张伟")
+    await h.tick(seconds=1)
+    told = [p for p in h.pushed if "有变动" in p]
+    assert len(told) == 1 and "时间：12月10日（周四）15:00 → 12月11日（周五）09:00" in told[0]
+    # moved back: the reminders of the old time are pending again, nothing twice
+    await h.say("改期 #1 12月10日 15:00", user="u-张伟")
+    pending = await h.rows(
+        select(Outbox.due_at).where(Outbox.event_id == 1, Outbox.status == "pending", Outbox.purpose == "reminder")
+    )
+    assert sorted(d[0].astimezone(h.app.settings.tz).strftime("%d %H:%M") for d in pending) == [
+        "09 15:00",
+        "10 14:00",
+    ]
