@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-.PHONY: install demo console test test-sqlite lint bench
+.PHONY: install demo console test test-sqlite lint bench browser web
 install: $(STAMP)
 
 demo: $(STAMP)
@@ -19,12 +19,19 @@ demo: $(STAMP)
 console: $(STAMP)
 	$(BIN)/dangjian console
 
+# The web console's browser tests drive Debian's chromium; Chinese needs a CJK font (root installs them).
+BROWSER_PKGS := chromium fonts-noto-cjk
+browser:
+	@if ! command -v chromium >/dev/null || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  apt-get install -y --no-install-recommends $(BROWSER_PKGS) >/dev/null || \
+	  (apt-get update >/dev/null && apt-get install -y --no-install-recommends $(BROWSER_PKGS) >/dev/null); fi
+
 # SQLite always; PostgreSQL at DANGJIAN_TEST_PG_URL (default: the local server, database "test").
-test: $(STAMP)
+test: $(STAMP) browser
 	DANGJIAN_TEST_PG_URL=$${DANGJIAN_TEST_PG_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/test} \
 	DANGJIAN_REQUIRE_PG=$${DANGJIAN_REQUIRE_PG:-1} $(BIN)/pytest -q
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) browser
 	DANGJIAN_REQUIRE_PG=0 DANGJIAN_TEST_PG_URL= $(BIN)/pytest -q
 
 lint: $(STAMP)
@@ -38,5 +45,6 @@ bench: $(STAMP)
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/wecom.py
 	$(BIN)/python bench/webhook.py
+	$(BIN)/python bench/web.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/compliance.py

@@ -402,3 +402,18 @@ async def norm_lines(settings: Settings, region: str) -> list[str]:
         return str(render("compliance.norms", settings.locale, norms=norms)).splitlines()
 
     return await _in_db(settings, work, write=False)
+
+
+async def web_link(settings: Settings, *, region: str, member: str, branch: str | None) -> str:
+    """A one-time web console link for a manager (branch secretary, regional secretary, admin)."""
+    from bot.app import policy_from
+    from handlers.access import Level, private_node, refusal
+    from handlers.weblink import issue_link
+
+    async def work(uow: UnitOfWork) -> str:
+        target = await _one_member(uow, region, member, branch)
+        if refusal(target, Level.BRANCH, private_node(target)) is not None:
+            raise ValueError(f"{target.name} 不是书记或管理员，不能登录后台 / is not a manager: no console access")
+        return await issue_link(uow, policy_from(settings), target.id)
+
+    return await _in_db(settings, work, write=True)

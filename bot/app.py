@@ -28,6 +28,7 @@ from handlers import (
     reports,
     signin,
     supervision,
+    weblink,
 )
 from handlers.context import DEFAULT_POINTS, Policy, Services
 from handlers.i18n import normalize_locale
@@ -42,7 +43,9 @@ from storage.repositories import UnitOfWork
 
 EditFn = Callable[[UnitOfWork, str, BindingRec | None, str, ZoneInfo], Awaitable[Reply | None]]
 EDITS: dict[str, EditFn] = {**signin.EDITS}  # edit key prefix -> the feature's renderer
-PUSHES = registry(pushes, calendar, duty, org, ideas, reports, compliance, supervision, monthly)  # purpose -> kind
+PUSHES = registry(
+    pushes, calendar, duty, org, ideas, points, reports, compliance, supervision, monthly
+)  # purpose -> kind
 
 
 log = logging.getLogger(__name__)
@@ -65,6 +68,8 @@ def policy_from(settings: Settings) -> Policy:
         points={**DEFAULT_POINTS, **settings.points},
         point_caps=dict(settings.point_caps),
         idea_points_per_month=settings.idea_points_per_month,
+        web_url=settings.web_base_url,
+        web_secret=settings.web_secret.get_secret_value() if settings.web_secret else None,
     )
 
 
@@ -72,7 +77,7 @@ def build_router(services: Services, bot_username: str | None = None) -> Router:
     """Every command and button, registered in the order /help lists them."""
     router = Router(services, bot_username)
     features = [signin, events, records, calendar, compliance, monthly, supervision, evaluation, reports, ledger]
-    for feature in [*features, duty, ideas, points, org]:
+    for feature in [*features, duty, ideas, points, org, weblink]:
         router.extend(feature.COMMANDS, getattr(feature, "BUTTONS", ()))
     router.extend(help.make_commands(router))
     router.on_contact(org.verify_contact)

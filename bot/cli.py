@@ -37,6 +37,8 @@ export_app = typer.Typer(help="导出 / exports", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 norm_app = typer.Typer(help="组织生活规范 / norms of organizational life", no_args_is_help=True)
 app.add_typer(norm_app, name="norm")
+web_app = typer.Typer(help="网页后台 / the web console")
+app.add_typer(web_app, name="web")
 
 
 def _settings() -> Settings:
@@ -115,6 +117,33 @@ def run(
     except Exception:  # logged (with secrets hidden) rather than printed raw
         logging.getLogger("dangjian").exception("dangjian run stopped on an error")
         raise typer.Exit(code=1) from None
+
+
+@web_app.callback(invoke_without_command=True)
+def web(
+    ctx: typer.Context,
+    listen: Annotated[
+        str | None, typer.Option(help="主机:端口 / host:port (default DANGJIAN_WEB_LISTEN or 127.0.0.1:8080)")
+    ] = None,
+) -> None:
+    """网页后台 / serve the web console (log in with a one-time link: 后台 in a private chat, or `web link`)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from bot.runtime import serve_web
+
+    settings = _settings()
+    try:
+        asyncio.run(serve_web(settings, listen or settings.web_listen or "127.0.0.1:8080"))
+    except (OSError, ValueError) as err:
+        _fail(f"后台无法启动 / the web console could not start: {err}")
+
+
+@web_app.command("link")
+def web_link(region: RegionOpt, member: MemberOpt, branch: BranchOpt = None) -> None:
+    """一次性登录链接 / print a one-time login link (10 minutes, once) for a manager."""
+    from bot.admin_cli import web_link as make
+
+    _org_call(make(_settings(), region=region, member=member, branch=branch))
 
 
 @org_app.command("import")

@@ -82,14 +82,20 @@ def configured(settings: Settings) -> list[str]:
     return [t for t in TRANSPORTS if ready[t]]
 
 
-async def run(settings: Settings, wanted: list[str], stop: asyncio.Event | None = None) -> None:
-    """Start the transports, push due outbox rows on a schedule, and run until stopped."""
-    app = await build_app(settings)
+def until_signalled(stop: asyncio.Event | None) -> asyncio.Event:
+    """The event a process runs until: set by SIGINT or SIGTERM (or by the caller)."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def run(settings: Settings, wanted: list[str], stop: asyncio.Event | None = None) -> None:
+    """Start the transports, push due outbox rows on a schedule, and run until stopped."""
+    app = await build_app(settings)
+    stop = until_signalled(stop)
     senders: dict[str, Sender] = {}
     started: list[object] = []
     runtime: Runtime | None = None
@@ -109,13 +115,35 @@ async def run(settings: Settings, wanted: list[str], stop: asyncio.Event | None 
             started.append(wecom)
             senders["wecom"] = wecom
 
+        if settings.web_listen:
+            from bot.web.serve import WebServer
+
+            web = WebServer(app, settings.web_listen)
+            await web.start()
+            started.append(web)
         runtime = Runtime(app, senders)
         runtime.start()
-        log.info("dangjian running: %s", ", ".join(wanted))
+        log.info("dangjian running: %s", ", ".join(wanted + (["web"] if settings.web_listen else [])))
         await stop.wait()
     finally:
         if runtime is not None:
             await runtime.stop()
         for transport in reversed(started):
             await transport.stop()  # type: ignore[attr-defined]
+        await app.close()
+
+
+async def serve_web(settings: Settings, listen: str, stop: asyncio.Event | None = None) -> None:
+    """The web console alone (its writes queue pushes; `dangjian run` sends them)."""
+    from bot.web.serve import WebServer
+
+    app = await build_app(settings)
+    stop = until_signalled(stop)
+    web = WebServer(app, listen)
+    try:
+        await web.start()
+        print(f"网页后台 / web console: {web.url}  (Ctrl+C 退出 / to stop)", flush=True)
+        await stop.wait()
+    finally:
+        await web.stop()
         await app.close()

@@ -70,6 +70,20 @@ class Settings(BaseSettings):
     )
     wecom_heartbeat_s: float = Field(30.0, gt=0, description="seconds between heartbeats on the long connection")
 
+    web_listen: str | None = Field(
+        None, description="host:port the web console listens on (dangjian web; dangjian run serves it only if set)"
+    )
+    web_base_url: str = Field(
+        "http://127.0.0.1:8080",
+        description="the web console's address as people open it (behind a proxy: its HTTPS URL)",
+    )
+    web_secret: SecretStr | None = Field(
+        None, description="signs one-time login links; unset: a random secret kept in the database"
+    )
+    web_secure_cookie: bool = Field(
+        False, description="mark the session cookie Secure (set when the console is served over HTTPS)"
+    )
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

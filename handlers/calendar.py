@@ -21,6 +21,7 @@ from handlers.events import (
     audience_chats,
     check_lengths,
     create_event,
+    for_branch,
     kind_of,
     parse_event_ref,
     queue_pushes,
@@ -132,11 +133,14 @@ async def add_rule(ctx: Context, args: str) -> list[Reply]:
     except WhenError as err:
         raise UsageError("schedule_add", f"events.{err.code}") from err
     details, options = _options(after)
+    details, named, branch_name = await for_branch(ctx, details, "schedule_add")
     place, topic, lecturer = _split_details(details)
     if not place:
         raise UsageError("schedule_add", "events.no_place")
     check_lengths("schedule_add", place=place, topic=topic, lecturer=lecturer, rule=rule.text)
-    branch_id = None if kind == "secretary_meeting" else binding.branch_id
+    if kind == "secretary_meeting" and named is not None:
+        raise AppError("events.secretary_meeting_in_branch")
+    branch_id = None if kind == "secretary_meeting" else (binding.branch_id if named is None else named)
     creator = ctx.need_manager(binding.region_id, branch_id)
     policy = ctx.services.policy
 
@@ -153,13 +157,26 @@ async def add_rule(ctx: Context, args: str) -> list[Reply]:
         options.get("reminders", list(policy.reminders_min)),
     )
 
-    async def work(uow: UnitOfWork) -> tuple[RuleRec, int]:
-        return await create_rule(uow, ctx.services, draft, creator.id, ctx.incoming.platform)
+    async def work(uow: UnitOfWork) -> tuple[RuleRec, int, list[int]]:
+        twins = [
+            r.id
+            for r in await uow.rules.of_region(binding.region_id)
+            if (r.branch_id, r.kind, r.spec, r.at_time) == (branch_id, kind, rule.spec, at.strftime("%H:%M"))
+        ]
+        saved, made = await create_rule(uow, ctx.services, draft, creator.id, ctx.incoming.platform)
+        return saved, made, twins
 
-    saved, made = await ctx.unit(work)
+    saved, made, twins = await ctx.unit(work)
     ctx.services.directory.forget_events(binding.region_id)
     upcoming = await _next_of(ctx, saved.id)
-    return [ctx.reply("calendar.created", r=_view(saved), made=made, upcoming=upcoming, days=HORIZON_DAYS)]
+    params: dict[str, Any] = {
+        "made": made,
+        "upcoming": upcoming,
+        "days": HORIZON_DAYS,
+        "twins": twins,
+        "branch": branch_name,
+    }
+    return [ctx.reply("calendar.created", r=_view(saved), **params)]
 
 
 async def list_rules(ctx: Context, args: str) -> list[Reply]:

@@ -51,6 +51,8 @@ class Policy:
     points: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_POINTS))
     point_caps: dict[str, int] = field(default_factory=dict)  # event kind -> sign-in points a year, at most
     idea_points_per_month: int = 3  # submissions a month that earn the idea_submitted points
+    web_url: str = "http://127.0.0.1:8080"  # where the web console is reached (its one-time links)
+    web_secret: str | None = None  # signs the links; None: a secret kept in the database
 
 
 @dataclass

@@ -44,6 +44,7 @@ async def rota(ctx: Context, args: str) -> list[Reply]:
     names of its own members; the others' places on the rota without names)."""
     binding = ctx.need_binding()
     start, end = week_of(ctx.now, ctx.tz)
+    grace = timedelta(minutes=ctx.services.policy.grace_min)
     slots = await ctx.read(lambda uow: uow.duty.between(binding.region_id, start, end))
     rows = [
         {
@@ -51,16 +52,23 @@ async def rota(ctx: Context, args: str) -> list[Reply]:
             "name": s.name if binding.branch_id in (None, s.branch_id) else None,
             "starts": ctx.local(s.starts_at),
             "ends": ctx.local(s.ends_at),
-            "state": _state(s, ctx.now),
+            "state": _state(s, ctx.now, grace),
         }
         for s in slots
     ]
     return [ctx.reply("duty.rota", rows=rows, monday=start)]
 
 
-def _state(slot: ShiftSlot, now: datetime) -> str:
+def closed_unsigned(slot: ShiftSlot, now: datetime, grace: timedelta) -> bool:
+    """Checked in, never checked out, and the shift ended (plus grace): closed as 未签退."""
+    return slot.checked_in_at is not None and slot.checked_out_at is None and now >= slot.ends_at + grace
+
+
+def _state(slot: ShiftSlot, now: datetime, grace: timedelta) -> str:
     if slot.checked_in_at is not None:
-        return "out" if slot.checked_out_at is not None else "on"
+        if slot.checked_out_at is not None:
+            return "out"
+        return "unsigned" if closed_unsigned(slot, now, grace) else "on"
     return "missed" if slot.ends_at <= now else "waiting"
 
 
@@ -181,6 +189,9 @@ async def check_out(ctx: Context, args: str) -> list[Reply]:
     async def work(uow: UnitOfWork) -> tuple[ShiftSlot, str]:
         mine = await uow.duty.of_member(member.id, uow.now - timedelta(hours=24), uow.now + timedelta(hours=1))
         on = [s for s in mine if s.checked_in_at is not None and s.checked_out_at is None]
+        if on and all(closed_unsigned(s, uow.now, grace) for s in on):
+            raise AppError("duty.closed_unsigned", ends=ctx.local(on[-1].ends_at), place=on[-1].place)
+        on = [s for s in on if not closed_unsigned(s, uow.now, grace)]
         if not on:
             raise AppError("duty.not_on")
         slot = on[-1]
@@ -219,21 +230,35 @@ async def ask_swap(ctx: Context, args: str) -> list[Reply]:
         ]
         if not mine:
             raise AppError("duty.no_shift_on", day=day)
+        pending = await uow.duty.pending_swap(mine[0].assignment_id)
+        if pending is not None:
+            raise AppError("duty.swap_pending", name=pending[1], starts=ctx.local(mine[0].starts_at))
         swap_id = await uow.duty.ask_swap(mine[0].assignment_id, member.id, other.id, uow.now)
+        # the asked member hears of it in their own branch's group too (where they are)
+        here = (ctx.incoming.platform, ctx.incoming.chat_id)
+        for chat in await uow.org.chats_for(binding.region_id, other.branch_id, include_branch_chats=False):
+            if (chat.platform, chat.chat_id) != here:
+                await queue(uow, SWAP_ASKED, chat.platform, chat.chat_id, due=uow.now, payload=SwapPush(swap=swap_id))
         return swap_id, other, mine[0]
 
     swap_id, other, slot = await ctx.unit(work)
-    buttons = (Button(ctx.t("duty.accept"), f"swap_yes:{swap_id}"), Button(ctx.t("duty.decline"), f"swap_no:{swap_id}"))
     return [
         ctx.reply(
             "duty.swap_asked",
-            buttons=buttons,
+            buttons=swap_buttons(ctx.locale, swap_id),
             asker=member.name,
             other=mention(other.id, other.name),
             starts=ctx.local(slot.starts_at),
             place=slot.place,
         )
     ]
+
+
+def swap_buttons(locale: str, swap_id: int) -> tuple[Button, ...]:
+    return (
+        Button(str(render("duty.accept", locale)), f"swap_yes:{swap_id}"),
+        Button(str(render("duty.decline", locale)), f"swap_no:{swap_id}"),
+    )
 
 
 async def _answer_swap(ctx: Context, data: str, accept: bool) -> list[Reply]:
@@ -251,6 +276,10 @@ async def _answer_swap(ctx: Context, data: str, accept: bool) -> list[Reply]:
             raise AppError("duty.swap_done")
         done = await uow.duty.decide_swap(int(data), accept, uow.now)
         if accept and done:
+            taken = await uow.duty.slot(swap[0])
+            assert taken is not None
+            # the reminder goes to the new member's branch group too (the old one's names only its own)
+            await queue_shift_pushes(uow, ctx.services.policy.grace_min, taken.shift_id)
             await uow.ops.audit(
                 actor=member.id,
                 platform=ctx.incoming.platform,
@@ -392,25 +421,57 @@ class ShiftPush(Payload):
     shift: int
 
 
+class SwapPush(Payload):
+    swap: int
+
+
 async def _duty_push(ctx: PushContext[ShiftPush]) -> Reply | None:
-    """A shift's reminder (its members mentioned) or, at its end, who missed it (nothing if nobody)."""
+    """A shift's reminder (its members of this chat's branch mentioned, all of them in a region
+    chat) or, at its end + grace, who missed it and who never checked out (nothing if nobody)."""
     slots = await ctx.uow.duty.of_shift(ctx.payload.shift)
     if not slots:
         return None
     first, tz = slots[0], ctx.tz
     if ctx.row.purpose == "duty_reminder":
-        names = Markup("、").join(mention(s.member_id, s.name) for s in slots)
+        here = [s for s in slots if ctx.chat.branch_id in (None, s.branch_id)]
+        if not here:
+            return None  # the shift changed hands to another branch's member
+        names = Markup("、").join(mention(s.member_id, s.name) for s in here)
         starts, ends = first.starts_at.astimezone(tz), first.ends_at.astimezone(tz)
         return Reply(text=render("duty.reminder", ctx.locale, starts=starts, ends=ends, place=first.place, names=names))
     missed = [s for s in slots if s.checked_in_at is None and s.ends_at <= ctx.now]
-    if not missed:
+    # due at the end + grace: whoever is still on is closed as 未签退
+    unsigned = [s for s in slots if closed_unsigned(s, ctx.now, ctx.now - first.ends_at)]
+    if not missed and not unsigned:
         return None
-    return Reply(text=render("duty.missed", ctx.locale, items=missed_params(missed, tz)))
+    items, open_ = missed_params(missed, tz), missed_params(unsigned, tz)
+    return Reply(text=render("duty.missed", ctx.locale, items=items, unsigned=open_))
+
+
+async def _swap_push(ctx: PushContext[SwapPush]) -> Reply | None:
+    """A swap request, in the asked member's branch group, with the buttons (while it is open)."""
+    swap = await ctx.uow.duty.swap(ctx.payload.swap)
+    if swap is None or swap[3] != "pending":
+        return None
+    slot = await ctx.uow.duty.slot(swap[0])
+    asker, other = await ctx.uow.org.member(swap[1]), await ctx.uow.org.member(swap[2])
+    if slot is None or asker is None or other is None:
+        return None
+    text = render(
+        "duty.swap_asked",
+        ctx.locale,
+        asker=asker.name,
+        other=mention(other.id, other.name),
+        starts=slot.starts_at.astimezone(ctx.tz),
+        place=slot.place,
+    )
+    return Reply(text=text, buttons=swap_buttons(ctx.locale, ctx.payload.swap))
 
 
 REMINDER = PushKind("duty_reminder", ShiftPush, _duty_push, lambda p: f"duty:{p.shift}:duty_reminder")
 MISSED = PushKind("duty_missed", ShiftPush, _duty_push, lambda p: f"duty:{p.shift}:duty_missed")
-PUSHES = [REMINDER, MISSED]
+SWAP_ASKED = PushKind("swap_asked", SwapPush, _swap_push, lambda p: f"swap:{p.swap}")
+PUSHES = [REMINDER, MISSED, SWAP_ASKED]
 
 COMMANDS = [
     Command("duty", ("值班表",), rota, "duty.usage_duty", "duty.help_duty", access=M),

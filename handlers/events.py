@@ -12,7 +12,7 @@ from handlers.errors import AppError, UsageError
 from handlers.outbox import PushKind, push_key, queue
 from handlers.ports import Button, Reply
 from handlers.router import Command
-from handlers.timeparse import WhenError, numbered, parse_when
+from handlers.timeparse import ParsedWhen, WhenError, numbered, parse_when
 from storage import limits
 from storage.records import BindingRec, EventRec
 from storage.repositories import UnitOfWork
@@ -56,6 +56,31 @@ def visible_in(event: EventRec, binding: BindingRec | Node) -> bool:
     return event.branch_id == binding.branch_id
 
 
+_BRANCH = re.compile(r"(?:^|\s)(?:支部|branch)\s*[:：]\s*(\S+)", re.I)
+
+
+async def for_branch(ctx: Context, text: str, usage: str) -> tuple[str, int | None, str | None]:
+    """Take "支部：名称" out of what was typed: in the region's chat a region manager publishes or
+    schedules for that branch (in a branch's chat only that branch may be named). Returns the
+    text without it and the branch (None: not named, the chat's own node)."""
+    m = _BRANCH.search(text)
+    if m is None:
+        return text, None, None
+    binding = ctx.need_binding()
+    name = m.group(1)
+    found = [b for b in await ctx.read(lambda uow: uow.org.find_branches(name)) if b.region_id == binding.region_id]
+    if not found:
+        raise UsageError(usage, "signin.no_such_branch", name=name)
+    if binding.branch_id not in (None, found[0].id):
+        raise AppError("events.branch_elsewhere", name=name)
+    return (text[: m.start()] + " " + text[m.end() :]).strip(), found[0].id, name
+
+
+def visible_in_node(node: Node, binding: BindingRec) -> bool:
+    """Whether a chat is one of the places a node's events are shown: the node's own chat."""
+    return node.region_id == binding.region_id and node.branch_id == binding.branch_id
+
+
 def _split_details(rest: str) -> tuple[str, str, str | None]:
     """place, topic, lecturer from '党群服务中心 主题… 讲师：王五' or labelled fields."""
     fields: dict[str, str] = {}
@@ -72,47 +97,63 @@ def _split_details(rest: str) -> tuple[str, str, str | None]:
     return fields.get("place", ""), fields.get("topic", ""), fields.get("lecturer") or None
 
 
-async def publish(ctx: Context, args: str) -> list[Reply]:
-    """发布 类型 日期 时间 地点 [主题] [讲师：姓名] — create an event with its sign-in window."""
-    binding = ctx.need_binding()
+def _kind_and_when(ctx: Context, args: str, usage: str) -> tuple[str, ParsedWhen]:
+    """'类型 日期 时间 …' -> the kind and the date and time (with what follows them), or the usage."""
     kind_word, _, rest = args.strip().partition(" ")
     kind = kind_of(kind_word)
     if not kind_word or kind is None:
-        raise UsageError("event", "events.bad_kind", word=kind_word)
+        raise UsageError(usage, "events.bad_kind", word=kind_word)
     try:
-        when = parse_when(rest, ctx.now, ctx.tz)
+        return kind, parse_when(rest, ctx.now, ctx.tz)
     except WhenError as err:
-        raise UsageError("event", f"events.{err.code}") from err
+        raise UsageError(usage, f"events.{err.code}") from err
+
+
+async def publish(ctx: Context, args: str) -> list[Reply]:
+    """发布 类型 日期 时间 地点 [主题] [讲师：姓名] — create an event with its sign-in window."""
+    binding = ctx.need_binding()
+    kind, when = _kind_and_when(ctx, args, "event")
     starts_at = when.at
     if starts_at <= ctx.now:
-        raise UsageError("event", "events.in_past_record", at=ctx.local(starts_at), next_year=starts_at.year + 1)
-    place, topic, lecturer = _split_details(when.rest)
+        # a month and day gone by weeks ago may have meant next year's: say how to write that
+        next_year = starts_at.year + 1 if ctx.now - starts_at > timedelta(days=14) else None
+        raise UsageError("event", "events.in_past_record", at=ctx.local(starts_at), next_year=next_year)
+    details, named, branch_name = await for_branch(ctx, when.rest, "event")
+    place, topic, lecturer = _split_details(details)
     if not place:
         raise UsageError("event", "events.no_place")
     check_lengths("event", place=place, topic=topic, lecturer=lecturer)
-    if kind == "secretary_meeting" and binding.branch_id is not None:
+    branch_id = binding.branch_id if named is None else named
+    if kind == "secretary_meeting" and branch_id is not None:
         # its audience is the branch secretaries in the region's chat: a board here would answer nobody
         raise AppError("events.secretary_meeting_in_branch")
-    branch_id = binding.branch_id
     creator = ctx.need_manager(binding.region_id, branch_id)
     inc = ctx.incoming
     opens_at = starts_at - timedelta(minutes=ctx.services.policy.opens_before_min)
     open_now = opens_at <= ctx.now
-    skip = (inc.platform, inc.chat_id) if open_now else None
+    node = Node(binding.region_id, branch_id)
+    board_here = open_now and visible_in_node(node, binding)  # not so for a branch's event told from the region
+    skip = (inc.platform, inc.chat_id) if board_here else None
 
     draft = EventDraft(binding.region_id, branch_id, kind, starts_at, place, topic, lecturer)
 
-    async def work(uow: UnitOfWork) -> int:
-        return await create_event(uow, ctx.services.policy, draft, creator.id, inc.platform, skip_open_push=skip)
+    async def work(uow: UnitOfWork) -> tuple[int, list[EventRec]]:
+        twins = [
+            e
+            for e in await uow.events.between(binding.region_id, starts_at, starts_at + timedelta(minutes=1))
+            if e.status == "scheduled" and e.place == place and visible_in(e, node)
+        ]
+        event_id = await create_event(uow, ctx.services.policy, draft, creator.id, inc.platform, skip_open_push=skip)
+        return event_id, twins
 
-    event_id = await ctx.unit(work)
+    event_id, twins = await ctx.unit(work)
     ctx.services.directory.forget_events(binding.region_id)
-    buttons = (Button(ctx.t("signin.button"), f"signin:{event_id}"),) if open_now else ()
+    buttons = (Button(ctx.t("signin.button"), f"signin:{event_id}"),) if board_here else ()
     return [
         ctx.reply(
             "events.created",
             buttons=buttons,
-            edit_key=f"board:{event_id}" if open_now else None,
+            edit_key=f"board:{event_id}" if board_here else None,
             id=event_id,
             kind=kind,
             topic=topic,
@@ -121,6 +162,8 @@ async def publish(ctx: Context, args: str) -> list[Reply]:
             starts=ctx.local(starts_at),
             opens=ctx.local(opens_at),
             open_now=open_now,
+            twins=twins,
+            elsewhere=None if visible_in_node(node, binding) else branch_name,
         )
     ]
 
@@ -129,14 +172,7 @@ async def record_held(ctx: Context, args: str) -> list[Reply]:
     """补录 类型 日期 时间 地点 [主题] — record a meeting already held (for the ledger and the
     三会一课 count); its attendance is entered afterwards with 补签 #编号 姓名…."""
     binding = ctx.need_binding()
-    kind_word, _, rest = args.strip().partition(" ")
-    kind = kind_of(kind_word)
-    if not kind_word or kind is None:
-        raise UsageError("held", "events.bad_kind", word=kind_word)
-    try:
-        when = parse_when(rest, ctx.now, ctx.tz)
-    except WhenError as err:
-        raise UsageError("held", f"events.{err.code}") from err
+    kind, when = _kind_and_when(ctx, args, "held")
     if when.at > ctx.now:
         raise UsageError("held", "events.not_yet_held", at=ctx.local(when.at))
     if ctx.now - when.at > timedelta(days=RECORD_DAYS):

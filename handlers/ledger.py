@@ -25,7 +25,7 @@ from handlers.ports import Attachment, Reply
 from handlers.router import Command
 from handlers.timeparse import Period, parse_period
 from storage.ledger import LedgerRepo, Scope
-from storage.records import ATTENDED
+from storage.records import ATTENDED, EventRec
 from storage.repositories import UnitOfWork, expected_filter
 
 CHART_WORDS = {
@@ -174,6 +174,25 @@ async def attendance_rates(uow: UnitOfWork, scope: Scope, tz: ZoneInfo, now: dat
                 out[key][0] += 1
                 out[key][1] += (event.id, p.id) in present
     return {k: (v[0], v[1]) for k, v in sorted(out.items())}
+
+
+async def rates_by_branch(uow: UnitOfWork, region_id: int, held: list[EventRec]) -> dict[int, tuple[int, int]]:
+    """(expected, present) per branch over these held events, counted in the database (two grouped
+    queries, whatever the size of the region): who was expected is who is on the roll now."""
+    roll = await uow.org.role_counts(region_id)
+    came = await uow.attendance.present_by([e.id for e in held])
+    kinds = {e.id: e for e in held}
+    out: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for event in held:
+        roles = expected_filter(event.kind)
+        for (branch_id, role), n in roll.items():
+            if branch_id is not None and role in roles and event.branch_id in (None, branch_id):
+                out[branch_id][0] += n
+    for (event_id, branch_id, role), n in came.items():
+        event = kinds[event_id]
+        if role in expected_filter(event.kind) and event.branch_id in (None, branch_id):
+            out[branch_id][1] += n
+    return {b: (exp, min(exp, pres)) for b, (exp, pres) in out.items()}
 
 
 async def points_by(uow: UnitOfWork, scope: Scope, tz: ZoneInfo) -> dict[str, int]:

@@ -437,6 +437,8 @@ def _month(event: EventRec, tz: ZoneInfo) -> str:
 def _duty_result(book: _Book, r: Any, now: datetime) -> str:
     if r.checked_in_at is None:
         return book.label("duty.missed" if r.ends_at < now else "duty.coming")
+    if r.checked_out_at is None and r.ends_at < now:
+        return book.label("duty.unsigned")
     if r.arrival == "late":
         return book.label("duty.late")
     if r.departure == "early":

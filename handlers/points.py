@@ -9,8 +9,10 @@ from datetime import datetime
 from handlers.access import Level, Refused
 from handlers.context import Context
 from handlers.errors import AppError, UsageError
+from handlers.i18n import render
 from handlers.mentions import mention
 from handlers.org import named_member
+from handlers.outbox import Personal, PushContext, PushKind, queue
 from handlers.ports import Button, Reply
 from handlers.router import Command, Press
 from handlers.timeparse import numbered, whole_number
@@ -142,11 +144,12 @@ async def stock_item(ctx: Context, args: str) -> list[Reply]:
 
 
 async def redeem(ctx: Context, args: str) -> list[Reply]:
-    """兑换 商品名 — ask for an item; nothing is debited until an admin approves."""
+    """兑换 商品名 — ask for an item (in a group or privately); nothing is debited until an admin
+    approves."""
     name = args.strip()
     if not name:
         raise UsageError("redeem")
-    binding = ctx.need_binding()
+    binding = ctx.need_node()
     member = ctx.need_member()
     inc = ctx.incoming
 
@@ -167,18 +170,42 @@ async def redeem(ctx: Context, args: str) -> list[Reply]:
             chat_id=inc.chat_id,
             created_at=uow.now,
         )
+        # the region's managers decide: their chats hear of it (with the buttons) wherever it was asked
+        for chat in await uow.org.chats_for(binding.region_id, None, include_branch_chats=False):
+            if (chat.platform, chat.chat_id) != (inc.platform, inc.chat_id):
+                news = RedeemNews(redemption=rid, step="requested")
+                await queue(uow, REDEEM_NEWS, chat.platform, chat.chat_id, due=uow.now, payload=news)
         return rid, item.price
 
     rid, price = await ctx.unit(work)
-    buttons = (
-        Button(ctx.t("points.approve_button"), f"redeem_ok:{rid}"),
-        Button(ctx.t("points.reject_button"), f"redeem_no:{rid}"),
-    )
     return [
         ctx.reply(
-            "points.requested", buttons=buttons, id=rid, name=mention(member.id, member.name), item=name, price=price
+            "points.requested",
+            buttons=decide_buttons(ctx.locale, rid),
+            id=rid,
+            name=mention(member.id, member.name),
+            item=name,
+            price=price,
         )
     ]
+
+
+def decide_buttons(locale: str, rid: int) -> tuple[Button, ...]:
+    return (
+        Button(str(render("points.approve_button", locale)), f"redeem_ok:{rid}"),
+        Button(str(render("points.reject_button", locale)), f"redeem_no:{rid}"),
+    )
+
+
+async def tell_member(ctx: Context, uow: UnitOfWork, r: RedemptionRec, step: str, note: str = "") -> None:
+    """The member hears of a decision on their request in the chat they asked in (their private
+    chat with the bot, if that is where), unless that is where it was decided."""
+    inc = ctx.incoming
+    if (r.platform, r.chat_id) == (inc.platform, inc.chat_id):
+        return
+    private = await uow.org.binding(r.platform, r.chat_id) is None
+    news = RedeemNews(redemption=r.id, step=step, note=note, private=private)
+    await queue(uow, REDEEM_NEWS, r.platform, r.chat_id, due=uow.now, payload=news)
 
 
 async def _decide(ctx: Context, rid: int, approve: bool, note: str) -> list[Reply]:
@@ -193,6 +220,8 @@ async def _decide(ctx: Context, rid: int, approve: bool, note: str) -> list[Repl
             raise AppError("points.already_decided", id=rid, status=r.status)
         if not approve:
             await uow.store.decide(rid, old="pending", new="rejected", by=admin.id, now=uow.now)
+            await _audit(ctx, uow, admin.id, "store.reject", r, note)
+            await tell_member(ctx, uow, r, "rejected", note)
             return r
         if not await uow.store.take_one(r.item_id):
             raise AppError("points.sold_out", name=r.item)
@@ -208,11 +237,18 @@ async def _decide(ctx: Context, rid: int, approve: bool, note: str) -> list[Repl
             raise AppError("points.not_enough", name=r.member, balance=await uow.points.balance(r.member_id))
         if not await uow.store.decide(rid, old="pending", new="approved", by=admin.id, now=uow.now):
             raise AppError("points.already_decided", id=rid, status="?")
+        await _audit(ctx, uow, admin.id, "store.approve", r, note)
+        await tell_member(ctx, uow, r, "approved", note)
         return r
 
     r = await ctx.unit(work)  # an AppError rolls the whole unit back: stock and points stay as they were
     key = "points.approved" if approve else "points.rejected"
     return [ctx.reply(key, id=rid, name=mention(r.member_id, r.member), item=r.item, price=r.price, note=note)]
+
+
+async def _audit(ctx: Context, uow: UnitOfWork, actor: int, action: str, r: RedemptionRec, note: str = "") -> None:
+    detail = {"redemption": r.id, "member": r.member_id, "item": r.item, "price": r.price, "note": note}
+    await uow.ops.audit(actor=actor, platform=ctx.incoming.platform, action=action, detail=detail, now=uow.now)
 
 
 async def approve(ctx: Context, args: str) -> list[Reply]:
@@ -259,6 +295,8 @@ async def cancel(ctx: Context, args: str) -> list[Reply]:
                 operator=member.id,
                 now=uow.now,
             )
+            await _audit(ctx, uow, member.id, "store.refund", r)
+            await tell_member(ctx, uow, r, "refunded")
             return r, True
         if r.status in ("pending", "approved"):
             raise Refused("access.needs_region")
@@ -282,8 +320,49 @@ async def _button(ctx: Context, data: str, ok: bool) -> list[Reply]:
     return await _decide(ctx, int(data), ok, "")
 
 
+async def pending_requests(ctx: Context, args: str) -> list[Reply]:
+    """待批兑换 — the requests waiting for a decision, each with its buttons."""
+    binding = ctx.need_binding()
+    ctx.need_manager(binding.region_id, None)
+    waiting = await ctx.read(lambda uow: uow.store.pending(binding.region_id, binding.branch_id))
+    if not waiting:
+        return [ctx.reply("points.none_pending")]
+    buttons = tuple(b for r in waiting[:PENDING_BUTTONS] for b in decide_buttons(ctx.locale, r.id))
+    return [ctx.reply("points.pending", items=waiting, buttons=buttons)]
+
+
+PENDING_BUTTONS = 5  # requests listed with their buttons under the list (the rest by 批准兑换 编号)
+
+
+class RedeemNews(Personal):
+    redemption: int
+    step: str  # requested (to the managers), approved / rejected / refunded (to the member)
+    note: str = ""
+
+
+async def _redeem_news(ctx: PushContext[RedeemNews]) -> Reply | None:
+    p = ctx.payload
+    r = await ctx.uow.store.redemption(p.redemption)
+    if r is None:
+        return None
+    name = mention(r.member_id, r.member)
+    if p.step == "requested":
+        if r.status != "pending":
+            return None  # decided meanwhile: nothing to ask
+        text = render("points.requested", ctx.locale, id=r.id, name=name, item=r.item, price=r.price)
+        return Reply(text=text, buttons=decide_buttons(ctx.locale, r.id))
+    if p.step == "refunded":
+        return Reply(text=render("points.cancelled", ctx.locale, id=r.id, item=r.item, refunded=True, price=r.price))
+    key = "points.approved" if p.step == "approved" else "points.rejected"
+    return Reply(text=render(key, ctx.locale, id=r.id, name=name, item=r.item, price=r.price, note=p.note))
+
+
+REDEEM_NEWS = PushKind("redeem_news", RedeemNews, _redeem_news, lambda p: f"redeem:{p.redemption}:{p.step}")
+PUSHES = [REDEEM_NEWS]
+
 M, R = Level.MEMBER, Level.REGION
 COMMANDS = [
+    Command("pending_redeem", ("待批兑换",), pending_requests, "points.usage_pending", None, access=R),
     Command("points", ("我的积分",), my_points, "points.usage_points", "points.help_points", access=M),
     Command("rank", ("积分排行",), ranking, "points.usage_rank", "points.help_rank", access=M),
     Command("adjust", ("调整积分",), adjust, "points.usage_adjust", "points.help_adjust", access=R),

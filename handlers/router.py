@@ -18,6 +18,7 @@ from handlers.context import Context, Duplicate, Services
 from handlers.errors import AppError, UsageError
 from handlers.i18n import this_year_is
 from handlers.ports import Incoming, Reply
+from storage.records import BindingRec, MemberRec
 from storage.repositories import OpsRepo, UnitOfWork
 
 Handler = Callable[[Context, str], Awaitable[list[Reply]]]
@@ -53,6 +54,9 @@ class Press:
     access: Level = Level.MEMBER
 
 
+Identify = Callable[[Incoming], Awaitable[tuple[BindingRec | None, MemberRec | None]]]
+
+
 class Router:
     def __init__(self, services: Services, bot_username: str | None = None) -> None:
         self.services = services
@@ -63,6 +67,8 @@ class Router:
         self._buttons: dict[str, Press] = {}
         self._contact: Handler | None = None
         self._file: Handler | None = None
+        # platforms that say themselves who is acting, for which node (the web console's session)
+        self._identify: dict[str, Identify] = {}
 
     def add(self, command: Command) -> None:
         taken = {k for k, _ in self._keywords}
@@ -202,20 +208,36 @@ class Router:
         ctx = ctx or await self._context(incoming)
         return [ctx.reply("common.already_done", private=True)]
 
+    def identify(self, platform: str, resolve: Identify) -> None:
+        """A platform whose transport has already proven who acts (the web console: a session
+        opened by a one-time link) gives the member and the node it acts for itself, instead of a
+        chat binding and a linked account."""
+        self._identify[platform] = resolve
+
     async def _context(self, incoming: Incoming) -> Context:
         d = self.services.directory
-        binding = await d.binding(incoming.platform, incoming.chat_id)
-        member = await d.account(incoming.platform, incoming.user_id)
+        resolve = self._identify.get(incoming.platform)
+        if resolve is not None:
+            binding, member = await resolve(incoming)
+        else:
+            binding = await d.binding(incoming.platform, incoming.chat_id)
+            member = await d.account(incoming.platform, incoming.user_id)
         now = self.services.clock.now()
         this_year_is(now.astimezone(self.services.policy.tz).year)
         return Context(incoming, self.services, binding, member, now)
 
     def help_lines(self, ctx: Context) -> list[tuple[Command, bool]]:
-        """The commands this sender may use in this chat (a newcomer: the members' ones)."""
+        """The commands this sender may use in this chat (a newcomer: the members' ones), in the
+        order they were registered."""
 
         def usable(c: Command) -> bool:
             if ctx.member is None:
                 return c.access in (Level.ANYONE, Level.MEMBER)
             return refusal(ctx.member, c.access, ctx.node, chat_admin=ctx.incoming.is_chat_admin) is None
 
-        return [(c, c.admin) for c in self.commands if c.help and usable(c)]
+        return [(c, c.admin) for c in self.commands if usable(c)]
+
+    def find(self, word: str) -> Command | None:
+        """The command a word names: its /name or one of its keywords."""
+        word = word.strip().lstrip("/")
+        return self._by_name.get(word.lower()) or next((c for k, c in self._keywords if k == word), None)

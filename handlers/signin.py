@@ -37,19 +37,36 @@ def _may_attend(member: MemberRec, event: EventRec) -> bool:
     return event.branch_id is None or event.branch_id == member.branch_id
 
 
-async def _open_event(ctx: Context, event_id: int | None = None) -> EventRec:
-    """The event whose sign-in window is open in this chat (or the one named by its number)."""
-    events = await _events_here(ctx)
-    if event_id is not None:
-        events = [e for e in events if e.id == event_id]
-    open_now = [e for e in events if e.window_open(ctx.now)]
+async def _open_events(ctx: Context, member: MemberRec, event_id: int | None = None) -> list[EventRec]:
+    """The events of this chat whose sign-in window is open and the member may attend (or the one
+    named by its number), nearest start first."""
+    events = [e for e in await _events_here(ctx) if event_id is None or e.id == event_id]
+    mine = [e for e in events if _may_attend(member, e)]
+    open_now = [e for e in mine if e.window_open(ctx.now)]
     if open_now:
-        return min(open_now, key=lambda e: abs((e.starts_at - ctx.now).total_seconds()))
-    upcoming = [e for e in events if e.opens_at > ctx.now]
+        return sorted(open_now, key=lambda e: abs((e.starts_at - ctx.now).total_seconds()))
+    if events and not mine:
+        raise AppError("signin.not_your_event")
+    upcoming = [e for e in mine if e.opens_at > ctx.now]
     if upcoming:
         first = upcoming[0]
         raise AppError("signin.not_yet", kind=first.kind, opens=ctx.local(first.opens_at))
     raise AppError("signin.no_open_event")
+
+
+def _choose(member: MemberRec, events: list[EventRec]) -> EventRec | None:
+    """Of several open events, the one the member is expected at; None when that is not one."""
+    if len(events) == 1:
+        return events[0]
+    expected = [e for e in events if member.role in expected_filter(e.kind)]
+    return expected[0] if len(expected) == 1 else None
+
+
+def _which(ctx: Context, events: list[EventRec], private: bool) -> Reply:
+    """Several events are open and none is the member's own: ask which, with a button each."""
+    buttons = tuple(Button(str(ctx.t("signin.button_for", kind=e.kind, id=e.id)), f"signin:{e.id}") for e in events)
+    items = [{"e": e, "starts": ctx.local(e.starts_at)} for e in events]
+    return ctx.reply("signin.which", buttons=buttons, private=private, items=items)
 
 
 CLOSED_MEETINGS = ("secretary_meeting", "committee")  # meetings of office-holders: others sit in (列席)
@@ -104,10 +121,20 @@ async def _completes(ctx: Context, event: EventRec, outcome: SignInOutcome) -> b
 
 
 def _answer(
-    ctx: Context, outcome: SignInOutcome, member: MemberRec, event: EventRec, private: bool, completes: bool = False
+    ctx: Context,
+    outcome: SignInOutcome,
+    member: MemberRec,
+    event: EventRec,
+    private: bool,
+    completes: bool = False,
+    named: bool = False,
 ) -> Reply:
+    """The confirmation; `named`: several events are open here, so it says which one."""
+    which = {"kind": event.kind, "id": event.id} if named else None
     if outcome.outcome == ALREADY:
-        return ctx.reply("signin.already", private=private, coalesce=True, name=member.name, status=outcome.status)
+        return ctx.reply(
+            "signin.already", private=private, coalesce=True, name=member.name, status=outcome.status, which=which
+        )
     return ctx.reply(
         "signin.ok",
         private=private,
@@ -118,20 +145,28 @@ def _answer(
         status=outcome.status,
         kind=event.kind,
         guest=sits_in(member, event),
+        which=which,
     )
 
 
+async def _sign(ctx: Context, member: MemberRec, status_of: Any, event_id: int | None, private: bool) -> list[Reply]:
+    """Sign the member in to the open event (the numbered one; of several, the one they are
+    expected at, else they are asked which)."""
+    events = await _open_events(ctx, member, event_id)
+    event = _choose(member, events)
+    if event is None:
+        return [_which(ctx, events, private)]
+    outcome = await _write(ctx, event, member, status_of(event))
+    named = len(await _open_events(ctx, member)) > 1 if event_id is not None else len(events) > 1
+    return [_answer(ctx, outcome, member, event, private, await _completes(ctx, event, outcome), named)]
+
+
 async def sign_in(ctx: Context, args: str, *, event_id: int | None = None, private: bool = False) -> list[Reply]:
-    """签到 — sign in to the event open in this chat; after start + grace it counts as late."""
+    """签到 [#编号] — sign in to the event open in this chat; after start + grace it counts as late."""
     member = ctx.need_member()
     if event_id is None and args:
         event_id, _ = parse_event_ref(args)
-    event = await _open_event(ctx, event_id)
-    if not _may_attend(member, event):
-        raise AppError("signin.not_your_event")
-    status = "late" if ctx.now > event.late_after else "on_time"
-    outcome = await _write(ctx, event, member, status)
-    return [_answer(ctx, outcome, member, event, private, await _completes(ctx, event, outcome))]
+    return await _sign(ctx, member, lambda e: "late" if ctx.now > e.late_after else "on_time", event_id, private)
 
 
 async def press_signin(ctx: Context, arg: str) -> list[Reply]:
@@ -144,15 +179,12 @@ async def press_signin(ctx: Context, arg: str) -> list[Reply]:
 
 
 async def remote(ctx: Context, args: str) -> list[Reply]:
-    """远程签到 — a mobile member (流动党员) signs in from elsewhere."""
+    """远程签到 [#编号] — a mobile member (流动党员) signs in from elsewhere."""
     member = ctx.need_member()
     if not member.is_mobile:
         raise AppError("signin.not_mobile")
-    event = await _open_event(ctx)
-    if not _may_attend(member, event):
-        raise AppError("signin.not_your_event")
-    outcome = await _write(ctx, event, member, "remote")
-    return [_answer(ctx, outcome, member, event, False, await _completes(ctx, event, outcome))]
+    event_id, _ = parse_event_ref(args)
+    return await _sign(ctx, member, lambda e: "remote", event_id, False)
 
 
 async def leave(ctx: Context, args: str) -> list[Reply]:

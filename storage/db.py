@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -170,16 +171,22 @@ class Database:
         def checkpoint(conn: sqlite3.Connection) -> None:
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
-        conn = await asyncio.to_thread(sqlite3.connect, path, check_same_thread=False, isolation_level=None)
+        # one thread of its own: the connection is closed only after a checkpoint under way ended
+        # (cancelling this task does not stop a thread; closing beside it would crash SQLite)
+        loop = asyncio.get_running_loop()
+        own = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-checkpoint")
+        connect = partial(sqlite3.connect, path, check_same_thread=False, isolation_level=None)
+        conn = await loop.run_in_executor(own, connect)
         try:
             while True:
                 await asyncio.sleep(self.checkpoint_every_s)
                 try:
-                    await asyncio.to_thread(checkpoint, conn)
+                    await loop.run_in_executor(own, checkpoint, conn)
                 except sqlite3.Error:
                     log.warning("WAL checkpoint failed; will retry", exc_info=True)
         finally:
-            await asyncio.to_thread(conn.close)
+            await asyncio.shield(loop.run_in_executor(own, conn.close))
+            own.shutdown(wait=False)
 
     async def unit(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run fn in its own transaction on the writer; returns after the commit."""

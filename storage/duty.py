@@ -163,6 +163,17 @@ class DutyRepo:
         )
         return int(res.scalar_one())
 
+    async def pending_swap(self, assignment_id: int) -> tuple[int, str] | None:
+        """The open request to take over a slot, if any: (its id, the asked member's name)."""
+        row = (
+            await self.conn.execute(
+                select(DutySwap.id, Member.name)
+                .join(Member, Member.id == DutySwap.to_member_id)
+                .where(DutySwap.assignment_id == assignment_id, DutySwap.status == "pending")
+            )
+        ).first()
+        return (int(row[0]), str(row[1])) if row else None
+
     async def swap(self, swap_id: int) -> tuple[int, int, int, str] | None:
         """(assignment, from member, to member, status) of a swap request."""
         row = (

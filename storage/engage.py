@@ -372,26 +372,34 @@ class StoreRepo:
         res = await self.conn.execute(insert(Redemption).values(status="pending", **values).returning(Redemption.id))
         return int(res.scalar_one())
 
-    async def redemption(self, redemption_id: int) -> RedemptionRec | None:
-        row = (
-            await self.conn.execute(
-                select(
-                    Redemption.id,
-                    Redemption.item_id,
-                    StoreItem.name.label("item"),
-                    StoreItem.region_id,
-                    Redemption.member_id,
-                    Member.name.label("member"),
-                    Redemption.price,
-                    Redemption.status,
-                    Redemption.platform,
-                    Redemption.chat_id,
-                )
-                .join(StoreItem, StoreItem.id == Redemption.item_id)
-                .join(Member, Member.id == Redemption.member_id)
-                .where(Redemption.id == redemption_id)
+    def _redemptions(self) -> Any:
+        return (
+            select(
+                Redemption.id,
+                Redemption.item_id,
+                StoreItem.name.label("item"),
+                StoreItem.region_id,
+                Redemption.member_id,
+                Member.name.label("member"),
+                Redemption.price,
+                Redemption.status,
+                Redemption.platform,
+                Redemption.chat_id,
             )
-        ).first()
+            .join(StoreItem, StoreItem.id == Redemption.item_id)
+            .join(Member, Member.id == Redemption.member_id)
+        )
+
+    async def pending(self, region_id: int, branch_id: int | None = None, limit: int = 50) -> list[RedemptionRec]:
+        """Requests waiting for a decision, oldest first (of one branch's members, if given)."""
+        q = self._redemptions().where(StoreItem.region_id == region_id, Redemption.status == "pending")
+        if branch_id is not None:
+            q = q.where(Member.branch_id == branch_id)
+        rows = await self.conn.execute(q.order_by(Redemption.id).limit(limit))
+        return [RedemptionRec(**r._mapping) for r in rows]
+
+    async def redemption(self, redemption_id: int) -> RedemptionRec | None:
+        row = (await self.conn.execute(self._redemptions().where(Redemption.id == redemption_id))).first()
         return RedemptionRec(**row._mapping) if row else None
 
     async def decide(self, redemption_id: int, *, old: str, new: str, by: int | None, now: datetime) -> bool:

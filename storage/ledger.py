@@ -337,6 +337,11 @@ class RecordRepo:
         )
         return new
 
+    async def photo_names(self, event_id: int) -> list[str]:
+        """The SHA-256 names of an event's photos, in the order they came."""
+        q = select(MeetingPhoto.sha256).where(MeetingPhoto.event_id == event_id).order_by(MeetingPhoto.id)
+        return [str(r[0]) for r in await self.conn.execute(q)]
+
     async def photo_count(self, event_id: int) -> int:
         return int(
             (

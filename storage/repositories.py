@@ -34,6 +34,7 @@ from storage.models import (
 if TYPE_CHECKING:
     from storage.duty import DutyRepo, RotationRepo
     from storage.engage import IdeaRepo, PointsRepo, StoreRepo
+    from storage.web import WebRepo
 from storage.records import (
     ATTENDED,
     AttendanceRec,
@@ -746,6 +747,18 @@ class AttendanceRepo:
             (await self.conn.execute(count_present)).scalar_one()
         )
 
+    async def present_by(self, event_ids: Sequence[int]) -> dict[tuple[int, int, str], int]:
+        """Who came to these events, counted by (event, branch, role) of the members."""
+        if not event_ids:
+            return {}
+        q = (
+            select(Attendance.event_id, Member.branch_id, Member.role, func.count())
+            .join(Member, Member.id == Attendance.member_id)
+            .where(Attendance.event_id.in_(event_ids), Attendance.status.in_(ATTENDED))
+            .group_by(Attendance.event_id, Member.branch_id, Member.role)
+        )
+        return {(int(e), int(b), str(r)): int(n) for e, b, r, n in (await self.conn.execute(q)).all()}
+
     async def status_of(self, event_id: int, member_id: int) -> str | None:
         return (
             await self.conn.execute(
@@ -1009,6 +1022,12 @@ class UnitOfWork:
         from storage.duty import RotationRepo
 
         return RotationRepo(self.conn)
+
+    @property
+    def web(self) -> WebRepo:
+        from storage.web import WebRepo
+
+        return WebRepo(self.conn)
 
 
 def expected_filter(kind: str) -> Sequence[str]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.app import build_app
 from bot.console.transport import ConsoleChat, ConsoleTransport
 from bot.roster import import_roster
 from bot.runtime import Runtime
 from bot.settings import Settings
-from handlers.ports import FakeClock
+from handlers.ports import FakeClock, SystemClock
 from handlers.signin import build_summary
 from storage.repositories import UnitOfWork
 
@@ -145,10 +146,32 @@ async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[st
                 if reply.file is not None:
                     path.write_bytes(reply.file.data)
         out(f"\n📒 台账 / ledger: {ledger}\n📊 图表 / chart: {chart}")
+        out(await _console_link(app, db_path))
         return final
     finally:
         await transport.close()
         await app.close()
+
+
+async def _console_link(app: Any, db_path: Path) -> str:
+    """How to open the demo's web console: the command that serves it and a one-time link for the
+    regional secretary's admin 李红 (made on the real clock: valid for ten minutes from now)."""
+    from handlers.weblink import issue_link
+
+    now = SystemClock().now()
+
+    async def work(conn: Any) -> str:
+        uow = UnitOfWork(conn, now)
+        member = await uow.org.member_in_branch(1, "李红")
+        assert member is not None
+        return await issue_link(uow, app.services.policy, member.id)
+
+    link = await app.db.unit(work)
+    return (
+        "\n🌐 网页后台 / web console:\n"
+        f"   DANGJIAN_DATABASE_URL=sqlite+aiosqlite:///{db_path} .venv/bin/dangjian web\n"
+        f"   然后打开 / then open (10 分钟内有效、只能用一次 / valid 10 minutes, once): {link}"
+    )
 
 
 def _demo_photo(path: Path) -> None:

@@ -16,10 +16,20 @@ from storage.models.events import (
     Norm,
     ScheduleRule,
 )
-from storage.models.ops import AuditLog, CacheVersion, InboxUpdate, Outbox, ProcessedUpdate, SentMessage
+from storage.models.ops import (
+    AppSecret,
+    AuditLog,
+    CacheVersion,
+    InboxUpdate,
+    Outbox,
+    ProcessedUpdate,
+    SentMessage,
+    WebToken,
+)
 from storage.models.org import Branch, ChatBinding, LinkRequest, Member, MemberAccount, Region
 
 __all__ = [
+    "AppSecret",
     "Attendance",
     "AuditLog",
     "Base",
@@ -57,4 +67,5 @@ __all__ = [
     "SentMessage",
     "StoreItem",
     "UTCDateTime",
+    "WebToken",
 ]

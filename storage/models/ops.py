@@ -102,3 +102,29 @@ class SentMessage(Base):
     edit_key: Mapped[str] = mapped_column(String(100), primary_key=True)
     message_id: Mapped[str] = mapped_column(String(100))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WebToken(Base):
+    """A web console credential: a one-time login link ('link', single use, minutes) or a session
+    ('session', hours, with its CSRF token). Only the SHA-256 of the secret part is kept."""
+
+    __tablename__ = "web_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a link: when it opened a session
+    csrf: Mapped[str | None] = mapped_column(String(64))  # a session: the token every form carries
+
+
+class AppSecret(Base):
+    """A secret the processes sharing one database agree on (the web console's signing key when
+    DANGJIAN_WEB_SECRET is not set): made once, by whichever process needs it first."""
+
+    __tablename__ = "app_secrets"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))

@@ -123,7 +123,10 @@ COMMANDS = {
     "redeem": "member",
     "approve": "region",
     "reject_redeem": "region",
+    "pending_redeem": "region",
     "cancel_redeem": "member",
+    # the web console
+    "console": "branch",
     # who is who
     "bind": "branch",
     "join": "anyone",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from bot.render import to_plain
 from storage.duty import DutyRepo
 from storage.models import AuditLog, DutyAssignment, DutyShift, Member
-from tests.bot.test_cli import invoke
+from tests.bot.test_cli import invoke, rows_of
 from tests.harness import GROUP, REGION_CHAT, Harness
 
 
@@ -38,7 +39,7 @@ async def test_check_in_and_out_with_marks_and_points(h: Harness) -> None:
     assert (await h.say("上岗", user="u-钱多多"))[0].startswith("还没到上岗时间：你的班是 12月2日（周三）14:00")
     h.clock.advance(hours=8)  # 17:20: 钱多多 never came
     rota = (await h.say("值班表", user="u-张伟"))[0]
-    assert "党群服务中心 张伟 ✅ 在岗（迟到）" in rota and "党群服务中心 钱多多 ❌ 缺岗" in rota
+    assert "党群服务中心 张伟 ⚠️ 未签退（迟到）" in rota and "党群服务中心 钱多多 ❌ 缺岗" in rota
     assert "已早退" not in rota and "赵强 ✅ 已下岗（早退）" in rota
     assert (await h.say("上岗", user="u-钱多多"))[0].startswith("这个班已经在 12月2日（周三）17:00 结束了")
     week_ago = h.clock.now() - timedelta(days=7)
@@ -143,9 +144,72 @@ async def test_duty_reminder_mentions_the_members_and_a_missed_shift_alerts_the_
     h.clock.advance(minutes=50)
     await h.say("上岗", user="u-赵强")
     pushed = await h.tick(hours=3, minutes=30)  # 12:05: 钱多多 never checked in
-    assert pushed == [f"[{REGION_CHAT}] 🤖 ⚠️ 以下值班没有打卡（缺岗）：\n· 12月2日（周三）09:00 党群服务中心 钱多多"]
+    assert pushed == [
+        f"[{REGION_CHAT}] 🤖 ⚠️ 以下值班没有打卡（缺岗）：\n· 12月2日（周三）09:00 党群服务中心 钱多多\n"
+        "⚠️ 以下值班上岗后没有签退，已按结束时间关班（未签退）：\n· 12月2日（周三）09:00 党群服务中心 赵强"
+    ]
     await add(h, "后天 9:00-12:00 党群服务中心 张伟")
     h.clock.set(h.clock.now() + timedelta(hours=20, minutes=55))  # 08:55 the day after: on time
     await h.tick(seconds=1)
     await h.say("上岗", user="u-张伟")
     assert not any("缺岗" in p for p in await h.tick(hours=4))  # kept: no alert
+
+
+async def test_a_swap_across_branches_is_asked_and_reminded_in_the_right_group_once(h: Harness) -> None:
+    for name in ("刘芳", "吴静"):
+        await h.join(name)
+    await h.say("绑定 绿源科技党支部", user="u-刘芳", chat="绿源群")
+    await add(h, "明天 14:00-17:00 党群服务中心 钱多多")
+    h.pushed.clear()
+    asked = await h.say("换班 吴静 明天", user="u-钱多多")
+    assert asked[0].startswith("🔁 钱多多 请 吴静 替班")
+    again = await h.say("换班 赵强 明天", user="u-钱多多")
+    assert again == ["你已经请 吴静 替 12月2日（周三）14:00 的班，正在等答复，不能重复请求。"]
+    await h.tick(seconds=1)
+    assert [p for p in h.pushed if "替班" in p] == [
+        "[绿源群] 🤖 🔁 钱多多 请 吴静 替班：12月2日（周三）14:00 党群服务中心。请 吴静 点按钮答复。"
+        "\n   [1] 接受  [2] 拒绝"
+    ]  # where 吴静 is, with the buttons
+    accepted = await h.press("swap_yes:1", user="u-吴静", chat="绿源群")
+    assert to_plain(accepted[0].text).startswith("✅ 吴静 已接受替班")
+    h.pushed.clear()
+    await h.tick(hours=28)  # tomorrow 13:00: the reminder
+    reminders = [p for p in h.pushed if "值班提醒" in p]
+    assert reminders == [
+        "[绿源群] 🤖 ⏰ 值班提醒：12月2日（周三）14:00-17:00 党群服务中心，吴静。到岗后请发送“上岗”。"
+    ]  # not in 钱多多's group any more
+
+
+async def test_a_shift_never_checked_out_is_closed_at_its_end_as_unsigned(h: Harness) -> None:
+    await add(h, "今天 9:30-12:00 党群服务中心 赵强")
+    await h.say("上岗", user="u-赵强")
+    assert "赵强 ✅ 在岗" in (await h.say("值班表", user="u-赵强"))[0]
+    pushed = await h.tick(hours=3, minutes=6)  # 12:06: end + grace
+    assert [p for p in pushed if "未签退" in p] == [
+        f"[{REGION_CHAT}] 🤖 ⚠️ 以下值班上岗后没有签退，已按结束时间关班（未签退）：\n"
+        "· 12月1日（周二）09:30 党群服务中心 赵强"
+    ]
+    assert "赵强 ⚠️ 未签退" in (await h.say("值班表", user="u-赵强"))[0]
+    assert await h.say("下岗", user="u-赵强") == [
+        "这个班（党群服务中心）已在 12月1日（周二）12:00 结束并关班，记为未签退。"
+    ]
+
+
+def test_the_rota_import_reads_dates_as_chat_does_and_names_the_forms(db_url: str, tmp_path: Path) -> None:
+    sample = str(Path(__file__).parents[2] / "bot" / "console" / "sample_roster.csv")
+    assert invoke(db_url, "org", "import", sample, "--region", "城东联合党委")[0] == 0
+    rota = tmp_path / "rota.csv"
+    rota.write_text(
+        "日期,开始,结束,地点,值班人\n12月5日,9:00,12:00,中心,赵强\n2026/12/7,下午2点,17:00,中心,钱多多\n", "utf-8"
+    )
+    code, out = invoke(db_url, "duty", "import", str(rota), "--region", "城东联合党委")
+    assert code == 0 and "新增值班 2 个" in out, out
+    days = rows_of(db_url, select(DutyShift.starts_at).order_by(DutyShift.starts_at))
+    assert [d[0].astimezone(ZoneInfo("Asia/Shanghai")).strftime("%m-%d %H:%M") for d in days] == [
+        "12-05 09:00",
+        "12-07 14:00",
+    ]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("日期,开始,结束,地点,值班人\n下礼拜,9:00,12:00,中心,赵强\n", "utf-8")
+    code, out = invoke(db_url, "duty", "import", str(bad), "--region", "城东联合党委")
+    assert code == 2 and "日期看不懂：“下礼拜”（可写 2026-12-07、2026/12/7、12月7日）" in out

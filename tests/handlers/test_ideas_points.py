@@ -200,3 +200,36 @@ async def test_yearly_cap_on_sign_in_points_per_kind(db_url: str) -> None:
         assert await reconciled(h)
     finally:
         await h.close()
+
+
+async def test_a_redemption_is_told_to_the_managers_and_its_outcome_to_the_member(h: Harness) -> None:
+    await h.say("上架 保温杯 10 5", user="u-李红", chat=REGION_CHAT)
+    await h.say("调整积分 赵强 +30 表彰", user="u-李红", chat=REGION_CHAT)
+    assert await h.say("待批兑换", user="u-李红", chat=REGION_CHAT) == ["没有等待审批的兑换申请。"]
+    h.pushed.clear()
+    await h.say("兑换 保温杯", user="u-赵强")  # in the branch group
+    await h.dm("兑换 保温杯", user="u-赵强")  # and privately
+    await h.tick(seconds=1)
+    asked = [p for p in h.pushed if p.startswith(f"[{REGION_CHAT}]")]
+    assert [p.split("🧾 ")[1] for p in asked] == [
+        "兑换申请 #1：赵强 申请兑换 保温杯（10 分），等待管理员批准。\n   [1] 批准  [2] 驳回",
+        "兑换申请 #2：赵强 申请兑换 保温杯（10 分），等待管理员批准。\n   [1] 批准  [2] 驳回",
+    ]
+    listing = await h.send(h.incoming("待批兑换", user="u-李红", chat=REGION_CHAT))
+    assert "#1 赵强 · 保温杯（10 分）" in to_plain(listing[0].text)
+    assert [b.data for b in listing[0].buttons] == ["redeem_ok:1", "redeem_no:1", "redeem_ok:2", "redeem_no:2"]
+    assert (await h.say("待批兑换", user="u-张伟"))[0].startswith("⛔")  # a branch secretary: not theirs to decide
+
+    h.pushed.clear()
+    await h.press("redeem_ok:1", user="u-李红", chat=REGION_CHAT)
+    await h.say("驳回兑换 2 本月已发完", user="u-李红", chat=REGION_CHAT)
+    await h.say("取消兑换 1", user="u-李红", chat=REGION_CHAT)  # an approved one: refunded
+    await h.tick(seconds=1)
+    assert sorted(h.pushed) == sorted(
+        [
+            f"[{GROUP}] 🤖 ✅ 兑换 #1 已批准：赵强 兑换 保温杯，扣除 10 分。",
+            "[@u-赵强] 🤖 ❎ 兑换 #2 已驳回：赵强 的 保温杯 未兑换，积分未扣除（本月已发完）。",
+            f"[{GROUP}] 🤖 ↩️ 兑换 #1（保温杯）已取消，10 分和商品已退回。",
+        ]
+    )  # each where the member asked (the second privately)
+    assert await h.say("待批兑换", user="u-李红", chat=REGION_CHAT) == ["没有等待审批的兑换申请。"]

@@ -1,0 +1,124 @@
+"""The web console under load: the overview and an event page of a region of 200 branches and
+10,000 members, served by uvicorn on the loopback, asked 500 times each with 8 requests in flight
+by a logged-in client.
+
+The region is the one bench/export.py builds (a year of events, sign-ins, duty, ideas, points),
+with the console's clock in the middle of that year, so "this month" has 200 activity days and a
+secretary meeting. The event pages asked are one branch's activity day (50 expected) and, apart,
+the region's Party lesson (10,000 expected). Printed: p50 / p99 / max in milliseconds and
+requests per second. Target: p99 under 100 ms.
+
+    .venv/bin/python bench/web.py                      # SQLite
+    .venv/bin/python bench/web.py --url postgresql+asyncpg://postgres@127.0.0.1:5432/test
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from sqlalchemy import select
+
+sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+from bench.export import build
+from bot.app import build_app
+from bot.settings import Settings
+from bot.web.serve import WebServer
+from handlers.ports import FakeClock
+from handlers.weblink import issue_link
+from storage.migrate import wipe_postgres
+from storage.models import Event
+from storage.repositories import UnitOfWork
+
+NOW = datetime(2025, 6, 20, 4, 0, tzinfo=UTC)  # mid-June of the built year, noon in Shanghai
+
+
+def ms(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def hammer(client: httpx.AsyncClient, path: str, n: int, inflight: int) -> tuple[list[float], float]:
+    """n GETs of path, `inflight` at a time; (latencies, wall seconds)."""
+    latencies: list[float] = []
+    queue = iter(range(n))
+
+    async def worker() -> None:
+        for _ in queue:
+            t = time.perf_counter()
+            answer = await client.get(path)
+            latencies.append(time.perf_counter() - t)
+            assert answer.status_code == 200, (path, answer.status_code)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(inflight)))
+    return latencies, time.perf_counter() - start
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default="")
+    parser.add_argument("--members", type=int, default=10_000)
+    parser.add_argument("--branches", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--inflight", type=int, default=8)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.url or f"sqlite+aiosqlite:///{Path(tmp) / 'web.db'}"
+        if args.url:
+            await wipe_postgres(url)
+        t = time.perf_counter()
+        app = await build_app(Settings(database_url=url, log_level="WARNING"), FakeClock(NOW))
+        counts = await build(url, args.members, branch_size=args.members // args.branches)
+        print(f"built in {time.perf_counter() - t:.1f} s: {args.members} members, {args.branches} branches, {counts}")
+
+        async def pick(conn: object) -> tuple[str, int, int]:
+            uow = UnitOfWork(conn, NOW)  # type: ignore[arg-type]
+            link = await issue_link(uow, app.services.policy, 1)  # the regional secretary
+            june = select(Event.id, Event.kind, Event.branch_id).where(
+                Event.starts_at >= datetime(2025, 6, 1, tzinfo=UTC), Event.starts_at < NOW
+            )
+            rows = (await uow.conn.execute(june)).all()
+            day = next(r[0] for r in rows if r[1] == "activity_day")
+            lesson = (
+                next(r[0] for r in rows if r[1] == "party_lesson" and r[2] is None)
+                if any(r[1] == "party_lesson" for r in rows)
+                else day
+            )
+            return link, day, lesson
+
+        link, day, lesson = await app.db.unit(pick)
+        server = WebServer(app, "127.0.0.1:0")
+        await server.start()
+        try:
+            limits = httpx.Limits(max_connections=args.inflight)
+            async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=30) as client:
+                first = await client.get("/login?" + link.split("?", 1)[1])
+                assert first.status_code == 303, first.text
+                for label, path in (
+                    ("overview", "/"),
+                    ("event page (activity day, 50 expected)", f"/events/{day}"),
+                    ("event page (Party lesson, region-wide)", f"/events/{lesson}"),
+                ):
+                    await hammer(client, path, 20, args.inflight)  # warm up
+                    lat, wall = await hammer(client, path, args.requests, args.inflight)
+                    print(
+                        f"{label}: {args.requests} requests, {args.inflight} in flight: "
+                        f"p50 {ms(lat, 0.5):.1f} ms, p99 {ms(lat, 0.99):.1f} ms, max {max(lat) * 1000:.1f} ms, "
+                        f"mean {statistics.mean(lat) * 1000:.1f} ms, {args.requests / wall:.0f} req/s"
+                    )
+        finally:
+            await server.stop()
+            await app.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

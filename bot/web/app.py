@@ -1,0 +1,587 @@
+"""The web console: one more transport beside Telegram, WeCom and the console, for the people who
+manage (branch secretaries, the regional secretary, admins).
+
+Reading pages query the same read models the chat's reports use; every write is a command sent
+through the same router, handlers and unit of work as in a chat (approving a redemption here is
+批准兑换, a make-up sign-in 补签), with the session's member as the sender and the node they speak
+for as the chat, so it is authorised by the one rule (handlers/access.py) and audited. A form
+carries its CSRF token and a one-time id: a form sent twice is a redelivery, answered again and
+changed once.
+
+    browser ─► session cookie ─► WebConsole page ─► read models ─► Jinja page
+    browser form ─► CSRF ─► Incoming(platform "web") ─► Transport.receive ─► Router ─► replies
+"""
+
+from __future__ import annotations
+
+import asyncio
+import calendar as cal
+import re
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.app import App
+from bot.outbound import Limits
+from bot.render import to_plain
+from bot.transport import Transport
+from bot.web.labels import LABELS
+from handlers import compliance, weblink
+from handlers.access import REGION_ROLES, Level, Node, private_node, refusal
+from handlers.events import visible_in
+from handlers.i18n import normalize_locale, render, this_year_is
+from handlers.ledger import rates_by_branch
+from handlers.ports import Delivery, Incoming, Reply
+from handlers.signin import build_summary
+from handlers.timeparse import Period, parse_period
+from storage.compliance import FindingRepo
+from storage.ledger import RecordRepo
+from storage.records import BindingRec, EventRec, MemberRec
+from storage.repositories import UnitOfWork
+from storage.web import SessionRec
+
+HERE = Path(__file__).parent
+COOKIE = "dj_session"
+LANG_COOKIE = "dj_lang"
+PLATFORM = "web"
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+class SecurityHeaders:
+    """Every answer: no framing, no sniffing, no referrer, a CSP without inline script; pages
+    (never the static files) are not stored by the browser or any proxy."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith("/static/")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"content-security-policy", CSP.encode()),
+                    (b"x-frame-options", b"DENY"),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                ]
+                if not static:
+                    headers += [(b"cache-control", b"no-store, private"), (b"pragma", b"no-cache")]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Who is looking: the session's member, the node they speak for, their CSRF token."""
+
+    member: MemberRec
+    node: Node
+    csrf: str
+    locale: str
+
+    @property
+    def officer(self) -> bool:
+        return self.member.role in REGION_ROLES
+
+
+class Denied(Exception):
+    def __init__(self, status: int, label: str) -> None:
+        super().__init__(label)
+        self.status, self.label = status, label
+
+
+class WebTransport(Transport):
+    """The web's side of the shared transport: a form becomes an Incoming handled in order with
+    the same member's other forms; its answers are shown on the next page, not sent anywhere."""
+
+    platform = PLATFORM
+
+    def __init__(self, app: App) -> None:
+        super().__init__(app, Limits())
+
+    async def act(self, incoming: Incoming) -> list[Reply]:
+        replies: list[Reply] = []
+
+        async def handle() -> list[Awaitable[Delivery]]:
+            replies.extend(await self.app.router.dispatch(incoming))
+            return []
+
+        answers = await self.receive(incoming.chat_id, incoming.user_id, handle, label=incoming.update_id)
+        if answers and not replies:  # it failed: the error reply in the visitor's language
+            locale = normalize_locale(incoming.chat_id.rpartition(":")[2])
+            replies.append(Reply(text=render("common.internal", locale)))
+        return replies
+
+    async def send_now(self, chat_id: str, reply: Reply) -> Delivery:
+        return Delivery(ok=True)  # nothing is pushed to the web (no chat is bound to it)
+
+    async def edit(self, chat_id: str, message_id: str, reply: Reply) -> Delivery:
+        return Delivery(ok=True)
+
+
+class WebConsole:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.transport = WebTransport(app)
+        self.env = Environment(
+            loader=FileSystemLoader(str(HERE / "templates")),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["hm"] = lambda dt: dt.strftime("%H:%M")
+        self.env.filters["dt"] = lambda dt: dt.strftime("%Y-%m-%d %H:%M")
+        self.env.globals["form_id"] = lambda: secrets.token_urlsafe(12)  # a form sent twice: one change
+        app.router.identify(PLATFORM, self._identify)
+
+    # -- identity -------------------------------------------------------------------------------
+    async def _identify(self, incoming: Incoming) -> tuple[BindingRec | None, MemberRec | None]:
+        """A web form acts as the session's member (user_id) for the node they speak for."""
+        member = await self.app.db.read(lambda c: UnitOfWork(c, self.now()).org.member(int(incoming.user_id or 0)))
+        if member is None:
+            return None, None
+        node = private_node(member)
+        locale = incoming.chat_id.rpartition(":")[2] or None  # web:<member>:<locale>
+        binding = BindingRec(0, PLATFORM, incoming.chat_id, node.region_id, node.branch_id, True, locale)
+        return binding, member
+
+    def now(self) -> datetime:
+        return self.app.services.clock.now()
+
+    async def visitor(self, request: Request) -> Visitor:
+        token = request.cookies.get(COOKIE)
+        if not token:
+            raise Denied(401, "login_hint")
+        now = self.now()
+        session: SessionRec | None = await self.app.db.read(
+            lambda c: UnitOfWork(c, now).web.session(weblink.digest(token), now)
+        )
+        if session is None:
+            raise Denied(401, "login_hint")
+        member = await self.app.db.read(lambda c: UnitOfWork(c, now).org.member(session.member_id))
+        if member is None or refusal(member, Level.BRANCH, private_node(member)) is not None:
+            raise Denied(403, "managers_only")
+        return Visitor(member, private_node(member), session.csrf, self.locale(request))
+
+    def locale(self, request: Request) -> str:
+        return normalize_locale(
+            request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or self.app.services.policy.locale
+        )
+
+    def may_see(self, v: Visitor, node: Node) -> bool:
+        """The one rule: managing this node (its branch, or the region for officers)."""
+        return refusal(v.member, Level.BRANCH, node) is None
+
+    def may_see_event(self, v: Visitor, event: EventRec) -> bool:
+        if event.region_id != v.node.region_id:
+            return False
+        return v.officer or visible_in(event, v.node)
+
+    # -- rendering ------------------------------------------------------------------------------
+    def page(self, request: Request, name: str, v: Visitor | None, status: int = 200, **params: Any) -> Response:
+        locale = v.locale if v else self.locale(request)
+        this_year_is(self.now().astimezone(self.app.services.policy.tz).year)
+        html = self.env.get_template(name).render(
+            L=LABELS[locale], v=v, locale=locale, path=request.url.path, flash=params.pop("flash", []), **params
+        )
+        response = Response(html, status_code=status, media_type="text/html; charset=utf-8")
+        if request.query_params.get("lang"):
+            response.set_cookie(LANG_COOKIE, locale, httponly=True, samesite="strict")
+        return response
+
+    def row(self, event: EventRec, names: dict[int, str]) -> dict[str, Any]:
+        branch = names.get(event.branch_id) if event.branch_id is not None else None
+        return {"e": event, "starts": self.local(event.starts_at), "branch": branch}
+
+    def local(self, dt: datetime) -> datetime:
+        return dt.astimezone(self.app.services.policy.tz)
+
+    async def read(self, fn: Callable[[UnitOfWork], Awaitable[Any]]) -> Any:
+        now = self.now()
+        return await self.app.db.read(lambda c: fn(UnitOfWork(c, now)))
+
+    def guarded(self, handler: Callable[[Request, Visitor], Awaitable[Response]]) -> Callable[..., Any]:
+        async def endpoint(request: Request) -> Response:
+            try:
+                v = await self.visitor(request)
+                if request.method == "POST":
+                    form = await request.form()
+                    if not secrets.compare_digest(str(form.get("csrf", "")), v.csrf):
+                        raise Denied(403, "csrf")
+                return await handler(request, v)
+            except Denied as denied:
+                return self.page(request, "message.html", None, status=denied.status, message=denied.label)
+
+        return endpoint
+
+    # -- login ----------------------------------------------------------------------------------
+    async def login(self, request: Request) -> Response:
+        token = request.query_params.get("t", "")
+        now = self.now()
+        policy = self.app.services.policy
+
+        async def spend(conn: Any) -> weblink.Opened | None:
+            return await weblink.open_session(UnitOfWork(conn, now), policy, token)
+
+        opened = await self.app.db.unit(spend) if token else None
+        if opened is None:
+            return self.page(request, "message.html", None, status=403, message="login_refused")
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(
+            COOKIE,
+            opened.session,
+            max_age=int(weblink.SESSION_TTL.total_seconds()),
+            httponly=True,
+            samesite="strict",
+            secure=self.app.settings.web_secure_cookie,
+            path="/",
+        )
+        return response
+
+    async def logout(self, request: Request, v: Visitor) -> Response:
+        token = request.cookies.get(COOKIE, "")
+        await self.app.db.unit(lambda c: UnitOfWork(c, self.now()).web.end(weblink.digest(token)))
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    async def login_hint(self, request: Request) -> Response:
+        if request.query_params.get("t"):
+            return await self.login(request)
+        return self.page(request, "message.html", None, status=401, message="login_hint")
+
+    # -- writes: commands through the router ----------------------------------------------------
+    async def command(self, v: Visitor, text: str, form_id: str) -> list[str]:
+        """Send a command as the visitor; the answers as plain lines for the page."""
+        incoming = Incoming(
+            platform=PLATFORM,
+            chat_id=f"web:{v.member.id}:{v.locale}",
+            user_id=str(v.member.id),
+            text=text,
+            update_id=f"form:{form_id}"[:100],
+            message_id=None,
+            user_display=v.member.name,
+            is_private=False,
+            addressed=True,
+        )
+        return [to_plain(r.text) for r in await self.transport.act(incoming)]
+
+    async def act(self, request: Request, v: Visitor) -> Response:
+        """One form: what it asks is built into a command here, never taken as typed text."""
+        form = await request.form()
+        what = str(form.get("do", ""))
+        field = {k: str(val).strip() for k, val in form.items() if isinstance(val, str)}
+        text = build_command(what, field)
+        if text is None:
+            raise Denied(400, "not_found")
+        flash = await self.command(v, text, field.get("form_id") or secrets.token_urlsafe(8))
+        back = field.get("back", "/")
+        if not back.startswith("/") or back.startswith("//"):
+            back = "/"
+        return RedirectResponse(f"{back}{'&' if '?' in back else '?'}flash={quote(chr(10).join(flash))}", 303)
+
+    async def download(self, request: Request, v: Visitor) -> Response:
+        """The ledger of a period (and branch), made by the same 导出台账 as in a chat."""
+        period = request.query_params.get("period", "本月")
+        branch = request.query_params.get("branch", "")
+        text = f"导出台账 {period} {branch}".strip()
+        incoming = Incoming(
+            platform=PLATFORM,
+            chat_id=f"web:{v.member.id}:{v.locale}",
+            user_id=str(v.member.id),
+            text=text,
+            update_id=None,
+            is_private=False,
+            addressed=True,
+        )
+        replies = await self.transport.act(incoming)
+        file = next((r.file for r in replies if r.file is not None), None)
+        if file is None:
+            message = "\n".join(to_plain(r.text) for r in replies)
+            return self.page(request, "message.html", v, status=400, message=None, text=message)
+        disposition = f"attachment; filename*=UTF-8''{quote(file.name)}"
+        return Response(
+            file.data,
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"content-disposition": disposition},
+        )
+
+    # -- pages ----------------------------------------------------------------------------------
+    def flash(self, request: Request) -> list[str]:
+        text = request.query_params.get("flash", "")
+        return [line for line in text.split("\n") if line][:10]
+
+    async def overview(self, request: Request, v: Visitor) -> Response:
+        tz = self.app.services.policy.tz
+        now = self.now()
+        today = now.astimezone(tz).date()
+        month = parse_period("本月", today)
+        quarter = parse_period("本季", today)
+        assert month is not None and quarter is not None
+        start, end = month.bounds(tz)
+        region, branch = v.node.region_id, v.node.branch_id
+
+        async def load(uow: UnitOfWork) -> dict[str, Any]:
+            events = [e for e in await uow.events.between(region, start, end) if self.may_see_event(v, e)]
+            names = {b.id: b.name for b in await uow.org.branches(region)}
+            held = [e for e in events if e.starts_at <= now and e.status != "cancelled"]
+            totals = await rates_by_branch(uow, region, held)
+            rates = [
+                {"name": names.get(bid, "?"), "rate": round(100 * pres / exp) if exp else 0}
+                for bid, (exp, pres) in sorted(totals.items(), key=lambda kv: names.get(kv[0], ""))
+                if branch is None or bid == branch
+            ]
+            grid = await compliance.matrix(uow, region, branch, quarter, tz)
+            dormant = (
+                await compliance.dormancy_details(uow, region, self.app.settings.dormancy_weeks, now, tz)
+                if branch is None
+                else []
+            )
+            findings = [f for f in await FindingRepo(uow.conn).listing(region, branch) if f.status != "confirmed"]
+            return {
+                "events": [self.row(e, names) for e in events],
+                "rates": rates,
+                "grid": grid,
+                "cells": compliance.cell_params,
+                "dormant": dormant,
+                "findings": findings,
+            }
+
+        data = await self.read(load)
+        return self.page(request, "overview.html", v, flash=self.flash(request), **data)
+
+    async def events(self, request: Request, v: Visitor) -> Response:
+        tz = self.app.services.policy.tz
+        today = self.local(self.now()).date()
+        month_text = request.query_params.get("month", "")
+        period = parse_period(month_text, today) if month_text else parse_period("本月", today)
+        period = period or Period(date(today.year, 1, 1), date(today.year + 1, 1, 1), "year")
+        kind = request.query_params.get("kind", "")
+        branch_text = request.query_params.get("branch", "")
+        start, end = period.bounds(tz)
+
+        async def load(uow: UnitOfWork) -> dict[str, Any]:
+            branches = [b for b in await uow.org.branches(v.node.region_id) if v.officer or b.id == v.node.branch_id]
+            names = {b.id: b.name for b in branches}
+            events = [e for e in await uow.events.between(v.node.region_id, start, end) if self.may_see_event(v, e)]
+            if kind:
+                events = [e for e in events if e.kind == kind]
+            if branch_text.isdigit():
+                events = [e for e in events if e.branch_id == int(branch_text)]
+            rows = [self.row(e, names) for e in events]
+            return {"rows": rows, "branches": branches, "kind": kind, "branch": branch_text, "month": month_text}
+
+        return self.page(request, "events.html", v, **(await self.read(load)))
+
+    async def event(self, request: Request, v: Visitor) -> Response:
+        event_id = int(request.path_params["event_id"])
+
+        async def load(uow: UnitOfWork) -> dict[str, Any] | None:
+            event = await uow.events.get(event_id)
+            if event is None or event.status == "cancelled" or event.region_id != v.node.region_id:
+                return None
+            if not self.may_see_event(v, event):
+                raise Denied(403, "forbidden")
+            summary = await build_summary(uow, event, v.node.branch_id)
+            record = await RecordRepo(uow.conn).get(event_id)
+            photos = await RecordRepo(uow.conn).photo_names(event_id)
+            branch = (await uow.org.branch(event.branch_id)).name if event.branch_id else None
+            return {"e": event, "s": summary, "starts": self.local(event.starts_at), "record": record,
+                    "photos": photos, "branch": branch}  # fmt: skip
+
+        data = await self.read(load)
+        if data is None:
+            raise Denied(404, "not_found")
+        return self.page(request, "event.html", v, flash=self.flash(request), **data)
+
+    async def photo(self, request: Request, v: Visitor) -> Response:
+        """One photo of an event's record, to whoever may see the event (a thumbnail, as PNG)."""
+        event_id, sha = int(request.path_params["event_id"]), str(request.path_params["sha"])
+
+        async def load(uow: UnitOfWork) -> bool:
+            event = await uow.events.get(event_id)
+            if event is None or not self.may_see_event(v, event):
+                raise Denied(404, "not_found")
+            return sha in await RecordRepo(uow.conn).photo_names(event_id)
+
+        if not await self.read(load):
+            raise Denied(404, "not_found")
+        thumb = await asyncio.to_thread(self.app.services.media.thumbnail, sha, 800)
+        if thumb is None:
+            raise Denied(404, "not_found")
+        return Response(thumb[0], media_type="image/png", headers={"cache-control": "private, no-store"})
+
+    async def members(self, request: Request, v: Visitor) -> Response:
+        async def load(uow: UnitOfWork) -> dict[str, Any]:
+            rows = await uow.org.accounts_in(v.node.region_id, v.node.branch_id)
+            names = {b.id: b.name for b in await uow.org.branches(v.node.region_id)}
+            return {"rows": [{"m": m, "accounts": acc, "branch": names.get(m.branch_id)} for m, acc in rows]}
+
+        return self.page(request, "members.html", v, flash=self.flash(request), **(await self.read(load)))
+
+    async def calendar(self, request: Request, v: Visitor) -> Response:
+        tz = self.app.services.policy.tz
+        today = self.local(self.now()).date()
+        month = parse_period("本月", today)
+        assert month is not None
+        start, end = month.bounds(tz)
+
+        async def load(uow: UnitOfWork) -> dict[str, Any]:
+            rules = [
+                r
+                for r in await uow.rules.of_region(v.node.region_id)
+                if r.branch_id is None or v.officer or r.branch_id == v.node.branch_id
+            ]
+            nexts = {}
+            for r in rules:
+                future = sorted(
+                    e.starts_at for e in (await uow.events.occurrences(r.id)).values()
+                    if e.status == "scheduled" and e.starts_at > uow.now
+                )  # fmt: skip
+                nexts[r.id] = [self.local(s) for s in future[:3]]
+            events = [e for e in await uow.events.between(v.node.region_id, start, end) if self.may_see_event(v, e)]
+            days: dict[int, list[EventRec]] = {}
+            for e in events:
+                days.setdefault(self.local(e.starts_at).day, []).append(e)
+            weeks = cal.Calendar(firstweekday=0).monthdayscalendar(today.year, today.month)
+            return {"rules": rules, "nexts": nexts, "weeks": weeks, "days": days, "today": today}
+
+        return self.page(request, "calendar.html", v, **(await self.read(load)))
+
+    async def duty(self, request: Request, v: Visitor) -> Response:
+        now = self.now()
+        local = self.local(now)
+        monday = datetime.combine(local.date() - timedelta(days=local.weekday()), datetime.min.time(), local.tzinfo)
+
+        async def load(uow: UnitOfWork) -> dict[str, Any]:
+            slots = await uow.duty.between(v.node.region_id, monday, monday + timedelta(days=7))
+            if not v.officer:
+                slots = [s for s in slots if s.branch_id == v.node.branch_id]
+            missed = await uow.duty.missed(v.node.region_id, now, now - timedelta(days=30))
+            if not v.officer:
+                missed = [s for s in missed if s.branch_id == v.node.branch_id]
+            swaps = await uow.duty.swaps(v.node.region_id, None if v.officer else v.node.branch_id)
+            return {"slots": slots, "missed": missed, "swaps": swaps}
+
+        return self.page(request, "duty.html", v, **(await self.read(load)))
+
+    async def ideas(self, request: Request, v: Visitor) -> Response:
+        async def load(uow: UnitOfWork) -> dict[str, Any]:
+            ideas = await uow.ideas.open_in(v.node.region_id, 200)
+            groups: dict[str, list[Any]] = {}
+            for idea in ideas:
+                groups.setdefault(idea.status, []).append(idea)
+            return {"groups": groups}
+
+        return self.page(request, "ideas.html", v, flash=self.flash(request), **(await self.read(load)))
+
+    async def points(self, request: Request, v: Visitor) -> Response:
+        member_text = request.query_params.get("member", "")
+
+        year = self.local(self.now()).replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+
+        async def load(uow: UnitOfWork) -> dict[str, Any]:
+            top = await uow.points.ranking(v.node.region_id, v.node.branch_id, year, 50)
+            members = await uow.org.members_of(v.node.region_id, v.node.branch_id)
+            chosen = next((m for m in members if str(m.id) == member_text), None)
+            ledger = await uow.points.recent(chosen.id, 50) if chosen else []
+            balance = await uow.points.balance(chosen.id) if chosen else None
+            return {"top": top, "members": members, "chosen": chosen, "ledger": ledger, "balance": balance}
+
+        return self.page(request, "points.html", v, flash=self.flash(request), **(await self.read(load)))
+
+    async def store(self, request: Request, v: Visitor) -> Response:
+        async def load(uow: UnitOfWork) -> dict[str, Any]:
+            items = await uow.store.items(v.node.region_id)
+            pending = await uow.store.pending(v.node.region_id, v.node.branch_id)
+            return {"items": items, "pending": pending}
+
+        return self.page(request, "store.html", v, flash=self.flash(request), **(await self.read(load)))
+
+    async def export(self, request: Request, v: Visitor) -> Response:
+        branches = await self.read(lambda uow: uow.org.branches(v.node.region_id))
+        shown = [b for b in branches if v.officer or b.id == v.node.branch_id]
+        return self.page(request, "export.html", v, branches=shown)
+
+    # -- the app --------------------------------------------------------------------------------
+    def asgi(self) -> ASGIApp:
+        g = self.guarded
+        routes = [
+            Route("/login", self.login_hint),
+            Route("/logout", g(self.logout), methods=["POST"]),
+            Route("/", g(self.overview)),
+            Route("/events", g(self.events)),
+            Route("/events/{event_id:int}", g(self.event)),
+            Route("/events/{event_id:int}/photos/{sha:str}", g(self.photo)),
+            Route("/members", g(self.members)),
+            Route("/calendar", g(self.calendar)),
+            Route("/duty", g(self.duty)),
+            Route("/ideas", g(self.ideas)),
+            Route("/points", g(self.points)),
+            Route("/store", g(self.store)),
+            Route("/export", g(self.export)),
+            Route("/export/ledger.xlsx", g(self.download)),
+            Route("/act", g(self.act), methods=["POST"]),
+            Route("/healthz", lambda r: PlainTextResponse("ok")),
+            Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        ]
+        return SecurityHeaders(Starlette(routes=routes))
+
+
+_NAME = r"[^\s#]{1,50}"
+
+
+def build_command(what: str, f: dict[str, str]) -> str | None:
+    """The chat command a web form stands for, from its checked fields (None: not a form we have)."""
+
+    def num(key: str) -> str | None:
+        value = f.get(key, "")
+        return value if value.isdigit() and len(value) <= 9 else None
+
+    def name(key: str) -> str | None:
+        value = f.get(key, "")
+        return value if re.fullmatch(_NAME, value) else None
+
+    def words(key: str, limit: int = 200) -> str:
+        return " ".join(f.get(key, "").split())[:limit]
+
+    if what in ("approve", "reject_redeem") and (n := num("id")):
+        return f"批准兑换 {n}" if what == "approve" else f"驳回兑换 {n} {words('reason')}".strip()
+    if what == "makeup" and (n := num("event")) and (m := name("name")):
+        return f"补签 #{n} {m}"
+    if what in ("deactivate", "activate", "unlink") and (m := name("name")):
+        return {"deactivate": "停用", "activate": "启用", "unlink": "解绑"}[what] + f" {m}"
+    if what in ("adopt", "reject") and (n := num("number")):
+        reason = words("reason") or ("—" if what == "reject" else "")
+        return (f"采纳 #{n} {reason}" if what == "adopt" else f"不采纳 #{n} {reason}").strip()
+    if what == "adjust" and (m := name("name")) and re.fullmatch(r"[+-]?\d{1,5}", f.get("amount", "")):
+        amount = f["amount"] if f["amount"].startswith(("+", "-")) else f"+{f['amount']}"
+        return f"调整积分 {m} {amount} {words('reason')}".strip()
+    return None
+
+
+def create_web(app: App) -> ASGIApp:
+    return WebConsole(app).asgi()

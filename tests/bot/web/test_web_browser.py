@@ -1,0 +1,128 @@
+"""The web console in a real browser: Debian's headless Chromium driven by Playwright, against the
+console served by uvicorn on the harness's app. Screenshots of every page go to
+data/screens/<test> (not committed)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright
+from sqlalchemy import select
+
+from bot.web.serve import WebServer
+from storage.models import Attendance, Member, Redemption
+from tests.harness import GROUP, REGION_CHAT, Harness
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
+LINK = re.compile(r"https?://\S+/login\?t=\S+")
+PAGES = ["/", "/events", "/members", "/calendar", "/duty", "/ideas", "/points", "/store", "/export"]
+
+
+@pytest.fixture
+async def served(h: Harness) -> AsyncIterator[str]:
+    server = WebServer(h.app, "127.0.0.1:0")
+    await server.start()
+    try:
+        yield server.url
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    assert HAVE_CHROMIUM, "the browser tests need Debian's chromium: apt-get install chromium"
+    async with async_playwright() as p:
+        launched = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+async def link_for(h: Harness, name: str, base: str) -> str:
+    found = LINK.search((await h.dm("后台", user=f"u-{name}"))[0])
+    assert found
+    return base + "/login?" + found.group(0).split("?", 1)[1]
+
+
+async def open_as(browser: Browser, h: Harness, name: str, base: str) -> Page:
+    page = await (await browser.new_context(accept_downloads=True)).new_page()
+    await page.goto(await link_for(h, name, base))
+    return page
+
+
+async def test_a_secretary_works_through_every_page(
+    h: Harness, served: str, browser: Browser, request: pytest.FixtureRequest
+) -> None:
+    shots = Path("data/screens") / re.sub(r"\W+", "_", request.node.name)
+    shots.mkdir(parents=True, exist_ok=True)
+    await h.say("上架 保温杯 10 5", user="u-李红", chat=REGION_CHAT)
+    await h.say("调整积分 赵强 +30 表彰", user="u-李红", chat=REGION_CHAT)
+    await h.say("兑换 保温杯", user="u-赵强", chat=GROUP)
+    day = (await h.say("发布 党员活动日 今天 9:20 车间 志愿服务", user="u-张伟"))[0].split("#")[1].split()[0]
+    await h.say("签到", user="u-赵强")
+    h.clock.advance(minutes=25)  # the activity has started: it counts in this month's rates
+
+    page = await open_as(browser, h, "李红", served)
+    assert await page.title() == "党建助手 · 后台"
+    assert await page.locator("svg.chart").count() == 1  # the attendance chart, drawn without any script
+    for path in PAGES:
+        answer = await page.goto(served + path)
+        assert answer is not None and answer.status == 200, path
+        await page.screenshot(path=str(shots / f"{path.strip('/') or 'overview'}.png"), full_page=True)
+
+    await page.goto(served + "/store")
+    await page.get_by_role("button", name="批准").first.click()
+    await page.wait_for_url(re.compile(r"/store\?flash="))
+    assert "兑换 #1 已批准" in await page.locator(".flash").inner_text()
+    assert (await h.rows(select(Redemption.status)))[0][0] == "approved"
+
+    await page.goto(f"{served}/events/{day}")
+    assert "赵强" in await page.locator("table.summary").inner_text()
+    await page.locator("#makeup select").select_option("钱多多")
+    await page.locator("#makeup button").click()
+    await page.wait_for_url(re.compile(rf"/events/{day}\?flash="))
+    assert "钱多多" in await page.locator(".flash").inner_text()
+    assert "钱多多" not in await page.locator("#absent").inner_text()
+    who = select(Attendance.status).join(Member, Member.id == Attendance.member_id).where(Member.name == "钱多多")
+    assert await h.rows(who) == [("makeup",)]
+    await page.screenshot(path=str(shots / "event.png"), full_page=True)
+
+    await page.goto(served + "/export")
+    async with page.expect_download() as info:
+        await page.locator("#download").click()
+    download = await info.value
+    saved = shots / "ledger.xlsx"
+    await download.save_as(str(saved))
+    assert saved.read_bytes()[:2] == b"PK" and download.suggested_filename.endswith(".xlsx")
+
+
+async def test_the_browser_is_refused_what_it_may_not_have(h: Harness, served: str, browser: Browser) -> None:
+    await h.join("刘芳")
+    await h.say("绑定 绿源科技党支部", user="u-刘芳", chat="绿源群")
+    theirs = (await h.say("发布 支委会 明天 9:00 办公室", user="u-刘芳", chat="绿源群"))[0].split("#")[1].split()[0]
+    link = await link_for(h, "张伟", served)
+    page = await (await browser.new_context()).new_page()
+    await page.goto(link)
+    answer = await page.goto(f"{served}/events/{theirs}")
+    assert answer is not None and answer.status == 403
+    assert "没有权限" in await page.content() and "办公室" not in await page.content()
+
+    used = await (await browser.new_context()).new_page()
+    answer = await used.goto(link)  # the link again, elsewhere
+    assert answer is not None and answer.status == 403 and "已经用过" in await used.content()
+    late = await link_for(h, "张伟", served)
+    h.clock.advance(minutes=11)
+    answer = await used.goto(late)
+    assert answer is not None and answer.status == 403
+
+    posted = await page.request.post(served + "/act", form={"do": "makeup", "event": theirs, "name": "吴静"})
+    assert posted.status == 403 and "表单已失效" in await posted.text()
+    anonymous = await (await browser.new_context()).new_page()
+    answer = await anonymous.goto(served + "/members")
+    assert answer is not None and answer.status == 401 and "赵强" not in await anonymous.content()
