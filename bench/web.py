@@ -1,6 +1,6 @@
 """The web console under load: the overview and an event page of a region of 200 branches and
-10,000 members, served by uvicorn on the loopback, asked 500 times each with 8 requests in flight
-by a logged-in client.
+10,000 members, served by uvicorn on the loopback in a process of its own (as `dangjian web` runs),
+asked 500 times each with 8 requests in flight by a logged-in client in this process.
 
 The region is the one bench/export.py builds (a year of events, sign-ins, duty, ideas, points),
 with the console's clock in the middle of that year, so "this month" has 200 activity days and a
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 import statistics
 import sys
 import tempfile
@@ -96,11 +97,22 @@ async def main() -> None:
             return link, day, lesson
 
         link, day, lesson = await app.db.unit(pick)
-        server = WebServer(app, "127.0.0.1:0")
-        await server.start()
+        await app.close()
+        # the console in a process of its own (its own core), as `dangjian web` runs; this one asks
+        port = free_port()
+        server = await asyncio.create_subprocess_exec(
+            sys.executable, __file__, "--serve", str(port), "--url", url, stdout=asyncio.subprocess.DEVNULL
+        )
+        base = f"http://127.0.0.1:{port}"
         try:
             limits = httpx.Limits(max_connections=args.inflight)
-            async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=30) as client:
+            async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+                for _ in range(300):
+                    try:
+                        if (await client.get("/healthz")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        await asyncio.sleep(0.1)
                 first = await client.get("/login?" + link.split("?", 1)[1])
                 assert first.status_code == 303, first.text
                 for label, path in (
@@ -116,9 +128,27 @@ async def main() -> None:
                         f"mean {statistics.mean(lat) * 1000:.1f} ms, {args.requests / wall:.0f} req/s"
                     )
         finally:
-            await server.stop()
-            await app.close()
+            server.terminate()
+            await server.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def serve(port: int, url: str) -> None:
+    """The console on the built database, its clock in the built year."""
+    app = await build_app(Settings(database_url=url, log_level="WARNING"), FakeClock(NOW))
+    server = WebServer(app, f"127.0.0.1:{port}")
+    await server.start()
+    await asyncio.Event().wait()
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if "--serve" in sys.argv:
+        where = sys.argv.index("--serve")
+        asyncio.run(serve(int(sys.argv[where + 1]), sys.argv[sys.argv.index("--url") + 1]))
+    else:
+        asyncio.run(main())

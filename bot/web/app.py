@@ -18,6 +18,7 @@ import asyncio
 import calendar as cal
 import re
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -56,6 +57,7 @@ HERE = Path(__file__).parent
 COOKIE = "dj_session"
 LANG_COOKIE = "dj_lang"
 PLATFORM = "web"
+OVERVIEW_TTL_S = 30.0  # how old the overview's figures may be (a write from the web shows at once)
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -145,6 +147,8 @@ class WebConsole:
     def __init__(self, app: App) -> None:
         self.app = app
         self.transport = WebTransport(app)
+        # the overview's figures (a month of a whole region) are computed at most every OVERVIEW_TTL_S
+        self._overviews: dict[tuple[Any, ...], tuple[float, dict[str, Any]]] = {}
         self.env = Environment(
             loader=FileSystemLoader(str(HERE / "templates")),
             autoescape=True,
@@ -176,12 +180,14 @@ class WebConsole:
         if not token:
             raise Denied(401, "login_hint")
         now = self.now()
-        session: SessionRec | None = await self.app.db.read(
-            lambda c: UnitOfWork(c, now).web.session(weblink.digest(token), now)
-        )
+
+        async def who(uow: UnitOfWork) -> tuple[SessionRec | None, MemberRec | None]:
+            session = await uow.web.session(weblink.digest(token), now)
+            return session, await uow.org.member(session.member_id) if session else None
+
+        session, member = await self.read(who)
         if session is None:
             raise Denied(401, "login_hint")
-        member = await self.app.db.read(lambda c: UnitOfWork(c, now).org.member(session.member_id))
         if member is None or refusal(member, Level.BRANCH, private_node(member)) is not None:
             raise Denied(403, "managers_only")
         return Visitor(member, private_node(member), session.csrf, self.locale(request))
@@ -298,6 +304,7 @@ class WebConsole:
         if text is None:
             raise Denied(400, "not_found")
         flash = await self.command(v, text, field.get("form_id") or secrets.token_urlsafe(8))
+        self._overviews.clear()
         back = field.get("back", "/")
         if not back.startswith("/") or back.startswith("//"):
             back = "/"
@@ -370,8 +377,12 @@ class WebConsole:
                 "findings": findings,
             }
 
-        data = await self.read(load)
-        return self.page(request, "overview.html", v, flash=self.flash(request), **data)
+        key = (region, branch, v.officer, v.locale, month.start)
+        data = self._overviews.get(key)
+        if data is None or data[0] <= time.monotonic():
+            data = (time.monotonic() + OVERVIEW_TTL_S, await self.read(load))
+            self._overviews[key] = data
+        return self.page(request, "overview.html", v, flash=self.flash(request), **data[1])
 
     async def events(self, request: Request, v: Visitor) -> Response:
         tz = self.app.services.policy.tz

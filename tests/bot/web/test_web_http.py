@@ -76,11 +76,16 @@ async def test_a_branch_secretary_sees_their_branch_only(web: Web) -> None:
     assert f"/events/{ours}" in listing and f"/events/{theirs}" not in listing
 
 
+async def a_pending_request(web: Web) -> None:
+    """赵强 asks for an item in his branch's group: redemption #1, pending."""
+    await web.h.say("上架 保温杯 10 5", user="u-李红", chat=REGION_CHAT)
+    await web.h.say("调整积分 赵强 +30 表彰", user="u-李红", chat=REGION_CHAT)
+    await web.h.say("兑换 保温杯", user="u-赵强", chat=GROUP)
+
+
 async def test_forms_need_their_csrf_token_and_go_through_the_chat_commands(web: Web) -> None:
     h = web.h
-    await h.say("上架 保温杯 10 5", user="u-李红", chat=REGION_CHAT)
-    await h.say("调整积分 赵强 +30 表彰", user="u-李红", chat=REGION_CHAT)
-    await h.say("兑换 保温杯", user="u-赵强", chat=GROUP)
+    await a_pending_request(web)
     client = await web.login("李红")
     store = await client.get("/store")
     assert "#1" in store.text and "保温杯" in store.text
@@ -106,9 +111,7 @@ async def test_forms_need_their_csrf_token_and_go_through_the_chat_commands(web:
 
 async def test_a_branch_secretary_cannot_approve_by_posting_the_form(web: Web) -> None:
     h = web.h
-    await h.say("上架 保温杯 10 5", user="u-李红", chat=REGION_CHAT)
-    await h.say("调整积分 赵强 +30 表彰", user="u-李红", chat=REGION_CHAT)
-    await h.say("兑换 保温杯", user="u-赵强", chat=GROUP)
+    await a_pending_request(web)
     client = await web.login("张伟")
     token = web.csrf(await client.get("/store"))
     answer = await client.post("/act", data={"do": "approve", "id": "1", "csrf": token, "back": "/store"})
