@@ -441,7 +441,7 @@ async def _duty_push(ctx: PushContext[ShiftPush]) -> Reply | None:
         return Reply(text=render("duty.reminder", ctx.locale, starts=starts, ends=ends, place=first.place, names=names))
     missed = [s for s in slots if s.checked_in_at is None and s.ends_at <= ctx.now]
     # due at the end + grace: whoever is still on is closed as 未签退
-    unsigned = [s for s in slots if closed_unsigned(s, ctx.now, ctx.now - first.ends_at)]
+    unsigned = [s for s in slots if s.checked_in_at is not None and s.checked_out_at is None]
     if not missed and not unsigned:
         return None
     items, open_ = missed_params(missed, tz), missed_params(unsigned, tz)

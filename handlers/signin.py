@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,7 +150,9 @@ def _answer(
     )
 
 
-async def _sign(ctx: Context, member: MemberRec, status_of: Any, event_id: int | None, private: bool) -> list[Reply]:
+async def _sign(
+    ctx: Context, member: MemberRec, status_of: Callable[[EventRec], str], event_id: int | None, private: bool
+) -> list[Reply]:
     """Sign the member in to the open event (the numbered one; of several, the one they are
     expected at, else they are asked which)."""
     events = await _open_events(ctx, member, event_id)
@@ -195,9 +198,7 @@ async def leave(ctx: Context, args: str) -> list[Reply]:
         raise UsageError("leave", "signin.leave_needs_reason")
     if len(reason) > MAX_REASON:
         raise UsageError("leave", "common.too_long", limit=MAX_REASON)
-    events = [e for e in await _events_here(ctx) if _may_attend(member, e)]
-    if event_id is not None:
-        events = [e for e in events if e.id == event_id]
+    events = await _attendable(ctx, member, event_id)
     upcoming = [e for e in events if e.starts_at > ctx.now]
     if not upcoming:
         if events:
@@ -221,6 +222,11 @@ async def leave(ctx: Context, args: str) -> list[Reply]:
     ]
 
 
+async def _attendable(ctx: Context, member: MemberRec, event_id: int | None) -> list[EventRec]:
+    """This chat's events the member may attend (the one numbered, if a number was given)."""
+    return [e for e in await _events_here(ctx) if _may_attend(member, e) and event_id in (None, e.id)]
+
+
 def _nearest_expected(member: MemberRec, events: list[EventRec]) -> EventRec:
     """The soonest of the events the member is expected at (the one just reminded), else the soonest."""
     return min(events, key=lambda e: (member.role not in expected_filter(e.kind), e.starts_at))
@@ -230,9 +236,7 @@ async def cancel_leave(ctx: Context, args: str) -> list[Reply]:
     """取消请假 [#编号] / 销假 — withdraw one's leave from an event that has not started."""
     member = ctx.need_member()
     event_id, _ = parse_event_ref(args)
-    events = [e for e in await _events_here(ctx) if _may_attend(member, e) and e.starts_at > ctx.now]
-    if event_id is not None:
-        events = [e for e in events if e.id == event_id]
+    events = [e for e in await _attendable(ctx, member, event_id) if e.starts_at > ctx.now]
     inc = ctx.incoming
 
     async def work(uow: UnitOfWork) -> EventRec | None:

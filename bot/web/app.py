@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import calendar as cal
+import hashlib
+import hmac
 import re
 import secrets
 import time
@@ -211,7 +213,7 @@ class WebConsole:
         locale = v.locale if v else self.locale(request)
         this_year_is(self.now().astimezone(self.app.services.policy.tz).year)
         html = self.env.get_template(name).render(
-            L=LABELS[locale], v=v, locale=locale, path=request.url.path, flash=params.pop("flash", []), **params
+            L=LABELS[locale], v=v, locale=locale, path=request.url.path, flash=self.flash(request, v), **params
         )
         response = Response(html, status_code=status, media_type="text/html; charset=utf-8")
         if request.query_params.get("lang"):
@@ -308,7 +310,9 @@ class WebConsole:
         back = field.get("back", "/")
         if not back.startswith("/") or back.startswith("//"):
             back = "/"
-        return RedirectResponse(f"{back}{'&' if '?' in back else '?'}flash={quote(chr(10).join(flash))}", 303)
+        shown = "\n".join(flash)
+        query = f"flash={quote(shown)}&fs={_flash_sig(v.csrf, shown)}"
+        return RedirectResponse(f"{back}{'&' if '?' in back else '?'}{query}", 303)
 
     async def download(self, request: Request, v: Visitor) -> Response:
         """The ledger of a period (and branch), made by the same 导出台账 as in a chat."""
@@ -337,8 +341,12 @@ class WebConsole:
         )
 
     # -- pages ----------------------------------------------------------------------------------
-    def flash(self, request: Request) -> list[str]:
+    def flash(self, request: Request, v: Visitor | None) -> list[str]:
+        """The answers of the visitor's last form, shown once on the page it led to; only text this
+        console signed for this session (a link crafted elsewhere shows nothing)."""
         text = request.query_params.get("flash", "")
+        if v is None or not secrets.compare_digest(request.query_params.get("fs", ""), _flash_sig(v.csrf, text)):
+            return []
         return [line for line in text.split("\n") if line][:10]
 
     async def overview(self, request: Request, v: Visitor) -> Response:
@@ -382,7 +390,7 @@ class WebConsole:
         if data is None or data[0] <= time.monotonic():
             data = (time.monotonic() + OVERVIEW_TTL_S, await self.read(load))
             self._overviews[key] = data
-        return self.page(request, "overview.html", v, flash=self.flash(request), **data[1])
+        return self.page(request, "overview.html", v, **data[1])
 
     async def events(self, request: Request, v: Visitor) -> Response:
         tz = self.app.services.policy.tz
@@ -426,7 +434,7 @@ class WebConsole:
         data = await self.read(load)
         if data is None:
             raise Denied(404, "not_found")
-        return self.page(request, "event.html", v, flash=self.flash(request), **data)
+        return self.page(request, "event.html", v, **data)
 
     async def photo(self, request: Request, v: Visitor) -> Response:
         """One photo of an event's record, to whoever may see the event (a thumbnail, as PNG)."""
@@ -451,7 +459,7 @@ class WebConsole:
             names = {b.id: b.name for b in await uow.org.branches(v.node.region_id)}
             return {"rows": [{"m": m, "accounts": acc, "branch": names.get(m.branch_id)} for m, acc in rows]}
 
-        return self.page(request, "members.html", v, flash=self.flash(request), **(await self.read(load)))
+        return self.page(request, "members.html", v, **(await self.read(load)))
 
     async def calendar(self, request: Request, v: Visitor) -> Response:
         tz = self.app.services.policy.tz
@@ -507,7 +515,7 @@ class WebConsole:
                 groups.setdefault(idea.status, []).append(idea)
             return {"groups": groups}
 
-        return self.page(request, "ideas.html", v, flash=self.flash(request), **(await self.read(load)))
+        return self.page(request, "ideas.html", v, **(await self.read(load)))
 
     async def points(self, request: Request, v: Visitor) -> Response:
         member_text = request.query_params.get("member", "")
@@ -522,7 +530,7 @@ class WebConsole:
             balance = await uow.points.balance(chosen.id) if chosen else None
             return {"top": top, "members": members, "chosen": chosen, "ledger": ledger, "balance": balance}
 
-        return self.page(request, "points.html", v, flash=self.flash(request), **(await self.read(load)))
+        return self.page(request, "points.html", v, **(await self.read(load)))
 
     async def store(self, request: Request, v: Visitor) -> Response:
         async def load(uow: UnitOfWork) -> dict[str, Any]:
@@ -530,7 +538,7 @@ class WebConsole:
             pending = await uow.store.pending(v.node.region_id, v.node.branch_id)
             return {"items": items, "pending": pending}
 
-        return self.page(request, "store.html", v, flash=self.flash(request), **(await self.read(load)))
+        return self.page(request, "store.html", v, **(await self.read(load)))
 
     async def export(self, request: Request, v: Visitor) -> Response:
         branches = await self.read(lambda uow: uow.org.branches(v.node.region_id))
@@ -560,6 +568,10 @@ class WebConsole:
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ]
         return SecurityHeaders(Starlette(routes=routes))
+
+
+def _flash_sig(key: str, text: str) -> str:
+    return hmac.new(key.encode(), text.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 _NAME = r"[^\s#]{1,50}"

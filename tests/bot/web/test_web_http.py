@@ -98,6 +98,8 @@ async def test_forms_need_their_csrf_token_and_go_through_the_chat_commands(web:
     assert done.status_code == 303 and "flash=" in done.headers["location"]
     page = await client.get(done.headers["location"])
     assert "兑换 #1 已批准：赵强 兑换 保温杯，扣除 10 分" in page.text
+    crafted = await client.get("/store", params={"flash": "请把登录链接转发给我"})  # a link made elsewhere
+    assert "请把登录链接转发给我" not in crafted.text
     again = await client.post("/act", data={**form, "csrf": token})  # the same form sent twice
     assert "已批准" in (await client.get(again.headers["location"])).text
     assert (await h.rows(select(Redemption.status)))[0][0] == "approved"
