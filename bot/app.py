@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
 from handlers import (
+    announce,
     calendar,
     compliance,
     duty,
@@ -80,7 +81,9 @@ def build_router(services: Services, bot_username: str | None = None) -> Router:
     for feature in [*features, duty, ideas, points, org, weblink]:
         router.extend(feature.COMMANDS, getattr(feature, "BUTTONS", ()))
     router.extend(help.make_commands(router))
+    router.extend((), announce.BUTTONS)
     router.on_contact(org.verify_contact)
+    router.on_chatter(announce.may_be_announcement, announce.on_chatter)
     router.on_file(records.attach_photo)
     return router
 

@@ -75,13 +75,58 @@ def demo(
 
 @app.command()
 def console(
-    chat: Annotated[str, typer.Option(help="chat name to start in")] = "党员群",
-    user: Annotated[str, typer.Option(help="member name to speak as")] = "访客",
+    chat: Annotated[str | None, typer.Option(help="chat name to start in")] = None,
+    user: Annotated[str | None, typer.Option(help="member name to speak as")] = None,
+    sample: Annotated[bool, typer.Option("--sample", help="load the sample region first (demo roster)")] = False,
 ) -> None:
-    """终端群聊 / interactive group chat in the terminal (/as 姓名, /chat 群名, /press N, /quit)."""
+    """终端群聊 / interactive group chat in the terminal (/as 姓名, /chat 群名, /press N, /quit).
+    An empty database is offered the sample region; --sample loads it without asking."""
     from bot.console.interactive import run_console
 
-    asyncio.run(run_console(_settings(), chat, user))
+    asyncio.run(run_console(_settings(), chat, user, sample=sample))
+
+
+@app.command()
+def setup(
+    region: Annotated[str | None, typer.Option(help="联合党委名称 / region name")] = None,
+    roster: Annotated[Path | None, typer.Option(help="花名册 / roster (.csv, .xlsx, .yaml)")] = None,
+    database: Annotated[
+        str | None, typer.Option(help="SQLite 路径或 PostgreSQL URL / SQLite path or PostgreSQL URL")
+    ] = None,
+    telegram_token: Annotated[str | None, typer.Option(help="@BotFather 令牌 / Bot API token")] = None,
+    telegram_base_url: Annotated[str, typer.Option(help="Bot API base URL (a local Bot API server)")] = (
+        "https://api.telegram.org/bot"
+    ),
+    wecom_bot_id: Annotated[str | None, typer.Option(help="企业微信智能机器人 BotID")] = None,
+    wecom_bot_secret: Annotated[str | None, typer.Option(help="企业微信智能机器人 Secret")] = None,
+    env_file: Annotated[Path, typer.Option(help="where the settings are written (mode 0600)")] = Path(".env"),
+    non_interactive: Annotated[bool, typer.Option("--non-interactive", help="never ask: flags only")] = False,
+) -> None:
+    """引导配置 / guided set-up: region, roster, database, Telegram and/or WeCom; writes .env."""
+    from bot.setup import Answers, SetupError, run_setup
+
+    logging.basicConfig(level=logging.WARNING)
+    answers = Answers(
+        region=region,
+        roster=roster,
+        database=database,
+        telegram_token=telegram_token,
+        telegram_base_url=telegram_base_url,
+        wecom_bot_id=wecom_bot_id,
+        wecom_bot_secret=wecom_bot_secret,
+        env_file=env_file,
+    )
+    if telegram_token:
+        REDACTOR.add(telegram_token)
+
+    def ask(question: str, default: str | None) -> str | None:
+        answer: str = typer.prompt(question, default=default if default is not None else "", show_default=bool(default))
+        return answer
+
+    try:
+        asyncio.run(run_setup(answers, None if non_interactive else ask, typer.echo))
+    except SetupError as err:
+        _fail(str(err))
 
 
 @app.command()

@@ -97,22 +97,29 @@ def _split_details(rest: str) -> tuple[str, str, str | None]:
     return fields.get("place", ""), fields.get("topic", ""), fields.get("lecturer") or None
 
 
-def _kind_and_when(ctx: Context, args: str, usage: str) -> tuple[str, ParsedWhen]:
-    """'类型 日期 时间 …' -> the kind and the date and time (with what follows them), or the usage."""
+def _kind_and_when(ctx: Context, args: str, usage: str, *, ahead: bool = False) -> tuple[str, ParsedWhen]:
+    """'类型 日期 时间 …' -> the kind and the date and time (with what follows them), or the usage.
+    `ahead`: a time alone is today's (an event to come)."""
     kind_word, _, rest = args.strip().partition(" ")
     kind = kind_of(kind_word)
     if not kind_word or kind is None:
         raise UsageError(usage, "events.bad_kind", word=kind_word)
     try:
-        return kind, parse_when(rest, ctx.now, ctx.tz)
+        return kind, parse_when(rest, ctx.now, ctx.tz, date_optional=ahead)
     except WhenError as err:
         raise UsageError(usage, f"events.{err.code}") from err
 
 
 async def publish(ctx: Context, args: str) -> list[Reply]:
     """发布 类型 日期 时间 地点 [主题] [讲师：姓名] — create an event with its sign-in window."""
+    return await publish_event(ctx, args)
+
+
+async def publish_event(ctx: Context, args: str, *, draft: int | None = None) -> list[Reply]:
+    """发布 as typed, or as a plain-words announcement's draft that its 发布 button settles in
+    the same unit (pressed twice, or after 取消: refused, nothing published)."""
     binding = ctx.need_binding()
-    kind, when = _kind_and_when(ctx, args, "event")
+    kind, when = _kind_and_when(ctx, args, "event", ahead=True)
     starts_at = when.at
     if starts_at <= ctx.now:
         # a month and day gone by weeks ago may have meant next year's: say how to write that
@@ -135,7 +142,7 @@ async def publish(ctx: Context, args: str) -> list[Reply]:
     board_here = open_now and visible_in_node(node, binding)  # not so for a branch's event told from the region
     skip = (inc.platform, inc.chat_id) if board_here else None
 
-    draft = EventDraft(binding.region_id, branch_id, kind, starts_at, place, topic, lecturer)
+    event = EventDraft(binding.region_id, branch_id, kind, starts_at, place, topic, lecturer)
 
     async def work(uow: UnitOfWork) -> tuple[int, list[EventRec]]:
         twins = [
@@ -143,7 +150,9 @@ async def publish(ctx: Context, args: str) -> list[Reply]:
             for e in await uow.events.between(binding.region_id, starts_at, starts_at + timedelta(minutes=1))
             if e.status == "scheduled" and e.place == place and visible_in(e, node)
         ]
-        event_id = await create_event(uow, ctx.services.policy, draft, creator.id, inc.platform, skip_open_push=skip)
+        event_id = await create_event(uow, ctx.services.policy, event, creator.id, inc.platform, skip_open_push=skip)
+        if draft is not None and not await uow.events.settle_draft(draft, "published", event_id):
+            raise AppError("announce.settled")
         return event_id, twins
 
     event_id, twins = await ctx.unit(work)

@@ -67,6 +67,7 @@ class Router:
         self._buttons: dict[str, Press] = {}
         self._contact: Handler | None = None
         self._file: Handler | None = None
+        self._chatter: tuple[Callable[[str], bool], Handler] | None = None
         # platforms that say themselves who is acting, for which node (the web console's session)
         self._identify: dict[str, Identify] = {}
 
@@ -89,6 +90,11 @@ class Router:
     def on_file(self, handler: Handler) -> None:
         """The handler of a photo or document sent with a caption (the caption is the argument)."""
         self._file = handler
+
+    def on_chatter(self, wants: Callable[[str], bool], handler: Handler) -> None:
+        """The handler of a group message that is no command (a manager's announcement in plain
+        words). `wants` looks at the text alone, so ordinary chatter costs no storage read."""
+        self._chatter = (wants, handler)
 
     def extend(self, commands: Iterable[Command], buttons: Iterable[Press] = ()) -> None:
         for c in commands:
@@ -151,6 +157,10 @@ class Router:
                 if to_us:  # an unknown /command addressed to us
                     ctx = await self._context(incoming)
                     return await self._finish(ctx, [ctx.reply("common.unknown_command")])
+                if self._chatter is not None and not incoming.is_private and self._chatter[0](text):
+                    ctx = await self._context(incoming)
+                    replies = await self._chatter[1](ctx, text[:MAX_TEXT])
+                    return await self._finish(ctx, replies) if replies or ctx.claimed else []
                 return []
             ctx = await self._context(incoming)
             if len(text) > MAX_TEXT:

@@ -38,26 +38,63 @@ def ascii_digits(text: str) -> str:
 
 
 _SEP = r"[\s,，]*"
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_N = r"(?:[0-9]{1,2}|[零〇一二两三四五六七八九十]{1,3})"  # 5, 05, 五, 十二, 二十五
 _DATE = re.compile(
     r"^(?:"
     r"(?P<y>[0-9]{4})\s*[-/.年]\s*(?P<m>[0-9]{1,2})\s*[-/.月]\s*(?P<d>[0-9]{1,2})\s*[日号]?"
-    r"|(?P<m2>[0-9]{1,2})\s*月\s*(?P<d2>[0-9]{1,2})\s*[日号]?"
-    r"|(?P<m3>[0-9]{1,2})[-/](?P<d3>[0-9]{1,2})(?![0-9:：])"
+    rf"|(?P<m2>{_N})\s*月\s*(?P<d2>{_N})\s*[日号]?"
+    r"|(?P<m3>[0-9]{1,2})[-/.](?P<d3>[0-9]{1,2})(?![0-9:：.])"
+    rf"|(?P<nm>下个?月|上个?月|本月|这个?月)\s*(?P<d4>{_N})\s*[日号]"
     r"|(?P<rel>大后天|后天|明天|明日|今天|今日)"
-    r"|(?P<wk>下下|下|本|这)?\s*(?:周|星期|礼拜)(?P<wd>[一二三四五六日天1-7])"
+    r"|(?P<part>今晚|明晚|今早|明早)"
+    r"|(?P<wk>下下|下|上|本|这)?\s*(?:周|星期|礼拜)(?P<wd>[一二三四五六日天1-7])"
+    rf"|(?P<d5>{_N})\s*[日号]"
     r")"
 )
-_PERIOD = r"(?P<p>上午|早上|早晨|中午|下午|傍晚|晚上|晚)?"
+_DATE_STARTS = frozenset("0123456789零〇一二两三四五六七八九十今明后大下上本这周星礼")
+_PARTS = {"今晚": (0, "晚上"), "明晚": (1, "晚上"), "今早": (0, "早上"), "明早": (1, "早上")}
+_PERIOD = r"(?P<p>凌晨|上午|早上|早晨|中午|下午|傍晚|晚上|夜里|晚)?"
 _TIME = re.compile(
     r"^" + _PERIOD + r"\s*(?:"
     r"(?P<h>[0-9]{1,2})\s*[:：]\s*(?P<mi>[0-9]{2})"
-    r"|(?P<h2>[0-9]{1,2})\s*[点时]\s*(?:(?P<half>半)|(?P<mi2>[0-9]{1,2})\s*分?)?"
+    rf"|(?P<h2>{_N})\s*[点时]\s*(?:(?P<half>半)|(?P<q>一刻|三刻)|(?P<mi2>[0-9]{{1,2}})\s*分?"
+    r"|(?P<mi3>[零〇一二两三四五六七八九十]{1,3})\s*分|(?P<mi4>[二三四五]?十[一二三四五六七八九]?))?"
     r")"
 )
+AMBIGUOUS_HOURS = range(1, 8)  # "3点" alone: 3:00 or 15:00? asked back ("下午3点", "15:00")
+_EVENING = ("下午", "傍晚", "晚上", "夜里", "晚")
+
+
+def number(text: str) -> int:
+    """12, 05, 五, 十二, 二十五, 三十一 as an integer (ValueError for what is not one)."""
+    if text.isascii():
+        return int(text)
+    tens, ten, ones = text.partition("十")
+    if not ten:
+        if len(text) != 1:
+            raise ValueError(text)
+        return _CN_DIGITS[text]
+    if len(tens) > 1 or len(ones) > 1 or (tens and tens not in _CN_DIGITS) or (ones and ones not in _CN_DIGITS):
+        raise ValueError(text)
+    return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
 
 
 class WhenError(ValueError):
-    """The text has no date, no time, or an impossible one; `code` names which."""
+    """The text has no date, no time, or an impossible, ambiguous or past one; `code` names which."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
@@ -78,12 +115,23 @@ def _resolve_date(m: re.Match[str], today: date) -> date:
         if g["y"]:
             return date(int(g["y"]), int(g["m"]), int(g["d"]))
         if g["m2"] or g["m3"]:
-            month, day = (int(g["m2"]), int(g["d2"])) if g["m2"] else (int(g["m3"]), int(g["d3"]))
+            month, day = (number(g["m2"]), number(g["d2"])) if g["m2"] else (int(g["m3"]), int(g["d3"]))
             return resolve_month_day(month, day, today)
+        if g["nm"]:
+            first = today.replace(day=1)
+            if g["nm"].startswith("下"):
+                first = (first + timedelta(days=32)).replace(day=1)
+            elif g["nm"].startswith("上"):
+                first = (first - timedelta(days=1)).replace(day=1)
+            return first.replace(day=number(g["d4"]))
+        if g["d5"]:
+            return resolve_day(number(g["d5"]), today)
     except ValueError as exc:
         raise WhenError("bad_date") from exc
     if g["rel"]:
         return today + timedelta(days=RELATIVE_DAYS[g["rel"]])
+    if g["part"]:
+        return today + timedelta(days=_PARTS[g["part"]][0])
     target = WEEKDAYS[g["wd"]]
     monday = today - timedelta(days=today.weekday())
     prefix = g["wk"] or ""
@@ -91,10 +139,20 @@ def _resolve_date(m: re.Match[str], today: date) -> date:
         return monday + timedelta(days=7 + target)
     if prefix == "下下":
         return monday + timedelta(days=14 + target)
+    if prefix == "上":
+        return monday - timedelta(days=7 - target)
     this_week = monday + timedelta(days=target)
     if prefix in ("本", "这"):
         return this_week
     return this_week if this_week >= today else this_week + timedelta(days=7)
+
+
+def resolve_day(day: int, today: date) -> date:
+    """ "5号" alone: this month's 5th if it is still to come (or today), else next month's.
+    Raises ValueError when that month has no such day."""
+    if day >= today.day:
+        return today.replace(day=day)
+    return (today.replace(day=1) + timedelta(days=32)).replace(day=day)
 
 
 def resolve_month_day(month: int, day: int, today: date) -> date:
@@ -108,42 +166,88 @@ def resolve_month_day(month: int, day: int, today: date) -> date:
     return candidate
 
 
-def _resolve_time(m: re.Match[str]) -> time:
+def _resolve_time(m: re.Match[str], implied: str | None = None) -> time:
     g = m.groupdict()
-    hour = int(g["h"] if g["h"] is not None else g["h2"])
-    minute = int(g["mi"]) if g["mi"] is not None else (30 if g["half"] else int(g["mi2"] or 0))
-    period = g["p"]
-    if (period in ("下午", "傍晚", "晚上", "晚") and hour < 12) or (period == "中午" and hour < 6):
+    period = g["p"] or implied
+    try:
+        if g["h"] is not None:
+            hour, minute = int(g["h"]), int(g["mi"])
+        else:
+            hour = number(g["h2"])
+            if g["half"]:
+                minute = 30
+            elif g["q"]:
+                minute = 15 if g["q"] == "一刻" else 45
+            else:
+                spelled = g["mi2"] or g["mi3"] or g["mi4"]
+                minute = number(spelled) if spelled else 0
+    except ValueError as exc:
+        raise WhenError("bad_time") from exc
+    if g["h"] is None and period is None and hour in AMBIGUOUS_HOURS:
+        raise WhenError("ambiguous_time")
+    if (period in _EVENING and hour < 12) or (period == "中午" and hour < 6):
         hour += 12
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         raise WhenError("bad_time")
     return time(hour, minute)
 
 
+def _time_match(text: str) -> re.Match[str] | None:
+    tm = _TIME.match(ascii_digits(text))
+    return tm if tm and (tm.group("h") is not None or tm.group("h2") is not None) else None
+
+
 def parse_time(text: str) -> tuple[time, str]:
-    """A time at the start of text (14:00, 下午2点, 9点半) and what follows it (as typed)."""
+    """A time at the start of text (14:00, 下午2点, 9点半, 晚上七点) and what follows it (as typed)."""
     s = text.strip()
-    tm = _TIME.match(ascii_digits(s))
-    if not tm or (tm.group("h") is None and tm.group("h2") is None):
+    tm = _time_match(s)
+    if tm is None:
         raise WhenError("no_time")
     return _resolve_time(tm), s[tm.end() :].strip()
 
 
-def parse_when(text: str, now: datetime, tz: ZoneInfo) -> ParsedWhen:
+def parse_when(text: str, now: datetime, tz: ZoneInfo, *, date_optional: bool = False) -> ParsedWhen:
     """Parse a date and a time at the start of text; the date comes first, the time is required.
-    What follows them is returned as typed."""
+    With `date_optional`, a time alone is today's (asked back when it has passed). What follows
+    them is returned as typed."""
     s = text.strip()
     today = now.astimezone(tz).date()
     dm = _DATE.match(ascii_digits(s))
-    if not dm:
+    implied = None
+    if dm:
+        day = _resolve_date(dm, today)
+        implied = _PARTS[dm.group("part")][1] if dm.group("part") else None
+        s = re.sub("^" + _SEP, "", s[dm.end() :])
+    elif date_optional and _time_match(s) is not None:
+        day = today
+    else:
         raise WhenError("no_date")
-    day = _resolve_date(dm, today)
-    s = re.sub("^" + _SEP, "", s[dm.end() :])
-    tm = _TIME.match(ascii_digits(s))
-    if not tm or (tm.group("h") is None and tm.group("h2") is None):
+    tm = _time_match(s)
+    if tm is None:
         raise WhenError("no_time")
-    at = datetime.combine(day, _resolve_time(tm), tzinfo=tz)
+    at = datetime.combine(day, _resolve_time(tm, implied), tzinfo=tz)
+    if not dm and at <= now:
+        raise WhenError("time_passed")
     return ParsedWhen(at=at, rest=s[tm.end() :].strip())
+
+
+def find_when(text: str, now: datetime, tz: ZoneInfo) -> tuple[int, int, datetime] | None:
+    """The first date and time written anywhere in a sentence ("明天下午三点开书记例会",
+    "下周三晚上7点在党校上党课"): (start, end, when), or None when there is none. A date or time
+    that is there but impossible or ambiguous raises WhenError (to be asked back)."""
+    text = text.rstrip()
+    digits = ascii_digits(text)
+    for start, char in enumerate(digits):
+        if char not in _DATE_STARTS or (start and digits[start - 1].isdigit()):
+            continue  # a date starts with one of these, a number from its first digit
+        dm = _DATE.match(digits[start:])
+        if dm is None:
+            continue
+        if _time_match(re.sub("^" + _SEP, "", text[start + dm.end() :])) is None:
+            continue
+        got = parse_when(text[start:], now, tz)
+        return start, len(text) - len(got.rest), got.at
+    return None
 
 
 def parse_date(text: str, today: date) -> date:

@@ -20,6 +20,7 @@ from storage.models import (
     ChatBinding,
     DutyAssignment,
     Event,
+    EventDraft,
     Idea,
     LinkRequest,
     Member,
@@ -579,6 +580,31 @@ class EventRepo:
     async def create(self, **values: Any) -> int:
         await bump_version(self.conn, "events")
         return int((await self.conn.execute(insert(Event).values(**values).returning(Event.id))).scalar_one())
+
+    async def add_draft(self, platform: str, chat_id: str, member_id: int, command: str, now: datetime) -> int:
+        """Keep an event announced in plain words until its 发布 or 取消 button."""
+        values = dict(platform=platform, chat_id=chat_id, member_id=member_id, command=command, created_at=now)
+        return int((await self.conn.execute(insert(EventDraft).values(**values).returning(EventDraft.id))).scalar_one())
+
+    async def draft(self, draft_id: int) -> tuple[str, str, int, str, str] | None:
+        """(platform, chat, member, command, status) of a draft."""
+        row = (
+            await self.conn.execute(
+                select(
+                    EventDraft.platform, EventDraft.chat_id, EventDraft.member_id, EventDraft.command, EventDraft.status
+                ).where(EventDraft.id == draft_id)
+            )
+        ).first()
+        return (str(row[0]), str(row[1]), int(row[2]), str(row[3]), str(row[4])) if row else None
+
+    async def settle_draft(self, draft_id: int, status: str, event_id: int | None = None) -> bool:
+        """Mark an open draft published or dropped; False when it was settled already."""
+        res = await self.conn.execute(
+            update(EventDraft)
+            .where(EventDraft.id == draft_id, EventDraft.status == "open")
+            .values(status=status, event_id=event_id)
+        )
+        return bool(res.rowcount)
 
     async def get(self, event_id: int) -> EventRec | None:
         row = (await self.conn.execute(select(*_EVENT_COLS).where(Event.id == event_id))).first()

@@ -1,37 +1,135 @@
-"""`dangjian console`: read lines from the terminal and play them into the router."""
+"""`dangjian console`: read lines from the terminal and play them into the router.
+
+A newcomer is never left at a dead end: on a database with no organization the console offers
+the sample region (one keypress, or `--sample`), whose members are verified in the console, and
+names who can be played and three steps to try; on a real database it says what it holds."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
-from bot.app import build_app
-from bot.console.transport import ConsoleChat, ConsoleTransport
+from bot.app import App, build_app
+from bot.console.demo import REGION, SAMPLE_ROSTER
+from bot.console.transport import PLATFORM, ConsoleChat, ConsoleTransport, label
+from bot.roster import import_roster
 from bot.runtime import Runtime
 from bot.settings import Settings
+from storage.repositories import UnitOfWork
 
-BANNER = """党建助手 终端模式 / dangjian console
-  /as 姓名      以某位成员身份发言 / speak as a member
-  /chat 群名    切换群 / switch chat
-  /press N      按下最近消息的第 N 个按钮 / press button N
-  /dm           与机器人私聊 / private chat with the bot
-  /contact 手机号  分享自己的手机号（验证身份）/ share your own phone number
-  /photo 路径 #编号  发一张附说明的照片（会议记录）/ send a captioned photo
-  /quit         退出 / quit
-先导入花名册，以管理员身份“/contact 手机号”验证、“绑定 支部名称”，再“发布 …”。发送“帮助”查看全部命令。"""
+SAMPLE_CHAT = "城东联合党委书记群"
+SAMPLE_USER = "李红"  # the sample region's admin: the one who binds and publishes
+VISITOR = "访客"
 
 
-async def run_console(settings: Settings, chat_id: str, user: str) -> None:
+@dataclass(frozen=True)
+class Holding:
+    """What one region in the database holds, for the banner."""
+
+    name: str
+    branches: int
+    members: int
+    chats: int
+
+
+@dataclass
+class SampleBranch:
+    name: str
+    people: list[Any] = field(default_factory=list)
+
+
+async def holdings(app: App) -> list[Holding]:
+    async def read(conn: Any) -> list[Holding]:
+        uow = UnitOfWork(conn, app.services.clock.now())
+        out = []
+        for region in await uow.org.regions():
+            branches = await uow.org.branches(region.id)
+            members = await uow.org.members_in_region(region.id)
+            chats = await uow.org.chats_for(region.id, None, include_branch_chats=True)
+            out.append(Holding(region.name, len(branches), len(members), len(chats)))
+        return out
+
+    return await app.db.read(read)
+
+
+async def load_sample(app: App) -> list[SampleBranch]:
+    """Import the sample roster and link every sample member's console account (their name): in
+    the console, whoever types at the terminal owns the database and plays everyone."""
+    now = app.services.clock.now()
+    await import_roster(app.db, SAMPLE_ROSTER, REGION, now)
+
+    async def link(conn: Any) -> list[SampleBranch]:
+        uow = UnitOfWork(conn, now)
+        region = await uow.org.region_by_name(REGION)
+        assert region is not None
+        branches = {b.id: SampleBranch(b.name) for b in await uow.org.branches(region.id)}
+        for member in await uow.org.members_in_region(region.id):
+            branches[member.branch_id].people.append(member)
+            taken = await uow.org.account_member(PLATFORM, member.name)
+            if taken is None and PLATFORM not in await uow.org.accounts_of(member.id):
+                await uow.org.link_account(member.id, PLATFORM, member.name, now)
+        await uow.ops.audit(actor=None, platform=PLATFORM, action="console.sample", detail={"region": REGION}, now=now)
+        return [b for b in branches.values() if b.people]
+
+    return await app.db.unit(link)
+
+
+def first_meeting_time(now: datetime) -> str:
+    """A start 20 minutes ahead (on a 5-minute mark), as the sample's 发布 step writes it: its
+    sign-in window is open at once."""
+    at = now + timedelta(minutes=20)
+    at = at.replace(second=0, microsecond=0) + timedelta(minutes=-at.minute % 5)
+    return f"{at.month}月{at.day}日 {at:%H:%M}"
+
+
+async def opening(
+    app: App, chat: ConsoleChat, *, sample: bool, ask: Callable[[str], str], out: Callable[[str], None]
+) -> None:
+    """The banner, after the sample is offered (and loaded) where the database is empty."""
+    locale = app.services.policy.locale
+    out(label("directives", locale))
+    held = await holdings(app)
+    if not held and not sample:
+        try:
+            answer = await asyncio.to_thread(ask, label("offer", locale))
+        except EOFError:
+            answer = "n"
+        sample = answer.strip().lower() not in ("n", "no", "否", "不")
+    if sample:
+        branches = await load_sample(app)
+        if chat.user == VISITOR:
+            chat.user = SAMPLE_USER
+        at = first_meeting_time(app.services.clock.now().astimezone(app.services.policy.tz))
+        members = sum(len(b.people) for b in branches)
+        out(label("sample", locale, region=REGION, branches=branches, members=members, at=at))
+    elif held:
+        out(label("holds", locale, regions=held))
+    else:
+        out(label("empty", locale))
+
+
+async def run_console(
+    settings: Settings,
+    chat_id: str | None,
+    user: str | None,
+    *,
+    sample: bool = False,
+    ask: Callable[[str], str] = input,
+    out: Callable[[str], None] = print,
+) -> None:
     app = await build_app(settings)
-    transport = ConsoleTransport(app, print, stamp=lambda: datetime.now(settings.tz).strftime("%H:%M"))
-    chat = ConsoleChat(transport, chat_id=chat_id, user=user)
+    transport = ConsoleTransport(app, out, stamp=lambda: datetime.now(settings.tz).strftime("%H:%M"))
+    chat = ConsoleChat(transport, chat_id=chat_id or SAMPLE_CHAT, user=user or VISITOR)
     runtime = Runtime(app, {"console": transport})
     runtime.start()  # pushes on time, the calendar's occurrences made ahead, as `dangjian run` does
-    print(BANNER)
     try:
+        await opening(app, chat, sample=sample, ask=ask, out=out)
         while True:
             try:
-                line = await asyncio.to_thread(input, f"{chat.user}@{chat.chat_id}> ")
+                line = await asyncio.to_thread(ask, f"{chat.user}@{chat.chat_id}> ")
             except EOFError:
                 break
             if line.strip() in ("/quit", "/exit"):

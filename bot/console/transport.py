@@ -19,6 +19,7 @@ from bot.app import App
 from bot.outbound import Limits
 from bot.render import to_plain
 from bot.transport import Transport
+from handlers.i18n import render
 from handlers.ports import Delivery, Incoming, IncomingFile, Reply
 
 PLATFORM = "console"
@@ -68,7 +69,7 @@ class ConsoleTransport(Transport):
         else:
             prefix = f"[{chat_id}{f' {self.stamp()}' if self.stamp is not None else ''}] 🤖"
         saved = save_file(reply, self.files) if self.files is not None else None
-        self.out(format_reply(reply, prefix, saved))
+        self.out(format_reply(reply, prefix, saved, await self.app.chat_locale(PLATFORM, chat_id)))
         if self.on_buttons is not None and reply.buttons:
             self.on_buttons(reply)
         return Delivery(ok=True, message_id=str(next(self._ids)))
@@ -81,19 +82,24 @@ class ConsoleTransport(Transport):
         return False
 
 
-def format_reply(reply: Reply, prefix: str = "🤖", saved: Path | None = None) -> str:
+def label(key: str, locale: str, **params: object) -> str:
+    """A console word in the chat's language (handlers/templates/console)."""
+    return to_plain(render(f"console.{key}", locale, **params))
+
+
+def format_reply(reply: Reply, prefix: str = "🤖", saved: Path | None = None, locale: str = "zh-CN") -> str:
     body = to_plain(reply.text)
-    lines = [f"{prefix} {'(仅你可见) ' if reply.private else ''}{body}"]
+    lines = [f"{prefix} {label('only_you', locale) + ' ' if reply.private else ''}{body}"]
     if saved is not None:
         lines.append(f"   📎 {saved}")
     elif reply.file is not None:
         lines.append(f"   📎 {reply.file.name}")
     if reply.buttons:
+        hint = " " + label("contact_hint", locale)
         lines.append(
             "   "
             + "  ".join(
-                f"[{i}] {b.label}" + (" (/contact 手机号)" if b.request_contact else "")
-                for i, b in enumerate(reply.buttons, 1)
+                f"[{i}] {b.label}" + (hint if b.request_contact else "") for i, b in enumerate(reply.buttons, 1)
             )
         )
     return "\n".join(lines)
@@ -120,6 +126,11 @@ class ConsoleChat:
 
     def out(self, line: str) -> None:
         self.transport.out(line)
+
+    async def tell(self, key: str, **params: object) -> list[Reply]:
+        """A console line (not the bot's) in this chat's language."""
+        self.out(label(key, await self.transport.app.chat_locale(PLATFORM, self.chat_id), **params))
+        return []
 
     def _incoming(
         self, text: str = "", button: str | None = None, contact: str | None = None, file: IncomingFile | None = None
@@ -148,30 +159,25 @@ class ConsoleChat:
             self.user = line[4:].strip() or self.user
             if self.private:
                 self.chat_id = private_chat(self.user)
-            self.out(f"（现在以 {self.user} 的身份发言）")
-            return []
+            return await self.tell("now_as", user=self.user)
         if line.startswith("/chat "):
             self.chat_id = line[6:].strip() or self.chat_id
             self.private = False
-            self.out(f"（已切换到群：{self.chat_id}）")
-            return []
+            return await self.tell("switched", chat=self.chat_id)
         if line == "/dm":
             self.chat_id, self.private = private_chat(self.user), True
-            self.out(f"（{self.user} 与机器人私聊；/chat 群名 回到群里）")
-            return []
+            return await self.tell("in_dm", user=self.user)
         if line.startswith("/contact"):
             phone = line[8:].strip()
             if not phone:
-                self.out("（用法：/contact 手机号，相当于在私聊中点“验证手机号”分享自己的号码）")
-                return []
-            self.out(f"{self.user} 📇 分享了自己的手机号 {phone}")
+                return await self.tell("contact_usage")
+            await self.tell("shared", user=self.user, phone=phone)
             return await self._send(self._incoming(contact=phone))
         if line.startswith("/photo"):
             path_text, _, caption = line[6:].strip().partition(" ")
             path = Path(path_text)
             if not path_text or not await asyncio.to_thread(path.is_file):
-                self.out("（用法：/photo 图片路径 #编号，相当于发一张附说明的照片）")
-                return []
+                return await self.tell("photo_usage")
             self.out(f"{self.user} 📷 {path.name} {caption}")
             size = (await asyncio.to_thread(path.stat)).st_size
             upload = IncomingFile(size, _reader(path), path.name)
@@ -179,13 +185,11 @@ class ConsoleChat:
         if line.startswith("/press"):
             arg = line[6:].strip() or "1"
             if not arg.isdigit() or not 1 <= int(arg) <= len(self.last_buttons):
-                self.out("（没有这个按钮）")
-                return []
+                return await self.tell("no_button")
             data = self.last_buttons[int(arg) - 1]
             if data == CONTACT_BUTTON:
-                self.out("（分享手机号：输入 /contact 手机号）")
-                return []
-            self.out(f"{self.user} 👆 按下按钮 {arg}")
+                return await self.tell("share_hint")
+            await self.tell("pressed", user=self.user, n=arg)
             return await self._send(self._incoming(button=data))
         if not line:
             return []

@@ -6,6 +6,7 @@ from storage.models.engage import Idea, IdeaChange, IdeaVote, PointBalance, Poin
 from storage.models.events import (
     Attendance,
     Event,
+    EventDraft,
     Finding,
     FindingPhoto,
     ManualScore,
@@ -40,6 +41,7 @@ __all__ = [
     "DutyShift",
     "DutySwap",
     "Event",
+    "EventDraft",
     "Finding",
     "FindingPhoto",
     "HostingTurn",

@@ -63,6 +63,23 @@ class Event(Base):
     occurs_on: Mapped[date | None] = mapped_column(Date)  # the rule's date before any holiday move
 
 
+class EventDraft(Base):
+    """An event a manager announced in plain words ("明天下午三点开书记例会"), waiting for their
+    发布 or 取消 button: the 发布 command it stands for, kept until pressed (open / published /
+    dropped)."""
+
+    __tablename__ = "event_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(100))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    command: Mapped[str] = mapped_column(Text)  # the arguments of 发布, as it will run
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Attendance(Base):
     __tablename__ = "attendance"
     __table_args__ = (UniqueConstraint("event_id", "member_id"),)

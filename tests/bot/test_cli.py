@@ -186,7 +186,7 @@ def test_schedule_add_and_list_by_cli(db_url: str) -> None:
     assert "日程1 党员活动日 每月8日 09:00 车间 [active, move, 1440 min]" in out
     for extra, problem in [
         (["--rule", "每月40日", "--at", "9:00", "--place", "车间"], "看不懂规则或时间"),
-        (["--rule", "每月8日", "--at", "九点", "--place", "车间"], "看不懂规则或时间"),
+        (["--rule", "每月8日", "--at", "3点", "--place", "车间"], "看不懂规则或时间"),  # night or afternoon?
         (["--rule", "每月8日", "--at", "9:00", "--place", "车间", "--holiday", "看情况"], "节假日处理只能是"),
         (["--rule", "每月8日", "--at", "9:00", "--place", "车间", "--remind", "明天"], "看不懂提醒时间"),
         (["--rule", "每月8日", "--at", "9:00", "--place", "车间", "--branch", "没有的支部"], "没有这个支部"),

@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.console.interactive import first_meeting_time
 
 ROSTER = Path(__file__).parents[2] / "bot" / "console" / "sample_roster.csv"
 
@@ -62,3 +66,52 @@ def test_console_session(db_url: str) -> None:
     assert out.count("🤖") == 10  # 9 answers and the approval card pushed to the group; chatter got none
     assert "本群还没有绑定支部" in out  # the other chat
     assert "Traceback" not in out + result.stderr
+    # a database with a region: the banner says what it holds, no sample is offered
+    assert "数据库中：城东联合党委 — 5 个支部，16 名成员，已绑定 0 个群" in out
+    assert "导入示例党委" not in out
+
+
+def test_an_empty_database_is_offered_the_sample_and_the_three_steps_work(sqlite_url: str) -> None:
+    at = first_meeting_time(datetime.now(ZoneInfo("Asia/Shanghai")))
+    steps = [
+        "",
+        "绑定 城东联合党委",
+        f"发布 书记例会 {at} 党群服务中心",
+        "/as 张伟",
+        "签到",
+        "/as 李红",
+        "考勤",
+        "/quit",
+    ]
+    result = run_cli(sqlite_url, "console", stdin="\n".join(steps) + "\n")  # the first line: Enter, take the sample
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "数据库里还没有任何组织。按回车导入示例党委" in out
+    assert "已导入示例党委“城东联合党委”：5 个支部，16 名成员" in out
+    assert "红星机械党支部：张伟（支部书记）、赵强、钱多多、冯军（积极分子）" in out
+    assert f"2. 发布：发送“发布 书记例会 {at} 党群服务中心”" in out  # the step as the banner writes it
+    assert "李红@城东联合党委书记群>" in out  # the admin, in the region's chat, from the start
+    assert "✅ 本群已绑定到联合党委：城东联合党委" in out
+    assert "📌 已发布 #1 书记例会" in out and "签到已开放" in out
+    assert "✅ 张伟 签到成功" in out
+    assert "应到 5" in out and "实到 1" in out
+    assert "Traceback" not in out + result.stderr
+
+
+def test_sample_flag_loads_it_without_asking_and_n_starts_empty(sqlite_url: str, tmp_path: Path) -> None:
+    flagged = run_cli(sqlite_url, "console", "--sample", stdin="/as 赵强\n我的积分\n/quit\n")
+    assert "按回车导入示例党委" not in flagged.stdout and "已导入示例党委" in flagged.stdout
+    assert "赵强" in flagged.stdout and "积分" in flagged.stdout.split("赵强: 我的积分")[1]
+    empty = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    refused = run_cli(empty, "console", stdin="n\n签到\n/quit\n")
+    assert "数据库是空的：先导入花名册" in refused.stdout and "dangjian console --sample" in refused.stdout
+    assert "已导入示例党委" not in refused.stdout
+
+
+def test_console_words_follow_the_chats_language(sqlite_url: str) -> None:
+    lines = ["绑定 城东联合党委", "/lang en", "/as 赵强", "/contact", "/press 9", "签到", "/quit"]
+    out = run_cli(sqlite_url, "console", "--sample", stdin="\n".join(lines) + "\n").stdout
+    assert "(now speaking as 赵强)" in out and "（现在以" not in out
+    assert "(usage: /contact PHONE" in out and "(no such button)" in out
+    assert "🤖 (only you see this) No sign-in is open right now." in out
+    assert "仅你可见" not in out

@@ -152,6 +152,7 @@ BUTTONS = {
     "link_ok": "branch",
     "link_no": "branch",
     "rebind": "branch",
+    "announce": "branch",
 }
 WEST = "姓名,支部,角色,手机,telegram_id,wecom_userid\n钱西,西郊党支部,管理员,13900000001,,\n"
 
