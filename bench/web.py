@@ -1,6 +1,7 @@
 """The web console under load: the overview and an event page of a region of 200 branches and
-10,000 members, served by uvicorn on the loopback in a process of its own (as `dangjian web` runs),
-asked 500 times each with 8 requests in flight by a logged-in client in this process.
+10,000 members, served by uvicorn on the loopback in processes of their own (as `dangjian web
+--workers 2` runs: two processes sharing the port, one per core), asked 500 times each with 8
+requests in flight by a logged-in client in this process.
 
 The region is the one bench/export.py builds (a year of events, sign-ins, duty, ideas, points),
 with the console's clock in the middle of that year, so "this month" has 200 activity days and a
@@ -10,12 +11,14 @@ requests per second. Target: p99 under 100 ms.
 
     .venv/bin/python bench/web.py                      # SQLite
     .venv/bin/python bench/web.py --url postgresql+asyncpg://postgres@127.0.0.1:5432/test
+    .venv/bin/python bench/web.py --workers 1 --skip-lesson   # one process, the two pages the target names
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import socket
 import statistics
 import sys
@@ -30,9 +33,10 @@ from sqlalchemy import select
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from bench.export import build
-from bot.app import build_app
+from bot.app import App, build_app
+from bot.runtime import until_signalled
 from bot.settings import Settings
-from bot.web.serve import WebServer
+from bot.web.serve import WebServer, start_workers, stop_workers
 from handlers.ports import FakeClock
 from handlers.weblink import issue_link
 from storage.migrate import wipe_postgres
@@ -71,6 +75,8 @@ async def main() -> None:
     parser.add_argument("--branches", type=int, default=200)
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--inflight", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="console processes (dangjian web --workers)")
+    parser.add_argument("--skip-lesson", action="store_true", help="leave out the region-wide lesson's page")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.url or f"sqlite+aiosqlite:///{Path(tmp) / 'web.db'}"
@@ -101,13 +107,21 @@ async def main() -> None:
         # the console in a process of its own (its own core), as `dangjian web` runs; this one asks
         port = free_port()
         server = await asyncio.create_subprocess_exec(
-            sys.executable, __file__, "--serve", str(port), "--url", url, stdout=asyncio.subprocess.DEVNULL
+            sys.executable,
+            __file__,
+            "--serve",
+            str(port),
+            "--url",
+            url,
+            "--workers",
+            str(args.workers),
+            stdout=asyncio.subprocess.DEVNULL,
         )
         base = f"http://127.0.0.1:{port}"
         try:
             limits = httpx.Limits(max_connections=args.inflight)
             async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-                for _ in range(300):
+                for _ in range(600):
                     try:
                         if (await client.get("/healthz")).status_code == 200:
                             break
@@ -115,11 +129,11 @@ async def main() -> None:
                         await asyncio.sleep(0.1)
                 first = await client.get("/login?" + link.split("?", 1)[1])
                 assert first.status_code == 303, first.text
-                for label, path in (
-                    ("overview", "/"),
-                    ("event page (activity day, 50 expected)", f"/events/{day}"),
-                    ("event page (Party lesson, region-wide)", f"/events/{lesson}"),
-                ):
+                pages = [("overview", "/"), ("event page (activity day, 50 expected)", f"/events/{day}")]
+                if not args.skip_lesson:
+                    pages.append(("event page (Party lesson, region-wide)", f"/events/{lesson}"))
+                print(f"console: {args.workers} process(es)")
+                for label, path in pages:
                     await hammer(client, path, 20, args.inflight)  # warm up
                     lat, wall = await hammer(client, path, args.requests, args.inflight)
                     print(
@@ -138,17 +152,32 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def serve(port: int, url: str) -> None:
-    """The console on the built database, its clock in the built year."""
-    app = await build_app(Settings(database_url=url, log_level="WARNING"), FakeClock(NOW))
-    server = WebServer(app, f"127.0.0.1:{port}")
-    await server.start()
-    await asyncio.Event().wait()
+async def bench_app() -> App:
+    """The console's app on the built database, its clock in the built year (each worker's)."""
+    return await build_app(Settings(database_url=os.environ["DANGJIAN_BENCH_URL"], log_level="WARNING"), FakeClock(NOW))
+
+
+async def serve(port: int, url: str, workers: int) -> None:
+    """The console on the built database in `workers` processes sharing the port, as
+    `dangjian web --workers N` runs it; until SIGTERM."""
+    os.environ["DANGJIAN_BENCH_URL"] = url
+    stop = until_signalled(None)
+    if workers == 1:
+        server = WebServer(await bench_app(), f"127.0.0.1:{port}")
+        await server.start()
+        await stop.wait()
+        return
+    procs = await asyncio.to_thread(start_workers, f"127.0.0.1:{port}", workers, bench_app)
+    try:
+        await stop.wait()
+    finally:
+        await asyncio.to_thread(stop_workers, procs)
 
 
 if __name__ == "__main__":
     if "--serve" in sys.argv:
         where = sys.argv.index("--serve")
-        asyncio.run(serve(int(sys.argv[where + 1]), sys.argv[sys.argv.index("--url") + 1]))
+        processes = int(sys.argv[sys.argv.index("--workers") + 1]) if "--workers" in sys.argv else 1
+        asyncio.run(serve(int(sys.argv[where + 1]), sys.argv[sys.argv.index("--url") + 1], processes))
     else:
         asyncio.run(main())

@@ -170,6 +170,9 @@ def web(
     listen: Annotated[
         str | None, typer.Option(help="主机:端口 / host:port (default DANGJIAN_WEB_LISTEN or 127.0.0.1:8080)")
     ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, max=32, help="进程数 / processes (default DANGJIAN_WEB_WORKERS or 1)")
+    ] = None,
 ) -> None:
     """网页后台 / serve the web console (log in with a one-time link: 后台 in a private chat, or `web link`)."""
     if ctx.invoked_subcommand is not None:
@@ -177,8 +180,9 @@ def web(
     from bot.runtime import serve_web
 
     settings = _settings()
+    where = listen or settings.web_listen or "127.0.0.1:8080"
     try:
-        asyncio.run(serve_web(settings, listen or settings.web_listen or "127.0.0.1:8080"))
+        asyncio.run(serve_web(settings, where, workers=workers or settings.web_workers))
     except (OSError, ValueError) as err:
         _fail(f"后台无法启动 / the web console could not start: {err}")
 

@@ -22,6 +22,7 @@ from bot.settings import Settings
 from handlers.ports import FakeClock, Sender
 from jobs import calendar
 from jobs.scheduler import Scheduler
+from storage.db import Database
 from storage.lease import Lease
 from storage.repositories import OpsRepo
 
@@ -133,10 +134,26 @@ async def run(settings: Settings, wanted: list[str], stop: asyncio.Event | None 
         await app.close()
 
 
-async def serve_web(settings: Settings, listen: str, stop: asyncio.Event | None = None) -> None:
-    """The web console alone (its writes queue pushes; `dangjian run` sends them)."""
-    from bot.web.serve import WebServer
+async def settings_app() -> App:
+    """The app as the environment configures it (a web worker process builds its own)."""
+    return await build_app(Settings())
 
+
+async def serve_web(settings: Settings, listen: str, stop: asyncio.Event | None = None, workers: int = 1) -> None:
+    """The web console alone (its writes queue pushes; `dangjian run` sends them); with several
+    workers, that many processes share its port."""
+    from bot.web.serve import WebServer, start_workers, stop_workers
+
+    if workers > 1:
+        await (await Database.open(settings.database_url)).close()  # migrated once, before the workers
+        stop = until_signalled(stop)
+        procs = await asyncio.to_thread(start_workers, listen, workers, settings_app)
+        print(f"网页后台 / web console: http://{listen}  ({workers} 个进程 / processes; Ctrl+C 退出)", flush=True)
+        try:
+            await stop.wait()
+        finally:
+            await asyncio.to_thread(stop_workers, procs)
+        return
     app = await build_app(settings)
     stop = until_signalled(stop)
     web = WebServer(app, listen)

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     web_listen: str | None = Field(
         None, description="host:port the web console listens on (dangjian web; dangjian run serves it only if set)"
     )
+    web_workers: int = Field(
+        1, ge=1, le=32, description="processes `dangjian web` serves the console with (about one per core)"
+    )
     web_base_url: str = Field(
         "http://127.0.0.1:8080",
         description="the web console's address as people open it (behind a proxy: its HTTPS URL)",

@@ -432,7 +432,7 @@ async def build_summary(uow: UnitOfWork, event: EventRec, branch_id: int | None 
     view = branch_id if event.branch_id is None else None
     members = await uow.org.members_of(event.region_id, event.branch_id or view)
     expected = [m for m in members if m.role in roles]
-    rows = await uow.attendance.for_event(event.id, view)
+    rows = await uow.attendance.for_event(event.id, view, {m.id: m for m in members})
     by_status: dict[str, list[AttendanceRec]] = {}
     expected_ids = {m.id for m in expected}
     guests = []

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -29,6 +29,7 @@ from sqlalchemy.pool import StaticPool
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+READ_THREADS = 2  # SQLite page reads at once (read_at_once): one per core of a small server
 R = TypeVar("R")
 
 
@@ -80,22 +81,57 @@ def _sqlite_pragmas(dbapi_connection: Any, busy_timeout_ms: int) -> None:
     cursor.close()
 
 
-def make_sync_sqlite_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
-    """A plain pysqlite engine on the same file, for batch writes done in one thread hop."""
-    engine = create_engine(make_url(url).set(drivername="sqlite+pysqlite"), poolclass=StaticPool)
+def make_sync_sqlite_engine(url: str, *, busy_timeout_ms: int = 5000, reader: bool = False) -> Engine:
+    """A plain pysqlite engine on the same file, for batch writes done in one thread hop (or, for
+    a `reader`, reads done in one thread hop: deferred transactions, query_only)."""
+    sync_url = make_url(url).set(drivername="sqlite+pysqlite")
+    engine = (
+        create_engine(sync_url, connect_args={"check_same_thread": False})
+        if reader
+        else create_engine(sync_url, poolclass=StaticPool)
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         _sqlite_pragmas(dbapi_connection, busy_timeout_ms)
+        if reader:
+            dbapi_connection.execute("PRAGMA query_only=1")
+            return
         # Commits of the hot path never stop to copy the WAL back (and fsync); the writer's
         # checkpoint task does that beside them.
         dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if reader else "BEGIN IMMEDIATE")
 
     return engine
+
+
+class _AtOnce:
+    """Read code written for an AsyncConnection, run on a plain Connection in a worker thread:
+    every await on it completes at once, so the whole read is one thread hop (SQLite)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.sync_connection = conn
+        self.dialect = conn.dialect
+
+    async def execute(self, statement: Any, parameters: Any = None, **kw: Any) -> Any:
+        return self.sync_connection.execute(statement, parameters, **kw)
+
+    async def run_sync(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+        return fn(self.sync_connection, *args, **kw)
+
+
+def _complete(awaitable: Awaitable[T]) -> T:
+    """The result of a coroutine that never waits (it only awaits an _AtOnce connection)."""
+    coro = awaitable.__await__()
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return cast(T, done.value)
+    coro.close()
+    raise RuntimeError("a read run at once waited on something other than its connection")
 
 
 class BatchWrite(Generic[R]):
@@ -134,6 +170,8 @@ class Database:
     _sync_engine: Engine | None = None  # SQLite only: batches run on it in _thread
     _reader: AsyncEngine | None = None  # SQLite only: reads in deferred transactions, beside the writer
     _thread: ThreadPoolExecutor | None = None
+    _sync_reader: Engine | None = None  # SQLite only: page reads in one thread hop (read_at_once)
+    _read_threads: ThreadPoolExecutor | None = None
     _checkpointer: asyncio.Task[None] | None = None
     checkpoint_every_s: float = 1.0
 
@@ -149,6 +187,8 @@ class Database:
             db._sync_engine = make_sync_sqlite_engine(url)
             db._reader = make_engine(url, reader=True)
             db._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-batch")
+            db._sync_reader = make_sync_sqlite_engine(url, reader=True)
+            db._read_threads = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="db-read")
         return db
 
     @property
@@ -209,6 +249,23 @@ class Database:
         never waits for, nor holds up, the writer's lock)."""
         async with (self._reader or self.engine).connect() as conn:
             return await fn(conn)
+
+    async def read_at_once(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """`read` for a short read that only awaits its connection (a web page): on SQLite the
+        whole of it runs in one worker-thread hop on a plain connection, instead of a hop for
+        every statement; on PostgreSQL it runs as one synchronous call on the connection (one
+        greenlet for the read, not one for every statement)."""
+        if self._sync_reader is None or self._read_threads is None:
+            async with self.engine.connect() as conn:
+                result: T = await conn.run_sync(lambda sync: _complete(fn(cast(AsyncConnection, _AtOnce(sync)))))
+                return result
+        engine = self._sync_reader
+
+        def in_thread() -> T:
+            with engine.connect() as conn:
+                return _complete(fn(cast(AsyncConnection, _AtOnce(conn))))
+
+        return await asyncio.get_running_loop().run_in_executor(self._read_threads, in_thread)
 
     async def read_apart(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run a long read-only fn (a ledger of a large region takes minutes) in a thread with its
@@ -334,6 +391,10 @@ class Database:
             await asyncio.get_running_loop().run_in_executor(self._thread, self._sync_engine.dispose)
             self._thread.shutdown(wait=True)
             self._thread = None
+        if self._read_threads is not None and self._sync_reader is not None:
+            self._read_threads.shutdown(wait=True)
+            self._sync_reader.dispose()
+            self._read_threads = None
         if self._reader is not None:
             await self._reader.dispose()
         await self.engine.dispose()

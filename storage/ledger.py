@@ -301,9 +301,13 @@ class RecordRepo:
 
     conn: AsyncConnection
 
+    async def text(self, event_id: int) -> str | None:
+        """The record's text now (None: no record)."""
+        return (await self.conn.execute(select(MeetingRecord.text).where(MeetingRecord.event_id == event_id))).scalar()
+
     async def get(self, event_id: int) -> tuple[str, int, int] | None:
         """(text, versions, photos) of an event's record, None when it has none."""
-        text = (await self.conn.execute(select(MeetingRecord.text).where(MeetingRecord.event_id == event_id))).scalar()
+        text = await self.text(event_id)
         versions = (
             await self.conn.execute(
                 select(func.count()).select_from(MeetingRecordVersion).where(MeetingRecordVersion.event_id == event_id)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Insert, Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Insert, Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -152,6 +152,22 @@ def _event(row: Any) -> EventRec:
     return EventRec(*row)
 
 
+# statements every page and board asks, built once (building one costs more than running it)
+_EVENT_BY_ID = select(*_EVENT_COLS).where(Event.id == bindparam("event_id"))
+_MEMBERS_OF_REGION = (
+    select(*_MEMBER_COLS)
+    .where(Member.region_id == bindparam("region_id"), Member.active.is_(True))
+    .order_by(Member.branch_id, Member.id)
+)
+_MEMBERS_OF_BRANCH = _MEMBERS_OF_REGION.where(Member.branch_id == bindparam("branch_id"))
+_ATTENDANCE_OF_EVENT = (
+    select(Attendance.member_id, Attendance.status, Attendance.reason, Attendance.recorded_by, Attendance.recorded_at)
+    .where(Attendance.event_id == bindparam("event_id"))
+    .order_by(Attendance.recorded_at, Attendance.id)
+)
+_NAMES_OF = select(Member.id, Member.name, Member.branch_id).where(Member.id.in_(bindparam("ids", expanding=True)))
+
+
 def _binding(row: Any) -> BindingRec:
     return BindingRec(*row)
 
@@ -244,10 +260,11 @@ class OrgRepo:
         return {(b, str(r)): int(n) for b, r, n in (await self.conn.execute(q)).all()}
 
     async def members_of(self, region_id: int, branch_id: int | None = None) -> list[MemberRec]:
-        q = select(*_MEMBER_COLS).where(Member.region_id == region_id, Member.active.is_(True))
-        if branch_id is not None:
-            q = q.where(Member.branch_id == branch_id)
-        return [_member(r) for r in await self.conn.execute(q.order_by(Member.branch_id, Member.id))]
+        if branch_id is None:
+            rows = await self.conn.execute(_MEMBERS_OF_REGION, {"region_id": region_id})
+        else:
+            rows = await self.conn.execute(_MEMBERS_OF_BRANCH, {"region_id": region_id, "branch_id": branch_id})
+        return [_member(r) for r in rows]
 
     async def upsert_member(
         self,
@@ -607,7 +624,7 @@ class EventRepo:
         return bool(res.rowcount)
 
     async def get(self, event_id: int) -> EventRec | None:
-        row = (await self.conn.execute(select(*_EVENT_COLS).where(Event.id == event_id))).first()
+        row = (await self.conn.execute(_EVENT_BY_ID, {"event_id": event_id})).first()
         return _event(row) if row else None
 
     async def get_many(self, event_ids: Iterable[int]) -> dict[int, EventRec]:
@@ -739,25 +756,25 @@ class RuleRepo:
 class AttendanceRepo:
     conn: AsyncConnection
 
-    async def for_event(self, event_id: int, branch_id: int | None = None) -> list[AttendanceRec]:
-        """The event's attendance rows (of one branch's members, if given), in the order recorded."""
-        q = (
-            select(
-                Attendance.member_id,
-                Member.name,
-                Member.branch_id,
-                Attendance.status,
-                Attendance.reason,
-                Attendance.recorded_by,
-                Attendance.recorded_at,
-            )
-            .join(Member, Member.id == Attendance.member_id)
-            .where(Attendance.event_id == event_id)
-        )
-        if branch_id is not None:
-            q = q.where(Member.branch_id == branch_id)
-        rows = await self.conn.execute(q.order_by(Attendance.recorded_at, Attendance.id))
-        return [AttendanceRec(*r) for r in rows]
+    async def for_event(
+        self, event_id: int, branch_id: int | None = None, known: Mapping[int, MemberRec] | None = None
+    ) -> list[AttendanceRec]:
+        """The event's attendance rows (of one branch's members, if given), in the order recorded.
+        The members are looked up by id afterwards: joined, PostgreSQL would rather read the whole
+        members table than look up an event's few dozen."""
+        rows = (await self.conn.execute(_ATTENDANCE_OF_EVENT, {"event_id": event_id})).all()
+        if not rows:
+            return []
+        who: dict[int, tuple[str, int]] = {m.id: (m.name, m.branch_id) for m in (known or {}).values()}
+        ids = sorted({int(r[0]) for r in rows} - who.keys())  # names not known already (guests)
+        for at in range(0, len(ids), 1000):  # a bound parameter each: drivers cap how many
+            found = await self.conn.execute(_NAMES_OF, {"ids": ids[at : at + 1000]})
+            who.update((int(m[0]), (str(m[1]), int(m[2]))) for m in found)
+        return [
+            AttendanceRec(r[0], who[r[0]][0], who[r[0]][1], r[1], r[2], r[3], r[4])
+            for r in rows
+            if branch_id is None or who[r[0]][1] == branch_id
+        ]
 
     async def totals(self, event_id: int, region_id: int, roles: Sequence[str]) -> tuple[int, int]:
         """(expected, present) of an event over the whole region, as counts only."""

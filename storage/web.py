@@ -7,11 +7,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import AppSecret, WebToken
-from storage.repositories import insert_ignoring_conflicts
+from storage.models import AppSecret, Member, WebToken
+from storage.records import MemberRec
+from storage.repositories import _MEMBER_COLS, _member, insert_ignoring_conflicts
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,17 @@ class SessionRec:
     member_id: int
     csrf: str
     expires_at: datetime
+
+
+_SESSION = (  # every page asks it: built once
+    select(WebToken.csrf, WebToken.expires_at, *_MEMBER_COLS)
+    .join(Member, Member.id == WebToken.member_id)
+    .where(
+        WebToken.digest == bindparam("digest"),
+        WebToken.kind == "session",
+        WebToken.expires_at > bindparam("now", type_=WebToken.expires_at.type),
+    )
+)
 
 
 @dataclass
@@ -57,15 +69,13 @@ class WebRepo:
         row = res.first()
         return int(row[0]) if row else None
 
-    async def session(self, digest: str, now: datetime) -> SessionRec | None:
-        row = (
-            await self.conn.execute(
-                select(WebToken.member_id, WebToken.csrf, WebToken.expires_at).where(
-                    WebToken.digest == digest, WebToken.kind == "session", WebToken.expires_at > now
-                )
-            )
-        ).first()
-        return SessionRec(int(row[0]), str(row[1]), row[2]) if row else None
+    async def session_member(self, digest: str, now: datetime) -> tuple[SessionRec, MemberRec] | None:
+        """A live session and its member, in one query (every page asks it)."""
+        row = (await self.conn.execute(_SESSION, {"digest": digest, "now": now})).first()
+        if row is None:
+            return None
+        member = _member(row[2:])
+        return SessionRec(member.id, str(row[0]), row[1]), member
 
     async def end(self, digest: str) -> None:
         await self.conn.execute(delete(WebToken).where(WebToken.digest == digest))

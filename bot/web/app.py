@@ -22,6 +22,7 @@ import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -29,6 +30,7 @@ from typing import Any
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
@@ -59,6 +61,9 @@ HERE = Path(__file__).parent
 COOKIE = "dj_session"
 LANG_COOKIE = "dj_lang"
 PLATFORM = "web"
+_PAGE_READ: ContextVar[Any] = ContextVar("dangjian_web_page_read", default=None)  # a page's connection
+OVERVIEW_EVENTS = 20  # the month's events on the overview: the last held and the next (all on 活动)
+OVERVIEW_BARS = 30  # branches in the overview's chart: those with the lowest attendance
 OVERVIEW_TTL_S = 30.0  # how old the overview's figures may be (a write from the web shows at once)
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -149,12 +154,13 @@ class WebConsole:
     def __init__(self, app: App) -> None:
         self.app = app
         self.transport = WebTransport(app)
-        # the overview's figures (a month of a whole region) are computed at most every OVERVIEW_TTL_S
-        self._overviews: dict[tuple[Any, ...], tuple[float, dict[str, Any]]] = {}
+        # the overview (a month of a whole region) is computed and drawn at most every OVERVIEW_TTL_S
+        self._overviews: dict[tuple[Any, ...], tuple[float, Markup]] = {}
         self.env = Environment(
             loader=FileSystemLoader(str(HERE / "templates")),
             autoescape=True,
             undefined=StrictUndefined,
+            auto_reload=False,  # templates ship with the package: no stat() per page
             trim_blocks=True,
             lstrip_blocks=True,
         )
@@ -183,14 +189,14 @@ class WebConsole:
             raise Denied(401, "login_hint")
         now = self.now()
 
-        async def who(uow: UnitOfWork) -> tuple[SessionRec | None, MemberRec | None]:
-            session = await uow.web.session(weblink.digest(token), now)
-            return session, await uow.org.member(session.member_id) if session else None
+        async def who(uow: UnitOfWork) -> tuple[SessionRec, MemberRec] | None:
+            return await uow.web.session_member(weblink.digest(token), now)
 
-        session, member = await self.read(who)
-        if session is None:
+        found = await self.read(who)
+        if found is None:
             raise Denied(401, "login_hint")
-        if member is None or refusal(member, Level.BRANCH, private_node(member)) is not None:
+        session, member = found
+        if refusal(member, Level.BRANCH, private_node(member)) is not None:
             raise Denied(403, "managers_only")
         return Visitor(member, private_node(member), session.csrf, self.locale(request))
 
@@ -229,10 +235,18 @@ class WebConsole:
 
     async def read(self, fn: Callable[[UnitOfWork], Awaitable[Any]]) -> Any:
         now = self.now()
-        return await self.app.db.read(lambda c: fn(UnitOfWork(c, now)))
+        conn = _PAGE_READ.get()
+        if conn is not None:  # a page: the visitor and what it shows read on one connection
+            return await fn(UnitOfWork(conn, now))
+        return await self.app.db.read_at_once(lambda c: fn(UnitOfWork(c, now)))
 
-    def guarded(self, handler: Callable[[Request, Visitor], Awaitable[Response]]) -> Callable[..., Any]:
-        async def endpoint(request: Request) -> Response:
+    def guarded(
+        self, handler: Callable[[Request, Visitor], Awaitable[Response]], *, page: bool = False
+    ) -> Callable[..., Any]:
+        """The visitor checked (and a form's CSRF token) before the handler. A `page` only reads:
+        the whole of it, visitor included, is one read (on SQLite one worker-thread hop)."""
+
+        async def serve(request: Request) -> Response:
             try:
                 v = await self.visitor(request)
                 if request.method == "POST":
@@ -242,6 +256,20 @@ class WebConsole:
                 return await handler(request, v)
             except Denied as denied:
                 return self.page(request, "message.html", None, status=denied.status, message=denied.label)
+
+        async def endpoint(request: Request) -> Response:
+            if not page or request.method != "GET":
+                return await serve(request)
+
+            async def whole(conn: Any) -> Response:
+                token = _PAGE_READ.set(conn)
+                try:
+                    return await serve(request)
+                finally:
+                    _PAGE_READ.reset(token)
+
+            response: Response = await self.app.db.read_at_once(whole)
+            return response
 
         return endpoint
 
@@ -376,9 +404,15 @@ class WebConsole:
                 else []
             )
             findings = [f for f in await FindingRepo(uow.conn).listing(region, branch) if f.status != "confirmed"]
+            past = [e for e in events if e.starts_at <= now]
+            shown = past[-OVERVIEW_EVENTS // 2 :] + [e for e in events if e.starts_at > now]
+            shown = shown[:OVERVIEW_EVENTS]
+            lowest = sorted(rates, key=lambda r: (r["rate"], r["name"]))[:OVERVIEW_BARS]
             return {
-                "events": [self.row(e, names) for e in events],
-                "rates": rates,
+                "events": [self.row(e, names) for e in shown],
+                "total_events": len(events),
+                "rates": sorted(lowest, key=lambda r: r["name"]),
+                "total_rates": len(rates),
                 "grid": grid,
                 "cells": compliance.cell_params,
                 "dormant": dormant,
@@ -386,11 +420,14 @@ class WebConsole:
             }
 
         key = (region, branch, v.officer, v.locale, month.start)
-        data = self._overviews.get(key)
-        if data is None or data[0] <= time.monotonic():
-            data = (time.monotonic() + OVERVIEW_TTL_S, await self.read(load))
-            self._overviews[key] = data
-        return self.page(request, "overview.html", v, **data[1])
+        cached = self._overviews.get(key)
+        if cached is None or cached[0] <= time.monotonic():
+            data = await self.read(load)
+            this_year_is(now.astimezone(tz).year)
+            html = self.env.get_template("overview_main.html").render(L=LABELS[v.locale], locale=v.locale, **data)
+            cached = (time.monotonic() + OVERVIEW_TTL_S, Markup(html))
+            self._overviews[key] = cached
+        return self.page(request, "overview.html", v, main=cached[1])
 
     async def events(self, request: Request, v: Visitor) -> Response:
         tz = self.app.services.policy.tz
@@ -425,8 +462,8 @@ class WebConsole:
             if not self.may_see_event(v, event):
                 raise Denied(403, "forbidden")
             summary = await build_summary(uow, event, v.node.branch_id)
-            record = await RecordRepo(uow.conn).get(event_id)
-            photos = await RecordRepo(uow.conn).photo_names(event_id)
+            records = RecordRepo(uow.conn)
+            record, photos = await records.text(event_id), await records.photo_names(event_id)
             branch = (await uow.org.branch(event.branch_id)).name if event.branch_id else None
             return {"e": event, "s": summary, "starts": self.local(event.starts_at), "record": record,
                     "photos": photos, "branch": branch}  # fmt: skip
@@ -551,17 +588,17 @@ class WebConsole:
         routes = [
             Route("/login", self.login_hint),
             Route("/logout", g(self.logout), methods=["POST"]),
-            Route("/", g(self.overview)),
-            Route("/events", g(self.events)),
-            Route("/events/{event_id:int}", g(self.event)),
+            Route("/", g(self.overview, page=True)),
+            Route("/events", g(self.events, page=True)),
+            Route("/events/{event_id:int}", g(self.event, page=True)),
             Route("/events/{event_id:int}/photos/{sha:str}", g(self.photo)),
-            Route("/members", g(self.members)),
-            Route("/calendar", g(self.calendar)),
-            Route("/duty", g(self.duty)),
-            Route("/ideas", g(self.ideas)),
-            Route("/points", g(self.points)),
-            Route("/store", g(self.store)),
-            Route("/export", g(self.export)),
+            Route("/members", g(self.members, page=True)),
+            Route("/calendar", g(self.calendar, page=True)),
+            Route("/duty", g(self.duty, page=True)),
+            Route("/ideas", g(self.ideas, page=True)),
+            Route("/points", g(self.points, page=True)),
+            Route("/store", g(self.store, page=True)),
+            Route("/export", g(self.export, page=True)),
             Route("/export/ledger.xlsx", g(self.download)),
             Route("/act", g(self.act), methods=["POST"]),
             Route("/healthz", lambda r: PlainTextResponse("ok")),

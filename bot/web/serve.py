@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import os
+import signal
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import uvicorn
 
@@ -29,7 +35,7 @@ def split_listen(listen: str) -> tuple[str, int]:
 class WebServer:
     """The console on uvicorn, in this event loop; `stop` ends it."""
 
-    def __init__(self, app: App, listen: str) -> None:
+    def __init__(self, app: App, listen: str, sock: socket.socket | None = None) -> None:
         from bot.web.app import create_web
 
         host, port = split_listen(listen)
@@ -37,10 +43,11 @@ class WebServer:
             create_web(app), host=host, port=port, log_level="warning", lifespan="off", proxy_headers=True
         )
         self.server = uvicorn.Server(config)
+        self.sock = sock  # a socket bound by the parent, shared by every worker process
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self.task = asyncio.create_task(self.server.serve())
+        self.task = asyncio.create_task(self.server.serve(sockets=[self.sock] if self.sock else None))
         while not self.server.started:
             if self.task.done():
                 await self.task  # it failed to start (the port is taken): say why
@@ -59,6 +66,68 @@ class WebServer:
         self.server.should_exit = True
         if self.task is not None:
             await self.task
+
+
+MakeApp = Callable[[], Awaitable[App]]
+
+
+def bind(listen: str, *, shared: bool = False) -> socket.socket:
+    """A listening socket. `shared`: one of several on the same port (SO_REUSEPORT), one per worker
+    process, the kernel spreading new connections over them."""
+    host, port = split_listen(listen)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if shared:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)
+    return sock
+
+
+def _worker(listen: str, make_app: MakeApp) -> None:
+    """One worker process: its own app (storage, caches) and its own socket on the shared port,
+    serving until SIGTERM or SIGINT."""
+    logging.basicConfig(level=logging.WARNING)
+
+    async def serve() -> None:
+        from bot.runtime import until_signalled
+
+        stop = until_signalled(None)
+        app = await make_app()
+        web = WebServer(app, listen, bind(listen, shared=True))
+        try:
+            await web.start()
+            await stop.wait()
+        finally:
+            await web.stop()
+            await app.close()
+
+    asyncio.run(serve())
+
+
+def start_workers(listen: str, workers: int, make_app: MakeApp) -> list[Any]:
+    """`workers` processes serving one port: a page is Python work, so a second core doubles what
+    the console answers. The port is checked free first. `make_app` must be a module-level
+    function (it is sent to a fresh interpreter)."""
+    bind(listen, shared=True).close()  # taken by another program: say so here, not in every worker
+    spawn = multiprocessing.get_context("spawn")
+    procs = [spawn.Process(target=_worker, args=(listen, make_app), daemon=True) for _ in range(workers)]
+    for proc in procs:
+        proc.start()
+    return procs
+
+
+def stop_workers(procs: list[Any]) -> None:
+    for proc in procs:
+        if proc.pid is not None and proc.is_alive():
+            os.kill(proc.pid, signal.SIGTERM)
+    for proc in procs:
+        proc.join(30)
 
 
 async def login_link(settings: Settings, member_id: int) -> str:

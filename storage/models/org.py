@@ -30,7 +30,7 @@ class Branch(Base):
 
 class Member(Base):
     __tablename__ = "members"
-    __table_args__ = (UniqueConstraint("branch_id", "name"), Index("ix_members_region", "region_id"))
+    __table_args__ = (UniqueConstraint("branch_id", "name"), Index("ix_members_region", "region_id", "branch_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))

@@ -155,3 +155,18 @@ async def test_an_events_photos_are_shown_to_who_may_see_the_event(web: Web) -> 
     stranger = await web.login("刘芳")  # another branch's secretary
     assert (await stranger.get(found.group(1))).status_code == 404
     assert (await client.get(f"/events/{number}/photos/{'0' * 64}")).status_code == 404
+
+
+async def test_the_overview_of_a_busy_month_shows_the_nearest_events_and_the_lowest_rates(web: Web) -> None:
+    from bot.web.app import OVERVIEW_BARS, OVERVIEW_EVENTS
+
+    for day in range(2, 2 + OVERVIEW_EVENTS + 5):  # more events this month than the overview lists
+        await web.h.say(f"发布 党员活动日 12月{day}日 15:00 车间{day}", user="u-张伟")
+    page = await (await web.login("李红")).get("/")
+    assert page.status_code == 200
+    shown = re.findall(r'<a href="/events/(\d+)">', page.text)
+    assert len(shown) == OVERVIEW_EVENTS and shown[0] == "1"  # none held yet: the next ones, in order
+    assert f"共 {OVERVIEW_EVENTS + 5} 个，这里是最近开过的和即将开始的 {OVERVIEW_EVENTS} 个" in page.text
+    assert '<a href="/events">查看本月全部活动</a>' in page.text
+    assert OVERVIEW_BARS >= 5  # the sample's five branches all fit: no "lowest" line
+    assert "出勤率最低的" not in page.text
