@@ -4,6 +4,7 @@ swaps agreed by the other member, missed shifts; and the hosting rotation (活�
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +22,7 @@ from handlers.outbox import Payload, PushContext, PushKind, queue
 from handlers.ports import Button, Reply
 from handlers.router import Command, Press
 from handlers.timeparse import WhenError, parse_time, parse_when
+from storage import limits
 from storage.duty import ShiftSlot
 from storage.records import MemberRec
 from storage.repositories import UnitOfWork
@@ -78,7 +80,10 @@ async def add_shift(ctx: Context, args: str) -> list[Reply]:
         when = parse_when(args, ctx.now, ctx.tz)
     except WhenError as err:
         raise UsageError("duty_add", f"events.{err.code}") from err
-    m = re.match(r"^\s*[-–~至到]\s*(\S+)\s+(\S+)\s+(.+)$", when.rest)
+    rest, backup_name = when.rest, None
+    if found := _BACKUP.search(rest):
+        rest, backup_name = (rest[: found.start()] + " " + rest[found.end() :]).strip(), found.group(1)
+    m = re.match(r"^\s*[-–~至到]\s*(\S+)\s+(\S+)\s+(.+)$", rest)
     if not m:
         raise UsageError("duty_add")
     try:
@@ -97,7 +102,12 @@ async def add_shift(ctx: Context, args: str) -> list[Reply]:
 
     async def work(uow: UnitOfWork) -> int:
         ids = [(await named_member(uow, binding.region_id, n, binding.branch_id)).id for n in names]
-        shift_id = await uow.duty.add_shift(binding.region_id, place, when.at, ends, ids, uow.now)
+        backup = (
+            (await named_member(uow, binding.region_id, backup_name, binding.branch_id)).id if backup_name else None
+        )
+        if backup is not None and backup in ids:
+            raise AppError("duty.backup_on_shift", name=backup_name)
+        shift_id = await uow.duty.add_shift(binding.region_id, place, when.at, ends, ids, uow.now, backup_id=backup)
         await queue_shift_pushes(uow, ctx.services.policy.grace_min, shift_id)
         await uow.ops.audit(
             actor=admin.id, platform=ctx.incoming.platform, action="duty.add", detail={"shift": shift_id}, now=uow.now
@@ -106,11 +116,19 @@ async def add_shift(ctx: Context, args: str) -> list[Reply]:
 
     await ctx.unit(work)
     return [
-        ctx.reply("duty.added", starts=ctx.local(when.at), ends=ctx.local(ends), place=place, names="、".join(names))
+        ctx.reply(
+            "duty.added",
+            starts=ctx.local(when.at),
+            ends=ctx.local(ends),
+            place=place,
+            names="、".join(names),
+            backup=backup_name,
+        )
     ]
 
 
 DUTY_REMIND = timedelta(hours=1)  # the reminder before a shift
+_BACKUP = re.compile(r"(?:^|\s)(?:备岗|backup)\s*[:：]\s*(\S+)", re.I)
 
 
 async def queue_shift_pushes(uow: UnitOfWork, grace_min: int, shift_id: int) -> None:
@@ -127,6 +145,14 @@ async def queue_shift_pushes(uow: UnitOfWork, grace_min: int, shift_id: int) -> 
         for c in found or await uow.org.chats_for(region_id, None, include_branch_chats=False):
             chats[(c.platform, c.chat_id)] = None
     plans = [(REMINDER, slots[0].starts_at - DUTY_REMIND, list(chats))]
+    backup_id = await uow.duty.backup_of(shift_id)
+    backup = await uow.org.member(backup_id) if backup_id is not None else None
+    if backup is not None:  # AB岗: called at the start + grace if nobody came (its group, else the region's)
+        found = await uow.org.chats_for(region_id, backup.branch_id, include_branch_chats=False)
+        calls = found or await uow.org.chats_for(region_id, None, include_branch_chats=False)
+        plans.append(
+            (BACKUP, slots[0].starts_at + timedelta(minutes=grace_min), [(c.platform, c.chat_id) for c in calls])
+        )
     admins = await uow.org.chats_for(region_id, None, include_branch_chats=False)
     plans.append((MISSED, slots[0].ends_at + timedelta(minutes=grace_min), [(c.platform, c.chat_id) for c in admins]))
     for kind, due, targets in plans:
@@ -142,20 +168,25 @@ async def check_in(ctx: Context, args: str) -> list[Reply]:
     grace = timedelta(minutes=ctx.services.policy.grace_min)
     points = ctx.services.policy.points.get("duty", 0)
 
-    async def work(uow: UnitOfWork) -> tuple[ShiftSlot, str]:
+    async def work(uow: UnitOfWork) -> tuple[ShiftSlot, str, str | None]:
         mine = await uow.duty.of_member(member.id, uow.now - timedelta(hours=24), uow.now + timedelta(hours=24))
-        if not mine:
-            raise AppError("duty.no_shift")
         current = [s for s in mine if s.starts_at - OPENS_BEFORE <= uow.now < s.ends_at]
-        if not current:
-            upcoming = [s for s in mine if s.starts_at - OPENS_BEFORE > uow.now]
-            if upcoming:
-                raise AppError("duty.too_early", starts=ctx.local(upcoming[0].starts_at), place=upcoming[0].place)
-            raise AppError("duty.over", ends=ctx.local(mine[-1].ends_at))
-        slot = current[0]
+        instead = None
+        if current:
+            slot = current[0]
+        else:
+            taken = await take_over(uow, member, grace, ctx.tz)
+            if taken is None:
+                if not mine:
+                    raise AppError("duty.no_shift")
+                upcoming = [s for s in mine if s.starts_at - OPENS_BEFORE > uow.now]
+                if upcoming:
+                    raise AppError("duty.too_early", starts=ctx.local(upcoming[0].starts_at), place=upcoming[0].place)
+                raise AppError("duty.over", ends=ctx.local(mine[-1].ends_at))
+            slot, instead = taken
         if slot.checked_in_at is not None:
             raise AppError("duty.already_in", at=ctx.local(slot.checked_in_at))
-        arrival = arrival_of(slot, uow.now, grace)
+        arrival = "on_time" if instead else arrival_of(slot, uow.now, grace)
         await uow.duty.check_in(slot.assignment_id, uow.now, arrival)
         if points > 0:
             await uow.points.credit(
@@ -167,9 +198,9 @@ async def check_in(ctx: Context, args: str) -> list[Reply]:
                 operator=None,
                 now=uow.now,
             )
-        return slot, arrival
+        return slot, arrival, instead
 
-    slot, arrival = await ctx.unit(work)
+    slot, arrival, instead = await ctx.unit(work)
     return [
         ctx.reply(
             "duty.checked_in",
@@ -177,8 +208,28 @@ async def check_in(ctx: Context, args: str) -> list[Reply]:
             place=slot.place,
             ends=ctx.local(slot.ends_at),
             late=arrival == "late",
+            instead=instead,
         )
     ]
+
+
+async def take_over(uow: UnitOfWork, member: MemberRec, grace: timedelta, tz: ZoneInfo) -> tuple[ShiftSlot, str] | None:
+    """AB岗: a shift this member backs up, that nobody has checked in to by its start + grace and
+    that has not ended, becomes theirs (a place of one who did not come, recorded as a swap).
+    Returns their slot and whom they stand in for; None when there is no such shift (a backup
+    asking too early is told from when they may take over)."""
+    for shift_id in await uow.duty.backed_by(member.id, uow.now - timedelta(hours=24), uow.now + timedelta(hours=24)):
+        slots = await uow.duty.of_shift(shift_id)
+        if not slots or any(s.checked_in_at is not None for s in slots) or uow.now >= slots[0].ends_at:
+            continue
+        if any(s.member_id == member.id for s in slots):
+            continue
+        first = slots[0]
+        if uow.now < first.starts_at + grace:
+            raise AppError("duty.backup_wait", place=first.place, at=(first.starts_at + grace).astimezone(tz))
+        if await uow.duty.take_over(first.assignment_id, member.id, uow.now):
+            return replace(first, member_id=member.id, name=member.name), first.name
+    return None
 
 
 async def check_out(ctx: Context, args: str) -> list[Reply]:
@@ -205,6 +256,47 @@ async def check_out(ctx: Context, args: str) -> list[Reply]:
             "duty.checked_out", name=mention(member.id, member.name), place=slot.place, early=departure == "early"
         )
     ]
+
+
+LOG_HOURS = 24  # 值班日志 goes to the member's shift checked in to within this many hours
+
+
+async def duty_log(ctx: Context, args: str) -> list[Reply]:
+    """值班日志 内容 — note what the shift saw (visitors, services given, issues) on one's latest
+    shift; 值班日志 alone — this week's logs this chat may see (a branch chat: its members')."""
+    text = args.strip()
+    if not text:
+        binding = ctx.need_binding()
+        start, end = week_of(ctx.now, ctx.tz)
+        slots = await ctx.read(lambda uow: uow.duty.between(binding.region_id, start, end))
+        rows = [
+            {"s": s, "starts": ctx.local(s.starts_at), "lines": (s.log or "").splitlines()}
+            for s in slots
+            if s.log and binding.branch_id in (None, s.branch_id)
+        ]
+        return [ctx.reply("duty.logs", rows=rows, monday=start)]
+    if len(text) > limits.DUTY_LOG:
+        raise UsageError("duty_log", "common.too_long", limit=limits.DUTY_LOG)
+    member = ctx.need_member()
+
+    async def work(uow: UnitOfWork) -> tuple[ShiftSlot, str]:
+        mine = await uow.duty.of_member(member.id, uow.now - timedelta(hours=LOG_HOURS), uow.now + timedelta(hours=1))
+        worked = [s for s in mine if s.checked_in_at is not None]
+        if not worked:
+            raise AppError("duty.no_recent_shift", hours=LOG_HOURS)
+        slot = worked[-1]
+        log = await uow.duty.add_log(slot.assignment_id, text, uow.now)
+        await uow.ops.audit(
+            actor=member.id,
+            platform=ctx.incoming.platform,
+            action="duty.log",
+            detail={"assignment": slot.assignment_id},
+            now=uow.now,
+        )
+        return slot, log
+
+    slot, log = await ctx.unit(work)
+    return [ctx.reply("duty.logged", place=slot.place, starts=ctx.local(slot.starts_at), lines=log.splitlines())]
 
 
 async def ask_swap(ctx: Context, args: str) -> list[Reply]:
@@ -439,6 +531,23 @@ async def _duty_push(ctx: PushContext[ShiftPush]) -> Reply | None:
         names = Markup("、").join(mention(s.member_id, s.name) for s in here)
         starts, ends = first.starts_at.astimezone(tz), first.ends_at.astimezone(tz)
         return Reply(text=render("duty.reminder", ctx.locale, starts=starts, ends=ends, place=first.place, names=names))
+    if ctx.row.purpose == "duty_backup":
+        backup_id = await ctx.uow.duty.backup_of(ctx.payload.shift)
+        backup = await ctx.uow.org.member(backup_id) if backup_id is not None else None
+        if backup is None or any(s.checked_in_at is not None for s in slots) or ctx.now >= first.ends_at:
+            return None  # someone came (or it is over): no call
+        absent = "、".join(s.name for s in slots)
+        starts, ends = first.starts_at.astimezone(tz), first.ends_at.astimezone(tz)
+        text = render(
+            "duty.backup_call",
+            ctx.locale,
+            starts=starts,
+            ends=ends,
+            place=first.place,
+            names=absent,
+            backup=mention(backup.id, backup.name),
+        )
+        return Reply(text=text)
     missed = [s for s in slots if s.checked_in_at is None and s.ends_at <= ctx.now]
     # due at the end + grace: whoever is still on is closed as 未签退
     unsigned = [s for s in slots if s.checked_in_at is not None and s.checked_out_at is None]
@@ -470,11 +579,13 @@ async def _swap_push(ctx: PushContext[SwapPush]) -> Reply | None:
 
 REMINDER = PushKind("duty_reminder", ShiftPush, _duty_push, lambda p: f"duty:{p.shift}:duty_reminder")
 MISSED = PushKind("duty_missed", ShiftPush, _duty_push, lambda p: f"duty:{p.shift}:duty_missed")
+BACKUP = PushKind("duty_backup", ShiftPush, _duty_push, lambda p: f"duty:{p.shift}:duty_backup")
 SWAP_ASKED = PushKind("swap_asked", SwapPush, _swap_push, lambda p: f"swap:{p.swap}")
-PUSHES = [REMINDER, MISSED, SWAP_ASKED]
+PUSHES = [REMINDER, MISSED, BACKUP, SWAP_ASKED]
 
 COMMANDS = [
     Command("duty", ("值班表",), rota, "duty.usage_duty", "duty.help_duty", access=M),
+    Command("duty_log", ("值班日志",), duty_log, "duty.usage_duty_log", "duty.help_duty_log", access=M),
     Command("checkin", ("上岗", "值班打卡"), check_in, "duty.usage_checkin", "duty.help_checkin", access=M),
     Command("checkout", ("下岗",), check_out, "duty.usage_checkout", None, access=M),
     Command("swap", ("换班",), ask_swap, "duty.usage_swap", "duty.help_swap", access=M),

@@ -471,6 +471,7 @@ async def _duty_sheet(run: _Run) -> None:
                 book.label(f"departure.{r.departure}") if r.departure else None,
                 _duty_result(book, r, now),
                 "\n".join(f"{a} → {b}（{book.label(f'swap.{s}', s)}）" for a, b, s in swaps.get(r.id, [])),
+                r.log,
             ]
         )
     stats.rows["duty"] = sheet.finish()

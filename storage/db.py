@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import sqlite3
@@ -23,6 +24,7 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
@@ -191,6 +193,12 @@ class Database:
             db._read_threads = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="db-read")
         return db
 
+    @functools.cached_property
+    def _pages(self) -> AsyncEngine:
+        """PostgreSQL: the engine pages read on, without a ping at every checkout (read_at_once
+        tries once more on a connection found dropped)."""
+        return create_async_engine(self.engine.url, pool_size=10)
+
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
@@ -256,9 +264,19 @@ class Database:
         every statement; on PostgreSQL it runs as one synchronous call on the connection (one
         greenlet for the read, not one for every statement)."""
         if self._sync_reader is None or self._read_threads is None:
-            async with self.engine.connect() as conn:
-                result: T = await conn.run_sync(lambda sync: _complete(fn(cast(AsyncConnection, _AtOnce(sync)))))
-                return result
+            for attempt in (1, 2):
+                try:
+                    async with self._pages.connect() as conn:
+                        result: T = await conn.run_sync(
+                            lambda sync: _complete(fn(cast(AsyncConnection, _AtOnce(sync))))
+                        )
+                        return result
+                except DBAPIError as exc:
+                    # a pooled connection the server dropped (a restart): found out by using it
+                    # rather than by a ping before every page; the pool has let it go, try anew
+                    if not exc.connection_invalidated or attempt == 2:
+                        raise
+            raise AssertionError("unreachable")
         engine = self._sync_reader
 
         def in_thread() -> T:
@@ -397,4 +415,6 @@ class Database:
             self._read_threads = None
         if self._reader is not None:
             await self._reader.dispose()
+        if "_pages" in self.__dict__:
+            await self._pages.dispose()
         await self.engine.dispose()

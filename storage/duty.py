@@ -28,6 +28,7 @@ class ShiftSlot:
     arrival: str | None
     departure: str | None
     branch_id: int  # the member's branch
+    log: str | None = None  # 值班日志, as the member wrote it
 
 
 _SLOT_COLS = (
@@ -44,6 +45,7 @@ _SLOT_COLS = (
     DutyAssignment.arrival,
     DutyAssignment.departure,
     Member.branch_id,
+    DutyAssignment.log,
 )
 
 
@@ -59,14 +61,18 @@ class DutyRepo:
         )
 
     async def add_shift(
-        self, region_id: int, place: str, starts_at: datetime, ends_at: datetime, member_ids: list[int], now: datetime
+        self,
+        region_id: int,
+        place: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        member_ids: list[int],
+        now: datetime,
+        backup_id: int | None = None,
     ) -> int:
+        values = dict(region_id=region_id, place=place, starts_at=starts_at, ends_at=ends_at, created_at=now)
         shift_id = (
-            await self.conn.execute(
-                insert(DutyShift)
-                .values(region_id=region_id, place=place, starts_at=starts_at, ends_at=ends_at, created_at=now)
-                .returning(DutyShift.id)
-            )
+            await self.conn.execute(insert(DutyShift).values(**values, backup_id=backup_id).returning(DutyShift.id))
         ).scalar_one()
         await self.conn.execute(insert(DutyAssignment), [{"shift_id": shift_id, "member_id": m} for m in member_ids])
         return int(shift_id)
@@ -108,6 +114,46 @@ class DutyRepo:
         row = (await self.conn.execute(q)).first()
         return ShiftSlot(*row) if row else None
 
+    async def backup_of(self, shift_id: int) -> int | None:
+        """The member who backs this shift up (AB岗), if any."""
+        return (await self.conn.execute(select(DutyShift.backup_id).where(DutyShift.id == shift_id))).scalar()
+
+    async def backed_by(self, member_id: int, start: datetime, end: datetime) -> list[int]:
+        """The shifts overlapping [start, end) this member backs up, by start."""
+        q = (
+            select(DutyShift.id)
+            .where(DutyShift.backup_id == member_id, DutyShift.ends_at > start, DutyShift.starts_at < end)
+            .order_by(DutyShift.starts_at)
+        )
+        return [int(r[0]) for r in await self.conn.execute(q)]
+
+    async def take_over(self, assignment_id: int, backup_id: int, now: datetime) -> bool:
+        """The backup takes a place nobody checked in to: the slot becomes theirs, recorded as a
+        swap of status 'backup'. False when someone checked in meanwhile."""
+        before = (
+            await self.conn.execute(
+                select(DutyAssignment.member_id).where(
+                    DutyAssignment.id == assignment_id, DutyAssignment.checked_in_at.is_(None)
+                )
+            )
+        ).scalar()
+        if before is None:
+            return False
+        await self.conn.execute(
+            update(DutyAssignment).where(DutyAssignment.id == assignment_id).values(member_id=backup_id)
+        )
+        await self.conn.execute(
+            insert(DutySwap).values(
+                assignment_id=assignment_id,
+                from_member_id=before,
+                to_member_id=backup_id,
+                status="backup",
+                created_at=now,
+                decided_at=now,
+            )
+        )
+        return True
+
     async def check_in(self, assignment_id: int, now: datetime, arrival: str) -> bool:
         res = await self.conn.execute(
             update(DutyAssignment)
@@ -115,6 +161,17 @@ class DutyRepo:
             .values(checked_in_at=now, arrival=arrival)
         )
         return bool(res.rowcount)
+
+    async def add_log(self, assignment_id: int, text: str, now: datetime) -> str:
+        """Add to a shift's log (a second entry follows the first on a new line); the log now."""
+        before = (
+            await self.conn.execute(select(DutyAssignment.log).where(DutyAssignment.id == assignment_id))
+        ).scalar()
+        log = f"{before}\n{text}" if before else text
+        await self.conn.execute(
+            update(DutyAssignment).where(DutyAssignment.id == assignment_id).values(log=log, logged_at=now)
+        )
+        return log
 
     async def check_out(self, assignment_id: int, now: datetime, departure: str) -> bool:
         res = await self.conn.execute(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
@@ -157,7 +157,7 @@ class LedgerRepo:
 
     def duty(self, scope: Scope) -> AsyncIterator[Any]:
         """(starts_at, ends_at, place, member name, branch_id, checked in, checked out, arrival,
-        departure, assignment id) of the scope's members' shifts in the period."""
+        departure, assignment id, log) of the scope's members' shifts in the period."""
         q = (
             select(
                 DutyShift.starts_at,
@@ -170,6 +170,7 @@ class LedgerRepo:
                 DutyAssignment.arrival,
                 DutyAssignment.departure,
                 DutyAssignment.id,
+                DutyAssignment.log,
             )
             .join(DutyShift, DutyShift.id == DutyAssignment.shift_id)
             .join(Member, Member.id == DutyAssignment.member_id)
@@ -295,11 +296,31 @@ class LedgerRepo:
         return _stream(self.conn, q)
 
 
+_PARTS = union_all(
+    select(literal(0).label("kind"), MeetingRecord.text.label("value"), literal(0).label("n")).where(
+        MeetingRecord.event_id == bindparam("event_id")
+    ),
+    select(literal(1), MeetingPhoto.sha256, MeetingPhoto.id).where(MeetingPhoto.event_id == bindparam("event_id")),
+).subquery()
+_SHEET = select(_PARTS.c.kind, _PARTS.c.value).order_by(_PARTS.c.kind, _PARTS.c.n)  # built once: every event page
+
+
 @dataclass
 class RecordRepo:
     """Meeting records (会议记录) and their photos."""
 
     conn: AsyncConnection
+
+    async def sheet(self, event_id: int) -> tuple[str | None, list[str]]:
+        """The record's text (None: no record) and its photos' names, in one statement."""
+        text: str | None = None
+        photos: list[str] = []
+        for kind, value in await self.conn.execute(_SHEET, {"event_id": event_id}):
+            if kind == 0:
+                text = str(value)
+            else:
+                photos.append(str(value))
+        return text, photos
 
     async def text(self, event_id: int) -> str | None:
         """The record's text now (None: no record)."""

@@ -28,3 +28,4 @@ ITEM_NAME = length(StoreItem.name)
 POINT_REASON = length(PointEntry.reason)  # with its prefix ("manual:", "store:" …)
 TOPIC = 200  # stored as text; a topic is a line, not a document
 REASON = 500  # a leave request's reason, likewise
+DUTY_LOG = 1000  # one entry of a shift's log (值班日志)

@@ -462,8 +462,7 @@ class WebConsole:
             if not self.may_see_event(v, event):
                 raise Denied(403, "forbidden")
             summary = await build_summary(uow, event, v.node.branch_id)
-            records = RecordRepo(uow.conn)
-            record, photos = await records.text(event_id), await records.photo_names(event_id)
+            record, photos = await RecordRepo(uow.conn).sheet(event_id)
             branch = (await uow.org.branch(event.branch_id)).name if event.branch_id else None
             return {"e": event, "s": summary, "starts": self.local(event.starts_at), "record": record,
                     "photos": photos, "branch": branch}  # fmt: skip

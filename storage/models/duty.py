@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UTCDateTime
@@ -20,6 +20,8 @@ class DutyShift(Base):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # AB岗: the member who takes the shift over when nobody has checked in by the start + grace
+    backup_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
 
 
 class DutyAssignment(Base):
@@ -35,6 +37,8 @@ class DutyAssignment(Base):
     checked_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     arrival: Mapped[str | None] = mapped_column(String(10))  # on_time / late
     departure: Mapped[str | None] = mapped_column(String(10))  # on_time / early
+    log: Mapped[str | None] = mapped_column(Text)  # 值班日志: visitors, services given, issues
+    logged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class DutySwap(Base):
@@ -44,7 +48,8 @@ class DutySwap(Base):
     assignment_id: Mapped[int] = mapped_column(ForeignKey("duty_assignments.id"))
     from_member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     to_member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending / accepted / declined
+    # pending / accepted / declined, or backup: the shift's backup took it over (AB岗)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

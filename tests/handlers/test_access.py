@@ -97,6 +97,7 @@ COMMANDS = {
     "score": "region",
     # duty and rotation
     "duty": "member",
+    "duty_log": "member",
     "checkin": "member",
     "checkout": "member",
     "swap": "member",

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.render import to_plain
 from storage.duty import DutyRepo
-from storage.models import AuditLog, DutyAssignment, DutyShift, Member
+from storage.models import AuditLog, DutyAssignment, DutyShift, DutySwap, Member
 from tests.bot.test_cli import invoke, rows_of
 from tests.harness import GROUP, REGION_CHAT, Harness
 
@@ -28,7 +30,9 @@ async def test_check_in_and_out_with_marks_and_points(h: Harness) -> None:
     assert (await h.say("上岗", user="u-钱多多"))[0].startswith("你今天没有值班安排")
     assert "党群服务中心 赵强 ✅ 在岗" in (await h.say("值班表", user="u-钱多多"))[0]
     h.clock.advance(hours=7)  # 16:00
-    assert await h.say("下岗", user="u-赵强") == ["⚪ 赵强 已下岗（党群服务中心），早于结束时间（早退）。辛苦了！"]
+    assert await h.say("下岗", user="u-赵强") == [
+        "⚪ 赵强 已下岗（党群服务中心），早于结束时间（早退）。辛苦了！发送“值班日志 内容”记下今天的接待、服务和问题。"
+    ]
     assert (await h.say("下岗", user="u-赵强"))[0] == "你现在没有在岗的班，无需下岗。"
     assert "+3 值班" in (await h.say("我的积分", user="u-赵强"))[0]
 
@@ -213,3 +217,62 @@ def test_the_rota_import_reads_dates_as_chat_does_and_names_the_forms(db_url: st
     bad.write_text("日期,开始,结束,地点,值班人\n下礼拜,9:00,12:00,中心,赵强\n", "utf-8")
     code, out = invoke(db_url, "duty", "import", str(bad), "--region", "城东联合党委")
     assert code == 2 and "日期看不懂：“下礼拜”（可写 2026-12-07、2026/12/7、12月7日）" in out
+
+
+async def test_a_shift_keeps_its_log_and_a_chat_sees_the_weeks_logs_it_may(h: Harness) -> None:
+    assert (await h.say("值班日志 接待群众3人", user="u-赵强"))[0].startswith("你最近 24 小时内没有上岗的班")
+    await add(h, "今天 9:30-12:00 党群服务中心 赵强")
+    await h.join("吴静")  # 绿源科技党支部
+    await add(h, "今天 13:00-17:00 党员先锋岗 吴静")
+    await h.say("上岗", user="u-赵强")
+    h.clock.advance(hours=3)  # 12:00
+    await h.say("下岗", user="u-赵强")
+    first = await h.say("值班日志 接待群众3人，法律咨询2件", user="u-赵强", update_id="log-1")
+    assert first == ["📝 已记入值班日志（12月1日（周二）09:30 党群服务中心）：\n接待群众3人，法律咨询2件"]
+    assert await h.say("值班日志 接待群众3人，法律咨询2件", user="u-赵强", update_id="log-1") == first  # redelivered
+    more = await h.say("值班日志 <b>打印机缺墨</b>", user="u-赵强")
+    assert more[0].endswith("接待群众3人，法律咨询2件\n<b>打印机缺墨</b>")  # added under it, as typed
+    stored = await h.rows(select(DutyAssignment.log).where(DutyAssignment.log.is_not(None)))
+    assert stored == [("接待群众3人，法律咨询2件\n<b>打印机缺墨</b>",)]
+    h.clock.advance(hours=1)  # 13:00
+    await h.say("上岗", user="u-吴静", chat=REGION_CHAT)
+    await h.say("值班日志 宣传栏更新", user="u-吴静", chat=REGION_CHAT)
+    region = (await h.say("值班日志", user="u-李红", chat=REGION_CHAT))[0]
+    assert region.startswith("📝 本周值班日志（11月30日起）")
+    assert "党群服务中心 赵强：\n  接待群众3人" in region and "党员先锋岗 吴静：\n  宣传栏更新" in region
+    branch = (await h.say("值班日志", user="u-赵强"))[0]  # 红星机械's group: its own members' logs only
+    assert "赵强" in branch and "吴静" not in branch and "宣传栏" not in branch
+    assert await h.count(AuditLog, AuditLog.action == "duty.log") == 3
+    ledger = await h.send(h.incoming("导出台账 本月", user="u-李红", chat=REGION_CHAT))
+    book = load_workbook(io.BytesIO(ledger[0].file.data))  # type: ignore[union-attr]
+    sheet = book["值班台账"]
+    header = [c.value for c in sheet[1]]
+    logs = {
+        row[header.index("值班人")]: row[header.index("值班日志")]
+        for row in sheet.iter_rows(min_row=2, values_only=True)
+    }
+    assert logs["赵强"] == "接待群众3人，法律咨询2件\n<b>打印机缺墨</b>" and logs["吴静"] == "宣传栏更新"
+
+
+async def test_a_backup_is_called_when_nobody_came_and_takes_the_shift_over(h: Harness) -> None:
+    added = await add(h, "今天 9:30-12:00 党群服务中心 赵强 备岗：钱多多")
+    assert added.endswith("赵强；备岗：钱多多（开始后无人上岗时顶岗）。")
+    assert "备岗请另选一人" in await add(h, "今天 13:00-15:00 党群服务中心 赵强 备岗：赵强")
+    early = (await h.say("上岗", user="u-钱多多"))[0]
+    assert early == "你是 党群服务中心 这个班的备岗；到 12月1日（周二）09:35 仍无人上岗时，你可以发送“上岗”顶岗。"
+    called = await h.tick(minutes=36)  # 09:36: start + grace passed, nobody came
+    assert any("09:30-12:00 党群服务中心 的值班，赵强 还没有上岗。请备岗 钱多多 顶岗" in p for p in called), called
+    took = await h.say("上岗", user="u-钱多多")
+    assert took == ["🟢 钱多多 顶岗上岗（党群服务中心，替 赵强）。12:00 下岗时请发送“下岗”。"]
+    assert (await h.say("上岗", user="u-赵强"))[0].startswith("你今天没有值班安排")  # the place is no longer his
+    assert "党群服务中心 钱多多 ✅ 在岗" in (await h.say("值班表", user="u-钱多多"))[0]
+    swaps = await h.rows(select(DutySwap.status, DutySwap.from_member_id, DutySwap.to_member_id))
+    names = dict(await h.rows(select(Member.id, Member.name)))
+    assert [(s, names[a], names[b]) for s, a, b in swaps] == [("backup", "赵强", "钱多多")]
+
+
+async def test_no_backup_call_when_the_member_came(h: Harness) -> None:
+    await add(h, "今天 9:30-12:00 党群服务中心 赵强 备岗：钱多多")
+    await h.say("上岗", user="u-赵强")
+    assert not any("备岗" in p for p in await h.tick(minutes=40))
+    assert (await h.say("上岗", user="u-钱多多"))[0].startswith("你今天没有值班安排")

@@ -32,3 +32,18 @@ async def test_a_read_at_once_answers_as_a_read_does(db_url: str) -> None:
         assert (await db.read_at_once(names))[-1] == "2"  # the connection is fine afterwards
     finally:
         await db.close()
+
+
+async def test_a_page_read_survives_a_connection_the_server_dropped(pg_url: str) -> None:
+    db = await Database.open(pg_url)
+    try:
+
+        async def backend(conn: AsyncConnection) -> int:
+            return int((await conn.execute(text("select pg_backend_pid()"))).scalar_one())
+
+        first = await db.read_at_once(backend)  # pooled now
+        await db.unit(lambda conn: conn.execute(text(f"select pg_terminate_backend({first})")))
+        again = await db.read_at_once(backend)  # the dropped one is found out and replaced
+        assert again != first
+    finally:
+        await db.close()
