@@ -197,7 +197,8 @@ class Database:
     def _pages(self) -> AsyncEngine:
         """PostgreSQL: the engine pages read on, without a ping at every checkout (read_at_once
         tries once more on a connection found dropped)."""
-        return create_async_engine(self.engine.url, pool_size=10)
+        # a page only reads: each statement on its own snapshot, no BEGIN and ROLLBACK around them
+        return create_async_engine(self.engine.url, pool_size=10, isolation_level="AUTOCOMMIT")
 
     @property
     def dialect(self) -> str:
@@ -262,7 +263,8 @@ class Database:
         """`read` for a short read that only awaits its connection (a web page): on SQLite the
         whole of it runs in one worker-thread hop on a plain connection, instead of a hop for
         every statement; on PostgreSQL it runs as one synchronous call on the connection (one
-        greenlet for the read, not one for every statement)."""
+        greenlet for the read, not one for every statement), each statement reading the latest
+        committed data (autocommit: no BEGIN and ROLLBACK round trips for what only reads)."""
         if self._sync_reader is None or self._read_threads is None:
             for attempt in (1, 2):
                 try:

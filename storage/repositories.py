@@ -154,6 +154,11 @@ def _event(row: Any) -> EventRec:
 
 # statements every page and board asks, built once (building one costs more than running it)
 _EVENT_BY_ID = select(*_EVENT_COLS).where(Event.id == bindparam("event_id"))
+_EVENT_AND_BRANCH = (
+    select(*_EVENT_COLS, Branch.name)
+    .outerjoin(Branch, Branch.id == Event.branch_id)
+    .where(Event.id == bindparam("event_id"))
+)
 _MEMBERS_OF_REGION = (
     select(*_MEMBER_COLS)
     .where(Member.region_id == bindparam("region_id"), Member.active.is_(True))
@@ -626,6 +631,11 @@ class EventRepo:
     async def get(self, event_id: int) -> EventRec | None:
         row = (await self.conn.execute(_EVENT_BY_ID, {"event_id": event_id})).first()
         return _event(row) if row else None
+
+    async def with_branch(self, event_id: int) -> tuple[EventRec, str | None] | None:
+        """An event and the name of its branch (None: region-wide), in one statement."""
+        row = (await self.conn.execute(_EVENT_AND_BRANCH, {"event_id": event_id})).first()
+        return (_event(row[:-1]), None if row[-1] is None else str(row[-1])) if row else None
 
     async def get_many(self, event_ids: Iterable[int]) -> dict[int, EventRec]:
         ids = set(event_ids)

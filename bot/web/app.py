@@ -456,14 +456,14 @@ class WebConsole:
         event_id = int(request.path_params["event_id"])
 
         async def load(uow: UnitOfWork) -> dict[str, Any] | None:
-            event = await uow.events.get(event_id)
+            found = await uow.events.with_branch(event_id)
+            event, branch = found if found is not None else (None, None)
             if event is None or event.status == "cancelled" or event.region_id != v.node.region_id:
                 return None
             if not self.may_see_event(v, event):
                 raise Denied(403, "forbidden")
             summary = await build_summary(uow, event, v.node.branch_id)
             record, photos = await RecordRepo(uow.conn).sheet(event_id)
-            branch = (await uow.org.branch(event.branch_id)).name if event.branch_id else None
             return {"e": event, "s": summary, "starts": self.local(event.starts_at), "record": record,
                     "photos": photos, "branch": branch}  # fmt: skip
 
