@@ -121,7 +121,6 @@ async def press(ctx: Context, arg: str) -> list[Reply]:
         raise AppError("announce.settled")
     if action == "ok":
         return await publish_event(ctx, command, draft=int(number))
-    ctx.need_member()
 
     async def drop(uow: UnitOfWork) -> bool:
         return await uow.events.settle_draft(int(number), "dropped")

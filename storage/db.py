@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import os
 import sqlite3
@@ -18,7 +17,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
@@ -31,8 +30,8 @@ from sqlalchemy.pool import StaticPool
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-READ_THREADS = 2  # SQLite page reads at once (read_at_once): one per core of a small server
 R = TypeVar("R")
+READ_THREADS = 2  # SQLite page reads at once (read_at_once): one per core of a small server
 
 
 def is_sqlite(url: str) -> bool:
@@ -193,11 +192,10 @@ class Database:
             db._read_threads = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="db-read")
         return db
 
-    @functools.cached_property
+    @cached_property
     def _pages(self) -> AsyncEngine:
         """PostgreSQL: the engine pages read on, without a ping at every checkout (read_at_once
-        tries once more on a connection found dropped)."""
-        # a page only reads: each statement on its own snapshot, no BEGIN and ROLLBACK around them
+        tries once more on a connection found dropped), in autocommit: a page only reads."""
         return create_async_engine(self.engine.url, pool_size=10, isolation_level="AUTOCOMMIT")
 
     @property

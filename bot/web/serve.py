@@ -43,7 +43,7 @@ class WebServer:
             create_web(app), host=host, port=port, log_level="warning", lifespan="off", proxy_headers=True
         )
         self.server = uvicorn.Server(config)
-        self.sock = sock  # a socket bound by the parent, shared by every worker process
+        self.sock = sock  # a socket of its own on a port several worker processes share
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
