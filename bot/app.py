@@ -19,6 +19,7 @@ from handlers import (
     evaluation,
     events,
     help,
+    hosting,
     ideas,
     ledger,
     monthly,
@@ -45,7 +46,7 @@ from storage.repositories import UnitOfWork
 EditFn = Callable[[UnitOfWork, str, BindingRec | None, str, ZoneInfo], Awaitable[Reply | None]]
 EDITS: dict[str, EditFn] = {**signin.EDITS}  # edit key prefix -> the feature's renderer
 PUSHES = registry(
-    pushes, calendar, duty, org, ideas, points, reports, compliance, supervision, monthly
+    pushes, calendar, duty, hosting, org, ideas, points, reports, compliance, supervision, monthly
 )  # purpose -> kind
 
 
@@ -78,7 +79,7 @@ def build_router(services: Services, bot_username: str | None = None) -> Router:
     """Every command and button, registered in the order /help lists them."""
     router = Router(services, bot_username)
     features = [signin, events, records, calendar, compliance, monthly, supervision, evaluation, reports, ledger]
-    for feature in [*features, duty, ideas, points, org, weblink]:
+    for feature in [*features, duty, hosting, ideas, points, org, weblink]:
         router.extend(feature.COMMANDS, getattr(feature, "BUTTONS", ()))
     router.extend(help.make_commands(router))
     router.extend((), announce.BUTTONS)

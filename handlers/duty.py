@@ -1,5 +1,5 @@
 """Duty shifts at the service center (值班): the week's rota, check-in and check-out with marks,
-swaps agreed by the other member, missed shifts; and the hosting rotation (活动轮值)."""
+swaps agreed by the other member, missed shifts, the shift's log and its backup (AB岗)."""
 
 from __future__ import annotations
 
@@ -411,97 +411,6 @@ async def swap_history(ctx: Context, args: str) -> list[Reply]:
     return [ctx.reply("duty.swap_history", items=items)]
 
 
-# -- hosting rotation -------------------------------------------------------------------------
-def _month_index(month: str) -> int:
-    year, mon = (int(p) for p in month.split("-"))
-    return year * 12 + mon - 1
-
-
-async def hosting(ctx: Context, args: str) -> list[Reply]:
-    """本月轮值 — which branch hosts this month's activity, and who is next."""
-    binding = ctx.need_binding()
-    state = await ctx.read(lambda uow: uow.rotation.state(binding.region_id))
-    if state is None or not state[2]:
-        raise AppError("duty.no_rotation")
-    start, skipped, order = state
-    local = ctx.local(ctx.now)
-    turn = (local.year * 12 + local.month - 1 - _month_index(start) + skipped) % len(order)
-    return [
-        ctx.reply(
-            "duty.hosting",
-            month=local.month,
-            host=order[turn][1],
-            next=order[(turn + 1) % len(order)][1],
-            order=[name for _, name in order],
-        )
-    ]
-
-
-async def set_rotation(ctx: Context, args: str) -> list[Reply]:
-    """轮值顺序 支部A 支部B … — the order of hosting, starting with this month."""
-    names = args.split()
-    if len(names) < 2 or len(set(names)) != len(names):
-        raise UsageError("rotation")
-    binding = ctx.need_binding()
-    admin = ctx.need_manager(binding.region_id, None)
-    month = f"{ctx.local(ctx.now):%Y-%m}"
-
-    async def work(uow: UnitOfWork) -> None:
-        branches = {b.name: b.id for b in await uow.org.branches(binding.region_id)}
-        missing = [n for n in names if n not in branches]
-        if missing:
-            region = await uow.org.region(binding.region_id)
-            raise AppError("org.no_such_branch", name=missing[0], region=region.name)
-        await uow.rotation.set_order(binding.region_id, [branches[n] for n in names], month)
-        await uow.ops.audit(
-            actor=admin.id, platform=ctx.incoming.platform, action="rotation.set", detail={"order": names}, now=uow.now
-        )
-
-    await ctx.unit(work)
-    return await hosting(ctx, "")
-
-
-async def skip_turn(ctx: Context, args: str) -> list[Reply]:
-    """轮值跳过 — this month's host passes; every later turn moves on by one (audited)."""
-    return await _change_rotation(ctx, "skip", ())
-
-
-async def exchange_turns(ctx: Context, args: str) -> list[Reply]:
-    """轮值交换 支部A 支部B — two branches trade places in the order (audited)."""
-    names = tuple(args.split())
-    if len(names) != 2 or names[0] == names[1]:
-        raise UsageError("rotation_swap")
-    return await _change_rotation(ctx, "exchange", names)
-
-
-async def _change_rotation(ctx: Context, how: str, names: tuple[str, ...]) -> list[Reply]:
-    binding = ctx.need_binding()
-    admin = ctx.need_manager(binding.region_id, None)
-
-    async def work(uow: UnitOfWork) -> None:
-        state = await uow.rotation.state(binding.region_id)
-        if state is None:
-            raise AppError("duty.no_rotation")
-        ids = {name: b for b, name in state[2]}
-        if how == "skip":
-            await uow.rotation.skip(binding.region_id)
-        else:
-            missing = [n for n in names if n not in ids]
-            if missing:
-                raise AppError("duty.not_in_rotation", name=missing[0])
-            await uow.rotation.exchange(binding.region_id, ids[names[0]], ids[names[1]])
-        await uow.ops.audit(
-            actor=admin.id,
-            platform=ctx.incoming.platform,
-            action=f"rotation.{how}",
-            detail={"branches": list(names)},
-            now=uow.now,
-        )
-
-    await ctx.unit(work)
-    return await hosting(ctx, "")
-
-
 def missed_params(slots: list[ShiftSlot], tz: ZoneInfo) -> list[dict[str, Any]]:
     return [{"name": s.name, "place": s.place, "starts": s.starts_at.astimezone(tz)} for s in slots]
 
@@ -591,9 +500,5 @@ COMMANDS = [
     Command("swap", ("换班",), ask_swap, "duty.usage_swap", "duty.help_swap", access=M),
     Command("duty_add", ("添加值班",), add_shift, "duty.usage_duty_add", None, access=R),
     Command("swaps", ("换班记录",), swap_history, "duty.usage_swaps", None, access=R),
-    Command("hosting", ("本月轮值",), hosting, "duty.usage_hosting", "duty.help_hosting", access=M),
-    Command("rotation", ("轮值顺序",), set_rotation, "duty.usage_rotation", None, access=R),
-    Command("rotation_skip", ("轮值跳过",), skip_turn, "duty.usage_rotation_skip", None, access=R),
-    Command("rotation_swap", ("轮值交换",), exchange_turns, "duty.usage_rotation_swap", None, access=R),
 ]
 BUTTONS = [Press("swap_yes", press_swap_yes, M), Press("swap_no", press_swap_no, M)]

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import xlsxwriter
 from markupsafe import Markup
 
+from handlers import hosting
 from handlers.i18n import render
 from handlers.media import MediaStore
 from storage.compliance import ReportRepo
@@ -562,30 +563,25 @@ async def _store_sheet(run: _Run) -> None:
 
 
 async def _rotation_sheet(run: _Run) -> None:
-    """Which branch hosted each month of the period, and how many of its events that month."""
-    book, uow, scope, events, stats = run.book, run.uow, run.scope, run.events, run.stats
+    """Who hosted each period of the export (as recorded when it opened), the activity held and
+    its attendance."""
+    book, uow, scope, stats = run.book, run.uow, run.scope, run.stats
     sheet = book.sheet("rotation", "rotation")
-    state = await uow.rotation.state(scope.region_id)
-    if state is not None and state[2]:
-        start_month, skipped, order = state
-        y0, m0 = (int(p) for p in start_month.split("-"))
-        first = scope.start.astimezone(book.tz)
-        last = scope.end.astimezone(book.tz)
-        index = first.year * 12 + first.month - 1
-        while index < last.year * 12 + last.month - 1 + (last.day > 1):
-            turn = (index - (y0 * 12 + m0 - 1) + skipped) % len(order)
-            host_id, host = order[turn]
-            if scope.branch_id in (None, host_id):
-                month = date(index // 12, index % 12 + 1, 1)
-                held = sum(
-                    1
-                    for e in events
-                    if e.branch_id == host_id
-                    and e.status != "cancelled"
-                    and (lambda d: (d.year, d.month))(e.starts_at.astimezone(book.tz)) == (month.year, month.month)
-                )
-                sheet.row([f"{month:%Y-%m}", host, held])
-            index += 1
+    first, last = scope.start.astimezone(book.tz).date(), scope.end.astimezone(book.tz).date()
+    for view in reversed(await hosting.history(uow, scope.region_id, book.tz, limit=200)):
+        if view.turn.end <= first or view.turn.start >= last or scope.branch_id not in (None, view.branch_id):
+            continue
+        held = view.held
+        sheet.row(
+            [
+                view.turn.key.removesuffix("Q") + (" Q" if view.turn.cadence == "quarter" else ""),
+                view.host,
+                held.starts_at if held else None,
+                held.topic if held else None,
+                view.expected if held else None,
+                view.present if held else None,
+            ]
+        )
     stats.rows["rotation"] = sheet.finish()
 
 

@@ -8,7 +8,16 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import Branch, DutyAssignment, DutyShift, DutySwap, HostingTurn, Member, Rotation
+from storage.models import (
+    Branch,
+    DutyAssignment,
+    DutyShift,
+    DutySwap,
+    HostingRecord,
+    HostingTurn,
+    Member,
+    Rotation,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,24 +299,37 @@ class DutyRepo:
         return True
 
 
+@dataclass(frozen=True, slots=True)
+class RotationState:
+    """A region's hosting order: position 0 hosts the period starting `start_month`, each period
+    after that the next one does, moved on by the turns skipped."""
+
+    start_month: str  # YYYY-MM
+    skipped: int
+    order: list[tuple[int, str]]  # (branch id, name)
+    cadence: str  # month / quarter
+
+
 @dataclass
 class RotationRepo:
     conn: AsyncConnection
 
-    async def set_order(self, region_id: int, branch_ids: list[int], start_month: str) -> None:
+    async def set_order(self, region_id: int, branch_ids: list[int], start_month: str, cadence: str) -> None:
         await self.conn.execute(delete(HostingTurn).where(HostingTurn.region_id == region_id))
         await self.conn.execute(
             insert(HostingTurn),
             [{"region_id": region_id, "position": i, "branch_id": b} for i, b in enumerate(branch_ids)],
         )
         await self.conn.execute(delete(Rotation).where(Rotation.region_id == region_id))
-        await self.conn.execute(insert(Rotation).values(region_id=region_id, start_month=start_month, skipped=0))
+        await self.conn.execute(
+            insert(Rotation).values(region_id=region_id, start_month=start_month, skipped=0, cadence=cadence)
+        )
 
-    async def state(self, region_id: int) -> tuple[str, int, list[tuple[int, str]]] | None:
-        """(start month, turns skipped, [(branch id, name)] in order), or None if not set up."""
+    async def state(self, region_id: int) -> RotationState | None:
+        """The region's order, or None if it has none."""
         rot = (
             await self.conn.execute(
-                select(Rotation.start_month, Rotation.skipped).where(Rotation.region_id == region_id)
+                select(Rotation.start_month, Rotation.skipped, Rotation.cadence).where(Rotation.region_id == region_id)
             )
         ).first()
         if rot is None:
@@ -318,7 +340,11 @@ class RotationRepo:
             .where(HostingTurn.region_id == region_id)
             .order_by(HostingTurn.position)
         )
-        return str(rot[0]), int(rot[1]), [(int(b), str(n)) for b, n in order]
+        return RotationState(str(rot[0]), int(rot[1]), [(int(b), str(n)) for b, n in order], str(rot[2]))
+
+    async def regions(self) -> list[int]:
+        """The regions that have a hosting order."""
+        return [int(r[0]) for r in await self.conn.execute(select(Rotation.region_id).order_by(Rotation.region_id))]
 
     async def skip(self, region_id: int) -> None:
         await self.conn.execute(
@@ -342,3 +368,34 @@ class RotationRepo:
                 .where(HostingTurn.region_id == region_id, HostingTurn.position == rows[other])
                 .values(branch_id=branch)
             )
+
+    async def record(self, region_id: int, period: str, branch_id: int, now: datetime, *, replace: bool) -> None:
+        """Write who hosts a period: once when it opens; `replace` when the order changed during it."""
+        found = (
+            await self.conn.execute(
+                select(HostingRecord.branch_id).where(
+                    HostingRecord.region_id == region_id, HostingRecord.period == period
+                )
+            )
+        ).first()
+        if found is None:
+            await self.conn.execute(
+                insert(HostingRecord).values(region_id=region_id, period=period, branch_id=branch_id, opened_at=now)
+            )
+        elif replace and found[0] != branch_id:
+            await self.conn.execute(
+                update(HostingRecord)
+                .where(HostingRecord.region_id == region_id, HostingRecord.period == period)
+                .values(branch_id=branch_id)
+            )
+
+    async def records(self, region_id: int, limit: int = 12) -> list[tuple[str, int, str]]:
+        """The latest periods' hosts, newest first: (period, branch id, branch name)."""
+        rows = await self.conn.execute(
+            select(HostingRecord.period, HostingRecord.branch_id, Branch.name)
+            .join(Branch, Branch.id == HostingRecord.branch_id)
+            .where(HostingRecord.region_id == region_id)
+            .order_by(HostingRecord.period.desc())
+            .limit(limit)
+        )
+        return [(str(p), int(b), str(n)) for p, b, n in rows]

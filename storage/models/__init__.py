@@ -1,7 +1,15 @@
 """All tables share one declarative Base; importing this package registers every model."""
 
 from storage.models.base import Base, UTCDateTime
-from storage.models.duty import DutyAssignment, DutyShift, DutySwap, HostingTurn, Rotation
+from storage.models.duty import (
+    DutyAssignment,
+    DutyRule,
+    DutyShift,
+    DutySwap,
+    HostingRecord,
+    HostingTurn,
+    Rotation,
+)
 from storage.models.engage import Idea, IdeaChange, IdeaVote, PointBalance, PointEntry, Redemption, StoreItem
 from storage.models.events import (
     Attendance,
@@ -38,12 +46,14 @@ __all__ = [
     "CacheVersion",
     "ChatBinding",
     "DutyAssignment",
+    "DutyRule",
     "DutyShift",
     "DutySwap",
     "Event",
     "EventDraft",
     "Finding",
     "FindingPhoto",
+    "HostingRecord",
     "HostingTurn",
     "Idea",
     "IdeaChange",

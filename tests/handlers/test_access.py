@@ -104,6 +104,7 @@ COMMANDS = {
     "duty_add": "region",
     "swaps": "region",
     "hosting": "member",
+    "rotation_log": "member",
     "rotation": "region",
     "rotation_skip": "region",
     "rotation_swap": "region",

@@ -1,4 +1,4 @@
-"""Duty shifts and the hosting rotation, through chat messages, buttons and the CLI."""
+"""Duty shifts, through chat messages, buttons and the CLI."""
 
 from __future__ import annotations
 
@@ -91,25 +91,6 @@ async def test_shift_input_errors_change_nothing(h: Harness) -> None:
         assert "添加值班 日期 开始-结束" in await add(h, bad), bad
     assert (await add(h, "明天 9:00-12:00 中心 不存在")).startswith("花名册中没有找到“不存在”")
     assert await h.count(DutyShift) == 0
-
-
-async def test_hosting_rotation_turns_monthly_and_can_be_skipped_or_swapped(h: Harness) -> None:
-    assert (await h.say("本月轮值", user="u-赵强"))[0].startswith("还没有设置轮值顺序")
-    order = "轮值顺序 红星机械党支部 绿源科技党支部 兴业商户联合党支部"
-    assert await h.say(order, user="u-赵强") == ["⛔ 这项操作需要联合党委书记或管理员。"]
-    first = await h.say(order, user="u-李红", chat=REGION_CHAT)
-    assert first[0].startswith("🎌 12月活动由 红星机械党支部 承办，下月轮到 绿源科技党支部。")
-    assert (
-        "不在轮值顺序里" in (await h.say("轮值交换 红星机械党支部 新兴物流党支部", user="u-李红", chat=REGION_CHAT))[0]
-    )
-    skipped = await h.say("轮值跳过", user="u-李红", chat=REGION_CHAT)
-    assert skipped[0].startswith("🎌 12月活动由 绿源科技党支部 承办，下月轮到 兴业商户联合党支部。")
-    swapped = await h.say("轮值交换 绿源科技党支部 兴业商户联合党支部", user="u-李红", chat=REGION_CHAT)
-    assert swapped[0].startswith("🎌 12月活动由 兴业商户联合党支部 承办，下月轮到 绿源科技党支部。")
-    h.clock.advance(days=31)  # January: the turn moves on by itself
-    assert (await h.say("本月轮值", user="u-赵强"))[0].startswith("🎌 1月活动由 绿源科技党支部 承办")
-    actions = [r[0] for r in await h.rows(select(AuditLog.action).where(AuditLog.action.like("rotation.%")))]
-    assert actions == ["rotation.set", "rotation.skip", "rotation.exchange"]
 
 
 def test_duty_rota_import_is_all_or_nothing_and_idempotent(db_url: str, tmp_path: Path) -> None:
