@@ -16,6 +16,7 @@ from handlers import (
     calendar,
     compliance,
     duty,
+    duty_rules,
     evaluation,
     events,
     help,
@@ -79,7 +80,7 @@ def build_router(services: Services, bot_username: str | None = None) -> Router:
     """Every command and button, registered in the order /help lists them."""
     router = Router(services, bot_username)
     features = [signin, events, records, calendar, compliance, monthly, supervision, evaluation, reports, ledger]
-    for feature in [*features, duty, hosting, ideas, points, org, weblink]:
+    for feature in [*features, duty, duty_rules, hosting, ideas, points, org, weblink]:
         router.extend(feature.COMMANDS, getattr(feature, "BUTTONS", ()))
     router.extend(help.make_commands(router))
     router.extend((), announce.BUTTONS)

@@ -1,11 +1,12 @@
 """`dangjian duty import FILE --region R [--replace]`: the duty rota from CSV or XLSX.
 
-Header 日期,开始,结束,地点,值班人 (or date,start,end,place,members); 值班人 holds one or two names
-separated by 、 , or spaces; dates as in chat (2026-12-07, 2026/12/7, 12月5日). A shift is known
-by its place and start. Importing the same file again changes nothing; a row that differs from
-the shift already there (another end, other members) is a conflict: every conflict is reported
-by its row and nothing is imported, unless --replace, which applies the corrections (to shifts
-nobody has checked in to yet). All rows or none.
+Header 日期,开始,结束,地点,值班人 (or date,start,end,place,members), and optionally 备岗 (backup):
+值班人 holds one or two names separated by 、 , or spaces, 备岗 one name (AB岗); dates as in chat
+(2026-12-07, 2026/12/7, 12月5日). A shift is known by its place and start. Importing the same
+file again changes nothing; a row that differs from the shift already there (another end, other
+members, another backup) is a conflict: every conflict is reported by its row and nothing is
+imported, unless --replace, which applies the corrections (to shifts nobody has checked in to
+yet). All rows or none.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ HEADERS = {
     "place": "place",
     "值班人": "members",
     "members": "members",
+    "备岗": "backup",
+    "backup": "backup",
 }
 REQUIRED = ("date", "start", "end", "place", "members")
 DATE_FORMS = "2026-12-07、2026/12/7、12月7日"
@@ -54,6 +57,7 @@ class ShiftRow:
     ends_at: datetime
     place: str
     names: list[str]
+    backup: str | None = None  # AB岗: who takes the shift over when nobody came
 
 
 @dataclass
@@ -86,6 +90,7 @@ def read_rota(path: Path, tz: ZoneInfo, now: datetime) -> tuple[str, list[ShiftR
         starts, ends = datetime.combine(day, start, tzinfo=tz), datetime.combine(day, end, tzinfo=tz)
         names = [n for n in re.split(r"[、,，\s]+", rec["members"]) if n]
         place = rec["place"]
+        backup = rec.get("backup", "").strip() or None
         if ends <= starts:
             raise DutyImportError(line, "结束时间早于开始时间 / the end is before the start")
         if not place or not 1 <= len(names) <= 2:
@@ -94,12 +99,14 @@ def read_rota(path: Path, tz: ZoneInfo, now: datetime) -> tuple[str, list[ShiftR
             raise DutyImportError(line, f"地点超过 {PLACE} 字 / the place is longer than {PLACE} characters")
         if len(set(names)) != len(names):
             raise DutyImportError(line, f"同一人在一个班次里出现两次：{names[0]} / the same member twice in one shift")
-        if any(hidden_characters(n) for n in [place, *names]):
+        if backup is not None and (backup in names or len(backup.split()) != 1):
+            raise DutyImportError(line, f"备岗须是一名班次以外的人：{backup} / the backup must be one other member")
+        if any(hidden_characters(n) for n in [place, *names, *([backup] if backup else [])]):
             raise DutyImportError(line, "含有看不见的字符（零宽或方向控制）/ holds invisible characters")
         first = seen.setdefault((place, starts), line)
         if first != line:
             raise DutyImportError(line, f"与第 {first} 行地点、开始时间相同 / same place and start as line {first}")
-        rows.append(ShiftRow(line, starts, ends, place, names))
+        rows.append(ShiftRow(line, starts, ends, place, names, backup))
     return table.encoding, rows
 
 
@@ -124,14 +131,17 @@ async def import_rota(
         report = RotaReport(encoding)
         for row in rows:
             ids = []
-            for name in row.names:
+            for name in [*row.names, *([row.backup] if row.backup else [])]:
                 found = await uow.org.members_named(reg.id, name, None)
                 if len(found) != 1:
                     raise DutyImportError(row.line, f"花名册中找不到唯一的“{name}” / no single member named {name}")
                 ids.append(found[0].id)
+            backup_id = ids.pop() if row.backup else None
             shift_id = await uow.duty.find_shift(reg.id, row.place, row.starts_at)
             if shift_id is None:
-                shift_id = await uow.duty.add_shift(reg.id, row.place, row.starts_at, row.ends_at, ids, now)
+                shift_id = await uow.duty.add_shift(
+                    reg.id, row.place, row.starts_at, row.ends_at, ids, now, backup_id=backup_id
+                )
                 await queue_shift_pushes(uow, grace_min, shift_id)
                 report.added.append(row.line)
                 continue
@@ -141,6 +151,8 @@ async def import_rota(
                 differs.append(f"结束 {slots[0].ends_at.astimezone(tz):%H:%M}")
             if sorted(s.member_id for s in slots) != sorted(ids):
                 differs.append("值班人 " + "、".join(s.name for s in slots))
+            if await uow.duty.backup_of(shift_id) != backup_id:
+                differs.append("备岗")
             if not differs:
                 report.unchanged.append(row.line)
             elif not replace:
@@ -148,7 +160,7 @@ async def import_rota(
             elif any(s.checked_in_at is not None for s in slots):
                 raise DutyImportError(row.line, "这个班次已有人打卡，不能覆盖 / someone checked in to it already")
             else:
-                await uow.duty.replace_shift(shift_id, row.ends_at, ids)
+                await uow.duty.replace_shift(shift_id, row.ends_at, ids, backup_id)
                 await uow.ops.drop_pending(f"duty:{shift_id}:")
                 await queue_shift_pushes(uow, grace_min, shift_id)
                 report.updated.append(row.line)

@@ -8,6 +8,7 @@ Structured form (stored as JSON, also accepted as typed text):
     quarterly month=2 nth=1 weekday=3  每季度第二个月第一个周三
     weekly weekday=3                 每周三
     dates 2026-12-05,2027-01-09      12月5日、1月9日
+    lunar_last days=4                农历每月最后4天 (the last days of each lunar month)
 
 Weekdays are 1 (Monday) to 7 (Sunday). Expansion uses APScheduler's CronTrigger, so the dates
 are the ones the scheduler itself would fire on. An occurrence on a non-working day (weekend or
@@ -26,8 +27,9 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from apscheduler.triggers.cron import CronTrigger
+from lunardate import LunarDate
 
-from handlers.timeparse import WEEKDAYS, resolve_month_day
+from handlers.timeparse import WEEKDAYS, number, resolve_month_day
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,11 @@ _DAY = r"(?P<day>[0-9]{1,2})\s*[日号]"
 _MONTHLY = re.compile(r"^每个?月\s*(?:" + _NTH + "|" + _DAY + ")")
 _QUARTERLY = re.compile(r"^每个?季度\s*(?:第(?P<m>[一二三123])个月\s*)?(?:" + _NTH + "|" + _DAY + ")")
 _WEEKLY = re.compile(r"^每(?:周|星期|礼拜)(?P<wd>[一二三四五六日天1-7])")
+_LUNAR = re.compile(
+    r"^(?:每个?月\s*农历|农历\s*(?:每个?月)?|每个?农历月)\s*(?:的)?\s*(?:月底|月末|最后)\s*"
+    r"(?P<n>[0-9]{1,2}|[一二两三四五六七八九十])\s*天"
+)
+LUNAR_MAX_DAYS = 10
 _MD = r"[0-9]{1,2}\s*月\s*[0-9]{1,2}\s*[日号]?|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
 _DATES = re.compile(r"^(?P<list>(?:" + _MD + r")(?:\s*[、,，]\s*(?:" + _MD + r"))*)")
 _ISO = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
@@ -73,6 +80,8 @@ def parse_rule(text: str, today: date) -> ParsedRule:
         spec = {"freq": "monthly", **_day_part(m)}
     elif m := _QUARTERLY.match(s):
         spec = {"freq": "quarterly", "month": _NUM.get(m.group("m") or "1", 1), **_day_part(m)}
+    elif m := _LUNAR.match(s):
+        spec = {"freq": "lunar_last", "days": number(m.group("n").replace("两", "二"))}
     elif m := _WEEKLY.match(s):
         spec = {"freq": "weekly", "weekday": WEEKDAYS[m.group("wd")] + 1}
     elif m := _STRUCT.match(s):
@@ -133,6 +142,8 @@ def check(spec: dict[str, Any]) -> None:
         ok = 1 <= spec.get("weekday", 0) <= 7
     elif freq == "dates":
         ok = bool(spec.get("dates"))
+    elif freq == "lunar_last":
+        ok = 1 <= spec.get("days", 0) <= LUNAR_MAX_DAYS
     else:
         ok = False
     if not ok:
@@ -159,6 +170,14 @@ def nominal_dates(spec: dict[str, Any], at: time, tz: ZoneInfo, start: datetime,
     if spec["freq"] == "dates":
         times = [datetime.combine(date.fromisoformat(d), at, tzinfo=tz) for d in spec["dates"]]
         return [t for t in times if start <= t < end]
+    if spec["freq"] == "lunar_last":
+        day, lunar = start.astimezone(tz).date(), []
+        while day <= end.astimezone(tz).date():
+            moment = datetime.combine(day, at, tzinfo=tz)
+            if start <= moment < end and in_lunar_month_end(day, spec["days"]):
+                lunar.append(moment)
+            day += timedelta(days=1)
+        return lunar
     trigger = _trigger(spec, at, tz)
     out: list[datetime] = []
     fire = trigger.get_next_fire_time(None, start)
@@ -166,6 +185,15 @@ def nominal_dates(spec: dict[str, Any], at: time, tz: ZoneInfo, start: datetime,
         out.append(fire)
         fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
     return out
+
+
+def in_lunar_month_end(day: date, days: int) -> bool:
+    """Whether a day is one of the last `days` days of its lunar month (a new lunar month, 初一,
+    begins within `days` days after it)."""
+    return any(
+        LunarDate.from_solar_date(later.year, later.month, later.day).day == 1
+        for later in (day + timedelta(days=k) for k in range(1, days + 1))
+    )
 
 
 def is_workday(day: date) -> bool:

@@ -81,7 +81,7 @@ async def add_shift(ctx: Context, args: str) -> list[Reply]:
     except WhenError as err:
         raise UsageError("duty_add", f"events.{err.code}") from err
     rest, backup_name = when.rest, None
-    if found := _BACKUP.search(rest):
+    if found := BACKUP_LABEL.search(rest):
         rest, backup_name = (rest[: found.start()] + " " + rest[found.end() :]).strip(), found.group(1)
     m = re.match(r"^\s*[-–~至到]\s*(\S+)\s+(\S+)\s+(.+)$", rest)
     if not m:
@@ -128,7 +128,7 @@ async def add_shift(ctx: Context, args: str) -> list[Reply]:
 
 
 DUTY_REMIND = timedelta(hours=1)  # the reminder before a shift
-_BACKUP = re.compile(r"(?:^|\s)(?:备岗|backup)\s*[:：]\s*(\S+)", re.I)
+BACKUP_LABEL = re.compile(r"(?:^|\s)(?:备岗|backup)\s*[:：]\s*(\S+)", re.I)
 
 
 async def queue_shift_pushes(uow: UnitOfWork, grace_min: int, shift_id: int) -> None:

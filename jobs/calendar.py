@@ -1,10 +1,11 @@
-"""Timed work of the Party calendar: occurrences are materialised ahead of time by the process
+"""Timed work of the Party calendar: occurrences (and recurring shifts) are materialised ahead of time by the process
 that holds the scheduler lease; sending is the dispatcher's, in every process."""
 
 from __future__ import annotations
 
 import logging
 
+from handlers import duty_rules
 from handlers.calendar import materialize
 from handlers.context import Services
 from handlers.reports import queue_periodic
@@ -23,6 +24,9 @@ def register(scheduler: Scheduler, services: Services, lease: Lease, *, dormancy
         made = await materialize(services)
         if made:
             log.info("calendar: %d occurrences scheduled", made)
+        shifts = await duty_rules.materialize(services)
+        if shifts:
+            log.info("duty rules: %d shifts put on the rota", shifts)
 
     scheduler.every("calendar", EXPAND_EVERY_S, expand, run_now=True)
 

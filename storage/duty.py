@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.models import (
     Branch,
     DutyAssignment,
+    DutyRule,
     DutyShift,
     DutySwap,
     HostingRecord,
@@ -58,6 +60,38 @@ _SLOT_COLS = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class DutyRuleRec:
+    """A recurring shift as stored (值班规则)."""
+
+    id: int
+    region_id: int
+    text: str
+    spec: dict[str, Any]
+    starts: str  # HH:MM
+    ends: str
+    place: str
+    member_ids: list[int]
+    backup_id: int | None
+    holiday_policy: str
+    status: str
+
+
+_RULE_COLS = (
+    DutyRule.id,
+    DutyRule.region_id,
+    DutyRule.text,
+    DutyRule.spec,
+    DutyRule.starts,
+    DutyRule.ends,
+    DutyRule.place,
+    DutyRule.member_ids,
+    DutyRule.backup_id,
+    DutyRule.holiday_policy,
+    DutyRule.status,
+)
+
+
 @dataclass
 class DutyRepo:
     conn: AsyncConnection
@@ -78,17 +112,25 @@ class DutyRepo:
         member_ids: list[int],
         now: datetime,
         backup_id: int | None = None,
+        rule: tuple[int, date] | None = None,
     ) -> int:
+        """A shift with its members (and backup); `rule`: the duty rule and nominal date it stands for."""
         values = dict(region_id=region_id, place=place, starts_at=starts_at, ends_at=ends_at, created_at=now)
+        if rule is not None:
+            values.update(rule_id=rule[0], occurs_on=rule[1])
         shift_id = (
             await self.conn.execute(insert(DutyShift).values(**values, backup_id=backup_id).returning(DutyShift.id))
         ).scalar_one()
         await self.conn.execute(insert(DutyAssignment), [{"shift_id": shift_id, "member_id": m} for m in member_ids])
         return int(shift_id)
 
-    async def replace_shift(self, shift_id: int, ends_at: datetime, member_ids: list[int]) -> None:
-        """A corrected shift (nobody checked in yet): its end and its members as given."""
-        await self.conn.execute(update(DutyShift).where(DutyShift.id == shift_id).values(ends_at=ends_at))
+    async def replace_shift(
+        self, shift_id: int, ends_at: datetime, member_ids: list[int], backup_id: int | None = None
+    ) -> None:
+        """A corrected shift (nobody checked in yet): its end, its members and backup as given."""
+        await self.conn.execute(
+            update(DutyShift).where(DutyShift.id == shift_id).values(ends_at=ends_at, backup_id=backup_id)
+        )
         await self.conn.execute(delete(DutyAssignment).where(DutyAssignment.shift_id == shift_id))
         await self.conn.execute(insert(DutyAssignment), [{"shift_id": shift_id, "member_id": m} for m in member_ids])
 
@@ -297,6 +339,58 @@ class DutyRepo:
             )
             return bool(moved.rowcount)
         return True
+
+    # -- recurring shifts (值班规则) ---------------------------------------------------------
+    async def add_rule(self, rule: dict[str, Any], now: datetime) -> int:
+        res = await self.conn.execute(insert(DutyRule).values(**rule, created_at=now).returning(DutyRule.id))
+        return int(res.scalar_one())
+
+    async def rules(self, region_id: int | None = None) -> list[DutyRuleRec]:
+        """The active rules (of one region, or all), oldest first."""
+        q = select(*_RULE_COLS).where(DutyRule.status == "active")
+        if region_id is not None:
+            q = q.where(DutyRule.region_id == region_id)
+        return [DutyRuleRec(*r) for r in await self.conn.execute(q.order_by(DutyRule.id))]
+
+    async def rule(self, rule_id: int) -> DutyRuleRec | None:
+        row = (await self.conn.execute(select(*_RULE_COLS).where(DutyRule.id == rule_id))).first()
+        return DutyRuleRec(*row) if row else None
+
+    async def rule_dates(self, rule_id: int) -> set[date]:
+        """The nominal dates a rule already has shifts for."""
+        rows = await self.conn.execute(select(DutyShift.occurs_on).where(DutyShift.rule_id == rule_id))
+        return {r[0] for r in rows if r[0] is not None}
+
+    async def rule_starts(self, rule_id: int, after: datetime) -> list[datetime]:
+        """When the rule's shifts after a moment start, soonest first."""
+        rows = await self.conn.execute(
+            select(DutyShift.starts_at)
+            .where(DutyShift.rule_id == rule_id, DutyShift.starts_at > after)
+            .order_by(DutyShift.starts_at)
+        )
+        return [r[0] for r in rows]
+
+    async def stop_rule(self, rule_id: int, now: datetime) -> list[int]:
+        """Cancel a rule and drop its shifts still to come that nobody checked in to; their ids."""
+        await self.conn.execute(update(DutyRule).where(DutyRule.id == rule_id).values(status="cancelled"))
+        started = select(DutyAssignment.shift_id).where(DutyAssignment.checked_in_at.is_not(None))
+        ids = [
+            int(r[0])
+            for r in await self.conn.execute(
+                select(DutyShift.id).where(
+                    DutyShift.rule_id == rule_id, DutyShift.starts_at > now, DutyShift.id.not_in(started)
+                )
+            )
+        ]
+        if ids:
+            await self.conn.execute(
+                delete(DutySwap).where(
+                    DutySwap.assignment_id.in_(select(DutyAssignment.id).where(DutyAssignment.shift_id.in_(ids)))
+                )
+            )
+            await self.conn.execute(delete(DutyAssignment).where(DutyAssignment.shift_id.in_(ids)))
+            await self.conn.execute(delete(DutyShift).where(DutyShift.id.in_(ids)))
+        return ids
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,6 +102,8 @@ COMMANDS = {
     "checkout": "member",
     "swap": "member",
     "duty_add": "region",
+    "duty_rule": "region",
+    "duty_rule_cancel": "region",
     "swaps": "region",
     "hosting": "member",
     "rotation_log": "member",

@@ -120,6 +120,29 @@ def test_duty_rota_import_is_all_or_nothing_and_idempotent(db_url: str, tmp_path
     assert "已存在 2 个" in out  # nothing from the bad files was half-imported
 
 
+BACKUPS = select(Member.name).join(DutyShift, DutyShift.backup_id == Member.id)
+
+
+def test_the_rota_import_takes_a_backup_column(db_url: str, tmp_path: Path) -> None:
+    sample = str(Path(__file__).parents[2] / "bot" / "console" / "sample_roster.csv")
+    assert invoke(db_url, "org", "import", sample, "--region", "城东联合党委")[0] == 0
+    rota = tmp_path / "rota.csv"
+    rota.write_text("日期,开始,结束,地点,值班人,备岗\n2027-03-01,9:00,12:00,中心,赵强,冯军\n", encoding="utf-8")
+    code, out = invoke(db_url, "duty", "import", str(rota), "--region", "城东联合党委")
+    assert code == 0 and "新增值班 1 个" in out, out
+    backups = rows_of(db_url, BACKUPS)
+    assert backups == [("冯军",)]
+    rota.write_text("日期,开始,结束,地点,值班人,备岗\n2027-03-01,9:00,12:00,中心,赵强,钱多多\n", encoding="utf-8")
+    code, out = invoke(db_url, "duty", "import", str(rota), "--region", "城东联合党委")
+    assert code == 2 and "备岗" in out  # another backup is a conflict
+    code, out = invoke(db_url, "duty", "import", str(rota), "--region", "城东联合党委", "--replace")
+    assert code == 0 and "修改 1 个" in out
+    assert rows_of(db_url, BACKUPS) == [("钱多多",)]
+    rota.write_text("日期,开始,结束,地点,值班人,备岗\n2027-03-02,9:00,12:00,中心,赵强,赵强\n", encoding="utf-8")
+    code, out = invoke(db_url, "duty", "import", str(rota), "--region", "城东联合党委")
+    assert code == 2 and "第 2 行" in out and "备岗须是一名班次以外的人" in out
+
+
 async def test_duty_reminder_mentions_the_members_and_a_missed_shift_alerts_the_admins(h: Harness) -> None:
     await add(h, "明天 9:00-12:00 党群服务中心 赵强 钱多多")
     pushed = await h.tick(hours=23)  # 08:00 tomorrow: the reminder in their branch group
