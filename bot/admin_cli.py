@@ -19,6 +19,7 @@ from handlers.events import create_event as create_event_uc
 from handlers.i18n import normalize_locale, render
 from handlers.ledger import Target, ledger_title, period_label
 from handlers.ledger_book import LedgerStats, labels, write_ledger
+from handlers.lessons import put_lecturer
 from handlers.media import MediaStore
 from handlers.ports import SystemClock
 from handlers.timeparse import Period, WhenError, parse_time, parse_when
@@ -417,3 +418,28 @@ async def web_link(settings: Settings, *, region: str, member: str, branch: str 
         return await issue_link(uow, policy_from(settings), target.id)
 
     return await _in_db(settings, work, write=True)
+
+
+async def add_lecturer(settings: Settings, *, name: str, topics: list[str], regions: list[str]) -> str:
+    """`dangjian lecturer add`: see handlers.lessons.put_lecturer."""
+    db = await Database.open(settings.database_url)
+    try:
+        return await db.unit(lambda conn: put_lecturer(UnitOfWork(conn, SystemClock().now()), name, topics, regions))
+    finally:
+        await db.close()
+
+
+async def list_lecturers(settings: Settings, region: str) -> list[str]:
+    db = await Database.open(settings.database_url)
+    try:
+
+        async def work(conn: AsyncConnection) -> list[str]:
+            uow = UnitOfWork(conn, SystemClock().now())
+            reg = await uow.org.region_by_name(region)
+            if reg is None:
+                raise ValueError(f"没有这个联合党委 / no such region: {region}")
+            return [f"{x.name}\t{'、'.join(x.topics)}" for x in await uow.lessons.pool(reg.id)]
+
+        return await db.read(work)
+    finally:
+        await db.close()

@@ -23,6 +23,7 @@ from handlers import (
     hosting,
     ideas,
     ledger,
+    lessons,
     monthly,
     org,
     points,
@@ -47,7 +48,7 @@ from storage.repositories import UnitOfWork
 EditFn = Callable[[UnitOfWork, str, BindingRec | None, str, ZoneInfo], Awaitable[Reply | None]]
 EDITS: dict[str, EditFn] = {**signin.EDITS}  # edit key prefix -> the feature's renderer
 PUSHES = registry(
-    pushes, calendar, duty, hosting, org, ideas, points, reports, compliance, supervision, monthly
+    pushes, calendar, duty, hosting, lessons, org, ideas, points, reports, compliance, supervision, monthly
 )  # purpose -> kind
 
 
@@ -80,7 +81,7 @@ def build_router(services: Services, bot_username: str | None = None) -> Router:
     """Every command and button, registered in the order /help lists them."""
     router = Router(services, bot_username)
     features = [signin, events, records, calendar, compliance, monthly, supervision, evaluation, reports, ledger]
-    for feature in [*features, duty, duty_rules, hosting, ideas, points, org, weblink]:
+    for feature in [*features, duty, duty_rules, hosting, lessons, ideas, points, org, weblink]:
         router.extend(feature.COMMANDS, getattr(feature, "BUTTONS", ()))
     router.extend(help.make_commands(router))
     router.extend((), announce.BUTTONS)

@@ -37,6 +37,8 @@ export_app = typer.Typer(help="导出 / exports", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 norm_app = typer.Typer(help="组织生活规范 / norms of organizational life", no_args_is_help=True)
 app.add_typer(norm_app, name="norm")
+lecturer_app = typer.Typer(help="讲师团 / the lecturer pool", no_args_is_help=True)
+app.add_typer(lecturer_app, name="lecturer")
 web_app = typer.Typer(help="网页后台 / the web console")
 app.add_typer(web_app, name="web")
 
@@ -490,6 +492,36 @@ def store_add(
     if total is None:
         _fail(f"没有这个联合党委 / no such region: {region}")
     typer.echo(f"已上架 / in store: {name} {price} 分，库存 {total}")
+
+
+@lecturer_app.command("add")
+def lecturer_add(
+    name: Annotated[str, typer.Option(help="讲师姓名（须在花名册中）/ the lecturer, a roster member")],
+    topics: Annotated[str, typer.Option(help="擅长主题，逗号分隔 / topics, comma-separated: 党史,法律")],
+    regions: Annotated[str, typer.Option(help="服务的联合党委，逗号分隔 / regions served, comma-separated")],
+) -> None:
+    """加入讲师团 / put a member into the lecturer pool of one or more regions."""
+    from bot.admin_cli import add_lecturer
+
+    def split(text: str) -> list[str]:
+        return [p.strip() for p in text.replace("，", ",").replace("、", ",").split(",") if p.strip()]
+
+    try:
+        typer.echo(asyncio.run(add_lecturer(_settings(), name=name, topics=split(topics), regions=split(regions))))
+    except ValueError as err:
+        _fail(str(err))
+
+
+@lecturer_app.command("list")
+def lecturer_list(region: Annotated[str, typer.Option(help="联合党委名称 / region name")]) -> None:
+    """讲师团名单 / the region's lecturers and their topics."""
+    from bot.admin_cli import list_lecturers
+
+    try:
+        for line in asyncio.run(list_lecturers(_settings(), region)):
+            typer.echo(line)
+    except ValueError as err:
+        _fail(str(err))
 
 
 @wecom_app.command("webhook")

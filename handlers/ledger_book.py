@@ -283,7 +283,15 @@ async def write_ledger(
     run = _Run(book, uow, scope, branches, people, events, totals, stats, media)
     await _events_sheet(run)
     await _matrix_sheet(run, matrix_max_events)
-    for write in (_duty_sheet, _ideas_sheet, _points_sheet, _store_sheet, _rotation_sheet, _audit_sheet):
+    for write in (
+        _duty_sheet,
+        _ideas_sheet,
+        _points_sheet,
+        _store_sheet,
+        _rotation_sheet,
+        _lessons_sheet,
+        _audit_sheet,
+    ):
         await write(run)
     await _photos_sheet(run)
     await _monthly_sheet(run)
@@ -583,6 +591,35 @@ async def _rotation_sheet(run: _Run) -> None:
             ]
         )
     stats.rows["rotation"] = sheet.finish()
+
+
+async def _lessons_sheet(run: _Run) -> None:
+    """讲师授课: each lesson given on request (点单) in the period, its lecturer, who came and how
+    it was rated."""
+    book, uow, scope, branches, stats = run.book, run.uow, run.scope, run.branches, run.stats
+    sheet = book.sheet("lessons", "lessons")
+    given = await uow.lessons.lessons(scope.region_id, scope.start, scope.end)
+    events = {e.id: e for e in run.events}
+    present = await uow.attendance.present_by([event_id for event_id, *_ in given])
+    for event_id, lecturer, ratings, average in given:
+        event = events.get(event_id)
+        if event is None or (scope.branch_id is not None and event.branch_id not in (None, scope.branch_id)):
+            continue
+        state = "closed" if event.status == "scheduled" and event.starts_at <= run.now else event.status
+        came = sum(n for (e, b, _), n in present.items() if e == event_id and scope.branch_id in (None, b))
+        sheet.row(
+            [
+                event.starts_at,
+                lecturer,
+                event.topic,
+                branches.get(event.branch_id, "?") if event.branch_id else book.label("region_scope"),
+                book.label(f"state.{state}", event.status),
+                came,
+                ratings,
+                round(average, 1) if average is not None else None,
+            ]
+        )
+    stats.rows["lessons"] = sheet.finish()
 
 
 async def _audit_sheet(run: _Run) -> None:

@@ -151,7 +151,8 @@ async def _link(uow: UnitOfWork, ctx: Context, target: MemberRec, proof: str, by
     inc = ctx.incoming
     if inc.platform in await uow.org.accounts_of(target.id):
         raise AppError("org.name_taken", name=target.name)
-    if not await uow.org.link_account(target.id, inc.platform, inc.user_id, uow.now):
+    dm_chat = inc.chat_id if inc.is_private else None
+    if not await uow.org.link_account(target.id, inc.platform, inc.user_id, uow.now, dm_chat):
         raise AppError("org.account_taken")
     await uow.org.withdraw_requests(inc.platform, inc.user_id)
     await uow.ops.audit(

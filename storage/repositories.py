@@ -35,6 +35,7 @@ from storage.models import (
 if TYPE_CHECKING:
     from storage.duty import DutyRepo, RotationRepo
     from storage.engage import IdeaRepo, PointsRepo, StoreRepo
+    from storage.lessons import LessonRepo
     from storage.web import WebRepo
 from storage.records import (
     ATTENDED,
@@ -450,17 +451,38 @@ class OrgRepo:
         )
         return {m: u for m, u in rows}
 
-    async def link_account(self, member_id: int, platform: str, user_id: str, now: datetime) -> bool:
-        """Link a chat account to a member; False if that account is linked to someone already,
-        or the member has another account on that platform."""
+    async def link_account(
+        self, member_id: int, platform: str, user_id: str, now: datetime, dm_chat: str | None = None
+    ) -> bool:
+        """Link a chat account to a member (`dm_chat`: its private chat with the bot, when linked
+        there); False if that account is linked to someone already, or the member has another
+        account on that platform."""
         res = await self.conn.execute(
             insert_ignoring_conflicts(self.conn, MemberAccount).values(
-                member_id=member_id, platform=platform, user_id=user_id, linked_at=now
+                member_id=member_id, platform=platform, user_id=user_id, linked_at=now, dm_chat=dm_chat
             )
         )
         if res.rowcount:
             await bump_version(self.conn, "org")
         return bool(res.rowcount)
+
+    async def note_dm_chat(self, platform: str, user_id: str, chat_id: str) -> None:
+        """Remember an account's private chat with the bot (where it may be asked privately)."""
+        await self.conn.execute(
+            update(MemberAccount)
+            .where(MemberAccount.platform == platform, MemberAccount.user_id == user_id)
+            .where(or_(MemberAccount.dm_chat.is_(None), MemberAccount.dm_chat != chat_id))
+            .values(dm_chat=chat_id)
+        )
+
+    async def dm_chats(self, member_id: int) -> list[tuple[str, str]]:
+        """(platform, chat) of each private chat the member has had with the bot."""
+        rows = await self.conn.execute(
+            select(MemberAccount.platform, MemberAccount.dm_chat).where(
+                MemberAccount.member_id == member_id, MemberAccount.dm_chat.is_not(None)
+            )
+        )
+        return [(str(p), str(c)) for p, c in rows]
 
     async def binding(self, platform: str, chat_id: str) -> BindingRec | None:
         row = (
@@ -1077,6 +1099,12 @@ class UnitOfWork:
         return RotationRepo(self.conn)
 
     @property
+    def lessons(self) -> LessonRepo:
+        from storage.lessons import LessonRepo
+
+        return LessonRepo(self.conn)
+
+    @property
     def web(self) -> WebRepo:
         from storage.web import WebRepo
 
@@ -1085,12 +1113,13 @@ class UnitOfWork:
 
 def expected_filter(kind: str) -> Sequence[str]:
     """Roles expected (应到) at an event of this kind; activists may attend but are not counted.
-    A 支委会 expects the branch committee (its secretary and the 支委), a 书记例会 the secretaries."""
+    A 支委会 expects the branch committee (its secretary and the 支委), a 书记例会 the secretaries;
+    lecturers (讲师) are never expected: they come to give their own lessons."""
     if kind == "secretary_meeting":
         return ("branch_secretary", "regional_secretary")
     if kind == "committee":
         return ("branch_secretary", "committee_member")
-    return ("member", "committee_member", "branch_secretary", "regional_secretary", "admin", "lecturer")
+    return ("member", "committee_member", "branch_secretary", "regional_secretary", "admin")
 
 
 __all__ = ["AttendanceRepo", "EventRepo", "OpsRepo", "OrgRepo", "UnitOfWork", "and_", "expected_filter"]

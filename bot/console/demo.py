@@ -12,6 +12,7 @@ from bot.console.transport import ConsoleChat, ConsoleTransport
 from bot.roster import import_roster
 from bot.runtime import Runtime
 from bot.settings import Settings
+from handlers.lessons import put_lecturer
 from handlers.ports import FakeClock, SystemClock
 from handlers.signin import build_summary
 from storage.repositories import UnitOfWork
@@ -134,6 +135,33 @@ async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[st
         _demo_photo(photo)
         await chat.say(f"/photo {photo} #1")
         await chat.say("会议记录 #1")
+
+        stamp("讲师团与点单：孙丽加入讲师团；张伟为红星机械党支部点一堂党史课，孙丽在私聊中接单，党课自动发布")
+        out(
+            await app.db.unit(
+                lambda c: put_lecturer(UnitOfWork(c, clock.now()), "孙丽", ["党史", "基层党建"], [REGION])
+            )
+        )
+        for line in (
+            "/as 孙丽",
+            "/dm",
+            f"/contact {phones['孙丽']}",
+            "/as 李红",
+            "/chat 红星群",
+            "绑定 红星机械党支部",
+        ):
+            await chat.say(line)
+        await chat.say("/as 张伟")
+        await chat.say(f"/contact {phones['张伟']}")
+        await chat.say("点单 党史学习教育 12月20日 14:00 红星厂三楼会议室")
+        await chat.say("/press 1")  # 请 孙丽
+        await runtime.deliver()  # the request reaches 孙丽's private chat with the bot
+        await chat.say("/as 孙丽")
+        await chat.say("/dm")
+        await chat.say("/press 1")  # 接受
+        await runtime.deliver()  # the branch's group hears: the lesson is published
+        await chat.say("/as 李红")
+        await chat.say("/chat 城东联合党委书记群")
 
         await skip("快进两周：专题党课前一天的通知", days=13, hours=4)
         await chat.say("日程")

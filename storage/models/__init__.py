@@ -25,6 +25,7 @@ from storage.models.events import (
     Norm,
     ScheduleRule,
 )
+from storage.models.lessons import Lecturer, LecturerRegion, LessonRating, LessonRequest
 from storage.models.ops import (
     AppSecret,
     AuditLog,
@@ -59,6 +60,10 @@ __all__ = [
     "IdeaChange",
     "IdeaVote",
     "InboxUpdate",
+    "Lecturer",
+    "LecturerRegion",
+    "LessonRating",
+    "LessonRequest",
     "LinkRequest",
     "ManualScore",
     "MeetingPhoto",

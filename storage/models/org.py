@@ -59,6 +59,8 @@ class MemberAccount(Base):
     platform: Mapped[str] = mapped_column(String(20))
     user_id: Mapped[str] = mapped_column(String(100))
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # the account's private chat with the bot, once seen (a lecturer is asked there)
+    dm_chat: Mapped[str | None] = mapped_column(String(100))
 
 
 class ChatBinding(Base):

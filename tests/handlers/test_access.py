@@ -107,6 +107,11 @@ COMMANDS = {
     "swaps": "region",
     "hosting": "member",
     "rotation_log": "member",
+    # the lecturer pool and lesson requests
+    "lecturers": "member",
+    "lesson_request": "branch",
+    "my_lessons": "member",
+    "lesson_accept": "member",
     "rotation": "region",
     "rotation_skip": "region",
     "rotation_swap": "region",
@@ -157,6 +162,10 @@ BUTTONS = {
     "link_no": "branch",
     "rebind": "branch",
     "announce": "branch",
+    "lesson_pick": "branch",
+    "lesson_yes": "member",
+    "lesson_no": "member",
+    "lesson_rate": "member",
 }
 WEST = "姓名,支部,角色,手机,telegram_id,wecom_userid\n钱西,西郊党支部,管理员,13900000001,,\n"
 
