@@ -19,6 +19,7 @@ from handlers import (
     duty_rules,
     evaluation,
     events,
+    groups,
     help,
     hosting,
     ideas,
@@ -48,7 +49,7 @@ from storage.repositories import UnitOfWork
 EditFn = Callable[[UnitOfWork, str, BindingRec | None, str, ZoneInfo], Awaitable[Reply | None]]
 EDITS: dict[str, EditFn] = {**signin.EDITS}  # edit key prefix -> the feature's renderer
 PUSHES = registry(
-    pushes, calendar, duty, hosting, lessons, org, ideas, points, reports, compliance, supervision, monthly
+    pushes, calendar, duty, groups, hosting, lessons, org, ideas, points, reports, compliance, supervision, monthly
 )  # purpose -> kind
 
 
@@ -81,7 +82,7 @@ def build_router(services: Services, bot_username: str | None = None) -> Router:
     """Every command and button, registered in the order /help lists them."""
     router = Router(services, bot_username)
     features = [signin, events, records, calendar, compliance, monthly, supervision, evaluation, reports, ledger]
-    for feature in [*features, duty, duty_rules, hosting, lessons, ideas, points, org, weblink]:
+    for feature in [*features, duty, duty_rules, hosting, groups, lessons, ideas, points, org, weblink]:
         router.extend(feature.COMMANDS, getattr(feature, "BUTTONS", ()))
     router.extend(help.make_commands(router))
     router.extend((), announce.BUTTONS)

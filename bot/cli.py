@@ -219,6 +219,7 @@ def org_import(
         typer.echo(
             f"导入完成 / imported ({r.encoding}): 新建支部 {r.branches_created}，新增党员 {r.members_created}，"
             f"更新 {r.members_updated}，调动 {r.members_moved}，未变 {r.unchanged}，关联账号 {r.accounts_linked}"
+            + (f"，加入党小组 {r.groups_joined}" if r.groups_joined else "")
         )
 
     try:

@@ -41,6 +41,8 @@ HEADERS = {
     "mobile": "mobile",
     "telegram_id": "telegram_id",
     "wecom_userid": "wecom_userid",
+    "党小组": "group",
+    "group": "group",
 }
 REQUIRED = ("name", "branch", "role")
 TRUE = {"是", "1", "true", "yes", "y", "流动", "流动党员"}
@@ -63,6 +65,7 @@ class RosterRow:
     mobile: bool = False
     telegram_id: str | None = None
     wecom_userid: str | None = None
+    group: str | None = None  # the branch's Party group (党小组) the member is in
 
 
 @dataclass
@@ -72,6 +75,7 @@ class ImportResult:
     members_updated: int = 0
     members_moved: int = 0  # the same person now in another branch: one identity, accounts and points kept
     accounts_linked: int = 0
+    groups_joined: int = 0  # members put into a Party group from the 党小组 column
     unchanged: int = 0
     names: list[str] = field(default_factory=list)
     encoding: str = ""  # of the file, as found
@@ -141,7 +145,10 @@ def read_roster(path: Path) -> tuple[str, list[RosterRow]]:
             mobile_word in TRUE,
             rec.get("telegram_id") or None,
             rec.get("wecom_userid") or None,
+            rec.get("group") or None,
         )
+        if row.group is not None and (len(row.group) > 30 or any(ch.isspace() for ch in row.group)):
+            raise RosterError(line, f"党小组名称“{row.group}”不合适（30 字以内，不含空格）/ bad Party group name")
         for platform, uid in (("telegram", row.telegram_id), ("wecom", row.wecom_userid)):
             if uid:
                 if platform == "telegram" and not uid.lstrip("-").isdigit():
@@ -208,8 +215,11 @@ async def import_roster(db: Database, path: Path, region_name: str, now: Any) ->
                     raise RosterError(
                         row.line, f"{platform} 账号 {uid} 已属于 {holder.name} / account belongs to someone else"
                     )
+            if row.group is not None:
+                result.groups_joined += await _into_group(uow, row, region.id, branch.id, member_id)
             result.names.append(row.name)
-        if result.members_created or result.members_updated or result.members_moved or result.accounts_linked:
+        changes = (result.members_created, result.members_updated, result.members_moved, result.accounts_linked)
+        if any(changes) or result.groups_joined:
             await uow.ops.audit(
                 actor=None,
                 platform="cli",
@@ -220,6 +230,34 @@ async def import_roster(db: Database, path: Path, region_name: str, now: Any) ->
         return result
 
     return await db.unit(work)
+
+
+async def _into_group(uow: UnitOfWork, row: RosterRow, region_id: int, branch_id: int, member_id: int) -> int:
+    """Put a member into the branch's Party group the 党小组 column names (set up on first mention;
+    its leader is elected or named later); 1 if they joined it now."""
+    assert row.group is not None
+    group = await uow.groups.named(region_id, row.group)
+    if group is None:
+        values = {
+            "region_id": region_id,
+            "branch_id": branch_id,
+            "name": row.group,
+            "kind": "branch",
+            "goal": "",
+            "leader_id": None,
+            "status": "active",
+            "created_by": member_id,
+            "platform": "cli",
+            "chat_id": "",
+        }
+        group_id = await uow.groups.add(values, uow.now)
+    elif group.kind != "branch" or group.branch_id != branch_id or group.status != "active":
+        raise RosterError(row.line, f"党小组“{row.group}”不属于 {row.branch} / the Party group is not this branch's")
+    else:
+        group_id = group.id
+    if any(g.id != group_id for g in await uow.groups.groups_of(member_id, "branch")):
+        raise RosterError(row.line, f"{row.name} 已在另一个党小组 / already in another Party group")
+    return int(await uow.groups.add_member(group_id, member_id, row.role == "activist", uow.now))
 
 
 def _moved_here(

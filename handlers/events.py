@@ -76,6 +76,22 @@ async def for_branch(ctx: Context, text: str, usage: str) -> tuple[str, int | No
     return (text[: m.start()] + " " + text[m.end() :]).strip(), found[0].id, name
 
 
+_GROUP = re.compile(r"(?:^|\s)(?:党小组|小组|group)\s*[:：]\s*(\S+)", re.I)
+
+
+async def for_group(ctx: Context, text: str) -> tuple[str, tuple[int, int, str] | None]:
+    """Take "小组：名称" out of what was typed: the event is that Party group's (id, branch, name)."""
+    m = _GROUP.search(text)
+    if m is None:
+        return text, None
+    binding = ctx.need_binding()
+    name = m.group(1)
+    group = await ctx.read(lambda uow: uow.groups.named(binding.region_id, name))
+    if group is None or group.status != "active":
+        raise UsageError("event", "groups.no_group", name=name)
+    return (text[: m.start()] + " " + text[m.end() :]).strip(), (group.id, group.branch_id, group.name)
+
+
 def visible_in_node(node: Node, binding: BindingRec) -> bool:
     """Whether a chat is one of the places a node's events are shown: the node's own chat."""
     return node.region_id == binding.region_id and node.branch_id == binding.branch_id
@@ -126,11 +142,16 @@ async def publish_event(ctx: Context, args: str, *, draft: int | None = None) ->
         next_year = starts_at.year + 1 if ctx.now - starts_at > timedelta(days=14) else None
         raise UsageError("event", "events.in_past_record", at=ctx.local(starts_at), next_year=next_year)
     details, named, branch_name = await for_branch(ctx, when.rest, "event")
+    details, group = await for_group(ctx, details)
     place, topic, lecturer = _split_details(details)
     if not place:
         raise UsageError("event", "events.no_place")
     check_lengths("event", place=place, topic=topic, lecturer=lecturer)
     branch_id = binding.branch_id if named is None else named
+    if group is not None:  # a Party group's meeting or activity: in its branch, for its members
+        if branch_id not in (None, group[1]):
+            raise AppError("groups.not_here", name=group[2])
+        branch_id = group[1]
     if kind == "secretary_meeting" and branch_id is not None:
         # its audience is the branch secretaries in the region's chat: a board here would answer nobody
         raise AppError("events.secretary_meeting_in_branch")
@@ -142,7 +163,9 @@ async def publish_event(ctx: Context, args: str, *, draft: int | None = None) ->
     board_here = open_now and visible_in_node(node, binding)  # not so for a branch's event told from the region
     skip = (inc.platform, inc.chat_id) if board_here else None
 
-    event = EventDraft(binding.region_id, branch_id, kind, starts_at, place, topic, lecturer)
+    event = EventDraft(
+        binding.region_id, branch_id, kind, starts_at, place, topic, lecturer, group_id=group[0] if group else None
+    )
 
     async def work(uow: UnitOfWork) -> tuple[int, list[EventRec]]:
         twins = [
@@ -242,6 +265,7 @@ class EventDraft:
     reminders_min: tuple[int, ...] | None = None  # None: the policy's
     rule_id: int | None = None
     occurs_on: date | None = None
+    group_id: int | None = None  # a Party group's event (expects its members)
 
 
 def window_times(policy: Policy, starts_at: datetime) -> dict[str, datetime]:
@@ -278,6 +302,7 @@ async def create_event(
         created_at=uow.now,
         rule_id=d.rule_id,
         occurs_on=d.occurs_on,
+        group_id=d.group_id,
     )
     event = await uow.events.get(event_id)
     assert event is not None

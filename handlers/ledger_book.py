@@ -204,7 +204,8 @@ class _Book:
 class Expected:
     """Who is expected at an event, found by branch and kind rather than by walking the roster."""
 
-    def __init__(self, people: list[PersonRow]) -> None:
+    def __init__(self, people: list[PersonRow], groups: dict[int, set[int]] | None = None) -> None:
+        self.groups = groups or {}  # a Party group's members (its events expect them only)
         self.by_branch: dict[int, list[PersonRow]] = defaultdict(list)
         self.everyone = [p for p in people if p.active]
         for p in self.everyone:
@@ -212,6 +213,9 @@ class Expected:
         self._cache: dict[tuple[int | None, str], list[PersonRow]] = {}
 
     def of(self, event: EventRec) -> list[PersonRow]:
+        if event.group_id is not None:
+            members = self.groups.get(event.group_id, set())
+            return [p for p in self.by_branch.get(event.branch_id or 0, []) if p.id in members and _expects(event, p)]
         key = (event.branch_id, event.kind)
         found = self._cache.get(key)
         if found is None:
@@ -236,6 +240,7 @@ class _Run:
     totals: dict[int, BranchTotals]
     stats: LedgerStats
     media: MediaStore | None
+    groups: dict[int, set[int]] = field(default_factory=dict)  # group id -> its members (not guests)
 
     @property
     def repo(self) -> LedgerRepo:
@@ -246,11 +251,12 @@ class _Run:
         return self.uow.now
 
 
-def _expects(event: EventRec, person: PersonRow) -> bool:
+def _expects(event: EventRec, person: PersonRow, groups: dict[int, set[int]] | None = None) -> bool:
     return (
         person.active
         and person.role in expected_filter(event.kind)
         and (event.branch_id is None or event.branch_id == person.branch_id)
+        and (event.group_id is None or groups is None or person.id in groups.get(event.group_id, set()))
     )
 
 
@@ -280,7 +286,11 @@ async def write_ledger(
 
     head = book.L["summary"].split("|")
     summary = book.sheet("summary", [*head, "", book.label("chart.ideas"), "#"])  # first in the book, filled last
-    run = _Run(book, uow, scope, branches, people, events, totals, stats, media)
+    groups = {
+        g: {m.member_id for m in await uow.groups.members(g) if not m.guest}
+        for g in {e.group_id for e in events if e.group_id is not None}
+    }
+    run = _Run(book, uow, scope, branches, people, events, totals, stats, media, groups)
     await _events_sheet(run)
     await _matrix_sheet(run, matrix_max_events)
     for write in (
@@ -312,7 +322,7 @@ async def _events_sheet(run: _Run) -> None:
     rows: dict[int, list[Any]] = defaultdict(list)
     pending = iter(events)
     current: EventRec | None = None
-    expect = Expected(people)
+    expect = Expected(people, run.groups)
 
     def flush(event: EventRec) -> None:
         marks = rows.pop(event.id, [])
@@ -418,7 +428,7 @@ async def _matrix_sheet(run: _Run, max_events: int) -> None:
         if not person.active and not got:
             continue
         candidates = branch_events[None] + branch_events.get(person.branch_id, [])
-        due = {e.id for e in candidates if e.starts_at <= now and _expects(e, person)}
+        due = {e.id for e in candidates if e.starts_at <= now and _expects(e, person, run.groups)}
         present = {i for i, r in got.items() if r.status in ATTENDED}
         if by_month:
             expected_in, present_in = [0] * len(months), [0] * len(months)

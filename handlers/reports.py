@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers import hosting, monthly, supervision
+from handlers import groups, hosting, monthly, supervision
 from handlers.access import Level, Node
 from handlers.compliance import NORM_REMINDER, MonthPush, dormancy_details, reminder_due, tiers
 from handlers.context import Context, Services
@@ -81,9 +81,10 @@ def previous_month(start: datetime) -> tuple[datetime, datetime]:
 async def queue_periodic(services: Services, dormancy_weeks: int) -> int:
     """Queue the region's periodic pushes ahead of their time: the monthly digest (every chat), the
     norm reminder (branch chats), the dormancy warning and the overdue findings (region chats,
-    Mondays), the monthly report's steps and the hosting rotation's. The dispatcher sends them when
-    due, or reports them as missed after a longer outage. Idempotent (the keys name the month or the week), so it runs
-    often and picks up chats bound since the last run."""
+    Mondays), the monthly report's steps, the hosting rotation's and the Party groups' 1st of the
+    month. The dispatcher sends them when due, or reports them as missed after a longer outage.
+    Idempotent (the keys name the month or the week), so it runs often and picks up chats bound
+    since the last run."""
     now = services.clock.now()
     tz = services.policy.tz
     digest_at, warn_at = next_digest(now, tz), next_warning(now, tz)
@@ -107,7 +108,7 @@ async def queue_periodic(services: Services, dormancy_weeks: int) -> int:
             for chat in chats:
                 for kind, due, payload in every + (branch if chat.branch_id else region):
                     queued += await queue(uow, kind, chat.platform, chat.chat_id, due=due, payload=payload)
-        return queued + await hosting.queue_turns(uow, tz)
+        return queued + await hosting.queue_turns(uow, tz) + await groups.queue_monthly(uow, tz)
 
     return await services.db.unit(lambda c: work(UnitOfWork(c, now)))
 

@@ -432,6 +432,9 @@ async def build_summary(uow: UnitOfWork, event: EventRec, branch_id: int | None 
     view = branch_id if event.branch_id is None else None
     members = await uow.org.members_of(event.region_id, event.branch_id or view)
     expected = [m for m in members if m.role in roles]
+    if event.group_id is not None:  # a Party group's meeting: its members only (guests are guests)
+        in_group = {g.member_id for g in await uow.groups.members(event.group_id) if not g.guest}
+        expected = [m for m in expected if m.id in in_group]
     rows = await uow.attendance.for_event(event.id, view, {m.id: m for m in members})
     by_status: dict[str, list[AttendanceRec]] = {}
     expected_ids = {m.id for m in expected}

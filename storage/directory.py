@@ -108,6 +108,11 @@ class Directory:
             ("expected", event.region_id), lambda: self.db.read(lambda c: OrgRepo(c).role_counts(event.region_id))
         )
         roles = expected_filter(event.kind)
+        if event.group_id is not None:  # a Party group's meeting: its members (rare: read when asked)
+            from storage.groups import GroupRepo
+
+            group = await self.db.read(lambda c: GroupRepo(c).members(event.group_id or 0))
+            return sum(1 for m in group if not m.guest and m.role in roles)
         return sum(n for (branch, role), n in table.items() if role in roles and event.branch_id in (None, branch))
 
     def _forget(self, key: tuple[Any, ...]) -> None:

@@ -110,6 +110,7 @@ class EventRec:
     closes_at: datetime
     status: str
     rule_id: int | None = None
+    group_id: int | None = None  # a Party group's event: it expects that group's members only
 
     def window_open(self, now: datetime) -> bool:
         return self.status == "scheduled" and self.opens_at <= now <= self.closes_at

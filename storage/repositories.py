@@ -35,6 +35,7 @@ from storage.models import (
 if TYPE_CHECKING:
     from storage.duty import DutyRepo, RotationRepo
     from storage.engage import IdeaRepo, PointsRepo, StoreRepo
+    from storage.groups import GroupRepo
     from storage.lessons import LessonRepo
     from storage.web import WebRepo
 from storage.records import (
@@ -104,6 +105,7 @@ _EVENT_COLS = (
     Event.closes_at,
     Event.status,
     Event.rule_id,
+    Event.group_id,
 )
 _RULE_COLS = (
     ScheduleRule.id,
@@ -1097,6 +1099,12 @@ class UnitOfWork:
         from storage.duty import RotationRepo
 
         return RotationRepo(self.conn)
+
+    @property
+    def groups(self) -> GroupRepo:
+        from storage.groups import GroupRepo
+
+        return GroupRepo(self.conn)
 
     @property
     def lessons(self) -> LessonRepo:

@@ -25,6 +25,14 @@ from storage.models.events import (
     Norm,
     ScheduleRule,
 )
+from storage.models.groups import (
+    GroupBallot,
+    GroupPlanItem,
+    GroupReport,
+    GroupVote,
+    PartyGroup,
+    PartyGroupMember,
+)
 from storage.models.lessons import Lecturer, LecturerRegion, LessonRating, LessonRequest
 from storage.models.ops import (
     AppSecret,
@@ -54,6 +62,10 @@ __all__ = [
     "EventDraft",
     "Finding",
     "FindingPhoto",
+    "GroupBallot",
+    "GroupPlanItem",
+    "GroupReport",
+    "GroupVote",
     "HostingRecord",
     "HostingTurn",
     "Idea",
@@ -74,6 +86,8 @@ __all__ = [
     "MonthlyReport",
     "Norm",
     "Outbox",
+    "PartyGroup",
+    "PartyGroupMember",
     "PointBalance",
     "PointEntry",
     "ProcessedUpdate",

@@ -61,6 +61,8 @@ class Event(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     rule_id: Mapped[int | None] = mapped_column(ForeignKey("schedule_rules.id"))
     occurs_on: Mapped[date | None] = mapped_column(Date)  # the rule's date before any holiday move
+    # a Party group's meeting or activity: it expects that group's members only
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("party_groups.id"))
 
 
 class EventDraft(Base):

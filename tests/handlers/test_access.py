@@ -107,6 +107,19 @@ COMMANDS = {
     "swaps": "region",
     "hosting": "member",
     "rotation_log": "member",
+    # Party groups and self-organized groups
+    "groups": "member",
+    "group_show": "member",
+    "group_create": "branch",
+    "group_add": "branch",
+    "group_apply": "member",
+    "group_join": "member",
+    "group_leave": "member",
+    "group_vote": "branch",
+    "group_plan": "member",
+    "plan_claim": "member",
+    "plan_done": "member",
+    "group_report": "member",
     # the lecturer pool and lesson requests
     "lecturers": "member",
     "lesson_request": "branch",
@@ -166,6 +179,11 @@ BUTTONS = {
     "lesson_yes": "member",
     "lesson_no": "member",
     "lesson_rate": "member",
+    "group_ok": "branch",
+    "group_no": "branch",
+    "group_join": "member",
+    "group_ballot": "member",
+    "group_dissolve": "branch",
 }
 WEST = "姓名,支部,角色,手机,telegram_id,wecom_userid\n钱西,西郊党支部,管理员,13900000001,,\n"
 

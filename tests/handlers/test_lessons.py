@@ -41,15 +41,21 @@ async def test_a_request_is_declined_then_another_accepted_and_the_lesson_is_rat
     pool = (await h.say("讲师团", user="u-赵强"))[0]
     assert pool == "🎓 讲师团\n· 刘芳（乡村振兴）今年授课 0 次\n· 周涛（党史、法律）今年授课 0 次"
 
-    assert await h.say("点单 党史 12月20日 14:00 三楼会议室", user="u-赵强") == ["⛔ 这项操作需要本支部书记，或联合党委书记、管理员。"]
+    assert await h.say("点单 党史 12月20日 14:00 三楼会议室", user="u-赵强") == [
+        "⛔ 这项操作需要本支部书记，或联合党委书记、管理员。"
+    ]
     [card] = await h.send(h.incoming("点单 党史学习教育 12月20日 14:00 三楼会议室", user="u-张伟"))
     text = to_plain(card.text)
-    assert text.startswith("📚 点单 #1：党史学习教育\n时间：12月20日（周日）14:00\n地点：三楼会议室\n擅长这个主题的讲师：")
+    assert text.startswith(
+        "📚 点单 #1：党史学习教育\n时间：12月20日（周日）14:00\n地点：三楼会议室\n擅长这个主题的讲师："
+    )
     assert "· 周涛（党史、法律）今年授课 0 次" in text and "刘芳" not in text
     [(label, pick)] = buttons(card)
     assert label == "请 周涛"
 
-    assert to_plain((await h.press(pick, user="u-赵强"))[0].text) == "⛔ 这项操作需要本支部书记，或联合党委书记、管理员。"
+    assert (
+        to_plain((await h.press(pick, user="u-赵强"))[0].text) == "⛔ 这项操作需要本支部书记，或联合党委书记、管理员。"
+    )
     asked = to_plain((await h.press(pick, user="u-张伟"))[0].text)
     assert asked == "📨 已请 周涛 讲“党史学习教育”（点单 #1），等待讲师确认。"
     pushed = await h.tick(seconds=1)
@@ -76,7 +82,8 @@ async def test_a_request_is_declined_then_another_accepted_and_the_lesson_is_rat
     assert event[:4] == ("party_lesson", "周涛", "党史", "三楼会议室") and event[4] is not None
     told = [p for p in await h.tick(seconds=1) if p.startswith(f"[{GROUP}]")]
     assert len(told) == 1 and told[0].endswith(
-        "🎓 周涛 接受了点单 #2：党课“党史”已发布（#1）\n时间：12月20日（周日）14:00\n地点：三楼会议室\n张伟 届时请组织签到。"
+        "🎓 周涛 接受了点单 #2：党课“党史”已发布（#1）\n"
+        "时间：12月20日（周日）14:00\n地点：三楼会议室\n张伟 届时请组织签到。"
     )
 
     await h.tick(days=19, hours=4, minutes=50)  # 20 December 13:50: the sign-in is open
