@@ -93,6 +93,10 @@ class Context:
     def local(self, when: datetime) -> datetime:
         return when.astimezone(self.tz)
 
+    async def audit(self, uow: UnitOfWork, actor: int | None, action: str, **detail: Any) -> None:
+        """Record in the audit log what this message made `actor` do, where it was sent from."""
+        await uow.ops.audit(actor=actor, platform=self.incoming.platform, action=action, detail=detail, now=uow.now)
+
     def t(self, key: str, **params: Any) -> Markup:
         return render(key, self.locale, **params)
 

@@ -92,13 +92,7 @@ async def duty_rule(ctx: Context, args: str) -> list[Reply]:
         rule = await uow.duty.rule(rule_id)
         assert rule is not None
         made = await expand(uow, ctx.services, rule)
-        await uow.ops.audit(
-            actor=admin.id,
-            platform=ctx.incoming.platform,
-            action="duty.rule",
-            detail={"rule": rule_id, "text": parsed.text, "made": made},
-            now=uow.now,
-        )
+        await ctx.audit(uow, admin.id, "duty.rule", rule=rule_id, text=parsed.text, made=made)
         return rule_id, made
 
     rule_id, made = await ctx.unit(work)
@@ -135,13 +129,7 @@ async def cancel_duty_rule(ctx: Context, args: str) -> list[Reply]:
         dropped = await uow.duty.stop_rule(rule.id, uow.now)
         for shift_id in dropped:
             await uow.ops.drop_pending(f"duty:{shift_id}:")
-        await uow.ops.audit(
-            actor=admin.id,
-            platform=ctx.incoming.platform,
-            action="duty.rule_cancel",
-            detail={"rule": rule.id, "dropped": len(dropped)},
-            now=uow.now,
-        )
+        await ctx.audit(uow, admin.id, "duty.rule_cancel", rule=rule.id, dropped=len(dropped))
         return rule.text, len(dropped)
 
     text, dropped = await ctx.unit(work)

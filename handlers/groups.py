@@ -57,12 +57,15 @@ async def _group(uow: UnitOfWork, region_id: int, name: str, *statuses: str) -> 
     return group
 
 
+def _name_arg(args: str, usage: str) -> str:
+    name = args.strip()
+    if not name:
+        raise UsageError(usage)
+    return name
+
+
 def _counted(members: list[GroupMemberRec]) -> int:
     return sum(1 for m in members if not m.guest)
-
-
-async def _audit(uow: UnitOfWork, ctx: Context, actor: int, action: str, **detail: Any) -> None:
-    await uow.ops.audit(actor=actor, platform=ctx.incoming.platform, action=action, detail=detail, now=uow.now)
 
 
 # -- setting groups up -------------------------------------------------------------------------
@@ -105,7 +108,7 @@ async def create_group(ctx: Context, args: str) -> list[Reply]:
         group_id = await uow.groups.add(values, uow.now)
         for person in people:
             await uow.groups.add_member(group_id, person.id, person.role == "activist", uow.now)
-        await _audit(uow, ctx, secretary.id, "group.create", group=group_id, members=len(people))
+        await ctx.audit(uow, secretary.id, "group.create", group=group_id, members=len(people))
         return [p.name for p in people]
 
     members = await ctx.unit(work)
@@ -142,7 +145,7 @@ async def apply_group(ctx: Context, args: str) -> list[Reply]:
         }
         group_id = await uow.groups.add(values, uow.now)
         await uow.groups.add_member(group_id, member.id, member.role == "activist", uow.now)
-        await _audit(uow, ctx, member.id, "group.apply", group=group_id, name=name)
+        await ctx.audit(uow, member.id, "group.apply", group=group_id, name=name)
         return group_id
 
     group_id = await ctx.unit(work)
@@ -166,7 +169,7 @@ async def _decide(ctx: Context, data: str, approve: bool) -> list[Reply]:
             group.id, "active" if approve else "rejected", approver.id, uow.now, was="pending"
         ):
             raise AppError("groups.decided", name=group.name)
-        await _audit(uow, ctx, approver.id, "group.approve" if approve else "group.reject", group=group.id)
+        await ctx.audit(uow, approver.id, "group.approve" if approve else "group.reject", group=group.id)
         return group
 
     group = await ctx.unit(work)
@@ -200,15 +203,13 @@ async def _join(ctx: Context, uow: UnitOfWork, group: GroupRec, person: MemberRe
         raise AppError("groups.full", name=group.name, high=MAX_SIZE)
     if not await uow.groups.add_member(group.id, person.id, guest, uow.now):
         raise AppError("groups.already_in", name=person.name, group=group.name)
-    await _audit(uow, ctx, actor.id, "group.join", group=group.id, member=person.id, guest=guest)
+    await ctx.audit(uow, actor.id, "group.join", group=group.id, member=person.id, guest=guest)
     return {"name": person.name, "group": group.name, "guest": guest, "count": _counted(members) + (not guest)}
 
 
 async def join_group(ctx: Context, args: str) -> list[Reply]:
     """加入党小组 名称 — join a group of one's branch (an activist joins as a guest)."""
-    name = args.strip()
-    if not name:
-        raise UsageError("group_join")
+    name = _name_arg(args, "group_join")
     member = ctx.need_member()
 
     async def work(uow: UnitOfWork) -> dict[str, Any]:
@@ -253,9 +254,7 @@ async def add_to_group(ctx: Context, args: str) -> list[Reply]:
 
 async def leave_group(ctx: Context, args: str) -> list[Reply]:
     """退出党小组 名称 — leave a group; a self-organized group falling under 3 members is warned."""
-    name = args.strip()
-    if not name:
-        raise UsageError("group_leave")
+    name = _name_arg(args, "group_leave")
     member = ctx.need_member()
 
     async def work(uow: UnitOfWork) -> tuple[GroupRec, int]:
@@ -264,7 +263,7 @@ async def leave_group(ctx: Context, args: str) -> list[Reply]:
             raise AppError("groups.not_in", name=group.name)
         if group.leader_id == member.id:
             await uow.groups.set_leader(group.id, None)
-        await _audit(uow, ctx, member.id, "group.leave", group=group.id)
+        await ctx.audit(uow, member.id, "group.leave", group=group.id)
         return group, _counted(await uow.groups.members(group.id))
 
     group, left = await ctx.unit(work)
@@ -289,15 +288,13 @@ async def list_groups(ctx: Context, args: str) -> list[Reply]:
         return rows
 
     rows = await ctx.read(read)
-    await ctx.unit(lambda uow: _audit(uow, ctx, member.id, "group.list", branch=node.branch_id))
+    await ctx.unit(lambda uow: ctx.audit(uow, member.id, "group.list", branch=node.branch_id))
     return [ctx.reply("groups.list", rows=[{**r, "last": ctx.local(r["last"]) if r["last"] else None} for r in rows])]
 
 
 async def show_group(ctx: Context, args: str) -> list[Reply]:
     """党小组 名称 — members, leader, last activity, this year's plan."""
-    name = args.strip()
-    if not name:
-        raise UsageError("group_show")
+    name = _name_arg(args, "group_show")
     node = ctx.need_node()
     member = ctx.need_member()
     year = ctx.local(ctx.now).year
@@ -311,7 +308,7 @@ async def show_group(ctx: Context, args: str) -> list[Reply]:
         return {"g": group, "members": members, "last": last, "items": await uow.groups.items(group.id, year)}
 
     found = await ctx.read(read)
-    await ctx.unit(lambda uow: _audit(uow, ctx, member.id, "group.show", group=found["g"].id))
+    await ctx.unit(lambda uow: ctx.audit(uow, member.id, "group.show", group=found["g"].id))
     leader = next((m.name for m in found["members"] if m.member_id == found["g"].leader_id), None)
     last = ctx.local(found["last"]) if found["last"] else None
     return [ctx.reply("groups.detail", **found | {"last": last}, leader=leader, year=year)]
@@ -340,7 +337,7 @@ async def start_vote(ctx: Context, args: str) -> list[Reply]:
         deadline = uow.now + timedelta(days=days)
         vote_id = await uow.groups.open_vote(group.id, deadline, inc.platform, inc.chat_id, uow.now)
         await queue(uow, VOTE_CLOSE, inc.platform, inc.chat_id, due=deadline, payload=VotePush(vote=vote_id))
-        await _audit(uow, ctx, actor.id, "group.vote", group=group.id, vote=vote_id)
+        await ctx.audit(uow, actor.id, "group.vote", group=group.id, vote=vote_id)
         return group, vote_id, candidates, deadline
 
     group, vote_id, candidates, deadline = await ctx.unit(work)
@@ -372,7 +369,7 @@ async def press_ballot(ctx: Context, data: str) -> list[Reply]:
         if before is not None:
             return "voted_before", voters[before].name if before in voters else ""
         await uow.groups.cast(int(vote_id), member.id, int(candidate), uow.now)
-        await _audit(uow, ctx, member.id, "group.ballot", vote=int(vote_id))
+        await ctx.audit(uow, member.id, "group.ballot", vote=int(vote_id))
         return "voted", voters[int(candidate)].name
 
     outcome, name = await ctx.unit(work)
@@ -401,7 +398,7 @@ async def add_plan(ctx: Context, args: str) -> list[Reply]:
         group = await _group(uow, member.region_id, name, "active")
         actor = await _lead(ctx, uow, group)
         number = await uow.groups.add_item(group.region_id, group.id, year, text, uow.now)
-        await _audit(uow, ctx, actor.id, "group.plan", group=group.id, number=number)
+        await ctx.audit(uow, actor.id, "group.plan", group=group.id, number=number)
         return number
 
     number = await ctx.unit(work)
@@ -426,7 +423,7 @@ async def claim_item(ctx: Context, args: str) -> list[Reply]:
             raise AppError("groups.not_in", name=group.name)
         if not await uow.groups.claim(item.id, member.id, uow.now):
             raise AppError("groups.claimed", number=number, name=item.claimer or "")
-        await _audit(uow, ctx, member.id, "group.claim", item=item.id)
+        await ctx.audit(uow, member.id, "group.claim", item=item.id)
         return item.text, group.name
 
     text, group = await ctx.unit(work)
@@ -463,7 +460,7 @@ async def complete_item(ctx: Context, args: str) -> list[Reply]:
                 operator=actor.id,
                 now=uow.now,
             )
-        await _audit(uow, ctx, actor.id, "group.item_done", item=item.id, claimer=item.claimed_by)
+        await ctx.audit(uow, actor.id, "group.item_done", item=item.id, claimer=item.claimed_by)
         return item.claimer or ""
 
     claimer = await ctx.unit(work)
@@ -484,7 +481,7 @@ async def send_report(ctx: Context, args: str) -> list[Reply]:
         group = await _group(uow, member.region_id, name, "active")
         actor = await _lead(ctx, uow, group)
         first = await uow.groups.put_report(group.id, f"{month:%Y-%m}", text, actor.id, uow.now)
-        await _audit(uow, ctx, actor.id, "group.report", group=group.id, month=f"{month:%Y-%m}")
+        await ctx.audit(uow, actor.id, "group.report", group=group.id, month=f"{month:%Y-%m}")
         return first
 
     first = await ctx.unit(work)
@@ -503,7 +500,7 @@ async def press_dissolve(ctx: Context, data: str) -> list[Reply]:
         approver = ctx.need_manager(group.region_id, group.branch_id)
         if not await uow.groups.decide(group.id, "dissolved", approver.id, uow.now, was="active"):
             raise AppError("groups.decided", name=group.name)
-        await _audit(uow, ctx, approver.id, "group.dissolve", group=group.id)
+        await ctx.audit(uow, approver.id, "group.dissolve", group=group.id)
         return group
 
     group = await ctx.unit(work)

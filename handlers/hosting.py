@@ -192,9 +192,7 @@ async def set_rotation(ctx: Context, args: str) -> list[Reply]:
         await uow.rotation.set_order(binding.region_id, [branches[n] for n in words], f"{turn.start:%Y-%m}", cadence)
         await uow.rotation.record(binding.region_id, turn.key, branches[words[0]], uow.now, replace=True)
         detail = {"order": words, "cadence": cadence}
-        await uow.ops.audit(
-            actor=admin.id, platform=ctx.incoming.platform, action="rotation.set", detail=detail, now=uow.now
-        )
+        await ctx.audit(uow, admin.id, "rotation.set", **detail)
 
     await ctx.unit(work)
     return await hosting(ctx, "")
@@ -233,13 +231,7 @@ async def _change_rotation(ctx: Context, how: str, names: tuple[str, ...]) -> li
         assert changed is not None
         turn = Turn.of(uow.now.astimezone(ctx.tz).date(), changed.cadence)
         await uow.rotation.record(binding.region_id, turn.key, host_of(changed, turn)[0], uow.now, replace=True)
-        await uow.ops.audit(
-            actor=admin.id,
-            platform=ctx.incoming.platform,
-            action=f"rotation.{how}",
-            detail={"branches": list(names)},
-            now=uow.now,
-        )
+        await ctx.audit(uow, admin.id, f"rotation.{how}", branches=list(names))
 
     await ctx.unit(work)
     return await hosting(ctx, "")

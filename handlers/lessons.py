@@ -88,13 +88,7 @@ async def request_lesson(ctx: Context, args: str) -> list[Reply]:
             "chat_id": inc.chat_id,
         }
         request_id = await uow.lessons.add_request(values, uow.now)
-        await uow.ops.audit(
-            actor=asker.id,
-            platform=inc.platform,
-            action="lesson.request",
-            detail={"request": request_id, "topic": topic},
-            now=uow.now,
-        )
+        await ctx.audit(uow, asker.id, "lesson.request", request=request_id, topic=topic)
         stats = await uow.lessons.stats(binding.region_id, year_start, year_end)
         return request_id, matching or pool, bool(matching), stats
 
@@ -143,13 +137,7 @@ async def press_pick(ctx: Context, data: str) -> list[Reply]:
         for platform, chat_id in chats:
             payload = LessonPush(request=request.id, private=True)
             await queue(uow, ASKED, platform, chat_id, due=uow.now, payload=payload)
-        await uow.ops.audit(
-            actor=member.id,
-            platform=inc.platform,
-            action="lesson.ask",
-            detail={"request": request.id, "lecturer": lecturer.id},
-            now=uow.now,
-        )
+        await ctx.audit(uow, member.id, "lesson.ask", request=request.id, lecturer=lecturer.id)
         return request, lecturer, bool(chats)
 
     request, lecturer, reached = await ctx.unit(work)
@@ -265,13 +253,7 @@ async def _accept(ctx: Context, request_id: int, at: datetime | None, place: str
                 payload=RatingPush(event=event_id),
                 event_id=event_id,
             )
-        await uow.ops.audit(
-            actor=member.id,
-            platform=inc.platform,
-            action="lesson.accept",
-            detail={"request": request.id, "event": event_id},
-            now=uow.now,
-        )
+        await ctx.audit(uow, member.id, "lesson.accept", request=request.id, event=event_id)
         return request, event_id
 
     request, event_id = await ctx.unit(work)
@@ -283,7 +265,6 @@ async def press_decline(ctx: Context, data: str) -> list[Reply]:
     if not data.isdigit():
         return []
     member = ctx.need_member()
-    inc = ctx.incoming
 
     async def work(uow: UnitOfWork) -> RequestRec:
         request, lecturer = await _mine(uow, int(data), member.id)
@@ -297,13 +278,7 @@ async def press_decline(ctx: Context, data: str) -> list[Reply]:
             due=uow.now,
             payload=LessonPush(request=request.id, declined=lecturer.id),
         )
-        await uow.ops.audit(
-            actor=member.id,
-            platform=inc.platform,
-            action="lesson.decline",
-            detail={"request": request.id, "lecturer": lecturer.id},
-            now=uow.now,
-        )
+        await ctx.audit(uow, member.id, "lesson.decline", request=request.id, lecturer=lecturer.id)
         return request
 
     request = await ctx.unit(work)
@@ -339,13 +314,7 @@ async def press_rate(ctx: Context, data: str) -> list[Reply]:
         if before is not None:
             return "already", before
         await uow.lessons.rate(event.id, member.id, int(score), uow.now)
-        await uow.ops.audit(
-            actor=member.id,
-            platform=ctx.incoming.platform,
-            action="lesson.rate",
-            detail={"event": event.id, "score": int(score)},
-            now=uow.now,
-        )
+        await ctx.audit(uow, member.id, "lesson.rate", event=event.id, score=int(score))
         return "rated", int(score)
 
     outcome, given = await ctx.unit(work)
