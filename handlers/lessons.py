@@ -245,13 +245,7 @@ async def _accept(ctx: Context, request_id: int, at: datetime | None, place: str
         assert event is not None
         for chat in await audience_chats(uow, event):
             await queue(
-                uow,
-                RATING,
-                chat.platform,
-                chat.chat_id,
-                due=event.closes_at,
-                payload=RatingPush(event=event_id),
-                event_id=event_id,
+                uow, RATING, chat.platform, chat.chat_id, due=event.closes_at, payload=RatingPush(event=event_id)
             )
         await ctx.audit(uow, member.id, "lesson.accept", request=request.id, event=event_id)
         return request, event_id
@@ -375,6 +369,7 @@ class LessonPush(Personal):
 
 class RatingPush(Payload):
     event: int
+    at: str = ""  # the close it waits for, when the lesson was moved (改期) after it was queued
 
 
 async def _asked_push(ctx: PushContext[LessonPush]) -> Reply | None:
@@ -430,9 +425,16 @@ async def _answer_push(ctx: PushContext[LessonPush]) -> Reply | None:
 
 
 async def _rating_push(ctx: PushContext[RatingPush]) -> Reply | None:
-    """After the lesson: its attendees asked to rate it (nothing if nobody came)."""
-    event = ctx.event
-    assert event is not None
+    """After the lesson: its attendees asked to rate it (nothing if nobody came, or it was
+    cancelled). The row is not tied to the event's own pushes, which a move (改期) replaces: a
+    lesson moved later is asked about once its new sign-in closes."""
+    event = await ctx.uow.events.get(ctx.payload.event)
+    if event is None or event.status == "cancelled":
+        return None
+    if ctx.now < event.closes_at:
+        payload = RatingPush(event=event.id, at=event.closes_at.isoformat())
+        await queue(ctx.uow, RATING, ctx.row.platform, ctx.row.chat_id, due=event.closes_at, payload=payload)
+        return None
     if not any((await ctx.uow.attendance.present_by([event.id])).values()):
         return None
     buttons = tuple(Button(f"{'⭐' * n}", f"lesson_rate:{event.id}:{n}") for n in SCORES)
@@ -444,7 +446,13 @@ ASKED = PushKind("lesson_asked", LessonPush, _asked_push, lambda p: f"lesson:{p.
 ANSWER = PushKind(
     "lesson_answer", LessonPush, _answer_push, lambda p: f"lesson:{p.request}:answer:{p.declined or 'accepted'}"
 )
-RATING = PushKind("lesson_rating", RatingPush, _rating_push, lambda p: f"lesson_rating:{p.event}", event=True)
+RATING = PushKind(
+    "lesson_rating",
+    RatingPush,
+    _rating_push,
+    lambda p: f"lesson_rating:{p.event}" + (f":{p.at}" if p.at else ""),
+    writes=True,
+)
 PUSHES = [ASKED, ANSWER, RATING]
 
 M, B = Level.MEMBER, Level.BRANCH

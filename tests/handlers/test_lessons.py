@@ -130,6 +130,15 @@ async def test_a_region_request_without_a_time_is_given_one_by_the_lecturer(h: H
     assert [p.split("]")[0] for p in told] == [f"[{REGION_CHAT}"]
     assert "李红 届时请组织签到" in told[0]
 
+    # moved a day later: the rating is asked after the lesson as it is now, not at the old time
+    assert (await h.say("改期 #1 12月23日 19:00", user="u-李红", chat=REGION_CHAT))[0].startswith("🔁 专题党课 #1")
+    pushed = await h.tick(days=21, hours=11, minutes=30)  # 22 December 20:30: the old close
+    assert not [p for p in pushed if "打分" in p]
+    await h.tick(days=1, hours=-1, minutes=-10)  # 23 December 19:20
+    assert (await h.say("签到", user="u-李红", chat=REGION_CHAT))[0].startswith("✅ 李红")
+    pushed = await h.tick(hours=1)
+    assert len([p for p in pushed if p.startswith(f"[{REGION_CHAT}]") and "打分" in p]) == 1
+
 
 async def test_a_lecturer_is_not_an_expected_attendee(h: Harness, tmp_path: Path) -> None:
     roster = tmp_path / "roster.csv"
