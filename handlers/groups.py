@@ -156,23 +156,28 @@ async def apply_group(ctx: Context, args: str) -> list[Reply]:
     return [ctx.reply("groups.applied", buttons=buttons, name=name, goal=goal, by=member.name)]
 
 
+async def _settle(ctx: Context, group_id: int, status: str, was: str, action: str) -> GroupRec:
+    """The approver (the group's branch secretary, or a region officer) moves a group on from
+    `was` (approval, rejection, dissolution), once; audited."""
+
+    async def work(uow: UnitOfWork) -> GroupRec:
+        group = await uow.groups.get(group_id)
+        if group is None:
+            raise AppError("groups.no_group", name=f"#{group_id}")
+        approver = ctx.need_manager(group.region_id, group.branch_id)
+        if not await uow.groups.decide(group.id, status, approver.id, uow.now, was=was):
+            raise AppError("groups.decided", name=group.name)
+        await ctx.audit(uow, approver.id, action, group=group.id)
+        return group
+
+    return await ctx.unit(work)
+
+
 async def _decide(ctx: Context, data: str, approve: bool) -> list[Reply]:
     if not data.isdigit():
         return []
-
-    async def work(uow: UnitOfWork) -> GroupRec:
-        group = await uow.groups.get(int(data))
-        if group is None:
-            raise AppError("groups.no_group", name=f"#{data}")
-        approver = ctx.need_manager(group.region_id, group.branch_id)
-        if not await uow.groups.decide(
-            group.id, "active" if approve else "rejected", approver.id, uow.now, was="pending"
-        ):
-            raise AppError("groups.decided", name=group.name)
-        await ctx.audit(uow, approver.id, "group.approve" if approve else "group.reject", group=group.id)
-        return group
-
-    group = await ctx.unit(work)
+    status, action = ("active", "group.approve") if approve else ("rejected", "group.reject")
+    group = await _settle(ctx, int(data), status, "pending", action)
     if not approve:
         return [ctx.reply("groups.rejected", name=group.name)]
     buttons = (Button(str(ctx.t("groups.join_button", name=group.name)), f"group_join:{group.id}"),)
@@ -492,18 +497,7 @@ async def send_report(ctx: Context, args: str) -> list[Reply]:
 async def press_dissolve(ctx: Context, data: str) -> list[Reply]:
     if not data.isdigit():
         return []
-
-    async def work(uow: UnitOfWork) -> GroupRec:
-        group = await uow.groups.get(int(data))
-        if group is None:
-            raise AppError("groups.no_group", name=f"#{data}")
-        approver = ctx.need_manager(group.region_id, group.branch_id)
-        if not await uow.groups.decide(group.id, "dissolved", approver.id, uow.now, was="active"):
-            raise AppError("groups.decided", name=group.name)
-        await ctx.audit(uow, approver.id, "group.dissolve", group=group.id)
-        return group
-
-    group = await ctx.unit(work)
+    group = await _settle(ctx, int(data), "dissolved", "active", "group.dissolve")
     return [ctx.reply("groups.dissolved", name=group.name)]
 
 
