@@ -19,8 +19,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from markupsafe import Markup
-
 from handlers.access import Level
 from handlers.context import Context, Services
 from handlers.errors import AppError, UsageError
@@ -32,7 +30,7 @@ from handlers.outbox import Payload, PushContext, PushKind, queue
 from handlers.ports import Button, Reply
 from handlers.router import Command, Press
 from handlers.timeparse import numbered
-from storage.groups import GroupMemberRec, GroupRec
+from storage.groups import GroupMemberRec, GroupRec, PlanItemRec
 from storage.records import MemberRec
 from storage.repositories import UnitOfWork
 
@@ -41,7 +39,7 @@ WARN_MONTHS, DISSOLVE_MONTHS = 5, 6
 VOTE_DAYS = 3  # an election stays open this long unless told otherwise
 MAX_NAME, MAX_TEXT = 30, 500
 STEP_HOUR = 9
-_NAME = re.compile(r"^[^\s#＃]{1,30}$")
+_NAME = re.compile(rf"^[^\s#＃]{{1,{MAX_NAME}}}$")
 
 
 def _check_name(name: str, usage: str) -> str:
@@ -382,7 +380,17 @@ async def press_ballot(ctx: Context, data: str) -> list[Reply]:
 
 
 # -- the yearly plan ---------------------------------------------------------------------------
-async def _lead(ctx: Context, uow: UnitOfWork, group: GroupRec) -> MemberRec:
+async def _plan_item(uow: UnitOfWork, region_id: int, year: int, number: int) -> tuple[PlanItemRec, GroupRec]:
+    """Item #n of this year's plans in the region, with its group."""
+    item = await uow.groups.item(region_id, year, number)
+    if item is None:
+        raise AppError("groups.no_item", number=number)
+    group = await uow.groups.get(item.group_id)
+    assert group is not None
+    return item, group
+
+
+def _lead(ctx: Context, group: GroupRec) -> MemberRec:
     """The group's leader, or a manager of its branch."""
     member = ctx.need_member()
     if member.id == group.leader_id:
@@ -401,7 +409,7 @@ async def add_plan(ctx: Context, args: str) -> list[Reply]:
 
     async def work(uow: UnitOfWork) -> int:
         group = await _group(uow, member.region_id, name, "active")
-        actor = await _lead(ctx, uow, group)
+        actor = _lead(ctx, group)
         number = await uow.groups.add_item(group.region_id, group.id, year, text, uow.now)
         await ctx.audit(uow, actor.id, "group.plan", group=group.id, number=number)
         return number
@@ -419,11 +427,7 @@ async def claim_item(ctx: Context, args: str) -> list[Reply]:
     year = ctx.local(ctx.now).year
 
     async def work(uow: UnitOfWork) -> tuple[str, str]:
-        item = await uow.groups.item(member.region_id, year, number)
-        if item is None:
-            raise AppError("groups.no_item", number=number)
-        group = await uow.groups.get(item.group_id)
-        assert group is not None
+        item, group = await _plan_item(uow, member.region_id, year, number)
         if member.id not in {m.member_id for m in await uow.groups.members(group.id)}:
             raise AppError("groups.not_in", name=group.name)
         if not await uow.groups.claim(item.id, member.id, uow.now):
@@ -445,12 +449,8 @@ async def complete_item(ctx: Context, args: str) -> list[Reply]:
     award = ctx.services.policy.points.get("group_item", 0)
 
     async def work(uow: UnitOfWork) -> str:
-        item = await uow.groups.item(member.region_id, year, number)
-        if item is None:
-            raise AppError("groups.no_item", number=number)
-        group = await uow.groups.get(item.group_id)
-        assert group is not None
-        actor = await _lead(ctx, uow, group)
+        item, group = await _plan_item(uow, member.region_id, year, number)
+        actor = _lead(ctx, group)
         if item.claimed_by is None:
             raise AppError("groups.unclaimed", number=number)
         if not await uow.groups.complete(item.id, uow.now):
@@ -484,7 +484,7 @@ async def send_report(ctx: Context, args: str) -> list[Reply]:
 
     async def work(uow: UnitOfWork) -> bool:
         group = await _group(uow, member.region_id, name, "active")
-        actor = await _lead(ctx, uow, group)
+        actor = _lead(ctx, group)
         first = await uow.groups.put_report(group.id, f"{month:%Y-%m}", text, actor.id, uow.now)
         await ctx.audit(uow, actor.id, "group.report", group=group.id, month=f"{month:%Y-%m}")
         return first
@@ -592,7 +592,7 @@ async def _month_step(ctx: PushContext[MonthPush]) -> Reply | None:
         warned=warned,
         proposed=proposed,
     )
-    return Reply(text=Markup(text), buttons=buttons)
+    return Reply(text=text, buttons=buttons)
 
 
 def _months_between(since: date, until: date) -> int:

@@ -133,10 +133,6 @@ async def view_of(
     return view
 
 
-def _turn_now(ctx: Context, state: RotationState) -> Turn:
-    return Turn.of(ctx.local(ctx.now).date(), state.cadence)
-
-
 def _event_params(ctx: Context, e: EventRec | None) -> dict[str, Any] | None:
     return None if e is None else {"kind": e.kind, "starts": ctx.local(e.starts_at), "topic": e.topic}
 
