@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
+from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.app import policy_from
@@ -345,6 +346,7 @@ async def export_ledger(
             locale=locale,
             title=ledger_title(target, locale),
             media=MediaStore(Path(settings.media_dir)),
+            grace_min=settings.signin_grace_min,
         )
         return target, stats
 
@@ -363,6 +365,35 @@ async def export_ledger(
         await db.close()
     rows = "，".join(f"{labels(locale)['sheet.' + k]} {n}" for k, n in stats.rows.items())
     return [f"已导出台账 / ledger written: {out}", f"{target.scope_name} {target.period_name}: {rows}"]
+
+
+# -- the region's start date (启用日期) ---------------------------------------------------------------
+async def set_start(settings: Settings, *, region: str, day: str | None) -> str:
+    """Show, or set, the day a region's figures count from (the operator's hand: audited without an actor)."""
+    from handlers.compliance import START_FUTURE_DAYS
+    from handlers.compliance import set_start as store_start
+    from handlers.timeparse import parse_date
+
+    today = SystemClock().now().astimezone(settings.tz).date()
+    parsed = None
+    if day:
+        try:
+            parsed = parse_date(day, today)
+        except WhenError as err:
+            raise ValueError(f"看不懂日期 / not a date: {day}（例如 / e.g. 2026-12-01）") from err
+        if parsed > today + timedelta(days=START_FUTURE_DAYS):
+            raise ValueError(Markup(render("compliance.start_too_far", settings.locale)).unescape())
+
+    async def work(uow: UnitOfWork) -> date:
+        region_id, _ = await _region_and_branch(uow, region, None)
+        if parsed is None:
+            return (await uow.org.region(region_id)).start(settings.tz)
+        await store_start(uow, region_id, parsed, actor=None, platform="cli")
+        return parsed
+
+    shown = await _in_db(settings, work, write=parsed is not None)
+    key = "compliance.start_set" if parsed is not None else "compliance.start_is"
+    return Markup(render(key, settings.locale, day=shown)).unescape()
 
 
 # -- norms of organizational life ------------------------------------------------------------------

@@ -316,6 +316,17 @@ def org_unlink(
     _org_call(unlink_member(_settings(), region=region, member=member, branch=branch, platform=platform))
 
 
+@org_app.command("start")
+def org_start(
+    region: RegionOpt,
+    day: Annotated[str | None, typer.Option("--date", help="启用日期，例如 2026-12-01 / the start date")] = None,
+) -> None:
+    """启用日期 / show or set the day the region's figures count from (earlier periods show 未启用)."""
+    from bot.admin_cli import set_start
+
+    _org_call(set_start(_settings(), region=region, day=day))
+
+
 @org_app.command("members")
 def org_members(region: RegionOpt) -> None:
     """成员与账号 / list members with role, phone, state and linked accounts."""

@@ -14,8 +14,10 @@ matplotlib.use("Agg")
 
 from matplotlib import font_manager
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 
 WIDTH_IN, HEIGHT_IN, DPI = 8.0, 4.5, 120  # 960 x 540 pixels
+ROW_IN = 0.42  # a horizontal bar's row: a region of 30 branches is 14 inches tall
 RED, GOLD = "#C00000", "#E46C0A"
 _lock = threading.Lock()  # matplotlib's font cache is shared; draw one chart at a time
 
@@ -29,9 +31,9 @@ def cjk_family() -> str:
     return str(font_manager.FontProperties(fname=noto_cjk_sans_otc.FONT_PATH).get_name())
 
 
-def _figure() -> Figure:
+def _figure(height: float = HEIGHT_IN) -> Figure:
     family = cjk_family()
-    fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
+    fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI)
     fig.set_layout_engine("constrained")
     for key in ("font.family", "font.sans-serif"):
         matplotlib.rcParams[key] = [family, "DejaVu Sans"]
@@ -45,19 +47,37 @@ def _png(fig: Figure) -> bytes:
     return out.getvalue()
 
 
-def bars(title: str, labels: Sequence[str], values: Sequence[float], *, percent: bool, ylabel: str = "") -> bytes:
-    """Vertical bars with their values written on them (percent: values are 0..1)."""
+def bars(
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    *,
+    percent: bool,
+    xlabel: str = "",
+    none_label: str = "—",
+) -> bytes:
+    """Horizontal bars, one row per label in the order given, the whole label beside its bar and
+    the value at its end (percent: values are 0..1, the axis in %; None: no bar, `none_label`)."""
     with _lock:
-        fig = _figure()
+        rows = len(labels)
+        fig = _figure(height=max(HEIGHT_IN * 0.6, 1.2 + ROW_IN * rows))
         ax = fig.add_subplot()
-        shown = [v * 100 for v in values] if percent else list(values)
-        drawn = ax.bar(range(len(labels)), shown, color=RED if percent else GOLD)
-        ax.set_xticks(range(len(labels)), [_short(label) for label in labels], rotation=30 if len(labels) > 6 else 0)
-        ax.bar_label(drawn, labels=[f"{v:.0f}%" if percent else f"{v:g}" for v in shown], padding=2)
+        shown = [0.0 if v is None else (v * 100 if percent else float(v)) for v in values]
+        drawn = ax.barh(range(rows), shown, color=RED if percent else GOLD, height=0.6)
+        ax.set_yticks(range(rows), list(labels))
+        ax.invert_yaxis()  # the first label on top, as read
+        texts = [
+            none_label if v is None else (f"{x:.0f}%" if percent else f"{x:g}")
+            for v, x in zip(values, shown, strict=True)
+        ]
+        ax.bar_label(drawn, labels=texts, padding=3)
         if percent:
-            ax.set_ylim(0, 110)
+            ax.set_xlim(0, 112)
+            ax.xaxis.set_major_formatter(PercentFormatter(xmax=100, decimals=0))
+        else:
+            ax.set_xlim(0, max(shown, default=0) * 1.15 or 1)
         ax.set_title(title)
-        ax.set_ylabel(ylabel)
+        ax.set_xlabel(xlabel)
         ax.spines[["top", "right"]].set_visible(False)
         return _png(fig)
 
@@ -70,7 +90,3 @@ def pie(title: str, labels: Sequence[str], values: Sequence[int]) -> bytes:
         ax.set_title(title)
         ax.axis("equal")
         return _png(fig)
-
-
-def _short(label: str, limit: int = 8) -> str:
-    return label if len(label) <= limit else label[: limit - 1] + "…"

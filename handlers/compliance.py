@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,7 @@ from handlers.mentions import branch_secretaries
 from handlers.outbox import Payload, PushContext, PushKind
 from handlers.ports import Reply
 from handlers.router import Command
-from handlers.timeparse import Period, ascii_digits, parse_period
+from handlers.timeparse import Period, WhenError, ascii_digits, parse_date, parse_period
 from storage.compliance import ComplianceRepo, HeldEvent, NormRec
 from storage.repositories import UnitOfWork, expected_filter
 
@@ -83,15 +83,72 @@ def windows(per: str, start: date, end: date) -> list[tuple[date, date]]:
         out.append((first, date(index // 12, index % 12 + 1, 1)))
 
 
+async def started_on(uow: UnitOfWork, region_id: int, tz: ZoneInfo) -> date:
+    """The region's 启用日期 (storage/records.py RegionRec.start)."""
+    return (await uow.org.region(region_id)).start(tz)
+
+
+def required_in(count: int, first: date, end: date, started: date) -> int:
+    """What a norm asks of one period given the start: all of it when the period began on or after
+    the start, nothing before it, and in the period the start falls in its share of the days left,
+    rounded half up (a monthly meeting is asked of a month started on the 16th of 31, not the 17th)."""
+    if first >= started:
+        return count
+    if end <= started:
+        return 0
+    share = count * (end - started).days / (end - first).days
+    return int(share + 0.5)
+
+
+@dataclass(frozen=True)
+class Window:
+    """One period of a norm: what it asks (after the start), what was held, and whether it is over."""
+
+    first: date
+    end: date
+    required: int
+    held: int
+    closed: bool
+    before_start: bool = False
+
+    @property
+    def short(self) -> bool:
+        return self.closed and self.held < self.required
+
+
 @dataclass(frozen=True)
 class Cell:
     norm: NormRec
-    held: int
-    required: int
+    windows: tuple[Window, ...]
+
+    @property
+    def held(self) -> int:
+        return sum(w.held for w in self.windows)
+
+    @property
+    def required(self) -> int:
+        return sum(w.required for w in self.windows)
+
+    @property
+    def state(self) -> str:
+        """not_started (every period before the 启用日期), none (nothing asked), met, unmet (a period
+        ended short) or open (not met yet, with time left)."""
+        if self.windows and all(w.before_start for w in self.windows):
+            return "not_started"
+        if self.required == 0:
+            return "none"
+        if self.held >= self.required:
+            return "met"
+        return "unmet" if any(w.short for w in self.windows) else "open"
 
     @property
     def met(self) -> bool:
-        return self.held >= self.required
+        return self.state == "met"
+
+    @property
+    def due(self) -> list[Window]:
+        """The periods that are over and asked something: what the yearly evaluation scores."""
+        return [w for w in self.windows if w.closed and w.required > 0]
 
 
 @dataclass(frozen=True)
@@ -99,34 +156,46 @@ class Matrix:
     period: Period
     branches: list[tuple[int, str, list[Cell]]]
     region: list[Cell]
-
-
-def _count(days: list[date], spans: list[tuple[date, date]]) -> int:
-    return sum(1 for day in days if any(a <= day < b for a, b in spans))
+    started: date
 
 
 async def matrix(uow: UnitOfWork, region_id: int, branch_id: int | None, period: Period, tz: ZoneInfo) -> Matrix:
     """Held / required of every norm, per branch (one branch if given) and for the region; the
-    events come from one query whatever the number of branches."""
+    events come from one query whatever the number of branches. Only what is due counts: periods
+    before the region's 启用日期 ask nothing, an event counts once it has started, and a period
+    still running is not failed."""
     norms = [n for n in await norms_of(uow, region_id) if n.count > 0]
+    started = await started_on(uow, region_id, tz)
+    today = uow.now.astimezone(tz).date()
     spans = {n: windows(n.per, period.start, period.end) for n in norms}
     firsts = [w[0][0] for w in spans.values() if w] or [period.start]
     lasts = [w[-1][1] for w in spans.values() if w] or [period.end]
-    lo, hi = Period(min(firsts), max(lasts), "range").bounds(tz)
+    lo, hi = Period(max(min(firsts), started), max(lasts), "range").bounds(tz)
     days: dict[tuple[int | None, str], list[date]] = defaultdict(list)  # (branch, kind) -> local days held
-    for e in await ComplianceRepo(uow.conn).held(region_id, lo, hi):
-        days[(e.branch_id, e.kind)].append(e.starts_at.astimezone(tz).date())
+    if lo < hi:
+        for e in await ComplianceRepo(uow.conn).held(region_id, lo, min(hi, uow.now)):
+            days[(e.branch_id, e.kind)].append(e.starts_at.astimezone(tz).date())
     branches = [b for b in await uow.org.branches(region_id) if branch_id in (None, b.id)]
+
+    def window(n: NormRec, held_days: list[date], first: date, end: date) -> Window:
+        return Window(
+            first,
+            end,
+            required_in(n.count, first, end, started),
+            sum(1 for d in held_days if max(first, started) <= d < end),
+            end <= today,
+            end <= started,
+        )
 
     def cells(scope: str, owner: int | None) -> list[Cell]:
         return [
-            Cell(n, _count(days.get((owner, n.kind), []), spans[n]), n.count * len(spans[n]))
+            Cell(n, tuple(window(n, days.get((owner, n.kind), []), a, b) for a, b in spans[n]))
             for n in norms
             if n.scope == scope
         ]
 
     rows = [(b.id, b.name, cells("branch", b.id)) for b in sorted(branches, key=lambda b: b.name)]
-    return Matrix(period, rows, cells("region", None) if branch_id is None else [])
+    return Matrix(period, rows, cells("region", None) if branch_id is None else [], started)
 
 
 def expected_by_branch(held: list[HeldEvent], roles: dict[tuple[int, str], int]) -> Counter[int]:
@@ -143,9 +212,10 @@ def expected_by_branch(held: list[HeldEvent], roles: dict[tuple[int, str], int])
 
 def cell_params(cells: list[Cell]) -> list[dict[str, Any]]:
     return [
-        {"kind": c.norm.kind, "scope": c.norm.scope, "held": c.held, "required": c.required, "met": c.met}
+        {"kind": c.norm.kind, "scope": c.norm.scope, "held": c.held, "required": c.required, "met": c.met,
+         "state": c.state}
         for c in cells
-    ]
+    ]  # fmt: skip
 
 
 # -- chat --------------------------------------------------------------------------------------
@@ -185,6 +255,42 @@ async def set_norm(ctx: Context, args: str) -> list[Reply]:
     return [ctx.reply("compliance.norm_set", kind=kind, scope=scope, per=norm.per, count=count)]
 
 
+START_FUTURE_DAYS = 366  # a start date may be planned up to a year ahead
+
+
+def check_start(day: date, today: date) -> None:
+    """A start date is a real day, not far ahead (the answer names the range)."""
+    if day > today + timedelta(days=START_FUTURE_DAYS):
+        raise UsageError("start_date", "compliance.start_too_far")
+
+
+async def set_start(uow: UnitOfWork, region_id: int, day: date, *, actor: int | None, platform: str) -> None:
+    """启用日期: set and audited (chat and CLI alike)."""
+    await uow.org.set_start(region_id, day)
+    await uow.ops.audit(
+        actor=actor, platform=platform, action="region.start", detail={"date": day.isoformat()}, now=uow.now
+    )
+
+
+async def start_date(ctx: Context, args: str) -> list[Reply]:
+    """启用日期 [日期] — the day this region's figures count from; a region officer may change it."""
+    node = ctx.need_node()
+    text = args.strip()
+    if not text:
+        day = await ctx.read(lambda uow: started_on(uow, node.region_id, ctx.tz))
+        return [ctx.reply("compliance.start_is", day=day)]
+    today = ctx.local(ctx.now).date()
+    try:
+        day = parse_date(text, today)
+    except WhenError as err:
+        raise UsageError("start_date", f"events.{err.code}") from err
+    check_start(day, today)
+    member = ctx.need_manager(node.region_id, None)
+    inc = ctx.incoming
+    await ctx.unit(lambda uow: set_start(uow, node.region_id, day, actor=member.id, platform=inc.platform))
+    return [ctx.reply("compliance.start_set", day=day)]
+
+
 async def compliance(ctx: Context, args: str) -> list[Reply]:
     """组织生活 [本月|本季|本年] — each branch's norms as held / required (a branch chat: its own)."""
     node = ctx.need_node()
@@ -197,6 +303,7 @@ async def compliance(ctx: Context, args: str) -> list[Reply]:
             period=period_label(period, ctx.locale),
             rows=rows,
             region=cell_params(found.region),
+            started=found.started,
         )
     ]
 
@@ -211,7 +318,7 @@ async def _with_tiers(
 async def tiers(uow: UnitOfWork, region_id: int, year: int, tz: ZoneInfo) -> dict[int, str]:
     from handlers.evaluation import evaluate  # the evaluation is built on this module's matrix
 
-    return {s.branch_id: s.tier for s in await evaluate(uow, region_id, year, tz)}
+    return {s.branch_id: s.tier for s in await evaluate(uow, region_id, year, tz) if s.tier is not None}
 
 
 # -- pushes ------------------------------------------------------------------------------------
@@ -234,7 +341,7 @@ async def unmet_ending(uow: UnitOfWork, region_id: int, branch_id: int, month: d
     nxt = date(month.year + month.month // 12, month.month % 12 + 1, 1)
     found = await matrix(uow, region_id, branch_id, Period(month, nxt, "month"), tz)
     cells = found.branches[0][2] if found.branches else []
-    return [c for c in cells if not c.met and windows(c.norm.per, month, nxt)[-1][1] == nxt]
+    return [c for c in cells if c.state in ("open", "unmet") and windows(c.norm.per, month, nxt)[-1][1] == nxt]
 
 
 async def dormancy_details(
@@ -248,6 +355,8 @@ async def dormancy_details(
     quarter = parse_period("本季", today)
     assert quarter is not None
     found = await matrix(uow, region_id, None, quarter, tz)
+    if datetime.combine(found.started, time(0), tzinfo=tz) > since:
+        return []  # the region has not been counted for `weeks` weeks yet: nobody can be idle that long
     tier = await tiers(uow, region_id, today.year, tz)
     out = []
     for branch_id, name, cells in found.branches:
@@ -255,8 +364,9 @@ async def dormancy_details(
         if held is not None and held >= since:
             continue
         idle = (now - held).days // 7 if held is not None else None
+        missing = [c for c in cells if c.state in ("open", "unmet")]
         out.append({"name": name, "weeks": idle, "last": held.astimezone(tz) if held else None,
-                    "missing": cell_params([c for c in cells if not c.met]), "tier": tier.get(branch_id)})  # fmt: skip
+                    "missing": cell_params(missing), "tier": tier.get(branch_id)})  # fmt: skip
     return out
 
 
@@ -264,6 +374,7 @@ M = Level.MEMBER
 COMMANDS = [
     Command("norms", ("组织生活规范",), show_norms, "compliance.usage_norms", "compliance.help_norms", access=M),
     Command("norm_set", ("设置规范",), set_norm, "compliance.usage_norm_set", access=Level.REGION),
+    Command("start_date", ("启用日期",), start_date, "compliance.usage_start", "compliance.help_start", access=M),
     Command(
         "compliance", ("组织生活",), compliance, "compliance.usage_compliance", "compliance.help_compliance",
         access=Level.MEMBER,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
@@ -54,19 +54,31 @@ async def rota(ctx: Context, args: str) -> list[Reply]:
             "name": s.name if binding.branch_id in (None, s.branch_id) else None,
             "starts": ctx.local(s.starts_at),
             "ends": ctx.local(s.ends_at),
-            "state": _state(s, ctx.now, grace),
+            "state": shift_state(s, ctx.now, grace),
         }
         for s in slots
     ]
     return [ctx.reply("duty.rota", rows=rows, monday=start)]
 
 
-def closed_unsigned(slot: ShiftSlot, now: datetime, grace: timedelta) -> bool:
+class Shiftlike(Protocol):
+    """A member's place on a shift as any reader has it (a ShiftSlot, a ledger row)."""
+
+    @property
+    def ends_at(self) -> datetime: ...
+    @property
+    def checked_in_at(self) -> datetime | None: ...
+    @property
+    def checked_out_at(self) -> datetime | None: ...
+
+
+def closed_unsigned(slot: Shiftlike, now: datetime, grace: timedelta) -> bool:
     """Checked in, never checked out, and the shift ended (plus grace): closed as 未签退."""
     return slot.checked_in_at is not None and slot.checked_out_at is None and now >= slot.ends_at + grace
 
 
-def _state(slot: ShiftSlot, now: datetime, grace: timedelta) -> str:
+def shift_state(slot: Shiftlike, now: datetime, grace: timedelta) -> str:
+    """waiting, on (checked in), out (checked out), unsigned (never checked out) or missed."""
     if slot.checked_in_at is not None:
         if slot.checked_out_at is not None:
             return "out"

@@ -2,27 +2,31 @@
 with documented weights and, where the committee set one, its own score; stars and the four tiers
 (示范 / 巩固 / 提高 / 预警) from the total.
 
-Data scores, 0–100:
+Only what is due is scored: the part of the year since the region's 启用日期 (start date) up to
+now. A branch is scored once at least one period of its norms has ended since the start; before
+that it reads 未评 (not yet scored) with no stars and no tier. Data scores, 0–100:
 - 组织凝聚力 (cohesion): the attendance rate at held events the branch's members were expected at
   (0 when none was held);
-- 队伍战斗力 (effectiveness): the share of the branch's norms met over the year;
+- 队伍战斗力 (effectiveness): the share of the branch's norm periods that ended and were met;
 - 发展推动力 (development): 20 per idea adopted and 40 per idea implemented, at most 100;
-- 文化支撑力 (culture): the share of duty shifts kept (100 with none due);
-- 区域影响力 (influence): the share of supervision findings rectified by their deadline (100 with none).
+- 文化支撑力 (culture): the share of duty shifts kept among those that have begun (— with none);
+- 区域影响力 (influence): the share of supervision findings rectified by their deadline, among those
+  whose deadline has passed or that were rectified (a finding without a deadline is due 30 days
+  after it was raised; — with none due).
 A committee score for a dimension (评分 支部 维度 分数 说明) counts 30 %, the data 70 %. The total is the
-mean of the five; stars: 90+ ★★★★★, 80+ ★★★★, 70+ ★★★, 60+ ★★, else ★; tiers: 85+ 示范, 70+ 巩固,
-55+ 提高, else 预警.
+mean of the dimensions scored (— leaves one out); stars: 90+ ★★★★★, 80+ ★★★★, 70+ ★★★, 60+ ★★, else ★;
+tiers: 85+ 示范, 70+ 巩固, 55+ 提高, else 预警.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.access import Level
-from handlers.compliance import expected_by_branch, matrix
+from handlers.compliance import expected_by_branch, matrix, started_on
 from handlers.context import Context
 from handlers.errors import AppError, UsageError
 from handlers.ports import Reply
@@ -48,66 +52,85 @@ TIERS = ((85, "model"), (70, "steady"), (55, "improving"))
 class BranchScore:
     branch_id: int
     name: str
-    scores: dict[str, float]  # dimension -> 0..100, the committee's share included
-    total: float
+    scores: dict[str, float | None]  # dimension -> 0..100 (the committee's share included), None: nothing due
+    total: float | None  # None: not scored yet (nothing was due)
 
     @property
     def stars(self) -> int:
+        if self.total is None:
+            return 0
         return next((s for low, s in STARS if self.total >= low), 1)
 
     @property
-    def tier(self) -> str:
+    def tier(self) -> str | None:
+        if self.total is None:
+            return None
         return next((t for low, t in TIERS if self.total >= low), "warning")
 
 
-def _share(done: int, due: int, *, none_due: float = 100.0) -> float:
-    return 100.0 * done / due if due else none_due
+FINDING_TERM = timedelta(days=30)  # a finding raised without a deadline is due this long after
+
+
+def _share(done: int, due: int) -> float | None:
+    return 100.0 * done / due if due else None
 
 
 async def evaluate(uow: UnitOfWork, region_id: int, year: int, tz: ZoneInfo) -> list[BranchScore]:
     """Every branch of the region scored for a year, best first (a handful of grouped queries)."""
     period = Period(date(year, 1, 1), date(year + 1, 1, 1), "year")
-    start, end = period.bounds(tz)
-    repo = EvaluationRepo(uow.conn)
     norms = await matrix(uow, region_id, None, period, tz)
-    held = await ComplianceRepo(uow.conn).held(region_id, start, end)
+    lo, hi = Period(max(period.start, norms.started), period.end, "range").bounds(tz)
+    hi = min(hi, uow.now)  # what has begun: a shift or meeting to come is not missed
+    repo = EvaluationRepo(uow.conn)
+    held = await ComplianceRepo(uow.conn).held(region_id, lo, hi) if lo < hi else []
     roles = await repo.roles(region_id)
-    present = await repo.present(region_id, start, end)
-    duty = await repo.duty(region_id, start, end)
-    ideas = await repo.idea_steps(region_id, start, end)
-    findings = await repo.findings(region_id, start, end)
+    present = await repo.present(region_id, lo, hi) if lo < hi else {}
+    duty = await repo.duty(region_id, lo, hi) if lo < hi else {}
+    ideas = await repo.idea_steps(region_id, lo, hi) if lo < hi else {}
+    findings = await repo.findings(region_id, lo, hi) if lo < hi else []
     manual = await repo.manual(region_id, year)
     expected_all = expected_by_branch(held, roles)
+    today = uow.now.astimezone(tz).date()
     out = []
     for branch_id, name, cells in norms.branches:
+        due = [w for c in cells for w in c.due]
+        if not due:
+            out.append(BranchScore(branch_id, name, dict.fromkeys(DIMENSIONS), None))
+            continue
         expected = expected_all[branch_id]
-        on_time = [f for f in findings if f[0] == branch_id]
-        kept = sum(
-            1
-            for _b, deadline, fixed in on_time
-            if fixed and (deadline is None or fixed.astimezone(tz).date() <= deadline)
-        )
-        data = {
-            "cohesion": min(100.0, _share(present.get(branch_id, 0), expected, none_due=0.0)),  # nothing held: 0
-            "effectiveness": _share(sum(c.met for c in cells), len(cells)),
+        owed = []  # (deadline, rectified at) of the findings due
+        for b, deadline, fixed, raised in findings:
+            if b != branch_id:
+                continue
+            deadline = deadline or (raised.astimezone(tz) + FINDING_TERM).date()
+            if fixed is not None or deadline < today:
+                owed.append((deadline, fixed))
+        kept = sum(1 for deadline, fixed in owed if fixed and fixed.astimezone(tz).date() <= deadline)
+        data: dict[str, float | None] = {
+            "cohesion": min(100.0, 100.0 * present.get(branch_id, 0) / expected) if expected else 0.0,
+            "effectiveness": _share(sum(w.held >= w.required for w in due), len(due)),
             "development": min(
                 100.0, 20.0 * ideas.get((branch_id, "adopted"), 0) + 40.0 * ideas.get((branch_id, "implemented"), 0)
             ),
             "culture": _share(*duty.get(branch_id, (0, 0))),
-            "influence": _share(kept, len(on_time)),
+            "influence": _share(kept, len(owed)),
         }
-        scores = {
-            d: (1 - MANUAL_WEIGHT) * v + MANUAL_WEIGHT * manual[(branch_id, d)][0] if (branch_id, d) in manual else v
-            for d, v in data.items()
-        }
-        out.append(BranchScore(branch_id, name, scores, sum(scores.values()) / len(scores)))
-    return sorted(out, key=lambda s: (-s.total, s.name))
+        scores: dict[str, float | None] = {}
+        for d, v in data.items():
+            committee = manual.get((branch_id, d))
+            if committee is None:
+                scores[d] = v
+            else:
+                scores[d] = committee[0] if v is None else (1 - MANUAL_WEIGHT) * v + MANUAL_WEIGHT * committee[0]
+        counted = [v for v in scores.values() if v is not None]
+        out.append(BranchScore(branch_id, name, scores, sum(counted) / len(counted)))
+    return sorted(out, key=lambda s: (s.total is None, -(s.total or 0), s.name))
 
 
 def score_params(scores: list[BranchScore]) -> list[dict[str, Any]]:
     return [
-        {"name": s.name, "total": round(s.total), "stars": s.stars, "tier": s.tier,
-         "scores": {d: round(v) for d, v in s.scores.items()}}
+        {"name": s.name, "total": None if s.total is None else round(s.total), "stars": s.stars, "tier": s.tier,
+         "scores": {d: None if v is None else round(v) for d, v in s.scores.items()}}
         for s in scores
     ]  # fmt: skip
 
@@ -126,8 +149,12 @@ async def yearly(ctx: Context, args: str) -> list[Reply]:
     year = _year(ctx, args, "evaluation")
     node = ctx.need_node()
     ctx.need_manager(node.region_id, None)
-    found = await ctx.read(lambda uow: evaluate(uow, node.region_id, year, ctx.tz))
-    return [ctx.reply("evaluation.ranking", year=year, rows=score_params(found))]
+
+    async def both(uow: UnitOfWork) -> tuple[list[BranchScore], date]:
+        return await evaluate(uow, node.region_id, year, ctx.tz), await started_on(uow, node.region_id, ctx.tz)
+
+    found, started = await ctx.read(both)
+    return [ctx.reply("evaluation.ranking", year=year, rows=score_params(found), started=started)]
 
 
 async def manual_score(ctx: Context, args: str) -> list[Reply]:

@@ -11,6 +11,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from handlers.vocabulary import term
+
 TEMPLATES = Path(__file__).parent / "templates"
 LOCALES = ("zh-CN", "en")
 DEFAULT_LOCALE = "zh-CN"
@@ -45,6 +47,7 @@ def environment() -> Environment:
     env.filters["hm"] = lambda dt: dt.strftime("%H:%M")
     env.filters["md"] = _month_day
     env.globals["this_year"] = lambda: _YEAR.get() or date.today().year
+    env.globals["term"] = term
     return env
 
 

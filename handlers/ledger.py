@@ -25,7 +25,7 @@ from handlers.ports import Attachment, Reply
 from handlers.router import Command
 from handlers.timeparse import Period, parse_period
 from storage.ledger import LedgerRepo, Scope
-from storage.records import ATTENDED, EventRec
+from storage.records import ATTENDED, EventRec, rate_of
 from storage.repositories import UnitOfWork, expected_filter
 
 CHART_WORDS = {
@@ -135,13 +135,16 @@ async def export(ctx: Context, args: str) -> list[Reply]:
 async def build_ledger(ctx: Context, target: Target) -> tuple[bytes, LedgerStats]:
     """The workbook, written beside the chat (its own thread and connection) into a temp file."""
     now, tz, locale, media = ctx.now, ctx.tz, ctx.locale, ctx.services.media
+    grace = ctx.services.policy.grace_min
     title = ledger_title(target, locale)
     with tempfile.TemporaryDirectory(prefix="dangjian-ledger-") as tmp:
         out = Path(tmp) / "ledger.xlsx"
 
         async def write(conn: AsyncConnection) -> LedgerStats:
             uow = UnitOfWork(conn, now)
-            return await write_ledger(uow, target.scope, out, tz=tz, locale=locale, title=title, media=media)
+            return await write_ledger(
+                uow, target.scope, out, tz=tz, locale=locale, title=title, media=media, grace_min=grace
+            )
 
         stats = await ctx.services.db.read_apart(write)
         return await asyncio.to_thread(out.read_bytes), stats
@@ -154,45 +157,52 @@ def ledger_title(target: Target, locale: str) -> str:
 
 
 # -- charts -----------------------------------------------------------------------------------
-async def attendance_rates(uow: UnitOfWork, scope: Scope, tz: ZoneInfo, now: datetime) -> dict[str, tuple[int, int]]:
-    """(expected, present) per branch over the scope's held events, or per month for one branch."""
+async def attendance_rates(
+    uow: UnitOfWork, scope: Scope, tz: ZoneInfo, now: datetime
+) -> dict[str, tuple[int, int, int]]:
+    """(expected, present, on leave) per branch over the scope's held events, or per month for one branch."""
     repo = LedgerRepo(uow.conn)
     branches = await repo.branches(scope)
     people = [p for p in await repo.people(scope) if p.active]
     events = {e.id: e for e in await repo.events(scope) if e.status != "cancelled" and e.starts_at <= now}
-    present: Counter[tuple[int, int]] = Counter()
+    marks: dict[tuple[int, int], str] = {}
     async for r in repo.attendance(scope, by_member=False):
-        if r.event_id in events and r.status in ATTENDED:
-            present[(r.event_id, r.member_id)] += 1
-    out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        if r.event_id in events:
+            marks[(r.event_id, r.member_id)] = r.status
+    out: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for event in events.values():
         roles = expected_filter(event.kind)
         month = f"{event.starts_at.astimezone(tz):%Y-%m}"
         for p in people:
             if p.role in roles and event.branch_id in (None, p.branch_id):
                 key = month if scope.branch_id is not None else branches.get(p.branch_id, "?")
+                mark = marks.get((event.id, p.id))
                 out[key][0] += 1
-                out[key][1] += (event.id, p.id) in present
-    return {k: (v[0], v[1]) for k, v in sorted(out.items())}
+                out[key][1] += mark in ATTENDED
+                out[key][2] += mark == "leave"
+    return {k: (v[0], v[1], v[2]) for k, v in sorted(out.items())}
 
 
-async def rates_by_branch(uow: UnitOfWork, region_id: int, held: list[EventRec]) -> dict[int, tuple[int, int]]:
-    """(expected, present) per branch over these held events, counted in the database (two grouped
-    queries, whatever the size of the region): who was expected is who is on the roll now."""
+async def rates_by_branch(uow: UnitOfWork, region_id: int, held: list[EventRec]) -> dict[int, tuple[int, int, int]]:
+    """(expected, present, on leave) per branch over these held events, counted in the database
+    (three grouped queries, whatever the size of the region): who was expected is who is on the
+    roll now."""
     roll = await uow.org.role_counts(region_id)
-    came = await uow.attendance.present_by([e.id for e in held])
+    ids = [e.id for e in held]
+    came, excused = await uow.attendance.present_by(ids), await uow.attendance.present_by(ids, ("leave",))
     kinds = {e.id: e for e in held}
-    out: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    out: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     for event in held:
         roles = expected_filter(event.kind)
         for (branch_id, role), n in roll.items():
             if branch_id is not None and role in roles and event.branch_id in (None, branch_id):
                 out[branch_id][0] += n
-    for (event_id, branch_id, role), n in came.items():
-        event = kinds[event_id]
-        if role in expected_filter(event.kind) and event.branch_id in (None, branch_id):
-            out[branch_id][1] += n
-    return {b: (exp, min(exp, pres)) for b, (exp, pres) in out.items()}
+    for column, counted in ((1, came), (2, excused)):
+        for (event_id, branch_id, role), n in counted.items():
+            event = kinds[event_id]
+            if role in expected_filter(event.kind) and event.branch_id in (None, branch_id):
+                out[branch_id][column] += n
+    return {b: (exp, min(exp, pres), leave) for b, (exp, pres, leave) in out.items()}
 
 
 async def points_by(uow: UnitOfWork, scope: Scope, tz: ZoneInfo) -> dict[str, int]:
@@ -222,8 +232,10 @@ async def draw(uow: UnitOfWork, what: str, target: Target, tz: ZoneInfo, locale:
         rates = await attendance_rates(uow, target.scope, tz, now)
         if not rates:
             return None
-        values = [present / expected if expected else 0.0 for expected, present in rates.values()]
-        return await asyncio.to_thread(charts.bars, title, list(rates), values, percent=True)
+        values = [rate_of(*r) for r in rates.values()]
+        shown = [None if v is None else v / 100 for v in values]
+        none = Markup(render("ledger.all_on_leave", locale)).unescape()
+        return await asyncio.to_thread(charts.bars, title, list(rates), shown, percent=True, none_label=none)
     if what == "points":
         points = await points_by(uow, target.scope, tz)
         if not points:

@@ -1,6 +1,9 @@
-"""The ledger (台账) as an XLSX workbook an inspection can read: one sheet per record kind, Chinese
-headers (or English), frozen header row, fitted columns, real dates, printable (landscape, fit
-to width, header row on every page), and a summary with native charts.
+"""The ledger (台账) as an XLSX workbook an inspection can read: one sheet per record kind, each
+with its title, Chinese headers (or English), real dates and Beijing times, every code as its
+label, and under the table the export time and the lines to sign (填报人 / 审核人 / 日期); a
+summary with the region's total and native charts. Printable on A4 landscape: a sheet is fitted to
+the page width only while its text stays at 9 pt or more, a wider one spreads over pages with its
+key columns and the title and header rows repeated; long text wraps in fixed columns.
 
 Written with XlsxWriter in constant-memory mode: rows leave memory as they are written, and the
 large tables are streamed from the database (storage/ledger.py). User text is always written as
@@ -10,7 +13,6 @@ a string, never as a formula, whatever it starts with.
 from __future__ import annotations
 
 import io
-import json
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -25,11 +27,14 @@ import xlsxwriter
 from markupsafe import Markup
 
 from handlers import hosting
+from handlers.audit_log import AuditReader
+from handlers.duty import shift_state
 from handlers.i18n import render
 from handlers.media import MediaStore
+from handlers.vocabulary import term
 from storage.compliance import ReportRepo
 from storage.ledger import LedgerRepo, PersonRow, Scope
-from storage.records import ATTENDED, EventRec
+from storage.records import ATTENDED, EventRec, rate_of
 from storage.repositories import UnitOfWork, expected_filter
 
 log = logging.getLogger(__name__)
@@ -37,8 +42,18 @@ log = logging.getLogger(__name__)
 MAX_CELL = 32_767  # characters Excel keeps in one cell
 NAMES_CELL = 2_000  # a list of names longer than this is cut, with "… and N more"
 MATRIX_MAX_EVENTS = 200  # beyond this many events the attendance sheet is one row per mark
-MAX_WIDTH = 60
+MAX_WIDTH = 30  # a column wider than this wraps its text instead
 THUMB_PX = 160
+# Printing on A4 landscape with 0.3-inch margins leaves about 820 pixels of column as LibreOffice
+# lays a sheet out (Excel's unit: a width w is w × 7 + 5 pixels; measured by tests/handlers/
+# test_print.py). A sheet that fits at 85 % or more is fitted to the page width (11 pt text stays
+# at 9.35 pt or more); a wider one prints at 100 % over several pages across, its first columns
+# repeated on each.
+PAGE_PX = 820
+LINE_PT = 15  # a line of 11 pt text
+MAX_LINES = 27  # the tallest a row is made (409 pt, Excel's limit): a longer cell scrolls
+MIN_SCALE = 0.85
+MARGIN_IN = 0.3
 
 
 @lru_cache(maxsize=4)
@@ -62,6 +77,7 @@ class BranchTotals:
     events: int = 0
     expected: int = 0
     present: int = 0
+    leave: int = 0
     shifts: int = 0
     shifts_kept: int = 0
     ideas: int = 0
@@ -69,8 +85,14 @@ class BranchTotals:
     points: int = 0
 
     @property
-    def rate(self) -> float:
-        return self.present / self.expected if self.expected else 0.0
+    def rate(self) -> float | None:
+        found = rate_of(self.expected, self.present, self.leave)
+        return None if found is None else self.present / self.expected
+
+    def add(self, other: BranchTotals) -> None:
+        for name in ("members", "events", "expected", "present", "leave", "shifts", "shifts_kept", "ideas",
+                     "adopted", "points"):  # fmt: skip
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 @dataclass
@@ -85,26 +107,50 @@ class LedgerStats:
 
 
 class _Sheet:
-    """One worksheet written top to bottom: header row, then rows; widths fitted at the end."""
+    """One worksheet written top to bottom: a title row, the header row, then rows; widths fitted,
+    the page set up for printing and the signing line written at the end.
 
-    def __init__(self, book: _Book, name: str, headers: list[str]) -> None:
-        self.book = book
-        self.ws = book.wb.add_worksheet(name[:31])
-        self.widths = [_width(h) for h in headers]
-        self.row_no = 0
-        self.ws.freeze_panes(1, 0)
-        self.ws.repeat_rows(0)
+    `caps`: the widest a column may grow (its text wraps beyond); `keys`: the columns that say
+    what a row is about, repeated on every page of a sheet too wide for one."""
+
+    def __init__(self, book: _Book, key: str, headers: list[str], *, caps: dict[int, int] | None = None,
+                 keys: int = 1) -> None:  # fmt: skip
+        self.book, self.key = book, key
+        self.ws = book.wb.add_worksheet(book.L[f"sheet.{key}"][:31])
+        self.headers = headers
+        self.caps = caps or {}
+        self.keys = keys
+        self.widths = [min(_width(h), self.cap(c)) for c, h in enumerate(headers)]
+        self.row_no = 1  # row 0: the title, row 1: the header
+        self.ws.freeze_panes(2, 0)
+        self.ws.repeat_rows(0, 1)
         self.ws.set_landscape()
         self.ws.set_paper(9)  # A4
-        self.ws.fit_to_pages(1, 0)
-        self.ws.set_header(f"&C{book.title.replace('&', '&&')}")
-        self.ws.set_footer("&C&P / &N")
+        self.ws.set_margins(left=MARGIN_IN, right=MARGIN_IN, top=0.5, bottom=0.6)
+        self.ws.set_footer(book.L["footer"])
+        title = f"{book.title} · {book.L[f'sheet.{key}']}"
+        if len(headers) > 1:
+            self.ws.merge_range(0, 0, 0, len(headers) - 1, title, book.title_fmt)
+        else:
+            self.ws.write_string(0, 0, title, book.title_fmt)
+        self.ws.set_row(0, 24)
         for c, h in enumerate(headers):
-            self.ws.write_string(0, c, h, book.head)
+            self.ws.write_string(1, c, h, book.head)
+        self.ws.set_row(1, LINE_PT * max((self.lines(c, h) for c, h in enumerate(headers)), default=1))
 
-    def row(self, values: Iterable[Any]) -> int:
+    def lines(self, column: int, text: str) -> int:
+        """How many lines a text takes in a column as wide as it may grow (LibreOffice keeps a row's
+        height as written, so a wrapped row is given its height)."""
+        cap = self.cap(column)
+        return sum(max(1, -(-_width(line) // cap)) for line in text.split("\n"))
+
+    def cap(self, column: int) -> int:
+        return self.caps.get(column, MAX_WIDTH)
+
+    def row(self, values: Iterable[Any], fmt: Any = None) -> int:
         self.row_no += 1
         r, b = self.row_no, self.book
+        tallest = 1
         for c, v in enumerate(values):
             if v is None or v == "":
                 continue
@@ -116,9 +162,12 @@ class _Sheet:
                 v = v[:MAX_CELL]
                 lines = "\n" in v
                 longest = max(_width(line) for line in v.split("\n")) if lines else _width(v)
-                self.ws.write_string(r, c, v, b.wrap if lines or longest > MAX_WIDTH else None)
-                if longest > self.widths[c]:
-                    self.widths[c] = min(longest, MAX_WIDTH)
+                wraps = lines or longest > self.cap(c)
+                style = (b.wrap_bold if wraps else b.bold) if fmt is not None else (b.wrap if wraps else b.top)
+                self.ws.write_string(r, c, v, style)
+                if wraps:
+                    tallest = max(tallest, self.lines(c, v))
+                self.widths[c] = max(self.widths[c], min(longest, self.cap(c)))
             elif isinstance(v, datetime):
                 self.ws.write_datetime(r, c, v.astimezone(b.tz).replace(tzinfo=None), b.datetime_fmt)
                 self.widths[c] = max(self.widths[c], 16)
@@ -126,24 +175,51 @@ class _Sheet:
                 self.ws.write_datetime(r, c, datetime(v.year, v.month, v.day), b.date_fmt)
                 self.widths[c] = max(self.widths[c], 10)
             elif isinstance(v, float):
-                self.ws.write_number(r, c, v, b.percent)
+                self.ws.write_number(r, c, v, b.percent_bold if fmt is not None else b.percent)
                 self.widths[c] = max(self.widths[c], 7)
             else:
-                self.ws.write_number(r, c, v)
+                self.ws.write_number(r, c, v, fmt or b.top)
                 self.widths[c] = max(self.widths[c], len(str(v)))
+        if tallest > 1:
+            self.ws.set_row(r, LINE_PT * min(tallest, MAX_LINES))
         return r
 
-    def finish(self, filter_columns: int | None = None) -> int:
-        for c, w in enumerate(self.widths):
-            self.ws.set_column(c, c, w + 2)
-        columns = filter_columns or len(self.widths)
-        if self.row_no and columns:
-            self.ws.autofilter(0, 0, self.row_no, columns - 1)
+    def note(self, text: str) -> int:
+        """A line of text under the table, across its width."""
+        self.row_no += 1
+        last = max(len(self.headers), 2) - 1
+        self.ws.merge_range(self.row_no, 0, self.row_no, last, text, self.book.note_fmt)
+        span = max(sum(w + 1 for w in self.widths[: last + 1]), 40)
+        self.ws.set_row(self.row_no, LINE_PT * (1 + _width(text) // span))
         return self.row_no
+
+    def finish(self, filter_columns: int | None = None, *, legend: str | None = None) -> int:
+        """Column widths, the print layout, the autofilter, and the lines to sign under the table;
+        returns how many data rows were written."""
+        b = self.book
+        data_rows = self.row_no - 1
+        columns = filter_columns or len(self.headers)
+        if data_rows and columns:
+            self.ws.autofilter(1, 0, self.row_no, columns - 1)
+        self.row_no += 1  # a blank line
+        if legend:
+            self.note(legend)
+        self.note(b.exported)
+        self.note(b.L["sign"])
+        pixels = 0
+        for c, w in enumerate(self.widths):
+            self.ws.set_column(c, c, w + 1)
+            pixels += (w + 1) * 7 + 5
+        if pixels * MIN_SCALE <= PAGE_PX:
+            self.ws.fit_to_pages(1, 0)
+        else:  # too wide to read on one page: across several, the row's key columns on each
+            self.ws.set_print_scale(100)
+            self.ws.repeat_columns(0, self.keys - 1)
+        return data_rows
 
 
 class _Book:
-    def __init__(self, out: Path, tz: ZoneInfo, locale: str, title: str) -> None:
+    def __init__(self, out: Path, tz: ZoneInfo, locale: str, title: str, now: datetime) -> None:
         self.wb = xlsxwriter.Workbook(
             str(out),
             {
@@ -156,23 +232,33 @@ class _Book:
         self.tz, self.locale, self.title = tz, locale, title
         self.wb.set_properties({"title": title, "subject": "党建台账", "creator": "dangjian"})
         self.L = labels(locale)
-        self.head = self.wb.add_format({"bold": True, "bg_color": "#F2DCDB", "border": 1, "text_wrap": True})
+        self.title_fmt = self.wb.add_format({"bold": True, "font_size": 14, "align": "left", "valign": "vcenter"})
+        self.head = self.wb.add_format(
+            {"bold": True, "bg_color": "#F2DCDB", "border": 1, "text_wrap": True, "valign": "top"}
+        )
         self.wrap = self.wb.add_format({"text_wrap": True, "valign": "top"})
-        self.date_fmt = self.wb.add_format({"num_format": "yyyy-mm-dd"})
-        self.datetime_fmt = self.wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-        self.percent = self.wb.add_format({"num_format": "0.0%"})
+        self.wrap_bold = self.wb.add_format({"text_wrap": True, "valign": "top", "bold": True, "top": 1})
+        self.bold = self.wb.add_format({"bold": True, "top": 1})
+        self.note_fmt = self.wb.add_format({"text_wrap": True, "valign": "top", "align": "left"})
+        self.top = self.wb.add_format({"valign": "top"})
+        self.date_fmt = self.wb.add_format({"num_format": "yyyy-mm-dd", "align": "left", "valign": "top"})
+        self.datetime_fmt = self.wb.add_format({"num_format": "yyyy-mm-dd hh:mm", "align": "left", "valign": "top"})
+        self.percent = self.wb.add_format({"num_format": "0.0%", "valign": "top"})
+        self.percent_bold = self.wb.add_format({"num_format": "0.0%", "bold": True, "top": 1})
         self.yes, self.no = self.L["yes"], self.L["no"]
-        self._kinds: dict[str, str] = {}
+        zone = self.L["zone"] if tz.key == "Asia/Shanghai" else tz.key
+        self.exported = self.L["exported"].format(at=f"{now.astimezone(tz):%Y-%m-%d %H:%M}", zone=zone)
         self._reasons: dict[str, str] = {}
 
-    def sheet(self, key: str, headers: str | list[str]) -> _Sheet:
+    def sheet(self, key: str, headers: str | list[str], **kw: Any) -> _Sheet:
         cols = self.L[headers].split("|") if isinstance(headers, str) else headers
-        return _Sheet(self, self.L[f"sheet.{key}"], cols)
+        return _Sheet(self, key, cols, **kw)
+
+    def term(self, domain: str, code: str | None) -> str:
+        return term(domain, code, self.locale)
 
     def kind(self, kind: str) -> str:
-        if kind not in self._kinds:
-            self._kinds[kind] = _plain(render("common.kind", self.locale, k=kind))
-        return self._kinds[kind]
+        return term("kind", kind, self.locale)
 
     def reason(self, reason: str) -> str:
         """A points ledger reason as the chat shows it (cached: most reasons repeat)."""
@@ -184,10 +270,7 @@ class _Book:
         return shown
 
     def role(self, role: str) -> str:
-        key = f"role:{role}"
-        if key not in self._kinds:
-            self._kinds[key] = _plain(render("common.role", self.locale, r=role))
-        return self._kinds[key]
+        return term("role", role, self.locale)
 
     def label(self, key: str, default: str = "") -> str:
         return self.L.get(key, default)
@@ -241,6 +324,8 @@ class _Run:
     stats: LedgerStats
     media: MediaStore | None
     groups: dict[int, set[int]] = field(default_factory=dict)  # group id -> its members (not guests)
+    started: date = date.min  # the region's 启用日期
+    grace: timedelta = timedelta(minutes=5)  # a shift's check-in grace (the policy's)
 
     @property
     def repo(self) -> LedgerRepo:
@@ -270,10 +355,11 @@ async def write_ledger(
     title: str,
     media: MediaStore | None = None,
     matrix_max_events: int = MATRIX_MAX_EVENTS,
+    grace_min: int = 5,
 ) -> LedgerStats:
     """Write the ledger of a region (or one branch) for a period to `out`."""
     repo = LedgerRepo(uow.conn)
-    book = _Book(out, tz, locale, title)
+    book = _Book(out, tz, locale, title, uow.now)
     stats = LedgerStats()
     branches = await repo.branches(scope)
     people = await repo.people(scope)
@@ -284,14 +370,15 @@ async def write_ledger(
         if p.active and p.branch_id in totals:
             totals[p.branch_id].members += 1
 
-    head = book.L["summary"].split("|")
-    summary = book.sheet("summary", [*head, "", book.label("chart.ideas"), "#"])  # first in the book, filled last
+    summary = book.sheet("summary", "summary", caps={0: 16} | {c: 6 for c in range(1, 11)})  # filled last
     groups = {
         g: {m.member_id for m in await uow.groups.members(g) if not m.guest}
         for g in {e.group_id for e in events if e.group_id is not None}
     }
-    run = _Run(book, uow, scope, branches, people, events, totals, stats, media, groups)
-    await _events_sheet(run)
+    started = (await uow.org.region(scope.region_id)).start(tz)
+    run = _Run(book, uow, scope, branches, people, events, totals, stats, media, groups, started,
+               timedelta(minutes=grace_min))  # fmt: skip
+    await _events_sheets(run)
     await _matrix_sheet(run, matrix_max_events)
     for write in (
         _duty_sheet,
@@ -312,11 +399,20 @@ async def write_ledger(
     return stats
 
 
-async def _events_sheet(run: _Run) -> None:
+def _mark(r: Any) -> str:
+    """An attendance row's status, a make-up the member entered themselves told apart (本人补签)."""
+    return "self_makeup" if r.status == "makeup" and r.recorded_by == r.member_id else str(r.status)
+
+
+async def _events_sheets(run: _Run) -> None:
+    """活动台账: one row per event with its counts (fits a printed page); 出席名单与会议记录: the
+    same events with who came, who was on leave and who was absent, and the meeting record, in
+    columns wide enough to wrap. An event not started yet has no absentees and no rate."""
     book, repo, scope, people = run.book, run.repo, run.scope, run.people
     branches, totals, now, stats = run.branches, run.totals, run.now, run.stats
     events, by_id = run.events, {p.id: p for p in run.people}
-    sheet = book.sheet("events", "events")
+    sheet = book.sheet("events", "events", caps={1: 10, 2: 12, 4: 12, 5: 18, 6: 6, 12: 6}, keys=1)
+    lists = book.sheet("names", "names", caps={0: 14, 1: 26, 2: 16, 3: 16, 4: 34}, keys=1)
     records = await repo.records(scope)
     photo_count = Counter(p.event_id for p in await repo.photos(scope))
     rows: dict[int, list[Any]] = defaultdict(list)
@@ -332,51 +428,63 @@ async def _events_sheet(run: _Run) -> None:
         present = [r for r in marks if r.status in ATTENDED]
         late = [r for r in marks if r.status == "late"]
         leave = [r for r in marks if r.status == "leave"]
-        held = event.status != "cancelled" and event.starts_at <= now
+        state = event.state(now)
+        held = state in ("running", "ended")
         absent = [p for p in expected if p.id not in seen] if held else []
-        if held and event.status != "cancelled":
+        came = sum(1 for r in present if r.member_id in expected_ids)
+        excused = sum(1 for r in leave if r.member_id in expected_ids)
+        if held:
             for bid in {p.branch_id for p in expected} & set(totals):
                 totals[bid].events += 1
             for p in expected:
                 if p.branch_id in totals:
                     totals[p.branch_id].expected += 1
-            for r in present:
+            for r in present + leave:
                 person = by_id.get(r.member_id)
                 if person is not None and r.member_id in expected_ids and person.branch_id in totals:
-                    totals[person.branch_id].present += 1
+                    if r.status == "leave":
+                        totals[person.branch_id].leave += 1
+                    else:
+                        totals[person.branch_id].present += 1
 
         def name(member_id: int) -> str:
             person = by_id.get(member_id)
             return person.name if person else "?"
 
         def tagged(r: Any) -> str:
-            tag = {"remote": book.label("mark.remote"), "makeup": book.label("mark.makeup")}.get(r.status)
-            return f"{name(r.member_id)}({tag})" if tag else name(r.member_id)
+            mark = _mark(r)
+            tag = book.label(f"tag.{mark}") if mark in ("late", "remote", "makeup", "self_makeup") else ""
+            return f"{name(r.member_id)}（{tag}）" if tag else name(r.member_id)
 
         local = event.starts_at.astimezone(book.tz)
         scope_name = branches.get(event.branch_id, "?") if event.branch_id else book.label("region_scope")
+        rate = rate_of(len(expected), came, excused) if held else None
+        topic = event.topic + (book.label("lecturer").format(name=event.lecturer) if event.lecturer else "")
         sheet.row(
             [
                 event.id,
                 book.kind(event.kind),
                 scope_name,
-                local.date(),
-                local.strftime("%H:%M"),
+                event.starts_at,
                 event.place,
-                event.topic,
-                event.lecturer,
-                book.label(f"state.{'closed' if event.status == 'scheduled' and held else event.status}", event.status),
+                topic,
+                book.term("event_state", state),
                 len(expected),
-                sum(1 for r in present if r.member_id in expected_ids),
-                len(late),
+                came if held else None,
+                len(late) if held else None,
                 len(leave),
                 len(absent) if held else None,
+                None if rate is None else came / len(expected),
+                photo_count.get(event.id) or None,
+            ]
+        )
+        lists.row(
+            [
+                f"#{event.id} {book.kind(event.kind)}\n{local:%Y-%m-%d %H:%M}\n{scope_name}",
                 book.names([tagged(r) for r in present]),
-                book.names([name(r.member_id) for r in late]),
                 book.names([f"{name(r.member_id)}（{r.reason}）" if r.reason else name(r.member_id) for r in leave]),
                 book.names([p.name for p in absent]),
                 records.get(event.id),
-                photo_count.get(event.id) or None,
             ]
         )
 
@@ -395,23 +503,27 @@ async def _events_sheet(run: _Run) -> None:
     for event in pending:
         flush(event)
     stats.rows["events"] = sheet.finish()
+    stats.rows["names"] = lists.finish()
 
 
 async def _matrix_sheet(run: _Run, max_events: int) -> None:
-    """Members down, events across, a mark in each cell. When the period has more events than fit
-    across (a large region's year), months go across instead: present / expected in each."""
+    """Members down, events across, a mark in each cell, and after each branch's members its
+    subtotal (present / expected per event). When the period has more events than fit across (a
+    large region's year), months go across instead: present / expected in each."""
     book, repo, scope, events = run.book, run.repo, run.scope, run.events
     people, branches, now, stats = run.people, run.branches, run.now, run.stats
     held = [e for e in events if e.status != "cancelled"]
     by_month = len(held) > max_events
-    marks = {s: book.label(f"mark.{s}") for s in ("on_time", "late", "remote", "makeup", "leave", "absent")}
+    marks = {s: book.label(f"mark.{s}") for s in ("on_time", "late", "remote", "makeup", "self_makeup", "leave")}
+    marks["absent"] = book.label("mark.absent")
     head = book.L["matrix"].split("|")
     months = sorted({_month(e, book.tz) for e in held})
     if by_month:
         columns = list(months)
     else:
         columns = [f"#{e.id} {e.starts_at.astimezone(book.tz):%m-%d} {book.kind(e.kind)}" for e in held]
-    sheet = book.sheet("matrix", head[:3] + columns + head[3:])
+    caps = {c: 8 for c in range(3, 3 + len(columns))} | {0: 16}
+    sheet = book.sheet("matrix", head[:3] + columns + head[3:], caps=caps, keys=3)
     position = {e.id: i for i, e in enumerate(held)}
     month_of = {e.id: months.index(_month(e, book.tz)) for e in held} if by_month else {}
     branch_events: dict[int | None, list[EventRec]] = defaultdict(list)
@@ -419,6 +531,18 @@ async def _matrix_sheet(run: _Run, max_events: int) -> None:
         branch_events[e.branch_id].append(e)
     stream = repo.attendance(scope, by_member=True)
     nxt = await anext(stream, None)
+    width = len(months) if by_month else len(held)
+    sub_expected, sub_present = [0] * width, [0] * width
+    last_branch: int | None = None
+
+    def subtotal(branch_id: int | None) -> None:
+        if branch_id is None or not any(sub_expected):
+            return
+        cells = [f"{p}/{n}" if n else None for p, n in zip(sub_present, sub_expected, strict=True)]
+        rate = sum(sub_present) / sum(sub_expected)
+        sheet.row([branches.get(branch_id), book.label("subtotal"), None, *cells, rate], fmt=book.bold)
+        sub_expected[:], sub_present[:] = [0] * width, [0] * width
+
     for person in people:
         got: dict[int, Any] = {}
         while nxt is not None and nxt.member_id == person.id:
@@ -427,9 +551,16 @@ async def _matrix_sheet(run: _Run, max_events: int) -> None:
             nxt = await anext(stream, None)
         if not person.active and not got:
             continue
+        if person.branch_id != last_branch:
+            subtotal(last_branch)
+            last_branch = person.branch_id
         candidates = branch_events[None] + branch_events.get(person.branch_id, [])
         due = {e.id for e in candidates if e.starts_at <= now and _expects(e, person, run.groups)}
         present = {i for i, r in got.items() if r.status in ATTENDED}
+        for event_id in due:
+            column = month_of[event_id] if by_month else position[event_id]
+            sub_expected[column] += 1
+            sub_present[column] += event_id in present
         if by_month:
             expected_in, present_in = [0] * len(months), [0] * len(months)
             for event_id in due:
@@ -440,35 +571,41 @@ async def _matrix_sheet(run: _Run, max_events: int) -> None:
             cells = [None] * len(held)
             for e in held:
                 r = got.get(e.id)
-                if r is not None:
-                    cells[position[e.id]] = marks.get(r.status, r.status)
+                if r is not None and (r.status != "absent" or e.id in due):
+                    cells[position[e.id]] = marks.get(_mark(r), "")
                 elif e.id in due:
                     cells[position[e.id]] = marks["absent"]
         rate = len(due & present) / len(due) if due else None
         sheet.row([branches.get(person.branch_id), person.name, book.role(person.role), *cells, rate])
-    stats.rows["matrix"] = sheet.finish()
+    subtotal(last_branch)
+    stats.rows["matrix"] = sheet.finish(legend=book.label("legend"))
 
 
 def _month(event: EventRec, tz: ZoneInfo) -> str:
     return f"{event.starts_at.astimezone(tz):%Y-%m}"
 
 
-def _duty_result(book: _Book, r: Any, now: datetime) -> str:
-    if r.checked_in_at is None:
-        return book.label("duty.missed" if r.ends_at < now else "duty.coming")
-    if r.checked_out_at is None and r.ends_at < now:
-        return book.label("duty.unsigned")
-    if r.arrival == "late":
-        return book.label("duty.late")
-    if r.departure == "early":
-        return book.label("duty.early")
-    return book.label("duty.kept")
+def _duty_result(book: _Book, r: Any, now: datetime, grace: timedelta) -> str:
+    """情况: the shift's state (待上岗 / 在岗 / 已下岗 / 未签退 / 缺岗) with how it was kept."""
+    shown = book.term("duty_state", shift_state(r, now, grace))
+    marks = [book.term("arrival", "late")] if r.arrival == "late" else []
+    marks += [book.term("departure", "early")] if r.departure == "early" else []
+    return f"{shown}（{'、'.join(marks)}）" if marks else shown
+
+
+def _clock(at: datetime | None, day: datetime, tz: ZoneInfo) -> str | None:
+    """A check-in or -out time: HH:MM on the shift's day, with the date on another."""
+    if at is None:
+        return None
+    local = at.astimezone(tz)
+    return f"{local:%H:%M}" if local.date() == day.date() else f"{local:%m-%d %H:%M}"
 
 
 async def _duty_sheet(run: _Run) -> None:
     book, repo, scope, branches = run.book, run.repo, run.scope, run.branches
     totals, now, stats = run.totals, run.now, run.stats
-    sheet = book.sheet("duty", "duty")
+    grace = run.grace
+    sheet = book.sheet("duty", "duty", caps={3: 12, 4: 6, 5: 12, 8: 10, 9: 16, 10: 24}, keys=1)
     swaps = await repo.swaps(scope)
     async for r in repo.duty(scope):
         start = r.starts_at.astimezone(book.tz)
@@ -476,6 +613,7 @@ async def _duty_sheet(run: _Run) -> None:
         if t is not None and r.starts_at <= now:
             t.shifts += 1
             t.shifts_kept += r.checked_in_at is not None
+
         sheet.row(
             [
                 start.date(),
@@ -484,12 +622,10 @@ async def _duty_sheet(run: _Run) -> None:
                 r.place,
                 r.name,
                 branches.get(r.branch_id),
-                r.checked_in_at,
-                r.checked_out_at,
-                book.label(f"arrival.{r.arrival}") if r.arrival else None,
-                book.label(f"departure.{r.departure}") if r.departure else None,
-                _duty_result(book, r, now),
-                "\n".join(f"{a} → {b}（{book.label(f'swap.{s}', s)}）" for a, b, s in swaps.get(r.id, [])),
+                _clock(r.checked_in_at, start, book.tz),
+                _clock(r.checked_out_at, start, book.tz),
+                _duty_result(book, r, now, grace),
+                "\n".join(f"{a} → {b}（{book.term('swap', s)}）" for a, b, s in swaps.get(r.id, [])),
                 r.log,
             ]
         )
@@ -500,13 +636,9 @@ async def _ideas_sheet(run: _Run) -> None:
     """Every idea of the scope's members. The ledger is read by those who manage its authors, so
     an anonymous author is named there, with the anonymous column saying so."""
     book, repo, scope, branches, totals, stats = run.book, run.repo, run.scope, run.branches, run.totals, run.stats
-    sheet = book.sheet("ideas", "ideas")
+    sheet = book.sheet("ideas", "ideas", caps={2: 24, 3: 6, 4: 10, 5: 12, 8: 24, 9: 16}, keys=1)
     ideas = await repo.ideas(scope)
     steps = await repo.idea_steps(scope)
-    status_name = {
-        s: _plain(render("ideas.statusname", book.locale, s=s))
-        for s in ("pending", "adopted", "rejected", "implementing", "implemented")
-    }
     for idea_id, number, text, category, author, branch_id, anonymous, status, created, votes in ideas:
         history = steps.get(idea_id, [])
         adopted = next((at for s, _n, _b, at in history if s == "adopted"), None)
@@ -515,25 +647,23 @@ async def _ideas_sheet(run: _Run) -> None:
         if t is not None:
             t.ideas += 1
             t.adopted += adopted is not None
-        stats.ideas_by_status[status_name.get(status, status)] += 1
+        stats.ideas_by_status[book.term("idea", status)] += 1
         sheet.row(
             [
                 number,
                 created.astimezone(book.tz).date(),
                 text,
                 category,
-                author,
+                book.label("anonymous").format(name=author) if anonymous else author,
                 branches.get(branch_id),
-                bool(anonymous),
                 int(votes or 0),
-                status_name.get(status, status),
+                book.term("idea", status),
                 "\n".join(
-                    f"{at.astimezone(book.tz):%Y-%m-%d} {status_name.get(s, s)}"
+                    f"{at.astimezone(book.tz):%Y-%m-%d} {book.term('idea', s)}"
                     + (f"（{by}）" if by else "")
                     + (f"：{note}" if note else "")
                     for s, note, by, at in history
                 ),
-                adopted.astimezone(book.tz).date() if adopted else None,
                 benefit,
             ]
         )
@@ -542,41 +672,23 @@ async def _ideas_sheet(run: _Run) -> None:
 
 async def _points_sheet(run: _Run) -> None:
     book, repo, scope, branches, totals, stats = run.book, run.repo, run.scope, run.branches, run.totals, run.stats
-    sheet = book.sheet("points", "points")
+    sheet = book.sheet("points", "points", caps={2: 16, 4: 30}, keys=1)
     async for at, name, branch_id, amount, reason, source, operator in repo.points(scope):
         t = totals.get(branch_id)
         if t is not None and amount > 0 and source != "store":
             t.points += amount
         sheet.row(
-            [
-                at,
-                name,
-                branches.get(branch_id),
-                amount,
-                book.reason(reason),
-                book.label(f"source.{source}", source),
-                operator,
-            ]
+            [at, name, branches.get(branch_id), amount, book.reason(reason), book.term("source", source), operator]
         )
     stats.rows["points"] = sheet.finish()
 
 
 async def _store_sheet(run: _Run) -> None:
     book, repo, scope, branches, stats = run.book, run.repo, run.scope, run.branches, run.stats
-    sheet = book.sheet("store", "store")
+    sheet = book.sheet("store", "store", caps={2: 16, 3: 20}, keys=1)
     for created, name, branch_id, item, price, status, decider, decided in await repo.redemptions(scope):
-        sheet.row(
-            [
-                created,
-                name,
-                branches.get(branch_id),
-                item,
-                price,
-                book.label(f"redeem.{status}", status),
-                decider,
-                decided,
-            ]
-        )
+        sheet.row([created, name, branches.get(branch_id), item, price, book.term("redemption", status), decider,
+                   decided])  # fmt: skip
     stats.rows["store"] = sheet.finish()
 
 
@@ -584,7 +696,7 @@ async def _rotation_sheet(run: _Run) -> None:
     """Who hosted each period of the export (as recorded when it opened), the activity held and
     its attendance."""
     book, uow, scope, stats = run.book, run.uow, run.scope, run.stats
-    sheet = book.sheet("rotation", "rotation")
+    sheet = book.sheet("rotation", "rotation", caps={1: 16, 3: 30}, keys=1)
     first, last = scope.start.astimezone(book.tz).date(), scope.end.astimezone(book.tz).date()
     for view in reversed(await hosting.history(uow, scope.region_id, book.tz, limit=200)):
         if view.turn.end <= first or view.turn.start >= last or scope.branch_id not in (None, view.branch_id):
@@ -607,7 +719,7 @@ async def _lessons_sheet(run: _Run) -> None:
     """讲师授课: each lesson given on request (点单) in the period, its lecturer, who came and how
     it was rated."""
     book, uow, scope, branches, stats = run.book, run.uow, run.scope, run.branches, run.stats
-    sheet = book.sheet("lessons", "lessons")
+    sheet = book.sheet("lessons", "lessons", caps={2: 30, 3: 16}, keys=1)
     given = await uow.lessons.lessons(scope.region_id, scope.start, scope.end)
     events = {e.id: e for e in run.events}
     present = await uow.attendance.present_by([event_id for event_id, *_ in given])
@@ -615,7 +727,6 @@ async def _lessons_sheet(run: _Run) -> None:
         event = events.get(event_id)
         if event is None or (scope.branch_id is not None and event.branch_id not in (None, scope.branch_id)):
             continue
-        state = "closed" if event.status == "scheduled" and event.starts_at <= run.now else event.status
         came = sum(n for (e, b, _), n in present.items() if e == event_id and scope.branch_id in (None, b))
         sheet.row(
             [
@@ -623,7 +734,7 @@ async def _lessons_sheet(run: _Run) -> None:
                 lecturer,
                 event.topic,
                 branches.get(event.branch_id, "?") if event.branch_id else book.label("region_scope"),
-                book.label(f"state.{state}", event.status),
+                book.term("event_state", event.state(run.now)),
                 came,
                 ratings,
                 round(average, 1) if average is not None else None,
@@ -633,22 +744,21 @@ async def _lessons_sheet(run: _Run) -> None:
 
 
 async def _audit_sheet(run: _Run) -> None:
+    """操作日志: who did what, when and through which platform, each entry as a sentence."""
     book, repo, scope, branches, stats = run.book, run.repo, run.scope, run.branches, run.stats
-    sheet = book.sheet("audit", "audit")
-    async for at, actor, branch_id, platform, action, detail in repo.audit(scope):
-        try:
-            data = json.loads(detail) if detail else {}
-            shown = "；".join(f"{k}: {v}" for k, v in data.items()) if isinstance(data, dict) else str(detail)
-        except ValueError:
-            shown = str(detail)
-        sheet.row([at, actor, branches.get(branch_id), platform, action, shown])
+    sheet = book.sheet("audit", "audit", caps={1: 6, 2: 12, 3: 8, 4: 56}, keys=1)
+    reader = AuditReader(run.uow, scope.region_id, book.tz, book.locale)
+    entries = [tuple(r) async for r in repo.audit(scope)]  # read whole first: the sentences look things up
+    for at, actor, branch_id, platform, action, detail in entries:
+        sentence = await reader.sentence(actor, action, detail)
+        sheet.row([at, actor, branches.get(branch_id), book.term("platform", platform), sentence])
     stats.rows["audit"] = sheet.finish()
 
 
 async def _photos_sheet(run: _Run) -> None:
     """Thumbnails of the meeting photos, one a row."""
     book, repo, scope, events, media, stats = run.book, run.repo, run.scope, run.events, run.media, run.stats
-    sheet = book.sheet("photos", "photos")
+    sheet = book.sheet("photos", "photos", keys=1)
     by_id = {e.id: e for e in events}
     column = len(book.L["photos"].split("|")) - 1
     sheet.widths[column] = 26
@@ -677,21 +787,32 @@ async def _photos_sheet(run: _Run) -> None:
 
 
 async def _monthly_sheet(run: _Run) -> None:
-    """Each branch's monthly narrative (月报) in the period; 未报送 for a month whose report is due."""
+    """Each branch's monthly narrative (月报) in the period: 未报送 for a month whose report is
+    due; a month before the region's start date one line saying so."""
     book, scope, stats = run.book, run.scope, run.stats
-    sheet = book.sheet("monthly", "monthly")
+    sheet = book.sheet("monthly", "monthly", caps={1: 16, 3: 60}, keys=1)
     first, last = scope.start.astimezone(book.tz), (scope.end - timedelta(seconds=1)).astimezone(book.tz)
     sent = {(m, b): (t, at) for m, b, t, at in await ReportRepo(run.uow.conn).between(
         scope.region_id, f"{first:%Y-%m}", f"{last:%Y-%m}")}  # fmt: skip
     index, stop = first.year * 12 + first.month - 1, last.year * 12 + last.month - 1
     now = run.now.astimezone(book.tz)
+    day = run.started
     while index <= stop:
         month = date(index // 12, index % 12 + 1, 1)
-        due = datetime(month.year + month.month // 12, month.month % 12 + 1, 5, 9, tzinfo=book.tz) <= now
+        following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        due = datetime(following.year, following.month, 5, 9, tzinfo=book.tz) <= now
+        shown = f"{month:%Y-%m}"
+        if following <= day:  # wholly before the start: no report was ever asked for
+            when = f"{day:%Y-%m-%d}" if book.locale == "en" else f"{day.year}年{day.month}月{day.day}日"
+            sheet.row(
+                [shown, book.label("all_branches"), None, book.label("before_start").format(month=shown, day=when)]
+            )
+            index += 1
+            continue
         for branch_id, name in run.branches.items():
-            text, at = sent.get((f"{month:%Y-%m}", branch_id), (None, None))
+            text, at = sent.get((shown, branch_id), (None, None))
             if text is not None or due:
-                sheet.row([f"{month:%Y-%m}", name, at, text if text is not None else book.label("not_sent")])
+                sheet.row([shown, name, at, text if text is not None else book.label("not_sent")])
         index += 1
     stats.rows["monthly"] = sheet.finish()
 
@@ -699,76 +820,103 @@ async def _monthly_sheet(run: _Run) -> None:
 async def _evaluation_sheet(run: _Run) -> None:
     """The yearly evaluation (年评) of each year the period touches, as 年度考评 ranks it: the rank
     among the region's branches, total, stars, tier and the five dimensions (a branch's own row only
-    in a branch's ledger)."""
+    in a branch's ledger); — where nothing was due, 未评 before anything was."""
     from handlers.evaluation import DIMENSIONS, evaluate  # the evaluation reads the ledger's periods
 
     book, scope = run.book, run.scope
-    sheet = book.sheet("evaluation", "evaluation")
+    sheet = book.sheet("evaluation", "evaluation", caps={c: 6 for c in range(6, 11)} | {2: 14}, keys=3)
     first, last = scope.start.astimezone(book.tz).year, (scope.end - timedelta(seconds=1)).astimezone(book.tz).year
     for year in range(first, min(last, run.now.astimezone(book.tz).year) + 1):
-        for rank, s in enumerate(await evaluate(run.uow, scope.region_id, year, book.tz), start=1):
-            if scope.branch_id in (None, s.branch_id):
-                tier = book.label(f"tier.{s.tier}")
-                sheet.row([year, rank, s.name, round(s.total, 1), "★" * s.stars, tier,
-                           *(round(s.scores[d], 1) for d in DIMENSIONS)])  # fmt: skip
-    run.stats.rows["evaluation"] = sheet.finish()
+        rank = 0
+        for s in await evaluate(run.uow, scope.region_id, year, book.tz):
+            if s.total is not None:
+                rank += 1
+            if scope.branch_id not in (None, s.branch_id):
+                continue
+            if s.total is None:
+                sheet.row([year, None, s.name, book.label("unscored")])
+                continue
+            scores = ["—" if s.scores[d] is None else round(s.scores[d] or 0, 1) for d in DIMENSIONS]
+            sheet.row([year, rank, s.name, round(s.total, 1), "★" * s.stars, book.term("tier", s.tier), *scores])
+    run.stats.rows["evaluation"] = sheet.finish(legend=book.label("unscored_note"))
 
 
 def _summary_sheet(run: _Run, sheet: _Sheet) -> None:
-    """Per branch: events held, attendance, duty, ideas and points, and beside them the ideas by
-    status; with native charts of the same (the columns they draw are fixed below)."""
+    """Per branch: events held, attendance, duty, ideas and points, with the region's total; under
+    it the ideas by status, and native charts of both (drawn from those very cells)."""
     book, branches, totals, stats = run.book, run.branches, run.totals, run.stats
+    names = list(branches.items())
+    total = BranchTotals()
+
+    def cells(name: str, t: BranchTotals) -> list[Any]:
+        return [name, t.members, t.events, t.expected, t.present, "—" if t.rate is None else t.rate,
+                t.shifts, t.shifts_kept, t.ideas, t.adopted, t.points]  # fmt: skip
+
+    first = sheet.row_no + 1
+    for branch_id, name in names:
+        sheet.row(cells(name, totals[branch_id]))
+        total.add(totals[branch_id])
+    last = sheet.row_no
+    if len(names) > 1:
+        sheet.row(cells(book.label("total"), total), fmt=book.bold)
+    stats.rows["summary"] = len(names)
     width = len(book.L["summary"].split("|"))
     statuses = sorted(stats.ideas_by_status.items())
-    names = list(branches.items())
-    for i in range(max(len(names), len(statuses))):
-        cells: list[Any] = [None] * width
-        if i < len(names):
-            t = totals[names[i][0]]
-            cells = [names[i][1], t.members, t.events, t.expected, t.present, t.rate]
-            cells += [t.shifts, t.shifts_kept, t.ideas, t.adopted, t.points]
-        sheet.row([*cells, None, *(statuses[i] if i < len(statuses) else (None, None))])
-    stats.rows["summary"] = len(names)
-    sheet.finish(filter_columns=width)
+    ideas_at = None
+    if statuses:
+        sheet.row_no += 1
+        sheet.row_no += 1
+        for c, h in enumerate(book.L["ideas_table"].split("|")):
+            sheet.ws.write_string(sheet.row_no, c, h, book.head)
+        ideas_at = sheet.row_no + 1
+        for status, count in statuses:
+            sheet.row([status, count])
     name = book.L["sheet.summary"]
-    below = max(len(names), len(statuses)) + 3
+    at = sheet.row_no + 2  # the charts go under the tables, one under the other, within the page's width
+    tall = 1.0 + 0.05 * len(names)
     if names:
-        last = len(names)
-        rate = book.wb.add_chart({"type": "column"})
+        rate = book.wb.add_chart({"type": "bar"})
         rate.add_series(
             {
                 "name": book.label("chart.rate"),
-                "categories": [name, 1, 0, last, 0],
-                "values": [name, 1, 5, last, 5],
+                "categories": [name, first, 0, last, 0],
+                "values": [name, first, 5, last, 5],
                 "data_labels": {"value": True, "num_format": "0%"},
                 "fill": {"color": "#C00000"},
             }
         )
         rate.set_title({"name": book.label("chart.rate")})
         rate.set_legend({"none": True})
-        rate.set_y_axis({"num_format": "0%", "min": 0, "max": 1})
-        sheet.ws.insert_chart(below, 0, rate, {"x_scale": 1.3, "y_scale": 1.1})
+        rate.set_x_axis({"num_format": "0%", "min": 0, "max": 1})
+        rate.set_y_axis({"reverse": True})
+        sheet.ws.insert_chart(at, 0, rate, {"x_scale": 1.5, "y_scale": tall})
+        at += int(15 * tall) + 1
         points = book.wb.add_chart({"type": "bar"})
         points.add_series(
             {
                 "name": book.label("chart.points"),
-                "categories": [name, 1, 0, last, 0],
-                "values": [name, 1, 10, last, 10],
+                "categories": [name, first, 0, last, 0],
+                "values": [name, first, 10, last, 10],
                 "fill": {"color": "#E46C0A"},
             }
         )
         points.set_title({"name": book.label("chart.points")})
         points.set_legend({"none": True})
-        sheet.ws.insert_chart(below, 6, points, {"x_scale": 1.1, "y_scale": 1.1})
-    if statuses:
+        points.set_y_axis({"reverse": True})
+        sheet.ws.insert_chart(at, 0, points, {"x_scale": 1.5, "y_scale": tall})
+        at += int(15 * tall) + 1
+    if ideas_at is not None:
         ideas = book.wb.add_chart({"type": "pie"})
         ideas.add_series(
             {
                 "name": book.label("chart.ideas"),
-                "categories": [name, 1, width + 1, len(statuses), width + 1],
-                "values": [name, 1, width + 2, len(statuses), width + 2],
+                "categories": [name, ideas_at, 0, ideas_at + len(statuses) - 1, 0],
+                "values": [name, ideas_at, 1, ideas_at + len(statuses) - 1, 1],
                 "data_labels": {"value": True, "category": True},
             }
         )
         ideas.set_title({"name": book.label("chart.ideas")})
-        sheet.ws.insert_chart(below, 12, ideas, {"x_scale": 0.9, "y_scale": 1.1})
+        sheet.ws.insert_chart(at, 0, ideas, {"x_scale": 1.0, "y_scale": 1.0})
+        at += 16
+    sheet.row_no = at - 1  # the signing lines go under the charts
+    sheet.finish(filter_columns=width)

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.access import Level
-from handlers.compliance import MonthPush, cell_params, expected_by_branch, matrix
+from handlers.compliance import MonthPush, cell_params, expected_by_branch, matrix, started_on
 from handlers.context import Context
 from handlers.errors import AppError, UsageError
 from handlers.i18n import render
@@ -30,6 +30,10 @@ MAX_REPORT = 2000
 
 def _month_start(day: date) -> date:
     return date(day.year, day.month, 1)
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
 def _previous(month: date) -> date:
@@ -106,6 +110,8 @@ async def _step(ctx: PushContext[MonthPush]) -> Reply | None:
     """Asking a branch (and, late, reminding it) until it has sent; the region's report compiled."""
     binding, row = ctx.chat, ctx.row
     month = ctx.payload.month
+    if _next_month(month) <= await started_on(ctx.uow, binding.region_id, ctx.tz):
+        return None  # a month before the region's 启用日期: nothing to report on
     reports = await ReportRepo(ctx.uow.conn).of_month(binding.region_id, f"{month:%Y-%m}")
     if row.purpose in ("report_ask", "report_late"):
         if binding.branch_id is None or binding.branch_id in reports:
@@ -133,8 +139,7 @@ async def compiled_params(
     """The region's report of a month: the events held, attendance, duty and ideas, and for each
     branch its attendance, its norms held / required and its narrative (None: not sent); a fixed
     number of grouped queries whatever the number of branches."""
-    following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    period = Period(month, following, "month")
+    period = Period(month, _next_month(month), "month")
     start, end = period.bounds(tz)
     region_id = binding.region_id
     figures = EvaluationRepo(uow.conn)

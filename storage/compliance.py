@@ -242,7 +242,7 @@ class EvaluationRepo:
         return {(int(b), str(r)): int(n) for b, r, n in rows}
 
     async def duty(self, region_id: int, start: datetime, end: datetime) -> dict[int, tuple[int, int]]:
-        """(kept, due) duty slots by the member's branch."""
+        """(kept, due) duty slots that began in [start, end), by the member's branch."""
         rows = await self.conn.execute(
             select(Member.branch_id, func.count(DutyAssignment.checked_in_at), func.count())
             .select_from(DutyAssignment)
@@ -268,14 +268,14 @@ class EvaluationRepo:
 
     async def findings(
         self, region_id: int, start: datetime, end: datetime
-    ) -> list[tuple[int, date | None, datetime | None]]:
-        """(branch, deadline, rectified at) of the findings recorded in [start, end)."""
+    ) -> list[tuple[int, date | None, datetime | None, datetime]]:
+        """(branch, deadline, rectified at, raised at) of the findings recorded in [start, end)."""
         rows = await self.conn.execute(
-            select(Finding.branch_id, Finding.deadline, Finding.fixed_at).where(
+            select(Finding.branch_id, Finding.deadline, Finding.fixed_at, Finding.created_at).where(
                 Finding.region_id == region_id, Finding.created_at >= start, Finding.created_at < end
             )
         )
-        return [(int(b), d, f) for b, d, f in rows]
+        return [(int(b), d, f, c) for b, d, f, c in rows]
 
     async def manual(self, region_id: int, year: int) -> dict[tuple[int, str], tuple[int, str]]:
         rows = await self.conn.execute(

@@ -113,11 +113,16 @@ class LedgerRepo:
         return [_event(r) for r in await self.conn.execute(q.order_by(Event.starts_at, Event.id))]
 
     def attendance(self, scope: Scope, *, by_member: bool) -> AsyncIterator[Any]:
-        """(event_id, member_id, status, reason, recorded_at) of the scope's members at the period's
-        events, by event (for the event sheet) or by member in roster order (for the matrix)."""
+        """(event_id, member_id, status, reason, recorded_at, recorded_by) of the scope's members at
+        the period's events, by event (for the event sheet) or by member in roster order (for the matrix)."""
         q = (
             select(
-                Attendance.event_id, Attendance.member_id, Attendance.status, Attendance.reason, Attendance.recorded_at
+                Attendance.event_id,
+                Attendance.member_id,
+                Attendance.status,
+                Attendance.reason,
+                Attendance.recorded_at,
+                Attendance.recorded_by,
             )
             .join(Event, Event.id == Attendance.event_id)
             .join(Member, Member.id == Attendance.member_id)

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 ATTENDED = frozenset({"on_time", "late", "remote", "makeup"})  # attendance statuses that count as present
+
+
+def rate_of(expected: int, present: int, leave: int = 0) -> int | None:
+    """出席率 in percent: present of expected; None (shown —) when nobody was expected, or when
+    everyone expected was on approved leave and nobody came (not "0 %: nobody came")."""
+    if expected <= 0 or (present == 0 and leave >= expected):
+        return None
+    return min(100, round(100 * present / expected))
+
+
 _PHONE_NOISE = re.compile(r"[\s\-().]")
 
 
@@ -29,6 +39,15 @@ def normalize_phone(value: str | None) -> str | None:
 class RegionRec:
     id: int
     name: str
+    created_at: datetime | None = None
+    started_on: date | None = None  # 启用日期 as set (None: the day it was created)
+
+    def start(self, tz: tzinfo) -> date:
+        """The region's 启用日期: as set, else the day it was created (local time)."""
+        if self.started_on is not None:
+            return self.started_on
+        assert self.created_at is not None
+        return self.created_at.astimezone(tz).date()
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +134,14 @@ class EventRec:
     def window_open(self, now: datetime) -> bool:
         return self.status == "scheduled" and self.opens_at <= now <= self.closes_at
 
+    def state(self, now: datetime) -> str:
+        """How a reader sees it now: upcoming, running (started, sign-in open), ended or cancelled."""
+        if self.status == "cancelled":
+            return "cancelled"
+        if now < self.starts_at:
+            return "upcoming"
+        return "running" if self.status == "scheduled" and now <= self.closes_at else "ended"
+
 
 @dataclass(frozen=True, slots=True)
 class AttendanceRec:
@@ -125,6 +152,11 @@ class AttendanceRec:
     reason: str | None
     recorded_by: int | None
     recorded_at: datetime
+
+    @property
+    def self_made(self) -> bool:
+        """A make-up sign-in the member entered for themselves (本人补签)."""
+        return self.status == "makeup" and self.recorded_by == self.member_id
 
 
 @dataclass(frozen=True, slots=True)

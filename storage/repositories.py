@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -180,16 +180,19 @@ def _binding(row: Any) -> BindingRec:
     return BindingRec(*row)
 
 
+_REGION_COLS = (Region.id, Region.name, Region.created_at, Region.started_on)
+
+
 @dataclass
 class OrgRepo:
     conn: AsyncConnection
 
     async def region_by_name(self, name: str) -> RegionRec | None:
-        row = (await self.conn.execute(select(Region.id, Region.name).where(Region.name == name))).first()
+        row = (await self.conn.execute(select(*_REGION_COLS).where(Region.name == name))).first()
         return RegionRec(*row) if row else None
 
     async def region(self, region_id: int) -> RegionRec:
-        row = (await self.conn.execute(select(Region.id, Region.name).where(Region.id == region_id))).one()
+        row = (await self.conn.execute(select(*_REGION_COLS).where(Region.id == region_id))).one()
         return RegionRec(*row)
 
     async def ensure_region(self, name: str, now: datetime) -> RegionRec:
@@ -199,10 +202,14 @@ class OrgRepo:
         rid = (
             await self.conn.execute(insert(Region).values(name=name, created_at=now).returning(Region.id))
         ).scalar_one()
-        return RegionRec(rid, name)
+        return RegionRec(rid, name, now)
+
+    async def set_start(self, region_id: int, day: date) -> None:
+        """启用日期: the day the region's figures count from."""
+        await self.conn.execute(update(Region).where(Region.id == region_id).values(started_on=day))
 
     async def regions(self) -> list[RegionRec]:
-        rows = await self.conn.execute(select(Region.id, Region.name).order_by(Region.id))
+        rows = await self.conn.execute(select(*_REGION_COLS).order_by(Region.id))
         return [RegionRec(*r) for r in rows]
 
     async def branches(self, region_id: int) -> list[BranchRec]:
@@ -824,14 +831,17 @@ class AttendanceRepo:
             (await self.conn.execute(count_present)).scalar_one()
         )
 
-    async def present_by(self, event_ids: Sequence[int]) -> dict[tuple[int, int, str], int]:
-        """Who came to these events, counted by (event, branch, role) of the members."""
+    async def present_by(
+        self, event_ids: Sequence[int], statuses: Collection[str] = ATTENDED
+    ) -> dict[tuple[int, int, str], int]:
+        """Who came to these events (or had another of these marks, e.g. leave), counted by
+        (event, branch, role) of the members."""
         if not event_ids:
             return {}
         q = (
             select(Attendance.event_id, Member.branch_id, Member.role, func.count())
             .join(Member, Member.id == Attendance.member_id)
-            .where(Attendance.event_id.in_(event_ids), Attendance.status.in_(ATTENDED))
+            .where(Attendance.event_id.in_(event_ids), Attendance.status.in_(list(statuses)))
             .group_by(Attendance.event_id, Member.branch_id, Member.role)
         )
         return {(int(e), int(b), str(r)): int(n) for e, b, r, n in (await self.conn.execute(q)).all()}

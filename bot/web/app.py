@@ -24,7 +24,7 @@ import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -45,16 +45,18 @@ from bot.transport import Transport
 from bot.web.labels import LABELS
 from handlers import compliance, weblink
 from handlers.access import REGION_ROLES, Level, Node, private_node, refusal
+from handlers.duty import shift_state
 from handlers.events import visible_in
 from handlers.i18n import normalize_locale, render, this_year_is
 from handlers.ledger import rates_by_branch
 from handlers.ports import Delivery, Incoming, Reply
 from handlers.signin import build_summary
 from handlers.timeparse import Period, parse_period
+from handlers.vocabulary import TERMS, term
 from storage.compliance import FindingRepo
 from storage.ledger import RecordRepo
-from storage.records import BindingRec, EventRec, MemberRec
-from storage.repositories import UnitOfWork
+from storage.records import BindingRec, EventRec, MemberRec, rate_of
+from storage.repositories import UnitOfWork, expected_filter
 from storage.web import SessionRec
 
 HERE = Path(__file__).parent
@@ -164,8 +166,10 @@ class WebConsole:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters["hm"] = lambda dt: dt.strftime("%H:%M")
-        self.env.filters["dt"] = lambda dt: dt.strftime("%Y-%m-%d %H:%M")
+        # every time shown is in the configured zone, whatever zone it was read in
+        self.env.filters["hm"] = lambda dt: self.local(dt).strftime("%H:%M")
+        self.env.filters["dt"] = lambda dt: self.local(dt).strftime("%Y-%m-%d %H:%M")
+        self.env.globals["term"] = term
         self.env.globals["form_id"] = lambda: secrets.token_urlsafe(12)  # a form sent twice: one change
         app.router.identify(PLATFORM, self._identify)
 
@@ -210,9 +214,15 @@ class WebConsole:
         return refusal(v.member, Level.BRANCH, node) is None
 
     def may_see_event(self, v: Visitor, event: EventRec) -> bool:
+        """Officers see the region's events; others their branch's, and the region's they are
+        expected at (a branch secretary at the 书记例会)."""
         if event.region_id != v.node.region_id:
             return False
-        return v.officer or visible_in(event, v.node)
+        return v.officer or visible_in(event, v.node) or self.expected_at(v, event)
+
+    @staticmethod
+    def expected_at(v: Visitor, event: EventRec) -> bool:
+        return event.branch_id is None and event.group_id is None and v.member.role in expected_filter(event.kind)
 
     # -- rendering ------------------------------------------------------------------------------
     def page(self, request: Request, name: str, v: Visitor | None, status: int = 200, **params: Any) -> Response:
@@ -228,9 +238,21 @@ class WebConsole:
 
     def row(self, event: EventRec, names: dict[int, str]) -> dict[str, Any]:
         branch = names.get(event.branch_id) if event.branch_id is not None else None
-        return {"e": event, "starts": self.local(event.starts_at), "branch": branch}
+        return {"e": event, "starts": self.local(event.starts_at), "branch": branch, "state": event.state(self.now())}
+
+    @staticmethod
+    def cell(c: compliance.Cell, locale: str) -> dict[str, str]:
+        """One norm of the 三会一课 matrix as the page shows it: its name, state and held / required."""
+        params = compliance.cell_params([c])[0]
+        return {
+            "norm_label": render("compliance.norm_name", locale, kind=c.norm.kind, scope=c.norm.scope),
+            "state": c.state,
+            "shown": render("compliance.short", locale, c=params),
+        }
 
     def local(self, dt: datetime) -> datetime:
+        if dt.tzinfo is None:  # stored times are UTC
+            dt = dt.replace(tzinfo=UTC)
         return dt.astimezone(self.app.services.policy.tz)
 
     async def read(self, fn: Callable[[UnitOfWork], Awaitable[Any]]) -> Any:
@@ -393,11 +415,12 @@ class WebConsole:
             held = [e for e in events if e.starts_at <= now and e.status != "cancelled"]
             totals = await rates_by_branch(uow, region, held)
             rates = [
-                {"name": names.get(bid, "?"), "rate": round(100 * pres / exp) if exp else 0}
-                for bid, (exp, pres) in sorted(totals.items(), key=lambda kv: names.get(kv[0], ""))
+                {"name": names.get(bid, "?"), "rate": rate_of(*counts)}
+                for bid, counts in sorted(totals.items(), key=lambda kv: names.get(kv[0], ""))
                 if branch is None or bid == branch
             ]
             grid = await compliance.matrix(uow, region, branch, quarter, tz)
+            cells = [(bid, name, [self.cell(c, v.locale) for c in row]) for bid, name, row in grid.branches]
             dormant = (
                 await compliance.dormancy_details(uow, region, self.app.settings.dormancy_weeks, now, tz)
                 if branch is None
@@ -407,14 +430,17 @@ class WebConsole:
             past = [e for e in events if e.starts_at <= now]
             shown = past[-OVERVIEW_EVENTS // 2 :] + [e for e in events if e.starts_at > now]
             shown = shown[:OVERVIEW_EVENTS]
-            lowest = sorted(rates, key=lambda r: (r["rate"], r["name"]))[:OVERVIEW_BARS]
+            lowest = sorted(rates, key=lambda r: (r["rate"] is None, r["rate"] or 0, r["name"]))[:OVERVIEW_BARS]
             return {
                 "events": [self.row(e, names) for e in shown],
                 "total_events": len(events),
                 "rates": sorted(lowest, key=lambda r: r["name"]),
                 "total_rates": len(rates),
-                "grid": grid,
-                "cells": compliance.cell_params,
+                "grid": {"branches": cells},
+                "started_note": render("compliance.web_started", v.locale, started=grid.started)
+                if grid.started > quarter.start
+                else "",
+                "legend": render("compliance.web_legend", v.locale, started=grid.started),
                 "dormant": dormant,
                 "findings": findings,
             }
@@ -448,7 +474,8 @@ class WebConsole:
             if branch_text.isdigit():
                 events = [e for e in events if e.branch_id == int(branch_text)]
             rows = [self.row(e, names) for e in events]
-            return {"rows": rows, "branches": branches, "kind": kind, "branch": branch_text, "month": month_text}
+            return {"rows": rows, "branches": branches, "kind": kind, "branch": branch_text, "month": month_text,
+                    "kinds": list(TERMS["kind"])}  # fmt: skip
 
         return self.page(request, "events.html", v, **(await self.read(load)))
 
@@ -462,10 +489,13 @@ class WebConsole:
                 return None
             if not self.may_see_event(v, event):
                 raise Denied(403, "forbidden")
-            summary = await build_summary(uow, event, v.node.branch_id)
+            # the region's meeting a secretary was expected at: its attendees, as in the secretaries' chat
+            attendee = not v.officer and self.expected_at(v, event)
+            summary = await build_summary(uow, event, None if attendee else v.node.branch_id)
             record, photos = await RecordRepo(uow.conn).sheet(event_id)
             return {"e": event, "s": summary, "starts": self.local(event.starts_at), "record": record,
-                    "photos": photos, "branch": branch}  # fmt: skip
+                    "photos": photos, "branch": branch, "state": event.state(uow.now),
+                    "may_makeup": not attendee}  # fmt: skip
 
         data = await self.read(load)
         if data is None:
@@ -535,21 +565,23 @@ class WebConsole:
             slots = await uow.duty.between(v.node.region_id, monday, monday + timedelta(days=7))
             if not v.officer:
                 slots = [s for s in slots if s.branch_id == v.node.branch_id]
+            grace = timedelta(minutes=self.app.services.policy.grace_min)
+            shown = [{"slot": s, "state": shift_state(s, now, grace)} for s in slots]
             missed = await uow.duty.missed(v.node.region_id, now, now - timedelta(days=30))
             if not v.officer:
                 missed = [s for s in missed if s.branch_id == v.node.branch_id]
             swaps = await uow.duty.swaps(v.node.region_id, None if v.officer else v.node.branch_id)
-            return {"slots": slots, "missed": missed, "swaps": swaps}
+            return {"slots": shown, "missed": missed, "swaps": swaps}
 
         return self.page(request, "duty.html", v, **(await self.read(load)))
 
     async def ideas(self, request: Request, v: Visitor) -> Response:
         async def load(uow: UnitOfWork) -> dict[str, Any]:
             ideas = await uow.ideas.open_in(v.node.region_id, 200)
-            groups: dict[str, list[Any]] = {}
+            groups: dict[str, list[Any]] = {status: [] for status in TERMS["idea"]}  # the review's order
             for idea in ideas:
                 groups.setdefault(idea.status, []).append(idea)
-            return {"groups": groups}
+            return {"groups": [(status, found) for status, found in groups.items() if found]}
 
         return self.page(request, "ideas.html", v, **(await self.read(load)))
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint, true
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UTCDateTime
@@ -16,6 +16,8 @@ class Region(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # 启用日期: the day counting starts (none: the day the region was created, in local time)
+    started_on: Mapped[date | None] = mapped_column(Date)
 
 
 class Branch(Base):
