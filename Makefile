@@ -19,10 +19,12 @@ demo: $(STAMP)
 console: $(STAMP)
 	$(BIN)/dangjian console
 
-# The web console's browser tests drive Debian's chromium; Chinese needs a CJK font (root installs them).
-BROWSER_PKGS := chromium fonts-noto-cjk
+# The web console's browser tests drive Debian's chromium; Chinese needs a CJK font; the print test
+# opens the ledger in LibreOffice Calc and draws its pages with poppler (root installs them).
+BROWSER_PKGS := chromium fonts-noto-cjk libreoffice-calc-nogui poppler-utils
 browser:
-	@if ! command -v chromium >/dev/null || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	@if ! command -v chromium >/dev/null || ! fc-list :lang=zh 2>/dev/null | grep -q . \
+	  || ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null; then \
 	  apt-get install -y --no-install-recommends $(BROWSER_PKGS) >/dev/null || \
 	  (apt-get update >/dev/null && apt-get install -y --no-install-recommends $(BROWSER_PKGS) >/dev/null); fi
 

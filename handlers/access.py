@@ -82,26 +82,40 @@ def check(actor: MemberRec | None, level: Level, node: Node | None, *, chat_admi
 
 
 def may_manage_member(
-    actor: MemberRec | None, target: MemberRec, *, identity: bool = False, chat_admin_branch: int | None = None
+    actor: MemberRec | None,
+    target: MemberRec,
+    *,
+    identity: bool = False,
+    chat_admin_branch: int | None = None,
+    own: bool = False,
 ) -> bool:
     """May the actor act on this member's record (make-up, points, duty; with `identity`: link,
     unlink, deactivate)? A privileged member's identity is decided by region officers only.
-    `chat_admin_branch`: the branch whose own chat the actor administers, where this is asked."""
+    `chat_admin_branch`: the branch whose own chat the actor administers, where this is asked.
+    `own`: the act may touch the actor's own record (a secretary's own make-up sign-in, marked
+    本人补签); points and identity never may."""
     if actor is None or not actor.active or actor.region_id != target.region_id:
         return False
     if actor.role in REGION_ROLES:
         return True
     if identity and target.role in PRIVILEGED_ROLES:
         return False
-    if actor.branch_id != target.branch_id or actor.id == target.id:
+    if actor.id == target.id:
+        return own and actor.role == "branch_secretary"
+    if actor.branch_id != target.branch_id:
         return False
     return actor.role == "branch_secretary" or (not identity and chat_admin_branch == actor.branch_id)
 
 
 def check_member(
-    actor: MemberRec | None, target: MemberRec, *, identity: bool = False, chat_admin_branch: int | None = None
+    actor: MemberRec | None,
+    target: MemberRec,
+    *,
+    identity: bool = False,
+    chat_admin_branch: int | None = None,
+    own: bool = False,
 ) -> None:
-    if may_manage_member(actor, target, identity=identity, chat_admin_branch=chat_admin_branch):
+    if may_manage_member(actor, target, identity=identity, chat_admin_branch=chat_admin_branch, own=own):
         return
     if identity and target.role in PRIVILEGED_ROLES:
         raise _refuse("needs_region_for_privileged", name=target.name)

@@ -60,6 +60,10 @@ class AuditReader:
             return ""
         if key in ("to", "date") and isinstance(value, str):
             return self._time(value)
+        if key == "month" and isinstance(value, str) and len(value) == 7 and value[4] == "-":
+            return value if self.locale == "en" else f"{value[:4]}年{int(value[5:])}月"
+        if key == "deadline" and isinstance(value, str):
+            return self._time(value)
         if not isinstance(value, int):
             return value
         if key in PEOPLE:
@@ -77,6 +81,8 @@ class AuditReader:
             return await self.cached("group", value, self._group)
         if key == "lecturer":
             return await self.cached("lecturer", value, self._lecturer)
+        if key == "item" and action.startswith("store."):
+            return await self.cached("store_item", value, self._store_item)
         if key in ("idea", "vote", "swap", "item"):  # their numbers are given beside them, or none reads them
             return "" if key != "item" else f"#{value}"
         return value
@@ -138,3 +144,7 @@ class AuditReader:
     async def _lecturer(self, lecturer_id: int) -> str:
         lecturer = await self.uow.lessons.lecturer(lecturer_id)
         return lecturer.name if lecturer else ""
+
+    async def _store_item(self, item_id: int) -> str:
+        item = await self.uow.store.item(item_id)
+        return item.name if item else f"#{item_id}"

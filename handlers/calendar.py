@@ -469,6 +469,8 @@ async def move_event(ctx: Context, args: str) -> list[Reply]:
         ctx.need_manager(event.region_id, event.branch_id)
         if event.starts_at <= uow.now:
             raise AppError("calendar.already_started", id=event_id)
+        if event.starts_at == when.at:  # nothing moves: nobody is told of a change that is none
+            raise AppError("calendar.same_time", id=event_id, at=ctx.local(when.at))
         await uow.events.reschedule(event_id, **window_times(ctx.services.policy, when.at))
         moved = await uow.events.get(event_id)
         assert moved is not None

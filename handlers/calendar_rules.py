@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Set
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -210,27 +211,46 @@ def is_workday(day: date) -> bool:
         return day.weekday() < 5 and not fixed
 
 
-def apply_holiday(nominal: datetime, policy: str) -> datetime | None:
-    """Where an occurrence lands: the next working day (move), nowhere (skip) or as is (keep)."""
+def apply_holiday(nominal: datetime, policy: str, avoid: Set[date] = frozenset()) -> datetime | None:
+    """Where an occurrence lands: the next working day not in `avoid` (move), nowhere (skip) or as
+    is (keep)."""
     if policy == "keep" or is_workday(nominal.date()):
         return nominal
     if policy == "skip":
         return None
     moved = nominal
-    for _ in range(40):  # the longest break (Spring Festival) is well under this
+    for _ in range(60):  # the longest break (Spring Festival) with a few taken days is well under this
         moved += timedelta(days=1)
-        if is_workday(moved.date()):
+        if is_workday(moved.date()) and moved.date() not in avoid:
             return moved
     return nominal
 
 
+MOVE_LOOKAHEAD = timedelta(days=45)  # a moved occurrence leaves alone the working days the rule has ahead
+
+
 def occurrences(
-    spec: dict[str, Any], at: time, policy: str, tz: ZoneInfo, start: datetime, end: datetime
+    spec: dict[str, Any],
+    at: time,
+    policy: str,
+    tz: ZoneInfo,
+    start: datetime,
+    end: datetime,
+    taken: Set[date] = frozenset(),
 ) -> list[tuple[date, datetime]]:
-    """(nominal date, actual start) of each occurrence whose nominal time is in [start, end)."""
+    """(nominal date, actual start) of each occurrence whose nominal time is in [start, end). A
+    holiday's occurrence moved on (顺延) lands on the next working day holding no other occurrence
+    of the rule: not one in `taken` (days that already have one), not one moved there before, not
+    a working day the rule falls on itself (so the last days of a lunar month that span a weekend
+    become as many shifts on as many days)."""
+    used = set(taken)
+    if policy == "move":
+        ahead = nominal_dates(spec, at, tz, start, end + MOVE_LOOKAHEAD)
+        used |= {n.date() for n in ahead if is_workday(n.date())}
     out = []
     for nominal in nominal_dates(spec, at, tz, start, end):
-        actual = apply_holiday(nominal, policy)
+        actual = apply_holiday(nominal, policy, used)
         if actual is not None:
+            used.add(actual.date())
             out.append((nominal.date(), actual))
     return out

@@ -45,6 +45,7 @@ REGION_WORDS = ("书记例会", "例会", "专题党课", "secretary")  # norms 
 REMIND_DAYS = 14  # a branch is reminded this many days before a period ends
 REMIND_HOUR = 9
 MAX_NORM = 31
+NOW_INCLUDED = timedelta(microseconds=1)  # a period "until now" includes what happens at this very moment
 _NORM = re.compile(
     r"^(?P<kind>\S+)\s+(?P<per>每月|每季度|每季|每年|monthly|quarterly|yearly)\s*(?P<count>\d+)\s*次?$", re.I
 )
@@ -173,7 +174,7 @@ async def matrix(uow: UnitOfWork, region_id: int, branch_id: int | None, period:
     lo, hi = Period(max(min(firsts), started), max(lasts), "range").bounds(tz)
     days: dict[tuple[int | None, str], list[date]] = defaultdict(list)  # (branch, kind) -> local days held
     if lo < hi:
-        for e in await ComplianceRepo(uow.conn).held(region_id, lo, min(hi, uow.now)):
+        for e in await ComplianceRepo(uow.conn).held(region_id, lo, min(hi, uow.now + NOW_INCLUDED)):
             days[(e.branch_id, e.kind)].append(e.starts_at.astimezone(tz).date())
     branches = [b for b in await uow.org.branches(region_id) if branch_id in (None, b.id)]
 

@@ -191,9 +191,10 @@ class Context:
         access.check(member, Level.BRANCH, node, chat_admin=self._chat_admin_of(node))
         return member
 
-    def need_manager_of(self, target: MemberRec, *, identity: bool = False) -> MemberRec:
-        """The sender may act on this member's record (identity: their accounts and status)."""
+    def need_manager_of(self, target: MemberRec, *, identity: bool = False, own: bool = False) -> MemberRec:
+        """The sender may act on this member's record (identity: their accounts and status; own:
+        the sender's own record too, where the act allows it)."""
         member = self.need_member()
         chat_branch = self.node.branch_id if self.incoming.is_chat_admin and self.node else None
-        access.check_member(member, target, identity=identity, chat_admin_branch=chat_branch)
+        access.check_member(member, target, identity=identity, chat_admin_branch=chat_branch, own=own)
         return member

@@ -104,6 +104,9 @@ async def add_shift(ctx: Context, args: str) -> list[Reply]:
         raise UsageError("duty_add", f"events.{err.code}") from err
     place, names = m.group(2), m.group(3).split()
     check_lengths("duty_add", place=place)
+    twice = next((n for n in names if names.count(n) > 1), None)
+    if twice is not None:
+        raise UsageError("duty_add", "duty.name_twice", name=twice)
     ends = datetime.combine(when.at.date(), end_time, tzinfo=ctx.tz)
     if ends <= when.at or len(names) > 2:
         raise UsageError("duty_add")
@@ -119,6 +122,9 @@ async def add_shift(ctx: Context, args: str) -> list[Reply]:
         )
         if backup is not None and backup in ids:
             raise AppError("duty.backup_on_shift", name=backup_name)
+        same = await uow.duty.same_shift(binding.region_id, place, when.at, ids)
+        if same is not None:  # the same shift typed twice: one on the rota, never a copy reported as missed
+            raise AppError("duty.duplicate", id=same, starts=ctx.local(when.at), place=place)
         shift_id = await uow.duty.add_shift(binding.region_id, place, when.at, ends, ids, uow.now, backup_id=backup)
         await queue_shift_pushes(uow, ctx.services.policy.grace_min, shift_id)
         await uow.ops.audit(

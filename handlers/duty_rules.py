@@ -22,6 +22,7 @@ from handlers.timeparse import WhenError, numbered, parse_time
 from storage.duty import DutyRuleRec
 from storage.repositories import UnitOfWork
 
+HOLIDAY_REACH = timedelta(days=60)  # a moved shift lands at most this far from its date
 HORIZON_DAYS = 21  # shifts are on the rota three weeks ahead
 _HOLIDAY = re.compile(r"(?:^|\s)(?:节假日|holiday)\s*[:：]\s*(\S+)", re.I)
 _HOURS = re.compile(r"^(\S+?)\s*[-–~至到]\s*(\S+)\s+(\S+)\s+(.+)$")
@@ -144,12 +145,15 @@ async def expand(uow: UnitOfWork, services: Services, rule: DutyRuleRec, horizon
     tz = services.policy.tz
     starts, ends = (time.fromisoformat(t) for t in (rule.starts, rule.ends))
     have = await uow.duty.rule_dates(rule.id)
+    days = {at.astimezone(tz).date() for at in await uow.duty.rule_starts(rule.id, uow.now - HOLIDAY_REACH)}
     made = 0
     horizon = uow.now + timedelta(days=horizon_days)
-    for nominal, begins in occurrences(rule.spec, starts, rule.holiday_policy, tz, uow.now, horizon):
+    for nominal, begins in occurrences(rule.spec, starts, rule.holiday_policy, tz, uow.now, horizon, days):
         if nominal in have or begins <= uow.now:
             continue
         finish = datetime.combine(begins.date(), ends, tzinfo=tz)
+        if await uow.duty.same_shift(rule.region_id, rule.place, begins, list(rule.member_ids)) is not None:
+            continue  # someone added this very shift by hand: it is not put on the rota twice
         shift_id = await uow.duty.add_shift(
             rule.region_id,
             rule.place,

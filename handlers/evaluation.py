@@ -26,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.access import Level
-from handlers.compliance import expected_by_branch, matrix, started_on
+from handlers.compliance import NOW_INCLUDED, expected_by_branch, matrix, started_on
 from handlers.context import Context
 from handlers.errors import AppError, UsageError
 from handlers.ports import Reply
@@ -80,7 +80,7 @@ async def evaluate(uow: UnitOfWork, region_id: int, year: int, tz: ZoneInfo) -> 
     period = Period(date(year, 1, 1), date(year + 1, 1, 1), "year")
     norms = await matrix(uow, region_id, None, period, tz)
     lo, hi = Period(max(period.start, norms.started), period.end, "range").bounds(tz)
-    hi = min(hi, uow.now)  # what has begun: a shift or meeting to come is not missed
+    hi = min(hi, uow.now + NOW_INCLUDED)  # what has begun: a shift or meeting to come is not missed
     repo = EvaluationRepo(uow.conn)
     held = await ComplianceRepo(uow.conn).held(region_id, lo, hi) if lo < hi else []
     roles = await repo.roles(region_id)

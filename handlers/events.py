@@ -168,11 +168,7 @@ async def publish_event(ctx: Context, args: str, *, draft: int | None = None) ->
     )
 
     async def work(uow: UnitOfWork) -> tuple[int, list[EventRec]]:
-        twins = [
-            e
-            for e in await uow.events.between(binding.region_id, starts_at, starts_at + timedelta(minutes=1))
-            if e.status == "scheduled" and e.place == place and visible_in(e, node)
-        ]
+        twins = await _twins(uow, binding.region_id, node, starts_at, place)
         event_id = await create_event(uow, ctx.services.policy, event, creator.id, inc.platform, skip_open_push=skip)
         if draft is not None and not await uow.events.settle_draft(draft, "published", event_id):
             raise AppError("announce.settled")
@@ -218,7 +214,8 @@ async def record_held(ctx: Context, args: str) -> list[Reply]:
     creator = ctx.need_manager(binding.region_id, binding.branch_id)
     times = window_times(ctx.services.policy, when.at)
 
-    async def work(uow: UnitOfWork) -> int:
+    async def work(uow: UnitOfWork) -> tuple[int, list[EventRec]]:
+        twins = await _twins(uow, binding.region_id, Node(binding.region_id, binding.branch_id), when.at, place)
         event_id = await uow.events.create(
             region_id=binding.region_id,
             branch_id=binding.branch_id,
@@ -235,11 +232,21 @@ async def record_held(ctx: Context, args: str) -> list[Reply]:
         await uow.ops.audit(
             actor=creator.id, platform=ctx.incoming.platform, action="event.record", detail=detail, now=uow.now
         )
-        return event_id
+        return event_id, twins
 
-    event_id = await ctx.unit(work)
+    event_id, twins = await ctx.unit(work)
     ctx.services.directory.forget_events(binding.region_id)
-    return [ctx.reply("events.recorded", id=event_id, kind=kind, place=place, topic=topic, starts=ctx.local(when.at))]
+    starts = ctx.local(when.at)
+    return [ctx.reply("events.recorded", id=event_id, kind=kind, place=place, topic=topic, starts=starts, twins=twins)]
+
+
+async def _twins(uow: UnitOfWork, region_id: int, node: Node, at: datetime, place: str) -> list[EventRec]:
+    """Events of the node at the same minute and place (a meeting published or recorded twice)."""
+    return [
+        e
+        for e in await uow.events.between(region_id, at, at + timedelta(minutes=1))
+        if e.status != "cancelled" and e.place == place and visible_in(e, node)
+    ]
 
 
 async def list_events(ctx: Context, args: str) -> list[Reply]:
@@ -438,7 +445,8 @@ async def cancel(ctx: Context, args: str) -> list[Reply]:
 
     event = await ctx.unit(work)
     ctx.services.directory.forget_events(binding.region_id)
-    return [ctx.reply("events.cancelled", id=event.id, kind=event.kind, starts=ctx.local(event.starts_at))]
+    past = event.starts_at <= ctx.now  # held or recorded: there were no reminders left to stop
+    return [ctx.reply("events.cancelled", id=event.id, kind=event.kind, starts=ctx.local(event.starts_at), past=past)]
 
 
 COMMANDS = [

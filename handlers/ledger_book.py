@@ -185,9 +185,15 @@ class _Sheet:
         return r
 
     def note(self, text: str) -> int:
-        """A line of text under the table, across its width."""
+        """A line of text under the table, across as much of its width as the first page shows."""
         self.row_no += 1
-        last = max(len(self.headers), 2) - 1
+        shown, last = 0, 0
+        for c, w in enumerate(self.widths or [10]):
+            shown += (w + 1) * 7 + 5
+            if c and shown > PAGE_PX:
+                break
+            last = c
+        last = max(last, 1)
         self.ws.merge_range(self.row_no, 0, self.row_no, last, text, self.book.note_fmt)
         span = max(sum(w + 1 for w in self.widths[: last + 1]), 40)
         self.ws.set_row(self.row_no, LINE_PT * (1 + _width(text) // span))
@@ -873,6 +879,7 @@ def _summary_sheet(run: _Run, sheet: _Sheet) -> None:
             sheet.row([status, count])
     name = book.L["sheet.summary"]
     at = sheet.row_no + 2  # the charts go under the tables, one under the other, within the page's width
+    breaks = [at]  # printed: the tables on the first page, the two bar charts on the next, the pie after
     tall = 1.0 + 0.05 * len(names)
     if names:
         rate = book.wb.add_chart({"type": "bar"})
@@ -905,6 +912,7 @@ def _summary_sheet(run: _Run, sheet: _Sheet) -> None:
         points.set_y_axis({"reverse": True})
         sheet.ws.insert_chart(at, 0, points, {"x_scale": 1.5, "y_scale": tall})
         at += int(15 * tall) + 1
+        breaks.append(at)
     if ideas_at is not None:
         ideas = book.wb.add_chart({"type": "pie"})
         ideas.add_series(
@@ -919,4 +927,5 @@ def _summary_sheet(run: _Run, sheet: _Sheet) -> None:
         sheet.ws.insert_chart(at, 0, ideas, {"x_scale": 1.0, "y_scale": 1.0})
         at += 16
     sheet.row_no = at - 1  # the signing lines go under the charts
+    sheet.ws.set_h_pagebreaks(breaks)
     sheet.finish(filter_columns=width)

@@ -19,7 +19,7 @@ from handlers.ports import Reply
 from handlers.router import Command
 from handlers.timeparse import Period
 from storage.compliance import ComplianceRepo, EvaluationRepo, ReportRepo
-from storage.records import BindingRec
+from storage.records import BindingRec, rate_of
 from storage.repositories import UnitOfWork
 
 ASK_HOUR = 9
@@ -156,7 +156,7 @@ async def compiled_params(
         branches.append({"name": name, "rate": rate, "cells": cell_params(cells), "text": text})
     numbers = {
         "held": len(held),
-        "rate": min(100, round(100 * sum(present.values()) / expected_in.total())) if expected_in.total() else 0,
+        "rate": rate_of(expected_in.total(), min(sum(present.values()), expected_in.total())),
         "duties": (sum(k for k, _ in duty.values()), sum(n for _, n in duty.values())),
         "ideas": await uow.ideas.counts(region_id, None, start, end),
     }

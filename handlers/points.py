@@ -160,8 +160,9 @@ async def redeem(ctx: Context, args: str) -> list[Reply]:
         if item.stock < 1:
             raise AppError("points.sold_out", name=name)
         balance = await uow.points.balance(member.id)
-        if balance < item.price:
-            raise AppError("points.not_enough", name=member.name, balance=balance)
+        promised = await uow.store.promised(member.id)  # asked for already, not yet decided
+        if balance - promised < item.price:
+            raise AppError("points.not_enough", name=member.name, balance=balance, promised=promised)
         rid = await uow.store.request(
             item_id=item.id,
             member_id=member.id,
@@ -190,10 +191,12 @@ async def redeem(ctx: Context, args: str) -> list[Reply]:
     ]
 
 
-def decide_buttons(locale: str, rid: int) -> tuple[Button, ...]:
+def decide_buttons(locale: str, rid: int, *, numbered: bool = False) -> tuple[Button, ...]:
+    """批准 / 驳回 under one request; under a list of several, each with its request's number."""
+    number = rid if numbered else None
     return (
-        Button(str(render("points.approve_button", locale)), f"redeem_ok:{rid}"),
-        Button(str(render("points.reject_button", locale)), f"redeem_no:{rid}"),
+        Button(str(render("points.approve_button", locale, number=number)), f"redeem_ok:{rid}"),
+        Button(str(render("points.reject_button", locale, number=number)), f"redeem_no:{rid}"),
     )
 
 
@@ -327,7 +330,7 @@ async def pending_requests(ctx: Context, args: str) -> list[Reply]:
     waiting = await ctx.read(lambda uow: uow.store.pending(binding.region_id, binding.branch_id))
     if not waiting:
         return [ctx.reply("points.none_pending")]
-    buttons = tuple(b for r in waiting[:PENDING_BUTTONS] for b in decide_buttons(ctx.locale, r.id))
+    buttons = tuple(b for r in waiting[:PENDING_BUTTONS] for b in decide_buttons(ctx.locale, r.id, numbered=True))
     return [ctx.reply("points.pending", items=waiting, buttons=buttons)]
 
 

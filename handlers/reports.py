@@ -4,13 +4,13 @@ digest (月度简报) and the dormancy warning (防瘫预警)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers import groups, hosting, monthly, supervision
 from handlers.access import Level, Node
-from handlers.compliance import NORM_REMINDER, MonthPush, dormancy_details, reminder_due, tiers
+from handlers.compliance import NORM_REMINDER, MonthPush, dormancy_details, reminder_due, started_on, tiers
 from handlers.context import Context, Services
 from handlers.errors import UsageError
 from handlers.i18n import render
@@ -19,7 +19,7 @@ from handlers.outbox import Payload, PushContext, PushKind, queue
 from handlers.ports import Reply
 from handlers.router import Command
 from handlers.signin import build_summary
-from storage.records import BindingRec
+from storage.records import BindingRec, rate_of
 from storage.repositories import UnitOfWork
 
 MAX_NOTICE = 2000
@@ -120,10 +120,11 @@ class BranchMonth:
     expected: int
     present: int
     tier: str | None = None
+    leave: int = 0
 
     @property
-    def rate(self) -> int:
-        return round(100 * self.present / self.expected) if self.expected else 0
+    def rate(self) -> int | None:
+        return rate_of(self.expected, self.present, self.leave)
 
 
 async def digest_params(uow: UnitOfWork, binding: BindingRec, month: str, tz: ZoneInfo) -> dict[str, Any]:
@@ -133,7 +134,9 @@ async def digest_params(uow: UnitOfWork, binding: BindingRec, month: str, tz: Zo
     events = [
         e
         for e in await uow.events.between(binding.region_id, first, end)
-        if binding.branch_id is None or e.branch_id in (None, binding.branch_id)
+        if (binding.branch_id is None or e.branch_id in (None, binding.branch_id))
+        and e.status != "cancelled"
+        and e.starts_at <= uow.now
     ]
     branches = {b.id: b.name for b in await uow.org.branches(binding.region_id)}
     tier = await tiers(uow, binding.region_id, first.year, tz)  # the year so far, as 年度考评 shows it
@@ -141,6 +144,7 @@ async def digest_params(uow: UnitOfWork, binding: BindingRec, month: str, tz: Zo
     for event in events:
         summary = await build_summary(uow, event)
         present = {a.member_id for a in summary.on_time + summary.late + summary.remote + summary.makeup}
+        excused = {a.member_id for a in summary.leave}
         expected = [m for m in summary.expected if binding.branch_id in (None, m.branch_id)]
         for branch_id in {m.branch_id for m in expected}:
             rows.setdefault(
@@ -149,8 +153,9 @@ async def digest_params(uow: UnitOfWork, binding: BindingRec, month: str, tz: Zo
         for member in expected:
             rows[member.branch_id].expected += 1
             rows[member.branch_id].present += member.id in present
-    total_expected = sum(r.expected for r in rows.values())
-    total_present = sum(r.present for r in rows.values())
+            rows[member.branch_id].leave += member.id in excused
+    total = BranchMonth("", 0, sum(r.expected for r in rows.values()), sum(r.present for r in rows.values()),
+                        leave=sum(r.leave for r in rows.values()))  # fmt: skip
     kept, due = await uow.duty.kept(binding.region_id, binding.branch_id, first, end)
     submitted, adopted = await uow.ideas.counts(binding.region_id, binding.branch_id, first, end)
     top = await uow.points.ranking(binding.region_id, binding.branch_id, first, 3, until=end)
@@ -160,7 +165,7 @@ async def digest_params(uow: UnitOfWork, binding: BindingRec, month: str, tz: Zo
         "top": top,
         "month": first,
         "held": len(events),
-        "rate": round(100 * total_present / total_expected) if total_expected else 0,
+        "rate": total.rate,
         "branches": sorted(rows.values(), key=lambda r: r.name) if binding.branch_id is None else [],
         "tier": tier.get(binding.branch_id) if binding.branch_id is not None else None,
     }
@@ -187,6 +192,9 @@ async def _notice(ctx: PushContext[NoticePush]) -> Reply | None:
 
 async def _digest(ctx: PushContext[DigestPush]) -> Reply | None:
     binding = ctx.chat
+    year, month = (int(p) for p in ctx.payload.month.split("-"))
+    if date(year, month, 1) <= await started_on(ctx.uow, binding.region_id, ctx.tz):
+        return None  # the month it would sum up was before the region's 启用日期
     params = await digest_params(ctx.uow, binding, ctx.payload.month, ctx.tz)
     node = Node(binding.region_id, binding.branch_id)
     chart = await digest_chart(ctx.uow, node, params["month"], ctx.tz, ctx.locale)

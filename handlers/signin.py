@@ -18,7 +18,7 @@ from handlers.mentions import mention
 from handlers.org import named_member
 from handlers.ports import Button, Reply
 from handlers.router import Command, Press
-from storage.records import ATTENDED, AttendanceRec, BindingRec, EventRec, MemberRec
+from storage.records import ATTENDED, AttendanceRec, BindingRec, EventRec, MemberRec, rate_of
 from storage.repositories import UnitOfWork, expected_filter
 from storage.signin_write import ALREADY, DUPLICATE, RECORDED, SignInOutcome, SignInWrite
 
@@ -278,9 +278,13 @@ async def makeup(ctx: Context, args: str) -> list[Reply]:
     event = await _recent_event(ctx, event_id)
     scope = event.branch_id if event.branch_id else binding.branch_id  # a branch chat names its own members
     ctx.need_manager(event.region_id, scope)
+    if event.status == "cancelled":
+        raise AppError("signin.makeup_cancelled", id=event.id)
+    if ctx.now < event.starts_at:  # nobody can have come to what has not begun
+        raise AppError("signin.makeup_too_early", id=event.id, kind=event.kind, starts=ctx.local(event.starts_at))
     if len(names) == 1:
         target = await ctx.read(lambda uow: named_member(uow, event.region_id, names[0], scope))
-        ctx.need_manager_of(target)
+        ctx.need_manager_of(target, own=True)
         outcome = await _write(ctx, event, target, "makeup", recorded_by=admin.id)
         if outcome.outcome == ALREADY:
             return [ctx.reply("signin.already", name=target.name, status=outcome.status)]
@@ -291,6 +295,7 @@ async def makeup(ctx: Context, args: str) -> list[Reply]:
                 name=mention(target.id, target.name),
                 by=admin.name,
                 kind=event.kind,
+                own=target.id == admin.id,
             )
         ]
     done: list[str] = []
@@ -303,7 +308,7 @@ async def makeup(ctx: Context, args: str) -> list[Reply]:
 
         try:
             target = await ctx.read(find)
-            ctx.need_manager_of(target)
+            ctx.need_manager_of(target, own=True)
         except AppError as err:
             refused.append(ctx.t(err.template, **err.params))
             continue
@@ -336,7 +341,7 @@ async def undo_makeup(ctx: Context, args: str) -> list[Reply]:
 
     async def work(uow: UnitOfWork) -> tuple[MemberRec, int]:
         target = await named_member(uow, event.region_id, name, scope)
-        ctx.need_manager_of(target)
+        ctx.need_manager_of(target, own=True)
         if await uow.attendance.status_of(event.id, target.id) != "makeup":
             raise AppError("signin.no_makeup", name=name)
         closed = event.status == "closed" or event.closes_at <= uow.now
@@ -383,7 +388,7 @@ async def _recent_event(ctx: Context, event_id: int | None, branch_name: str = "
         if event is None or not seen or event.status == "cancelled":
             raise AppError("events.not_found", id=event_id)
         return event
-    branch_id = binding.branch_id
+    branch_id, named = binding.branch_id, False
     if branch_name and _sees_branches(ctx, binding):
         found = [
             b
@@ -392,9 +397,14 @@ async def _recent_event(ctx: Context, event_id: int | None, branch_name: str = "
         ]
         if not found:
             raise AppError("signin.no_such_branch", name=branch_name)
-        branch_id = found[0].id
+        branch_id, named = found[0].id, True
     recent = await ctx.read(lambda uow: uow.events.recent_for_node(binding.region_id, branch_id, 10))
-    candidates = [e for e in recent if visible_in(e, binding) or (branch_id is not None and e.branch_id == branch_id)]
+    if named:  # that branch's own meeting, not the region's
+        candidates = [e for e in recent if e.branch_id == branch_id]
+    else:
+        candidates = [
+            e for e in recent if visible_in(e, binding) or (branch_id is not None and e.branch_id == branch_id)
+        ]
     started = [e for e in candidates if e.opens_at <= ctx.now]
     if started:
         return started[0]
@@ -420,8 +430,9 @@ class Summary:
         return len(self.on_time) + len(self.late) + len(self.remote) + len(self.makeup)
 
     @property
-    def rate(self) -> int:
-        return round(100 * self.present / len(self.expected)) if self.expected else 0
+    def rate(self) -> int | None:
+        """出席率 in percent; None when nobody was expected, or all expected were on leave."""
+        return rate_of(len(self.expected), self.present, len(self.leave))
 
 
 async def build_summary(uow: UnitOfWork, event: EventRec, branch_id: int | None = None) -> Summary:

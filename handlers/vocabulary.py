@@ -147,8 +147,8 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "event.cancel": ("取消活动", "cancelled"),
         "event.move": ("活动改期", "moved"),
         "event.record": ("补录活动", "recorded a held meeting"),
-        "record_added": ("记入会议记录", "added to the meeting record"),
-        "record_fixed": ("更正会议记录", "corrected the meeting record"),
+        "record_append": ("记入会议记录", "added to the meeting record"),
+        "record_correct": ("更正会议记录", "corrected the meeting record"),
         "record_photo": ("上传会议照片", "added a meeting photo"),
         "signin.makeup": ("补签", "entered a make-up sign-in"),
         "signin.self_makeup": ("本人补签", "entered their own make-up sign-in"),
@@ -336,10 +336,19 @@ def detail_part(key: str, value: Any, locale: str) -> str:
         return pattern.replace("{:+d}", "{}").format(value)
 
 
+ORDER = {key: n for n, key in enumerate((
+    "event", "finding", "shift", "assignment", "rule", "group", "request", "item", "branch", "region", "member",
+    "from", "to", "winner", "claimer", "lecturer", "name", "month", "period", "date", "year", "amount", "points",
+    "score", "price", "stock", "count", "per", "dimension", "kind", "deadline", "text", "topic", "reason", "note",
+))}  # fmt: skip
+
+
 def audit_sentence(who: str, action: str, details: dict[str, Any], locale: str = ZH) -> str:
     """An audit entry as a sentence: '李红 发布活动：书记例会 12月1日（周二）14:00 党群服务中心'.
-    `details` are already readable (ids replaced by what they stand for)."""
-    parts = [p for p in (detail_part(k, v, locale) for k, v in details.items()) if p]
+    `details` are already readable (ids replaced by what they stand for), shown in a fixed order:
+    what was acted on, who, when, how much, then the words typed."""
+    keys = sorted(details, key=lambda k: ORDER.get(k, len(ORDER)))
+    parts = [p for p in (detail_part(k, details[k], locale) for k in keys) if p]
     verb = term("audit", action, locale)
     joined = ("; " if locale == EN else "，").join(parts)
     if not joined:

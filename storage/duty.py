@@ -134,6 +134,17 @@ class DutyRepo:
         await self.conn.execute(delete(DutyAssignment).where(DutyAssignment.shift_id == shift_id))
         await self.conn.execute(insert(DutyAssignment), [{"shift_id": shift_id, "member_id": m} for m in member_ids])
 
+    async def same_shift(self, region_id: int, place: str, starts_at: datetime, member_ids: list[int]) -> int | None:
+        """A shift at this place and time that already has one of these members on it (its id)."""
+        got = await self.conn.execute(
+            select(DutyShift.id)
+            .join(DutyAssignment, DutyAssignment.shift_id == DutyShift.id)
+            .where(DutyShift.region_id == region_id, DutyShift.place == place, DutyShift.starts_at == starts_at)
+            .where(DutyAssignment.member_id.in_(member_ids))
+            .limit(1)
+        )
+        return got.scalar_one_or_none()
+
     async def find_shift(self, region_id: int, place: str, starts_at: datetime) -> int | None:
         got = await self.conn.execute(
             select(DutyShift.id).where(

@@ -336,6 +336,10 @@ class StoreRepo:
         )
         return [ItemRec(*r) for r in rows]
 
+    async def item(self, item_id: int) -> ItemRec | None:
+        row = (await self.conn.execute(select(*_ITEM_COLS).where(StoreItem.id == item_id))).first()
+        return ItemRec(*row) if row else None
+
     async def item_named(self, region_id: int, name: str) -> ItemRec | None:
         row = (
             await self.conn.execute(select(*_ITEM_COLS).where(StoreItem.region_id == region_id, StoreItem.name == name))
@@ -397,6 +401,15 @@ class StoreRepo:
             q = q.where(Member.branch_id == branch_id)
         rows = await self.conn.execute(q.order_by(Redemption.id).limit(limit))
         return [RedemptionRec(**r._mapping) for r in rows]
+
+    async def promised(self, member_id: int) -> int:
+        """Points a member's requests still waiting for a decision would take."""
+        got = await self.conn.execute(
+            select(func.coalesce(func.sum(Redemption.price), 0)).where(
+                Redemption.member_id == member_id, Redemption.status == "pending"
+            )
+        )
+        return int(got.scalar_one())
 
     async def redemption(self, redemption_id: int) -> RedemptionRec | None:
         row = (await self.conn.execute(self._redemptions().where(Redemption.id == redemption_id))).first()

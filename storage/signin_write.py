@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import ClassVar
 
-from sqlalchemy import Connection, Insert, func, select, tuple_, update
+from sqlalchemy import Connection, Insert, func, insert, select, tuple_, update
 
 from storage.db import BatchWrite
 from storage.engage import award_many
-from storage.models import Attendance, Member, ProcessedUpdate
+from storage.models import Attendance, AuditLog, Member, ProcessedUpdate
 from storage.records import ATTENDED
 from storage.repositories import expected_filter, insert_ignoring_conflicts
 
@@ -150,6 +151,22 @@ class SignInWrite(BatchWrite[SignInOutcome]):
             if items[i].points > 0 and results[i] is not None and results[i].outcome in (RECORDED, UPGRADED)  # type: ignore[union-attr]
         ]
         award_many(conn, awards)
+        made_up = [  # a make-up sign-in is someone's act on another's record (or their own): audited with it
+            {
+                "at": items[i].now,
+                "actor_id": items[i].recorded_by,
+                "platform": items[i].platform,
+                "action": "signin.self_makeup" if items[i].recorded_by == items[i].member_id else "signin.makeup",
+                "detail": json.dumps({"event": items[i].event_id, "member": items[i].member_id}, sort_keys=True),
+            }
+            for i in first.values()
+            if items[i].status == "makeup"
+            and items[i].recorded_by is not None
+            and (r := results[i]) is not None
+            and r.outcome in (RECORDED, UPGRADED)
+        ]
+        if made_up:
+            conn.execute(insert(AuditLog), made_up)
         new_records = [i for i in first.values() if (r := results[i]) is not None and r.outcome in (RECORDED, UPGRADED)]
         if new_records:  # one count for the batch: a sign-in that completes its event may be confirmed first
             query = (

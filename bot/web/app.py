@@ -170,6 +170,7 @@ class WebConsole:
         self.env.filters["hm"] = lambda dt: self.local(dt).strftime("%H:%M")
         self.env.filters["dt"] = lambda dt: self.local(dt).strftime("%Y-%m-%d %H:%M")
         self.env.globals["term"] = term
+        self.env.globals["reason"] = lambda r, locale: render("points.reason", locale, r=r)
         self.env.globals["form_id"] = lambda: secrets.token_urlsafe(12)  # a form sent twice: one change
         app.router.identify(PLATFORM, self._identify)
 

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from bot.cli import app
 from storage.db import Database
 from storage.models import Branch, Event, Member, MemberAccount
+from tests.truth import table
 
 runner = CliRunner()
 HEADER = "姓名,支部,角色,手机,telegram_id,wecom_userid\n"
@@ -170,8 +171,10 @@ def test_demo_prints_transcript_and_summary(tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
     book = load_workbook(ledger)
-    meeting = next(r for r in book["活动台账"].iter_rows(min_row=2, values_only=True) if r[1] == "书记例会")
-    assert meeting[9:14] == (5, 4, 1, 1, 0) and meeting[18].startswith("传达学习全会精神") and meeting[19] == 1
+    meeting = next(r for r in table(book["活动台账"])[1:] if r[1] == "书记例会")
+    assert meeting[7:12] == (5, 4, 1, 1, 0) and meeting[13] == 1  # 应到 实到 迟到 请假 缺席; one photo
+    names = next(r for r in table(book["出席名单与会议记录"])[1:] if "书记例会" in r[0])
+    assert names[4].startswith("传达学习全会精神")
     assert len(book["会议照片"]._images) == 1 and chart.read_bytes().startswith(b"\x89PNG")
 
 
@@ -257,12 +260,12 @@ def test_export_ledger_writes_the_workbook_in_either_language(db_url: str, tmp_p
     assert code == 0, out
     assert f"已导出台账 / ledger written: {out_file}" in out and "活动台账 1" in out
     book = load_workbook(out_file)
-    events = list(book["活动台账"].iter_rows(values_only=True))
-    assert events[1][1:3] == ("专题党课", "全联合党委") and events[1][9] == 3  # everyone is expected
-    place = book["活动台账"]["F2"]
+    events = table(book["活动台账"])
+    assert events[1][1:3] == ("专题党课", "全联合党委") and events[1][7] == 3  # everyone is expected
+    place = book["活动台账"]["E3"]
     assert place.value == "=cmd|'/c calc'!A1" and place.data_type == "s"  # text, never a formula
-    assert book["活动台账"]["G2"].value == "@SUM(1)"
-    assert [r[0] for r in book["汇总"].iter_rows(min_row=2, values_only=True)] == ["一支部", "二支部"]
+    assert book["活动台账"]["F3"].value == "@SUM(1)"
+    assert [r[0] for r in table(book["汇总"])[1:]] == ["一支部", "二支部", "合计"]
     # one branch, in English
     code, out = invoke(
         db_url, "export", "ledger", "--region", "测试联合党委", "--branch", "二支部", "--from", "2027-03-01",
@@ -270,9 +273,9 @@ def test_export_ledger_writes_the_workbook_in_either_language(db_url: str, tmp_p
     )  # fmt: skip
     assert code == 0, out
     english = load_workbook(tmp_path / "en.xlsx")
-    assert english.sheetnames[:3] == ["Summary", "Events", "Attendance"]
-    assert [c.value for c in english["Events"][1]][:4] == ["No.", "Kind", "Scope", "Date"]
-    assert [r[1] for r in english["Attendance"].iter_rows(min_row=2, values_only=True)] == ["王五"]
+    assert english.sheetnames[:4] == ["Summary", "Events", "Names and records", "Attendance"]
+    assert [c.value for c in english["Events"][2]][:4] == ["No.", "Kind", "Scope", "Time"]
+    assert [r[1] for r in table(english["Attendance"])[1:]] == ["王五"]  # nothing due yet: no subtotal
     assert len(rows_of(db_url, select(AuditLog.id).where(AuditLog.action == "export_ledger"))) == 2
     # mistakes are told plainly, nothing is written
     code, out = invoke(db_url, "export", "ledger", "--region", "没有", "--from", "2026-01-01", "--to", "2026-01-31")
@@ -303,3 +306,28 @@ def test_norms_set_and_listed_by_cli(db_url: str) -> None:
     ]
     code, out = invoke(db_url, "norm", "set", "--region", "城东联合党委", "支委会 每周1次")
     assert code == 2 and "看不懂规范" in out
+
+
+def test_org_start_shows_and_sets_the_regions_start_date(db_url: str, tmp_path: Path) -> None:
+    """启用日期 by CLI: the day of the first roster import until an operator sets another, audited."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from storage.models import AuditLog
+
+    f = tmp_path / "r.csv"
+    f.write_text(HEADER + "张三,一支部,党员,13900000001,,\n", encoding="utf-8")
+    assert invoke(db_url, "org", "import", str(f), "--region", "测试联合党委")[0] == 0
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    code, out = invoke(db_url, "org", "start", "--region", "测试联合党委")
+    assert code == 0 and f"{today.year}年{today.month}月{today.day}日 启用" in out, out
+    code, out = invoke(db_url, "org", "start", "--region", "测试联合党委", "--date", "2026-03-01")
+    assert code == 0 and "启用日期已设为 2026年3月1日" in out, out
+    assert "2026年3月1日 启用" in invoke(db_url, "org", "start", "--region", "测试联合党委")[1]
+    code, out = invoke(db_url, "org", "start", "--region", "测试联合党委", "--date", "三月")
+    assert code != 0 and "看不懂日期" in out and "Traceback" not in out
+    code, out = invoke(db_url, "org", "start", "--region", "无此联合党委")
+    assert code != 0 and "没有这个联合党委" in out
+    assert [r[0] for r in rows_of(db_url, select(AuditLog.action).where(AuditLog.action == "region.start"))] == [
+        "region.start"
+    ]

@@ -87,6 +87,7 @@ COMMANDS = {
     # norms of organizational life
     "norms": "member",
     "norm_set": "region",
+    "start_date": "member",  # anyone may look; only a region officer may change it (its handler asks)
     "compliance": "member",
     "finding": "region",
     "finding_fixed": "branch",

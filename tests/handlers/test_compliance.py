@@ -32,6 +32,7 @@ async def test_norms_shown_set_and_refused(h: Harness) -> None:
 
 
 async def test_matrix_counts_only_held_events_of_the_branch(h: Harness) -> None:
+    await h.say("启用日期 2026-10-01", user="u-李红", chat=REGION_CHAT)  # the whole quarter is counted
     await h.join("刘芳")
     await h.say("绑定 绿源科技党支部", user="u-李红", chat=OTHER_BRANCH)
     # December: a committee meeting held (a sign-in), one cancelled, one with nobody and no record,
@@ -55,11 +56,11 @@ async def test_matrix_counts_only_held_events_of_the_branch(h: Harness) -> None:
     shown = (await h.say("组织生活 本月", user="u-王建国", chat=REGION_CHAT))[0]
     assert shown.startswith("📋 组织生活落实情况（2026年12月，已开展/应开展）")
     red = next(line for line in shown.splitlines() if line.startswith("红星机械党支部（"))
-    assert "支委会 ✅ 1/1" in red and "党员活动日 ✅ 1/1" in red and "党小组会 ❌ 0/1" in red
-    assert "支部党员大会 ❌ 0/1" in red and "党课 ❌ 0/1" in red  # the quarter's, December being in it
+    assert "支委会 ✅ 1/1" in red and "党员活动日 ✅ 1/1" in red and "党小组会 ⏳ 0/1" in red  # December goes on
+    assert "支部党员大会 ⏳ 0/1" in red and "党课 ⏳ 0/1" in red  # the quarter's, December being in it
     green = next(line for line in shown.splitlines() if line.startswith("绿源科技党支部（"))
-    assert "党课 ❌ 0/1" in green  # the region's lesson counts for the region, not for a branch
-    assert "联合党委：书记例会 ❌ 0/1 · 专题党课 ✅ 1/1" in shown
+    assert "党课 ⏳ 0/1" in green  # the region's lesson counts for the region, not for a branch
+    assert "联合党委：书记例会 ⏳ 0/1 · 专题党课 ✅ 1/1" in shown
     quarter = (await h.say("组织生活 本季", user="u-王建国", chat=REGION_CHAT))[0]
     assert "支委会 ❌ 1/3" in next(line for line in quarter.splitlines() if line.startswith("红星"))
     mine = (await h.say("组织生活", user="u-赵强"))[0]  # a branch chat: its own branch only
@@ -70,11 +71,12 @@ async def test_matrix_counts_only_held_events_of_the_branch(h: Harness) -> None:
 async def test_a_branch_is_reminded_two_weeks_before_the_month_ends(h: Harness) -> None:
     from handlers.reports import queue_periodic
 
+    await h.say("启用日期 2026-10-01", user="u-李红", chat=REGION_CHAT)  # the whole quarter is counted
     await queue_periodic(h.app.services, dormancy_weeks=8)
     pushed = await h.tick(days=17, hours=1)  # 18 December 10:00 (due at 09:00, two weeks before 1 January)
     reminders = [p for p in pushed if "距12月底还有两周" in p]
     assert len(reminders) == 1 and reminders[0].startswith(f"[{GROUP}]")
-    assert "支委会 ❌ 0/1" in reminders[0] and "支部党员大会 ❌ 0/1" in reminders[0]  # a quarter ends too
+    assert "支委会 ⏳ 0/1" in reminders[0] and "支部党员大会 ⏳ 0/1" in reminders[0]  # a quarter ends too
     assert "张伟 请及时安排" in reminders[0]
 
 

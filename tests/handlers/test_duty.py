@@ -15,6 +15,7 @@ from storage.duty import DutyRepo
 from storage.models import AuditLog, DutyAssignment, DutyShift, DutySwap, Member
 from tests.bot.test_cli import invoke, rows_of
 from tests.harness import GROUP, REGION_CHAT, Harness
+from tests.truth import table
 
 
 async def add(h: Harness, text: str) -> str:
@@ -249,12 +250,8 @@ async def test_a_shift_keeps_its_log_and_a_chat_sees_the_weeks_logs_it_may(h: Ha
     assert await h.count(AuditLog, AuditLog.action == "duty.log") == 3
     ledger = await h.send(h.incoming("导出台账 本月", user="u-李红", chat=REGION_CHAT))
     book = load_workbook(io.BytesIO(ledger[0].file.data))  # type: ignore[union-attr]
-    sheet = book["值班台账"]
-    header = [c.value for c in sheet[1]]
-    logs = {
-        row[header.index("值班人")]: row[header.index("值班日志")]
-        for row in sheet.iter_rows(min_row=2, values_only=True)
-    }
+    header, *rows = table(book["值班台账"])
+    logs = {row[header.index("值班人")]: row[header.index("值班日志")] for row in rows}
     assert logs["赵强"] == "接待群众3人，法律咨询2件\n<b>打印机缺墨</b>" and logs["吴静"] == "宣传栏更新"
 
 

@@ -76,7 +76,8 @@ async def test_idea_input_errors_change_nothing(h: Harness) -> None:
 
 async def test_sign_in_earns_points_once(h: Harness) -> None:
     await h.say("发布 党员大会 今天 14:00 三楼会议室 学习党章", user="u-张伟")
-    await h.tick(hours=4, minutes=45)
+    assert (await h.say("补签 #1 钱多多", user="u-张伟"))[0].startswith("#1 支部党员大会还没开始（")  # not yet
+    await h.tick(hours=5, minutes=5)  # 14:05
     incoming = h.incoming("签到", user="u-赵强")
     await h.send(incoming)
     await h.send(incoming)  # redelivered: no second row, no second credit
@@ -143,7 +144,7 @@ async def test_racing_approvals_never_oversell_or_overdraw(db_url: str) -> None:
         await h.say("上架 纪念章 10 5", user="u-李红", chat=REGION_CHAT)
         names = ["张伟", "赵强", "钱多多", "冯军"]
         for name in names:
-            await h.say(f"调整积分 {name} +25 测试", user="u-李红", chat=REGION_CHAT)
+            await h.say(f"调整积分 {name} +100 测试", user="u-李红", chat=REGION_CHAT)  # enough for ten requests
         for _ in range(10):
             for name in names:
                 await h.say("兑换 纪念章", user=f"u-{name}")
@@ -160,11 +161,11 @@ async def test_racing_approvals_never_oversell_or_overdraw(db_url: str) -> None:
         )
         approved = [a for a in answers if a[0].startswith("✅")]
         assert len(approved) == 5  # the stock, not more
-        assert all("已经兑完了" in a[0] or "积分不够" in a[0] for a in answers if not a[0].startswith("✅"))
+        assert all("已经兑完了" in a[0] for a in answers if not a[0].startswith("✅"))
         assert await h.count(Redemption, Redemption.status == "approved") == 5
         assert (await h.rows(select(StoreItem.stock)))[0][0] == 0
         balances = dict(await h.rows(select(Member.name, PointBalance.balance).join(Member)))
-        assert all(v >= 0 for v in balances.values()) and sum(25 - balances[n] for n in names) == 50
+        assert all(v >= 0 for v in balances.values()) and sum(100 - balances[n] for n in names) == 50
         assert await reconciled(h)
     finally:
         await other.close()
@@ -173,7 +174,8 @@ async def test_racing_approvals_never_oversell_or_overdraw(db_url: str) -> None:
 
 async def test_undoing_a_make_up_reverses_its_points(h: Harness) -> None:
     await h.say("发布 党员大会 今天 14:00 三楼会议室 学习党章", user="u-张伟")
-    await h.tick(hours=4, minutes=45)
+    assert (await h.say("补签 #1 钱多多", user="u-张伟"))[0].startswith("#1 支部党员大会还没开始（")  # not yet
+    await h.tick(hours=5, minutes=5)  # 14:05
     assert (await h.say("补签 钱多多", user="u-张伟"))[0].startswith("✅ 已为 钱多多 补签")
     assert await points_of(h, "钱多多") == "💰 钱多多 的积分：1"
     assert await h.say("撤销补签 钱多多", user="u-赵强") == ["⛔ 这项操作需要本支部书记，或联合党委书记、管理员。"]
@@ -233,3 +235,14 @@ async def test_a_redemption_is_told_to_the_managers_and_its_outcome_to_the_membe
         ]
     )  # each where the member asked (the second privately)
     assert await h.say("待批兑换", user="u-李红", chat=REGION_CHAT) == ["没有等待审批的兑换申请。"]
+
+
+async def test_a_request_counts_the_points_other_requests_already_wait_for(h: Harness) -> None:
+    await h.say("上架 保温杯 10 5", user="u-李红", chat=REGION_CHAT)
+    await h.say("调整积分 赵强 +15 表彰", user="u-李红", chat=REGION_CHAT)
+    assert (await h.say("兑换 保温杯", user="u-赵强"))[0].startswith("🧾 兑换申请 #1")
+    assert await h.say("兑换 保温杯", user="u-赵强") == [
+        "赵强 的积分不够（现有 15 分，其中 10 分已用于待批的兑换申请）。"
+    ]
+    listing = await h.send(h.incoming("待批兑换", user="u-李红", chat=REGION_CHAT))
+    assert [b.label for b in listing[0].buttons] == ["批准 #1", "驳回 #1"]  # each button names its request

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 from matplotlib import font_manager
 from PIL import Image
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from handlers import charts
 from handlers.ports import IncomingFile, Reply
 from storage.models import AuditLog, MeetingPhoto, MeetingRecordVersion
 from tests.harness import GROUP, REGION_CHAT, Harness
+from tests.truth import table
 
 OTHER_BRANCH = "绿源群"  # bound to 绿源科技党支部
 
@@ -147,7 +149,8 @@ def _book(reply: Reply) -> Any:
 
 
 def _rows(sheet: Any) -> list[tuple[Any, ...]]:
-    return [tuple(r) for r in sheet.iter_rows(values_only=True)]
+    """The sheet's header and rows (its title above and signing lines below left out)."""
+    return table(sheet)
 
 
 async def test_region_ledger_has_every_sheet_and_keeps_user_text_as_text(h: Harness) -> None:
@@ -157,22 +160,25 @@ async def test_region_ledger_has_every_sheet_and_keeps_user_text_as_text(h: Harn
     assert to_plain(replies[0].text).startswith("📒 城东联合党委 台账（2026年12月）")
     book = _book(replies[0])
     assert book.sheetnames == [
-        "汇总", "活动台账", "考勤明细", "值班台账", "金点子台账",
+        "汇总", "活动台账", "出席名单与会议记录", "考勤明细", "值班台账", "金点子台账",
         "积分台账", "积分超市兑换台账", "轮值记录", "讲师授课", "操作日志", "会议照片", "月报", "年度考评",
     ]  # fmt: skip
-    for sheet in book.worksheets:  # printable and readable
-        assert sheet.freeze_panes == "A2" and sheet.print_title_rows == "$1:$1"
-        assert sheet.page_setup.orientation == "landscape" and sheet.sheet_properties.pageSetUpPr.fitToPage
+    for sheet in book.worksheets:  # printable and readable: titled, the title and header on every page
+        assert sheet.freeze_panes == "A3" and sheet.print_title_rows == "$1:$2"
+        assert sheet["A1"].value.startswith("城东联合党委 党建台账 2026年12月 · ")
+        assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
         assert sheet.column_dimensions["A"].width > 4
     events = _rows(book["活动台账"])
-    assert events[0][:6] == ("编号", "类型", "范围", "日期", "时间", "地点")
+    assert events[0][:5] == ("编号", "类型", "范围", "时间", "地点")
     row = next(r for r in events[1:] if r[0] == number)
-    assert row[1:4] == ("党员活动日", "红星机械党支部", datetime(2026, 12, 2))  # a real date
-    assert row[9:14] == (3, 2, 1, 1, 0)  # 应到 实到 迟到 请假 缺席 (冯军 is an activist: welcome, not expected)
-    assert row[14] == "张伟、赵强" and row[15] == "赵强" and row[16] == "钱多多（出差在外）" and row[17] is None
-    record = book["活动台账"].cell(row=events.index(row) + 1, column=19)
+    assert row[1:4] == ("党员活动日", "红星机械党支部", datetime(2026, 12, 2, 15, 0))  # a real time, in Beijing
+    assert row[7:12] == (3, 2, 1, 1, 0)  # 应到 实到 迟到 请假 缺席 (冯军 is an activist: welcome, not expected)
+    assert row[12] == pytest.approx(2 / 3) and row[13] == 1  # 出勤率; one photo
+    names = _rows(book["出席名单与会议记录"])
+    listed = next(r for r in names[1:] if r[0].startswith(f"#{number} "))
+    assert listed[1:4] == ("张伟、赵强（迟到）", "钱多多（出差在外）", None)
+    record = book["出席名单与会议记录"].cell(row=names.index(listed) + 2, column=5)
     assert record.value.startswith("=HYPERLINK") and record.data_type == "s"  # text, not a formula
-    assert row[19] == 1  # one photo
     matrix = _rows(book["考勤明细"])
     assert matrix[0][:3] == ("支部", "姓名", "身份") and matrix[0][-1] == "出勤率"
     marks = {r[1]: r[3] for r in matrix[1:]}
@@ -180,18 +186,20 @@ async def test_region_ledger_has_every_sheet_and_keeps_user_text_as_text(h: Harn
     assert marks["刘芳"] is None  # another branch's event: not expected there
     ideas = _rows(book["金点子台账"])
     by_number = {r[0]: r for r in ideas[1:]}
-    assert by_number[1][4] == "赵强" and by_number[1][6] == "是"  # an anonymous author, marked as such
-    assert by_number[2][2] == "+1 建议设立党员示范岗" and by_number[2][6] == "否"
-    assert by_number[3][8] == "采纳" and "采纳（李红）：很好" in by_number[3][9]
+    assert by_number[1][4] == "赵强（匿名）"  # an anonymous author, marked as such
+    assert by_number[2][2] == "+1 建议设立党员示范岗" and by_number[2][4] == "钱多多"
+    assert by_number[3][7] == "采纳" and "采纳（李红）：很好" in by_number[3][8]
     for sheet in book.worksheets:  # no cell anywhere became a formula
         assert all(c.data_type != "f" for r in sheet.iter_rows() for c in r)
     points = _rows(book["积分台账"])
     assert ("张伟", "红星机械党支部", 2, "签到（准时）", "签到") in [r[1:6] for r in points[1:]]
     assert [r[1:6] for r in _rows(book["积分超市兑换台账"])[1:]] == [("张伟", "红星机械党支部", "保温杯", 1, "待审批")]
     duty = _rows(book["值班台账"])
-    assert duty[1][3:6] == ("党群服务中心", "赵强", "红星机械党支部") and duty[1][10] == "缺勤"
+    assert duty[1][3:6] == ("党群服务中心", "赵强", "红星机械党支部") and duty[1][8] == "缺岗"
     audit = [r[4] for r in _rows(book["操作日志"])[1:]]
-    assert "record_append" in audit and "record_photo" in audit
+    recorded = f"张伟 记入会议记录：#{number} 党员活动日 12月2日（周三）15:00"
+    assert any(line.startswith(recorded) for line in audit), audit
+    assert any(line.startswith(f"张伟 上传会议照片：#{number} 党员活动日") for line in audit)
     photos = book["会议照片"]
     assert _rows(photos)[1][0] == number and len(photos._images) == 1  # the thumbnail is in the sheet
     summary = _rows(book["汇总"])
@@ -204,10 +212,8 @@ async def test_region_ledger_has_every_sheet_and_keeps_user_text_as_text(h: Harn
     ranking = (await h.say("年度考评", user="u-王建国", chat=REGION_CHAT))[0].splitlines()[1:]
     evaluation = _rows(book["年度考评"])
     assert evaluation[0][:6] == ("年度", "排名", "支部", "总分", "星级", "评级")
-    assert len(evaluation) == len(ranking) + 1 == 6  # five branches
-    assert [f"{r[1]}. {r[2]} {round(r[3])}分 {r[4]} {r[5]}" for r in evaluation[1:]] == [
-        line.split("：")[0] for line in ranking
-    ]
+    assert len(evaluation) == len(ranking) == 6  # five branches (the chat's last line explains the —)
+    assert [f"· {r[2]} 未评" for r in evaluation[1:]] == [line.split("：")[0] for line in ranking[:-1]]
 
 
 async def test_branch_ledger_stays_inside_the_branch(h: Harness) -> None:
@@ -215,8 +221,8 @@ async def test_branch_ledger_stays_inside_the_branch(h: Harness) -> None:
     replies = await h.send(h.incoming("导出台账", user="u-张伟"))
     book = _book(replies[0])
     names = {r[1] for r in _rows(book["考勤明细"])[1:]}
-    assert names == {"张伟", "赵强", "钱多多", "冯军"}
-    assert {r[4] for r in _rows(book["金点子台账"])[1:]} == {"赵强", "钱多多"}  # not 刘芳's idea
+    assert names == {"张伟", "赵强", "钱多多", "冯军", "小计"}
+    assert {r[4] for r in _rows(book["金点子台账"])[1:]} == {"赵强（匿名）", "钱多多"}  # not 刘芳's idea
     assert {r[2] for r in _rows(book["积分台账"])[1:]} == {"红星机械党支部"}
     assert [r[0] for r in _rows(book["汇总"])[1:] if r[0]] == ["红星机械党支部"]
     assert [r[2] for r in _rows(book["年度考评"])[1:]] == ["红星机械党支部"]  # its own row, its rank kept
@@ -242,7 +248,7 @@ async def test_charts_render_chinese_in_the_bundled_font(h: Harness) -> None:
     for reply in (replies[0], points[0], ideas[0]):
         assert reply.file is not None and reply.file.image and reply.file.data.startswith(b"\x89PNG")
         with Image.open(io.BytesIO(reply.file.data)) as image:
-            assert image.size == (960, 540)
+            assert image.size[0] == 960 and image.size[1] >= 300  # as tall as its rows need
     assert to_plain(replies[0].text) == "📊 城东联合党委 出勤率（2026年12月）"
     import noto_cjk_sans_otc
 
@@ -288,13 +294,14 @@ async def test_a_period_with_more_events_than_fit_across_counts_by_month(h: Harn
         )
 
     await h.app.db.read(write)
-    rows = list(openpyxl.load_workbook(out)["考勤明细"].iter_rows(values_only=True))
+    rows = table(openpyxl.load_workbook(out)["考勤明细"])
     assert rows[0] == ("支部", "姓名", "身份", "2026-12", "出勤率")
     assert rows[1:] == [
         ("红星机械党支部", "张伟", "支部书记", "1/1", 1.0),
         ("红星机械党支部", "赵强", "党员", "1/1", 1.0),  # late counts as present
         ("红星机械党支部", "钱多多", "党员", "0/1", 0.0),  # on leave: expected, not present
-        ("红星机械党支部", "冯军", "积极分子", None, None),
+        ("红星机械党支部", "冯军", "入党积极分子", None, None),
+        ("红星机械党支部", "小计", None, "2/3", pytest.approx(2 / 3)),
     ]
 
 

@@ -16,6 +16,7 @@ from bot.roster import import_roster
 from storage.models import AuditLog, Event, Lecturer, LessonRating
 from tests.bot.test_cli import invoke
 from tests.harness import GROUP, REGION, REGION_CHAT, ROSTER, Harness
+from tests.truth import table
 
 
 async def cli(h: Harness, *args: str) -> tuple[int, str]:
@@ -106,9 +107,9 @@ async def test_a_request_is_declined_then_another_accepted_and_the_lesson_is_rat
     replies = await h.send(h.incoming("导出台账 本月", user="u-李红", chat=REGION_CHAT))
     assert replies[0].file is not None
     book = load_workbook(io.BytesIO(replies[0].file.data))
-    rows = [tuple(r) for r in book["讲师授课"].iter_rows(values_only=True)]
+    rows = table(book["讲师授课"])
     assert rows[0] == ("时间", "讲师", "主题", "范围", "状态", "实到", "评分人数", "平均分")
-    assert rows[1][1:] == ("周涛", "党史", "红星机械党支部", "已举行", 2, 2, 4.5)
+    assert rows[1][1:] == ("周涛", "党史", "红星机械党支部", "已结束", 2, 2, 4.5)
     actions = [r[0] for r in await h.rows(select(AuditLog.action).where(AuditLog.action.like("lesson.%")))]
     assert actions[:3] == ["lesson.request", "lesson.ask", "lesson.decline"]
     assert actions.count("lesson.rate") == 2 and "lesson.accept" in actions

@@ -10,11 +10,13 @@ import openpyxl
 
 from handlers.reports import queue_periodic
 from tests.harness import GROUP, REGION_CHAT, Harness
+from tests.truth import table
 
 OTHER_BRANCH = "绿源群"
 
 
 async def test_the_report_cycle_with_a_late_branch(h: Harness) -> None:
+    await h.say("启用日期 2026-11-01", user="u-李红", chat=REGION_CHAT)  # November is reported on
     await h.join("刘芳")
     await h.say("绑定 绿源科技党支部", user="u-李红", chat=OTHER_BRANCH)
     h.clock.set(datetime.fromisoformat("2026-11-30T20:00:00+08:00"))
@@ -46,8 +48,9 @@ async def test_the_report_cycle_with_a_late_branch(h: Harness) -> None:
     assert "2026年12月工作情况" in (await h.say("本月工作情况 十二月开局", user="u-张伟"))[0]
     replies = await h.send(h.incoming("导出台账 2026年", user="u-李红", chat=REGION_CHAT))
     assert replies[0].file is not None
-    rows = list(openpyxl.load_workbook(io.BytesIO(replies[0].file.data))["月报"].iter_rows(values_only=True))
+    rows = table(openpyxl.load_workbook(io.BytesIO(replies[0].file.data))["月报"])
     assert rows[0] == ("月份", "支部", "报送时间", "工作情况")
+    assert rows[1] == ("2026-01", "全部支部", None, "2026-01 在启用日期（2026年11月1日）之前，不要求报送")
     by = {(r[0], r[1]): r[3] for r in rows[1:]}
     assert by[("2026-11", "红星机械党支部")] == "开展主题党日1次，发展对象谈话3人"
     assert by[("2026-11", "绿源科技党支部")] == "未报送"

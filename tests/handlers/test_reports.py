@@ -67,6 +67,7 @@ async def test_monthly_digest_counts_last_months_meetings_and_attendance(h: Harn
 async def test_dormancy_warning_names_branches_without_activity(h: Harness) -> None:
     """Only a branch's own events held count: a meeting nobody came to, or members signing in to
     the region's lesson, keep no branch alive."""
+    await h.say("启用日期 2026-09-01", user="u-李红", chat=REGION_CHAT)  # counted for longer than 8 weeks
     await h.say("发布 党员大会 今天 14:00 三楼会议室 学习党章", user="u-张伟")  # held: someone signs in
     await h.say("发布 专题党课 今天 19:00 党校", user="u-李红", chat=REGION_CHAT)
     await h.join("刘芳")
@@ -86,3 +87,9 @@ async def test_dormancy_warning_names_branches_without_activity(h: Harness) -> N
     assert await queue_periodic(h.app.services, dormancy_weeks=8) >= 1  # next Monday's is queued
     due = await h.rows(Outbox.__table__.select().where(Outbox.purpose == "dormancy", Outbox.status == "pending"))
     assert len(due) == 1 and due[0].due_at - h.clock.now() < timedelta(days=7)
+
+
+async def test_no_branch_is_idle_for_longer_than_the_region_has_been_counted(h: Harness) -> None:
+    await h.say("启用日期 2026-11-01", user="u-李红", chat=REGION_CHAT)  # five weeks before the Monday
+    await queue_periodic(h.app.services, dormancy_weeks=8)
+    assert not [p for p in await h.tick(days=5, hours=16) if "防瘫预警" in p]

@@ -123,7 +123,7 @@ async def test_a_wecom_userid_issued_by_the_enterprise_links_at_once(h: Harness,
 
 async def test_managers_list_and_undo_links(h: Harness) -> None:
     listing = (await h.say("账号列表", user="u-张伟"))[0]
-    assert "· 赵强（党员）：控制台" in listing and "冯军（积极分子）：控制台" in listing
+    assert "· 赵强（党员）：控制台" in listing and "冯军（入党积极分子）：控制台" in listing
     assert "刘芳" not in listing  # another branch's members are not listed in this chat
     assert (await h.say("解绑 张伟", user="u-张伟"))[0].startswith("⛔ 张伟 担任书记或管理员职务")  # not his own
     assert await h.say("解绑 刘芳", user="u-张伟") == [
@@ -203,7 +203,7 @@ async def test_a_region_wide_event_shows_a_branch_chat_only_its_own_names(h: Har
     await h.tick(hours=4, minutes=40)
     await h.say("签到", user="u-赵强")
     branch_view = (await h.say("考勤", user="u-赵强"))[0]
-    assert "本支部应到 3 人，实到 1 人" in branch_view and "全区应到" in branch_view
+    assert "本支部应到 3 人，已签到 1 人" in branch_view and "全区应到 14 人，已签到 1 人" in branch_view
     assert "赵强" in branch_view and "钱多多" in branch_view  # 红星's own names
     for foreign in ("吴静", "刘芳", "李红", "王建国"):
         assert foreign not in branch_view

@@ -4,6 +4,7 @@ data/screens/<test> (not committed)."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 from collections.abc import AsyncIterator
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from bot.web.serve import WebServer
 from storage.models import Attendance, Member, Redemption
 from tests.harness import GROUP, REGION_CHAT, Harness
+from tests.year import seed_year
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
@@ -70,7 +72,7 @@ async def test_a_secretary_works_through_every_page(
 
     page = await open_as(browser, h, "李红", served)
     assert await page.title() == "党建助手 · 后台"
-    assert await page.locator("svg.chart").count() == 1  # the attendance chart, drawn without any script
+    assert await page.locator("table.chart meter").count() == 1  # the attendance chart, drawn without any script
     for path in PAGES:
         answer = await page.goto(served + path)
         assert answer is not None and answer.status == 200, path
@@ -126,3 +128,40 @@ async def test_the_browser_is_refused_what_it_may_not_have(h: Harness, served: s
     anonymous = await (await browser.new_context()).new_page()
     answer = await anonymous.goto(served + "/members")
     assert answer is not None and answer.status == 401 and "赵强" not in await anonymous.content()
+
+
+WIDTHS = {"desktop": (1280, 800), "phone": (390, 844)}
+
+
+@pytest.mark.parametrize("name", ["李红", "张伟"])
+async def test_every_page_reads_well_at_desktop_and_phone_widths(
+    h: Harness, served: str, browser: Browser, request: pytest.FixtureRequest, name: str
+) -> None:
+    """A year of data, every page at 1280 px and 390 px: nothing wider than the screen, the chart's
+    every branch on a row of its own, the calendar with its weekdays; screenshots to look at."""
+    year = await seed_year(h)
+    shots = Path("data/screens") / re.sub(r"\W+", "_", request.node.name)
+    shots.mkdir(parents=True, exist_ok=True)
+    link = await link_for(h, name, served)
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.goto(link)
+    paths = [*PAGES, f"/events/{year.past[0]}", f"/events/{year.future[1]}"]
+    for label, (width, height) in WIDTHS.items():
+        await page.set_viewport_size({"width": width, "height": height})
+        for path in paths:
+            answer = await page.goto(served + path)
+            assert answer is not None and answer.status == 200, path
+            scroll = await page.evaluate("document.documentElement.scrollWidth")
+            assert scroll <= width, (label, path, scroll)  # no sideways scrolling, not one character a line
+            file = (path.strip("/").replace("/", "-") or "overview") + f"-{label}.png"
+            await page.screenshot(path=str(shots / file), full_page=True)
+        await page.goto(served + "/")
+        rows = await page.locator("table.chart tbody tr").all()
+        boxes = [await r.bounding_box() for r in rows]
+        assert boxes and all(b is not None for b in boxes)
+        tops = sorted((b["y"], b["y"] + b["height"]) for b in boxes if b)
+        assert all(a[1] <= b[0] + 0.5 for a, b in itertools.pairwise(tops))  # no label over another
+        await page.goto(served + "/calendar")
+        assert await page.locator("table.month thead th").all_inner_texts() == list("一二三四五六日")
+    await context.close()

@@ -244,7 +244,7 @@ async def test_the_ledger_is_uploaded_and_sent_as_a_file_with_the_webhook_as_fal
     kind, name, data = wc.server.media[sent["file"]["media_id"]]
     assert (kind, name) == ("file", "红星机械党支部-台账-2026年12月.xlsx")
     book = openpyxl.load_workbook(io.BytesIO(data))  # uploaded in chunks, put back together whole
-    assert book.sheetnames[0] == "汇总" and book["活动台账"]["J2"].value == 4
+    assert book.sheetnames[0] == "汇总" and book["活动台账"]["H2"].value == "应到" and book["活动台账"]["H3"].value == 4
     # the long connection refuses uploads: a group with a robot webhook gets the file through that
     wc.server.refuse_uploads = True
     await set_key(wc, "KEY-1")
