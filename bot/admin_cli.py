@@ -24,6 +24,7 @@ from handlers.lessons import put_lecturer
 from handlers.media import MediaStore
 from handlers.ports import SystemClock
 from handlers.timeparse import Period, WhenError, parse_time, parse_when
+from handlers.vocabulary import term
 from storage.db import Database
 from storage.directory import Directory
 from storage.ledger import Scope
@@ -155,8 +156,9 @@ async def list_rules(settings: Settings, region: str) -> list[str]:
             uow = UnitOfWork(conn, SystemClock().now())
             region_id, _ = await _region_and_branch(uow, region, None)
             return [
-                f"日程{r.id} {render('common.kind', 'zh-CN', k=r.kind)} {r.text} {r.at_time} {r.place} "
-                f"[{r.status}, {r.holiday_policy}, {','.join(str(m) for m in r.reminders)} min]"
+                f"日程{r.id} {term('kind', r.kind)} {r.text} {r.at_time} {r.place} "
+                f"[{term('rule_status', r.status)}，节假日{term('holiday', r.holiday_policy)}，"
+                f"提前 {','.join(str(m) for m in r.reminders)} 分钟提醒]"
                 for r in await uow.rules.of_region(region_id)
             ]
 
@@ -313,8 +315,8 @@ async def member_lines(settings: Settings, region: str) -> list[str]:
         branches = {b.id: b.name for b in await uow.org.branches(region_id)}
         lines = []
         for m, links in await uow.org.accounts_in(region_id, None):
-            accounts = " ".join(f"{p}:{u}" for p, u in sorted(links.items())) or "未登记 / none"
-            role = render("common.role", "zh-CN", r=m.role)
+            accounts = " ".join(f"{term('platform', p)}:{u}" for p, u in sorted(links.items())) or "未登记 / none"
+            role = term("role", m.role)
             state = "" if m.active else " [停用 / inactive]"
             lines.append(f"{branches.get(m.branch_id, '?')}\t{m.name}\t{role}\t{m.phone or '-'}\t{accounts}{state}")
         return lines

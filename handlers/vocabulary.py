@@ -131,6 +131,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "rejected": ("未批准", "not approved"),
         "dissolved": ("已解散", "dissolved"),
     },
+    "rule_status": {"active": ("启用中", "active"), "paused": ("已暂停", "paused"), "cancelled": ("已删除", "deleted")},
     "per": {"month": ("每月", "monthly"), "quarter": ("每季度", "quarterly"), "year": ("每年", "yearly")},
     "holiday": {"keep": ("照常", "kept"), "skip": ("跳过", "skipped"), "move": ("顺延", "moved")},
     "proof": {

@@ -186,7 +186,7 @@ def test_schedule_add_and_list_by_cli(db_url: str) -> None:
     assert code == 0, out
     assert "已设置 / scheduled: 日程1 每月8日 09:00，排出 2 次" in out
     code, out = invoke(db_url, "schedule", "list", "--region", "城东联合党委")
-    assert "日程1 党员活动日 每月8日 09:00 车间 [active, move, 1440 min]" in out
+    assert "日程1 党员活动日 每月8日 09:00 车间 [启用中，节假日顺延，提前 1440 分钟提醒]" in out
     for extra, problem in [
         (["--rule", "每月40日", "--at", "9:00", "--place", "车间"], "看不懂规则或时间"),
         (["--rule", "每月8日", "--at", "3点", "--place", "车间"], "看不懂规则或时间"),  # night or afternoon?
@@ -228,7 +228,7 @@ def test_org_link_members_unlink_and_deactivate_by_cli(db_url: str) -> None:
     code, out = invoke(db_url, "org", "link", "--region", "城东联合党委", "--member", "李红", "--telegram", "abc")
     assert code == 2 and "应为数字" in out
     code, out = invoke(db_url, "org", "members", "--region", "城东联合党委")
-    assert code == 0 and "李红\t管理员\t13800000002\ttelegram:5001" in out and "赵强\t党员\t13800000012\t未登记" in out
+    assert code == 0 and "李红\t管理员\t13800000002\tTelegram:5001" in out and "赵强\t党员\t13800000012\t未登记" in out
     assert invoke(db_url, "org", "deactivate", "--region", "城东联合党委", "--member", "赵强")[0] == 0
     assert (
         "赵强\t党员\t13800000012\t未登记 / none [停用 / inactive]"

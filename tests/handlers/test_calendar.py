@@ -124,6 +124,9 @@ async def test_one_occurrence_is_moved_or_cancelled_without_touching_the_others(
     await h.say(MEETING.replace("每月第一个周二", "每周三"), user="u-李红", chat=REGION_CHAT)
     ids = [r[0] for r in await h.rows(select(Event.id).where(Event.rule_id == 1).order_by(Event.starts_at))]
     first, second = ids[0], ids[1]  # Wednesdays 2 and 9 December
+    assert await h.say(f"改期 #{first} 12月2日 14:00", user="u-李红", chat=REGION_CHAT) == [
+        f"#{first} 本来就是 12月2日（周三）14:00，没有改动。"
+    ]  # no "14:00 → 14:00" notice to anyone
     moved = await h.say(f"改期 #{first} 12月3日 15:00", user="u-李红", chat=REGION_CHAT)
     assert moved[0].startswith(f"🔁 书记例会 #{first} 已由 12月2日（周三）14:00 改到 12月3日（周四）15:00")
     cancelled = await h.say(f"取消活动 #{second}", user="u-李红", chat=REGION_CHAT)

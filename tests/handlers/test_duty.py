@@ -277,3 +277,22 @@ async def test_no_backup_call_when_the_member_came(h: Harness) -> None:
     await h.say("上岗", user="u-赵强")
     assert not any("备岗" in p for p in await h.tick(minutes=40))
     assert (await h.say("上岗", user="u-钱多多"))[0].startswith("你今天没有值班安排")
+
+
+async def test_a_shift_is_on_the_rota_once(h: Harness) -> None:
+    """The same shift typed twice is refused with the number of the one there; a name twice in one
+    shift is told plainly; a shift typed by hand is not put on again by a rule."""
+    first = await add(h, "12月5日 9:00-12:00 党群服务中心 赵强")
+    assert first.startswith("📋 已添加值班")
+    [(shift_id,)] = await h.rows(select(DutyShift.id))
+    again = await add(h, "12月5日 9:00-12:00 党群服务中心 赵强 钱多多")
+    assert again == (
+        f"这个班次已经有了（值班 #{shift_id}：12月5日（周六）09:00 党群服务中心），没有重复添加。要换人请用“换班”。"
+    )
+    twice = await add(h, "12月6日 9:00-12:00 党群服务中心 钱多多 钱多多")
+    assert twice.startswith("钱多多 在同一个班次里写了两次：每人写一次。\n用法：添加值班")
+    assert (await add(h, "12月5日 9:00-12:00 法律援助室 赵强")).startswith("📋")  # another place: another shift
+    assert await h.count(DutyShift) == 2
+    ruled = (await h.say("值班规则 每周六 9:00-12:00 党群服务中心 赵强", user="u-李红", chat=REGION_CHAT))[0]
+    assert "已排入值班表 2 个班次" in ruled  # 12 and 19 December: the 5th is on the rota already
+    assert await h.count(DutyShift) == 4

@@ -115,3 +115,13 @@ async def test_bad_rules_get_the_usage_and_members_cannot_set_them(h: Harness) -
         "⛔ 这项操作需要联合党委书记或管理员。"
     ]
     assert await h.count(DutyShift) == 0
+
+
+async def test_moved_shifts_land_on_days_the_rule_has_none(h: Harness) -> None:
+    """The last four lunar days of December 2026 are Saturday to Tuesday: moved on (顺延), the
+    weekend's shifts go to Wednesday and Thursday, never onto the Monday that has its own."""
+    added = await rule(h, "农历每月最后4天 8:00-11:00 村民中心 张伟 钱多多 节假日：顺延")
+    assert "已排入值班表 4 个班次" in added
+    assert await days_of(h, 1) == [date(2026, 12, 7), date(2026, 12, 8), date(2026, 12, 9), date(2026, 12, 10)]
+    await duty_rules.materialize(h.app.services)  # expanding again puts nothing twice
+    assert len(await days_of(h, 1)) == 4

@@ -49,6 +49,13 @@ async def test_a_held_meeting_is_recorded_and_its_attendance_entered_afterwards(
     future = await h.say("补录 党员活动日 12月5日 15:00 党群服务中心", user="u-张伟")
     assert "还没到" in future[0] and "用法：补录" in future[0]
     assert (await h.say("补录 党员活动日 11月5日 15:00 中心", user="u-赵强"))[0].startswith("⛔")
+    # the same meeting recorded twice is pointed out, as 发布 does; cancelling it says what that means
+    twice = (await h.say("补录 党员活动日 11月5日 15:00 党群服务中心", user="u-张伟"))[0]
+    copy = number(twice)
+    assert f"⚠️ 同一时间、同一地点已有 #{held} 党员活动日。如果是重复补录，请发送“取消活动 #{copy}”。" in twice
+    assert await h.say(f"取消活动 #{copy}", user="u-张伟") == [
+        f"🚫 已取消 #{copy} 党员活动日（11月5日（周四）15:00），不再计入台账和组织生活统计。"
+    ]
 
 
 async def test_with_several_open_events_a_sign_in_asks_which_or_takes_the_members_own(h: Harness) -> None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.render import to_plain
-from storage.models import Attendance, Event, Member, Outbox, ProcessedUpdate
+from storage.models import Attendance, AuditLog, Event, Member, Outbox, ProcessedUpdate
 from tests.harness import GROUP, REGION_CHAT, Harness
 
 LESSON = "发布 党员大会 今天 14:00 三楼会议室 学习党章"
@@ -263,3 +263,39 @@ async def test_leave_goes_to_the_nearest_event_one_is_expected_at_and_can_be_wit
     assert (await h.say(f"取消请假 #{lesson}", user="u-赵强"))[0].startswith("↩️ 赵强 已销假：专题党课")
     assert await status_of(h, "赵强") is None
     assert await h.say("销假", user="u-赵强") == ["你在还没开始的活动里没有请假记录。"]
+
+
+async def test_a_make_up_is_for_what_has_begun_and_a_secretary_may_enter_his_own(h: Harness) -> None:
+    committee = await publish(h, "发布 支委会 12月6日 19:00 办公室")
+    await h.say(f"请假 #{committee} 出差", user="u-张伟")
+    assert await h.say(f"补签 #{committee} 张伟", user="u-张伟") == [
+        f"#{committee} 支委会还没开始（12月6日（周日）19:00），开始后才能补签。"
+    ]  # not over his approved leave, nor counted as held before it is
+    assert "支委会 ⏳ 0/1" in (await h.say("组织生活 本月", user="u-张伟"))[0]
+    h.clock.set(h.clock.now().replace(day=6, hour=19, minute=30))
+    assert await h.say(f"补签 #{committee} 张伟", user="u-张伟") == [
+        "✅ 已为 张伟 补签（支委会，本人补签，已记入操作日志）"
+    ]  # a secretary records his own attendance, marked as such
+    shown = (await h.say(f"考勤 #{committee}", user="u-张伟"))[0]
+    assert "补签 1：张伟（本人补签）" in shown and "出席率 100%" in shown
+    assert await h.count(AuditLog, AuditLog.action == "signin.self_makeup") == 1
+    assert (await h.say("撤销补签 #1 张伟", user="u-张伟"))[0].startswith("↩️ 已撤销 张伟 的补签")
+    # a member's own make-up stays a manager's act
+    assert (await h.say(f"补签 #{committee} 赵强", user="u-赵强"))[0].startswith("⛔")
+
+
+async def test_a_branch_named_in_the_region_chat_shows_that_branchs_meeting(h: Harness) -> None:
+    own = await publish(h, "发布 支委会 今天 9:30 办公室")
+    await h.say("发布 书记例会 今天 9:40 党群服务中心", user="u-李红", chat=REGION_CHAT)
+    h.clock.advance(minutes=45)  # both have begun; the region's meeting is the later one
+    shown = (await h.say("考勤 红星机械党支部", user="u-李红", chat=REGION_CHAT))[0]
+    assert shown.startswith("📊 支委会 12月1日（周二）09:30") and "书记例会" not in shown
+    assert own == 1
+
+
+async def test_a_rate_is_not_zero_when_everyone_expected_was_on_leave(h: Harness) -> None:
+    committee = await publish(h, "发布 支委会 今天 10:00 办公室")
+    await h.say(f"请假 #{committee} 出差", user="u-张伟")
+    h.clock.advance(hours=2, minutes=1)  # the window has closed
+    shown = (await h.say(f"考勤 #{committee}", user="u-张伟"))[0]
+    assert "应到 1 人，实到 0 人（出席率 —，全部请假）" in shown and "出席率 0%" not in shown
