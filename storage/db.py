@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import sqlite3
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -80,6 +81,29 @@ def _sqlite_pragmas(dbapi_connection: Any, busy_timeout_ms: int) -> None:
     cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+STATISTICS_EVERY_S = 3600.0  # how often SQLite's planner statistics are brought up to date
+
+
+def _analyze(conn: sqlite3.Connection) -> None:
+    """Bring the planner's statistics up to date, each index sampled (bounded work however large
+    the file). Without them SQLite may walk a region's members against its events (a billion
+    probes) for a query that reads the attendance of those events in two seconds."""
+    conn.execute("PRAGMA busy_timeout=5000")
+    conn.execute("PRAGMA analysis_limit=1000")
+    conn.execute("ANALYZE")
+
+
+def _refresh_statistics(url: str) -> None:
+    path = make_url(url).database
+    if not path or path == ":memory:":
+        return
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        _analyze(conn)
+    finally:
+        conn.close()
 
 
 def make_sync_sqlite_engine(url: str, *, busy_timeout_ms: int = 5000, reader: bool = False) -> Engine:
@@ -185,6 +209,7 @@ class Database:
             await upgrade(engine)
         db = cls(engine=engine, max_batch=max_batch)
         if is_sqlite(url):
+            await asyncio.to_thread(_refresh_statistics, url)
             db._sync_engine = make_sync_sqlite_engine(url)
             db._reader = make_engine(url, reader=True)
             db._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-batch")
@@ -218,6 +243,8 @@ class Database:
         def checkpoint(conn: sqlite3.Connection) -> None:
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
+        analyzed = time.monotonic()
+
         # one thread of its own: the connection is closed only after a checkpoint under way ended
         # (cancelling this task does not stop a thread; closing beside it would crash SQLite)
         loop = asyncio.get_running_loop()
@@ -229,6 +256,9 @@ class Database:
                 await asyncio.sleep(self.checkpoint_every_s)
                 try:
                     await loop.run_in_executor(own, checkpoint, conn)
+                    if time.monotonic() - analyzed > STATISTICS_EVERY_S:
+                        analyzed = time.monotonic()
+                        await loop.run_in_executor(own, _analyze, conn)
                 except sqlite3.Error:
                     log.warning("WAL checkpoint failed; will retry", exc_info=True)
         finally:
