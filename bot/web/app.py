@@ -490,8 +490,9 @@ class WebConsole:
                 return None
             if not self.may_see_event(v, event):
                 raise Denied(403, "forbidden")
-            # the region's meeting a secretary was expected at: its attendees, as in the secretaries' chat
-            attendee = not v.officer and self.expected_at(v, event)
+            # the region's meeting a secretary was expected at (the 书记例会): its attendees, as the
+            # secretaries' chat shows them; a region-wide event his branch sees: his branch's names only
+            attendee = not v.officer and not visible_in(event, v.node) and self.expected_at(v, event)
             summary = await build_summary(uow, event, None if attendee else v.node.branch_id)
             record, photos = await RecordRepo(uow.conn).sheet(event_id)
             return {"e": event, "s": summary, "starts": self.local(event.starts_at), "record": record,

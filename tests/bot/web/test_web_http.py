@@ -65,9 +65,12 @@ async def test_a_branch_secretary_sees_their_branch_only(web: Web) -> None:
     ours = (await h.say("发布 党员活动日 明天 15:00 车间", user="u-张伟"))[0].split("#")[1].split()[0]
     theirs = (await h.say("发布 支委会 明天 9:00 办公室", user="u-刘芳", chat="绿源群"))[0].split("#")[1].split()[0]
     lesson = (await h.say("发布 专题党课 后天 19:00 党校", user="u-李红", chat=REGION_CHAT))[0].split("#")[1].split()[0]
+    await h.say(f"请假 #{lesson} 出差", user="u-刘芳", chat="绿源群")
     client = await web.login("张伟")
     assert (await client.get(f"/events/{ours}")).status_code == 200
-    assert (await client.get(f"/events/{lesson}")).status_code == 200  # region-wide: its own members' view
+    shown = await client.get(f"/events/{lesson}")
+    assert shown.status_code == 200 and "刘芳" not in shown.text  # region-wide: its own members' view
+    assert "<th>应到</th><td>3</td>" in shown.text.replace("\n", "")  # 张伟, 赵强, 钱多多
     refused = await client.get(f"/events/{theirs}")
     assert refused.status_code == 403 and "办公室" not in refused.text
     members = (await client.get("/members")).text
