@@ -369,6 +369,44 @@ async def export_ledger(
     return [f"已导出台账 / ledger written: {out}", f"{target.scope_name} {target.period_name}: {rows}"]
 
 
+# -- bound chats ---------------------------------------------------------------------------------
+async def chat_lines(settings: Settings, region: str) -> list[str]:
+    """`dangjian org chats`: every chat bound in a region, with its number, node, who bound it and when."""
+
+    async def work(uow: UnitOfWork) -> list[str]:
+        region_id, _ = await _region_and_branch(uow, region, None)
+        names = {b.id: b.name for b in await uow.org.branches(region_id)}
+        lines = []
+        for c in await uow.org.bound_chats(region_id, None):
+            b = c.binding
+            node = region if b.branch_id is None else names.get(b.branch_id, "?")
+            state = "" if b.active else " [机器人已不在群里 / the bot left]"
+            by = c.bound_by or "命令行 / cli"
+            at = c.bound_at.astimezone(settings.tz)
+            lines.append(
+                f"#{b.id}\t{term('platform', b.platform)}\t{b.chat_id}\t{node}\t{by}\t{at:%Y-%m-%d %H:%M}{state}"
+            )
+        return lines or ["没有已绑定的群 / no chat is bound"]
+
+    return await _in_db(settings, work, write=False)
+
+
+async def unbind_chat(settings: Settings, *, region: str, chat: int) -> str:
+    """`dangjian org unbind`: take one bound chat away (the operator's hand: audited without an actor)."""
+
+    async def work(uow: UnitOfWork) -> str:
+        region_id, _ = await _region_and_branch(uow, region, None)
+        found = await uow.org.binding_by_id(chat)
+        if found is None or found.region_id != region_id:
+            raise ValueError(f"没有编号为 #{chat} 的已绑定群 / no bound chat #{chat} (see: dangjian org chats)")
+        await uow.org.unbind(found.id)
+        detail = {"chat": found.chat_id, "on": found.platform}
+        await uow.ops.audit(actor=None, platform="cli", action="chat.unbind", detail=detail, now=uow.now)
+        return f"已解绑 / unbound: #{found.id} {term('platform', found.platform)} {found.chat_id}"
+
+    return await _in_db(settings, work, write=True)
+
+
 # -- the region's start date (启用日期) ---------------------------------------------------------------
 async def set_start(settings: Settings, *, region: str, day: str | None) -> str:
     """Show, or set, the day a region's figures count from (the operator's hand: audited without an actor)."""

@@ -316,6 +316,24 @@ def org_unlink(
     _org_call(unlink_member(_settings(), region=region, member=member, branch=branch, platform=platform))
 
 
+@org_app.command("chats")
+def org_chats(region: RegionOpt) -> None:
+    """群列表 / the chats bound in a region: number, platform, chat id, branch, who bound it and when."""
+    from bot.admin_cli import chat_lines
+
+    _org_call(chat_lines(_settings(), region))
+
+
+@org_app.command("unbind")
+def org_unbind(
+    region: RegionOpt, chat: Annotated[int, typer.Option("--chat", help="编号，见 org chats / the number")]
+) -> None:
+    """解绑群 / unbind a chat (by its number from `org chats`), audited."""
+    from bot.admin_cli import unbind_chat
+
+    _org_call(unbind_chat(_settings(), region=region, chat=chat))
+
+
 @org_app.command("start")
 def org_start(
     region: RegionOpt,

@@ -59,7 +59,6 @@ class Settings(BaseSettings):
         30.0, gt=0, description="a webhook update held this long by a process that stopped is taken over"
     )
     telegram_group_per_minute: float = Field(19.0, gt=0, description="messages per minute the bot sends to a group")
-    telegram_admin_cache_s: float = Field(60.0, ge=0, description="how long a getChatMember answer is trusted")
 
     wecom_bot_id: str | None = Field(None, description="WeCom AI bot (智能机器人) BotID")
     wecom_bot_secret: SecretStr | None = Field(None, description="WeCom AI bot Secret")

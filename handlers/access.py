@@ -3,10 +3,10 @@ web page, never re-written in a feature.
 
 An actor is a roster member. Everyone acts only inside their own region; in a chat bound to a
 branch, only that branch's members and the region's own officers (admins, regional secretaries)
-may act. Managing a branch is for its secretary (or, in that branch's own chat, a chat
-administrator who is a member of it) and for the region's officers. Identity (approving,
-undoing or stopping a member's accounts) is never granted by a chat-admin flag, and for
-privileged members (branch secretaries and up) only a region officer decides it.
+may act. Managing a branch is for its secretary and for the region's officers. Rights come from
+the roster only: being a chat's administrator on a platform grants nothing (in real groups many
+members are made admins). For privileged members (branch secretaries and up) only a region
+officer decides their identity (approving, undoing or stopping their accounts).
 """
 
 from __future__ import annotations
@@ -46,10 +46,9 @@ def _refuse(template: str, **params: object) -> Refused:
     return Refused(f"access.{template}", **params)
 
 
-def refusal(actor: MemberRec | None, level: Level, node: Node | None, *, chat_admin: bool = False) -> Refused | None:
+def refusal(actor: MemberRec | None, level: Level, node: Node | None) -> Refused | None:
     """None if `actor` may act at `level` on `node` (a chat's node; None: an unbound group, where
-    only membership is checked), else the reason. `chat_admin`: the platform says the actor
-    administers the chat whose node this is."""
+    only membership is checked), else the reason."""
     if level is Level.ANYONE:
         return None
     if actor is None:
@@ -67,31 +66,23 @@ def refusal(actor: MemberRec | None, level: Level, node: Node | None, *, chat_ad
         return None
     if level is Level.REGION:
         return _refuse("needs_region")
-    # Level.BRANCH: the secretary of this very branch, or this branch chat's administrator
-    if node.branch_id is not None and (actor.role == "branch_secretary" or chat_admin):
+    # Level.BRANCH: the secretary of this very branch
+    if node.branch_id is not None and actor.role == "branch_secretary":
         return None
     return _refuse("needs_branch" if node.branch_id is not None else "needs_region")
 
 
-def check(actor: MemberRec | None, level: Level, node: Node | None, *, chat_admin: bool = False) -> MemberRec | None:
+def check(actor: MemberRec | None, level: Level, node: Node | None) -> MemberRec | None:
     """Raise the refusal, if any; returns the actor."""
-    refused = refusal(actor, level, node, chat_admin=chat_admin)
+    refused = refusal(actor, level, node)
     if refused is not None:
         raise refused
     return actor
 
 
-def may_manage_member(
-    actor: MemberRec | None,
-    target: MemberRec,
-    *,
-    identity: bool = False,
-    chat_admin_branch: int | None = None,
-    own: bool = False,
-) -> bool:
+def may_manage_member(actor: MemberRec | None, target: MemberRec, *, identity: bool = False, own: bool = False) -> bool:
     """May the actor act on this member's record (make-up, points, duty; with `identity`: link,
     unlink, deactivate)? A privileged member's identity is decided by region officers only.
-    `chat_admin_branch`: the branch whose own chat the actor administers, where this is asked.
     `own`: the act may touch the actor's own record (a secretary's own make-up sign-in, marked
     本人补签); points and identity never may."""
     if actor is None or not actor.active or actor.region_id != target.region_id:
@@ -104,18 +95,11 @@ def may_manage_member(
         return own and actor.role == "branch_secretary"
     if actor.branch_id != target.branch_id:
         return False
-    return actor.role == "branch_secretary" or (not identity and chat_admin_branch == actor.branch_id)
+    return actor.role == "branch_secretary"
 
 
-def check_member(
-    actor: MemberRec | None,
-    target: MemberRec,
-    *,
-    identity: bool = False,
-    chat_admin_branch: int | None = None,
-    own: bool = False,
-) -> None:
-    if may_manage_member(actor, target, identity=identity, chat_admin_branch=chat_admin_branch, own=own):
+def check_member(actor: MemberRec | None, target: MemberRec, *, identity: bool = False, own: bool = False) -> None:
+    if may_manage_member(actor, target, identity=identity, own=own):
         return
     if identity and target.role in PRIVILEGED_ROLES:
         raise _refuse("needs_region_for_privileged", name=target.name)

@@ -74,7 +74,7 @@ async def on_chatter(ctx: Context, text: str) -> list[Reply]:
     binding, member = ctx.binding, ctx.member
     if ctx.incoming.is_private or binding is None or not binding.active or member is None:
         return []
-    if refusal(member, Level.BRANCH, ctx.node, chat_admin=ctx.incoming.is_chat_admin) is not None:
+    if refusal(member, Level.BRANCH, ctx.node) is not None:
         return []  # a member's chatter, however it reads
     try:
         told = understand(text, ctx.now, ctx.tz)

@@ -176,25 +176,20 @@ class Context:
             raise access.Refused("access.deactivated")
         return self.member
 
-    def _chat_admin_of(self, node: Node) -> bool:
-        """The platform's chat-admin flag counts only for this chat's own branch."""
-        return self.incoming.is_chat_admin and node == self.node
-
     def can_manage(self, region_id: int, branch_id: int | None) -> bool:
         """Admins and regional secretaries manage their region; a branch secretary their branch."""
         node = Node(region_id, branch_id)
-        return access.refusal(self.member, Level.BRANCH, node, chat_admin=self._chat_admin_of(node)) is None
+        return access.refusal(self.member, Level.BRANCH, node) is None
 
     def need_manager(self, region_id: int, branch_id: int | None) -> MemberRec:
         member = self.need_member()
         node = Node(region_id, branch_id)
-        access.check(member, Level.BRANCH, node, chat_admin=self._chat_admin_of(node))
+        access.check(member, Level.BRANCH, node)
         return member
 
     def need_manager_of(self, target: MemberRec, *, identity: bool = False, own: bool = False) -> MemberRec:
         """The sender may act on this member's record (identity: their accounts and status; own:
         the sender's own record too, where the act allows it)."""
         member = self.need_member()
-        chat_branch = self.node.branch_id if self.incoming.is_chat_admin and self.node else None
-        access.check_member(member, target, identity=identity, chat_admin_branch=chat_branch, own=own)
+        access.check_member(member, target, identity=identity, own=own)
         return member

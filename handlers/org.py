@@ -5,6 +5,7 @@ issued on WeCom) or a manager's approval; managers seeing, undoing and stopping 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 from handlers import access
 from handlers.access import PRIVILEGED_ROLES, Level, Node
@@ -12,13 +13,17 @@ from handlers.context import Context
 from handlers.errors import AppError, UsageError
 from handlers.events import catch_up_chat
 from handlers.i18n import render
-from handlers.outbox import Personal, PushContext, PushKind, queue
+from handlers.mentions import branch_secretaries
+from handlers.outbox import Payload, Personal, PushContext, PushKind, queue
 from handlers.ports import Button, Reply
 from handlers.router import Command, Handler, Press
-from storage.records import LinkRequestRec, MemberRec, RegionRec, normalize_phone
+from handlers.timeparse import numbered
+from storage.records import BindingRec, LinkRequestRec, MemberRec, RegionRec, normalize_phone
 from storage.repositories import UnitOfWork
 
 MAX_NAME = 50
+REQUEST_COOLDOWN = timedelta(minutes=10)  # an account's registration request stands this long before another
+MAX_REQUESTS_PER_NAME = 3  # accounts waiting for one roster name at once (approval cards posted)
 PLATFORMS = {"telegram": "telegram", "tg": "telegram", "wecom": "wecom", "企业微信": "wecom", "console": "console"}
 
 
@@ -91,8 +96,8 @@ async def _bind(ctx: Context, target: Target, *, confirmed: bool) -> list[Reply]
         region = await uow.org.region(member.region_id)
         target_branch = await target(uow, region)
         label = region.name if target_branch is None else (await uow.org.branch(target_branch)).name
-        # a chat's own administrator may bind it to their own branch (the platform vouches for the chat)
-        access.check(member, Level.BRANCH, Node(member.region_id, target_branch), chat_admin=inc.is_chat_admin)
+        # the roster's role for that node: its branch secretary or a region officer (never the chat's admin)
+        access.check(member, Level.BRANCH, Node(member.region_id, target_branch))
         current = await uow.org.binding(inc.platform, inc.chat_id)
         moving = current is not None and (current.region_id, current.branch_id) != (member.region_id, target_branch)
         if moving and current is not None and not confirmed:
@@ -112,6 +117,9 @@ async def _bind(ctx: Context, target: Target, *, confirmed: bool) -> list[Reply]
             now=uow.now,
         )
         await catch_up_chat(uow, ctx.services.policy, inc.platform, inc.chat_id)
+        bound = await uow.org.binding(inc.platform, inc.chat_id)
+        assert bound is not None
+        await _tell_binding(uow, bound, member.name)
         await uow.ops.audit(
             actor=member.id,
             platform=inc.platform,
@@ -124,6 +132,72 @@ async def _bind(ctx: Context, target: Target, *, confirmed: bool) -> list[Reply]
     answer = await ctx.unit(work)
     ctx.services.directory.forget_binding(inc.platform, inc.chat_id)
     return [answer]
+
+
+async def _tell_binding(uow: UnitOfWork, bound: BindingRec, by: str) -> None:
+    """A chat newly bound to a node is told to that node's other chats and to the region's, with a
+    解绑 button: nobody binds a group of their own to a branch unseen."""
+    seen = {(bound.platform, bound.chat_id)}
+    audience = await uow.org.chats_for(bound.region_id, bound.branch_id, include_branch_chats=False)
+    if bound.branch_id is not None:
+        audience += await uow.org.chats_for(bound.region_id, None, include_branch_chats=False)
+    for chat in audience:
+        if (chat.platform, chat.chat_id) not in seen:
+            seen.add((chat.platform, chat.chat_id))
+            payload = BindingPush(binding=bound.id, by=by, at=uow.now.isoformat())
+            await queue(uow, BINDING_NEWS, chat.platform, chat.chat_id, due=uow.now, payload=payload)
+
+
+async def chats(ctx: Context, args: str) -> list[Reply]:
+    """群列表 — the chats bound to this node (a region: the region's and every branch's), each with
+    its number, who bound it and when; 解绑群 #编号 takes one away."""
+    node = ctx.need_node()
+    ctx.need_manager(node.region_id, node.branch_id)
+
+    async def look(uow: UnitOfWork) -> list[dict[str, object]]:
+        names = {b.id: b.name for b in await uow.org.branches(node.region_id)}
+        region = await uow.org.region(node.region_id)
+        return [
+            {"c": c, "node": region.name if c.binding.branch_id is None else names.get(c.binding.branch_id, "?"),
+             "at": ctx.local(c.bound_at), "here": (c.binding.platform, c.binding.chat_id) == (ctx.incoming.platform,
+             ctx.incoming.chat_id)}
+            for c in await uow.org.bound_chats(node.region_id, node.branch_id)
+        ]  # fmt: skip
+
+    return [ctx.reply("org.chats", items=await ctx.read(look))]
+
+
+async def unbind_chat(ctx: Context, args: str) -> list[Reply]:
+    """解绑群 #编号 — take a bound chat away from this node (from any chat of the node, or privately)."""
+    number, rest = numbered(args)
+    if number is None or rest.strip():
+        raise UsageError("unbind")
+    return await _unbind(ctx, number)
+
+
+async def press_unbind(ctx: Context, arg: str) -> list[Reply]:
+    """The 解绑 button under the news of a binding."""
+    return await _unbind(ctx, int(arg)) if arg.isdigit() else []
+
+
+async def _unbind(ctx: Context, binding_id: int) -> list[Reply]:
+    member = ctx.need_member()
+    inc = ctx.incoming
+
+    async def work(uow: UnitOfWork) -> tuple[BindingRec, str]:
+        found = await uow.org.binding_by_id(binding_id)
+        if found is None or found.region_id != member.region_id:
+            raise AppError("org.no_chat", id=binding_id)
+        ctx.need_manager(found.region_id, found.branch_id)  # that node's manager, from wherever
+        label = await _node_label(uow, found.region_id, found.branch_id)
+        await uow.org.unbind(found.id)
+        detail = {"chat": found.chat_id, "on": found.platform, "branch": label}
+        await uow.ops.audit(actor=member.id, platform=inc.platform, action="chat.unbind", detail=detail, now=uow.now)
+        return found, label
+
+    found, label = await ctx.unit(work)
+    ctx.services.directory.forget_binding(found.platform, found.chat_id)
+    return [ctx.reply("org.unbound", id=binding_id, node=label)]
 
 
 async def _node_label(uow: UnitOfWork, region_id: int, branch_id: int | None) -> str:
@@ -176,20 +250,21 @@ async def join(ctx: Context, args: str) -> list[Reply]:
         raise AppError("org.joined_as_other", name=ctx.member.name)
     node = ctx.node
 
-    async def work(uow: UnitOfWork) -> tuple[MemberRec, str, bool]:
-        if node is not None:
-            target = await named_member(uow, node.region_id, name, node.branch_id)
-        else:  # a private or not yet bound chat: every region's roster
-            candidates = await uow.org.members_named_anywhere(name)
-            if len(candidates) != 1:
-                raise AppError("org.name_ambiguous" if candidates else "org.not_in_roster", name=name)
-            target = candidates[0]
-        if _issued_to(target, inc.platform, inc.user_id):
-            return target, await _link(uow, ctx, target, "issued_id"), True
-        if inc.platform in await uow.org.accounts_of(target.id):
-            raise AppError("org.name_taken", name=name)
+    async def work(uow: UnitOfWork) -> tuple[MemberRec, str] | None:
+        target = await _quiet_match(uow, node, name)
+        if target is not None and _issued_to(target, inc.platform, inc.user_id):
+            return target, await _link(uow, ctx, target, "issued_id")  # the platform proves it is them
+        earlier = await uow.org.open_request(inc.platform, inc.user_id)
+        if earlier is not None and uow.now - earlier.created_at < REQUEST_COOLDOWN:
+            return None  # one request at a time: a flood of names posts one card
+        if target is not None and (
+            inc.platform in await uow.org.accounts_of(target.id)
+            or await uow.org.open_requests_for(target.id) >= MAX_REQUESTS_PER_NAME
+        ):
+            target = None  # taken, or asked for enough already: kept silently, like a name not in the roster
         request_id = await uow.org.request_link(
-            member_id=target.id,
+            member_id=target.id if target else None,
+            name=name,
             platform=inc.platform,
             user_id=inc.user_id,
             display=inc.user_display or inc.user_id,
@@ -197,31 +272,37 @@ async def join(ctx: Context, args: str) -> list[Reply]:
             private=inc.is_private,
             now=uow.now,
         )
-        await _ask_approvers(uow, request_id, target)
-        await uow.ops.audit(
-            actor=None,
-            platform=inc.platform,
-            action="account.request",
-            detail={"member": target.id, "user": inc.user_id, "request": request_id},
-            now=uow.now,
-        )
-        return target, (await uow.org.branch(target.branch_id)).name, False
+        if target is not None:
+            await _ask_approvers(uow, request_id, target)
+        detail = {"member": target.id if target else None, "name": name, "user": inc.user_id, "request": request_id}
+        await uow.ops.audit(actor=None, platform=inc.platform, action="account.request", detail=detail, now=uow.now)
+        return None
 
-    target, branch, linked = await ctx.unit(work)
-    if linked:
+    linked = await ctx.unit(work)
+    if linked is not None:
         ctx.services.directory.forget_account(inc.platform, inc.user_id)
-        return [ctx.reply("org.joined", name=target.name, branch=branch)]
+        return [ctx.reply("org.joined", name=linked[0].name, branch=linked[1])]
+    # the same words whether the roster has the name or not: a stranger learns nothing from them
     return [
         ctx.reply(
-            "org.request_waiting",
+            "org.request_received",
             buttons=contact_buttons(ctx),
-            name=target.name,
-            branch=branch,
-            officers_only=target.role in PRIVILEGED_ROLES,
+            name=name,
             contact_here=ctx.incoming.can_share_contact,
             platform=inc.platform,
         )
     ]
+
+
+async def _quiet_match(uow: UnitOfWork, node: Node | None, name: str) -> MemberRec | None:
+    """The one active member a registration names (in this chat's node, or anywhere from a private
+    or unbound chat); None when none or several: the asker is not told which."""
+    if node is not None:
+        found = await uow.org.members_named(node.region_id, name, node.branch_id)
+    else:
+        found = await uow.org.members_named_anywhere(name)
+    found = [m for m in found if m.active]
+    return found[0] if len(found) == 1 else None
 
 
 async def _ask_approvers(uow: UnitOfWork, request_id: int, target: MemberRec) -> None:
@@ -277,7 +358,7 @@ async def _decide(ctx: Context, data: str, approve: bool) -> list[Reply]:
 
     async def work(uow: UnitOfWork) -> tuple[LinkRequestRec, MemberRec]:
         request = await uow.org.link_request(request_id)
-        target = await uow.org.member(request.member_id) if request else None
+        target = await uow.org.member(request.member_id) if request and request.member_id else None
         if request is None or target is None:
             raise AppError("org.no_request", id=request_id)
         ctx.need_manager_of(target, identity=True)
@@ -324,8 +405,9 @@ def request_buttons(locale: str, request_id: int) -> tuple[Button, ...]:
 
 
 async def request_card(uow: UnitOfWork, request: LinkRequestRec, locale: str) -> Reply | None:
-    """The approval card of a pending request (None once it is decided)."""
-    target = await uow.org.member(request.member_id)
+    """The approval card of a pending request (None once it is decided, or for a name the roster
+    does not have: nobody is asked about that)."""
+    target = await uow.org.member(request.member_id) if request.member_id else None
     if target is None or request.status != "pending":
         return None
     others = sorted(p for p in await uow.org.accounts_of(target.id) if p != request.platform)
@@ -503,15 +585,36 @@ async def _request_push(ctx: PushContext[LinkPush]) -> Reply | None:
 
 async def _decided_push(ctx: PushContext[LinkPush]) -> Reply | None:
     request = await ctx.uow.org.link_request(ctx.payload.request)
-    member = await ctx.uow.org.member(request.member_id) if request else None
+    member = await ctx.uow.org.member(request.member_id) if request and request.member_id else None
     if request is None or member is None:
         return None
     return Reply(text=render("org.link_decided", ctx.locale, approved=request.status == "approved", name=member.name))
 
 
+class BindingPush(Payload):
+    binding: int
+    by: str
+    at: str  # when it was bound (a chat bound again later is news again)
+
+
+async def _binding_news(ctx: PushContext[BindingPush]) -> Reply | None:
+    """A chat was bound to this node (or one of the region's branches): where, by whom, when."""
+    bound = await ctx.uow.org.binding_by_id(ctx.payload.binding)
+    if bound is None:
+        return None  # unbound meanwhile
+    node = await _node_label(ctx.uow, bound.region_id, bound.branch_id)
+    names = await branch_secretaries(ctx.uow, bound.region_id, bound.branch_id) if bound.branch_id else ""
+    buttons = (Button(str(render("org.unbind_button", ctx.locale)), f"unbind:{bound.id}"),)
+    at = datetime.fromisoformat(ctx.payload.at).astimezone(ctx.tz)
+    text = render("org.binding_news", ctx.locale, id=bound.id, platform=bound.platform, node=node,
+                  by=ctx.payload.by, at=at, names=names)  # fmt: skip
+    return Reply(text=text, buttons=buttons)
+
+
+BINDING_NEWS = PushKind("binding_news", BindingPush, _binding_news, lambda p: f"bound:{p.binding}:{p.at}")
 LINK_REQUEST = PushKind("link_request", LinkPush, _request_push, lambda p: f"link:{p.request}")
 LINK_DECIDED = PushKind("link_decided", LinkPush, _decided_push, lambda p: f"link:{p.request}:decided")
-PUSHES = [LINK_REQUEST, LINK_DECIDED]
+PUSHES = [LINK_REQUEST, LINK_DECIDED, BINDING_NEWS]
 
 COMMANDS = [
     Command("bind", ("绑定",), bind, "org.usage_bind", "org.help_bind", access=B),
@@ -525,5 +628,12 @@ COMMANDS = [
     Command("activate", ("启用",), _set_active(True), "org.usage_activate", None, access=B),
     Command("lang", ("语言",), language, "org.usage_lang", "org.help_lang", access=B),
     Command("nudges", ("催签",), nudges, "org.usage_nudges", "org.help_nudges", access=B),
+    Command("chats", ("群列表",), chats, "org.usage_chats", "org.help_chats", access=B),
+    Command("unbind", ("解绑群",), unbind_chat, "org.usage_unbind", "org.help_unbind", access=B),
 ]
-BUTTONS = [Press("link_ok", press_approve, B), Press("link_no", press_reject, B), Press("rebind", press_rebind, B)]
+BUTTONS = [
+    Press("link_ok", press_approve, B),
+    Press("link_no", press_reject, B),
+    Press("rebind", press_rebind, B),
+    Press("unbind", press_unbind, Level.MEMBER),  # pressed in a chat of the node or the region; checked inside
+]

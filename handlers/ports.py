@@ -33,7 +33,6 @@ class Incoming:
     user_display: str = ""  # the name the platform shows, only for messages to unknown users
     is_private: bool = False
     addressed: bool = False  # the platform says it is meant for us (@-mention, reply, console)
-    is_chat_admin: bool = False  # the platform says the sender administers this chat
     # a contact the sender shared with the bot: its phone if it is the sender's own (the platform
     # vouches for it), "" if it is someone else's; None when no contact was shared
     contact_phone: str | None = None

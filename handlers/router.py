@@ -41,7 +41,7 @@ class Command:
 
     @property
     def admin(self) -> bool:
-        """A manager's command (listed as such in /help; Telegram asks who administers the chat)."""
+        """A manager's command (listed as such in /help)."""
         return self.access in (Level.BRANCH, Level.REGION)
 
 
@@ -178,7 +178,7 @@ class Router:
     def _allow(ctx: Context, level: Level) -> None:
         """The one authorization rule, asked before any feature runs (features ask it again about
         the members, events and branches they touch)."""
-        refused = refusal(ctx.member, level, ctx.node, chat_admin=ctx.incoming.is_chat_admin)
+        refused = refusal(ctx.member, level, ctx.node)
         if refused is not None:
             raise refused
 
@@ -243,7 +243,7 @@ class Router:
         def usable(c: Command) -> bool:
             if ctx.member is None:
                 return c.access in (Level.ANYONE, Level.MEMBER)
-            return refusal(ctx.member, c.access, ctx.node, chat_admin=ctx.incoming.is_chat_admin) is None
+            return refusal(ctx.member, c.access, ctx.node) is None
 
         return [(c, c.admin) for c in self.commands if usable(c)]
 

@@ -178,6 +178,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "bind": ("绑定群", "bound a chat"),
         "chat.nudges": ("设置群内催签", "set the chat's nudges"),
         "chat.locale": ("设置群语言", "set the chat's language"),
+        "chat.unbind": ("解绑群", "unbound a chat"),
         "account.link": ("绑定账号", "linked an account"),
         "account.request": ("申请登记", "asked to register"),
         "account.approve": ("同意登记", "approved a registration"),

@@ -75,7 +75,7 @@ class LinkRequestRec:
     """An account waiting to be linked to a member (see storage.models.org.LinkRequest)."""
 
     id: int
-    member_id: int
+    member_id: int | None  # None: a name the roster does not have
     platform: str
     user_id: str
     display: str
@@ -95,6 +95,15 @@ class BindingRec:
     active: bool
     locale: str | None
     nudges: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class BoundChat:
+    """A bound chat as 群列表 shows it: the binding, who bound it (None: the operator) and when."""
+
+    binding: BindingRec
+    bound_by: str | None
+    bound_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Insert, Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
 
 from storage.models import (
     Attendance,
@@ -42,6 +43,7 @@ from storage.records import (
     ATTENDED,
     AttendanceRec,
     BindingRec,
+    BoundChat,
     BranchRec,
     EventRec,
     LinkRequestRec,
@@ -373,7 +375,16 @@ class OrgRepo:
 
     # -- link requests: accounts waiting for a manager's approval ---------------------------
     async def request_link(
-        self, *, member_id: int, platform: str, user_id: str, display: str, chat_id: str, private: bool, now: datetime
+        self,
+        *,
+        member_id: int | None,
+        name: str,
+        platform: str,
+        user_id: str,
+        display: str,
+        chat_id: str,
+        private: bool,
+        now: datetime,
     ) -> int:
         """A new pending request; the same account's earlier pending ones are withdrawn."""
         await self.withdraw_requests(platform, user_id)
@@ -381,6 +392,7 @@ class OrgRepo:
             insert(LinkRequest)
             .values(
                 member_id=member_id,
+                name=name,
                 platform=platform,
                 user_id=user_id,
                 display=display[:100],
@@ -392,6 +404,24 @@ class OrgRepo:
             .returning(LinkRequest.id)
         )
         return int(res.scalar_one())
+
+    async def open_request(self, platform: str, user_id: str) -> LinkRequestRec | None:
+        """The account's pending request, if it has one."""
+        row = (
+            await self.conn.execute(
+                select(*_REQUEST_COLS).where(
+                    LinkRequest.platform == platform, LinkRequest.user_id == user_id, LinkRequest.status == "pending"
+                )
+            )
+        ).first()
+        return LinkRequestRec(*row) if row else None
+
+    async def open_requests_for(self, member_id: int) -> int:
+        """How many accounts are waiting to be linked to this member."""
+        got = await self.conn.execute(
+            select(func.count()).where(LinkRequest.member_id == member_id, LinkRequest.status == "pending")
+        )
+        return int(got.scalar_one())
 
     async def withdraw_requests(self, platform: str, user_id: str) -> None:
         await self.conn.execute(
@@ -522,8 +552,32 @@ class OrgRepo:
             await self.conn.execute(
                 update(ChatBinding)
                 .where(ChatBinding.id == existing.id)
-                .values(region_id=region_id, branch_id=branch_id, active=True, bound_by=by)
+                .values(region_id=region_id, branch_id=branch_id, active=True, bound_by=by, created_at=now)
             )
+
+    async def bound_chats(self, region_id: int, branch_id: int | None) -> list[BoundChat]:
+        """A node's bound chats (a region node: the region's and every branch's), with who bound
+        each and when, oldest first."""
+        binder = aliased(Member)
+        q = (
+            select(*_BINDING_COLS, binder.name, ChatBinding.created_at)
+            .outerjoin(binder, binder.id == ChatBinding.bound_by)
+            .where(ChatBinding.region_id == region_id)
+        )
+        if branch_id is not None:
+            q = q.where(ChatBinding.branch_id == branch_id)
+        rows = await self.conn.execute(q.order_by(ChatBinding.id))
+        return [BoundChat(_binding(r[:-2]), None if r[-2] is None else str(r[-2]), r[-1]) for r in rows]
+
+    async def binding_by_id(self, binding_id: int) -> BindingRec | None:
+        row = (await self.conn.execute(select(*_BINDING_COLS).where(ChatBinding.id == binding_id))).first()
+        return _binding(row) if row else None
+
+    async def unbind(self, binding_id: int) -> bool:
+        """Take a chat's binding away (it answers as an unbound group again); False if it was gone."""
+        await bump_version(self.conn, "org")
+        res = await self.conn.execute(delete(ChatBinding).where(ChatBinding.id == binding_id))
+        return bool(res.rowcount)
 
     async def set_binding_active(self, platform: str, chat_id: str, active: bool) -> None:
         await bump_version(self.conn, "org")

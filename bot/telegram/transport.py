@@ -14,8 +14,6 @@ import asyncio
 import json
 import logging
 import secrets
-import time
-from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -55,7 +53,7 @@ from bot.telegram.convert import (
 from bot.telegram.webhook import QuietServer, serve, webhook_app
 from bot.transport import Answers, Transport
 from handlers.i18n import LOCALES, render
-from handlers.ports import Delivery, Incoming, Reply
+from handlers.ports import Delivery, Reply
 from storage.repositories import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -95,7 +93,6 @@ class TelegramTransport(Transport):
         self.ptb.add_handler(TypeHandler(Update, self.on_update))
         self.ptb.add_error_handler(self.on_error)
         self._clear_keyboard: set[str] = set()  # private chats whose next message takes the contact keyboard away
-        self._admins: dict[tuple[str, str], tuple[float, bool]] = {}
         self.username = ""
         self.bot_id = 0
         self.inbox: Inbox | None = None  # webhook mode: updates stored before they are acknowledged
@@ -203,31 +200,10 @@ class TelegramTransport(Transport):
                 text=render("common.anonymous_admin", await self.app.chat_locale(PLATFORM, incoming.chat_id))
             )
             return [self.outbound.post(incoming.chat_id, explain, before_send=ticket.sending)]
-        incoming = await self._with_admin_flag(incoming)
         if incoming.is_private and incoming.contact_phone is not None:
             self._clear_keyboard.add(incoming.chat_id)  # the answer takes the "share contact" keyboard away
         query = update.callback_query
         return await self.answer(incoming, ticket=ticket, toast=partial(_toast, query) if query else None)
-
-    async def _with_admin_flag(self, incoming: Incoming) -> Incoming:
-        """Ask Telegram whether the sender administers the chat, only for admin commands."""
-        if incoming.is_private or incoming.button is not None:
-            return incoming
-        command, _, _ = self.app.router.match(incoming.text, addressed=incoming.addressed)
-        if command is None or not command.admin:
-            return incoming
-        key = (incoming.chat_id, incoming.user_id)
-        cached = self._admins.get(key)
-        if cached is None or cached[0] < time.monotonic():
-            try:
-                member = await self.ptb.bot.get_chat_member(int(incoming.chat_id), int(incoming.user_id))
-                is_admin = member.status in ("creator", "administrator")
-            except TelegramError:
-                log.warning("getChatMember failed for %s in %s", incoming.user_id, incoming.chat_id, exc_info=True)
-                is_admin = False
-            cached = (time.monotonic() + self.settings.telegram_admin_cache_s, is_admin)
-            self._admins[key] = cached
-        return replace(incoming, is_chat_admin=True) if cached[1] else incoming
 
     async def _membership(self, update: Update) -> None:
         """The bot was added to or removed from a chat: (de)activate its binding."""

@@ -92,7 +92,10 @@ class LinkRequest(Base):
     __table_args__ = (Index("ix_link_requests_pending", "platform", "user_id", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    # the roster entry the name matched; None: a name the roster does not have (kept, shown to nobody,
+    # so a stranger cannot tell it from a real one by what is answered)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(50))  # the name asked for, as typed
     platform: Mapped[str] = mapped_column(String(20))
     user_id: Mapped[str] = mapped_column(String(100))
     display: Mapped[str] = mapped_column(String(100), default="")  # the name the platform shows

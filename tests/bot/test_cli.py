@@ -331,3 +331,18 @@ def test_org_start_shows_and_sets_the_regions_start_date(db_url: str, tmp_path: 
     assert [r[0] for r in rows_of(db_url, select(AuditLog.action).where(AuditLog.action == "region.start"))] == [
         "region.start"
     ]
+
+
+def test_org_chats_and_unbind(db_url: str, tmp_path: Path) -> None:
+    sample = str(Path(__file__).parents[2] / "bot" / "console" / "sample_roster.csv")
+    assert invoke(db_url, "org", "import", sample, "--region", "城东联合党委")[0] == 0
+    assert "没有已绑定的群" in invoke(db_url, "org", "chats", "--region", "城东联合党委")[1]
+    assert invoke(db_url, "wecom", "webhook", "--region", "城东联合党委", "--branch", "红星机械党支部",
+                  "--chat", "wrk-1", "--key", "K")[0] == 0  # fmt: skip
+    code, out = invoke(db_url, "org", "chats", "--region", "城东联合党委")
+    assert code == 0 and "企业微信\twrk-1\t红星机械党支部\t命令行 / cli" in out, out
+    number = out.split("\t", 1)[0].lstrip("#")
+    assert invoke(db_url, "org", "unbind", "--region", "城东联合党委", "--chat", "999")[0] != 0
+    code, out = invoke(db_url, "org", "unbind", "--region", "城东联合党委", "--chat", number)
+    assert code == 0 and f"已解绑 / unbound: #{number} 企业微信 wrk-1" in out
+    assert "没有已绑定的群" in invoke(db_url, "org", "chats", "--region", "城东联合党委")[1]

@@ -88,6 +88,8 @@ COMMANDS = {
     "norms": "member",
     "norm_set": "region",
     "start_date": "member",  # anyone may look; only a region officer may change it (its handler asks)
+    "chats": "branch",
+    "unbind": "branch",
     "compliance": "member",
     "finding": "region",
     "finding_fixed": "branch",
@@ -185,6 +187,7 @@ BUTTONS = {
     "group_join": "member",
     "group_ballot": "member",
     "group_dissolve": "branch",
+    "unbind": "member",  # pressed in the chats told of a binding; the binding's node's manager only (inside)
 }
 WEST = "姓名,支部,角色,手机,telegram_id,wecom_userid\n钱西,西郊党支部,管理员,13900000001,,\n"
 

@@ -38,7 +38,7 @@ async def accounts_of(h: Harness, name: str) -> list[tuple[str, str]]:
 # -- identity ------------------------------------------------------------------------------------
 async def test_a_stranger_naming_an_admin_gets_a_request_not_the_role(h: Harness) -> None:
     claim = await h.dm("登记 王建国", user="stranger")  # the regional secretary, not yet registered
-    assert claim[0].startswith("📨 已提交登记申请：王建国（城东联合党委机关党支部），等待联合党委书记或管理员审核")
+    assert claim[0].startswith("📨 已收到登记“王建国”的申请。如果花名册里有这个名字")  # no branch, no role
     assert await accounts_of(h, "王建国") == []
     # acting as him is refused: a pending request is not an identity
     assert (await h.dm("通知 全体 请点击链接重新登记", user="stranger"))[0].startswith("⛔ 你还没有登记")
@@ -63,10 +63,8 @@ async def test_a_stranger_naming_an_admin_gets_a_request_not_the_role(h: Harness
 async def test_a_branch_secretary_approves_a_member_of_their_branch(h: Harness) -> None:
     await h.say("绑定 绿源科技党支部", user="u-李红", chat=GREEN)
     await h.join("刘芳")  # 绿源's secretary
-    assert (await h.say("登记 吴静", user="u-吴静", chat=GREEN))[0].startswith(
-        "📨 已提交登记申请：吴静（绿源科技党支部）"
-    )
-    pushed = await h.tick(seconds=1)
+    assert (await h.say("登记 吴静", user="u-吴静", chat=GREEN))[0].startswith("📨 已收到登记“吴静”的申请")
+    pushed = [p for p in await h.tick(seconds=1) if "🪪 登记申请" in p]
     assert sorted(p.split("]")[0] for p in pushed) == sorted([f"[{GREEN}", f"[{REGION_CHAT}"])
     assert (await h.press("link_ok:1", user="u-张伟", chat=GROUP))[0].text.startswith("⛔")  # 红星's secretary
     assert (
@@ -92,13 +90,15 @@ async def test_a_shared_contact_is_proof_and_someone_elses_is_not(h: Harness) ->
 async def test_one_account_per_platform_and_no_claim_across_platforms_without_proof(h: Harness) -> None:
     # 张伟 is linked on the console; a WeCom account naming him waits for approval
     wecom = await h.send(h.incoming("登记 张伟", user="zhangwei-wecom", chat="wx-group", platform="wecom"))
-    assert to_plain(wecom[0].text).startswith("📨 已提交登记申请：张伟（红星机械党支部）")
+    assert to_plain(wecom[0].text).startswith("📨 已收到登记“张伟”的申请")
     assert await accounts_of(h, "张伟") == [("console", "u-张伟")]
     pushed = await h.tick(seconds=1)
     assert any("注意：张伟 已登记了控制台账号，请确认是本人。" in p for p in pushed)
-    # a second console account for him is refused outright
+    # a second console account for him gets no card (answered as any stranger is)
     second = await h.dm("登记 张伟", user="u-张伟2")
-    assert second == ["“张伟”已经登记了这个平台的账号。如果是本人换了账号，请支部书记先发送“解绑 张伟”。"]
+    assert second[0].startswith("📨 已收到登记“张伟”的申请") and not [
+        p for p in await h.tick(seconds=1) if "u-张伟2" in p
+    ]
     phone = await h.send(h.incoming(user="u-张伟2", chat="@u-张伟2", private=True, contact=PHONES["张伟"]))
     assert to_plain(phone[0].text).startswith("“张伟”已经登记了这个平台的账号")
 
@@ -115,7 +115,7 @@ async def test_a_wecom_userid_issued_by_the_enterprise_links_at_once(h: Harness,
     assert await accounts_of(h, "吴静") == []
     # another WeCom account cannot take her name; the one the enterprise issued to her can
     other = await h.send(h.incoming("登记 吴静", user="wu-fake", chat="wx", platform="wecom"))
-    assert to_plain(other[0].text).startswith("📨 已提交登记申请")
+    assert to_plain(other[0].text).startswith("📨 已收到登记“吴静”的申请")
     hers = await h.send(h.incoming("登记 吴静", user="wujing", chat="wx", platform="wecom"))
     assert to_plain(hers[0].text) == "✅ 登记成功：吴静（绿源科技党支部）"
     assert await h.count(LinkRequest, LinkRequest.status == "pending") == 1  # wu-fake's still waits
@@ -291,3 +291,64 @@ async def test_a_bound_chat_moves_to_another_branch_only_when_confirmed(h: Harne
     assert (await h.say("绑定 红星机械党支部", user="u-李红"))[0].startswith("✅ 本群已绑定到支部：红星机械党支部")
     done = [to_plain(r.text) for r in await h.press(yes, user="u-李红")]
     assert done[0].startswith("✅ 本群已绑定到支部：绿源科技党支部") and await bound_to() != before
+
+
+# -- bound chats -----------------------------------------------------------------------------------
+async def test_a_new_binding_is_told_and_can_be_undone_from_any_chat_of_the_node(h: Harness) -> None:
+    """张伟 binds a second group to his branch: the branch's group and the region's chat hear of it
+    with a 解绑 button; 群列表 shows who bound what and when; the node's managers unbind it from any
+    of its chats (a member, or another branch's secretary, may not)."""
+    assert (await h.say("绑定 红星机械党支部", user="u-张伟", chat="新群"))[0].startswith("✅")
+    [(new_id,)] = await h.rows(select(ChatBinding.id).where(ChatBinding.chat_id == "新群"))
+    pushed = await h.tick(seconds=1)
+    news = [p for p in pushed if "把一个控制台群" in p]
+    assert sorted(p.split("]")[0] for p in news) == sorted([f"[{GROUP}", f"[{REGION_CHAT}"])
+    assert all(f"（#{new_id}）绑定到了“红星机械党支部”" in p and "张伟" in p and "解绑" in p for p in news)
+    listing = (await h.say("群列表", user="u-张伟"))[0]
+    assert f"· #{new_id} 控制台群 → 红星机械党支部，张伟 12月1日 09:00 绑定" in listing
+    assert "城东联合党委，" not in listing  # a branch's list: its own chats
+    everything = (await h.say("群列表", user="u-李红", chat=REGION_CHAT))[0]
+    assert "→ 城东联合党委，李红" in everything and f"#{new_id}" in everything
+    assert (await h.say(f"解绑群 #{new_id}", user="u-赵强"))[0].startswith("⛔")
+    await h.join("刘芳")
+    assert (await h.dm(f"解绑群 #{new_id}", user="u-刘芳"))[0].startswith("⛔")  # another branch's secretary
+    assert await h.say(f"解绑群 #{new_id}", user="u-张伟") == [
+        f"🔓 已把群 #{new_id} 从“红星机械党支部”解绑：它不再收到通知，也不能再代表“红星机械党支部”。"
+    ]
+    assert (await h.say("签到", user="u-赵强", chat="新群"))[0].startswith("本群还没有绑定支部")
+    # bound again, and undone by the region's officer with the button under the news
+    await h.say("绑定 红星机械党支部", user="u-张伟", chat="新群")
+    [(again,)] = await h.rows(select(ChatBinding.id).where(ChatBinding.chat_id == "新群"))
+    await h.tick(seconds=1)
+    pressed = await h.press(f"unbind:{again}", user="u-李红", chat=REGION_CHAT)
+    assert to_plain(pressed[0].text).startswith(f"🔓 已把群 #{again} 从“红星机械党支部”解绑")
+    assert await h.say(f"解绑群 #{again}", user="u-李红", chat=REGION_CHAT) == [
+        f"本联合党委没有编号为 #{again} 的已绑定群。发送“群列表”查看。"
+    ]
+    actions = [r[0] for r in await h.rows(select(AuditLog.action).where(AuditLog.action == "chat.unbind"))]
+    assert actions == ["chat.unbind", "chat.unbind"]
+
+
+async def test_a_stranger_learns_nothing_from_the_roster_and_cannot_flood_the_managers(h: Harness) -> None:
+    """登记 answers the same words for a roster name, an unknown one, a taken one and an ambiguous
+    one; an account's requests post one card per ten minutes, a name at most three."""
+    real = await h.dm("登记 王建国", user="s1")
+    unknown = await h.dm("登记 查无此人", user="s2")
+    taken = await h.dm("登记 张伟", user="s3")  # 张伟 has his account already
+    words = [r[0].replace("王建国", "X").replace("查无此人", "X").replace("张伟", "X") for r in (real, unknown, taken)]
+    assert words[0] == words[1] == words[2]
+    assert "支部" not in real[0].split("。")[0] and "书记或管理员审核" not in real[0]
+    # one account naming eleven people: one card; twenty accounts naming one: three cards
+    for name in ("赵强", "钱多多", "冯军", "刘芳", "吴静", "郑浩", "陈明", "何平", "许晴", "周涛", "马超"):
+        await h.dm(f"登记 {name}", user="flooder")
+    for n in range(20):
+        await h.dm("登记 孙丽", user=f"bot-{n}")
+    cards = [p for p in await h.tick(seconds=1) if "🪪 登记申请" in p]
+    assert sum("的 孙丽（讲师）" in c for c in cards) == 3
+    assert sum("“flooder”" in c for c in cards) == 0  # 赵强 is registered: kept silently; then one at a time
+    assert sum("“s1”" in c for c in cards) == 1 and not [c for c in cards if "“s2”" in c or "“s3”" in c]
+    listed = await h.send(h.incoming("登记申请", user="u-李红", chat=REGION_CHAT))
+    assert len(listed) == 4  # 王建国's and three for 孙丽: nothing for names the roster lacks
+    h.clock.advance(minutes=11)  # later, the same account may ask again (its earlier request withdrawn)
+    await h.dm("登记 马超", user="flooder")
+    assert [p for p in await h.tick(seconds=1) if "“flooder”" in p and "的 马超（" in p]

@@ -89,16 +89,25 @@ async def test_private_chat_and_unknown_command(tg: TG) -> None:
     assert "党建助手可以帮你签到" in tg.api.sent_texts(ZHAO)[-1]
 
 
-async def test_chat_admin_from_telegram_manages_own_branch(tg: TG) -> None:
-    await tg.say(ZHAO, "绑定 红星机械党支部")  # a plain member, not a chat admin
-    await tg.settle()
-    assert tg.api.sent_texts(GROUP)[-1] == "⛔ 这项操作需要本支部书记，或联合党委书记、管理员。"
+async def test_a_member_who_is_a_group_admin_manages_nothing(tg: TG) -> None:
+    """Rights come from the roster: 赵强 (党员) made an administrator of the branch group, and the
+    creator of a group of his own, binds, publishes, cancels and exports nothing; Telegram is not
+    even asked who administers the chat."""
+    event_id = await bind_and_publish(tg)
     tg.api.member_status[(str(GROUP), str(ZHAO))] = "administrator"
-    tg.transport._admins.clear()
-    await tg.say(ZHAO, "绑定 红星机械党支部")
+    own = -2002  # a group 赵强 made himself
+    tg.api.member_status[(str(own), str(ZHAO))] = "creator"
+    needs_manager = "⛔ 这项操作需要本支部书记，或联合党委书记、管理员。"
+    phishing = "发布 党课 今天 15:00 http://evil.example/login 重新登记"
+    for text in ("绑定 红星机械党支部", phishing, f"取消活动 #{event_id}", "导出台账", "群列表", "补签 钱多多"):
+        await tg.say(ZHAO, text)
+        await tg.settle()
+        assert tg.api.sent_texts(GROUP)[-1] == needs_manager, text
+    await tg.say(ZHAO, "绑定 红星机械党支部", cid=own)
     await tg.settle()
-    assert tg.api.sent_texts(GROUP)[-1].startswith("✅ 本群已绑定到支部")
-    assert tg.api.of("getChatMember")  # asked Telegram
+    assert tg.api.sent_texts(own)[-1] == needs_manager
+    assert not tg.api.of("getChatMember")
+    assert [r[0] for r in await tg.rows(select(Event.status))] == ["scheduled"]  # nothing cancelled, nothing new
 
 
 async def test_anonymous_admin_gets_a_polite_explanation(tg: TG) -> None:
@@ -185,7 +194,7 @@ async def test_a_member_registers_by_sharing_their_own_contact(tg: TG) -> None:
     await tg.say(FENG, "登记 冯军")  # in the group: no proof there, so it waits for approval
     await tg.settle()
     waiting = tg.api.sent_texts(GROUP)
-    assert any(t.startswith("📨 已提交登记申请：冯军（红星机械党支部）") and "私聊机器人" in t for t in waiting)
+    assert any(t.startswith("📨 已收到登记“冯军”的申请") and "私聊机器人" in t for t in waiting)
     assert await tg.rows(select(MemberAccount.id).where(MemberAccount.user_id == str(FENG))) == []
 
     await tg.say(FENG, "验证手机号", cid=FENG)  # privately: the share-contact keyboard
@@ -211,13 +220,12 @@ async def test_a_member_registers_by_sharing_their_own_contact(tg: TG) -> None:
 async def test_a_stranger_cannot_take_a_roster_name_or_its_role(tg: TG) -> None:
     await tg.say(ADMIN, "绑定 城东联合党委", cid=-2002)
     stranger = 4242
-    await tg.say(stranger, "登记 李红", cid=stranger)  # the admin has an account already
-    assert tg.api.sent_texts(stranger)[-1].startswith("“李红”已经登记了这个平台的账号")
     await tg.say(stranger, "登记 王建国", cid=stranger)  # privately, naming the regional secretary
     await tg.settle()
-    assert tg.api.sent_texts(stranger)[-1].startswith(
-        "📨 已提交登记申请：王建国（机关党支部），等待联合党委书记或管理员审核"
-    )
+    asked = tg.api.sent_texts(stranger)[-1]
+    assert asked.startswith("📨 已收到登记“王建国”的申请") and "机关党支部" not in asked  # no branch, no role
+    await tg.say(stranger, "登记 李红", cid=stranger)  # the admin has an account already: the same words
+    assert tg.api.sent_texts(stranger)[-1] == asked.replace("王建国", "李红")
     await tg.push()
     card = tg.api.of("sendMessage", -2002)[-1]  # only the region's officers are asked
     assert "申请登记为 机关党支部 的 王建国（联合党委书记）" in card.text
@@ -241,12 +249,6 @@ def test_split_html_counts_what_telegram_counts_and_keeps_markup_whole() -> None
     assert "".join(parts) == long_line and all(visible_len(p) <= 4096 for p in parts)
     assert all(p.count("&") == p.count(";") and p.count("<") == p.count(">") for p in parts)
     assert split_html("") == [""] and split_html("短") == ["短"]
-
-
-async def test_admin_check_is_cached(tg: TG) -> None:
-    await tg.say(ADMIN, "绑定 红星机械党支部")
-    await tg.say(ADMIN, "绑定 红星机械党支部")
-    assert len(tg.api.of("getChatMember")) == 1
 
 
 async def test_photos_come_in_and_the_ledger_and_charts_go_out_as_files(tg: TG) -> None:

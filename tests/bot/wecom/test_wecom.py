@@ -194,10 +194,10 @@ async def test_registration_trusts_the_userid_the_enterprise_issued_and_nothing_
     await wc.say("zhangwei", "绑定 红星机械党支部")
     # 冯军 has no wecom_userid in the roster: his WeCom account waits for the branch secretary
     waiting = await wc.say("fengjun", "登记 冯军")
-    assert waiting[0].startswith("📨 已提交登记申请：冯军（红星机械党支部），等待支部书记或管理员审核")
+    assert waiting[0].startswith("📨 已收到登记“冯军”的申请")
     assert "验证手机号" not in waiting[0]  # WeCom cannot share a contact: no such button offered
     # someone typing 赵强's name from another account gets nothing: his userid is the roster's
-    assert (await wc.say("someone", "登记 赵强"))[0].startswith("“赵强”已经登记了这个平台的账号")
+    assert (await wc.say("someone", "登记 赵强"))[0].startswith("📨 已收到登记“赵强”的申请")  # and no card
     await dispatcher_for(wc.app, {"wecom": wc.transport}).run_once()
     card = [b for b in wc.server.sent if b["cmd"] == "aibot_send_msg"][-1]["body"]
     assert card["chatid"] == GROUP and card["template_card"]["button_list"][0]["key"] == "link_ok:1"
