@@ -159,6 +159,9 @@ async def redeem(ctx: Context, args: str) -> list[Reply]:
             raise AppError("points.no_item", name=name)
         if item.stock < 1:
             raise AppError("points.sold_out", name=name)
+        waiting = await uow.store.waiting(member.id, item.id)
+        if waiting is not None:  # one request per item at a time: thirty presses post one card
+            raise AppError("points.already_asked", id=waiting, name=name)
         balance = await uow.points.balance(member.id)
         promised = await uow.store.promised(member.id)  # asked for already, not yet decided
         if balance - promised < item.price:

@@ -402,6 +402,15 @@ class StoreRepo:
         rows = await self.conn.execute(q.order_by(Redemption.id).limit(limit))
         return [RedemptionRec(**r._mapping) for r in rows]
 
+    async def waiting(self, member_id: int, item_id: int) -> int | None:
+        """The member's request for this item still waiting for a decision (its id), if any."""
+        got = await self.conn.execute(
+            select(Redemption.id).where(
+                Redemption.member_id == member_id, Redemption.item_id == item_id, Redemption.status == "pending"
+            )
+        )
+        return got.scalars().first()
+
     async def promised(self, member_id: int) -> int:
         """Points a member's requests still waiting for a decision would take."""
         got = await self.conn.execute(

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from bot.render import to_plain
 from storage.models import Idea, Member, PointBalance, PointEntry, Redemption, StoreItem
-from tests.harness import GROUP, REGION_CHAT, Harness
+from tests.harness import GROUP, PHONES, REGION_CHAT, Harness
 
 
 async def points_of(h: Harness, name: str) -> str:
@@ -137,19 +137,20 @@ async def test_points_store_request_approve_cancel_and_refuse(h: Harness) -> Non
 
 
 async def test_racing_approvals_never_oversell_or_overdraw(db_url: str) -> None:
-    """Two processes approve 40 requests for an item with 5 in stock at the same time."""
+    """Two processes approve 16 members' requests for an item with 5 in stock at the same time."""
     h = await Harness.start(db_url)
     other = await Harness.start(db_url, setup=False)
     try:
         await h.say("上架 纪念章 10 5", user="u-李红", chat=REGION_CHAT)
-        names = ["张伟", "赵强", "钱多多", "冯军"]
+        names = list(PHONES)  # everyone on the roster
         for name in names:
-            await h.say(f"调整积分 {name} +100 测试", user="u-李红", chat=REGION_CHAT)  # enough for ten requests
-        for _ in range(10):
-            for name in names:
-                await h.say("兑换 纪念章", user=f"u-{name}")
+            if name not in ("李红", "张伟", "赵强", "钱多多", "冯军"):
+                await h.join(name)
+            await h.say(f"调整积分 {name} +25 测试", user="u-李红", chat=REGION_CHAT)
+        for name in names:
+            assert (await h.dm("兑换 纪念章", user=f"u-{name}"))[0].startswith("🧾"), name
         ids = [r[0] for r in await h.rows(select(Redemption.id))]
-        assert len(ids) == 40
+        assert len(ids) == 16
         other.clock.set(h.clock.now())
         answers = await asyncio.gather(
             *(
@@ -165,7 +166,7 @@ async def test_racing_approvals_never_oversell_or_overdraw(db_url: str) -> None:
         assert await h.count(Redemption, Redemption.status == "approved") == 5
         assert (await h.rows(select(StoreItem.stock)))[0][0] == 0
         balances = dict(await h.rows(select(Member.name, PointBalance.balance).join(Member)))
-        assert all(v >= 0 for v in balances.values()) and sum(100 - balances[n] for n in names) == 50
+        assert all(v >= 0 for v in balances.values()) and sum(25 - balances[n] for n in names) == 50
         assert await reconciled(h)
     finally:
         await other.close()
@@ -206,16 +207,17 @@ async def test_yearly_cap_on_sign_in_points_per_kind(db_url: str) -> None:
 
 async def test_a_redemption_is_told_to_the_managers_and_its_outcome_to_the_member(h: Harness) -> None:
     await h.say("上架 保温杯 10 5", user="u-李红", chat=REGION_CHAT)
+    await h.say("上架 纪念章 5 5", user="u-李红", chat=REGION_CHAT)
     await h.say("调整积分 赵强 +30 表彰", user="u-李红", chat=REGION_CHAT)
     assert await h.say("待批兑换", user="u-李红", chat=REGION_CHAT) == ["没有等待审批的兑换申请。"]
     h.pushed.clear()
     await h.say("兑换 保温杯", user="u-赵强")  # in the branch group
-    await h.dm("兑换 保温杯", user="u-赵强")  # and privately
+    await h.dm("兑换 纪念章", user="u-赵强")  # and privately
     await h.tick(seconds=1)
     asked = [p for p in h.pushed if p.startswith(f"[{REGION_CHAT}]")]
     assert [p.split("🧾 ")[1] for p in asked] == [
         "兑换申请 #1：赵强 申请兑换 保温杯（10 分），等待管理员批准。\n   [1] 批准  [2] 驳回",
-        "兑换申请 #2：赵强 申请兑换 保温杯（10 分），等待管理员批准。\n   [1] 批准  [2] 驳回",
+        "兑换申请 #2：赵强 申请兑换 纪念章（5 分），等待管理员批准。\n   [1] 批准  [2] 驳回",
     ]
     listing = await h.send(h.incoming("待批兑换", user="u-李红", chat=REGION_CHAT))
     assert "#1 赵强 · 保温杯（10 分）" in to_plain(listing[0].text)
@@ -230,7 +232,7 @@ async def test_a_redemption_is_told_to_the_managers_and_its_outcome_to_the_membe
     assert sorted(h.pushed) == sorted(
         [
             f"[{GROUP}] 🤖 ✅ 兑换 #1 已批准：赵强 兑换 保温杯，扣除 10 分。",
-            "[@u-赵强] 🤖 ❎ 兑换 #2 已驳回：赵强 的 保温杯 未兑换，积分未扣除（本月已发完）。",
+            "[@u-赵强] 🤖 ❎ 兑换 #2 已驳回：赵强 的 纪念章 未兑换，积分未扣除（本月已发完）。",
             f"[{GROUP}] 🤖 ↩️ 兑换 #1（保温杯）已取消，10 分和商品已退回。",
         ]
     )  # each where the member asked (the second privately)
@@ -240,9 +242,21 @@ async def test_a_redemption_is_told_to_the_managers_and_its_outcome_to_the_membe
 async def test_a_request_counts_the_points_other_requests_already_wait_for(h: Harness) -> None:
     await h.say("上架 保温杯 10 5", user="u-李红", chat=REGION_CHAT)
     await h.say("调整积分 赵强 +15 表彰", user="u-李红", chat=REGION_CHAT)
+    await h.say("上架 纪念章 5 5", user="u-李红", chat=REGION_CHAT)
     assert (await h.say("兑换 保温杯", user="u-赵强"))[0].startswith("🧾 兑换申请 #1")
-    assert await h.say("兑换 保温杯", user="u-赵强") == [
+    for _ in range(30):  # the same request again and again: one card, and a clear answer
+        assert await h.say("兑换 保温杯", user="u-赵强") == [
+            "你已申请兑换 保温杯（#1），正在等待审批；发送“取消兑换 1”可撤回。"
+        ]
+    assert (await h.say("兑换 纪念章", user="u-赵强"))[0].startswith("🧾 兑换申请 #2")  # 15 − 10 ≥ 5
+    assert await h.say("兑换 纪念章", user="u-赵强") == [
+        "你已申请兑换 纪念章（#2），正在等待审批；发送“取消兑换 2”可撤回。"
+    ]
+    await h.say("取消兑换 2", user="u-赵强")
+    await h.say("上架 水杯 10 5", user="u-李红", chat=REGION_CHAT)
+    assert await h.say("兑换 水杯", user="u-赵强") == [
         "赵强 的积分不够（现有 15 分，其中 10 分已用于待批的兑换申请）。"
     ]
+    assert await h.count(Redemption) == 2
     listing = await h.send(h.incoming("待批兑换", user="u-李红", chat=REGION_CHAT))
     assert [b.label for b in listing[0].buttons] == ["批准 #1", "驳回 #1"]  # each button names its request
