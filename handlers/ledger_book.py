@@ -30,7 +30,7 @@ from handlers import hosting
 from handlers.audit_log import AuditReader
 from handlers.duty import shift_state
 from handlers.i18n import render
-from handlers.media import MediaStore
+from handlers.media import LEDGER_THUMB, MediaStore
 from handlers.vocabulary import term
 from storage.compliance import ReportRepo
 from storage.ledger import LedgerRepo, PersonRow, Scope
@@ -43,7 +43,6 @@ MAX_CELL = 32_767  # characters Excel keeps in one cell
 NAMES_CELL = 2_000  # a list of names longer than this is cut, with "… and N more"
 MATRIX_MAX_EVENTS = 200  # beyond this many events the attendance sheet is one row per mark
 MAX_WIDTH = 30  # a column wider than this wraps its text instead
-THUMB_PX = 160
 # Printing on A4 landscape with 0.3-inch margins leaves about 820 pixels of column as LibreOffice
 # lays a sheet out (Excel's unit: a width w is w × 7 + 5 pixels; measured by tests/handlers/
 # test_print.py). A sheet that fits at 85 % or more is fitted to the page width (11 pt text stays
@@ -780,7 +779,7 @@ async def _photos_sheet(run: _Run) -> None:
                 round(photo.size / 1024, 1),
             ]
         )
-        thumb = media.thumbnail(photo.sha256, THUMB_PX) if media is not None else None
+        thumb = media.thumbnail(photo.sha256, LEDGER_THUMB) if media is not None else None
         if thumb is None:
             sheet.ws.write_string(r, column, book.label("missing"))
             continue

@@ -3,6 +3,8 @@ photos taken there (a picture captioned "#编号"). Corrections keep every earli
 
 from __future__ import annotations
 
+import asyncio
+
 from handlers.access import Level
 from handlers.context import Context
 from handlers.errors import AppError, UsageError
@@ -112,7 +114,7 @@ async def receive_photo(ctx: Context) -> Stored:
     if len(data) > MAX_PHOTO:
         raise AppError("ledger.photo_too_big", limit_mb=limit_mb)
     try:
-        return ctx.services.media.put(data)
+        return await asyncio.to_thread(ctx.services.media.put, data)  # decodes the picture: off the loop
     except NotAnImage as exc:
         raise AppError("ledger.photo_not_image") from exc
 

@@ -49,6 +49,7 @@ from handlers.duty import shift_state
 from handlers.events import visible_in
 from handlers.i18n import normalize_locale, render, this_year_is
 from handlers.ledger import rates_by_branch
+from handlers.media import WEB_THUMB
 from handlers.ports import Delivery, Incoming, Reply
 from handlers.signin import build_summary
 from handlers.timeparse import Period, parse_period
@@ -516,7 +517,7 @@ class WebConsole:
 
         if not await self.read(load):
             raise Denied(404, "not_found")
-        thumb = await asyncio.to_thread(self.app.services.media.thumbnail, sha, 800)
+        thumb = await asyncio.to_thread(self.app.services.media.thumbnail, sha, WEB_THUMB)
         if thumb is None:
             raise Denied(404, "not_found")
         return Response(thumb[0], media_type="image/png", headers={"cache-control": "private, no-store"})

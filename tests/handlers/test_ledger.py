@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import struct
 import warnings
+import zlib
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -311,3 +313,33 @@ async def test_a_secretary_meetings_record_is_not_shown_to_a_member_in_private(h
     number = int(out[0].split("#")[1].split()[0])
     assert "找不到活动" in (await h.dm(f"会议记录 #{number}", user="u-赵强"))[0]
     assert "会议记录" in (await h.dm(f"会议记录 #{number}", user="u-李红"))[0]
+
+
+def png_claiming(width: int, height: int, color_type: int = 6) -> bytes:
+    """A tiny PNG file whose header claims a huge picture (what an image bomb looks like)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    )
+
+
+async def test_image_bombs_are_refused_and_thumbnails_are_made_once(h: Harness) -> None:
+    number = await held_event(h)
+    refused = "这个文件不是图片（支持 JPEG、PNG、GIF、WebP），没有保存。"
+    assert await send_photo(h, f"#{number}", upload(png_claiming(8900, 8900)), user="u-张伟") == [refused]  # 79 M px
+    assert await send_photo(h, f"#{number}", upload(png_claiming(5800, 5800)), user="u-张伟") == [refused]  # 134 MB
+    assert len(await h.rows(select(MeetingPhoto.id))) == 0
+    picture = png("green", size=(1600, 1200))
+    assert (await send_photo(h, f"#{number}", upload(picture), user="u-张伟"))[0].startswith("📷")
+    digest = hashlib.sha256(picture).hexdigest()
+    folder = Path(h.app.services.media.root) / digest[:2]
+    assert sorted(f.name for f in folder.iterdir()) == [f"{digest}.png", f"{digest}.t160.png", f"{digest}.t800.png"]
+    (folder / f"{digest}.png").unlink()  # from now on the original is never opened again
+    thumb = h.app.services.media.thumbnail(digest, 800)
+    assert thumb is not None and (thumb[1], thumb[2]) == (800, 600)
+    replies = await h.send(h.incoming("导出台账", user="u-张伟"))
+    assert len(_book(replies[0])["会议照片"]._images) == 1  # the ledger used the kept thumbnail
