@@ -5,6 +5,7 @@ Members' chatter, however much it looks like an announcement, stays unanswered."
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,11 +37,13 @@ class Understood:
     place: str  # "" when none was written
     topic: str
 
-    def command(self, unknown_place: str) -> str:
-        """The arguments of 发布 this announcement stands for."""
+    def draft(self, unknown_place: str) -> str:
+        """What its 发布 button publishes, kept as fields (JSON): the kind and time as 发布 reads
+        them, the place and topic exactly as the card shows them (a label typed inside the topic,
+        "地点：…" or "讲师：…", stays part of the topic and is never read again)."""
         word = next(w for w, k in KINDS.items() if k == self.kind)
-        parts = [word, f"{self.at:%Y-%m-%d %H:%M}", self.place or unknown_place]
-        return " ".join([*parts, f"主题：{self.topic}"] if self.topic else parts)
+        fields = {"when": f"{word} {self.at:%Y-%m-%d %H:%M}", "place": self.place or unknown_place, "topic": self.topic}
+        return json.dumps(fields, ensure_ascii=False)
 
 
 def may_be_announcement(text: str) -> bool:
@@ -86,7 +89,7 @@ async def on_chatter(ctx: Context, text: str) -> list[Reply]:
         return []  # talk about a meeting already held is not an announcement
     if told.kind == "secretary_meeting" and binding.branch_id is not None:
         return []  # the region's meeting, mentioned in a branch group: not this group's to publish
-    command = told.command(ctx.t("announce.place_unknown").strip())
+    command = told.draft(ctx.t("announce.place_unknown").strip())
 
     async def work(uow: UnitOfWork) -> int:
         return await uow.events.add_draft(ctx.incoming.platform, ctx.incoming.chat_id, member.id, command, uow.now)
@@ -120,7 +123,8 @@ async def press(ctx: Context, arg: str) -> list[Reply]:
     if status != "open":
         raise AppError("announce.settled")
     if action == "ok":
-        return await publish_event(ctx, command, draft=int(number))
+        fields = json.loads(command)
+        return await publish_event(ctx, fields["when"], draft=int(number), fixed=(fields["place"], fields["topic"]))
 
     async def drop(uow: UnitOfWork) -> bool:
         return await uow.events.settle_draft(int(number), "dropped")

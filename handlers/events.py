@@ -131,9 +131,12 @@ async def publish(ctx: Context, args: str) -> list[Reply]:
     return await publish_event(ctx, args)
 
 
-async def publish_event(ctx: Context, args: str, *, draft: int | None = None) -> list[Reply]:
+async def publish_event(
+    ctx: Context, args: str, *, draft: int | None = None, fixed: tuple[str, str] | None = None
+) -> list[Reply]:
     """发布 as typed, or as a plain-words announcement's draft that its 发布 button settles in
-    the same unit (pressed twice, or after 取消: refused, nothing published)."""
+    the same unit (pressed twice, or after 取消: refused, nothing published); `fixed`: the draft's
+    place and topic as its card showed them, not read again."""
     binding = ctx.need_binding()
     kind, when = _kind_and_when(ctx, args, "event", ahead=True)
     starts_at = when.at
@@ -143,7 +146,7 @@ async def publish_event(ctx: Context, args: str, *, draft: int | None = None) ->
         raise UsageError("event", "events.in_past_record", at=ctx.local(starts_at), next_year=next_year)
     details, named, branch_name = await for_branch(ctx, when.rest, "event")
     details, group = await for_group(ctx, details)
-    place, topic, lecturer = _split_details(details)
+    place, topic, lecturer = _split_details(details) if fixed is None else (*fixed, None)
     if not place:
         raise UsageError("event", "events.no_place")
     check_lengths("event", place=place, topic=topic, lecturer=lecturer)

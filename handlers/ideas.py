@@ -124,6 +124,8 @@ async def vote(ctx: Context, data: str) -> list[Reply]:
         idea = await uow.ideas.get(idea_id)
         if idea is None or idea.region_id != member.region_id:
             return False, None
+        if idea.member_id == member.id:
+            raise AppError("ideas.own_idea", number=idea.number)  # support is others' to give
         return await uow.ideas.vote(idea_id, member.id, uow.now), await uow.ideas.get(idea_id)
 
     fresh, idea = await ctx.unit(work)

@@ -302,6 +302,8 @@ async def press_rate(ctx: Context, data: str) -> list[Reply]:
         event = await uow.events.get(int(event_id))
         if request is None or event is None or event.status == "cancelled":
             raise AppError("lessons.no_lesson")
+        if uow.now < event.closes_at:  # rated once it has been given: when its sign-in closes
+            raise AppError("lessons.rate_later")
         if await uow.attendance.status_of(event.id, member.id) not in ATTENDED:
             raise AppError("lessons.only_attendees")
         before = await uow.lessons.rating(event.id, member.id)

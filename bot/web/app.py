@@ -316,7 +316,8 @@ class WebConsole:
             max_age=int(weblink.SESSION_TTL.total_seconds()),
             httponly=True,
             samesite="strict",
-            secure=self.app.settings.web_secure_cookie,
+            # over HTTPS (as the links people open say) the cookie is never sent in the clear
+            secure=self.app.settings.web_secure_cookie or self.app.settings.web_base_url.startswith("https://"),
             path="/",
         )
         return response
@@ -359,9 +360,7 @@ class WebConsole:
             raise Denied(400, "not_found")
         flash = await self.command(v, text, field.get("form_id") or secrets.token_urlsafe(8))
         self._overviews.clear()
-        back = field.get("back", "/")
-        if not back.startswith("/") or back.startswith("//"):
-            back = "/"
+        back = local_path(field.get("back", "/"))
         shown = "\n".join(flash)
         query = f"flash={quote(shown)}&fs={_flash_sig(v.csrf, shown)}"
         return RedirectResponse(f"{back}{'&' if '?' in back else '?'}{query}", 303)
@@ -490,7 +489,7 @@ class WebConsole:
             if event is None or event.status == "cancelled" or event.region_id != v.node.region_id:
                 return None
             if not self.may_see_event(v, event):
-                raise Denied(403, "forbidden")
+                raise Denied(404, "not_found")  # the same as no such event: ids are not learnt
             # the region's meeting a secretary was expected at (the 书记例会): its attendees, as the
             # secretaries' chat shows them; a region-wide event his branch sees: his branch's names only
             attendee = not v.officer and not visible_in(event, v.node) and self.expected_at(v, event)
@@ -579,11 +578,16 @@ class WebConsole:
         return self.page(request, "duty.html", v, **(await self.read(load)))
 
     async def ideas(self, request: Request, v: Visitor) -> Response:
+        L = LABELS[v.locale]
+
         async def load(uow: UnitOfWork) -> dict[str, Any]:
             ideas = await uow.ideas.open_in(v.node.region_id, 200)
             groups: dict[str, list[Any]] = {status: [] for status in TERMS["idea"]}  # the review's order
             for idea in ideas:
-                groups.setdefault(idea.status, []).append(idea)
+                # an author is named to who manages them: officers, or the secretary of their branch
+                named = not idea.anonymous and (v.officer or idea.author_branch_id == v.node.branch_id)
+                by = idea.author if named else L["anonymous"] if idea.anonymous else L["other_branch"]
+                groups.setdefault(idea.status, []).append({"i": idea, "by": by})
             return {"groups": [(status, found) for status, found in groups.items() if found]}
 
         return self.page(request, "ideas.html", v, **(await self.read(load)))
@@ -639,6 +643,15 @@ class WebConsole:
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ]
         return SecurityHeaders(Starlette(routes=routes))
+
+
+_LOCAL_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9/_.?=&%-]*")
+
+
+def local_path(back: str) -> str:
+    """Where a form returns to: a path of this console only ("/events/3?month=2026-12"); anything
+    else ("//evil.example", "/\\evil.example", "https://…") is the overview."""
+    return back if _LOCAL_PATH.fullmatch(back) else "/"
 
 
 def _flash_sig(key: str, text: str) -> str:

@@ -87,3 +87,14 @@ async def test_a_redelivered_announcement_makes_one_draft_and_the_same_card(h: H
     assert [to_plain(r.text) for r in again] == [to_plain(r.text) for r in first]
     assert [b.data for b in again[0].buttons] == [b.data for b in first[0].buttons]
     assert await h.count(EventDraft) == 1
+
+
+async def test_what_the_card_shows_is_what_is_published(h: Harness) -> None:
+    """Labels typed inside the topic stay the topic: the card's place is the place published."""
+    text = "明天下午三点在会议室开支委会，主题：学习 地点：http://evil.example/login 讲师：冒名者"
+    card = await h.send(h.incoming(text, user="u-张伟"))
+    shown = to_plain(card[0].text)
+    assert "地点：会议室" in shown and "主题：学习 地点：http://evil.example/login 讲师：冒名者" in shown
+    await h.press(card[0].buttons[0].data, user="u-张伟")
+    [(place, topic, lecturer)] = await h.rows(select(Event.place, Event.topic, Event.lecturer))
+    assert (place, lecturer) == ("会议室", None) and topic == "学习 地点：http://evil.example/login 讲师：冒名者"

@@ -34,6 +34,8 @@ async def test_idea_from_submission_to_implementation(h: Harness) -> None:
     assert to_plain(first[0].text) == "👍 已支持金点子 #1（共 1 人支持）" and first[0].private
     assert to_plain((await h.press("idea_vote:1", user="u-张伟"))[0].text).startswith("你已经支持过金点子 #1")
     assert "共 2 人支持" in to_plain((await h.press("idea_vote:1", user="u-钱多多"))[0].text)
+    own = await h.press("idea_vote:1", user="u-赵强")  # the author's own 👍 counts for nothing
+    assert to_plain(own[0].text) == "不能给自己的金点子 #1 点赞。"
 
     assert await h.say("采纳 #1", user="u-赵强") == ["⛔ 这项操作需要联合党委书记或管理员。"]
     adopted = await h.say("采纳 #1 很实用", user="u-李红", chat=REGION_CHAT)

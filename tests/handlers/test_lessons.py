@@ -90,6 +90,8 @@ async def test_a_request_is_declined_then_another_accepted_and_the_lesson_is_rat
     await h.tick(days=19, hours=4, minutes=50)  # 20 December 13:50: the sign-in is open
     assert (await h.say("签到", user="u-赵强"))[0] == "✅ 赵强 签到成功"
     assert (await h.say("签到", user="u-钱多多"))[0] == "✅ 钱多多 签到成功"
+    early = await h.press("lesson_rate:1:5", user="u-赵强")  # a button made up before the lesson is given
+    assert to_plain(early[0].text) == "这堂课结束签到后才能评分，到时会请你打分。"
     pushed = await h.tick(hours=2)  # the sign-in closes: attendees are asked to rate it
     [ask] = [p for p in pushed if "请出席的同志为" in p]
     assert ask.startswith(f"[{GROUP}]") and "周涛 的党课“党史”打分" in ask and "[5] ⭐⭐⭐⭐⭐" in ask

@@ -112,8 +112,8 @@ async def test_the_browser_is_refused_what_it_may_not_have(h: Harness, served: s
     page = await (await browser.new_context()).new_page()
     await page.goto(link)
     answer = await page.goto(f"{served}/events/{theirs}")
-    assert answer is not None and answer.status == 403
-    assert "没有权限" in await page.content() and "办公室" not in await page.content()
+    assert answer is not None and answer.status == 404  # as for an event that does not exist
+    assert "找不到这个页面" in await page.content() and "办公室" not in await page.content()
 
     used = await (await browser.new_context()).new_page()
     answer = await used.goto(link)  # the link again, elsewhere

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 from sqlalchemy import select
 
+from bot.web.app import WebConsole
 from storage.models import AuditLog, Redemption
 from tests.bot.web.conftest import Web
 from tests.handlers.test_ledger import png, send_photo, upload
-from tests.harness import GROUP, REGION_CHAT
+from tests.harness import GROUP, REGION_CHAT, Harness
 
 PAGES = ["/", "/events", "/members", "/calendar", "/duty", "/ideas", "/points", "/store", "/export"]
 
@@ -72,7 +74,8 @@ async def test_a_branch_secretary_sees_their_branch_only(web: Web) -> None:
     assert shown.status_code == 200 and "刘芳" not in shown.text  # region-wide: its own members' view
     assert "<th>应到</th><td>3</td>" in shown.text.replace("\n", "")  # 张伟, 赵强, 钱多多
     refused = await client.get(f"/events/{theirs}")
-    assert refused.status_code == 403 and "办公室" not in refused.text
+    assert refused.status_code == 404 and "办公室" not in refused.text
+    assert (await client.get("/events/9999")).text == refused.text  # another branch's and none: alike
     members = (await client.get("/members")).text
     assert "赵强" in members and "吴静" not in members
     listing = (await client.get("/events")).text
@@ -112,6 +115,9 @@ async def test_forms_need_their_csrf_token_and_go_through_the_chat_commands(web:
     assert "20" in points[0]  # debited once
     unknown = await client.post("/act", data={"do": "drop_tables", "csrf": token})
     assert unknown.status_code == 400
+    for away in ("//evil.example", "/\\evil.example", "https://evil.example", "/\tevil"):
+        sent = await client.post("/act", data={**form, "csrf": token, "form_id": f"f-{away}", "back": away})
+        assert sent.status_code == 303 and sent.headers["location"].startswith("/?flash="), away  # home, not away
 
 
 async def test_a_branch_secretary_cannot_approve_by_posting_the_form(web: Web) -> None:
@@ -173,3 +179,29 @@ async def test_the_overview_of_a_busy_month_shows_the_nearest_events_and_the_low
     assert '<a href="/events">查看本月全部活动</a>' in page.text
     assert OVERVIEW_BARS >= 5  # the sample's five branches all fit: no "lowest" line
     assert "出勤率最低的" not in page.text
+
+
+async def test_the_session_cookie_is_secure_when_the_console_is_served_over_https(db_url: str) -> None:
+    h = await Harness.start(db_url, web_base_url="https://console.example.org")
+    try:
+        console = WebConsole(h.app)
+        transport = httpx.ASGITransport(app=console.asgi())
+        async with httpx.AsyncClient(transport=transport, base_url="https://console.example.org") as client:
+            link = (await h.dm("后台", user="u-李红"))[0]
+            path = link.split("console.example.org", 1)[1].split()[0]
+            answer = await client.get(path)
+            assert answer.status_code == 303 and "Secure" in answer.headers["set-cookie"]
+    finally:
+        await h.close()
+
+
+async def test_a_branch_secretary_is_not_shown_other_branches_authors(web: Web) -> None:
+    h = web.h
+    await h.join("刘芳")
+    await h.say("绑定 绿源科技党支部", user="u-李红", chat="绿源群")
+    await h.say("金点子：红星的想法", user="u-赵强")
+    await h.say("金点子：绿源的想法", user="u-刘芳", chat="绿源群")
+    mine = (await (await web.login("张伟")).get("/ideas")).text
+    assert "赵强" in mine and "刘芳" not in mine and "其他支部党员" in mine
+    everyone = (await (await web.login("李红")).get("/ideas")).text
+    assert "赵强" in everyone and "刘芳" in everyone
