@@ -118,11 +118,10 @@ def setup(
         wecom_bot_secret=wecom_bot_secret,
         env_file=env_file,
     )
-    if telegram_token:
-        REDACTOR.add(telegram_token)
 
-    def ask(question: str, default: str | None) -> str | None:
-        answer: str = typer.prompt(question, default=default if default is not None else "", show_default=bool(default))
+    def ask(question: str, default: str | None, secret: bool) -> str | None:
+        shown = bool(default) and not secret
+        answer: str = typer.prompt(question, default=default or "", show_default=shown, hide_input=secret)
         return answer
 
     try:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from bot.logsafe import REDACTOR
 from bot.roster import ImportResult, RosterError, import_roster
 from handlers.ports import SystemClock
 from storage.db import Database
@@ -107,7 +108,13 @@ async def check_telegram(token: str, base_url: str) -> BotCheck:
 
 
 def write_env(path: Path, values: dict[str, str]) -> None:
-    """Set these keys in the .env file (mode 0600), keeping its other lines."""
+    """Set these keys in the .env file (mode 0600), keeping its other lines. A value is one line
+    (a line break would smuggle in a setting of its own), and the file is never a link to another."""
+    for key, value in values.items():
+        if any(ch in value for ch in "\r\n\0"):
+            raise SetupError(f"{key} 含有换行，未写入 / {key} holds a line break: not written")
+    if path.is_symlink():
+        raise SetupError(f"{path} 是一个链接，未写入 / {path} is a symbolic link: not written")
     kept: list[str] = []
     if path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -116,22 +123,25 @@ def write_env(path: Path, values: dict[str, str]) -> None:
                 kept.append(line)
     lines = kept + [f"{k}={v}" for k, v in values.items()]
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:  # made a link meanwhile, or not writable
+        raise SetupError(f"{path} 无法写入 / cannot write {path}: {exc.strerror}") from exc
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
     os.chmod(path, 0o600)  # an existing file keeps its mode on open: make it private too
 
 
-Ask = Callable[[str, str | None], str | None]  # (question, default) -> answer; None: no prompts
+Ask = Callable[[str, str | None, bool], str | None]  # (question, default, secret) -> answer; None: no prompts
 
 
 async def run_setup(a: Answers, ask: Ask | None, say: Callable[[str], None]) -> None:
     """The guided steps; `ask` None means every answer came as a flag (or is left out)."""
 
-    def need(value: str | None, question: str, default: str | None = None) -> str | None:
+    def need(value: str | None, question: str, default: str | None = None, *, secret: bool = False) -> str | None:
         if value is not None or ask is None:
             return value if value is not None else default
-        answer = ask(question, default)
+        answer = ask(question, default, secret)  # a secret is typed unseen
         return answer.strip() if answer and answer.strip() else default
 
     region = need(a.region, "联合党委名称 / region name")
@@ -158,7 +168,10 @@ async def run_setup(a: Answers, ask: Ask | None, say: Callable[[str], None]) -> 
     else:
         say(f"ℹ️ 稍后导入花名册 / import the roster later: dangjian org import 花名册.csv --region {region}")
 
-    token = need(a.telegram_token, "Telegram 令牌（@BotFather 给的，可留空）/ Telegram token (blank: none)", "")
+    token = need(
+        a.telegram_token, "Telegram 令牌（@BotFather 给的，可留空）/ Telegram token (blank: none)", "", secret=True
+    )
+    REDACTOR.add(token)  # typed or given: never in a log line from here on
     if token:
         bot = await check_telegram(token, a.telegram_base_url)
         say(f"✅ Telegram 机器人 @{bot.username}")
@@ -179,7 +192,9 @@ async def run_setup(a: Answers, ask: Ask | None, say: Callable[[str], None]) -> 
             a.settings["DANGJIAN_TELEGRAM_BASE_URL"] = a.telegram_base_url
 
     bot_id = need(a.wecom_bot_id, "企业微信智能机器人 BotID（可留空）/ WeCom AI bot BotID (blank: none)", "")
-    secret = need(a.wecom_bot_secret, "企业微信机器人 Secret / WeCom bot Secret", "") if bot_id else a.wecom_bot_secret
+    question = "企业微信机器人 Secret / WeCom bot Secret"
+    secret = need(a.wecom_bot_secret, question, "", secret=True) if bot_id else a.wecom_bot_secret
+    REDACTOR.add(secret)
     if bool(bot_id) != bool(secret):
         raise SetupError("企业微信需要 BotID 和 Secret 两项 / WeCom needs both the BotID and the Secret")
     if bot_id and secret:

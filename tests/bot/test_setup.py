@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import stat
 import sys
@@ -117,3 +118,39 @@ async def test_a_refused_token_a_bad_roster_or_no_database_stop_before_anything_
     code, out = await dangjian(tmp_path, "setup", "--non-interactive")
     assert code == 2 and "需要联合党委名称" in out
     assert not (tmp_path / ".env").exists()
+
+
+def test_the_env_file_takes_one_line_a_value_and_is_never_a_link(tmp_path: Path) -> None:
+    import pytest
+
+    from bot.setup import SetupError, write_env
+
+    env_file = tmp_path / ".env"
+    with pytest.raises(SetupError, match="换行"):
+        write_env(env_file, {"DANGJIAN_TELEGRAM_TOKEN": "123:abc\nDANGJIAN_WEB_SECRET=chosen"})
+    assert not env_file.exists()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_text("KEEP=1\n", encoding="utf-8")
+    env_file.symlink_to(elsewhere)
+    with pytest.raises(SetupError, match="链接"):
+        write_env(env_file, {"DANGJIAN_LOCALE": "zh-CN"})
+    assert elsewhere.read_text(encoding="utf-8") == "KEEP=1\n"  # the file it pointed at is untouched
+
+
+async def test_a_typed_token_is_never_logged_and_secrets_are_asked_unseen(tmp_path: Path) -> None:
+    from bot.logsafe import REDACTOR
+    from bot.setup import Answers, SetupError, run_setup
+
+    asked: list[tuple[str, bool]] = []
+    typed = {"联合党委名称": "城东联合党委", "数据库": str(tmp_path / "d.db"), "Telegram 令牌": "777:TYPEDSECRET",
+             "企业微信智能机器人 BotID": "wx", "企业微信机器人 Secret": "wx-typed-secret"}  # fmt: skip
+
+    def ask(question: str, default: str | None, secret: bool) -> str | None:
+        asked.append((question.split("（")[0].split(" /")[0], secret))
+        return next((v for k, v in typed.items() if question.startswith(k)), "")
+
+    answers = Answers(env_file=tmp_path / ".env", telegram_base_url="http://127.0.0.1:9/bot")
+    with contextlib.suppress(SetupError):  # Telegram is not reachable here: what was typed is known secret by then
+        await run_setup(answers, ask, lambda _line: None)
+    assert REDACTOR.clean("GET /bot777:TYPEDSECRET/getMe") == "GET /bot***/getMe"
+    assert ("Telegram 令牌", True) in asked and ("联合党委名称", False) in asked
