@@ -50,7 +50,7 @@ def webhook_app(path: str, secret: str, inbox: Inbox) -> Starlette:
             update_id = update.get("update_id") if isinstance(update, dict) else None
             if not isinstance(update_id, int) or isinstance(update_id, bool):
                 raise ValueError("no update_id")
-        except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors; nesting
             log.warning("telegram webhook: refused a malformed update of %d bytes", len(body))
             return Response(status_code=400)
         await inbox.put(str(update_id), text)

@@ -206,7 +206,7 @@ class WeComLink:
 def _parse(raw: str | bytes) -> Frame | None:
     try:
         frame = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to read
         log.warning("wecom: dropping a frame of %d bytes that is not JSON", len(raw))
         return None
     if not isinstance(frame, dict) or not isinstance(frame.get("headers", {}), dict):

@@ -246,12 +246,14 @@ async def test_bad_requests_are_refused_before_they_cost_anything(db_url: str, t
         assert (await http.post(worker.url, content=chunks(), headers=secret)).status_code == 413
         assert (await http.post(worker.url, content=b"{not json", headers=secret)).status_code == 400
         assert (await http.post(worker.url, json={"no": "update_id"}, headers=secret)).status_code == 400
+        nested = b'{"update_id": 5, "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"  # 200 KB, too deep to read
+        assert (await http.post(worker.url, content=nested, headers=secret)).status_code == 400
         huge_text = text_update(1000, group(0), "签" * 100_000, update_id=777)
         assert (await http.post(worker.url, json=huge_text, headers=secret)).status_code == 200
         await asyncio.sleep(0.5)
         log = await worker.stop()
     api.server.stop()  # type: ignore[attr-defined]
-    assert log.count("refused a malformed update") == 2 and "Traceback" not in log
+    assert log.count("refused a malformed update") == 3 and "Traceback" not in log
     assert "签签签" not in log and "{not json" not in log  # sizes and ids are logged, never bodies
     assert json.loads(json.dumps(api.sent_texts(1000))) == []  # nothing answered the oversized chatter
 
