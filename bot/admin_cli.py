@@ -25,6 +25,7 @@ from handlers.media import MediaStore
 from handlers.ports import SystemClock
 from handlers.timeparse import Period, WhenError, parse_time, parse_when
 from handlers.vocabulary import term
+from storage import limits
 from storage.db import Database
 from storage.directory import Directory
 from storage.ledger import Scope
@@ -61,6 +62,7 @@ async def create_event(
     kind_code = kind_of(kind)
     if kind_code is None:
         raise ValueError(f"不认识的活动类型 / unknown kind: {kind}")
+    check_fields(required=("place",), place=place, topic=topic, lecturer=lecturer)
     starts_at = _parse_at(at, settings, now)
     if starts_at <= now:
         raise ValueError("这个时间已经过去了 / that time has passed")
@@ -79,6 +81,20 @@ async def create_event(
         await db.close()
     kind_name = render("common.kind", "zh-CN", k=kind_code)
     return f"已发布 / published #{event_id} {kind_name} {starts_at.astimezone(settings.tz):%Y-%m-%d %H:%M}"
+
+
+def check_fields(*, required: tuple[str, ...] = (), **fields: str | None) -> None:
+    """The same rules as in a chat (storage/limits.py): no field longer than it is stored, no
+    required one blank, no name with an invisible character; else a plain sentence."""
+    for name in required:
+        value = fields.get(name)
+        if value is None or limits.unreadable(value):
+            raise ValueError(
+                f"--{name} 不能为空或含不可见字符 / --{name} must not be blank or hold invisible characters"
+            )
+    found = limits.over_limit(**fields)
+    if found is not None:
+        raise ValueError(f"--{found[0]} 太长了（最多 {found[1]} 字）/ --{found[0]} is too long (at most {found[1]})")
 
 
 async def _region_and_branch(uow: UnitOfWork, region: str, branch: str | None) -> tuple[int, int | None]:
@@ -112,6 +128,7 @@ async def add_rule(
     kind_code = kind_of(kind)
     if kind_code is None:
         raise ValueError(f"不认识的活动类型 / unknown kind: {kind}")
+    check_fields(required=("place",), place=place, topic=topic, lecturer=lecturer, rule=rule)
     try:
         parsed = parse_rule(rule, now.astimezone(settings.tz).date())
         start, rest = parse_time(at)
@@ -169,6 +186,7 @@ async def list_rules(settings: Settings, region: str) -> list[str]:
 
 async def set_webhook(settings: Settings, *, chat: str, key: str | None, region: str | None, branch: str | None) -> str:
     """Attach a group robot webhook key to a WeCom group, binding the group first if it is new."""
+    check_fields(required=("chat",), chat=chat)
     now = SystemClock().now()
     db = await Database.open(settings.database_url)
     try:

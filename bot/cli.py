@@ -493,8 +493,13 @@ def store_add(
     stock: Annotated[int, typer.Option(min=0, help="库存 / stock to add")],
 ) -> None:
     """积分超市上架 / put an item in the points store (or restock and reprice it)."""
+    from bot.admin_cli import check_fields
     from storage.db import Database
 
+    try:
+        check_fields(required=("item",), item=name)
+    except ValueError as err:
+        _fail(str(err))
     settings = _settings()
 
     async def go() -> int | None:

@@ -42,7 +42,6 @@ EN_KINDS = {v: v for v in KINDS.values()} | {
     "other": "other",
 }
 RECORD_DAYS = 366  # a held meeting is recorded within a year (the yearly review's reach)
-LIMITS = {"place": limits.PLACE, "topic": limits.TOPIC, "lecturer": limits.LECTURER, "rule": limits.RULE_TEXT}
 _LABEL = re.compile(r"(地点|主题|讲师|place|topic|lecturer)\s*[:：]\s*", re.I)
 
 
@@ -403,10 +402,9 @@ async def catch_up_chat(uow: UnitOfWork, policy: Policy, platform: str, chat_id:
 
 def check_lengths(usage: str, **fields: str | None) -> None:
     """Every detail within what is stored for it (place, topic, lecturer, rule), or the usage line."""
-    for name, value in fields.items():
-        limit = LIMITS[name]
-        if value is not None and len(value) > limit:
-            raise UsageError(usage, "common.too_long", limit=limit)
+    found = limits.over_limit(**fields)
+    if found is not None:
+        raise UsageError(usage, "common.too_long", limit=found[1])
 
 
 def kind_of(word: str) -> str | None:

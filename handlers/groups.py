@@ -30,6 +30,7 @@ from handlers.outbox import Payload, PushContext, PushKind, queue
 from handlers.ports import Button, Reply
 from handlers.router import Command, Press
 from handlers.timeparse import numbered
+from storage import limits
 from storage.groups import GroupMemberRec, GroupRec, PlanItemRec
 from storage.records import MemberRec
 from storage.repositories import UnitOfWork
@@ -43,7 +44,7 @@ _NAME = re.compile(rf"^[^\s#＃]{{1,{MAX_NAME}}}$")
 
 
 def _check_name(name: str, usage: str) -> str:
-    if not _NAME.match(name):
+    if not _NAME.match(name) or limits.unreadable(name):  # no zero-width twin of another group's name
         raise UsageError(usage)
     return name
 

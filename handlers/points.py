@@ -123,6 +123,8 @@ async def stock_item(ctx: Context, args: str) -> list[Reply]:
         raise UsageError("store_add", "common.bad_number", low=0, high=MAX_PRICE)
     if len(name) > MAX_ITEM:
         raise UsageError("store_add", "common.too_long", limit=MAX_ITEM)
+    if limits.unreadable(name):  # no zero-width twin of another item
+        raise UsageError("store_add")
     binding = ctx.need_binding()
     admin = ctx.need_manager(binding.region_id, None)
 

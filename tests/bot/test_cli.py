@@ -346,3 +346,28 @@ def test_org_chats_and_unbind(db_url: str, tmp_path: Path) -> None:
     code, out = invoke(db_url, "org", "unbind", "--region", "城东联合党委", "--chat", number)
     assert code == 0 and f"已解绑 / unbound: #{number} 企业微信 wrk-1" in out
     assert "没有已绑定的群" in invoke(db_url, "org", "chats", "--region", "城东联合党委")[1]
+
+
+def test_the_cli_checks_text_as_the_chat_does(db_url: str) -> None:
+    """Too long, blank or invisible: a plain sentence and nothing stored, on PostgreSQL as on SQLite."""
+    sample = str(Path(__file__).parents[2] / "bot" / "console" / "sample_roster.csv")
+    assert invoke(db_url, "org", "import", sample, "--region", "城东联合党委")[0] == 0
+    base = ["event", "create", "--region", "城东联合党委", "--kind", "党课", "--at", "2027-03-05 19:00"]
+    code, out = invoke(db_url, *base, "--place", "大" * 5000)
+    assert code != 0 and "--place 太长了（最多 200 字）" in out and "Traceback" not in out, out
+    code, out = invoke(db_url, *base, "--place", "")
+    assert code != 0 and "--place 不能为空" in out
+    code, out = invoke(
+        db_url, "store", "add", "--region", "城东联合党委", "--name", "杯" * 500, "--price", "1", "--stock", "1"
+    )
+    assert code != 0 and "--item 太长了" in out and "Traceback" not in out, out
+    code, out = invoke(
+        db_url, "store", "add", "--region", "城东联合党委", "--name", "保温杯\u200b", "--price", "1", "--stock", "1"
+    )
+    assert code != 0 and "不可见字符" in out
+    code, out = invoke(db_url, "schedule", "add", "--region", "城东联合党委", "--kind", "书记例会", "--rule", "每月8日",
+                       "--at", "09:00", "--place", "场" * 5000)  # fmt: skip
+    assert code != 0 and "--place 太长了" in out and "Traceback" not in out, out
+    code, out = invoke(db_url, "wecom", "webhook", "--region", "城东联合党委", "--chat", "c" * 500, "--key", "K")
+    assert code != 0 and "--chat 太长了（最多 100 字）" in out and "Traceback" not in out, out
+    assert counts(db_url)["events"] == 0

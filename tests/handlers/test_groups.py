@@ -14,7 +14,7 @@ from bot.roster import import_roster
 from handlers import groups
 from storage.models import AuditLog, Event, PartyGroup
 from tests.bot.test_cli import invoke, rows_of
-from tests.harness import GROUP, REGION, ROSTER, Harness
+from tests.harness import GROUP, REGION, REGION_CHAT, ROSTER, Harness
 
 
 def texts(replies: list[object]) -> list[str]:
@@ -168,3 +168,10 @@ def test_the_roster_s_group_column_puts_members_into_party_groups(db_url: str, t
     roster.write_text(moved, encoding="utf-8")
     code, out = invoke(db_url, "org", "import", str(roster), "--region", REGION)
     assert code == 2 and "第 4 行" in out and "已在另一个党小组" in out
+
+
+async def test_a_group_name_with_an_invisible_character_is_refused(h: Harness) -> None:
+    assert (await h.say("建立党小组 一组 赵强", user="u-张伟"))[0].startswith("👥")
+    twin = await h.say("建立党小组 一组\u200b 钱多多", user="u-张伟")  # looks like 一组, is not
+    assert twin[0].startswith("格式不对") or "用法：建立党小组" in twin[0]
+    assert (await h.say("上架 保温杯\u200b 10 5", user="u-李红", chat=REGION_CHAT))[0].startswith("格式不对")
