@@ -352,3 +352,18 @@ async def test_a_stranger_learns_nothing_from_the_roster_and_cannot_flood_the_ma
     h.clock.advance(minutes=11)  # later, the same account may ask again (its earlier request withdrawn)
     await h.dm("登记 马超", user="flooder")
     assert [p for p in await h.tick(seconds=1) if "“flooder”" in p and "的 马超（" in p]
+
+
+async def test_a_name_two_branches_share_is_addressed_with_its_branch(h: Harness, tmp_path: Path) -> None:
+    roster = tmp_path / "more.csv"
+    roster.write_text(
+        "姓名,支部,角色,手机,telegram_id,wecom_userid\n王芳,红星机械党支部,党员,,,\n王芳,绿源科技党支部,党员,,,\n",
+        encoding="utf-8",
+    )
+    await import_roster(h.app.db, roster, REGION, h.clock.now())
+    asked = await h.say("调整积分 王芳 +5 表彰", user="u-李红", chat=REGION_CHAT)
+    assert asked == [
+        "花名册中有 2 位“王芳”（红星机械党支部、绿源科技党支部）。请写明支部，例如“王芳（红星机械党支部）”。"
+    ]
+    done = await h.say("调整积分 王芳（绿源科技党支部） +5 表彰", user="u-李红", chat=REGION_CHAT)
+    assert done[0].startswith("✏️ 已为 王芳 调整积分 +5")
