@@ -106,6 +106,15 @@ async def test_a_member_who_is_a_group_admin_manages_nothing(tg: TG) -> None:
     await tg.say(ZHAO, "绑定 红星机械党支部", cid=own)
     await tg.settle()
     assert tg.api.sent_texts(own)[-1] == needs_manager
+    region, other = -2003, -2004  # the region's group and another branch's (机关), 赵强 an admin of both
+    await tg.say(ADMIN, "绑定 城东联合党委", cid=region)
+    await tg.say(ADMIN, "绑定 机关党支部", cid=other)
+    for chat in (region, other):
+        tg.api.member_status[(str(chat), str(ZHAO))] = "administrator"
+        for text in ("发布 书记例会 今天 15:00 党群服务中心", "通知 全体 请点链接", "导出台账", "解绑群 #1"):
+            await tg.say(ZHAO, text, cid=chat)
+            await tg.settle()
+            assert tg.api.sent_texts(chat)[-1].startswith("⛔"), (chat, text)
     assert not tg.api.of("getChatMember")
     assert [r[0] for r in await tg.rows(select(Event.status))] == ["scheduled"]  # nothing cancelled, nothing new
 
