@@ -193,11 +193,15 @@ def _review(step: str, usage: str) -> Handler:
     return handler
 
 
+def names_author(idea: IdeaRec, branch_id: int | None) -> bool:
+    """Whether a node's chat (or page) names an idea's author: never an anonymous one, and in a
+    branch's only one of that branch."""
+    return not idea.anonymous and branch_id in (None, idea.author_branch_id)
+
+
 def update_params(idea: IdeaRec, step: str, note: str, points: int, branch_id: int | None) -> dict[str, Any]:
-    """What a chat is told about a review step: the author is named unless anonymous, and in a
-    branch's chat only if they are of that branch."""
-    shown = not idea.anonymous and branch_id in (None, idea.author_branch_id)
-    author = mention(idea.member_id, idea.author) if shown else None
+    """What a chat is told about a review step: the author named as names_author says."""
+    author = mention(idea.member_id, idea.author) if names_author(idea, branch_id) else None
     return {"number": idea.number, "step": step, "note": note, "author": author, "points": points}
 
 

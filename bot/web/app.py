@@ -48,6 +48,7 @@ from handlers.access import REGION_ROLES, Level, Node, private_node, refusal
 from handlers.duty import shift_state
 from handlers.events import visible_in
 from handlers.i18n import normalize_locale, render, this_year_is
+from handlers.ideas import names_author
 from handlers.ledger import rates_by_branch
 from handlers.media import WEB_THUMB
 from handlers.ports import Delivery, Incoming, Reply
@@ -584,8 +585,7 @@ class WebConsole:
             ideas = await uow.ideas.open_in(v.node.region_id, 200)
             groups: dict[str, list[Any]] = {status: [] for status in TERMS["idea"]}  # the review's order
             for idea in ideas:
-                # an author is named to who manages them: officers, or the secretary of their branch
-                named = not idea.anonymous and (v.officer or idea.author_branch_id == v.node.branch_id)
+                named = names_author(idea, v.node.branch_id)  # as a chat of the visitor's node names them
                 by = idea.author if named else L["anonymous"] if idea.anonymous else L["other_branch"]
                 groups.setdefault(idea.status, []).append({"i": idea, "by": by})
             return {"groups": [(status, found) for status, found in groups.items() if found]}

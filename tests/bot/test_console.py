@@ -58,7 +58,7 @@ def test_console_session(db_url: str) -> None:
     assert result.returncode == 0, result.stderr
     assert "✅ 登记成功：张伟（红星机械党支部）" in out
     assert "✅ 本群已绑定到支部：红星机械党支部" in out
-    assert "📨 已提交登记申请：赵强（红星机械党支部）" in out and "[1] 验证手机号 (/contact 手机号)" in out
+    assert "📨 已收到登记“赵强”的申请" in out and "[1] 验证手机号 (/contact 手机号)" in out
     assert "🪪 登记申请 #1" in out and "✅ 已同意：“赵强”登记为 赵强。" in out
     assert "📌 已发布 #1 支委会" in out and "签到已开放" in out and "[1] 签到" in out
     assert "赵强 👆 按下按钮 1" in out and "(仅你可见) ✅ 赵强 签到成功" in out
