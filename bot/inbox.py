@@ -1,32 +1,69 @@
-"""Updates a platform posts to us are stored before we say 200, then handled.
+"""Updates a platform delivers are stored before we acknowledge them, then handled.
 
-`put` returns only after the update's row is committed; the HTTP answer waits for it. The
-process that received an update handles it and marks it done once its answers were handed to
-the platform; meanwhile it keeps its claim fresh. If the process dies, its claims go stale and
-any process of the deployment (or the same one restarted) takes the rows over, in the order they
-came. Handling twice is harmless: the update's id is recorded with its effect, and a redelivery
-is only answered again.
+`put` returns only after the update's row is committed; the acknowledgement (the webhook's HTTP
+200, the next getUpdates offset) waits for it. The process that received an update handles it
+and marks it done once its answers were handed to the platform; meanwhile it keeps its claim
+fresh. Each claim names its instance (host, process id and a token drawn at start): the rows of
+an instance that is gone are taken over by any process of the deployment, in the order they
+came: at once when it was on this host (its process is no longer running, or this process has
+its id after a container restart), else once its claims went stale. A row this process holds but
+no longer works on is taken up again at the next sweep. Handling twice is harmless: the update's
+id is recorded with its effect, and a redelivery is only answered again.
+
+While the database cannot be reached an update's handling is tried again until it is back (the
+transport does that, bot/transport.py); when storage is full, an update that cannot be stored is
+answered without being kept (whatever it would write is refused with a plain line).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
+import secrets
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
 from handlers.ports import Clock
-from storage.db import Database
+from storage.db import Database, out_of_room, unreachable
 from storage.inbox import InboxAnswering, InboxDone, InboxPut, InboxRepo
 
 log = logging.getLogger(__name__)
 
 Handle = Callable[[str, "Ticket"], Awaitable[Sequence[Awaitable[Any]]]]  # -> the answers being delivered
 KEEP_DAYS = 2  # handled updates are remembered this long (Telegram gives up on one after 24 hours)
+RETRY_FIRST_S, RETRY_MAX_S = 0.5, 4.0  # marking a row done while the database is away: backoff
+HOST = socket.gethostname()
+LIFE = secrets.token_hex(4)  # this run of this process (a restarted container may reuse the pid)
+_inboxes = itertools.count(1)
+
+
+def instance_id() -> str:
+    """A new claim owner of this process: host, process id, this run's token and a counter."""
+    return f"{HOST}:{os.getpid()}:{LIFE}.{next(_inboxes)}"
+
+
+def gone(owner: str) -> bool:
+    """Whether the instance that made a claim is known to be gone: it ran on this host and its
+    process is no longer running, or this process now has its process id (a restart)."""
+    host, _, rest = owner.partition(":")
+    pid_text, _, life = rest.partition(":")
+    if host != HOST or not pid_text.isdigit():
+        return False  # another host: only staleness tells
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return not life.startswith(LIFE + ".")
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # running, as another user
+        return False
+    return False
 
 
 class Ticket:
@@ -37,6 +74,12 @@ class Ticket:
     def __init__(self, db: Database | None = None, row_id: int = 0) -> None:
         self._db, self._row_id = db, row_id
         self._marked: asyncio.Task[None] | None = None
+
+    @property
+    def kept(self) -> bool:
+        """Whether the update was stored before it was acknowledged (it will be handled, however
+        long the database is away)."""
+        return self._db is not None
 
     async def sending(self) -> None:
         """Returns once it is recorded that the answer is leaving (every caller waits for that)."""
@@ -63,21 +106,35 @@ class Inbox:
     ) -> None:
         self.db, self.clock, self.platform, self.handle = db, clock, platform, handle
         self.stale = timedelta(seconds=stale_s)
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.owner = owner or instance_id()
+        self._working: dict[int, asyncio.Task[None]] = {}  # row id -> its handling
+        self._unkept: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.Task[None] | None = None
 
     async def put(self, key: str, body: str) -> None:
         """Store an update (durably: the caller acknowledges it after this returns) and start
-        handling it. A key stored before is left to whoever holds it."""
-        row_id = await self.db.batch(InboxPut(self.platform, key, body, self.owner, self.clock.now()))
+        handling it. A key stored before is left to whoever holds it. Raises while the database
+        cannot be reached (the caller does not acknowledge); when storage is full the update is
+        handled without being kept."""
+        try:
+            row_id = await self.db.batch(InboxPut(self.platform, key, body, self.owner, self.clock.now()))
+        except Exception as exc:
+            if not out_of_room(exc):
+                raise
+            log.warning("%s inbox: storage is full; update %s is answered without being kept", self.platform, key)
+            task = asyncio.get_running_loop().create_task(self._handle_unkept(body), name=f"inbox:{key}")
+            self._unkept.add(task)
+            task.add_done_callback(self._unkept.discard)
+            return
         if row_id is not None:
             self._spawn(row_id, body)
 
     def _spawn(self, row_id: int, body: str) -> None:
+        if row_id in self._working:
+            return
         task = asyncio.get_running_loop().create_task(self._handle(row_id, body), name=f"inbox:{row_id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._working[row_id] = task
+        task.add_done_callback(lambda _t: self._working.pop(row_id, None))
 
     async def _handle(self, row_id: int, body: str) -> None:
         try:
@@ -85,11 +142,37 @@ class Inbox:
             await asyncio.gather(*deliveries, return_exceptions=True)
         except Exception:  # a bug must not leave the row to be retried for ever
             log.exception("%s inbox: update row %d failed", self.platform, row_id)
-        await self.db.batch(InboxDone(row_id))
+        await self._settle(row_id)
+
+    async def _handle_unkept(self, body: str) -> None:
+        try:
+            deliveries = await self.handle(body, NO_TICKET)
+            await asyncio.gather(*deliveries, return_exceptions=True)
+        except Exception:
+            log.exception("%s inbox: an update that could not be kept failed", self.platform)
+
+    async def _settle(self, row_id: int) -> None:
+        """Mark the row done, waiting while the database is away or cannot be written (the row
+        stays claimed by this live process meanwhile, so nobody answers it again)."""
+        delay = RETRY_FIRST_S
+        while True:
+            try:
+                await self.db.batch(InboxDone(row_id))
+                return
+            except Exception as exc:
+                if delay == RETRY_FIRST_S and not (unreachable(exc) or out_of_room(exc)):
+                    log.warning("%s inbox: could not mark row %d handled (%s); will retry", self.platform, row_id, exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_S)
 
     async def start(self) -> None:
-        """Take over what a dead process left, then keep claims fresh and watch for more."""
-        await self._sweep()
+        """Take over what a stopped process left, then keep claims fresh and watch for more."""
+        try:
+            await self._sweep()
+        except Exception as exc:
+            if not unreachable(exc):
+                raise
+            log.warning("%s inbox: the database cannot be reached yet; the sweep will retry", self.platform)
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep_often(), name=f"inbox-sweep:{self.platform}")
 
     async def _sweep_often(self) -> None:
@@ -98,29 +181,36 @@ class Inbox:
             await asyncio.sleep(period)
             try:
                 await self._sweep()
-            except Exception:
-                log.warning("%s inbox: sweep failed; will retry", self.platform, exc_info=True)
+            except Exception as exc:
+                if unreachable(exc):
+                    log.warning("%s inbox: sweep skipped, the database cannot be reached", self.platform)
+                else:
+                    log.warning("%s inbox: sweep failed; will retry", self.platform, exc_info=True)
 
     async def _sweep(self) -> None:
         now = self.clock.now()
         owner, platform = self.owner, self.platform
+        working = set(self._working)
 
         async def work(conn: Any) -> list[tuple[int, str]]:
             repo = InboxRepo(conn)
             await repo.keep_alive(owner, now)
-            return await repo.take_over(platform, owner, now, now - self.stale, 500)
+            owners = await repo.owners(platform)
+            free = [o for o in owners if o != owner and gone(o)]
+            return await repo.take_over(platform, owner, now, now - self.stale, 500, free=free, working=working)
 
         taken = await self.db.unit(work)
+        taken = [(row_id, body) for row_id, body in taken if row_id not in self._working]
         if taken:
-            log.warning("%s inbox: took over %d update(s) a stopped process had received", platform, len(taken))
+            log.warning("%s inbox: took up %d update(s) nobody was working on", platform, len(taken))
         for row_id, body in taken:
             self._spawn(row_id, body)
         await self.db.unit(lambda c: InboxRepo(c).prune(now - timedelta(days=KEEP_DAYS)))
 
     async def drained(self) -> None:
         """Wait until every update taken so far is handled (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        while self._working or self._unkept:
+            await asyncio.gather(*self._working.values(), *self._unkept, return_exceptions=True)
 
     async def stop(self) -> None:
         if self._sweeper is not None:
@@ -128,9 +218,10 @@ class Inbox:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
         # a moment for what is being handled; anything left stays claimed, and a restart (or
-        # another process) takes it over once the claim is stale
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=5)
-        for task in list(self._tasks):
+        # another process) takes it over
+        tasks = [*self._working.values(), *self._unkept]
+        if tasks:
+            await asyncio.wait(tasks, timeout=5)
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -19,7 +19,12 @@ with the most waiting (a busy group's whole crowd is confirmed by one message ra
 trickle). A quiet chat's message leaves at once.
 
 A 429 is not expected; if one comes, the chat waits its retry_after, the whole budget runs at half
-rate for as long, and the message stays at the head of its queue: nothing is dropped. A chat the
+rate for as long, and the message stays at the head of its queue: nothing is dropped. A transient
+failure of the platform (a 5xx, a timeout, a dropped connection) keeps the message at the head of
+its queue too, and pauses all sending: one message at a time probes the platform, half a second
+later and then doubling up to OUTAGE_MAX_S, so nothing is hammered and everything leaves, in
+order, within seconds of the platform's return. A message whose update cannot be marked as being
+answered (the database is away) waits in its chat and is tried again a second later. A chat the
 bot was removed from is reported once, and what waited for it is settled as undeliverable.
 """
 
@@ -37,6 +42,7 @@ from typing import Protocol
 from markupsafe import Markup
 
 from handlers.ports import ChatRef, Delivery, Reply
+from storage.db import unreachable
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +52,9 @@ BURST = 4  # a chat with fewer turns than this in the last minute need not wait 
 OLD_S = 2.0  # a chat whose oldest message waited this long goes before fuller chats
 BOARD_PATIENCE = 4  # turns a dirty board may wait behind confirmations...
 CONFIRM_WITHIN = 4.5  # ...as long as the waiting confirmations still go out within this (seconds)
+OUTAGE_FIRST_S = 0.5  # the platform failed: the next try (one message) this much later,
+OUTAGE_MAX_S = 4.0  # doubling up to this
+HOLD_S = 1.0  # a message whose update could not be marked as being answered waits this long
 BeforeSend = Callable[[], Awaitable[None]]
 
 
@@ -163,10 +172,13 @@ class Outbound:
         self.configure(limits)
         self._admission = asyncio.Lock()
         self._slow_until = 0.0  # after a 429: half the budget until then
+        self._down_until = 0.0  # after a transient failure: nothing is sent until then...
+        self._down_wait = 0.0  # ...and the next failure waits twice as long (0: the platform works)
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._sends: set[asyncio.Task[None]] = set()
         self.rejected = 0  # 429s received
+        self.failures = 0  # transient failures of the platform
 
     def configure(self, limits: Limits) -> None:
         """The limits to keep (and later other ones: a test's scaled-down platform)."""
@@ -268,6 +280,11 @@ class Outbound:
                     self._forget_idle()
                 await self._wake.wait()
                 continue
+            if self._down_wait and (self._sends or now < self._down_until):
+                # the platform failed: one probe at a time, after the pause
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), None if self._sends else self._down_until - now)
+                continue
             budget = self._budget_wait(now, len(ready))  # a few turns at a time, not one per wake-up
             if not ready or budget > 0:
                 with contextlib.suppress(TimeoutError):
@@ -277,6 +294,8 @@ class Outbound:
                 if self._budget_wait(now) > 0:
                     break
                 self._grant(chat_id, now)
+                if self._down_wait:
+                    break  # a probe
             await asyncio.sleep(0)  # let the sends start
 
     def _grant(self, chat_id: str, now: float) -> None:
@@ -376,9 +395,18 @@ class Outbound:
     async def _send(self, chat_id: str, chat: _Chat, turn: _Turn) -> None:
         try:
             delivery = await self._deliver(chat_id, turn)
+            if delivery is None:
+                self._requeue(chat_id, chat, turn, HOLD_S)
+                return
             if delivery.retry_after:
                 self._rate_limited(chat_id, chat, turn, delivery.retry_after)
                 return
+            if delivery.transient:
+                self._platform_failed(chat_id, chat, turn, delivery)
+                return
+            if self._down_wait:
+                log.warning("%s is answering again; sending what waited", self.platform)
+                self._down_wait = 0.0
             for item in turn.items:
                 if not item.future.done():
                     item.future.set_result(delivery)
@@ -388,7 +416,9 @@ class Outbound:
             chat.sending = False
             self._wake.set()
 
-    async def _deliver(self, chat_id: str, turn: _Turn) -> Delivery:
+    async def _deliver(self, chat_id: str, turn: _Turn) -> Delivery | None:
+        """Send the turn; None when it must wait (its update could not be marked as being
+        answered: the database is away)."""
         try:
             if turn.reply is None:
                 assert turn.edit_key is not None
@@ -396,7 +426,13 @@ class Outbound:
                 if found is None:
                     return Delivery(ok=True)
                 return await self.port.edit(chat_id, found[0], found[1])
-            await asyncio.gather(*(i.before_send() for i in turn.items if i.before_send is not None))
+            marks = [i.before_send() for i in turn.items if i.before_send is not None]
+            for failed in await asyncio.gather(*marks, return_exceptions=True):
+                if isinstance(failed, Exception):
+                    if unreachable(failed):
+                        return None
+                    # storage full, say: answering matters more than recording that we did
+                    log.warning("could not record that an answer in %s is leaving: %s", chat_id, failed)
             return await self.port.send_now(chat_id, turn.reply)
         except Exception as exc:  # one bad send must not stop the chat's queue
             log.exception("sending to chat %s failed", chat_id)
@@ -418,14 +454,27 @@ class Outbound:
     def _rate_limited(self, chat_id: str, chat: _Chat, turn: _Turn, retry_after: float) -> None:
         """Honour retry_after for the chat, slow the whole budget for as long, keep the message."""
         self.rejected += 1
-        now = self.clock()
         log.warning(
             "rate limited in chat %s: waiting %.1f s (the budget runs at half rate meanwhile)", chat_id, retry_after
         )
-        chat.blocked_until = max(chat.blocked_until, now + retry_after)
-        self._slow_until = max(self._slow_until, now + retry_after)
+        self._slow_until = max(self._slow_until, self.clock() + retry_after)
+        self._requeue(chat_id, chat, turn, retry_after)
+
+    def _platform_failed(self, chat_id: str, chat: _Chat, turn: _Turn, delivery: Delivery) -> None:
+        """The platform failed for now: keep the message, pause all sending, probe again later."""
+        self.failures += 1
+        if not self._down_wait:
+            log.warning("%s failed (%s); holding messages and trying again shortly", self.platform, delivery.error)
+        self._down_wait = min(max(self._down_wait * 2, OUTAGE_FIRST_S), OUTAGE_MAX_S)
+        self._down_until = self.clock() + self._down_wait
+        self._requeue(chat_id, chat, turn, 0.0)
+
+    def _requeue(self, chat_id: str, chat: _Chat, turn: _Turn, wait: float) -> None:
+        """Put the turn's messages back at the head of the chat's queue (its board stays dirty);
+        the chat waits `wait` seconds."""
+        chat.blocked_until = max(chat.blocked_until, self.clock() + wait)
         if turn.edit_key is not None:
-            chat.dirty.setdefault(turn.edit_key, now)
+            chat.dirty.setdefault(turn.edit_key, self.clock())
         for item in reversed(turn.items):
             (chat.merged if item.reply.coalesce else chat.plain).appendleft(item)
         if chat.has_work():

@@ -31,8 +31,13 @@ from bot.ordering import KeyedLocks
 from bot.outbound import Limits, Outbound
 from handlers.i18n import render
 from handlers.ports import ChatRef, Delivery, Incoming, Reply
+from storage.db import out_of_room, unreachable
 
 log = logging.getLogger(__name__)
+
+OUTAGE_FIRST_S = 0.5  # the database unreachable: the update is handled again this much later,
+OUTAGE_MAX_S = 4.0  # doubling up to this (so it goes through within 5 s of the database's return)
+UNKEPT_PATIENCE_S = 60.0  # an update that was not stored is tried again for this long, then answered
 
 Answers = Sequence[Awaitable[Delivery]]  # the answers of one update, on their way
 Toast = Callable[[Reply | None], Awaitable[None]]  # shows a button's private answer to the presser
@@ -56,17 +61,46 @@ class Transport:
 
     # -- incoming -----------------------------------------------------------------------------
     async def receive(
-        self, chat_id: str | None, user_id: str | None, handle: Callable[[], Awaitable[Answers]], *, label: object
+        self,
+        chat_id: str | None,
+        user_id: str | None,
+        handle: Callable[[], Awaitable[Answers]],
+        *,
+        label: object,
+        kept: bool = False,
     ) -> Answers:
-        """Handle one update in order with the same sender's earlier ones in that chat; a failure
-        is answered with the error reply in the chat's language. Returns the answers on their way."""
+        """Handle one update in order with the same sender's earlier ones in that chat. While the
+        database cannot be reached the update is handled again and again (one that was `kept`,
+        i.e. stored before it was acknowledged, for as long as it takes; another for a minute).
+        A failure is answered in the chat's language: storage full, database away, or the error
+        reply. Returns the answers on their way."""
         key: Hashable = (chat_id, user_id)
         async with self._in_order.hold(key):
-            try:
-                return await handle()
-            except Exception:
-                log.exception("%s update %s failed", self.platform, label)
-                return [await self.tell_error(chat_id)] if chat_id else []
+            delay, waited = OUTAGE_FIRST_S, 0.0
+            while True:
+                try:
+                    return await handle()
+                except Exception as exc:
+                    if unreachable(exc) and (kept or waited < UNKEPT_PATIENCE_S):
+                        if not waited:
+                            log.warning(
+                                "%s update %s: the database cannot be reached; trying again", self.platform, label
+                            )
+                        await asyncio.sleep(delay)
+                        waited += delay
+                        delay = min(delay * 2, OUTAGE_MAX_S)
+                        continue
+                    return [await self._failed(chat_id, label, exc)] if chat_id else []
+
+    async def _failed(self, chat_id: str, label: object, exc: Exception) -> asyncio.Future[Delivery]:
+        if out_of_room(exc):
+            log.warning("%s update %s: storage is full or read-only; answered as not recorded", self.platform, label)
+            return await self.tell(chat_id, "common.storage_full")
+        if unreachable(exc):
+            log.warning("%s update %s: the database stayed unreachable; answered as not recorded", self.platform, label)
+            return await self.tell(chat_id, "common.storage_down")
+        log.error("%s update %s failed", self.platform, label, exc_info=exc)
+        return await self.tell(chat_id, "common.internal")
 
     async def answer(self, incoming: Incoming, *, ticket: Ticket = NO_TICKET, toast: Toast | None = None) -> Answers:
         """Route a message or button press and queue its answers. With a toast, a button's
@@ -93,11 +127,16 @@ class Transport:
 
     async def tell_error(self, chat_id: str) -> asyncio.Future[Delivery]:
         """The error reply, in the chat's language (the default where the chat is not known)."""
+        return await self.tell(chat_id, "common.internal")
+
+    async def tell(self, chat_id: str, template: str) -> asyncio.Future[Delivery]:
+        """A line of the bot's own (a failure), in the chat's language, or the default one where
+        the chat's cannot be read."""
         try:
             locale = await self.app.chat_locale(self.platform, chat_id)
         except Exception:  # the storage may be what failed
             locale = self.app.services.policy.locale
-        return self.outbound.post(chat_id, Reply(text=render("common.internal", locale)))
+        return self.outbound.post(chat_id, Reply(text=render(template, locale)))
 
     # -- outgoing -----------------------------------------------------------------------------
     async def send(self, chat: ChatRef, reply: Reply) -> Delivery:

@@ -108,6 +108,7 @@ class Delivery:
     retry_after: float | None = None  # rate limited: try again after this many seconds
     chat_gone: bool = False  # the bot was removed or blocked: stop sending to this chat
     error: str | None = None
+    transient: bool = False  # the platform failed (5xx, timeout, network): it may work in a moment
 
 
 class Sender(Protocol):

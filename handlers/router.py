@@ -6,7 +6,6 @@ Ordinary chatter is not input: a keyword counts only as the whole message or its
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from handlers.context import Context, Duplicate, Services
 from handlers.errors import AppError, UsageError
 from handlers.i18n import this_year_is
 from handlers.ports import Incoming, Reply
+from storage.db import out_of_room
 from storage.records import BindingRec, MemberRec
 from storage.repositories import OpsRepo, UnitOfWork
 
@@ -201,8 +201,15 @@ class Router:
             async def nothing(_uow: UnitOfWork) -> None:
                 return None
 
-            with contextlib.suppress(Duplicate):
+            try:
                 await ctx.unit(nothing)
+            except Duplicate:
+                pass
+            except Exception as exc:
+                if not out_of_room(exc):
+                    raise
+                # nothing can be written (storage full): a question is still answered, and a
+                # redelivery of it simply answered again
         elif replies and not ctx.rederivable:
             kept = [r.to_data() for r in replies]
             await self.services.db.unit(lambda c: OpsRepo(c).save_replies(inc.platform, str(inc.update_id), kept))

@@ -10,6 +10,8 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from storage.db import unreachable
+
 log = logging.getLogger(__name__)
 
 Job = Callable[[], Awaitable[object]]
@@ -37,8 +39,11 @@ class Scheduler:
             self._running.add(task)
             try:
                 await fn()
-            except Exception:
-                log.exception("scheduled job failed; it runs again at its next time")
+            except Exception as exc:
+                if unreachable(exc):
+                    log.warning("scheduled job skipped: the database cannot be reached; it runs again at its next time")
+                else:
+                    log.exception("scheduled job failed; it runs again at its next time")
             finally:
                 self._running.discard(task)
 

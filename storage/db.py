@@ -30,6 +30,65 @@ from sqlalchemy.pool import StaticPool
 
 log = logging.getLogger(__name__)
 
+SQLITE_FULL, SQLITE_READONLY = 13, 8  # result codes: the disk is full / the file cannot be written
+NO_ROOM_STATES = {"53100", "25006"}  # PostgreSQL: disk_full, read_only_sql_transaction
+DOWN_STATES = {"57P01", "57P02", "57P03"}  # admin / crash shutdown, cannot connect now (starting up)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The error and what it wraps (SQLAlchemy's .orig, Python's cause and context)."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo and len(seen) < 12:
+        e = todo.pop()
+        if e is None or any(e is s for s in seen):
+            continue
+        seen.append(e)
+        todo += [getattr(e, "orig", None), e.__cause__, e.__context__]
+    return seen
+
+
+def _raised_by_driver(exc: BaseException) -> bool:
+    """Whether an OS-level error came from talking to the database (not from, say, a download)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if "/asyncpg/" in name or "/sqlalchemy/" in name:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def unreachable(exc: BaseException) -> bool:
+    """The database could not be reached: the server is down or restarting, or the connection
+    dropped. Worth trying again in a moment (what did not commit did not happen)."""
+    for e in _causes(exc):
+        if isinstance(e, DBAPIError) and e.connection_invalidated:
+            return True
+        if isinstance(e, OSError | TimeoutError) and _raised_by_driver(e):  # refused, reset, timed out
+            return True
+        state = getattr(e, "sqlstate", None)
+        if isinstance(state, str) and (state.startswith("08") or state in DOWN_STATES):
+            return True
+        if type(e).__name__ == "InterfaceError" and "connection is closed" in str(e):
+            return True
+    return False
+
+
+def out_of_room(exc: BaseException) -> bool:
+    """The database cannot take a write: the disk is full, or the file (or server) is read-only.
+    Reads still work; it lasts until an operator makes room."""
+    for e in _causes(exc):
+        code = getattr(e, "sqlite_errorcode", None)
+        if isinstance(code, int) and code & 0xFF in (SQLITE_FULL, SQLITE_READONLY):
+            return True
+        if isinstance(e, sqlite3.OperationalError) and ("disk is full" in str(e) or "readonly" in str(e)):
+            return True
+        if getattr(e, "sqlstate", None) in NO_ROOM_STATES:
+            return True
+    return False
+
+
 T = TypeVar("T")
 R = TypeVar("R")
 READ_THREADS = 2  # SQLite page reads at once (read_at_once): one per core of a small server
@@ -353,20 +412,43 @@ class Database:
 
     async def _connection(self) -> AsyncConnection:
         if self._conn is None or self._conn.closed or self._conn.invalidated:
-            if self._conn is not None:
-                await self._conn.close()
+            await self._drop_connection()
             self._conn = await self.engine.connect()
         return self._conn
 
+    async def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):  # it may have died with the server
+                await conn.close()
+
     async def _transaction(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        conn = await self._connection()
-        try:
-            async with conn.begin():
-                return await fn(conn)
-        except BaseException:
-            if conn.invalidated or conn.closed:  # e.g. the server went away: reconnect next time
-                self._conn = None
-            raise
+        """fn in one transaction on the writer's connection. A connection found dead (the server
+        restarted) before the commit is replaced and fn run once more; a failure during the commit
+        is not retried (whether it committed is unknown)."""
+        tries = 2
+        while True:
+            tries -= 1
+            committing = False
+            try:
+                conn = await self._connection()
+                trans = await conn.begin()
+                try:
+                    result = await fn(conn)
+                except BaseException:
+                    with contextlib.suppress(Exception):
+                        await trans.rollback()
+                    raise
+                committing = True
+                await trans.commit()
+                return result
+            except BaseException as exc:
+                if self._conn is not None and (self._conn.invalidated or self._conn.closed):
+                    await self._drop_connection()  # e.g. the server went away: a fresh one next time
+                if tries and not committing and isinstance(exc, Exception) and unreachable(exc):
+                    log.warning("the database connection was lost; trying once more on a new one")
+                    continue
+                raise
 
     async def _run_unit(self, job: _Job) -> None:
         assert job.unit is not None
@@ -409,8 +491,10 @@ class Database:
         try:
             results = await self._apply_batch(items)
         except Exception as exc:
-            if len(group) == 1:
-                group[0].future.set_exception(exc)
+            if len(group) == 1 or unreachable(exc) or out_of_room(exc):  # each alone would fail alike
+                for job in group:
+                    if not job.future.done():
+                        job.future.set_exception(exc)
                 return
             # One bad item must not sink the others: retry them one by one.
             log.warning("batch of %d writes failed, retrying singly", len(group))
@@ -432,9 +516,7 @@ class Database:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._writer
             self._writer = None
-        if self._conn is not None:
-            await self._conn.close()
-            self._conn = None
+        await self._drop_connection()
         if self._thread is not None and self._sync_engine is not None:
             await asyncio.get_running_loop().run_in_executor(self._thread, self._sync_engine.dispose)
             self._thread.shutdown(wait=True)

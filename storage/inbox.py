@@ -6,7 +6,7 @@ and finished in batches by the single writer, like sign-ins.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -109,26 +109,47 @@ class InboxRepo:
             .values(claimed_at=now)
         )
 
+    async def owners(self, platform: str) -> list[str]:
+        """The instances holding unfinished rows of a platform (a handful)."""
+        rows = await self.conn.execute(
+            select(InboxUpdate.claimed_by)
+            .where(InboxUpdate.platform == platform, InboxUpdate.status.in_(OPEN))
+            .distinct()
+        )
+        return [str(o) for (o,) in rows if o is not None]
+
     async def take_over(
-        self, platform: str, owner: str, now: datetime, stale_before: datetime, limit: int
+        self,
+        platform: str,
+        owner: str,
+        now: datetime,
+        stale_before: datetime,
+        limit: int,
+        *,
+        free: Collection[str] = (),
+        working: Collection[int] = (),
     ) -> list[tuple[int, str]]:
-        """Rows whose holder stopped keeping them fresh (it died). Those whose answer was being
-        sent are closed (it may have gone out: not twice); the others this process takes, in the
-        order they came. On PostgreSQL, rows another process is taking are skipped."""
+        """Rows nobody works on: those of an instance known to be gone (`free`), those whose holder
+        stopped keeping them fresh, and this instance's own that it no longer works on (ids not in
+        `working`). Those whose answer was being sent are closed (it may have gone out: not
+        twice); the others this process takes, in the order they came. On PostgreSQL, rows
+        another process is taking are skipped."""
+        nobodys = InboxUpdate.claimed_at < stale_before
+        if free:
+            nobodys = nobodys | InboxUpdate.claimed_by.in_(list(free))
+        mine_idle = InboxUpdate.claimed_by == owner
+        if working:
+            mine_idle = mine_idle & InboxUpdate.id.not_in(list(working))
         pick = (
             select(InboxUpdate.id)
-            .where(
-                InboxUpdate.platform == platform,
-                InboxUpdate.status.in_(OPEN),
-                InboxUpdate.claimed_at < stale_before,
-            )
+            .where(InboxUpdate.platform == platform, InboxUpdate.status.in_(OPEN), nobodys | mine_idle)
             .order_by(InboxUpdate.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
         rows = await self.conn.execute(
             update(InboxUpdate)
-            .where(InboxUpdate.id.in_(pick.scalar_subquery()), InboxUpdate.claimed_at < stale_before)
+            .where(InboxUpdate.id.in_(pick.scalar_subquery()), InboxUpdate.status.in_(OPEN), nobodys | mine_idle)
             .values(claimed_by=owner, claimed_at=now)
             .returning(InboxUpdate.id, InboxUpdate.status, InboxUpdate.body)
         )

@@ -6,10 +6,17 @@ it, and another process takes over at its next try. On SQLite it is an exclusive
 next to the database (released by the OS when the process ends). Used for the scheduler (one
 process runs the calendar) and for a WeCom bot's long connection (a second connection would kick
 the first off).
+
+A PostgreSQL lease dies with its connection (the server restarted, the network dropped it): every
+`try_acquire` first asks its connection whether it is still there, so a lost lease is noticed
+before anything that needs it runs, and taken again (if nobody else took it) once the database is
+back. Releasing never fails a shutdown, whatever state the database is in.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import fcntl
 import hashlib
 import logging
@@ -52,8 +59,13 @@ class Lease:
 
     async def try_acquire(self) -> bool:
         """Take the lease if nobody holds it; True if this process holds it (now or already)."""
-        if self.held:
+        if self._file is not None:
             return True
+        if self._conn is not None:
+            if await self._alive(self._conn):
+                return True
+            log.warning("the %s lease was lost with its database connection; taking it again", self.name)
+            await self._forget()
         if self.db.dialect != "postgresql":
             return self._lock_file()
         conn = await self.db.engine.connect()
@@ -95,6 +107,23 @@ class Lease:
             try:
                 await self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
                 await self._conn.commit()
+            except Exception as exc:  # its connection died: the server dropped the lock with it
+                log.info("the %s lease went with its connection (%s)", self.name, type(exc).__name__)
             finally:
-                await self._conn.close()
-                self._conn = None
+                await self._forget()
+
+    async def _alive(self, conn: AsyncConnection) -> bool:
+        """Whether the lease's connection (and so the lock) still holds."""
+        try:
+            async with asyncio.timeout(5):
+                await conn.execute(text("SELECT 1"))
+                await conn.commit()
+        except Exception:
+            return False
+        return True
+
+    async def _forget(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()

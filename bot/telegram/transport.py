@@ -11,6 +11,7 @@ budget (30 a second, 20 a minute per group) and chat-gone handling are the share
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import secrets
@@ -30,7 +31,16 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
@@ -54,10 +64,13 @@ from bot.telegram.webhook import QuietServer, serve, webhook_app
 from bot.transport import Answers, Transport
 from handlers.i18n import LOCALES, render
 from handlers.ports import Delivery, Reply
+from storage.db import unreachable
 from storage.repositories import UnitOfWork
 
 log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+POLL_TIMEOUT_S = 25  # a getUpdates call waits this long for updates (long polling)
+POLL_BACKOFF_MAX_S = 4.0  # after failures the next getUpdates waits at most this (back within 5 s)
 
 
 def _seconds(value: int | timedelta) -> float:
@@ -95,8 +108,9 @@ class TelegramTransport(Transport):
         self._clear_keyboard: set[str] = set()  # private chats whose next message takes the contact keyboard away
         self.username = ""
         self.bot_id = 0
-        self.inbox: Inbox | None = None  # webhook mode: updates stored before they are acknowledged
+        self.inbox: Inbox | None = None  # updates stored before they are acknowledged
         self._server: tuple[QuietServer, asyncio.Task[None]] | None = None
+        self._poller: asyncio.Task[None] | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self, *, receive: bool = True) -> None:
@@ -110,13 +124,55 @@ class TelegramTransport(Transport):
         if not receive:
             return
         s = self.settings
+        self.inbox = Inbox(self.app.db, self.app.services.clock, PLATFORM, self._handle_body, stale_s=s.inbox_stale_s)
+        await self.inbox.start()
         if s.telegram_webhook_url:
             await self._start_webhook(s.telegram_webhook_url)
         else:
-            updater = self.ptb.updater
-            assert updater is not None
-            await updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            await self.ptb.bot.delete_webhook()
+            self._poller = asyncio.get_running_loop().create_task(self._poll(self.inbox), name="telegram-polling")
             log.info("telegram: polling as @%s", self.username)
+
+    async def _poll(self, inbox: Inbox) -> None:
+        """Long polling: each update is stored before the next getUpdates confirms it (python-
+        telegram-bot's updater confirms what it only holds in memory). Failures back off, doubling
+        up to POLL_BACKOFF_MAX_S, so polling resumes within seconds of the API's return; while the
+        database is away, the offset stays where it is and the same updates are asked for again."""
+        offset: int | None = None
+        delay = 0.0
+        while True:
+            if delay:
+                await asyncio.sleep(delay)
+            try:
+                updates = await self.ptb.bot.get_updates(
+                    offset=offset, timeout=POLL_TIMEOUT_S, allowed_updates=Update.ALL_TYPES
+                )
+            except RetryAfter as exc:
+                delay = _seconds(exc.retry_after)
+                continue
+            except InvalidToken:
+                log.error("telegram: the token was refused; polling stopped")
+                return
+            except TimedOut:
+                delay = 0.0  # a long poll that outlived the connection: ask again at once
+                continue
+            except TelegramError as exc:
+                if not delay:
+                    log.warning("telegram: getUpdates failed (%s); backing off", exc)
+                delay = min(max(delay * 2, 0.5), POLL_BACKOFF_MAX_S)
+                continue
+            try:
+                for update in updates:
+                    await inbox.put(str(update.update_id), json.dumps(update.to_dict(), ensure_ascii=False))
+            except Exception as exc:
+                if not unreachable(exc):
+                    raise
+                log.warning("telegram: the database cannot be reached; %d update(s) wait at Telegram", len(updates))
+                delay = min(max(delay * 2, 0.5), POLL_BACKOFF_MAX_S)
+                continue
+            delay = 0.0
+            if updates:
+                offset = updates[-1].update_id + 1
 
     async def _start_webhook(self, url: str) -> None:
         """Our own webhook server (an update is answered 200 once stored), then setWebhook."""
@@ -124,8 +180,7 @@ class TelegramTransport(Transport):
         secret = s.telegram_webhook_secret.get_secret_value() if s.telegram_webhook_secret else None
         secret = secret or secrets.token_urlsafe(32)
         REDACTOR.add(secret)
-        self.inbox = Inbox(self.app.db, self.app.services.clock, PLATFORM, self._handle_body, stale_s=s.inbox_stale_s)
-        await self.inbox.start()
+        assert self.inbox is not None
         app = webhook_app(s.telegram_webhook_path, secret, self.inbox)
         self._server = await serve(app, s.telegram_webhook_listen, s.telegram_webhook_port)
         await self.ptb.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
@@ -138,6 +193,10 @@ class TelegramTransport(Transport):
             server, task = self._server
             server.should_exit = True
             await task
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
         if self.inbox is not None:
             await self.inbox.stop()
         updater = self.ptb.updater
@@ -174,6 +233,7 @@ class TelegramTransport(Transport):
             str(user.id) if user else None,
             partial(self._handle, update, ticket),
             label=update.update_id,
+            kept=ticket.kept,
         )
 
     async def _handle(self, update: Update, ticket: Ticket) -> Answers:
@@ -280,8 +340,8 @@ class TelegramTransport(Transport):
                 return Delivery(ok=False, chat_gone=True, error=str(exc))
             log.warning("telegram refused a message to %s: %s", chat_id, exc)
             return Delivery(ok=False, error=str(exc))
-        except NetworkError as exc:
-            return Delivery(ok=False, error=str(exc))
+        except NetworkError as exc:  # a 5xx, a timeout, the connection dropped: it may work in a moment
+            return Delivery(ok=False, error=str(exc), transient=True)
         assert last is not None
         if reply.edit_key:
             await self._remember(chat_id, reply.edit_key, str(last.message_id))
@@ -348,8 +408,8 @@ class TelegramTransport(Transport):
             if "not modified" not in str(exc).lower():
                 log.warning("could not edit message %s in %s: %s", message_id, chat_id, exc)
                 return Delivery(ok=False, error=str(exc))
-        except NetworkError as exc:
-            return Delivery(ok=False, error=str(exc))
+        except NetworkError as exc:  # a 5xx, a timeout, the connection dropped: it may work in a moment
+            return Delivery(ok=False, error=str(exc), transient=True)
         return Delivery(ok=True, message_id=message_id)
 
 

@@ -3,7 +3,8 @@
 python-telegram-bot's own webhook server answers 200 as soon as an update is queued in memory,
 so a crash loses what Telegram will never send again. This small ASGI app checks the secret
 before reading anything, refuses bodies over 1 MiB, answers malformed JSON with 400 and one log
-line, and stores the rest before answering.
+line, and stores the rest before answering (503 while the database cannot be reached: Telegram
+posts the update again).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.inbox import Inbox
+from storage.db import unreachable
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,14 @@ def webhook_app(path: str, secret: str, inbox: Inbox) -> Starlette:
         except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors; nesting
             log.warning("telegram webhook: refused a malformed update of %d bytes", len(body))
             return Response(status_code=400)
-        await inbox.put(str(update_id), text)
+        try:
+            await inbox.put(str(update_id), text)
+        except Exception as exc:
+            if not unreachable(exc):
+                raise
+            # not stored, so not acknowledged: Telegram posts it again
+            log.warning("telegram webhook: the database cannot be reached; update %s not acknowledged", update_id)
+            return Response(status_code=503)
         return Response(status_code=200)
 
     return Starlette(routes=[Route("/" + path.strip("/"), receive, methods=["POST"])])

@@ -4,8 +4,9 @@ Frames are JSON objects `{cmd, headers: {req_id}, body}`; answers to our frames 
 req_id with `errcode`/`errmsg`. We send `aibot_subscribe` (bot id and secret) after connecting,
 `ping` every `heartbeat_s`, `aibot_respond_msg` to answer a callback (same req_id as the
 callback) and `aibot_send_msg` to push into a chat. WeCom sends `aibot_msg_callback` and
-`aibot_event_callback`. A connection that stops answering pings is dropped and opened again with
-exponential backoff (1 s doubling to 30 s). Malformed frames are logged and skipped.
+`aibot_event_callback`. A connection that drops or stops answering pings is opened again with
+exponential backoff (0.5 s doubling to 4 s, so it is back within seconds of WeCom's return; a
+refused subscription waits 30 s) and subscribed again. Malformed frames are logged and skipped.
 
 The official Python SDK (wecom-aibot-python-sdk) is beta, does not report being kicked off by a
 newer connection and brings pyee, aiohttp and cryptography along; this is the part we need.
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 
 Frame = dict[str, Any]
 OnFrame = Callable[[Frame], Awaitable[None]]
+FIRST_RETRY_S = 0.5  # a dropped connection is opened again this much later, doubling to backoff_max_s
+REFUSED_RETRY_S = 30.0  # after a refused subscription
 
 
 class LinkError(Exception):
@@ -49,7 +52,7 @@ class WeComLink:
         *,
         heartbeat_s: float = 30.0,
         ack_timeout_s: float = 10.0,
-        backoff_max_s: float = 30.0,
+        backoff_max_s: float = 4.0,
     ) -> None:
         self.url, self.bot_id, self.secret = url, bot_id, secret
         self.on_frame = on_frame
@@ -66,7 +69,12 @@ class WeComLink:
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
+        self._closing = False
         self._runner = asyncio.create_task(self._run(), name="wecom-link")
+
+    @property
+    def running(self) -> bool:
+        return self._runner is not None and not self._runner.done()
 
     async def wait_ready(self, within: float) -> bool:
         with contextlib.suppress(TimeoutError):
@@ -86,13 +94,14 @@ class WeComLink:
             await asyncio.gather(*self._handlers, return_exceptions=True)
 
     async def _run(self) -> None:
-        delay = 1.0
+        delay = FIRST_RETRY_S
         while not self._closing:
+            refused = False
             try:
                 async with connect(self.url, open_timeout=10, ping_interval=None, max_size=2**22) as ws:
                     self._ws = ws
                     await self._subscribe(ws)
-                    delay = 1.0
+                    delay = FIRST_RETRY_S
                     self.connects += 1
                     self._ready.set()
                     log.info("wecom: connected and subscribed (%s)", self.url)
@@ -100,9 +109,10 @@ class WeComLink:
             except asyncio.CancelledError:
                 raise
             except LinkError as exc:
-                log.error("wecom: subscription refused: %s", exc)
+                log.error("wecom: subscription refused: %s; trying again in %.0f s", exc, REFUSED_RETRY_S)
+                refused = True  # a wrong secret is not tried every few seconds
             except (OSError, websockets.exceptions.WebSocketException, TimeoutError) as exc:
-                log.warning("wecom: connection lost (%s); reconnecting in %.0f s", exc, delay)
+                log.warning("wecom: connection lost (%s); reconnecting in %.1f s", exc, delay)
             finally:
                 self._ready.clear()
                 self._ws = None
@@ -113,7 +123,7 @@ class WeComLink:
                 self._acks.clear()
             if self._closing:
                 return
-            await asyncio.sleep(delay)
+            await asyncio.sleep(REFUSED_RETRY_S if refused else delay)
             delay = min(delay * 2, self.backoff_max_s)
 
     async def _subscribe(self, ws: ClientConnection) -> None:

@@ -37,6 +37,7 @@ from bot.wecom.link import Frame, LinkError, WeComLink
 from handlers.media import MAX_PHOTO
 from handlers.mentions import mentioned
 from handlers.ports import Attachment, Delivery, Incoming, IncomingFile, Reply
+from storage.db import unreachable
 from storage.lease import Lease, lease_key
 from storage.repositories import OrgRepo
 
@@ -133,15 +134,27 @@ class WeComTransport(Transport):
             self.link.start()
         else:
             log.warning("wecom: another process holds bot %s; waiting for it", self.settings.wecom_bot_id)
-            self._waiter = asyncio.create_task(self._wait_for_lease())
+        self._waiter = asyncio.create_task(self._watch_lease())
 
-    async def _wait_for_lease(self) -> None:
-        """Try the lease every 30 s: polling, since the other holder is another process."""
+    async def _watch_lease(self) -> None:
+        """Every 30 s: take the lease if its holder is gone (polling, since the holder is another
+        process), and let the connection go if the lease was lost (the database dropped it and
+        another process took it: two connections would kick each other off)."""
         while True:
             await asyncio.sleep(LEASE_RETRY_S)
-            if await self.lease.try_acquire():
+            try:
+                held = await self.lease.try_acquire()
+            except Exception as exc:
+                if not unreachable(exc):
+                    log.exception("wecom: could not check the lease")
+                continue  # the database is away: keep what we have
+            if held and not self.link.running:
                 self.link.start()
-                return
+            elif not held and self.link.running:
+                log.warning(
+                    "wecom: another process now holds bot %s; closing this connection", self.settings.wecom_bot_id
+                )
+                await self.link.stop()
 
     async def stop(self) -> None:
         if self._waiter is not None:
@@ -290,8 +303,8 @@ class WeComTransport(Transport):
             await self.link.request("aibot_respond_msg", await self._body(reply), req_id=req_id)
         except LinkError as exc:
             return Delivery(ok=False, retry_after=60 if exc.errcode in RATE_LIMITED else None, error=str(exc))
-        except (ConnectionError, TimeoutError) as exc:
-            return Delivery(ok=False, error=str(exc) or "timeout")
+        except (ConnectionError, TimeoutError) as exc:  # the long connection dropped: it comes back
+            return Delivery(ok=False, error=str(exc) or "timeout", transient=True)
         return Delivery(ok=True)
 
     async def _send_text(self, chat_id: str, reply: Reply) -> Delivery:
@@ -299,13 +312,13 @@ class WeComTransport(Transport):
         if key:
             return await self._webhook(key, reply)
         if not self.link.connected:
-            return Delivery(ok=False, error="long connection not ready", retry_after=10)
+            return Delivery(ok=False, error="long connection not ready", transient=True)
         try:
             await self.link.request("aibot_send_msg", await self._body(reply, chatid=chat_id))
         except LinkError as exc:
             return Delivery(ok=False, retry_after=60 if exc.errcode in RATE_LIMITED else None, error=str(exc))
-        except (ConnectionError, TimeoutError) as exc:
-            return Delivery(ok=False, error=str(exc) or "timeout")
+        except (ConnectionError, TimeoutError) as exc:  # the long connection dropped: it comes back
+            return Delivery(ok=False, error=str(exc) or "timeout", transient=True)
         return Delivery(ok=True)
 
     async def _send_file(self, chat_id: str, file: Attachment) -> Delivery:
@@ -396,7 +409,11 @@ class WeComTransport(Transport):
         for message in messages:
             try:
                 res = await self.http.post(self.settings.wecom_webhook_url, params={"key": key}, json=message)
+                if res.status_code >= 500:
+                    return Delivery(ok=False, error=f"webhook: HTTP {res.status_code}", transient=True)
                 answer = res.json()
+            except httpx.TransportError as exc:  # refused, reset, timed out: it may work in a moment
+                return Delivery(ok=False, error=f"webhook: {exc}", transient=True)
             except (httpx.HTTPError, ValueError) as exc:
                 return Delivery(ok=False, error=f"webhook: {exc}")
             code = int(answer.get("errcode", -1))
