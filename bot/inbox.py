@@ -85,7 +85,9 @@ class Ticket:
         """Returns once it is recorded that the answer is leaving (every caller waits for that)."""
         if self._db is None:
             return
-        if self._marked is None:
+        marked = self._marked
+        if marked is None or (marked.done() and (marked.cancelled() or marked.exception() is not None)):
+            # first time, or the last try failed (the database was away): record it anew
             self._marked = asyncio.get_running_loop().create_task(self._db.batch(InboxAnswering(self._row_id)))
         await asyncio.shield(self._marked)
 

@@ -417,8 +417,8 @@ class Outbound:
             self._wake.set()
 
     async def _deliver(self, chat_id: str, turn: _Turn) -> Delivery | None:
-        """Send the turn; None when it must wait (its update could not be marked as being
-        answered: the database is away)."""
+        """Send the turn; None when it must wait (the database is away: its update could not be
+        marked as being answered, or what the message shows could not be read)."""
         try:
             if turn.reply is None:
                 assert turn.edit_key is not None
@@ -435,6 +435,8 @@ class Outbound:
                     log.warning("could not record that an answer in %s is leaving: %s", chat_id, failed)
             return await self.port.send_now(chat_id, turn.reply)
         except Exception as exc:  # one bad send must not stop the chat's queue
+            if unreachable(exc):  # what it needed to read first (a board, a mention) must wait
+                return None
             log.exception("sending to chat %s failed", chat_id)
             return Delivery(ok=False, error=repr(exc))
 

@@ -15,7 +15,7 @@ import os
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -59,10 +59,17 @@ def _raised_by_driver(exc: BaseException) -> bool:
     return False
 
 
+class DatabaseUnreachable(ConnectionError):
+    """What the Database raises when the server could not be reached (it carries the driver's
+    error as its cause): known by its type wherever it is caught, however far it travelled."""
+
+
 def unreachable(exc: BaseException) -> bool:
     """The database could not be reached: the server is down or restarting, or the connection
     dropped. Worth trying again in a moment (what did not commit did not happen)."""
     for e in _causes(exc):
+        if isinstance(e, DatabaseUnreachable):
+            return True
         if isinstance(e, DBAPIError) and e.connection_invalidated:
             return True
         if isinstance(e, OSError | TimeoutError) and _raised_by_driver(e):  # refused, reset, timed out
@@ -73,6 +80,19 @@ def unreachable(exc: BaseException) -> bool:
         if type(e).__name__ == "InterfaceError" and "connection is closed" in str(e):
             return True
     return False
+
+
+@contextlib.contextmanager
+def _named_unreachable() -> Iterator[None]:
+    """Raise a failure to reach the server as DatabaseUnreachable (others pass unchanged)."""
+    try:
+        yield
+    except DatabaseUnreachable:
+        raise
+    except Exception as exc:
+        if unreachable(exc):
+            raise DatabaseUnreachable(str(exc) or type(exc).__name__) from exc
+        raise
 
 
 def out_of_room(exc: BaseException) -> bool:
@@ -343,8 +363,9 @@ class Database:
     async def read(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run a read-only fn on its own connection, beside the writer (on SQLite a snapshot that
         never waits for, nor holds up, the writer's lock)."""
-        async with (self._reader or self.engine).connect() as conn:
-            return await fn(conn)
+        with _named_unreachable():
+            async with (self._reader or self.engine).connect() as conn:
+                return await fn(conn)
 
     async def read_at_once(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """`read` for a short read that only awaits its connection (a web page): on SQLite the
@@ -355,15 +376,16 @@ class Database:
         if self._sync_reader is None or self._read_threads is None:
             for attempt in (1, 2):
                 try:
-                    async with self._pages.connect() as conn:
-                        result: T = await conn.run_sync(
-                            lambda sync: _complete(fn(cast(AsyncConnection, _AtOnce(sync))))
-                        )
-                        return result
-                except DBAPIError as exc:
+                    with _named_unreachable():
+                        async with self._pages.connect() as conn:
+                            result: T = await conn.run_sync(
+                                lambda sync: _complete(fn(cast(AsyncConnection, _AtOnce(sync))))
+                            )
+                            return result
+                except DatabaseUnreachable:
                     # a pooled connection the server dropped (a restart): found out by using it
                     # rather than by a ping before every page; the pool has let it go, try anew
-                    if not exc.connection_invalidated or attempt == 2:
+                    if attempt == 2:
                         raise
             raise AssertionError("unreachable")
         engine = self._sync_reader
@@ -392,7 +414,8 @@ class Database:
             finally:
                 await engine.dispose()
 
-        return await asyncio.to_thread(asyncio.run, go())
+        with _named_unreachable():
+            return await asyncio.to_thread(asyncio.run, go())
 
     async def _run(self) -> None:
         units: deque[_Job] = deque()  # general units found while gathering a batch: next in line
@@ -445,9 +468,12 @@ class Database:
             except BaseException as exc:
                 if self._conn is not None and (self._conn.invalidated or self._conn.closed):
                     await self._drop_connection()  # e.g. the server went away: a fresh one next time
-                if tries and not committing and isinstance(exc, Exception) and unreachable(exc):
-                    log.warning("the database connection was lost; trying once more on a new one")
-                    continue
+                if isinstance(exc, Exception) and unreachable(exc):
+                    if tries and not committing:
+                        log.warning("the database connection was lost; trying once more on a new one")
+                        continue
+                    if not isinstance(exc, DatabaseUnreachable):
+                        raise DatabaseUnreachable(str(exc) or type(exc).__name__) from exc
                 raise
 
     async def _run_unit(self, job: _Job) -> None:

@@ -11,6 +11,8 @@ import pytest
 
 from storage.migrate import wipe_postgres
 from tests.harness import Harness
+from tests.pgcluster import Cluster
+from tests.pgcluster import available as cluster_unavailable
 
 PG_URL = os.environ.get("DANGJIAN_TEST_PG_URL", "")
 REQUIRE_PG = os.environ.get("DANGJIAN_REQUIRE_PG", "0") == "1"
@@ -58,3 +60,19 @@ async def h(db_url: str) -> AsyncIterator[Harness]:
         yield harness
     finally:
         await harness.close()
+
+
+@pytest.fixture
+def pg_cluster() -> Iterator[Cluster]:
+    """A PostgreSQL server of the test's own, running, that the test may crash and start again."""
+    why = cluster_unavailable()
+    if why is not None:
+        if REQUIRE_PG:
+            pytest.fail(f"DANGJIAN_REQUIRE_PG=1 but a private PostgreSQL cluster cannot be made: {why}")
+        pytest.skip(why)
+    cluster = Cluster().init()
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.remove()

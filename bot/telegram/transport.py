@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import secrets
+import time
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -71,6 +72,7 @@ log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 POLL_TIMEOUT_S = 25  # a getUpdates call waits this long for updates (long polling)
 POLL_BACKOFF_MAX_S = 4.0  # after failures the next getUpdates waits at most this (back within 5 s)
+REMEMBER_FOR_S = 60.0  # how long a sent board's message id waits for the database to be back
 
 
 def _seconds(value: int | timedelta) -> float:
@@ -382,10 +384,23 @@ class TelegramTransport(Transport):
         )
 
     async def _remember(self, chat_id: str, edit_key: str, message_id: str) -> None:
+        """Record which message a board is, to edit it later. The message has gone out: a database
+        away for a moment is waited for (up to a minute), then the board is left unedited."""
         now = self.app.services.clock.now()
-        await self.app.db.unit(
-            lambda c: UnitOfWork(c, now).messages.remember(PLATFORM, chat_id, edit_key, message_id, now)
-        )
+        wait = 0.5
+        deadline = time.monotonic() + REMEMBER_FOR_S
+        while True:
+            try:
+                await self.app.db.unit(
+                    lambda c: UnitOfWork(c, now).messages.remember(PLATFORM, chat_id, edit_key, message_id, now)
+                )
+                return
+            except Exception as exc:
+                if not unreachable(exc) or time.monotonic() > deadline:
+                    log.warning("could not record board message %s in chat %s: %s", message_id, chat_id, exc)
+                    return
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, 4.0)
 
     async def edit(self, chat_id: str, message_id: str, reply: Reply) -> Delivery:
         """Edit a message in place (a board); an unchanged text is no failure."""

@@ -1,0 +1,85 @@
+"""Faults in production, as an operator meets them: the database stops under a webhook burst, the
+Bot API answers 502 for a while, the SQLite disk fills up, the process is killed. Whatever the bot
+acknowledged is handled exactly once, and service is back within seconds."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from storage.models import Attendance
+from tests.bot.telegram.test_webhook import (
+    GROUPS,
+    PER_GROUP,
+    Worker,
+    _no_worker_outlives_its_test,  # noqa: F401  (a fixture: no worker outlives its test)
+    bind_groups,
+    confirmations,
+    count,
+    group,
+    post,
+    prepare,
+)
+from tests.fakes.telegram_api import FakeBotAPI
+from tests.pgcluster import Cluster
+
+NAMES = {f"党员{g}-{m}" for g in range(GROUPS) for m in range(PER_GROUP)}
+
+
+async def deliver(http: httpx.AsyncClient, url: str, update: dict[str, Any], acknowledged: set[int]) -> None:
+    """As Telegram does: post the update again (after a pause) until it is answered 200."""
+    while await post(http, url, update) != 200:
+        await asyncio.sleep(0.5)
+    acknowledged.add(update["update_id"])
+
+
+async def test_a_database_outage_mid_burst_loses_and_doubles_nothing(pg_cluster: Cluster, tmp_path: Path) -> None:
+    db_url = pg_cluster.url
+    api = FakeBotAPI(enforce_limits=False)
+    env, updates = await prepare(db_url, tmp_path, api)
+    worker = Worker(env, tmp_path / "worker.log")
+    await worker.start()
+    acknowledged: set[int] = set()
+    back: list[float] = []  # when the database was back
+
+    async def outage() -> None:
+        while len(acknowledged) < 20:
+            await asyncio.sleep(0.01)
+        await asyncio.to_thread(pg_cluster.crash)  # mid-burst: some handled, some claimed, some queued
+        await asyncio.sleep(8)
+        await asyncio.to_thread(pg_cluster.start)
+        back.append(time.monotonic())
+
+    async with httpx.AsyncClient(timeout=10) as http:
+        await bind_groups(http, worker.url)
+        await asyncio.wait_for(_until(lambda: all(api.sent_texts(group(g)) for g in range(GROUPS))), 30)
+        in_flight = asyncio.Semaphore(20)
+
+        async def send(update: dict[str, Any]) -> None:
+            async with in_flight:
+                await deliver(http, worker.url, update, acknowledged)
+
+        crash = asyncio.create_task(outage())
+        await asyncio.wait_for(asyncio.gather(*(send(u) for u in updates)), 120)
+        await crash
+        # every member confirmed within 30 s of the database's return
+        await asyncio.wait_for(_until(lambda: set(confirmations(api)) == NAMES), max(1.0, back[0] + 30 - time.monotonic()))
+        await asyncio.sleep(2)  # time for a second confirmation to show itself
+        assert worker.proc is not None and worker.proc.returncode is None  # it kept running
+        log = await worker.stop()
+    api.server.stop()  # type: ignore[attr-defined]
+    assert worker.proc.returncode == 0, log  # SIGTERM after the outage: a clean exit
+    assert "Traceback" not in log and "never retrieved" not in log, log
+    assert len(acknowledged) == len(updates)
+    assert await count(db_url, Attendance) == len(updates)  # each sign-in recorded once
+    assert confirmations(api) == Counter(dict.fromkeys(NAMES, 1))  # each member told exactly once
+
+
+async def _until(check: Any) -> None:
+    while not check():
+        await asyncio.sleep(0.05)
