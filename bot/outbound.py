@@ -312,7 +312,11 @@ class Outbound:
         chat.sending = True
         task = asyncio.get_running_loop().create_task(self._send(chat_id, chat, turn))
         self._sends.add(task)
-        task.add_done_callback(self._sends.discard)
+        task.add_done_callback(self._sent)
+
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self._sends.discard(task)
+        self._wake.set()  # the loop may be waiting for the last send to end (a probe)
 
     def _spacing(self, chat: _Chat, now: float) -> float:
         """Seconds to the chat's next turn: the even spacing, or wider after a quick start, so the

@@ -72,6 +72,7 @@ log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 POLL_TIMEOUT_S = 25  # a getUpdates call waits this long for updates (long polling)
 POLL_BACKOFF_MAX_S = 4.0  # after failures the next getUpdates waits at most this (back within 5 s)
+POISON_TRIES = 5  # an update that cannot be stored (other than by an outage) is passed over after this
 REMEMBER_FOR_S = 60.0  # how long a sent board's message id waits for the database to be back
 
 
@@ -142,6 +143,7 @@ class TelegramTransport(Transport):
         database is away, the offset stays where it is and the same updates are asked for again."""
         offset: int | None = None
         delay = 0.0
+        failures = 0  # tries at storing the same update, failing other than by the database being away
         while True:
             if delay:
                 await asyncio.sleep(delay)
@@ -163,16 +165,24 @@ class TelegramTransport(Transport):
                     log.warning("telegram: getUpdates failed (%s); backing off", exc)
                 delay = min(max(delay * 2, 0.5), POLL_BACKOFF_MAX_S)
                 continue
+            stored = 0
             try:
                 for update in updates:
                     await inbox.put(str(update.update_id), json.dumps(update.to_dict(), ensure_ascii=False))
+                    stored += 1
             except Exception as exc:
-                if not unreachable(exc):
-                    raise
-                log.warning("telegram: the database cannot be reached; %d update(s) wait at Telegram", len(updates))
+                if unreachable(exc):
+                    log.warning("telegram: the database cannot be reached; %d update(s) wait at Telegram", len(updates))
+                else:  # not the database being away: the update is passed over after a few tries
+                    failures += 1
+                    log.exception("telegram: could not store update %s", updates[stored].update_id)
+                    if failures >= POISON_TRIES:
+                        failures, stored = 0, stored + 1
+                if stored:
+                    offset = updates[stored - 1].update_id + 1
                 delay = min(max(delay * 2, 0.5), POLL_BACKOFF_MAX_S)
                 continue
-            delay = 0.0
+            delay, failures = 0.0, 0
             if updates:
                 offset = updates[-1].update_id + 1
 

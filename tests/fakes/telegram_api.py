@@ -156,6 +156,9 @@ class FakeBotAPI:
     _overall_window: deque[float] = field(default_factory=deque)
     _new_update: asyncio.Event | None = None
     _held: asyncio.Event | None = None  # set: sends are taken (recorded) but not answered
+    down: bool = False  # an outage: every call answers 502 Bad Gateway (and is not recorded in calls)
+    refused: list[tuple[float, str]] = field(default_factory=list)  # (when, method) of calls met by the outage
+    served: list[tuple[float, str]] = field(default_factory=list)  # (when, method) of every call answered 200
 
     # -- scripting ------------------------------------------------------------------------------
     def queue_update(self, update: dict[str, Any]) -> None:
@@ -186,10 +189,15 @@ class FakeBotAPI:
     # -- the API -------------------------------------------------------------------------------
     async def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         call = Call(time.monotonic(), method, params)
+        if self.down:  # the proxy in front of the API answers; Telegram never saw the request
+            self.refused.append((call.at, method))
+            return error(502, "Bad Gateway")
         if self.record and method != "getUpdates":
             self.calls.append(call)
         status, body = await self._answer(call)
         call.status = status
+        if status == 200:
+            self.served.append((time.monotonic(), method))
         held = self._held
         if held is not None and method in LIMITED:
             await held.wait()

@@ -24,8 +24,10 @@ from tests.bot.telegram.test_webhook import (
     group,
     post,
     prepare,
+    secretary,
 )
-from tests.fakes.telegram_api import FakeBotAPI
+from tests.bot.telegram.test_e2e import cli
+from tests.fakes.telegram_api import FakeBotAPI, text_update
 from tests.pgcluster import Cluster
 
 NAMES = {f"党员{g}-{m}" for g in range(GROUPS) for m in range(PER_GROUP)}
@@ -83,3 +85,44 @@ async def test_a_database_outage_mid_burst_loses_and_doubles_nothing(pg_cluster:
 async def _until(check: Any) -> None:
     while not check():
         await asyncio.sleep(0.05)
+
+
+async def test_a_bot_api_outage_holds_every_answer_and_resumes_within_seconds(db_url: str, tmp_path: Path) -> None:
+    """Polling; the Bot API answers 502 to everything for 8 s while members sign in, half before
+    (their confirmations meet the outage), half during (their updates wait at Telegram)."""
+    api = FakeBotAPI(enforce_limits=False)
+    env, updates = await prepare(db_url, tmp_path, api)
+    log_file = tmp_path / "polling.log"
+    bot = await cli(env, "run", "telegram", log=log_file)
+    try:
+        for g in range(GROUPS):
+            api.queue_update(text_update(secretary(g), group(g), f"/bind@dangjian_bot 第{g}支部", update_id=900 + g))
+        await asyncio.wait_for(_until(lambda: all(api.sent_texts(group(g)) for g in range(GROUPS))), 30)
+        half = len(updates) // 2
+        polled = api.polls
+        for u in updates[:half]:
+            api.queue_update(u)
+        await asyncio.wait_for(_until(lambda: api.polls > polled + 1), 10)  # taken from Telegram...
+        api.down = True  # ...and the outage begins while their answers are on their way
+        went_down = time.monotonic()
+        for u in updates[half:]:
+            api.queue_update(u)
+        await asyncio.sleep(8)
+        api.down = False
+        came_back = time.monotonic()
+        await asyncio.wait_for(_until(lambda: set(confirmations(api)) == NAMES), 30)
+        await asyncio.sleep(2)  # time for a second confirmation to show itself
+    finally:
+        if bot.returncode is None:
+            bot.terminate()
+        await asyncio.wait_for(bot.wait(), 60)
+        api.server.stop()  # type: ignore[attr-defined]
+    log = log_file.read_text(encoding="utf-8")
+    assert bot.returncode == 0 and "Traceback" not in log, log
+    assert confirmations(api) == Counter(dict.fromkeys(NAMES, 1))  # none lost, none twice
+    assert await count(db_url, Attendance) == len(updates)
+    during = [at for at, _m in api.refused if went_down <= at <= came_back]
+    assert any(m == "sendMessage" for _at, m in api.refused)  # an answer did meet the outage
+    assert len(during) <= 8 * 3, len(during)  # backing off, not hammering (at most ~3 calls a second)
+    first = min(at for at, m in api.served if at >= came_back and m in ("getUpdates", "sendMessage"))
+    assert first - came_back <= 5.0  # service resumed within 5 s of the API's return
