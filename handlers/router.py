@@ -6,6 +6,7 @@ Ordinary chatter is not input: a keyword counts only as the whole message or its
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from handlers.ports import Incoming, Reply
 from storage.db import out_of_room
 from storage.records import BindingRec, MemberRec
 from storage.repositories import OpsRepo, UnitOfWork
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[Context, str], Awaitable[list[Reply]]]
 ButtonHandler = Callable[[Context, str], Awaitable[list[Reply]]]
@@ -212,7 +215,13 @@ class Router:
                 # redelivery of it simply answered again
         elif replies and not ctx.rederivable:
             kept = [r.to_data() for r in replies]
-            await self.services.db.unit(lambda c: OpsRepo(c).save_replies(inc.platform, str(inc.update_id), kept))
+            try:
+                await self.services.db.unit(lambda c: OpsRepo(c).save_replies(inc.platform, str(inc.update_id), kept))
+            except Exception as exc:
+                if not out_of_room(exc):
+                    raise
+                # the write itself committed: say so (a redelivery then gets a plain "done")
+                log.warning("update %s: its answer could not be kept (no room); answered anyway", inc.update_id)
         return replies
 
     async def _again(self, incoming: Incoming, ctx: Context | None) -> list[Reply]:

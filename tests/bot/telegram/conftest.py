@@ -80,7 +80,11 @@ class TG:
         return rows[0][0] if rows else None
 
 
-async def start_tg(db_url: str, tmp_path: Path, *, api: FakeBotAPI, roster: str = ROSTER, **settings: Any) -> TG:
+async def start_tg(
+    db_url: str, tmp_path: Path, *, api: FakeBotAPI, roster: str = ROSTER, receive: bool = False, **settings: Any
+) -> TG:
+    """The app and a real transport over the fake API; `receive`: polling, each update through the
+    inbox (otherwise tests feed updates straight to the application)."""
     clock = FakeClock(T0)
     config = Settings(database_url=db_url, telegram_token="123:TEST", **settings)
     app = await build_app(config, clock)
@@ -88,7 +92,7 @@ async def start_tg(db_url: str, tmp_path: Path, *, api: FakeBotAPI, roster: str 
     roster_file.write_text(roster, encoding="utf-8")
     await import_roster(app.db, roster_file, "城东联合党委", clock.now())
     transport = TelegramTransport(app, config, request=FakeRequest(api))
-    await transport.start(receive=False)
+    await transport.start(receive=receive)
     return TG(app, api, transport, clock)
 
 

@@ -126,3 +126,38 @@ async def test_a_bot_api_outage_holds_every_answer_and_resumes_within_seconds(db
     assert len(during) <= 8 * 3, len(during)  # backing off, not hammering (at most ~3 calls a second)
     first = min(at for at, m in api.served if at >= came_back and m in ("getUpdates", "sendMessage"))
     assert first - came_back <= 5.0  # service resumed within 5 s of the API's return
+
+
+async def test_a_killed_process_s_claims_are_taken_over_at_restart(db_url: str, tmp_path: Path) -> None:
+    """kill -9 mid-burst, with the stale timeout at its default (30 s): the restarted process
+    sees that the claims' owner is gone and handles them at once."""
+    api = FakeBotAPI(enforce_limits=False)
+    env, updates = await prepare(db_url, tmp_path, api)
+    worker = Worker(env, tmp_path / "worker1.log")
+    worker.env["DANGJIAN_INBOX_STALE_S"] = "30"
+    await worker.start()
+    acknowledged: set[int] = set()
+    async with httpx.AsyncClient(timeout=10) as http:
+        await bind_groups(http, worker.url)
+        await asyncio.wait_for(_until(lambda: all(api.sent_texts(group(g)) for g in range(GROUPS))), 30)
+        api.hold_answers()  # the confirmations being sent never get their answers: work in progress
+        for u in updates:
+            assert await post(http, worker.url, u) == 200
+            acknowledged.add(u["update_id"])
+        worker.kill()
+        assert worker.proc is not None
+        await worker.proc.wait()
+        assert len(confirmations(api)) < len(NAMES) / 2  # most were still to be answered
+        api.release()
+        restarted = Worker(env, tmp_path / "worker2.log")
+        restarted.env["DANGJIAN_INBOX_STALE_S"] = "30"
+        await restarted.start()
+        ready = time.monotonic()
+        await asyncio.wait_for(_until(lambda: set(confirmations(api)) == NAMES), 5)
+        took = time.monotonic() - ready
+        await asyncio.sleep(2)
+        log = await restarted.stop()
+    api.server.stop()  # type: ignore[attr-defined]
+    assert took <= 5.0 and "Traceback" not in log, log
+    assert await count(db_url, Attendance) == len(updates)
+    assert confirmations(api) == Counter(dict.fromkeys(NAMES, 1))
