@@ -88,8 +88,8 @@ class Ticket:
         marked = self._marked
         if marked is None or (marked.done() and (marked.cancelled() or marked.exception() is not None)):
             # first time, or the last try failed (the database was away): record it anew
-            self._marked = asyncio.get_running_loop().create_task(self._db.batch(InboxAnswering(self._row_id)))
-        await asyncio.shield(self._marked)
+            marked = self._marked = asyncio.get_running_loop().create_task(self._db.batch(InboxAnswering(self._row_id)))
+        await asyncio.shield(marked)
 
 
 NO_TICKET = Ticket()  # updates that were not stored (polling): nothing to record

@@ -70,9 +70,12 @@ def lines(tg: TG) -> list[str]:
 
 async def answered(tg: TG, check: Any) -> list[str]:
     """Wait (at most 15 s) until the group's lines pass the check."""
-    async with asyncio.timeout(15):
-        while not check(lines(tg)):
-            await asyncio.sleep(0.05)
+    for _ in range(300):
+        if check(lines(tg)):
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError(f"timed out; the group saw: {lines(tg)}")
     await asyncio.sleep(0.5)  # time for one answer too many to show itself
     return lines(tg)
 
