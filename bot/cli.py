@@ -587,6 +587,46 @@ def db_upgrade() -> None:
     typer.echo("ok")
 
 
+@app.command("backup")
+def backup_cmd(
+    out: Annotated[Path, typer.Option("--out", help="备份文件 / the backup file to write (a .tar)")],
+) -> None:
+    """备份数据库与照片 / back up the database and the media folder into one file (the bot may keep running)."""
+    from storage.backup import BackupError, backup
+
+    settings = _settings()
+    try:
+        done = asyncio.run(backup(settings.database_url, Path(settings.media_dir), out))
+    except BackupError as err:
+        _fail(str(err))
+    typer.echo(
+        f"已备份 / backed up: {done.path}（{_size(done.size)}；{sum(done.rows.values())} 行 / rows，"
+        f"{done.media_files} 个照片文件 / media files）"
+    )
+
+
+@app.command("restore")
+def restore_cmd(
+    file: Annotated[Path, typer.Argument(help="备份文件 / a file made by `dangjian backup`")],
+) -> None:
+    """恢复备份到空数据库 / restore a backup into an empty database (DANGJIAN_DATABASE_URL)."""
+    from storage.backup import BackupError, restore
+
+    settings = _settings()
+    try:
+        done = asyncio.run(restore(settings.database_url, Path(settings.media_dir), file))
+    except BackupError as err:
+        _fail(str(err))
+    typer.echo(
+        f"已恢复 / restored: {sum(done.rows.values())} 行 / rows，{done.media_files} 个照片文件 / media files；"
+        f"数据库版本 / schema {done.revision}"
+    )
+
+
+def _size(n: int) -> str:
+    return f"{n / 1048576:.1f} MiB" if n >= 1048576 else f"{n / 1024:.0f} KiB"
+
+
 def main() -> None:
     try:
         app()
