@@ -41,6 +41,7 @@ from typing import Protocol
 
 from markupsafe import Markup
 
+from bot import health
 from handlers.ports import ChatRef, Delivery, Reply
 from storage.db import unreachable
 
@@ -403,11 +404,15 @@ class Outbound:
                 self._requeue(chat_id, chat, turn, HOLD_S)
                 return
             if delivery.retry_after:
+                health.SENDS.labels(self.platform, "rate_limited").inc()
+                health.RATE_LIMITED.labels(self.platform).inc()
                 self._rate_limited(chat_id, chat, turn, delivery.retry_after)
                 return
             if delivery.transient:
+                health.SENDS.labels(self.platform, "platform_down").inc()
                 self._platform_failed(chat_id, chat, turn, delivery)
                 return
+            health.SENDS.labels(self.platform, "ok" if delivery.ok else "failed").inc()
             if self._down_wait:
                 log.warning("%s is answering again; sending what waited", self.platform)
                 self._down_wait = 0.0

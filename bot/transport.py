@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import replace
 from functools import partial
 
+from bot import health
 from bot.app import App
 from bot.inbox import NO_TICKET, Ticket
 from bot.ordering import KeyedLocks
@@ -75,11 +76,14 @@ class Transport:
         A failure is answered in the chat's language: storage full, database away, or the error
         reply. Returns the answers on their way."""
         key: Hashable = (chat_id, user_id)
+        health.UPDATES_RECEIVED.labels(self.platform).inc()
         async with self._in_order.hold(key):
             delay, waited = OUTAGE_FIRST_S, 0.0
             while True:
                 try:
-                    return await handle()
+                    answers = await handle()
+                    health.UPDATES_HANDLED.labels(self.platform).inc()
+                    return answers
                 except Exception as exc:
                     if unreachable(exc) and (kept or waited < UNKEPT_PATIENCE_S):
                         if not waited:
@@ -95,11 +99,14 @@ class Transport:
     async def _failed(self, chat_id: str, label: object, exc: Exception) -> asyncio.Future[Delivery]:
         if out_of_room(exc):
             log.warning("%s update %s: storage is full or read-only; answered as not recorded", self.platform, label)
+            health.failed(self.platform, "storage_full")
             return await self.tell(chat_id, "common.storage_full")
         if unreachable(exc):
             log.warning("%s update %s: the database stayed unreachable; answered as not recorded", self.platform, label)
+            health.failed(self.platform, "storage_down")
             return await self.tell(chat_id, "common.storage_down")
         log.error("%s update %s failed", self.platform, label, exc_info=exc)
+        health.failed(self.platform, type(exc).__name__)
         return await self.tell(chat_id, "common.internal")
 
     async def answer(self, incoming: Incoming, *, ticket: Ticket = NO_TICKET, toast: Toast | None = None) -> Answers:

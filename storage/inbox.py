@@ -12,11 +12,11 @@ from datetime import datetime
 from functools import cache
 from typing import ClassVar
 
-from sqlalchemy import Connection, Insert, delete, select, update
+from sqlalchemy import Connection, Insert, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import BatchWrite
-from storage.models import InboxUpdate
+from storage.models import InboxUpdate, Outbox
 from storage.repositories import insert_ignoring_conflicts
 
 OPEN = ("processing", "answering")  # an update not done yet; 'answering': its answer is being sent
@@ -165,3 +165,20 @@ class InboxRepo:
             delete(InboxUpdate).where(InboxUpdate.status == "done", InboxUpdate.received_at < done_before)
         )
         return int(res.rowcount or 0)
+
+
+Waiting = tuple[dict[str, tuple[int, datetime | None]], datetime | None]
+
+
+async def waiting(conn: AsyncConnection, now: datetime) -> Waiting:
+    """What waits: per platform the received updates not yet done (how many, the oldest's
+    arrival), and the due time of the oldest push that is due and not yet sent."""
+    inbox = await conn.execute(
+        select(InboxUpdate.platform, func.count(), func.min(InboxUpdate.received_at))
+        .where(InboxUpdate.status.in_(OPEN))
+        .group_by(InboxUpdate.platform)
+    )
+    oldest_due = await conn.execute(
+        select(func.min(Outbox.due_at)).where(Outbox.status.in_(("pending", "sending")), Outbox.due_at <= now)
+    )
+    return {p: (int(n), at) for p, n, at in inbox.all()}, oldest_due.scalar()

@@ -39,6 +39,7 @@ def lease_key(name: str) -> int:
 
 
 SCHEDULER = lease_key("dangjian:scheduler")
+HELD: set[int] = set()  # the keys of the leases this process holds now
 
 
 class Lease:
@@ -65,6 +66,7 @@ class Lease:
             if await self._alive(self._conn):
                 return True
             log.warning("the %s lease was lost with its database connection; taking it again", self.name)
+            HELD.discard(self.key)
             await self._forget()
         if self.db.dialect != "postgresql":
             return self._lock_file()
@@ -79,6 +81,7 @@ class Lease:
             await conn.close()
             return False
         self._conn = conn
+        HELD.add(self.key)
         log.info("this process holds the %s lease", self.name)
         return True
 
@@ -94,9 +97,41 @@ class Lease:
             handle.close()
             return False
         self._file = handle
+        HELD.add(self.key)
         return True
 
+    async def holder(self) -> str:
+        """Who holds the lease: "this process", "another process" or "nobody" (read without
+        taking it)."""
+        if self.key in HELD:
+            return "this process"
+        if self.db.dialect == "postgresql":
+            high, low = (self.key >> 32) & 0xFFFFFFFF, self.key & 0xFFFFFFFF  # how pg_locks shows a bigint key
+            query = text(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND classid::bigint = :high AND objid::bigint = :low AND objsubid = 1)"
+            )
+
+            async def taken(conn: AsyncConnection) -> bool:
+                return bool((await conn.execute(query, {"high": high, "low": low})).scalar())
+
+            return "another process" if await self.db.read(taken) else "nobody"
+        return "another process" if self._file_taken() else "nobody"
+
+    def _file_taken(self) -> bool:
+        path = self._lock_path()
+        if path is None or not path.exists():
+            return False
+        with open(path, "rb") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:
+                return True
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return False
+
     async def release(self) -> None:
+        HELD.discard(self.key)
         if self._file is not None:
             with_lock = self._file
             self._file = None

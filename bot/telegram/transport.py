@@ -45,6 +45,7 @@ from telegram.error import (
 from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 
+from bot import health
 from bot.app import App
 from bot.inbox import NO_TICKET, Inbox, Ticket
 from bot.logsafe import REDACTOR
@@ -193,7 +194,8 @@ class TelegramTransport(Transport):
         secret = secret or secrets.token_urlsafe(32)
         REDACTOR.add(secret)
         assert self.inbox is not None
-        app = webhook_app(s.telegram_webhook_path, secret, self.inbox)
+        watch = health.routes(self.app.db, self.app.services.clock)
+        app = webhook_app(s.telegram_webhook_path, secret, self.inbox, more=watch)
         self._server = await serve(app, s.telegram_webhook_listen, s.telegram_webhook_port)
         await self.ptb.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
         log.info(

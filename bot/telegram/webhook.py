@@ -14,13 +14,13 @@ import contextlib
 import hmac
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from bot.inbox import Inbox
 from storage.db import unreachable
@@ -31,7 +31,8 @@ MAX_BODY = 1 << 20  # 1 MiB: an update is a few kilobytes
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
 
 
-def webhook_app(path: str, secret: str, inbox: Inbox) -> Starlette:
+def webhook_app(path: str, secret: str, inbox: Inbox, *, more: Sequence[BaseRoute] = ()) -> Starlette:
+    """The webhook at `path`, and `more` routes beside it (/healthz and /metrics)."""
     expected = secret.encode()
 
     async def receive(request: Request) -> Response:
@@ -65,7 +66,7 @@ def webhook_app(path: str, secret: str, inbox: Inbox) -> Starlette:
             return Response(status_code=503)
         return Response(status_code=200)
 
-    return Starlette(routes=[Route("/" + path.strip("/"), receive, methods=["POST"])])
+    return Starlette(routes=[Route("/" + path.strip("/"), receive, methods=["POST"]), *more])
 
 
 class QuietServer(uvicorn.Server):

@@ -33,11 +33,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot import health
 from bot.app import App
 from bot.outbound import Limits
 from bot.render import to_plain
@@ -639,7 +640,7 @@ class WebConsole:
             Route("/export", g(self.export, page=True)),
             Route("/export/ledger.xlsx", g(self.download)),
             Route("/act", g(self.act), methods=["POST"]),
-            Route("/healthz", lambda r: PlainTextResponse("ok")),
+            *health.routes(self.app.db, self.app.services.clock),
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ]
         return SecurityHeaders(Starlette(routes=routes))

@@ -51,10 +51,17 @@ async def test_a_database_outage_mid_burst_loses_and_doubles_nothing(pg_cluster:
     acknowledged: set[int] = set()
     back: list[float] = []  # when the database was back
 
+    checks: list[tuple[int, dict[str, Any]]] = []  # /healthz during the outage
+    base = worker.url.rsplit("/", 1)[0]
+
     async def outage() -> None:
         await until(lambda: len(acknowledged) >= 20, "20 updates acknowledged", 60)
         await asyncio.to_thread(pg_cluster.crash)  # mid-burst: some handled, some claimed, some queued
-        await asyncio.sleep(8)
+        await asyncio.sleep(4)
+        async with httpx.AsyncClient(timeout=10) as watch:
+            down = await watch.get(f"{base}/healthz")
+            checks.append((down.status_code, down.json()))
+        await asyncio.sleep(4)
         await asyncio.to_thread(pg_cluster.start)
         back.append(time.monotonic())
 
@@ -76,8 +83,19 @@ async def test_a_database_outage_mid_burst_loses_and_doubles_nothing(pg_cluster:
         )
         await asyncio.sleep(2)  # time for a second confirmation to show itself
         assert worker.proc is not None and worker.proc.returncode is None  # it kept running
+        well = await http.get(f"{base}/healthz")
+        metrics = (await http.get(f"{base}/metrics")).text
         log = await worker.stop()
     api.server.stop()  # type: ignore[attr-defined]
+    assert checks == [(503, {"database": "down", "inbox": {}, "outbox_lag_seconds": None, "scheduler_lease": None})]
+    assert well.status_code == 200
+    assert well.json() == {"database": "up", "inbox": {}, "outbox_lag_seconds": 0.0, "scheduler_lease": "this process"}
+    figures = dict(line.rsplit(" ", 1) for line in metrics.splitlines() if line.startswith("dangjian_"))
+    assert float(figures['dangjian_updates_received_total{platform="telegram"}']) >= len(updates) + GROUPS
+    assert float(figures['dangjian_updates_handled_total{platform="telegram"}']) == len(updates) + GROUPS
+    assert not any(k.startswith("dangjian_updates_failed_total{") for k in figures)  # none failed: all waited
+    assert float(figures['dangjian_sends_total{platform="telegram",result="ok"}']) >= 1
+    assert figures["dangjian_database_up"] == "1.0" and figures['dangjian_inbox_depth{platform="telegram"}'] == "0.0"
     assert worker.proc.returncode == 0, log  # SIGTERM after the outage: a clean exit
     assert "Traceback" not in log and "never retrieved" not in log, log
     assert len(acknowledged) == len(updates)

@@ -53,6 +53,11 @@ def test_two_worker_processes_serve_one_console_and_stop_together(db_url: str) -
             page = httpx.get(f"{base}/", cookies=cookies, timeout=10)
             assert page.status_code == 200 and "概览" in page.text
         assert httpx.get(f"{base}/", timeout=10).status_code == 401  # no session: the login hint
+        health = httpx.get(f"{base}/healthz", timeout=10).json()  # the console answers an operator's checks too
+        assert health["database"] == "up" and health["outbox_lag_seconds"] == 0 and health["inbox"] == {}
+        assert health["scheduler_lease"] == "nobody"  # no `dangjian run` here
+        metrics = httpx.get(f"{base}/metrics", timeout=10).text
+        assert "dangjian_database_up 1.0" in metrics and 'dangjian_inbox_depth{platform="telegram"} 0.0' in metrics
     finally:
         server.send_signal(signal.SIGINT)
         out, _ = server.communicate(timeout=60)
