@@ -40,9 +40,10 @@ class FakeWeComServer:
     _uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
     refuse_uploads: bool = False  # answer upload frames with an error (the bot falls back to the webhook)
 
-    async def start(self) -> int:
-        self._changed = asyncio.Condition()
-        self._server = await serve(self._serve, "127.0.0.1", 0)
+    async def start(self, port: int = 0) -> int:
+        """Listen (on `port`: start again where it listened before an outage)."""
+        self._changed = self._changed or asyncio.Condition()
+        self._server = await serve(self._serve, "127.0.0.1", port)
         return int(next(iter(self._server.sockets)).getsockname()[1])
 
     async def stop(self) -> None:
@@ -210,6 +211,8 @@ class FakeWebhook:
     window_s: float = 60.0
     received: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)
     refused: int = 0
+    down: bool = False  # an outage: every request answers HTTP 502
+    failed_calls: int = 0  # requests met by the outage
     uploads: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # upload_media: id -> name, data
     downloads: dict[str, bytes] = field(default_factory=dict)  # GET /media/<name>: what members sent, encrypted
     _windows: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
@@ -247,6 +250,11 @@ class FakeWebhook:
 
         class Send(RequestHandler):
             def post(self) -> None:
+                if fake.down:
+                    fake.failed_calls += 1
+                    self.set_status(502)
+                    self.finish("Bad Gateway")
+                    return
                 answer = fake.answer(self.get_query_argument("key", ""), json.loads(self.request.body or b"{}"))
                 self.set_header("Content-Type", "application/json")
                 self.finish(json.dumps(answer))

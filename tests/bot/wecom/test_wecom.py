@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -130,6 +131,36 @@ async def test_reconnects_after_the_server_drops_and_loses_nothing(wc: WC) -> No
     assert await wc.say("zhaoqiang", "签到") == ["赵强 已签到，无需重复操作。"]
     assert len(await wc.rows(select(Attendance.id))) == 1
     await wc.server.until(lambda: wc.server.pings >= 2, within=5)  # the heartbeat runs on the new connection
+
+
+async def test_an_outage_of_both_paths_holds_every_push_and_sends_each_once(wc: WC) -> None:
+    """The long connection's server away for 6 s (the connection dropped, new ones refused) and
+    the group robot's webhook answering 502 meanwhile: the pushes wait, then each goes once."""
+    await wc.say("zhangwei", "绑定 红星机械党支部")
+    await wc.say("lihong", "绑定 城东联合党委", chatid="wr-secretaries")
+    await set_key(
+        wc, "KEY-1"
+    )  # 红星's group is pushed to through its robot; the secretaries' group through the connection
+    await wc.say("lihong", "通知 全体 周五下午停电，会议改到线上", chatid="wr-secretaries")
+    port = int(next(iter(wc.server._server.sockets)).getsockname()[1])  # type: ignore[union-attr]
+    await wc.server.stop()
+    await wc.server.drop()
+    wc.webhook.down = True
+    pushing = asyncio.create_task(dispatcher_for(wc.app, {"wecom": wc.transport}).run_once())
+    await asyncio.sleep(6)
+    assert not pushing.done() and wc.server.pushes("wr-secretaries") == [] and wc.webhook.received == []
+    assert wc.webhook.failed_calls <= 6 * 3  # held and tried again now and then, not hammered
+    await wc.server.start(port)
+    wc.webhook.down = False
+    back = time.monotonic()
+    assert await asyncio.wait_for(pushing, 15) == 2
+    await wc.server.until(lambda: len(wc.server.pushes("wr-secretaries")) == 1, within=5)
+    assert time.monotonic() - back <= 5.0  # reconnected, subscribed again and sent within 5 s
+    assert wc.server.subscribed == 2
+    await asyncio.sleep(1)  # time for a second copy to show itself
+    assert len(wc.server.pushes("wr-secretaries")) == 1
+    assert [b["markdown"]["content"].count("周五下午停电") for _, _, b in wc.webhook.received] == [1]
+    assert len(await wc.say("zhaoqiang", "签到")) == 1  # messages come in and are answered on the new link
 
 
 async def test_bad_frames_are_ignored_and_the_connection_stays(wc: WC) -> None:
