@@ -50,3 +50,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/web.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/compliance.py
+	$(BIN)/python bench/faults.py
