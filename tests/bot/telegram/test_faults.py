@@ -185,3 +185,34 @@ async def test_a_killed_process_s_claims_are_taken_over_at_restart(db_url: str, 
     assert took <= 5.0 and "Traceback" not in log, log
     assert await count(db_url, Attendance) == len(updates)
     assert confirmations(api) == Counter(dict.fromkeys(NAMES, 1))
+
+
+async def test_sigterm_while_the_database_is_down_exits_cleanly(pg_cluster: Cluster, tmp_path: Path) -> None:
+    """Stopped while PostgreSQL is away (updates waiting, the lease's connection dead): exit 0,
+    no traceback; what was acknowledged is handled by the next process once the database is back."""
+    api = FakeBotAPI(enforce_limits=False)
+    env, updates = await prepare(pg_cluster.url, tmp_path, api)
+    worker = Worker(env, tmp_path / "worker1.log")
+    await worker.start()
+    async with httpx.AsyncClient(timeout=10) as http:
+        await bind_groups(http, worker.url)
+        await until(lambda: all(api.sent_texts(group(g)) for g in range(GROUPS)), "the groups bound", 30)
+        api.hold_answers()  # answers in flight when the database goes
+        for u in updates:
+            assert await post(http, worker.url, u) == 200
+        await asyncio.to_thread(pg_cluster.crash)
+        await asyncio.sleep(1)
+        log = await worker.stop()
+        assert worker.proc is not None and worker.proc.returncode == 0, log
+        assert "Traceback" not in log, log
+        api.release()
+        await asyncio.to_thread(pg_cluster.start)
+        restarted = Worker(env, tmp_path / "worker2.log")
+        await restarted.start()
+        await until(lambda: set(confirmations(api)) == NAMES, "every member's confirmation", 30)
+        await asyncio.sleep(2)
+        log = await restarted.stop()
+    api.server.stop()  # type: ignore[attr-defined]
+    assert "Traceback" not in log, log
+    assert await count(pg_cluster.url, Attendance) == len(updates)
+    assert confirmations(api) == Counter(dict.fromkeys(NAMES, 1))
