@@ -153,12 +153,19 @@ def run(
         _fail(f"通道 {', '.join(missing)} 缺少凭据（见 README）/ missing credentials for {', '.join(missing)}")
     from telegram.error import InvalidToken
 
+    from bot.wecom.link import WeComRefused
+
     try:
         asyncio.run(run_bot(settings, wanted))
     except InvalidToken:
         _fail(
             "Telegram 不接受 DANGJIAN_TELEGRAM_TOKEN（无效或已被撤销），请在 @BotFather 核对 / "
             "Telegram refused DANGJIAN_TELEGRAM_TOKEN: check it with @BotFather"
+        )
+    except WeComRefused:
+        _fail(
+            "企业微信不接受 DANGJIAN_WECOM_BOT_ID / DANGJIAN_WECOM_BOT_SECRET，请在管理后台的智能机器人页面核对 / "
+            "WeCom refused DANGJIAN_WECOM_BOT_ID and DANGJIAN_WECOM_BOT_SECRET: check them on the AI bot's page"
         )
     except Exception:  # logged (with secrets hidden) rather than printed raw
         logging.getLogger("dangjian").exception("dangjian run stopped on an error")

@@ -399,7 +399,13 @@ class Outbound:
 
     async def _send(self, chat_id: str, chat: _Chat, turn: _Turn) -> None:
         try:
-            delivery = await self._deliver(chat_id, turn)
+            try:
+                delivery = await self._deliver(chat_id, turn)
+            except asyncio.CancelledError:  # stopping: whoever waits for these hears they were not sent
+                for item in turn.items:
+                    if not item.future.done():
+                        item.future.set_result(Delivery(ok=False, error="stopped"))
+                raise
             if delivery is None:
                 self._requeue(chat_id, chat, turn, HOLD_S)
                 return

@@ -142,7 +142,8 @@ async def _bind(ctx: Context, target: Target, *, confirmed: bool) -> list[Reply]
             detail={"chat": inc.chat_id, "region": region.name, "branch": None if target_branch is None else label},
             now=uow.now,
         )
-        return ctx.reply("org.bound", target=label, kind="region" if target_branch is None else "branch")
+        kind = "region" if target_branch is None else "branch"
+        return ctx.reply("org.bound", target=label, kind=kind, platform=ctx.incoming.platform)
 
     answer = await ctx.unit(work)
     ctx.services.directory.forget_binding(inc.platform, inc.chat_id)

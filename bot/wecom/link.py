@@ -6,10 +6,17 @@ req_id with `errcode`/`errmsg`. We send `aibot_subscribe` (bot id and secret) af
 callback) and `aibot_send_msg` to push into a chat. WeCom sends `aibot_msg_callback` and
 `aibot_event_callback`. A connection that drops or stops answering pings is opened again with
 exponential backoff (0.5 s doubling to 4 s, so it is back within seconds of WeCom's return; a
-refused subscription waits 30 s) and subscribed again. Malformed frames are logged and skipped.
+refused subscription waits 30 s, and after MAX_REFUSALS in a row the link gives up and says so)
+and subscribed again. Malformed frames are logged and skipped.
 
-The official Python SDK (wecom-aibot-python-sdk) is beta, does not report being kicked off by a
-newer connection and brings pyee, aiohttp and cryptography along; this is the part we need.
+The frames follow WeCom's official SDKs (wecom-aibot-python-sdk 1.0.2, @wecom/aibot-node-sdk
+1.0.7): an answer is matched to our frame by its req_id whatever else it carries (with or without
+`cmd`), and counts as success only with `errcode` 0; callbacks that arrive while the subscription
+is being answered are kept and handled after it; the `disconnected_event` WeCom sends when a newer
+connection for the same bot was opened ends this link for good (reconnecting would kick the other
+one off, which would kick this one, for ever), with a log line saying another process holds the
+bot. The official Python SDK is beta and brings pyee, aiohttp and cryptography along; this is the
+part we need.
 """
 
 from __future__ import annotations
@@ -34,6 +41,12 @@ Frame = dict[str, Any]
 OnFrame = Callable[[Frame], Awaitable[None]]
 FIRST_RETRY_S = 0.5  # a dropped connection is opened again this much later, doubling to backoff_max_s
 REFUSED_RETRY_S = 30.0  # after a refused subscription
+MAX_REFUSALS = 5  # refused subscriptions in a row (a wrong or revoked secret) before the link gives up
+CALLBACKS = ("aibot_msg_callback", "aibot_event_callback")
+
+
+class WeComRefused(Exception):
+    """WeCom refused the bot id and secret when the bot started."""
 
 
 class LinkError(Exception):
@@ -66,10 +79,15 @@ class WeComLink:
         self._handlers: set[asyncio.Task[None]] = set()
         self._serial = KeyedLocks()
         self.connects = 0  # successful subscriptions, for logs and tests
+        self.refusals = 0  # refused subscriptions in a row
+        self.refused = asyncio.Event()  # set when the secret was refused (cleared by a success)
+        self.kicked = False  # WeCom said a newer connection took this bot over: the link has ended
+        self.gave_up = False  # refused MAX_REFUSALS times in a row: the link has ended
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
         self._closing = False
+        self.kicked = self.gave_up = False
         self._runner = asyncio.create_task(self._run(), name="wecom-link")
 
     @property
@@ -100,17 +118,33 @@ class WeComLink:
             try:
                 async with connect(self.url, open_timeout=10, ping_interval=None, max_size=2**22) as ws:
                     self._ws = ws
-                    await self._subscribe(ws)
+                    early = await self._subscribe(ws)
                     delay = FIRST_RETRY_S
                     self.connects += 1
+                    self.refusals = 0
+                    self.refused.clear()
                     self._ready.set()
                     log.info("wecom: connected and subscribed (%s)", self.url)
+                    for frame in early:  # callbacks that came before the subscription's answer
+                        self._dispatch(frame)
                     await self._session(ws)
             except asyncio.CancelledError:
                 raise
             except LinkError as exc:
-                log.error("wecom: subscription refused: %s; trying again in %.0f s", exc, REFUSED_RETRY_S)
                 refused = True  # a wrong secret is not tried every few seconds
+                self.refusals += 1
+                self.refused.set()
+                if self.refusals >= MAX_REFUSALS:
+                    log.error(
+                        "wecom: WeCom refused bot %s's secret %d times (%s); giving up: check "
+                        "DANGJIAN_WECOM_BOT_ID and DANGJIAN_WECOM_BOT_SECRET and restart",
+                        self.bot_id,
+                        self.refusals,
+                        exc,
+                    )
+                    self.gave_up = self._closing = True
+                else:
+                    log.error("wecom: subscription refused: %s; trying again in %.0f s", exc, REFUSED_RETRY_S)
             except (OSError, websockets.exceptions.WebSocketException, TimeoutError) as exc:
                 log.warning("wecom: connection lost (%s); reconnecting in %.1f s", exc, delay)
             finally:
@@ -126,17 +160,23 @@ class WeComLink:
             await asyncio.sleep(REFUSED_RETRY_S if refused else delay)
             delay = min(delay * 2, self.backoff_max_s)
 
-    async def _subscribe(self, ws: ClientConnection) -> None:
+    async def _subscribe(self, ws: ClientConnection) -> list[Frame]:
+        """Subscribe; returns the callbacks that arrived before the answer (to be handled)."""
         req_id = self._req_id("aibot_subscribe")
         body = {"bot_id": self.bot_id, "secret": self.secret}
         await ws.send(json.dumps({"cmd": "aibot_subscribe", "headers": {"req_id": req_id}, "body": body}))
+        early: list[Frame] = []
         async with asyncio.timeout(self.ack_timeout_s):
             while True:
                 frame = _parse(await ws.recv())
-                if frame is not None and frame.get("headers", {}).get("req_id") == req_id:
+                if frame is None:
+                    continue
+                if frame.get("headers", {}).get("req_id") == req_id:
                     break
-        if frame.get("errcode", 0) != 0:
-            raise LinkError(int(frame.get("errcode", -1)), str(frame.get("errmsg", "")))
+                if frame.get("cmd") in CALLBACKS:
+                    early.append(frame)
+        _check(frame)
+        return early
 
     async def _session(self, ws: ClientConnection) -> None:
         beat = asyncio.create_task(self._heartbeat(ws))
@@ -146,21 +186,33 @@ class WeComLink:
                 if frame is None:
                     continue
                 req_id = str(frame.get("headers", {}).get("req_id", ""))
-                if "cmd" not in frame or frame.get("cmd") in ("", None):
-                    fut = self._acks.pop(req_id, None)
-                    if fut is not None and not fut.done():
+                fut = self._acks.pop(req_id, None)
+                if fut is not None:  # the answer to a frame of ours, whether it echoes a cmd or not
+                    if not fut.done():
                         fut.set_result(frame)
                     continue
-                if frame["cmd"] in ("aibot_msg_callback", "aibot_event_callback"):
-                    task = asyncio.create_task(self._handle(frame))
-                    self._handlers.add(task)
-                    task.add_done_callback(self._handlers.discard)
-                else:
+                if _event_type(frame) == "disconnected_event":
+                    log.error(
+                        "wecom: WeCom closed this connection: a newer connection for bot %s was opened "
+                        "(another process or machine runs this bot); not reconnecting",
+                        self.bot_id,
+                    )
+                    self.kicked = self._closing = True
+                    await ws.close()
+                    return
+                if frame.get("cmd") in CALLBACKS:
+                    self._dispatch(frame)
+                elif frame.get("cmd"):
                     log.info("wecom: ignoring frame with unknown cmd %r", frame["cmd"])
         finally:
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
+
+    def _dispatch(self, frame: Frame) -> None:
+        task = asyncio.create_task(self._handle(frame))
+        self._handlers.add(task)
+        task.add_done_callback(self._handlers.discard)
 
     async def _handle(self, frame: Frame) -> None:
         try:
@@ -204,13 +256,26 @@ class WeComLink:
                     answer = await fut
             finally:
                 self._acks.pop(req_id, None)
-        if answer.get("errcode", 0) != 0:
-            raise LinkError(int(answer.get("errcode", -1)), str(answer.get("errmsg", "")))
+        _check(answer)
         return answer
 
     @property
     def connected(self) -> bool:
         return self._ready.is_set()
+
+
+def _check(answer: Frame) -> None:
+    """An answer is a success only with errcode 0 (as the SDKs read it: a missing one is not)."""
+    code = answer.get("errcode")
+    if code != 0:
+        raise LinkError(int(code) if isinstance(code, int) else -1, str(answer.get("errmsg", "no errcode")))
+
+
+def _event_type(frame: Frame) -> str | None:
+    body = frame.get("body")
+    event = body.get("event") if isinstance(body, dict) else None
+    kind = event.get("eventtype") if isinstance(event, dict) else None
+    return kind if isinstance(kind, str) else None
 
 
 def _parse(raw: str | bytes) -> Frame | None:

@@ -20,6 +20,7 @@ import hashlib
 import html
 import logging
 import re
+import secrets
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -33,7 +34,7 @@ from bot.outbound import PLATFORM_LIMITS, Limits
 from bot.render import show_mentions, to_plain
 from bot.settings import Settings
 from bot.transport import Transport
-from bot.wecom.link import Frame, LinkError, WeComLink
+from bot.wecom.link import Frame, LinkError, WeComLink, WeComRefused
 from handlers.media import MAX_PHOTO
 from handlers.mentions import mentioned
 from handlers.ports import Attachment, Delivery, Incoming, IncomingFile, Reply
@@ -44,9 +45,11 @@ from storage.repositories import OrgRepo
 log = logging.getLogger(__name__)
 
 PLATFORM = "wecom"
-MARKDOWN_BYTES = 4096  # WeCom's limit for a markdown message
+MARKDOWN_BYTES = 4096  # WeCom's limit for a markdown message (a push, the group robot)
+STREAM_BYTES = 20480  # and for a stream reply's content
 TEXT_BYTES = 2048  # and for a text message
 LEASE_RETRY_S = 30.0
+FIRST_ANSWER_S = 15.0  # at start, how long WeCom may take to accept or refuse the subscription
 UPLOAD_CHUNK = 512 * 1024  # bytes per upload frame on the long connection
 WEBHOOK_IMAGE_BYTES = 2 * 1024 * 1024  # the group robot takes a picture inline up to this size
 RATE_LIMITED = {45009, 45033, 130101}  # "api freq out of limit" and relatives
@@ -82,8 +85,12 @@ def to_markdown(text: str) -> str:
     return to_plain(text)
 
 
+_BREAKS = "、，,；; 　"  # where a line too long for one message is best cut (after a list separator)
+
+
 def split_bytes(text: str, limit: int = MARKDOWN_BYTES) -> list[str]:
-    """Split on line breaks into parts of at most `limit` UTF-8 bytes (a long line is cut)."""
+    """Split on line breaks into parts of at most `limit` UTF-8 bytes; a line longer than that is
+    cut after its last list separator that fits (a name list is not cut inside a name)."""
     parts: list[str] = []
     current = ""
     for line in text.split("\n"):
@@ -91,6 +98,9 @@ def split_bytes(text: str, limit: int = MARKDOWN_BYTES) -> list[str]:
             cut = limit
             while len(line[:cut].encode()) > limit:
                 cut -= 1
+            after = max(line.rfind(c, 0, cut) for c in _BREAKS) + 1
+            if after > cut // 2:
+                cut = after
             if current:
                 parts.append(current)
                 current = ""
@@ -130,8 +140,20 @@ class WeComTransport(Transport):
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
+        """Open the long connection if this process holds the bot's lease. A secret WeCom refuses
+        at start stops the start (WeComRefused), as a wrong Telegram token does; an unreachable
+        WeCom does not (the link keeps trying)."""
         if await self.lease.try_acquire():
             self.link.start()
+            ready = asyncio.create_task(self.link.wait_ready(FIRST_ANSWER_S))
+            refused = asyncio.create_task(self.link.refused.wait())
+            await asyncio.wait({ready, refused}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (ready, refused):
+                task.cancel()
+            if self.link.refused.is_set() and not self.link.connected:
+                await self.link.stop()
+                await self.lease.release()
+                raise WeComRefused(self.settings.wecom_bot_id)
         else:
             log.warning("wecom: another process holds bot %s; waiting for it", self.settings.wecom_bot_id)
         self._waiter = asyncio.create_task(self._watch_lease())
@@ -148,7 +170,7 @@ class WeComTransport(Transport):
                 if not unreachable(exc):
                     log.exception("wecom: could not check the lease")
                 continue  # the database is away: keep what we have
-            if held and not self.link.running:
+            if held and not self.link.running and not (self.link.kicked or self.link.gave_up):
                 self.link.start()
             elif not held and self.link.running:
                 log.warning(
@@ -189,7 +211,7 @@ class WeComTransport(Transport):
         )
         if frame.get("cmd") == "aibot_event_callback":
             event = _dict(body.get("event"))
-            card = _dict(event.get("template_card_event"))
+            card = _dict(event.get("template_card_event")) or event  # nested, as documented; or flat
             key = str(card.get("event_key") or "")
             if event.get("eventtype") != "template_card_event" or not key:
                 return None
@@ -254,9 +276,11 @@ class WeComTransport(Transport):
         answers merged with others go as messages of their own."""
         return replace(reply, reply_to=incoming.message_id)
 
-    async def _body(self, reply: Reply, chatid: str | None = None) -> dict[str, Any]:
-        """A reply as WeCom message body: a button card where there are buttons, else markdown
-        (the long connection answers a callback as a finished stream)."""
+    async def _bodies(self, reply: Reply, chatid: str | None = None) -> list[dict[str, Any]]:
+        """A reply as WeCom message bodies, in order: a button card where there are buttons, else
+        markdown (the long connection answers a callback as a finished stream), split on line
+        breaks where it is longer than one message takes. Every stream and card gets an id of its
+        own (the SDKs make one per reply; WeCom wants a card's task_id never repeated)."""
         text = to_markdown(str(await self._with_mentions(inert_text(reply.text))))
         head: dict[str, Any] = {"chatid": chatid} if chatid else {}
         buttons = [b for b in reply.buttons if not b.request_contact]  # WeCom cannot share a contact
@@ -267,16 +291,15 @@ class WeComTransport(Transport):
                 "main_title": {"title": lines[0][:36]},
                 "sub_title_text": "\n".join(lines[1:])[:1000],
                 "button_list": [{"text": b.label[:10], "style": 1, "key": b.data} for b in buttons[:6]],
-                "task_id": f"card_{abs(hash((text, tuple(buttons)))) % 10**12}",
+                "task_id": f"card_{secrets.token_hex(12)}",
             }
-            return {**head, "msgtype": "template_card", "template_card": card}
-        content = split_bytes(text)[0]
+            return [{**head, "msgtype": "template_card", "template_card": card}]
         if chatid:
-            return {**head, "msgtype": "markdown", "markdown": {"content": content}}
-        return {
-            "msgtype": "stream",
-            "stream": {"id": f"s{abs(hash(content)) % 10**12}", "finish": True, "content": content},
-        }
+            return [{**head, "msgtype": "markdown", "markdown": {"content": p}} for p in split_bytes(text)]
+        return [
+            {"msgtype": "stream", "stream": {"id": secrets.token_hex(12), "finish": True, "content": p}}
+            for p in split_bytes(text, STREAM_BYTES)
+        ]
 
     async def _with_mentions(self, text: Markup) -> Markup:
         """Mentions become WeCom's <@userid>, which notifies the member."""
@@ -300,7 +323,8 @@ class WeComTransport(Transport):
 
     async def _respond(self, req_id: str, reply: Reply) -> Delivery:
         try:
-            await self.link.request("aibot_respond_msg", await self._body(reply), req_id=req_id)
+            for body in await self._bodies(reply):  # a long answer: several replies, in order
+                await self.link.request("aibot_respond_msg", body, req_id=req_id)
         except LinkError as exc:
             return Delivery(ok=False, retry_after=60 if exc.errcode in RATE_LIMITED else None, error=str(exc))
         except (ConnectionError, TimeoutError) as exc:  # the long connection dropped: it comes back
@@ -314,7 +338,8 @@ class WeComTransport(Transport):
         if not self.link.connected:
             return Delivery(ok=False, error="long connection not ready", transient=True)
         try:
-            await self.link.request("aibot_send_msg", await self._body(reply, chatid=chat_id))
+            for body in await self._bodies(reply, chatid=chat_id):
+                await self.link.request("aibot_send_msg", body)
         except LinkError as exc:
             return Delivery(ok=False, retry_after=60 if exc.errcode in RATE_LIMITED else None, error=str(exc))
         except (ConnectionError, TimeoutError) as exc:  # the long connection dropped: it comes back

@@ -39,6 +39,9 @@ class FakeWeComServer:
     media: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)  # uploads: id -> type, name, data
     _uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
     refuse_uploads: bool = False  # answer upload frames with an error (the bot falls back to the webhook)
+    echo_cmd: bool = False  # answers carry the cmd they answer (the SDKs match by req_id either way)
+    early: list[dict[str, Any]] = field(default_factory=list)  # callbacks sent before the subscription's answer
+    subscribe_frames: list[dict[str, Any]] = field(default_factory=list)  # every aibot_subscribe received
 
     async def start(self, port: int = 0) -> int:
         """Listen (on `port`: start again where it listened before an outage)."""
@@ -57,25 +60,36 @@ class FakeWeComServer:
             frame = json.loads(raw)
             cmd, req_id = frame.get("cmd"), frame["headers"]["req_id"]
             if cmd == "aibot_subscribe":
+                self.subscribe_frames.append(frame)
                 body = frame.get("body", {})
                 if (body.get("bot_id"), body.get("secret")) != (self.bot_id, self.secret):
-                    await ws.send(json.dumps({"headers": {"req_id": req_id}, "errcode": 40014, "errmsg": "invalid"}))
+                    await ws.send(json.dumps(self._answer(cmd, req_id, errcode=40014, errmsg="invalid")))
                     continue
                 old, self._current = self._current, ws
                 self.subscribed += 1
-                await ws.send(json.dumps({"headers": {"req_id": req_id}, "errcode": 0, "errmsg": "ok"}))
+                for early in self.early:  # WeCom may deliver a callback before it answers
+                    req = f"req-{next(self._ids)}"
+                    await ws.send(json.dumps({"cmd": "aibot_msg_callback", "headers": {"req_id": req}, "body": early}))
+                self.early = []
+                await ws.send(json.dumps(self._answer(cmd, req_id)))
                 if old is not None and old is not ws:
                     await old.close()  # WeCom keeps one connection per bot: the newer one wins
             elif cmd == "ping":
                 self.pings += 1
-                await ws.send(json.dumps({"headers": {"req_id": req_id}, "errcode": 0, "errmsg": "ok"}))
+                await ws.send(json.dumps(self._answer(cmd, req_id)))
             elif cmd and cmd.startswith("aibot_upload_media_"):
                 answer = self._upload(cmd, frame.get("body", {}))
-                await ws.send(json.dumps({"headers": {"req_id": req_id}, **answer}))
+                await ws.send(json.dumps({**self._answer(cmd, req_id), **answer}))
             else:
                 self.sent.append(frame)
-                await ws.send(json.dumps({"headers": {"req_id": req_id}, "errcode": 0, "errmsg": "ok"}))
+                await ws.send(json.dumps(self._answer(cmd, req_id)))
             await self._notify()
+
+    def _answer(self, cmd: str, req_id: str, errcode: int = 0, errmsg: str = "ok") -> dict[str, Any]:
+        answer: dict[str, Any] = {"headers": {"req_id": req_id}, "errcode": errcode, "errmsg": errmsg}
+        if self.echo_cmd:
+            answer["cmd"] = cmd
+        return answer
 
     def _upload(self, cmd: str, body: dict[str, Any]) -> dict[str, Any]:
         """The three upload frames: init (size, chunks, md5), chunk (base64), finish -> media_id."""
@@ -110,14 +124,26 @@ class FakeWeComServer:
             await self._changed.wait_for(check)
 
     # -- what WeCom sends ---------------------------------------------------------------------
-    async def raw(self, text: str) -> None:
-        assert self._current is not None
-        await self._current.send(text)
+    async def raw(self, text: str, ws: ServerConnection | None = None) -> None:
+        ws = ws or self._current
+        assert ws is not None
+        await ws.send(text)
 
-    async def callback(self, body: dict[str, Any], cmd: str = "aibot_msg_callback") -> str:
+    async def callback(
+        self, body: dict[str, Any], cmd: str = "aibot_msg_callback", ws: ServerConnection | None = None
+    ) -> str:
         req_id = f"req-{next(self._ids)}"
-        await self.raw(json.dumps({"cmd": cmd, "headers": {"req_id": req_id}, "body": body}, ensure_ascii=False))
+        frame = {"cmd": cmd, "headers": {"req_id": req_id}, "body": body}
+        await self.raw(json.dumps(frame, ensure_ascii=False), ws)
         return req_id
+
+    async def newer_connection(self) -> None:
+        """As WeCom does when the same bot subscribes elsewhere: the disconnected event, then close."""
+        assert self._current is not None
+        current, self._current = self._current, None
+        body = {"msgid": f"evt-{next(self._ids)}", "aibotid": self.bot_id, "msgtype": "event"}
+        await self.callback({**body, "event": {"eventtype": "disconnected_event"}}, "aibot_event_callback", current)
+        await current.close()
 
     async def drop(self) -> None:
         """The network drops the current connection."""
@@ -179,7 +205,11 @@ def picture_message(
     return {**body, "msgtype": "mixed", "mixed": {"msg_item": items}}
 
 
-def card_click(user: str, key: str, chatid: str = "wr-group") -> dict[str, Any]:
+def card_click(user: str, key: str, chatid: str = "wr-group", *, flat: bool = False) -> dict[str, Any]:
+    """A button press on a card: the event nested as documented, or `flat` (the node SDK's types)."""
+    event: dict[str, Any] = {"eventtype": "template_card_event"}
+    detail = {"card_type": "button_interaction", "event_key": key, "task_id": "card_x"}
+    event.update(detail if flat else {"template_card_event": detail})
     return {
         "msgid": f"evt-{next(_msgids)}",
         "aibotid": BOT_ID,
@@ -187,10 +217,7 @@ def card_click(user: str, key: str, chatid: str = "wr-group") -> dict[str, Any]:
         "chatid": chatid,
         "from": {"userid": user},
         "msgtype": "event",
-        "event": {
-            "eventtype": "template_card_event",
-            "template_card_event": {"card_type": "button_interaction", "event_key": key},
-        },
+        "event": event,
     }
 
 
