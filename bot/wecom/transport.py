@@ -36,7 +36,7 @@ from bot.settings import Settings
 from bot.transport import Transport
 from bot.wecom.link import Frame, LinkError, WeComLink, WeComRefused
 from handlers.media import MAX_PHOTO
-from handlers.mentions import mentioned
+from handlers.mentions import mentioned, resolve
 from handlers.ports import Attachment, Delivery, Incoming, IncomingFile, Reply
 from storage.db import unreachable
 from storage.lease import Lease, lease_key
@@ -49,6 +49,9 @@ MARKDOWN_BYTES = 4096  # WeCom's limit for a markdown message (a push, the group
 STREAM_BYTES = 20480  # and for a stream reply's content
 TEXT_BYTES = 2048  # and for a text message
 LEASE_RETRY_S = 30.0
+CARD_TITLE_CHARS = 26  # a card's main title: WeCom recommends at most 26 characters
+CARD_TEXT_CHARS = 112  # and its sub-title text at most 112
+CARDS_KEPT = 2000  # cards remembered for updating them when clicked
 FIRST_ANSWER_S = 15.0  # at start, how long WeCom may take to accept or refuse the subscription
 UPLOAD_CHUNK = 512 * 1024  # bytes per upload frame on the long connection
 WEBHOOK_IMAGE_BYTES = 2 * 1024 * 1024  # the group robot takes a picture inline up to this size
@@ -137,6 +140,7 @@ class WeComTransport(Transport):
         self.http = http or httpx.AsyncClient(timeout=10)
         self._mention = re.compile(r"^\s*@" + re.escape(settings.wecom_bot_name) + r"[\s\u2005\u00a0]*")
         self._waiter: asyncio.Task[None] | None = None
+        self._cards: dict[str, dict[str, Any]] = {}  # task_id -> the card as sent (the latest CARDS_KEPT)
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -264,8 +268,11 @@ class WeComTransport(Transport):
             msgid = body.get("msgid") if isinstance(body, dict) else None
             log.info("wecom: ignoring a callback without a usable message (msgid %s)", msgid)
             return
+        toast = None
+        if incoming.button is not None and incoming.message_id:  # a card click takes a card update
+            toast = partial(self._update_card, incoming, _clicked_task(frame))
         answers = await self.receive(
-            incoming.chat_id, incoming.user_id, partial(self.answer, incoming), label=incoming.update_id
+            incoming.chat_id, incoming.user_id, partial(self.answer, incoming, toast=toast), label=incoming.update_id
         )
         for delivery in await asyncio.gather(*answers):
             if not delivery.ok:
@@ -273,8 +280,33 @@ class WeComTransport(Transport):
 
     def addressed(self, incoming: Incoming, reply: Reply) -> Reply:
         """Every answer names the callback it answers (WeCom shows it as that message's answer);
-        answers merged with others go as messages of their own."""
-        return replace(reply, reply_to=incoming.message_id)
+        answers merged with others go as messages of their own. A card click's callback takes
+        only the card's update (its private answer): what else it says goes as messages."""
+        return replace(reply, reply_to=None if incoming.button is not None else incoming.message_id)
+
+    async def _update_card(self, incoming: Incoming, task_id: str | None, reply: Reply | None) -> None:
+        """Answer a click within WeCom's 5 s by updating the clicked card (for everyone): the
+        presser's result on top, the card's own text and buttons kept. A card this process did not
+        send (sent before a restart) is updated to the result alone. If WeCom refuses, the result
+        goes to the chat as a message instead."""
+        sent = self._cards.get(task_id or "")
+        card: dict[str, Any] = dict(sent) if sent else {"card_type": "button_interaction", "button_list": []}
+        result = _card_plain(reply.text) if reply is not None else ""
+        if sent is None:
+            card["main_title"] = {"title": _clip(result.split("\n")[0] or "✅", CARD_TITLE_CHARS)}
+            result = "\n".join(result.split("\n")[1:])
+        if task_id:
+            card["task_id"] = task_id
+        text = "\n".join(t for t in (result, str(card.get("sub_title_text") or "")) if t)
+        if text:
+            card["sub_title_text"] = _clip(text, CARD_TEXT_CHARS)
+        body = {"response_type": "update_template_card", "template_card": card}
+        try:
+            await self.link.request("aibot_respond_update_msg", body, req_id=incoming.message_id)
+        except (LinkError, ConnectionError, TimeoutError) as exc:
+            log.warning("wecom: a card update was refused (%s); the result goes as a message", exc)
+            if reply is not None:
+                self.outbound.post(incoming.chat_id, replace(reply, private=False, reply_to=None))
 
     async def _bodies(self, reply: Reply, chatid: str | None = None) -> list[dict[str, Any]]:
         """A reply as WeCom message bodies, in order: a button card where there are buttons, else
@@ -284,17 +316,32 @@ class WeComTransport(Transport):
         text = to_markdown(str(await self._with_mentions(inert_text(reply.text))))
         head: dict[str, Any] = {"chatid": chatid} if chatid else {}
         buttons = [b for b in reply.buttons if not b.request_contact]  # WeCom cannot share a contact
-        if buttons:
-            lines = text.split("\n")
-            card = {
-                "card_type": "button_interaction",
-                "main_title": {"title": lines[0][:36]},
-                "sub_title_text": "\n".join(lines[1:])[:1000],
-                "button_list": [{"text": b.label[:10], "style": 1, "key": b.data} for b in buttons[:6]],
-                "task_id": f"card_{secrets.token_hex(12)}",
-            }
-            return [{**head, "msgtype": "template_card", "template_card": card}]
+        if not buttons:
+            return self._text_bodies(text, chatid)
+        # a card shows plain text (no markdown, no <@userid>) within WeCom's recommended lengths;
+        # what does not fit goes before it as a message, the card keeping the head line
+        plain = _card_plain(reply.text)
+        title, _, rest = plain.partition("\n")
+        bodies: list[dict[str, Any]] = []
+        if len(title) > CARD_TITLE_CHARS or len(rest.strip()) > CARD_TEXT_CHARS:
+            bodies, rest = self._text_bodies(text, chatid), ""
+        card: dict[str, Any] = {
+            "card_type": "button_interaction",
+            "main_title": {"title": _clip(title, CARD_TITLE_CHARS)},
+            "button_list": [{"text": b.label[:10], "style": 1, "key": b.data} for b in buttons[:6]],
+            "task_id": f"card_{secrets.token_hex(12)}",
+        }
+        if rest.strip():
+            card["sub_title_text"] = rest.strip()
+        self._cards[card["task_id"]] = card
+        while len(self._cards) > CARDS_KEPT:
+            self._cards.pop(next(iter(self._cards)))
+        return [*bodies, {**head, "msgtype": "template_card", "template_card": card}]
+
+    @staticmethod
+    def _text_bodies(text: str, chatid: str | None) -> list[dict[str, Any]]:
         if chatid:
+            head = {"chatid": chatid}
             return [{**head, "msgtype": "markdown", "markdown": {"content": p}} for p in split_bytes(text)]
         return [
             {"msgtype": "stream", "stream": {"id": secrets.token_hex(12), "finish": True, "content": p}}
@@ -474,6 +521,23 @@ def decrypt_media(data: bytes, aeskey: str) -> bytes:
     if not 1 <= pad <= 32 or plain[-pad:] != bytes([pad]) * pad:
         raise ValueError("bad padding")
     return plain[:-pad]
+
+
+def _card_plain(text: Markup) -> str:
+    """A reply's text as a card shows it: plain, mentions as names."""
+    return to_plain(resolve(text, lambda _member, name: name)).strip()
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _clicked_task(frame: Frame) -> str | None:
+    """The task_id of the card a click came from (nested or flat event)."""
+    event = _dict(_dict(frame.get("body")).get("event"))
+    card = _dict(event.get("template_card_event")) or event
+    task = card.get("task_id")
+    return str(task) if task else None
 
 
 def _dict(value: Any) -> dict[str, Any]:

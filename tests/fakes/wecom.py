@@ -42,6 +42,8 @@ class FakeWeComServer:
     echo_cmd: bool = False  # answers carry the cmd they answer (the SDKs match by req_id either way)
     early: list[dict[str, Any]] = field(default_factory=list)  # callbacks sent before the subscription's answer
     subscribe_frames: list[dict[str, Any]] = field(default_factory=list)  # every aibot_subscribe received
+    clicks: dict[str, float] = field(default_factory=dict)  # req_id of each card click -> when it was sent
+    refused_replies: list[dict[str, Any]] = field(default_factory=list)  # replies WeCom would refuse (846605)
 
     async def start(self, port: int = 0) -> int:
         """Listen (on `port`: start again where it listened before an outage)."""
@@ -80,6 +82,9 @@ class FakeWeComServer:
             elif cmd and cmd.startswith("aibot_upload_media_"):
                 answer = self._upload(cmd, frame.get("body", {}))
                 await ws.send(json.dumps({**self._answer(cmd, req_id), **answer}))
+            elif cmd == "aibot_respond_msg" and req_id in self.clicks:  # a click takes only a card update
+                self.refused_replies.append(frame)
+                await ws.send(json.dumps(self._answer(cmd, req_id, errcode=846605, errmsg="invalid req_id for reply")))
             else:
                 self.sent.append(frame)
                 await ws.send(json.dumps(self._answer(cmd, req_id)))
@@ -133,6 +138,8 @@ class FakeWeComServer:
         self, body: dict[str, Any], cmd: str = "aibot_msg_callback", ws: ServerConnection | None = None
     ) -> str:
         req_id = f"req-{next(self._ids)}"
+        if _dict_of(body.get("event")).get("eventtype") == "template_card_event":
+            self.clicks[req_id] = time.monotonic()
         frame = {"cmd": cmd, "headers": {"req_id": req_id}, "body": body}
         await self.raw(json.dumps(frame, ensure_ascii=False), ws)
         return req_id
@@ -154,11 +161,21 @@ class FakeWeComServer:
     def replies(self, req_id: str) -> list[dict[str, Any]]:
         return [f["body"] for f in self.sent if f["cmd"] == "aibot_respond_msg" and f["headers"]["req_id"] == req_id]
 
+    def card_updates(self, req_id: str) -> list[dict[str, Any]]:
+        """The card updates answering a click: (their body, with when they arrived) in order."""
+        return [
+            f["body"] for f in self.sent if f["cmd"] == "aibot_respond_update_msg" and f["headers"]["req_id"] == req_id
+        ]
+
     def pushes(self, chatid: str) -> list[dict[str, Any]]:
         return [f["body"] for f in self.sent if f["cmd"] == "aibot_send_msg" and f["body"].get("chatid") == chatid]
 
 
 _msgids = itertools.count(1)
+
+
+def _dict_of(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def text_message(user: str, text: str, chatid: str | None = "wr-group", msgid: str | None = None) -> dict[str, Any]:
@@ -205,10 +222,12 @@ def picture_message(
     return {**body, "msgtype": "mixed", "mixed": {"msg_item": items}}
 
 
-def card_click(user: str, key: str, chatid: str = "wr-group", *, flat: bool = False) -> dict[str, Any]:
+def card_click(
+    user: str, key: str, chatid: str = "wr-group", *, task_id: str = "card_x", flat: bool = False
+) -> dict[str, Any]:
     """A button press on a card: the event nested as documented, or `flat` (the node SDK's types)."""
     event: dict[str, Any] = {"eventtype": "template_card_event"}
-    detail = {"card_type": "button_interaction", "event_key": key, "task_id": "card_x"}
+    detail = {"card_type": "button_interaction", "event_key": key, "task_id": task_id}
     event.update(detail if flat else {"template_card_event": detail})
     return {
         "msgid": f"evt-{next(_msgids)}",

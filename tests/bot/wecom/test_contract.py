@@ -21,6 +21,7 @@ from tests.bot.wecom.conftest import GROUP, WC, free_port, start_wc
 from tests.fakes.wecom import BOT_ID, FakeWebhook, FakeWeComServer, card_click, content_of, text_message
 
 DIGITS = "零一二三四五六七八九"
+CLICK = "aibot_event_callback"
 
 
 async def bind_and_publish(wc: WC) -> None:
@@ -60,13 +61,26 @@ async def test_cards_never_repeat_a_task_id_and_both_click_shapes_work(wc: WC) -
     assert len(cards) >= 2
     task_ids = [c["task_id"] for c in cards]
     assert len(task_ids) == len(set(task_ids)) and all(re.fullmatch(r"card_[0-9a-f]{24}", t) for t in task_ids)
-    await wc.server.callback(card_click("zhaoqiang", "signin:1"), cmd="aibot_event_callback")
-    await wc.server.callback(card_click("qianduoduo", "signin:1", flat=True), cmd="aibot_event_callback")
+    for card in cards:  # plain text within WeCom's recommended lengths, no markdown, no <@userid>
+        assert len(card["main_title"]["title"]) <= 26 and len(card.get("sub_title_text", "")) <= 112
+        assert "<@" not in str(card) and "**" not in str(card)
+    board = next(f["body"]["template_card"] for f in wc.server.sent if "已发布" in str(f["body"]))
+    clicks = [
+        await wc.server.callback(card_click("zhaoqiang", "signin:1", task_id=board["task_id"]), "aibot_event_callback"),
+        await wc.server.callback(
+            card_click("qianduoduo", "signin:1", task_id=board["task_id"], flat=True), "aibot_event_callback"
+        ),
+    ]
+    await wc.server.until(lambda: all(wc.server.card_updates(c) for c in clicks))
+    for click in clicks:  # each click answered by updating its card, within 5 s
+        update = wc.server.card_updates(click)[0]
+        assert update["response_type"] == "update_template_card"
+        assert update["template_card"]["task_id"] == board["task_id"]
+        assert time.monotonic() - wc.server.clicks[click] < 5
+    assert wc.server.refused_replies == [] and not any(wc.server.replies(c) for c in clicks)
 
-    def confirmed() -> str:
-        return "\n".join(content_of(f["body"]) for f in wc.server.sent)
-
-    await wc.server.until(lambda: "<@zhaoqiang> 签到成功" in confirmed() and "<@qianduoduo> 签到成功" in confirmed())
+    results = [wc.server.card_updates(c)[0]["template_card"]["sub_title_text"] for c in clicks]
+    assert results[0].startswith("✅ 赵强 签到成功") and results[1].startswith("✅ 钱多多 签到成功")  # in the card
     assert len(await wc.rows(select(Attendance.id))) == 2  # both presses signed their member in
 
 

@@ -52,9 +52,16 @@ async def test_buttons_become_a_card_and_clicks_come_back(wc: WC) -> None:
     published = [b for b in wc.server.sent if b["cmd"] == "aibot_respond_msg"][-1]["body"]
     assert published["msgtype"] == "template_card"
     assert published["template_card"]["button_list"][0]["key"] == "signin:1"
-    req_id = await wc.server.callback(card_click("qianduoduo", "signin:1"), cmd="aibot_event_callback")
-    await wc.server.until(lambda: bool(wc.server.replies(req_id)))
-    assert content_of(wc.server.replies(req_id)[0]) == "✅ <@qianduoduo> 签到成功"
+    task = published["template_card"]["task_id"]
+    req_id = await wc.server.callback(card_click("qianduoduo", "signin:1", task_id=task), cmd="aibot_event_callback")
+    await wc.server.until(lambda: bool(wc.server.card_updates(req_id)))
+    updated = wc.server.card_updates(req_id)[0]
+    assert time.monotonic() - wc.server.clicks[req_id] < 5  # within WeCom's 5 s
+    assert updated["response_type"] == "update_template_card"
+    card = updated["template_card"]  # the same card, the presser's result on top, its buttons kept
+    assert card["task_id"] == task and card["button_list"] == published["template_card"]["button_list"]
+    assert card["sub_title_text"] == "✅ 钱多多 签到成功\n" + published["template_card"]["sub_title_text"]
+    assert wc.server.refused_replies == []  # nothing answered the click in a way WeCom refuses
 
 
 async def test_pushes_go_through_the_webhook_where_there_is_a_key_else_the_long_connection(wc: WC) -> None:
@@ -193,7 +200,7 @@ async def test_duty_ideas_and_reminders_work_through_wecom(wc: WC) -> None:
     assert added[0].startswith("📋 已添加值班")
     assert await wc.say("zhaoqiang", "上岗") == ["🟢 <@zhaoqiang> 已上岗（党群服务中心）。12:00 下岗时请发送“下岗”。"]
     idea = await wc.say("qianduoduo", "金点子：食堂错峰就餐 #管理")
-    assert idea[0].startswith("💡 金点子 #1 已收到（<@qianduoduo>） #管理")
+    assert idea[0].startswith("💡 金点子 #1 已收到（钱多多） #管理")  # a card: plain text, names not mentions
     assert await wc.say("lihong", "采纳 #1 好", chatid="wr-secretaries") == [
         "✅ 金点子 #1（<@qianduoduo>） 采纳：好，作者获得 5 积分。"
     ]
@@ -232,9 +239,13 @@ async def test_registration_trusts_the_userid_the_enterprise_issued_and_nothing_
     await dispatcher_for(wc.app, {"wecom": wc.transport}).run_once()
     card = [b for b in wc.server.sent if b["cmd"] == "aibot_send_msg"][-1]["body"]
     assert card["chatid"] == GROUP and card["template_card"]["button_list"][0]["key"] == "link_ok:1"
-    req_id = await wc.server.callback(card_click("zhangwei", "link_ok:1"), cmd="aibot_event_callback")
-    await wc.server.until(lambda: bool(wc.server.replies(req_id)))
-    assert content_of(wc.server.replies(req_id)[0]) == "✅ 已同意：“fengjun”登记为 冯军。"
+    task = card["template_card"]["task_id"]
+    req_id = await wc.server.callback(card_click("zhangwei", "link_ok:1", task_id=task), cmd="aibot_event_callback")
+    await wc.server.until(lambda: bool(wc.server.card_updates(req_id)))
+    assert wc.server.card_updates(req_id)[0]["template_card"]["task_id"] == task  # the click: a card update
+    approved = "✅ 已同意：“fengjun”登记为 冯军。"
+    await wc.server.until(lambda: any(approved in content_of(p) for p in wc.server.pushes(GROUP)))
+    assert wc.server.refused_replies == []
     linked = await wc.rows(select(MemberAccount.user_id).join(Member).where(Member.name == "冯军"))
     assert linked == [("fengjun",)]
     assert (await wc.say("fengjun", "我是谁"))[0].startswith("你是 冯军，红星机械党支部，党员")
