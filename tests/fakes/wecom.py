@@ -40,6 +40,7 @@ class FakeWeComServer:
     _uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
     refuse_uploads: bool = False  # answer upload frames with an error (the bot falls back to the webhook)
     echo_cmd: bool = False  # answers carry the cmd they answer (the SDKs match by req_id either way)
+    omit_errcode: bool = False  # answers without errcode (the SDKs count that as a failure)
     early: list[dict[str, Any]] = field(default_factory=list)  # callbacks sent before the subscription's answer
     subscribe_frames: list[dict[str, Any]] = field(default_factory=list)  # every aibot_subscribe received
     clicks: dict[str, float] = field(default_factory=dict)  # req_id of each card click -> when it was sent
@@ -92,6 +93,8 @@ class FakeWeComServer:
 
     def _answer(self, cmd: str, req_id: str, errcode: int = 0, errmsg: str = "ok") -> dict[str, Any]:
         answer: dict[str, Any] = {"headers": {"req_id": req_id}, "errcode": errcode, "errmsg": errmsg}
+        if self.omit_errcode and cmd != "aibot_subscribe":
+            del answer["errcode"]
         if self.echo_cmd:
             answer["cmd"] = cmd
         return answer

@@ -11,9 +11,10 @@ import re
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
-from bot.wecom.link import WeComLink
+from bot.wecom.link import LinkError, WeComLink
 from bot.wecom.transport import STREAM_BYTES
 from storage.models import Attendance
 from tests.bot.telegram.test_e2e import cli
@@ -143,6 +144,9 @@ async def test_every_answer_needs_errcode_zero() -> None:
         assert answer["errcode"] == 0
         server.echo_cmd = True
         assert (await link.request("ping", None))["errcode"] == 0
+        server.omit_errcode = True  # an answer that does not say it worked did not work
+        with pytest.raises(LinkError):
+            await link.request("ping", None)
     finally:
         await link.stop()
         await server.stop()
