@@ -41,6 +41,8 @@ from handlers.ports import Attachment, Delivery, Incoming, IncomingFile, Reply
 from storage.db import unreachable
 from storage.lease import Lease, lease_key
 from storage.repositories import OrgRepo
+from storage.wecom import card as stored_card
+from storage.wecom import remember_card
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,7 @@ TEXT_BYTES = 2048  # and for a text message
 LEASE_RETRY_S = 30.0
 CARD_TITLE_CHARS = 26  # a card's main title: WeCom recommends at most 26 characters
 CARD_TEXT_CHARS = 112  # and its sub-title text at most 112
-CARDS_KEPT = 2000  # cards remembered for updating them when clicked
+CARDS_KEPT = 2000  # cards remembered in memory (all are kept in the database for 30 days)
 FIRST_ANSWER_S = 15.0  # at start, how long WeCom may take to accept or refuse the subscription
 UPLOAD_CHUNK = 512 * 1024  # bytes per upload frame on the long connection
 WEBHOOK_IMAGE_BYTES = 2 * 1024 * 1024  # the group robot takes a picture inline up to this size
@@ -286,10 +288,10 @@ class WeComTransport(Transport):
 
     async def _update_card(self, incoming: Incoming, task_id: str | None, reply: Reply | None) -> None:
         """Answer a click within WeCom's 5 s by updating the clicked card (for everyone): the
-        presser's result on top, the card's own text and buttons kept. A card this process did not
-        send (sent before a restart) is updated to the result alone. If WeCom refuses, the result
-        goes to the chat as a message instead."""
-        sent = self._cards.get(task_id or "")
+        presser's result on top, the card's own text and buttons kept (from the database when another
+        process, or this one before a restart, sent it; a card older than 30 days: the result
+        alone). If WeCom refuses, the result goes to the chat as a message instead."""
+        sent = await self._card(task_id)
         card: dict[str, Any] = dict(sent) if sent else {"card_type": "button_interaction", "button_list": []}
         result = _card_plain(reply.text) if reply is not None else ""
         if sent is None:
@@ -333,10 +335,33 @@ class WeComTransport(Transport):
         }
         if rest.strip():
             card["sub_title_text"] = rest.strip()
+        await self._remember_card(card)
+        return [*bodies, {**head, "msgtype": "template_card", "template_card": card}]
+
+    async def _remember_card(self, card: dict[str, Any]) -> None:
+        """Keep the card (here, and in the database for another process or after a restart): a
+        click on it is answered by updating it as it was."""
         self._cards[card["task_id"]] = card
         while len(self._cards) > CARDS_KEPT:
             self._cards.pop(next(iter(self._cards)))
-        return [*bodies, {**head, "msgtype": "template_card", "template_card": card}]
+        now = self.app.services.clock.now()
+        try:
+            await self.app.db.unit(lambda c: remember_card(c, card["task_id"], card, now))
+        except Exception as exc:
+            if unreachable(exc):
+                raise  # the send waits for the database (the outbound path holds it)
+            log.warning("wecom: could not keep card %s (%s); this process still knows it", card["task_id"], exc)
+
+    async def _card(self, task_id: str | None) -> dict[str, Any] | None:
+        if not task_id:
+            return None
+        if task_id in self._cards:
+            return self._cards[task_id]
+        try:
+            return await self.app.db.read(lambda c: stored_card(c, task_id))
+        except Exception as exc:  # answering the click in time matters more
+            log.warning("wecom: could not read card %s (%s)", task_id, exc)
+            return None
 
     @staticmethod
     def _text_bodies(text: str, chatid: str | None) -> list[dict[str, Any]]:

@@ -43,6 +43,7 @@ from storage.models.ops import (
     ProcessedUpdate,
     SentMessage,
     WebToken,
+    WeComCard,
 )
 from storage.models.org import Branch, ChatBinding, LinkRequest, Member, MemberAccount, Region
 
@@ -98,5 +99,6 @@ __all__ = [
     "SentMessage",
     "StoreItem",
     "UTCDateTime",
+    "WeComCard",
     "WebToken",
 ]

@@ -104,6 +104,17 @@ class SentMessage(Base):
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class WeComCard(Base):
+    """A template card the bot sent on WeCom, by its task_id: a click is answered by updating the
+    card, which needs the card as it was (its text and buttons), in whichever process gets the click."""
+
+    __tablename__ = "wecom_cards"
+
+    task_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    card: Mapped[dict[str, object]] = mapped_column(JSON)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class WebToken(Base):
     """A web console credential: a one-time login link ('link', single use, minutes) or a session
     ('session', hours, with its CSRF token). Only the SHA-256 of the secret part is kept."""

@@ -175,3 +175,21 @@ async def test_a_refused_secret_stops_the_start_with_a_plain_line(db_url: str, t
     assert len(server.subscribe_frames) == 1  # asked once, not hammered
     assert server.subscribe_frames[0]["body"] == {"bot_id": BOT_ID, "secret": "a-wrong-one"}
     assert GROUP  # the group the other tests talk in
+
+
+async def test_a_click_after_a_restart_updates_the_card_as_it_was(wc: WC, db_url: str, tmp_path: Path) -> None:
+    await bind_and_publish(wc)
+    board = next(f["body"]["template_card"] for f in wc.server.sent if "已发布" in str(f["body"]))
+    await wc.transport.stop()  # the process that sent the card is gone
+    hook_port = int(wc.settings.wecom_webhook_url.split(":")[2].split("/")[0])
+    again = await start_wc(db_url, tmp_path, wc.server, wc.webhook, hook_port=hook_port)
+    try:
+        click = await wc.server.callback(card_click("zhaoqiang", "signin:1", task_id=board["task_id"]), CLICK)
+        await wc.server.until(lambda: bool(wc.server.card_updates(click)))
+        card = wc.server.card_updates(click)[0]["template_card"]
+        assert card["task_id"] == board["task_id"] and card["button_list"] == board["button_list"]
+        assert card["main_title"] == board["main_title"]
+        assert card["sub_title_text"] == "✅ 赵强 签到成功\n" + board["sub_title_text"]
+    finally:
+        await again.transport.stop()
+        await again.app.close()
