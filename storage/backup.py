@@ -97,8 +97,9 @@ def _run(args: list[str], env: dict[str, str]) -> None:
         raise BackupError(f"{Path(args[0]).name} 失败 / failed: " + " | ".join(tail))
 
 
-async def table_rows(url: str) -> dict[str, int]:
-    """How many rows each of the program's tables holds (the tables that exist)."""
+async def _describe(url: str) -> tuple[dict[str, int], str | None]:
+    """How many rows each of the program's tables holds (the tables that exist), and the schema
+    revision (None before any migration), on one connection."""
     engine = create_async_engine(url)
     try:
         async with engine.connect() as conn:
@@ -107,19 +108,10 @@ async def table_rows(url: str) -> dict[str, int]:
             for table in Base.metadata.sorted_tables:
                 if table.name in present:
                     counts[table.name] = int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
-            return counts
-    finally:
-        await engine.dispose()
-
-
-async def _revision(url: str) -> str | None:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as conn:
-            present = await conn.run_sync(lambda c: inspect(c).has_table("alembic_version"))
-            if not present:
-                return None
-            return (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+            revision = None
+            if "alembic_version" in present:
+                revision = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+            return counts, revision
     finally:
         await engine.dispose()
 
@@ -135,12 +127,13 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 async def backup(url: str, media_dir: Path, out: Path) -> Summary:
     """Write the backup file `out` (written beside it first, then moved into place)."""
     dialect = "sqlite" if is_sqlite(url) else "postgresql"
+    rows, revision = await _describe(url)
     manifest = {
         "format": FORMAT,
         "dialect": dialect,
-        "revision": await _revision(url),
+        "revision": revision,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "rows": await table_rows(url),
+        "rows": rows,
     }
     return await asyncio.to_thread(_write, url, media_dir, out, manifest)
 
@@ -197,10 +190,6 @@ def _read_manifest(backup_file: Path) -> dict[str, Any]:
     return manifest
 
 
-async def _holds_data(url: str) -> bool:
-    return any((await table_rows(url)).values())
-
-
 async def restore(url: str, media_dir: Path, backup_file: Path) -> Summary:
     """Restore `backup_file` into the empty database at `url` (refused if it holds any row) and
     its media into `media_dir`; then bring the schema up to date."""
@@ -211,7 +200,8 @@ async def restore(url: str, media_dir: Path, backup_file: Path) -> Summary:
             f"备份来自 {manifest['dialect']}，目标是 {dialect}：请恢复到同类数据库 / "
             f"the backup is of {manifest['dialect']}, the target is {dialect}"
         )
-    if (dialect == "postgresql" or await asyncio.to_thread(_sqlite_path(url).exists)) and await _holds_data(url):
+    exists = dialect == "postgresql" or await asyncio.to_thread(_sqlite_path(url).exists)
+    if exists and any((await _describe(url))[0].values()):
         raise BackupError("目标数据库不是空的，未做任何改动 / the target database is not empty; nothing was changed")
     media, size = await asyncio.to_thread(_unpack, url, dialect, media_dir, backup_file)
     engine = create_async_engine(url)
@@ -219,7 +209,8 @@ async def restore(url: str, media_dir: Path, backup_file: Path) -> Summary:
         await upgrade(engine)
     finally:
         await engine.dispose()
-    return Summary(backup_file, dialect, await _revision(url), await table_rows(url), media, size)
+    rows, revision = await _describe(url)
+    return Summary(backup_file, dialect, revision, rows, media, size)
 
 
 def _unpack(url: str, dialect: str, media_dir: Path, backup_file: Path) -> tuple[int, int]:
