@@ -29,12 +29,14 @@ browser:
 	  (apt-get update >/dev/null && apt-get install -y --no-install-recommends $(BROWSER_PKGS) >/dev/null); fi
 
 # SQLite always; PostgreSQL at DANGJIAN_TEST_PG_URL (default: the local server, database "test").
+# Four test processes: most tests wait on sockets, processes and timers more than on the two cores.
+TEST_WORKERS ?= $${DANGJIAN_TEST_WORKERS:-4}
 test: $(STAMP) browser
 	DANGJIAN_TEST_PG_URL=$${DANGJIAN_TEST_PG_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/test} \
-	DANGJIAN_REQUIRE_PG=$${DANGJIAN_REQUIRE_PG:-1} $(BIN)/pytest -q
+	DANGJIAN_REQUIRE_PG=$${DANGJIAN_REQUIRE_PG:-1} $(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 test-sqlite: $(STAMP) browser
-	DANGJIAN_REQUIRE_PG=0 DANGJIAN_TEST_PG_URL= $(BIN)/pytest -q
+	DANGJIAN_REQUIRE_PG=0 DANGJIAN_TEST_PG_URL= $(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -50,18 +50,39 @@ class Dispatcher:
         self.window = window  # rows claimed and not yet finished, at most
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
         self._results: list[Result] = []
+        self._claimed: set[int] = set()  # rows this dispatcher took and has not reported back yet
+        self._broken = False  # a round ended on a database failure: recover before the next
+        self._orphans: set[asyncio.Task[int]] = set()  # chat workers of a round cut short
 
     async def run_once(self) -> int:
         """Send every row due now (and whatever falls due meanwhile); returns how many were sent."""
+        if self._broken:
+            await self._recover()
         await self.expire()
         queues: defaultdict[tuple[str, str], deque[OutboxRec]] = defaultdict(deque)
         workers: dict[tuple[str, str], asyncio.Task[int]] = {}
+        try:
+            return await self._round(queues, workers)
+        except Exception:
+            self._broken = True
+            for task in workers.values():  # they finish what they hold on their own; their results wait
+                self._orphans.add(task)  # in memory for the next round (a send never waits for storage)
+                task.add_done_callback(self._orphans.discard)
+            raise
+
+    async def _round(
+        self, queues: defaultdict[tuple[str, str], deque[OutboxRec]], workers: dict[tuple[str, str], asyncio.Task[int]]
+    ) -> int:
         held = 0  # claimed rows not yet finished
         sent = 0
         while True:
             if held < self.window // 2:
                 rows = await self._claim(self.window - held)
-                known = await self._known(rows)
+                try:
+                    known = await self._known(rows)
+                except Exception:
+                    self._claimed.difference_update(r.id for r in rows)  # never in hand: given back later
+                    raise
                 for row in rows:
                     queues[(row.platform, row.chat_id)].append(row)
                 held += len(rows)
@@ -88,7 +109,9 @@ class Dispatcher:
             await self.services.db.unit(
                 lambda c: OpsRepo(c).finish([(r.id, "pending", None, r.due_at) for r in foreign], now)
             )
-        return [r for r in rows if r.platform in platforms]
+        mine = [r for r in rows if r.platform in platforms]
+        self._claimed.update(r.id for r in mine)
+        return mine
 
     async def _known(self, rows: list[OutboxRec]) -> Known | None:
         """The bindings and events of the rows just taken, read once for all of them from the
@@ -145,8 +168,25 @@ class Dispatcher:
         results, self._results = self._results, []
         if results:
             now = self.services.clock.now()
-            await self.services.db.unit(lambda c: OpsRepo(c).finish(results, now))
+            try:
+                await self.services.db.unit(lambda c: OpsRepo(c).finish(results, now))
+            except Exception:
+                self._results = results + self._results  # reported at the next round: nothing sent twice
+                self._broken = True
+                raise
+            self._claimed.difference_update(r[0] for r in results)
         return len(results)
+
+    async def _recover(self) -> None:
+        """After a round the database cut short: report what was sent meanwhile, and give back the
+        rows this process holds as being sent but never had in hand (a claim whose answer was lost
+        with the connection), so they go out now rather than after STALE as given up."""
+        await self._flush()
+        owner, holding = self.owner, set(self._claimed)
+        released = await self.services.db.unit(lambda c: OpsRepo(c).release_claims(owner, keep=holding))
+        if released:
+            log.warning("outbox: %d rows taken before the database failed were put back to be sent", released)
+        self._broken = False
 
     async def expire(self) -> int:
         """Give up rows past the grace window, close the windows they would have closed, and

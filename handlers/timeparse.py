@@ -159,8 +159,12 @@ def resolve_month_day(month: int, day: int, today: date) -> date:
     """A month and day without a year is the nearer of this year's and next year's: "1月5日"
     typed in December means next January, "9月1日" typed in December the September just past
     (a past date: refused, or recorded as held with 补录), never next September silently.
-    Raises ValueError for an impossible date."""
-    candidate = date(today.year, month, day)
+    2月29日 in a year without one is the next leap day within a year. Raises ValueError for an
+    impossible date."""
+    try:
+        candidate = date(today.year, month, day)
+    except ValueError:
+        return date(today.year + 1, month, day)  # ValueError again: no such day in either year
     if (today - candidate).days > PAST_DAYS:
         candidate = date(today.year + 1, month, day)
     return candidate

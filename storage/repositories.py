@@ -1031,6 +1031,15 @@ class OpsRepo:
         )
         return sorted((OutboxRec(**r._mapping) for r in rows), key=lambda r: (r.due_at, r.id))
 
+    async def release_claims(self, owner: str, *, keep: Collection[int]) -> int:
+        """Put back to pending the rows `owner` holds as being sent, except those in `keep`."""
+        res = await self.conn.execute(
+            update(Outbox)
+            .where(Outbox.status == "sending", Outbox.claimed_by == owner, Outbox.id.not_in(list(keep)))
+            .values(status="pending", claimed_at=None, claimed_by=None)
+        )
+        return int(res.rowcount or 0)
+
     async def finish(self, results: Sequence[tuple[int, str, str | None, datetime | None]], now: datetime) -> None:
         """Record sending results: (row id, new status, error, next due time for a retry)."""
         sent = [r[0] for r in results if r[1] == "sent"]

@@ -43,13 +43,17 @@ class Harness:
         self.runtime = Runtime(self.app, {"console": self.sender}, calendar_jobs=False)
 
     @classmethod
-    async def start(cls, url: str, *, setup: bool = True, **settings: Any) -> Harness:
+    async def start(cls, url: str, *, setup: bool = True, first_id: int = 1, **settings: Any) -> Harness:
+        """The app on `url`; with `setup`, the sample region imported into it and two chats bound.
+        `first_id` numbers the updates when the database already holds a set-up sample (its
+        updates are remembered: numbering again from 1 would read as redeliveries)."""
         clock = FakeClock(T0)
         scratch = Path(tempfile.mkdtemp(prefix="dangjian-test-"))
         settings.setdefault("media_dir", str(scratch / "media"))
         app = await build_app(Settings(database_url=url, **settings), clock)
         pushed: list[str] = []
         h = cls(app, clock, ConsoleTransport(app, pushed.append, files=scratch / "files"), pushed)
+        h._ids = itertools.count(first_id)
         if setup:
             await import_roster(app.db, ROSTER, REGION, clock.now())
             await h.join("李红")
@@ -58,6 +62,15 @@ class Harness:
             for name in ("张伟", "赵强", "钱多多", "冯军"):
                 await h.join(name)
         return h
+
+    @classmethod
+    async def set_up_sample(cls, url: str) -> int:
+        """Set the sample up on `url` and close; the number the next update takes."""
+        h = await cls.start(url)
+        try:
+            return next(h._ids)
+        finally:
+            await h.close()
 
     async def join(self, name: str, *, user: str | None = None, chat: str | None = None) -> list[str]:
         """Register a sample member the way a real one proves it: sharing their own contact, whose

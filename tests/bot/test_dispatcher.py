@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.app import PUSHES
@@ -17,12 +19,14 @@ from bot.outbound import Limits, Outbound
 from handlers.context import Services
 from handlers.ports import ChatRef, Delivery, FakeClock, Reply
 from handlers.pushes import MissedReport
+from handlers.reports import NoticePush
 from storage.db import Database
 from storage.directory import Directory
 from storage.lease import Lease
 from storage.models import Attendance, ChatBinding, Outbox
 from storage.repositories import OpsRepo, UnitOfWork
 from tests.harness import GROUP, REGION_CHAT, T0, Harness
+from tests.pgcluster import Cluster
 
 MEETING = "发布 支部党员大会 今天 14:00 办公室 研究发展党员"  # reminder 13:00, opening 13:30, summary 15:00
 
@@ -214,6 +218,22 @@ async def test_two_dispatcher_processes_send_each_row_exactly_once(db_url: str) 
 
         await dbs[0].unit(seed)
         recorders = [Recorder(), Recorder()]
+        started = [asyncio.Event(), asyncio.Event()]  # no send completes until both platforms have one
+
+        def overlapping(i: int) -> None:
+            send = recorders[i].send
+
+            async def once_both_started(chat: ChatRef, reply: Reply) -> Delivery:
+                started[i].set()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(5):
+                        await started[1 - i].wait()
+                return await send(chat, reply)
+
+            recorders[i].send = once_both_started  # type: ignore[method-assign]
+
+        overlapping(0)
+        overlapping(1)
         dispatchers = [
             Dispatcher(s, {"console": r}, window=40, owner=f"p{i}")
             for i, (s, r) in enumerate(zip(services, recorders, strict=True))
@@ -276,5 +296,63 @@ async def test_every_queued_push_is_a_registered_kind_and_an_unknown_one_is_neve
         assert not [p for p in pushed if "retired" in p or "缺了署名" in p]
         assert await statuses(h, "retired_kind") == ["void"]
         assert "void" in await statuses(h, "notice") and "sent" in await statuses(h, "notice")
+    finally:
+        await h.close()
+
+
+class CrashingRemote(Recorder):
+    """A platform that receives the push while the database server dies (as if the power went at
+    that moment): the send succeeds, reporting it cannot."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        super().__init__()
+        self.cluster = cluster
+        self.crashed = False
+
+    async def send(self, chat: ChatRef, reply: Reply) -> Delivery:
+        if not self.crashed:
+            self.crashed = True
+            await asyncio.to_thread(self.cluster.crash)
+        return await super().send(chat, reply)
+
+
+async def test_a_database_failure_mid_round_neither_loses_nor_repeats_a_push(pg_cluster: Cluster) -> None:
+    h = await Harness.start(pg_cluster.url)
+    try:
+        await h.say("通知 全体 周五下午停电，会议改到线上", user="u-李红", chat=REGION_CHAT)
+        remote = CrashingRemote(pg_cluster)
+        dispatcher = Dispatcher(h.app.services, {"console": remote})
+        with pytest.raises(Exception):  # noqa: B017  (the round ends on the database's failure, whatever its kind)
+            await dispatcher.run_once()
+        sent_while_down = list(remote.sent)
+        assert sent_while_down  # the platform got them; the database could not hear of it
+        await asyncio.to_thread(pg_cluster.start)
+
+        # a claim whose answer the dying connection lost: the row reads as being sent by this process
+        async def lost_claim(conn: AsyncConnection) -> None:
+            await OpsRepo(conn).enqueue(
+                key="lost",
+                purpose="notice",
+                event_id=None,
+                platform="console",
+                chat_id=GROUP,
+                due_at=h.clock.now(),
+                payload=NoticePush(text="断电前领走的一条", by="李红", ref="lost").model_dump(),
+            )
+
+            await conn.execute(
+                update(Outbox).where(Outbox.dedupe_key == "lost").values(status="sending", claimed_by=dispatcher.owner)
+            )
+
+        await h.app.db.unit(lost_claim)
+
+        h.clock.advance(seconds=31)  # a row the dying database could not render waits 30 s, then goes
+        await dispatcher.run_once()  # the next round: what was sent is recorded, what was lost goes
+        assert remote.sent[: len(sent_while_down)] == sent_while_down
+        notice = "📣 通知（李红）\n周五下午停电，会议改到线上"
+        chats = await h.rows(select(Outbox.chat_id).where(Outbox.purpose == "notice", Outbox.dedupe_key != "lost"))
+        assert Counter(chat for chat, text in remote.sent if text == notice) == Counter(c for (c,) in chats)  # 1 each
+        assert [t for _, t in remote.sent if "断电前" in t] == ["📣 通知（李红）\n断电前领走的一条"]
+        assert set(await statuses(h, "notice")) == {"sent"}
     finally:
         await h.close()

@@ -142,3 +142,10 @@ def test_chatter_without_a_time_is_not_an_announcement() -> None:
     now = datetime(2026, 11, 29, 10, 0, tzinfo=TZ)
     for text in ("我3号楼下午见", "明天见", "周五吃饭吗", "12.5 元一份", "大家辛苦了"):
         assert find_when(text, now, TZ) is None, text
+
+
+def test_a_leap_day_without_a_year_is_the_next_one() -> None:
+    typed_on = datetime(2027, 11, 30, 10, 0, tzinfo=TZ)
+    assert parse_when("2月29日 9:00 党校", typed_on, TZ).at == datetime(2028, 2, 29, 9, 0, tzinfo=TZ)
+    with pytest.raises(WhenError):  # 2026 and 2027 have no 29 February
+        parse_when("2月29日 9:00 党校", datetime(2026, 3, 5, 10, 0, tzinfo=TZ), TZ)

@@ -26,6 +26,12 @@ PAGES = ["/", "/events", "/members", "/calendar", "/duty", "/ideas", "/points", 
 
 
 @pytest.fixture
+def db_url(sqlite_url: str) -> str:
+    """In the browser on SQLite only: the same pages on PostgreSQL are the HTTP tests' (test_web_http)."""
+    return sqlite_url
+
+
+@pytest.fixture
 async def served(h: Harness) -> AsyncIterator[str]:
     server = WebServer(h.app, "127.0.0.1:0")
     await server.start()

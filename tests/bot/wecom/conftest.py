@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bot.app import App, build_app
+from bot.outbound import Limits
 from bot.roster import import_roster
 from bot.settings import Settings
 from bot.wecom.transport import WeComTransport
@@ -92,6 +93,8 @@ async def wc(db_url: str, tmp_path: Path) -> AsyncIterator[WC]:
     hook_port = free_port()
     http = webhook.serve(hook_port)
     w = await start_wc(db_url, tmp_path, server, webhook, hook_port=hook_port)
+    # a group's 20 messages a minute, with the minute shortened to a second as the fake webhook's is
+    w.transport.outbound.configure(Limits(per_chat_per_minute=20 * 60, chat_window_s=1.0))
     assert await w.transport.link.wait_ready(5)
     try:
         yield w

@@ -103,8 +103,8 @@ async def test_webhook_keeps_20_a_minute_per_key_and_a_bad_key_switches_the_grou
             )
 
     await wc.app.db.unit(queue)
-    # WeCom's window shortened from a minute to a second on both sides, so the test is quick
-    wc.transport.outbound.configure(Limits(per_chat_per_minute=20, chat_window_s=1.0))
+    # WeCom's window shortened from a minute to a second on both sides (20 a second), so the test is quick
+    wc.transport.outbound.configure(Limits(per_chat_per_minute=20 * 60, chat_window_s=1.0))
     scaled = Dispatcher(wc.app.services, {"wecom": wc.transport})
     assert await scaled.run_once() == 25
     assert wc.webhook.refused == 0 and len(wc.webhook.received) == 25
