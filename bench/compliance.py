@@ -28,7 +28,7 @@ from handlers.timeparse import Period
 from storage.db import Database
 from storage.migrate import wipe_postgres
 from storage.records import BindingRec
-from storage.repositories import UnitOfWork
+from storage.uow import UnitOfWork
 
 TZ = ZoneInfo("Asia/Shanghai")
 

@@ -41,7 +41,7 @@ from handlers.ports import ChatRef, Delivery, Reply
 from handlers.pushes import EventPush
 from storage.migrate import wipe_postgres
 from storage.models import Branch, ChatBinding, Event, Outbox, Region
-from storage.repositories import OpsRepo
+from storage.repos.outbox import OutboxRepo
 
 
 class LimitedTelegram:
@@ -179,7 +179,7 @@ async def main() -> None:
                 await asyncio.sleep(0.2)
                 if time.monotonic() - t_due > 10 * args.n / limits.per_second + 60:
                     break
-        counts = await app.db.read(lambda c: OpsRepo(c).count_by_status())
+        counts = await app.db.read(lambda c: OutboxRepo(c).count_by_status())
         await app.close()
     sent_keys = Counter(key for _, key in remote.accepted)
     duplicates = sum(v - 1 for v in sent_keys.values())

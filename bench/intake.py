@@ -31,7 +31,7 @@ from handlers.ports import FakeClock, Incoming
 from handlers.pushes import OPENING, EventPush
 from storage.migrate import wipe_postgres
 from storage.models import Attendance, Branch, ChatBinding, Event, Member, MemberAccount, Region
-from storage.repositories import UnitOfWork
+from storage.uow import UnitOfWork
 
 T0 = datetime.fromisoformat("2026-12-01T09:00:00+08:00")
 

@@ -31,7 +31,7 @@ from bot.settings import Settings
 from handlers.ports import FakeClock, Incoming
 from storage.migrate import wipe_postgres
 from storage.models import Member, PointBalance, PointEntry, Redemption, StoreItem
-from storage.repositories import UnitOfWork
+from storage.uow import UnitOfWork
 
 ITEM, PRICE, GRANT = "纪念章", 30, 100
 

@@ -41,7 +41,7 @@ from handlers.ports import FakeClock
 from handlers.weblink import issue_link
 from storage.migrate import wipe_postgres
 from storage.models import Event
-from storage.repositories import UnitOfWork
+from storage.uow import UnitOfWork
 
 NOW = datetime(2025, 6, 20, 4, 0, tzinfo=UTC)  # mid-June of the built year, noon in Shanghai
 

@@ -37,7 +37,8 @@ from handlers.ports import FakeClock
 from handlers.reports import NoticePush
 from storage.migrate import wipe_postgres
 from storage.models import Attendance
-from storage.repositories import OpsRepo, OrgRepo
+from storage.repos.chats import ChatRepo
+from storage.repos.outbox import OutboxRepo
 from tests.bot.wecom.conftest import free_port
 from tests.fakes.wecom import BOT_ID, SECRET, FakeWebhook, FakeWeComServer, text_message
 
@@ -105,11 +106,11 @@ async def main() -> None:
         latencies = sorted(answered[r] - sent_at[r] for r in sent_at)
         rows = await app.db.read(lambda c: _scalar(c, select(func.count()).select_from(Attendance)))
 
-        await app.db.unit(lambda c: OrgRepo(c).set_push_key("wecom", people[0][0], "K"))
+        await app.db.unit(lambda c: ChatRepo(c).set_push_key("wecom", people[0][0], "K"))
 
         async def queue(conn: Any) -> None:
             for i in range(args.pushes):
-                await OpsRepo(conn).enqueue(
+                await OutboxRepo(conn).enqueue(
                     key=f"n{i}",
                     purpose="notice",
                     event_id=None,

@@ -15,22 +15,24 @@ from bot.settings import Settings
 from handlers.calendar import RuleDraft, create_rule, parse_reminders
 from handlers.calendar_rules import HOLIDAY_POLICIES, RuleError, parse_rule
 from handlers.context import Services
-from handlers.events import EventDraft, kind_of
+from handlers.event_ref import kind_of
+from handlers.events import EventDraft
 from handlers.events import create_event as create_event_uc
 from handlers.i18n import normalize_locale, render
-from handlers.ledger import Target, ledger_title, period_label
+from handlers.ledger import Target, ledger_title
 from handlers.ledger_book import LedgerStats, labels, write_ledger
 from handlers.lessons import put_lecturer
 from handlers.media import MediaStore
+from handlers.periods import period_label
 from handlers.ports import SystemClock
 from handlers.timeparse import Period, WhenError, parse_time, parse_when
 from handlers.vocabulary import term
 from storage import limits
 from storage.db import Database
 from storage.directory import Directory
-from storage.ledger import Scope
 from storage.records import MemberRec
-from storage.repositories import UnitOfWork
+from storage.repos.ledger import Scope
+from storage.uow import UnitOfWork
 
 T = TypeVar("T")
 
@@ -193,17 +195,17 @@ async def set_webhook(settings: Settings, *, chat: str, key: str | None, region:
 
         async def work(conn: AsyncConnection) -> str:
             uow = UnitOfWork(conn, now)
-            if await uow.org.binding("wecom", chat) is None:
+            if await uow.chats.binding("wecom", chat) is None:
                 if region is None:
                     raise ValueError(
                         f"群 {chat} 还没有绑定，请加 --region [--branch] / bind the new group with --region"
                     )
                 region_id, branch_id = await _region_and_branch(uow, region, branch)
-                await uow.org.bind_chat(
+                await uow.chats.bind_chat(
                     platform="wecom", chat_id=chat, region_id=region_id, branch_id=branch_id, by=None, now=now
                 )
-            await uow.org.set_push_key("wecom", chat, key)
-            await uow.ops.audit(
+            await uow.chats.set_push_key("wecom", chat, key)
+            await uow.audit.record(
                 actor=None, platform="cli", action="wecom.webhook", detail={"chat": chat, "set": bool(key)}, now=now
             )
             return f"已设置 / set: 群 {chat} 的推送{'走群机器人 webhook' if key else '改回 AI 机器人长连接'}"
@@ -269,15 +271,15 @@ async def link_member(
 
     async def work(uow: UnitOfWork) -> str:
         target = await _one_member(uow, region, member, branch)
-        holder = await uow.org.account_member(platform, user_id)
+        holder = await uow.accounts.account_member(platform, user_id)
         if holder is not None and holder.id != target.id:
             raise ValueError(f"{platform} 账号 {user_id} 已属于 {holder.name} / belongs to {holder.name}: unlink first")
         if holder is None:
-            if platform in await uow.org.accounts_of(target.id):
+            if platform in await uow.accounts.accounts_of(target.id):
                 raise ValueError(f"{member} 已有 {platform} 账号，请先 unlink / {member} has one: unlink it first")
-            await uow.org.link_account(target.id, platform, user_id, uow.now)
-            await uow.org.withdraw_requests(platform, user_id)
-            await uow.ops.audit(
+            await uow.accounts.link_account(target.id, platform, user_id, uow.now)
+            await uow.accounts.withdraw_requests(platform, user_id)
+            await uow.audit.record(
                 actor=None,
                 platform="cli",
                 action="account.link",
@@ -294,9 +296,9 @@ async def unlink_member(
 ) -> str:
     async def work(uow: UnitOfWork) -> str:
         target = await _one_member(uow, region, member, branch)
-        removed = await uow.org.unlink(target.id, platform)
+        removed = await uow.accounts.unlink(target.id, platform)
         if removed:
-            await uow.ops.audit(
+            await uow.audit.record(
                 actor=None,
                 platform="cli",
                 action="account.unlink",
@@ -313,7 +315,7 @@ async def set_member_active(settings: Settings, *, region: str, member: str, bra
     async def work(uow: UnitOfWork) -> str:
         target = await _one_member(uow, region, member, branch)
         if await uow.org.set_member_active(target.id, active):
-            await uow.ops.audit(
+            await uow.audit.record(
                 actor=None,
                 platform="cli",
                 action="member.activate" if active else "member.deactivate",
@@ -332,7 +334,7 @@ async def member_lines(settings: Settings, region: str) -> list[str]:
         region_id, _ = await _region_and_branch(uow, region, None)
         branches = {b.id: b.name for b in await uow.org.branches(region_id)}
         lines = []
-        for m, links in await uow.org.accounts_in(region_id, None):
+        for m, links in await uow.accounts.accounts_in(region_id, None):
             accounts = " ".join(f"{term('platform', p)}:{u}" for p, u in sorted(links.items())) or "未登记 / none"
             role = term("role", m.role)
             state = "" if m.active else " [停用 / inactive]"
@@ -372,7 +374,7 @@ async def export_ledger(
 
     async def audit(uow: UnitOfWork) -> None:
         detail = {"region": region, "branch": branch or "", "from": str(start), "to": str(end), "out": str(out)}
-        await uow.ops.audit(actor=None, platform="cli", action="export_ledger", detail=detail, now=uow.now)
+        await uow.audit.record(actor=None, platform="cli", action="export_ledger", detail=detail, now=uow.now)
 
     now = SystemClock().now()
     db = await Database.open(settings.database_url)
@@ -395,7 +397,7 @@ async def chat_lines(settings: Settings, region: str) -> list[str]:
         region_id, _ = await _region_and_branch(uow, region, None)
         names = {b.id: b.name for b in await uow.org.branches(region_id)}
         lines = []
-        for c in await uow.org.bound_chats(region_id, None):
+        for c in await uow.chats.bound_chats(region_id, None):
             b = c.binding
             node = region if b.branch_id is None else names.get(b.branch_id, "?")
             state = "" if b.active else " [机器人已不在群里 / the bot left]"
@@ -414,12 +416,12 @@ async def unbind_chat(settings: Settings, *, region: str, chat: int) -> str:
 
     async def work(uow: UnitOfWork) -> str:
         region_id, _ = await _region_and_branch(uow, region, None)
-        found = await uow.org.binding_by_id(chat)
+        found = await uow.chats.binding_by_id(chat)
         if found is None or found.region_id != region_id:
             raise ValueError(f"没有编号为 #{chat} 的已绑定群 / no bound chat #{chat} (see: dangjian org chats)")
-        await uow.org.unbind(found.id)
+        await uow.chats.unbind(found.id)
         detail = {"chat": found.chat_id, "on": found.platform}
-        await uow.ops.audit(actor=None, platform="cli", action="chat.unbind", detail=detail, now=uow.now)
+        await uow.audit.record(actor=None, platform="cli", action="chat.unbind", detail=detail, now=uow.now)
         return f"已解绑 / unbound: #{found.id} {term('platform', found.platform)} {found.chat_id}"
 
     return await _in_db(settings, work, write=True)
@@ -458,7 +460,6 @@ async def set_start(settings: Settings, *, region: str, day: str | None) -> str:
 async def set_norm(settings: Settings, *, region: str, norm: str) -> str:
     """Set one norm of a region (the operator's hand: audited without an actor)."""
     from handlers.compliance import parse_norm
-    from storage.compliance import ComplianceRepo
 
     parsed = parse_norm(norm)
     if parsed is None:
@@ -466,9 +467,9 @@ async def set_norm(settings: Settings, *, region: str, norm: str) -> str:
 
     async def work(uow: UnitOfWork) -> None:
         region_id, _ = await _region_and_branch(uow, region, None)
-        await ComplianceRepo(uow.conn).set_norm(region_id, parsed, by=None, now=uow.now)
+        await uow.compliance.set_norm(region_id, parsed, by=None, now=uow.now)
         detail = {"kind": parsed.kind, "scope": parsed.scope, "per": parsed.per, "count": parsed.count}
-        await uow.ops.audit(actor=None, platform="cli", action="norm_set", detail=detail, now=uow.now)
+        await uow.audit.record(actor=None, platform="cli", action="norm_set", detail=detail, now=uow.now)
 
     await _in_db(settings, work, write=True)
     return str(

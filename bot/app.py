@@ -44,7 +44,7 @@ from handlers.router import Router
 from storage.db import Database
 from storage.directory import Directory
 from storage.records import BindingRec
-from storage.repositories import UnitOfWork
+from storage.uow import UnitOfWork
 
 EditFn = Callable[[UnitOfWork, str, BindingRec | None, str, ZoneInfo], Awaitable[Reply | None]]
 EDITS: dict[str, EditFn] = {**signin.EDITS}  # edit key prefix -> the feature's renderer
@@ -114,7 +114,7 @@ class App:
             message_id = await uow.messages.find(platform, chat_id, edit_key)
             if message_id is None:
                 return None
-            binding = await uow.org.binding(platform, chat_id)
+            binding = await uow.chats.binding(platform, chat_id)
             locale = normalize_locale((binding.locale if binding else None) or services.policy.locale)
             reply = await edit(uow, ref, binding, locale, services.policy.tz)
             return (message_id, reply) if reply is not None else None
@@ -130,7 +130,7 @@ class App:
         """The bot was added back to a chat, or removed or blocked (a platform said so, or a send
         found it gone): its binding is switched on or off, here and nowhere else."""
         now = self.services.clock.now()
-        await self.db.unit(lambda c: UnitOfWork(c, now).org.set_binding_active(platform, chat_id, active))
+        await self.db.unit(lambda c: UnitOfWork(c, now).chats.set_binding_active(platform, chat_id, active))
         self.services.directory.forget_binding(platform, chat_id)
         log.info("%s chat %s is now %s", platform, chat_id, "active" if active else "inactive")
 

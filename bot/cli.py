@@ -515,7 +515,7 @@ def store_add(
 
             async def work(conn: Any) -> int | None:
                 from handlers.ports import SystemClock
-                from storage.repositories import UnitOfWork
+                from storage.uow import UnitOfWork
 
                 uow = UnitOfWork(conn, SystemClock().now())
                 reg = await uow.org.region_by_name(region)

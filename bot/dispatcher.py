@@ -25,7 +25,10 @@ from handlers.outbox import Known, queue
 from handlers.ports import ChatRef, Sender
 from handlers.pushes import MISSED, MissedItem, MissedReport, close_window, render_push
 from storage.records import OutboxRec
-from storage.repositories import EventRepo, OpsRepo, OrgRepo, UnitOfWork
+from storage.repos.chats import ChatRepo
+from storage.repos.events import EventRepo
+from storage.repos.outbox import OutboxRepo
+from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -103,11 +106,11 @@ class Dispatcher:
     async def _claim(self, limit: int) -> list[OutboxRec]:
         now = self.services.clock.now()
         platforms = set(self.senders)
-        rows = await self.services.db.unit(lambda c: OpsRepo(c).claim(now, limit, self.owner))
+        rows = await self.services.db.unit(lambda c: OutboxRepo(c).claim(now, limit, self.owner))
         foreign = [r for r in rows if r.platform not in platforms]
         if foreign:  # a platform this process does not run: give them back at once
             await self.services.db.unit(
-                lambda c: OpsRepo(c).finish([(r.id, "pending", None, r.due_at) for r in foreign], now)
+                lambda c: OutboxRepo(c).finish([(r.id, "pending", None, r.due_at) for r in foreign], now)
             )
         mine = [r for r in rows if r.platform in platforms]
         self._claimed.update(r.id for r in mine)
@@ -122,7 +125,7 @@ class Dispatcher:
         ids = {r.event_id for r in rows if r.event_id is not None}
 
         async def load(conn: Any) -> Known:
-            tables = {p: await OrgRepo(conn).bindings_of(p) for p in platforms}
+            tables = {p: await ChatRepo(conn).bindings_of(p) for p in platforms}
             bindings = {(r.platform, r.chat_id): tables[r.platform].get(r.chat_id) for r in rows}
             return Known(bindings, await EventRepo(conn).get_many(ids))
 
@@ -169,7 +172,7 @@ class Dispatcher:
         if results:
             now = self.services.clock.now()
             try:
-                await self.services.db.unit(lambda c: OpsRepo(c).finish(results, now))
+                await self.services.db.unit(lambda c: OutboxRepo(c).finish(results, now))
             except Exception:
                 self._results = results + self._results  # reported at the next round: nothing sent twice
                 self._broken = True
@@ -183,7 +186,7 @@ class Dispatcher:
         with the connection), so they go out now rather than after STALE as given up."""
         await self._flush()
         owner, holding = self.owner, set(self._claimed)
-        released = await self.services.db.unit(lambda c: OpsRepo(c).release_claims(owner, keep=holding))
+        released = await self.services.db.unit(lambda c: OutboxRepo(c).release_claims(owner, keep=holding))
         if released:
             log.warning("outbox: %d rows taken before the database failed were put back to be sent", released)
         self._broken = False
@@ -194,7 +197,7 @@ class Dispatcher:
         now = self.services.clock.now()
 
         async def work(uow: UnitOfWork) -> int:
-            missed = await uow.ops.expire(now, grace=self.grace, stale=STALE)
+            missed = await uow.outbox.expire(now, grace=self.grace, stale=STALE)
             if not missed:
                 return 0
             by_region: defaultdict[int, list[OutboxRec]] = defaultdict(list)
@@ -205,7 +208,7 @@ class Dispatcher:
                     kinds[event.id] = event.kind
                     if row.purpose == "signin_summary":
                         await close_window(uow, event, now)  # the record is kept even if the post is not
-                binding = await uow.org.binding(row.platform, row.chat_id)
+                binding = await uow.chats.binding(row.platform, row.chat_id)
                 if binding is not None and row.purpose != "missed_report":
                     by_region[binding.region_id].append(row)
             for region_id, rows in by_region.items():
@@ -214,7 +217,7 @@ class Dispatcher:
                     for r in sorted(rows, key=lambda r: r.due_at)
                 ]
                 payload = MissedReport(count=len(rows), items=items[:20], region=region_id, at=now.isoformat())
-                for chat in await uow.org.chats_for(region_id, None, include_branch_chats=False):
+                for chat in await uow.chats.chats_for(region_id, None, include_branch_chats=False):
                     await queue(uow, MISSED, chat.platform, chat.chat_id, due=now, payload=payload)
             return len(missed)
 

@@ -24,7 +24,7 @@ from handlers.duty import queue_shift_pushes
 from handlers.timeparse import WhenError, parse_date, parse_time
 from storage.db import Database
 from storage.limits import PLACE
-from storage.repositories import UnitOfWork
+from storage.uow import UnitOfWork
 
 HEADERS = {
     "日期": "date",
@@ -161,7 +161,7 @@ async def import_rota(
                 raise DutyImportError(row.line, "这个班次已有人打卡，不能覆盖 / someone checked in to it already")
             else:
                 await uow.duty.replace_shift(shift_id, row.ends_at, ids, backup_id)
-                await uow.ops.drop_pending(f"duty:{shift_id}:")
+                await uow.outbox.drop_pending(f"duty:{shift_id}:")
                 await queue_shift_pushes(uow, grace_min, shift_id)
                 report.updated.append(row.line)
         if report.conflicts:
@@ -172,7 +172,7 @@ async def import_rota(
                 f"rows differ from the rota, add --replace to apply them:\n{lines}",
             )
         if report.added or report.updated:
-            await uow.ops.audit(
+            await uow.audit.record(
                 actor=None,
                 platform="cli",
                 action="duty.import",

@@ -19,8 +19,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from storage.db import Database
-from storage.inbox import waiting
 from storage.lease import Lease
+from storage.repos.inbox import waiting
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from handlers.ports import Clock
 from storage.db import Database, out_of_room, unreachable
-from storage.inbox import InboxAnswering, InboxDone, InboxPut, InboxRepo
+from storage.repos.inbox import InboxAnswering, InboxDone, InboxPut, InboxRepo
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from handlers.mentions import mentioned, resolve
 from storage.db import Database
-from storage.repositories import OrgRepo
+from storage.repos.accounts import AccountRepo
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -26,5 +26,5 @@ async def show_mentions(db: Database, platform: str, text: Markup, show: Callabl
     ids = mentioned(text)
     if not ids:
         return text
-    accounts = await db.read(lambda c: OrgRepo(c).platform_accounts(platform, ids))
+    accounts = await db.read(lambda c: AccountRepo(c).platform_accounts(platform, ids))
     return resolve(text, lambda member_id, name: show(accounts[member_id], name) if member_id in accounts else name)

@@ -14,7 +14,7 @@ from storage.db import Database
 from storage.limits import BRANCH_NAME as MAX_BRANCH
 from storage.limits import MEMBER_NAME as MAX_NAME
 from storage.records import MemberRec, normalize_phone
-from storage.repositories import UnitOfWork
+from storage.uow import UnitOfWork
 
 ROLE_NAMES = {
     "党员": "member",
@@ -207,9 +207,9 @@ async def import_roster(db: Database, path: Path, region_name: str, now: Any) ->
             for platform, uid in (("telegram", row.telegram_id), ("wecom", row.wecom_userid)):
                 if not uid:
                     continue
-                holder = await uow.org.account_member(platform, uid)
+                holder = await uow.accounts.account_member(platform, uid)
                 if holder is None:
-                    await uow.org.link_account(member_id, platform, uid, now)
+                    await uow.accounts.link_account(member_id, platform, uid, now)
                     result.accounts_linked += 1
                 elif holder.id != member_id:
                     raise RosterError(
@@ -220,7 +220,7 @@ async def import_roster(db: Database, path: Path, region_name: str, now: Any) ->
             result.names.append(row.name)
         changes = (result.members_created, result.members_updated, result.members_moved, result.accounts_linked)
         if any(changes) or result.groups_joined:
-            await uow.ops.audit(
+            await uow.audit.record(
                 actor=None,
                 platform="cli",
                 action="roster.import",

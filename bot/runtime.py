@@ -10,21 +10,20 @@ the way a running process would.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
 from collections.abc import Mapping
 from datetime import datetime
 
 from bot.app import App, build_app
 from bot.dispatcher import Dispatcher, dispatcher_for
 from bot.settings import Settings
+from bot.signals import until_signalled
 from handlers.ports import FakeClock, Sender
 from jobs import calendar
 from jobs.scheduler import Scheduler
 from storage.db import Database
 from storage.lease import Lease
-from storage.repositories import OpsRepo
+from storage.repos.outbox import OutboxRepo
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +61,7 @@ class Runtime:
         assert isinstance(clock, FakeClock), "advance_to needs the fake clock"
         sent = 0
         while True:
-            due = await self.app.db.read(lambda c: OpsRepo(c).next_due())
+            due = await self.app.db.read(lambda c: OutboxRepo(c).next_due())
             if due is None or due > target:
                 break
             clock.set(max(clock.now(), due))
@@ -81,16 +80,6 @@ def configured(settings: Settings) -> list[str]:
         "wecom": bool(settings.wecom_bot_id) and settings.wecom_bot_secret is not None,
     }
     return [t for t in TRANSPORTS if ready[t]]
-
-
-def until_signalled(stop: asyncio.Event | None) -> asyncio.Event:
-    """The event a process runs until: set by SIGINT or SIGTERM (or by the caller)."""
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-    return stop
 
 
 async def run(settings: Settings, wanted: list[str], stop: asyncio.Event | None = None) -> None:

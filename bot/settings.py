@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from storage import DEFAULT_URL
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -14,7 +16,7 @@ class Settings(BaseSettings):
     )
 
     database_url: str = Field(
-        "sqlite+aiosqlite:///./data/dangjian.db",
+        DEFAULT_URL,
         description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://...",
     )
     timezone: str = Field("Asia/Shanghai", description="IANA zone for dates users type and see")

@@ -14,11 +14,12 @@ from zoneinfo import ZoneInfo
 from handlers.access import Level, refusal
 from handlers.context import Context
 from handlers.errors import AppError
-from handlers.events import KINDS, publish_event
+from handlers.event_ref import KINDS
+from handlers.events import publish_event
 from handlers.ports import Button, Reply
 from handlers.router import Press
 from handlers.timeparse import WhenError, find_when
-from storage.repositories import UnitOfWork
+from storage.uow import UnitOfWork
 
 # the kind words an announcement names (the generic 活动/其他 are everyday words, not a kind)
 _KIND = re.compile("|".join(sorted((w for w in KINDS if w not in ("活动", "其他")), key=len, reverse=True)))

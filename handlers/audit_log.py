@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from handlers.i18n import render
 from handlers.vocabulary import audit_sentence, term
-from storage.repositories import UnitOfWork
+from storage.uow import UnitOfWork
 
 PEOPLE = ("member", "from", "to", "winner", "claimer")  # detail keys holding a member's id
 TERM_KEYS = {"kind": "kind", "per": "per", "dimension": "dimension", "proof": "proof", "on": "platform"}

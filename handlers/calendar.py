@@ -15,6 +15,7 @@ from handlers.access import Level
 from handlers.calendar_rules import HOLIDAY_POLICIES, ParsedRule, RuleError, occurrences, parse_rule
 from handlers.context import Context, Services
 from handlers.errors import AppError, UsageError
+from handlers.event_ref import kind_of, parse_event_ref, visible_in
 from handlers.events import (
     EventDraft,
     _split_details,
@@ -22,10 +23,7 @@ from handlers.events import (
     check_lengths,
     create_event,
     for_branch,
-    kind_of,
-    parse_event_ref,
     queue_pushes,
-    visible_in,
     window_times,
 )
 from handlers.i18n import render
@@ -34,7 +32,7 @@ from handlers.ports import Reply
 from handlers.router import Command, Handler
 from handlers.timeparse import WhenError, numbered, parse_time, parse_when
 from storage.records import RuleRec
-from storage.repositories import UnitOfWork
+from storage.uow import UnitOfWork
 
 HORIZON_DAYS = 60
 _OPTION = re.compile(r"(节假日|提醒|holiday|remind)\s*[:：]\s*(\S+)", re.I)
@@ -105,7 +103,7 @@ async def create_rule(
         created_by=creator_id,
         created_at=uow.now,
     )
-    await uow.ops.audit(
+    await uow.audit.record(
         actor=creator_id,
         platform=platform,
         action="rule.create",
@@ -216,7 +214,7 @@ async def _detach(uow: UnitOfWork, rule_id: int) -> list[int]:
     """Cancel the rule's occurrences that have not started, with their pending pushes."""
     ids = await uow.events.detach_future(rule_id, uow.now)
     for event_id in ids:
-        await uow.ops.void_for_event(event_id)
+        await uow.outbox.void_for_event(event_id)
     return ids
 
 
@@ -352,7 +350,7 @@ async def reshape(uow: UnitOfWork, services: Services, rule: RuleRec, *, reminde
         pairs, dropped = [], []
     for event_id in dropped:
         await uow.events.change(event_id, status="cancelled", occurs_on=None)
-        await uow.ops.void_for_event(event_id)
+        await uow.outbox.void_for_event(event_id)
     changed = []
     for event, nominal, starts in sorted(pairs, key=lambda p: p[2]):
         details = {"place": rule.place, "topic": rule.topic, "lecturer": rule.lecturer}
@@ -487,7 +485,7 @@ async def move_event(ctx: Context, args: str) -> list[Reply]:
 
 
 async def _audit(ctx: Context, uow: UnitOfWork, action: str, rule_id: int | None, **detail: Any) -> None:
-    await uow.ops.audit(
+    await uow.audit.record(
         actor=ctx.member.id if ctx.member else None,
         platform=ctx.incoming.platform,
         action=action,

@@ -11,23 +11,24 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.access import Level
 from handlers.context import Context
 from handlers.errors import UsageError
-from handlers.events import kind_of
+from handlers.event_ref import kind_of
+from handlers.expected import expected_filter
 from handlers.i18n import render
-from handlers.ledger import period_label, split_words
 from handlers.mentions import branch_secretaries
 from handlers.outbox import Payload, PushContext, PushKind
+from handlers.periods import split_words
 from handlers.ports import Reply
 from handlers.router import Command
 from handlers.timeparse import Period, WhenError, ascii_digits, parse_date, parse_period
-from storage.compliance import ComplianceRepo, HeldEvent, NormRec
-from storage.repositories import UnitOfWork, expected_filter
+from storage.repos.compliance import HeldEvent, NormRec
+from storage.uow import UnitOfWork
 
 DEFAULT_NORMS = (
     NormRec("general_meeting", "branch", "quarter", 1),
@@ -66,7 +67,7 @@ def parse_norm(text: str) -> NormRec | None:
 
 async def norms_of(uow: UnitOfWork, region_id: int) -> list[NormRec]:
     """The region's norms: what it set, else the defaults (a count of 0 switches one off)."""
-    stored = {(n.kind, n.scope): n for n in await ComplianceRepo(uow.conn).norms(region_id)}
+    stored = {(n.kind, n.scope): n for n in await uow.compliance.norms(region_id)}
     merged = [stored.pop((n.kind, n.scope), n) for n in DEFAULT_NORMS]
     return merged + sorted(stored.values(), key=lambda n: (n.scope, n.kind))
 
@@ -174,7 +175,7 @@ async def matrix(uow: UnitOfWork, region_id: int, branch_id: int | None, period:
     lo, hi = Period(max(min(firsts), started), max(lasts), "range").bounds(tz)
     days: dict[tuple[int | None, str], list[date]] = defaultdict(list)  # (branch, kind) -> local days held
     if lo < hi:
-        for e in await ComplianceRepo(uow.conn).held(region_id, lo, min(hi, uow.now + NOW_INCLUDED)):
+        for e in await uow.compliance.held(region_id, lo, min(hi, uow.now + NOW_INCLUDED)):
             days[(e.branch_id, e.kind)].append(e.starts_at.astimezone(tz).date())
     branches = [b for b in await uow.org.branches(region_id) if branch_id in (None, b.id)]
 
@@ -248,9 +249,9 @@ async def set_norm(ctx: Context, args: str) -> list[Reply]:
     inc = ctx.incoming
 
     async def work(uow: UnitOfWork) -> None:
-        await ComplianceRepo(uow.conn).set_norm(node.region_id, norm, by=member.id, now=uow.now)
+        await uow.compliance.set_norm(node.region_id, norm, by=member.id, now=uow.now)
         detail = {"kind": kind, "scope": scope, "per": norm.per, "count": count}
-        await uow.ops.audit(actor=member.id, platform=inc.platform, action="norm_set", detail=detail, now=uow.now)
+        await uow.audit.record(actor=member.id, platform=inc.platform, action="norm_set", detail=detail, now=uow.now)
 
     await ctx.unit(work)
     return [ctx.reply("compliance.norm_set", kind=kind, scope=scope, per=norm.per, count=count)]
@@ -268,7 +269,7 @@ def check_start(day: date, today: date) -> None:
 async def set_start(uow: UnitOfWork, region_id: int, day: date, *, actor: int | None, platform: str) -> None:
     """启用日期: set and audited (chat and CLI alike)."""
     await uow.org.set_start(region_id, day)
-    await uow.ops.audit(
+    await uow.audit.record(
         actor=actor, platform=platform, action="region.start", detail={"date": day.isoformat()}, now=uow.now
     )
 
@@ -290,36 +291,6 @@ async def start_date(ctx: Context, args: str) -> list[Reply]:
     inc = ctx.incoming
     await ctx.unit(lambda uow: set_start(uow, node.region_id, day, actor=member.id, platform=inc.platform))
     return [ctx.reply("compliance.start_set", day=day)]
-
-
-async def compliance(ctx: Context, args: str) -> list[Reply]:
-    """组织生活 [本月|本季|本年] — each branch's norms as held / required (a branch chat: its own)."""
-    node = ctx.need_node()
-    period = period_argument(ctx, args, "compliance")
-    found, tier = await ctx.read(lambda uow: _with_tiers(uow, node.region_id, node.branch_id, period, ctx.tz))
-    rows = [{"name": name, "tier": tier.get(b), "cells": cell_params(cells)} for b, name, cells in found.branches]
-    return [
-        ctx.reply(
-            "compliance.matrix",
-            period=period_label(period, ctx.locale),
-            rows=rows,
-            region=cell_params(found.region),
-            started=found.started,
-        )
-    ]
-
-
-async def _with_tiers(
-    uow: UnitOfWork, region_id: int, branch_id: int | None, period: Period, tz: ZoneInfo
-) -> tuple[Matrix, dict[int, str]]:
-    """The matrix, and each branch's tier (示范 / 巩固 / 提高 / 预警) from this year's evaluation."""
-    return await matrix(uow, region_id, branch_id, period, tz), await tiers(uow, region_id, period.start.year, tz)
-
-
-async def tiers(uow: UnitOfWork, region_id: int, year: int, tz: ZoneInfo) -> dict[int, str]:
-    from handlers.evaluation import evaluate  # the evaluation is built on this module's matrix
-
-    return {s.branch_id: s.tier for s in await evaluate(uow, region_id, year, tz) if s.tier is not None}
 
 
 # -- pushes ------------------------------------------------------------------------------------
@@ -345,41 +316,11 @@ async def unmet_ending(uow: UnitOfWork, region_id: int, branch_id: int, month: d
     return [c for c in cells if c.state in ("open", "unmet") and windows(c.norm.per, month, nxt)[-1][1] == nxt]
 
 
-async def dormancy_details(
-    uow: UnitOfWork, region_id: int, weeks: int, now: datetime, tz: ZoneInfo
-) -> list[dict[str, Any]]:
-    """Branches none of whose own events was held for `weeks` weeks: when the last one was, and
-    which of this quarter's norms are not met so far."""
-    last = await ComplianceRepo(uow.conn).last_held(region_id, now)
-    since = now - timedelta(weeks=weeks)
-    today = now.astimezone(tz).date()
-    quarter = parse_period("本季", today)
-    assert quarter is not None
-    found = await matrix(uow, region_id, None, quarter, tz)
-    if datetime.combine(found.started, time(0), tzinfo=tz) > since:
-        return []  # the region has not been counted for `weeks` weeks yet: nobody can be idle that long
-    tier = await tiers(uow, region_id, today.year, tz)
-    out = []
-    for branch_id, name, cells in found.branches:
-        held = last.get(branch_id)
-        if held is not None and held >= since:
-            continue
-        idle = (now - held).days // 7 if held is not None else None
-        missing = [c for c in cells if c.state in ("open", "unmet")]
-        out.append({"name": name, "weeks": idle, "last": held.astimezone(tz) if held else None,
-                    "missing": cell_params(missing), "tier": tier.get(branch_id)})  # fmt: skip
-    return out
-
-
 M = Level.MEMBER
 COMMANDS = [
     Command("norms", ("组织生活规范",), show_norms, "compliance.usage_norms", "compliance.help_norms", access=M),
     Command("norm_set", ("设置规范",), set_norm, "compliance.usage_norm_set", access=Level.REGION),
     Command("start_date", ("启用日期",), start_date, "compliance.usage_start", "compliance.help_start", access=M),
-    Command(
-        "compliance", ("组织生活",), compliance, "compliance.usage_compliance", "compliance.help_compliance",
-        access=Level.MEMBER,
-    ),
 ]  # fmt: skip
 
 

@@ -21,7 +21,7 @@ from handlers.ports import Button, Clock, Incoming, Reply
 from storage.db import Database
 from storage.directory import Directory
 from storage.records import BindingRec, MemberRec
-from storage.repositories import UnitOfWork
+from storage.uow import UnitOfWork
 
 T = TypeVar("T")
 
@@ -95,7 +95,7 @@ class Context:
 
     async def audit(self, uow: UnitOfWork, actor: int | None, action: str, **detail: Any) -> None:
         """Record in the audit log what this message made `actor` do, where it was sent from."""
-        await uow.ops.audit(actor=actor, platform=self.incoming.platform, action=action, detail=detail, now=uow.now)
+        await uow.audit.record(actor=actor, platform=self.incoming.platform, action=action, detail=detail, now=uow.now)
 
     def t(self, key: str, **params: Any) -> Markup:
         return render(key, self.locale, **params)
@@ -133,7 +133,7 @@ class Context:
 
         async def work(conn: Any) -> T:
             uow = UnitOfWork(conn, now)
-            if inc.update_id is not None and not await uow.ops.claim_update(inc.platform, inc.update_id, now):
+            if inc.update_id is not None and not await uow.updates.claim_update(inc.platform, inc.update_id, now):
                 raise Duplicate()
             return await fn(uow)
 

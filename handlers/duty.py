@@ -17,15 +17,15 @@ from handlers.errors import AppError, UsageError
 from handlers.events import check_lengths
 from handlers.i18n import render
 from handlers.mentions import mention
-from handlers.org import named_member
+from handlers.names import named_member
 from handlers.outbox import Payload, PushContext, PushKind, queue
 from handlers.ports import Button, Reply
 from handlers.router import Command, Press
 from handlers.timeparse import WhenError, parse_time, parse_when
 from storage import limits
-from storage.duty import ShiftSlot
 from storage.records import MemberRec
-from storage.repositories import UnitOfWork
+from storage.repos.duty import ShiftSlot
+from storage.uow import UnitOfWork
 
 OPENS_BEFORE = timedelta(minutes=30)  # check-in accepted from 30 minutes before the start
 
@@ -127,7 +127,7 @@ async def add_shift(ctx: Context, args: str) -> list[Reply]:
             raise AppError("duty.duplicate", id=same, starts=ctx.local(when.at), place=place)
         shift_id = await uow.duty.add_shift(binding.region_id, place, when.at, ends, ids, uow.now, backup_id=backup)
         await queue_shift_pushes(uow, ctx.services.policy.grace_min, shift_id)
-        await uow.ops.audit(
+        await uow.audit.record(
             actor=admin.id, platform=ctx.incoming.platform, action="duty.add", detail={"shift": shift_id}, now=uow.now
         )
         return shift_id
@@ -159,19 +159,19 @@ async def queue_shift_pushes(uow: UnitOfWork, grace_min: int, shift_id: int) -> 
     chats: dict[tuple[str, str], None] = {}
     for s in slots:
         member = await uow.org.member(s.member_id)
-        found = await uow.org.chats_for(region_id, member.branch_id if member else None, include_branch_chats=False)
-        for c in found or await uow.org.chats_for(region_id, None, include_branch_chats=False):
+        found = await uow.chats.chats_for(region_id, member.branch_id if member else None, include_branch_chats=False)
+        for c in found or await uow.chats.chats_for(region_id, None, include_branch_chats=False):
             chats[(c.platform, c.chat_id)] = None
     plans = [(REMINDER, slots[0].starts_at - DUTY_REMIND, list(chats))]
     backup_id = await uow.duty.backup_of(shift_id)
     backup = await uow.org.member(backup_id) if backup_id is not None else None
     if backup is not None:  # AB岗: called at the start + grace if nobody came (its group, else the region's)
-        found = await uow.org.chats_for(region_id, backup.branch_id, include_branch_chats=False)
-        calls = found or await uow.org.chats_for(region_id, None, include_branch_chats=False)
+        found = await uow.chats.chats_for(region_id, backup.branch_id, include_branch_chats=False)
+        calls = found or await uow.chats.chats_for(region_id, None, include_branch_chats=False)
         plans.append(
             (BACKUP, slots[0].starts_at + timedelta(minutes=grace_min), [(c.platform, c.chat_id) for c in calls])
         )
-    admins = await uow.org.chats_for(region_id, None, include_branch_chats=False)
+    admins = await uow.chats.chats_for(region_id, None, include_branch_chats=False)
     plans.append((MISSED, slots[0].ends_at + timedelta(minutes=grace_min), [(c.platform, c.chat_id) for c in admins]))
     for kind, due, targets in plans:
         if due <= uow.now:
@@ -304,7 +304,7 @@ async def duty_log(ctx: Context, args: str) -> list[Reply]:
             raise AppError("duty.no_recent_shift", hours=LOG_HOURS)
         slot = worked[-1]
         log = await uow.duty.add_log(slot.assignment_id, text, uow.now)
-        await uow.ops.audit(
+        await uow.audit.record(
             actor=member.id,
             platform=ctx.incoming.platform,
             action="duty.log",
@@ -346,7 +346,7 @@ async def ask_swap(ctx: Context, args: str) -> list[Reply]:
         swap_id = await uow.duty.ask_swap(mine[0].assignment_id, member.id, other.id, uow.now)
         # the asked member hears of it in their own branch's group too (where they are)
         here = (ctx.incoming.platform, ctx.incoming.chat_id)
-        for chat in await uow.org.chats_for(binding.region_id, other.branch_id, include_branch_chats=False):
+        for chat in await uow.chats.chats_for(binding.region_id, other.branch_id, include_branch_chats=False):
             if (chat.platform, chat.chat_id) != here:
                 await queue(uow, SWAP_ASKED, chat.platform, chat.chat_id, due=uow.now, payload=SwapPush(swap=swap_id))
         return swap_id, other, mine[0]
@@ -390,7 +390,7 @@ async def _answer_swap(ctx: Context, data: str, accept: bool) -> list[Reply]:
             assert taken is not None
             # the reminder goes to the new member's branch group too (the old one's names only its own)
             await queue_shift_pushes(uow, ctx.services.policy.grace_min, taken.shift_id)
-            await uow.ops.audit(
+            await uow.audit.record(
                 actor=member.id,
                 platform=ctx.incoming.platform,
                 action="duty.swap",

@@ -15,12 +15,12 @@ from handlers.context import Context, Services
 from handlers.duty import BACKUP_LABEL, queue_shift_pushes
 from handlers.errors import AppError, UsageError
 from handlers.events import check_lengths
-from handlers.org import named_member
+from handlers.names import named_member
 from handlers.ports import Reply
 from handlers.router import Command
 from handlers.timeparse import WhenError, numbered, parse_time
-from storage.duty import DutyRuleRec
-from storage.repositories import UnitOfWork
+from storage.repos.duty import DutyRuleRec
+from storage.uow import UnitOfWork
 
 HOLIDAY_REACH = timedelta(days=60)  # a moved shift lands at most this far from its date
 HORIZON_DAYS = 21  # shifts are on the rota three weeks ahead
@@ -129,7 +129,7 @@ async def cancel_duty_rule(ctx: Context, args: str) -> list[Reply]:
             raise AppError("duty_rules.no_rule", id=number)
         dropped = await uow.duty.stop_rule(rule.id, uow.now)
         for shift_id in dropped:
-            await uow.ops.drop_pending(f"duty:{shift_id}:")
+            await uow.outbox.drop_pending(f"duty:{shift_id}:")
         await ctx.audit(uow, admin.id, "duty.rule_cancel", rule=rule.id, dropped=len(dropped))
         return rule.text, len(dropped)
 

@@ -21,19 +21,27 @@ tiers: 85+ 示范, 70+ 巩固, 55+ 提高, else 预警.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.access import Level
-from handlers.compliance import NOW_INCLUDED, expected_by_branch, matrix, started_on
+from handlers.compliance import (
+    NOW_INCLUDED,
+    Matrix,
+    cell_params,
+    expected_by_branch,
+    matrix,
+    period_argument,
+    started_on,
+)
 from handlers.context import Context
 from handlers.errors import AppError, UsageError
+from handlers.periods import period_label
 from handlers.ports import Reply
 from handlers.router import Command
-from handlers.timeparse import Period, ascii_digits
-from storage.compliance import ComplianceRepo, EvaluationRepo
-from storage.repositories import UnitOfWork
+from handlers.timeparse import Period, ascii_digits, parse_period
+from storage.uow import UnitOfWork
 
 DIMENSIONS = ("cohesion", "effectiveness", "development", "culture", "influence")
 DIMENSION_WORDS = {
@@ -81,8 +89,8 @@ async def evaluate(uow: UnitOfWork, region_id: int, year: int, tz: ZoneInfo) -> 
     norms = await matrix(uow, region_id, None, period, tz)
     lo, hi = Period(max(period.start, norms.started), period.end, "range").bounds(tz)
     hi = min(hi, uow.now + NOW_INCLUDED)  # what has begun: a shift or meeting to come is not missed
-    repo = EvaluationRepo(uow.conn)
-    held = await ComplianceRepo(uow.conn).held(region_id, lo, hi) if lo < hi else []
+    repo = uow.evaluations
+    held = await uow.compliance.held(region_id, lo, hi) if lo < hi else []
     roles = await repo.roles(region_id)
     present = await repo.present(region_id, lo, hi) if lo < hi else {}
     duty = await repo.duty(region_id, lo, hi) if lo < hi else {}
@@ -176,18 +184,83 @@ async def manual_score(ctx: Context, args: str) -> list[Reply]:
         branch = next((b for b in await uow.org.branches(node.region_id) if b.name == name), None)
         if branch is None:
             raise AppError("ledger.no_branch", name=name)
-        await EvaluationRepo(uow.conn).set_manual(
+        await uow.evaluations.set_manual(
             node.region_id, branch.id, year, dimension, int(value), note, by=member.id, now=uow.now
         )
         detail = {"branch": name, "year": year, "dimension": dimension, "score": int(value)}
-        await uow.ops.audit(actor=member.id, platform=inc.platform, action="score", detail=detail, now=uow.now)
+        await uow.audit.record(actor=member.id, platform=inc.platform, action="score", detail=detail, now=uow.now)
 
     await ctx.unit(work)
     return [ctx.reply("evaluation.scored", branch=name, year=year, dimension=dimension, score=int(value))]
 
 
 R = Level.REGION
+
+
+# -- the norms matrix with each branch's tier (组织生活), and the dormancy warning's details --------------
+async def compliance(ctx: Context, args: str) -> list[Reply]:
+    """组织生活 [本月|本季|本年] — each branch's norms as held / required (a branch chat: its own)."""
+    node = ctx.need_node()
+    period = period_argument(ctx, args, "compliance")
+    found, tier = await ctx.read(lambda uow: _with_tiers(uow, node.region_id, node.branch_id, period, ctx.tz))
+    rows = [{"name": name, "tier": tier.get(b), "cells": cell_params(cells)} for b, name, cells in found.branches]
+    return [
+        ctx.reply(
+            "compliance.matrix",
+            period=period_label(period, ctx.locale),
+            rows=rows,
+            region=cell_params(found.region),
+            started=found.started,
+        )
+    ]
+
+
+async def _with_tiers(
+    uow: UnitOfWork, region_id: int, branch_id: int | None, period: Period, tz: ZoneInfo
+) -> tuple[Matrix, dict[int, str]]:
+    """The matrix, and each branch's tier (示范 / 巩固 / 提高 / 预警) from this year's evaluation."""
+    return await matrix(uow, region_id, branch_id, period, tz), await tiers(uow, region_id, period.start.year, tz)
+
+
+async def tiers(uow: UnitOfWork, region_id: int, year: int, tz: ZoneInfo) -> dict[int, str]:
+    return {s.branch_id: s.tier for s in await evaluate(uow, region_id, year, tz) if s.tier is not None}
+
+
+async def dormancy_details(
+    uow: UnitOfWork, region_id: int, weeks: int, now: datetime, tz: ZoneInfo
+) -> list[dict[str, Any]]:
+    """Branches none of whose own events was held for `weeks` weeks: when the last one was, and
+    which of this quarter's norms are not met so far."""
+    last = await uow.compliance.last_held(region_id, now)
+    since = now - timedelta(weeks=weeks)
+    today = now.astimezone(tz).date()
+    quarter = parse_period("本季", today)
+    assert quarter is not None
+    found = await matrix(uow, region_id, None, quarter, tz)
+    if datetime.combine(found.started, time(0), tzinfo=tz) > since:
+        return []  # the region has not been counted for `weeks` weeks yet: nobody can be idle that long
+    tier = await tiers(uow, region_id, today.year, tz)
+    out = []
+    for branch_id, name, cells in found.branches:
+        held = last.get(branch_id)
+        if held is not None and held >= since:
+            continue
+        idle = (now - held).days // 7 if held is not None else None
+        missing = [c for c in cells if c.state in ("open", "unmet")]
+        out.append({"name": name, "weeks": idle, "last": held.astimezone(tz) if held else None,
+                    "missing": cell_params(missing), "tier": tier.get(branch_id)})  # fmt: skip
+    return out
+
+
 COMMANDS = [
+    Command(
+        "compliance",
+        ("组织生活",),
+        compliance,
+        "compliance.usage_compliance",
+        "compliance.help_compliance",
+        access=Level.MEMBER,
+    ),
     Command("evaluation", ("年度考评",), yearly, "evaluation.usage_evaluation", "evaluation.help_evaluation", access=R),
     Command("score", ("评分",), manual_score, "evaluation.usage_score", access=R),
 ]

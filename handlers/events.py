@@ -6,53 +6,21 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from handlers import pushes
 from handlers.access import Level, Node
 from handlers.context import Context, Policy
 from handlers.errors import AppError, UsageError
+from handlers.event_ref import kind_of, parse_event_ref, visible_in, visible_in_node
 from handlers.outbox import PushKind, push_key, queue
 from handlers.ports import Button, Reply
 from handlers.router import Command
-from handlers.timeparse import ParsedWhen, WhenError, numbered, parse_when
+from handlers.timeparse import ParsedWhen, WhenError, parse_when
 from storage import limits
 from storage.records import BindingRec, EventRec
-from storage.repositories import UnitOfWork
+from storage.uow import UnitOfWork
 
-KINDS: dict[str, str] = {
-    "书记例会": "secretary_meeting",
-    "例会": "secretary_meeting",
-    "专题党课": "party_lesson",
-    "党课": "party_lesson",
-    "党员活动日": "activity_day",
-    "主题党日": "activity_day",
-    "活动日": "activity_day",
-    "支部党员大会": "general_meeting",
-    "党员大会": "general_meeting",
-    "支委会": "committee",
-    "党小组会": "group_meeting",
-    "其他": "other",
-    "活动": "other",
-}
-EN_KINDS = {v: v for v in KINDS.values()} | {
-    "secretary": "secretary_meeting",
-    "lesson": "party_lesson",
-    "activity": "activity_day",
-    "meeting": "general_meeting",
-    "committee": "committee",
-    "group": "group_meeting",
-    "other": "other",
-}
 RECORD_DAYS = 366  # a held meeting is recorded within a year (the yearly review's reach)
 _LABEL = re.compile(r"(地点|主题|讲师|place|topic|lecturer)\s*[:：]\s*", re.I)
-
-
-def visible_in(event: EventRec, binding: BindingRec | Node) -> bool:
-    """Events a chat (or the node a private chat speaks for) sees: its branch's, and the region's
-    (secretary meetings only in region chats)."""
-    if event.region_id != binding.region_id:
-        return False
-    if event.branch_id is None:
-        return binding.branch_id is None or event.kind != "secretary_meeting"
-    return event.branch_id == binding.branch_id
 
 
 _BRANCH = re.compile(r"(?:^|\s)(?:支部|branch)\s*[:：]\s*(\S+)", re.I)
@@ -89,11 +57,6 @@ async def for_group(ctx: Context, text: str) -> tuple[str, tuple[int, int, str] 
     if group is None or group.status != "active":
         raise UsageError("event", "groups.no_group", name=name)
     return (text[: m.start()] + " " + text[m.end() :]).strip(), (group.id, group.branch_id, group.name)
-
-
-def visible_in_node(node: Node, binding: BindingRec) -> bool:
-    """Whether a chat is one of the places a node's events are shown: the node's own chat."""
-    return node.region_id == binding.region_id and node.branch_id == binding.branch_id
 
 
 def _split_details(rest: str) -> tuple[str, str, str | None]:
@@ -231,7 +194,7 @@ async def record_held(ctx: Context, args: str) -> list[Reply]:
             created_at=uow.now,
         )
         detail = {"event": event_id, "kind": kind, "starts_at": when.at.isoformat(), "held": True}
-        await uow.ops.audit(
+        await uow.audit.record(
             actor=creator.id, platform=ctx.incoming.platform, action="event.record", detail=detail, now=uow.now
         )
         return event_id, twins
@@ -316,7 +279,7 @@ async def create_event(
     event = await uow.events.get(event_id)
     assert event is not None
     await queue_pushes(uow, policy, event, d.reminders_min, skip_open_push)
-    await uow.ops.audit(
+    await uow.audit.record(
         actor=creator_id,
         platform=platform,
         action="event.create",
@@ -329,7 +292,7 @@ async def create_event(
 async def audience_chats(uow: UnitOfWork, event: EventRec) -> list[BindingRec]:
     """The chats an event's pushes go to: its branch's, or for a region-wide event the region's
     and (but for a secretary meeting) every branch chat."""
-    return await uow.org.chats_for(
+    return await uow.chats.chats_for(
         event.region_id, event.branch_id, include_branch_chats=event.kind != "secretary_meeting"
     )
 
@@ -348,8 +311,6 @@ async def queue_pushes(
     `replace`: the event changed (moved, other reminders): its pending pushes that are no longer
     wanted are voided, the wanted ones kept (or, voided before, pending again)."""
     chats = await audience_chats(uow, event)
-    from handlers import pushes  # the event's push kinds render with the sign-in feature, built on this one
-
     reminders = policy.reminders_min if reminders_min is None else reminders_min
     stamp = event.starts_at.strftime("%Y%m%d%H%M")
     plain = pushes.EventPush(event=event.id, at=stamp)
@@ -381,13 +342,13 @@ async def queue_pushes(
                 status="sent" if given else "pending",
             )
     if replace:
-        await uow.ops.void_for_event(event.id, keep=wanted)
+        await uow.outbox.void_for_event(event.id, keep=wanted)
 
 
 async def catch_up_chat(uow: UnitOfWork, policy: Policy, platform: str, chat_id: str) -> int:
     """A chat bound (or bound anew) after events were published gets their pushes still to come;
     chats that have them already get nothing twice (the keys are the same)."""
-    binding = await uow.org.binding(platform, chat_id)
+    binding = await uow.chats.binding(platform, chat_id)
     if binding is None or not binding.active:
         return 0
     events = await uow.events.upcoming_for_node(binding.region_id, binding.branch_id, uow.now, 50)
@@ -407,17 +368,6 @@ def check_lengths(usage: str, **fields: str | None) -> None:
         raise UsageError(usage, "common.too_long", limit=found[1])
 
 
-def kind_of(word: str) -> str | None:
-    """书记例会 / secretary / secretary_meeting -> secretary_meeting."""
-    return KINDS.get(word) or EN_KINDS.get(word.lower())
-
-
-def parse_event_ref(args: str) -> tuple[int | None, str]:
-    """'#12 rest' -> (12, 'rest') (full-width digits too); anything else -> (None, args)."""
-    number, rest = numbered(args, hash_required=True)
-    return number, rest
-
-
 async def cancel(ctx: Context, args: str) -> list[Reply]:
     """取消活动 #编号 — cancel an event; its pending reminders and sign-in messages are voided."""
     binding = ctx.need_binding()
@@ -434,8 +384,8 @@ async def cancel(ctx: Context, args: str) -> list[Reply]:
         if event.status == "cancelled":
             raise AppError("events.already_cancelled", id=event_id)
         await uow.events.set_status(event_id, "cancelled")
-        await uow.ops.void_for_event(event_id)
-        await uow.ops.audit(
+        await uow.outbox.void_for_event(event_id)
+        await uow.audit.record(
             actor=ctx.member.id if ctx.member else None,
             platform=inc.platform,
             action="event.cancel",

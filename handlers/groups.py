@@ -25,15 +25,15 @@ from handlers.errors import AppError, UsageError
 from handlers.i18n import render
 from handlers.mentions import mention
 from handlers.monthly import reported_month
-from handlers.org import named_member
+from handlers.names import named_member
 from handlers.outbox import Payload, PushContext, PushKind, queue
 from handlers.ports import Button, Reply
 from handlers.router import Command, Press
 from handlers.timeparse import numbered
 from storage import limits
-from storage.groups import GroupMemberRec, GroupRec, PlanItemRec
 from storage.records import MemberRec
-from storage.repositories import UnitOfWork
+from storage.repos.groups import GroupMemberRec, GroupRec, PlanItemRec
+from storage.uow import UnitOfWork
 
 MIN_SIZE, MAX_SIZE = 3, 15  # a self-organized group's members (guests not counted)
 WARN_MONTHS, DISSOLVE_MONTHS = 5, 6
@@ -528,7 +528,7 @@ async def _vote_close(ctx: PushContext[VotePush]) -> Reply | None:
     await uow.groups.close_vote(ctx.payload.vote, winner)
     if winner is not None:
         await uow.groups.set_leader(group.id, winner)
-    await uow.ops.audit(
+    await uow.audit.record(
         actor=None,
         platform=ctx.row.platform,
         action="group.leader",
@@ -612,7 +612,7 @@ async def queue_monthly(uow: UnitOfWork, tz: ZoneInfo) -> int:
     queued = 0
     branches = {(g.region_id, g.branch_id) for g in await uow.groups.all_active()}
     for region_id, branch_id in sorted(branches):
-        for chat in await uow.org.chats_for(region_id, branch_id, include_branch_chats=False):
+        for chat in await uow.chats.chats_for(region_id, branch_id, include_branch_chats=False):
             if chat.branch_id == branch_id:
                 queued += await queue(uow, MONTHLY, chat.platform, chat.chat_id, due=due, payload=payload)
     return queued

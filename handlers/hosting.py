@@ -19,10 +19,9 @@ from handlers.outbox import Payload, PushContext, PushKind, queue
 from handlers.ports import Reply
 from handlers.router import Command
 from handlers.signin import build_summary
-from storage.compliance import ComplianceRepo
-from storage.duty import RotationState
 from storage.records import EventRec
-from storage.repositories import UnitOfWork
+from storage.repos.duty import RotationState
+from storage.uow import UnitOfWork
 
 HOSTING_KINDS = ("activity_day", "party_lesson", "other")  # what a host branch holds for the region
 STEP_DAYS = {"hosting_open": 1, "hosting_remind": 10, "hosting_late": 15}
@@ -124,7 +123,7 @@ async def view_of(
         for e in await uow.events.between(region_id, start, end)
         if e.branch_id == branch_id and e.kind in HOSTING_KINDS and e.status != "cancelled"
     ]
-    held_ids = {h.id for h in await ComplianceRepo(uow.conn).held(region_id, start, min(end, uow.now))}
+    held_ids = {h.id for h in await uow.compliance.held(region_id, start, min(end, uow.now))}
     held = next((e for e in published if e.id in held_ids), None)
     view = TurnView(turn, branch_id, host, published, held)
     if held is not None and attendance:
@@ -282,10 +281,10 @@ async def queue_turns(uow: UnitOfWork, tz: ZoneInfo) -> int:
             continue
         turn = Turn.of(today, state.cadence)
         await uow.rotation.record(region_id, turn.key, host_of(state, turn)[0], uow.now, replace=False)
-        region_chats = await uow.org.chats_for(region_id, None, include_branch_chats=False)
+        region_chats = await uow.chats.chats_for(region_id, None, include_branch_chats=False)
         for period in (turn, turn.next()):
             host_id = (await current_host(uow, region_id, period, state))[0]
-            host_chats = await uow.org.chats_for(region_id, host_id, include_branch_chats=False)
+            host_chats = await uow.chats.chats_for(region_id, host_id, include_branch_chats=False)
             for step in STEP_DAYS:
                 due = period.step_at(step, tz)
                 if due < uow.now:

@@ -16,8 +16,8 @@ from handlers.outbox import Personal, PushContext, PushKind, queue
 from handlers.ports import Button, Reply
 from handlers.router import Command, Handler, Press
 from handlers.timeparse import numbered
-from storage.engage import IdeaRec
-from storage.repositories import UnitOfWork
+from storage.repos.ideas import IdeaRec
+from storage.uow import UnitOfWork
 
 MAX_IDEA = 1000
 _TAG = re.compile(r"#([^\s#]{1,20})\s*$")
@@ -173,7 +173,7 @@ def _review(step: str, usage: str) -> Handler:
                     operator=admin.id,
                     now=uow.now,
                 )
-            await uow.ops.audit(
+            await uow.audit.record(
                 actor=admin.id,
                 platform=ctx.incoming.platform,
                 action=f"idea.{step}",
@@ -181,7 +181,7 @@ def _review(step: str, usage: str) -> Handler:
                 now=uow.now,
             )
             if (idea.platform, idea.chat_id) != (inc.platform, inc.chat_id):
-                private = await uow.org.binding(idea.platform, idea.chat_id) is None
+                private = await uow.chats.binding(idea.platform, idea.chat_id) is None
                 payload = IdeaUpdate(idea=idea.id, step=step, note=note, points=points, private=private)
                 # tell the chat where the idea was submitted
                 await queue(uow, IDEA_UPDATE, idea.platform, idea.chat_id, due=uow.now, payload=payload)

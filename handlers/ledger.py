@@ -19,14 +19,16 @@ from handlers import charts
 from handlers.access import Level, Node, Refused
 from handlers.context import Context, Duplicate
 from handlers.errors import AppError, UsageError
+from handlers.expected import expected_filter
 from handlers.i18n import render
 from handlers.ledger_book import LedgerStats, labels, write_ledger
+from handlers.periods import period_label, split_words
 from handlers.ports import Attachment, Reply
 from handlers.router import Command
 from handlers.timeparse import Period, parse_period
-from storage.ledger import LedgerRepo, Scope
 from storage.records import ATTENDED, EventRec, rate_of
-from storage.repositories import UnitOfWork, expected_filter
+from storage.repos.ledger import Scope
+from storage.uow import UnitOfWork
 
 CHART_WORDS = {
     "出勤": "attendance", "出勤率": "attendance", "考勤": "attendance", "attendance": "attendance",
@@ -48,10 +50,6 @@ class Target:
     @property
     def scope_name(self) -> str:
         return self.branch or self.region
-
-
-def period_label(period: Period, locale: str) -> str:
-    return Markup(render("ledger.period_name", locale, start=period.start, end=period.end, kind=period.kind)).unescape()
 
 
 async def resolve_target(
@@ -87,17 +85,6 @@ async def target_for(uow: UnitOfWork, node: Node, period: Period, tz: ZoneInfo, 
     return Target(scope, period, region.name, branch, period_label(period, locale))
 
 
-def split_words(args: str) -> list[str]:
-    """The words of the arguments, "this month" / "last year" kept together."""
-    words: list[str] = []
-    for word in args.split():
-        if words and words[-1].lower() in ("this", "last"):
-            words[-1] = f"{words[-1]} {word}"
-        else:
-            words.append(word)
-    return words
-
-
 def _looks_like_period(word: str) -> bool:
     return any(ch.isdigit() for ch in word) or word[-1:] in "月季年" or word.lower().startswith(("this", "last"))
 
@@ -115,7 +102,9 @@ async def export(ctx: Context, args: str) -> list[Reply]:
 
     async def audit(uow: UnitOfWork) -> None:
         detail = {"branch": target.branch or "", "period": target.period_name}
-        await uow.ops.audit(actor=member.id, platform=inc.platform, action="export_ledger", detail=detail, now=uow.now)
+        await uow.audit.record(
+            actor=member.id, platform=inc.platform, action="export_ledger", detail=detail, now=uow.now
+        )
 
     with contextlib.suppress(Duplicate):  # a redelivery: the file is made again, nothing else changes
         await ctx.unit(audit)
@@ -161,7 +150,7 @@ async def attendance_rates(
     uow: UnitOfWork, scope: Scope, tz: ZoneInfo, now: datetime
 ) -> dict[str, tuple[int, int, int]]:
     """(expected, present, on leave) per branch over the scope's held events, or per month for one branch."""
-    repo = LedgerRepo(uow.conn)
+    repo = uow.ledger
     branches = await repo.branches(scope)
     people = [p for p in await repo.people(scope) if p.active]
     events = {e.id: e for e in await repo.events(scope) if e.status != "cancelled" and e.starts_at <= now}
@@ -207,7 +196,7 @@ async def rates_by_branch(uow: UnitOfWork, region_id: int, held: list[EventRec])
 
 async def points_by(uow: UnitOfWork, scope: Scope, tz: ZoneInfo) -> dict[str, int]:
     """Points issued (not spent) per branch, or per month for one branch."""
-    repo = LedgerRepo(uow.conn)
+    repo = uow.ledger
     branches = await repo.branches(scope)
     out: Counter[str] = Counter()
     async for at, _name, branch_id, amount, _reason, source, _op in repo.points(scope):
@@ -218,7 +207,7 @@ async def points_by(uow: UnitOfWork, scope: Scope, tz: ZoneInfo) -> dict[str, in
 
 async def ideas_by_status(uow: UnitOfWork, scope: Scope, locale: str) -> dict[str, int]:
     out: Counter[str] = Counter()
-    for idea in await LedgerRepo(uow.conn).ideas(scope):
+    for idea in await uow.ledger.ideas(scope):
         out[Markup(render("ideas.statusname", locale, s=idea[7])).unescape()] += 1
     return dict(out)
 

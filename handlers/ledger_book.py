@@ -29,13 +29,13 @@ from markupsafe import Markup
 from handlers import hosting
 from handlers.audit_log import AuditReader
 from handlers.duty import shift_state
+from handlers.expected import expected_filter
 from handlers.i18n import render
 from handlers.media import LEDGER_THUMB, MediaStore
 from handlers.vocabulary import term
-from storage.compliance import ReportRepo
-from storage.ledger import LedgerRepo, PersonRow, Scope
 from storage.records import ATTENDED, EventRec, rate_of
-from storage.repositories import UnitOfWork, expected_filter
+from storage.repos.ledger import LedgerRepo, PersonRow, Scope
+from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -334,7 +334,7 @@ class _Run:
 
     @property
     def repo(self) -> LedgerRepo:
-        return LedgerRepo(self.uow.conn)
+        return self.uow.ledger
 
     @property
     def now(self) -> datetime:
@@ -363,7 +363,7 @@ async def write_ledger(
     grace_min: int = 5,
 ) -> LedgerStats:
     """Write the ledger of a region (or one branch) for a period to `out`."""
-    repo = LedgerRepo(uow.conn)
+    repo = uow.ledger
     book = _Book(out, tz, locale, title, uow.now)
     stats = LedgerStats()
     branches = await repo.branches(scope)
@@ -797,7 +797,7 @@ async def _monthly_sheet(run: _Run) -> None:
     book, scope, stats = run.book, run.scope, run.stats
     sheet = book.sheet("monthly", "monthly", caps={1: 16, 3: 60}, keys=1)
     first, last = scope.start.astimezone(book.tz), (scope.end - timedelta(seconds=1)).astimezone(book.tz)
-    sent = {(m, b): (t, at) for m, b, t, at in await ReportRepo(run.uow.conn).between(
+    sent = {(m, b): (t, at) for m, b, t, at in await run.uow.reports.between(
         scope.region_id, f"{first:%Y-%m}", f"{last:%Y-%m}")}  # fmt: skip
     index, stop = first.year * 12 + first.month - 1, last.year * 12 + last.month - 1
     now = run.now.astimezone(book.tz)

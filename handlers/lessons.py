@@ -23,9 +23,9 @@ from handlers.outbox import Payload, Personal, PushContext, PushKind, queue
 from handlers.ports import Button, Reply
 from handlers.router import Command, Press
 from handlers.timeparse import WhenError, find_when, numbered, parse_when
-from storage.lessons import LecturerRec, LessonStats, RequestRec
 from storage.records import ATTENDED
-from storage.repositories import UnitOfWork
+from storage.repos.lessons import LecturerRec, LessonStats, RequestRec
+from storage.uow import UnitOfWork
 
 SCORES = range(1, 6)
 MAX_TOPIC = 100
@@ -133,7 +133,7 @@ async def press_pick(ctx: Context, data: str) -> list[Reply]:
             raise AppError("lessons.declined_before", name=lecturer.name)
         if not await uow.lessons.ask(request.id, lecturer.id):
             raise AppError("lessons.not_open", id=request.id, status=request.status)
-        chats = await uow.org.dm_chats(lecturer.member_id)
+        chats = await uow.accounts.dm_chats(lecturer.member_id)
         for platform, chat_id in chats:
             payload = LessonPush(request=request.id, private=True)
             await queue(uow, ASKED, platform, chat_id, due=uow.now, payload=payload)
@@ -159,7 +159,7 @@ async def my_requests(ctx: Context, args: str) -> list[Reply]:
 
     async def work(uow: UnitOfWork) -> tuple[LecturerRec | None, list[RequestRec], dict[int, str]]:
         if inc.is_private:
-            await uow.org.note_dm_chat(inc.platform, inc.user_id, inc.chat_id)
+            await uow.accounts.note_dm_chat(inc.platform, inc.user_id, inc.chat_id)
         lecturer = await uow.lessons.lecturer_of(member.id)
         waiting = await uow.lessons.asked_of(lecturer.id) if lecturer else []
         return lecturer, waiting, await _askers(uow, waiting)
@@ -358,7 +358,7 @@ async def put_lecturer(uow: UnitOfWork, name: str, topics: list[str], regions: l
     [member] = found.values()
     new = await uow.lessons.put_lecturer(member.id, topics, region_ids, uow.now)
     detail = {"member": member.id, "topics": topics, "regions": regions}
-    await uow.ops.audit(actor=None, platform="cli", action="lecturer.put", detail=detail, now=uow.now)
+    await uow.audit.record(actor=None, platform="cli", action="lecturer.put", detail=detail, now=uow.now)
     verb = "已加入讲师团 / added" if new else "已更新 / updated"
     return f"{verb}: {name}（{'、'.join(topics)}）→ {'、'.join(regions)}"
 

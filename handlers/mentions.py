@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from markupsafe import Markup
 
-from storage.repositories import UnitOfWork
+from storage.uow import UnitOfWork
 
 _MARK = re.compile(r'<m id="(\d+)">(.*?)</m>', re.S)
 

@@ -18,9 +18,8 @@ from handlers.outbox import Payload, PushContext, PushKind
 from handlers.ports import Reply
 from handlers.router import Command
 from handlers.timeparse import Period
-from storage.compliance import ComplianceRepo, EvaluationRepo, ReportRepo
 from storage.records import BindingRec, rate_of
-from storage.repositories import UnitOfWork
+from storage.uow import UnitOfWork
 
 ASK_HOUR = 9
 LATE_AFTER_DAYS = 3  # the 4th
@@ -80,11 +79,11 @@ async def send_report(ctx: Context, args: str) -> list[Reply]:
     inc = ctx.incoming
 
     async def work(uow: UnitOfWork) -> bool:
-        first = await ReportRepo(uow.conn).put(
-            node.region_id, branch_id, f"{month:%Y-%m}", text, by=member.id, now=uow.now
-        )
+        first = await uow.reports.put(node.region_id, branch_id, f"{month:%Y-%m}", text, by=member.id, now=uow.now)
         detail = {"month": f"{month:%Y-%m}", "chars": len(text)}
-        await uow.ops.audit(actor=member.id, platform=inc.platform, action="monthly_report", detail=detail, now=uow.now)
+        await uow.audit.record(
+            actor=member.id, platform=inc.platform, action="monthly_report", detail=detail, now=uow.now
+        )
         return first
 
     first = await ctx.unit(work)
@@ -112,7 +111,7 @@ async def _step(ctx: PushContext[MonthPush]) -> Reply | None:
     month = ctx.payload.month
     if _next_month(month) <= await started_on(ctx.uow, binding.region_id, ctx.tz):
         return None  # a month before the region's 启用日期: nothing to report on
-    reports = await ReportRepo(ctx.uow.conn).of_month(binding.region_id, f"{month:%Y-%m}")
+    reports = await ctx.uow.reports.of_month(binding.region_id, f"{month:%Y-%m}")
     if row.purpose in ("report_ask", "report_late"):
         if binding.branch_id is None or binding.branch_id in reports:
             return None  # sent already: nobody is asked again
@@ -142,8 +141,8 @@ async def compiled_params(
     period = Period(month, _next_month(month), "month")
     start, end = period.bounds(tz)
     region_id = binding.region_id
-    figures = EvaluationRepo(uow.conn)
-    held = await ComplianceRepo(uow.conn).held(region_id, start, end)
+    figures = uow.evaluations
+    held = await uow.compliance.held(region_id, start, end)
     roles, present = await figures.roles(region_id), await figures.present(region_id, start, end)
     duty = await figures.duty(region_id, start, end)
     norms = await matrix(uow, region_id, None, period, tz)

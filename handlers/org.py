@@ -4,7 +4,6 @@ issued on WeCom) or a manager's approval; managers seeing, undoing and stopping 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -15,47 +14,18 @@ from handlers.errors import AppError, UsageError
 from handlers.events import catch_up_chat
 from handlers.i18n import render
 from handlers.mentions import branch_secretaries
+from handlers.names import named_member
 from handlers.outbox import Payload, Personal, PushContext, PushKind, queue
 from handlers.ports import Button, Reply
 from handlers.router import Command, Handler, Press
 from handlers.timeparse import numbered
 from storage.records import BindingRec, LinkRequestRec, MemberRec, RegionRec, normalize_phone
-from storage.repositories import UnitOfWork
+from storage.uow import UnitOfWork
 
 MAX_NAME = 50
 REQUEST_COOLDOWN = timedelta(minutes=10)  # an account's registration request stands this long before another
 MAX_REQUESTS_PER_NAME = 3  # accounts waiting for one roster name at once (approval cards posted)
 PLATFORMS = {"telegram": "telegram", "tg": "telegram", "wecom": "wecom", "企业微信": "wecom", "console": "console"}
-
-
-async def named_member(
-    uow: UnitOfWork, region_id: int, name: str, branch_id: int | None = None, *, active_only: bool = True
-) -> MemberRec:
-    """The one (active) member of that name in the region (or in the branch, when the chat speaks
-    for one); "王芳（红星机械党支部）" names the branch of a name two branches share. A clear
-    answer if none, several (with their branches, and how to write one), or one of another branch."""
-    name, branch_name = _with_branch(name.lstrip("@"))
-    found = await uow.org.members_named(region_id, name, branch_id, active_only=active_only)
-    if branch_name is not None:
-        names = {b.id: b.name for b in await uow.org.branches(region_id)}
-        found = [m for m in found if names.get(m.branch_id) == branch_name]
-    if not found:
-        if branch_id is not None and await uow.org.members_named(region_id, name, active_only=active_only):
-            raise AppError("org.other_branch", name=name)
-        raise AppError("org.not_in_roster", name=name)
-    if len(found) > 1:
-        names = {b.id: b.name for b in await uow.org.branches(region_id)}
-        raise AppError("org.name_shared", name=name, branches=[names.get(m.branch_id, "?") for m in found])
-    return found[0]
-
-
-_BRANCHED = re.compile(r"^(?P<name>[^（(]+)[（(](?P<branch>[^）)]+)[）)]$")
-
-
-def _with_branch(text: str) -> tuple[str, str | None]:
-    """ "王芳（红星机械党支部）" -> ("王芳", "红星机械党支部"); a plain name -> (name, None)."""
-    m = _BRANCHED.match(text.strip())
-    return (m.group("name").strip(), m.group("branch").strip()) if m else (text, None)
 
 
 def _name_arg(args: str, usage: str) -> str:
@@ -113,7 +83,7 @@ async def _bind(ctx: Context, target: Target, *, confirmed: bool) -> list[Reply]
         label = region.name if target_branch is None else (await uow.org.branch(target_branch)).name
         # the roster's role for that node: its branch secretary or a region officer (never the chat's admin)
         access.check(member, Level.BRANCH, Node(member.region_id, target_branch))
-        current = await uow.org.binding(inc.platform, inc.chat_id)
+        current = await uow.chats.binding(inc.platform, inc.chat_id)
         moving = current is not None and (current.region_id, current.branch_id) != (member.region_id, target_branch)
         if moving and current is not None and not confirmed:
             now_bound = await _node_label(uow, current.region_id, current.branch_id)
@@ -123,7 +93,7 @@ async def _bind(ctx: Context, target: Target, *, confirmed: bool) -> list[Reply]
                 Button(str(ctx.t("org.rebind_no")), "rebind:no"),
             )
             return ctx.reply("org.rebind_confirm", current=now_bound, target=label, buttons=buttons)
-        await uow.org.bind_chat(
+        await uow.chats.bind_chat(
             platform=inc.platform,
             chat_id=inc.chat_id,
             region_id=member.region_id,
@@ -132,10 +102,10 @@ async def _bind(ctx: Context, target: Target, *, confirmed: bool) -> list[Reply]
             now=uow.now,
         )
         await catch_up_chat(uow, ctx.services.policy, inc.platform, inc.chat_id)
-        bound = await uow.org.binding(inc.platform, inc.chat_id)
+        bound = await uow.chats.binding(inc.platform, inc.chat_id)
         assert bound is not None
         await _tell_binding(uow, bound, member.name)
-        await uow.ops.audit(
+        await uow.audit.record(
             actor=member.id,
             platform=inc.platform,
             action="bind",
@@ -154,9 +124,9 @@ async def _tell_binding(uow: UnitOfWork, bound: BindingRec, by: str) -> None:
     """A chat newly bound to a node is told to that node's other chats and to the region's, with a
     解绑 button: nobody binds a group of their own to a branch unseen."""
     seen = {(bound.platform, bound.chat_id)}
-    audience = await uow.org.chats_for(bound.region_id, bound.branch_id, include_branch_chats=False)
+    audience = await uow.chats.chats_for(bound.region_id, bound.branch_id, include_branch_chats=False)
     if bound.branch_id is not None:
-        audience += await uow.org.chats_for(bound.region_id, None, include_branch_chats=False)
+        audience += await uow.chats.chats_for(bound.region_id, None, include_branch_chats=False)
     for chat in audience:
         if (chat.platform, chat.chat_id) not in seen:
             seen.add((chat.platform, chat.chat_id))
@@ -177,7 +147,7 @@ async def chats(ctx: Context, args: str) -> list[Reply]:
             {"c": c, "node": region.name if c.binding.branch_id is None else names.get(c.binding.branch_id, "?"),
              "at": ctx.local(c.bound_at), "here": (c.binding.platform, c.binding.chat_id) == (ctx.incoming.platform,
              ctx.incoming.chat_id)}
-            for c in await uow.org.bound_chats(node.region_id, node.branch_id)
+            for c in await uow.chats.bound_chats(node.region_id, node.branch_id)
         ]  # fmt: skip
 
     return [ctx.reply("org.chats", items=await ctx.read(look))]
@@ -201,14 +171,14 @@ async def _unbind(ctx: Context, binding_id: int) -> list[Reply]:
     inc = ctx.incoming
 
     async def work(uow: UnitOfWork) -> tuple[BindingRec, str]:
-        found = await uow.org.binding_by_id(binding_id)
+        found = await uow.chats.binding_by_id(binding_id)
         if found is None or found.region_id != member.region_id:
             raise AppError("org.no_chat", id=binding_id)
         ctx.need_manager(found.region_id, found.branch_id)  # that node's manager, from wherever
         label = await _node_label(uow, found.region_id, found.branch_id)
-        await uow.org.unbind(found.id)
+        await uow.chats.unbind(found.id)
         detail = {"chat": found.chat_id, "on": found.platform, "branch": label}
-        await uow.ops.audit(actor=member.id, platform=inc.platform, action="chat.unbind", detail=detail, now=uow.now)
+        await uow.audit.record(actor=member.id, platform=inc.platform, action="chat.unbind", detail=detail, now=uow.now)
         return found, label
 
     found, label = await ctx.unit(work)
@@ -239,13 +209,13 @@ def contact_buttons(ctx: Context) -> tuple[Button, ...]:
 async def _link(uow: UnitOfWork, ctx: Context, target: MemberRec, proof: str, by: int | None = None) -> str:
     """Link the sender's account to `target` (proof: how we know it is them); returns the branch name."""
     inc = ctx.incoming
-    if inc.platform in await uow.org.accounts_of(target.id):
+    if inc.platform in await uow.accounts.accounts_of(target.id):
         raise AppError("org.name_taken", name=target.name)
     dm_chat = inc.chat_id if inc.is_private else None
-    if not await uow.org.link_account(target.id, inc.platform, inc.user_id, uow.now, dm_chat):
+    if not await uow.accounts.link_account(target.id, inc.platform, inc.user_id, uow.now, dm_chat):
         raise AppError("org.account_taken")
-    await uow.org.withdraw_requests(inc.platform, inc.user_id)
-    await uow.ops.audit(
+    await uow.accounts.withdraw_requests(inc.platform, inc.user_id)
+    await uow.audit.record(
         actor=by if by is not None else target.id,
         platform=inc.platform,
         action="account.link",
@@ -270,15 +240,15 @@ async def join(ctx: Context, args: str) -> list[Reply]:
         target = await _quiet_match(uow, node, name)
         if target is not None and _issued_to(target, inc.platform, inc.user_id):
             return target, await _link(uow, ctx, target, "issued_id")  # the platform proves it is them
-        earlier = await uow.org.open_request(inc.platform, inc.user_id)
+        earlier = await uow.accounts.open_request(inc.platform, inc.user_id)
         if earlier is not None and uow.now - earlier.created_at < REQUEST_COOLDOWN:
             return None  # one request at a time: a flood of names posts one card
         if target is not None and (
-            inc.platform in await uow.org.accounts_of(target.id)
-            or await uow.org.open_requests_for(target.id) >= MAX_REQUESTS_PER_NAME
+            inc.platform in await uow.accounts.accounts_of(target.id)
+            or await uow.accounts.open_requests_for(target.id) >= MAX_REQUESTS_PER_NAME
         ):
             target = None  # taken, or asked for enough already: kept silently, like a name not in the roster
-        request_id = await uow.org.request_link(
+        request_id = await uow.accounts.request_link(
             member_id=target.id if target else None,
             name=name,
             platform=inc.platform,
@@ -291,7 +261,7 @@ async def join(ctx: Context, args: str) -> list[Reply]:
         if target is not None:
             await _ask_approvers(uow, request_id, target)
         detail = {"member": target.id if target else None, "name": name, "user": inc.user_id, "request": request_id}
-        await uow.ops.audit(actor=None, platform=inc.platform, action="account.request", detail=detail, now=uow.now)
+        await uow.audit.record(actor=None, platform=inc.platform, action="account.request", detail=detail, now=uow.now)
         return None
 
     linked = await ctx.unit(work)
@@ -324,9 +294,9 @@ async def _quiet_match(uow: UnitOfWork, node: Node | None, name: str) -> MemberR
 async def _ask_approvers(uow: UnitOfWork, request_id: int, target: MemberRec) -> None:
     """Queue the 同意 / 拒绝 card for the region's own chats and, unless the member holds a
     privileged role (which only region officers decide), for the member's branch chats."""
-    chats = await uow.org.chats_for(target.region_id, None, include_branch_chats=False)
+    chats = await uow.chats.chats_for(target.region_id, None, include_branch_chats=False)
     if target.role not in PRIVILEGED_ROLES:
-        chats += await uow.org.chats_for(target.region_id, target.branch_id, include_branch_chats=False)
+        chats += await uow.chats.chats_for(target.region_id, target.branch_id, include_branch_chats=False)
     for chat in chats:
         await queue(uow, LINK_REQUEST, chat.platform, chat.chat_id, due=uow.now, payload=LinkPush(request=request_id))
 
@@ -373,7 +343,7 @@ async def _decide(ctx: Context, data: str, approve: bool) -> list[Reply]:
     request_id = int(data)
 
     async def work(uow: UnitOfWork) -> tuple[LinkRequestRec, MemberRec]:
-        request = await uow.org.link_request(request_id)
+        request = await uow.accounts.link_request(request_id)
         target = await uow.org.member(request.member_id) if request and request.member_id else None
         if request is None or target is None:
             raise AppError("org.no_request", id=request_id)
@@ -382,12 +352,12 @@ async def _decide(ctx: Context, data: str, approve: bool) -> list[Reply]:
             raise AppError("org.request_done", id=request_id, status=request.status)
         if approve and not (
             target.active
-            and request.platform not in await uow.org.accounts_of(target.id)
-            and await uow.org.link_account(target.id, request.platform, request.user_id, uow.now)
+            and request.platform not in await uow.accounts.accounts_of(target.id)
+            and await uow.accounts.link_account(target.id, request.platform, request.user_id, uow.now)
         ):
             raise AppError("org.cannot_link", name=target.name)
-        await uow.org.decide_request(request_id, "approved" if approve else "rejected", actor.id, uow.now)
-        await uow.ops.audit(
+        await uow.accounts.decide_request(request_id, "approved" if approve else "rejected", actor.id, uow.now)
+        await uow.audit.record(
             actor=actor.id,
             platform=ctx.incoming.platform,
             action="account.approve" if approve else "account.reject",
@@ -426,7 +396,7 @@ async def request_card(uow: UnitOfWork, request: LinkRequestRec, locale: str) ->
     target = await uow.org.member(request.member_id) if request.member_id else None
     if target is None or request.status != "pending":
         return None
-    others = sorted(p for p in await uow.org.accounts_of(target.id) if p != request.platform)
+    others = sorted(p for p in await uow.accounts.accounts_of(target.id) if p != request.platform)
     branch = (await uow.org.branch(target.branch_id)).name
     return Reply(
         text=render("org.request_card", locale, r=request, m=target, branch=branch, others=others),
@@ -441,7 +411,7 @@ async def pending(ctx: Context, args: str) -> list[Reply]:
 
     async def look(uow: UnitOfWork) -> list[Reply]:
         cards = []
-        for request in await uow.org.pending_requests(node.region_id, node.branch_id):
+        for request in await uow.accounts.pending_requests(node.region_id, node.branch_id):
             card = await request_card(uow, request, ctx.locale)
             if card is not None:
                 cards.append(card)
@@ -460,9 +430,9 @@ async def accounts(ctx: Context, args: str) -> list[Reply]:
         branches = {b.id: b.name for b in await uow.org.branches(node.region_id)}
         rows = [
             {"m": m, "branch": branches.get(m.branch_id, ""), "platforms": sorted(links)}
-            for m, links in await uow.org.accounts_in(node.region_id, node.branch_id)
+            for m, links in await uow.accounts.accounts_in(node.region_id, node.branch_id)
         ]
-        return rows, len(await uow.org.pending_requests(node.region_id, node.branch_id))
+        return rows, len(await uow.accounts.pending_requests(node.region_id, node.branch_id))
 
     rows, waiting = await ctx.read(look)
     return [ctx.reply("org.accounts", rows=rows, waiting=waiting, region=node.branch_id is None)]
@@ -486,10 +456,10 @@ async def unlink(ctx: Context, args: str) -> list[Reply]:
 
     async def work(uow: UnitOfWork) -> tuple[MemberRec, list[tuple[str, str]]]:
         target = await _target(ctx, uow, name)
-        removed = await uow.org.unlink(target.id, platform)
+        removed = await uow.accounts.unlink(target.id, platform)
         if not removed:
             raise AppError("org.nothing_linked", name=target.name)
-        await uow.ops.audit(
+        await uow.audit.record(
             actor=actor.id,
             platform=ctx.incoming.platform,
             action="account.unlink",
@@ -515,7 +485,7 @@ def _set_active(active: bool) -> Handler:
             ctx.need_manager_of(target, identity=True)
             if not await uow.org.set_member_active(target.id, active):
                 raise AppError("org.already_active" if active else "org.already_inactive", name=name)
-            await uow.ops.audit(
+            await uow.audit.record(
                 actor=actor.id,
                 platform=ctx.incoming.platform,
                 action="member.activate" if active else "member.deactivate",
@@ -555,8 +525,8 @@ async def _set_option(ctx: Context, option: str, value: object) -> None:
     inc = ctx.incoming
 
     async def work(uow: UnitOfWork) -> None:
-        await uow.org.set_binding_options(inc.platform, inc.chat_id, **{option: value})
-        await uow.ops.audit(
+        await uow.chats.set_binding_options(inc.platform, inc.chat_id, **{option: value})
+        await uow.audit.record(
             actor=member.id,
             platform=inc.platform,
             action=f"chat.{option}",
@@ -595,12 +565,12 @@ class LinkPush(Personal):
 
 
 async def _request_push(ctx: PushContext[LinkPush]) -> Reply | None:
-    request = await ctx.uow.org.link_request(ctx.payload.request)
+    request = await ctx.uow.accounts.link_request(ctx.payload.request)
     return await request_card(ctx.uow, request, ctx.locale) if request else None
 
 
 async def _decided_push(ctx: PushContext[LinkPush]) -> Reply | None:
-    request = await ctx.uow.org.link_request(ctx.payload.request)
+    request = await ctx.uow.accounts.link_request(ctx.payload.request)
     member = await ctx.uow.org.member(request.member_id) if request and request.member_id else None
     if request is None or member is None:
         return None
@@ -615,7 +585,7 @@ class BindingPush(Payload):
 
 async def _binding_news(ctx: PushContext[BindingPush]) -> Reply | None:
     """A chat was bound to this node (or one of the region's branches): where, by whom, when."""
-    bound = await ctx.uow.org.binding_by_id(ctx.payload.binding)
+    bound = await ctx.uow.chats.binding_by_id(ctx.payload.binding)
     if bound is None:
         return None  # unbound meanwhile
     node = await _node_label(ctx.uow, bound.region_id, bound.branch_id)

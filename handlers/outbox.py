@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from handlers.i18n import normalize_locale, this_year_is
 from handlers.ports import Reply
 from storage.records import BindingRec, EventRec, OutboxRec
-from storage.repositories import UnitOfWork
+from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ async def queue(
     status: str = "pending",
 ) -> int:
     """Queue one push of a kind for a chat, once: the key is the kind's, plus the chat."""
-    return await uow.ops.enqueue(
+    return await uow.outbox.enqueue(
         key=push_key(kind, payload, platform, chat_id),
         purpose=kind.name,
         event_id=event_id,
@@ -130,7 +130,7 @@ async def render_row(
     if known is not None and (row.platform, row.chat_id) in known.bindings:
         binding = known.bindings[(row.platform, row.chat_id)]
     else:
-        binding = await uow.org.binding(row.platform, row.chat_id)
+        binding = await uow.chats.binding(row.platform, row.chat_id)
     if binding is not None and binding.active:
         locale = normalize_locale(binding.locale or default_locale)
     elif binding is None and isinstance(payload, Personal) and payload.private:

@@ -11,15 +11,15 @@ from handlers.context import Context
 from handlers.errors import AppError, UsageError
 from handlers.i18n import render
 from handlers.mentions import mention
-from handlers.org import named_member
+from handlers.names import named_member
 from handlers.outbox import Personal, PushContext, PushKind, queue
 from handlers.ports import Button, Reply
 from handlers.router import Command, Press
 from handlers.timeparse import numbered, whole_number
 from storage import limits
-from storage.engage import RedemptionRec
 from storage.records import MemberRec
-from storage.repositories import UnitOfWork
+from storage.repos.points import RedemptionRec
+from storage.uow import UnitOfWork
 
 MANUAL = "manual:"  # the ledger reason of an adjustment: this, then the reason given
 MAX_REASON = limits.POINT_REASON - len(MANUAL)
@@ -88,7 +88,7 @@ async def adjust(ctx: Context, args: str) -> list[Reply]:
         )
         if not done and amount < 0:
             raise AppError("points.not_enough", name=name, balance=await uow.points.balance(target.id))
-        await uow.ops.audit(
+        await uow.audit.record(
             actor=admin.id,
             platform=inc.platform,
             action="points.adjust",
@@ -130,7 +130,7 @@ async def stock_item(ctx: Context, args: str) -> list[Reply]:
 
     async def work(uow: UnitOfWork) -> int:
         item_id = await uow.store.put(binding.region_id, name, price, stock)
-        await uow.ops.audit(
+        await uow.audit.record(
             actor=admin.id,
             platform=ctx.incoming.platform,
             action="store.put",
@@ -177,7 +177,7 @@ async def redeem(ctx: Context, args: str) -> list[Reply]:
             created_at=uow.now,
         )
         # the region's managers decide: their chats hear of it (with the buttons) wherever it was asked
-        for chat in await uow.org.chats_for(binding.region_id, None, include_branch_chats=False):
+        for chat in await uow.chats.chats_for(binding.region_id, None, include_branch_chats=False):
             if (chat.platform, chat.chat_id) != (inc.platform, inc.chat_id):
                 news = RedeemNews(redemption=rid, step="requested")
                 await queue(uow, REDEEM_NEWS, chat.platform, chat.chat_id, due=uow.now, payload=news)
@@ -211,7 +211,7 @@ async def tell_member(ctx: Context, uow: UnitOfWork, r: RedemptionRec, step: str
     inc = ctx.incoming
     if (r.platform, r.chat_id) == (inc.platform, inc.chat_id):
         return
-    private = await uow.org.binding(r.platform, r.chat_id) is None
+    private = await uow.chats.binding(r.platform, r.chat_id) is None
     news = RedeemNews(redemption=r.id, step=step, note=note, private=private)
     await queue(uow, REDEEM_NEWS, r.platform, r.chat_id, due=uow.now, payload=news)
 
@@ -256,7 +256,7 @@ async def _decide(ctx: Context, rid: int, approve: bool, note: str) -> list[Repl
 
 async def _audit(ctx: Context, uow: UnitOfWork, actor: int, action: str, r: RedemptionRec, note: str = "") -> None:
     detail = {"redemption": r.id, "member": r.member_id, "item": r.item, "price": r.price, "note": note}
-    await uow.ops.audit(actor=actor, platform=ctx.incoming.platform, action=action, detail=detail, now=uow.now)
+    await uow.audit.record(actor=actor, platform=ctx.incoming.platform, action=action, detail=detail, now=uow.now)
 
 
 async def approve(ctx: Context, args: str) -> list[Reply]:

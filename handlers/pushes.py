@@ -16,7 +16,7 @@ from handlers.outbox import Known, Payload, PushContext, PushKind, render_row
 from handlers.ports import Reply
 from handlers.signin import build_summary, render_board
 from storage.records import EventRec, OutboxRec
-from storage.repositories import UnitOfWork
+from storage.uow import UnitOfWork
 
 MISSED_LISTED = 20  # items listed by name in a missed-push report
 

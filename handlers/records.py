@@ -8,13 +8,12 @@ import asyncio
 from handlers.access import Level
 from handlers.context import Context
 from handlers.errors import AppError, UsageError
-from handlers.events import parse_event_ref, visible_in
+from handlers.event_ref import parse_event_ref, visible_in
 from handlers.media import MAX_PHOTO, NotAnImage, Stored
 from handlers.ports import Reply
 from handlers.router import Command
-from storage.ledger import RecordRepo
 from storage.records import EventRec
-from storage.repositories import UnitOfWork
+from storage.uow import UnitOfWork
 
 MAX_RECORD = 20_000  # characters a record may grow to
 
@@ -45,7 +44,7 @@ async def record(ctx: Context, args: str) -> list[Reply]:
     event = await _event(ctx, event_id)
     kind = ctx.t("common.kind", k=event.kind)
     if not text.strip():
-        got = await ctx.read(lambda uow: RecordRepo(uow.conn).get(event.id))
+        got = await ctx.read(lambda uow: uow.records.get(event.id))
         text_now, versions, photos = got or ("", 0, 0)
         return [
             ctx.reply(
@@ -79,12 +78,12 @@ async def _write(ctx: Context, event: EventRec, text: str, change: str) -> list[
         raise UsageError(command, "common.too_long", limit=MAX_RECORD)
 
     async def work(uow: UnitOfWork) -> str:
-        records = RecordRepo(uow.conn)
+        records = uow.records
         current = await records.get(event.id)
         if change == "append" and current is not None and len(current[0]) + len(text) + 1 > MAX_RECORD:
             raise UsageError(command, "common.too_long", limit=MAX_RECORD)
         new = await records.write(event.id, text, change=change, by=member.id, now=uow.now)
-        await uow.ops.audit(
+        await uow.audit.record(
             actor=member.id,
             platform=inc.platform,
             action=f"record_{change}",
@@ -132,12 +131,12 @@ async def attach_photo(ctx: Context, caption: str) -> list[Reply]:
     stored = await receive_photo(ctx)
 
     async def work(uow: UnitOfWork) -> tuple[bool, int]:
-        records = RecordRepo(uow.conn)
+        records = uow.records
         added = await records.add_photo(
             event.id, stored.sha256, stored.kind, stored.size, by=member.id, platform=inc.platform, now=uow.now
         )
         if added:
-            await uow.ops.audit(
+            await uow.audit.record(
                 actor=member.id,
                 platform=inc.platform,
                 action="record_photo",

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 from handlers import groups, hosting, monthly, supervision
 from handlers.access import Level, Node
-from handlers.compliance import NORM_REMINDER, MonthPush, dormancy_details, reminder_due, started_on, tiers
+from handlers.compliance import NORM_REMINDER, MonthPush, reminder_due, started_on
 from handlers.context import Context, Services
 from handlers.errors import UsageError
+from handlers.evaluation import dormancy_details, tiers
 from handlers.i18n import render
 from handlers.ledger import digest_chart
 from handlers.outbox import Payload, PushContext, PushKind, queue
@@ -20,7 +21,7 @@ from handlers.ports import Reply
 from handlers.router import Command
 from handlers.signin import build_summary
 from storage.records import BindingRec, rate_of
-from storage.repositories import UnitOfWork
+from storage.uow import UnitOfWork
 
 MAX_NOTICE = 2000
 DIGEST_HOUR = 9  # the monthly digest: on the 1st at 09:00
@@ -40,12 +41,12 @@ async def notice(ctx: Context, args: str) -> list[Reply]:
     inc = ctx.incoming
 
     async def work(uow: UnitOfWork) -> int:
-        chats = await uow.org.chats_for(binding.region_id, None, include_branch_chats=True)
+        chats = await uow.chats.chats_for(binding.region_id, None, include_branch_chats=True)
         ref = inc.update_id or f"{inc.chat_id}:{inc.message_id}:{uow.now.isoformat()}"
         payload = NoticePush(text=text, by=sender.name, ref=f"{inc.platform}:{ref}")
         for chat in chats:
             await queue(uow, NOTICE, chat.platform, chat.chat_id, due=uow.now, payload=payload)
-        await uow.ops.audit(
+        await uow.audit.record(
             actor=sender.id, platform=inc.platform, action="notice", detail={"chats": len(chats)}, now=uow.now
         )
         return len(chats)
@@ -104,7 +105,7 @@ async def queue_periodic(services: Services, dormancy_weeks: int) -> int:
     async def work(uow: UnitOfWork) -> int:
         queued = 0
         for region_rec in await uow.org.regions():
-            chats = await uow.org.chats_for(region_rec.id, None, include_branch_chats=True)
+            chats = await uow.chats.chats_for(region_rec.id, None, include_branch_chats=True)
             for chat in chats:
                 for kind, due, payload in every + (branch if chat.branch_id else region):
                     queued += await queue(uow, kind, chat.platform, chat.chat_id, due=due, payload=payload)

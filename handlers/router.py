@@ -20,7 +20,8 @@ from handlers.i18n import this_year_is
 from handlers.ports import Incoming, Reply
 from storage.db import out_of_room
 from storage.records import BindingRec, MemberRec
-from storage.repositories import OpsRepo, UnitOfWork
+from storage.repos.updates import UpdateRepo
+from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +217,9 @@ class Router:
         elif replies and not ctx.rederivable:
             kept = [r.to_data() for r in replies]
             try:
-                await self.services.db.unit(lambda c: OpsRepo(c).save_replies(inc.platform, str(inc.update_id), kept))
+                await self.services.db.unit(
+                    lambda c: UpdateRepo(c).save_replies(inc.platform, str(inc.update_id), kept)
+                )
             except Exception as exc:
                 if not out_of_room(exc):
                     raise
@@ -228,7 +231,7 @@ class Router:
         """A redelivered update changes nothing and gets the answer its first delivery got (if the
         process died between the commit and keeping the answer, a plain "done")."""
         key = str(incoming.update_id)
-        stored = await self.services.db.read(lambda c: OpsRepo(c).replies_of(incoming.platform, key))
+        stored = await self.services.db.read(lambda c: UpdateRepo(c).replies_of(incoming.platform, key))
         if stored:
             return [Reply.from_data(d) for d in stored]
         ctx = ctx or await self._context(incoming)

@@ -12,15 +12,16 @@ from markupsafe import Markup
 from handlers.access import Level, Node, refusal
 from handlers.context import Context, Duplicate
 from handlers.errors import AppError, UsageError
-from handlers.events import parse_event_ref, visible_in
+from handlers.event_ref import parse_event_ref, visible_in
+from handlers.expected import expected_filter
 from handlers.i18n import render
 from handlers.mentions import mention
-from handlers.org import named_member
+from handlers.names import named_member
 from handlers.ports import Button, Reply
 from handlers.router import Command, Press
 from storage.records import ATTENDED, AttendanceRec, BindingRec, EventRec, MemberRec, rate_of
-from storage.repositories import UnitOfWork, expected_filter
 from storage.signin_write import ALREADY, DUPLICATE, RECORDED, SignInOutcome, SignInWrite
+from storage.uow import UnitOfWork
 
 MAX_REASON = 500
 MAX_MAKEUP = 100  # names in one 补签
@@ -96,7 +97,16 @@ async def _write(
         points = max(0, min(points, cap - used))
     outcome = await ctx.services.db.batch(
         SignInWrite(
-            inc.platform, update_key, event.id, member.id, status, ctx.now, points=points, kind=event.kind, **extra
+            inc.platform,
+            update_key,
+            event.id,
+            member.id,
+            status,
+            ctx.now,
+            points=points,
+            kind=event.kind,
+            expected=tuple(expected_filter(event.kind)),
+            **extra,
         )
     )
     ctx.claimed = ctx.rederivable = True
@@ -118,7 +128,8 @@ def board_key(event_id: int) -> str:
 async def _completes(ctx: Context, event: EventRec, outcome: SignInOutcome) -> bool:
     """Whether this sign-in gave the last expected member a record: nobody else is coming, so its
     chat's confirmations may go out before those of chats still filling up."""
-    return bool(outcome.recorded) and outcome.recorded >= await ctx.services.directory.expected(event)
+    expected = await ctx.services.directory.expected(event, expected_filter(event.kind))
+    return bool(outcome.recorded) and outcome.recorded >= expected
 
 
 def _answer(
@@ -244,7 +255,7 @@ async def cancel_leave(ctx: Context, args: str) -> list[Reply]:
             if await uow.attendance.status_of(event.id, member.id) == "leave":
                 await uow.attendance.remove(event.id, member.id, absent_at=None)
                 detail = {"event": event.id, "member": member.id}
-                await uow.ops.audit(
+                await uow.audit.record(
                     actor=member.id, platform=inc.platform, action="leave.withdraw", detail=detail, now=uow.now
                 )
                 return event
@@ -349,7 +360,7 @@ async def undo_makeup(ctx: Context, args: str) -> list[Reply]:
         reversed_points = await uow.points.reverse(
             f"signin:{event.id}:{target.id}", reason="signin:undone", operator=admin.id, now=uow.now
         )
-        await uow.ops.audit(
+        await uow.audit.record(
             actor=admin.id,
             platform=ctx.incoming.platform,
             action="signin.undo_makeup",

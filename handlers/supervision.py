@@ -20,8 +20,8 @@ from handlers.records import receive_photo
 from handlers.router import Command
 from handlers.timeparse import WhenError, numbered, parse_date
 from storage import limits
-from storage.compliance import FindingRec, FindingRepo
-from storage.repositories import UnitOfWork
+from storage.repos.compliance import FindingRec
+from storage.uow import UnitOfWork
 
 REMIND_DAYS_BEFORE = 3  # the branch is reminded this many days before a deadline, at 09:00
 REMIND_HOUR = 9
@@ -42,7 +42,7 @@ def _params(f: FindingRec) -> dict[str, Any]:
 
 
 async def _notify(uow: UnitOfWork, f: FindingRec, purpose: str, *, region_chats: bool, due: datetime) -> None:
-    chats = await uow.org.chats_for(f.region_id, None if region_chats else f.branch_id, include_branch_chats=False)
+    chats = await uow.chats.chats_for(f.region_id, None if region_chats else f.branch_id, include_branch_chats=False)
     payload = FindingPush(finding=f.id, day=f"{due:%Y%m%d}")
     for chat in chats:
         await queue(uow, KINDS[purpose], chat.platform, chat.chat_id, due=due, payload=payload)
@@ -73,7 +73,7 @@ async def record_finding(ctx: Context, args: str) -> list[Reply]:
         branch = next((b for b in await uow.org.branches(node.region_id) if b.name == name), None)
         if branch is None:
             raise AppError("ledger.no_branch", name=name[: limits.BRANCH_NAME])
-        number = await FindingRepo(uow.conn).create(
+        number = await uow.findings.create(
             region_id=node.region_id,
             branch_id=branch.id,
             text=text,
@@ -81,14 +81,14 @@ async def record_finding(ctx: Context, args: str) -> list[Reply]:
             created_by=supervisor.id,
             created_at=uow.now,
         )
-        found = await FindingRepo(uow.conn).by_number(node.region_id, number)
+        found = await uow.findings.by_number(node.region_id, number)
         assert found is not None
         await _notify(uow, found, "finding_new", region_chats=False, due=uow.now)
         if deadline is not None:
             at = datetime(deadline.year, deadline.month, deadline.day, REMIND_HOUR, tzinfo=tz)
             await _notify(uow, found, "finding_due", region_chats=False, due=at - timedelta(days=REMIND_DAYS_BEFORE))
         detail = {"finding": number, "branch": branch.name, "deadline": str(deadline or "")}
-        await uow.ops.audit(actor=supervisor.id, platform=inc.platform, action="finding", detail=detail, now=uow.now)
+        await uow.audit.record(actor=supervisor.id, platform=inc.platform, action="finding", detail=detail, now=uow.now)
         return found
 
     found = await ctx.unit(work)
@@ -100,7 +100,7 @@ async def _finding(ctx: Context, args: str, command: str) -> tuple[FindingRec, s
     if number is None:
         raise UsageError(command)
     node = ctx.need_node()
-    found = await ctx.read(lambda uow: FindingRepo(uow.conn).by_number(node.region_id, number))
+    found = await ctx.read(lambda uow: uow.findings.by_number(node.region_id, number))
     if found is None or node.branch_id not in (None, found.branch_id):
         raise AppError("supervision.not_found", number=number)
     return found, rest.strip()
@@ -124,12 +124,12 @@ async def mark_fixed(ctx: Context, args: str) -> list[Reply]:
     async def keep(uow: UnitOfWork) -> bool:
         if photo is None:
             return False
-        added = await FindingRepo(uow.conn).add_photo(
+        added = await uow.findings.add_photo(
             found.id, photo.sha256, photo.kind, photo.size, by=member.id, platform=ctx.incoming.platform, now=uow.now
         )
         if added:
             detail = {"finding": found.number, "sha256": photo.sha256[:16], "bytes": photo.size}
-            await uow.ops.audit(actor=member.id, platform=ctx.incoming.platform, action="finding_photo",
+            await uow.audit.record(actor=member.id, platform=ctx.incoming.platform, action="finding_photo",
                                 detail=detail, now=uow.now)  # fmt: skip
         return added
 
@@ -173,13 +173,13 @@ async def _move(
     inc = ctx.incoming
 
     async def work(uow: UnitOfWork) -> bool:
-        if not await FindingRepo(uow.conn).set_status(found.id, old=old, new=new, **values, **{stamp: uow.now}):
+        if not await uow.findings.set_status(found.id, old=old, new=new, **values, **{stamp: uow.now}):
             return False
         if also is not None:
             await also(uow)
         await _notify(uow, found, purpose, region_chats=region_chats, due=uow.now)
         detail = {"finding": found.number}
-        await uow.ops.audit(actor=actor, platform=inc.platform, action=action, detail=detail, now=uow.now)
+        await uow.audit.record(actor=actor, platform=inc.platform, action=action, detail=detail, now=uow.now)
         return True
 
     if not await ctx.unit(work):  # taken meanwhile by another message
@@ -191,7 +191,7 @@ async def listing(ctx: Context, args: str) -> list[Reply]:
     node = ctx.need_node()
     today = ctx.local(ctx.now).date()
     since, _ = period_argument(ctx, args, "findings").bounds(ctx.tz)
-    found = await ctx.read(lambda uow: FindingRepo(uow.conn).listing(node.region_id, node.branch_id, since))
+    found = await ctx.read(lambda uow: uow.findings.listing(node.region_id, node.branch_id, since))
     return [ctx.reply("supervision.listing", items=[_params(f) for f in found], today=today)]
 
 
@@ -210,7 +210,7 @@ async def _overdue(ctx: PushContext[WeekPush]) -> Reply | None:
     today = ctx.now.astimezone(ctx.tz).date()
     overdue = [
         _params(f)
-        for f in await FindingRepo(ctx.uow.conn).listing(ctx.chat.region_id, None)
+        for f in await ctx.uow.findings.listing(ctx.chat.region_id, None)
         if f.status == "open" and f.deadline is not None and f.deadline < today
     ]
     return Reply(text=render("supervision.overdue", ctx.locale, items=overdue)) if overdue else None
@@ -218,7 +218,7 @@ async def _overdue(ctx: PushContext[WeekPush]) -> Reply | None:
 
 async def _news(ctx: PushContext[FindingPush]) -> Reply | None:
     """A finding's news for a chat; a deadline reminder only while it is still open."""
-    found = await FindingRepo(ctx.uow.conn).get(ctx.payload.finding)
+    found = await ctx.uow.findings.get(ctx.payload.finding)
     if found is None or found.region_id != ctx.chat.region_id:
         return None
     if ctx.row.purpose == "finding_due" and found.status != "open":

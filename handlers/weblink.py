@@ -16,7 +16,7 @@ from handlers.context import Context, Policy
 from handlers.errors import AppError
 from handlers.ports import Reply
 from handlers.router import Command
-from storage.repositories import UnitOfWork
+from storage.uow import UnitOfWork
 
 LINK_TTL = timedelta(minutes=10)
 SESSION_TTL = timedelta(hours=8)
@@ -74,7 +74,7 @@ async def open_session(uow: UnitOfWork, policy: Policy, token: str) -> Opened | 
         return None
     session, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     await uow.web.issue("session", digest(session), member_id, uow.now, uow.now + SESSION_TTL, csrf)
-    await uow.ops.audit(actor=member_id, platform="web", action="web.login", detail={}, now=uow.now)
+    await uow.audit.record(actor=member_id, platform="web", action="web.login", detail={}, now=uow.now)
     return Opened(member_id, session, csrf)
 
 

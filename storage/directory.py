@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
 from storage.db import Database
 from storage.records import BindingRec, EventRec, MemberRec
-from storage.repositories import EventRepo, OrgRepo, cache_versions, expected_filter
+from storage.repos.accounts import AccountRepo
+from storage.repos.chats import ChatRepo
+from storage.repos.events import EventRepo
+from storage.repos.groups import GroupRepo
+from storage.repos.org import OrgRepo
+from storage.sql import cache_versions
 
 T = TypeVar("T")
 # which cache_versions counter covers which kind of entry
@@ -76,14 +81,14 @@ class Directory:
     async def binding(self, platform: str, chat_id: str) -> BindingRec | None:
         """A platform's bindings are loaded whole: one query per TTL however many chats there are."""
         table = await self._get(
-            ("bindings", platform), lambda: self.db.read(lambda c: OrgRepo(c).bindings_of(platform))
+            ("bindings", platform), lambda: self.db.read(lambda c: ChatRepo(c).bindings_of(platform))
         )
         return table.get(chat_id)
 
     async def account(self, platform: str, user_id: str) -> MemberRec | None:
         """Linked accounts of a platform, loaded whole (a region has thousands of members, not millions)."""
         table = await self._get(
-            ("accounts", platform), lambda: self.db.read(lambda c: OrgRepo(c).accounts_by_platform(platform))
+            ("accounts", platform), lambda: self.db.read(lambda c: AccountRepo(c).accounts_by_platform(platform))
         )
         return table.get(user_id)
 
@@ -101,16 +106,13 @@ class Directory:
         found = by_node.get(None, []) + (by_node.get(branch_id, []) if branch_id is not None else [])
         return [e for e in found if e.closes_at >= now]
 
-    async def expected(self, event: EventRec) -> int:
-        """How many members are expected (应到) at an event: from the region's members counted by
-        branch and role, one query per region however many events are open."""
+    async def expected(self, event: EventRec, roles: Collection[str]) -> int:
+        """How many members of these roles are expected (应到) at an event: from the region's members
+        counted by branch and role, one query per region however many events are open."""
         table = await self._get(
             ("expected", event.region_id), lambda: self.db.read(lambda c: OrgRepo(c).role_counts(event.region_id))
         )
-        roles = expected_filter(event.kind)
         if event.group_id is not None:  # a Party group's meeting: its members (rare: read when asked)
-            from storage.groups import GroupRepo
-
             group = await self.db.read(lambda c: GroupRepo(c).members(event.group_id or 0))
             return sum(1 for m in group if not m.guest and m.role in roles)
         return sum(n for (branch, role), n in table.items() if role in roles and event.branch_id in (None, branch))

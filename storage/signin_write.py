@@ -12,10 +12,10 @@ from typing import ClassVar
 from sqlalchemy import Connection, Insert, func, insert, select, tuple_, update
 
 from storage.db import BatchWrite
-from storage.engage import award_many
 from storage.models import Attendance, AuditLog, Member, ProcessedUpdate
 from storage.records import ATTENDED
-from storage.repositories import expected_filter, insert_ignoring_conflicts
+from storage.repos.points import award_many
+from storage.sql import insert_ignoring_conflicts
 
 # outcomes
 RECORDED = "recorded"
@@ -57,6 +57,7 @@ class SignInWrite(BatchWrite[SignInOutcome]):
     recorded_by: int | None = None
     points: int = 0  # credited to the member, in the same transaction, when the attendance is recorded
     kind: str = ""  # the event's kind, kept in the ledger reason (caps per kind count it)
+    expected: tuple[str, ...] = ()  # the roles expected at the event: the count of those recorded is returned
 
     @classmethod
     def apply_many(cls, conn: Connection, items: Sequence[SignInWrite]) -> list[SignInOutcome | None]:
@@ -179,7 +180,7 @@ class SignInWrite(BatchWrite[SignInOutcome]):
             for j in new_records:
                 done, it = results[j], items[j]
                 assert done is not None
-                roles = expected_filter(it.kind)
+                roles = it.expected
                 recorded = sum(n for (e, r), n in counts.items() if e == it.event_id and r in roles)
                 results[j] = SignInOutcome(done.outcome, done.status, recorded)
         for i in later:

@@ -15,7 +15,7 @@ from bot.settings import Settings
 from handlers.lessons import put_lecturer
 from handlers.ports import FakeClock, SystemClock
 from handlers.signin import build_summary
-from storage.repositories import UnitOfWork
+from storage.uow import UnitOfWork
 
 SAMPLE_ROSTER = Path(__file__).with_name("sample_roster.csv")
 REGION = "城东联合党委"

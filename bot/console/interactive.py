@@ -18,7 +18,7 @@ from bot.console.transport import PLATFORM, ConsoleChat, ConsoleTransport, label
 from bot.roster import import_roster
 from bot.runtime import Runtime
 from bot.settings import Settings
-from storage.repositories import UnitOfWork
+from storage.uow import UnitOfWork
 
 SAMPLE_CHAT = "城东联合党委书记群"
 SAMPLE_USER = "李红"  # the sample region's admin: the one who binds and publishes
@@ -48,7 +48,7 @@ async def holdings(app: App) -> list[Holding]:
         for region in await uow.org.regions():
             branches = await uow.org.branches(region.id)
             members = await uow.org.members_in_region(region.id)
-            chats = await uow.org.chats_for(region.id, None, include_branch_chats=True)
+            chats = await uow.chats.chats_for(region.id, None, include_branch_chats=True)
             out.append(Holding(region.name, len(branches), len(members), len(chats)))
         return out
 
@@ -68,10 +68,12 @@ async def load_sample(app: App) -> list[SampleBranch]:
         branches = {b.id: SampleBranch(b.name) for b in await uow.org.branches(region.id)}
         for member in await uow.org.members_in_region(region.id):
             branches[member.branch_id].people.append(member)
-            taken = await uow.org.account_member(PLATFORM, member.name)
-            if taken is None and PLATFORM not in await uow.org.accounts_of(member.id):
-                await uow.org.link_account(member.id, PLATFORM, member.name, now)
-        await uow.ops.audit(actor=None, platform=PLATFORM, action="console.sample", detail={"region": REGION}, now=now)
+            taken = await uow.accounts.account_member(PLATFORM, member.name)
+            if taken is None and PLATFORM not in await uow.accounts.accounts_of(member.id):
+                await uow.accounts.link_account(member.id, PLATFORM, member.name, now)
+        await uow.audit.record(
+            actor=None, platform=PLATFORM, action="console.sample", detail={"region": REGION}, now=now
+        )
         return [b for b in branches.values() if b.people]
 
     return await app.db.unit(link)

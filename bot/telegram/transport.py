@@ -67,7 +67,7 @@ from bot.transport import Answers, Transport
 from handlers.i18n import LOCALES, render
 from handlers.ports import Delivery, Reply
 from storage.db import unreachable
-from storage.repositories import UnitOfWork
+from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -295,7 +295,7 @@ class TelegramTransport(Transport):
     async def migrate(self, old: str, new: str) -> None:
         """A group became a supergroup: its binding, pending pushes and boards move in one transaction."""
         moved = await self.app.db.unit(
-            lambda c: UnitOfWork(c, self.app.services.clock.now()).org.migrate_chat(PLATFORM, old, new)
+            lambda c: UnitOfWork(c, self.app.services.clock.now()).chats.migrate_chat(PLATFORM, old, new)
         )
         self.app.services.directory.forget_binding(PLATFORM, old)
         self.app.services.directory.forget_binding(PLATFORM, new)

@@ -44,10 +44,11 @@ from bot.outbound import Limits
 from bot.render import to_plain
 from bot.transport import Transport
 from bot.web.labels import LABELS
-from handlers import compliance, weblink
+from handlers import compliance, evaluation, weblink
 from handlers.access import REGION_ROLES, Level, Node, private_node, refusal
 from handlers.duty import shift_state
-from handlers.events import visible_in
+from handlers.event_ref import visible_in
+from handlers.expected import expected_filter
 from handlers.i18n import normalize_locale, render, this_year_is
 from handlers.ideas import names_author
 from handlers.ledger import rates_by_branch
@@ -56,11 +57,9 @@ from handlers.ports import Delivery, Incoming, Reply
 from handlers.signin import build_summary
 from handlers.timeparse import Period, parse_period
 from handlers.vocabulary import TERMS, term
-from storage.compliance import FindingRepo
-from storage.ledger import RecordRepo
 from storage.records import BindingRec, EventRec, MemberRec, rate_of
-from storage.repositories import UnitOfWork, expected_filter
-from storage.web import SessionRec
+from storage.repos.web import SessionRec
+from storage.uow import UnitOfWork
 
 HERE = Path(__file__).parent
 COOKIE = "dj_session"
@@ -425,11 +424,11 @@ class WebConsole:
             grid = await compliance.matrix(uow, region, branch, quarter, tz)
             cells = [(bid, name, [self.cell(c, v.locale) for c in row]) for bid, name, row in grid.branches]
             dormant = (
-                await compliance.dormancy_details(uow, region, self.app.settings.dormancy_weeks, now, tz)
+                await evaluation.dormancy_details(uow, region, self.app.settings.dormancy_weeks, now, tz)
                 if branch is None
                 else []
             )
-            findings = [f for f in await FindingRepo(uow.conn).listing(region, branch) if f.status != "confirmed"]
+            findings = [f for f in await uow.findings.listing(region, branch) if f.status != "confirmed"]
             past = [e for e in events if e.starts_at <= now]
             shown = past[-OVERVIEW_EVENTS // 2 :] + [e for e in events if e.starts_at > now]
             shown = shown[:OVERVIEW_EVENTS]
@@ -496,7 +495,7 @@ class WebConsole:
             # secretaries' chat shows them; a region-wide event his branch sees: his branch's names only
             attendee = not v.officer and not visible_in(event, v.node) and self.expected_at(v, event)
             summary = await build_summary(uow, event, None if attendee else v.node.branch_id)
-            record, photos = await RecordRepo(uow.conn).sheet(event_id)
+            record, photos = await uow.records.sheet(event_id)
             return {"e": event, "s": summary, "starts": self.local(event.starts_at), "record": record,
                     "photos": photos, "branch": branch, "state": event.state(uow.now),
                     "may_makeup": not attendee}  # fmt: skip
@@ -514,7 +513,7 @@ class WebConsole:
             event = await uow.events.get(event_id)
             if event is None or not self.may_see_event(v, event):
                 raise Denied(404, "not_found")
-            return sha in await RecordRepo(uow.conn).photo_names(event_id)
+            return sha in await uow.records.photo_names(event_id)
 
         if not await self.read(load):
             raise Denied(404, "not_found")
@@ -525,7 +524,7 @@ class WebConsole:
 
     async def members(self, request: Request, v: Visitor) -> Response:
         async def load(uow: UnitOfWork) -> dict[str, Any]:
-            rows = await uow.org.accounts_in(v.node.region_id, v.node.branch_id)
+            rows = await uow.accounts.accounts_in(v.node.region_id, v.node.branch_id)
             names = {b.id: b.name for b in await uow.org.branches(v.node.region_id)}
             return {"rows": [{"m": m, "accounts": acc, "branch": names.get(m.branch_id)} for m, acc in rows]}
 

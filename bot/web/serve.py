@@ -16,10 +16,11 @@ import uvicorn
 
 from bot.app import App, policy_from
 from bot.settings import Settings
+from bot.signals import until_signalled
 from handlers.ports import SystemClock
 from handlers.weblink import issue_link
 from storage.db import Database
-from storage.repositories import UnitOfWork
+from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,6 @@ def _worker(listen: str, make_app: MakeApp) -> None:
     logging.basicConfig(level=logging.WARNING)
 
     async def serve() -> None:
-        from bot.runtime import until_signalled
 
         stop = until_signalled(None)
         app = await make_app()

@@ -40,9 +40,10 @@ from handlers.mentions import mentioned, resolve
 from handlers.ports import Attachment, Delivery, Incoming, IncomingFile, Reply
 from storage.db import unreachable
 from storage.lease import Lease, lease_key
-from storage.repositories import OrgRepo
-from storage.wecom import card as stored_card
-from storage.wecom import remember_card
+from storage.repos.accounts import AccountRepo
+from storage.repos.chats import ChatRepo
+from storage.repos.org import OrgRepo
+from storage.repos.wecom import WeComCardRepo
 
 log = logging.getLogger(__name__)
 
@@ -346,7 +347,7 @@ class WeComTransport(Transport):
             self._cards.pop(next(iter(self._cards)))
         now = self.app.services.clock.now()
         try:
-            await self.app.db.unit(lambda c: remember_card(c, card["task_id"], card, now))
+            await self.app.db.unit(lambda c: WeComCardRepo(c).remember(card["task_id"], card, now))
         except Exception as exc:
             if unreachable(exc):
                 raise  # the send waits for the database (the outbound path holds it)
@@ -358,7 +359,7 @@ class WeComTransport(Transport):
         if task_id in self._cards:
             return self._cards[task_id]
         try:
-            return await self.app.db.read(lambda c: stored_card(c, task_id))
+            return await self.app.db.read(lambda c: WeComCardRepo(c).card(task_id))
         except Exception as exc:  # answering the click in time matters more
             log.warning("wecom: could not read card %s (%s)", task_id, exc)
             return None
@@ -404,7 +405,7 @@ class WeComTransport(Transport):
         return Delivery(ok=True)
 
     async def _send_text(self, chat_id: str, reply: Reply) -> Delivery:
-        key = await self.app.db.read(lambda c: OrgRepo(c).push_key(PLATFORM, chat_id))
+        key = await self.app.db.read(lambda c: ChatRepo(c).push_key(PLATFORM, chat_id))
         if key:
             return await self._webhook(key, reply)
         if not self.link.connected:
@@ -430,7 +431,7 @@ class WeComTransport(Transport):
             return Delivery(ok=True)
         except (LinkError, ConnectionError, TimeoutError, KeyError) as exc:
             failure = str(exc) or type(exc).__name__
-        key = await self.app.db.read(lambda c: OrgRepo(c).push_key(PLATFORM, chat_id))
+        key = await self.app.db.read(lambda c: ChatRepo(c).push_key(PLATFORM, chat_id))
         if not key:
             return Delivery(ok=False, error=f"file upload failed: {failure}")
         return await self._webhook_file(key, file)
@@ -525,7 +526,7 @@ class WeComTransport(Transport):
 
 async def _reachable(conn: Any, member_ids: set[int]) -> tuple[list[str], list[str]]:
     """WeCom user ids of the members who have one, phone numbers of the others who have those."""
-    accounts = await OrgRepo(conn).platform_accounts(PLATFORM, member_ids)
+    accounts = await AccountRepo(conn).platform_accounts(PLATFORM, member_ids)
     phones = []
     for member_id in sorted(member_ids - set(accounts)):
         member = await OrgRepo(conn).member(member_id)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 from alembic import context
 from sqlalchemy import Connection
 
+from storage import DEFAULT_URL
 from storage.models import Base
 
 config = context.config
@@ -28,10 +30,10 @@ def run_migrations_online() -> None:
     if given is not None:
         _run(given)
         return
-    from bot.settings import Settings
     from storage.db import make_engine
 
-    url = config.get_main_option("sqlalchemy.url") or Settings().database_url
+    # run by the alembic command itself: the URL given to it, else the one the bot is configured with
+    url = config.get_main_option("sqlalchemy.url") or os.environ.get("DANGJIAN_DATABASE_URL") or DEFAULT_URL
 
     async def _async() -> None:
         engine = make_engine(url)

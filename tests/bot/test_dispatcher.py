@@ -24,7 +24,8 @@ from storage.db import Database
 from storage.directory import Directory
 from storage.lease import Lease
 from storage.models import Attendance, ChatBinding, Outbox
-from storage.repositories import OpsRepo, UnitOfWork
+from storage.repos.outbox import OutboxRepo
+from storage.uow import UnitOfWork
 from tests.harness import GROUP, REGION_CHAT, T0, Harness
 from tests.pgcluster import Cluster
 
@@ -129,7 +130,7 @@ async def test_a_row_left_sending_by_a_dead_process_is_given_up_not_resent(db_ur
     try:
         await h.say(MEETING, user="u-张伟")
         h.clock.set(T0 + timedelta(hours=4))  # 13:00, the reminder is due
-        taken = await h.app.db.unit(lambda c: OpsRepo(c).claim(h.clock.now(), 10, "dead-process"))
+        taken = await h.app.db.unit(lambda c: OutboxRepo(c).claim(h.clock.now(), 10, "dead-process"))
         assert [r.purpose for r in taken] == ["reminder"]  # …and that process died before sending it
         assert await h.tick(seconds=1) == []  # another process does not send it: it may have gone out
         stale_min = STALE.total_seconds() / 60
@@ -202,11 +203,11 @@ async def test_two_dispatcher_processes_send_each_row_exactly_once(db_url: str) 
             uow = UnitOfWork(conn, T0)
             region = await uow.org.ensure_region("城东联合党委", T0)
             for c in range(50):
-                await uow.org.bind_chat(
+                await uow.chats.bind_chat(
                     platform="console", chat_id=f"chat{c}", region_id=region.id, branch_id=None, by=None, now=T0
                 )
                 for n in range(12):
-                    await uow.ops.enqueue(
+                    await uow.outbox.enqueue(
                         key=f"missed:{c}:{n}",
                         purpose="missed_report",
                         event_id=None,
@@ -242,7 +243,7 @@ async def test_two_dispatcher_processes_send_each_row_exactly_once(db_url: str) 
         sent = Counter(recorders[0].sent + recorders[1].sent)
         assert sum(counts) == 600 and len(sent) == 600 and max(sent.values()) == 1
         assert all(counts)  # both took part
-        assert await dbs[0].read(lambda c: OpsRepo(c).count_by_status()) == {"sent": 600}
+        assert await dbs[0].read(lambda c: OutboxRepo(c).count_by_status()) == {"sent": 600}
     finally:
         for db in dbs:
             await db.close()
@@ -281,7 +282,7 @@ async def test_every_queued_push_is_a_registered_kind_and_an_unknown_one_is_neve
         ]
         for n, (purpose, payload) in enumerate(stored):
             await h.app.db.unit(
-                lambda c, purpose=purpose, payload=payload, n=n: OpsRepo(c).enqueue(
+                lambda c, purpose=purpose, payload=payload, n=n: OutboxRepo(c).enqueue(
                     key=f"x:{n}",
                     purpose=purpose,
                     event_id=None,
@@ -330,7 +331,7 @@ async def test_a_database_failure_mid_round_neither_loses_nor_repeats_a_push(pg_
 
         # a claim whose answer the dying connection lost: the row reads as being sent by this process
         async def lost_claim(conn: AsyncConnection) -> None:
-            await OpsRepo(conn).enqueue(
+            await OutboxRepo(conn).enqueue(
                 key="lost",
                 purpose="notice",
                 event_id=None,

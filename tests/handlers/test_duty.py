@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.render import to_plain
-from storage.duty import DutyRepo
 from storage.models import AuditLog, DutyAssignment, DutyShift, DutySwap, Member
+from storage.repos.duty import DutyRepo
 from tests.bot.test_cli import invoke, rows_of
 from tests.harness import GROUP, REGION_CHAT, Harness
 from tests.truth import table

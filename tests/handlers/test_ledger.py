@@ -280,8 +280,8 @@ async def test_the_monthly_digest_carries_the_attendance_chart(h: Harness) -> No
 async def test_a_period_with_more_events_than_fit_across_counts_by_month(h: Harness, tmp_path: Path) -> None:
     """A large region's year has more events than columns: months go across, present / expected."""
     from handlers.ledger_book import write_ledger
-    from storage.ledger import Scope
-    from storage.repositories import UnitOfWork
+    from storage.repos.ledger import Scope
+    from storage.uow import UnitOfWork
 
     await held_event(h)
     await h.say("发布 支委会 12月3日 19:00 办公室", user="u-张伟")  # not held yet: expected nowhere

@@ -12,6 +12,20 @@ from handlers.vocabulary import TERMS, audit_sentence, term
 ROOT = Path(__file__).parent.parent.parent
 
 
+def _writes_audit(func: ast.expr) -> bool:
+    """`uow.audit.record(…)`, `AuditRepo(conn).record(…)`, or a helper named audit / _audit."""
+    if isinstance(func, ast.Name):
+        return func.id in ("audit", "_audit")
+    if not isinstance(func, ast.Attribute):
+        return False
+    if func.attr in ("audit", "_audit"):
+        return True
+    owner = func.value
+    by_uow = isinstance(owner, ast.Attribute) and owner.attr == "audit"
+    by_repo = isinstance(owner, ast.Call) and getattr(owner.func, "id", "") == "AuditRepo"
+    return func.attr == "record" and (by_uow or by_repo)
+
+
 def _audited_actions() -> tuple[set[str], set[str]]:
     """The actions the code writes to the audit log: (literal names, prefixes of f-string names)."""
     names, prefixes = set(), set()
@@ -19,8 +33,7 @@ def _audited_actions() -> tuple[set[str], set[str]]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call):
                 continue
-            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-            if name not in ("audit", "_audit"):
+            if not _writes_audit(node.func):
                 continue
             values = [kw.value for kw in node.keywords if kw.arg == "action"] or node.args[2:3]
             for value in values:

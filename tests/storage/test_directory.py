@@ -63,7 +63,7 @@ async def test_forget_beats_a_refresh_already_running(sqlite_url: str) -> None:
 async def test_change_by_another_process_is_seen_after_revalidation(db_url: str) -> None:
     from datetime import UTC, datetime
 
-    from storage.repositories import UnitOfWork
+    from storage.uow import UnitOfWork
 
     now = datetime(2026, 12, 1, tzinfo=UTC)
     bot = await Database.open(db_url)
@@ -77,7 +77,7 @@ async def test_change_by_another_process_is_seen_after_revalidation(db_url: str)
             mid, _ = await uow.org.upsert_member(
                 region_id=region.id, branch_id=branch.id, name=name, role="member", phone=None, is_mobile=False, now=now
             )
-            await uow.org.link_account(mid, "telegram", user, now)
+            await uow.accounts.link_account(mid, "telegram", user, now)
 
         await bot.unit(lambda c: add(c, "甲", "1"))
         directory = Directory(bot, ttl=0.0)

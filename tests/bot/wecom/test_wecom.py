@@ -16,13 +16,14 @@ from bot.dispatcher import Dispatcher, dispatcher_for
 from bot.outbound import Limits
 from handlers.reports import NoticePush
 from storage.models import Attendance, ChatBinding, Member, MemberAccount
-from storage.repositories import OpsRepo, OrgRepo
+from storage.repos.chats import ChatRepo
+from storage.repos.outbox import OutboxRepo
 from tests.bot.wecom.conftest import GROUP, WC, free_port, start_wc
 from tests.fakes.wecom import FakeWebhook, card_click, content_of, text_message
 
 
 async def set_key(wc: WC, key: str) -> None:
-    await wc.app.db.unit(lambda c: OrgRepo(c).set_push_key("wecom", GROUP, key))
+    await wc.app.db.unit(lambda c: ChatRepo(c).set_push_key("wecom", GROUP, key))
 
 
 async def bind_and_publish(wc: WC) -> None:
@@ -92,7 +93,7 @@ async def test_webhook_keeps_20_a_minute_per_key_and_a_bad_key_switches_the_grou
     # 25 notices to the keyed group, the fake webhook allowing 20 per second (WeCom's 20/min, ×60)
     async def queue(conn: AsyncConnection) -> None:
         for i in range(25):
-            await OpsRepo(conn).enqueue(
+            await OutboxRepo(conn).enqueue(
                 key=f"n{i}",
                 purpose="notice",
                 event_id=None,
@@ -112,8 +113,8 @@ async def test_webhook_keeps_20_a_minute_per_key_and_a_bad_key_switches_the_grou
     assert times[20] - times[0] >= 1.0  # the 21st waited for the window, none was refused
 
     async def bad_key(conn: AsyncConnection) -> None:
-        await OrgRepo(conn).set_push_key("wecom", GROUP, "REVOKED")
-        await OpsRepo(conn).enqueue(
+        await ChatRepo(conn).set_push_key("wecom", GROUP, "REVOKED")
+        await OutboxRepo(conn).enqueue(
             key="n-last",
             purpose="notice",
             event_id=None,

@@ -33,7 +33,8 @@ from storage.models import (
     StoreItem,
 )
 from storage.records import EventRec
-from storage.repositories import _EVENT_COLS, _event, insert_ignoring_conflicts
+from storage.repos.events import EVENT_COLS, event_rec
+from storage.sql import insert_ignoring_conflicts
 
 BATCH = 5_000  # rows fetched at a time from the large tables
 
@@ -109,8 +110,8 @@ class LedgerRepo:
         return cond
 
     async def events(self, scope: Scope) -> list[EventRec]:
-        q = select(*_EVENT_COLS).where(*self._events_of(scope))
-        return [_event(r) for r in await self.conn.execute(q.order_by(Event.starts_at, Event.id))]
+        q = select(*EVENT_COLS).where(*self._events_of(scope))
+        return [event_rec(r) for r in await self.conn.execute(q.order_by(Event.starts_at, Event.id))]
 
     def attendance(self, scope: Scope, *, by_member: bool) -> AsyncIterator[Any]:
         """(event_id, member_id, status, reason, recorded_at, recorded_by) of the scope's members at

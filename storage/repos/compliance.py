@@ -27,7 +27,7 @@ from storage.models import (
     Norm,
 )
 from storage.records import ATTENDED
-from storage.repositories import insert_ignoring_conflicts, upsert
+from storage.sql import insert_ignoring_conflicts, upsert
 
 
 @dataclass(frozen=True, slots=True)

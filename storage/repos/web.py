@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import AppSecret, Member, WebToken
 from storage.records import MemberRec
-from storage.repositories import _MEMBER_COLS, _member, insert_ignoring_conflicts
+from storage.repos.org import MEMBER_COLS, member_rec
+from storage.sql import insert_ignoring_conflicts
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +24,7 @@ class SessionRec:
 
 
 _SESSION = (  # every page asks it: built once
-    select(WebToken.csrf, WebToken.expires_at, *_MEMBER_COLS)
+    select(WebToken.csrf, WebToken.expires_at, *MEMBER_COLS)
     .join(Member, Member.id == WebToken.member_id)
     .where(
         WebToken.digest == bindparam("digest"),
@@ -74,7 +75,7 @@ class WebRepo:
         row = (await self.conn.execute(_SESSION, {"digest": digest, "now": now})).first()
         if row is None:
             return None
-        member = _member(row[2:])
+        member = member_rec(row[2:])
         return SessionRec(member.id, str(row[0]), row[1]), member
 
     async def end(self, digest: str) -> None:

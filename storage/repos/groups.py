@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.compliance import held_condition
 from storage.models import (
     Event,
     GroupBallot,
@@ -21,6 +20,7 @@ from storage.models import (
     PartyGroup,
     PartyGroupMember,
 )
+from storage.repos.compliance import held_condition
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import BatchWrite
 from storage.models import InboxUpdate, Outbox
-from storage.repositories import insert_ignoring_conflicts
+from storage.sql import insert_ignoring_conflicts
 
 OPEN = ("processing", "answering")  # an update not done yet; 'answering': its answer is being sent
 

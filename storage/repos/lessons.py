@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.compliance import held_condition
 from storage.models import Event, Lecturer, LecturerRegion, LessonRating, LessonRequest, Member
+from storage.repos.compliance import held_condition
 
 
 @dataclass(frozen=True, slots=True)

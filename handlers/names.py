@@ -1,0 +1,39 @@
+"""A member named in a command: "王芳", "@王芳" or "王芳（红星机械党支部）" when two branches share it."""
+
+from __future__ import annotations
+
+import re
+
+from handlers.errors import AppError
+from storage.records import MemberRec
+from storage.uow import UnitOfWork
+
+
+async def named_member(
+    uow: UnitOfWork, region_id: int, name: str, branch_id: int | None = None, *, active_only: bool = True
+) -> MemberRec:
+    """The one (active) member of that name in the region (or in the branch, when the chat speaks
+    for one); "王芳（红星机械党支部）" names the branch of a name two branches share. A clear
+    answer if none, several (with their branches, and how to write one), or one of another branch."""
+    name, branch_name = _with_branch(name.lstrip("@"))
+    found = await uow.org.members_named(region_id, name, branch_id, active_only=active_only)
+    if branch_name is not None:
+        names = {b.id: b.name for b in await uow.org.branches(region_id)}
+        found = [m for m in found if names.get(m.branch_id) == branch_name]
+    if not found:
+        if branch_id is not None and await uow.org.members_named(region_id, name, active_only=active_only):
+            raise AppError("org.other_branch", name=name)
+        raise AppError("org.not_in_roster", name=name)
+    if len(found) > 1:
+        names = {b.id: b.name for b in await uow.org.branches(region_id)}
+        raise AppError("org.name_shared", name=name, branches=[names.get(m.branch_id, "?") for m in found])
+    return found[0]
+
+
+_BRANCHED = re.compile(r"^(?P<name>[^（(]+)[（(](?P<branch>[^）)]+)[）)]$")
+
+
+def _with_branch(text: str) -> tuple[str, str | None]:
+    """ "王芳（红星机械党支部）" -> ("王芳", "红星机械党支部"); a plain name -> (name, None)."""
+    m = _BRANCHED.match(text.strip())
+    return (m.group("name").strip(), m.group("branch").strip()) if m else (text, None)

@@ -1,0 +1,110 @@
+"""Who came to an event, who was on leave, who was absent."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.models import (
+    Attendance,
+    Member,
+)
+from storage.records import (
+    ATTENDED,
+    AttendanceRec,
+    MemberRec,
+)
+from storage.sql import insert_ignoring_conflicts
+
+_ATTENDANCE_OF_EVENT = (
+    select(Attendance.member_id, Attendance.status, Attendance.reason, Attendance.recorded_by, Attendance.recorded_at)
+    .where(Attendance.event_id == bindparam("event_id"))
+    .order_by(Attendance.recorded_at, Attendance.id)
+)
+
+
+_NAMES_OF = select(Member.id, Member.name, Member.branch_id).where(Member.id.in_(bindparam("ids", expanding=True)))
+
+
+@dataclass
+class AttendanceRepo:
+    conn: AsyncConnection
+
+    async def for_event(
+        self, event_id: int, branch_id: int | None = None, known: Mapping[int, MemberRec] | None = None
+    ) -> list[AttendanceRec]:
+        """The event's attendance rows (of one branch's members, if given), in the order recorded.
+        The members are looked up by id afterwards: joined, PostgreSQL would rather read the whole
+        members table than look up an event's few dozen."""
+        rows = (await self.conn.execute(_ATTENDANCE_OF_EVENT, {"event_id": event_id})).all()
+        if not rows:
+            return []
+        who: dict[int, tuple[str, int]] = {m.id: (m.name, m.branch_id) for m in (known or {}).values()}
+        ids = sorted({int(r[0]) for r in rows} - who.keys())  # names not known already (guests)
+        for at in range(0, len(ids), 1000):  # a bound parameter each: drivers cap how many
+            found = await self.conn.execute(_NAMES_OF, {"ids": ids[at : at + 1000]})
+            who.update((int(m[0]), (str(m[1]), int(m[2]))) for m in found)
+        return [
+            AttendanceRec(r[0], who[r[0]][0], who[r[0]][1], r[1], r[2], r[3], r[4])
+            for r in rows
+            if branch_id is None or who[r[0]][1] == branch_id
+        ]
+
+    async def totals(self, event_id: int, region_id: int, roles: Sequence[str]) -> tuple[int, int]:
+        """(expected, present) of an event over the whole region, as counts only."""
+        expected = (Member.region_id == region_id, Member.active.is_(True), Member.role.in_(list(roles)))
+        count_expected = select(func.count()).select_from(Member).where(*expected)
+        count_present = (
+            select(func.count())
+            .select_from(Attendance)
+            .join(Member, Member.id == Attendance.member_id)
+            .where(Attendance.event_id == event_id, Attendance.status.in_(ATTENDED), *expected)
+        )
+        return int((await self.conn.execute(count_expected)).scalar_one()), int(
+            (await self.conn.execute(count_present)).scalar_one()
+        )
+
+    async def present_by(
+        self, event_ids: Sequence[int], statuses: Collection[str] = ATTENDED
+    ) -> dict[tuple[int, int, str], int]:
+        """Who came to these events (or had another of these marks, e.g. leave), counted by
+        (event, branch, role) of the members."""
+        if not event_ids:
+            return {}
+        q = (
+            select(Attendance.event_id, Member.branch_id, Member.role, func.count())
+            .join(Member, Member.id == Attendance.member_id)
+            .where(Attendance.event_id.in_(event_ids), Attendance.status.in_(list(statuses)))
+            .group_by(Attendance.event_id, Member.branch_id, Member.role)
+        )
+        return {(int(e), int(b), str(r)): int(n) for e, b, r, n in (await self.conn.execute(q)).all()}
+
+    async def status_of(self, event_id: int, member_id: int) -> str | None:
+        return (
+            await self.conn.execute(
+                select(Attendance.status).where(Attendance.event_id == event_id, Attendance.member_id == member_id)
+            )
+        ).scalar_one_or_none()
+
+    async def remove(self, event_id: int, member_id: int, *, absent_at: datetime | None) -> None:
+        """Take a member's attendance back: no row, or 'absent' if the window has closed."""
+        row = (Attendance.event_id == event_id) & (Attendance.member_id == member_id)
+        if absent_at is None:
+            await self.conn.execute(delete(Attendance).where(row))
+        else:
+            await self.conn.execute(
+                update(Attendance)
+                .where(row)
+                .values(status="absent", reason=None, recorded_by=None, platform=None, recorded_at=absent_at)
+            )
+
+    async def mark_absent(self, event_id: int, member_ids: Iterable[int], now: datetime) -> int:
+        rows = [{"event_id": event_id, "member_id": m, "status": "absent", "recorded_at": now} for m in member_ids]
+        if not rows:
+            return 0
+        res = await self.conn.execute(insert_ignoring_conflicts(self.conn, Attendance).values(rows))
+        return int(res.rowcount or 0)
