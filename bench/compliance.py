@@ -22,9 +22,9 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from bench.export import YEAR, build
 from handlers.compliance import matrix
+from handlers.core.timeparse import Period
 from handlers.evaluation import evaluate
 from handlers.monthly import compiled_params
-from handlers.timeparse import Period
 from storage.db import Database
 from storage.migrate import wipe_postgres
 from storage.records import BindingRec

@@ -231,7 +231,7 @@ def main() -> None:
         )
         print(f"built in {seconds:.1f} s: {said}")
         out = Path(tmp) / "ledger.xlsx"
-        command = [sys.executable, "-m", "bot.cli", "export", "ledger", "--region", "压测联合党委",
+        command = [sys.executable, "-m", "bot.cli.main", "export", "ledger", "--region", "压测联合党委",
                    "--from", f"{YEAR}-01-01", "--to", f"{YEAR}-12-31", "--out", str(out)]  # fmt: skip
         seconds, peak, said = child(command, env)
         backend = "PostgreSQL" if args.url else "SQLite"

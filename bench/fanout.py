@@ -33,12 +33,12 @@ from typing import Any
 from sqlalchemy import insert
 
 from bot.app import build_app
-from bot.dispatcher import Dispatcher
-from bot.outbound import PLATFORM_LIMITS, Limits, Outbound
+from bot.delivery.outbound import PLATFORM_LIMITS, Limits, Outbound
 from bot.settings import Settings
+from handlers.core.ports import ChatRef, Delivery, Reply
 from handlers.events import window_times
-from handlers.ports import ChatRef, Delivery, Reply
 from handlers.pushes import EventPush
+from jobs.dispatcher import Dispatcher
 from storage.migrate import wipe_postgres
 from storage.models import Branch, ChatBinding, Event, Outbox, Region
 from storage.repos.outbox import OutboxRepo

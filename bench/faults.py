@@ -72,7 +72,7 @@ def free_port() -> int:
 async def dangjian(env: dict[str, str], *args: str, log: str | None = None) -> asyncio.subprocess.Process:
     sink = (LOGS / log).open("ab") if log else asyncio.subprocess.DEVNULL
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args, env=env, stdout=sink, stderr=sink
+        sys.executable, "-m", "bot.cli.main", *args, env=env, stdout=sink, stderr=sink
     )
 
 

@@ -26,8 +26,8 @@ from sqlalchemy import func, insert, select
 
 from bot.app import App, build_app
 from bot.settings import Settings
-from handlers.outbox import queue
-from handlers.ports import FakeClock, Incoming
+from handlers.core.outbox import queue
+from handlers.core.ports import FakeClock, Incoming
 from handlers.pushes import OPENING, EventPush
 from storage.migrate import wipe_postgres
 from storage.models import Attendance, Branch, ChatBinding, Event, Member, MemberAccount, Region

@@ -28,7 +28,7 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 from bench.intake import T0, setup
 from bot.app import App, build_app
 from bot.settings import Settings
-from handlers.ports import FakeClock, Incoming
+from handlers.core.ports import FakeClock, Incoming
 from storage.migrate import wipe_postgres
 from storage.models import Member, PointBalance, PointEntry, Redemption, StoreItem
 from storage.uow import UnitOfWork

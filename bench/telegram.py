@@ -44,11 +44,10 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 from telegram import Update
 
 from bench.intake import T0, queue_openings, setup
-from bot.app import build_app
-from bot.dispatcher import dispatcher_for
+from bot.app import build_app, dispatcher_for
 from bot.settings import Settings
 from bot.telegram.transport import TelegramTransport
-from handlers.ports import FakeClock
+from handlers.core.ports import FakeClock
 from storage.migrate import wipe_postgres
 from storage.models import Attendance, Event
 from tests.bot.telegram.conftest import start_tg

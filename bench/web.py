@@ -37,7 +37,7 @@ from bot.app import App, build_app
 from bot.runtime import until_signalled
 from bot.settings import Settings
 from bot.web.serve import WebServer, start_workers, stop_workers
-from handlers.ports import FakeClock
+from handlers.core.ports import FakeClock
 from handlers.weblink import issue_link
 from storage.migrate import wipe_postgres
 from storage.models import Event

@@ -1,7 +1,7 @@
 """Telegram webhook mode as Telegram sees it: N sign-in updates posted over HTTP to 1, 2 and 4
 `dangjian run telegram` worker processes behind one (round-robin) address, on PostgreSQL.
 
-Each worker stores an update before answering 200 (bot/inbox.py) and handles it; the fake Bot
+Each worker stores an update before answering 200 (bot/delivery/inbox.py) and handles it; the fake Bot
 API (tests/fakes/telegram_api.py, over HTTP on 127.0.0.1, limits off) takes the
 confirmations. For each worker count it prints:
   * acknowledged/s: updates answered 200 (stored) per second: what bounds Telegram's delivery rate
@@ -57,7 +57,7 @@ async def cli(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
     """A `dangjian` process; what it logs goes to LOG (a pipe nobody reads would stall it)."""
     with LOG.open("a") as log:
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", *args, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=log
+            sys.executable, "-m", "bot.cli.main", *args, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=log
         )
 
 

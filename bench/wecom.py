@@ -29,12 +29,12 @@ from sqlalchemy import func, select
 
 from bench.intake import T0, setup
 from bot.app import build_app
-from bot.dispatcher import Dispatcher
-from bot.outbound import Limits
+from bot.delivery.outbound import Limits
 from bot.settings import Settings
 from bot.wecom.transport import WeComTransport
-from handlers.ports import FakeClock
+from handlers.core.ports import FakeClock
 from handlers.reports import NoticePush
+from jobs.dispatcher import Dispatcher
 from storage.migrate import wipe_postgres
 from storage.models import Attendance
 from storage.repos.chats import ChatRepo

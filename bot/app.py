@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,12 +36,13 @@ from handlers import (
     supervision,
     weblink,
 )
-from handlers.context import DEFAULT_POINTS, Policy, Services
-from handlers.i18n import normalize_locale
-from handlers.media import MediaStore
-from handlers.outbox import registry
-from handlers.ports import Clock, Reply, Sender, SystemClock
-from handlers.router import Router
+from handlers.core.context import DEFAULT_POINTS, Policy, Services
+from handlers.core.i18n import normalize_locale
+from handlers.core.media import MediaStore
+from handlers.core.outbox import registry
+from handlers.core.ports import Clock, Reply, Sender, SystemClock
+from handlers.core.router import Router
+from jobs.dispatcher import Dispatcher
 from storage.db import Database
 from storage.directory import Directory
 from storage.records import BindingRec
@@ -162,3 +164,8 @@ def settle_heap() -> None:
     pauses short (they were the longest stalls of the sign-in path)."""
     gc.collect()
     gc.freeze()
+
+
+def dispatcher_for(app: App, senders: Mapping[str, Sender]) -> Dispatcher:
+    """The dispatcher of an app, with its configured grace window."""
+    return Dispatcher(app.services, senders, grace=timedelta(minutes=app.settings.push_grace_min))

@@ -14,12 +14,12 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime
 
-from bot.app import App, build_app
-from bot.dispatcher import Dispatcher, dispatcher_for
+from bot.app import App, build_app, dispatcher_for
 from bot.settings import Settings
 from bot.signals import until_signalled
-from handlers.ports import FakeClock, Sender
+from handlers.core.ports import FakeClock, Sender
 from jobs import calendar
+from jobs.dispatcher import Dispatcher
 from jobs.scheduler import Scheduler
 from storage.db import Database
 from storage.lease import Lease

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from handlers.access import Level, refusal
-from handlers.context import Context
-from handlers.errors import AppError
-from handlers.event_ref import KINDS
+from handlers.core.access import Level, refusal
+from handlers.core.context import Context
+from handlers.core.errors import AppError
+from handlers.core.event_ref import KINDS
+from handlers.core.ports import Button, Reply
+from handlers.core.router import Press
+from handlers.core.timeparse import WhenError, find_when
 from handlers.events import publish_event
-from handlers.ports import Button, Reply
-from handlers.router import Press
-from handlers.timeparse import WhenError, find_when
 from storage.uow import UnitOfWork
 
 # the kind words an announcement names (the generic 活动/其他 are everyday words, not a kind)

@@ -11,11 +11,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from handlers.access import Level
-from handlers.calendar_rules import HOLIDAY_POLICIES, ParsedRule, RuleError, occurrences, parse_rule
-from handlers.context import Context, Services
-from handlers.errors import AppError, UsageError
-from handlers.event_ref import kind_of, parse_event_ref, visible_in
+from handlers.core.access import Level
+from handlers.core.calendar_rules import HOLIDAY_POLICIES, ParsedRule, RuleError, occurrences, parse_rule
+from handlers.core.context import Context, Services
+from handlers.core.errors import AppError, UsageError
+from handlers.core.event_ref import kind_of, parse_event_ref, visible_in
+from handlers.core.i18n import render
+from handlers.core.outbox import Payload, PushContext, PushKind, queue
+from handlers.core.ports import Reply
+from handlers.core.router import Command, Handler
+from handlers.core.timeparse import WhenError, numbered, parse_time, parse_when
 from handlers.events import (
     EventDraft,
     _split_details,
@@ -26,11 +31,6 @@ from handlers.events import (
     queue_pushes,
     window_times,
 )
-from handlers.i18n import render
-from handlers.outbox import Payload, PushContext, PushKind, queue
-from handlers.ports import Reply
-from handlers.router import Command, Handler
-from handlers.timeparse import WhenError, numbered, parse_time, parse_when
 from storage.records import RuleRec
 from storage.uow import UnitOfWork
 

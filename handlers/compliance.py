@@ -15,18 +15,18 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.access import Level
-from handlers.context import Context
-from handlers.errors import UsageError
-from handlers.event_ref import kind_of
-from handlers.expected import expected_filter
-from handlers.i18n import render
-from handlers.mentions import branch_secretaries
-from handlers.outbox import Payload, PushContext, PushKind
-from handlers.periods import split_words
-from handlers.ports import Reply
-from handlers.router import Command
-from handlers.timeparse import Period, WhenError, ascii_digits, parse_date, parse_period
+from handlers.core.access import Level
+from handlers.core.context import Context
+from handlers.core.errors import UsageError
+from handlers.core.event_ref import kind_of
+from handlers.core.expected import expected_filter
+from handlers.core.i18n import render
+from handlers.core.mentions import branch_secretaries
+from handlers.core.outbox import Payload, PushContext, PushKind
+from handlers.core.periods import split_words
+from handlers.core.ports import Reply
+from handlers.core.router import Command
+from handlers.core.timeparse import Period, WhenError, ascii_digits, parse_date, parse_period
 from storage.repos.compliance import HeldEvent, NormRec
 from storage.uow import UnitOfWork
 

@@ -11,17 +11,17 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from handlers.access import Level
-from handlers.context import Context
-from handlers.errors import AppError, UsageError
+from handlers.core.access import Level
+from handlers.core.context import Context
+from handlers.core.errors import AppError, UsageError
+from handlers.core.i18n import render
+from handlers.core.mentions import mention
+from handlers.core.names import named_member
+from handlers.core.outbox import Payload, PushContext, PushKind, queue
+from handlers.core.ports import Button, Reply
+from handlers.core.router import Command, Press
+from handlers.core.timeparse import WhenError, parse_time, parse_when
 from handlers.events import check_lengths
-from handlers.i18n import render
-from handlers.mentions import mention
-from handlers.names import named_member
-from handlers.outbox import Payload, PushContext, PushKind, queue
-from handlers.ports import Button, Reply
-from handlers.router import Command, Press
-from handlers.timeparse import WhenError, parse_time, parse_when
 from storage import limits
 from storage.records import MemberRec
 from storage.repos.duty import ShiftSlot

@@ -9,16 +9,16 @@ import re
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from handlers.access import Level
-from handlers.calendar_rules import HOLIDAY_POLICIES, RuleError, occurrences, parse_rule
-from handlers.context import Context, Services
+from handlers.core.access import Level
+from handlers.core.calendar_rules import HOLIDAY_POLICIES, RuleError, occurrences, parse_rule
+from handlers.core.context import Context, Services
+from handlers.core.errors import AppError, UsageError
+from handlers.core.names import named_member
+from handlers.core.ports import Reply
+from handlers.core.router import Command
+from handlers.core.timeparse import WhenError, numbered, parse_time
 from handlers.duty import BACKUP_LABEL, queue_shift_pushes
-from handlers.errors import AppError, UsageError
 from handlers.events import check_lengths
-from handlers.names import named_member
-from handlers.ports import Reply
-from handlers.router import Command
-from handlers.timeparse import WhenError, numbered, parse_time
 from storage.repos.duty import DutyRuleRec
 from storage.uow import UnitOfWork
 

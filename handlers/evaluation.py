@@ -25,7 +25,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.access import Level
 from handlers.compliance import (
     NOW_INCLUDED,
     Matrix,
@@ -35,12 +34,13 @@ from handlers.compliance import (
     period_argument,
     started_on,
 )
-from handlers.context import Context
-from handlers.errors import AppError, UsageError
-from handlers.periods import period_label
-from handlers.ports import Reply
-from handlers.router import Command
-from handlers.timeparse import Period, ascii_digits, parse_period
+from handlers.core.access import Level
+from handlers.core.context import Context
+from handlers.core.errors import AppError, UsageError
+from handlers.core.periods import period_label
+from handlers.core.ports import Reply
+from handlers.core.router import Command
+from handlers.core.timeparse import Period, ascii_digits, parse_period
 from storage.uow import UnitOfWork
 
 DIMENSIONS = ("cohesion", "effectiveness", "development", "culture", "influence")

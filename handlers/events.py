@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from handlers import pushes
-from handlers.access import Level, Node
-from handlers.context import Context, Policy
-from handlers.errors import AppError, UsageError
-from handlers.event_ref import kind_of, parse_event_ref, visible_in, visible_in_node
-from handlers.outbox import PushKind, push_key, queue
-from handlers.ports import Button, Reply
-from handlers.router import Command
-from handlers.timeparse import ParsedWhen, WhenError, parse_when
+from handlers.core.access import Level, Node
+from handlers.core.context import Context, Policy
+from handlers.core.errors import AppError, UsageError
+from handlers.core.event_ref import kind_of, parse_event_ref, visible_in, visible_in_node
+from handlers.core.outbox import PushKind, push_key, queue
+from handlers.core.ports import Button, Reply
+from handlers.core.router import Command
+from handlers.core.timeparse import ParsedWhen, WhenError, parse_when
 from storage import limits
 from storage.records import BindingRec, EventRec
 from storage.uow import UnitOfWork

@@ -19,17 +19,17 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.access import Level
-from handlers.context import Context, Services
-from handlers.errors import AppError, UsageError
-from handlers.i18n import render
-from handlers.mentions import mention
+from handlers.core.access import Level
+from handlers.core.context import Context, Services
+from handlers.core.errors import AppError, UsageError
+from handlers.core.i18n import render
+from handlers.core.mentions import mention
+from handlers.core.names import named_member
+from handlers.core.outbox import Payload, PushContext, PushKind, queue
+from handlers.core.ports import Button, Reply
+from handlers.core.router import Command, Press
+from handlers.core.timeparse import numbered
 from handlers.monthly import reported_month
-from handlers.names import named_member
-from handlers.outbox import Payload, PushContext, PushKind, queue
-from handlers.ports import Button, Reply
-from handlers.router import Command, Press
-from handlers.timeparse import numbered
 from storage import limits
 from storage.records import MemberRec
 from storage.repos.groups import GroupMemberRec, GroupRec, PlanItemRec

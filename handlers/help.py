@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from handlers.access import Level
-from handlers.context import Context
-from handlers.errors import AppError
-from handlers.ports import Reply
-from handlers.router import Command, Router
+from handlers.core.access import Level
+from handlers.core.context import Context
+from handlers.core.errors import AppError
+from handlers.core.ports import Reply
+from handlers.core.router import Command, Router
 
 
 def make_commands(router: Router) -> list[Command]:

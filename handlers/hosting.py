@@ -10,14 +10,14 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.access import Level
-from handlers.context import Context
-from handlers.errors import AppError, UsageError
-from handlers.i18n import render
-from handlers.mentions import branch_secretaries
-from handlers.outbox import Payload, PushContext, PushKind, queue
-from handlers.ports import Reply
-from handlers.router import Command
+from handlers.core.access import Level
+from handlers.core.context import Context
+from handlers.core.errors import AppError, UsageError
+from handlers.core.i18n import render
+from handlers.core.mentions import branch_secretaries
+from handlers.core.outbox import Payload, PushContext, PushKind, queue
+from handlers.core.ports import Reply
+from handlers.core.router import Command
 from handlers.signin import build_summary
 from storage.records import EventRec
 from storage.repos.duty import RotationState

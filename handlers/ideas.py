@@ -7,15 +7,15 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from handlers.access import Level, may_manage_member
-from handlers.context import Context
-from handlers.errors import AppError, UsageError
-from handlers.i18n import render
-from handlers.mentions import mention
-from handlers.outbox import Personal, PushContext, PushKind, queue
-from handlers.ports import Button, Reply
-from handlers.router import Command, Handler, Press
-from handlers.timeparse import numbered
+from handlers.core.access import Level, may_manage_member
+from handlers.core.context import Context
+from handlers.core.errors import AppError, UsageError
+from handlers.core.i18n import render
+from handlers.core.mentions import mention
+from handlers.core.outbox import Personal, PushContext, PushKind, queue
+from handlers.core.ports import Button, Reply
+from handlers.core.router import Command, Handler, Press
+from handlers.core.timeparse import numbered
 from storage.repos.ideas import IdeaRec
 from storage.uow import UnitOfWork
 

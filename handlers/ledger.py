@@ -15,17 +15,18 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from handlers import charts
-from handlers.access import Level, Node, Refused
-from handlers.context import Context, Duplicate
-from handlers.errors import AppError, UsageError
-from handlers.expected import expected_filter
-from handlers.i18n import render
-from handlers.ledger_book import LedgerStats, labels, write_ledger
-from handlers.periods import period_label, split_words
-from handlers.ports import Attachment, Reply
-from handlers.router import Command
-from handlers.timeparse import Period, parse_period
+from handlers.core import charts
+from handlers.core.access import Level, Node, Refused
+from handlers.core.context import Context, Duplicate
+from handlers.core.errors import AppError, UsageError
+from handlers.core.expected import expected_filter
+from handlers.core.i18n import render
+from handlers.core.periods import period_label, split_words
+from handlers.core.ports import Attachment, Reply
+from handlers.core.router import Command
+from handlers.core.timeparse import Period, parse_period
+from handlers.core.workbook import LedgerStats, labels
+from handlers.ledger_book import write_ledger
 from storage.records import ATTENDED, EventRec, rate_of
 from storage.repos.ledger import Scope
 from storage.uow import UnitOfWork

@@ -15,278 +15,29 @@ from __future__ import annotations
 import io
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import xlsxwriter
-from markupsafe import Markup
-
 from handlers import hosting
-from handlers.audit_log import AuditReader
+from handlers.core.audit_log import AuditReader
+from handlers.core.expected import expected_filter
+from handlers.core.media import LEDGER_THUMB, MediaStore
+from handlers.core.workbook import (
+    MATRIX_MAX_EVENTS,
+    Book,
+    BranchTotals,
+    LedgerStats,
+    Sheet,
+)
 from handlers.duty import shift_state
-from handlers.expected import expected_filter
-from handlers.i18n import render
-from handlers.media import LEDGER_THUMB, MediaStore
-from handlers.vocabulary import term
 from storage.records import ATTENDED, EventRec, rate_of
 from storage.repos.ledger import LedgerRepo, PersonRow, Scope
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-MAX_CELL = 32_767  # characters Excel keeps in one cell
-NAMES_CELL = 2_000  # a list of names longer than this is cut, with "… and N more"
-MATRIX_MAX_EVENTS = 200  # beyond this many events the attendance sheet is one row per mark
-MAX_WIDTH = 30  # a column wider than this wraps its text instead
-# Printing on A4 landscape with 0.3-inch margins leaves about 820 pixels of column as LibreOffice
-# lays a sheet out (Excel's unit: a width w is w × 7 + 5 pixels; measured by tests/handlers/
-# test_print.py). A sheet that fits at 85 % or more is fitted to the page width (11 pt text stays
-# at 9.35 pt or more); a wider one prints at 100 % over several pages across, its first columns
-# repeated on each.
-PAGE_PX = 820
-LINE_PT = 15  # a line of 11 pt text
-MAX_LINES = 27  # the tallest a row is made (409 pt, Excel's limit): a longer cell scrolls
-MIN_SCALE = 0.85
-MARGIN_IN = 0.3
-
-
-@lru_cache(maxsize=4)
-def labels(locale: str) -> dict[str, str]:
-    text = Markup(render("ledger.labels", locale)).unescape()
-    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
-
-
-def _plain(markup: Markup) -> str:
-    return Markup(markup).unescape()
-
-
-def _width(value: str) -> int:
-    """Display width, near enough: a CJK character (3 bytes in UTF-8) takes two columns, ASCII one."""
-    return (len(value.encode()) + len(value)) // 2
-
-
-@dataclass
-class BranchTotals:
-    members: int = 0
-    events: int = 0
-    expected: int = 0
-    present: int = 0
-    leave: int = 0
-    shifts: int = 0
-    shifts_kept: int = 0
-    ideas: int = 0
-    adopted: int = 0
-    points: int = 0
-
-    @property
-    def rate(self) -> float | None:
-        found = rate_of(self.expected, self.present, self.leave)
-        return None if found is None else self.present / self.expected
-
-    def add(self, other: BranchTotals) -> None:
-        for name in ("members", "events", "expected", "present", "leave", "shifts", "shifts_kept", "ideas",
-                     "adopted", "points"):  # fmt: skip
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-
-@dataclass
-class LedgerStats:
-    """What was written: rows per sheet, and the per-branch totals of the summary."""
-
-    rows: dict[str, int] = field(default_factory=dict)
-    events: int = 0
-    members: int = 0
-    totals: dict[str, BranchTotals] = field(default_factory=dict)
-    ideas_by_status: Counter[str] = field(default_factory=Counter)
-
-
-class _Sheet:
-    """One worksheet written top to bottom: a title row, the header row, then rows; widths fitted,
-    the page set up for printing and the signing line written at the end.
-
-    `caps`: the widest a column may grow (its text wraps beyond); `keys`: the columns that say
-    what a row is about, repeated on every page of a sheet too wide for one."""
-
-    def __init__(self, book: _Book, key: str, headers: list[str], *, caps: dict[int, int] | None = None,
-                 keys: int = 1) -> None:  # fmt: skip
-        self.book, self.key = book, key
-        self.ws = book.wb.add_worksheet(book.L[f"sheet.{key}"][:31])
-        self.headers = headers
-        self.caps = caps or {}
-        self.keys = keys
-        self.widths = [min(_width(h), self.cap(c)) for c, h in enumerate(headers)]
-        self.row_no = 1  # row 0: the title, row 1: the header
-        self.ws.freeze_panes(2, 0)
-        self.ws.repeat_rows(0, 1)
-        self.ws.set_landscape()
-        self.ws.set_paper(9)  # A4
-        self.ws.set_margins(left=MARGIN_IN, right=MARGIN_IN, top=0.5, bottom=0.6)
-        self.ws.set_footer(book.L["footer"])
-        title = f"{book.title} · {book.L[f'sheet.{key}']}"
-        if len(headers) > 1:
-            self.ws.merge_range(0, 0, 0, len(headers) - 1, title, book.title_fmt)
-        else:
-            self.ws.write_string(0, 0, title, book.title_fmt)
-        self.ws.set_row(0, 24)
-        for c, h in enumerate(headers):
-            self.ws.write_string(1, c, h, book.head)
-        self.ws.set_row(1, LINE_PT * max((self.lines(c, h) for c, h in enumerate(headers)), default=1))
-
-    def lines(self, column: int, text: str) -> int:
-        """How many lines a text takes in a column as wide as it may grow (LibreOffice keeps a row's
-        height as written, so a wrapped row is given its height)."""
-        cap = self.cap(column)
-        return sum(max(1, -(-_width(line) // cap)) for line in text.split("\n"))
-
-    def cap(self, column: int) -> int:
-        return self.caps.get(column, MAX_WIDTH)
-
-    def row(self, values: Iterable[Any], fmt: Any = None) -> int:
-        self.row_no += 1
-        r, b = self.row_no, self.book
-        tallest = 1
-        for c, v in enumerate(values):
-            if v is None or v == "":
-                continue
-            if c >= len(self.widths):
-                self.widths.append(0)
-            if isinstance(v, bool):
-                v = b.yes if v else b.no
-            if isinstance(v, str):
-                v = v[:MAX_CELL]
-                lines = "\n" in v
-                longest = max(_width(line) for line in v.split("\n")) if lines else _width(v)
-                wraps = lines or longest > self.cap(c)
-                style = (b.wrap_bold if wraps else b.bold) if fmt is not None else (b.wrap if wraps else b.top)
-                self.ws.write_string(r, c, v, style)
-                if wraps:
-                    tallest = max(tallest, self.lines(c, v))
-                self.widths[c] = max(self.widths[c], min(longest, self.cap(c)))
-            elif isinstance(v, datetime):
-                self.ws.write_datetime(r, c, v.astimezone(b.tz).replace(tzinfo=None), b.datetime_fmt)
-                self.widths[c] = max(self.widths[c], 16)
-            elif isinstance(v, date):
-                self.ws.write_datetime(r, c, datetime(v.year, v.month, v.day), b.date_fmt)
-                self.widths[c] = max(self.widths[c], 10)
-            elif isinstance(v, float):
-                self.ws.write_number(r, c, v, b.percent_bold if fmt is not None else b.percent)
-                self.widths[c] = max(self.widths[c], 7)
-            else:
-                self.ws.write_number(r, c, v, fmt or b.top)
-                self.widths[c] = max(self.widths[c], len(str(v)))
-        if tallest > 1:
-            self.ws.set_row(r, LINE_PT * min(tallest, MAX_LINES))
-        return r
-
-    def note(self, text: str) -> int:
-        """A line of text under the table, across as much of its width as the first page shows."""
-        self.row_no += 1
-        shown, last = 0, 0
-        for c, w in enumerate(self.widths or [10]):
-            shown += (w + 1) * 7 + 5
-            if c and shown > PAGE_PX:
-                break
-            last = c
-        last = max(last, 1)
-        self.ws.merge_range(self.row_no, 0, self.row_no, last, text, self.book.note_fmt)
-        span = max(sum(w + 1 for w in self.widths[: last + 1]), 40)
-        self.ws.set_row(self.row_no, LINE_PT * (1 + _width(text) // span))
-        return self.row_no
-
-    def finish(self, filter_columns: int | None = None, *, legend: str | None = None) -> int:
-        """Column widths, the print layout, the autofilter, and the lines to sign under the table;
-        returns how many data rows were written."""
-        b = self.book
-        data_rows = self.row_no - 1
-        columns = filter_columns or len(self.headers)
-        if data_rows and columns:
-            self.ws.autofilter(1, 0, self.row_no, columns - 1)
-        self.row_no += 1  # a blank line
-        if legend:
-            self.note(legend)
-        self.note(b.exported)
-        self.note(b.L["sign"])
-        pixels = 0
-        for c, w in enumerate(self.widths):
-            self.ws.set_column(c, c, w + 1)
-            pixels += (w + 1) * 7 + 5
-        if pixels * MIN_SCALE <= PAGE_PX:
-            self.ws.fit_to_pages(1, 0)
-        else:  # too wide to read on one page: across several, the row's key columns on each
-            self.ws.set_print_scale(100)
-            self.ws.repeat_columns(0, self.keys - 1)
-        return data_rows
-
-
-class _Book:
-    def __init__(self, out: Path, tz: ZoneInfo, locale: str, title: str, now: datetime) -> None:
-        self.wb = xlsxwriter.Workbook(
-            str(out),
-            {
-                "constant_memory": True,
-                "strings_to_formulas": False,
-                "strings_to_numbers": False,
-                "strings_to_urls": False,
-            },
-        )
-        self.tz, self.locale, self.title = tz, locale, title
-        self.wb.set_properties({"title": title, "subject": "党建台账", "creator": "dangjian"})
-        self.L = labels(locale)
-        self.title_fmt = self.wb.add_format({"bold": True, "font_size": 14, "align": "left", "valign": "vcenter"})
-        self.head = self.wb.add_format(
-            {"bold": True, "bg_color": "#F2DCDB", "border": 1, "text_wrap": True, "valign": "top"}
-        )
-        self.wrap = self.wb.add_format({"text_wrap": True, "valign": "top"})
-        self.wrap_bold = self.wb.add_format({"text_wrap": True, "valign": "top", "bold": True, "top": 1})
-        self.bold = self.wb.add_format({"bold": True, "top": 1})
-        self.note_fmt = self.wb.add_format({"text_wrap": True, "valign": "top", "align": "left"})
-        self.top = self.wb.add_format({"valign": "top"})
-        self.date_fmt = self.wb.add_format({"num_format": "yyyy-mm-dd", "align": "left", "valign": "top"})
-        self.datetime_fmt = self.wb.add_format({"num_format": "yyyy-mm-dd hh:mm", "align": "left", "valign": "top"})
-        self.percent = self.wb.add_format({"num_format": "0.0%", "valign": "top"})
-        self.percent_bold = self.wb.add_format({"num_format": "0.0%", "bold": True, "top": 1})
-        self.yes, self.no = self.L["yes"], self.L["no"]
-        zone = self.L["zone"] if tz.key == "Asia/Shanghai" else tz.key
-        self.exported = self.L["exported"].format(at=f"{now.astimezone(tz):%Y-%m-%d %H:%M}", zone=zone)
-        self._reasons: dict[str, str] = {}
-
-    def sheet(self, key: str, headers: str | list[str], **kw: Any) -> _Sheet:
-        cols = self.L[headers].split("|") if isinstance(headers, str) else headers
-        return _Sheet(self, key, cols, **kw)
-
-    def term(self, domain: str, code: str | None) -> str:
-        return term(domain, code, self.locale)
-
-    def kind(self, kind: str) -> str:
-        return term("kind", kind, self.locale)
-
-    def reason(self, reason: str) -> str:
-        """A points ledger reason as the chat shows it (cached: most reasons repeat)."""
-        shown = self._reasons.get(reason)
-        if shown is None:
-            shown = _plain(render("points.reason", self.locale, r=reason))
-            if len(self._reasons) < 50_000:
-                self._reasons[reason] = shown
-        return shown
-
-    def role(self, role: str) -> str:
-        return term("role", role, self.locale)
-
-    def label(self, key: str, default: str = "") -> str:
-        return self.L.get(key, default)
-
-    def names(self, names: list[str]) -> str:
-        text = "、".join(names)
-        if len(text) <= NAMES_CELL:
-            return text
-        cut = text[:NAMES_CELL].rsplit("、", 1)[0]
-        shown = cut.count("、") + 1
-        return cut + self.L["more"].format(n=len(names) - shown)
 
 
 class Expected:
@@ -319,7 +70,7 @@ class Expected:
 class _Run:
     """One export: what every sheet reads, and the totals the summary gathers as they are written."""
 
-    book: _Book
+    book: Book
     uow: UnitOfWork
     scope: Scope
     branches: dict[int, str]
@@ -364,7 +115,7 @@ async def write_ledger(
 ) -> LedgerStats:
     """Write the ledger of a region (or one branch) for a period to `out`."""
     repo = uow.ledger
-    book = _Book(out, tz, locale, title, uow.now)
+    book = Book(out, tz, locale, title, uow.now)
     stats = LedgerStats()
     branches = await repo.branches(scope)
     people = await repo.people(scope)
@@ -590,7 +341,7 @@ def _month(event: EventRec, tz: ZoneInfo) -> str:
     return f"{event.starts_at.astimezone(tz):%Y-%m}"
 
 
-def _duty_result(book: _Book, r: Any, now: datetime, grace: timedelta) -> str:
+def _duty_result(book: Book, r: Any, now: datetime, grace: timedelta) -> str:
     """情况: the shift's state (待上岗 / 在岗 / 已下岗 / 未签退 / 缺岗) with how it was kept."""
     shown = book.term("duty_state", shift_state(r, now, grace))
     marks = [book.term("arrival", "late")] if r.arrival == "late" else []
@@ -783,7 +534,7 @@ async def _photos_sheet(run: _Run) -> None:
         if thumb is None:
             sheet.ws.write_string(r, column, book.label("missing"))
             continue
-        data, _width, height = thumb
+        data, _wide, height = thumb
         sheet.ws.set_row(r, height * 0.75 + 4)
         sheet.ws.insert_image(
             r, column, f"{photo.sha256[:12]}.png", {"image_data": io.BytesIO(data), "x_offset": 2, "y_offset": 2}
@@ -846,7 +597,7 @@ async def _evaluation_sheet(run: _Run) -> None:
     run.stats.rows["evaluation"] = sheet.finish(legend=book.label("unscored_note"))
 
 
-def _summary_sheet(run: _Run, sheet: _Sheet) -> None:
+def _summary_sheet(run: _Run, sheet: Sheet) -> None:
     """Per branch: events held, attendance, duty, ideas and points, with the region's total; under
     it the ideas by status, and native charts of both (drawn from those very cells)."""
     book, branches, totals, stats = run.book, run.branches, run.totals, run.stats

@@ -13,16 +13,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from handlers.access import Level
-from handlers.context import Context
-from handlers.errors import AppError, UsageError
+from handlers.core.access import Level
+from handlers.core.context import Context
+from handlers.core.errors import AppError, UsageError
+from handlers.core.i18n import render
+from handlers.core.mentions import mention
+from handlers.core.outbox import Payload, Personal, PushContext, PushKind, queue
+from handlers.core.ports import Button, Reply
+from handlers.core.router import Command, Press
+from handlers.core.timeparse import WhenError, find_when, numbered, parse_when
 from handlers.events import EventDraft, audience_chats, check_lengths, create_event, for_branch
-from handlers.i18n import render
-from handlers.mentions import mention
-from handlers.outbox import Payload, Personal, PushContext, PushKind, queue
-from handlers.ports import Button, Reply
-from handlers.router import Command, Press
-from handlers.timeparse import WhenError, find_when, numbered, parse_when
 from storage.records import ATTENDED
 from storage.repos.lessons import LecturerRec, LessonStats, RequestRec
 from storage.uow import UnitOfWork

@@ -8,16 +8,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.access import Level
 from handlers.compliance import MonthPush, cell_params, expected_by_branch, matrix, started_on
-from handlers.context import Context
-from handlers.errors import AppError, UsageError
-from handlers.i18n import render
-from handlers.mentions import branch_secretaries
-from handlers.outbox import Payload, PushContext, PushKind
-from handlers.ports import Reply
-from handlers.router import Command
-from handlers.timeparse import Period
+from handlers.core.access import Level
+from handlers.core.context import Context
+from handlers.core.errors import AppError, UsageError
+from handlers.core.i18n import render
+from handlers.core.mentions import branch_secretaries
+from handlers.core.outbox import Payload, PushContext, PushKind
+from handlers.core.ports import Reply
+from handlers.core.router import Command
+from handlers.core.timeparse import Period
 from storage.records import BindingRec, rate_of
 from storage.uow import UnitOfWork
 

@@ -7,18 +7,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from handlers import access
-from handlers.access import PRIVILEGED_ROLES, Level, Node
-from handlers.context import Context
-from handlers.errors import AppError, UsageError
+from handlers.core import access
+from handlers.core.access import PRIVILEGED_ROLES, Level, Node
+from handlers.core.context import Context
+from handlers.core.errors import AppError, UsageError
+from handlers.core.i18n import render
+from handlers.core.mentions import branch_secretaries
+from handlers.core.names import named_member
+from handlers.core.outbox import Payload, Personal, PushContext, PushKind, queue
+from handlers.core.ports import Button, Reply
+from handlers.core.router import Command, Handler, Press
+from handlers.core.timeparse import numbered
 from handlers.events import catch_up_chat
-from handlers.i18n import render
-from handlers.mentions import branch_secretaries
-from handlers.names import named_member
-from handlers.outbox import Payload, Personal, PushContext, PushKind, queue
-from handlers.ports import Button, Reply
-from handlers.router import Command, Handler, Press
-from handlers.timeparse import numbered
 from storage.records import BindingRec, LinkRequestRec, MemberRec, RegionRec, normalize_phone
 from storage.uow import UnitOfWork
 

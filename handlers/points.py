@@ -6,16 +6,16 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from handlers.access import Level, Refused
-from handlers.context import Context
-from handlers.errors import AppError, UsageError
-from handlers.i18n import render
-from handlers.mentions import mention
-from handlers.names import named_member
-from handlers.outbox import Personal, PushContext, PushKind, queue
-from handlers.ports import Button, Reply
-from handlers.router import Command, Press
-from handlers.timeparse import numbered, whole_number
+from handlers.core.access import Level, Refused
+from handlers.core.context import Context
+from handlers.core.errors import AppError, UsageError
+from handlers.core.i18n import render
+from handlers.core.mentions import mention
+from handlers.core.names import named_member
+from handlers.core.outbox import Personal, PushContext, PushKind, queue
+from handlers.core.ports import Button, Reply
+from handlers.core.router import Command, Press
+from handlers.core.timeparse import numbered, whole_number
 from storage import limits
 from storage.records import MemberRec
 from storage.repos.points import RedemptionRec

@@ -1,6 +1,6 @@
 """The pushes of an event (reminders, the sign-in opening, the nudge, the summary) and the report
 of pushes missed during an outage; and the one way any due outbox row is rendered, through the
-kind its feature registered (handlers/outbox.py)."""
+kind its feature registered (handlers/core/outbox.py)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from typing import Any
 
 from markupsafe import Markup
 
-from handlers.context import Services
-from handlers.i18n import render
-from handlers.mentions import mention
-from handlers.outbox import Known, Payload, PushContext, PushKind, render_row
-from handlers.ports import Reply
+from handlers.core.context import Services
+from handlers.core.i18n import render
+from handlers.core.mentions import mention
+from handlers.core.outbox import Known, Payload, PushContext, PushKind, render_row
+from handlers.core.ports import Reply
 from handlers.signin import build_summary, render_board
 from storage.records import EventRec, OutboxRec
 from storage.uow import UnitOfWork

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 
-from handlers.access import Level
-from handlers.context import Context
-from handlers.errors import AppError, UsageError
-from handlers.event_ref import parse_event_ref, visible_in
-from handlers.media import MAX_PHOTO, NotAnImage, Stored
-from handlers.ports import Reply
-from handlers.router import Command
+from handlers.core.access import Level
+from handlers.core.context import Context
+from handlers.core.errors import AppError, UsageError
+from handlers.core.event_ref import parse_event_ref, visible_in
+from handlers.core.media import MAX_PHOTO, NotAnImage, Stored
+from handlers.core.ports import Reply
+from handlers.core.router import Command
 from storage.records import EventRec
 from storage.uow import UnitOfWork
 

@@ -9,16 +9,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers import groups, hosting, monthly, supervision
-from handlers.access import Level, Node
 from handlers.compliance import NORM_REMINDER, MonthPush, reminder_due, started_on
-from handlers.context import Context, Services
-from handlers.errors import UsageError
+from handlers.core.access import Level, Node
+from handlers.core.context import Context, Services
+from handlers.core.errors import UsageError
+from handlers.core.i18n import render
+from handlers.core.outbox import Payload, PushContext, PushKind, queue
+from handlers.core.ports import Reply
+from handlers.core.router import Command
 from handlers.evaluation import dormancy_details, tiers
-from handlers.i18n import render
 from handlers.ledger import digest_chart
-from handlers.outbox import Payload, PushContext, PushKind, queue
-from handlers.ports import Reply
-from handlers.router import Command
 from handlers.signin import build_summary
 from storage.records import BindingRec, rate_of
 from storage.uow import UnitOfWork

@@ -9,16 +9,16 @@ from typing import Any
 
 from markupsafe import Markup
 
-from handlers.access import Level, Node, refusal
-from handlers.context import Context, Duplicate
-from handlers.errors import AppError, UsageError
-from handlers.event_ref import parse_event_ref, visible_in
-from handlers.expected import expected_filter
-from handlers.i18n import render
-from handlers.mentions import mention
-from handlers.names import named_member
-from handlers.ports import Button, Reply
-from handlers.router import Command, Press
+from handlers.core.access import Level, Node, refusal
+from handlers.core.context import Context, Duplicate
+from handlers.core.errors import AppError, UsageError
+from handlers.core.event_ref import parse_event_ref, visible_in
+from handlers.core.expected import expected_filter
+from handlers.core.i18n import render
+from handlers.core.mentions import mention
+from handlers.core.names import named_member
+from handlers.core.ports import Button, Reply
+from handlers.core.router import Command, Press
 from storage.records import ATTENDED, AttendanceRec, BindingRec, EventRec, MemberRec, rate_of
 from storage.signin_write import ALREADY, DUPLICATE, RECORDED, SignInOutcome, SignInWrite
 from storage.uow import UnitOfWork

@@ -9,16 +9,16 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from handlers.access import Level
 from handlers.compliance import period_argument
-from handlers.context import Context
-from handlers.errors import AppError, UsageError
-from handlers.i18n import render
-from handlers.outbox import Payload, PushContext, PushKind, queue
-from handlers.ports import Reply
+from handlers.core.access import Level
+from handlers.core.context import Context
+from handlers.core.errors import AppError, UsageError
+from handlers.core.i18n import render
+from handlers.core.outbox import Payload, PushContext, PushKind, queue
+from handlers.core.ports import Reply
+from handlers.core.router import Command
+from handlers.core.timeparse import WhenError, numbered, parse_date
 from handlers.records import receive_photo
-from handlers.router import Command
-from handlers.timeparse import WhenError, numbered, parse_date
 from storage import limits
 from storage.repos.compliance import FindingRec
 from storage.uow import UnitOfWork

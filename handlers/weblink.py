@@ -11,11 +11,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from handlers.access import Level
-from handlers.context import Context, Policy
-from handlers.errors import AppError
-from handlers.ports import Reply
-from handlers.router import Command
+from handlers.core.access import Level
+from handlers.core.context import Context, Policy
+from handlers.core.errors import AppError
+from handlers.core.ports import Reply
+from handlers.core.router import Command
 from storage.uow import UnitOfWork
 
 LINK_TTL = timedelta(minutes=10)

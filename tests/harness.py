@@ -12,13 +12,13 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.app import App, build_app
+from bot.cli.roster import import_roster
 from bot.console.transport import ConsoleTransport
-from bot.dispatcher import Dispatcher
-from bot.render import to_plain
-from bot.roster import import_roster
+from bot.delivery.render import to_plain
 from bot.runtime import Runtime
 from bot.settings import Settings
-from handlers.ports import FakeClock, Incoming, Reply
+from handlers.core.ports import FakeClock, Incoming, Reply
+from jobs.dispatcher import Dispatcher
 
 ROSTER = Path(__file__).parent.parent / "bot" / "console" / "sample_roster.csv"
 REGION = "城东联合党委"

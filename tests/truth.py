@@ -7,7 +7,7 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 
-from handlers.vocabulary import codes
+from handlers.core.vocabulary import codes
 
 REPR = re.compile(r"<built-in|object at 0x|<[a-z_.]+ object|\bNone\b|Traceback|\{\{|\}\}|\bnan\b")
 ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|\+08:00|\+00:00|\bUTC\b")

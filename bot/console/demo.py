@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import build_app
+from bot.cli.roster import import_roster
 from bot.console.transport import ConsoleChat, ConsoleTransport
-from bot.roster import import_roster
 from bot.runtime import Runtime
 from bot.settings import Settings
+from handlers.core.ports import FakeClock, SystemClock
 from handlers.lessons import put_lecturer
-from handlers.ports import FakeClock, SystemClock
 from handlers.signin import build_summary
 from storage.uow import UnitOfWork
 

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.app import App, build_app
+from bot.cli.roster import import_roster
 from bot.console.demo import REGION, SAMPLE_ROSTER
 from bot.console.transport import PLATFORM, ConsoleChat, ConsoleTransport, label
-from bot.roster import import_roster
 from bot.runtime import Runtime
 from bot.settings import Settings
 from storage.uow import UnitOfWork

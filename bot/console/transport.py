@@ -1,6 +1,6 @@
 """A terminal group chat: act as any member (/as 张三), switch chats (/chat 名称), press buttons.
 
-The console is one more platform on the shared transport (bot/transport.py): lines become
+The console is one more platform on the shared transport (bot/delivery/transport.py): lines become
 `Incoming`s, and whatever the bot says, an answer or a push, is printed when its turn on the
 outbound path comes (a terminal has no limits to keep).
 """
@@ -16,11 +16,11 @@ from functools import partial
 from pathlib import Path
 
 from bot.app import App
-from bot.outbound import Limits
-from bot.render import to_plain
-from bot.transport import Transport
-from handlers.i18n import render
-from handlers.ports import Delivery, Incoming, IncomingFile, Reply
+from bot.delivery.outbound import Limits
+from bot.delivery.render import to_plain
+from bot.delivery.transport import Transport
+from handlers.core.i18n import render
+from handlers.core.ports import Delivery, Incoming, IncomingFile, Reply
 
 PLATFORM = "console"
 CONTACT_BUTTON = "\x00contact"  # stands for a "share my phone number" button: /contact answers it

@@ -15,7 +15,7 @@ from telegram import (
     Update,
 )
 
-from handlers.ports import Incoming, IncomingFile, Reply
+from handlers.core.ports import Incoming, IncomingFile, Reply
 
 MAX_TEXT = 4096
 CAPTION_LIMIT = 1024  # characters of a photo's or document's caption

@@ -1,4 +1,4 @@
-"""The Telegram adapter: a python-telegram-bot Application on the shared transport (bot/transport.py).
+"""The Telegram adapter: a python-telegram-bot Application on the shared transport (bot/delivery/transport.py).
 
 What is Telegram's own is here: updates become `Incoming`s (membership changes, group migrations
 and anonymous admins handled first), messages go out as HTML in parts, files as photos or
@@ -47,10 +47,11 @@ from telegram.request import BaseRequest
 
 from bot import health
 from bot.app import App
-from bot.inbox import NO_TICKET, Inbox, Ticket
+from bot.delivery.inbox import NO_TICKET, Inbox, Ticket
+from bot.delivery.outbound import PLATFORM_LIMITS, Limits
+from bot.delivery.render import show_mentions, to_plain
+from bot.delivery.transport import Answers, Transport
 from bot.logsafe import REDACTOR
-from bot.outbound import PLATFORM_LIMITS, Limits
-from bot.render import show_mentions, to_plain
 from bot.settings import Settings
 from bot.telegram.convert import (
     CAPTION_LIMIT,
@@ -63,9 +64,8 @@ from bot.telegram.convert import (
     visible_len,
 )
 from bot.telegram.webhook import QuietServer, serve, webhook_app
-from bot.transport import Answers, Transport
-from handlers.i18n import LOCALES, render
-from handlers.ports import Delivery, Reply
+from handlers.core.i18n import LOCALES, render
+from handlers.core.ports import Delivery, Reply
 from storage.db import unreachable
 from storage.uow import UnitOfWork
 

@@ -1,4 +1,4 @@
-"""Telegram's webhook: an update is answered 200 only once it is stored (bot/inbox.py).
+"""Telegram's webhook: an update is answered 200 only once it is stored (bot/delivery/inbox.py).
 
 python-telegram-bot's own webhook server answers 200 as soon as an update is queued in memory,
 so a crash loses what Telegram will never send again. This small ASGI app checks the secret
@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from bot.inbox import Inbox
+from bot.delivery.inbox import Inbox
 from storage.db import unreachable
 
 log = logging.getLogger(__name__)

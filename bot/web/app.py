@@ -4,7 +4,7 @@ manage (branch secretaries, the regional secretary, admins).
 Reading pages query the same read models the chat's reports use; every write is a command sent
 through the same router, handlers and unit of work as in a chat (approving a redemption here is
 批准兑换, a make-up sign-in 补签), with the session's member as the sender and the node they speak
-for as the chat, so it is authorised by the one rule (handlers/access.py) and audited. A form
+for as the chat, so it is authorised by the one rule (handlers/core/access.py) and audited. A form
 carries its CSRF token and a one-time id: a form sent twice is a redelivery, answered again and
 changed once.
 
@@ -40,23 +40,23 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import health
 from bot.app import App
-from bot.outbound import Limits
-from bot.render import to_plain
-from bot.transport import Transport
+from bot.delivery.outbound import Limits
+from bot.delivery.render import to_plain
+from bot.delivery.transport import Transport
 from bot.web.labels import LABELS
 from handlers import compliance, evaluation, weblink
-from handlers.access import REGION_ROLES, Level, Node, private_node, refusal
+from handlers.core.access import REGION_ROLES, Level, Node, private_node, refusal
+from handlers.core.event_ref import visible_in
+from handlers.core.expected import expected_filter
+from handlers.core.i18n import normalize_locale, render, this_year_is
+from handlers.core.media import WEB_THUMB
+from handlers.core.ports import Delivery, Incoming, Reply
+from handlers.core.timeparse import Period, parse_period
+from handlers.core.vocabulary import TERMS, term
 from handlers.duty import shift_state
-from handlers.event_ref import visible_in
-from handlers.expected import expected_filter
-from handlers.i18n import normalize_locale, render, this_year_is
 from handlers.ideas import names_author
 from handlers.ledger import rates_by_branch
-from handlers.media import WEB_THUMB
-from handlers.ports import Delivery, Incoming, Reply
 from handlers.signin import build_summary
-from handlers.timeparse import Period, parse_period
-from handlers.vocabulary import TERMS, term
 from storage.records import BindingRec, EventRec, MemberRec, rate_of
 from storage.repos.web import SessionRec
 from storage.uow import UnitOfWork

@@ -17,7 +17,7 @@ import uvicorn
 from bot.app import App, policy_from
 from bot.settings import Settings
 from bot.signals import until_signalled
-from handlers.ports import SystemClock
+from handlers.core.ports import SystemClock
 from handlers.weblink import issue_link
 from storage.db import Database
 from storage.uow import UnitOfWork

@@ -33,7 +33,7 @@ from typing import Any
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
 
-from bot.ordering import KeyedLocks
+from bot.delivery.ordering import KeyedLocks
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The WeCom adapter on the shared transport (bot/transport.py): two-way chat through the AI bot
+"""The WeCom adapter on the shared transport (bot/delivery/transport.py): two-way chat through the AI bot
 long connection, pushes through the group robot webhook where a group has a key (else through the
 long connection).
 
@@ -30,14 +30,14 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from markupsafe import Markup
 
 from bot.app import App
-from bot.outbound import PLATFORM_LIMITS, Limits
-from bot.render import show_mentions, to_plain
+from bot.delivery.outbound import PLATFORM_LIMITS, Limits
+from bot.delivery.render import show_mentions, to_plain
+from bot.delivery.transport import Transport
 from bot.settings import Settings
-from bot.transport import Transport
 from bot.wecom.link import Frame, LinkError, WeComLink, WeComRefused
-from handlers.media import MAX_PHOTO
-from handlers.mentions import mentioned, resolve
-from handlers.ports import Attachment, Delivery, Incoming, IncomingFile, Reply
+from handlers.core.media import MAX_PHOTO
+from handlers.core.mentions import mentioned, resolve
+from handlers.core.ports import Attachment, Delivery, Incoming, IncomingFile, Reply
 from storage.db import unreachable
 from storage.lease import Lease, lease_key
 from storage.repos.accounts import AccountRepo

@@ -19,7 +19,7 @@ class DutyRule(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
     text: Mapped[str] = mapped_column(String(200))  # the rule as typed, e.g. 每周四
-    # weekly / monthly (handlers/calendar_rules.py), or lunar_last days=N: the last N days of each lunar month
+    # weekly / monthly (handlers/core/calendar_rules.py), or lunar_last days=N: the last N days of each lunar month
     spec: Mapped[dict[str, object]] = mapped_column(JSON)
     starts: Mapped[str] = mapped_column(String(5))  # HH:MM local time
     ends: Mapped[str] = mapped_column(String(5))

@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.main import app
 from storage.db import Database
 from storage.models import Branch, Event, Member, MemberAccount
 from tests.truth import table

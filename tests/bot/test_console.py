@@ -23,7 +23,7 @@ def run_cli(url: str, *args: str, stdin: str = "") -> subprocess.CompletedProces
         "DANGJIAN_DISPATCH_INTERVAL_S": "0.2",
     }
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.cli.main", *args],
         input=stdin,
         capture_output=True,
         text=True,

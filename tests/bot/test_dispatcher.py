@@ -14,12 +14,12 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.app import PUSHES
-from bot.dispatcher import STALE, Dispatcher
-from bot.outbound import Limits, Outbound
-from handlers.context import Services
-from handlers.ports import ChatRef, Delivery, FakeClock, Reply
+from bot.delivery.outbound import Limits, Outbound
+from handlers.core.context import Services
+from handlers.core.ports import ChatRef, Delivery, FakeClock, Reply
 from handlers.pushes import MissedReport
 from handlers.reports import NoticePush
+from jobs.dispatcher import STALE, Dispatcher
 from storage.db import Database
 from storage.directory import Directory
 from storage.lease import Lease
@@ -309,12 +309,17 @@ class CrashingRemote(Recorder):
         super().__init__()
         self.cluster = cluster
         self.crashed = False
+        self.delivered = asyncio.Event()  # the push that met the crash has arrived
 
     async def send(self, chat: ChatRef, reply: Reply) -> Delivery:
-        if not self.crashed:
-            self.crashed = True
-            await asyncio.to_thread(self.cluster.crash)
-        return await super().send(chat, reply)
+        if self.crashed:
+            return await super().send(chat, reply)
+        self.crashed = True
+        await asyncio.to_thread(self.cluster.crash)
+        try:
+            return await super().send(chat, reply)
+        finally:
+            self.delivered.set()
 
 
 async def test_a_database_failure_mid_round_neither_loses_nor_repeats_a_push(pg_cluster: Cluster) -> None:
@@ -325,6 +330,7 @@ async def test_a_database_failure_mid_round_neither_loses_nor_repeats_a_push(pg_
         dispatcher = Dispatcher(h.app.services, {"console": remote})
         with pytest.raises(Exception):  # noqa: B017  (the round ends on the database's failure, whatever its kind)
             await dispatcher.run_once()
+        await asyncio.wait_for(remote.delivered.wait(), 30)  # the round may end before that send returns
         sent_while_down = list(remote.sent)
         assert sent_while_down  # the platform got them; the database could not hear of it
         await asyncio.to_thread(pg_cluster.start)

@@ -9,8 +9,8 @@ import time
 
 from markupsafe import Markup
 
-from bot.outbound import Limits, Outbound
-from handlers.ports import Delivery, Reply
+from bot.delivery.outbound import Limits, Outbound
+from handlers.core.ports import Delivery, Reply
 
 
 class Recording:

@@ -25,7 +25,7 @@ async def dangjian(cwd: Path, *args: str, stdin: str = "") -> tuple[int, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.cli",
+        "bot.cli.main",
         *args,
         cwd=cwd,
         env={**env, "PYTHONPATH": str(Path(__file__).parents[2])},
@@ -123,7 +123,7 @@ async def test_a_refused_token_a_bad_roster_or_no_database_stop_before_anything_
 def test_the_env_file_takes_one_line_a_value_and_is_never_a_link(tmp_path: Path) -> None:
     import pytest
 
-    from bot.setup import SetupError, write_env
+    from bot.cli.setup import SetupError, write_env
 
     env_file = tmp_path / ".env"
     with pytest.raises(SetupError, match="换行"):
@@ -138,8 +138,8 @@ def test_the_env_file_takes_one_line_a_value_and_is_never_a_link(tmp_path: Path)
 
 
 async def test_a_typed_token_is_never_logged_and_secrets_are_asked_unseen(tmp_path: Path) -> None:
+    from bot.cli.setup import Answers, SetupError, run_setup
     from bot.logsafe import REDACTOR
-    from bot.setup import Answers, SetupError, run_setup
 
     asked: list[tuple[str, bool]] = []
     typed = {"联合党委名称": "城东联合党委", "数据库": str(tmp_path / "d.db"), "Telegram 令牌": "777:TYPEDSECRET",

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.render import to_plain
-from bot.roster import import_roster
+from bot.cli.roster import import_roster
+from bot.delivery.render import to_plain
 from tests.harness import GROUP, REGION_CHAT, Harness
 
 OTHER_BRANCH = "绿源群"  # bound to 绿源科技党支部

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from handlers.calendar import materialize, parse_reminders
-from handlers.calendar_rules import RuleError, is_workday, occurrences, parse_rule
+from handlers.core.calendar_rules import RuleError, is_workday, occurrences, parse_rule
 from storage.models import Attendance, Event, Outbox
 from tests.harness import GROUP, REGION_CHAT, Harness
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from bot.roster import import_roster
+from bot.cli.roster import import_roster
 from storage.models import AuditLog
 from tests.harness import GROUP, REGION, REGION_CHAT, ROSTER, Harness
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from handlers.timeparse import WhenError, find_when, parse_when
+from handlers.core.timeparse import WhenError, find_when, parse_when
 
 TZ = ZoneInfo("Asia/Shanghai")
 CN = "零一二三四五六七八九"

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.render import to_plain
+from bot.delivery.render import to_plain
 from storage.models import AuditLog, DutyAssignment, DutyShift, DutySwap, Member
 from storage.repos.duty import DutyRepo
 from tests.bot.test_cli import invoke, rows_of

@@ -10,7 +10,7 @@ from lunardate import LunarDate
 from sqlalchemy import select
 
 from handlers import duty_rules
-from handlers.calendar_rules import is_workday
+from handlers.core.calendar_rules import is_workday
 from storage.models import AuditLog, DutyShift, Member, Outbox
 from storage.models.duty import DutyAssignment
 from tests.harness import GROUP, REGION_CHAT, Harness

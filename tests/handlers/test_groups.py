@@ -9,8 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.render import to_plain
-from bot.roster import import_roster
+from bot.cli.roster import import_roster
+from bot.delivery.render import to_plain
 from handlers import groups
 from storage.models import AuditLog, Event, PartyGroup
 from tests.bot.test_cli import invoke, rows_of

@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from bot.render import to_plain
+from bot.delivery.render import to_plain
 from storage.models import Idea, Member, PointBalance, PointEntry, Redemption, StoreItem
 from tests.harness import GROUP, PHONES, REGION_CHAT, Harness
 

@@ -19,9 +19,9 @@ from matplotlib import font_manager
 from PIL import Image
 from sqlalchemy import select
 
-from bot.render import to_plain
-from handlers import charts
-from handlers.ports import IncomingFile, Reply
+from bot.delivery.render import to_plain
+from handlers.core import charts
+from handlers.core.ports import IncomingFile, Reply
 from storage.models import AuditLog, MeetingPhoto, MeetingRecordVersion
 from tests.harness import GROUP, REGION_CHAT, Harness
 from tests.truth import table

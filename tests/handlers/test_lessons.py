@@ -11,8 +11,8 @@ from pathlib import Path
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.render import to_plain
-from bot.roster import import_roster
+from bot.cli.roster import import_roster
+from bot.delivery.render import to_plain
 from storage.models import AuditLog, Event, Lecturer, LessonRating
 from tests.bot.test_cli import invoke
 from tests.harness import GROUP, REGION, REGION_CHAT, ROSTER, Harness

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.render import to_plain
+from bot.delivery.render import to_plain
 from storage.models import Attendance, Event, PointEntry
 from tests.harness import REGION_CHAT, Harness
 

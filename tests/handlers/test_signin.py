@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.render import to_plain
+from bot.delivery.render import to_plain
 from storage.models import Attendance, AuditLog, Event, Member, Outbox, ProcessedUpdate
 from tests.harness import GROUP, REGION_CHAT, Harness
 

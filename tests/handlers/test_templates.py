@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.i18n import LOCALES, TEMPLATES, render, sentences
+from handlers.core.i18n import LOCALES, TEMPLATES, render, sentences
 from tests.harness import Harness
 
 FEATURES = sorted(p.name for p in TEMPLATES.iterdir() if p.is_dir())

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.timeparse import WhenError, parse_when
+from handlers.core.timeparse import WhenError, parse_when
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=TZ)  # a Sunday
@@ -71,7 +71,7 @@ def test_month_day_roundtrip(month: int, day: int, hour: int, minute: int) -> No
 
 
 def test_periods_as_secretaries_name_them() -> None:
-    from handlers.timeparse import Period, parse_period
+    from handlers.core.timeparse import Period, parse_period
 
     today = date(2026, 11, 28)
     cases = {

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.render import to_plain
-from bot.roster import import_roster
+from bot.cli.roster import import_roster
+from bot.delivery.render import to_plain
 from storage.models import (
     Attendance,
     AuditLog,

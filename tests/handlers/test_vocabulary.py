@@ -6,8 +6,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from handlers.i18n import render
-from handlers.vocabulary import TERMS, audit_sentence, term
+from handlers.core.i18n import render
+from handlers.core.vocabulary import TERMS, audit_sentence, term
 
 ROOT = Path(__file__).parent.parent.parent
 

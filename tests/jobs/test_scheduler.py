@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from zoneinfo import ZoneInfo
 
-from bot.ordering import KeyedLocks
+from bot.delivery.ordering import KeyedLocks
 from jobs.scheduler import Scheduler
 
 

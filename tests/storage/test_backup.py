@@ -28,7 +28,7 @@ def cli(url: str, media: Path, *args: str) -> subprocess.CompletedProcess[str]:
         "DANGJIAN_LOG_LEVEL": "WARNING",
     }
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=env, timeout=300, check=False
+        [sys.executable, "-m", "bot.cli.main", *args], capture_output=True, text=True, env=env, timeout=300, check=False
     )
 
 

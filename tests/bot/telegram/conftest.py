@@ -14,10 +14,10 @@ from sqlalchemy import select
 from telegram import Update
 
 from bot.app import App, build_app
-from bot.roster import import_roster
+from bot.cli.roster import import_roster
 from bot.settings import Settings
 from bot.telegram.transport import TelegramTransport
-from handlers.ports import FakeClock
+from handlers.core.ports import FakeClock
 from tests.fakes.telegram_api import FakeBotAPI, FakeRequest, text_update
 
 GROUP = -1001  # bound to 红星机械党支部
@@ -56,7 +56,7 @@ class TG:
 
     async def push(self) -> int:
         """Send what the outbox holds that is due now (approval cards, answers, reminders)."""
-        from bot.dispatcher import dispatcher_for
+        from bot.app import dispatcher_for
 
         sent = await dispatcher_for(self.app, {"telegram": self.transport}).run_once()
         await self.settle()

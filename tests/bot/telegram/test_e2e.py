@@ -49,7 +49,7 @@ async def cli(env: dict[str, str], *args: str, log: Path | None = None) -> async
         return await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bot.cli",
+            "bot.cli.main",
             *args,
             env=env,
             stdout=asyncio.subprocess.PIPE,
@@ -57,7 +57,7 @@ async def cli(env: dict[str, str], *args: str, log: Path | None = None) -> async
         )
     with log.open("ab") as sink:
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", *args, env=env, stdout=sink, stderr=sink
+            sys.executable, "-m", "bot.cli.main", *args, env=env, stdout=sink, stderr=sink
         )
 
 

@@ -13,12 +13,11 @@ from sqlalchemy import select
 from telegram import Update
 
 from bench.intake import T0, queue_openings, setup
-from bot.app import build_app
-from bot.dispatcher import dispatcher_for
-from bot.outbound import Limits
+from bot.app import build_app, dispatcher_for
+from bot.delivery.outbound import Limits
 from bot.settings import Settings
 from bot.telegram.transport import TelegramTransport
-from handlers.ports import FakeClock
+from handlers.core.ports import FakeClock
 from storage.models import Attendance
 from tests.bot.telegram.rush import confirmed_at
 from tests.fakes.telegram_api import FakeBotAPI, FakeRequest, text_update

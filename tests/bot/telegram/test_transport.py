@@ -152,7 +152,7 @@ async def test_group_migration_moves_binding_and_pushes(tg: TG) -> None:
 
 
 async def test_outbox_push_handles_429_and_kicked(tg: TG) -> None:
-    from bot.dispatcher import dispatcher_for
+    from bot.app import dispatcher_for
 
     await tg.say(SECRETARY, "绑定 红星机械党支部")
     await tg.say(SECRETARY, "发布 支部党员大会 今天 15:00 办公室")

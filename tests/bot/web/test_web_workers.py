@@ -19,7 +19,7 @@ ROSTER = Path(__file__).parents[3] / "bot" / "console" / "sample_roster.csv"
 
 def dangjian(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], env=env, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-m", "bot.cli.main", *args], env=env, capture_output=True, text=True, timeout=120, check=False
     )
 
 
@@ -30,7 +30,7 @@ def test_two_worker_processes_serve_one_console_and_stop_together(db_url: str) -
     assert dangjian(env, "org", "import", str(ROSTER), "--region", "城东联合党委").returncode == 0
     link = dangjian(env, "web", "link", "--region", "城东联合党委", "--member", "李红").stdout.strip().split()[-1]
     server = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "web", "--listen", f"127.0.0.1:{port}", "--workers", "2"],
+        [sys.executable, "-m", "bot.cli.main", "web", "--listen", f"127.0.0.1:{port}", "--workers", "2"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

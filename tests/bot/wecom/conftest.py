@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from bot.app import App, build_app
-from bot.outbound import Limits
-from bot.roster import import_roster
+from bot.cli.roster import import_roster
+from bot.delivery.outbound import Limits
 from bot.settings import Settings
 from bot.wecom.transport import WeComTransport
-from handlers.ports import FakeClock
+from handlers.core.ports import FakeClock
 from tests.fakes.wecom import BOT_ID, SECRET, FakeWebhook, FakeWeComServer, content_of, text_message
 from tests.harness import T0
 

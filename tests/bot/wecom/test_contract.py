@@ -86,7 +86,7 @@ async def test_cards_never_repeat_a_task_id_and_both_click_shapes_work(wc: WC) -
 
 
 async def test_an_answer_of_8000_characters_arrives_whole_and_in_order(wc: WC, tmp_path: Path) -> None:
-    from bot.roster import import_roster
+    from bot.cli.roster import import_roster
 
     names = ["员" + "".join(DIGITS[int(d)] for d in f"{n:04d}") for n in range(1400)]  # 5 characters each
     roster = tmp_path / "big.csv"

@@ -12,9 +12,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.dispatcher import Dispatcher, dispatcher_for
-from bot.outbound import Limits
+from bot.app import dispatcher_for
+from bot.delivery.outbound import Limits
 from handlers.reports import NoticePush
+from jobs.dispatcher import Dispatcher
 from storage.models import Attendance, ChatBinding, Member, MemberAccount
 from storage.repos.chats import ChatRepo
 from storage.repos.outbox import OutboxRepo

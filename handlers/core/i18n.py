@@ -11,9 +11,9 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from handlers.vocabulary import term
+from handlers.core.vocabulary import term
 
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = Path(__file__).parent.parent / "templates"
 LOCALES = ("zh-CN", "en")
 DEFAULT_LOCALE = "zh-CN"
 _YEAR: ContextVar[int | None] = ContextVar("dangjian_this_year", default=None)

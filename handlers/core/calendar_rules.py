@@ -30,7 +30,7 @@ import chinese_calendar
 from apscheduler.triggers.cron import CronTrigger
 from lunardate import LunarDate
 
-from handlers.timeparse import WEEKDAYS, number, resolve_month_day
+from handlers.core.timeparse import WEEKDAYS, number, resolve_month_day
 
 log = logging.getLogger(__name__)
 

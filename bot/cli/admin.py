@@ -13,20 +13,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.app import policy_from
 from bot.settings import Settings
 from handlers.calendar import RuleDraft, create_rule, parse_reminders
-from handlers.calendar_rules import HOLIDAY_POLICIES, RuleError, parse_rule
-from handlers.context import Services
-from handlers.event_ref import kind_of
+from handlers.core.calendar_rules import HOLIDAY_POLICIES, RuleError, parse_rule
+from handlers.core.context import Services
+from handlers.core.event_ref import kind_of
+from handlers.core.i18n import normalize_locale, render
+from handlers.core.media import MediaStore
+from handlers.core.periods import period_label
+from handlers.core.ports import SystemClock
+from handlers.core.timeparse import Period, WhenError, parse_time, parse_when
+from handlers.core.vocabulary import term
+from handlers.core.workbook import LedgerStats, labels
 from handlers.events import EventDraft
 from handlers.events import create_event as create_event_uc
-from handlers.i18n import normalize_locale, render
 from handlers.ledger import Target, ledger_title
-from handlers.ledger_book import LedgerStats, labels, write_ledger
+from handlers.ledger_book import write_ledger
 from handlers.lessons import put_lecturer
-from handlers.media import MediaStore
-from handlers.periods import period_label
-from handlers.ports import SystemClock
-from handlers.timeparse import Period, WhenError, parse_time, parse_when
-from handlers.vocabulary import term
 from storage import limits
 from storage.db import Database
 from storage.directory import Directory
@@ -432,7 +433,7 @@ async def set_start(settings: Settings, *, region: str, day: str | None) -> str:
     """Show, or set, the day a region's figures count from (the operator's hand: audited without an actor)."""
     from handlers.compliance import START_FUTURE_DAYS
     from handlers.compliance import set_start as store_start
-    from handlers.timeparse import parse_date
+    from handlers.core.timeparse import parse_date
 
     today = SystemClock().now().astimezone(settings.tz).date()
     parsed = None
@@ -498,7 +499,7 @@ async def norm_lines(settings: Settings, region: str) -> list[str]:
 async def web_link(settings: Settings, *, region: str, member: str, branch: str | None) -> str:
     """A one-time web console link for a manager (branch secretary, regional secretary, admin)."""
     from bot.app import policy_from
-    from handlers.access import Level, private_node, refusal
+    from handlers.core.access import Level, private_node, refusal
     from handlers.weblink import issue_link
 
     async def work(uow: UnitOfWork) -> str:

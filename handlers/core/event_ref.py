@@ -3,8 +3,8 @@ Shared by the features that point at events (sign-in, records, the calendar, com
 
 from __future__ import annotations
 
-from handlers.access import Node
-from handlers.timeparse import numbered
+from handlers.core.access import Node
+from handlers.core.timeparse import numbered
 from storage.records import BindingRec, EventRec
 
 KINDS: dict[str, str] = {

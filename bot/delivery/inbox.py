@@ -11,7 +11,7 @@ no longer works on is taken up again at the next sweep. Handling twice is harmle
 id is recorded with its effect, and a redelivery is only answered again.
 
 While the database cannot be reached an update's handling is tried again until it is back (the
-transport does that, bot/transport.py); when storage is full, an update that cannot be stored is
+transport does that, bot/delivery/transport.py); when storage is full, an update that cannot be stored is
 answered without being kept (whatever it would write is refused with a plain line).
 """
 
@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from handlers.ports import Clock
+from handlers.core.ports import Clock
 from storage.db import Database, out_of_room, unreachable
 from storage.repos.inbox import InboxAnswering, InboxDone, InboxPut, InboxRepo
 

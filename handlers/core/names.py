@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from handlers.errors import AppError
+from handlers.core.errors import AppError
 from storage.records import MemberRec
 from storage.uow import UnitOfWork
 

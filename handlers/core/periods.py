@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from handlers.i18n import render
-from handlers.timeparse import Period
+from handlers.core.i18n import render
+from handlers.core.timeparse import Period
 
 
 def period_label(period: Period, locale: str) -> str:

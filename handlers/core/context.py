@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from handlers import access
-from handlers.access import Level, Node
-from handlers.errors import NotBound, NotRegistered
-from handlers.i18n import normalize_locale, render
-from handlers.media import MediaStore
-from handlers.outbox import PushKind
-from handlers.ports import Button, Clock, Incoming, Reply
+from handlers.core import access
+from handlers.core.access import Level, Node
+from handlers.core.errors import NotBound, NotRegistered
+from handlers.core.i18n import normalize_locale, render
+from handlers.core.media import MediaStore
+from handlers.core.outbox import PushKind
+from handlers.core.ports import Button, Clock, Incoming, Reply
 from storage.db import Database
 from storage.directory import Directory
 from storage.records import BindingRec, MemberRec
@@ -145,7 +145,7 @@ class Context:
         now = self.now
         return await self.services.db.read(lambda conn: fn(UnitOfWork(conn, now)))
 
-    # -- who may do what: every guard asks handlers/access.py --------------------------------
+    # -- who may do what: every guard asks handlers/core/access.py --------------------------------
     @property
     def node(self) -> Node | None:
         """The node this chat speaks for: its binding's, or in a private chat the sender's own."""

@@ -42,7 +42,7 @@ from typing import Protocol
 from markupsafe import Markup
 
 from bot import health
-from handlers.ports import ChatRef, Delivery, Reply
+from handlers.core.ports import ChatRef, Delivery, Reply
 from storage.db import unreachable
 
 log = logging.getLogger(__name__)

@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from handlers.i18n import normalize_locale, this_year_is
-from handlers.ports import Reply
+from handlers.core.i18n import normalize_locale, this_year_is
+from handlers.core.ports import Reply
 from storage.records import BindingRec, EventRec, OutboxRec
 from storage.uow import UnitOfWork
 

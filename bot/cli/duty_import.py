@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.tables import hidden_characters, read_table
+from bot.cli.tables import hidden_characters, read_table
+from handlers.core.timeparse import WhenError, parse_date, parse_time
 from handlers.duty import queue_shift_pushes
-from handlers.timeparse import WhenError, parse_date, parse_time
 from storage.db import Database
 from storage.limits import PLACE
 from storage.uow import UnitOfWork

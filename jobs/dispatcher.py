@@ -2,7 +2,7 @@
 
 A round claims due rows (on PostgreSQL with FOR UPDATE SKIP LOCKED, so several processes share
 the work and no row is taken twice), hands each chat's rows in order to the platform's Sender
-(whose outbound path keeps the platform's limits, bot/outbound.py) while different chats go out
+(whose outbound path keeps the platform's limits, bot/delivery/outbound.py) while different chats go out
 concurrently, and records the results in batches. Rows
 that are due longer than the grace window (the process was down) are not sent late: they are
 marked missed and reported to the region's chats once.
@@ -19,10 +19,9 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.app import App
-from handlers.context import Services
-from handlers.outbox import Known, queue
-from handlers.ports import ChatRef, Sender
+from handlers.core.context import Services
+from handlers.core.outbox import Known, queue
+from handlers.core.ports import ChatRef, Sender
 from handlers.pushes import MISSED, MissedItem, MissedReport, close_window, render_push
 from storage.records import OutboxRec
 from storage.repos.chats import ChatRepo
@@ -225,8 +224,3 @@ class Dispatcher:
         if count:
             log.warning("%d outbox rows were past the grace window and marked missed", count)
         return count
-
-
-def dispatcher_for(app: App, senders: Mapping[str, Sender]) -> Dispatcher:
-    """The dispatcher of an app, with its configured grace window."""
-    return Dispatcher(app.services, senders, grace=timedelta(minutes=app.settings.push_grace_min))

@@ -1,7 +1,7 @@
 """What every platform's transport shares: the incoming side and its hand-off to the outbound path.
 
 A platform adapter (Telegram, WeCom, the console) turns what its platform delivers into an
-`Incoming` and implements the outbound port (`send_now`, `edit`, `paced`: bot/outbound.py); where
+`Incoming` and implements the outbound port (`send_now`, `edit`, `paced`: bot/delivery/outbound.py); where
 the platform can show a button's private answer to the presser alone, it passes a `toast`. The
 rest is done here, once for all of them:
 
@@ -27,11 +27,11 @@ from functools import partial
 
 from bot import health
 from bot.app import App
-from bot.inbox import NO_TICKET, Ticket
-from bot.ordering import KeyedLocks
-from bot.outbound import Limits, Outbound
-from handlers.i18n import render
-from handlers.ports import ChatRef, Delivery, Incoming, Reply
+from bot.delivery.inbox import NO_TICKET, Ticket
+from bot.delivery.ordering import KeyedLocks
+from bot.delivery.outbound import Limits, Outbound
+from handlers.core.i18n import render
+from handlers.core.ports import ChatRef, Delivery, Incoming, Reply
 from storage.db import out_of_room, unreachable
 
 log = logging.getLogger(__name__)

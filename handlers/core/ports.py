@@ -59,7 +59,7 @@ class Attachment:
 @dataclass(frozen=True, slots=True)
 class Reply:
     """What a feature wants said. `text` is HTML-safe markup from an autoescaped template; member
-    names in it may be mentions (handlers/mentions.py) that each transport shows its own way."""
+    names in it may be mentions (handlers/core/mentions.py) that each transport shows its own way."""
 
     text: Markup
     buttons: tuple[Button, ...] = ()

@@ -105,7 +105,7 @@ def setup(
     non_interactive: Annotated[bool, typer.Option("--non-interactive", help="never ask: flags only")] = False,
 ) -> None:
     """引导配置 / guided set-up: region, roster, database, Telegram and/or WeCom; writes .env."""
-    from bot.setup import Answers, SetupError, run_setup
+    from bot.cli.setup import Answers, SetupError, run_setup
 
     logging.basicConfig(level=logging.WARNING)
     answers = Answers(
@@ -198,7 +198,7 @@ def web(
 @web_app.command("link")
 def web_link(region: RegionOpt, member: MemberOpt, branch: BranchOpt = None) -> None:
     """一次性登录链接 / print a one-time login link (10 minutes, once) for a manager."""
-    from bot.admin_cli import web_link as make
+    from bot.cli.admin import web_link as make
 
     _org_call(make(_settings(), region=region, member=member, branch=branch))
 
@@ -209,13 +209,13 @@ def org_import(
     region: Annotated[str, typer.Option("--region", help="联合党委名称 / region name")],
 ) -> None:
     """导入花名册 / import a roster (姓名,支部,角色,手机,telegram_id,wecom_userid[,流动党员])."""
-    from bot.roster import RosterError, import_roster
+    from bot.cli.roster import RosterError, import_roster
     from storage.db import Database
 
     settings = _settings()
 
     async def go() -> None:
-        from handlers.ports import SystemClock
+        from handlers.core.ports import SystemClock
 
         db = await Database.open(settings.database_url)
         try:
@@ -254,7 +254,7 @@ def norm_set(
     norm: Annotated[str, typer.Argument(help='例如 / e.g. "支委会 每月1次", "专题党课 每季度1次", "党小组会 每月0次"')],
 ) -> None:
     """设置规范 / set a norm (0次 switches it off)."""
-    from bot.admin_cli import set_norm
+    from bot.cli.admin import set_norm
 
     _org_call(set_norm(_settings(), region=region, norm=norm))
 
@@ -262,7 +262,7 @@ def norm_set(
 @norm_app.command("list")
 def norm_list(region: RegionOpt) -> None:
     """组织生活规范 / the region's norms."""
-    from bot.admin_cli import norm_lines
+    from bot.cli.admin import norm_lines
 
     _org_call(norm_lines(_settings(), region))
 
@@ -279,7 +279,7 @@ def export_ledger(
     """导出台账 / write the ledger (XLSX): events, attendance, duty, ideas, points, store, audit."""
     from datetime import date
 
-    from bot.admin_cli import export_ledger as write
+    from bot.cli.admin import export_ledger as write
 
     try:
         first, last = date.fromisoformat(start), date.fromisoformat(end)
@@ -298,7 +298,7 @@ def org_link(
     wecom: Annotated[str | None, typer.Option("--wecom", help="企业微信 userid / WeCom userid")] = None,
 ) -> None:
     """关联账号 / link a member's chat account (you vouch for it: no approval needed)."""
-    from bot.admin_cli import link_member
+    from bot.cli.admin import link_member
 
     if (telegram is None) == (wecom is None):
         _fail("请给出 --telegram 或 --wecom 之一 / give exactly one of --telegram and --wecom")
@@ -317,7 +317,7 @@ def org_unlink(
     platform: Annotated[str | None, typer.Option(help="telegram / wecom / console (默认全部 / default all)")] = None,
 ) -> None:
     """解除账号 / remove a member's account links (audited)."""
-    from bot.admin_cli import unlink_member
+    from bot.cli.admin import unlink_member
 
     _org_call(unlink_member(_settings(), region=region, member=member, branch=branch, platform=platform))
 
@@ -325,7 +325,7 @@ def org_unlink(
 @org_app.command("chats")
 def org_chats(region: RegionOpt) -> None:
     """群列表 / the chats bound in a region: number, platform, chat id, branch, who bound it and when."""
-    from bot.admin_cli import chat_lines
+    from bot.cli.admin import chat_lines
 
     _org_call(chat_lines(_settings(), region))
 
@@ -335,7 +335,7 @@ def org_unbind(
     region: RegionOpt, chat: Annotated[int, typer.Option("--chat", help="编号，见 org chats / the number")]
 ) -> None:
     """解绑群 / unbind a chat (by its number from `org chats`), audited."""
-    from bot.admin_cli import unbind_chat
+    from bot.cli.admin import unbind_chat
 
     _org_call(unbind_chat(_settings(), region=region, chat=chat))
 
@@ -346,7 +346,7 @@ def org_start(
     day: Annotated[str | None, typer.Option("--date", help="启用日期，例如 2026-12-01 / the start date")] = None,
 ) -> None:
     """启用日期 / show or set the day the region's figures count from (earlier periods show 未启用)."""
-    from bot.admin_cli import set_start
+    from bot.cli.admin import set_start
 
     _org_call(set_start(_settings(), region=region, day=day))
 
@@ -354,7 +354,7 @@ def org_start(
 @org_app.command("members")
 def org_members(region: RegionOpt) -> None:
     """成员与账号 / list members with role, phone, state and linked accounts."""
-    from bot.admin_cli import member_lines
+    from bot.cli.admin import member_lines
 
     _org_call(member_lines(_settings(), region))
 
@@ -362,7 +362,7 @@ def org_members(region: RegionOpt) -> None:
 @org_app.command("deactivate")
 def org_deactivate(region: RegionOpt, member: MemberOpt, branch: BranchOpt = None) -> None:
     """停用成员 / deactivate a member (no longer expected, reminded or able to act)."""
-    from bot.admin_cli import set_member_active
+    from bot.cli.admin import set_member_active
 
     _org_call(set_member_active(_settings(), region=region, member=member, branch=branch, active=False))
 
@@ -370,7 +370,7 @@ def org_deactivate(region: RegionOpt, member: MemberOpt, branch: BranchOpt = Non
 @org_app.command("activate")
 def org_activate(region: RegionOpt, member: MemberOpt, branch: BranchOpt = None) -> None:
     """恢复成员 / activate a deactivated member again."""
-    from bot.admin_cli import set_member_active
+    from bot.cli.admin import set_member_active
 
     _org_call(set_member_active(_settings(), region=region, member=member, branch=branch, active=True))
 
@@ -386,7 +386,7 @@ def event_create(
     lecturer: Annotated[str | None, typer.Option(help="讲师 / lecturer")] = None,
 ) -> None:
     """发布活动 / publish an event from the command line."""
-    from bot.admin_cli import create_event
+    from bot.cli.admin import create_event
 
     settings = _settings()
     try:
@@ -403,7 +403,7 @@ def event_create(
 @event_app.command("list")
 def event_list(region: Annotated[str, typer.Option(help="联合党委名称 / region name")]) -> None:
     """列出近期活动 / list upcoming events of a region."""
-    from bot.admin_cli import list_events
+    from bot.cli.admin import list_events
 
     try:
         for line in asyncio.run(list_events(_settings(), region)):
@@ -426,7 +426,7 @@ def schedule_add(
     remind: Annotated[str | None, typer.Option(help="提醒 e.g. 1天,1小时 (default: DANGJIAN_REMINDERS_MIN)")] = None,
 ) -> None:
     """设置例行安排 / add a recurring calendar rule (例会设置)."""
-    from bot.admin_cli import add_rule
+    from bot.cli.admin import add_rule
 
     try:
         line = asyncio.run(
@@ -452,7 +452,7 @@ def schedule_add(
 @schedule_app.command("list")
 def schedule_list(region: Annotated[str, typer.Option(help="联合党委名称 / region name")]) -> None:
     """列出例行安排 / list the calendar rules of a region."""
-    from bot.admin_cli import list_rules
+    from bot.cli.admin import list_rules
 
     try:
         for line in asyncio.run(list_rules(_settings(), region)):
@@ -468,8 +468,8 @@ def duty_import(
     replace: Annotated[bool, typer.Option("--replace", help="以文件为准修改已有值班 / apply corrections")] = False,
 ) -> None:
     """导入值班表 / import the duty rota; all rows or none."""
-    from bot.duty_import import DutyImportError, RotaReport, import_rota
-    from handlers.ports import SystemClock
+    from bot.cli.duty_import import DutyImportError, RotaReport, import_rota
+    from handlers.core.ports import SystemClock
     from storage.db import Database
 
     settings = _settings()
@@ -500,7 +500,7 @@ def store_add(
     stock: Annotated[int, typer.Option(min=0, help="库存 / stock to add")],
 ) -> None:
     """积分超市上架 / put an item in the points store (or restock and reprice it)."""
-    from bot.admin_cli import check_fields
+    from bot.cli.admin import check_fields
     from storage.db import Database
 
     try:
@@ -514,7 +514,7 @@ def store_add(
         try:
 
             async def work(conn: Any) -> int | None:
-                from handlers.ports import SystemClock
+                from handlers.core.ports import SystemClock
                 from storage.uow import UnitOfWork
 
                 uow = UnitOfWork(conn, SystemClock().now())
@@ -542,7 +542,7 @@ def lecturer_add(
     regions: Annotated[str, typer.Option(help="服务的联合党委，逗号分隔 / regions served, comma-separated")],
 ) -> None:
     """加入讲师团 / put a member into the lecturer pool of one or more regions."""
-    from bot.admin_cli import add_lecturer
+    from bot.cli.admin import add_lecturer
 
     def split(text: str) -> list[str]:
         return [p.strip() for p in text.replace("，", ",").replace("、", ",").split(",") if p.strip()]
@@ -556,7 +556,7 @@ def lecturer_add(
 @lecturer_app.command("list")
 def lecturer_list(region: Annotated[str, typer.Option(help="联合党委名称 / region name")]) -> None:
     """讲师团名单 / the region's lecturers and their topics."""
-    from bot.admin_cli import list_lecturers
+    from bot.cli.admin import list_lecturers
 
     try:
         for line in asyncio.run(list_lecturers(_settings(), region)):
@@ -573,7 +573,7 @@ def wecom_webhook(
     branch: Annotated[str | None, typer.Option(help="绑定新群时：支部名称（不填为整个联合党委）")] = None,
 ) -> None:
     """设置群机器人 webhook / set a WeCom group's robot webhook key (pushes go through it)."""
-    from bot.admin_cli import set_webhook
+    from bot.cli.admin import set_webhook
 
     try:
         typer.echo(asyncio.run(set_webhook(_settings(), chat=chat, key=key or None, region=region, branch=branch)))

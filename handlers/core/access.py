@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from handlers.errors import AppError
+from handlers.core.errors import AppError
 from storage.records import MemberRec
 
 REGION_ROLES = frozenset({"admin", "regional_secretary"})

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from markupsafe import Markup
 
-from handlers.mentions import mentioned, resolve
+from handlers.core.mentions import mentioned, resolve
 from storage.db import Database
 from storage.repos.accounts import AccountRepo
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import httpx
 
+from bot.cli.roster import ImportResult, RosterError, import_roster
 from bot.logsafe import REDACTOR
-from bot.roster import ImportResult, RosterError, import_roster
-from handlers.ports import SystemClock
+from handlers.core.ports import SystemClock
 from storage.db import Database
 
 

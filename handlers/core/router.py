@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from handlers.access import Level, refusal
-from handlers.context import Context, Duplicate, Services
-from handlers.errors import AppError, UsageError
-from handlers.i18n import this_year_is
-from handlers.ports import Incoming, Reply
+from handlers.core.access import Level, refusal
+from handlers.core.context import Context, Duplicate, Services
+from handlers.core.errors import AppError, UsageError
+from handlers.core.i18n import this_year_is
+from handlers.core.ports import Incoming, Reply
 from storage.db import out_of_room
 from storage.records import BindingRec, MemberRec
 from storage.repos.updates import UpdateRepo
@@ -40,7 +40,7 @@ class Command:
     handler: Handler
     usage: str  # template key of the usage line, e.g. "signin.usage_signin"
     help: str | None = None  # template key of the one-line description in /help
-    access: Level = Level.MEMBER  # who may send it, in the chat it is sent in (handlers/access.py)
+    access: Level = Level.MEMBER  # who may send it, in the chat it is sent in (handlers/core/access.py)
     files: bool = False  # also sent as the caption of a photo (the handler finds it on the incoming message)
 
     @property

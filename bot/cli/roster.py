@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from bot.tables import cell as _cell
-from bot.tables import decode, hidden_characters, read_table
+from bot.cli.tables import cell as _cell
+from bot.cli.tables import decode, hidden_characters, read_table
 from storage.db import Database
 from storage.limits import BRANCH_NAME as MAX_BRANCH
 from storage.limits import MEMBER_NAME as MAX_NAME

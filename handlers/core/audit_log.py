@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from handlers.i18n import render
-from handlers.vocabulary import audit_sentence, term
+from handlers.core.i18n import render
+from handlers.core.vocabulary import audit_sentence, term
 from storage.uow import UnitOfWork
 
 PEOPLE = ("member", "from", "to", "winner", "claimer")  # detail keys holding a member's id
