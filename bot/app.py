@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
 from handlers import (
@@ -37,22 +36,25 @@ from handlers import (
     weblink,
 )
 from handlers.core.context import DEFAULT_POINTS, Policy, Services
+from handlers.core.feature import Feature, edits, push_kinds, the_one
 from handlers.core.i18n import normalize_locale
 from handlers.core.media import MediaStore
-from handlers.core.outbox import registry
 from handlers.core.ports import Clock, Reply, Sender, SystemClock
 from handlers.core.router import Router
 from jobs.dispatcher import Dispatcher
 from storage.db import Database
 from storage.directory import Directory
-from storage.records import BindingRec
 from storage.uow import UnitOfWork
 
-EditFn = Callable[[UnitOfWork, str, BindingRec | None, str, ZoneInfo], Awaitable[Reply | None]]
-EDITS: dict[str, EditFn] = {**signin.EDITS}  # edit key prefix -> the feature's renderer
-PUSHES = registry(
-    pushes, calendar, duty, groups, hosting, lessons, org, ideas, points, reports, compliance, supervision, monthly
-)  # purpose -> kind
+# every feature, in the order 帮助 lists their commands (help itself lists them: it is added last)
+FEATURES: list[Feature] = [
+    signin.FEATURE, events.FEATURE, records.FEATURE, calendar.FEATURE, compliance.FEATURE, monthly.FEATURE,
+    supervision.FEATURE, evaluation.FEATURE, reports.FEATURE, ledger.FEATURE, duty.FEATURE, duty_rules.FEATURE,
+    hosting.FEATURE, groups.FEATURE, lessons.FEATURE, ideas.FEATURE, points.FEATURE, org.FEATURE,
+    weblink.FEATURE, announce.FEATURE, pushes.FEATURE,
+]  # fmt: skip
+PUSHES = push_kinds(FEATURES)  # purpose -> kind
+EDITS = edits(FEATURES)  # edit key prefix -> the feature's renderer
 
 
 log = logging.getLogger(__name__)
@@ -81,16 +83,17 @@ def policy_from(settings: Settings) -> Policy:
 
 
 def build_router(services: Services, bot_username: str | None = None) -> Router:
-    """Every command and button, registered in the order /help lists them."""
+    """Every feature's commands and buttons, in the order of FEATURES, and 帮助 listing them."""
     router = Router(services, bot_username)
-    features = [signin, events, records, calendar, compliance, monthly, supervision, evaluation, reports, ledger]
-    for feature in [*features, duty, duty_rules, hosting, groups, lessons, ideas, points, org, weblink]:
-        router.extend(feature.COMMANDS, getattr(feature, "BUTTONS", ()))
+    for feature in FEATURES:
+        router.extend(feature.commands, feature.buttons)
     router.extend(help.make_commands(router))
-    router.extend((), announce.BUTTONS)
-    router.on_contact(org.verify_contact)
-    router.on_chatter(announce.may_be_announcement, announce.on_chatter)
-    router.on_file(records.attach_photo)
+    if (contact := the_one(FEATURES, "on_contact")) is not None:
+        router.on_contact(contact)
+    if (chatter := the_one(FEATURES, "on_chatter")) is not None:
+        router.on_chatter(*chatter)
+    if (photo := the_one(FEATURES, "on_file")) is not None:
+        router.on_file(photo)
     return router
 
 
@@ -152,6 +155,8 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
         policy=policy_from(settings),
         media=MediaStore(Path(settings.media_dir)),
         pushes=PUSHES,
+        periodic=[step for feature in FEATURES for step in feature.periodic],
+        on_missed=the_one(FEATURES, "on_missed"),
     )
     app = App(settings, db, services, build_router(services))
     settle_heap()

@@ -15,6 +15,7 @@ from handlers.core.access import Level, refusal
 from handlers.core.context import Context
 from handlers.core.errors import AppError
 from handlers.core.event_ref import KINDS
+from handlers.core.feature import Feature
 from handlers.core.ports import Button, Reply
 from handlers.core.router import Press
 from handlers.core.timeparse import WhenError, find_when
@@ -136,3 +137,6 @@ async def press(ctx: Context, arg: str) -> list[Reply]:
 
 
 BUTTONS = [Press("announce", press, Level.BRANCH)]
+
+
+FEATURE = Feature("announce", buttons=BUTTONS, on_chatter=(may_be_announcement, on_chatter))

@@ -16,6 +16,7 @@ from handlers.core.calendar_rules import HOLIDAY_POLICIES, ParsedRule, RuleError
 from handlers.core.context import Context, Services
 from handlers.core.errors import AppError, UsageError
 from handlers.core.event_ref import kind_of, parse_event_ref, visible_in
+from handlers.core.feature import Feature
 from handlers.core.i18n import render
 from handlers.core.outbox import Payload, PushContext, PushKind, queue
 from handlers.core.ports import Reply
@@ -442,7 +443,13 @@ def _at(iso: str, tz: Any) -> datetime:
     return datetime.fromisoformat(iso).astimezone(tz)
 
 
-CHANGED = PushKind("event_changed", EventsChanged, _changed, lambda p: f"changed:{p.ref}")
+CHANGED = PushKind(
+    "event_changed",
+    EventsChanged,
+    _changed,
+    lambda p: f"changed:{p.ref}",
+    label=("活动变更通知", "event change notice"),
+)
 PUSHES = [CHANGED]
 
 
@@ -584,3 +591,6 @@ COMMANDS = [
     Command("schedule_cancel", ("删除日程",), cancel_rule, "calendar.usage_schedule_cancel", None, access=B),
     Command("move", ("改期",), move_event, "calendar.usage_move", "calendar.help_move", access=B),
 ]
+
+
+FEATURE = Feature("calendar", commands=COMMANDS, pushes=PUSHES)

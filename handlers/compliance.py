@@ -20,9 +20,10 @@ from handlers.core.context import Context
 from handlers.core.errors import UsageError
 from handlers.core.event_ref import kind_of
 from handlers.core.expected import expected_filter
+from handlers.core.feature import Feature
 from handlers.core.i18n import render
 from handlers.core.mentions import branch_secretaries
-from handlers.core.outbox import Payload, PushContext, PushKind
+from handlers.core.outbox import Moment, Payload, PushContext, PushKind, to_chats
 from handlers.core.periods import split_words
 from handlers.core.ports import Reply
 from handlers.core.router import Command
@@ -342,5 +343,20 @@ async def _norm_reminder(ctx: PushContext[MonthPush]) -> Reply | None:
     return Reply(text=render("compliance.reminder", ctx.locale, names=names, items=cell_params(unmet), ends=month))
 
 
-NORM_REMINDER = PushKind("norm_reminder", MonthPush, _norm_reminder, lambda p: f"norms:{p.month:%Y-%m}")
+NORM_REMINDER = PushKind(
+    "norm_reminder",
+    MonthPush,
+    _norm_reminder,
+    lambda p: f"norms:{p.month:%Y-%m}",
+    label=("组织生活规范提醒", "norms reminder"),
+)
 PUSHES = [NORM_REMINDER]
+
+
+async def _periodic(uow: UnitOfWork, at: Moment) -> int:
+    """This month's norm reminder, to branch chats."""
+    due, month = reminder_due(at.now, at.tz)
+    return await to_chats(uow, branch=[(NORM_REMINDER, due, MonthPush(month=month))])
+
+
+FEATURE = Feature("compliance", commands=COMMANDS, pushes=PUSHES, periodic=(_periodic,))

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from handlers.core.access import Level
 from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
+from handlers.core.feature import Feature
 from handlers.core.i18n import render
 from handlers.core.mentions import mention
 from handlers.core.names import named_member
@@ -504,11 +505,27 @@ async def _swap_push(ctx: PushContext[SwapPush]) -> Reply | None:
     return Reply(text=text, buttons=swap_buttons(ctx.locale, ctx.payload.swap))
 
 
-REMINDER = PushKind("duty_reminder", ShiftPush, _duty_push, lambda p: f"duty:{p.shift}:duty_reminder")
-MISSED = PushKind("duty_missed", ShiftPush, _duty_push, lambda p: f"duty:{p.shift}:duty_missed")
-BACKUP = PushKind("duty_backup", ShiftPush, _duty_push, lambda p: f"duty:{p.shift}:duty_backup")
-SWAP_ASKED = PushKind("swap_asked", SwapPush, _swap_push, lambda p: f"swap:{p.swap}")
-PUSHES = [REMINDER, MISSED, BACKUP, SWAP_ASKED]
+REMINDER = PushKind(
+    "duty_reminder",
+    ShiftPush,
+    _duty_push,
+    lambda p: f"duty:{p.shift}:duty_reminder",
+    label=("值班提醒", "duty reminder"),
+)
+MISSED = PushKind(
+    "duty_missed",
+    ShiftPush,
+    _duty_push,
+    lambda p: f"duty:{p.shift}:duty_missed",
+    label=("漏岗提醒", "missed shift notice"),
+)
+BACKUP = PushKind(
+    "duty_backup", ShiftPush, _duty_push, lambda p: f"duty:{p.shift}:duty_backup", label=("备岗通知", "backup call")
+)
+SWAP_ASKED = PushKind(
+    "swap_asked", SwapPush, _swap_push, lambda p: f"swap:{p.swap}", label=("换班请求", "shift swap request")
+)
+PUSHES: list[PushKind[Any]] = [REMINDER, MISSED, BACKUP, SWAP_ASKED]
 
 COMMANDS = [
     Command("duty", ("值班表",), rota, "duty.usage_duty", "duty.help_duty", access=M),
@@ -520,3 +537,6 @@ COMMANDS = [
     Command("swaps", ("换班记录",), swap_history, "duty.usage_swaps", None, access=R),
 ]
 BUTTONS = [Press("swap_yes", press_swap_yes, M), Press("swap_no", press_swap_no, M)]
+
+
+FEATURE = Feature("duty", commands=COMMANDS, buttons=BUTTONS, pushes=PUSHES)

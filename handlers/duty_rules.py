@@ -13,6 +13,7 @@ from handlers.core.access import Level
 from handlers.core.calendar_rules import HOLIDAY_POLICIES, RuleError, occurrences, parse_rule
 from handlers.core.context import Context, Services
 from handlers.core.errors import AppError, UsageError
+from handlers.core.feature import Feature
 from handlers.core.names import named_member
 from handlers.core.ports import Reply
 from handlers.core.router import Command
@@ -217,3 +218,6 @@ COMMANDS = [
         "duty_rule_cancel", ("删除值班规则",), cancel_duty_rule, "duty_rules.usage_duty_rule_cancel", None, access=R
     ),
 ]
+
+
+FEATURE = Feature("duty_rules", commands=COMMANDS)

@@ -37,6 +37,7 @@ from handlers.compliance import (
 from handlers.core.access import Level
 from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
+from handlers.core.feature import Feature
 from handlers.core.periods import period_label
 from handlers.core.ports import Reply
 from handlers.core.router import Command
@@ -264,3 +265,6 @@ COMMANDS = [
     Command("evaluation", ("年度考评",), yearly, "evaluation.usage_evaluation", "evaluation.help_evaluation", access=R),
     Command("score", ("评分",), manual_score, "evaluation.usage_score", access=R),
 ]
+
+
+FEATURE = Feature("evaluation", commands=COMMANDS)

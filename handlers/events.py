@@ -11,6 +11,7 @@ from handlers.core.access import Level, Node
 from handlers.core.context import Context, Policy
 from handlers.core.errors import AppError, UsageError
 from handlers.core.event_ref import kind_of, parse_event_ref, visible_in, visible_in_node
+from handlers.core.feature import Feature
 from handlers.core.outbox import PushKind, push_key, queue
 from handlers.core.ports import Button, Reply
 from handlers.core.router import Command
@@ -406,3 +407,6 @@ COMMANDS = [
     Command("held", ("补录",), record_held, "events.usage_held", "events.help_held", access=Level.BRANCH),
     Command("cancel", ("取消活动",), cancel, "events.usage_cancel", "events.help_cancel", access=Level.BRANCH),
 ]
+
+
+FEATURE = Feature("events", commands=COMMANDS)

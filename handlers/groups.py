@@ -22,10 +22,11 @@ from zoneinfo import ZoneInfo
 from handlers.core.access import Level
 from handlers.core.context import Context, Services
 from handlers.core.errors import AppError, UsageError
+from handlers.core.feature import Feature
 from handlers.core.i18n import render
 from handlers.core.mentions import mention
 from handlers.core.names import named_member
-from handlers.core.outbox import Payload, PushContext, PushKind, queue
+from handlers.core.outbox import Moment, Payload, PushContext, PushKind, queue
 from handlers.core.ports import Button, Reply
 from handlers.core.router import Command, Press
 from handlers.core.timeparse import numbered
@@ -624,9 +625,22 @@ async def run_monthly(services: Services) -> int:
     return await services.db.unit(lambda c: queue_monthly(UnitOfWork(c, now), services.policy.tz))
 
 
-VOTE_CLOSE = PushKind("group_vote_close", VotePush, _vote_close, lambda p: f"group_vote:{p.vote}", writes=True)
-MONTHLY = PushKind("group_monthly", MonthPush, _month_step, lambda p: f"group_monthly:{p.month}")
-PUSHES = [VOTE_CLOSE, MONTHLY]
+VOTE_CLOSE = PushKind(
+    "group_vote_close",
+    VotePush,
+    _vote_close,
+    lambda p: f"group_vote:{p.vote}",
+    writes=True,
+    label=("党小组投票结束", "Party group vote close"),
+)
+MONTHLY = PushKind(
+    "group_monthly",
+    MonthPush,
+    _month_step,
+    lambda p: f"group_monthly:{p.month}",
+    label=("党小组月度提醒", "Party group monthly reminder"),
+)
+PUSHES: list[PushKind[Any]] = [VOTE_CLOSE, MONTHLY]
 
 M, B = Level.MEMBER, Level.BRANCH
 COMMANDS = [
@@ -652,3 +666,10 @@ BUTTONS = [
     Press("group_ballot", press_ballot, M),
     Press("group_dissolve", press_dissolve, B),
 ]
+
+
+async def _periodic(uow: UnitOfWork, at: Moment) -> int:
+    return await queue_monthly(uow, at.tz)
+
+
+FEATURE = Feature("groups", commands=COMMANDS, buttons=BUTTONS, pushes=PUSHES, periodic=(_periodic,))

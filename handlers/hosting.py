@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 from handlers.core.access import Level
 from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
+from handlers.core.feature import Feature
 from handlers.core.i18n import render
 from handlers.core.mentions import branch_secretaries
-from handlers.core.outbox import Payload, PushContext, PushKind, queue
+from handlers.core.outbox import Moment, Payload, PushContext, PushKind, queue
 from handlers.core.ports import Reply
 from handlers.core.router import Command
 from handlers.signin import build_summary
@@ -336,8 +337,15 @@ async def _step(ctx: PushContext[TurnPush]) -> Reply | None:
     )
 
 
+_LABELS = {
+    "hosting_open": ("活动轮值开始", "hosting turn start"),
+    "hosting_remind": ("活动轮值提醒", "hosting turn reminder"),
+    "hosting_late": ("活动轮值逾期", "hosting turn overdue"),
+}
+
+
 def _kind(name: str) -> PushKind[TurnPush]:
-    return PushKind(name, TurnPush, _step, lambda p: f"{name}:{p.period}")
+    return PushKind(name, TurnPush, _step, lambda p: f"{name}:{p.period}", label=_LABELS[name])
 
 
 PUSHES = [_kind(step) for step in STEP_DAYS]
@@ -351,3 +359,10 @@ COMMANDS = [
     Command("rotation_skip", ("轮值跳过",), skip_turn, "hosting.usage_rotation_skip", None, access=R),
     Command("rotation_swap", ("轮值交换",), exchange_turns, "hosting.usage_rotation_swap", None, access=R),
 ]
+
+
+async def _periodic(uow: UnitOfWork, at: Moment) -> int:
+    return await queue_turns(uow, at.tz)
+
+
+FEATURE = Feature("hosting", commands=COMMANDS, pushes=PUSHES, periodic=(_periodic,))

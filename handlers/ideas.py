@@ -10,6 +10,7 @@ from typing import Any
 from handlers.core.access import Level, may_manage_member
 from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
+from handlers.core.feature import Feature
 from handlers.core.i18n import render
 from handlers.core.mentions import mention
 from handlers.core.outbox import Personal, PushContext, PushKind, queue
@@ -264,7 +265,13 @@ async def _update_push(ctx: PushContext[IdeaUpdate]) -> Reply | None:
     return Reply(text=render("ideas.changed", ctx.locale, **params))
 
 
-IDEA_UPDATE = PushKind("idea_update", IdeaUpdate, _update_push, lambda p: f"idea:{p.idea}:{p.step}")
+IDEA_UPDATE = PushKind(
+    "idea_update",
+    IdeaUpdate,
+    _update_push,
+    lambda p: f"idea:{p.idea}:{p.step}",
+    label=("金点子进展", "golden idea update"),
+)
 PUSHES = [IDEA_UPDATE]
 
 COMMANDS = [
@@ -278,3 +285,6 @@ COMMANDS = [
     Command("implemented", ("已实施",), _review("implemented", "implemented"), "ideas.usage_implemented", access=R),
 ]
 BUTTONS = [Press("idea_vote", vote, M)]
+
+
+FEATURE = Feature("ideas", commands=COMMANDS, buttons=BUTTONS, pushes=PUSHES)

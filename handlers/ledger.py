@@ -20,6 +20,7 @@ from handlers.core.access import Level, Node, Refused
 from handlers.core.context import Context, Duplicate
 from handlers.core.errors import AppError, UsageError
 from handlers.core.expected import expected_filter
+from handlers.core.feature import Feature
 from handlers.core.i18n import render
 from handlers.core.periods import period_label, split_words
 from handlers.core.ports import Attachment, Reply
@@ -273,3 +274,6 @@ COMMANDS = [
     Command("export", ("导出台账",), export, "ledger.usage_export", "ledger.help_export", access=Level.BRANCH),
     Command("chart", ("图表",), chart, "ledger.usage_chart", "ledger.help_chart", access=Level.MEMBER),
 ]
+
+
+FEATURE = Feature("ledger", commands=COMMANDS)

@@ -6,7 +6,7 @@ the page width only while its text stays at 9 pt or more, a wider one spreads ov
 key columns and the title and header rows repeated; long text wraps in fixed columns.
 
 Written with XlsxWriter in constant-memory mode: rows leave memory as they are written, and the
-large tables are streamed from the database (storage/ledger.py). User text is always written as
+large tables are streamed from the database (storage/repos/ledger.py). User text is always written as
 a string, never as a formula, whatever it starts with.
 """
 

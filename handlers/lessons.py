@@ -16,6 +16,7 @@ from typing import Any
 from handlers.core.access import Level
 from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
+from handlers.core.feature import Feature
 from handlers.core.i18n import render
 from handlers.core.mentions import mention
 from handlers.core.outbox import Payload, Personal, PushContext, PushKind, queue
@@ -444,9 +445,15 @@ async def _rating_push(ctx: PushContext[RatingPush]) -> Reply | None:
     return Reply(text=text, buttons=buttons)
 
 
-ASKED = PushKind("lesson_asked", LessonPush, _asked_push, lambda p: f"lesson:{p.request}:asked")
+ASKED = PushKind(
+    "lesson_asked", LessonPush, _asked_push, lambda p: f"lesson:{p.request}:asked", label=("点单通知", "lesson request")
+)
 ANSWER = PushKind(
-    "lesson_answer", LessonPush, _answer_push, lambda p: f"lesson:{p.request}:answer:{p.declined or 'accepted'}"
+    "lesson_answer",
+    LessonPush,
+    _answer_push,
+    lambda p: f"lesson:{p.request}:answer:{p.declined or 'accepted'}",
+    label=("点单答复", "lesson request answer"),
 )
 RATING = PushKind(
     "lesson_rating",
@@ -454,8 +461,9 @@ RATING = PushKind(
     _rating_push,
     lambda p: f"lesson_rating:{p.event}" + (f":{p.at}" if p.at else ""),
     writes=True,
+    label=("党课评价", "lesson rating"),
 )
-PUSHES = [ASKED, ANSWER, RATING]
+PUSHES: list[PushKind[Any]] = [ASKED, ANSWER, RATING]
 
 M, B = Level.MEMBER, Level.BRANCH
 COMMANDS = [
@@ -477,3 +485,6 @@ BUTTONS = [
     Press("lesson_no", press_decline, M),
     Press("lesson_rate", press_rate, M),
 ]
+
+
+FEATURE = Feature("lessons", commands=COMMANDS, buttons=BUTTONS, pushes=PUSHES)

@@ -12,9 +12,10 @@ from handlers.compliance import MonthPush, cell_params, expected_by_branch, matr
 from handlers.core.access import Level
 from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
+from handlers.core.feature import Feature
 from handlers.core.i18n import render
 from handlers.core.mentions import branch_secretaries
-from handlers.core.outbox import Payload, PushContext, PushKind
+from handlers.core.outbox import Moment, Payload, PushContext, PushKind, to_chats
 from handlers.core.ports import Reply
 from handlers.core.router import Command
 from handlers.core.timeparse import Period
@@ -124,8 +125,15 @@ async def _step(ctx: PushContext[MonthPush]) -> Reply | None:
     return Reply(text=render("monthly.compiled", ctx.locale, **params))
 
 
+_LABELS = {
+    "report_ask": ("月报催报", "monthly report request"),
+    "report_late": ("月报逾期提醒", "monthly report overdue"),
+    "report_compiled": ("月报汇总", "monthly report compiled"),
+}
+
+
 def _kind(name: str) -> PushKind[MonthPush]:
-    return PushKind(name, MonthPush, _step, lambda p: f"{name}:{p.month:%Y-%m}")
+    return PushKind(name, MonthPush, _step, lambda p: f"{name}:{p.month:%Y-%m}", label=_LABELS[name])
 
 
 PUSHES = [_kind("report_ask"), _kind("report_late"), _kind("report_compiled")]
@@ -167,3 +175,12 @@ COMMANDS = [
         "report", ("本月工作情况",), send_report, "monthly.usage_report", "monthly.help_report", access=Level.BRANCH
     ),
 ]
+
+
+async def _periodic(uow: UnitOfWork, at: Moment) -> int:
+    """The monthly report's steps still to come: asking and reminding branches, compiling for the region."""
+    branch, region = cycle_steps(at.now, at.tz)
+    return await to_chats(uow, branch=branch, region=region)
+
+
+FEATURE = Feature("monthly", commands=COMMANDS, pushes=PUSHES, periodic=(_periodic,))

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from handlers.core import access
 from handlers.core.access import PRIVILEGED_ROLES, Level, Node
 from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
+from handlers.core.feature import Feature
 from handlers.core.i18n import render
 from handlers.core.mentions import branch_secretaries
 from handlers.core.names import named_member
@@ -597,10 +599,24 @@ async def _binding_news(ctx: PushContext[BindingPush]) -> Reply | None:
     return Reply(text=text, buttons=buttons)
 
 
-BINDING_NEWS = PushKind("binding_news", BindingPush, _binding_news, lambda p: f"bound:{p.binding}:{p.at}")
-LINK_REQUEST = PushKind("link_request", LinkPush, _request_push, lambda p: f"link:{p.request}")
-LINK_DECIDED = PushKind("link_decided", LinkPush, _decided_push, lambda p: f"link:{p.request}:decided")
-PUSHES = [LINK_REQUEST, LINK_DECIDED, BINDING_NEWS]
+BINDING_NEWS = PushKind(
+    "binding_news",
+    BindingPush,
+    _binding_news,
+    lambda p: f"bound:{p.binding}:{p.at}",
+    label=("绑定通知", "chat binding notice"),
+)
+LINK_REQUEST = PushKind(
+    "link_request", LinkPush, _request_push, lambda p: f"link:{p.request}", label=("登记申请", "registration request")
+)
+LINK_DECIDED = PushKind(
+    "link_decided",
+    LinkPush,
+    _decided_push,
+    lambda p: f"link:{p.request}:decided",
+    label=("登记结果", "registration decision"),
+)
+PUSHES: list[PushKind[Any]] = [LINK_REQUEST, LINK_DECIDED, BINDING_NEWS]
 
 COMMANDS = [
     Command("bind", ("绑定",), bind, "org.usage_bind", "org.help_bind", access=B),
@@ -623,3 +639,6 @@ BUTTONS = [
     Press("rebind", press_rebind, B),
     Press("unbind", press_unbind, Level.MEMBER),  # pressed in a chat of the node or the region; checked inside
 ]
+
+
+FEATURE = Feature("org", commands=COMMANDS, buttons=BUTTONS, pushes=PUSHES, on_contact=verify_contact)

@@ -9,6 +9,7 @@ from datetime import datetime
 from handlers.core.access import Level, Refused
 from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
+from handlers.core.feature import Feature
 from handlers.core.i18n import render
 from handlers.core.mentions import mention
 from handlers.core.names import named_member
@@ -365,7 +366,13 @@ async def _redeem_news(ctx: PushContext[RedeemNews]) -> Reply | None:
     return Reply(text=render(key, ctx.locale, id=r.id, name=name, item=r.item, price=r.price, note=p.note))
 
 
-REDEEM_NEWS = PushKind("redeem_news", RedeemNews, _redeem_news, lambda p: f"redeem:{p.redemption}:{p.step}")
+REDEEM_NEWS = PushKind(
+    "redeem_news",
+    RedeemNews,
+    _redeem_news,
+    lambda p: f"redeem:{p.redemption}:{p.step}",
+    label=("兑换进展", "redemption update"),
+)
 PUSHES = [REDEEM_NEWS]
 
 M, R = Level.MEMBER, Level.REGION
@@ -382,3 +389,6 @@ COMMANDS = [
     Command("cancel_redeem", ("取消兑换",), cancel, "points.usage_cancel_redeem", None, access=M),
 ]
 BUTTONS = [Press("redeem_ok", press_approve, R), Press("redeem_no", press_reject, R)]
+
+
+FEATURE = Feature("points", commands=COMMANDS, buttons=BUTTONS, pushes=PUSHES)

@@ -4,15 +4,18 @@ kind its feature registered (handlers/core/outbox.py)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from markupsafe import Markup
 
 from handlers.core.context import Services
+from handlers.core.feature import Feature
 from handlers.core.i18n import render
 from handlers.core.mentions import mention
-from handlers.core.outbox import Known, Payload, PushContext, PushKind, render_row
+from handlers.core.outbox import Known, Payload, PushContext, PushKind, queue, render_row
 from handlers.core.ports import Reply
 from handlers.signin import build_summary, render_board
 from storage.records import EventRec, OutboxRec
@@ -54,6 +57,7 @@ class EventPush(Payload):
 
 class MissedItem(Payload):
     purpose: str
+    label: tuple[str, str] | None = None  # the kind's name (zh-CN, en) when it was given up
     event_id: int | None = None
     kind: str | None = None
     due: datetime
@@ -110,14 +114,84 @@ async def _summary(ctx: PushContext[EventPush]) -> Reply | None:
 
 async def _missed(ctx: PushContext[MissedReport]) -> Reply | None:
     items = ctx.payload.items[:MISSED_LISTED]
-    shown = [it.model_dump() | {"due": it.due.astimezone(ctx.tz)} for it in items]
+    en = ctx.locale == "en"
+    shown = [
+        it.model_dump() | {"due": it.due.astimezone(ctx.tz), "label": it.label[en] if it.label else None}
+        for it in items
+    ]
     return Reply(text=render("pushes.missed", ctx.locale, count=ctx.payload.count, items=shown))
 
 
+async def _close_missed(uow: UnitOfWork, event: EventRec | None, now: datetime) -> None:
+    if event is not None:
+        await close_window(uow, event, now)  # the record is kept even if the post is not
+
+
+async def report_missed(
+    uow: UnitOfWork, missed: Sequence[OutboxRec], now: datetime, kinds: Mapping[str, PushKind[Any]]
+) -> None:
+    """Pushes given up past the grace window: each kind does what must still happen, and one
+    report per region lists them in the region's chats."""
+    by_region: defaultdict[int, list[OutboxRec]] = defaultdict(list)
+    events: dict[int, EventRec] = {}
+    for row in missed:
+        kind = kinds.get(row.purpose)
+        event = await uow.events.get(row.event_id) if row.event_id is not None else None
+        if event is not None:
+            events[event.id] = event
+        if kind is not None and kind.on_missed is not None:
+            await kind.on_missed(uow, event, now)
+        binding = await uow.chats.binding(row.platform, row.chat_id)
+        if binding is not None and (kind is None or kind.reported):
+            by_region[binding.region_id].append(row)
+    for region_id, rows in by_region.items():
+        items = [
+            MissedItem(
+                purpose=r.purpose,
+                label=kinds[r.purpose].label if r.purpose in kinds else None,
+                event_id=r.event_id,
+                kind=events[r.event_id].kind if r.event_id in events else None,
+                due=r.due_at,
+            )
+            for r in sorted(rows, key=lambda r: r.due_at)
+        ]
+        payload = MissedReport(count=len(rows), items=items[:MISSED_LISTED], region=region_id, at=now.isoformat())
+        for chat in await uow.chats.chats_for(region_id, None, include_branch_chats=False):
+            await queue(uow, MISSED, chat.platform, chat.chat_id, due=now, payload=payload)
+
+
 E = EventPush
-REMINDER = PushKind("reminder", E, _reminder, lambda p: f"event:{p.event}:{p.at}:reminder{p.minutes}", event=True)
-OPENING = PushKind("signin_open", E, _opening, _event_key("signin_open"), event=True)
-NUDGE = PushKind("nudge", E, _nudge, _event_key("nudge"), event=True)
-SUMMARY = PushKind("signin_summary", E, _summary, _event_key("signin_summary"), event=True, writes=True)
-MISSED = PushKind("missed_report", MissedReport, _missed, lambda p: f"missed:{p.region}:{p.at}")
-PUSHES = [REMINDER, OPENING, NUDGE, SUMMARY, MISSED]
+REMINDER = PushKind(
+    "reminder",
+    E,
+    _reminder,
+    lambda p: f"event:{p.event}:{p.at}:reminder{p.minutes}",
+    event=True,
+    label=("活动提醒", "event reminder"),
+)
+OPENING = PushKind(
+    "signin_open", E, _opening, _event_key("signin_open"), event=True, label=("签到开放通知", "sign-in opening")
+)
+NUDGE = PushKind("nudge", E, _nudge, _event_key("nudge"), event=True, label=("催签提醒", "sign-in nudge"))
+SUMMARY = PushKind(
+    "signin_summary",
+    E,
+    _summary,
+    _event_key("signin_summary"),
+    event=True,
+    writes=True,
+    label=("考勤统计", "attendance summary"),
+    on_missed=_close_missed,
+)
+MISSED = PushKind(
+    "missed_report",
+    MissedReport,
+    _missed,
+    lambda p: f"missed:{p.region}:{p.at}",
+    label=("漏发报告", "missed-push report"),
+    reported=False,
+)
+PUSHES: list[PushKind[Any]] = [REMINDER, OPENING, NUDGE, SUMMARY, MISSED]
+
+
+FEATURE = Feature("pushes", pushes=PUSHES, on_missed=report_missed)

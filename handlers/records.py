@@ -9,6 +9,7 @@ from handlers.core.access import Level
 from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
 from handlers.core.event_ref import parse_event_ref, visible_in
+from handlers.core.feature import Feature
 from handlers.core.media import MAX_PHOTO, NotAnImage, Stored
 from handlers.core.ports import Reply
 from handlers.core.router import Command
@@ -155,3 +156,6 @@ COMMANDS = [
     Command("record", ("会议记录",), record, "ledger.usage_record", "ledger.help_record", access=Level.MEMBER),
     Command("fix_record", ("修改会议记录",), fix_record, "ledger.usage_fix_record", access=Level.BRANCH),
 ]
+
+
+FEATURE = Feature("records", commands=COMMANDS, on_file=attach_photo)

@@ -8,13 +8,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers import groups, hosting, monthly, supervision
-from handlers.compliance import NORM_REMINDER, MonthPush, reminder_due, started_on
+from handlers.compliance import started_on
 from handlers.core.access import Level, Node
-from handlers.core.context import Context, Services
+from handlers.core.context import Context
 from handlers.core.errors import UsageError
+from handlers.core.feature import Feature
 from handlers.core.i18n import render
-from handlers.core.outbox import Payload, PushContext, PushKind, queue
+from handlers.core.outbox import Moment, Payload, PushContext, PushKind, queue, to_chats
+from handlers.core.periods import next_monday
 from handlers.core.ports import Reply
 from handlers.core.router import Command
 from handlers.evaluation import dormancy_details, tiers
@@ -25,7 +26,6 @@ from storage.uow import UnitOfWork
 
 MAX_NOTICE = 2000
 DIGEST_HOUR = 9  # the monthly digest: on the 1st at 09:00
-DORMANCY_HOUR = 9  # the dormancy warning: Mondays at 09:00
 
 
 async def notice(ctx: Context, args: str) -> list[Reply]:
@@ -65,53 +65,20 @@ def next_digest(now: datetime, tz: ZoneInfo) -> datetime:
     return at
 
 
-def next_warning(now: datetime, tz: ZoneInfo) -> datetime:
-    """The next Monday at 09:00 (local) at or after now."""
-    local = now.astimezone(tz)
-    monday = local.date() - timedelta(days=local.weekday())
-    at = datetime(monday.year, monday.month, monday.day, DORMANCY_HOUR, tzinfo=tz)
-    return at if at >= now else at + timedelta(weeks=1)
-
-
 def previous_month(start: datetime) -> tuple[datetime, datetime]:
     """[first day, first day of the next month) at 00:00 of the month before `start`'s month."""
     end = start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     return (end - timedelta(days=1)).replace(day=1), end
 
 
-async def queue_periodic(services: Services, dormancy_weeks: int) -> int:
-    """Queue the region's periodic pushes ahead of their time: the monthly digest (every chat), the
-    norm reminder (branch chats), the dormancy warning and the overdue findings (region chats,
-    Mondays), the monthly report's steps, the hosting rotation's and the Party groups' 1st of the
-    month. The dispatcher sends them when due, or reports them as missed after a longer outage.
-    Idempotent (the keys name the month or the week), so it runs often and picks up chats bound
-    since the last run."""
-    now = services.clock.now()
-    tz = services.policy.tz
-    digest_at, warn_at = next_digest(now, tz), next_warning(now, tz)
-    norm_at, norm_month = reminder_due(now, tz)
-    month, week = f"{digest_at:%Y-%m}", f"{warn_at:%G-W%V}"
-    # (kind, due, payload) for every chat, branch chats, region chats
-    every: list[monthly.Step] = [(DIGEST, digest_at, DigestPush(month=month))]
-    branch: list[monthly.Step] = [(NORM_REMINDER, norm_at, MonthPush(month=norm_month))]
-    region: list[monthly.Step] = [
-        (supervision.KINDS["findings_overdue"], warn_at, supervision.WeekPush(week=week)),
-        (DORMANCY, warn_at, DormancyPush(weeks=dormancy_weeks, week=week)),
-    ]
-    report_branch, report_region = monthly.cycle_steps(now, tz)
-    branch += report_branch
-    region += report_region
-
-    async def work(uow: UnitOfWork) -> int:
-        queued = 0
-        for region_rec in await uow.org.regions():
-            chats = await uow.chats.chats_for(region_rec.id, None, include_branch_chats=True)
-            for chat in chats:
-                for kind, due, payload in every + (branch if chat.branch_id else region):
-                    queued += await queue(uow, kind, chat.platform, chat.chat_id, due=due, payload=payload)
-        return queued + await hosting.queue_turns(uow, tz) + await groups.queue_monthly(uow, tz)
-
-    return await services.db.unit(lambda c: work(UnitOfWork(c, now)))
+async def _periodic(uow: UnitOfWork, at: Moment) -> int:
+    """The monthly digest (every chat, the 1st) and the dormancy warning (region chats, Mondays)."""
+    digest_at, warn_at = next_digest(at.now, at.tz), next_monday(at.now, at.tz)
+    return await to_chats(
+        uow,
+        every=[(DIGEST, digest_at, DigestPush(month=f"{digest_at:%Y-%m}"))],
+        region=[(DORMANCY, warn_at, DormancyPush(weeks=at.dormancy_weeks, week=f"{warn_at:%G-W%V}"))],
+    )
 
 
 @dataclass
@@ -209,11 +176,16 @@ async def _dormancy(ctx: PushContext[DormancyPush]) -> Reply | None:
     return Reply(text=render("reports.dormancy", ctx.locale, weeks=weeks, branches=branches)) if branches else None
 
 
-NOTICE = PushKind("notice", NoticePush, _notice, lambda p: f"notice:{p.ref}")
-DIGEST = PushKind("digest", DigestPush, _digest, lambda p: f"digest:{p.month}")
-DORMANCY = PushKind("dormancy", DormancyPush, _dormancy, lambda p: f"dormancy:{p.week}")
-PUSHES = [NOTICE, DIGEST, DORMANCY]
+NOTICE = PushKind("notice", NoticePush, _notice, lambda p: f"notice:{p.ref}", label=("通知", "notice"))
+DIGEST = PushKind("digest", DigestPush, _digest, lambda p: f"digest:{p.month}", label=("月度简报", "monthly digest"))
+DORMANCY = PushKind(
+    "dormancy", DormancyPush, _dormancy, lambda p: f"dormancy:{p.week}", label=("防瘫预警", "dormancy warning")
+)
+PUSHES: list[PushKind[Any]] = [NOTICE, DIGEST, DORMANCY]
 
 COMMANDS = [
     Command("notice", ("通知",), notice, "reports.usage_notice", "reports.help_notice", access=Level.REGION),
 ]
+
+
+FEATURE = Feature("reports", commands=COMMANDS, pushes=PUSHES, periodic=(_periodic,))

@@ -14,6 +14,7 @@ from handlers.core.context import Context, Duplicate
 from handlers.core.errors import AppError, UsageError
 from handlers.core.event_ref import parse_event_ref, visible_in
 from handlers.core.expected import expected_filter
+from handlers.core.feature import Feature
 from handlers.core.i18n import render
 from handlers.core.mentions import mention
 from handlers.core.names import named_member
@@ -547,3 +548,6 @@ COMMANDS = [
     Command("undo_makeup", ("撤销补签",), undo_makeup, "signin.usage_undo_makeup", None, access=B),
 ]
 BUTTONS = [Press("signin", press_signin, M)]
+
+
+FEATURE = Feature("signin", commands=COMMANDS, buttons=BUTTONS, edits=EDITS)

@@ -13,8 +13,10 @@ from handlers.compliance import period_argument
 from handlers.core.access import Level
 from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
+from handlers.core.feature import Feature
 from handlers.core.i18n import render
-from handlers.core.outbox import Payload, PushContext, PushKind, queue
+from handlers.core.outbox import Moment, Payload, PushContext, PushKind, queue, to_chats
+from handlers.core.periods import next_monday
 from handlers.core.ports import Reply
 from handlers.core.router import Command
 from handlers.core.timeparse import WhenError, numbered, parse_date
@@ -227,13 +229,27 @@ async def _news(ctx: PushContext[FindingPush]) -> Reply | None:
     return Reply(text=render(f"supervision.push_{step}", ctx.locale, f=_params(found)))
 
 
+_LABELS = {
+    "finding_new": ("问题通报", "finding raised"),
+    "finding_due": ("整改到期提醒", "finding due"),
+    "finding_fixed": ("整改完成", "finding fixed"),
+    "finding_confirmed": ("整改确认", "finding confirmed"),
+}
+
+
 def _finding_kind(name: str) -> PushKind[FindingPush]:
-    return PushKind(name, FindingPush, _news, lambda p: f"{name}:{p.finding}:{p.day}")
+    return PushKind(name, FindingPush, _news, lambda p: f"{name}:{p.finding}:{p.day}", label=_LABELS[name])
 
 
 PUSHES: list[PushKind[Any]] = [
     *(_finding_kind(n) for n in ("finding_new", "finding_due", "finding_fixed", "finding_confirmed")),
-    PushKind("findings_overdue", WeekPush, _overdue, lambda p: f"findings_overdue:{p.week}"),
+    PushKind(
+        "findings_overdue",
+        WeekPush,
+        _overdue,
+        lambda p: f"findings_overdue:{p.week}",
+        label=("整改逾期汇总", "overdue findings"),
+    ),
 ]
 KINDS = {k.name: k for k in PUSHES}
 
@@ -245,3 +261,12 @@ COMMANDS = [
     Command("finding_confirm", ("确认整改",), confirm, "supervision.usage_confirm", access=R),
     Command("findings", ("督查清单",), listing, "supervision.usage_findings", "supervision.help_findings"),
 ]
+
+
+async def _periodic(uow: UnitOfWork, at: Moment) -> int:
+    """The week's overdue findings, to region chats (Mondays)."""
+    due = next_monday(at.now, at.tz)
+    return await to_chats(uow, region=[(KINDS["findings_overdue"], due, WeekPush(week=f"{due:%G-W%V}"))])
+
+
+FEATURE = Feature("supervision", commands=COMMANDS, pushes=PUSHES, periodic=(_periodic,))

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from handlers.core.access import Level
 from handlers.core.context import Context, Policy
 from handlers.core.errors import AppError
+from handlers.core.feature import Feature
 from handlers.core.ports import Reply
 from handlers.core.router import Command
 from storage.uow import UnitOfWork
@@ -95,3 +96,6 @@ async def console_link(ctx: Context, args: str) -> list[Reply]:
 
 
 COMMANDS = [Command("console", ("后台",), console_link, "web.usage_console", "web.help_console", access=Level.BRANCH)]
+
+
+FEATURE = Feature("weblink", commands=COMMANDS)

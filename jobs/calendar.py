@@ -8,7 +8,7 @@ import logging
 from handlers import duty_rules
 from handlers.calendar import materialize
 from handlers.core.context import Services
-from handlers.reports import queue_periodic
+from jobs.periodic import queue_periodic
 from jobs.scheduler import Scheduler
 from storage.lease import Lease
 

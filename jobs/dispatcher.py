@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from handlers.core.context import Services
-from handlers.core.outbox import Known, queue
+from handlers.core.outbox import Known
 from handlers.core.ports import ChatRef, Sender
-from handlers.pushes import MISSED, MissedItem, MissedReport, close_window, render_push
+from handlers.pushes import render_push
 from storage.records import OutboxRec
 from storage.repos.chats import ChatRepo
 from storage.repos.events import EventRepo
@@ -195,29 +195,12 @@ class Dispatcher:
         queue one report per region chat listing what was not sent."""
         now = self.services.clock.now()
 
+        services = self.services
+
         async def work(uow: UnitOfWork) -> int:
             missed = await uow.outbox.expire(now, grace=self.grace, stale=STALE)
-            if not missed:
-                return 0
-            by_region: defaultdict[int, list[OutboxRec]] = defaultdict(list)
-            kinds: dict[int, str] = {}
-            for row in missed:
-                event = await uow.events.get(row.event_id) if row.event_id is not None else None
-                if event is not None:
-                    kinds[event.id] = event.kind
-                    if row.purpose == "signin_summary":
-                        await close_window(uow, event, now)  # the record is kept even if the post is not
-                binding = await uow.chats.binding(row.platform, row.chat_id)
-                if binding is not None and row.purpose != "missed_report":
-                    by_region[binding.region_id].append(row)
-            for region_id, rows in by_region.items():
-                items = [
-                    MissedItem(purpose=r.purpose, event_id=r.event_id, kind=kinds.get(r.event_id or 0), due=r.due_at)
-                    for r in sorted(rows, key=lambda r: r.due_at)
-                ]
-                payload = MissedReport(count=len(rows), items=items[:20], region=region_id, at=now.isoformat())
-                for chat in await uow.chats.chats_for(region_id, None, include_branch_chats=False):
-                    await queue(uow, MISSED, chat.platform, chat.chat_id, due=now, payload=payload)
+            if missed and services.on_missed is not None:
+                await services.on_missed(uow, missed, now, services.pushes)
             return len(missed)
 
         count = await self.services.db.unit(lambda c: work(UnitOfWork(c, now)))

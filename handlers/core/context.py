@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +16,7 @@ from handlers.core.access import Level, Node
 from handlers.core.errors import NotBound, NotRegistered
 from handlers.core.i18n import normalize_locale, render
 from handlers.core.media import MediaStore
-from handlers.core.outbox import PushKind
+from handlers.core.outbox import OnMissed, Periodic, PushKind
 from handlers.core.ports import Button, Clock, Incoming, Reply
 from storage.db import Database
 from storage.directory import Directory
@@ -64,6 +64,8 @@ class Services:
     policy: Policy = field(default_factory=Policy)
     media: MediaStore = field(default_factory=lambda: MediaStore(Path("data/media")))
     pushes: Mapping[str, PushKind[Any]] = field(default_factory=dict)  # the features' push kinds, by name
+    periodic: Sequence[Periodic] = ()  # the features' periodic steps (jobs/periodic.py runs them)
+    on_missed: OnMissed | None = None  # what happens to pushes given up as missed (jobs/dispatcher.py)
 
 
 class Duplicate(Exception):

@@ -1,18 +1,21 @@
 """Push kinds: what a feature may push later, declared the way it declares its commands.
 
-A feature lists its kinds in `PUSHES`; the composition root (bot/app.py) collects them beside
-COMMANDS and BUTTONS. A kind names the outbox rows it stands for (the stored purpose), the type of
-their payload (a `Payload`, stored as JSON with the row), builds their key from the payload (the
-chat is added by `queue`), and renders one row when it is due. What is common to every kind is
-decided once in `render_row`: the stored payload must read as the kind's type; the chat must still
-be bound (or, for kinds whose payload is `Personal`, be that person's chat with the bot); an
-event's push is void once the event is cancelled or gone.
+A feature lists its kinds in its `FEATURE` (handlers/core/feature.py) beside its commands and
+buttons; the composition root (bot/app.py) collects them. A kind names the outbox rows it stands
+for (the stored purpose), the type of their payload (a `Payload`, stored as JSON with the row),
+builds their key from the payload (the chat is added by `queue`), and renders one row when it is
+due. What is common to every kind is decided once in `render_row`: the stored payload must read
+as the kind's type; the chat must still be bound (or, for kinds whose payload is `Personal`, be
+that person's chat with the bot); an event's push is void once the event is cancelled or gone. A
+kind also carries what people call it, what must still happen when it is given up as missed, and
+whether it is reported then; the periodic steps that queue kinds ahead of their time are typed
+here too (`Periodic`, `to_chats`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -74,6 +77,10 @@ class PushKind(Generic[P]):
     key: Callable[[P], str]  # names the push, from its payload (the chat is added)
     event: bool = False  # an event's push (the row's event_id): void once it is cancelled
     writes: bool = False  # rendering writes (a summary closes the sign-in window)
+    label: tuple[str, str] | None = None  # what people call it (zh-CN, en), e.g. in the missed-push report
+    # given up as missed (past the grace window): what must still happen (the summary's window closes)
+    on_missed: Callable[[UnitOfWork, EventRec | None, datetime], Awaitable[None]] | None = None
+    reported: bool = True  # listed when missed (the report of missed pushes is not itself reported)
 
 
 def push_key(kind: PushKind[P], payload: P, platform: str, chat_id: str) -> str:
@@ -149,12 +156,31 @@ async def render_row(
     return await kind.render(PushContext(uow, row, payload, binding, locale, tz, event))
 
 
-def registry(*features: Any) -> dict[str, PushKind[Any]]:
-    """Every feature's push kinds by name (a name twice is a mistake, refused at start)."""
-    kinds: dict[str, PushKind[Any]] = {}
-    for feature in features:
-        for kind in getattr(feature, "PUSHES", ()):
-            if kind.name in kinds:
-                raise ValueError(f"push kind {kind.name} declared twice")
-            kinds[kind.name] = kind
-    return kinds
+# -- what runs on a schedule rather than on a message -------------------------------------------
+@dataclass(frozen=True)
+class Moment:
+    """When the periodic steps run, and what they are configured with."""
+
+    now: datetime
+    tz: ZoneInfo
+    dormancy_weeks: int
+
+
+# queues a feature's periodic pushes ahead of their time (idempotent: keys name the month or week)
+Periodic = Callable[[UnitOfWork, Moment], Awaitable[int]]
+# pushes given up as missed: what their kinds do then, and who is told (the kinds by name given)
+OnMissed = Callable[[UnitOfWork, Sequence[OutboxRec], datetime, Mapping[str, "PushKind[Any]"]], Awaitable[None]]
+Step = tuple["PushKind[Any]", datetime, Payload]
+
+
+async def to_chats(
+    uow: UnitOfWork, *, every: Sequence[Step] = (), branch: Sequence[Step] = (), region: Sequence[Step] = ()
+) -> int:
+    """Queue steps for every bound chat: `every` to all, `branch` to branch chats, `region` to
+    region chats; returns how many rows were new."""
+    queued = 0
+    for region_rec in await uow.org.regions():
+        for chat in await uow.chats.chats_for(region_rec.id, None, include_branch_chats=True):
+            for kind, due, payload in [*every, *(branch if chat.branch_id else region)]:
+                queued += await queue(uow, kind, chat.platform, chat.chat_id, due=due, payload=payload)
+    return queued

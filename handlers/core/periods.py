@@ -3,10 +3,15 @@ names one ("this month" kept together)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 from markupsafe import Markup
 
 from handlers.core.i18n import render
 from handlers.core.timeparse import Period
+
+WEEKLY_HOUR = 9  # the dormancy warning and the overdue findings: Mondays at 09:00
 
 
 def period_label(period: Period, locale: str) -> str:
@@ -22,3 +27,11 @@ def split_words(args: str) -> list[str]:
         else:
             words.append(word)
     return words
+
+
+def next_monday(now: datetime, tz: ZoneInfo, hour: int = WEEKLY_HOUR) -> datetime:
+    """The next Monday at 09:00 (local) at or after now: when the weekly warnings go out."""
+    local = now.astimezone(tz)
+    monday = local.date() - timedelta(days=local.weekday())
+    at = datetime(monday.year, monday.month, monday.day, hour, tzinfo=tz)
+    return at if at >= now else at + timedelta(weeks=1)

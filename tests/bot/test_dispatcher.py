@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +21,7 @@ from handlers.core.ports import ChatRef, Delivery, FakeClock, Reply
 from handlers.pushes import MissedReport
 from handlers.reports import NoticePush
 from jobs.dispatcher import STALE, Dispatcher
+from jobs.periodic import queue_periodic
 from storage.db import Database
 from storage.directory import Directory
 from storage.lease import Lease
@@ -123,6 +125,28 @@ async def test_downtime_longer_than_the_grace_is_reported_not_sent_late(db_url: 
         assert await h.tick(minutes=10) == []  # the report is sent once
     finally:
         await h.close()
+
+
+async def test_every_missed_push_is_named_in_words_not_by_its_code(db_url: str) -> None:
+    """The month's periodic pushes (the norm reminder, the monthly report's steps, the digest) missed
+    in a long outage: the report names each as people call it."""
+    h = await Harness.start(db_url)
+    try:
+        assert await queue_periodic(h.app.services, dormancy_weeks=8) > 0
+        h = await restart(h, h.app.settings.database_url, 60 * 24 * 45)  # down for a month and a half
+        pushed = await h.tick(seconds=1)
+        report = next(p for p in pushed if "⚠️ 有" in p)
+        assert "月度简报" in report and "组织生活规范提醒" in report and "月报催报" in report, report
+        assert not re.search(r"[a-z]+_[a-z]+", report), report  # no norm_reminder, report_ask …
+    finally:
+        await h.close()
+
+
+def test_every_push_kind_is_named_in_both_languages() -> None:
+    for kind in PUSHES.values():
+        assert kind.label is not None, kind.name
+        zh, en = kind.label
+        assert zh and en and "_" not in zh + en and zh != kind.name, kind.name
 
 
 async def test_a_row_left_sending_by_a_dead_process_is_given_up_not_resent(db_url: str) -> None:
@@ -265,7 +289,7 @@ async def test_scheduler_lease_is_held_by_one_process_at_a_time(db_url: str) -> 
 
 
 async def test_every_queued_push_is_a_registered_kind_and_an_unknown_one_is_never_sent(db_url: str) -> None:
-    from handlers.reports import queue_periodic
+    from jobs.periodic import queue_periodic
 
     h = await Harness.start(db_url)
     try:

@@ -69,7 +69,7 @@ async def test_matrix_counts_only_held_events_of_the_branch(h: Harness) -> None:
 
 
 async def test_a_branch_is_reminded_two_weeks_before_the_month_ends(h: Harness) -> None:
-    from handlers.reports import queue_periodic
+    from jobs.periodic import queue_periodic
 
     await h.say("启用日期 2026-10-01", user="u-李红", chat=REGION_CHAT)  # the whole quarter is counted
     await queue_periodic(h.app.services, dormancy_weeks=8)

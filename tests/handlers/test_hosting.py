@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers.reports import queue_periodic
+from jobs.periodic import queue_periodic
 from storage.models import AuditLog, HostingRecord, Outbox
 from tests.harness import GROUP, REGION_CHAT, Harness
 

@@ -8,7 +8,7 @@ import io
 
 import openpyxl
 
-from handlers.reports import queue_periodic
+from jobs.periodic import queue_periodic
 from storage.models import AuditLog
 from tests.harness import GROUP, REGION_CHAT, Harness
 

@@ -269,7 +269,7 @@ async def test_the_monthly_digest_carries_the_attendance_chart(h: Harness) -> No
     await held_event(h)
     h.clock.set(datetime.fromisoformat("2026-12-31T12:00:00+08:00"))
     await h.tick(seconds=1)
-    from handlers.reports import queue_periodic
+    from jobs.periodic import queue_periodic
 
     await queue_periodic(h.app.services, 8)
     await h.tick(days=1)

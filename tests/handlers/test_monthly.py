@@ -8,7 +8,7 @@ from datetime import datetime
 
 import openpyxl
 
-from handlers.reports import queue_periodic
+from jobs.periodic import queue_periodic
 from tests.harness import GROUP, REGION_CHAT, Harness
 from tests.truth import table
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from handlers.reports import queue_periodic
+from jobs.periodic import queue_periodic
 from storage.models import Outbox
 from tests.harness import GROUP, REGION_CHAT, Harness
 

@@ -50,7 +50,7 @@ async def test_a_finding_is_recorded_rectified_and_confirmed(h: Harness) -> None
 
 
 async def test_bad_findings_and_the_weekly_overdue_list(h: Harness) -> None:
-    from handlers.reports import queue_periodic
+    from jobs.periodic import queue_periodic
 
     await h.join("王建国")
     assert (await h.say("督查 红星机械党支部 问题", user="u-张伟"))[0].startswith("⛔")  # supervisors only
