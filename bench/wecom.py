@@ -32,8 +32,8 @@ from bot.app import build_app
 from bot.delivery.outbound import Limits
 from bot.settings import Settings
 from bot.wecom.transport import WeComTransport
+from handlers.bulletins import NoticePush
 from handlers.core.ports import FakeClock
-from handlers.reports import NoticePush
 from jobs.dispatcher import Dispatcher
 from storage.migrate import wipe_postgres
 from storage.models import Attendance

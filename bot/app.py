@@ -13,6 +13,7 @@ from typing import Any
 from bot.settings import Settings
 from handlers import (
     announce,
+    bulletins,
     calendar,
     compliance,
     duty,
@@ -30,7 +31,6 @@ from handlers import (
     points,
     pushes,
     records,
-    reports,
     signin,
     supervision,
     weblink,
@@ -49,7 +49,7 @@ from storage.uow import UnitOfWork
 # every feature, in the order 帮助 lists their commands (help itself lists them: it is added last)
 FEATURES: list[Feature] = [
     signin.FEATURE, events.FEATURE, records.FEATURE, calendar.FEATURE, compliance.FEATURE, monthly.FEATURE,
-    supervision.FEATURE, evaluation.FEATURE, reports.FEATURE, ledger.FEATURE, duty.FEATURE, duty_rules.FEATURE,
+    supervision.FEATURE, evaluation.FEATURE, bulletins.FEATURE, ledger.FEATURE, duty.FEATURE, duty_rules.FEATURE,
     hosting.FEATURE, groups.FEATURE, lessons.FEATURE, ideas.FEATURE, points.FEATURE, org.FEATURE,
     weblink.FEATURE, announce.FEATURE, pushes.FEATURE,
 ]  # fmt: skip

@@ -195,6 +195,35 @@ def web(
         _fail(f"后台无法启动 / the web console could not start: {err}")
 
 
+@app.command("say")
+def say_cmd(
+    text: Annotated[str, typer.Argument(help="群内命令，如 '发布 书记例会 明天 14:00 党群服务中心 学习' / a command")],
+    region: RegionOpt,
+    as_: Annotated[
+        str | None, typer.Option("--as", help="以此成员身份（默认：管理员）/ act as this member (default: the admin)")
+    ] = None,
+    branch: Annotated[
+        str | None, typer.Option("--branch", help="为此支部操作（默认：整个联合党委）/ act for this branch")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="回复带文件时保存到此目录 / where a file answered is saved")] = None,
+) -> None:
+    """以群内命令操作 / send a chat command as a roster member: the same rights, audit and answers as in a chat."""
+    from bot.cli.act import OperatorUnknown, say
+
+    try:
+        said = asyncio.run(say(_settings(), region, text, operator=as_, branch=branch))
+    except OperatorUnknown as err:
+        _fail(str(err))
+    for line in said.lines or ["没有这个命令，发送“帮助”查看可用命令 / no such command: try 帮助"]:
+        typer.echo(line)
+    for name, data in said.files:
+        target = (out or Path(".")) / name
+        target.write_bytes(data)
+        typer.echo(f"📎 {target}")
+    if said.refused:
+        raise typer.Exit(code=1)
+
+
 @web_app.command("link")
 def web_link(region: RegionOpt, member: MemberOpt, branch: BranchOpt = None) -> None:
     """一次性登录链接 / print a one-time login link (10 minutes, once) for a manager."""

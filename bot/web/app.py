@@ -40,9 +40,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import health
 from bot.app import App
-from bot.delivery.outbound import Limits
+from bot.delivery.answering import AnsweringTransport
 from bot.delivery.render import to_plain
-from bot.delivery.transport import Transport
 from bot.web.labels import LABELS
 from handlers import compliance, evaluation, weblink
 from handlers.core.access import REGION_ROLES, Level, Node, private_node, refusal
@@ -50,7 +49,7 @@ from handlers.core.event_ref import visible_in
 from handlers.core.expected import expected_filter
 from handlers.core.i18n import normalize_locale, render, this_year_is
 from handlers.core.media import WEB_THUMB
-from handlers.core.ports import Delivery, Incoming, Reply
+from handlers.core.ports import Incoming
 from handlers.core.timeparse import Period, parse_period
 from handlers.core.vocabulary import TERMS, term
 from handlers.duty import shift_state
@@ -125,39 +124,10 @@ class Denied(Exception):
         self.status, self.label = status, label
 
 
-class WebTransport(Transport):
-    """The web's side of the shared transport: a form becomes an Incoming handled in order with
-    the same member's other forms; its answers are shown on the next page, not sent anywhere."""
-
-    platform = PLATFORM
-
-    def __init__(self, app: App) -> None:
-        super().__init__(app, Limits())
-
-    async def act(self, incoming: Incoming) -> list[Reply]:
-        replies: list[Reply] = []
-
-        async def handle() -> list[Awaitable[Delivery]]:
-            replies.extend(await self.app.router.dispatch(incoming))
-            return []
-
-        answers = await self.receive(incoming.chat_id, incoming.user_id, handle, label=incoming.update_id)
-        if answers and not replies:  # it failed: the error reply in the visitor's language
-            locale = normalize_locale(incoming.chat_id.rpartition(":")[2])
-            replies.append(Reply(text=render("common.internal", locale)))
-        return replies
-
-    async def send_now(self, chat_id: str, reply: Reply) -> Delivery:
-        return Delivery(ok=True)  # nothing is pushed to the web (no chat is bound to it)
-
-    async def edit(self, chat_id: str, message_id: str, reply: Reply) -> Delivery:
-        return Delivery(ok=True)
-
-
 class WebConsole:
     def __init__(self, app: App) -> None:
         self.app = app
-        self.transport = WebTransport(app)
+        self.transport = AnsweringTransport(app, PLATFORM)
         # the overview (a month of a whole region) is computed and drawn at most every OVERVIEW_TTL_S
         self._overviews: dict[tuple[Any, ...], tuple[float, Markup]] = {}
         self.env = Environment(
@@ -349,7 +319,7 @@ class WebConsole:
             is_private=False,
             addressed=True,
         )
-        return [to_plain(r.text) for r in await self.transport.act(incoming)]
+        return [to_plain(r.text) for r in await self.transport.act(incoming, incoming.chat_id.rpartition(":")[2])]
 
     async def act(self, request: Request, v: Visitor) -> Response:
         """One form: what it asks is built into a command here, never taken as typed text."""
@@ -380,7 +350,7 @@ class WebConsole:
             is_private=False,
             addressed=True,
         )
-        replies = await self.transport.act(incoming)
+        replies = await self.transport.act(incoming, incoming.chat_id.rpartition(":")[2])
         file = next((r.file for r in replies if r.file is not None), None)
         if file is None:
             message = "\n".join(to_plain(r.text) for r in replies)

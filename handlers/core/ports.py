@@ -70,6 +70,7 @@ class Reply:
     refresh: str | None = None  # the edit_key of a message whose content changed (re-render it)
     reply_to: str | None = None  # the platform's id of the message this answers, if any
     file: Attachment | None = None  # sent with the text as its caption
+    refused: bool = False  # an error or a refusal: the command changed nothing (the CLI exits non-zero)
 
     def to_data(self) -> dict[str, object]:
         """As plain JSON data, to be kept with the update it answers (without a file: answers that
@@ -81,6 +82,7 @@ class Reply:
             "edit_key": self.edit_key,
             "coalesce": self.coalesce,
             "refresh": self.refresh,
+            "refused": self.refused,
         }
 
     @classmethod
@@ -92,6 +94,7 @@ class Reply:
             edit_key=data.get("edit_key"),
             coalesce=bool(data.get("coalesce")),
             refresh=data.get("refresh"),
+            refused=bool(data.get("refused")),
         )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from markupsafe import Markup
 
@@ -192,7 +192,7 @@ class Router:
             cmd = self._by_name.get(err.command)
             if cmd is not None:
                 text = text + Markup("\n") + ctx.t("common.usage_prefix") + ctx.t(cmd.usage)
-        return [ctx.reply("common.plain", body=text, private=True)]
+        return [replace(ctx.reply("common.plain", body=text, private=True), refused=True)]
 
     async def _finish(self, ctx: Context, replies: list[Reply]) -> list[Reply]:
         """Record the update as processed if the handler did not write (a redelivery of a question

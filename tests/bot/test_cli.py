@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app
 from storage.db import Database
-from storage.models import Branch, Event, Member, MemberAccount
+from storage.models import AuditLog, Branch, Event, Member, MemberAccount
 from tests.truth import table
 
 runner = CliRunner()
@@ -371,3 +371,54 @@ def test_the_cli_checks_text_as_the_chat_does(db_url: str) -> None:
     code, out = invoke(db_url, "wecom", "webhook", "--region", "城东联合党委", "--chat", "c" * 500, "--key", "K")
     assert code != 0 and "--chat 太长了（最多 100 字）" in out and "Traceback" not in out, out
     assert counts(db_url)["events"] == 0
+
+
+SAMPLE = str(Path(__file__).parents[2] / "bot" / "console" / "sample_roster.csv")
+PUBLISH = "发布 书记例会 2027-03-05 14:00 党群服务中心 学习全会精神"
+
+
+def test_say_sends_a_chat_command_as_the_admin_through_the_one_rule(db_url: str) -> None:
+    assert invoke(db_url, "org", "import", SAMPLE, "--region", "城东联合党委")[0] == 0
+    code, out = invoke(db_url, "say", PUBLISH, "--region", "城东联合党委")
+    assert code == 0 and "📌 已发布 #1 书记例会" in out and "2027年3月5日（周五）14:00" in out, out
+    # audited as the chat's own action, by the admin, from the command line
+    audit = rows_of(
+        db_url, select(AuditLog.action, AuditLog.platform, Member.name).join(Member, Member.id == AuditLog.actor_id)
+    )
+    assert ("event.create", "cli", "李红") in audit, audit
+    code, out = invoke(db_url, "say", "活动列表", "--region", "城东联合党委")
+    assert code == 0 and "#1" in out and "书记例会" in out
+
+
+def test_say_is_refused_what_the_member_named_may_not_do(db_url: str) -> None:
+    assert invoke(db_url, "org", "import", SAMPLE, "--region", "城东联合党委")[0] == 0
+    code, out = invoke(db_url, "say", PUBLISH, "--region", "城东联合党委", "--as", "赵强")
+    assert code == 1 and out.startswith("⛔") and "支部书记" in out, out
+    code, out = invoke(db_url, "say", "发布 支部党员大会 2027-03-05 14:00 车间", "--region", "城东联合党委",
+                       "--as", "张伟", "--branch", "新兴物流党支部")  # fmt: skip
+    assert code == 1 and out.startswith("⛔"), out  # a branch secretary acts for their own branch only
+    assert counts(db_url)["events"] == 0
+    code, out = invoke(db_url, "say", PUBLISH, "--region", "城东联合党委", "--as", "不存在的人")
+    assert code == 2 and "不存在的人" in out and "Traceback" not in out
+
+
+def test_say_answers_bad_input_as_the_chat_does(db_url: str) -> None:
+    assert invoke(db_url, "org", "import", SAMPLE, "--region", "城东联合党委")[0] == 0
+    code, out = invoke(db_url, "say", f"发布 书记例会 2027-03-05 14:00 {'场' * 300} 学习", "--region", "城东联合党委")
+    assert code == 1 and "太长了（最多 200 字）" in out and "用法：发布" in out and "Traceback" not in out, out
+    code, out = invoke(db_url, "say", "发布 书记例会 2027-03-05 25:00 党校", "--region", "城东联合党委")
+    assert code == 1 and "用法：发布" in out, out
+    code, out = invoke(db_url, "say", "随便说点什么", "--region", "城东联合党委")
+    assert code == 1 and "帮助" in out, out
+    assert counts(db_url)["events"] == 0
+
+
+def test_say_saves_a_file_it_is_answered_with(sqlite_url: str, tmp_path: Path) -> None:
+    assert invoke(sqlite_url, "org", "import", SAMPLE, "--region", "城东联合党委")[0] == 0
+    code, out = invoke(sqlite_url, "say", "导出台账 本年", "--region", "城东联合党委", "--out", str(tmp_path))
+    assert code == 0, out
+    saved = [p for p in tmp_path.iterdir() if p.suffix == ".xlsx"]
+    assert len(saved) == 1 and f"📎 {saved[0]}" in out
+    from openpyxl import load_workbook
+
+    assert "活动台账" in load_workbook(saved[0]).sheetnames

@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.app import PUSHES
 from bot.delivery.outbound import Limits, Outbound
+from handlers.bulletins import NoticePush
 from handlers.core.context import Services
 from handlers.core.ports import ChatRef, Delivery, FakeClock, Reply
 from handlers.pushes import MissedReport
-from handlers.reports import NoticePush
 from jobs.dispatcher import STALE, Dispatcher
 from jobs.periodic import queue_periodic
 from storage.db import Database

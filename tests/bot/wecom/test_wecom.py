@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.app import dispatcher_for
 from bot.delivery.outbound import Limits
-from handlers.reports import NoticePush
+from handlers.bulletins import NoticePush
 from jobs.dispatcher import Dispatcher
 from storage.models import Attendance, ChatBinding, Member, MemberAccount
 from storage.repos.chats import ChatRepo

@@ -52,7 +52,7 @@ async def notice(ctx: Context, args: str) -> list[Reply]:
         return len(chats)
 
     count = await ctx.unit(work)
-    return [ctx.reply("reports.notice_queued", count=count, private=True)]
+    return [ctx.reply("bulletins.notice_queued", count=count, private=True)]
 
 
 # -- periodic pushes -------------------------------------------------------------------------
@@ -155,7 +155,7 @@ class DormancyPush(Payload):
 
 
 async def _notice(ctx: PushContext[NoticePush]) -> Reply | None:
-    return Reply(text=render("reports.notice", ctx.locale, text=ctx.payload.text, by=ctx.payload.by))
+    return Reply(text=render("bulletins.notice", ctx.locale, text=ctx.payload.text, by=ctx.payload.by))
 
 
 async def _digest(ctx: PushContext[DigestPush]) -> Reply | None:
@@ -166,14 +166,14 @@ async def _digest(ctx: PushContext[DigestPush]) -> Reply | None:
     params = await digest_params(ctx.uow, binding, ctx.payload.month, ctx.tz)
     node = Node(binding.region_id, binding.branch_id)
     chart = await digest_chart(ctx.uow, node, params["month"], ctx.tz, ctx.locale)
-    return Reply(text=render("reports.digest", ctx.locale, **params), file=chart)
+    return Reply(text=render("bulletins.digest", ctx.locale, **params), file=chart)
 
 
 async def _dormancy(ctx: PushContext[DormancyPush]) -> Reply | None:
     weeks = ctx.payload.weeks
     branches = await dormancy_details(ctx.uow, ctx.chat.region_id, weeks, ctx.now, ctx.tz)
     # nothing to warn about: nothing is sent
-    return Reply(text=render("reports.dormancy", ctx.locale, weeks=weeks, branches=branches)) if branches else None
+    return Reply(text=render("bulletins.dormancy", ctx.locale, weeks=weeks, branches=branches)) if branches else None
 
 
 NOTICE = PushKind("notice", NoticePush, _notice, lambda p: f"notice:{p.ref}", label=("通知", "notice"))
@@ -184,8 +184,8 @@ DORMANCY = PushKind(
 PUSHES: list[PushKind[Any]] = [NOTICE, DIGEST, DORMANCY]
 
 COMMANDS = [
-    Command("notice", ("通知",), notice, "reports.usage_notice", "reports.help_notice", access=Level.REGION),
+    Command("notice", ("通知",), notice, "bulletins.usage_notice", "bulletins.help_notice", access=Level.REGION),
 ]
 
 
-FEATURE = Feature("reports", commands=COMMANDS, pushes=PUSHES, periodic=(_periodic,))
+FEATURE = Feature("bulletins", commands=COMMANDS, pushes=PUSHES, periodic=(_periodic,))
