@@ -120,12 +120,14 @@ async def stock_item(ctx: Context, args: str) -> list[Reply]:
     if len(parts) != 3:
         raise UsageError("store_add")
     name, price, stock = parts[0], whole_number(parts[1], 1, MAX_PRICE), whole_number(parts[2], 0, MAX_STOCK)
-    if price is None or stock is None:
-        raise UsageError("store_add", "common.bad_number", low=0, high=MAX_PRICE)
+    if price is None:  # an item costs at least a point
+        raise UsageError("store_add", "common.bad_number", low=1, high=MAX_PRICE)
+    if stock is None:
+        raise UsageError("store_add", "common.bad_number", low=0, high=MAX_STOCK)
     if len(name) > MAX_ITEM:
         raise UsageError("store_add", "common.too_long", limit=MAX_ITEM)
     if limits.unreadable(name):  # no zero-width twin of another item
-        raise UsageError("store_add")
+        raise UsageError("store_add", "common.invisible")
     binding = ctx.need_binding()
     admin = ctx.need_manager(binding.region_id, None)
 

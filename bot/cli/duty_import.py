@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.cli.tables import hidden_characters, read_table
+from bot.cli.tables import RowError, hidden_characters, read_table
 from handlers.core.timeparse import WhenError, parse_date, parse_time
 from handlers.duty import queue_shift_pushes
 from storage.db import Database
@@ -44,12 +44,6 @@ REQUIRED = ("date", "start", "end", "place", "members")
 DATE_FORMS = "2026-12-07、2026/12/7、12月7日"
 
 
-class DutyImportError(Exception):
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(f"第 {line} 行 / line {line}: {message}" if line else message)
-        self.line = line
-
-
 @dataclass(frozen=True)
 class ShiftRow:
     line: int
@@ -70,8 +64,8 @@ class RotaReport:
 
 
 def read_rota(path: Path, tz: ZoneInfo, now: datetime) -> tuple[str, list[ShiftRow]]:
-    """The encoding found and every row, checked; the first bad row raises DutyImportError."""
-    table = read_table(path, HEADERS, REQUIRED, DutyImportError, "日期,开始,结束,地点,值班人")
+    """The encoding found and every row, checked; the first bad row raises RowError."""
+    table = read_table(path, HEADERS, REQUIRED, "日期,开始,结束,地点,值班人")
     rows: list[ShiftRow] = []
     seen: dict[tuple[str, datetime], int] = {}
     today = now.astimezone(tz).date()
@@ -79,33 +73,31 @@ def read_rota(path: Path, tz: ZoneInfo, now: datetime) -> tuple[str, list[ShiftR
         try:
             day = parse_date(rec["date"].split(" ")[0], today)
         except WhenError as err:
-            raise DutyImportError(
-                line, f"日期看不懂：“{rec['date']}”（可写 {DATE_FORMS}）/ cannot read the date"
-            ) from err
+            raise RowError(line, f"日期看不懂：“{rec['date']}”（可写 {DATE_FORMS}）/ cannot read the date") from err
         try:
             start, _ = parse_time(rec["start"])
             end, _ = parse_time(rec["end"])
         except WhenError as err:
-            raise DutyImportError(line, "时间看不懂（可写 9:00、下午2点）/ cannot read the time") from err
+            raise RowError(line, "时间看不懂（可写 9:00、下午2点）/ cannot read the time") from err
         starts, ends = datetime.combine(day, start, tzinfo=tz), datetime.combine(day, end, tzinfo=tz)
         names = [n for n in re.split(r"[、,，\s]+", rec["members"]) if n]
         place = rec["place"]
         backup = rec.get("backup", "").strip() or None
         if ends <= starts:
-            raise DutyImportError(line, "结束时间早于开始时间 / the end is before the start")
+            raise RowError(line, "结束时间早于开始时间 / the end is before the start")
         if not place or not 1 <= len(names) <= 2:
-            raise DutyImportError(line, "需要地点和一到两名值班人 / needs a place and one or two members")
+            raise RowError(line, "需要地点和一到两名值班人 / needs a place and one or two members")
         if len(place) > PLACE:
-            raise DutyImportError(line, f"地点超过 {PLACE} 字 / the place is longer than {PLACE} characters")
+            raise RowError(line, f"地点超过 {PLACE} 字 / the place is longer than {PLACE} characters")
         if len(set(names)) != len(names):
-            raise DutyImportError(line, f"同一人在一个班次里出现两次：{names[0]} / the same member twice in one shift")
+            raise RowError(line, f"同一人在一个班次里出现两次：{names[0]} / the same member twice in one shift")
         if backup is not None and (backup in names or len(backup.split()) != 1):
-            raise DutyImportError(line, f"备岗须是一名班次以外的人：{backup} / the backup must be one other member")
+            raise RowError(line, f"备岗须是一名班次以外的人：{backup} / the backup must be one other member")
         if any(hidden_characters(n) for n in [place, *names, *([backup] if backup else [])]):
-            raise DutyImportError(line, "含有看不见的字符（零宽或方向控制）/ holds invisible characters")
+            raise RowError(line, "含有看不见的字符（零宽或方向控制）/ holds invisible characters")
         first = seen.setdefault((place, starts), line)
         if first != line:
-            raise DutyImportError(line, f"与第 {first} 行地点、开始时间相同 / same place and start as line {first}")
+            raise RowError(line, f"与第 {first} 行地点、开始时间相同 / same place and start as line {first}")
         rows.append(ShiftRow(line, starts, ends, place, names, backup))
     return table.encoding, rows
 
@@ -127,14 +119,14 @@ async def import_rota(
         uow = UnitOfWork(conn, now)
         reg = await uow.org.region_by_name(region)
         if reg is None:
-            raise DutyImportError(0, f"没有这个联合党委 / no such region: {region}")
+            raise RowError(0, f"没有这个联合党委 / no such region: {region}")
         report = RotaReport(encoding)
         for row in rows:
             ids = []
             for name in [*row.names, *([row.backup] if row.backup else [])]:
                 found = await uow.org.members_named(reg.id, name, None)
                 if len(found) != 1:
-                    raise DutyImportError(row.line, f"花名册中找不到唯一的“{name}” / no single member named {name}")
+                    raise RowError(row.line, f"花名册中找不到唯一的“{name}” / no single member named {name}")
                 ids.append(found[0].id)
             backup_id = ids.pop() if row.backup else None
             shift_id = await uow.duty.find_shift(reg.id, row.place, row.starts_at)
@@ -158,7 +150,7 @@ async def import_rota(
             elif not replace:
                 report.conflicts.append((row.line, "，".join(differs)))
             elif any(s.checked_in_at is not None for s in slots):
-                raise DutyImportError(row.line, "这个班次已有人打卡，不能覆盖 / someone checked in to it already")
+                raise RowError(row.line, "这个班次已有人打卡，不能覆盖 / someone checked in to it already")
             else:
                 await uow.duty.replace_shift(shift_id, row.ends_at, ids, backup_id)
                 await uow.outbox.drop_pending(f"duty:{shift_id}:")
@@ -166,7 +158,7 @@ async def import_rota(
                 report.updated.append(row.line)
         if report.conflicts:
             lines = "\n".join(f"  第 {n} 行 / line {n}: 与已有值班不同（已有：{d}）" for n, d in report.conflicts)
-            raise DutyImportError(
+            raise RowError(
                 0,
                 f"{len(report.conflicts)} 行与已有值班不同，加 --replace 以文件为准 / "
                 f"rows differ from the rota, add --replace to apply them:\n{lines}",

@@ -60,6 +60,11 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
+def _import_failed(err: Exception) -> None:
+    """Every file import stops the same way: the row error, and nothing written."""
+    _fail(f"导入失败，未做任何改动 / import failed, nothing changed: {err}")
+
+
 @app.command()
 def demo(
     db: Annotated[Path, typer.Option(help="SQLite file for the demo (recreated)")] = Path("data/demo.db"),
@@ -238,7 +243,8 @@ def org_import(
     region: Annotated[str, typer.Option("--region", help="联合党委名称 / region name")],
 ) -> None:
     """导入花名册 / import a roster (姓名,支部,角色,手机,telegram_id,wecom_userid[,流动党员])."""
-    from bot.cli.roster import RosterError, import_roster
+    from bot.cli.roster import import_roster
+    from bot.cli.tables import RowError
     from storage.db import Database
 
     settings = _settings()
@@ -259,8 +265,8 @@ def org_import(
 
     try:
         asyncio.run(go())
-    except RosterError as err:
-        _fail(f"导入失败，未做任何改动 / import failed, nothing changed: {err}")
+    except RowError as err:
+        _import_failed(err)
 
 
 def _org_call(coro: Any) -> None:
@@ -497,7 +503,8 @@ def duty_import(
     replace: Annotated[bool, typer.Option("--replace", help="以文件为准修改已有值班 / apply corrections")] = False,
 ) -> None:
     """导入值班表 / import the duty rota; all rows or none."""
-    from bot.cli.duty_import import DutyImportError, RotaReport, import_rota
+    from bot.cli.duty_import import RotaReport, import_rota
+    from bot.cli.tables import RowError
     from handlers.core.ports import SystemClock
     from storage.db import Database
 
@@ -513,8 +520,8 @@ def duty_import(
 
     try:
         r = asyncio.run(go())
-    except DutyImportError as err:
-        _fail(f"导入失败，未做任何改动 / import failed, nothing changed: {err}")
+    except RowError as err:
+        _import_failed(err)
     typer.echo(
         f"导入完成 / imported ({r.encoding}): 新增值班 {len(r.added)} 个，修改 {len(r.updated)} 个"
         f"{'（第 ' + '、'.join(map(str, r.updated)) + ' 行）' if r.updated else ''}，已存在 {len(r.unchanged)} 个"

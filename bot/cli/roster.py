@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
+from bot.cli.tables import RowError, decode, hidden_characters, read_table
 from bot.cli.tables import cell as _cell
-from bot.cli.tables import decode, hidden_characters, read_table
 from storage.db import Database
 from storage.limits import BRANCH_NAME as MAX_BRANCH
 from storage.limits import MEMBER_NAME as MAX_NAME
@@ -49,12 +49,6 @@ TRUE = {"是", "1", "true", "yes", "y", "流动", "流动党员"}
 FALSE = {"", "否", "0", "false", "no", "n"}
 
 
-class RosterError(Exception):
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(f"第 {line} 行 / line {line}: {message}")
-        self.line = line
-
-
 @dataclass(frozen=True)
 class RosterRow:
     line: int
@@ -85,14 +79,14 @@ def _records(path: Path) -> tuple[str, list[tuple[int, dict[str, str]]]]:
     """(the encoding found, the rows) of a roster file."""
     if path.suffix.lower() in (".yaml", ".yml"):
         if not path.is_file():
-            raise RosterError(0, f"找不到文件 / no such file: {path}")
+            raise RowError(0, f"找不到文件 / no such file: {path}")
         try:
             data = yaml.safe_load(decode(path.read_bytes())[0]) or {}
         except (ValueError, yaml.YAMLError) as exc:
-            raise RosterError(0, "不是有效的 YAML / not valid YAML") from exc
+            raise RowError(0, "不是有效的 YAML / not valid YAML") from exc
         branches = data.get("branches") if isinstance(data, dict) else None
         if not isinstance(branches, list):
-            raise RosterError(1, "YAML 需要 branches 列表 / YAML needs a 'branches' list")
+            raise RowError(1, "YAML 需要 branches 列表 / YAML needs a 'branches' list")
         records: list[tuple[int, dict[str, str]]] = []
         for b in branches:
             for m in (b or {}).get("members") or []:
@@ -100,12 +94,12 @@ def _records(path: Path) -> tuple[str, list[tuple[int, dict[str, str]]]]:
                 rec.setdefault("branch", _cell(b.get("name")))
                 records.append((len(records) + 1, rec))
         return "YAML", records
-    table = read_table(path, HEADERS, REQUIRED, RosterError, "姓名,支部,角色")
+    table = read_table(path, HEADERS, REQUIRED, "姓名,支部,角色")
     return table.encoding, table.rows
 
 
 def read_roster(path: Path) -> tuple[str, list[RosterRow]]:
-    """The encoding found and every row, validated; the first bad one raises RosterError with its
+    """The encoding found and every row, validated; the first bad one raises RowError with its
     line number."""
     out: list[RosterRow] = []
     seen: set[tuple[str, str]] = set()
@@ -114,28 +108,28 @@ def read_roster(path: Path) -> tuple[str, list[RosterRow]]:
     for line, rec in records:
         name, branch, role_word = rec.get("name", ""), rec.get("branch", ""), rec.get("role", "")
         if not name:
-            raise RosterError(line, "姓名为空 / name is empty")
+            raise RowError(line, "姓名为空 / name is empty")
         if not branch:
-            raise RosterError(line, "支部为空 / branch is empty")
+            raise RowError(line, "支部为空 / branch is empty")
         for what, text, limit in (("姓名", name, MAX_NAME), ("支部", branch, MAX_BRANCH)):
             if hidden_characters(text):
-                raise RosterError(line, f"{what}含有看不见的字符（零宽或方向控制）/ {what} holds invisible characters")
+                raise RowError(line, f"{what}含有看不见的字符（零宽或方向控制）/ {what} holds invisible characters")
             if len(text) > limit:
-                raise RosterError(line, f"{what}超过 {limit} 字 / longer than {limit} characters")
+                raise RowError(line, f"{what}超过 {limit} 字 / longer than {limit} characters")
         if any(ch.isspace() for ch in name):
-            raise RosterError(line, f"姓名“{name}”不合适 / bad name")
+            raise RowError(line, f"姓名“{name}”不合适 / bad name")
         role = ROLE_NAMES.get(role_word, role_word.lower() if role_word.lower() in ROLES else "")
         if not role:
-            raise RosterError(line, f"未知角色“{role_word}” / unknown role")
+            raise RowError(line, f"未知角色“{role_word}” / unknown role")
         mobile_word = rec.get("mobile", "").lower()
         if mobile_word not in TRUE | FALSE:
-            raise RosterError(line, f"流动党员应填 是/否，而不是“{mobile_word}” / mobile must be yes/no")
+            raise RowError(line, f"流动党员应填 是/否，而不是“{mobile_word}” / mobile must be yes/no")
         if (branch, name) in seen:
-            raise RosterError(line, f"{branch} 的 {name} 重复 / duplicate member")
+            raise RowError(line, f"{branch} 的 {name} 重复 / duplicate member")
         seen.add((branch, name))
         phone = rec.get("phone") or None
         if phone is not None and normalize_phone(phone) is None:
-            raise RosterError(line, f"手机号“{phone}”不是号码 / phone is not a number")
+            raise RowError(line, f"手机号“{phone}”不是号码 / phone is not a number")
         row = RosterRow(
             line,
             name,
@@ -148,13 +142,13 @@ def read_roster(path: Path) -> tuple[str, list[RosterRow]]:
             rec.get("group") or None,
         )
         if row.group is not None and (len(row.group) > 30 or any(ch.isspace() for ch in row.group)):
-            raise RosterError(line, f"党小组名称“{row.group}”不合适（30 字以内，不含空格）/ bad Party group name")
+            raise RowError(line, f"党小组名称“{row.group}”不合适（30 字以内，不含空格）/ bad Party group name")
         for platform, uid in (("telegram", row.telegram_id), ("wecom", row.wecom_userid)):
             if uid:
                 if platform == "telegram" and not uid.lstrip("-").isdigit():
-                    raise RosterError(line, f"telegram_id 应为数字：“{uid}” / telegram_id must be a number")
+                    raise RowError(line, f"telegram_id 应为数字：“{uid}” / telegram_id must be a number")
                 if (platform, uid) in accounts:
-                    raise RosterError(line, f"{platform} 账号 {uid} 重复 / duplicate account")
+                    raise RowError(line, f"{platform} 账号 {uid} 重复 / duplicate account")
                 accounts.add((platform, uid))
         out.append(row)
     return encoding, out
@@ -164,7 +158,7 @@ async def import_roster(db: Database, path: Path, region_name: str, now: Any) ->
     """Import in one transaction: a bad row leaves the database as it was."""
     encoding, rows = read_roster(path)
     if not region_name.strip():
-        raise RosterError(0, "需要 --region 联合党委名称 / --region is required")
+        raise RowError(0, "需要 --region 联合党委名称 / --region is required")
 
     async def work(conn: Any) -> ImportResult:
         uow = UnitOfWork(conn, now)
@@ -212,7 +206,7 @@ async def import_roster(db: Database, path: Path, region_name: str, now: Any) ->
                     await uow.accounts.link_account(member_id, platform, uid, now)
                     result.accounts_linked += 1
                 elif holder.id != member_id:
-                    raise RosterError(
+                    raise RowError(
                         row.line, f"{platform} 账号 {uid} 已属于 {holder.name} / account belongs to someone else"
                     )
             if row.group is not None:
@@ -252,11 +246,11 @@ async def _into_group(uow: UnitOfWork, row: RosterRow, region_id: int, branch_id
         }
         group_id = await uow.groups.add(values, uow.now)
     elif group.kind != "branch" or group.branch_id != branch_id or group.status != "active":
-        raise RosterError(row.line, f"党小组“{row.group}”不属于 {row.branch} / the Party group is not this branch's")
+        raise RowError(row.line, f"党小组“{row.group}”不属于 {row.branch} / the Party group is not this branch's")
     else:
         group_id = group.id
     if any(g.id != group_id for g in await uow.groups.groups_of(member_id, "branch")):
-        raise RosterError(row.line, f"{row.name} 已在另一个党小组 / already in another Party group")
+        raise RowError(row.line, f"{row.name} 已在另一个党小组 / already in another Party group")
     return int(await uow.groups.add_member(group_id, member_id, row.role == "activist", uow.now))
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import httpx
 
-from bot.cli.roster import ImportResult, RosterError, import_roster
+from bot.cli.roster import ImportResult, import_roster
+from bot.cli.tables import RowError
 from bot.logsafe import REDACTOR
 from handlers.core.ports import SystemClock
 from storage.db import Database
@@ -72,7 +73,7 @@ async def load_roster(url: str, path: Path, region: str) -> ImportResult:
     db = await Database.open(url)
     try:
         return await import_roster(db, path, region, SystemClock().now())
-    except RosterError as err:
+    except RowError as err:
         raise SetupError(f"花名册有误，未导入 / roster refused, nothing imported: {err}") from err
     finally:
         await db.close()

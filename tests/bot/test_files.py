@@ -130,3 +130,19 @@ def _roster(tmp_path: Path) -> Path:
     f = tmp_path / "roster.csv"
     f.write_text(ROSTER, encoding="utf-8")
     return f
+
+
+def test_every_import_says_what_is_wrong_the_same_way(sqlite_url: str, tmp_path: Path) -> None:
+    """One row error for every file import: the file as a whole without a row number, a row by its
+    number, in both languages, and nothing written."""
+    missing = str(tmp_path / "没有这个文件.csv")
+    roster = invoke(sqlite_url, "org", "import", missing, "--region", "测试联合党委")
+    rota = invoke(sqlite_url, "duty", "import", missing, "--region", "测试联合党委")
+    for code, out in (roster, rota):
+        failed = "导入失败，未做任何改动 / import failed, nothing changed: 找不到文件 / no such file"
+        assert code == 2 and out.startswith(failed) and "第 0 行" not in out, out
+    bad = tmp_path / "花名册.csv"
+    bad.write_text(HEADER + "张三,一支部,党员,,,\n,一支部,党员,,,\n", encoding="utf-8")
+    code, out = invoke(sqlite_url, "org", "import", str(bad), "--region", "测试联合党委")
+    assert code == 2 and "第 3 行 / line 3: 姓名为空 / name is empty" in out, out
+    assert rows_of(sqlite_url, select(Member.name)) == []

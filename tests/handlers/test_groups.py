@@ -174,4 +174,5 @@ async def test_a_group_name_with_an_invisible_character_is_refused(h: Harness) -
     assert (await h.say("建立党小组 一组 赵强", user="u-张伟"))[0].startswith("👥")
     twin = await h.say("建立党小组 一组\u200b 钱多多", user="u-张伟")  # looks like 一组, is not
     assert twin[0].startswith("格式不对") or "用法：建立党小组" in twin[0]
-    assert (await h.say("上架 保温杯\u200b 10 5", user="u-李红", chat=REGION_CHAT))[0].startswith("格式不对")
+    item = await h.say("上架 保温杯\u200b 10 5", user="u-李红", chat=REGION_CHAT)
+    assert item[0].startswith("名称里有看不见的字符（零宽或方向控制）") and "用法：上架" in item[0], item

@@ -43,6 +43,8 @@ async def test_numbers_out_of_range_or_in_other_scripts(h: Harness) -> None:
     for text in ("上架 杯子 99999999999 1", "上架 杯子 ² 1", "上架 杯子 ٣ 1", "上架 杯子 10 -1"):
         replies = await h.say(text, user="u-李红", chat=REGION_CHAT)
         assert refused(replies, "用法：上架") and "数字不对" in replies[0], (text, replies)
+    free = await h.say("上架 杯子 0 5", user="u-李红", chat=REGION_CHAT)  # an item costs at least a point
+    assert free[0].startswith("数字不对：请用 1 到 100000 之间的整数。"), free
     assert (await h.say("上架 杯子 １０ ５", user="u-李红", chat=REGION_CHAT))[0].startswith("🛒 杯子 已上架：10 分")
     assert await h.count(StoreItem) == 1
     for text in ("调整积分 赵强 +٣ 好", "调整积分 赵强 +99999 好", "调整积分 赵强 0 好"):
