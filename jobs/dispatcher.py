@@ -23,6 +23,7 @@ from handlers.core.context import Services
 from handlers.core.outbox import Known
 from handlers.core.ports import ChatRef, Sender
 from handlers.pushes import render_push
+from storage.db import unreachable
 from storage.records import OutboxRec
 from storage.repos.chats import ChatRepo
 from storage.repos.events import EventRepo
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 Result = tuple[int, str, str | None, datetime | None]  # row id, status, error, retry due time
 RETRY_S = 30.0  # a send that failed without a retry_after is tried again this much later
+OUTAGE_RETRY_S = 5.0  # a row that could not be rendered while the database was away: soon again
 STALE = timedelta(minutes=10)  # a row taken for sending and never reported back is given up
 
 
@@ -144,8 +146,12 @@ class Dispatcher:
                     continue
                 result = await sender.send(ChatRef(platform, chat_id), reply)
             except Exception as exc:
-                log.exception("sending outbox row %s failed", row.id)
-                self._retry(row, repr(exc), RETRY_S)
+                if unreachable(exc):  # an outage, not a fault of the row: it goes once the database is back
+                    log.warning("outbox row %s waits: the database cannot be reached", row.id)
+                    self._retry(row, "the database could not be reached", OUTAGE_RETRY_S)
+                else:
+                    log.exception("sending outbox row %s failed", row.id)
+                    self._retry(row, repr(exc), RETRY_S)
                 continue
             if result.ok:
                 self._results.append((row.id, "sent", None, None))

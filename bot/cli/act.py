@@ -35,7 +35,7 @@ class Said:
 async def _operator(uow: UnitOfWork, region: str, name: str | None, branch: str | None) -> tuple[MemberRec, int | None]:
     found = await uow.org.region_by_name(region)
     if found is None:
-        raise OperatorUnknown(f"没有联合党委“{region}” / no region named {region}")
+        raise OperatorUnknown(f"没有这个联合党委 / no such region: {region}")
     members = await uow.org.members_in_region(found.id)
     if name is None:
         officers = [m for m in members if m.role == "admin"] or [m for m in members if m.role in REGION_ROLES]

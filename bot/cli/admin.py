@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
-from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.app import policy_from
@@ -429,73 +428,6 @@ async def unbind_chat(settings: Settings, *, region: str, chat: int) -> str:
 
 
 # -- the region's start date (启用日期) ---------------------------------------------------------------
-async def set_start(settings: Settings, *, region: str, day: str | None) -> str:
-    """Show, or set, the day a region's figures count from (the operator's hand: audited without an actor)."""
-    from handlers.compliance import START_FUTURE_DAYS
-    from handlers.compliance import set_start as store_start
-    from handlers.core.timeparse import parse_date
-
-    today = SystemClock().now().astimezone(settings.tz).date()
-    parsed = None
-    if day:
-        try:
-            parsed = parse_date(day, today)
-        except WhenError as err:
-            raise ValueError(f"看不懂日期 / not a date: {day}（例如 / e.g. 2026-12-01）") from err
-        if parsed > today + timedelta(days=START_FUTURE_DAYS):
-            raise ValueError(Markup(render("compliance.start_too_far", settings.locale)).unescape())
-
-    async def work(uow: UnitOfWork) -> date:
-        region_id, _ = await _region_and_branch(uow, region, None)
-        if parsed is None:
-            return (await uow.org.region(region_id)).start(settings.tz)
-        await store_start(uow, region_id, parsed, actor=None, platform="cli")
-        return parsed
-
-    shown = await _in_db(settings, work, write=parsed is not None)
-    key = "compliance.start_set" if parsed is not None else "compliance.start_is"
-    return Markup(render(key, settings.locale, day=shown)).unescape()
-
-
-# -- norms of organizational life ------------------------------------------------------------------
-async def set_norm(settings: Settings, *, region: str, norm: str) -> str:
-    """Set one norm of a region (the operator's hand: audited without an actor)."""
-    from handlers.compliance import parse_norm
-
-    parsed = parse_norm(norm)
-    if parsed is None:
-        raise ValueError(f'看不懂规范 / not a norm: {norm}（例如 / e.g. "支委会 每月1次"）')
-
-    async def work(uow: UnitOfWork) -> None:
-        region_id, _ = await _region_and_branch(uow, region, None)
-        await uow.compliance.set_norm(region_id, parsed, by=None, now=uow.now)
-        detail = {"kind": parsed.kind, "scope": parsed.scope, "per": parsed.per, "count": parsed.count}
-        await uow.audit.record(actor=None, platform="cli", action="norm_set", detail=detail, now=uow.now)
-
-    await _in_db(settings, work, write=True)
-    return str(
-        render(
-            "compliance.norm_set",
-            settings.locale,
-            kind=parsed.kind,
-            scope=parsed.scope,
-            per=parsed.per,
-            count=parsed.count,
-        )
-    )
-
-
-async def norm_lines(settings: Settings, region: str) -> list[str]:
-    from handlers.compliance import norms_of
-
-    async def work(uow: UnitOfWork) -> list[str]:
-        region_id, _ = await _region_and_branch(uow, region, None)
-        norms = await norms_of(uow, region_id)
-        return str(render("compliance.norms", settings.locale, norms=norms)).splitlines()
-
-    return await _in_db(settings, work, write=False)
-
-
 async def web_link(settings: Settings, *, region: str, member: str, branch: str | None) -> str:
     """A one-time web console link for a manager (branch secretary, regional secretary, admin)."""
     from bot.app import policy_from

@@ -200,19 +200,14 @@ def web(
         _fail(f"后台无法启动 / the web console could not start: {err}")
 
 
-@app.command("say")
-def say_cmd(
-    text: Annotated[str, typer.Argument(help="群内命令，如 '发布 书记例会 明天 14:00 党群服务中心 学习' / a command")],
-    region: RegionOpt,
-    as_: Annotated[
-        str | None, typer.Option("--as", help="以此成员身份（默认：管理员）/ act as this member (default: the admin)")
-    ] = None,
-    branch: Annotated[
-        str | None, typer.Option("--branch", help="为此支部操作（默认：整个联合党委）/ act for this branch")
-    ] = None,
-    out: Annotated[Path | None, typer.Option(help="回复带文件时保存到此目录 / where a file answered is saved")] = None,
-) -> None:
-    """以群内命令操作 / send a chat command as a roster member: the same rights, audit and answers as in a chat."""
+AsOpt = Annotated[
+    str | None, typer.Option("--as", help="以此成员身份（默认：管理员）/ act as this member (default: the admin)")
+]
+
+
+def _say(region: str, text: str, as_: str | None = None, branch: str | None = None, out: Path | None = None) -> None:
+    """Send a chat command through the router as the operator and print the answers (exit 1 when
+    refused or wrong, 2 when the region, branch or member is unknown)."""
     from bot.cli.act import OperatorUnknown, say
 
     try:
@@ -227,6 +222,20 @@ def say_cmd(
         typer.echo(f"📎 {target}")
     if said.refused:
         raise typer.Exit(code=1)
+
+
+@app.command("say")
+def say_cmd(
+    text: Annotated[str, typer.Argument(help="群内命令，如 '发布 书记例会 明天 14:00 党群服务中心 学习' / a command")],
+    region: RegionOpt,
+    as_: AsOpt = None,
+    branch: Annotated[
+        str | None, typer.Option("--branch", help="为此支部操作（默认：整个联合党委）/ act for this branch")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="回复带文件时保存到此目录 / where a file answered is saved")] = None,
+) -> None:
+    """以群内命令操作 / send a chat command as a roster member: the same rights, audit and answers as in a chat."""
+    _say(region, text, as_, branch, out)
 
 
 @web_app.command("link")
@@ -287,19 +296,16 @@ BranchOpt = Annotated[str | None, typer.Option("--branch", help="支部（同名
 def norm_set(
     region: RegionOpt,
     norm: Annotated[str, typer.Argument(help='例如 / e.g. "支委会 每月1次", "专题党课 每季度1次", "党小组会 每月0次"')],
+    as_: AsOpt = None,
 ) -> None:
-    """设置规范 / set a norm (0次 switches it off)."""
-    from bot.cli.admin import set_norm
-
-    _org_call(set_norm(_settings(), region=region, norm=norm))
+    """设置规范 / set a norm (0次 switches it off), as the chat's 设置规范."""
+    _say(region, f"设置规范 {norm}", as_)
 
 
 @norm_app.command("list")
-def norm_list(region: RegionOpt) -> None:
-    """组织生活规范 / the region's norms."""
-    from bot.cli.admin import norm_lines
-
-    _org_call(norm_lines(_settings(), region))
+def norm_list(region: RegionOpt, as_: AsOpt = None) -> None:
+    """组织生活规范 / the region's norms, as the chat's 组织生活规范."""
+    _say(region, "组织生活规范", as_)
 
 
 @export_app.command("ledger")
@@ -379,11 +385,10 @@ def org_unbind(
 def org_start(
     region: RegionOpt,
     day: Annotated[str | None, typer.Option("--date", help="启用日期，例如 2026-12-01 / the start date")] = None,
+    as_: AsOpt = None,
 ) -> None:
     """启用日期 / show or set the day the region's figures count from (earlier periods show 未启用)."""
-    from bot.cli.admin import set_start
-
-    _org_call(set_start(_settings(), region=region, day=day))
+    _say(region, f"启用日期 {day}" if day else "启用日期", as_)
 
 
 @org_app.command("members")
@@ -534,41 +539,12 @@ def store_add(
     name: Annotated[str, typer.Option(help="商品名 / item")],
     price: Annotated[int, typer.Option(min=1, help="积分 / points")],
     stock: Annotated[int, typer.Option(min=0, help="库存 / stock to add")],
+    as_: AsOpt = None,
 ) -> None:
-    """积分超市上架 / put an item in the points store (or restock and reprice it)."""
-    from bot.cli.admin import check_fields
-    from storage.db import Database
-
-    try:
-        check_fields(required=("item",), item=name)
-    except ValueError as err:
-        _fail(str(err))
-    settings = _settings()
-
-    async def go() -> int | None:
-        db = await Database.open(settings.database_url)
-        try:
-
-            async def work(conn: Any) -> int | None:
-                from handlers.core.ports import SystemClock
-                from storage.uow import UnitOfWork
-
-                uow = UnitOfWork(conn, SystemClock().now())
-                reg = await uow.org.region_by_name(region)
-                if reg is None:
-                    return None
-                await uow.store.put(reg.id, name, price, stock)
-                item = await uow.store.item_named(reg.id, name)
-                return item.stock if item else None
-
-            return await db.unit(work)
-        finally:
-            await db.close()
-
-    total = asyncio.run(go())
-    if total is None:
-        _fail(f"没有这个联合党委 / no such region: {region}")
-    typer.echo(f"已上架 / in store: {name} {price} 分，库存 {total}")
+    """积分超市上架 / put an item in the points store (or restock and reprice it), as the chat's 上架."""
+    if not name.strip() or any(ch.isspace() for ch in name):
+        _fail("商品名不能为空，也不能含空格 / the item's name must be one word")
+    _say(region, f"上架 {name} {price} {stock}", as_)
 
 
 @lecturer_app.command("add")

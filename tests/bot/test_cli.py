@@ -205,11 +205,29 @@ def test_store_add_by_cli(db_url: str) -> None:
     code, out = invoke(
         db_url, "store", "add", "--region", "城东联合党委", "--name", "保温杯", "--price", "50", "--stock", "20"
     )
-    assert code == 0 and "已上架 / in store: 保温杯 50 分，库存 20" in out, out
+    assert code == 0 and "🛒 保温杯 已上架：50 分，库存 20 件。" in out, out
     code, out = invoke(
         db_url, "store", "add", "--region", "城东联合党委", "--name", "保温杯", "--price", "40", "--stock", "5"
     )
-    assert "保温杯 40 分，库存 25" in out  # restocked and repriced
+    assert "保温杯 已上架：40 分，库存 25 件" in out  # restocked and repriced
+    audit = rows_of(db_url, select(AuditLog.action, AuditLog.platform).where(AuditLog.action == "store.put"))
+    assert audit == [("store.put", "cli"), ("store.put", "cli")]  # through the router: audited
+    code, out = invoke(
+        db_url,
+        "store",
+        "add",
+        "--region",
+        "城东联合党委",
+        "--name",
+        "茶叶",
+        "--price",
+        "5",
+        "--stock",
+        "1",
+        "--as",
+        "赵强",
+    )
+    assert code == 1 and out.startswith("⛔"), out  # a member may not stock the store
     code, out = invoke(db_url, "store", "add", "--region", "无此区域", "--name", "茶叶", "--price", "5", "--stock", "1")
     assert code == 2 and "没有这个联合党委" in out
     code, out = invoke(
@@ -305,7 +323,7 @@ def test_norms_set_and_listed_by_cli(db_url: str) -> None:
         ("party_lesson", "region", "year", 1),
     ]
     code, out = invoke(db_url, "norm", "set", "--region", "城东联合党委", "支委会 每周1次")
-    assert code == 2 and "看不懂规范" in out
+    assert code == 1 and "格式不对" in out and "用法：设置规范" in out, out
 
 
 def test_org_start_shows_and_sets_the_regions_start_date(db_url: str, tmp_path: Path) -> None:
@@ -316,7 +334,7 @@ def test_org_start_shows_and_sets_the_regions_start_date(db_url: str, tmp_path: 
     from storage.models import AuditLog
 
     f = tmp_path / "r.csv"
-    f.write_text(HEADER + "张三,一支部,党员,13900000001,,\n", encoding="utf-8")
+    f.write_text(HEADER + "张三,一支部,党员,13900000001,,\n李四,机关支部,管理员,13900000002,,\n", encoding="utf-8")
     assert invoke(db_url, "org", "import", str(f), "--region", "测试联合党委")[0] == 0
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     code, out = invoke(db_url, "org", "start", "--region", "测试联合党委")
@@ -325,7 +343,9 @@ def test_org_start_shows_and_sets_the_regions_start_date(db_url: str, tmp_path: 
     assert code == 0 and "启用日期已设为 2026年3月1日" in out, out
     assert "2026年3月1日 启用" in invoke(db_url, "org", "start", "--region", "测试联合党委")[1]
     code, out = invoke(db_url, "org", "start", "--region", "测试联合党委", "--date", "三月")
-    assert code != 0 and "看不懂日期" in out and "Traceback" not in out
+    assert code != 0 and "没有看懂日期" in out and "Traceback" not in out
+    code, out = invoke(db_url, "org", "start", "--region", "测试联合党委", "--date", "2026-04-01", "--as", "张三")
+    assert code == 1 and out.startswith("⛔"), out  # a member may see the start date, not set it
     code, out = invoke(db_url, "org", "start", "--region", "无此联合党委")
     assert code != 0 and "没有这个联合党委" in out
     assert [r[0] for r in rows_of(db_url, select(AuditLog.action).where(AuditLog.action == "region.start"))] == [
@@ -360,11 +380,11 @@ def test_the_cli_checks_text_as_the_chat_does(db_url: str) -> None:
     code, out = invoke(
         db_url, "store", "add", "--region", "城东联合党委", "--name", "杯" * 500, "--price", "1", "--stock", "1"
     )
-    assert code != 0 and "--item 太长了" in out and "Traceback" not in out, out
+    assert code != 0 and "太长了（最多 50 字）" in out and "Traceback" not in out, out
     code, out = invoke(
         db_url, "store", "add", "--region", "城东联合党委", "--name", "保温杯\u200b", "--price", "1", "--stock", "1"
     )
-    assert code != 0 and "不可见字符" in out
+    assert code != 0 and "看不见的字符" in out
     code, out = invoke(db_url, "schedule", "add", "--region", "城东联合党委", "--kind", "书记例会", "--rule", "每月8日",
                        "--at", "09:00", "--place", "场" * 5000)  # fmt: skip
     assert code != 0 and "--place 太长了" in out and "Traceback" not in out, out

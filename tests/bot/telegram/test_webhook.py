@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -139,6 +140,17 @@ async def bind_groups(http: httpx.AsyncClient, url: str) -> None:
         assert await post(http, url, bind) == 200
 
 
+async def quiet(api: FakeBotAPI, for_s: float = 0.5, within_s: float = 10.0) -> None:
+    """Until no request has reached the fake API for `for_s` seconds (at most `within_s`)."""
+    seen, since = len(api.calls), time.monotonic()
+    for _ in range(int(within_s / 0.05)):
+        await asyncio.sleep(0.05)
+        if len(api.calls) != seen:
+            seen, since = len(api.calls), time.monotonic()
+        elif time.monotonic() - since >= for_s:
+            return
+
+
 def confirmations(api: FakeBotAPI) -> Counter[str]:
     """How many times each member was told "签到成功" in a group."""
     seen: Counter[str] = Counter()
@@ -176,7 +188,7 @@ async def test_acknowledged_updates_survive_kill_9(db_url: str, tmp_path: Path) 
                     # mid-burst: some updates acknowledged, some in flight, some never sent; the
                     # messages the bot is sending reach Telegram but their answers never come back
                     api.hold_answers()
-                    await asyncio.sleep(0.3)
+                    await quiet(api)  # what the bot had sent has reached Telegram, however busy the machine
                     worker.kill()
 
         await asyncio.gather(*(send(u) for u in updates))
