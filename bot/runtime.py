@@ -23,7 +23,7 @@ from jobs.dispatcher import Dispatcher
 from jobs.scheduler import Scheduler
 from storage.db import Database
 from storage.lease import Lease
-from storage.repos.outbox import OutboxRepo
+from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class Runtime:
         assert isinstance(clock, FakeClock), "advance_to needs the fake clock"
         sent = 0
         while True:
-            due = await self.app.db.read(lambda c: OutboxRepo(c).next_due())
+            due = await self.app.db.read(lambda c: UnitOfWork(c, clock.now()).outbox.next_due())
             if due is None or due > target:
                 break
             clock.set(max(clock.now(), due))

@@ -25,9 +25,6 @@ from handlers.core.ports import ChatRef, Sender
 from handlers.pushes import render_push
 from storage.db import unreachable
 from storage.records import OutboxRec
-from storage.repos.chats import ChatRepo
-from storage.repos.events import EventRepo
-from storage.repos.outbox import OutboxRepo
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -107,11 +104,11 @@ class Dispatcher:
     async def _claim(self, limit: int) -> list[OutboxRec]:
         now = self.services.clock.now()
         platforms = set(self.senders)
-        rows = await self.services.db.unit(lambda c: OutboxRepo(c).claim(now, limit, self.owner))
+        rows = await self.services.db.unit(lambda c: UnitOfWork(c, now).outbox.claim(now, limit, self.owner))
         foreign = [r for r in rows if r.platform not in platforms]
         if foreign:  # a platform this process does not run: give them back at once
             await self.services.db.unit(
-                lambda c: OutboxRepo(c).finish([(r.id, "pending", None, r.due_at) for r in foreign], now)
+                lambda c: UnitOfWork(c, now).outbox.finish([(r.id, "pending", None, r.due_at) for r in foreign], now)
             )
         mine = [r for r in rows if r.platform in platforms]
         self._claimed.update(r.id for r in mine)
@@ -125,10 +122,13 @@ class Dispatcher:
         platforms = {r.platform for r in rows}
         ids = {r.event_id for r in rows if r.event_id is not None}
 
+        now = self.services.clock.now()
+
         async def load(conn: Any) -> Known:
-            tables = {p: await ChatRepo(conn).bindings_of(p) for p in platforms}
+            uow = UnitOfWork(conn, now)
+            tables = {p: await uow.chats.bindings_of(p) for p in platforms}
             bindings = {(r.platform, r.chat_id): tables[r.platform].get(r.chat_id) for r in rows}
-            return Known(bindings, await EventRepo(conn).get_many(ids))
+            return Known(bindings, await uow.events.get_many(ids))
 
         return await self.services.db.read(load)
 
@@ -177,7 +177,7 @@ class Dispatcher:
         if results:
             now = self.services.clock.now()
             try:
-                await self.services.db.unit(lambda c: OutboxRepo(c).finish(results, now))
+                await self.services.db.unit(lambda c: UnitOfWork(c, now).outbox.finish(results, now))
             except Exception:
                 self._results = results + self._results  # reported at the next round: nothing sent twice
                 self._broken = True
@@ -190,8 +190,8 @@ class Dispatcher:
         rows this process holds as being sent but never had in hand (a claim whose answer was lost
         with the connection), so they go out now rather than after STALE as given up."""
         await self._flush()
-        owner, holding = self.owner, set(self._claimed)
-        released = await self.services.db.unit(lambda c: OutboxRepo(c).release_claims(owner, keep=holding))
+        owner, holding, now = self.owner, set(self._claimed), self.services.clock.now()
+        released = await self.services.db.unit(lambda c: UnitOfWork(c, now).outbox.release_claims(owner, keep=holding))
         if released:
             log.warning("outbox: %d rows taken before the database failed were put back to be sent", released)
         self._broken = False

@@ -30,7 +30,8 @@ from typing import Any
 
 from handlers.core.ports import Clock
 from storage.db import Database, out_of_room, unreachable
-from storage.repos.inbox import InboxAnswering, InboxDone, InboxPut, InboxRepo
+from storage.repos.inbox import InboxAnswering, InboxDone, InboxPut
+from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +196,7 @@ class Inbox:
         working = set(self._working)
 
         async def work(conn: Any) -> list[tuple[int, str]]:
-            repo = InboxRepo(conn)
+            repo = UnitOfWork(conn, now).inbox
             await repo.keep_alive(owner, now)
             owners = await repo.owners(platform)
             free = [o for o in owners if o != owner and gone(o)]
@@ -207,7 +208,7 @@ class Inbox:
             log.warning("%s inbox: took up %d update(s) nobody was working on", platform, len(taken))
         for row_id, body in taken:
             self._spawn(row_id, body)
-        await self.db.unit(lambda c: InboxRepo(c).prune(now - timedelta(days=KEEP_DAYS)))
+        await self.db.unit(lambda c: UnitOfWork(c, now).inbox.prune(now - timedelta(days=KEEP_DAYS)))
 
     async def drained(self) -> None:
         """Wait until every update taken so far is handled (tests, shutdown)."""

@@ -40,10 +40,7 @@ from handlers.core.mentions import mentioned, resolve
 from handlers.core.ports import Attachment, Delivery, Incoming, IncomingFile, Reply
 from storage.db import unreachable
 from storage.lease import Lease, lease_key
-from storage.repos.accounts import AccountRepo
-from storage.repos.chats import ChatRepo
-from storage.repos.org import OrgRepo
-from storage.repos.wecom import WeComCardRepo
+from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -347,7 +344,7 @@ class WeComTransport(Transport):
             self._cards.pop(next(iter(self._cards)))
         now = self.app.services.clock.now()
         try:
-            await self.app.db.unit(lambda c: WeComCardRepo(c).remember(card["task_id"], card, now))
+            await self.app.db.unit(lambda c: UnitOfWork(c, now).wecom_cards.remember(card["task_id"], card, now))
         except Exception as exc:
             if unreachable(exc):
                 raise  # the send waits for the database (the outbound path holds it)
@@ -359,7 +356,8 @@ class WeComTransport(Transport):
         if task_id in self._cards:
             return self._cards[task_id]
         try:
-            return await self.app.db.read(lambda c: WeComCardRepo(c).card(task_id))
+            now = self.app.services.clock.now()
+            return await self.app.db.read(lambda c: UnitOfWork(c, now).wecom_cards.card(task_id))
         except Exception as exc:  # answering the click in time matters more
             log.warning("wecom: could not read card %s (%s)", task_id, exc)
             return None
@@ -405,7 +403,8 @@ class WeComTransport(Transport):
         return Delivery(ok=True)
 
     async def _send_text(self, chat_id: str, reply: Reply) -> Delivery:
-        key = await self.app.db.read(lambda c: ChatRepo(c).push_key(PLATFORM, chat_id))
+        now = self.app.services.clock.now()
+        key = await self.app.db.read(lambda c: UnitOfWork(c, now).chats.push_key(PLATFORM, chat_id))
         if key:
             return await self._webhook(key, reply)
         if not self.link.connected:
@@ -431,7 +430,8 @@ class WeComTransport(Transport):
             return Delivery(ok=True)
         except (LinkError, ConnectionError, TimeoutError, KeyError) as exc:
             failure = str(exc) or type(exc).__name__
-        key = await self.app.db.read(lambda c: ChatRepo(c).push_key(PLATFORM, chat_id))
+        now = self.app.services.clock.now()
+        key = await self.app.db.read(lambda c: UnitOfWork(c, now).chats.push_key(PLATFORM, chat_id))
         if not key:
             return Delivery(ok=False, error=f"file upload failed: {failure}")
         return await self._webhook_file(key, file)
@@ -489,7 +489,8 @@ class WeComTransport(Transport):
         (WeCom user ids) and mentioned_mobile_list (phones of those without one) notify them."""
         ids = mentioned(reply.text)
         if ids:
-            users, phones = await self.app.db.read(lambda c: _reachable(c, ids))
+            now = self.app.services.clock.now()
+            users, phones = await self.app.db.read(lambda c: _reachable(UnitOfWork(c, now), ids))
             messages = [
                 {
                     "msgtype": "text",
@@ -524,12 +525,12 @@ class WeComTransport(Transport):
         return Delivery(ok=True)
 
 
-async def _reachable(conn: Any, member_ids: set[int]) -> tuple[list[str], list[str]]:
+async def _reachable(uow: UnitOfWork, member_ids: set[int]) -> tuple[list[str], list[str]]:
     """WeCom user ids of the members who have one, phone numbers of the others who have those."""
-    accounts = await AccountRepo(conn).platform_accounts(PLATFORM, member_ids)
+    accounts = await uow.accounts.platform_accounts(PLATFORM, member_ids)
     phones = []
     for member_id in sorted(member_ids - set(accounts)):
-        member = await OrgRepo(conn).member(member_id)
+        member = await uow.org.member(member_id)
         if member is not None and member.phone:
             phones.append(member.phone)
     return sorted(accounts.values()), phones

@@ -20,7 +20,6 @@ from handlers.core.i18n import this_year_is
 from handlers.core.ports import Incoming, Reply
 from storage.db import out_of_room
 from storage.records import BindingRec, MemberRec
-from storage.repos.updates import UpdateRepo
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -218,7 +217,7 @@ class Router:
             kept = [r.to_data() for r in replies]
             try:
                 await self.services.db.unit(
-                    lambda c: UpdateRepo(c).save_replies(inc.platform, str(inc.update_id), kept)
+                    lambda c: UnitOfWork(c, ctx.now).updates.save_replies(inc.platform, str(inc.update_id), kept)
                 )
             except Exception as exc:
                 if not out_of_room(exc):
@@ -231,7 +230,8 @@ class Router:
         """A redelivered update changes nothing and gets the answer its first delivery got (if the
         process died between the commit and keeping the answer, a plain "done")."""
         key = str(incoming.update_id)
-        stored = await self.services.db.read(lambda c: UpdateRepo(c).replies_of(incoming.platform, key))
+        now = self.services.clock.now()
+        stored = await self.services.db.read(lambda c: UnitOfWork(c, now).updates.replies_of(incoming.platform, key))
         if stored:
             return [Reply.from_data(d) for d in stored]
         ctx = ctx or await self._context(incoming)
