@@ -144,8 +144,9 @@ class App:
         gc.unfreeze()  # what this app froze at start may be collected again
 
 
-async def build_app(settings: Settings, clock: Clock | None = None) -> App:
-    """Open the database (migrating it) and wire the services and the router."""
+async def build_app(settings: Settings, clock: Clock | None = None, *, settle: bool = True) -> App:
+    """Open the database (migrating it) and wire the services and the router. `settle`: move what
+    was built out of the collector's reach (a long-lived process; a test's short-lived app need not)."""
     logging.getLogger("alembic").setLevel(logging.WARNING)
     db = await Database.open(settings.database_url)
     services = Services(
@@ -159,7 +160,8 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
         on_missed=the_one(FEATURES, "on_missed"),
     )
     app = App(settings, db, services, build_router(services))
-    settle_heap()
+    if settle:
+        settle_heap()
     return app
 
 

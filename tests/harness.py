@@ -50,7 +50,7 @@ class Harness:
         clock = FakeClock(T0)
         scratch = Path(tempfile.mkdtemp(prefix="dangjian-test-"))
         settings.setdefault("media_dir", str(scratch / "media"))
-        app = await build_app(Settings(database_url=url, **settings), clock)
+        app = await build_app(Settings(database_url=url, **settings), clock, settle=False)
         pushed: list[str] = []
         h = cls(app, clock, ConsoleTransport(app, pushed.append, files=scratch / "files"), pushed)
         h._ids = itertools.count(first_id)
