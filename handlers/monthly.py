@@ -15,7 +15,7 @@ from handlers.core.errors import AppError, UsageError
 from handlers.core.feature import Feature
 from handlers.core.i18n import render
 from handlers.core.mentions import branch_secretaries
-from handlers.core.outbox import Moment, Payload, PushContext, PushKind, to_chats
+from handlers.core.outbox import Moment, PushContext, PushKind, Step, to_chats
 from handlers.core.ports import Reply
 from handlers.core.router import Command
 from handlers.core.timeparse import Period
@@ -89,9 +89,6 @@ async def send_report(ctx: Context, args: str) -> list[Reply]:
 
     first = await ctx.unit(work)
     return [ctx.reply("monthly.received", month=month, replaced=not first)]
-
-
-Step = tuple[PushKind[Any], datetime, Payload]  # a periodic push: its kind, when, its payload
 
 
 def cycle_steps(now: datetime, tz: ZoneInfo) -> tuple[list[Step], list[Step]]:

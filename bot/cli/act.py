@@ -36,14 +36,14 @@ async def _operator(uow: UnitOfWork, region: str, name: str | None, branch: str 
     found = await uow.org.region_by_name(region)
     if found is None:
         raise OperatorUnknown(f"没有这个联合党委 / no such region: {region}")
-    members = await uow.org.members_in_region(found.id)
     if name is None:
+        members = await uow.org.members_in_region(found.id)
         officers = [m for m in members if m.role == "admin"] or [m for m in members if m.role in REGION_ROLES]
         if not officers:
             raise OperatorUnknown(f"“{region}”没有管理员，请用 --as 姓名 / the region has no admin: name one with --as")
         member = officers[0]
     else:
-        named = [m for m in members if m.name == name]
+        named = await uow.org.members_named(found.id, name)
         if len(named) != 1:
             raise OperatorUnknown(f"花名册中没有唯一的“{name}” / no single member named {name} in the roster")
         member = named[0]

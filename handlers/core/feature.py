@@ -34,25 +34,24 @@ class Feature:
     on_missed: OnMissed | None = None
 
 
+def _by_name(pairs: Iterable[tuple[str, Any]], what: str) -> dict[str, Any]:
+    """Each name once (a name twice is a mistake, refused at start)."""
+    found: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in found:
+            raise ValueError(f"{what} {name} declared twice")
+        found[name] = value
+    return found
+
+
 def push_kinds(features: Iterable[Feature]) -> dict[str, PushKind[Any]]:
-    """Every feature's push kinds by name (a name twice is a mistake, refused at start)."""
-    kinds: dict[str, PushKind[Any]] = {}
-    for feature in features:
-        for kind in feature.pushes:
-            if kind.name in kinds:
-                raise ValueError(f"push kind {kind.name} declared twice")
-            kinds[kind.name] = kind
-    return kinds
+    """Every feature's push kinds by name."""
+    return _by_name(((k.name, k) for f in features for k in f.pushes), "push kind")
 
 
 def edits(features: Iterable[Feature]) -> dict[str, EditFn]:
-    found: dict[str, EditFn] = {}
-    for feature in features:
-        for prefix, fn in feature.edits.items():
-            if prefix in found:
-                raise ValueError(f"edit key {prefix} declared twice")
-            found[prefix] = fn
-    return found
+    """Every feature's message editors by edit key prefix."""
+    return _by_name(((prefix, fn) for f in features for prefix, fn in f.edits.items()), "edit key")
 
 
 def the_one(features: Iterable[Feature], hook: str) -> Any:
