@@ -101,6 +101,7 @@ class Bench:
         for n in range(self.members):
             role = "支部书记" if n % PER_GROUP == 0 else "党员"
             lines.append(f"{name(n)},第{-group_of(n) - 100}支部,{role},,{uid(n)},")
+        lines.append(f"区域管理员,第{-group_of(0) - 100}支部,管理员,,,")  # publishes the lesson below
         roster.write_text("\n".join(lines) + "\n", encoding="utf-8")
         for args in (
             ("org", "import", str(roster), "--region", REGION),

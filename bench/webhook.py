@@ -123,6 +123,7 @@ async def prepare(url: str, members: int, groups: int, api_port: int) -> dict[st
     lines += [  # member g < groups is the secretary of branch g, who binds its group
         f"党员{i},第{i % groups}支部,{'支部书记' if i < groups else '党员'},,{10_000 + i}," for i in range(members)
     ]
+    lines.append("区域管理员,第0支部,管理员,,,")  # publishes the lesson below from the command line
     with tempfile.TemporaryDirectory() as tmp:
         roster = Path(tmp) / "roster.csv"
         roster.write_text("\n".join(lines) + "\n", encoding="utf-8")

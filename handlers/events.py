@@ -366,7 +366,7 @@ def check_lengths(usage: str, **fields: str | None) -> None:
     """Every detail within what is stored for it (place, topic, lecturer, rule), or the usage line."""
     found = limits.over_limit(**fields)
     if found is not None:
-        raise UsageError(usage, "common.too_long", limit=found[1])
+        raise UsageError(usage, "common.too_long", limit=found[1], field=found[0])
 
 
 async def cancel(ctx: Context, args: str) -> list[Reply]:

@@ -334,6 +334,70 @@ async def pool(ctx: Context, args: str) -> list[Reply]:
     ]
 
 
+MAX_TOPIC = 30  # characters in one topic a lecturer is known for
+MAX_TOPICS = 10
+
+
+def _topics(text: str) -> list[str]:
+    """党史,法律 / 党史、法律 / 党史 法律 -> the topics, in order, without repeats."""
+    words = text.replace("，", ",").replace("、", ",").replace(";", ",").replace("；", ",").replace(",", " ").split()
+    return list(dict.fromkeys(words))
+
+
+async def _pool_member(ctx: Context, region_id: int, name: str, command: str) -> Any:
+    """The one active member of this region so named, or a clear answer."""
+    named = await ctx.read(lambda uow: uow.org.members_named(region_id, name))
+    if not named:
+        raise UsageError(command, "lessons.not_on_roster", name=name)
+    if len(named) > 1:
+        raise AppError("lessons.name_twice", name=name, count=len(named))
+    return named[0]
+
+
+async def add_lecturer(ctx: Context, args: str) -> list[Reply]:
+    """添加讲师 姓名 主题,主题 — put a member of this region's roster into its lecturer pool (again:
+    the topics replaced); region officers only."""
+    name, _, rest = args.strip().partition(" ")
+    topics = _topics(rest)
+    if not name or not topics:
+        raise UsageError("lecturer_add")
+    if len(topics) > MAX_TOPICS or any(len(t) > MAX_TOPIC for t in topics):
+        raise UsageError("lecturer_add", "common.too_long", limit=MAX_TOPIC)
+    node = ctx.need_node()
+    actor = ctx.need_manager(node.region_id, None)
+    member = await _pool_member(ctx, node.region_id, name, "lecturer_add")
+
+    async def work(uow: UnitOfWork) -> bool:
+        new = await uow.lessons.join_pool(member.id, topics, node.region_id, uow.now)
+        await ctx.audit(uow, actor.id, "lecturer.put", member=member.id, topics=topics, region=node.region_id)
+        return new
+
+    new = await ctx.unit(work)
+    return [ctx.reply("lessons.lecturer_added", name=member.name, topics=topics, new=new)]
+
+
+async def remove_lecturer(ctx: Context, args: str) -> list[Reply]:
+    """移除讲师 姓名 — take a lecturer out of this region's pool (other regions' pools kept)."""
+    name = args.strip()
+    if not name or " " in name:
+        raise UsageError("lecturer_remove")
+    node = ctx.need_node()
+    actor = ctx.need_manager(node.region_id, None)
+    member = await _pool_member(ctx, node.region_id, name, "lecturer_remove")
+
+    async def work(uow: UnitOfWork) -> bool:
+        lecturer = await uow.lessons.lecturer_of(member.id)
+        if lecturer is None or not await uow.lessons.serves(lecturer.id, node.region_id):
+            return False
+        await uow.lessons.leave_pool(lecturer.id, node.region_id)
+        await ctx.audit(uow, actor.id, "lecturer.remove", member=member.id, region=node.region_id)
+        return True
+
+    if not await ctx.unit(work):
+        raise AppError("lessons.not_in_pool", name=member.name)
+    return [ctx.reply("lessons.lecturer_removed", name=member.name)]
+
+
 async def put_lecturer(uow: UnitOfWork, name: str, topics: list[str], regions: list[str]) -> str:
     """Put a roster member into the lecturer pool of these regions (again: topics and regions
     replaced), audited; the member is found by name in those regions' rosters and must be the only
@@ -478,6 +542,17 @@ COMMANDS = [
     ),
     Command("my_lessons", ("我的点单",), my_requests, "lessons.usage_my_lessons", "lessons.help_my_lessons", access=M),
     Command("lesson_accept", ("接单",), accept_command, "lessons.usage_lesson_accept", None, access=M),
+    Command(
+        "lecturer_add",
+        ("添加讲师",),
+        add_lecturer,
+        "lessons.usage_lecturer_add",
+        "lessons.help_lecturer_add",
+        access=Level.REGION,
+    ),
+    Command(
+        "lecturer_remove", ("移除讲师",), remove_lecturer, "lessons.usage_lecturer_remove", None, access=Level.REGION
+    ),
 ]
 BUTTONS = [
     Press("lesson_pick", press_pick, B),

@@ -59,14 +59,21 @@ async def _operator(uow: UnitOfWork, region: str, name: str | None, branch: str 
 
 
 async def say(
-    settings: Settings, region: str, text: str, *, operator: str | None = None, branch: str | None = None
+    settings: Settings,
+    region: str,
+    text: str,
+    *,
+    operator: str | None = None,
+    branch: str | None = None,
+    locale: str | None = None,
 ) -> Said:
-    """Send `text` as the operator, for the region (or the branch); the answers as plain lines."""
-    app = await build_app(settings)
+    """Send `text` as the operator, for the region (or the branch); the answers as plain lines, in
+    `locale` (default: the configured one)."""
+    app = await build_app(settings, settle=False)  # one command: nothing to keep from the collector
     try:
         now = app.services.clock.now()
         member, branch_id = await app.db.read(lambda c: _operator(UnitOfWork(c, now), region, operator, branch))
-        locale = normalize_locale(settings.locale)
+        locale = normalize_locale(locale or settings.locale)
         chat_id = f"cli:{member.id}:{branch_id or 0}"
 
         async def identify(_incoming: Incoming) -> tuple[BindingRec | None, MemberRec | None]:

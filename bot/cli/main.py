@@ -205,23 +205,39 @@ AsOpt = Annotated[
 ]
 
 
-def _say(region: str, text: str, as_: str | None = None, branch: str | None = None, out: Path | None = None) -> None:
+def _say(
+    region: str,
+    text: str,
+    as_: str | None = None,
+    branch: str | None = None,
+    out: Path | None = None,
+    lang: str | None = None,
+) -> None:
     """Send a chat command through the router as the operator and print the answers (exit 1 when
-    refused or wrong, 2 when the region, branch or member is unknown)."""
+    refused or wrong, 2 when the region, branch or member is unknown). A file answered is saved in
+    `out` (a folder), or as `out` when it names an .xlsx/.png file."""
     from bot.cli.act import OperatorUnknown, say
 
     try:
-        said = asyncio.run(say(_settings(), region, text, operator=as_, branch=branch))
+        said = asyncio.run(say(_settings(), region, text, operator=as_, branch=branch, locale=lang))
     except OperatorUnknown as err:
         _fail(str(err))
     for line in said.lines or ["没有这个命令，发送“帮助”查看可用命令 / no such command: try 帮助"]:
         typer.echo(line)
     for name, data in said.files:
-        target = (out or Path(".")) / name
+        target = out if out is not None and out.suffix.lower() in (".xlsx", ".png") else (out or Path(".")) / name
+        target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         typer.echo(f"📎 {target}")
     if said.refused:
         raise typer.Exit(code=1)
+
+
+def _one_word(option: str, value: str) -> str:
+    """A chat command takes a place or a name as one word: a space would split it."""
+    if not value.strip() or any(ch.isspace() for ch in value):
+        _fail(f"--{option} 不能为空，也不能含空格 / --{option} must be one word")
+    return value
 
 
 @app.command("say")
@@ -313,21 +329,23 @@ def export_ledger(
     region: RegionOpt,
     start: Annotated[str, typer.Option("--from", help="起始日期 / first day, 2026-01-01")],
     end: Annotated[str, typer.Option("--to", help="截止日期（含）/ last day, inclusive")],
-    out: Annotated[Path, typer.Option("--out", help="XLSX 文件 / the file to write")] = Path("台账.xlsx"),
+    out: Annotated[Path, typer.Option("--out", help="XLSX 文件或目录 / the file (or folder) to write")] = Path("."),
     branch: Annotated[str | None, typer.Option("--branch", help="只导出一个支部 / one branch only")] = None,
     lang: Annotated[str | None, typer.Option("--lang", help="zh-CN / en (表头语言 / headers)")] = None,
+    as_: AsOpt = None,
 ) -> None:
-    """导出台账 / write the ledger (XLSX): events, attendance, duty, ideas, points, store, audit."""
+    """导出台账 / the ledger (XLSX): events, attendance, duty, ideas, points, store, audit; as the chat's 导出台账."""
     from datetime import date
-
-    from bot.cli.admin import export_ledger as write
 
     try:
         first, last = date.fromisoformat(start), date.fromisoformat(end)
     except ValueError:
         _fail(f"日期应为 YYYY-MM-DD / dates are YYYY-MM-DD: {start} {end}")
         return
-    _org_call(write(_settings(), region=region, branch=branch, start=first, end=last, out=out, lang=lang))
+    if last < first:
+        _fail("--to 早于 --from / --to is before --from")
+    words = f"导出台账 {first.isoformat()}至{last.isoformat()}" + (f" {_one_word('branch', branch)}" if branch else "")
+    _say(region, words, as_, out=out, lang=lang)
 
 
 @org_app.command("link")
@@ -355,30 +373,27 @@ def org_unlink(
     region: RegionOpt,
     member: MemberOpt,
     branch: BranchOpt = None,
-    platform: Annotated[str | None, typer.Option(help="telegram / wecom / console (默认全部 / default all)")] = None,
+    platform: Annotated[str | None, typer.Option(help="telegram / wecom (默认全部 / default all)")] = None,
+    as_: AsOpt = None,
 ) -> None:
-    """解除账号 / remove a member's account links (audited)."""
-    from bot.cli.admin import unlink_member
-
-    _org_call(unlink_member(_settings(), region=region, member=member, branch=branch, platform=platform))
+    """解除账号 / remove a member's account links (audited), as the chat's 解绑."""
+    _say(region, f"解绑 {_one_word('member', member)}" + (f" {platform}" if platform else ""), as_, branch)
 
 
 @org_app.command("chats")
-def org_chats(region: RegionOpt) -> None:
-    """群列表 / the chats bound in a region: number, platform, chat id, branch, who bound it and when."""
-    from bot.cli.admin import chat_lines
-
-    _org_call(chat_lines(_settings(), region))
+def org_chats(region: RegionOpt, as_: AsOpt = None) -> None:
+    """群列表 / the chats bound in a region: number, platform, branch, who bound it and when."""
+    _say(region, "群列表", as_)
 
 
 @org_app.command("unbind")
 def org_unbind(
-    region: RegionOpt, chat: Annotated[int, typer.Option("--chat", help="编号，见 org chats / the number")]
+    region: RegionOpt,
+    chat: Annotated[int, typer.Option("--chat", help="编号，见 org chats / the number")],
+    as_: AsOpt = None,
 ) -> None:
-    """解绑群 / unbind a chat (by its number from `org chats`), audited."""
-    from bot.cli.admin import unbind_chat
-
-    _org_call(unbind_chat(_settings(), region=region, chat=chat))
+    """解绑群 / unbind a chat (by its number from `org chats`), audited, as the chat's 解绑群."""
+    _say(region, f"解绑群 #{chat}", as_)
 
 
 @org_app.command("start")
@@ -392,113 +407,74 @@ def org_start(
 
 
 @org_app.command("members")
-def org_members(region: RegionOpt) -> None:
-    """成员与账号 / list members with role, phone, state and linked accounts."""
-    from bot.cli.admin import member_lines
-
-    _org_call(member_lines(_settings(), region))
+def org_members(region: RegionOpt, as_: AsOpt = None) -> None:
+    """成员与账号 / members with role, state and linked accounts, as the chat's 账号列表."""
+    _say(region, "账号列表", as_)
 
 
 @org_app.command("deactivate")
-def org_deactivate(region: RegionOpt, member: MemberOpt, branch: BranchOpt = None) -> None:
-    """停用成员 / deactivate a member (no longer expected, reminded or able to act)."""
-    from bot.cli.admin import set_member_active
-
-    _org_call(set_member_active(_settings(), region=region, member=member, branch=branch, active=False))
+def org_deactivate(region: RegionOpt, member: MemberOpt, branch: BranchOpt = None, as_: AsOpt = None) -> None:
+    """停用成员 / deactivate a member (no longer expected, reminded or able to act), as the chat's 停用."""
+    _say(region, f"停用 {_one_word('member', member)}", as_, branch)
 
 
 @org_app.command("activate")
-def org_activate(region: RegionOpt, member: MemberOpt, branch: BranchOpt = None) -> None:
-    """恢复成员 / activate a deactivated member again."""
-    from bot.cli.admin import set_member_active
-
-    _org_call(set_member_active(_settings(), region=region, member=member, branch=branch, active=True))
+def org_activate(region: RegionOpt, member: MemberOpt, branch: BranchOpt = None, as_: AsOpt = None) -> None:
+    """恢复成员 / activate a deactivated member again, as the chat's 启用."""
+    _say(region, f"启用 {_one_word('member', member)}", as_, branch)
 
 
 @event_app.command("create")
 def event_create(
-    region: Annotated[str, typer.Option(help="联合党委名称 / region name")],
+    region: RegionOpt,
     kind: Annotated[str, typer.Option(help="书记例会 / 专题党课 / 党员活动日 / ...")],
-    at: Annotated[str, typer.Option(help="start, e.g. '2026-12-02 14:00' or '明天 14:00'")],
-    place: Annotated[str, typer.Option(help="地点 / place")],
+    at: Annotated[str, typer.Option(help="开始 / start: '2026-12-20 14:00', '明天 14:00', '下周二 下午3点'")],
+    place: Annotated[str, typer.Option(help="地点 / place (one word)")],
     topic: Annotated[str, typer.Option(help="主题 / topic")] = "",
     branch: Annotated[str | None, typer.Option(help="支部 (omit for a region-wide event)")] = None,
     lecturer: Annotated[str | None, typer.Option(help="讲师 / lecturer")] = None,
+    as_: AsOpt = None,
 ) -> None:
-    """发布活动 / publish an event from the command line."""
-    from bot.cli.admin import create_event
-
-    settings = _settings()
-    try:
-        line = asyncio.run(
-            create_event(
-                settings, region=region, branch=branch, kind=kind, at=at, place=place, topic=topic, lecturer=lecturer
-            )
-        )
-    except ValueError as err:
-        _fail(str(err))
-    typer.echo(line)
+    """发布活动 / publish an event, as the chat's 发布."""
+    words = ["发布", _one_word("kind", kind), at.replace("T", " "), _one_word("place", place)]
+    words += [topic] if topic.strip() else []
+    words += [f"讲师：{_one_word('lecturer', lecturer)}"] if lecturer else []
+    _say(region, " ".join(words), as_, branch)
 
 
 @event_app.command("list")
-def event_list(region: Annotated[str, typer.Option(help="联合党委名称 / region name")]) -> None:
-    """列出近期活动 / list upcoming events of a region."""
-    from bot.cli.admin import list_events
-
-    try:
-        for line in asyncio.run(list_events(_settings(), region)):
-            typer.echo(line)
-    except ValueError as err:
-        _fail(str(err))
+def event_list(region: RegionOpt, branch: BranchOpt = None, as_: AsOpt = None) -> None:
+    """近期活动 / the upcoming events, as the chat's 活动列表."""
+    _say(region, "活动列表", as_, branch)
 
 
 @schedule_app.command("add")
 def schedule_add(
-    region: Annotated[str, typer.Option(help="联合党委名称 / region name")],
+    region: RegionOpt,
     kind: Annotated[str, typer.Option(help="书记例会 / 专题党课 / 党员活动日 / ...")],
-    rule: Annotated[str, typer.Option(help="每月第一个周二 / 每季度 第一个月15日 / 'monthly day=8' / ...")],
+    rule: Annotated[str, typer.Option(help="每月第一个周二 / 每季度 第一个月15日 / 每周三 / ...")],
     at: Annotated[str, typer.Option(help="time, e.g. 14:00")],
-    place: Annotated[str, typer.Option(help="地点 / place")],
+    place: Annotated[str, typer.Option(help="地点 / place (one word)")],
     topic: Annotated[str, typer.Option(help="主题 / topic")] = "",
     branch: Annotated[str | None, typer.Option(help="支部 (omit for a region-wide rule)")] = None,
     lecturer: Annotated[str | None, typer.Option(help="讲师 / lecturer")] = None,
-    holiday: Annotated[str, typer.Option(help="节假日 顺延|跳过|照常 (move|skip|keep)")] = "move",
+    holiday: Annotated[str | None, typer.Option(help="节假日 顺延|跳过|照常 (default 顺延)")] = None,
     remind: Annotated[str | None, typer.Option(help="提醒 e.g. 1天,1小时 (default: DANGJIAN_REMINDERS_MIN)")] = None,
+    as_: AsOpt = None,
 ) -> None:
-    """设置例行安排 / add a recurring calendar rule (例会设置)."""
-    from bot.cli.admin import add_rule
-
-    try:
-        line = asyncio.run(
-            add_rule(
-                _settings(),
-                region=region,
-                branch=branch,
-                kind=kind,
-                rule=rule,
-                at=at,
-                place=place,
-                topic=topic,
-                lecturer=lecturer,
-                holiday=holiday,
-                remind=remind,
-            )
-        )
-    except ValueError as err:
-        _fail(str(err))
-    typer.echo(line)
+    """设置例行安排 / add a recurring calendar rule, as the chat's 例会设置."""
+    words = ["例会设置", _one_word("kind", kind), rule, _one_word("at", at), _one_word("place", place)]
+    words += [topic] if topic.strip() else []
+    words += [f"讲师：{_one_word('lecturer', lecturer)}"] if lecturer else []
+    words += [f"节假日：{_one_word('holiday', holiday)}"] if holiday else []
+    words += [f"提醒：{_one_word('remind', remind)}"] if remind else []
+    _say(region, " ".join(words), as_, branch)
 
 
 @schedule_app.command("list")
-def schedule_list(region: Annotated[str, typer.Option(help="联合党委名称 / region name")]) -> None:
-    """列出例行安排 / list the calendar rules of a region."""
-    from bot.cli.admin import list_rules
-
-    try:
-        for line in asyncio.run(list_rules(_settings(), region)):
-            typer.echo(line)
-    except ValueError as err:
-        _fail(str(err))
+def schedule_list(region: RegionOpt, as_: AsOpt = None) -> None:
+    """例行安排 / the calendar rules of a region, as the chat's 日程."""
+    _say(region, "日程", as_)
 
 
 @duty_app.command("import")
@@ -566,15 +542,9 @@ def lecturer_add(
 
 
 @lecturer_app.command("list")
-def lecturer_list(region: Annotated[str, typer.Option(help="联合党委名称 / region name")]) -> None:
-    """讲师团名单 / the region's lecturers and their topics."""
-    from bot.cli.admin import list_lecturers
-
-    try:
-        for line in asyncio.run(list_lecturers(_settings(), region)):
-            typer.echo(line)
-    except ValueError as err:
-        _fail(str(err))
+def lecturer_list(region: RegionOpt, as_: AsOpt = None) -> None:
+    """讲师团名单 / the region's lecturers and their topics, as the chat's 讲师团."""
+    _say(region, "讲师团", as_)
 
 
 @wecom_app.command("webhook")

@@ -55,6 +55,9 @@ async def holdings(app: App) -> list[Holding]:
     return await app.db.read(read)
 
 
+SAMPLE_LECTURER, SAMPLE_TOPICS = "孙丽", ("党史", "基层党建")
+
+
 async def load_sample(app: App) -> list[SampleBranch]:
     """Import the sample roster and link every sample member's console account (their name): in
     the console, whoever types at the terminal owns the database and plays everyone."""
@@ -71,6 +74,8 @@ async def load_sample(app: App) -> list[SampleBranch]:
             taken = await uow.accounts.account_member(PLATFORM, member.name)
             if taken is None and PLATFORM not in await uow.accounts.accounts_of(member.id):
                 await uow.accounts.link_account(member.id, PLATFORM, member.name, now)
+        for lecturer in await uow.org.members_named(region.id, SAMPLE_LECTURER):  # so 点单 has someone to ask
+            await uow.lessons.join_pool(lecturer.id, list(SAMPLE_TOPICS), region.id, now)
         await uow.audit.record(
             actor=None, platform=PLATFORM, action="console.sample", detail={"region": REGION}, now=now
         )

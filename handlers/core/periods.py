@@ -15,7 +15,9 @@ WEEKLY_HOUR = 9  # the dormancy warning and the overdue findings: Mondays at 09:
 
 
 def period_label(period: Period, locale: str) -> str:
-    return Markup(render("ledger.period_name", locale, start=period.start, end=period.end, kind=period.kind)).unescape()
+    """A month, a quarter, a year, or a range by its first and its last day (both included)."""
+    last = period.end - timedelta(days=1)
+    return Markup(render("ledger.period_name", locale, start=period.start, last=last, kind=period.kind)).unescape()
 
 
 def split_words(args: str) -> list[str]:

@@ -323,6 +323,11 @@ def _month(year: int, month: int, months: int = 1) -> Period:
     return Period(date(year, month, 1), date(index // 12, index % 12 + 1, 1), kind)
 
 
+def _iso(day: str) -> str:
+    year, month, dd = day.split("-")
+    return f"{year}-{int(month):02d}-{int(dd):02d}"
+
+
 _PERIOD_WORDS = {
     "本月": (0, 1), "这个月": (0, 1), "this month": (0, 1),
     "上月": (-1, 1), "上个月": (-1, 1), "last month": (-1, 1),
@@ -335,12 +340,22 @@ _YEAR = re.compile(r"^(20\d\d)\s*年?$")
 _YEAR_MONTH = re.compile(r"^(20\d\d)\s*(?:年|-|/|\.)\s*(\d{1,2})\s*月?$")
 
 
+_RANGE = re.compile(r"^(20\d\d-\d{1,2}-\d{1,2})\s*(?:至|到|~|～|\.\.)\s*(20\d\d-\d{1,2}-\d{1,2})$")
+
+
 def parse_period(text: str, today: date) -> Period | None:
     """'本月' '上月' '本季' '上季' '本年' '去年' '2026年' '2026' '2026-11' '2026年11月' '11月'
-    -> the period; '' is this month; None when it is not a period."""
+    '2026-01-01至2026-03-15' (both days included) -> the period; '' is this month; None when it is
+    not a period (or a range that ends before it starts)."""
     s = ascii_digits(text.strip()).lower()
     if not s:
         s = "本月"
+    if m := _RANGE.match(s):
+        try:
+            first, last = date.fromisoformat(_iso(m.group(1))), date.fromisoformat(_iso(m.group(2)))
+        except ValueError:
+            return None
+        return Period.between(first, last + timedelta(days=1)) if first <= last else None
     if s in _PERIOD_WORDS:
         shift, months = _PERIOD_WORDS[s]
         first_month = today.month if months == 1 else (1 if months == 12 else (today.month - 1) // 3 * 3 + 1)

@@ -220,6 +220,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "group.item_done": ("计划事项完成", "marked a plan item done"),
         "group.report": ("报送党小组月报", "sent a Party group's report"),
         "lecturer.put": ("登记讲师", "registered a lecturer"),
+        "lecturer.remove": ("移出讲师团", "took a lecturer out of the pool"),
         "lesson.request": ("点单", "asked for a lesson"),
         "lesson.ask": ("请讲师", "asked a lecturer"),
         "lesson.accept": ("讲师接单", "accepted a lesson"),

@@ -92,6 +92,33 @@ class LessonRepo:
         await self.conn.execute(insert(LecturerRegion), [{"lecturer_id": found, "region_id": r} for r in region_ids])
         return new
 
+    async def join_pool(self, member_id: int, topics: list[str], region_id: int, now: datetime) -> bool:
+        """Put a member into one region's pool with these topics (the regions they serve elsewhere
+        kept); True if they were not in this region's pool."""
+        found = (await self.conn.execute(select(Lecturer.id).where(Lecturer.member_id == member_id))).scalar()
+        if found is None:
+            found = (
+                await self.conn.execute(
+                    insert(Lecturer)
+                    .values(member_id=member_id, topics=topics, active=True, created_at=now)
+                    .returning(Lecturer.id)
+                )
+            ).scalar_one()
+        else:
+            await self.conn.execute(update(Lecturer).where(Lecturer.id == found).values(topics=topics, active=True))
+        if await self.serves(found, region_id):
+            return False
+        await self.conn.execute(insert(LecturerRegion).values(lecturer_id=found, region_id=region_id))
+        return True
+
+    async def leave_pool(self, lecturer_id: int, region_id: int) -> None:
+        """Take a lecturer out of one region's pool; out of every pool, they are no longer a lecturer."""
+        mine = LecturerRegion.lecturer_id == lecturer_id
+        await self.conn.execute(delete(LecturerRegion).where(mine, LecturerRegion.region_id == region_id))
+        left = await self.conn.execute(select(LecturerRegion.region_id).where(mine))
+        if left.first() is None:
+            await self.conn.execute(update(Lecturer).where(Lecturer.id == lecturer_id).values(active=False))
+
     async def pool(self, region_id: int) -> list[LecturerRec]:
         """The region's lecturers, by name."""
         rows = await self.conn.execute(

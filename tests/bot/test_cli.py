@@ -117,36 +117,31 @@ def test_malformed_files_are_refused(sqlite_url: str, tmp_path: Path, body: str)
     assert code == 2 and "导入失败" in out
 
 
-def test_event_create_and_list_by_cli(db_url: str, tmp_path: Path) -> None:
-    f = tmp_path / "roster.csv"
-    f.write_text(HEADER + "张三,一支部,党员,,,\n", encoding="utf-8")
-    invoke(db_url, "org", "import", str(f), "--region", "R")
+SAMPLE = str(Path(__file__).parents[2] / "bot" / "console" / "sample_roster.csv")
+
+
+def test_event_create_and_list_by_cli_go_through_the_chat_rule(db_url: str) -> None:
+    assert invoke(db_url, "org", "import", SAMPLE, "--region", "城东联合党委")[0] == 0
+    publish = ["event", "create", "--region", "城东联合党委", "--kind", "专题党课", "--at", "2027-03-15 19:00"]
+    code, out = invoke(db_url, *publish, "--place", "党群服务中心", "--topic", "学党史")
+    assert code == 0 and "专题党课" in out and "2027年3月15日" in out, out  # the chat's own sentence
+    code, out = invoke(db_url, "event", "list", "--region", "城东联合党委")
+    assert code == 0 and "专题党课" in out and "学党史" in out and "3月15日" in out, out
+    code, out = invoke(db_url, *publish[:5], "联欢", *publish[6:], "--place", "x")
+    assert code == 1 and "不认识的活动类型“联欢”" in out and "用法：发布" in out, out
+    code, out = invoke(db_url, *publish, "--place", "党群 服务中心")
+    assert code == 2 and "--place 不能为空，也不能含空格" in out
+    code, out = invoke(db_url, *publish, "--place", "党校", "--as", "赵强")
+    assert code == 1 and out.startswith("⛔"), out  # a member may not publish for the region
+    code, out = invoke(db_url, *publish, "--place", "场" * 300)
+    assert code == 1 and out.startswith("地点太长了（最多 200 字）。") and "用法：发布" in out, out  # the chat's check
     code, out = invoke(
-        db_url,
-        "event",
-        "create",
-        "--region",
-        "R",
-        "--kind",
-        "专题党课",
-        "--at",
-        "2030-03-15 19:00",
-        "--place",
-        "党群服务中心",
-        "--topic",
-        "学党史",
+        db_url, "event", "create", "--region", "不存在", "--kind", "专题党课", "--at", "明天 9:00", "--place", "x"
     )
-    assert code == 0 and "#1" in out, out
-    code, out = invoke(db_url, "event", "list", "--region", "R")
-    assert code == 0 and "专题党课" in out and "学党史" in out
-    code, out = invoke(
-        db_url, "event", "create", "--region", "R", "--kind", "联欢", "--at", "2030-03-15 19:00", "--place", "x"
-    )
-    assert code == 2 and "联欢" in out
-    code, out = invoke(
-        db_url, "event", "create", "--region", "不存在", "--kind", "党课", "--at", "2030-03-15 19:00", "--place", "x"
-    )
-    assert code == 2
+    assert code == 2 and "没有这个联合党委" in out
+    audit = rows_of(db_url, select(AuditLog.action, AuditLog.platform, AuditLog.actor_id))
+    assert [(a, p, who is not None) for a, p, who in audit if a == "event.create"] == [("event.create", "cli", True)]
+    assert len(rows_of(db_url, select(Event.id))) == 1
 
 
 def test_demo_prints_transcript_and_summary(tmp_path: Path) -> None:
@@ -179,23 +174,23 @@ def test_demo_prints_transcript_and_summary(tmp_path: Path) -> None:
 
 
 def test_schedule_add_and_list_by_cli(db_url: str) -> None:
-    sample = str(Path(__file__).parents[2] / "bot" / "console" / "sample_roster.csv")
-    assert invoke(db_url, "org", "import", sample, "--region", "城东联合党委")[0] == 0
+    assert invoke(db_url, "org", "import", SAMPLE, "--region", "城东联合党委")[0] == 0
     args = ["schedule", "add", "--region", "城东联合党委", "--kind", "党员活动日", "--branch", "红星机械党支部"]
     code, out = invoke(db_url, *args, "--rule", "每月8日", "--at", "9:00", "--place", "车间", "--remind", "1天")
     assert code == 0, out
-    assert "已设置 / scheduled: 日程1 每月8日 09:00，排出 2 次" in out
+    assert "🗓 已设置 日程1 党员活动日 每月8日 09:00 · 车间（遇节假日顺延到下一个工作日；提前1天提醒）" in out
     code, out = invoke(db_url, "schedule", "list", "--region", "城东联合党委")
-    assert "日程1 党员活动日 每月8日 09:00 车间 [启用中，节假日顺延，提前 1440 分钟提醒]" in out
+    assert "日程1 党员活动日 每月8日 09:00 · 车间" in out, out
     for extra, problem in [
-        (["--rule", "每月40日", "--at", "9:00", "--place", "车间"], "看不懂规则或时间"),
-        (["--rule", "每月8日", "--at", "3点", "--place", "车间"], "看不懂规则或时间"),  # night or afternoon?
-        (["--rule", "每月8日", "--at", "9:00", "--place", "车间", "--holiday", "看情况"], "节假日处理只能是"),
-        (["--rule", "每月8日", "--at", "9:00", "--place", "车间", "--remind", "明天"], "看不懂提醒时间"),
-        (["--rule", "每月8日", "--at", "9:00", "--place", "车间", "--branch", "没有的支部"], "没有这个支部"),
+        (["--rule", "每月40日", "--at", "9:00", "--place", "车间"], "重复规则里的日期不存在"),
+        (["--rule", "每月8日", "--at", "3点", "--place", "车间"], "可能是凌晨也可能是下午"),
+        (["--rule", "每月8日", "--at", "9:00", "--place", "车间", "--holiday", "看情况"], "节假日处理方式“看情况”不对"),
+        (["--rule", "每月8日", "--at", "9:00", "--place", "车间", "--remind", "明天"], "提醒时间“明天”不对"),
     ]:
         code, out = invoke(db_url, *args, *extra)
-        assert code == 2 and problem in out, (extra, out)
+        assert code == 1 and problem in out and "用法：例会设置" in out, (extra, out)
+    code, out = invoke(db_url, *args, "--rule", "每月8日", "--at", "9:00", "--place", "车间", "--branch", "没有的支部")
+    assert code == 2 and "没有支部“没有的支部”" in out
     assert "日程2" not in invoke(db_url, "schedule", "list", "--region", "城东联合党委")[1]
 
 
@@ -246,14 +241,19 @@ def test_org_link_members_unlink_and_deactivate_by_cli(db_url: str) -> None:
     code, out = invoke(db_url, "org", "link", "--region", "城东联合党委", "--member", "李红", "--telegram", "abc")
     assert code == 2 and "应为数字" in out
     code, out = invoke(db_url, "org", "members", "--region", "城东联合党委")
-    assert code == 0 and "李红\t管理员\t13800000002\tTelegram:5001" in out and "赵强\t党员\t13800000012\t未登记" in out
-    assert invoke(db_url, "org", "deactivate", "--region", "城东联合党委", "--member", "赵强")[0] == 0
-    assert (
-        "赵强\t党员\t13800000012\t未登记 / none [停用 / inactive]"
-        in invoke(db_url, "org", "members", "--region", "城东联合党委")[1]
-    )
+    assert code == 0 and "· 城东联合党委机关党支部 李红（管理员）：Telegram" in out, out
+    assert "· 红星机械党支部 赵强（党员）：未登记" in out
+    code, out = invoke(db_url, "org", "deactivate", "--region", "城东联合党委", "--member", "赵强")
+    assert code == 0 and "⏸ 已停用 赵强" in out, out
+    assert "赵强（党员）：未登记（已停用）" in invoke(db_url, "org", "members", "--region", "城东联合党委")[1]
+    code, out = invoke(db_url, "org", "deactivate", "--region", "城东联合党委", "--member", "赵强", "--as", "张伟")
+    assert code == 1 and "赵强 已经是停用状态" in out, out  # his own branch secretary may, and is told
+    code, out = invoke(db_url, "org", "activate", "--region", "城东联合党委", "--member", "周涛", "--as", "张伟")
+    assert code == 1 and "周涛 是其他支部的党员" in out, out  # not in his branch: the one rule refuses
     code, out = invoke(db_url, "org", "unlink", "--region", "城东联合党委", "--member", "李红")
-    assert code == 0 and "telegram 5001" in out
+    assert code == 0 and "✂️ 已解除 李红 的Telegram账号" in out, out
+    actions = rows_of(db_url, select(AuditLog.action, AuditLog.platform).where(AuditLog.platform == "cli"))
+    assert ("member.deactivate", "cli") in actions and ("account.unlink", "cli") in actions, actions
     assert invoke(db_url, "org", "link", "--region", "城东联合党委", "--member", "无名", "--wecom", "x")[0] == 2
 
 
@@ -263,11 +263,12 @@ def test_export_ledger_writes_the_workbook_in_either_language(db_url: str, tmp_p
     from storage.models import AuditLog
 
     roster = tmp_path / "roster.csv"
-    roster.write_text(HEADER + "张三,一支部,支部书记,,,\n李四,一支部,党员,,,\n王五,二支部,党员,,,\n", encoding="utf-8")
+    people = "张三,一支部,联合党委书记,,,\n李四,一支部,党员,,,\n王五,二支部,党员,,,\n"
+    roster.write_text(HEADER + people, encoding="utf-8")
     assert invoke(db_url, "org", "import", str(roster), "--region", "测试联合党委")[0] == 0
     code, out = invoke(
         db_url, "event", "create", "--region", "测试联合党委", "--kind", "专题党课", "--at", "2027-03-05 19:00",
-        "--place", "=cmd|'/c calc'!A1", "--topic", "@SUM(1)",
+        "--place", "=cmd|'/ccalc'!A1", "--topic", "@SUM(1)",
     )  # fmt: skip
     assert code == 0, out
     out_file = tmp_path / "out" / "台账.xlsx"
@@ -276,12 +277,12 @@ def test_export_ledger_writes_the_workbook_in_either_language(db_url: str, tmp_p
         "--out", str(out_file),
     )  # fmt: skip
     assert code == 0, out
-    assert f"已导出台账 / ledger written: {out_file}" in out and "活动台账 1" in out
+    assert f"📎 {out_file}" in out and "📒 测试联合党委 台账（2027年）：活动 1 次，成员 3 人。" in out, out
     book = load_workbook(out_file)
     events = table(book["活动台账"])
     assert events[1][1:3] == ("专题党课", "全联合党委") and events[1][7] == 3  # everyone is expected
     place = book["活动台账"]["E3"]
-    assert place.value == "=cmd|'/c calc'!A1" and place.data_type == "s"  # text, never a formula
+    assert place.value == "=cmd|'/ccalc'!A1" and place.data_type == "s"  # text, never a formula
     assert book["活动台账"]["F3"].value == "@SUM(1)"
     assert [r[0] for r in table(book["汇总"])[1:]] == ["一支部", "二支部", "合计"]
     # one branch, in English
@@ -289,7 +290,7 @@ def test_export_ledger_writes_the_workbook_in_either_language(db_url: str, tmp_p
         db_url, "export", "ledger", "--region", "测试联合党委", "--branch", "二支部", "--from", "2027-03-01",
         "--to", "2027-03-31", "--out", str(tmp_path / "en.xlsx"), "--lang", "en",
     )  # fmt: skip
-    assert code == 0, out
+    assert code == 0 and "📒 Ledger of 二支部 (March 2027): 1 events, 1 members." in out, out
     english = load_workbook(tmp_path / "en.xlsx")
     assert english.sheetnames[:4] == ["Summary", "Events", "Names and records", "Attendance"]
     assert [c.value for c in english["Events"][2]][:4] == ["No.", "Kind", "Scope", "Time"]
@@ -356,16 +357,19 @@ def test_org_start_shows_and_sets_the_regions_start_date(db_url: str, tmp_path: 
 def test_org_chats_and_unbind(db_url: str, tmp_path: Path) -> None:
     sample = str(Path(__file__).parents[2] / "bot" / "console" / "sample_roster.csv")
     assert invoke(db_url, "org", "import", sample, "--region", "城东联合党委")[0] == 0
-    assert "没有已绑定的群" in invoke(db_url, "org", "chats", "--region", "城东联合党委")[1]
+    assert "还没有绑定的群" in invoke(db_url, "org", "chats", "--region", "城东联合党委")[1]
     assert invoke(db_url, "wecom", "webhook", "--region", "城东联合党委", "--branch", "红星机械党支部",
                   "--chat", "wrk-1", "--key", "K")[0] == 0  # fmt: skip
     code, out = invoke(db_url, "org", "chats", "--region", "城东联合党委")
-    assert code == 0 and "企业微信\twrk-1\t红星机械党支部\t命令行 / cli" in out, out
-    number = out.split("\t", 1)[0].lstrip("#")
-    assert invoke(db_url, "org", "unbind", "--region", "城东联合党委", "--chat", "999")[0] != 0
+    assert code == 0 and "企业微信群 → 红星机械党支部，管理员（命令行）" in out, out
+    number = out.split("· #", 1)[1].split(" ", 1)[0]
+    code, out = invoke(db_url, "org", "unbind", "--region", "城东联合党委", "--chat", "999")
+    assert code == 1 and "没有编号为 #999 的已绑定群" in out
+    code, out = invoke(db_url, "org", "unbind", "--region", "城东联合党委", "--chat", number, "--as", "赵强")
+    assert code == 1 and out.startswith("⛔"), out
     code, out = invoke(db_url, "org", "unbind", "--region", "城东联合党委", "--chat", number)
-    assert code == 0 and f"已解绑 / unbound: #{number} 企业微信 wrk-1" in out
-    assert "没有已绑定的群" in invoke(db_url, "org", "chats", "--region", "城东联合党委")[1]
+    assert code == 0 and f"🔓 已把群 #{number} 从“红星机械党支部”解绑" in out, out
+    assert "还没有绑定的群" in invoke(db_url, "org", "chats", "--region", "城东联合党委")[1]
 
 
 def test_the_cli_checks_text_as_the_chat_does(db_url: str) -> None:
@@ -374,7 +378,7 @@ def test_the_cli_checks_text_as_the_chat_does(db_url: str) -> None:
     assert invoke(db_url, "org", "import", sample, "--region", "城东联合党委")[0] == 0
     base = ["event", "create", "--region", "城东联合党委", "--kind", "党课", "--at", "2027-03-05 19:00"]
     code, out = invoke(db_url, *base, "--place", "大" * 5000)
-    assert code != 0 and "--place 太长了（最多 200 字）" in out and "Traceback" not in out, out
+    assert code == 1 and "太长了（最多 4096 字）" in out and "Traceback" not in out, out  # longer than a message
     code, out = invoke(db_url, *base, "--place", "")
     assert code != 0 and "--place 不能为空" in out
     code, out = invoke(
@@ -387,7 +391,7 @@ def test_the_cli_checks_text_as_the_chat_does(db_url: str) -> None:
     assert code != 0 and "看不见的字符" in out
     code, out = invoke(db_url, "schedule", "add", "--region", "城东联合党委", "--kind", "书记例会", "--rule", "每月8日",
                        "--at", "09:00", "--place", "场" * 5000)  # fmt: skip
-    assert code != 0 and "--place 太长了" in out and "Traceback" not in out, out
+    assert code == 1 and "太长了" in out and "Traceback" not in out, out
     code, out = invoke(db_url, "wecom", "webhook", "--region", "城东联合党委", "--chat", "c" * 500, "--key", "K")
     assert code != 0 and "--chat 太长了（最多 100 字）" in out and "Traceback" not in out, out
     assert counts(db_url)["events"] == 0

@@ -101,9 +101,11 @@ def test_an_empty_database_is_offered_the_sample_and_the_three_steps_work(sqlite
 
 
 def test_sample_flag_loads_it_without_asking_and_n_starts_empty(sqlite_url: str, tmp_path: Path) -> None:
-    flagged = run_cli(sqlite_url, "console", "--sample", stdin="/as 赵强\n我的积分\n/quit\n")
+    steps = "/as 赵强\n我的积分\n/as 李红\n绑定 城东联合党委\n/as 赵强\n讲师团\n/quit\n"
+    flagged = run_cli(sqlite_url, "console", "--sample", stdin=steps)
     assert "按回车导入示例党委" not in flagged.stdout and "已导入示例党委" in flagged.stdout
     assert "赵强" in flagged.stdout and "积分" in flagged.stdout.split("赵强: 我的积分")[1]
+    assert "· 孙丽（党史、基层党建）今年授课 0 次" in flagged.stdout.split("赵强: 讲师团")[1]  # 点单 has a lecturer
     empty = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
     refused = run_cli(empty, "console", stdin="n\n签到\n/quit\n")
     assert "数据库是空的：先导入花名册" in refused.stdout and "dangjian console --sample" in refused.stdout

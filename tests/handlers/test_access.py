@@ -128,6 +128,8 @@ COMMANDS = {
     "lesson_request": "branch",
     "my_lessons": "member",
     "lesson_accept": "member",
+    "lecturer_add": "region",
+    "lecturer_remove": "region",
     "rotation": "region",
     "rotation_skip": "region",
     "rotation_swap": "region",

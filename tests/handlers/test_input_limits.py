@@ -17,15 +17,15 @@ async def test_over_long_text_is_refused_alike_on_both_databases(h: Harness) -> 
     lecturer = "讲" * (limits.LECTURER + 1)
     topic = "题" * (limits.TOPIC + 1)
     cases = [
-        (f"发布 支委会 明天 14:00 {place}", "用法：发布"),
-        (f"发布 支委会 明天 14:00 办公室 讲师：{lecturer}", "用法：发布"),
-        (f"发布 支委会 明天 14:00 办公室 {topic}", "用法：发布"),
-        (f"例会设置 党员活动日 每月8日 9:00 {place}", "用法：例会设置"),
-        (f"添加值班 明天 9:00-12:00 {place} 赵强", "用法：添加值班"),
+        (f"发布 支委会 明天 14:00 {place}", "用法：发布", f"地点太长了（最多 {limits.PLACE} 字）"),
+        (f"发布 支委会 明天 14:00 办公室 讲师：{lecturer}", "用法：发布", f"讲师太长了（最多 {limits.LECTURER} 字）"),
+        (f"发布 支委会 明天 14:00 办公室 {topic}", "用法：发布", f"主题太长了（最多 {limits.TOPIC} 字）"),
+        (f"例会设置 党员活动日 每月8日 9:00 {place}", "用法：例会设置", "地点太长了"),
+        (f"添加值班 明天 9:00-12:00 {place} 赵强", "用法：添加值班", "地点太长了"),
     ]
-    for text, usage in cases:
+    for text, usage, reason in cases:
         replies = await h.say(text, user="u-李红", chat=REGION_CHAT)
-        assert refused(replies, usage) and "内容太长了" in replies[0], (text[:30], replies)
+        assert refused(replies, usage) and replies[0].startswith(reason), (text[:30], replies)
     # the reason of an adjustment is stored with its prefix: the limit leaves room for it
     longest = "因" * (limits.POINT_REASON - len("manual:"))
     assert (await h.say(f"调整积分 赵强 +1 {longest}", user="u-李红", chat=REGION_CHAT))[0].startswith("✏️")
@@ -36,7 +36,7 @@ async def test_over_long_text_is_refused_alike_on_both_databases(h: Harness) -> 
     # edits too, never cut silently
     await h.say("例会设置 党员活动日 每月8日 9:00 车间", user="u-李红", chat=REGION_CHAT)
     edit = await h.say(f"修改日程 1 地点 {place}", user="u-李红", chat=REGION_CHAT)
-    assert refused(edit, "用法：修改日程") and "内容太长了" in edit[0]
+    assert refused(edit, "用法：修改日程") and edit[0].startswith("地点太长了"), edit
 
 
 async def test_numbers_out_of_range_or_in_other_scripts(h: Harness) -> None:

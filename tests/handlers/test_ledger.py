@@ -233,10 +233,13 @@ async def test_branch_ledger_stays_inside_the_branch(h: Harness) -> None:
     assert (await h.say("导出台账", user="u-赵强"))[0].startswith("⛔")
     other = await h.send(h.incoming("导出台账 上月 绿源科技党支部", user="u-李红", chat=REGION_CHAT))
     assert to_plain(other[0].text).startswith("📒 绿源科技党支部 台账（2026年11月）")
+    span = await h.send(h.incoming("导出台账 2026-11-03至2026-11-20", user="u-张伟"))
+    assert to_plain(span[0].text).startswith("📒 红星机械党支部 台账（2026-11-03至2026-11-20）"), span
+    assert span[0].file is not None and span[0].file.name == "红星机械党支部-台账-2026-11-03至2026-11-20.xlsx"
     assert "没有看懂时间段" in (await h.say("导出台账 2026-13", user="u-张伟"))[0]
     assert "没有叫“火星支部”的支部" in (await h.say("导出台账 火星支部", user="u-李红", chat=REGION_CHAT))[0]
     exports = await h.rows(select(AuditLog.detail).where(AuditLog.action == "export_ledger"))
-    assert len(exports) == 2
+    assert len(exports) == 3
 
 
 async def test_charts_render_chinese_in_the_bundled_font(h: Harness) -> None:

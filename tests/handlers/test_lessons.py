@@ -162,4 +162,28 @@ async def test_the_cli_refuses_a_lecturer_who_is_not_on_the_roster(h: Harness) -
     assert await h.count(Lecturer) == 0
     assert (await h.say("点单 党史", user="u-张伟"))[0].startswith("本联合党委还没有讲师团")
     code, out = await cli(h, "lecturer", "list", "--region", REGION)
-    assert code == 0 and out == ""
+    assert code == 0 and "还没有讲师。联合党委书记或管理员可发送“添加讲师 姓名 党史,法律”添加。" in out, out
+
+
+async def test_region_officers_keep_the_pool_from_the_chat(h: Harness) -> None:
+    assert (await h.say("讲师团", user="u-张伟"))[0].endswith("可发送“添加讲师 姓名 党史,法律”添加。")
+    added = await h.say("添加讲师 周涛 党史、法律", user="u-李红", chat=REGION_CHAT)
+    assert added == ["🎓 已把 周涛 加入讲师团：党史、法律。支部可发送“点单 主题”请讲师讲课。"]
+    again = await h.say("添加讲师 周涛 党史，乡村振兴", user="u-李红", chat=REGION_CHAT)
+    assert again == ["🎓 已更新 周涛 的主题：党史、乡村振兴。支部可发送“点单 主题”请讲师讲课。"]
+    assert (await h.say("讲师团", user="u-赵强"))[0] == "🎓 讲师团\n· 周涛（党史、乡村振兴）今年授课 0 次"
+    # the one rule: a branch secretary may not; the roster is the only source of names
+    assert (await h.say("添加讲师 刘芳 党史", user="u-张伟"))[0].startswith("⛔")
+    missing = await h.say("添加讲师 无名氏 党史", user="u-李红", chat=REGION_CHAT)
+    assert missing[0].startswith("花名册中没有“无名氏”") and "用法：添加讲师" in missing[0]
+    assert (await h.say("添加讲师 周涛", user="u-李红", chat=REGION_CHAT))[0].startswith("格式不对。\n用法：添加讲师")
+    assert (await h.say(f"添加讲师 周涛 {'史' * 31}", user="u-李红", chat=REGION_CHAT))[0].startswith("内容太长了")
+    await h.join("周涛")
+    [card] = await h.send(h.incoming("点单 乡村振兴", user="u-张伟"))
+    assert "· 周涛（党史、乡村振兴）" in to_plain(card.text)
+    removed = await h.say("移除讲师 周涛", user="u-李红", chat=REGION_CHAT)
+    assert removed == ["🎓 已把 周涛 移出本联合党委的讲师团。"]
+    assert (await h.say("移除讲师 周涛", user="u-李红", chat=REGION_CHAT)) == ["周涛 不在本联合党委的讲师团中。"]
+    assert (await h.say("讲师团", user="u-赵强"))[0].startswith("🎓 讲师团\n还没有讲师。")
+    audit = await h.rows(select(AuditLog.action, AuditLog.platform).where(AuditLog.action.like("lecturer.%")))
+    assert [a for a, _ in audit] == ["lecturer.put", "lecturer.put", "lecturer.remove"]

@@ -88,11 +88,13 @@ def test_periods_as_secretaries_name_them() -> None:
         "2026年12月": (date(2026, 12, 1), date(2027, 1, 1), "month"),
         "3月": (date(2026, 3, 1), date(2026, 4, 1), "month"),
         "last month": (date(2026, 10, 1), date(2026, 11, 1), "month"),
+        "2026-01-05至2026-03-15": (date(2026, 1, 5), date(2026, 3, 16), "range"),  # both days included
+        "2026-1-1~2026-3-31": (date(2026, 1, 1), date(2026, 4, 1), "quarter"),
     }
     for text, (start, end, kind) in cases.items():
         assert parse_period(text, today) == Period(start, end, kind), text
     assert parse_period("上月", date(2026, 1, 15)) == Period(date(2025, 12, 1), date(2026, 1, 1), "month")
-    for wrong in ("2026-13", "13月", "明年后年", "1999", "本周"):
+    for wrong in ("2026-13", "13月", "明年后年", "1999", "本周", "2026-03-01至2026-02-01", "2026-02-30至2026-03-01"):
         assert parse_period(wrong, today) is None, wrong
     assert Period.between(date(2026, 4, 1), date(2026, 7, 1)).kind == "quarter"
     assert Period.between(date(2026, 5, 1), date(2026, 8, 1)).kind == "range"  # not a calendar quarter

@@ -32,6 +32,7 @@ def roster() -> str:
         for m in range(PER_GROUP):
             role = "支部书记" if m == 0 else "党员"
             lines.append(f"党员{g}-{m},第{g}支部,{role},,{secretary(g) + m},")
+    lines.append("区域管理员,第0支部,管理员,,,")  # who publishes the lesson from the command line
     return "\n".join(lines) + "\n"
 
 
