@@ -25,6 +25,7 @@ from storage.uow import UnitOfWork
 
 HOLIDAY_REACH = timedelta(days=60)  # a moved shift lands at most this far from its date
 HORIZON_DAYS = 21  # shifts are on the rota three weeks ahead
+NEXT_REACH_DAYS = 366  # the answer names the next dates within a year, or says there are none
 _HOLIDAY = re.compile(r"(?:^|\s)(?:节假日|holiday)\s*[:：]\s*(\S+)", re.I)
 _HOURS = re.compile(r"^(\S+?)\s*[-–~至到]\s*(\S+)\s+(\S+)\s+(.+)$")
 
@@ -98,7 +99,9 @@ async def duty_rule(ctx: Context, args: str) -> list[Reply]:
         return rule_id, made
 
     rule_id, made = await ctx.unit(work)
-    upcoming = await ctx.read(lambda uow: _upcoming(uow, rule_id))
+    tz, now = ctx.tz, ctx.now
+    ahead = occurrences(parsed.spec, starts, policy, tz, now, now + timedelta(days=NEXT_REACH_DAYS))
+    upcoming = [begins for _, begins in ahead if begins > now][:3]
     return [
         ctx.reply(
             "duty_rules.added",
@@ -192,10 +195,6 @@ async def _names(uow: UnitOfWork, rules: list[DutyRuleRec]) -> dict[int, str]:
         if member is not None:
             found[member_id] = member.name
     return found
-
-
-async def _upcoming(uow: UnitOfWork, rule_id: int) -> list[datetime]:
-    return (await uow.duty.rule_starts(rule_id, uow.now))[:3]
 
 
 def _params(rule: DutyRuleRec, names: dict[int, str]) -> dict[str, Any]:

@@ -7,13 +7,16 @@ Structured form (stored as JSON, also accepted as typed text):
     quarterly month=1 day=15         每季度 第一个月15日
     quarterly month=2 nth=1 weekday=3  每季度第二个月第一个周三
     weekly weekday=3                 每周三
+    weekly weekdays=1,3,5            每周一、三、五 / 每周一至周五 / 周末 (weekdays=6,7)
+    workdays                         工作日 (every working day: 调休 Saturdays in, holidays out)
     dates 2026-12-05,2027-01-09      12月5日、1月9日
     lunar_last days=4                农历每月最后4天 (the last days of each lunar month)
 
 Weekdays are 1 (Monday) to 7 (Sunday). Expansion uses APScheduler's CronTrigger, so the dates
 are the ones the scheduler itself would fire on. An occurrence on a non-working day (weekend or
 public holiday, per chinese-calendar, with 调休 working days counted as working) is moved to the
-next working day, skipped or kept, as the rule says.
+next working day, skipped or kept, as the rule says; a weekend day the rule names itself (每周六,
+周末) is its day, not a day off: only a public holiday moves or skips it.
 """
 
 from __future__ import annotations
@@ -44,6 +47,15 @@ _DAY = r"(?P<day>[0-9]{1,2})\s*[日号]"
 _MONTHLY = re.compile(r"^每个?月\s*(?:" + _NTH + "|" + _DAY + ")")
 _QUARTERLY = re.compile(r"^每个?季度\s*(?:第(?P<m>[一二三123])个月\s*)?(?:" + _NTH + "|" + _DAY + ")")
 _WEEKLY = re.compile(r"^每(?:周|星期|礼拜)(?P<wd>[一二三四五六日天1-7])")
+_W = r"[一二三四五六日天1-7]"
+_WEEK = r"(?:周|星期|礼拜)"
+_WEEK_SPAN = re.compile(r"^每?" + _WEEK + r"(?P<a>" + _W + r")\s*(?:至|到|~|～|-|—)\s*" + _WEEK + r"?(?P<b>" + _W + ")")
+_WC = r"[一二三四五六日天]"  # a list of days is written in Chinese numerals: 每周一三五, 每周一、三、五
+_WEEK_LIST = re.compile(
+    r"^每?" + _WEEK + r"(?P<list>" + _WC + r"(?:(?:\s*[、,，和及]\s*)?" + _WEEK + r"?" + _WC + r")+)"
+)
+_WORKDAYS = re.compile(r"^(?:每个?)?(?:工作日)")
+_WEEKEND = re.compile(r"^(?:每个?)?(?:周末|双休日)")
 _LUNAR = re.compile(
     r"^(?:每个?月\s*农历|农历\s*(?:每个?月)?|每个?农历月)\s*(?:的)?\s*(?:月底|月末|最后)\s*"
     r"(?P<n>[0-9]{1,2}|[一二两三四五六七八九十])\s*天"
@@ -83,6 +95,18 @@ def parse_rule(text: str, today: date) -> ParsedRule:
         spec = {"freq": "quarterly", "month": _NUM.get(m.group("m") or "1", 1), **_day_part(m)}
     elif m := _LUNAR.match(s):
         spec = {"freq": "lunar_last", "days": number(m.group("n").replace("两", "二"))}
+    elif m := _WORKDAYS.match(s):
+        spec = {"freq": "workdays"}
+    elif m := _WEEKEND.match(s):
+        spec = {"freq": "weekly", "weekdays": [6, 7]}
+    elif m := _WEEK_SPAN.match(s):
+        a, b = WEEKDAYS[m.group("a")] + 1, WEEKDAYS[m.group("b")] + 1
+        if b <= a:
+            raise RuleError("bad_rule")
+        spec = {"freq": "weekly", "weekdays": list(range(a, b + 1))}
+    elif m := _WEEK_LIST.match(s):
+        days = sorted({WEEKDAYS[ch] + 1 for ch in re.findall(_WC, m.group("list"))})
+        spec = {"freq": "weekly", "weekdays": days} if len(days) > 1 else {"freq": "weekly", "weekday": days[0]}
     elif m := _WEEKLY.match(s):
         spec = {"freq": "weekly", "weekday": WEEKDAYS[m.group("wd")] + 1}
     elif m := _STRUCT.match(s):
@@ -140,7 +164,9 @@ def check(spec: dict[str, Any]) -> None:
         if freq == "quarterly":
             ok = ok and 1 <= spec.get("month", 0) <= 3
     elif freq == "weekly":
-        ok = 1 <= spec.get("weekday", 0) <= 7
+        ok = all(1 <= d <= 7 for d in weekdays(spec)) and bool(weekdays(spec))
+    elif freq == "workdays":
+        ok = True
     elif freq == "dates":
         ok = bool(spec.get("dates"))
     elif freq == "lunar_last":
@@ -151,11 +177,19 @@ def check(spec: dict[str, Any]) -> None:
         raise RuleError("bad_rule")
 
 
+def weekdays(spec: dict[str, Any]) -> list[int]:
+    """The weekdays a weekly rule names (1 Monday … 7 Sunday); none for other rules."""
+    if spec.get("freq") != "weekly":
+        return []
+    days = spec.get("weekdays") or ([spec["weekday"]] if "weekday" in spec else [])
+    return [int(d) for d in days]
+
+
 def _trigger(spec: dict[str, Any], at: time, tz: ZoneInfo) -> CronTrigger:
     fields: dict[str, Any] = {"hour": at.hour, "minute": at.minute, "timezone": tz}
     freq = spec["freq"]
     if freq == "weekly":
-        return CronTrigger(day_of_week=_CRON_DOW[spec["weekday"] - 1], **fields)
+        return CronTrigger(day_of_week=",".join(_CRON_DOW[d - 1] for d in weekdays(spec)), **fields)
     if "day" in spec:
         fields["day"] = spec["day"]
     else:
@@ -171,14 +205,15 @@ def nominal_dates(spec: dict[str, Any], at: time, tz: ZoneInfo, start: datetime,
     if spec["freq"] == "dates":
         times = [datetime.combine(date.fromisoformat(d), at, tzinfo=tz) for d in spec["dates"]]
         return [t for t in times if start <= t < end]
-    if spec["freq"] == "lunar_last":
-        day, lunar = start.astimezone(tz).date(), []
+    if spec["freq"] in ("lunar_last", "workdays"):
+        day, found = start.astimezone(tz).date(), []
         while day <= end.astimezone(tz).date():
             moment = datetime.combine(day, at, tzinfo=tz)
-            if start <= moment < end and in_lunar_month_end(day, spec["days"]):
-                lunar.append(moment)
+            chosen = is_workday(day) if spec["freq"] == "workdays" else in_lunar_month_end(day, spec["days"])
+            if start <= moment < end and chosen:
+                found.append(moment)
             day += timedelta(days=1)
-        return lunar
+        return found
     trigger = _trigger(spec, at, tz)
     out: list[datetime] = []
     fire = trigger.get_next_fire_time(None, start)
@@ -197,6 +232,15 @@ def in_lunar_month_end(day: date, days: int) -> bool:
     )
 
 
+def is_public_holiday(day: date) -> bool:
+    """A day of a statutory holiday (春节, 国庆…), weekend or not; 调休 working days are not."""
+    try:
+        on_holiday, name = chinese_calendar.get_holiday_detail(day)
+        return bool(on_holiday and name is not None)
+    except NotImplementedError:
+        return (day.month, day.day) in {(1, 1), (5, 1)} or (day.month == 10 and day.day <= 7)
+
+
 def is_workday(day: date) -> bool:
     """A working day in mainland China: chinese-calendar where it has data (public holidays and
     调休 working days); beyond its years, Monday to Friday except New Year, Labour Day and the
@@ -211,10 +255,15 @@ def is_workday(day: date) -> bool:
         return day.weekday() < 5 and not fixed
 
 
-def apply_holiday(nominal: datetime, policy: str, avoid: Set[date] = frozenset()) -> datetime | None:
+def apply_holiday(
+    nominal: datetime, policy: str, avoid: Set[date] = frozenset(), own_days: Set[int] = frozenset()
+) -> datetime | None:
     """Where an occurrence lands: the next working day not in `avoid` (move), nowhere (skip) or as
-    is (keep)."""
-    if policy == "keep" or is_workday(nominal.date()):
+    is (keep). A weekend day in `own_days` (weekdays the rule names) is a day off only when it is a
+    public holiday."""
+    day = nominal.date()
+    off = is_public_holiday(day) if day.isoweekday() in own_days and day.isoweekday() >= 6 else not is_workday(day)
+    if policy == "keep" or not off:
         return nominal
     if policy == "skip":
         return None
@@ -246,10 +295,11 @@ def occurrences(
     used = set(taken)
     if policy == "move":
         ahead = nominal_dates(spec, at, tz, start, end + MOVE_LOOKAHEAD)
-        used |= {n.date() for n in ahead if is_workday(n.date())}
+        used |= {n.date() for n in ahead if is_workday(n.date()) or n.isoweekday() in weekdays(spec)}
     out = []
+    own = frozenset(range(1, 8) if spec["freq"] == "dates" else weekdays(spec))  # days people chose themselves
     for nominal in nominal_dates(spec, at, tz, start, end):
-        actual = apply_holiday(nominal, policy, used)
+        actual = apply_holiday(nominal, policy, used, own)
         if actual is not None:
             used.add(actual.date())
             out.append((nominal.date(), actual))

@@ -98,6 +98,42 @@ async def test_holidays_are_kept_skipped_or_moved_as_the_rule_says(h: Harness) -
     assert "节假日跳过" in (await h.say("值班规则", user="u-李红", chat=REGION_CHAT))[0]
 
 
+async def test_rules_as_service_centres_write_them(h: Harness) -> None:
+    cases = {  # rule -> the weekdays its shifts fall on (0 Monday)
+        "每周一、三、五": {0, 2, 4},
+        "每周二四": {1, 3},
+        "每周一至周五": {0, 1, 2, 3, 4},
+        "周末": {5, 6},
+        "每周六": {5},
+    }
+    for number, (words, weekdays) in enumerate(cases.items(), start=1):
+        added = await rule(h, f"{words} 9:00-12:00 服务站{number} 赵强 节假日：跳过")
+        assert added.startswith(f"🔁 已设置值班规则 #{number}：{words} 09:00-12:00"), added
+        days = await days_of(h, number)
+        assert days and {d.weekday() for d in days} == weekdays, (words, days)  # a Saturday is not a holiday
+        first = min(days)
+        assert f"，最近：{first.month}月{first.day}日" in added, added
+    # 工作日: every working day, New Year's Day out
+    h.clock.advance(days=19)
+    added = await rule(h, "工作日 8:30-17:30 便民服务窗口 钱多多")
+    days = await days_of(h, len(cases) + 1)
+    assert all(is_workday(d) for d in days) and date(2027, 1, 1) not in days and date(2027, 1, 4) in days
+    assert "已排入值班表" in added
+
+
+async def test_a_rule_answer_names_the_next_dates_or_says_why_there_are_none(h: Harness) -> None:
+    added = await rule(h, "每月最后一个周五 14:00-17:00 党群服务中心 赵强")
+    assert added.splitlines()[1] == (  # none within three weeks: the answer still says when
+        "已排入值班表 0 个班次（提前三周排班），最近：12月25日（周五）14:00、"
+        "2027年1月29日（周五）14:00、2027年2月26日（周五）14:00。"
+    )
+    none = await rule(h, "1月1日 9:00-12:00 党群服务中心 赵强 节假日：跳过")
+    assert none.splitlines()[1:] == [
+        "已排入值班表 0 个班次（提前三周排班）。",
+        "⚠️ 一年内没有班次：规则里的日子都是节假日，被跳过了。",
+    ]
+
+
 async def test_bad_rules_get_the_usage_and_members_cannot_set_them(h: Harness) -> None:
     usage = "用法：值班规则 规则 开始-结束 地点 姓名"
     for bad in (
@@ -107,6 +143,7 @@ async def test_bad_rules_get_the_usage_and_members_cannot_set_them(h: Harness) -
         "每周四 9:00-17:00 中心 赵强 钱多多 张伟",
         "每周四 9:00-17:00 中心 赵强 节假日：随便",
         "农历每月最后40天 9:00-17:00 中心 赵强",
+        "每周五至周一 9:00-17:00 中心 赵强",
     ):
         answer = await rule(h, bad)
         assert usage in answer, (bad, answer)
