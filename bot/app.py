@@ -88,6 +88,9 @@ def build_router(services: Services, bot_username: str | None = None) -> Router:
     for feature in FEATURES:
         router.extend(feature.commands, feature.buttons)
     router.extend(help.make_commands(router))
+    for feature in FEATURES:
+        router.add_phrases(feature.phrases)
+    router.add_phrases(help.PHRASES)
     if (contact := the_one(FEATURES, "on_contact")) is not None:
         router.on_contact(contact)
     if (chatter := the_one(FEATURES, "on_chatter")) is not None:

@@ -18,6 +18,7 @@ from handlers.core.errors import AppError, UsageError
 from handlers.core.event_ref import kind_of, parse_event_ref, visible_in
 from handlers.core.feature import Feature
 from handlers.core.i18n import render
+from handlers.core.intent import SEE, Phrase
 from handlers.core.outbox import Payload, PushContext, PushKind, queue
 from handlers.core.ports import Reply
 from handlers.core.router import Command, Handler
@@ -593,4 +594,8 @@ COMMANDS = [
 ]
 
 
-FEATURE = Feature("calendar", commands=COMMANDS, pushes=PUSHES)
+PHRASES = [
+    Phrase(SEE + r"(?:例会|例行|每月|全年)?(?:安排|日程|计划)(?:表)?|例行安排|日程安排|" + SEE + r"日程", "日程"),
+]
+
+FEATURE = Feature("calendar", commands=COMMANDS, pushes=PUSHES, phrases=PHRASES)

@@ -16,6 +16,7 @@ from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
 from handlers.core.feature import Feature
 from handlers.core.i18n import render
+from handlers.core.intent import SEE, Phrase
 from handlers.core.mentions import mention
 from handlers.core.names import named_member
 from handlers.core.outbox import Payload, PushContext, PushKind, queue
@@ -539,4 +540,19 @@ COMMANDS = [
 BUTTONS = [Press("swap_yes", press_swap_yes, M), Press("swap_no", press_swap_no, M)]
 
 
-FEATURE = Feature("duty", commands=COMMANDS, buttons=BUTTONS, pushes=PUSHES)
+PHRASES = [
+    Phrase(
+        r"(?:今天|明天|这周|本周)?谁(?:在)?(?:值班|在岗|值守)|"
+        + SEE
+        + r"(?:今天|明天|本周|这周)?的?(?:值班|排班)(?:表|安排|情况)?"
+        r"|值班(?:安排|情况)|排班表?",
+        "值班表",
+    ),
+    Phrase(
+        r"(?:下周|下星期)谁?(?:值班|排班)(?:表|安排)?|" + SEE + r"下周的?(?:值班|排班)(?:表|安排)?", "值班表", "下周"
+    ),
+    Phrase(r"我?(?:到岗了?|上岗了?|值班打卡|打卡上岗|来值班了?|开始值班)", "上岗", anyone=True),
+    Phrase(r"我?(?:下班了?|下岗了?|值班结束了?|签退|打卡下班)", "下岗", anyone=True),
+]
+
+FEATURE = Feature("duty", commands=COMMANDS, buttons=BUTTONS, pushes=PUSHES, phrases=PHRASES)

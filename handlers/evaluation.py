@@ -38,6 +38,7 @@ from handlers.core.access import Level
 from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
 from handlers.core.feature import Feature
+from handlers.core.intent import SEE, Phrase
 from handlers.core.periods import period_label
 from handlers.core.ports import Reply
 from handlers.core.router import Command
@@ -267,4 +268,15 @@ COMMANDS = [
 ]
 
 
-FEATURE = Feature("evaluation", commands=COMMANDS)
+PHRASES = [
+    Phrase(
+        SEE
+        + r"(?:三会一课|组织生活)(?:开展)?(?:情况|落实情况|完成情况|统计)?|"
+        + SEE
+        + r"(?:各支部)?(?:三会一课|组织生活)(?:怎么样|如何)",
+        "组织生活",
+    ),
+    Phrase(SEE + r"(?:年度)?(?:考评|考核)(?:情况|结果|排名)?", "年度考评"),
+]
+
+FEATURE = Feature("evaluation", commands=COMMANDS, phrases=PHRASES)

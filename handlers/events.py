@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from handlers import pushes
 from handlers.core.access import Level, Node
@@ -12,10 +13,11 @@ from handlers.core.context import Context, Policy
 from handlers.core.errors import AppError, UsageError
 from handlers.core.event_ref import kind_of, parse_event_ref, visible_in, visible_in_node
 from handlers.core.feature import Feature
+from handlers.core.intent import DAY, KIND, Phrase
 from handlers.core.outbox import PushKind, push_key, queue
 from handlers.core.ports import Button, Reply
 from handlers.core.router import Command
-from handlers.core.timeparse import ParsedWhen, WhenError, parse_when
+from handlers.core.timeparse import ParsedWhen, WhenError, parse_date, parse_when
 from storage import limits
 from storage.records import BindingRec, EventRec
 from storage.uow import UnitOfWork
@@ -409,4 +411,73 @@ COMMANDS = [
 ]
 
 
-FEATURE = Feature("events", commands=COMMANDS)
+_VAGUE_KINDS = {
+    "例会": "secretary_meeting",
+    "党课": "party_lesson",
+    "主题党日": "activity_day",
+    "党员大会": "general_meeting",
+}
+
+
+async def _the_event(ctx: Context, day_word: str, kind_word: str) -> EventRec | None:
+    """The one upcoming event of this chat's node on that day (of that kind, unless the word is
+    as vague as 会 or 活动); None when there is none or more than one."""
+    try:
+        day = parse_date(day_word, ctx.local(ctx.now).date())
+    except WhenError:
+        return None
+    kind = kind_of(kind_word) or _VAGUE_KINDS.get(kind_word)
+    if kind == "other" and kind_word == "活动":
+        kind = None
+    node = ctx.node
+    if node is None:
+        return None
+    events = await ctx.read(lambda uow: uow.events.upcoming_for_node(node.region_id, node.branch_id, ctx.now, 50))
+    found = [e for e in events if ctx.local(e.starts_at).date() == day and kind in (None, e.kind)]
+    return found[0] if len(found) == 1 else None
+
+
+async def _cancel_words(ctx: Context, m: re.Match[str]) -> str | None:
+    event = await _the_event(ctx, m["day"], m["kind"])
+    return f"取消活动 #{event.id}" if event is not None else "活动列表"
+
+
+async def _move_words(ctx: Context, m: re.Match[str]) -> str | None:
+    event = await _the_event(ctx, m["day"], m["kind"])
+    if event is None:
+        return "活动列表"
+    to = m["to"].strip()
+    try:
+        parse_when(to, ctx.now, ctx.tz)
+    except WhenError:  # a time alone: the same day
+        day = ctx.local(event.starts_at)
+        to = f"{day.month}月{day.day}日 {to}"
+    return f"改期 #{event.id} {to}"
+
+
+_ASKING_WHEN = r"(?:是)?(?:什么时候|哪天|几号|几点|啥时候)(?:开|举行|召开)?"
+PHRASES: list[Any] = [
+    Phrase(
+        r"(?:最近|近期|接下来|后面|本周|这周|下周)?(?:有)?(?:什么|哪些|啥)(?:活动|会|会议)(?:安排)?"
+        r"|活动(?:安排|计划)|近期活动|最近的?活动|下次(?:的)?(?:"
+        + KIND
+        + r"|开会)"
+        + _ASKING_WHEN
+        + r"|(?:什么时候|哪天|啥时候)(?:开会|开例会|上党课|开书记例会)",
+        "活动列表",
+    ),
+    Phrase(r"取消(?P<day>" + DAY + r")的?(?P<kind>" + KIND + ")", "取消活动", confirm=True, resolve=_cancel_words),
+    Phrase(
+        r"(?P<day>"
+        + DAY
+        + r")的?(?P<kind>"
+        + KIND
+        + r")(?:改到|改在|改成|改为|推迟到|延到|延期到|提前到|挪到|调到|换到)"
+        r"(?P<to>.+)",
+        "改期",
+        confirm=True,
+        resolve=_move_words,
+    ),
+]
+
+FEATURE = Feature("events", commands=COMMANDS, phrases=PHRASES)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers.core.access import Level
 from handlers.core.context import Context
 from handlers.core.errors import AppError
+from handlers.core.intent import Phrase
 from handlers.core.ports import Reply
 from handlers.core.router import Command, Router
 
@@ -41,3 +42,17 @@ def make_commands(router: Router) -> list[Command]:
         Command("help", ("帮助",), show_help, "help.usage_help", None, access=Level.ANYONE),
         Command("start", (), show_help, "help.usage_help", None, access=Level.ANYONE),
     ]
+
+
+PHRASES = [
+    Phrase(
+        r"help|帮助|使用帮助|使用说明|说明书|怎么用|如何使用|怎么使用|(?:有)?(?:哪些|什么)(?:命令|功能)|命令(?:列表|大全)?"
+        r"|(?:你)?(?:能|会|可以)(?:做|干)?(?:什么|啥)|菜单|功能",
+        "帮助",
+    ),
+    Phrase(
+        r"(?:怎么|如何|怎样)(?P<w>签到|请假|补签|上岗|换班|发布|兑换|绑定|登记|导出台账|点单|远程签到)",
+        "帮助",
+        "{w}",
+    ),
+]

@@ -15,6 +15,7 @@ from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
 from handlers.core.feature import Feature
 from handlers.core.i18n import render
+from handlers.core.intent import Phrase
 from handlers.core.mentions import branch_secretaries
 from handlers.core.outbox import Moment, Payload, PushContext, PushKind, queue
 from handlers.core.ports import Reply
@@ -365,4 +366,11 @@ async def _periodic(uow: UnitOfWork, at: Moment) -> int:
     return await queue_turns(uow, at.tz)
 
 
-FEATURE = Feature("hosting", commands=COMMANDS, pushes=PUSHES, periodic=(_periodic,))
+PHRASES = [
+    Phrase(
+        r"(?:这个月|本月)?(?:轮到)?(?:谁|哪个支部)(?:承办|轮值|主办)|(?:这个月|本月)轮到谁|轮值(?:情况|安排)?",
+        "本月轮值",
+    ),
+]
+
+FEATURE = Feature("hosting", commands=COMMANDS, pushes=PUSHES, periodic=(_periodic,), phrases=PHRASES)

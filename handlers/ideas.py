@@ -12,6 +12,7 @@ from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
 from handlers.core.feature import Feature
 from handlers.core.i18n import render
+from handlers.core.intent import SEE, Phrase
 from handlers.core.mentions import mention
 from handlers.core.outbox import Personal, PushContext, PushKind, queue
 from handlers.core.ports import Button, Reply
@@ -287,4 +288,14 @@ COMMANDS = [
 BUTTONS = [Press("idea_vote", vote, M)]
 
 
-FEATURE = Feature("ideas", commands=COMMANDS, buttons=BUTTONS, pushes=PUSHES)
+PHRASES = [
+    Phrase(
+        r"我?(?:有|想提|要提|提)(?:个|一个|一条|条)(?:金点子|好点子|建议|合理化建议)[\s,:，：]*(?P<text>.+)",
+        "金点子",
+        "{text}",
+        anyone=True,
+    ),
+    Phrase(SEE + r"(?:大家的|最近的|全部)?金点子(?:情况|有哪些|都有啥|列表)?|(?:有)?(?:哪些|什么)金点子", "金点子列表"),
+]
+
+FEATURE = Feature("ideas", commands=COMMANDS, buttons=BUTTONS, pushes=PUSHES, phrases=PHRASES)

@@ -22,6 +22,7 @@ from handlers.core.errors import AppError, UsageError
 from handlers.core.expected import expected_filter
 from handlers.core.feature import Feature
 from handlers.core.i18n import render
+from handlers.core.intent import PERIOD, SEE, Phrase
 from handlers.core.periods import period_label, split_words
 from handlers.core.ports import Attachment, Reply
 from handlers.core.router import Command
@@ -276,4 +277,19 @@ COMMANDS = [
 ]
 
 
-FEATURE = Feature("ledger", commands=COMMANDS)
+PHRASES = [
+    Phrase(
+        r"(?:导出|下载|要|拿|生成|出|做)?(?:一下|一份|个)?(?P<p>"
+        + PERIOD
+        + r")?的?(?:党建)?台账(?P<q>"
+        + PERIOD
+        + r")?"
+        r"|(?:导出|下载|生成)(?P<r>" + PERIOD + r")?的?(?:党建)?台账",
+        "导出台账",
+        "{p}{q}{r}",
+    ),
+    Phrase(SEE + r"(?P<p>" + PERIOD + r")?的?出勤(?:率)?(?:图|图表|柱状图)", "图表", "出勤 {p}"),
+    Phrase(SEE + r"(?P<p>" + PERIOD + r")?的?积分(?:图|图表|柱状图)", "图表", "积分 {p}"),
+]
+
+FEATURE = Feature("ledger", commands=COMMANDS, phrases=PHRASES)

@@ -18,6 +18,7 @@ from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
 from handlers.core.feature import Feature
 from handlers.core.i18n import render
+from handlers.core.intent import SEE, Phrase
 from handlers.core.mentions import mention
 from handlers.core.outbox import Payload, Personal, PushContext, PushKind, queue
 from handlers.core.ports import Button, Reply
@@ -562,4 +563,8 @@ BUTTONS = [
 ]
 
 
-FEATURE = Feature("lessons", commands=COMMANDS, buttons=BUTTONS, pushes=PUSHES)
+PHRASES = [
+    Phrase(SEE + r"(?:讲师|讲师团)(?:名单|有哪些|有谁|都有谁)?|(?:有)?(?:哪些|什么)讲师", "讲师团"),
+]
+
+FEATURE = Feature("lessons", commands=COMMANDS, buttons=BUTTONS, pushes=PUSHES, phrases=PHRASES)

@@ -14,11 +14,12 @@ from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
 from handlers.core.feature import Feature
 from handlers.core.i18n import render
+from handlers.core.intent import Phrase
 from handlers.core.mentions import branch_secretaries
 from handlers.core.outbox import Moment, PushContext, PushKind, Step, to_chats
 from handlers.core.ports import Reply
 from handlers.core.router import Command
-from handlers.core.timeparse import Period
+from handlers.core.timeparse import Period, parse_period
 from storage.records import BindingRec, rate_of
 from storage.uow import UnitOfWork
 
@@ -64,31 +65,76 @@ def cycle(now: datetime, tz: ZoneInfo) -> tuple[date, dict[str, datetime]]:
     return _previous(first), steps
 
 
+_NAMED = {"本月": 0, "这个月": 0, "上月": -1, "上个月": -1}
+
+
+def named_month(word: str, today: date) -> date | None:
+    """本月 / 上月 / 11月 / 2026年11月 / 2026-11 -> the first of that month (a month later in the
+    year than today's is last year's); None when the word names no month."""
+    word = word.removesuffix("份")
+    if word in _NAMED:
+        first = _month_start(today)
+        return _previous(first) if _NAMED[word] else first
+    found = parse_period(word, today)
+    if found is None or found.kind != "month" or word in ("this month", "last month"):
+        return None
+    if found.start > today and "年" not in word and "-" not in word:
+        return date(found.start.year - 1, found.start.month, 1)
+    return found.start
+
+
 async def send_report(ctx: Context, args: str) -> list[Reply]:
-    """本月工作情况 内容 — a branch's narrative of the month (last month until the 5th)."""
-    text = args.strip()
+    """工作情况 [11月|本月|上月] 内容 — a branch's narrative of a month (without a month: last
+    month until the 5th, this month after); `11月工作情况 …` says the same."""
+    today = ctx.local(ctx.now).date()
+    word, _, rest = args.strip().partition(" ")
+    month = named_month(word, today)
+    text = rest.strip() if month is not None else args.strip()
     if not text:
         raise UsageError("report")
     if len(text) > MAX_REPORT:
         raise UsageError("report", "common.too_long", limit=MAX_REPORT)
+    if month is not None and month > today:
+        raise UsageError("report", "monthly.not_yet", month=month)
     node = ctx.need_node()
     if node.branch_id is None:
         raise AppError("monthly.branch_only")
     member = ctx.need_manager(node.region_id, node.branch_id)
-    month = reported_month(ctx.local(ctx.now))
+    due = reported_month(ctx.local(ctx.now))
+    month = month or due
     branch_id = node.branch_id
     inc = ctx.incoming
 
-    async def work(uow: UnitOfWork) -> bool:
+    async def work(uow: UnitOfWork) -> tuple[bool, bool]:
         first = await uow.reports.put(node.region_id, branch_id, f"{month:%Y-%m}", text, by=member.id, now=uow.now)
         detail = {"month": f"{month:%Y-%m}", "chars": len(text)}
         await uow.audit.record(
             actor=member.id, platform=inc.platform, action="monthly_report", detail=detail, now=uow.now
         )
-        return first
+        missing = due != month and branch_id not in await uow.reports.of_month(node.region_id, f"{due:%Y-%m}")
+        return first, missing
 
-    first = await ctx.unit(work)
-    return [ctx.reply("monthly.received", month=month, replaced=not first)]
+    first, due_missing = await ctx.unit(work)
+    return [ctx.reply("monthly.received", month=month, replaced=not first, due=due if due_missing else None)]
+
+
+async def report_status(ctx: Context, args: str) -> list[Reply]:
+    """月报 [11月] — which branches have sent the month's narrative (by default the month being
+    reported on now), and when; a branch sees its own."""
+    today = ctx.local(ctx.now).date()
+    month = named_month(args.strip(), today) if args.strip() else reported_month(ctx.local(ctx.now))
+    if month is None or month > today:
+        raise UsageError("report_status")
+    node = ctx.need_node()
+    ctx.need_manager(node.region_id, node.branch_id)
+
+    async def read(uow: UnitOfWork) -> list[dict[str, Any]]:
+        sent = await uow.reports.of_month(node.region_id, f"{month:%Y-%m}")
+        branches = [b for b in await uow.org.branches(node.region_id) if node.branch_id in (None, b.id)]
+        return [{"name": b.name, "at": ctx.local(sent[b.id][1]) if b.id in sent else None} for b in branches]
+
+    rows = await ctx.read(read)
+    return [ctx.reply("monthly.status", month=month, rows=rows, due=_next_month(month).replace(day=5))]
 
 
 def cycle_steps(now: datetime, tz: ZoneInfo) -> tuple[list[Step], list[Step]]:
@@ -168,9 +214,8 @@ async def compiled_params(
 
 
 COMMANDS = [
-    Command(
-        "report", ("本月工作情况",), send_report, "monthly.usage_report", "monthly.help_report", access=Level.BRANCH
-    ),
+    Command("report", ("工作情况",), send_report, "monthly.usage_report", "monthly.help_report", access=Level.BRANCH),
+    Command("report_status", ("月报",), report_status, "monthly.usage_report_status", None, access=Level.BRANCH),
 ]
 
 
@@ -180,4 +225,18 @@ async def _periodic(uow: UnitOfWork, at: Moment) -> int:
     return await to_chats(uow, branch=branch, region=region)
 
 
-FEATURE = Feature("monthly", commands=COMMANDS, pushes=PUSHES, periodic=(_periodic,))
+PHRASES = [
+    Phrase(
+        r"(?P<m>本月|上月|上个月|\d{1,2}月份?)?的?月报(?:情况|报送情况)?|(?:谁|哪些支部)(?:还)?(?:没|没有)(?:交|报|报送)月报",
+        "月报",
+        "{m}",
+    ),
+    Phrase(
+        r"(?P<m>本月|这个月|上月|上个月|\d{4}年\d{1,2}月份?|\d{4}-\d{1,2}|\d{1,2}月份?)的?(?:工作情况|月报)"
+        r"[\s,:，：]*(?P<text>.+)",
+        "工作情况",
+        "{m} {text}",
+    ),
+]
+
+FEATURE = Feature("monthly", commands=COMMANDS, pushes=PUSHES, periodic=(_periodic,), phrases=PHRASES)

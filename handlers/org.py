@@ -14,6 +14,7 @@ from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
 from handlers.core.feature import Feature
 from handlers.core.i18n import render
+from handlers.core.intent import SEE, Phrase
 from handlers.core.mentions import branch_secretaries
 from handlers.core.names import named_member
 from handlers.core.outbox import Payload, Personal, PushContext, PushKind, queue
@@ -641,4 +642,9 @@ BUTTONS = [
 ]
 
 
-FEATURE = Feature("org", commands=COMMANDS, buttons=BUTTONS, pushes=PUSHES, on_contact=verify_contact)
+PHRASES = [
+    Phrase(r"谁(?:还)?(?:没|没有)(?:登记|注册|绑定)|" + SEE + r"(?:登记|注册)(?:情况|名单)", "账号列表"),
+    Phrase(r"(?:这个群|本群)(?:绑定了?|是)(?:哪个|什么)(?:支部)?|我(?:的)?(?:登记)?信息", "我是谁"),
+]
+
+FEATURE = Feature("org", commands=COMMANDS, buttons=BUTTONS, pushes=PUSHES, on_contact=verify_contact, phrases=PHRASES)

@@ -11,6 +11,7 @@ from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
 from handlers.core.feature import Feature
 from handlers.core.i18n import render
+from handlers.core.intent import SEE, Phrase
 from handlers.core.mentions import mention
 from handlers.core.names import named_member
 from handlers.core.outbox import Personal, PushContext, PushKind, queue
@@ -393,4 +394,20 @@ COMMANDS = [
 BUTTONS = [Press("redeem_ok", press_approve, R), Press("redeem_no", press_reject, R)]
 
 
-FEATURE = Feature("points", commands=COMMANDS, buttons=BUTTONS, pushes=PUSHES)
+PHRASES = [
+    Phrase(r"积分(?:排行|排名|榜|情况)?|" + SEE + r"积分(?:排行|排名|榜)|(?:积分)?排行榜|谁的积分最多", "积分排行"),
+    Phrase(
+        r"我(?:有|还有|现在有)?(?:多少|几)(?:个)?积分|我的积分(?:多少|有多少|是多少)?|"
+        + SEE
+        + r"我的积分|查积分|我积分多少",
+        "我的积分",
+        anyone=True,
+    ),
+    Phrase(
+        r"积分(?:商城|商店|兑换)|(?:有|能)?(?:什么|哪些|啥)(?:东西)?(?:可以|能)?(?:兑换|换)|兑换(?:商品|礼品)",
+        "积分超市",
+    ),
+    Phrase(r"(?:待审批|待批|要批)的?兑换|兑换(?:申请|审批)", "待批兑换"),
+]
+
+FEATURE = Feature("points", commands=COMMANDS, buttons=BUTTONS, pushes=PUSHES, phrases=PHRASES)

@@ -16,6 +16,7 @@ from handlers.core.event_ref import parse_event_ref, visible_in
 from handlers.core.expected import expected_filter
 from handlers.core.feature import Feature
 from handlers.core.i18n import render
+from handlers.core.intent import SEE, Phrase
 from handlers.core.mentions import mention
 from handlers.core.names import named_member
 from handlers.core.ports import Button, Reply
@@ -550,4 +551,15 @@ COMMANDS = [
 BUTTONS = [Press("signin", press_signin, M)]
 
 
-FEATURE = Feature("signin", commands=COMMANDS, buttons=BUTTONS, edits=EDITS)
+PHRASES = [
+    Phrase(
+        r"(?:谁|哪些人|有谁|哪几个人?)(?:还)?(?:没|没有|未)(?:来|到|签到|签)(?:的人)?|签到(?:情况|统计|结果|名单)"
+        r"|" + SEE + r"(?:考勤|签到|出勤)(?:情况|统计|结果|表|率)?|到会(?:情况|人数)|(?:来了|到了)(?:多少|几个)人?",
+        "考勤",
+    ),
+    Phrase(r"我?(?:签个到|签到|要签到|来签到|签一下到)", "签到", anyone=True),
+    Phrase(r"我?(?:要|想)?(?:请个假|请假)(?:[\s,:，：]+(?P<text>.+))?", "请假", "{text}", anyone=True),
+    Phrase(r"我?(?:销假|取消请假|不请假了)", "销假", anyone=True),
+]
+
+FEATURE = Feature("signin", commands=COMMANDS, buttons=BUTTONS, edits=EDITS, phrases=PHRASES)

@@ -15,6 +15,7 @@ from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
 from handlers.core.feature import Feature
 from handlers.core.i18n import render
+from handlers.core.intent import SEE, Phrase
 from handlers.core.outbox import Moment, Payload, PushContext, PushKind, queue, to_chats
 from handlers.core.periods import next_monday
 from handlers.core.ports import Reply
@@ -269,4 +270,8 @@ async def _periodic(uow: UnitOfWork, at: Moment) -> int:
     return await to_chats(uow, region=[(KINDS["findings_overdue"], due, WeekPush(week=f"{due:%G-W%V}"))])
 
 
-FEATURE = Feature("supervision", commands=COMMANDS, pushes=PUSHES, periodic=(_periodic,))
+PHRASES = [
+    Phrase(SEE + r"(?:督查|整改)(?:情况|清单|问题|进度)", "督查清单"),
+]
+
+FEATURE = Feature("supervision", commands=COMMANDS, pushes=PUSHES, periodic=(_periodic,), phrases=PHRASES)

@@ -81,7 +81,7 @@ async def seed_year(h: Harness) -> Year:
     await h.say("兑换 保温杯", user="u-赵强")
     await h.say("督查 红星机械党支部 台账不全 期限：12月20日", user="u-李红", chat=REGION_CHAT)
     await h.say("督查 绿源科技党支部 学习记录缺页", user="u-李红", chat=REGION_CHAT)
-    await h.say("本月工作情况 开展主题党日1次，发展入党积极分子1名", user="u-张伟")
+    await h.say("11月工作情况 开展主题党日1次，发展入党积极分子1名", user="u-张伟")
     # the day goes on: the 10:00 shift is missed, the 15:00 one kept
     h.clock.set(datetime.fromisoformat("2026-12-01T15:02:00+08:00"))
     assert (await h.say("上岗", user="u-张伟"))[0].startswith("🟢")

@@ -146,7 +146,7 @@ class ConsoleChat:
             message_id=str(n),
             user_display=self.user,
             is_private=self.private,
-            addressed=True,
+            addressed=self.private,  # a group's chatter is not spoken to the bot (as in a real group)
             contact_phone=contact,
             can_share_contact=True,  # /contact plays the platform's "share my phone number"
             file=file,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handlers.core.intent import Phrase
 from handlers.core.outbox import OnMissed, Periodic, PushKind
 from handlers.core.ports import Reply
 from handlers.core.router import Command, Handler, Press
@@ -32,6 +33,7 @@ class Feature:
     on_file: Handler | None = None  # a photo or document with a caption
     on_chatter: tuple[Callable[[str], bool], Handler] | None = None  # a group message that is no command
     on_missed: OnMissed | None = None
+    phrases: Sequence[Phrase] = ()  # what people say for its commands (handlers/core/intent.py)
 
 
 def _by_name(pairs: Iterable[tuple[str, Any]], what: str) -> dict[str, Any]:

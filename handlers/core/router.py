@@ -17,7 +17,8 @@ from handlers.core.access import Level, refusal
 from handlers.core.context import Context, Duplicate, Services
 from handlers.core.errors import AppError, UsageError
 from handlers.core.i18n import this_year_is
-from handlers.core.ports import Incoming, Reply
+from handlers.core.intent import Phrase, tidy, understood
+from handlers.core.ports import Button, Incoming, Reply
 from storage.db import out_of_room
 from storage.records import BindingRec, MemberRec
 from storage.uow import UnitOfWork
@@ -28,6 +29,8 @@ Handler = Callable[[Context, str], Awaitable[list[Reply]]]
 ButtonHandler = Callable[[Context, str], Awaitable[list[Reply]]]
 
 MAX_TEXT = 4096
+DO = "do"  # the button under "你是想…吗？": its argument is the command to run
+MAX_BUTTON_BYTES = 64  # Telegram's callback data
 _TRAILING = " \t\r\n!！。.~～"
 _SLASH = re.compile(r"^/(?P<cmd>[A-Za-z0-9_]{1,32})(?:@(?P<bot>[A-Za-z0-9_]{1,64}))?(?:\s+(?P<args>.*))?$", re.S)
 
@@ -71,6 +74,8 @@ class Router:
         self._contact: Handler | None = None
         self._file: Handler | None = None
         self._chatter: tuple[Callable[[str], bool], Handler] | None = None
+        self._phrases: list[Phrase] = []
+        self._buttons[DO] = Press(DO, self._do, Level.ANYONE)
         # platforms that say themselves who is acting, for which node (the web console's session)
         self._identify: dict[str, Identify] = {}
 
@@ -98,6 +103,10 @@ class Router:
         """The handler of a group message that is no command (a manager's announcement in plain
         words). `wants` looks at the text alone, so ordinary chatter costs no storage read."""
         self._chatter = (wants, handler)
+
+    def add_phrases(self, phrases: Iterable[Phrase]) -> None:
+        """Ways of saying a command (handlers/core/intent.py), tried in the order added."""
+        self._phrases.extend(phrases)
 
     def extend(self, commands: Iterable[Command], buttons: Iterable[Press] = ()) -> None:
         for c in commands:
@@ -160,10 +169,20 @@ class Router:
                 if to_us:  # an unknown /command addressed to us
                     ctx = await self._context(incoming)
                     return await self._finish(ctx, [ctx.reply("common.unknown_command")])
+                if len(text) <= MAX_TEXT and (said := self._said(text)) is not None:
+                    ctx = await self._context(incoming)
+                    meant = await self._meant(ctx, *said)
+                    if meant is not None:
+                        return await self._finish(ctx, meant)
                 if self._chatter is not None and not incoming.is_private and self._chatter[0](text):
                     ctx = await self._context(incoming)
                     replies = await self._chatter[1](ctx, text[:MAX_TEXT])
-                    return await self._finish(ctx, replies) if replies or ctx.claimed else []
+                    if replies or ctx.claimed:
+                        return await self._finish(ctx, replies)
+                if incoming.is_private or incoming.addressed:  # spoken to: never silence
+                    ctx = await self._context(incoming)
+                    menu = replace(ctx.reply("intent.menu", private=True), refused=True)  # not understood
+                    return await self._finish(ctx, [menu])
                 return []
             ctx = await self._context(incoming)
             if len(text) > MAX_TEXT:
@@ -176,6 +195,76 @@ class Router:
             if ctx is None:
                 ctx = await self._context(incoming)
             return await self._finish(ctx, self._error_replies(ctx, err))
+
+    def _said(self, text: str) -> tuple[Phrase | None, re.Match[str] | None, Command, str] | None:
+        """What a message that is no command means, by its words alone (no storage read): a phrase
+        a feature declared, or a command's keyword once the politeness around it is gone
+        ("请帮我看一下考勤吧" -> 考勤); None when it says nothing we know."""
+        found = understood(self._phrases, text)
+        if found is not None:
+            phrase, m = found
+            cmd, _, _ = self.match(phrase.command)
+            if cmd is None:
+                raise ValueError(f"phrase {phrase.pattern!r} names no command: {phrase.command!r}")
+            return phrase, m, cmd, ""
+        tidied = tidy(text)
+        if tidied and tidied != text.strip():
+            cmd, args, _ = self.match(tidied)
+            if cmd is not None:
+                return None, None, cmd, args
+        return None
+
+    def meaning(self, text: str) -> str | None:
+        """The command a message that is no command says, by its words alone (what a phrase that
+        needs no lookup makes of it, or a keyword freed of politeness); None if nothing."""
+        said = self._said(text)
+        if said is None:
+            return None
+        phrase, m, cmd, args = said
+        if phrase is None or m is None:
+            return f"{(cmd.keywords or (cmd.name,))[0]} {args}".strip()
+        return phrase.words(m, text) if phrase.resolve is None else None
+
+    async def _meant(
+        self, ctx: Context, phrase: Phrase | None, m: re.Match[str] | None, cmd: Command, args: str
+    ) -> list[Reply] | None:
+        """Act on what was meant, if this sender in this chat is one to be understood (a manager,
+        or anyone speaking to the bot; a member's own clear intent anywhere) and may use the
+        command; None: stay silent."""
+        inc = ctx.incoming
+        spoken_to = inc.is_private or inc.addressed
+        manager = ctx.member is not None and refusal(ctx.member, Level.BRANCH, ctx.node) is None
+        if not (spoken_to or manager or (phrase is not None and phrase.anyone)):
+            return None
+        if refusal(ctx.member, cmd.access, ctx.node) is not None:
+            return None  # what they cannot do is not what they meant
+        if phrase is not None and m is not None:
+            original = ctx.incoming.text or ""
+            words = await phrase.resolve(ctx, m) if phrase.resolve is not None else phrase.words(m, original)
+            if words is None:
+                return None
+            found, args, _ = self.match(words)
+            if found is None:
+                raise ValueError(f"phrase {phrase.pattern!r} resolved to no command: {words!r}")
+            if found is not cmd:  # not what it seemed (no such meeting): what there is, instead
+                if refusal(ctx.member, found.access, ctx.node) is not None:
+                    return None
+                return await found.handler(ctx, args)
+            if phrase.confirm:
+                data = f"{DO}:{words}"
+                if len(data.encode()) > MAX_BUTTON_BYTES:
+                    return [ctx.reply("intent.say_it", private=True, words=words)]
+                button = Button(ctx.t("intent.yes"), data)
+                return [ctx.reply("intent.did_you_mean", private=True, words=words, buttons=(button,))]
+        return await cmd.handler(ctx, args)
+
+    async def _do(self, ctx: Context, words: str) -> list[Reply]:
+        """The button under "你是想…吗？": the command run as if typed by who pressed it."""
+        cmd, args, _ = self.match(words)
+        if cmd is None:
+            raise AppError("intent.gone")
+        self._allow(ctx, cmd.access)
+        return await cmd.handler(ctx, args)
 
     @staticmethod
     def _allow(ctx: Context, level: Level) -> None:

@@ -96,6 +96,7 @@ COMMANDS = {
     "finding_confirm": "region",
     "findings": "member",
     "report": "branch",
+    "report_status": "branch",
     "evaluation": "region",
     "score": "region",
     # duty and rotation
@@ -170,6 +171,7 @@ COMMANDS = {
     "start": "anyone",
 }
 BUTTONS = {
+    "do": "anyone",
     "signin": "member",
     "idea_vote": "member",
     "swap_yes": "member",
