@@ -7,14 +7,10 @@ import io
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib import font_manager
-from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 WIDTH_IN, HEIGHT_IN, DPI = 8.0, 4.5, 120  # 960 x 540 pixels
 ROW_IN = 0.42  # a horizontal bar's row: a region of 30 branches is 14 inches tall
@@ -24,14 +20,23 @@ _lock = threading.Lock()  # matplotlib's font cache is shared; draw one chart at
 
 @lru_cache(maxsize=1)
 def cjk_family() -> str:
-    """Register the bundled CJK font with matplotlib; the family name charts are drawn in."""
+    """Register the bundled CJK font with matplotlib; the family name charts are drawn in.
+    matplotlib is loaded here, on the first chart, not when the bot starts (it costs every
+    process, the command line's too, half a second)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
     import noto_cjk_sans_otc
+    from matplotlib import font_manager
 
     font_manager.fontManager.addfont(noto_cjk_sans_otc.FONT_PATH)
     return str(font_manager.FontProperties(fname=noto_cjk_sans_otc.FONT_PATH).get_name())
 
 
 def _figure(height: float = HEIGHT_IN) -> Figure:
+    import matplotlib
+    from matplotlib.figure import Figure
+
     family = cjk_family()
     fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI)
     fig.set_layout_engine("constrained")
@@ -73,6 +78,8 @@ def bars(
         ax.bar_label(drawn, labels=texts, padding=3)
         if percent:
             ax.set_xlim(0, 112)
+            from matplotlib.ticker import PercentFormatter
+
             ax.xaxis.set_major_formatter(PercentFormatter(xmax=100, decimals=0))
         else:
             ax.set_xlim(0, max(shown, default=0) * 1.15 or 1)
