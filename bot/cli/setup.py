@@ -221,6 +221,6 @@ async def run_setup(a: Answers, ask: Ask | None, say: Callable[[str], None]) -> 
         + "  3. 管理员和支部书记先私聊机器人，点“验证手机号”分享自己的号码（与花名册一致即登记）\n"
         + "     / managers verify who they are in a private chat (share their own phone)\n"
         + f"  4. 在联合党委群发送“绑定 {region}”，在支部群发送“绑定 支部名称” / bind each group\n"
-        + "  5. 发布第一个活动：发布 书记例会 12月2日 14:00 党群服务中心，或直接说“明天下午三点开书记例会”\n"
+        + "  5. 发布第一个活动：发布 书记例会 明天 14:00 党群服务中心，或直接说“明天下午三点开书记例会”\n"
         + "     / publish the first event"
     )

@@ -47,7 +47,7 @@ from handlers import compliance, evaluation, weblink
 from handlers.core.access import REGION_ROLES, Level, Node, private_node, refusal
 from handlers.core.event_ref import visible_in
 from handlers.core.expected import expected_filter
-from handlers.core.i18n import normalize_locale, render, this_year_is
+from handlers.core.i18n import normalize_locale, render, this_day_is
 from handlers.core.media import WEB_THUMB
 from handlers.core.ports import Incoming
 from handlers.core.timeparse import Period, parse_period
@@ -200,7 +200,7 @@ class WebConsole:
     # -- rendering ------------------------------------------------------------------------------
     def page(self, request: Request, name: str, v: Visitor | None, status: int = 200, **params: Any) -> Response:
         locale = v.locale if v else self.locale(request)
-        this_year_is(self.now().astimezone(self.app.services.policy.tz).year)
+        this_day_is(self.now().astimezone(self.app.services.policy.tz).date())
         html = self.env.get_template(name).render(
             L=LABELS[locale], v=v, locale=locale, path=request.url.path, flash=self.flash(request, v), **params
         )
@@ -421,7 +421,7 @@ class WebConsole:
         cached = self._overviews.get(key)
         if cached is None or cached[0] <= time.monotonic():
             data = await self.read(load)
-            this_year_is(now.astimezone(tz).year)
+            this_day_is(now.astimezone(tz).date())
             html = self.env.get_template("overview_main.html").render(L=LABELS[v.locale], locale=v.locale, **data)
             cached = (time.monotonic() + OVERVIEW_TTL_S, Markup(html))
             self._overviews[key] = cached

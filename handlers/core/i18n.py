@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,12 +17,20 @@ TEMPLATES = Path(__file__).parent.parent / "templates"
 LOCALES = ("zh-CN", "en")
 DEFAULT_LOCALE = "zh-CN"
 _YEAR: ContextVar[int | None] = ContextVar("dangjian_this_year", default=None)
+_TODAY: ContextVar[date | None] = ContextVar("dangjian_today", default=None)
 
 
-def this_year_is(year: int) -> None:
-    """The year of the message or push being answered (its clock's): dates in it are written
-    without the year, others with it."""
-    _YEAR.set(year)
+def this_day_is(day: date) -> None:
+    """The local day of the message or push being answered (its clock's): dates in its year are
+    written without the year, others with it; examples are dated from it."""
+    _YEAR.set(day.year)
+    _TODAY.set(day)
+
+
+def example_day(days: int = 1, iso: bool = False) -> str:
+    """A date for an example line, `days` after today (so that it is never refused as past)."""
+    day = (_TODAY.get() or date.today()) + timedelta(days=days)
+    return day.isoformat() if iso else f"{day.month}月{day.day}日"
 
 
 def normalize_locale(value: str | None) -> str:
@@ -47,6 +55,7 @@ def environment() -> Environment:
     env.filters["hm"] = lambda dt: dt.strftime("%H:%M")
     env.filters["md"] = _month_day
     env.globals["this_year"] = lambda: _YEAR.get() or date.today().year
+    env.globals["example_day"] = example_day
     env.globals["term"] = term
     return env
 

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from handlers.core.i18n import normalize_locale, this_year_is
+from handlers.core.i18n import normalize_locale, this_day_is
 from handlers.core.ports import Reply
 from storage.records import BindingRec, EventRec, OutboxRec
 from storage.uow import UnitOfWork
@@ -152,7 +152,7 @@ async def render_row(
             event = await uow.events.get(row.event_id) if row.event_id is not None else None
         if event is None or event.status == "cancelled" or binding is None:
             return None
-    this_year_is(uow.now.astimezone(tz).year)
+    this_day_is(uow.now.astimezone(tz).date())
     return await kind.render(PushContext(uow, row, payload, binding, locale, tz, event))
 
 

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from handlers.core.access import Level, refusal
 from handlers.core.context import Context, Duplicate, Services
 from handlers.core.errors import AppError, UsageError
-from handlers.core.i18n import this_year_is
+from handlers.core.i18n import this_day_is
 from handlers.core.intent import Phrase, tidy, understood
 from handlers.core.ports import Button, Incoming, Reply
 from storage.db import out_of_room
@@ -279,8 +279,20 @@ class Router:
         if isinstance(err, UsageError):
             cmd = self._by_name.get(err.command)
             if cmd is not None:
-                text = text + Markup("\n") + ctx.t("common.usage_prefix") + ctx.t(cmd.usage)
+                text = text + Markup("\n") + ctx.t("common.usage_prefix") + self._short_usage(ctx, cmd)
         return [replace(ctx.reply("common.plain", body=text, private=True), refused=True)]
+
+    @staticmethod
+    def _short_usage(ctx: Context, cmd: Command) -> Markup:
+        """An error's usage: the command's form and one example, and where the rest is (a group
+        need not read the whole block again after every slip)."""
+        lines = str(ctx.t(cmd.usage)).splitlines()
+        kept = lines[:1] + [line for line in lines[1:] if line.startswith(("例", "e.g."))][:1]
+        short = Markup("\n".join(kept))
+        if len(kept) < len(lines):
+            word = cmd.keywords[0] if cmd.keywords else f"/{cmd.name}"
+            short += Markup("\n") + ctx.t("common.more_usage", word=word)
+        return short
 
     async def _finish(self, ctx: Context, replies: list[Reply]) -> list[Reply]:
         """Record the update as processed if the handler did not write (a redelivery of a question
@@ -341,7 +353,7 @@ class Router:
             binding = await d.binding(incoming.platform, incoming.chat_id)
             member = await d.account(incoming.platform, incoming.user_id)
         now = self.services.clock.now()
-        this_year_is(now.astimezone(self.services.policy.tz).year)
+        this_day_is(now.astimezone(self.services.policy.tz).date())
         return Context(incoming, self.services, binding, member, now)
 
     def help_lines(self, ctx: Context) -> list[tuple[Command, bool]]:
