@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -86,7 +86,8 @@ def build_router(services: Services, bot_username: str | None = None) -> Router:
     """Every feature's commands and buttons, in the order of FEATURES, and 帮助 listing them."""
     router = Router(services, bot_username)
     for feature in FEATURES:
-        router.extend(feature.commands, feature.buttons)
+        commands = [c if c.topic else replace(c, topic=feature.topic) for c in feature.commands]
+        router.extend(commands, feature.buttons)
     router.extend(help.make_commands(router))
     for feature in FEATURES:
         router.add_phrases(feature.phrases)

@@ -188,4 +188,4 @@ COMMANDS = [
 ]
 
 
-FEATURE = Feature("bulletins", commands=COMMANDS, pushes=PUSHES, periodic=(_periodic,))
+FEATURE = Feature("bulletins", topic="life", commands=COMMANDS, pushes=PUSHES, periodic=(_periodic,))

@@ -598,4 +598,4 @@ PHRASES = [
     Phrase(SEE + r"(?:例会|例行|每月|全年)?(?:安排|日程|计划)(?:表)?|例行安排|日程安排|" + SEE + r"日程", "日程"),
 ]
 
-FEATURE = Feature("calendar", commands=COMMANDS, pushes=PUSHES, phrases=PHRASES)
+FEATURE = Feature("calendar", topic="events", commands=COMMANDS, pushes=PUSHES, phrases=PHRASES)

@@ -359,4 +359,4 @@ async def _periodic(uow: UnitOfWork, at: Moment) -> int:
     return await to_chats(uow, branch=[(NORM_REMINDER, due, MonthPush(month=month))])
 
 
-FEATURE = Feature("compliance", commands=COMMANDS, pushes=PUSHES, periodic=(_periodic,))
+FEATURE = Feature("compliance", topic="life", commands=COMMANDS, pushes=PUSHES, periodic=(_periodic,))

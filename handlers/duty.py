@@ -555,4 +555,4 @@ PHRASES = [
     Phrase(r"我?(?:下班了?|下岗了?|值班结束了?|签退|打卡下班)", "下岗", anyone=True),
 ]
 
-FEATURE = Feature("duty", commands=COMMANDS, buttons=BUTTONS, pushes=PUSHES, phrases=PHRASES)
+FEATURE = Feature("duty", topic="duty", commands=COMMANDS, buttons=BUTTONS, pushes=PUSHES, phrases=PHRASES)

@@ -219,4 +219,4 @@ COMMANDS = [
 ]
 
 
-FEATURE = Feature("duty_rules", commands=COMMANDS)
+FEATURE = Feature("duty_rules", topic="duty", commands=COMMANDS)

@@ -279,4 +279,4 @@ PHRASES = [
     Phrase(SEE + r"(?:年度)?(?:考评|考核)(?:情况|结果|排名)?", "年度考评"),
 ]
 
-FEATURE = Feature("evaluation", commands=COMMANDS, phrases=PHRASES)
+FEATURE = Feature("evaluation", topic="life", commands=COMMANDS, phrases=PHRASES)

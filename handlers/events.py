@@ -480,4 +480,4 @@ PHRASES: list[Any] = [
     ),
 ]
 
-FEATURE = Feature("events", commands=COMMANDS, phrases=PHRASES)
+FEATURE = Feature("events", topic="events", commands=COMMANDS, phrases=PHRASES)

@@ -672,4 +672,4 @@ async def _periodic(uow: UnitOfWork, at: Moment) -> int:
     return await queue_monthly(uow, at.tz)
 
 
-FEATURE = Feature("groups", commands=COMMANDS, buttons=BUTTONS, pushes=PUSHES, periodic=(_periodic,))
+FEATURE = Feature("groups", topic="groups", commands=COMMANDS, buttons=BUTTONS, pushes=PUSHES, periodic=(_periodic,))

@@ -373,4 +373,4 @@ PHRASES = [
     ),
 ]
 
-FEATURE = Feature("hosting", commands=COMMANDS, pushes=PUSHES, periodic=(_periodic,), phrases=PHRASES)
+FEATURE = Feature("hosting", topic="life", commands=COMMANDS, pushes=PUSHES, periodic=(_periodic,), phrases=PHRASES)

@@ -298,4 +298,4 @@ PHRASES = [
     Phrase(SEE + r"(?:大家的|最近的|全部)?金点子(?:情况|有哪些|都有啥|列表)?|(?:有)?(?:哪些|什么)金点子", "金点子列表"),
 ]
 
-FEATURE = Feature("ideas", commands=COMMANDS, buttons=BUTTONS, pushes=PUSHES, phrases=PHRASES)
+FEATURE = Feature("ideas", topic="ideas", commands=COMMANDS, buttons=BUTTONS, pushes=PUSHES, phrases=PHRASES)

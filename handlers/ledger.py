@@ -292,4 +292,4 @@ PHRASES = [
     Phrase(SEE + r"(?P<p>" + PERIOD + r")?的?积分(?:图|图表|柱状图)", "图表", "积分 {p}"),
 ]
 
-FEATURE = Feature("ledger", commands=COMMANDS, phrases=PHRASES)
+FEATURE = Feature("ledger", topic="ledger", commands=COMMANDS, phrases=PHRASES)

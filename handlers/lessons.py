@@ -567,4 +567,4 @@ PHRASES = [
     Phrase(SEE + r"(?:讲师|讲师团)(?:名单|有哪些|有谁|都有谁)?|(?:有)?(?:哪些|什么)讲师", "讲师团"),
 ]
 
-FEATURE = Feature("lessons", commands=COMMANDS, buttons=BUTTONS, pushes=PUSHES, phrases=PHRASES)
+FEATURE = Feature("lessons", topic="groups", commands=COMMANDS, buttons=BUTTONS, pushes=PUSHES, phrases=PHRASES)

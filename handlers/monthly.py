@@ -239,4 +239,4 @@ PHRASES = [
     ),
 ]
 
-FEATURE = Feature("monthly", commands=COMMANDS, pushes=PUSHES, periodic=(_periodic,), phrases=PHRASES)
+FEATURE = Feature("monthly", topic="life", commands=COMMANDS, pushes=PUSHES, periodic=(_periodic,), phrases=PHRASES)

@@ -647,4 +647,12 @@ PHRASES = [
     Phrase(r"(?:这个群|本群)(?:绑定了?|是)(?:哪个|什么)(?:支部)?|我(?:的)?(?:登记)?信息", "我是谁"),
 ]
 
-FEATURE = Feature("org", commands=COMMANDS, buttons=BUTTONS, pushes=PUSHES, on_contact=verify_contact, phrases=PHRASES)
+FEATURE = Feature(
+    "org",
+    topic="settings",
+    commands=COMMANDS,
+    buttons=BUTTONS,
+    pushes=PUSHES,
+    on_contact=verify_contact,
+    phrases=PHRASES,
+)

@@ -410,4 +410,4 @@ PHRASES = [
     Phrase(r"(?:待审批|待批|要批)的?兑换|兑换(?:申请|审批)", "待批兑换"),
 ]
 
-FEATURE = Feature("points", commands=COMMANDS, buttons=BUTTONS, pushes=PUSHES, phrases=PHRASES)
+FEATURE = Feature("points", topic="points", commands=COMMANDS, buttons=BUTTONS, pushes=PUSHES, phrases=PHRASES)

@@ -158,4 +158,4 @@ COMMANDS = [
 ]
 
 
-FEATURE = Feature("records", commands=COMMANDS, on_file=attach_photo)
+FEATURE = Feature("records", topic="events", commands=COMMANDS, on_file=attach_photo)

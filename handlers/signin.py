@@ -535,7 +535,7 @@ EDITS = {"board": board_edit}  # messages kept up to date in place, by edit key 
 COMMANDS = [
     Command("signin", ("签到",), sign_in, "signin.usage_signin", "signin.help_signin", access=M),
     Command("remote", ("远程签到",), remote, "signin.usage_remote", "signin.help_remote", access=M),
-    Command("leave", ("请假",), leave, "signin.usage_leave", "signin.help_leave", access=M),
+    Command("leave", ("请假",), leave, "signin.usage_leave", "signin.help_leave", access=M, topic="leave"),
     Command(
         "cancel_leave",
         ("取消请假", "销假"),
@@ -543,6 +543,7 @@ COMMANDS = [
         "signin.usage_cancel_leave",
         "signin.help_cancel_leave",
         access=M,
+        topic="leave",
     ),
     Command("attendance", ("考勤",), attendance, "signin.usage_attendance", "signin.help_attendance", access=M),
     Command("makeup", ("补签",), makeup, "signin.usage_makeup", "signin.help_makeup", access=B),
@@ -562,4 +563,4 @@ PHRASES = [
     Phrase(r"我?(?:销假|取消请假|不请假了)", "销假", anyone=True),
 ]
 
-FEATURE = Feature("signin", commands=COMMANDS, buttons=BUTTONS, edits=EDITS, phrases=PHRASES)
+FEATURE = Feature("signin", topic="events", commands=COMMANDS, buttons=BUTTONS, edits=EDITS, phrases=PHRASES)

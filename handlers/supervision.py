@@ -274,4 +274,4 @@ PHRASES = [
     Phrase(SEE + r"(?:督查|整改)(?:情况|清单|问题|进度)", "督查清单"),
 ]
 
-FEATURE = Feature("supervision", commands=COMMANDS, pushes=PUSHES, periodic=(_periodic,), phrases=PHRASES)
+FEATURE = Feature("supervision", topic="life", commands=COMMANDS, pushes=PUSHES, periodic=(_periodic,), phrases=PHRASES)

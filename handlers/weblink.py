@@ -98,4 +98,4 @@ async def console_link(ctx: Context, args: str) -> list[Reply]:
 COMMANDS = [Command("console", ("后台",), console_link, "web.usage_console", "web.help_console", access=Level.BRANCH)]
 
 
-FEATURE = Feature("weblink", commands=COMMANDS)
+FEATURE = Feature("weblink", topic="settings", commands=COMMANDS)

@@ -34,6 +34,7 @@ class Feature:
     on_chatter: tuple[Callable[[str], bool], Handler] | None = None  # a group message that is no command
     on_missed: OnMissed | None = None
     phrases: Sequence[Phrase] = ()  # what people say for its commands (handlers/core/intent.py)
+    topic: str = ""  # the topic 帮助 lists its commands under (handlers/help.py TOPICS)
 
 
 def _by_name(pairs: Iterable[tuple[str, Any]], what: str) -> dict[str, Any]:

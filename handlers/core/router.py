@@ -44,6 +44,7 @@ class Command:
     help: str | None = None  # template key of the one-line description in /help
     access: Level = Level.MEMBER  # who may send it, in the chat it is sent in (handlers/core/access.py)
     files: bool = False  # also sent as the caption of a photo (the handler finds it on the incoming message)
+    topic: str | None = None  # the topic 帮助 lists it under (its feature's, unless it has its own)
 
     @property
     def admin(self) -> bool:

@@ -248,11 +248,12 @@ async def test_refusals_say_what_it_takes(h: Harness, tmp_path: Path) -> None:
         "⛔ 你不属于本群所在的联合党委，不能在这里操作。"
     ]
     # help lists what the sender may use here: a member sees no manager's commands
-    member_help = (await h.say("帮助", user="u-赵强"))[0]
-    secretary_help = (await h.say("帮助", user="u-张伟"))[0]
-    assert "/signin —" in member_help and "/event —" not in member_help and "/notice —" not in member_help
-    assert "/event —" in secretary_help and "/notice —" not in secretary_help
-    assert "/notice —" in (await h.say("帮助", user="u-李红", chat=REGION_CHAT))[0]
+    member_help = (await h.say("帮助 活动", user="u-赵强"))[0]
+    secretary_help = (await h.say("帮助 活动", user="u-张伟"))[0]
+    assert "• 签到 —" in member_help and "• 发布 —" not in member_help
+    assert "• 发布 —" in secretary_help
+    assert "• 通知 —" not in (await h.say("帮助 报表", user="u-张伟"))[0]
+    assert "• 通知 —" in (await h.say("帮助 报表", user="u-李红", chat=REGION_CHAT))[0]
 
 
 def test_the_readme_table_says_the_same() -> None:

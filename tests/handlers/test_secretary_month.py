@@ -109,20 +109,30 @@ async def test_the_region_publishes_and_schedules_for_a_named_branch(h: Harness)
     assert elsewhere[0].startswith("本群属于其他支部")
 
 
-async def test_help_lists_every_command_one_may_use_and_explains_one(h: Harness) -> None:
+async def test_help_is_by_topic_and_shows_only_what_one_may_use(h: Harness) -> None:
     manager = (await h.say("帮助", user="u-李红", chat=REGION_CHAT))[0]
-    for word in ("修改日程", "添加值班", "待批兑换", "补录", "撤销补签"):
-        assert word in manager, word
+    assert manager.startswith("📖 党建助手能做的事（按主题）") and "· 积分与兑换：" in manager
+    assert len(manager.splitlines()) <= 12  # topics, not a wall of sixty lines
+    events = (await h.say("帮助 活动", user="u-李红", chat=REGION_CHAT))[0]
+    assert events.startswith("📖 活动与签到") and all(w in events for w in ("修改日程", "补录", "撤销补签"))
+    assert "添加值班" in (await h.say("帮助 值班", user="u-李红", chat=REGION_CHAT))[0]
+    assert "待批兑换" in (await h.say("帮助 积分", user="u-李红", chat=REGION_CHAT))[0]
     member = (await h.say("帮助", user="u-赵强"))[0]
-    assert "修改日程" not in member and "帮助 请假" in member
-    one = await h.say("帮助 请假", user="u-赵强")
+    assert "帮助 请假" in member and "帮助 积分" in member
+    assert "修改日程" not in (await h.say("帮助 活动", user="u-赵强"))[0]
+    points = (await h.say("帮助 积分", user="u-赵强"))[0]
+    assert points.startswith("📖 积分与兑换\n• 我的积分 — ") and "调整积分" not in points
+    one = await h.say("帮助 请假", user="u-赵强")  # a command's own name: the command, not the topic
     assert (
         one[0].startswith("📖 请假 / /leave — ")
         and "用法：请假 [#编号] 原因" in one[0]
         and "谁可以用：本群的成员" in one[0]
     )
     assert "谁可以用：联合党委书记、管理员" in (await h.say("/help duty_add", user="u-赵强"))[0]
-    assert (await h.say("帮助 跳舞", user="u-赵强"))[0].startswith("没有“跳舞”这个命令")
+    assert (await h.say("帮助 跳舞", user="u-赵强"))[0].startswith("没有“跳舞”这个命令或主题")
+    assert (await h.say("帮助 命令", user="u-赵强"))[0] == member  # as the README writes it
+    stranger = (await h.dm("帮助", user="u-stranger"))[0]
+    assert "你还没有登记：发送“验证手机号”" in stranger
 
 
 async def test_refusals_name_the_role_needed_and_where_a_member_belongs(h: Harness) -> None:
