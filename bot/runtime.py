@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.app import App, build_app, dispatcher_for
 from bot.settings import Settings
@@ -68,6 +68,20 @@ class Runtime:
             sent += await self.deliver()
         clock.set(max(clock.now(), target))
         return sent + await self.deliver()
+
+    async def travel_to(self, target: datetime, step: timedelta = timedelta(hours=6)) -> int:
+        """On a fake clock, far ahead (a day, a month): every `step` the hourly jobs run as a
+        running process would run them (the calendar made ahead, the periodic pushes queued), and
+        every push due on the way goes out at its own time, in order."""
+        clock = self.app.services.clock
+        assert isinstance(clock, FakeClock), "travel_to needs the fake clock"
+        sent = 0
+        while True:
+            await calendar.timed_work(self.app.services, self.app.settings.dormancy_weeks)
+            stop = min(target, clock.now() + step)
+            sent += await self.advance_to(stop)
+            if stop >= target:
+                return sent
 
 
 TRANSPORTS = ("telegram", "wecom")

@@ -99,11 +99,13 @@ async def digest_params(uow: UnitOfWork, binding: BindingRec, month: str, tz: Zo
     """Last month for a chat's node: events held and attendance, per branch in a region chat."""
     year, mon = (int(p) for p in month.split("-"))
     first, end = previous_month(datetime(year, mon, 1, tzinfo=tz))
+    # held as the 月报, 组织生活 and the ledger count it: someone came or its record was written
+    held = {h.id for h in await uow.compliance.held(binding.region_id, first, end)}
     events = [
         e
         for e in await uow.events.between(binding.region_id, first, end)
         if (binding.branch_id is None or e.branch_id in (None, binding.branch_id))
-        and e.status != "cancelled"
+        and e.id in held
         and e.starts_at <= uow.now
     ]
     branches = {b.id: b.name for b in await uow.org.branches(binding.region_id)}

@@ -195,18 +195,19 @@ async def compiled_params(
     figures = uow.evaluations
     held = await uow.compliance.held(region_id, start, end)
     roles, present = await figures.roles(region_id), await figures.present(region_id, start, end)
+    leave = await figures.present(region_id, start, end, ("leave",))
     duty = await figures.duty(region_id, start, end)
     norms = await matrix(uow, region_id, None, period, tz)
     expected_in = expected_by_branch(held, roles)
     branches = []
     for branch_id, name, cells in norms.branches:
         expected = expected_in[branch_id]
-        rate = min(100, round(100 * present.get(branch_id, 0) / expected)) if expected else None
+        rate = rate_of(expected, min(present.get(branch_id, 0), expected), leave.get(branch_id, 0))  # as 简报 counts
         text = reports.get(branch_id, (None, None))[0]
         branches.append({"name": name, "rate": rate, "cells": cell_params(cells), "text": text})
     numbers = {
         "held": len(held),
-        "rate": rate_of(expected_in.total(), min(sum(present.values()), expected_in.total())),
+        "rate": rate_of(expected_in.total(), min(sum(present.values()), expected_in.total()), sum(leave.values())),
         "duties": (sum(k for k, _ in duty.values()), sum(n for _, n in duty.values())),
         "ideas": await uow.ideas.counts(region_id, None, start, end),
     }

@@ -17,18 +17,29 @@ log = logging.getLogger(__name__)
 EXPAND_EVERY_S = 3600.0  # rules are also expanded at once when they are set up or changed
 
 
-def register(scheduler: Scheduler, services: Services, lease: Lease, *, dormancy_weeks: int) -> None:
-    async def expand() -> None:
-        if not await lease.try_acquire():
-            return  # another process runs the calendar
-        made = await materialize(services)
-        if made:
-            log.info("calendar: %d occurrences scheduled", made)
-        shifts = await duty_rules.materialize(services)
-        if shifts:
-            log.info("duty rules: %d shifts put on the rota", shifts)
+async def expand(services: Services) -> None:
+    """The calendar's occurrences and the recurring shifts made ahead, from the services' now."""
+    made = await materialize(services)
+    if made:
+        log.info("calendar: %d occurrences scheduled", made)
+    shifts = await duty_rules.materialize(services)
+    if shifts:
+        log.info("duty rules: %d shifts put on the rota", shifts)
 
-    scheduler.every("calendar", EXPAND_EVERY_S, expand, run_now=True)
+
+async def timed_work(services: Services, dormancy_weeks: int) -> None:
+    """Everything the hourly jobs do, once: what a clock moved on by hand (the console's /clock,
+    the demo) runs on its way."""
+    await expand(services)
+    await queue_periodic(services, dormancy_weeks)
+
+
+def register(scheduler: Scheduler, services: Services, lease: Lease, *, dormancy_weeks: int) -> None:
+    async def calendar_job() -> None:
+        if await lease.try_acquire():  # else another process runs the calendar
+            await expand(services)
+
+    scheduler.every("calendar", EXPAND_EVERY_S, calendar_job, run_now=True)
 
     async def periodic() -> None:
         if await lease.try_acquire():

@@ -90,7 +90,20 @@ def console(
     An empty database is offered the sample region; --sample loads it without asking."""
     from bot.console.interactive import run_console
 
-    asyncio.run(run_console(_settings(), chat, user, sample=sample))
+    settings = _settings()
+    _log_to_file(Path(settings.media_dir).parent / "console.log")  # the chat stream shows only the chat
+    asyncio.run(run_console(settings, chat, user, sample=sample))
+
+
+def _log_to_file(path: Path) -> None:
+    """Send the log to a file (the console's terminal is the chat itself)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
 
 
 @app.command()

@@ -174,6 +174,13 @@ async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[st
                 if reply.file is not None:
                     path.write_bytes(reply.file.data)
         out(f"\n📒 台账 / ledger: {ledger}\n📊 图表 / chart: {chart}")
+
+        stamp("快进到下个月：1日的月度简报和月报征集，4日提醒未报送的支部，5日汇总成联合党委月报")
+        await chat.say("/as 张伟")
+        await chat.say("/chat 红星群")
+        await runtime.travel_to(datetime(2027, 1, 3, 12, 0, tzinfo=tz))
+        await chat.say("12月工作情况 开展主题党日1次，点单党史学习教育党课1次")
+        await runtime.travel_to(datetime(2027, 1, 5, 9, 30, tzinfo=tz))
         out(await _console_link(app, db_path))
         return final
     finally:

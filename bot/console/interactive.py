@@ -7,6 +7,7 @@ names who can be played and three steps to try; on a real database it says what 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,6 +19,8 @@ from bot.console.demo import REGION, SAMPLE_ROSTER
 from bot.console.transport import PLATFORM, ConsoleChat, ConsoleTransport, label
 from bot.runtime import Runtime
 from bot.settings import Settings
+from handlers.core.ports import TravelClock
+from handlers.core.timeparse import WhenError, parse_when
 from storage.uow import UnitOfWork
 
 SAMPLE_CHAT = "城东联合党委书记群"
@@ -127,8 +130,10 @@ async def run_console(
     ask: Callable[[str], str] = input,
     out: Callable[[str], None] = print,
 ) -> None:
-    app = await build_app(settings)
-    transport = ConsoleTransport(app, out, stamp=lambda: datetime.now(settings.tz).strftime("%H:%M"))
+    clock = TravelClock()
+    app = await build_app(settings, clock)
+    stamp = lambda: clock.now().astimezone(settings.tz).strftime("%m-%d %H:%M" if clock.offset else "%H:%M")  # noqa: E731
+    transport = ConsoleTransport(app, out, stamp=stamp)
     chat = ConsoleChat(transport, chat_id=chat_id or SAMPLE_CHAT, user=user or VISITOR)
     runtime = Runtime(app, {"console": transport})
     runtime.start()  # pushes on time, the calendar's occurrences made ahead, as `dangjian run` does
@@ -141,9 +146,55 @@ async def run_console(
                 break
             if line.strip() in ("/quit", "/exit"):
                 break
+            if line.strip().startswith("/clock"):
+                await travel(runtime, clock, line.strip().removeprefix("/clock").strip(), out)
+                continue
             await chat.say(line)
             await runtime.deliver()  # what the line set off (an approval card, a notice) at once
     finally:
         await runtime.stop()
         await transport.close()
         await app.close()
+
+
+_SPAN = re.compile(r"^\+\s*(\d{1,4})\s*(d|h|m|w|天|小时|分钟|周)$", re.I)
+_UNITS = {
+    "d": "days",
+    "天": "days",
+    "h": "hours",
+    "小时": "hours",
+    "m": "minutes",
+    "分钟": "minutes",
+    "w": "weeks",
+    "周": "weeks",
+}
+
+
+async def travel(runtime: Runtime, clock: TravelClock, arg: str, out: Callable[[str], None]) -> None:
+    """/clock: say the time; /clock +1d, +3h, +30m, +2w, a date and time, or next (the next queued
+    push): move time on, every timed job and push due on the way run in order."""
+    app = runtime.app
+    tz, locale = app.settings.tz, app.services.policy.locale
+    now = clock.now()
+    if not arg:
+        out(label("clock_now", locale, at=now.astimezone(tz), moved=bool(clock.offset)))
+        return
+    target: datetime | None = None
+    if m := _SPAN.match(arg):
+        target = now + timedelta(**{_UNITS[m.group(2).lower()]: int(m.group(1))})
+    elif arg.lower() in ("next", "下一个", "下一条"):
+        target = await app.db.read(lambda c: UnitOfWork(c, now).outbox.next_due())
+        if target is None:
+            out(label("clock_nothing", locale))
+            return
+    else:
+        try:
+            target = datetime.fromisoformat(arg).replace(tzinfo=tz) if re.match(r"^\d{4}-", arg) else None
+            target = target or parse_when(arg, now, tz).at
+        except (ValueError, WhenError):
+            target = None
+    if target is None or target <= now:
+        out(label("clock_bad", locale, text=arg))
+        return
+    sent = await runtime.travel_to(max(target, now))
+    out(label("clock_moved", locale, at=clock.now().astimezone(tz), sent=sent))

@@ -146,3 +146,22 @@ class FakeClock:
 
     def set(self, when: datetime) -> None:
         self.current = when
+
+
+class TravelClock(FakeClock):
+    """The system clock, moved ahead by hand (the console's /clock): time passes as usual, from
+    wherever it was moved to."""
+
+    def __init__(self) -> None:
+        super().__init__(datetime.now(UTC))
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, **kwargs: float) -> datetime:
+        self.offset += timedelta(**kwargs)
+        return self.now()
+
+    def set(self, when: datetime) -> None:
+        self.offset = when - datetime.now(UTC)

@@ -3,6 +3,7 @@ at least one member present or a meeting record)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -219,15 +220,18 @@ class EvaluationRepo:
 
     conn: AsyncConnection
 
-    async def present(self, region_id: int, start: datetime, end: datetime) -> dict[int, int]:
-        """Members present at held events in [start, end), by the member's branch."""
+    async def present(
+        self, region_id: int, start: datetime, end: datetime, statuses: Collection[str] = ATTENDED
+    ) -> dict[int, int]:
+        """Members present at held events in [start, end) (or with another of these marks, e.g.
+        leave), by the member's branch."""
         rows = await self.conn.execute(
             select(Member.branch_id, func.count())
             .select_from(Attendance)
             .join(Event, Event.id == Attendance.event_id)
             .join(Member, Member.id == Attendance.member_id)
             .where(Event.region_id == region_id, Event.starts_at >= start, Event.starts_at < end)
-            .where(Event.status != "cancelled", Attendance.status.in_(ATTENDED), Member.active.is_(True))
+            .where(Event.status != "cancelled", Attendance.status.in_(list(statuses)), Member.active.is_(True))
             .group_by(Member.branch_id)
         )
         return {int(b): int(n) for b, n in rows}

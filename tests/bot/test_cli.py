@@ -171,6 +171,12 @@ def test_demo_prints_transcript_and_summary(tmp_path: Path) -> None:
     names = next(r for r in table(book["出席名单与会议记录"])[1:] if "书记例会" in r[0])
     assert names[4].startswith("传达学习全会精神")
     assert len(book["会议照片"]._images) == 1 and chart.read_bytes().startswith(b"\x89PNG")
+    # a month later: the digest on the 1st and the region's report on the 5th, telling the same numbers
+    digest = "[城东联合党委书记群 01-01 09:00] 🤖 📅 2026年12月 党建简报\n组织会议和活动 1 次，平均出席率 80%"
+    report = "[城东联合党委书记群 01-05 09:00] 🤖 📊 2026年12月 联合党委月报\n组织会议和活动 1 次，平均出席率 80%"
+    assert digest in out and report in out and out.index(digest) < out.index(report)
+    assert "[红星群 01-01 09:00] 🤖 📝 请报送12月工作情况" in out
+    assert "工作情况：开展主题党日1次，点单党史学习教育党课1次" in out.split("联合党委月报")[-1]
 
 
 def test_schedule_add_and_list_by_cli(db_url: str) -> None:

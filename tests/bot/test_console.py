@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import datetime
@@ -14,9 +15,10 @@ from bot.console.interactive import first_meeting_time
 ROSTER = Path(__file__).parents[2] / "bot" / "console" / "sample_roster.csv"
 
 
-def run_cli(url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def run_cli(url: str, *args: str, stdin: str = "", **extra: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
+        **extra,
         "DANGJIAN_DATABASE_URL": url,
         "DANGJIAN_LOG_LEVEL": "WARNING",
         "DANGJIAN_SIGNIN_OPENS_BEFORE_MIN": "2880",  # 明天 9:00 is at most 33 h away
@@ -119,3 +121,28 @@ def test_console_words_follow_the_chats_language(sqlite_url: str) -> None:
     assert "(usage: /contact PHONE" in out and "(no such button)" in out
     assert "🤖 (only you see this) No sign-in is open right now." in out
     assert "仅你可见" not in out
+
+
+def test_the_clock_moves_on_and_a_month_of_pushes_goes_out_in_order(sqlite_url: str, tmp_path: Path) -> None:
+    steps = [
+        "/as 李红", "绑定 城东联合党委", "/chat 红星群", "/as 张伟", "绑定 红星机械党支部",
+        "/clock", "/clock 昨天", "/clock 2027-01-05 10:00", "/clock", "/quit",
+    ]  # fmt: skip
+    media = tmp_path / "data" / "media"
+    result = run_cli(sqlite_url, "console", "--sample", stdin="\n".join(steps) + "\n", DANGJIAN_MEDIA_DIR=str(media))
+    out = result.stdout
+    assert result.returncode == 0 and "Traceback" not in out + result.stderr, result.stderr
+    assert "看不懂“昨天”" in out and "时间只能向前" in out  # time only moves on
+    pushes = [line for line in out.splitlines() if line.startswith("[") and "] 🤖 " in line]
+    stamps = [m.group(1) for line in pushes if (m := re.search(r" (\d\d-\d\d \d\d:\d\d)\] ", line))]
+    assert len(stamps) >= 4 and stamps == sorted(stamps), pushes  # each at its own time, in order
+    said = "\n".join(pushes)
+    ask = "[红星群 01-01 09:00] 🤖 📝 请报送12月工作情况"
+    digest = "[城东联合党委书记群 01-01 09:00] 🤖 📅 2026年12月 党建简报"
+    late = "[红星群 01-04 09:00] 🤖 ⏰ 12月工作情况还未报送"
+    report = "[城东联合党委书记群 01-05 09:00] 🤖 📊 2026年12月 联合党委月报"
+    assert all(x in said for x in (ask, digest, late, report)), said
+    assert said.index(digest) < said.index(late) < said.index(report)
+    assert "（时间来到 2027-01-05 10:00，途中发出" in out and "（现在是 2027-01-05 10:0" in out
+    assert "WARNING" not in out  # the log goes to a file, not into the chat
+    assert (tmp_path / "data" / "console.log").exists()
