@@ -30,6 +30,7 @@ from storage.repos.duty import ShiftSlot
 from storage.uow import UnitOfWork
 
 OPENS_BEFORE = timedelta(minutes=30)  # check-in accepted from 30 minutes before the start
+NIGHT_ENDS = 6  # a shift said to start before 06:00 is asked back (凌晨 says it is meant)
 
 
 def week_of(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -43,24 +44,46 @@ def arrival_of(slot: ShiftSlot, now: datetime, grace: timedelta) -> str:
     return "late" if now > slot.starts_at + grace else "on_time"
 
 
+_WEEKS = {"": 0, "本周": 0, "这周": 0, "this week": 0, "下周": 1, "下星期": 1, "next week": 1}
+_WEEKS |= {"上周": -1, "last week": -1}
+
+
 async def rota(ctx: Context, args: str) -> list[Reply]:
-    """值班表 — this week's shifts with who checked in, and missed ones (a branch chat sees the
-    names of its own members; the others' places on the rota without names)."""
+    """值班表 [本周|下周|上周] — a week's shifts with who checked in, and missed ones, and each
+    shift's backup (a branch chat sees the names of its own members; the others' places on the
+    rota without names)."""
+    word = args.strip().lower()
+    if word not in _WEEKS:
+        raise UsageError("duty")
     binding = ctx.need_binding()
-    start, end = week_of(ctx.now, ctx.tz)
+    start, end = week_of(ctx.now + timedelta(weeks=_WEEKS[word]), ctx.tz)
     grace = timedelta(minutes=ctx.services.policy.grace_min)
-    slots = await ctx.read(lambda uow: uow.duty.between(binding.region_id, start, end))
-    rows = [
-        {
-            "s": s,
-            "name": s.name if binding.branch_id in (None, s.branch_id) else None,
-            "starts": ctx.local(s.starts_at),
-            "ends": ctx.local(s.ends_at),
-            "state": shift_state(s, ctx.now, grace),
-        }
-        for s in slots
-    ]
-    return [ctx.reply("duty.rota", rows=rows, monday=start)]
+
+    async def read(uow: UnitOfWork) -> tuple[list[ShiftSlot], dict[int, MemberRec]]:
+        slots = await uow.duty.between(binding.region_id, start, end)
+        backups: dict[int, MemberRec] = {}
+        for shift_id in {s.shift_id for s in slots}:
+            backup_id = await uow.duty.backup_of(shift_id)
+            member = await uow.org.member(backup_id) if backup_id else None
+            if member is not None:
+                backups[shift_id] = member
+        return slots, backups
+
+    slots, backups = await ctx.read(read)
+    rows = []
+    for s in slots:
+        backup = backups.get(s.shift_id)
+        rows.append(
+            {
+                "s": s,
+                "name": s.name if binding.branch_id in (None, s.branch_id) else None,
+                "starts": ctx.local(s.starts_at),
+                "ends": ctx.local(s.ends_at),
+                "state": shift_state(s, ctx.now, grace),
+                "backup": (backup.name if binding.branch_id in (None, backup.branch_id) else "") if backup else None,
+            }
+        )
+    return [ctx.reply("duty.rota", rows=rows, monday=start, week=_WEEKS[word])]
 
 
 class Shiftlike(Protocol):
@@ -114,8 +137,11 @@ async def add_shift(ctx: Context, args: str) -> list[Reply]:
         raise UsageError("duty_add")
     if ends <= ctx.now:
         raise UsageError("duty_add", "events.in_past", at=ctx.local(ends))
+    if ctx.local(when.at).hour < NIGHT_ENDS and not re.search(r"凌晨|半夜|夜里|早上|清晨", args):
+        raise UsageError("duty_add", "events.ambiguous_time")  # 3:00: at night, or 15:00?
     binding = ctx.need_binding()
     admin = ctx.need_manager(binding.region_id, None)
+    begun = int((ctx.now - when.at).total_seconds() // 60) if when.at < ctx.now else 0
 
     async def work(uow: UnitOfWork) -> int:
         ids = [(await named_member(uow, binding.region_id, n, binding.branch_id)).id for n in names]
@@ -143,6 +169,7 @@ async def add_shift(ctx: Context, args: str) -> list[Reply]:
             place=place,
             names="、".join(names),
             backup=backup_name,
+            begun=begun,
         )
     ]
 

@@ -150,7 +150,7 @@ def _review(step: str, usage: str) -> Handler:
     async def handler(ctx: Context, args: str) -> list[Reply]:
         number, note = _ref(args, usage)
         if needs_note and not note:
-            raise UsageError(usage, "ideas.note_required")
+            raise UsageError(usage, "ideas.note_required", step=step)
         if len(note) > MAX_IDEA:
             raise UsageError(usage, "common.too_long", limit=MAX_IDEA)
         binding = ctx.need_binding()

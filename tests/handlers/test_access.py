@@ -206,7 +206,8 @@ async def _two_regions(h: Harness, tmp_path: Path) -> None:
     await import_roster(h.app.db, west, "城西联合党委", h.clock.now())
     await h.send(h.incoming(user="u-钱西", chat="@u-钱西", private=True, contact="13900000001"))
     assert await h.say("绑定 城西联合党委", user="u-钱西", chat=OTHER_REGION) == [
-        "✅ 本群已绑定到联合党委：城西联合党委。成员请发送“登记 姓名”完成登记。"
+        "✅ 本群已绑定到联合党委：城西联合党委。成员请私聊机器人发送“验证手机号”，与花名册一致即完成登记"
+        "（也可以在群里发送“登记 姓名”，由书记审核）。"
     ]
 
 

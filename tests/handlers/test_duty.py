@@ -296,3 +296,33 @@ async def test_a_shift_is_on_the_rota_once(h: Harness) -> None:
     ruled = (await h.say("值班规则 每周六 9:00-12:00 党群服务中心 赵强", user="u-李红", chat=REGION_CHAT))[0]
     assert "已排入值班表 2 个班次" in ruled  # 12 and 19 December: the 5th is on the rota already
     assert await h.count(DutyShift) == 4
+
+
+async def test_next_week_s_rota_with_its_backups(h: Harness) -> None:
+    tz = h.app.services.policy.tz
+    local = h.clock.now().astimezone(tz)
+    monday = local.date() + timedelta(days=7 - local.weekday())
+    added = await h.say(
+        f"添加值班 {monday.month}月{monday.day}日 9:00-12:00 党群服务中心 赵强 备岗：冯军",
+        user="u-李红",
+        chat=REGION_CHAT,
+    )
+    assert added[0].startswith("📋 已添加值班"), added
+    this_week = (await h.say("值班表", user="u-钱多多"))[0]
+    assert "党群服务中心 赵强" not in this_week
+    following = (await h.say("下周谁值班", user="u-张伟"))[0]
+    assert following.startswith(f"📋 下周值班（{monday.month}月{monday.day}日起）"), following
+    assert "党群服务中心 赵强 ⏳ 待上岗，备岗：冯军" in following, following
+    assert (await h.say("值班表 下个月", user="u-钱多多"))[0].startswith("格式不对")
+
+
+async def test_a_shift_already_begun_is_said_and_a_night_hour_is_asked_back(h: Harness) -> None:
+    now = h.clock.now().astimezone(h.app.services.policy.tz)
+    begun = now - timedelta(minutes=27)
+    later = now + timedelta(hours=2)
+    added = await h.say(f"添加值班 今天 {begun:%H:%M}-{later:%H:%M} 党群服务中心 赵强", user="u-李红", chat=REGION_CHAT)
+    assert added[0].splitlines()[1] == "⚠️ 这个班已经开始 27 分钟了：现在上岗会记为迟到，不会发开始前的提醒。", added
+    night = await h.say("添加值班 明天 3:00-6:00 党群服务中心 赵强", user="u-李红", chat=REGION_CHAT)
+    assert night[0].startswith("几点？“3点”可能是凌晨也可能是下午"), night
+    meant = await h.say("添加值班 明天 凌晨3:00-6:00 党群服务中心 赵强", user="u-李红", chat=REGION_CHAT)
+    assert meant[0].startswith("📋 已添加值班"), meant

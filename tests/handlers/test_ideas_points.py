@@ -42,13 +42,13 @@ async def test_idea_from_submission_to_implementation(h: Harness) -> None:
     assert adopted == ["✅ 金点子 #1（赵强） 采纳：很实用，作者获得 5 积分。"]
     told = await h.tick(seconds=1)  # the group where it was submitted is told too
     assert told == [f"[{GROUP}] 🤖 ✅ 金点子 #1（赵强） 采纳：很实用，作者获得 5 积分。"]
-    assert "请写明原因" in (await h.say("不采纳 #2", user="u-李红", chat=REGION_CHAT))[0]
+    assert "请写明不采纳的原因。" in (await h.say("不采纳 #2", user="u-李红", chat=REGION_CHAT))[0]
     rejected = await h.say("不采纳 #2 成本太高", user="u-李红", chat=REGION_CHAT)
     assert rejected == ["📝 金点子 #2 不采纳：成本太高。"]  # an anonymous author stays unnamed
     assert "现在是“不采纳”" in (await h.say("采纳 #2", user="u-李红", chat=REGION_CHAT))[0]
     assert "找不到金点子 #9" in (await h.say("实施中 #9", user="u-李红", chat=REGION_CHAT))[0]
     assert (await h.say("实施中 #1", user="u-李红", chat=REGION_CHAT))[0].startswith("🔧 金点子 #1")
-    assert "请写明原因或效益说明" in (await h.say("已实施 #1", user="u-李红", chat=REGION_CHAT))[0]
+    assert "请写明实施效果" in (await h.say("已实施 #1", user="u-李红", chat=REGION_CHAT))[0]
     done = await h.say("已实施 #1 每月节电约300度", user="u-李红", chat=REGION_CHAT)
     assert done == ["🏅 金点子 #1（赵强） 已实施：每月节电约300度，作者获得 10 积分。"]
 
