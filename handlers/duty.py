@@ -137,8 +137,9 @@ async def add_shift(ctx: Context, args: str) -> list[Reply]:
         raise UsageError("duty_add")
     if ends <= ctx.now:
         raise UsageError("duty_add", "events.in_past", at=ctx.local(ends))
-    if ctx.local(when.at).hour < NIGHT_ENDS and not re.search(r"凌晨|半夜|夜里|早上|清晨", args):
-        raise UsageError("duty_add", "events.ambiguous_time")  # 3:00: at night, or 15:00?
+    hour = ctx.local(when.at).hour
+    if hour < NIGHT_ENDS and not re.search(rf"凌晨|半夜|夜里|早上|清晨|(?<!\d)0{hour}[:：]", args):
+        raise UsageError("duty_add", "events.ambiguous_time")  # 3:00: at night, or 15:00? (03:00 is clear)
     binding = ctx.need_binding()
     admin = ctx.need_manager(binding.region_id, None)
     begun = int((ctx.now - when.at).total_seconds() // 60) if when.at < ctx.now else 0

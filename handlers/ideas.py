@@ -154,7 +154,8 @@ def _review(step: str, usage: str) -> Handler:
         if len(note) > MAX_IDEA:
             raise UsageError(usage, "common.too_long", limit=MAX_IDEA)
         binding = ctx.need_binding()
-        admin = ctx.need_manager(binding.region_id, None)
+        # a region officer reviews any idea; a branch secretary, in the branch's chat, its own branch's
+        admin = ctx.need_manager(binding.region_id, binding.branch_id)
         points = ctx.services.policy.points.get(rule, 0) if rule else 0
         inc = ctx.incoming
 
@@ -162,6 +163,8 @@ def _review(step: str, usage: str) -> Handler:
             idea = await uow.ideas.by_number(binding.region_id, number)
             if idea is None:
                 raise AppError("ideas.not_found", number=number)
+            if binding.branch_id is not None and idea.author_branch_id != binding.branch_id:
+                raise AppError("ideas.other_branch", number=number)
             if idea.status not in allowed:
                 raise AppError("ideas.wrong_step", number=number, status=idea.status, step=step)
             await uow.ideas.change(idea.id, step, note or None, admin.id, uow.now)
@@ -246,7 +249,7 @@ async def idea_or_show(ctx: Context, args: str) -> list[Reply]:
     return await submit(ctx, args)
 
 
-M, R = Level.MEMBER, Level.REGION
+M, B = Level.MEMBER, Level.BRANCH
 
 
 class IdeaUpdate(Personal):
@@ -280,10 +283,10 @@ COMMANDS = [
     Command("idea_anon", ("匿名金点子",), submit_anonymous, "ideas.usage_idea_anon", "ideas.help_idea_anon", access=M),
     Command("ideas", ("金点子列表",), list_ideas, "ideas.usage_ideas", "ideas.help_ideas", access=M),
     Command("idea_show", ("查看金点子",), show_idea, "ideas.usage_idea_show", None, access=M),
-    Command("adopt", ("采纳",), _review("adopted", "adopt"), "ideas.usage_adopt", "ideas.help_adopt", access=R),
-    Command("reject", ("不采纳",), _review("rejected", "reject"), "ideas.usage_reject", None, access=R),
-    Command("implementing", ("实施中",), _review("implementing", "implementing"), "ideas.usage_implementing", access=R),
-    Command("implemented", ("已实施",), _review("implemented", "implemented"), "ideas.usage_implemented", access=R),
+    Command("adopt", ("采纳",), _review("adopted", "adopt"), "ideas.usage_adopt", "ideas.help_adopt", access=B),
+    Command("reject", ("不采纳",), _review("rejected", "reject"), "ideas.usage_reject", None, access=B),
+    Command("implementing", ("实施中",), _review("implementing", "implementing"), "ideas.usage_implementing", access=B),
+    Command("implemented", ("已实施",), _review("implemented", "implemented"), "ideas.usage_implemented", access=B),
 ]
 BUTTONS = [Press("idea_vote", vote, M)]
 

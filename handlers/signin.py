@@ -169,11 +169,18 @@ async def _sign(
     """Sign the member in to the open event (the numbered one; of several, the one they are
     expected at, else they are asked which)."""
     events = await _open_events(ctx, member, event_id)
+    several = len(events) > 1
+    if several:  # of several, not one already signed in to (nor asked about again)
+
+        async def unsigned(uow: UnitOfWork) -> list[EventRec]:
+            return [e for e in events if await uow.attendance.status_of(e.id, member.id) is None]
+
+        events = await ctx.read(unsigned) or events
     event = _choose(member, events)
     if event is None:
         return [_which(ctx, events, private)]
     outcome = await _write(ctx, event, member, status_of(event))
-    named = len(await _open_events(ctx, member)) > 1 if event_id is not None else len(events) > 1
+    named = len(await _open_events(ctx, member)) > 1 if event_id is not None else several
     return [_answer(ctx, outcome, member, event, private, await _completes(ctx, event, outcome), named)]
 
 

@@ -139,10 +139,10 @@ COMMANDS = {
     "idea_anon": "member",
     "ideas": "member",
     "idea_show": "member",
-    "adopt": "region",
-    "reject": "region",
-    "implementing": "region",
-    "implemented": "region",
+    "adopt": "branch",
+    "reject": "branch",
+    "implementing": "branch",
+    "implemented": "branch",
     "points": "member",
     "rank": "member",
     "adjust": "region",
@@ -240,7 +240,7 @@ async def test_every_command_and_button_for_every_role_and_chat(h: Harness, tmp_
 
 async def test_refusals_say_what_it_takes(h: Harness, tmp_path: Path) -> None:
     await _two_regions(h, tmp_path)
-    assert await h.say("/adopt #1", user="u-张伟") == ["⛔ 这项操作需要联合党委书记或管理员。"]
+    assert await h.say("/duty_add", user="u-张伟") == ["⛔ 这项操作需要联合党委书记或管理员。"]
     assert await h.say("/event", user="u-赵强") == ["⛔ 这项操作需要本支部书记，或联合党委书记、管理员。"]
     assert await h.say("签到", user="u-赵强", chat=OTHER_BRANCH) == [
         "⛔ 本群属于其他支部，你不能在这里操作。请在本支部的群里发送，或私聊机器人。"

@@ -37,7 +37,7 @@ async def test_idea_from_submission_to_implementation(h: Harness) -> None:
     own = await h.press("idea_vote:1", user="u-赵强")  # the author's own 👍 counts for nothing
     assert to_plain(own[0].text) == "不能给自己的金点子 #1 点赞。"
 
-    assert await h.say("采纳 #1", user="u-赵强") == ["⛔ 这项操作需要联合党委书记或管理员。"]
+    assert await h.say("采纳 #1", user="u-赵强") == ["⛔ 这项操作需要本支部书记，或联合党委书记、管理员。"]
     adopted = await h.say("采纳 #1 很实用", user="u-李红", chat=REGION_CHAT)
     assert adopted == ["✅ 金点子 #1（赵强） 采纳：很实用，作者获得 5 积分。"]
     told = await h.tick(seconds=1)  # the group where it was submitted is told too
@@ -66,6 +66,18 @@ async def test_idea_from_submission_to_implementation(h: Harness) -> None:
     assert await points_of(h, "赵强") == "💰 赵强 的积分：16"  # 1 submitted + 5 adopted + 10 implemented
     assert await points_of(h, "钱多多") == "💰 钱多多 的积分：1"  # anonymous, and still credited
     assert await reconciled(h)
+
+
+async def test_a_branch_secretary_reviews_the_ideas_of_the_branch_s_own_members(h: Harness) -> None:
+    await h.say("金点子：车间照明改用感应灯", user="u-赵强")  # 红星
+    await h.say("绑定 绿源科技党支部", user="u-李红", chat="绿源群")
+    await h.join("刘芳")
+    await h.say("金点子：仓库加装货架", user="u-刘芳", chat="绿源群")  # 绿源
+    adopted = await h.say("采纳 #1 先在一车间试点", user="u-张伟")
+    assert adopted == ["✅ 金点子 #1（赵强） 采纳：先在一车间试点，作者获得 5 积分。"]
+    assert await h.say("采纳 #2", user="u-张伟") == ["金点子 #2 不是本支部党员提的：请在联合党委的群里审核。"]
+    assert (await h.say("采纳 #2", user="u-张伟", chat=REGION_CHAT))[0].startswith("⛔")  # nor in the region's chat
+    assert (await h.say("采纳 #2 好", user="u-李红", chat=REGION_CHAT))[0].startswith("✅ 金点子 #2")
 
 
 async def test_idea_input_errors_change_nothing(h: Harness) -> None:

@@ -297,3 +297,13 @@ async def test_a_rate_is_not_zero_when_everyone_expected_was_on_leave(h: Harness
     h.clock.advance(hours=2, minutes=1)  # the window has closed
     shown = (await h.say(f"考勤 #{committee}", user="u-张伟"))[0]
     assert "应到 1 人，实到 0 人（出席率 —，全部请假）" in shown and "出席率 0%" not in shown
+
+
+async def test_of_two_open_windows_the_one_already_signed_in_to_is_not_offered_again(h: Harness) -> None:
+    await h.say("发布 支委会 今天 09:20 办公室", user="u-张伟")
+    await h.say("发布 党员活动日 今天 09:25 车间", user="u-张伟")
+    [asked] = await h.send(h.incoming("签到", user="u-张伟"))
+    assert "你要签哪一个" in to_plain(asked.text) and len(asked.buttons) == 2
+    assert (await h.say("签到 #1", user="u-张伟"))[0].startswith("✅ 张伟 签到成功")
+    again = await h.say("签到", user="u-张伟")
+    assert again[0].startswith("✅ 张伟 签到成功") and "#2" in again[0], again  # the other one, not a choice
