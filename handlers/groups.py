@@ -15,7 +15,7 @@ fewer than 3 members, its dissolution is proposed to the approver, who confirms 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,6 +39,7 @@ from storage.uow import UnitOfWork
 MIN_SIZE, MAX_SIZE = 3, 15  # a self-organized group's members (guests not counted)
 WARN_MONTHS, DISSOLVE_MONTHS = 5, 6
 VOTE_DAYS = 3  # an election stays open this long unless told otherwise
+VOTE_CLOSES_AT = time(18, 0)  # a vote closes at 18:00 on its last day, not at the minute it was opened
 MAX_NAME, MAX_TEXT = 30, 500
 STEP_HOUR = 9
 _NAME = re.compile(rf"^[^\s#＃]{{1,{MAX_NAME}}}$")
@@ -339,7 +340,8 @@ async def start_vote(ctx: Context, args: str) -> list[Reply]:
         candidates = [m for m in await uow.groups.members(group.id) if not m.guest]
         if len(candidates) < 2:
             raise AppError("groups.too_few_to_vote", name=group.name)
-        deadline = uow.now + timedelta(days=days)
+        last_day = ctx.local(uow.now).date() + timedelta(days=days)  # until the evening of the last day
+        deadline = datetime.combine(last_day, VOTE_CLOSES_AT, tzinfo=ctx.tz)
         vote_id = await uow.groups.open_vote(group.id, deadline, inc.platform, inc.chat_id, uow.now)
         await queue(uow, VOTE_CLOSE, inc.platform, inc.chat_id, due=deadline, payload=VotePush(vote=vote_id))
         await ctx.audit(uow, actor.id, "group.vote", group=group.id, vote=vote_id)

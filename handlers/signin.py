@@ -179,6 +179,13 @@ async def _sign(
     event = _choose(member, events)
     if event is None:
         return [_which(ctx, events, private)]
+    if (
+        event_id is None
+        and sits_in(member, event)
+        and await ctx.read(lambda uow: uow.attendance.status_of(event.id, member.id)) is None
+    ):  # not theirs: 列席 only when they say so
+        button = Button(str(ctx.t("signin.sit_in_button")), f"signin:{event.id}")
+        return [ctx.reply("signin.sit_in_ask", buttons=(button,), private=True, kind=event.kind, id=event.id)]
     outcome = await _write(ctx, event, member, status_of(event))
     named = len(await _open_events(ctx, member)) > 1 if event_id is not None else several
     return [_answer(ctx, outcome, member, event, private, await _completes(ctx, event, outcome), named)]

@@ -85,7 +85,7 @@ async def test_a_self_organized_group_is_approved_joined_and_held_to_3_to_15(h: 
 async def test_the_leader_is_elected_by_the_members_before_the_deadline(h: Harness) -> None:
     await h.say("建立党小组 一组 赵强 钱多多 张伟 冯军", user="u-张伟")
     [card] = await h.send(h.incoming("选组长 一组 2", user="u-张伟"))
-    assert to_plain(card.text).startswith("🗳 “一组”选举组长：成员每人投一票，12月3日（周四）09:00 截止。")
+    assert to_plain(card.text).startswith("🗳 “一组”选举组长：成员每人投一票，12月3日（周四）18:00 截止。")
     ballots = {b.label: b.data for b in card.buttons}
     assert sorted(ballots) == ["投 张伟", "投 赵强", "投 钱多多"]  # the activist is a guest, no candidate
     assert texts(await h.press(ballots["投 钱多多"], user="u-赵强")) == ["已投票给 钱多多。"]
@@ -94,7 +94,8 @@ async def test_the_leader_is_elected_by_the_members_before_the_deadline(h: Harne
     await h.press(ballots["投 钱多多"], user="u-张伟")
     await h.press(ballots["投 赵强"], user="u-钱多多")
     assert (await h.say("选组长 一组", user="u-张伟"))[0].startswith("“一组”正在选举组长")
-    pushed = await h.tick(days=2, seconds=1)
+    assert [p for p in await h.tick(days=2) if "组长选举结果" in p] == []  # 09:00 on the last day: still open
+    pushed = await h.tick(hours=9, seconds=1)
     [result] = [p for p in pushed if "组长选举结果" in p]
     assert result.startswith(f"[{GROUP}]") and "钱多多 2 票，赵强 1 票" in result
     assert "兹聘任 钱多多 同志为“一组”组长。\n城东联合党委\n2026年12月3日" in result

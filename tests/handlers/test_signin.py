@@ -240,7 +240,10 @@ async def test_a_member_at_the_secretary_meeting_sits_in_without_points(h: Harne
     published = await h.say("发布 书记例会 今天 14:00 党群服务中心 学习全会精神", user="u-李红", chat=REGION_CHAT)
     assert "已发布" in published[0]
     await h.tick(hours=4, minutes=30)
-    assert await h.say("签到", user="u-赵强", chat=REGION_CHAT) == ["✅ 赵强 签到成功（列席）"]
+    [asked] = await h.send(h.incoming("签到", user="u-赵强", chat=REGION_CHAT))  # not his meeting: asked first
+    assert to_plain(asked.text) == "现在签到的是 书记例会 #1，你不在应到名单中。要以列席身份签到吗？（列席不计积分）"
+    assert [(b.label, b.data) for b in asked.buttons] == [("列席签到", "signin:1")]
+    assert to_plain((await h.press("signin:1", user="u-赵强", chat=REGION_CHAT))[0].text) == "✅ 赵强 签到成功（列席）"
     assert await h.say("签到", user="u-张伟", chat=REGION_CHAT) == ["✅ 张伟 签到成功"]
     assert (await h.dm("我的积分", user="u-赵强"))[0].startswith("💰 赵强 的积分：0")
     assert not (await h.dm("我的积分", user="u-张伟"))[0].startswith("💰 张伟 的积分：0")

@@ -108,7 +108,7 @@ async def test_polling_process_signs_a_member_in(db_url: str, tmp_path: Path) ->
     async with running_bot(db_url, tmp_path) as (api, _env):
         await until(lambda: api.polls > 0, "polling to start")
         api.queue_update(text_update(SECRETARY, GROUP, "/bind@dangjian_bot 红星机械党支部"))
-        api.queue_update(text_update(SECRETARY, GROUP, "发布 支委会 明天 9:00 办公室 研究发展党员"))
+        api.queue_update(text_update(SECRETARY, GROUP, "发布 党员活动日 明天 9:00 车间 义务劳动"))
         await until(lambda: any("签到已开放" in t for t in api.sent_texts(GROUP)), "the published event")
         api.queue_update(text_update(ZHAO, GROUP, "签到"))
         await until(lambda: any("✅ 赵强 签到成功" in t for t in api.sent_texts(GROUP)), "the confirmation")
@@ -149,4 +149,4 @@ async def test_webhook_refuses_forged_requests(db_url: str, tmp_path: Path) -> N
             right = await http.post(url, content=body, headers={**headers, "X-Telegram-Bot-Api-Secret-Token": secret})
             assert right.status_code == 200
             await until(lambda: bool(api.sent_texts(ZHAO)), "the reply to the genuine update")
-        assert "党建助手可以帮你签到" in api.sent_texts(ZHAO)[0]
+        assert "党建助手能做的事（按主题）" in api.sent_texts(ZHAO)[0]

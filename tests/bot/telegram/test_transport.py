@@ -86,7 +86,7 @@ async def test_private_chat_and_unknown_command(tg: TG) -> None:
     await tg.say(ZHAO, "/nosuch", cid=ZHAO)
     assert tg.api.sent_texts(ZHAO) == ["没有这个命令。发送“帮助”或 /help 查看可用命令。"]
     await tg.say(ZHAO, "/help", cid=ZHAO)
-    assert "党建助手可以帮你签到" in tg.api.sent_texts(ZHAO)[-1]
+    assert "党建助手能做的事（按主题）" in tg.api.sent_texts(ZHAO)[-1]
 
 
 async def test_a_member_who_is_a_group_admin_manages_nothing(tg: TG) -> None:

@@ -38,7 +38,7 @@ async def test_sign_in_by_mention_is_recorded_and_answered(wc: WC) -> None:
     assert await wc.say("zhaoqiang", "签到") == ["✅ <@zhaoqiang> 签到成功"]  # the member is @-mentioned back
     signed = await wc.rows(select(Member.name).join(Attendance, Attendance.member_id == Member.id))
     assert signed == [("赵强",)]
-    assert (await wc.say("qianduoduo", "帮助", chatid=None))[0].startswith("党建助手可以帮你")  # single chat
+    assert (await wc.say("qianduoduo", "帮助", chatid=None))[0].startswith("📖 党建助手能做的事")  # single chat
 
 
 async def test_the_same_msgid_twice_is_handled_once(wc: WC) -> None:
