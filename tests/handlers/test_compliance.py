@@ -47,7 +47,7 @@ async def test_matrix_counts_only_held_events_of_the_branch(h: Harness) -> None:
     await h.say("发布 专题党课 12月6日 19:00 党校", user="u-李红", chat=REGION_CHAT)
     await h.say("取消活动 #2", user="u-张伟")
     h.clock.set(datetime.fromisoformat("2026-12-02T19:01:00+08:00"))
-    await h.say("签到", user="u-赵强")
+    await h.press("signin:1", user="u-赵强")  # a member sits in (列席) at the committee meeting
     h.clock.set(datetime.fromisoformat("2026-12-05T10:00:00+08:00"))
     await h.say("会议记录 #4 车间安全学习", user="u-张伟")
     h.clock.set(datetime.fromisoformat("2026-12-06T19:02:00+08:00"))
@@ -92,7 +92,8 @@ async def test_a_committee_meeting_expects_the_branch_committee(h: Harness, tmp_
     await h.say("发布 党员活动日 12月3日 9:00 车间", user="u-张伟")
     h.clock.set(datetime.fromisoformat("2026-12-02T19:01:00+08:00"))
     await h.say("签到", user="u-钱多多")
-    await h.say("签到", user="u-赵强")
+    assert "要以列席身份签到吗" in (await h.say("签到", user="u-赵强"))[0]
+    await h.press("signin:1", user="u-赵强")
     committee = (await h.say("考勤 #1", user="u-张伟"))[0]
     assert "应到 2 人，实到 1 人（出席率 50%）" in committee  # 张伟 and 钱多多; 赵强 came as a guest
     assert "未签到 1：张伟" in committee and "赵强" in committee
