@@ -8,7 +8,7 @@ from handlers.core.context import Context
 from handlers.core.errors import AppError
 from handlers.core.intent import Phrase
 from handlers.core.ports import Reply
-from handlers.core.router import Command, Router
+from handlers.core.router import Command, Router, example_names
 
 # the topics, in the order 帮助 shows them, with the words that name them (a feature declares its
 # topic; a command may have its own)
@@ -44,6 +44,7 @@ def make_commands(router: Router) -> list[Command]:
         if asked and asked.strip("<>[]【】") not in ("命令", "主题", "命令名", "主题或命令"):  # 帮助 命令, as written
             command = router.find(asked)
             if command is not None:
+                await example_names(ctx)
                 return [explain(ctx, command)]
             code = topic_of(asked)
             if code is None:

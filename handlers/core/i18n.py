@@ -27,6 +27,20 @@ def this_day_is(day: date) -> None:
     _TODAY.set(day)
 
 
+_NAMES: ContextVar[tuple[str, ...]] = ContextVar("dangjian_example_names", default=())
+SAMPLE_NAMES = ("赵强", "钱多多", "冯军")
+
+
+def these_names_are(names: tuple[str, ...]) -> None:
+    """Names of the asker's own branch, for example lines (the sample's when there are none)."""
+    _NAMES.set(names)
+
+
+def example_name(i: int = 0) -> str:
+    names = _NAMES.get() or SAMPLE_NAMES
+    return names[i % len(names)] if len(names) > i else SAMPLE_NAMES[i % len(SAMPLE_NAMES)]
+
+
 def example_day(days: int = 1, iso: bool = False) -> str:
     """A date for an example line, `days` after today (so that it is never refused as past)."""
     day = (_TODAY.get() or date.today()) + timedelta(days=days)
@@ -56,6 +70,7 @@ def environment() -> Environment:
     env.filters["md"] = _month_day
     env.globals["this_year"] = lambda: _YEAR.get() or date.today().year
     env.globals["example_day"] = example_day
+    env.globals["example_name"] = example_name
     env.globals["term"] = term
     return env
 

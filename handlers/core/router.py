@@ -16,7 +16,7 @@ from markupsafe import Markup
 from handlers.core.access import Level, refusal
 from handlers.core.context import Context, Duplicate, Services
 from handlers.core.errors import AppError, UsageError
-from handlers.core.i18n import this_day_is
+from handlers.core.i18n import these_names_are, this_day_is
 from handlers.core.intent import Phrase, tidy, understood
 from handlers.core.ports import Button, Incoming, Reply
 from storage.db import out_of_room
@@ -195,6 +195,8 @@ class Router:
         except AppError as err:
             if ctx is None:
                 ctx = await self._context(incoming)
+            if isinstance(err, UsageError):
+                await example_names(ctx)
             return await self._finish(ctx, self._error_replies(ctx, err))
 
     def _said(self, text: str) -> tuple[Phrase | None, re.Match[str] | None, Command, str] | None:
@@ -372,3 +374,12 @@ class Router:
         """The command a word names: its /name or one of its keywords."""
         word = word.strip().lstrip("/")
         return self._by_name.get(word.lower()) or next((c for k, c in self._keywords if k == word), None)
+
+
+async def example_names(ctx: Context) -> None:
+    """The asker's branch-mates' names for the example lines of a usage about to be shown (a
+    mistake, 帮助 <命令>): examples read as the asker's own."""
+    member = ctx.member
+    if member is None:
+        return
+    these_names_are(tuple(await ctx.read(lambda uow: uow.org.names_in_branch(member.branch_id, 3, but=member.id))))

@@ -203,6 +203,13 @@ class OrgRepo:
         q = select(*MEMBER_COLS).where(Member.name == name, Member.active.is_(True)).order_by(Member.id)
         return [member_rec(r) for r in await self.conn.execute(q)]
 
+    async def names_in_branch(self, branch_id: int, limit: int, but: int | None = None) -> list[str]:
+        """A few active members' names of a branch (an example line's), in roster order."""
+        q = select(Member.name).where(Member.branch_id == branch_id, Member.active.is_(True))
+        if but is not None:
+            q = q.where(Member.id != but)
+        return [str(n) for n in (await self.conn.execute(q.order_by(Member.id).limit(limit))).scalars()]
+
     async def members_in_region(self, region_id: int, *, active_only: bool = True) -> list[MemberRec]:
         q = select(*MEMBER_COLS).where(Member.region_id == region_id)
         if active_only:

@@ -244,3 +244,13 @@ async def test_examples_are_dated_from_tomorrow_and_an_error_is_short(h: Harness
     slip = (await h.say("发布 支委会 明天 25:00 办公室", user="u-张伟"))[0].splitlines()
     assert slip[1].startswith("用法：发布 类型 日期 时间 地点") and slip[2].startswith("例：发布 书记例会")
     assert slip[3:] == ["更多写法：发送“帮助 发布”"], slip
+
+
+async def test_examples_name_the_asker_s_own_branch_mates(h: Harness) -> None:
+    await h.join("刘芳")
+    await h.say("绑定 绿源科技党支部", user="u-李红", chat="绿源群")
+    usage = (await h.say("帮助 补签", user="u-刘芳", chat="绿源群"))[0]
+    example = next(line for line in usage.splitlines() if "例：" in line)
+    assert "吴静" in example and "赵强" not in example, example  # 绿源's members, not the sample's
+    slip = (await h.say("补签 #99", user="u-张伟"))[0]
+    assert "赵强" in slip or "钱多多" in slip, slip  # 红星's, for 红星's secretary
