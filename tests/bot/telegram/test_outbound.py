@@ -99,4 +99,6 @@ async def test_a_429_in_the_middle_of_a_burst_loses_nothing_and_slows_down(db_ur
 async def test_one_sign_in_in_a_quiet_group_is_confirmed_at_once(db_url: str, tmp_path: Path) -> None:
     r = await groups_signing_in(db_url, 3, 3, 0.0, FakeBotAPI(overall_per_second=PER_SECOND))
     waited = [r["seen"][name] - at for name, at in r["sent_at"].items()]
-    assert max(waited) < 0.5  # nothing held back to batch when nothing else waits
+    # nothing held back to batch when nothing else waits: a held message would wait for the group's
+    # next turn (3 s at 20 a minute); under a second leaves room for a loaded machine
+    assert max(waited) < 1.0 and sorted(waited)[1] < 0.5, waited
