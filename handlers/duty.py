@@ -59,15 +59,9 @@ async def rota(ctx: Context, args: str) -> list[Reply]:
     start, end = week_of(ctx.now + timedelta(weeks=_WEEKS[word]), ctx.tz)
     grace = timedelta(minutes=ctx.services.policy.grace_min)
 
-    async def read(uow: UnitOfWork) -> tuple[list[ShiftSlot], dict[int, MemberRec]]:
+    async def read(uow: UnitOfWork) -> tuple[list[ShiftSlot], dict[int, tuple[str, int]]]:
         slots = await uow.duty.between(binding.region_id, start, end)
-        backups: dict[int, MemberRec] = {}
-        for shift_id in {s.shift_id for s in slots}:
-            backup_id = await uow.duty.backup_of(shift_id)
-            member = await uow.org.member(backup_id) if backup_id else None
-            if member is not None:
-                backups[shift_id] = member
-        return slots, backups
+        return slots, await uow.duty.backups({s.shift_id for s in slots})
 
     slots, backups = await ctx.read(read)
     rows = []
@@ -80,7 +74,7 @@ async def rota(ctx: Context, args: str) -> list[Reply]:
                 "starts": ctx.local(s.starts_at),
                 "ends": ctx.local(s.ends_at),
                 "state": shift_state(s, ctx.now, grace),
-                "backup": (backup.name if binding.branch_id in (None, backup.branch_id) else "") if backup else None,
+                "backup": (backup[0] if binding.branch_id in (None, backup[1]) else "") if backup else None,
             }
         )
     return [ctx.reply("duty.rota", rows=rows, monday=start, week=_WEEKS[word])]

@@ -3,6 +3,8 @@ topic's commands, 帮助 <命令> explains one."""
 
 from __future__ import annotations
 
+from markupsafe import Markup
+
 from handlers.core.access import Level
 from handlers.core.context import Context
 from handlers.core.errors import AppError
@@ -49,6 +51,7 @@ def make_commands(router: Router) -> list[Command]:
             code = topic_of(asked)
             if code is None:
                 raise AppError("help.no_such", word=asked)
+            await example_names(ctx)
             return [topic(ctx, code)]
         mine = usable(ctx)
         topics = []
@@ -87,8 +90,8 @@ def make_commands(router: Router) -> list[Command]:
     ]
 
 
-def _first_line(text: str) -> str:
-    return str(text).split("\n", 1)[0]
+def _first_line(text: Markup) -> Markup:
+    return Markup(str(text).split("\n", 1)[0])
 
 
 PHRASES = [

@@ -94,9 +94,8 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return found
 
 
-def understood(phrases: list[Phrase], text: str) -> tuple[Phrase, re.Match[str]] | None:
-    """The first phrase the tidied text says, with its match."""
-    said = tidy(text)
+def understood(phrases: list[Phrase], said: str) -> tuple[Phrase, re.Match[str]] | None:
+    """The first phrase a tidied text (tidy()) says, with its match."""
     if not said:
         return None
     for phrase in phrases:

@@ -106,8 +106,12 @@ class Router:
         self._chatter = (wants, handler)
 
     def add_phrases(self, phrases: Iterable[Phrase]) -> None:
-        """Ways of saying a command (handlers/core/intent.py), tried in the order added."""
-        self._phrases.extend(phrases)
+        """Ways of saying a command (handlers/core/intent.py), tried in the order added; a phrase
+        naming no command is refused at start."""
+        for phrase in phrases:
+            if self.match(phrase.command)[0] is None:
+                raise ValueError(f"phrase {phrase.pattern!r} names no command: {phrase.command!r}")
+            self._phrases.append(phrase)
 
     def extend(self, commands: Iterable[Command], buttons: Iterable[Press] = ()) -> None:
         for c in commands:
@@ -203,14 +207,13 @@ class Router:
         """What a message that is no command means, by its words alone (no storage read): a phrase
         a feature declared, or a command's keyword once the politeness around it is gone
         ("请帮我看一下考勤吧" -> 考勤); None when it says nothing we know."""
-        found = understood(self._phrases, text)
+        tidied = tidy(text)
+        found = understood(self._phrases, tidied)
         if found is not None:
             phrase, m = found
             cmd, _, _ = self.match(phrase.command)
-            if cmd is None:
-                raise ValueError(f"phrase {phrase.pattern!r} names no command: {phrase.command!r}")
+            assert cmd is not None  # checked when the phrase was added
             return phrase, m, cmd, ""
-        tidied = tidy(text)
         if tidied and tidied != text.strip():
             cmd, args, _ = self.match(tidied)
             if cmd is not None:
@@ -357,6 +360,7 @@ class Router:
             member = await d.account(incoming.platform, incoming.user_id)
         now = self.services.clock.now()
         this_day_is(now.astimezone(self.services.policy.tz).date())
+        these_names_are(())  # an earlier asker's branch-mates never name this one's examples
         return Context(incoming, self.services, binding, member, now)
 
     def help_lines(self, ctx: Context) -> list[tuple[Command, bool]]:

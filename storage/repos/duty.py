@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -175,6 +176,17 @@ class DutyRepo:
         q = self._slots().where(DutyAssignment.id == assignment_id)  # type: ignore[attr-defined]
         row = (await self.conn.execute(q)).first()
         return ShiftSlot(*row) if row else None
+
+    async def backups(self, shift_ids: Collection[int]) -> dict[int, tuple[str, int]]:
+        """The backup (AB岗) of each of these shifts that has one: (name, branch) by shift."""
+        if not shift_ids:
+            return {}
+        rows = await self.conn.execute(
+            select(DutyShift.id, Member.name, Member.branch_id)
+            .join(Member, Member.id == DutyShift.backup_id)
+            .where(DutyShift.id.in_(list(shift_ids)))
+        )
+        return {int(i): (str(n), int(b)) for i, n, b in rows}
 
     async def backup_of(self, shift_id: int) -> int | None:
         """The member who backs this shift up (AB岗), if any."""

@@ -72,40 +72,29 @@ class LessonRepo:
     conn: AsyncConnection
 
     # -- the pool ----------------------------------------------------------------------------
+    async def _lecturer(self, member_id: int, topics: list[str], now: datetime) -> tuple[int, bool]:
+        """The member's lecturer row with these topics, active (made if missing); whether it was made."""
+        found = (await self.conn.execute(select(Lecturer.id).where(Lecturer.member_id == member_id))).scalar()
+        if found is not None:
+            await self.conn.execute(update(Lecturer).where(Lecturer.id == found).values(topics=topics, active=True))
+            return int(found), False
+        values = dict(member_id=member_id, topics=topics, active=True, created_at=now)
+        made = (await self.conn.execute(insert(Lecturer).values(**values).returning(Lecturer.id))).scalar_one()
+        return int(made), True
+
     async def put_lecturer(self, member_id: int, topics: list[str], region_ids: list[int], now: datetime) -> bool:
         """Add a member to the pool of these regions with these topics (again: topics and regions
         replaced); True if they were not in it."""
-        found = (await self.conn.execute(select(Lecturer.id).where(Lecturer.member_id == member_id))).scalar()
-        if found is None:
-            found = (
-                await self.conn.execute(
-                    insert(Lecturer)
-                    .values(member_id=member_id, topics=topics, active=True, created_at=now)
-                    .returning(Lecturer.id)
-                )
-            ).scalar_one()
-            new = True
-        else:
-            await self.conn.execute(update(Lecturer).where(Lecturer.id == found).values(topics=topics, active=True))
+        found, new = await self._lecturer(member_id, topics, now)
+        if not new:
             await self.conn.execute(delete(LecturerRegion).where(LecturerRegion.lecturer_id == found))
-            new = False
         await self.conn.execute(insert(LecturerRegion), [{"lecturer_id": found, "region_id": r} for r in region_ids])
         return new
 
     async def join_pool(self, member_id: int, topics: list[str], region_id: int, now: datetime) -> bool:
         """Put a member into one region's pool with these topics (the regions they serve elsewhere
         kept); True if they were not in this region's pool."""
-        found = (await self.conn.execute(select(Lecturer.id).where(Lecturer.member_id == member_id))).scalar()
-        if found is None:
-            found = (
-                await self.conn.execute(
-                    insert(Lecturer)
-                    .values(member_id=member_id, topics=topics, active=True, created_at=now)
-                    .returning(Lecturer.id)
-                )
-            ).scalar_one()
-        else:
-            await self.conn.execute(update(Lecturer).where(Lecturer.id == found).values(topics=topics, active=True))
+        found, _ = await self._lecturer(member_id, topics, now)
         if await self.serves(found, region_id):
             return False
         await self.conn.execute(insert(LecturerRegion).values(lecturer_id=found, region_id=region_id))
