@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 MASK = "***"
 
@@ -59,3 +63,17 @@ def protect(handlers: Iterable[logging.Handler] | None = None) -> None:
     for handler in handlers if handlers is not None else logging.getLogger().handlers:
         if REDACTOR not in handler.filters:
             handler.addFilter(REDACTOR)
+
+
+def setup(settings: Settings, *, worker: bool = False) -> None:
+    """A process's logging as configured, every secret it knows masked, the chatty libraries
+    quiet: httpx logs every request URL (a Bot API URL carries the token), APScheduler every run.
+    A `worker` (one of several processes) names its process id on every line."""
+    who = "[%(process)d] " if worker else ""
+    line = f"%(asctime)s {who}%(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=settings.log_level.upper(), format=line)
+    secrets = (settings.telegram_token, settings.telegram_webhook_secret, settings.wecom_bot_secret)
+    REDACTOR.add(*(s.get_secret_value() for s in secrets if s is not None))
+    protect()
+    for noisy in ("httpx", "apscheduler"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))

@@ -10,16 +10,19 @@ the way a running process would.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from bot.app import App, build_app, dispatcher_for
+from bot.delivery.transport import Transport
 from bot.settings import Settings
 from bot.signals import until_signalled
 from handlers.core.ports import FakeClock, Sender
-from jobs import calendar
+from jobs import calendar, leader
 from jobs.dispatcher import Dispatcher
+from jobs.leader import Leadership
 from jobs.scheduler import Scheduler
 from storage.db import Database
 from storage.lease import Lease
@@ -29,12 +32,19 @@ log = logging.getLogger(__name__)
 
 
 class Runtime:
-    def __init__(self, app: App, senders: Mapping[str, Sender], *, calendar_jobs: bool = True) -> None:
+    def __init__(
+        self,
+        app: App,
+        senders: Mapping[str, Sender],
+        *,
+        calendar_jobs: bool = True,
+        leadership: Leadership | None = None,
+    ) -> None:
         self.app = app
         self.dispatcher: Dispatcher = dispatcher_for(app, senders)
         self.calendar_jobs = calendar_jobs  # the tests that drive the calendar themselves leave it out
         self.scheduler = Scheduler(app.settings.tz)
-        self.lease = Lease(app.db)
+        self.leadership = leadership or Leadership(Lease(app.db))
         self._round = asyncio.Lock()
 
     async def deliver(self) -> int:
@@ -43,16 +53,29 @@ class Runtime:
             return await self.dispatcher.run_once()
 
     def start(self) -> None:
-        """On the system clock: deliver every dispatch interval, and the calendar's jobs."""
+        """On the system clock: whether this process leads, checked every second; the leader
+        delivers every dispatch interval and runs the calendar's jobs (at once when it comes to lead)."""
         settings = self.app.settings
-        self.scheduler.every("outbox", settings.dispatch_interval_s, self.deliver)
+        leadership = self.leadership
+        self.scheduler.every("lead", leader.CHECK_S, leadership.check, run_now=True)
+
+        async def deliver() -> None:
+            if leadership.leads:
+                await self.deliver()
+
+        self.scheduler.every("outbox", settings.dispatch_interval_s, deliver)
         if self.calendar_jobs:
-            calendar.register(self.scheduler, self.app.services, self.lease, dormancy_weeks=settings.dormancy_weeks)
+            calendar.register(self.scheduler, self.app.services, leadership, dormancy_weeks=settings.dormancy_weeks)
+
+            async def catch_up() -> None:  # what a leader that died may have left undone
+                self.scheduler.run_now("calendar", "periodic")
+
+            leadership.on_gain(catch_up)
         self.scheduler.start()
 
     async def stop(self) -> None:
         await self.scheduler.stop()  # lets a delivery round finish before transports and storage close
-        await self.lease.release()
+        await self.leadership.release()
 
     async def advance_to(self, target: datetime) -> int:
         """On a fake clock: move it to `target`, stopping at every due time on the way and sending
@@ -96,18 +119,25 @@ def configured(settings: Settings) -> list[str]:
     return [t for t in TRANSPORTS if ready[t]]
 
 
-async def run(settings: Settings, wanted: list[str], stop: asyncio.Event | None = None) -> None:
-    """Start the transports, push due outbox rows on a schedule, and run until stopped."""
+async def run(
+    settings: Settings, wanted: list[str], stop: asyncio.Event | None = None, *, shared_port: bool = False
+) -> None:
+    """Start the transports, push due outbox rows on a schedule, and run until stopped. Several
+    such processes may serve one bot on PostgreSQL: one leads (jobs/leader.py). `shared_port`:
+    one of `--workers` processes sharing the webhook's port."""
     app = await build_app(settings)
     stop = until_signalled(stop)
-    senders: dict[str, Sender] = {}
+    senders: dict[str, Transport] = {}
     started: list[object] = []
     runtime: Runtime | None = None
+    leadership = Leadership(Lease(app.db))
     try:
+        await leadership.check()  # the first process to start leads; the others receive and store
         if "telegram" in wanted:
             from bot.telegram.transport import TelegramTransport
 
-            telegram = TelegramTransport(app, settings)
+            telegram = TelegramTransport(app, settings, shared_port=shared_port)
+            telegram.leading = leadership
             await telegram.start()
             started.append(telegram)
             senders["telegram"] = telegram
@@ -115,17 +145,22 @@ async def run(settings: Settings, wanted: list[str], stop: asyncio.Event | None 
             from bot.wecom.transport import WeComTransport
 
             wecom = WeComTransport(app, settings)
+            wecom.leading = leadership
             await wecom.start()
             started.append(wecom)
             senders["wecom"] = wecom
+        for adapter in senders.values():
+            leadership.on_gain(adapter.lead)
+            if leadership.leads:
+                await adapter.lead()  # what a process before this one left open
 
         if settings.web_listen:
             from bot.web.serve import WebServer
 
-            web = WebServer(app, settings.web_listen)
-            await web.start()
-            started.append(web)
-        runtime = Runtime(app, senders)
+            web_server = WebServer(app, settings.web_listen)
+            await web_server.start()
+            started.append(web_server)
+        runtime = Runtime(app, senders, leadership=leadership)
         runtime.start()
         log.info("dangjian running: %s", ", ".join(wanted + (["web"] if settings.web_listen else [])))
         await stop.wait()
@@ -134,7 +169,55 @@ async def run(settings: Settings, wanted: list[str], stop: asyncio.Event | None 
             await runtime.stop()
         for transport in reversed(started):
             await transport.stop()  # type: ignore[attr-defined]
+        await leadership.release()
         await app.close()
+
+
+class WorkersRefused(ValueError):
+    """`--workers` above 1 where several processes cannot share the work (said plainly by the CLI)."""
+
+
+def check_workers(settings: Settings, workers: int) -> None:
+    if workers > 1 and not settings.database_url.startswith("postgresql"):
+        raise WorkersRefused(
+            "多个进程需要 PostgreSQL（DANGJIAN_DATABASE_URL），SQLite 只能由一个进程使用 / "
+            "several workers need PostgreSQL (DANGJIAN_DATABASE_URL): SQLite is one process's"
+        )
+
+
+def _run_worker(wanted: list[str]) -> None:
+    """One of `dangjian run --workers N`: configured from the environment, on the shared port."""
+    from bot import logsafe
+
+    settings = Settings()
+    logsafe.setup(settings, worker=True)
+    try:
+        asyncio.run(run(settings, wanted, shared_port=True))
+    except Exception:  # logged with secrets hidden (a refused token, say), not printed raw
+        log.exception("a dangjian worker stopped on an error")
+        raise SystemExit(1) from None
+
+
+async def run_workers(settings: Settings, wanted: list[str], workers: int, stop: asyncio.Event | None = None) -> None:
+    """`workers` bot processes on this machine, sharing the webhook's port (the kernel spreads
+    Telegram's posts over them); one leads (jobs/leader.py), and if it dies another takes over
+    within seconds. The database is migrated once, before they start; Ctrl+C or SIGTERM stops
+    them all."""
+    from bot import workers as processes
+
+    check_workers(settings, workers)
+    await (await Database.open(settings.database_url)).close()
+    stop = until_signalled(stop)
+    procs = await asyncio.to_thread(processes.start, workers, _run_worker, wanted)
+    log.info("dangjian running in %d processes", workers)
+    try:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)
+            if all(not p.is_alive() for p in procs):
+                raise RuntimeError("every worker process stopped (see the log above)")
+    finally:
+        await asyncio.to_thread(processes.stop, procs)
 
 
 async def settings_app() -> App:
@@ -145,7 +228,8 @@ async def settings_app() -> App:
 async def serve_web(settings: Settings, listen: str, stop: asyncio.Event | None = None, workers: int = 1) -> None:
     """The web console alone (its writes queue pushes; `dangjian run` sends them); with several
     workers, that many processes share its port."""
-    from bot.web.serve import WebServer, start_workers, stop_workers
+    from bot import workers as processes
+    from bot.web.serve import WebServer, start_workers
 
     if workers > 1:
         await (await Database.open(settings.database_url)).close()  # migrated once, before the workers
@@ -155,7 +239,7 @@ async def serve_web(settings: Settings, listen: str, stop: asyncio.Event | None 
         try:
             await stop.wait()
         finally:
-            await asyncio.to_thread(stop_workers, procs)
+            await asyncio.to_thread(processes.stop, procs)
         return
     app = await build_app(settings)
     stop = until_signalled(stop)

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     inbox_stale_s: float = Field(
         30.0, gt=0, description="a webhook update held this long by a process that stopped is taken over"
     )
+    workers: int = Field(
+        1,
+        ge=1,
+        le=32,
+        description="processes `dangjian run` serves the bot with (PostgreSQL; one leads, the others receive)",
+    )
     telegram_group_per_minute: float = Field(19.0, gt=0, description="messages per minute the bot sends to a group")
 
     wecom_bot_id: str | None = Field(None, description="WeCom AI bot (智能机器人) BotID")

@@ -1,5 +1,5 @@
-"""Timed work of the Party calendar: occurrences (and recurring shifts) are materialised ahead of time by the process
-that holds the scheduler lease; sending is the dispatcher's, in every process."""
+"""Timed work of the Party calendar: occurrences (and recurring shifts) are materialised ahead of time, and the
+periodic pushes queued, by the leader (jobs/leader.py), which also sends them (the dispatcher)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import logging
 from handlers import duty_rules
 from handlers.calendar import materialize
 from handlers.core.context import Services
+from jobs.leader import Leadership
 from jobs.periodic import queue_periodic
 from jobs.scheduler import Scheduler
-from storage.lease import Lease
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +34,15 @@ async def timed_work(services: Services, dormancy_weeks: int) -> None:
     await queue_periodic(services, dormancy_weeks)
 
 
-def register(scheduler: Scheduler, services: Services, lease: Lease, *, dormancy_weeks: int) -> None:
+def register(scheduler: Scheduler, services: Services, leadership: Leadership, *, dormancy_weeks: int) -> None:
     async def calendar_job() -> None:
-        if await lease.try_acquire():  # else another process runs the calendar
+        if await leadership.check():  # else another process runs the calendar
             await expand(services)
 
     scheduler.every("calendar", EXPAND_EVERY_S, calendar_job, run_now=True)
 
     async def periodic() -> None:
-        if await lease.try_acquire():
+        if await leadership.check():
             await queue_periodic(services, dormancy_weeks)
 
     scheduler.every("periodic", EXPAND_EVERY_S, periodic, run_now=True)

@@ -54,6 +54,12 @@ class Scheduler:
         first = {"next_run_time": datetime.now(self.aps.timezone)} if run_now else {}
         self.aps.add_job(self._tracked(fn), "interval", seconds=seconds, id=job_id, replace_existing=True, **first)
 
+    def run_now(self, *job_ids: str) -> None:
+        """Run these jobs at once (and then at their own interval)."""
+        for job_id in job_ids:
+            if self.aps.get_job(job_id) is not None:
+                self.aps.modify_job(job_id, next_run_time=datetime.now(self.aps.timezone))
+
     def start(self) -> None:
         self.aps.start()
 

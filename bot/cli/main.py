@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.logsafe import REDACTOR, protect
+from bot import logsafe
 from bot.settings import Settings
 
 app = typer.Typer(
@@ -45,13 +45,7 @@ app.add_typer(web_app, name="web")
 
 def _settings() -> Settings:
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    secrets = (settings.telegram_token, settings.telegram_webhook_secret, settings.wecom_bot_secret)
-    REDACTOR.add(*(s.get_secret_value() for s in secrets if s is not None))
-    protect()
-    # httpx logs every request URL, and a Bot API URL carries the token; APScheduler logs every run
-    for noisy in ("httpx", "apscheduler"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    logsafe.setup(settings)
     return settings
 
 
@@ -151,9 +145,12 @@ def setup(
 @app.command()
 def run(
     transports: Annotated[list[str] | None, typer.Argument(help="telegram (default: every configured one)")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, max=32, help="进程数 / processes (default DANGJIAN_WORKERS or 1; PostgreSQL)")
+    ] = None,
 ) -> None:
     """运行机器人 / run the bot: every configured transport, the outbox and the scheduler."""
-    from bot.runtime import TRANSPORTS, configured
+    from bot.runtime import TRANSPORTS, WorkersRefused, check_workers, configured, run_workers
     from bot.runtime import run as run_bot
 
     settings = _settings()
@@ -173,8 +170,13 @@ def run(
 
     from bot.wecom.link import WeComRefused
 
+    count = workers or settings.workers
     try:
-        asyncio.run(run_bot(settings, wanted))
+        check_workers(settings, count)
+    except WorkersRefused as err:
+        _fail(str(err))
+    try:
+        asyncio.run(run_workers(settings, wanted, count) if count > 1 else run_bot(settings, wanted))
     except InvalidToken:
         _fail(
             "Telegram 不接受 DANGJIAN_TELEGRAM_TOKEN（无效或已被撤销），请在 @BotFather 核对 / "

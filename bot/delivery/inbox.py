@@ -1,9 +1,12 @@
 """Updates a platform delivers are stored before we acknowledge them, then handled.
 
 `put` returns only after the update's row is committed; the acknowledgement (the webhook's HTTP
-200, the next getUpdates offset) waits for it. The process that received an update handles it
-and marks it done once its answers were handed to the platform; meanwhile it keeps its claim
-fresh. Each claim names its instance (host, process id and a token drawn at start): the rows of
+200, the next getUpdates offset) waits for it. The leader handles every update (jobs/leader.py:
+one process answers, so the platform's limits are kept by one outbound path): what it receives
+it takes at once; what another process receives is stored unclaimed, and on PostgreSQL the commit
+notifies the leader (LISTEN/NOTIFY), which takes it within milliseconds. The handler marks a row
+done once its answers were handed to the platform; meanwhile it keeps its claim fresh. Each
+claim names its instance (host, process id and a token drawn at start): the rows of
 an instance that is gone are taken over by any process of the deployment, in the order they
 came: at once when it was on this host (its process is no longer running, or this process has
 its id after a container restart), else once its claims went stale. A row this process holds but
@@ -25,17 +28,23 @@ import os
 import secrets
 import socket
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from handlers.core.ports import Clock
 from storage.db import Database, out_of_room, unreachable
-from storage.repos.inbox import InboxAnswering, InboxDone, InboxPut
+from storage.repos.inbox import CHANNEL, InboxAnswering, InboxDone, InboxPut
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 Handle = Callable[[str, "Ticket"], Awaitable[Sequence[Awaitable[Any]]]]  # -> the answers being delivered
+TAKE_BATCH = 500  # rows taken up in one statement
+LISTEN_CHECK_S = 10.0  # the listening connection is checked this often when nothing is heard
 KEEP_DAYS = 2  # handled updates are remembered this long (Telegram gives up on one after 24 hours)
 RETRY_FIRST_S, RETRY_MAX_S = 0.5, 4.0  # marking a row done while the database is away: backoff
 HOST = socket.gethostname()
@@ -106,21 +115,28 @@ class Inbox:
         *,
         stale_s: float = 30.0,
         owner: str | None = None,
+        leading: Callable[[], bool] = lambda: True,
     ) -> None:
         self.db, self.clock, self.platform, self.handle = db, clock, platform, handle
         self.stale = timedelta(seconds=stale_s)
         self.owner = owner or instance_id()
+        self.leading = leading  # whether this process handles updates (jobs/leader.py), else it only stores them
         self._working: dict[int, asyncio.Task[None]] = {}  # row id -> its handling
         self._unkept: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.Task[None] | None = None
+        self._nudged = asyncio.Event()  # another process stored an update for the leader (PostgreSQL)
+        self._listener: AsyncConnection | None = None
+        self._taker: asyncio.Task[None] | None = None
 
     async def put(self, key: str, body: str) -> None:
         """Store an update (durably: the caller acknowledges it after this returns) and start
         handling it. A key stored before is left to whoever holds it. Raises while the database
         cannot be reached (the caller does not acknowledge); when storage is full the update is
         handled without being kept."""
+        leads = self.leading()
         try:
-            row_id = await self.db.batch(InboxPut(self.platform, key, body, self.owner, self.clock.now()))
+            owner = self.owner if leads else None
+            row_id = await self.db.batch(InboxPut(self.platform, key, body, owner, self.clock.now()))
         except Exception as exc:
             if not out_of_room(exc):
                 raise
@@ -129,7 +145,7 @@ class Inbox:
             self._unkept.add(task)
             task.add_done_callback(self._unkept.discard)
             return
-        if row_id is not None:
+        if row_id is not None and leads:
             self._spawn(row_id, body)
 
     def _spawn(self, row_id: int, body: str) -> None:
@@ -176,7 +192,61 @@ class Inbox:
             if not unreachable(exc):
                 raise
             log.warning("%s inbox: the database cannot be reached yet; the sweep will retry", self.platform)
-        self._sweeper = asyncio.get_running_loop().create_task(self._sweep_often(), name=f"inbox-sweep:{self.platform}")
+        loop = asyncio.get_running_loop()
+        self._sweeper = loop.create_task(self._sweep_often(), name=f"inbox-sweep:{self.platform}")
+        if self.db.dialect == "postgresql":
+            self._taker = loop.create_task(self._take_when_told(), name=f"inbox-take:{self.platform}")
+
+    async def lead(self) -> None:
+        """This process has come to lead: take up every update left open, whoever held it (the
+        leader before is gone: its lease went with it)."""
+        await self._sweep(everyone=True)
+
+    async def _listen(self) -> AsyncConnection:
+        """LISTEN on a connection of its own: a notification wakes the leader's taker."""
+        conn = await self.db.engine.connect()
+        try:
+            raw = (await conn.get_raw_connection()).driver_connection
+            assert raw is not None
+            await raw.add_listener(CHANNEL, lambda *_args: self._nudged.set())
+        except Exception:
+            await conn.close()
+            raise
+        self._listener = conn
+        return conn
+
+    async def _take_when_told(self) -> None:
+        """The leader takes what other processes stored as soon as they commit it (and the
+        periodic sweep catches anything a lost notification left)."""
+        while True:
+            try:
+                listener = self._listener
+                if listener is None or listener.closed or listener.invalidated:
+                    await self._close_listener()
+                    listener = await self._listen()
+                    self._nudged.set()  # what was stored while nobody listened
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._nudged.wait(), LISTEN_CHECK_S)
+                if not self._nudged.is_set():
+                    await listener.execute(text("SELECT 1"))  # still there? (else: listen anew)
+                    await listener.commit()  # notifications reach a session between transactions only
+                    continue
+                self._nudged.clear()
+                if self.leading():
+                    await self._take(self.clock.now(), fresh_only=True)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                await self._close_listener()
+                if not unreachable(exc):
+                    log.warning("%s inbox: listening failed; will retry", self.platform, exc_info=True)
+                await asyncio.sleep(RETRY_MAX_S)
+
+    async def _close_listener(self) -> None:
+        conn, self._listener = self._listener, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()
 
     async def _sweep_often(self) -> None:
         period = max(self.stale.total_seconds() / 3, 0.05)
@@ -190,25 +260,38 @@ class Inbox:
                 else:
                     log.warning("%s inbox: sweep failed; will retry", self.platform, exc_info=True)
 
-    async def _sweep(self) -> None:
+    async def _sweep(self, *, everyone: bool = False) -> None:
         now = self.clock.now()
-        owner, platform = self.owner, self.platform
-        working = set(self._working)
-
-        async def work(conn: Any) -> list[tuple[int, str]]:
-            repo = UnitOfWork(conn, now).inbox
-            await repo.keep_alive(owner, now)
-            owners = await repo.owners(platform)
-            free = [o for o in owners if o != owner and gone(o)]
-            return await repo.take_over(platform, owner, now, now - self.stale, 500, free=free, working=working)
-
-        taken = await self.db.unit(work)
-        taken = [(row_id, body) for row_id, body in taken if row_id not in self._working]
-        if taken:
-            log.warning("%s inbox: took up %d update(s) nobody was working on", platform, len(taken))
-        for row_id, body in taken:
-            self._spawn(row_id, body)
+        if self.leading():
+            await self._take(now, everyone=everyone)
+        else:
+            await self.db.unit(lambda c: UnitOfWork(c, now).inbox.keep_alive(self.owner, now))
         await self.db.unit(lambda c: UnitOfWork(c, now).inbox.prune(now - timedelta(days=KEEP_DAYS)))
+
+    async def _take(self, now: datetime, *, everyone: bool = False, fresh_only: bool = False) -> None:
+        """Take and handle the rows nobody works on (see InboxRepo.take_over), a batch at a time;
+        `fresh_only`: just those stored for the leader by the other processes."""
+        while True:
+            rows = await self.db.unit(partial(self._claim, now, set(self._working), everyone, fresh_only))
+            taken = [(row_id, body) for row_id, body in rows if row_id not in self._working]
+            if taken and not fresh_only:
+                log.warning("%s inbox: took up %d update(s) nobody was working on", self.platform, len(taken))
+            for row_id, body in taken:
+                self._spawn(row_id, body)
+            if len(rows) < TAKE_BATCH:
+                return
+
+    async def _claim(
+        self, now: datetime, working: set[int], everyone: bool, fresh_only: bool, conn: Any
+    ) -> list[tuple[int, str]]:
+        repo = UnitOfWork(conn, now).inbox
+        if fresh_only:
+            return await repo.take_unclaimed(self.platform, self.owner, now, TAKE_BATCH)
+        await repo.keep_alive(self.owner, now)
+        free = [o for o in await repo.owners(self.platform) if o != self.owner and gone(o)]
+        return await repo.take_over(
+            self.platform, self.owner, now, now - self.stale, TAKE_BATCH, free=free, working=working, everyone=everyone
+        )
 
     async def drained(self) -> None:
         """Wait until every update taken so far is handled (tests, shutdown)."""
@@ -216,10 +299,12 @@ class Inbox:
             await asyncio.gather(*self._working.values(), *self._unkept, return_exceptions=True)
 
     async def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        for task in (self._sweeper, self._taker):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        await self._close_listener()
         # a moment for what is being handled; anything left stays claimed, and a restart (or
         # another process) takes it over
         tasks = [*self._working.values(), *self._unkept]

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 OUTAGE_FIRST_S = 0.5  # the database unreachable: the update is handled again this much later,
 OUTAGE_MAX_S = 4.0  # doubling up to this (so it goes through within 5 s of the database's return)
 UNKEPT_PATIENCE_S = 60.0  # an update that was not stored is tried again for this long, then answered
+AT_ONCE = 8  # updates handled at the same moment: each holds a database connection (the pool has 15)
 
 Answers = Sequence[Awaitable[Delivery]]  # the answers of one update, on their way
 Toast = Callable[[Reply | None], Awaitable[None]]  # shows a button's private answer to the presser
@@ -51,7 +52,9 @@ class Transport:
 
     def __init__(self, app: App, limits: Limits) -> None:
         self.app = app
+        self.leading: Callable[[], bool] = lambda: True  # `dangjian run` asks its Leadership (jobs/leader.py)
         self._in_order = KeyedLocks()
+        self._at_once = asyncio.Semaphore(AT_ONCE)  # a burst taken up at once waits here, not in the pool
         self.outbound = Outbound(
             self.platform,
             self,
@@ -59,6 +62,9 @@ class Transport:
             render_edit=partial(app.render_edit, self.platform),
             on_gone=partial(app.set_chat_active, self.platform, active=False),
         )
+
+    async def lead(self) -> None:
+        """This process has come to lead: take up what the leader before left (adapters add theirs)."""
 
     # -- incoming -----------------------------------------------------------------------------
     async def receive(
@@ -81,7 +87,8 @@ class Transport:
             delay, waited = OUTAGE_FIRST_S, 0.0
             while True:
                 try:
-                    answers = await handle()
+                    async with self._at_once:  # taken inside the sender's order: never waits on it
+                        answers = await handle()
                     health.UPDATES_HANDLED.labels(self.platform).inc()
                     return answers
                 except Exception as exc:

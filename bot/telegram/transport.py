@@ -74,6 +74,7 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 POLL_TIMEOUT_S = 25  # a getUpdates call waits this long for updates (long polling)
 POLL_BACKOFF_MAX_S = 4.0  # after failures the next getUpdates waits at most this (back within 5 s)
 POISON_TRIES = 5  # an update that cannot be stored (other than by an outage) is passed over after this
+LEADER_WAIT_S = 1.0  # a process that does not lead looks again this much later whether it does
 REMEMBER_FOR_S = 60.0  # how long a sent board's message id waits for the database to be back
 
 
@@ -91,11 +92,13 @@ class TelegramTransport(Transport):
         *,
         request: BaseRequest | None = None,
         updates_request: BaseRequest | None = None,
+        shared_port: bool = False,
     ) -> None:
         if settings.telegram_token is None:
             raise ValueError("DANGJIAN_TELEGRAM_TOKEN is not set")
         super().__init__(app, Limits(PLATFORM_LIMITS[PLATFORM].per_second, settings.telegram_group_per_minute))
         self.settings = settings
+        self.shared_port = shared_port  # the webhook's port is shared with other worker processes
         builder = (
             Application.builder()
             .token(settings.telegram_token.get_secret_value())
@@ -128,7 +131,14 @@ class TelegramTransport(Transport):
         if not receive:
             return
         s = self.settings
-        self.inbox = Inbox(self.app.db, self.app.services.clock, PLATFORM, self._handle_body, stale_s=s.inbox_stale_s)
+        self.inbox = Inbox(
+            self.app.db,
+            self.app.services.clock,
+            PLATFORM,
+            self._handle_body,
+            stale_s=s.inbox_stale_s,
+            leading=self.leading,
+        )
         await self.inbox.start()
         if s.telegram_webhook_url:
             await self._start_webhook(s.telegram_webhook_url)
@@ -148,6 +158,9 @@ class TelegramTransport(Transport):
         while True:
             if delay:
                 await asyncio.sleep(delay)
+            if not self.leading():  # only the leader polls (Telegram allows one getUpdates at a time)
+                delay = LEADER_WAIT_S
+                continue
             try:
                 updates = await self.ptb.bot.get_updates(
                     offset=offset, timeout=POLL_TIMEOUT_S, allowed_updates=Update.ALL_TYPES
@@ -196,11 +209,15 @@ class TelegramTransport(Transport):
         assert self.inbox is not None
         watch = health.routes(self.app.db, self.app.services.clock)
         app = webhook_app(s.telegram_webhook_path, secret, self.inbox, more=watch)
-        self._server = await serve(app, s.telegram_webhook_listen, s.telegram_webhook_port)
+        self._server = await serve(app, s.telegram_webhook_listen, s.telegram_webhook_port, shared=self.shared_port)
         await self.ptb.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
         log.info(
             "telegram: webhook on %s:%s/%s", s.telegram_webhook_listen, s.telegram_webhook_port, s.telegram_webhook_path
         )
+
+    async def lead(self) -> None:
+        if self.inbox is not None:
+            await self.inbox.lead()
 
     async def stop(self) -> None:
         if self._server is not None:  # no new updates; those received are finished or left claimed

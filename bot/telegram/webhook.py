@@ -23,6 +23,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.delivery.inbox import Inbox
+from bot.workers import bind
 from storage.db import unreachable
 
 log = logging.getLogger(__name__)
@@ -77,14 +78,18 @@ class QuietServer(uvicorn.Server):
         yield
 
 
-async def serve(app: Starlette, host: str, port: int) -> tuple[QuietServer, asyncio.Task[None]]:
-    """Serve the app in the background; returns once it listens."""
+async def serve(
+    app: Starlette, host: str, port: int, *, shared: bool = False
+) -> tuple[QuietServer, asyncio.Task[None]]:
+    """Serve the app in the background; returns once it listens. `shared`: on a socket of its
+    own beside the other worker processes' on the same port (the kernel spreads the posts)."""
     # Telegram (and a reverse proxy) keep connections open between posts: don't close them first
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=75
     )
     server = QuietServer(config)
-    task = asyncio.get_running_loop().create_task(server.serve(), name="webhook-server")
+    sockets = [bind(f"{host}:{port}", shared=True)] if shared else None
+    task = asyncio.get_running_loop().create_task(server.serve(sockets=sockets), name="webhook-server")
     while not server.started:
         if task.done():
             task.result()  # the port was taken, say: raise it here

@@ -5,32 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-import os
-import signal
 import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import uvicorn
 
+from bot import workers as workers_
 from bot.app import App, policy_from
 from bot.settings import Settings
 from bot.signals import until_signalled
+from bot.workers import bind, split_listen
 from handlers.core.ports import SystemClock
 from handlers.weblink import issue_link
 from storage.db import Database
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-
-def split_listen(listen: str) -> tuple[str, int]:
-    """'127.0.0.1:8080' -> ('127.0.0.1', 8080); ':8080' listens on every address."""
-    host, _, port = listen.rpartition(":")
-    if not port.isdigit():
-        raise ValueError(f"DANGJIAN_WEB_LISTEN 应为 主机:端口 / must be host:port: {listen}")
-    return host or "0.0.0.0", int(port)
 
 
 class WebServer:
@@ -72,24 +63,6 @@ class WebServer:
 MakeApp = Callable[[], Awaitable[App]]
 
 
-def bind(listen: str, *, shared: bool = False) -> socket.socket:
-    """A listening socket. `shared`: one of several on the same port (SO_REUSEPORT), one per worker
-    process, the kernel spreading new connections over them."""
-    host, port = split_listen(listen)
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if shared:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    sock.listen(2048)
-    return sock
-
-
 def _worker(listen: str, make_app: MakeApp) -> None:
     """One worker process: its own app (storage, caches) and its own socket on the shared port,
     serving until SIGTERM or SIGINT."""
@@ -115,19 +88,7 @@ def start_workers(listen: str, workers: int, make_app: MakeApp) -> list[Any]:
     the console answers. The port is checked free first. `make_app` must be a module-level
     function (it is sent to a fresh interpreter)."""
     bind(listen, shared=True).close()  # taken by another program: say so here, not in every worker
-    spawn = multiprocessing.get_context("spawn")
-    procs = [spawn.Process(target=_worker, args=(listen, make_app), daemon=True) for _ in range(workers)]
-    for proc in procs:
-        proc.start()
-    return procs
-
-
-def stop_workers(procs: list[Any]) -> None:
-    for proc in procs:
-        if proc.pid is not None and proc.is_alive():
-            os.kill(proc.pid, signal.SIGTERM)
-    for proc in procs:
-        proc.join(30)
+    return workers_.start(workers, _worker, listen, make_app)
 
 
 async def login_link(settings: Settings, member_id: int) -> str:

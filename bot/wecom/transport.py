@@ -147,7 +147,7 @@ class WeComTransport(Transport):
         """Open the long connection if this process holds the bot's lease. A secret WeCom refuses
         at start stops the start (WeComRefused), as a wrong Telegram token does; an unreachable
         WeCom does not (the link keeps trying)."""
-        if await self.lease.try_acquire():
+        if self.leading() and await self.lease.try_acquire():
             self.link.start()
             ready = asyncio.create_task(self.link.wait_ready(FIRST_ANSWER_S))
             refused = asyncio.create_task(self.link.refused.wait())
@@ -158,29 +158,40 @@ class WeComTransport(Transport):
                 await self.link.stop()
                 await self.lease.release()
                 raise WeComRefused(self.settings.wecom_bot_id)
-        else:
+        elif self.leading():
             log.warning("wecom: another process holds bot %s; waiting for it", self.settings.wecom_bot_id)
         self._waiter = asyncio.create_task(self._watch_lease())
 
+    async def lead(self) -> None:
+        await self._check_lease()
+
     async def _watch_lease(self) -> None:
-        """Every 30 s: take the lease if its holder is gone (polling, since the holder is another
-        process), and let the connection go if the lease was lost (the database dropped it and
-        another process took it: two connections would kick each other off)."""
         while True:
             await asyncio.sleep(LEASE_RETRY_S)
-            try:
-                held = await self.lease.try_acquire()
-            except Exception as exc:
-                if not unreachable(exc):
-                    log.exception("wecom: could not check the lease")
-                continue  # the database is away: keep what we have
-            if held and not self.link.running and not (self.link.kicked or self.link.gave_up):
-                self.link.start()
-            elif not held and self.link.running:
-                log.warning(
-                    "wecom: another process now holds bot %s; closing this connection", self.settings.wecom_bot_id
-                )
-                await self.link.stop()
+            await self._check_lease()
+
+    async def _check_lease(self) -> None:
+        """Take the lease if its holder is gone and this process leads (its outbound path is the
+        bot's one: jobs/leader.py), and let the connection go if the lease was lost (the database
+        dropped it and another process took it: two connections would kick each other off) or
+        another process now leads."""
+        try:
+            if not self.leading():
+                if self.link.running:
+                    log.warning("wecom: another process leads; closing this connection")
+                    await self.link.stop()
+                await self.lease.release()
+                return
+            held = await self.lease.try_acquire()
+        except Exception as exc:
+            if not unreachable(exc):
+                log.exception("wecom: could not check the lease")
+            return  # the database is away: keep what we have
+        if held and not self.link.running and not (self.link.kicked or self.link.gave_up):
+            self.link.start()
+        elif not held and self.link.running:
+            log.warning("wecom: another process now holds bot %s; closing this connection", self.settings.wecom_bot_id)
+            await self.link.stop()
 
     async def stop(self) -> None:
         if self._waiter is not None:

@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import cache
 from typing import ClassVar
 
-from sqlalchemy import Connection, Insert, delete, func, select, update
+from sqlalchemy import ColumnElement, Connection, Insert, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import BatchWrite
@@ -20,6 +20,7 @@ from storage.models import InboxUpdate, Outbox
 from storage.sql import insert_ignoring_conflicts
 
 OPEN = ("processing", "answering")  # an update not done yet; 'answering': its answer is being sent
+CHANNEL = "dangjian_inbox"  # PostgreSQL: an update was stored for the leader to take (LISTEN/NOTIFY)
 
 
 @cache
@@ -31,15 +32,16 @@ def _put_statement(dialect: str) -> Insert:
 
 @dataclass(frozen=True, slots=True)
 class InboxPut(BatchWrite[int | None]):
-    """Store one update, taken at once by the process that received it; the new row's id, or None
-    if the update was stored before (a redelivery: whoever holds it handles it)."""
+    """Store one update, taken at once by the process that received it (`owner`), or left for the
+    leader to take (owner None: on PostgreSQL the leader is told at commit); the new row's id, or
+    None if the update was stored before (a redelivery: whoever holds it handles it)."""
 
     batch_key: ClassVar[str] = "inbox-put"
 
     platform: str
     update_key: str
     body: str
-    owner: str
+    owner: str | None
     now: datetime
 
     @classmethod
@@ -60,6 +62,8 @@ class InboxPut(BatchWrite[int | None]):
                     }
                 )
         fresh = {(p, k): i for p, k, i in conn.execute(_put_statement(conn.dialect.name), rows)}
+        if conn.dialect.name == "postgresql" and any(it.owner is None for it in items):
+            conn.execute(text("SELECT pg_notify(:c, '')"), {"c": CHANNEL})
         # a key twice in one batch: the first one takes it
         return [fresh.pop((it.platform, it.update_key), None) for it in items]
 
@@ -128,15 +132,19 @@ class InboxRepo:
         *,
         free: Collection[str] = (),
         working: Collection[int] = (),
+        everyone: bool = False,
     ) -> list[tuple[int, str]]:
-        """Rows nobody works on: those of an instance known to be gone (`free`), those whose holder
-        stopped keeping them fresh, and this instance's own that it no longer works on (ids not in
-        `working`). Those whose answer was being sent are closed (it may have gone out: not
-        twice); the others this process takes, in the order they came. On PostgreSQL, rows
-        another process is taking are skipped."""
-        nobodys = InboxUpdate.claimed_at < stale_before
+        """Rows nobody works on: those left for the leader (no holder), those of an instance known
+        to be gone (`free`), those whose holder stopped keeping them fresh, and this instance's
+        own that it no longer works on (ids not in `working`); with `everyone` (a new leader,
+        whose predecessor is gone), every open row. Those whose answer was being sent are closed
+        (it may have gone out: not twice); the others this process takes, in the order they
+        came. On PostgreSQL, rows another process is taking are skipped."""
+        nobodys: ColumnElement[bool] = (InboxUpdate.claimed_at < stale_before) | InboxUpdate.claimed_by.is_(None)
         if free:
             nobodys = nobodys | InboxUpdate.claimed_by.in_(list(free))
+        if everyone:
+            nobodys = InboxUpdate.claimed_by.is_distinct_from(owner)
         mine_idle = InboxUpdate.claimed_by == owner
         if working:
             mine_idle = mine_idle & InboxUpdate.id.not_in(list(working))
@@ -158,6 +166,26 @@ class InboxRepo:
         if answered:
             await self.conn.execute(update(InboxUpdate).where(InboxUpdate.id.in_(answered)).values(status="done"))
         return [(i, b) for i, st, b in taken if st == "processing"]
+
+    async def take_unclaimed(self, platform: str, owner: str, now: datetime, limit: int) -> list[tuple[int, str]]:
+        """The rows other processes stored for the leader (no holder yet), in the order they came;
+        one statement of the same shape every time (the leader runs it at every notification)."""
+        pick = (
+            select(InboxUpdate.id)
+            .where(
+                InboxUpdate.platform == platform, InboxUpdate.status == "processing", InboxUpdate.claimed_by.is_(None)
+            )
+            .order_by(InboxUpdate.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        rows = await self.conn.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.id.in_(pick.scalar_subquery()), InboxUpdate.claimed_by.is_(None))
+            .values(claimed_by=owner, claimed_at=now)
+            .returning(InboxUpdate.id, InboxUpdate.body)
+        )
+        return sorted((int(i), str(b)) for i, b in rows)
 
     async def prune(self, done_before: datetime) -> int:
         """Forget handled updates older than any redelivery (Telegram keeps updates 24 hours)."""

@@ -245,15 +245,18 @@ async def test_two_dispatcher_processes_send_each_row_exactly_once(db_url: str) 
         await dbs[0].unit(seed)
         recorders = [Recorder(), Recorder()]
         started = [asyncio.Event(), asyncio.Event()]  # no send completes until both platforms have one
+        waited = [False, False]
 
         def overlapping(i: int) -> None:
             send = recorders[i].send
 
             async def once_both_started(chat: ChatRef, reply: Reply) -> Delivery:
-                started[i].set()
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(5):
-                        await started[1 - i].wait()
+                started[i].set()  # the first sends of each wait (once, at most 10 s) for the other's first
+                if not waited[i]:
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(10):
+                            await started[1 - i].wait()
+                    waited[i] = True
                 return await send(chat, reply)
 
             recorders[i].send = once_both_started  # type: ignore[method-assign]

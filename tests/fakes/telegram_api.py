@@ -424,7 +424,15 @@ async def serve_http(api: FakeBotAPI, port: int) -> Any:
 
         get = post
 
-    server = HTTPServer(Application([(r"/bot[^/]+/(\w+)", Endpoint)]))
+    class Seen(RequestHandler):
+        """What the fake was asked, for a test or benchmark whose fake runs in another process."""
+
+        def get(self) -> None:
+            calls = [{"at": c.at, "method": c.method, "params": c.params, "status": c.status} for c in api.calls]
+            self.set_header("Content-Type", "application/json")
+            self.finish(json.dumps({"rejected": api.rejected, "calls": calls}, default=str))
+
+    server = HTTPServer(Application([(r"/bot[^/]+/(\w+)", Endpoint), (r"/_fake/calls", Seen)]))
     server.listen(port, address="127.0.0.1")
     return server
 
@@ -535,17 +543,62 @@ def contact_update(uid: int, phone: str, *, owner: int | None = None, update_id:
     return {"update_id": uid_, "message": message}
 
 
-async def _serve_forever(port: int) -> None:
-    server = await serve_http(FakeBotAPI(enforce_limits=False, record=False), port)
+class RemoteFakeBotAPI(FakeBotAPI):
+    """The fake in a process of its own (`python -m tests.fakes.telegram_api PORT --limits
+    --record`), so that a test's or benchmark's own load never delays the fake's clock (a busy
+    process would stamp requests late and bunched, and count a pace kept as a limit broken).
+    `refresh` brings what it was asked into this copy; the queries then read as usual."""
+
+    process: asyncio.subprocess.Process | None = None
+    port: int = 0
+
+    @classmethod
+    async def start(cls, port: int, *, limits: bool = True) -> RemoteFakeBotAPI:
+        import sys
+
+        api = cls(enforce_limits=limits)
+        api.port = port
+        flags = ["--record"] + (["--limits"] if limits else [])
+        api.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "tests.fakes.telegram_api", str(port), *flags
+        )
+        for _ in range(600):
+            try:
+                await api.refresh()
+                return api
+            except OSError:
+                await asyncio.sleep(0.05)
+        raise AssertionError("the fake Bot API did not start")
+
+    async def refresh(self) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        try:
+            writer.write(b"GET /_fake/calls HTTP/1.0\r\nHost: fake\r\n\r\n")
+            await writer.drain()
+            raw = await reader.read()
+        finally:
+            writer.close()
+        seen = json.loads(raw.partition(b"\r\n\r\n")[2])
+        self.rejected = seen["rejected"]
+        self.calls = [Call(c["at"], c["method"], c["params"], c["status"]) for c in seen["calls"]]
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.terminate()
+            await self.process.wait()
+
+
+async def _serve_forever(port: int, *, limits: bool, record: bool) -> None:
+    server = await serve_http(FakeBotAPI(enforce_limits=limits, record=record), port)
     try:
         await asyncio.Event().wait()
     finally:
         server.stop()
 
 
-if __name__ == "__main__":  # a fake for another process's bot (benchmarks): limits off, nothing kept
+if __name__ == "__main__":  # a fake for another process's bot: limits off and nothing kept unless asked
     import logging
     import sys
 
     logging.getLogger("tornado.access").setLevel(logging.ERROR)
-    asyncio.run(_serve_forever(int(sys.argv[1])))
+    asyncio.run(_serve_forever(int(sys.argv[1]), limits="--limits" in sys.argv, record="--record" in sys.argv))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+import signal
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +34,20 @@ ROSTER = (
     "冯军,红星机械党支部,党员,138-0000-0014,,\n"
 )
 T0 = datetime.fromisoformat("2026-12-01T09:00:00+08:00")
+
+
+LIVE: list[asyncio.subprocess.Process] = []  # `dangjian run` processes started by the running test
+
+
+@pytest.fixture(autouse=True)
+def _no_worker_outlives_its_test() -> Iterator[None]:
+    """A test that failed half-way must not leave its processes running (holding the lease)."""
+    yield
+    while LIVE:
+        proc = LIVE.pop()
+        if proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGKILL)
 
 
 @dataclass

@@ -18,7 +18,6 @@ from tests.bot.telegram.test_webhook import (
     GROUPS,
     PER_GROUP,
     Worker,
-    _no_worker_outlives_its_test,  # noqa: F401  (a fixture: no worker outlives its test)
     bind_groups,
     confirmations,
     count,
