@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -92,6 +93,10 @@ def _looks_like_period(word: str) -> bool:
     return any(ch.isdigit() for ch in word) or word[-1:] in "月季年" or word.lower().startswith(("this", "last"))
 
 
+ROWS_PER_S = 25_000  # attendance and points rows a workbook takes per second (measured: bench/export.py)
+SAY_WORKING_AFTER_S = 3.0  # an export expected to take longer is announced first, with its time
+
+
 async def export(ctx: Context, args: str) -> list[Reply]:
     """导出台账 [本月|上月|本季|本年|2026年|2026-11] [支部名] — the ledger as an XLSX file here."""
     node = ctx.need_node()
@@ -112,6 +117,13 @@ async def export(ctx: Context, args: str) -> list[Reply]:
     with contextlib.suppress(Duplicate):  # a redelivery: the file is made again, nothing else changes
         await ctx.unit(audit)
     ctx.rederivable = True  # the answer carries a file: it is made again rather than stored
+    rows = await ctx.read(lambda uow: uow.ledger.size(target.scope))
+    seconds = rows / ROWS_PER_S
+    if seconds > SAY_WORKING_AFTER_S:  # a region's year: say so rather than fall silent for a minute
+        about = 5 * math.ceil(seconds / 5)
+        await ctx.say_meanwhile(
+            ctx.reply("ledger.working", scope=target.scope_name, period=target.period_name, seconds=about)
+        )
     data, stats = await build_ledger(ctx, target)
     name = Markup(ctx.t("ledger.file_name", scope=target.scope_name, period=target.period_name)).unescape()
     caption = ctx.t(

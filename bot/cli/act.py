@@ -6,6 +6,7 @@ the audit records it (platform 命令行), the answers are the chat's own senten
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.app import build_app
@@ -66,9 +67,11 @@ async def say(
     operator: str | None = None,
     branch: str | None = None,
     locale: str | None = None,
+    meanwhile: Callable[[str], None] | None = None,
 ) -> Said:
     """Send `text` as the operator, for the region (or the branch); the answers as plain lines, in
-    `locale` (default: the configured one)."""
+    `locale` (default: the configured one). `meanwhile` hears, as plain text, a line said before
+    the answer (a long export's "being made")."""
     app = await build_app(settings, settle=False)  # one command: nothing to keep from the collector
     try:
         now = app.services.clock.now()
@@ -92,7 +95,12 @@ async def say(
             is_private=False,
             addressed=True,
         )
-        replies: list[Reply] = await transport.act(incoming, locale)
+
+        async def early(reply: Reply) -> None:
+            if meanwhile is not None:
+                meanwhile(to_plain(reply.text))
+
+        replies: list[Reply] = await transport.act(incoming, locale, early)
         await transport.close()
     finally:
         await app.close()

@@ -234,7 +234,9 @@ def _say(
     from bot.cli.act import OperatorUnknown, say
 
     try:
-        said = asyncio.run(say(_settings(), region, text, operator=as_, branch=branch, locale=lang))
+        said = asyncio.run(
+            say(_settings(), region, text, operator=as_, branch=branch, locale=lang, meanwhile=typer.echo)
+        )
     except OperatorUnknown as err:
         _fail(str(err))
     for line in said.lines or ["没有这个命令，发送“帮助”查看可用命令 / no such command: try 帮助"]:

@@ -10,6 +10,7 @@ from collections.abc import Awaitable
 from bot.app import App
 from bot.delivery.outbound import Limits
 from bot.delivery.transport import Transport
+from handlers.core.context import Meanwhile
 from handlers.core.i18n import normalize_locale, render
 from handlers.core.ports import Delivery, Incoming, Reply
 
@@ -19,11 +20,12 @@ class AnsweringTransport(Transport):
         self.platform = platform
         super().__init__(app, Limits())
 
-    async def act(self, incoming: Incoming, locale: str) -> list[Reply]:
+    async def act(self, incoming: Incoming, locale: str, meanwhile: Meanwhile | None = None) -> list[Reply]:
+        """The answers; `meanwhile` hears what is said before them (the command line prints it)."""
         replies: list[Reply] = []
 
         async def handle() -> list[Awaitable[Delivery]]:
-            replies.extend(await self.app.router.dispatch(incoming))
+            replies.extend(await self.app.router.dispatch(incoming, meanwhile=meanwhile))
             return []
 
         answers = await self.receive(incoming.chat_id, incoming.user_id, handle, label=incoming.update_id)

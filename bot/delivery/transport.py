@@ -119,7 +119,7 @@ class Transport:
     async def answer(self, incoming: Incoming, *, ticket: Ticket = NO_TICKET, toast: Toast | None = None) -> Answers:
         """Route a message or button press and queue its answers. With a toast, a button's
         private answer is shown to the presser alone (after its board is marked for an update)."""
-        replies = await self.app.router.dispatch(incoming)
+        replies = await self.app.router.dispatch(incoming, meanwhile=partial(self._meanwhile, incoming))
         if incoming.button is not None and toast is not None:
             await ticket.sending()
             await toast(next((r for r in replies if r.private), None))
@@ -131,6 +131,11 @@ class Transport:
             self.outbound.post(incoming.chat_id, self.addressed(incoming, r), before_send=ticket.sending)
             for r in replies
         ]
+
+    async def _meanwhile(self, incoming: Incoming, reply: Reply) -> None:
+        """A line said before the answer: queued at once (not waited for: the work goes on)."""
+        if incoming.chat_id:
+            self.outbound.post(incoming.chat_id, self.addressed(incoming, reply))
 
     def addressed(self, incoming: Incoming, reply: Reply) -> Reply:
         """An answer as it goes out: in a group it quotes the message it answers (answers that may

@@ -38,6 +38,9 @@ DEFAULT_POINTS = {  # what earns points; DANGJIAN_POINTS overrides any of them
 }
 
 
+Meanwhile = Callable[[Reply], Awaitable[None]]  # a line said before the answer, sent as it is said
+
+
 @dataclass(frozen=True)
 class Policy:
     """Feature settings, taken from bot.settings at wiring time."""
@@ -81,6 +84,12 @@ class Context:
     now: datetime
     claimed: bool = False  # the update key was recorded in a committed unit
     rederivable: bool = False  # a redelivery derives its answer from what was stored (sign-ins)
+    meanwhile: Meanwhile | None = None  # where a line said before the answer goes (None: nowhere)
+
+    async def say_meanwhile(self, reply: Reply) -> None:
+        """Say something now, before the answer (a long export: "being made, about N s")."""
+        if self.meanwhile is not None:
+            await self.meanwhile(reply)
 
     @property
     def locale(self) -> str:

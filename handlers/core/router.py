@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from markupsafe import Markup
 
 from handlers.core.access import Level, refusal
-from handlers.core.context import Context, Duplicate, Services
+from handlers.core.context import Context, Duplicate, Meanwhile, Services
 from handlers.core.errors import AppError, UsageError
 from handlers.core.i18n import these_names_are, this_day_is
 from handlers.core.intent import Phrase, tidy, understood
@@ -147,9 +147,10 @@ class Router:
                 return cmd, rest.lstrip(" \t\n:：,，\u3000").strip(), True
         return None, "", False
 
-    async def dispatch(self, incoming: Incoming) -> list[Reply]:
+    async def dispatch(self, incoming: Incoming, *, meanwhile: Meanwhile | None = None) -> list[Reply]:
         """Handle one message or button press: a user's mistake is answered; anything else (a bug,
-        the storage gone) is raised to the transport, which answers with the error reply."""
+        the storage gone) is raised to the transport, which answers with the error reply.
+        `meanwhile`: where a line said before the answer goes (a long export's "being made")."""
         ctx: Context | None = None
         try:
             if incoming.button is not None:
@@ -157,39 +158,39 @@ class Router:
                 press = self._buttons.get(prefix)
                 if press is None:
                     return []
-                ctx = await self._context(incoming)
+                ctx = await self._context(incoming, meanwhile)
                 self._allow(ctx, press.access)
                 return await self._finish(ctx, await press.handler(ctx, arg))
             if incoming.contact_phone is not None and self._contact is not None:
-                ctx = await self._context(incoming)
+                ctx = await self._context(incoming, meanwhile)
                 return await self._finish(ctx, await self._contact(ctx, incoming.contact_phone))
             text = incoming.text or ""
             cmd, args, to_us = self.match(text, is_private=incoming.is_private, addressed=incoming.addressed)
             if incoming.file is not None and (cmd is None or not cmd.files):
                 if self._file is None:
                     return []
-                ctx = await self._context(incoming)
+                ctx = await self._context(incoming, meanwhile)
                 return await self._finish(ctx, await self._file(ctx, text))
             if cmd is None:
                 if to_us:  # an unknown /command addressed to us
-                    ctx = await self._context(incoming)
+                    ctx = await self._context(incoming, meanwhile)
                     return await self._finish(ctx, [ctx.reply("common.unknown_command")])
                 if len(text) <= MAX_TEXT and (said := self._said(text)) is not None:
-                    ctx = await self._context(incoming)
+                    ctx = await self._context(incoming, meanwhile)
                     meant = await self._meant(ctx, *said)
                     if meant is not None:
                         return await self._finish(ctx, meant)
                 if self._chatter is not None and not incoming.is_private and self._chatter[0](text):
-                    ctx = await self._context(incoming)
+                    ctx = await self._context(incoming, meanwhile)
                     replies = await self._chatter[1](ctx, text[:MAX_TEXT])
                     if replies or ctx.claimed:
                         return await self._finish(ctx, replies)
                 if incoming.is_private or incoming.addressed:  # spoken to: never silence
-                    ctx = await self._context(incoming)
+                    ctx = await self._context(incoming, meanwhile)
                     menu = replace(ctx.reply("intent.menu", private=True), refused=True)  # not understood
                     return await self._finish(ctx, [menu])
                 return []
-            ctx = await self._context(incoming)
+            ctx = await self._context(incoming, meanwhile)
             if len(text) > MAX_TEXT:
                 raise UsageError(cmd.name, "common.too_long", limit=MAX_TEXT)
             self._allow(ctx, cmd.access)
@@ -198,7 +199,7 @@ class Router:
             return await self._again(incoming, ctx)
         except AppError as err:
             if ctx is None:
-                ctx = await self._context(incoming)
+                ctx = await self._context(incoming, meanwhile)
             if isinstance(err, UsageError):
                 await example_names(ctx)
             return await self._finish(ctx, self._error_replies(ctx, err))
@@ -350,7 +351,7 @@ class Router:
         chat binding and a linked account."""
         self._identify[platform] = resolve
 
-    async def _context(self, incoming: Incoming) -> Context:
+    async def _context(self, incoming: Incoming, meanwhile: Meanwhile | None = None) -> Context:
         d = self.services.directory
         resolve = self._identify.get(incoming.platform)
         if resolve is not None:
@@ -361,7 +362,7 @@ class Router:
         now = self.services.clock.now()
         this_day_is(now.astimezone(self.services.policy.tz).date())
         these_names_are(())  # an earlier asker's branch-mates never name this one's examples
-        return Context(incoming, self.services, binding, member, now)
+        return Context(incoming, self.services, binding, member, now, meanwhile=meanwhile)
 
     def help_lines(self, ctx: Context) -> list[tuple[Command, bool]]:
         """The commands this sender may use in this chat (a newcomer: the members' ones), in the

@@ -249,6 +249,26 @@ class LedgerRepo:
             out.setdefault(int(idea_id), []).append((status, note, by, at))
         return out
 
+    async def size(self, scope: Scope) -> int:
+        """The rows the biggest sheets will hold (attendance and points): how long a workbook takes."""
+        attendance = (
+            select(func.count())
+            .select_from(Attendance)
+            .join(Event, Event.id == Attendance.event_id)
+            .join(Member, Member.id == Attendance.member_id)
+            .where(Event.region_id == scope.region_id, Event.starts_at >= scope.start, Event.starts_at < scope.end)
+            .where(*scope.members())
+        )
+        points = (
+            select(func.count())
+            .select_from(PointEntry)
+            .join(Member, Member.id == PointEntry.member_id)
+            .where(*scope.members(), PointEntry.at >= scope.start, PointEntry.at < scope.end)
+        )
+        return int((await self.conn.execute(attendance)).scalar_one()) + int(
+            (await self.conn.execute(points)).scalar_one()
+        )
+
     def points(self, scope: Scope) -> AsyncIterator[Any]:
         """(at, member name, branch_id, amount, reason, source, operator name) of every ledger row."""
         operator = aliased(Member)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -284,6 +286,7 @@ def test_export_ledger_writes_the_workbook_in_either_language(db_url: str, tmp_p
     )  # fmt: skip
     assert code == 0, out
     assert f"📎 {out_file}" in out and "📒 测试联合党委 台账（2027年）：活动 1 次，成员 3 人。" in out, out
+    assert "⏳" not in out  # a quick export is not announced
     book = load_workbook(out_file)
     events = table(book["活动台账"])
     assert events[1][1:3] == ("专题党课", "全联合党委") and events[1][7] == 3  # everyone is expected
@@ -452,3 +455,21 @@ def test_say_saves_a_file_it_is_answered_with(sqlite_url: str, tmp_path: Path) -
     from openpyxl import load_workbook
 
     assert "活动台账" in load_workbook(saved[0]).sheetnames
+
+
+def test_a_long_export_says_first_how_long_it_will_take(sqlite_url: str, tmp_path: Path) -> None:
+    from bench.export import build
+
+    asyncio.run(build(sqlite_url, 3000))  # a year of a 3,000-member region: about 90,000 rows
+    started = time.monotonic()
+    code, out = invoke(
+        sqlite_url, "export", "ledger", "--region", "压测联合党委", "--from", "2025-01-01", "--to", "2025-12-31",
+        "--out", str(tmp_path / "year.xlsx"),
+    )  # fmt: skip
+    took = time.monotonic() - started
+    assert code == 0, out
+    first, second = out.splitlines()[:2]
+    said = re.fullmatch(r"⏳ 正在生成 压测联合党委 台账（2025年），约需 (\d+) 秒，好了就发到这里。", first)
+    assert said is not None, out  # said before the file, with its time
+    assert second.startswith("📒 压测联合党委 台账（2025年）")
+    assert took / 3 <= int(said.group(1)) <= took * 3 + 5, (said.group(1), took)  # an honest estimate
