@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 Result = tuple[int, str, str | None, datetime | None]  # row id, status, error, retry due time
 RETRY_S = 30.0  # a send that failed without a retry_after is tried again this much later
 OUTAGE_RETRY_S = 5.0  # a row that could not be rendered while the database was away: soon again
+RENDER_AT_ONCE = 8  # pushes rendered at the same moment (each may read; the pool has 30 connections)
 STALE = timedelta(minutes=10)  # a row taken for sending and never reported back is given up
 
 
@@ -54,6 +55,7 @@ class Dispatcher:
         self._claimed: set[int] = set()  # rows this dispatcher took and has not reported back yet
         self._broken = False  # a round ended on a database failure: recover before the next
         self._orphans: set[asyncio.Task[int]] = set()  # chat workers of a round cut short
+        self._rendering = asyncio.Semaphore(RENDER_AT_ONCE)
 
     async def run_once(self) -> int:
         """Send every row due now (and whatever falls due meanwhile); returns how many were sent."""
@@ -140,7 +142,8 @@ class Dispatcher:
         while queue:
             row = queue.popleft()
             try:
-                reply = await render_push(self.services, row, known)
+                async with self._rendering:  # hundreds of chats at once must not drain the pool
+                    reply = await render_push(self.services, row, known)
                 if reply is None:
                     self._results.append((row.id, "void", None, None))
                     continue
