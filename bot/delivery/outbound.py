@@ -48,7 +48,7 @@ from storage.db import unreachable
 log = logging.getLogger(__name__)
 
 MARGIN = 1.02  # a hair under the per-chat limit, so clock jitter never lands a message in a full window
-SECOND_S = 1.05  # the overall limit is kept in windows this long: requests granted at the pace leave a
+SECOND_S = 1.1  # the overall limit is kept in windows this long: requests granted at the pace leave a
 # busy process up to a tenth of a second late and bunched (its event loop's delays), and the platform
 # counts them as they arrive
 PACE_S = 0.1  # turns are granted a tenth of a second's worth at a time, spread through the second
