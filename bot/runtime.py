@@ -108,6 +108,7 @@ class Runtime:
 
 
 TRANSPORTS = ("telegram", "wecom")
+STOP_WAIT_S = 10.0  # on SIGTERM, a delivery round may finish sending this long; then what it holds waits
 
 
 def configured(settings: Settings) -> list[str]:
@@ -166,7 +167,13 @@ async def run(
         await stop.wait()
     finally:
         if runtime is not None:
-            await runtime.stop()
+            stopping = asyncio.ensure_future(runtime.stop())
+            done, _ = await asyncio.wait({stopping}, timeout=STOP_WAIT_S)
+            if not done:  # a delivery round waits on a platform that does not answer: give its rows back
+                log.warning("stopping: pushes still waiting to be sent after %.0f s are put back", STOP_WAIT_S)
+                for adapter in senders.values():
+                    await adapter.close()  # what waits is answered "stopped"; the round records it and ends
+            await stopping
         for transport in reversed(started):
             await transport.stop()  # type: ignore[attr-defined]
         await leadership.release()

@@ -181,6 +181,7 @@ class Outbound:
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._sends: set[asyncio.Task[None]] = set()
+        self._closed = False
         self.rejected = 0  # 429s received
         self.failures = 0  # transient failures of the platform
 
@@ -195,6 +196,9 @@ class Outbound:
     def post(self, chat_id: str, reply: Reply, *, before_send: BeforeSend | None = None) -> asyncio.Future[Delivery]:
         """Queue a message for a chat; the future resolves once it was sent, or could not be."""
         future: asyncio.Future[Delivery] = asyncio.get_running_loop().create_future()
+        if self._closed:  # stopping: nothing more is taken on (a push stays in the outbox for later)
+            future.set_result(Delivery(ok=False, error="stopped"))
+            return future
         chat = self._chats.setdefault(chat_id, _Chat())
         self._active.add(chat_id)
         if reply.refresh:
@@ -226,6 +230,7 @@ class Outbound:
                 await asyncio.sleep(0.005)
 
     async def close(self) -> None:
+        self._closed = True
         tasks = [t for t in (self._loop_task, *self._sends) if t is not None]
         for task in tasks:
             task.cancel()

@@ -5,15 +5,20 @@ acknowledged is handled exactly once, and service is back within seconds."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import httpx
+from sqlalchemy import select
 
-from storage.models import Attendance
-from tests.bot.telegram.test_e2e import cli, until
+from bot.cli.act import say
+from bot.settings import Settings
+from storage.models import Attendance, Outbox
+from tests.bot.telegram.test_e2e import cli, rows, until
 from tests.bot.telegram.test_webhook import (
     GROUPS,
     PER_GROUP,
@@ -227,3 +232,34 @@ async def test_sigterm_while_the_database_is_down_exits_cleanly(pg_cluster: Clus
     assert "Traceback" not in log, log
     assert await count(pg_cluster.url, Attendance) == len(updates)
     assert confirmations(api) == Counter(dict.fromkeys(NAMES, 1))
+
+
+async def test_sigterm_while_telegram_never_answers_exits_and_keeps_the_pushes(pg_url: str, tmp_path: Path) -> None:
+    """A delivery round waiting on a Bot API that takes messages and never answers must not hold
+    a SIGTERM for ever: after a grace the pushes it holds are put back for later, and it exits."""
+    api = FakeBotAPI(enforce_limits=False)
+    env, _updates = await prepare(pg_url, tmp_path, api)
+    worker = Worker(env, tmp_path / "worker.log")
+    await worker.start()
+    async with httpx.AsyncClient(timeout=10) as http:
+        await bind_groups(http, worker.url)
+        await until(lambda: all(api.sent_texts(group(g)) for g in range(GROUPS)), "the groups bound", 30)
+        await asyncio.sleep(1)  # the boards out
+        api.hold_answers()  # from now on Telegram takes each message and never answers
+        with patch.dict(os.environ, env):
+            settings = Settings()
+        said = await say(settings, "城东联合党委", "通知 全体 明天上午九点开书记例会")
+        assert not said.refused, said.lines
+        notices = select(Outbox.status).where(Outbox.purpose == "notice")
+        await until(lambda: bool(api.of("sendMessage", group(0)) and "书记例会" in api.sent_texts(group(0))[-1]),
+                    "a notice on its way", 30)  # fmt: skip
+        assert worker.proc is not None
+        started = time.monotonic()
+        log = await worker.stop()
+    api.release()
+    api.server.stop()  # type: ignore[attr-defined]
+    assert worker.proc.returncode == 0, log
+    assert time.monotonic() - started < 20, log  # not for ever
+    assert "put back" in log and "Traceback" not in log, log
+    statuses = [s for (s,) in await rows(pg_url, notices)]
+    assert len(statuses) == GROUPS and "sending" not in statuses  # none left as if being sent: all kept for later
