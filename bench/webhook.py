@@ -157,17 +157,22 @@ async def start_workers(env: dict[str, str], count: int) -> list[tuple[asyncio.s
     return workers
 
 
+async def bind_groups(url: str, groups: int) -> None:
+    """Each branch's secretary binds its group (member g is the secretary of branch g)."""
+    setup = Poster(url)
+    for g in range(groups):
+        bind = text_update(10_000 + g, -100 - g, f"/bind@dangjian_bot 第{g}支部", update_id=1 + g)
+        assert await setup.post(json.dumps(bind).encode()) == 200
+    await setup.close()
+
+
 async def run(url: str, workers: int, members: int, groups: int, concurrency: int) -> None:
     api_port = free_port()
     api = await asyncio.create_subprocess_exec(sys.executable, "-m", "tests.fakes.telegram_api", str(api_port))
     try:
         env = await prepare(url, members, groups, api_port)
         procs = await start_workers(env, workers)
-        setup = Poster(procs[0][1])
-        for g in range(groups):
-            bind = text_update(10_000 + g, -100 - g, f"/bind@dangjian_bot 第{g}支部", update_id=1 + g)
-            assert await setup.post(json.dumps(bind).encode()) == 200
-        await setup.close()
+        await bind_groups(procs[0][1], groups)
         done_rows = select(func.count()).select_from(InboxUpdate).where(InboxUpdate.status == "done")
         while await scalar(url, done_rows) < groups:
             await asyncio.sleep(0.05)

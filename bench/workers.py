@@ -29,7 +29,7 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from sqlalchemy import func, select
 
-from bench.webhook import LOG, Poster, free_port, prepare, scalar, start_workers
+from bench.webhook import LOG, Poster, bind_groups, free_port, prepare, scalar, start_workers
 from storage.models import Attendance
 from tests.fakes.telegram_api import RemoteFakeBotAPI, text_update
 
@@ -63,11 +63,7 @@ async def run(url: str, workers: int, members: int, groups: int, spread_s: float
         env = await prepare(url, members, groups, api.port)
         env["DANGJIAN_TELEGRAM_GROUP_PER_MINUTE"] = "19"
         procs = await start_workers(env, workers)
-        setup = Poster(procs[0][1])
-        for g in range(groups):
-            bind = text_update(10_000 + g, -100 - g, f"/bind@dangjian_bot 第{g}支部", update_id=1 + g)
-            assert await setup.post(json.dumps(bind).encode()) == 200
-        await setup.close()
+        await bind_groups(procs[0][1], groups)
         await quiet(api)  # every group bound and its sign-in board posted
         before = len(api.calls)
         rng = random.Random(7)

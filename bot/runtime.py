@@ -24,7 +24,7 @@ from jobs import calendar, leader
 from jobs.dispatcher import Dispatcher
 from jobs.leader import Leadership
 from jobs.scheduler import Scheduler
-from storage.db import Database
+from storage.db import Database, is_sqlite
 from storage.lease import Lease
 from storage.uow import UnitOfWork
 
@@ -185,7 +185,7 @@ class WorkersRefused(ValueError):
 
 
 def check_workers(settings: Settings, workers: int) -> None:
-    if workers > 1 and not settings.database_url.startswith("postgresql"):
+    if workers > 1 and is_sqlite(settings.database_url):
         raise WorkersRefused(
             "多个进程需要 PostgreSQL（DANGJIAN_DATABASE_URL），SQLite 只能由一个进程使用 / "
             "several workers need PostgreSQL (DANGJIAN_DATABASE_URL): SQLite is one process's"

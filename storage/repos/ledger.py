@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, union_all, update
+from sqlalchemy import Select, and_, bindparam, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
@@ -37,6 +37,9 @@ from storage.repos.events import EVENT_COLS, event_rec
 from storage.sql import insert_ignoring_conflicts
 
 BATCH = 5_000  # rows fetched at a time from the large tables
+
+
+Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])  # a query, whatever it selects
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,23 +116,35 @@ class LedgerRepo:
         q = select(*EVENT_COLS).where(*self._events_of(scope))
         return [event_rec(r) for r in await self.conn.execute(q.order_by(Event.starts_at, Event.id))]
 
-    def attendance(self, scope: Scope, *, by_member: bool) -> AsyncIterator[Any]:
-        """(event_id, member_id, status, reason, recorded_at, recorded_by) of the scope's members at
-        the period's events, by event (for the event sheet) or by member in roster order (for the matrix)."""
-        q = (
-            select(
-                Attendance.event_id,
-                Attendance.member_id,
-                Attendance.status,
-                Attendance.reason,
-                Attendance.recorded_at,
-                Attendance.recorded_by,
-            )
-            .join(Event, Event.id == Attendance.event_id)
+    @staticmethod
+    def _attendance_in(q: Q, scope: Scope) -> Q:
+        """The scope's members' attendance at the period's events."""
+        return (
+            q.join(Event, Event.id == Attendance.event_id)
             .join(Member, Member.id == Attendance.member_id)
             .where(Event.region_id == scope.region_id, Event.starts_at >= scope.start, Event.starts_at < scope.end)
             .where(*scope.members())
         )
+
+    @staticmethod
+    def _points_in(q: Q, scope: Scope) -> Q:
+        """The point entries of the scope's members in the period."""
+        return q.join(Member, Member.id == PointEntry.member_id).where(
+            *scope.members(), PointEntry.at >= scope.start, PointEntry.at < scope.end
+        )
+
+    def attendance(self, scope: Scope, *, by_member: bool) -> AsyncIterator[Any]:
+        """(event_id, member_id, status, reason, recorded_at, recorded_by) of the scope's members at
+        the period's events, by event (for the event sheet) or by member in roster order (for the matrix)."""
+        columns = select(
+            Attendance.event_id,
+            Attendance.member_id,
+            Attendance.status,
+            Attendance.reason,
+            Attendance.recorded_at,
+            Attendance.recorded_by,
+        )
+        q = self._attendance_in(columns, scope)
         if by_member:
             q = q.order_by(Member.branch_id, Member.id, Event.starts_at, Event.id)
         else:
@@ -251,20 +266,8 @@ class LedgerRepo:
 
     async def size(self, scope: Scope) -> int:
         """The rows the biggest sheets will hold (attendance and points): how long a workbook takes."""
-        attendance = (
-            select(func.count())
-            .select_from(Attendance)
-            .join(Event, Event.id == Attendance.event_id)
-            .join(Member, Member.id == Attendance.member_id)
-            .where(Event.region_id == scope.region_id, Event.starts_at >= scope.start, Event.starts_at < scope.end)
-            .where(*scope.members())
-        )
-        points = (
-            select(func.count())
-            .select_from(PointEntry)
-            .join(Member, Member.id == PointEntry.member_id)
-            .where(*scope.members(), PointEntry.at >= scope.start, PointEntry.at < scope.end)
-        )
+        attendance = self._attendance_in(select(func.count()).select_from(Attendance), scope)
+        points = self._points_in(select(func.count()).select_from(PointEntry), scope)
         return int((await self.conn.execute(attendance)).scalar_one()) + int(
             (await self.conn.execute(points)).scalar_one()
         )
@@ -272,19 +275,18 @@ class LedgerRepo:
     def points(self, scope: Scope) -> AsyncIterator[Any]:
         """(at, member name, branch_id, amount, reason, source, operator name) of every ledger row."""
         operator = aliased(Member)
+        columns = select(
+            PointEntry.at,
+            Member.name,
+            Member.branch_id,
+            PointEntry.amount,
+            PointEntry.reason,
+            PointEntry.source,
+            operator.name,
+        ).select_from(PointEntry)
         q = (
-            select(
-                PointEntry.at,
-                Member.name,
-                Member.branch_id,
-                PointEntry.amount,
-                PointEntry.reason,
-                PointEntry.source,
-                operator.name,
-            )
-            .join(Member, Member.id == PointEntry.member_id)
+            self._points_in(columns, scope)
             .outerjoin(operator, operator.id == PointEntry.operator_id)
-            .where(*scope.members(), PointEntry.at >= scope.start, PointEntry.at < scope.end)
             .order_by(PointEntry.at, PointEntry.id)
         )
         return _stream(self.conn, q)
