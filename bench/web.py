@@ -6,7 +6,8 @@ requests in flight by a logged-in client in this process.
 The region is the one bench/export.py builds (a year of events, sign-ins, duty, ideas, points),
 with the console's clock in the middle of that year, so "this month" has 200 activity days and a
 secretary meeting. The event pages asked are one branch's activity day (50 expected) and, apart,
-the region's Party lesson (10,000 expected). Printed: p50 / p99 / max in milliseconds and
+the region's Party lesson (10,000 expected: counts per branch, a page of 25 branches), plain and
+with one branch's names opened. Printed: p50 / p99 / max in milliseconds and
 requests per second. Target: p99 under 100 ms.
 
     .venv/bin/python bench/web.py                      # SQLite
@@ -33,10 +34,11 @@ from sqlalchemy import select
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from bench.export import build
+from bot import workers as worker_procs
 from bot.app import App, build_app
 from bot.runtime import until_signalled
 from bot.settings import Settings
-from bot.web.serve import WebServer, start_workers, stop_workers
+from bot.web.serve import WebServer, start_workers
 from handlers.core.ports import FakeClock
 from handlers.weblink import issue_link
 from storage.migrate import wipe_postgres
@@ -132,6 +134,7 @@ async def main() -> None:
                 pages = [("overview", "/"), ("event page (activity day, 50 expected)", f"/events/{day}")]
                 if not args.skip_lesson:
                     pages.append(("event page (Party lesson, region-wide)", f"/events/{lesson}"))
+                    pages.append(("the same, one branch opened", f"/events/{lesson}?branch=7"))
                 print(f"console: {args.workers} process(es)")
                 for label, path in pages:
                     await hammer(client, path, 20, args.inflight)  # warm up
@@ -171,7 +174,7 @@ async def serve(port: int, url: str, workers: int) -> None:
     try:
         await stop.wait()
     finally:
-        await asyncio.to_thread(stop_workers, procs)
+        await asyncio.to_thread(worker_procs.stop, procs)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from handlers.core.ports import Attachment, Reply
 from handlers.core.router import Command
 from handlers.core.timeparse import Period, parse_period
 from handlers.core.workbook import LedgerStats, labels
-from handlers.ledger_book import write_ledger
+from handlers.ledger_book import seconds_to_write, write_ledger
 from storage.records import ATTENDED, EventRec, rate_of
 from storage.repos.ledger import Scope
 from storage.uow import UnitOfWork
@@ -93,7 +93,6 @@ def _looks_like_period(word: str) -> bool:
     return any(ch.isdigit() for ch in word) or word[-1:] in "月季年" or word.lower().startswith(("this", "last"))
 
 
-ROWS_PER_S = 25_000  # attendance and points rows a workbook takes per second (measured: bench/export.py)
 SAY_WORKING_AFTER_S = 3.0  # an export expected to take longer is announced first, with its time
 
 
@@ -118,13 +117,13 @@ async def export(ctx: Context, args: str) -> list[Reply]:
         await ctx.unit(audit)
     ctx.rederivable = True  # the answer carries a file: it is made again rather than stored
     rows = await ctx.read(lambda uow: uow.ledger.size(target.scope))
-    seconds = rows / ROWS_PER_S
+    seconds = seconds_to_write(target.scope, rows)
     if seconds > SAY_WORKING_AFTER_S:  # a region's year: say so rather than fall silent for a minute
         about = 5 * math.ceil(seconds / 5)
         await ctx.say_meanwhile(
             ctx.reply("ledger.working", scope=target.scope_name, period=target.period_name, seconds=about)
         )
-    data, stats = await build_ledger(ctx, target)
+    data, stats = await build_ledger(ctx, target, rows)
     name = Markup(ctx.t("ledger.file_name", scope=target.scope_name, period=target.period_name)).unescape()
     caption = ctx.t(
         "ledger.exported",
@@ -132,11 +131,12 @@ async def export(ctx: Context, args: str) -> list[Reply]:
         period=target.period_name,
         events=stats.events,
         members=stats.members,
+        summarized=stats.summarized,
     )
     return [Reply(text=caption, file=Attachment(name, data))]
 
 
-async def build_ledger(ctx: Context, target: Target) -> tuple[bytes, LedgerStats]:
+async def build_ledger(ctx: Context, target: Target, rows: int | None = None) -> tuple[bytes, LedgerStats]:
     """The workbook, written beside the chat (its own thread and connection) into a temp file."""
     now, tz, locale, media = ctx.now, ctx.tz, ctx.locale, ctx.services.media
     grace = ctx.services.policy.grace_min
@@ -147,7 +147,7 @@ async def build_ledger(ctx: Context, target: Target) -> tuple[bytes, LedgerStats
         async def write(conn: AsyncConnection) -> LedgerStats:
             uow = UnitOfWork(conn, now)
             return await write_ledger(
-                uow, target.scope, out, tz=tz, locale=locale, title=title, media=media, grace_min=grace
+                uow, target.scope, out, tz=tz, locale=locale, title=title, media=media, grace_min=grace, size=rows
             )
 
         stats = await ctx.services.db.read_apart(write)

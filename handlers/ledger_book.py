@@ -26,6 +26,7 @@ from handlers.core.audit_log import AuditReader
 from handlers.core.expected import expected_filter
 from handlers.core.media import LEDGER_THUMB, MediaStore
 from handlers.core.workbook import (
+    DETAIL_MAX_ROWS,
     MATRIX_MAX_EVENTS,
     Book,
     BranchTotals,
@@ -82,6 +83,11 @@ class _Run:
     groups: dict[int, set[int]] = field(default_factory=dict)  # group id -> its members (not guests)
     started: date = date.min  # the region's 启用日期
     grace: timedelta = timedelta(minutes=5)  # a shift's check-in grace (the policy's)
+    # a large region's ledger: a row per branch or member where a small one has a row per entry
+    # (the entries are in each branch's ledger)
+    summarized: bool = False
+    # (branch id, "YYYY-MM") -> [expected, present] over the held events, gathered by the events sheet
+    monthly: dict[tuple[int, str], list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
 
     @property
     def repo(self) -> LedgerRepo:
@@ -111,9 +117,15 @@ async def write_ledger(
     title: str,
     media: MediaStore | None = None,
     matrix_max_events: int = MATRIX_MAX_EVENTS,
+    detail_max_rows: int = DETAIL_MAX_ROWS,
     grace_min: int = 5,
+    size: int | None = None,
 ) -> LedgerStats:
-    """Write the ledger of a region (or one branch) for a period to `out`."""
+    """Write the ledger of a region (or one branch) for a period to `out`. A region whose
+    attendance and points rows are more than `detail_max_rows` gets its matrix per branch, its
+    points per member, and names and photos only of the region's own events: an inspector reads a
+    large region's summaries, and each branch's ledger holds its detail. `size`: the scope's
+    attendance and points rows, when counted already."""
     repo = uow.ledger
     book = Book(out, tz, locale, title, uow.now)
     stats = LedgerStats()
@@ -132,14 +144,17 @@ async def write_ledger(
         for g in {e.group_id for e in events if e.group_id is not None}
     }
     started = (await uow.org.region(scope.region_id)).start(tz)
+    rows = size if size is not None else await repo.size(scope)
+    summarized = summarizes(scope, rows, detail_max_rows)
     run = _Run(book, uow, scope, branches, people, events, totals, stats, media, groups, started,
-               timedelta(minutes=grace_min))  # fmt: skip
+               timedelta(minutes=grace_min), summarized)  # fmt: skip
+    stats.summarized = summarized
     await _events_sheets(run)
-    await _matrix_sheet(run, matrix_max_events)
+    await (_branch_matrix_sheet(run) if summarized else _matrix_sheet(run, matrix_max_events))
     for write in (
         _duty_sheet,
         _ideas_sheet,
-        _points_sheet,
+        _member_points_sheet if summarized else _points_sheet,
         _store_sheet,
         _rotation_sheet,
         _lessons_sheet,
@@ -155,6 +170,20 @@ async def write_ledger(
     return stats
 
 
+ROWS_PER_S = 25_000  # attendance and points rows a detailed workbook takes per second (bench/export.py)
+SUMMARY_ROWS_PER_S = 80_000  # the same rows, counted rather than written (a large region's ledger)
+
+
+def summarizes(scope: Scope, rows: int, detail_max_rows: int = DETAIL_MAX_ROWS) -> bool:
+    """Whether the ledger of a scope with this many attendance and points rows is one of summaries."""
+    return scope.branch_id is None and rows > detail_max_rows
+
+
+def seconds_to_write(scope: Scope, rows: int) -> float:
+    """About how long the workbook takes, from its attendance and points rows."""
+    return rows / (SUMMARY_ROWS_PER_S if summarizes(scope, rows) else ROWS_PER_S)
+
+
 def _mark(r: Any) -> str:
     """An attendance row's status, a make-up the member entered themselves told apart (本人补签)."""
     return "self_makeup" if r.status == "makeup" and r.recorded_by == r.member_id else str(r.status)
@@ -163,10 +192,15 @@ def _mark(r: Any) -> str:
 async def _events_sheets(run: _Run) -> None:
     """活动台账: one row per event with its counts (fits a printed page); 出席名单与会议记录: the
     same events with who came, who was on leave and who was absent, and the meeting record, in
-    columns wide enough to wrap. An event not started yet has no absentees and no rate."""
+    columns wide enough to wrap. An event not started yet has no absentees and no rate. A large
+    region's ledger lists the region's own events; its branches' events are counted, not listed."""
     book, repo, scope, people = run.book, run.repo, run.scope, run.people
-    branches, totals, now, stats = run.branches, run.totals, run.now, run.stats
+    branches, now, stats = run.branches, run.now, run.stats
     events, by_id = run.events, {p.id: p for p in run.people}
+    expect = Expected(people, run.groups)
+    if run.summarized:
+        events = [e for e in events if e.branch_id is None]
+        await _count_branch_events(run, expect)
     sheet = book.sheet("events", "events", caps={1: 10, 2: 12, 4: 12, 5: 18, 6: 6, 12: 6}, keys=1)
     lists = book.sheet("names", "names", caps={0: 14, 1: 26, 2: 16, 3: 16, 4: 34}, keys=1)
     records = await repo.records(scope)
@@ -174,7 +208,6 @@ async def _events_sheets(run: _Run) -> None:
     rows: dict[int, list[Any]] = defaultdict(list)
     pending = iter(events)
     current: EventRec | None = None
-    expect = Expected(people, run.groups)
 
     def flush(event: EventRec) -> None:
         marks = rows.pop(event.id, [])
@@ -189,19 +222,17 @@ async def _events_sheets(run: _Run) -> None:
         absent = [p for p in expected if p.id not in seen] if held else []
         came = sum(1 for r in present if r.member_id in expected_ids)
         excused = sum(1 for r in leave if r.member_id in expected_ids)
-        if held:
-            for bid in {p.branch_id for p in expected} & set(totals):
-                totals[bid].events += 1
+        if held:  # counted per branch: expected, present, on leave
+            counts: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
             for p in expected:
-                if p.branch_id in totals:
-                    totals[p.branch_id].expected += 1
+                counts[p.branch_id][0] += 1
             for r in present + leave:
                 person = by_id.get(r.member_id)
-                if person is not None and r.member_id in expected_ids and person.branch_id in totals:
-                    if r.status == "leave":
-                        totals[person.branch_id].leave += 1
-                    else:
-                        totals[person.branch_id].present += 1
+                if person is not None and r.member_id in expected_ids:
+                    counts[person.branch_id][2 if r.status == "leave" else 1] += 1
+            month = _month(event, book.tz)
+            for branch_id, (n, came_in, on_leave) in counts.items():
+                _tally(run, branch_id, month, n, came_in, on_leave)
 
         def name(member_id: int) -> str:
             person = by_id.get(member_id)
@@ -244,7 +275,7 @@ async def _events_sheets(run: _Run) -> None:
             ]
         )
 
-    async for r in repo.attendance(scope, by_member=False):
+    async for r in repo.attendance(scope, by_member=False, region_events=run.summarized):
         while current is None or current.id != r.event_id:
             if current is not None:
                 flush(current)
@@ -258,8 +289,48 @@ async def _events_sheets(run: _Run) -> None:
         flush(current)
     for event in pending:
         flush(event)
-    stats.rows["events"] = sheet.finish()
-    stats.rows["names"] = lists.finish()
+    only = book.label("region_events_only").format(n=len(run.events) - len(events)) if run.summarized else None
+    stats.rows["events"] = sheet.finish(legend=only)
+    stats.rows["names"] = lists.finish(legend=only)
+
+
+def _tally(run: _Run, branch_id: int, month: str, expected: int, present: int, leave: int) -> None:
+    """A held event's counts of one branch's members, into the summary's totals and the month."""
+    t = run.totals.get(branch_id)
+    if t is None or not expected:
+        return
+    t.events += 1
+    t.expected += expected
+    t.present += present
+    t.leave += leave
+    cell = run.monthly[(branch_id, month)]
+    cell[0] += expected
+    cell[1] += present
+
+
+async def _count_branch_events(run: _Run, expect: Expected) -> None:
+    """A large region's branch events, counted in the database by branch, role and mark (a Party
+    group's meeting, which expects its members only, read member by member)."""
+    counts = await run.repo.branch_event_counts(run.scope)
+    roll = Counter((p.branch_id, p.role) for p in expect.everyone)
+    for event in run.events:
+        branch_id = event.branch_id
+        if branch_id is None or event.state(run.now) not in ("running", "ended"):
+            continue
+        roles = expected_filter(event.kind)
+        if event.group_id is not None:
+            ids = {p.id for p in expect.of(event)}
+            marks = [r for r in await run.uow.attendance.for_event(event.id) if r.member_id in ids]
+            present = sum(r.status in ATTENDED for r in marks)
+            leave = sum(r.status == "leave" for r in marks)
+            _tally(run, branch_id, _month(event, run.book.tz), len(ids), present, leave)
+            continue
+        present = leave = 0
+        for branch, role, status, n in counts.get(event.id, ()):
+            if branch == branch_id and role in roles:
+                present += n if status in ATTENDED else 0
+                leave += n if status == "leave" else 0
+        _tally(run, branch_id, _month(event, run.book.tz), sum(roll[(branch_id, r)] for r in roles), present, leave)
 
 
 async def _matrix_sheet(run: _Run, max_events: int) -> None:
@@ -335,6 +406,23 @@ async def _matrix_sheet(run: _Run, max_events: int) -> None:
         sheet.row([branches.get(person.branch_id), person.name, book.role(person.role), *cells, rate])
     subtotal(last_branch)
     stats.rows["matrix"] = sheet.finish(legend=book.label("legend"))
+
+
+async def _branch_matrix_sheet(run: _Run) -> None:
+    """A large region's attendance: branches down, months across, present / expected in each (the
+    events sheet gathered them), the branch's rate at the end."""
+    book, stats = run.book, run.stats
+    months = sorted({_month(e, book.tz) for e in run.events if e.status != "cancelled"})
+    head = book.L["matrix_branches"].split("|")
+    caps = {c: 8 for c in range(2, 2 + len(months))} | {0: 16}
+    sheet = book.sheet("matrix", head[:2] + months + head[2:], caps=caps, keys=1)
+    for branch_id, name in run.branches.items():
+        counts = [run.monthly.get((branch_id, m)) for m in months]
+        cells = [f"{c[1]}/{c[0]}" if c and c[0] else None for c in counts]
+        expected = sum(c[0] for c in counts if c)
+        rate = sum(c[1] for c in counts if c) / expected if expected else None
+        sheet.row([name, run.totals[branch_id].members, *cells, rate])
+    stats.rows["matrix"] = sheet.finish(legend=book.label("matrix_of_branches"))
 
 
 def _month(event: EventRec, tz: ZoneInfo) -> str:
@@ -439,6 +527,18 @@ async def _points_sheet(run: _Run) -> None:
     stats.rows["points"] = sheet.finish()
 
 
+async def _member_points_sheet(run: _Run) -> None:
+    """A large region's points: one row per member with entries in the period."""
+    book, repo, scope, branches, totals, stats = run.book, run.repo, run.scope, run.branches, run.totals, run.stats
+    sheet = book.sheet("points", "points_members", caps={0: 16}, keys=2)
+    async for name, branch_id, earned, deducted, spent, net, entries in repo.points_by_member(scope):
+        t = totals.get(branch_id)
+        if t is not None:
+            t.points += int(earned)
+        sheet.row([branches.get(branch_id), name, int(earned), int(deducted), int(spent), int(net), int(entries)])
+    stats.rows["points"] = sheet.finish(legend=book.label("points_of_members"))
+
+
 async def _store_sheet(run: _Run) -> None:
     book, repo, scope, branches, stats = run.book, run.repo, run.scope, run.branches, run.stats
     sheet = book.sheet("store", "store", caps={2: 16, 3: 20}, keys=1)
@@ -520,6 +620,8 @@ async def _photos_sheet(run: _Run) -> None:
     sheet.widths[column] = 26
     for photo in await repo.photos(scope):
         event = by_id[photo.event_id]
+        if run.summarized and event.branch_id is not None:
+            continue  # in the branch's ledger
         r = sheet.row(
             [
                 event.id,
@@ -539,7 +641,7 @@ async def _photos_sheet(run: _Run) -> None:
         sheet.ws.insert_image(
             r, column, f"{photo.sha256[:12]}.png", {"image_data": io.BytesIO(data), "x_offset": 2, "y_offset": 2}
         )
-    stats.rows["photos"] = sheet.finish()
+    stats.rows["photos"] = sheet.finish(legend=book.label("photos_of_region") if run.summarized else None)
 
 
 async def _monthly_sheet(run: _Run) -> None:

@@ -474,6 +474,13 @@ async def build_summary(uow: UnitOfWork, event: EventRec, branch_id: int | None 
         in_group = {g.member_id for g in await uow.groups.members(event.group_id) if not g.guest}
         expected = [m for m in expected if m.id in in_group]
     rows = await uow.attendance.for_event(event.id, view, {m.id: m for m in members})
+    whole = await uow.attendance.totals(event.id, event.region_id, roles) if view is not None else None
+    return _summary(event, expected, rows, whole)
+
+
+def _summary(
+    event: EventRec, expected: list[MemberRec], rows: list[AttendanceRec], whole: tuple[int, int] | None = None
+) -> Summary:
     by_status: dict[str, list[AttendanceRec]] = {}
     expected_ids = {m.id for m in expected}
     guests = []
@@ -484,7 +491,6 @@ async def build_summary(uow: UnitOfWork, event: EventRec, branch_id: int | None 
         by_status.setdefault(a.status, []).append(a)
     seen = {a.member_id for a in rows if a.status != "absent"}
     absent = [m for m in expected if m.id not in seen]
-    whole = await uow.attendance.totals(event.id, event.region_id, roles) if view is not None else None
     return Summary(
         event,
         expected,
@@ -497,6 +503,73 @@ async def build_summary(uow: UnitOfWork, event: EventRec, branch_id: int | None 
         guests,
         whole,
     )
+
+
+FOLD_OVER = 300  # a region-wide event expecting more than this is shown branch by branch, names folded
+BRANCHES_PER_PAGE = 25
+
+
+@dataclass(frozen=True, slots=True)
+class BranchLine:
+    """One branch's counts at a region-wide event."""
+
+    branch_id: int
+    name: str
+    expected: int
+    present: int
+    late: int
+    leave: int
+    absent: int  # expected and neither signed in nor on leave
+
+    @property
+    def rate(self) -> int | None:
+        return rate_of(self.expected, self.present, self.leave)
+
+
+@dataclass(frozen=True, slots=True)
+class Breakdown:
+    """A region-wide event branch by branch: every branch's counts, a page of them shown, and the
+    names of the one branch opened."""
+
+    whole: BranchLine
+    lines: list[BranchLine]  # this page's
+    page: int
+    pages: int
+    opened: Summary | None  # the opened branch's members, by name
+    opened_id: int | None
+
+
+BranchCounts = dict[int, tuple[str, int, int, int, int, int]]  # branch -> name, expected, present, late, leave, seen
+
+
+async def branch_counts(uow: UnitOfWork, event: EventRec) -> BranchCounts:
+    """A region-wide event's counts per branch, in one grouped query whatever the region's size."""
+    return await uow.attendance.counts_by_branch(event.id, event.region_id, expected_filter(event.kind))
+
+
+async def branch_breakdown(
+    uow: UnitOfWork, event: EventRec, counts: BranchCounts, page: int = 1, opened: int | None = None,
+    per_page: int = BRANCHES_PER_PAGE,
+) -> Breakdown:  # fmt: skip
+    """Every branch's line from its counts; names read only for the branch opened, whose page is shown."""
+    roles = expected_filter(event.kind)
+    lines = [
+        BranchLine(branch_id, name, n, present, late, leave, n - seen)
+        for branch_id, (name, n, present, late, leave, seen) in counts.items()
+    ]
+    whole = BranchLine(
+        0, "", *(sum(getattr(line, f) for line in lines) for f in ("expected", "present", "late", "leave", "absent"))
+    )
+    at = next((i for i, line in enumerate(lines) if line.branch_id == opened), None)
+    pages = max(1, -(-len(lines) // per_page))
+    page = at // per_page + 1 if at is not None else min(max(page, 1), pages)
+    summary = None
+    if at is not None:
+        members = await uow.org.members_of(event.region_id, opened)
+        rows = await uow.attendance.of_members(event.id, {m.id: m for m in members})
+        summary = _summary(event, [m for m in members if m.role in roles], rows)
+    shown = lines[(page - 1) * per_page : page * per_page]
+    return Breakdown(whole, shown, page, pages, summary, opened if at is not None else None)
 
 
 def summary_params(ctx_local: Any, s: Summary) -> dict[str, Any]:

@@ -55,7 +55,7 @@ from handlers.core.vocabulary import TERMS, term
 from handlers.duty import shift_state
 from handlers.ideas import names_author
 from handlers.ledger import rates_by_branch
-from handlers.signin import build_summary
+from handlers.signin import FOLD_OVER, BranchCounts, Summary, branch_breakdown, branch_counts, build_summary
 from storage.records import BindingRec, EventRec, MemberRec, rate_of
 from storage.repos.web import SessionRec
 from storage.uow import UnitOfWork
@@ -68,6 +68,7 @@ _PAGE_READ: ContextVar[Any] = ContextVar("dangjian_web_page_read", default=None)
 OVERVIEW_EVENTS = 20  # the month's events on the overview: the last held and the next (all on 活动)
 OVERVIEW_BARS = 30  # branches in the overview's chart: those with the lowest attendance
 OVERVIEW_TTL_S = 30.0  # how old the overview's figures may be (a write from the web shows at once)
+COUNTS_FRESH_S = 2.0  # how old a large region-wide event's counts per branch may be (the page says when)
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -130,6 +131,8 @@ class WebConsole:
         self.transport = AnsweringTransport(app, PLATFORM)
         # the overview (a month of a whole region) is computed and drawn at most every OVERVIEW_TTL_S
         self._overviews: dict[tuple[Any, ...], tuple[float, Markup]] = {}
+        # a large region-wide event's counts per branch: event id -> (monotonic, counted at, counts)
+        self._counts: dict[int, tuple[float, datetime, BranchCounts]] = {}
         self.env = Environment(
             loader=FileSystemLoader(str(HERE / "templates")),
             autoescape=True,
@@ -331,6 +334,7 @@ class WebConsole:
             raise Denied(400, "not_found")
         flash = await self.command(v, text, field.get("form_id") or secrets.token_urlsafe(8))
         self._overviews.clear()
+        self._counts.clear()
         back = local_path(field.get("back", "/"))
         shown = "\n".join(flash)
         query = f"flash={quote(shown)}&fs={_flash_sig(v.csrf, shown)}"
@@ -464,9 +468,21 @@ class WebConsole:
             # the region's meeting a secretary was expected at (the 书记例会): its attendees, as the
             # secretaries' chat shows them; a region-wide event his branch sees: his branch's names only
             attendee = not v.officer and not visible_in(event, v.node) and self.expected_at(v, event)
-            summary = await build_summary(uow, event, None if attendee else v.node.branch_id)
+            view = None if attendee else v.node.branch_id
+            folded, counted = None, uow.now
+            if event.branch_id is None and view is None:  # the whole region's: large, it is shown per branch
+                counts, counted = await self.branch_counts(uow, event)
+                folded = await branch_breakdown(
+                    uow, event, counts, _number(request, "page") or 1, _number(request, "branch")
+                )
+                folded = folded if folded.whole.expected > FOLD_OVER else None
+            if folded is None:
+                summary = await build_summary(uow, event, view)
+            else:  # the opened branch's absentees, for the make-up form
+                summary = folded.opened or Summary(event, [], [], [], [], [], [], [], [])
             record, photos = await uow.records.sheet(event_id)
-            return {"e": event, "s": summary, "starts": self.local(event.starts_at), "record": record,
+            return {"e": event, "s": summary, "b": folded, "counted": self.local(counted) if folded else None,
+                    "starts": self.local(event.starts_at), "record": record,
                     "photos": photos, "branch": branch, "state": event.state(uow.now),
                     "may_makeup": not attendee}  # fmt: skip
 
@@ -474,6 +490,19 @@ class WebConsole:
         if data is None:
             raise Denied(404, "not_found")
         return self.page(request, "event.html", v, **data)
+
+    async def branch_counts(self, uow: UnitOfWork, event: EventRec) -> tuple[BranchCounts, datetime]:
+        """A region-wide event's counts per branch and when they were counted: counted again when
+        older than COUNTS_FRESH_S (the page says when), so a crowd refreshing a large event's page
+        costs one count a second or two rather than one each."""
+        kept = self._counts.get(event.id)
+        if kept is not None and time.monotonic() - kept[0] < COUNTS_FRESH_S:
+            return kept[2], kept[1]
+        counts = await branch_counts(uow, event)
+        if len(self._counts) > 256:
+            self._counts.clear()
+        self._counts[event.id] = (time.monotonic(), uow.now, counts)
+        return counts, uow.now
 
     async def photo(self, request: Request, v: Visitor) -> Response:
         """One photo of an event's record, to whoever may see the event (a thumbnail, as PNG)."""
@@ -616,6 +645,12 @@ class WebConsole:
 
 
 _LOCAL_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9/_.?=&%-]*")
+
+
+def _number(request: Request, key: str) -> int | None:
+    """?key=N of a paged or folded view (None when absent or not a number)."""
+    text = request.query_params.get(key, "")
+    return int(text) if text.isdigit() and len(text) < 10 else None
 
 
 def local_path(back: str) -> str:

@@ -23,6 +23,10 @@ from storage.records import rate_of
 MAX_CELL = 32_767  # characters Excel keeps in one cell
 NAMES_CELL = 2_000  # a list of names longer than this is cut, with "… and N more"
 MATRIX_MAX_EVENTS = 200  # beyond this many events the attendance sheet is one row per mark
+# a region with more attendance and points rows than this gets a ledger of summaries (per branch,
+# per member): a row per sign-in and per point of 50,000 members is 1.5 million rows nobody reads
+# region-wide, 20 MB over WeCom's file limit and a minute to write; each branch's ledger has them
+DETAIL_MAX_ROWS = 100_000
 MAX_WIDTH = 30  # a column wider than this wraps its text instead
 # Printing on A4 landscape with 0.3-inch margins leaves about 820 pixels of column as LibreOffice
 # lays a sheet out (Excel's unit: a width w is w × 7 + 5 pixels; measured by tests/handlers/
@@ -91,6 +95,7 @@ class LedgerStats:
     members: int = 0
     totals: dict[str, BranchTotals] = field(default_factory=dict)
     ideas_by_status: Counter[str] = field(default_factory=Counter)
+    summarized: bool = False  # a large region's: summaries per branch and member, detail per branch
 
 
 class Sheet:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import (
     Attendance,
+    Branch,
     Member,
 )
 from storage.records import (
@@ -67,6 +69,42 @@ class AttendanceRepo:
         return int((await self.conn.execute(count_expected)).scalar_one()), int(
             (await self.conn.execute(count_present)).scalar_one()
         )
+
+    async def counts_by_branch(
+        self, event_id: int, region_id: int, roles: Collection[str]
+    ) -> dict[int, tuple[str, int, int, int, int, int]]:
+        """An event's region-wide counts per branch over its active members of these roles (one
+        pass over the roll, each member's mark looked up), in branch order: branch id -> (its
+        name, expected, present, late, on leave, signed in or on leave)."""
+        status = Attendance.status
+        q = (
+            select(
+                Member.branch_id,
+                Branch.name,
+                func.count(),
+                func.count(case((status.in_(list(ATTENDED)), 1))),
+                func.count(case((status == "late", 1))),
+                func.count(case((status == "leave", 1))),
+                func.count(case((status != "absent", 1))),
+            )
+            .select_from(Member)
+            .outerjoin(Attendance, (Attendance.event_id == event_id) & (Attendance.member_id == Member.id))
+            .join(Branch, Branch.id == Member.branch_id)
+            .where(Member.region_id == region_id, Member.active.is_(True), Member.role.in_(list(roles)))
+            .group_by(Member.branch_id, Branch.name)
+            .order_by(Member.branch_id)
+        )
+        return {int(b): (str(name), int(n), int(p), int(late), int(leave), int(seen))
+                for b, name, n, p, late, leave, seen in await self.conn.execute(q)}  # fmt: skip
+
+    async def of_members(self, event_id: int, members: Mapping[int, MemberRec]) -> list[AttendanceRec]:
+        """The event's attendance rows of these members, in the order recorded."""
+        q = _ATTENDANCE_OF_EVENT.where(Attendance.member_id.in_(bindparam("ids", expanding=True)))
+        ids, out = sorted(members), list[Any]()
+        for at in range(0, len(ids), 1000):  # a bound parameter each: drivers cap how many
+            out += (await self.conn.execute(q, {"event_id": event_id, "ids": ids[at : at + 1000]})).all()
+        out.sort(key=lambda r: r[4])
+        return [AttendanceRec(r[0], members[r[0]].name, members[r[0]].branch_id, r[1], r[2], r[3], r[4]) for r in out]
 
     async def present_by(
         self, event_ids: Sequence[int], statuses: Collection[str] = ATTENDED

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, bindparam, func, insert, literal, or_, select, union_all, update
+from sqlalchemy import Select, and_, bindparam, case, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
@@ -133,9 +133,10 @@ class LedgerRepo:
             *scope.members(), PointEntry.at >= scope.start, PointEntry.at < scope.end
         )
 
-    def attendance(self, scope: Scope, *, by_member: bool) -> AsyncIterator[Any]:
+    def attendance(self, scope: Scope, *, by_member: bool, region_events: bool = False) -> AsyncIterator[Any]:
         """(event_id, member_id, status, reason, recorded_at, recorded_by) of the scope's members at
-        the period's events, by event (for the event sheet) or by member in roster order (for the matrix)."""
+        the period's events (or only the region's own), by event (for the event sheet) or by member
+        in roster order (for the matrix)."""
         columns = select(
             Attendance.event_id,
             Attendance.member_id,
@@ -145,11 +146,26 @@ class LedgerRepo:
             Attendance.recorded_by,
         )
         q = self._attendance_in(columns, scope)
+        if region_events:
+            q = q.where(Event.branch_id.is_(None))
         if by_member:
             q = q.order_by(Member.branch_id, Member.id, Event.starts_at, Event.id)
         else:
             q = q.order_by(Event.starts_at, Event.id, Attendance.recorded_at, Attendance.id)
         return _stream(self.conn, q)
+
+    async def branch_event_counts(self, scope: Scope) -> dict[int, list[tuple[int, str, str, int]]]:
+        """Event id -> (branch_id, role, status, members) of the active members' marks at the
+        branches' own events of the period: a large region's ledger counts them rather than read
+        each of them."""
+        q = self._attendance_in(
+            select(Attendance.event_id, Member.branch_id, Member.role, Attendance.status, func.count()), scope
+        ).where(Event.branch_id.is_not(None), Member.active.is_(True))
+        q = q.group_by(Attendance.event_id, Member.branch_id, Member.role, Attendance.status)
+        out: dict[int, list[tuple[int, str, str, int]]] = {}
+        for event_id, branch_id, role, status, n in await self.conn.execute(q):
+            out.setdefault(int(event_id), []).append((int(branch_id), str(role), str(status), int(n)))
+        return out
 
     async def records(self, scope: Scope) -> dict[int, str]:
         rows = await self.conn.execute(
@@ -289,6 +305,20 @@ class LedgerRepo:
             .outerjoin(operator, operator.id == PointEntry.operator_id)
             .order_by(PointEntry.at, PointEntry.id)
         )
+        return _stream(self.conn, q)
+
+    def points_by_member(self, scope: Scope) -> AsyncIterator[Any]:
+        """(member name, branch_id, earned, deducted, store, net, entries) of each member with an
+        entry in the period, in roster order: earned is what was given (not the store's refunds),
+        deducted what was taken off, store what the points store took back net of its refunds."""
+        amount, store = PointEntry.amount, PointEntry.source == "store"
+        earned = func.sum(case((and_(amount > 0, ~store), amount), else_=0))
+        deducted = func.sum(case((and_(amount < 0, ~store), -amount), else_=0))
+        spent = func.sum(case((store, -amount), else_=0))
+        columns = select(
+            Member.name, Member.branch_id, earned, deducted, spent, func.sum(amount), func.count()
+        ).select_from(PointEntry)
+        q = self._points_in(columns, scope).group_by(Member.id).order_by(Member.branch_id, Member.id)
         return _stream(self.conn, q)
 
     async def redemptions(self, scope: Scope) -> list[tuple[Any, ...]]:

@@ -473,3 +473,47 @@ def test_a_long_export_says_first_how_long_it_will_take(sqlite_url: str, tmp_pat
     assert said is not None, out  # said before the file, with its time
     assert second.startswith("📒 压测联合党委 台账（2025年）")
     assert took / 3 <= int(said.group(1)) <= took * 3 + 5, (said.group(1), took)  # an honest estimate
+
+
+def test_a_large_regions_ledger_is_one_of_summaries_and_agrees_with_its_branches(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """Over 100,000 attendance and points rows a region's ledger sums them up (per branch, per
+    member) and lists only the region's own events; the figures are the ones each branch's own
+    ledger reports."""
+    from openpyxl import load_workbook
+
+    from bench.export import build
+
+    asyncio.run(build(sqlite_url, 4000))  # a year of 4,000 members in 200 branches: about 120,000 rows
+    year = ("--from", "2025-01-01", "--to", "2025-12-31")
+    code, out = invoke(
+        sqlite_url, "export", "ledger", "--region", "压测联合党委", *year, "--out", str(tmp_path / "r.xlsx")
+    )
+    assert code == 0, out
+    assert "数据量大，考勤按支部、积分按人汇总；各支部的明细请发“导出台账 支部名”。" in out, out
+    region = load_workbook(tmp_path / "r.xlsx")
+    events = table(region["活动台账"])
+    assert len(events) == 1 + 16 and {r[2] for r in events[1:]} == {"全联合党委"}  # 12 meetings, 4 lessons
+    below = [r[0] for r in region["活动台账"].iter_rows(values_only=True) if r[0] and "数据量大" in str(r[0])]
+    assert below and "2400 次活动" in below[0], below  # 200 branches' 12 activity days: counted, not listed
+    matrix = table(region["考勤明细"])
+    assert matrix[0][:3] == ("支部", "党员数", "2025-01") and matrix[0][-1] == "出勤率" and len(matrix) == 1 + 200
+    points = table(region["积分台账"])
+    assert points[0] == ("支部", "姓名", "获得", "扣减", "兑换", "净增", "条数")
+    assert len(points) == 1 + 3800  # everyone with an entry: the 200 activists are never expected, never given any
+
+    code, out = invoke(sqlite_url, "export", "ledger", "--region", "压测联合党委", *year, "--branch", "第0007党支部",
+                       "--out", str(tmp_path / "b.xlsx"))  # fmt: skip
+    assert code == 0 and "数据量大" not in out, out
+    branch = load_workbook(tmp_path / "b.xlsx")
+    summary = {r[0]: r for r in table(region["汇总"])}
+    own = {r[0]: r for r in table(branch["汇总"])}
+    assert summary["第0007党支部"] == own["第0007党支部"]  # members, events, expected, present, rate, …, points
+    months = {r[0]: r for r in matrix}["第0007党支部"]
+    subtotal = next(r for r in table(branch["考勤明细"]) if r[1] == "小计")
+    came = sum(int(c.split("/")[0]) for c in months[2:-1] if c)
+    assert (came, months[-1]) == (sum(int(c.split("/")[0]) for c in subtotal[3:-1] if c), subtotal[-1])
+    entries = [r for r in table(branch["积分台账"])[1:] if r[1] == "党员000121"]
+    mine = next(r for r in points if r[1] == "党员000121")
+    assert mine[2] == sum(r[3] for r in entries if r[3] > 0) and mine[6] == len(entries) > 0

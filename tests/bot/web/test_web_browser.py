@@ -9,11 +9,13 @@ import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
+from bot.cli.roster import import_roster
 from bot.web.serve import WebServer
 from storage.models import Attendance, Member, Redemption
 from tests.harness import GROUP, REGION_CHAT, Harness
@@ -171,3 +173,60 @@ async def test_every_page_reads_well_at_desktop_and_phone_widths(
         await page.goto(served + "/calendar")
         assert await page.locator("table.month thead th").all_inner_texts() == list("一二三四五六日")
     await context.close()
+
+
+async def test_a_large_region_wide_event_is_shown_branch_by_branch(
+    h: Harness, served: str, browser: Browser, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A Party lesson expecting 600 more members in 30 more branches: the region's counts, a row of
+    counts per branch (25 a page), a branch's names only when it is opened; at both widths."""
+    shots = Path("data/screens") / re.sub(r"\W+", "_", request.node.name)
+    shots.mkdir(parents=True, exist_ok=True)
+    roster = tmp_path / "big.csv"
+    rows = ["姓名,支部,角色,手机,telegram_id,wecom_userid,流动党员"]
+    rows += [f"党员{b:02d}{m:02d},第{b:02d}党支部,{'支部书记' if m == 1 else '党员'},,,,否"
+             for b in range(1, 31) for m in range(1, 21)]  # fmt: skip
+    roster.write_text("\n".join(rows), encoding="utf-8")
+    await import_roster(h.app.db, roster, "城东联合党委", h.clock.now())
+    said = await h.say("发布 专题党课 今天 9:30 党校 学习全会精神", user="u-李红", chat=REGION_CHAT)
+    lesson = int(said[0].split("#")[1].split()[0])
+    marks = {**{f"党员03{m:02d}": "on_time" for m in range(1, 11)}, "党员0311": "late", "党员0312": "leave",
+             "党员0401": "on_time"}  # fmt: skip
+
+    async def mark(conn: Any) -> None:
+        ids = dict((await conn.execute(select(Member.name, Member.id).where(Member.name.in_(marks)))).all())
+        await conn.execute(
+            insert(Attendance),
+            [{"event_id": lesson, "member_id": ids[name], "status": status, "platform": "telegram",
+              "reason": "出差" if status == "leave" else None, "recorded_at": h.clock.now()}
+             for name, status in marks.items()],
+        )  # fmt: skip
+
+    await h.app.db.unit(mark)
+    h.clock.advance(hours=3)  # the lesson is over: who did not come is absent
+    page = await open_as(browser, h, "李红", served)
+    await page.goto(f"{served}/events/{lesson}")
+    summary = await page.locator("table.summary").inner_text()
+    expected = int(re.search(r"应到\s+(\d+)", summary).group(1))  # type: ignore[union-attr]
+    assert expected > 600 and re.search(r"实到\s+12\b", summary), summary  # 11 in 第03, 1 in 第04
+    assert re.search(r"请假\s+1\b", summary) and re.search(rf"缺席\s+{expected - 13}\b", summary), summary
+    assert "党员0305" not in await page.content()  # names are folded
+    assert await page.locator("table.branches tbody tr").count() == 25
+    third = page.locator("table.branches tbody tr", has_text="第03党支部")
+    assert re.sub(r"\s+", " ", await third.inner_text()).split("第03党支部", 1)[1].split() == [
+        "20", "11", "1", "1", "8", "55%"  # 11 of 20 came (1 late), 1 on leave, 8 absent: 11 ÷ 20
+    ]  # fmt: skip
+    await third.get_by_role("link").click()
+    await page.wait_for_url(re.compile(r"branch=\d+"))
+    names = await page.locator("tr.names").inner_text()
+    assert "党员0311" in names and "党员0312（出差）" in names and "党员0320" in names and "党员0401" not in names
+    assert await page.locator("#makeup select option").count() == 8  # this branch's absentees
+    for label, (width, height) in WIDTHS.items():
+        await page.set_viewport_size({"width": width, "height": height})
+        assert await page.evaluate("document.documentElement.scrollWidth") <= width, label
+        await page.screenshot(path=str(shots / f"lesson-opened-{label}.png"), full_page=True)
+    await page.get_by_role("link", name=re.compile("下一页")).click()
+    await page.wait_for_url(re.compile(r"page=2"))
+    assert "第 2 / 2 页" in await page.locator("nav.pager").inner_text()
+    await page.set_viewport_size({"width": 1280, "height": 800})
+    await page.screenshot(path=str(shots / "lesson-page2-desktop.png"), full_page=True)
