@@ -124,6 +124,52 @@ async def export(ctx: Context, args: str) -> list[Reply]:
             ctx.reply("ledger.working", scope=target.scope_name, period=target.period_name, seconds=about)
         )
     data, stats = await build_ledger(ctx, target, rows)
+    limit = inc.file_max
+    if limit is not None and len(data) > limit:  # more than the platform takes: in parts
+        return await _in_parts(ctx, target, len(data), limit)
+    return [_ledger_reply(ctx, target, data, stats)]
+
+
+SPLIT_MAX_BRANCHES = 30  # a region's ledger too large to send goes a file per branch up to this many branches
+
+
+async def _in_parts(ctx: Context, target: Target, size: int, limit: int) -> list[Reply]:
+    """A ledger larger than the platform takes (WeCom: 20 MB). A region's is sent as its summary
+    (per branch and per member, the region's own events) and then one file per branch; with more
+    branches than SPLIT_MAX_BRANCHES, the summary and how to ask for a branch's. A branch's own,
+    or a part still too large, is answered with the way to a shorter period."""
+    if target.branch is not None:
+        raise AppError("ledger.too_big", scope=target.scope_name, size=_mb(size), limit=_mb(limit))
+    region_id = target.scope.region_id
+    branches = await ctx.read(lambda uow: uow.org.branches(region_id))
+    split = len(branches) <= SPLIT_MAX_BRANCHES
+    await ctx.say_meanwhile(
+        ctx.reply("ledger.in_parts", split=split, branches=len(branches), size=_mb(size), limit=_mb(limit))
+    )
+    replies = []
+    parts = [target] + [await _of_branch(ctx, target, b.id) for b in branches if split]
+    for part in parts:  # the region's as its summaries, then each branch's as usual
+        data, stats = await build_ledger(ctx, part, summarize=part is target or None)
+        fits = len(data) <= limit
+        replies.append(
+            _ledger_reply(ctx, part, data, stats)
+            if fits
+            else ctx.reply("ledger.too_big", scope=part.scope_name, size=_mb(len(data)), limit=_mb(limit))
+        )
+    return replies
+
+
+async def _of_branch(ctx: Context, target: Target, branch_id: int) -> Target:
+    node = Node(target.scope.region_id, branch_id)
+    return await ctx.read(lambda uow: target_for(uow, node, target.period, ctx.tz, ctx.locale))
+
+
+def _mb(size: int) -> int:
+    return math.ceil(size / 2**20)
+
+
+def _ledger_reply(ctx: Context, target: Target, data: bytes, stats: LedgerStats) -> Reply:
+    """The workbook as a file, with its line: what it covers."""
     name = Markup(ctx.t("ledger.file_name", scope=target.scope_name, period=target.period_name)).unescape()
     caption = ctx.t(
         "ledger.exported",
@@ -133,10 +179,12 @@ async def export(ctx: Context, args: str) -> list[Reply]:
         members=stats.members,
         summarized=stats.summarized,
     )
-    return [Reply(text=caption, file=Attachment(name, data))]
+    return Reply(text=caption, file=Attachment(name, data))
 
 
-async def build_ledger(ctx: Context, target: Target, rows: int | None = None) -> tuple[bytes, LedgerStats]:
+async def build_ledger(
+    ctx: Context, target: Target, rows: int | None = None, *, summarize: bool | None = None
+) -> tuple[bytes, LedgerStats]:
     """The workbook, written beside the chat (its own thread and connection) into a temp file."""
     now, tz, locale, media = ctx.now, ctx.tz, ctx.locale, ctx.services.media
     grace = ctx.services.policy.grace_min
@@ -147,7 +195,16 @@ async def build_ledger(ctx: Context, target: Target, rows: int | None = None) ->
         async def write(conn: AsyncConnection) -> LedgerStats:
             uow = UnitOfWork(conn, now)
             return await write_ledger(
-                uow, target.scope, out, tz=tz, locale=locale, title=title, media=media, grace_min=grace, size=rows
+                uow,
+                target.scope,
+                out,
+                tz=tz,
+                locale=locale,
+                title=title,
+                media=media,
+                grace_min=grace,
+                size=rows,
+                summarize=summarize,
             )
 
         stats = await ctx.services.db.read_apart(write)

@@ -120,12 +120,14 @@ async def write_ledger(
     detail_max_rows: int = DETAIL_MAX_ROWS,
     grace_min: int = 5,
     size: int | None = None,
+    summarize: bool | None = None,
 ) -> LedgerStats:
     """Write the ledger of a region (or one branch) for a period to `out`. A region whose
     attendance and points rows are more than `detail_max_rows` gets its matrix per branch, its
     points per member, and names and photos only of the region's own events: an inspector reads a
     large region's summaries, and each branch's ledger holds its detail. `size`: the scope's
-    attendance and points rows, when counted already."""
+    attendance and points rows, when counted already; `summarize`: a region's summaries whatever
+    its size (True), or never (False)."""
     repo = uow.ledger
     book = Book(out, tz, locale, title, uow.now)
     stats = LedgerStats()
@@ -144,8 +146,10 @@ async def write_ledger(
         for g in {e.group_id for e in events if e.group_id is not None}
     }
     started = (await uow.org.region(scope.region_id)).start(tz)
-    rows = size if size is not None else await repo.size(scope)
-    summarized = summarizes(scope, rows, detail_max_rows)
+    if summarize is None:
+        rows = size if size is not None else await repo.size(scope)
+        summarize = summarizes(scope, rows, detail_max_rows)
+    summarized = summarize and scope.branch_id is None
     run = _Run(book, uow, scope, branches, people, events, totals, stats, media, groups, started,
                timedelta(minutes=grace_min), summarized)  # fmt: skip
     stats.summarized = summarized

@@ -22,6 +22,7 @@ CAPTION_LIMIT = 1024  # characters of a photo's or document's caption
 TOAST_LIMIT = 200
 ANONYMOUS_ADMIN_ID = 1087968824  # GroupAnonymousBot: a group admin posting as the group
 PLATFORM = "telegram"
+FILE_MAX_BYTES = 50 * 1000 * 1000  # a bot sends a document of at most 50 MB (the Bot API's limit)
 
 
 def _tokens(line: str) -> list[tuple[str, int]]:
@@ -126,6 +127,7 @@ def to_incoming(update: Update, bot_id: int, username: str, download: Download |
             update_id=str(update.update_id),
             user_display=query.from_user.full_name,
             is_private=private,
+            file_max=FILE_MAX_BYTES,
             addressed=True,
         )
     message = update.message
@@ -145,6 +147,7 @@ def to_incoming(update: Update, bot_id: int, username: str, download: Download |
             message_id=str(message.message_id),
             user_display=message.from_user.full_name,
             is_private=private,
+            file_max=FILE_MAX_BYTES,
             addressed=True,
             contact_phone=message.contact.phone_number if own else "",
             can_share_contact=True,
@@ -171,6 +174,7 @@ def to_incoming(update: Update, bot_id: int, username: str, download: Download |
         addressed=private or named or replied_to_bot,
         can_share_contact=private,
         file=file,
+        file_max=FILE_MAX_BYTES,
     )
 
 

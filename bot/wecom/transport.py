@@ -54,6 +54,7 @@ CARD_TEXT_CHARS = 112  # and its sub-title text at most 112
 CARDS_KEPT = 2000  # cards remembered in memory (all are kept in the database for 30 days)
 FIRST_ANSWER_S = 15.0  # at start, how long WeCom may take to accept or refuse the subscription
 UPLOAD_CHUNK = 512 * 1024  # bytes per upload frame on the long connection
+FILE_MAX_BYTES = 20 * 1024 * 1024  # WeCom takes a file of at most 20 MB (its media upload's limit)
 WEBHOOK_IMAGE_BYTES = 2 * 1024 * 1024  # the group robot takes a picture inline up to this size
 RATE_LIMITED = {45009, 45033, 130101}  # "api freq out of limit" and relatives
 KEY_GONE = {93000, 93004, 93008}  # invalid webhook key / robot removed / not in the group
@@ -223,6 +224,7 @@ class WeComTransport(Transport):
             message_id=str(frame.get("headers", {}).get("req_id") or "") or None,
             is_private=private,
             addressed=True,  # in a group the bot only hears messages that @-mention it
+            file_max=FILE_MAX_BYTES,
         )
         if frame.get("cmd") == "aibot_event_callback":
             event = _dict(body.get("event"))

@@ -38,6 +38,7 @@ class Incoming:
     contact_phone: str | None = None
     can_share_contact: bool = False  # the platform can ask this sender for their own contact here
     file: IncomingFile | None = None  # a photo or document sent with the message (text: its caption)
+    file_max: int | None = None  # the largest file the platform delivers to this chat, in bytes (None: any)
 
 
 @dataclass(frozen=True, slots=True)

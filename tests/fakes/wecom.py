@@ -21,6 +21,8 @@ from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 
+FILE_MAX_BYTES = 20 * 1024 * 1024  # WeCom takes a file of at most 20 MB (media upload, either way)
+
 BOT_ID, SECRET = "aib-test", "s3cret"
 
 
@@ -104,6 +106,8 @@ class FakeWeComServer:
         if self.refuse_uploads:
             return {"errcode": 600039, "errmsg": "upload not allowed"}
         if cmd == "aibot_upload_media_init":
+            if int(body.get("total_size") or 0) > FILE_MAX_BYTES:
+                return {"errcode": 40006, "errmsg": "invalid file size"}
             upload_id = f"up-{next(self._ids)}"
             self._uploads[upload_id] = {**body, "chunks": {}}
             return {"errcode": 0, "errmsg": "ok", "body": {"upload_id": upload_id}}
@@ -313,6 +317,8 @@ class FakeWebhook:
                 parts = self.request.files.get("media") or []
                 if self.get_query_argument("key", "") not in fake.keys or not parts:
                     answer: dict[str, Any] = {"errcode": 93000, "errmsg": "invalid webhook url"}
+                elif len(parts[0]["body"]) > FILE_MAX_BYTES:
+                    answer = {"errcode": 40006, "errmsg": "invalid file size"}
                 else:
                     media_id = f"hook-media-{len(fake.uploads) + 1}"
                     fake.uploads[media_id] = (parts[0]["filename"], parts[0]["body"])

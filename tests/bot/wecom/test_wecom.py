@@ -9,14 +9,14 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.app import dispatcher_for
 from bot.delivery.outbound import Limits
 from handlers.bulletins import NoticePush
 from jobs.dispatcher import Dispatcher
-from storage.models import Attendance, ChatBinding, Member, MemberAccount
+from storage.models import Attendance, ChatBinding, Event, MeetingPhoto, Member, MemberAccount
 from storage.repos.chats import ChatRepo
 from storage.repos.outbox import OutboxRepo
 from tests.bot.wecom.conftest import GROUP, WC, free_port, start_wc
@@ -368,3 +368,56 @@ async def test_a_message_that_fails_is_answered_in_the_chats_own_language(wc: WC
     await wc.server.until(
         lambda: any("抱歉，出了点问题" in json.dumps(p, ensure_ascii=False) for p in wc.server.pushes(GROUP))
     )
+
+
+async def test_a_ledger_over_wecoms_20_mb_comes_as_the_regions_summary_and_a_file_per_branch(wc: WC) -> None:
+    """A month of meeting photos makes the region's ledger larger than WeCom takes (its media
+    upload refuses a file over 20 MB): the line says so, then the region's summary and each
+    branch's ledger come as files of their own, every one under the limit."""
+    import io
+    import random
+
+    import openpyxl
+    from PIL import Image
+
+    assert (await wc.say("lihong", "绑定 城东联合党委", chatid="wr-region"))[0].startswith("✅")
+    assert (await wc.say("lihong", "绑定 机关党支部", chatid="wr-jiguan"))[0].startswith("✅")
+    await bind_and_publish(wc)  # #1, 红星机械党支部's
+    assert (await wc.say("lihong", "发布 党员活动日 今天 10:00 机关 学习", chatid="wr-jiguan"))[0].startswith("📌")
+    rnd = random.Random(5)
+
+    def noise() -> bytes:  # a photo that does not compress, nor does the ledger's thumbnail of it
+        out = io.BytesIO()
+        Image.frombytes("RGB", (320, 240), rnd.randbytes(320 * 240 * 3)).save(out, "PNG")
+        return out.getvalue()
+
+    stored = [await asyncio.to_thread(wc.app.services.media.put, noise()) for _ in range(440)]
+    assert sorted(await wc.rows(select(Event.id).where(Event.branch_id.is_not(None)))) == [(1,), (2,)]
+
+    async def attach(conn: AsyncConnection) -> None:  # half on each branch's event
+        await conn.execute(
+            insert(MeetingPhoto),
+            [{"event_id": 1 + i % 2, "sha256": s.sha256, "kind": s.kind, "size": s.size, "by": None,
+              "platform": "wecom", "at": wc.clock.now()} for i, s in enumerate(stored)],
+        )  # fmt: skip
+
+    await wc.app.db.unit(attach)
+    asked = await wc.server.callback(text_message("lihong", "@党建助手 导出台账 本月", "wr-region"))
+
+    def files() -> list[tuple[str, str, bytes]]:
+        return [
+            wc.server.media[p["file"]["media_id"]] for p in wc.server.pushes("wr-region") if p.get("msgtype") == "file"
+        ]
+
+    await wc.server.until(lambda: len(files()) == 3, 90)
+    said = [content_of(b) for b in wc.server.replies(asked)]
+    assert said[0].startswith("📦 台账有 ") and "超过本平台单个文件 20 MB 的上限，分成 3 个文件发送" in said[0], said
+    assert [line.split("：")[0] for line in said[1:]] == [
+        f"📒 {who} 台账（2026年12月）" for who in ("城东联合党委", "机关党支部", "红星机械党支部")
+    ]
+    names = [name for _kind, name, _data in files()]
+    assert names == [f"{who}-台账-2026年12月.xlsx" for who in ("城东联合党委", "机关党支部", "红星机械党支部")]
+    for _kind, name, data in files():
+        assert len(data) <= 20 * 1024 * 1024, name
+        photos = openpyxl.load_workbook(io.BytesIO(data))["会议照片"]._images
+        assert len(photos) == (0 if name.startswith("城东") else 220), name  # the summary: the region's own only
