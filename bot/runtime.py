@@ -14,6 +14,7 @@ import contextlib
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from bot.app import App, build_app, dispatcher_for
 from bot.delivery.transport import Transport
@@ -166,6 +167,8 @@ async def run(
         log.info("dangjian running: %s", ", ".join(wanted + (["web"] if settings.web_listen else [])))
         await stop.wait()
     finally:
+        for adapter in senders.values():  # nothing new comes in while the rest winds down
+            adapter.stop_intake()
         if runtime is not None:
             stopping = asyncio.ensure_future(runtime.stop())
             done, _ = await asyncio.wait({stopping}, timeout=STOP_WAIT_S)
@@ -173,11 +176,28 @@ async def run(
                 log.warning("stopping: pushes still waiting to be sent after %.0f s are put back", STOP_WAIT_S)
                 for adapter in senders.values():
                     await adapter.close()  # what waits is answered "stopped"; the round records it and ends
-            await stopping
+                done, _ = await asyncio.wait({stopping}, timeout=STOP_WAIT_S / 2)
+            if not done:  # the database itself holds it up (a lock, a stalled disk): left to the next process
+                log.error("stopping: still held up after %.0f s, stopping anyway: %s", STOP_WAIT_S * 1.5, held_up())
+                stopping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await stopping
         for transport in reversed(started):
             await transport.stop()  # type: ignore[attr-defined]
         await leadership.release()
         await app.close()
+
+
+def held_up() -> str:
+    """What this process is still waiting on: each task's name and where it waits (for the log)."""
+    where = []
+    for task in asyncio.all_tasks():
+        if task is asyncio.current_task():
+            continue
+        frames = task.get_stack(limit=1)
+        at = f"{Path(frames[-1].f_code.co_filename).name}:{frames[-1].f_lineno}" if frames else "?"
+        where.append(f"{task.get_name()} ({at})")
+    return ", ".join(sorted(where)[:30]) or "nothing"
 
 
 class WorkersRefused(ValueError):

@@ -39,6 +39,8 @@ class Scheduler:
             self._running.add(task)
             try:
                 await fn()
+            except asyncio.CancelledError:  # the process stops without waiting for it any longer
+                log.info("scheduled job cancelled: the process is stopping")
             except Exception as exc:
                 if unreachable(exc):
                     log.warning("scheduled job skipped: the database cannot be reached; it runs again at its next time")

@@ -172,6 +172,9 @@ class Transport:
         """Whether the platform's per-chat limit applies to this chat."""
         return True
 
+    def stop_intake(self) -> None:
+        """At SIGTERM, before the rest winds down: take nothing new (a webhook closes its server)."""
+
     async def close(self) -> None:
         """Stop sending; what still waited is settled as not sent."""
         await self.outbound.close()

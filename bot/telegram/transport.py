@@ -219,6 +219,12 @@ class TelegramTransport(Transport):
         if self.inbox is not None:
             await self.inbox.lead()
 
+    def stop_intake(self) -> None:
+        """Take no new updates (at SIGTERM, while the rest winds down): the webhook server closes,
+        and a post still being stored gets its grace (webhook.STOP_GRACE_S)."""
+        if self._server is not None:
+            self._server[0].should_exit = True
+
     async def stop(self) -> None:
         if self._server is not None:  # no new updates; those received are finished or left claimed
             server, task = self._server

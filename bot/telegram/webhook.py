@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 1 << 20  # 1 MiB: an update is a few kilobytes
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
+# stopping, a post still being stored (the database holds it up) is given this long, then dropped
+# unanswered: Telegram posts it again to whoever serves next, and the process ends
+STOP_GRACE_S = 10
 
 
 def webhook_app(path: str, secret: str, inbox: Inbox, *, more: Sequence[BaseRoute] = ()) -> Starlette:
@@ -59,6 +62,8 @@ def webhook_app(path: str, secret: str, inbox: Inbox, *, more: Sequence[BaseRout
             return Response(status_code=400)
         try:
             await inbox.put(str(update_id), text)
+        except asyncio.CancelledError:  # stopping, and the database held it up past the grace
+            return Response(status_code=503)  # not acknowledged: Telegram posts it again
         except Exception as exc:
             if not unreachable(exc):
                 raise
@@ -85,8 +90,9 @@ async def serve(
     own beside the other worker processes' on the same port (the kernel spreads the posts)."""
     # Telegram (and a reverse proxy) keep connections open between posts: don't close them first
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=75
-    )
+        app, host=host, port=port, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=75,
+        timeout_graceful_shutdown=STOP_GRACE_S,
+    )  # fmt: skip
     server = QuietServer(config)
     sockets = [bind(f"{host}:{port}", shared=True)] if shared else None
     task = asyncio.get_running_loop().create_task(server.serve(sockets=sockets), name="webhook-server")

@@ -21,6 +21,8 @@ from handlers.weblink import issue_link
 from storage.db import Database
 from storage.uow import UnitOfWork
 
+STOP_GRACE_S = 10  # stopping, a page still being made (the database holds it up) is given this long
+
 log = logging.getLogger(__name__)
 
 
@@ -32,8 +34,9 @@ class WebServer:
 
         host, port = split_listen(listen)
         config = uvicorn.Config(
-            create_web(app), host=host, port=port, log_level="warning", lifespan="off", proxy_headers=True
-        )
+            create_web(app), host=host, port=port, log_level="warning", lifespan="off", proxy_headers=True,
+            timeout_graceful_shutdown=STOP_GRACE_S,
+        )  # fmt: skip
         self.server = uvicorn.Server(config)
         self.sock = sock  # a socket of its own on a port several worker processes share
         self.task: asyncio.Task[None] | None = None

@@ -13,7 +13,7 @@ from typing import Any
 from unittest.mock import patch
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.cli.act import say
 from bot.settings import Settings
@@ -263,3 +263,36 @@ async def test_sigterm_while_telegram_never_answers_exits_and_keeps_the_pushes(p
     assert "put back" in log and "Traceback" not in log, log
     statuses = [s for (s,) in await rows(pg_url, notices)]
     assert len(statuses) == GROUPS and "sending" not in statuses  # none left as if being sent: all kept for later
+
+
+async def test_sigterm_while_a_post_waits_on_a_locked_table_exits_without_acknowledging_it(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """The database holds up the storing of a webhook post (a lock, a stalled disk) when SIGTERM
+    comes: the post is given a grace, then dropped unanswered (Telegram posts it again to whoever
+    serves next) and the process ends, rather than waiting for the post for ever."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    api = FakeBotAPI(enforce_limits=False)
+    env, _updates = await prepare(pg_url, tmp_path, api)
+    worker = Worker(env, tmp_path / "worker.log")
+    await worker.start()
+    engine = create_async_engine(pg_url)
+    try:
+        async with engine.connect() as locker, httpx.AsyncClient(timeout=60) as http:
+            await locker.execute(text("LOCK TABLE inbox IN ACCESS EXCLUSIVE MODE"))  # held until the rollback
+            update = text_update(secretary(0), group(0), "签到")
+            posted = asyncio.ensure_future(post(http, worker.url, update))
+            await asyncio.sleep(1.5)
+            assert not posted.done()  # its storing waits on the lock
+            started = time.monotonic()
+            log = await worker.stop()
+            took = time.monotonic() - started
+            assert await posted != 200  # never acknowledged: Telegram will post it again
+            await locker.rollback()
+    finally:
+        await engine.dispose()
+        api.server.stop()  # type: ignore[attr-defined]
+    assert worker.proc is not None and worker.proc.returncode == 0, log
+    assert took < 22, (took, log)  # the grace, not for ever
+    assert await count(pg_url, Attendance) == 0
