@@ -174,8 +174,10 @@ async def write_ledger(
     return stats
 
 
-ROWS_PER_S = 25_000  # attendance and points rows a detailed workbook takes per second (bench/export.py)
-SUMMARY_ROWS_PER_S = 80_000  # the same rows, counted rather than written (a large region's ledger)
+# attendance and points rows a workbook takes per second (bench/export.py: 10,000–25,000 written, 60,000
+# to 150,000 counted for a large region's summaries, on 2-core machines of different speeds)
+ROWS_PER_S = 15_000
+SUMMARY_ROWS_PER_S = 50_000
 
 
 def summarizes(scope: Scope, rows: int, detail_max_rows: int = DETAIL_MAX_ROWS) -> bool:

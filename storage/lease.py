@@ -102,14 +102,15 @@ class Lease:
 
     async def holder(self) -> str:
         """Who holds the lease: "this process", "another process" or "nobody" (read without
-        taking it)."""
+        taking it). An advisory lock is its database's: pg_locks shows every database's."""
         if self.key in HELD:
             return "this process"
         if self.db.dialect == "postgresql":
             high, low = (self.key >> 32) & 0xFFFFFFFF, self.key & 0xFFFFFFFF  # how pg_locks shows a bigint key
             query = text(
                 "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
-                " AND classid::bigint = :high AND objid::bigint = :low AND objsubid = 1)"
+                " AND classid::bigint = :high AND objid::bigint = :low AND objsubid = 1"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
             )
 
             async def taken(conn: AsyncConnection) -> bool:
