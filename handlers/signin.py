@@ -564,9 +564,8 @@ async def branch_breakdown(
     pages = max(1, -(-len(lines) // per_page))
     page = at // per_page + 1 if at is not None else min(max(page, 1), pages)
     summary = None
-    if at is not None:
-        members = await uow.org.members_of(event.region_id, opened)
-        rows = await uow.attendance.of_members(event.id, {m.id: m for m in members})
+    if at is not None and opened is not None:
+        members, rows = await uow.attendance.of_branch(event.id, event.region_id, opened)
         summary = _summary(event, [m for m in members if m.role in roles], rows)
     shown = lines[(page - 1) * per_page : page * per_page]
     return Breakdown(whole, shown, page, pages, summary, opened if at is not None else None)

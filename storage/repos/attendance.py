@@ -20,6 +20,7 @@ from storage.records import (
     AttendanceRec,
     MemberRec,
 )
+from storage.repos.org import MEMBER_COLS, member_rec
 from storage.sql import insert_ignoring_conflicts
 
 _ATTENDANCE_OF_EVENT = (
@@ -97,14 +98,27 @@ class AttendanceRepo:
         return {int(b): (str(name), int(n), int(p), int(late), int(leave), int(seen))
                 for b, name, n, p, late, leave, seen in await self.conn.execute(q)}  # fmt: skip
 
-    async def of_members(self, event_id: int, members: Mapping[int, MemberRec]) -> list[AttendanceRec]:
-        """The event's attendance rows of these members, in the order recorded."""
-        q = _ATTENDANCE_OF_EVENT.where(Attendance.member_id.in_(bindparam("ids", expanding=True)))
-        ids, out = sorted(members), list[Any]()
-        for at in range(0, len(ids), 1000):  # a bound parameter each: drivers cap how many
-            out += (await self.conn.execute(q, {"event_id": event_id, "ids": ids[at : at + 1000]})).all()
-        out.sort(key=lambda r: r[4])
-        return [AttendanceRec(r[0], members[r[0]].name, members[r[0]].branch_id, r[1], r[2], r[3], r[4]) for r in out]
+    async def of_branch(
+        self, event_id: int, region_id: int, branch_id: int
+    ) -> tuple[list[MemberRec], list[AttendanceRec]]:
+        """A branch's active members and their marks at an event (in the order recorded), in one
+        statement: the roll left-joined to the event's marks."""
+        q = (
+            select(*MEMBER_COLS, Attendance.status, Attendance.reason, Attendance.recorded_by, Attendance.recorded_at)
+            .outerjoin(Attendance, (Attendance.event_id == event_id) & (Attendance.member_id == Member.id))
+            .where(Member.region_id == region_id, Member.branch_id == branch_id, Member.active.is_(True))
+            .order_by(Member.id)
+        )
+        members, marks = [], []
+        row: Any
+        for row in await self.conn.execute(q):
+            member = member_rec(row[: len(MEMBER_COLS)])
+            members.append(member)
+            status, reason, by, at = row[len(MEMBER_COLS) :]
+            if status is not None:
+                marks.append(AttendanceRec(member.id, member.name, member.branch_id, str(status), reason, by, at))
+        marks.sort(key=lambda r: r.recorded_at)
+        return members, marks
 
     async def present_by(
         self, event_ids: Sequence[int], statuses: Collection[str] = ATTENDED

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -147,12 +146,6 @@ class OrgRepo:
             .group_by(Member.branch_id, Member.role)
         )
         return {(b, str(r)): int(n) for b, r, n in (await self.conn.execute(q)).all()}
-
-    async def members_of_branches(self, region_id: int, branch_ids: Collection[int]) -> list[MemberRec]:
-        """The active members of these branches, by branch in roster order."""
-        q = _MEMBERS_OF_REGION.where(Member.branch_id.in_(bindparam("ids", expanding=True)))
-        rows = await self.conn.execute(q, {"region_id": region_id, "ids": sorted(branch_ids)})
-        return [member_rec(r) for r in rows]
 
     async def members_of(self, region_id: int, branch_id: int | None = None) -> list[MemberRec]:
         if branch_id is None:
