@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import Mapping
@@ -101,6 +102,9 @@ def build_router(services: Services, bot_username: str | None = None) -> Router:
     return router
 
 
+EDITS_AT_ONCE = 8
+
+
 @dataclass
 class App:
     settings: Settings
@@ -108,6 +112,9 @@ class App:
     services: Services
     router: Router
     senders: dict[str, Sender] = field(default_factory=dict)
+    # boards re-rendered at the same moment: a burst dirties every group's board at once, and each
+    # render reads (the pool has 30 connections, shared with the handlers and the dispatcher)
+    _editing: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(EDITS_AT_ONCE))
 
     async def render_edit(self, platform: str, chat_id: str, edit_key: str) -> tuple[str, Reply] | None:
         """A message kept up to date in place (a sign-in board): the platform's id of the message
@@ -128,7 +135,8 @@ class App:
             reply = await edit(uow, ref, binding, locale, services.policy.tz)
             return (message_id, reply) if reply is not None else None
 
-        return await self.db.read(load)
+        async with self._editing:
+            return await self.db.read(load)
 
     async def chat_locale(self, platform: str, chat_id: str) -> str:
         """The language a chat has chosen, else the deployment's."""
