@@ -468,12 +468,15 @@ async def build_summary(uow: UnitOfWork, event: EventRec, branch_id: int | None 
     and the region only as counts: a group sees only the names its members may see."""
     roles = expected_filter(event.kind)
     view = branch_id if event.branch_id is None else None
-    members = await uow.org.members_of(event.region_id, event.branch_id or view)
+    if view is not None:  # one branch's members of a region-wide event: their rows only
+        members, rows = await uow.attendance.of_branch(event.id, event.region_id, view)
+    else:
+        members = await uow.org.members_of(event.region_id, event.branch_id)
+        rows = await uow.attendance.for_event(event.id, {m.id: m for m in members})
     expected = [m for m in members if m.role in roles]
     if event.group_id is not None:  # a Party group's meeting: its members only (guests are guests)
         in_group = {g.member_id for g in await uow.groups.members(event.group_id) if not g.guest}
         expected = [m for m in expected if m.id in in_group]
-    rows = await uow.attendance.for_event(event.id, view, {m.id: m for m in members})
     whole = await uow.attendance.totals(event.id, event.region_id, roles) if view is not None else None
     return _summary(event, expected, rows, whole)
 

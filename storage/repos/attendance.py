@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, func, select, update
+from sqlalchemy import bindparam, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import (
@@ -23,8 +23,9 @@ from storage.records import (
 from storage.repos.org import MEMBER_COLS, member_rec
 from storage.sql import insert_ignoring_conflicts
 
+_MARK_COLS = (Attendance.status, Attendance.reason, Attendance.recorded_by, Attendance.recorded_at)
 _ATTENDANCE_OF_EVENT = (
-    select(Attendance.member_id, Attendance.status, Attendance.reason, Attendance.recorded_by, Attendance.recorded_at)
+    select(Attendance.member_id, *_MARK_COLS)
     .where(Attendance.event_id == bindparam("event_id"))
     .order_by(Attendance.recorded_at, Attendance.id)
 )
@@ -37,10 +38,8 @@ _NAMES_OF = select(Member.id, Member.name, Member.branch_id).where(Member.id.in_
 class AttendanceRepo:
     conn: AsyncConnection
 
-    async def for_event(
-        self, event_id: int, branch_id: int | None = None, known: Mapping[int, MemberRec] | None = None
-    ) -> list[AttendanceRec]:
-        """The event's attendance rows (of one branch's members, if given), in the order recorded.
+    async def for_event(self, event_id: int, known: Mapping[int, MemberRec] | None = None) -> list[AttendanceRec]:
+        """The event's attendance rows, in the order recorded (one branch's: `of_branch`).
         The members are looked up by id afterwards: joined, PostgreSQL would rather read the whole
         members table than look up an event's few dozen."""
         rows = (await self.conn.execute(_ATTENDANCE_OF_EVENT, {"event_id": event_id})).all()
@@ -51,11 +50,7 @@ class AttendanceRepo:
         for at in range(0, len(ids), 1000):  # a bound parameter each: drivers cap how many
             found = await self.conn.execute(_NAMES_OF, {"ids": ids[at : at + 1000]})
             who.update((int(m[0]), (str(m[1]), int(m[2]))) for m in found)
-        return [
-            AttendanceRec(r[0], who[r[0]][0], who[r[0]][1], r[1], r[2], r[3], r[4])
-            for r in rows
-            if branch_id is None or who[r[0]][1] == branch_id
-        ]
+        return [AttendanceRec(r[0], who[r[0]][0], who[r[0]][1], r[1], r[2], r[3], r[4]) for r in rows]
 
     async def totals(self, event_id: int, region_id: int, roles: Sequence[str]) -> tuple[int, int]:
         """(expected, present) of an event over the whole region, as counts only."""
@@ -101,24 +96,28 @@ class AttendanceRepo:
     async def of_branch(
         self, event_id: int, region_id: int, branch_id: int
     ) -> tuple[list[MemberRec], list[AttendanceRec]]:
-        """A branch's active members and their marks at an event (in the order recorded), in one
-        statement: the roll left-joined to the event's marks."""
+        """A branch's active members, and its members' marks at an event in the order recorded
+        (one no longer active who signed in too), in one statement: the roll left-joined to the
+        event's marks. A board or page of one branch reads its few dozen rows, not the event's all."""
         q = (
-            select(*MEMBER_COLS, Attendance.status, Attendance.reason, Attendance.recorded_by, Attendance.recorded_at)
+            select(*MEMBER_COLS, *_MARK_COLS, Attendance.id)
             .outerjoin(Attendance, (Attendance.event_id == event_id) & (Attendance.member_id == Member.id))
-            .where(Member.region_id == region_id, Member.branch_id == branch_id, Member.active.is_(True))
+            .where(Member.region_id == region_id, Member.branch_id == branch_id)
+            .where(or_(Member.active.is_(True), Attendance.id.is_not(None)))
             .order_by(Member.id)
         )
         members, marks = [], []
         row: Any
         for row in await self.conn.execute(q):
             member = member_rec(row[: len(MEMBER_COLS)])
-            members.append(member)
-            status, reason, by, at = row[len(MEMBER_COLS) :]
+            if member.active:
+                members.append(member)
+            status, reason, by, at, mark_id = row[len(MEMBER_COLS) :]
             if status is not None:
-                marks.append(AttendanceRec(member.id, member.name, member.branch_id, str(status), reason, by, at))
-        marks.sort(key=lambda r: r.recorded_at)
-        return members, marks
+                mark = AttendanceRec(member.id, member.name, member.branch_id, str(status), reason, by, at)
+                marks.append((at, mark_id, mark))
+        marks.sort(key=lambda m: (m[0], m[1]))
+        return members, [m for _at, _id, m in marks]
 
     async def present_by(
         self, event_ids: Sequence[int], statuses: Collection[str] = ATTENDED
