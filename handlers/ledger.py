@@ -149,7 +149,7 @@ async def _in_parts(ctx: Context, target: Target, size: int, limit: int) -> list
     replies = []
     parts = [target] + [await _of_branch(ctx, target, b.id) for b in branches if split]
     for part in parts:  # the region's as its summaries, then each branch's as usual
-        data, stats = await build_ledger(ctx, part, summarize=part is target or None)
+        data, stats = await build_ledger(ctx, part, summarize=True if part is target else None)
         fits = len(data) <= limit
         replies.append(
             _ledger_reply(ctx, part, data, stats)

@@ -146,10 +146,11 @@ async def write_ledger(
         for g in {e.group_id for e in events if e.group_id is not None}
     }
     started = (await uow.org.region(scope.region_id)).start(tz)
-    if summarize is None:
-        rows = size if size is not None else await repo.size(scope)
-        summarize = summarizes(scope, rows, detail_max_rows)
-    summarized = summarize and scope.branch_id is None
+    summarized = scope.branch_id is None and (  # a branch's ledger is never one of summaries: not counted
+        summarize
+        if summarize is not None
+        else summarizes(scope, size if size is not None else await repo.size(scope), detail_max_rows)
+    )
     run = _Run(book, uow, scope, branches, people, events, totals, stats, media, groups, started,
                timedelta(minutes=grace_min), summarized)  # fmt: skip
     stats.summarized = summarized
