@@ -24,7 +24,6 @@ import statistics
 import tempfile
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -55,7 +54,7 @@ class LimitedTelegram:
         self.chats: dict[str, deque[float]] = {}
         self.accepted: list[tuple[float, str]] = []  # (time, text first line + chat)
         self.rejected = 0
-        self.admit: Callable[[], Awaitable[None]] | None = None
+        self.outbound: Outbound | None = None  # whose admission each request passes, as the real adapter's
 
     def paced(self, chat_id: str) -> bool:
         return True
@@ -64,8 +63,12 @@ class LimitedTelegram:
         return Delivery(ok=True, message_id=message_id)
 
     async def send_now(self, chat_id: str, reply: Reply) -> Delivery:
-        if self.admit is not None:  # as the real adapter does right before its API call
-            await self.admit()
+        if self.outbound is None:
+            return self._arrive(chat_id, reply)
+        async with self.outbound.admitted():
+            return self._arrive(chat_id, reply)
+
+    def _arrive(self, chat_id: str, reply: Reply) -> Delivery:
         chat = ChatRef(self.platform, chat_id)
         now = time.monotonic()
         while self.window and now - self.window[0] >= 1.0:
@@ -168,7 +171,7 @@ async def main() -> None:
             render_edit=partial(app.render_edit, "telegram"),
             on_gone=partial(app.set_chat_active, "telegram", active=False),
         )
-        remote.admit = outbound.admit
+        remote.outbound = outbound
         due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
         await seed(app.db, args.n, args.chats, due, app.services.policy)
         dispatcher = Dispatcher(app.services, {"telegram": outbound})

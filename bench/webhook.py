@@ -117,7 +117,7 @@ async def prepare(url: str, members: int, groups: int, api_port: int) -> dict[st
         "DANGJIAN_TELEGRAM_WEBHOOK_PATH": "tg",
         "DANGJIAN_TELEGRAM_WEBHOOK_SECRET": SECRET,
         "DANGJIAN_SIGNIN_OPENS_BEFORE_MIN": "2880",
-        "DANGJIAN_LOG_LEVEL": "WARNING",
+        "DANGJIAN_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
     }
     lines = ["姓名,支部,角色,手机,telegram_id,wecom_userid"]
     lines += [  # member g < groups is the secretary of branch g, who binds its group

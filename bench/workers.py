@@ -11,12 +11,18 @@ per group at 30 a second: groups / 30 s), with the target 1.25 × bound + 1 s.
 
     .venv/bin/python bench/workers.py
     .venv/bin/python bench/workers.py --workers 1 2 3 --members 2000 --groups 200 --spread 3
+    .venv/bin/python bench/workers.py --workers 1 --profile      # and the requests served each second
+
+It also prints each worker's slowest acknowledgement (a webhook post's HTTP 200) and the busiest
+second the fake counted. The workers log to LOG (BENCH_LOG_LEVEL=INFO for more than warnings).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
+import collections
 import json
 import random
 import signal
@@ -56,7 +62,7 @@ async def quiet(api: RemoteFakeBotAPI, for_s: float = 1.5) -> None:
             count, since = len(api.calls), time.monotonic()
 
 
-async def run(url: str, workers: int, members: int, groups: int, spread_s: float) -> None:
+async def run(url: str, workers: int, members: int, groups: int, spread_s: float, profile: bool = False) -> None:
     api = await RemoteFakeBotAPI.start(free_port())
     procs: list[tuple[asyncio.subprocess.Process, str]] = []
     try:
@@ -71,15 +77,17 @@ async def run(url: str, workers: int, members: int, groups: int, spread_s: float
         lanes = 16  # connections posting at once, one request at a time each (as Telegram's own)
         posters = [[Poster(url) for _, url in procs] for _ in range(lanes)]
         posted: dict[str, float] = {}
+        slowest = [0.0] * workers  # each worker's slowest acknowledgement
         start = time.monotonic()
 
         async def lane(k: int) -> None:
             for offset, i in arrivals[k::lanes]:
                 await asyncio.sleep(max(0.0, start + offset - time.monotonic()))
                 body = json.dumps(text_update(10_000 + i, -100 - i % groups, "签到", update_id=100_000 + i))
-                posted[f"党员{i}"] = time.monotonic()
+                posted[f"党员{i}"] = sent = time.monotonic()
                 status = await posters[k][i % workers].post(body.encode())  # round-robin, as a proxy
                 assert status == 200, status
+                slowest[i % workers] = max(slowest[i % workers], time.monotonic() - sent)
 
         async def recorded() -> float:
             signed = select(func.count()).select_from(Attendance)
@@ -117,6 +125,13 @@ async def run(url: str, workers: int, members: int, groups: int, spread_s: float
         waited = sorted(seen[n] - posted[n] for n in seen if n in posted)
         edits = sum(1 for c in calls if c.method == "editMessageText" and c.at - start <= last)
         bound = groups / 30
+        sent = sorted(c.at for c in calls if c.status == 200)
+        busiest = max((bisect.bisect_left(sent, t + 1.0) - k for k, t in enumerate(sent)), default=0)
+        if profile:
+            per_s = collections.Counter(int(t - start) for t in sent if t >= start)
+            print(
+                "  requests per second after the first post: " + " ".join(f"{per_s[s]}" for s in range(int(last) + 2))
+            )
         target = 1.25 * bound + 1
         for row in posters:
             for poster in row:
@@ -125,9 +140,10 @@ async def run(url: str, workers: int, members: int, groups: int, spread_s: float
             f"{workers} worker(s): {members:,} members in {groups} groups type 签到 within {spread_s:g} s\n"
             f"  confirmed {len(names & set(seen)):,}/{members:,}"
             f" (confirmed twice: {twice}); 429s {api.rejected}; all acknowledged after {acknowledged:.2f} s,"
-            f" recorded after {recorded_in:.2f} s\n"
+            f" recorded after {recorded_in:.2f} s; slowest acknowledgement by worker: "
+            f"{', '.join(f'{w:.2f} s' for w in slowest)}\n"
             f"  confirmation messages per group: mean {statistics.mean(per_group):.1f}, most {max(per_group)}; "
-            f"board edits before the last confirmation {edits}\n"
+            f"board edits before the last confirmation {edits}; busiest second {busiest} requests\n"
             f"  confirmation p50 {waited[len(waited) // 2]:.2f} s, p99 {waited[int(len(waited) * 0.99)]:.2f} s; "
             f"last confirmation {last:.2f} s after the first post; bound {bound:.2f} s; "
             f"target ≤ 1.25 × bound + 1 s = {target:.2f} s: {'met' if last <= target else 'MISSED'}"
@@ -148,10 +164,11 @@ async def main() -> None:
     parser.add_argument("--members", type=int, default=2000)
     parser.add_argument("--groups", type=int, default=200)
     parser.add_argument("--spread", type=float, default=3.0, help="seconds over which the sign-ins arrive")
+    parser.add_argument("--profile", action="store_true", help="also print the requests the fake served each second")
     args = parser.parse_args()
     print(f"PostgreSQL {args.url.rsplit('@', 1)[-1]}; worker logs in {LOG}")
     for count in args.workers:
-        await run(args.url, count, args.members, args.groups, args.spread)
+        await run(args.url, count, args.members, args.groups, args.spread, args.profile)
 
 
 if __name__ == "__main__":

@@ -108,6 +108,7 @@ async def _write(
             points=points,
             kind=event.kind,
             expected=tuple(expected_filter(event.kind)),
+            count_branch=_chat_branch(ctx, event),
             **extra,
         )
     )
@@ -127,10 +128,18 @@ def board_key(event_id: int) -> str:
     return f"board:{event_id}"
 
 
+def _chat_branch(ctx: Context, event: EventRec) -> int | None:
+    """The branch whose members this chat expects at a region-wide event (its branch's group)."""
+    if event.branch_id is not None or event.group_id is not None or ctx.binding is None:
+        return None
+    return ctx.binding.branch_id
+
+
 async def _completes(ctx: Context, event: EventRec, outcome: SignInOutcome) -> bool:
-    """Whether this sign-in gave the last expected member a record: nobody else is coming, so its
-    chat's confirmations may go out before those of chats still filling up."""
-    expected = await ctx.services.directory.expected(event, expected_filter(event.kind))
+    """Whether this sign-in gave the last member expected in this chat a record (of a region-wide
+    event in a branch's group, the last of that branch): nobody else is coming here, so the chat's
+    confirmations may go out before those of chats still filling up."""
+    expected = await ctx.services.directory.expected(event, expected_filter(event.kind), _chat_branch(ctx, event))
     return bool(outcome.recorded) and outcome.recorded >= expected
 
 

@@ -31,6 +31,24 @@ FAMILIES = {"bindings": "org", "accounts": "org", "expected": "org", "events": "
 _MISSING = object()
 
 
+class _RoleCounts:
+    """A region's active members by (branch, role), with the sums a sign-in asks for kept once."""
+
+    def __init__(self, table: dict[tuple[int | None, str], int]) -> None:
+        self.table = table
+        self._sums: dict[tuple[tuple[str, ...], int | None], int] = {}
+
+    def of(self, roles: tuple[str, ...], branch_id: int | None) -> int:
+        """Members of these roles in the branch (None: the whole region)."""
+        key = (roles, branch_id)
+        found = self._sums.get(key)
+        if found is None:
+            found = self._sums[key] = sum(
+                n for (branch, role), n in self.table.items() if role in roles and branch_id in (None, branch)
+            )
+        return found
+
+
 @dataclass
 class Directory:
     db: Database
@@ -106,16 +124,19 @@ class Directory:
         found = by_node.get(None, []) + (by_node.get(branch_id, []) if branch_id is not None else [])
         return [e for e in found if e.closes_at >= now]
 
-    async def expected(self, event: EventRec, roles: Collection[str]) -> int:
-        """How many members of these roles are expected (应到) at an event: from the region's members
-        counted by branch and role, one query per region however many events are open."""
-        table = await self._get(
-            ("expected", event.region_id), lambda: self.db.read(lambda c: OrgRepo(c).role_counts(event.region_id))
-        )
+    async def expected(self, event: EventRec, roles: Collection[str], branch_id: int | None = None) -> int:
+        """How many members of these roles are expected (应到) at an event (of them, `branch_id`'s
+        members only): from the region's members counted by branch and role, one query per region
+        however many events are open."""
         if event.group_id is not None:  # a Party group's meeting: its members (rare: read when asked)
             group = await self.db.read(lambda c: GroupRepo(c).members(event.group_id or 0))
             return sum(1 for m in group if not m.guest and m.role in roles)
-        return sum(n for (branch, role), n in table.items() if role in roles and event.branch_id in (None, branch))
+
+        async def load() -> _RoleCounts:
+            return _RoleCounts(await self.db.read(lambda c: OrgRepo(c).role_counts(event.region_id)))
+
+        counts = await self._get(("expected", event.region_id), load)
+        return counts.of(tuple(roles), event.branch_id if event.branch_id is not None else branch_id)
 
     def _forget(self, key: tuple[Any, ...]) -> None:
         """Drop an entry after a local write; a load already running must not bring back old data."""

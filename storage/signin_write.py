@@ -58,6 +58,7 @@ class SignInWrite(BatchWrite[SignInOutcome]):
     points: int = 0  # credited to the member, in the same transaction, when the attendance is recorded
     kind: str = ""  # the event's kind, kept in the ledger reason (caps per kind count it)
     expected: tuple[str, ...] = ()  # the roles expected at the event: the count of those recorded is returned
+    count_branch: int | None = None  # ...of this branch's members only (a region-wide event signed in its chat)
 
     @classmethod
     def apply_many(cls, conn: Connection, items: Sequence[SignInWrite]) -> list[SignInOutcome | None]:
@@ -171,17 +172,29 @@ class SignInWrite(BatchWrite[SignInOutcome]):
         new_records = [i for i in first.values() if (r := results[i]) is not None and r.outcome in (RECORDED, UPGRADED)]
         if new_records:  # one count for the batch: a sign-in that completes its event may be confirmed first
             query = (
-                select(Attendance.event_id, Member.role, func.count())
+                select(Attendance.event_id, Member.branch_id, Member.role, func.count())
                 .join(Member, Member.id == Attendance.member_id)
                 .where(Attendance.event_id.in_({items[j].event_id for j in new_records}))
-                .group_by(Attendance.event_id, Member.role)
+                .group_by(Attendance.event_id, Member.branch_id, Member.role)
             )
-            counts: dict[tuple[int, str], int] = {(int(e), str(r)): int(n) for e, r, n in conn.execute(query)}
+            branches = {items[j].count_branch for j in new_records}
+            if None not in branches:  # only branches' counts are asked: their rows only
+                query = query.where(Member.branch_id.in_(branches))
+            of_branch: dict[tuple[int, int | None, str], int] = {}  # (event, branch, role)
+            of_event: dict[tuple[int, str], int] = {}  # (event, role)
+            for event_id, branch_id, role_name, n in conn.execute(query):
+                event, role = int(event_id), str(role_name)
+                of_branch[(event, branch_id, role)] = int(n)
+                of_event[(event, role)] = of_event.get((event, role), 0) + int(n)
             for j in new_records:
                 done, it = results[j], items[j]
                 assert done is not None
-                roles = it.expected
-                recorded = sum(n for (e, r), n in counts.items() if e == it.event_id and r in roles)
+                recorded = sum(
+                    of_event.get((it.event_id, role), 0)
+                    if it.count_branch is None
+                    else of_branch.get((it.event_id, it.count_branch, role), 0)
+                    for role in it.expected
+                )
                 results[j] = SignInOutcome(done.outcome, done.status, recorded)
         for i in later:
             prev = results[first[(items[i].event_id, items[i].member_id)]]

@@ -4,7 +4,10 @@ push) waits in its chat's queue and leaves when the platform's budget grants tha
 The budget is the platform's, enforced before sending rather than learnt from 429s: Telegram
 allows 30 messages a second overall and 20 a minute into one group; a WeCom group robot 20 a
 minute per key. A chat's turns are spaced evenly (60 / per-minute seconds apart), and no more than
-`per_second` turns are granted in any one-second window across all chats.
+`per_second` turns are granted in any second across all chats (a second and the requests' latency,
+as the platform counts them when they arrive); each request then leaves no sooner than a second
+after the answer to the one `per_second` requests before it, so however the requests bunch on
+their way, the platform never counts more than its limit in a second.
 
 What a turn carries is decided when it is granted, not when the message was queued:
   * every sign-in confirmation waiting for that chat goes out as one message;
@@ -16,7 +19,9 @@ Among chats, replies and pushes go before board edits; among chats with messages
 where nothing more is expected goes first (its confirmations include the sign-in that completed
 the list: this turn is its last for now), then the one whose oldest has waited long, else the one
 with the most waiting (a busy group's whole crowd is confirmed by one message rather than a
-trickle). A quiet chat's message leaves at once.
+trickle). While more chats wait than a second's turns, a chat whose confirmations are still
+coming in waits until none came for GATHER_QUIET_S (at most GATHER_MAX_S): a turn spent on part
+of a crowd would cost another turn later. A quiet chat's message leaves at once.
 
 A 429 is not expected; if one comes, the chat waits its retry_after, the whole budget runs at half
 rate for as long, and the message stays at the head of its queue: nothing is dropped. A transient
@@ -31,11 +36,12 @@ bot was removed from is reported once, and what waited for it is settled as unde
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -48,12 +54,13 @@ from storage.db import unreachable
 log = logging.getLogger(__name__)
 
 MARGIN = 1.02  # a hair under the per-chat limit, so clock jitter never lands a message in a full window
-SECOND_S = 1.1  # the overall limit is kept in windows this long: requests granted at the pace leave a
-# busy process up to a tenth of a second late and bunched (its event loop's delays), and the platform
-# counts them as they arrive
+SECOND_S = 1.0  # the platform's second, in which it counts the requests that arrived
+LATENCY_FIRST_S = 0.05  # a request's time to its answer, assumed until some were measured
 PACE_S = 0.1  # turns are granted a tenth of a second's worth at a time, spread through the second
 BURST = 4  # a chat with fewer turns than this in the last minute need not wait for its spacing
 OLD_S = 2.0  # a chat whose oldest message waited this long goes before fuller chats
+GATHER_QUIET_S = 1.5  # while more chats wait than a second's turns, confirmations still coming in
+GATHER_MAX_S = 4.0  # wait until none came for the first, or the oldest waited the second
 BOARD_PATIENCE = 4  # turns a dirty board may wait behind confirmations...
 CONFIRM_WITHIN = 4.5  # ...as long as the waiting confirmations still go out within this (seconds)
 OUTAGE_FIRST_S = 0.5  # the platform failed: the next try (one message) this much later,
@@ -123,6 +130,7 @@ class _Chat:
     blocked_until: float = 0.0  # a 429's retry_after
     sending: bool = False
     recent: deque[float] = field(default_factory=deque)  # turns in the last minute
+    settled: bool = False  # a waiting confirmation completed the chat's list: nobody else is coming
 
     def messages(self) -> int:
         return len(self.plain) + len(self.merged)
@@ -142,18 +150,63 @@ class _Turn:
 
 
 class _Window:
-    """At most `count` grants in any one-second window."""
+    """At most `count` grants in any window of `span` seconds."""
 
     def __init__(self, count: int) -> None:
         self.count = count
         self.times: deque[float] = deque()
 
-    def wait(self, now: float, count: int) -> float:
-        span = SECOND_S
+    def wait(self, now: float, count: int, span: float) -> float:
         times = self.times
         while times and times[0] <= now - span:
             times.popleft()
         return 0.0 if len(times) < count else times[-count] + span - now
+
+
+class _Admission:
+    """The platform's count kept as the platform keeps it. A request arrives there somewhere
+    between leaving and its answer, and requests may overtake each other on the way; so a request
+    leaves only while fewer than `count` others could be counted in the same second: those still
+    on their way and those answered less than a second ago. Exact whatever the network or the
+    event loop delays; the answers' latency (mean of the last `count`) also tells how fast turns
+    may be granted."""
+
+    def __init__(self, count: int, clock: Callable[[], float]) -> None:
+        self.count, self.clock = count, clock
+        self._lock = asyncio.Lock()
+        self._answered: deque[float] = deque()  # answers of the last second, in order
+        self._on_the_way = 0
+        self._landed = asyncio.Event()  # a request on its way was answered
+        self._latencies: deque[float] = deque(maxlen=count)
+
+    @property
+    def latency(self) -> float:
+        return sum(self._latencies) / len(self._latencies) if self._latencies else LATENCY_FIRST_S
+
+    @contextlib.asynccontextmanager
+    async def request(self) -> AsyncIterator[None]:
+        async with self._lock:  # one at a time: nobody else leaves while this one waits its place
+            while True:
+                now = self.clock()
+                answered = self._answered
+                while answered and answered[0] <= now - SECOND_S:
+                    answered.popleft()
+                if self._on_the_way + len(answered) < self.count:
+                    break
+                self._landed.clear()
+                wait = answered[0] + SECOND_S - now if answered else None  # else: only an answer frees a place
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._landed.wait(), wait)
+            self._on_the_way += 1
+            left = self.clock()
+        try:
+            yield
+        finally:
+            now = self.clock()
+            self._on_the_way -= 1
+            bisect.insort(self._answered, now)  # answers come nearly in order: an insert near the end
+            self._latencies.append(now - left)
+            self._landed.set()
 
 
 class Outbound:
@@ -174,7 +227,6 @@ class Outbound:
         self._chats: dict[str, _Chat] = {}
         self._active: set[str] = set()  # chats with something waiting
         self.configure(limits)
-        self._admission = asyncio.Lock()
         self._slow_until = 0.0  # after a 429: half the budget until then
         self._down_until = 0.0  # after a transient failure: nothing is sent until then...
         self._down_wait = 0.0  # ...and the next failure waits twice as long (0: the platform works)
@@ -190,7 +242,7 @@ class Outbound:
         self.limits = limits
         self._overall = _Window(max(1, int(limits.per_second))) if limits.per_second else None
         self._tokens, self._tokens_at = self._slice(int(limits.per_second)), self.clock()
-        self._admitted = _Window(max(1, int(limits.per_second))) if limits.per_second else None
+        self._admission = _Admission(max(1, int(limits.per_second)), self.clock) if limits.per_second else None
 
     # -- what features and transports call ------------------------------------------------------
     def post(self, chat_id: str, reply: Reply, *, before_send: BeforeSend | None = None) -> asyncio.Future[Delivery]:
@@ -205,6 +257,7 @@ class Outbound:
             chat.dirty.setdefault(reply.refresh, self.clock())
         item = _Item(self.clock(), reply, future, before_send)
         (chat.merged if reply.coalesce else chat.plain).append(item)
+        chat.settled = chat.settled or (reply.coalesce and reply.settles)
         self._poke()
         return future
 
@@ -250,18 +303,20 @@ class Outbound:
             self._loop_task = asyncio.get_running_loop().create_task(self._run(), name="outbound")
 
     def _budget_wait(self, now: float, turns: float = 1.0) -> float:
-        """Seconds until `turns` more turns may be granted: no more than the limit in any
-        one-second window, and spread through it in tenths (after a pause a tenth's worth may go
-        at once), so that who goes next is decided late, on what has arrived meanwhile."""
+        """Seconds until `turns` more turns may be granted: no more than the limit in any second
+        (as the platform sees it: a second and a request's latency here), and spread through it
+        in tenths (after a pause a tenth's worth may go at once), so that who goes next is decided
+        late, on what has arrived meanwhile."""
         if self._overall is None:
             return 0.0
         count = self._overall.count
         if now < self._slow_until:
             count = max(1, count // 2)
-        rate = count / SECOND_S
+        span = SECOND_S + (self._admission.latency if self._admission is not None else 0.0)
+        rate = count / span
         self._tokens = min(self._slice(count), self._tokens + (now - self._tokens_at) * rate)
         self._tokens_at = now
-        return max(self._overall.wait(now, count), (min(turns, self._slice(count)) - self._tokens) / rate)
+        return max(self._overall.wait(now, count, span), (min(turns, self._slice(count)) - self._tokens) / rate)
 
     @staticmethod
     def _slice(count: int) -> float:
@@ -275,8 +330,10 @@ class Outbound:
             chats = self._chats
             ready: list[str] = []
             soonest = float("inf")
+            with_messages = 0
             for cid in self._active:
                 chat = chats[cid]
+                with_messages += bool(chat.plain or chat.merged)
                 if chat.sending:
                     continue
                 wait = self._ready_in(chat, now)
@@ -284,6 +341,11 @@ class Outbound:
                     ready.append(cid)
                 else:
                     soonest = min(soonest, wait)
+            if self._overall is not None and with_messages > self._overall.count:
+                # more chats wait than a second's turns: a crowd still signing in is confirmed together
+                gathering = {cid: self._gathering(chats[cid], now) for cid in ready}
+                ready = [cid for cid in ready if gathering[cid] <= 0]
+                soonest = min(soonest, *(w for w in gathering.values() if w > 0), float("inf"))
             if not ready and soonest == float("inf"):
                 if not self._sends and not self._active:
                     self._forget_idle()
@@ -354,6 +416,16 @@ class Outbound:
             return max(wait, chat.recent[-limit] + span - now)
         return 0.0 if len(chat.recent) < BURST else max(wait, 0.0)
 
+    @staticmethod
+    def _gathering(chat: _Chat, now: float) -> float:
+        """Seconds a chat's confirmations still gather while the budget is contended: until none
+        has come for GATHER_QUIET_S, the oldest has waited GATHER_MAX_S, or the list is complete.
+        A reply or push is never held."""
+        merged = chat.merged
+        if chat.plain or not merged or chat.settled:
+            return 0.0
+        return min(merged[0].at + GATHER_MAX_S, merged[-1].at + GATHER_QUIET_S) - now
+
     def _order(self, ready: list[str], now: float) -> list[str]:
         """Whose turn first: messages before edits; among chats with messages, those where nothing
         more is expected (a sign-in that completed its list: the turn is the chat's last for now),
@@ -366,7 +438,7 @@ class Outbound:
             if not chat.messages():
                 return (3, min(chat.dirty.values(), default=now), 0.0)
             oldest = chat.oldest()
-            if any(i.reply.settles for i in chat.merged):
+            if chat.settled:
                 return (0, oldest, 0.0)
             if now - oldest >= OLD_S:
                 return (1, oldest, 0.0)
@@ -399,6 +471,7 @@ class Outbound:
             item = chat.merged.popleft()
             size += len(item.reply.text) + 1
             batch.append(item)
+        chat.settled = any(i.reply.settles for i in chat.merged)  # what is left (a long list goes in parts)
         if len(batch) == 1:
             return _Turn(batch, batch[0].reply)
         answering = {i.reply.reply_to for i in batch}  # merged answers to one message still answer it
@@ -463,18 +536,17 @@ class Outbound:
             log.exception("sending to chat %s failed", chat_id)
             return Delivery(ok=False, error=repr(exc))
 
-    async def admit(self) -> None:
-        """The overall limit once more, at the moment a request leaves (ports call this right
-        before each API call): turns are granted at the budget's pace, but what runs between a
-        grant and its request (rendering, recording, a reply split in parts) could bunch requests
-        together; this keeps them apart."""
-        if self._admitted is None:
+    @contextlib.asynccontextmanager
+    async def admitted(self) -> AsyncIterator[None]:
+        """The overall limit kept exactly, around each API call (ports wrap every request in it):
+        turns are granted at the budget's pace, but what runs between a grant and its request
+        (rendering, recording, a reply split in parts) and the way to the platform could bunch
+        requests together; see _Admission."""
+        if self._admission is None:
+            yield
             return
-        async with self._admission:
-            wait = self._admitted.wait(self.clock(), self._admitted.count)
-            if wait > 0:  # the window frees at a known time: one sleep (under the lock, nobody else stamps)
-                await asyncio.sleep(wait)
-            self._admitted.times.append(self.clock())
+        async with self._admission.request():
+            yield
 
     def _rate_limited(self, chat_id: str, chat: _Chat, turn: _Turn, retry_after: float) -> None:
         """Honour retry_after for the chat, slow the whole budget for as long, keep the message."""
@@ -502,6 +574,7 @@ class Outbound:
             chat.dirty.setdefault(turn.edit_key, self.clock())
         for item in reversed(turn.items):
             (chat.merged if item.reply.coalesce else chat.plain).appendleft(item)
+            chat.settled = chat.settled or (item.reply.coalesce and item.reply.settles)
         if chat.has_work():
             self._active.add(chat_id)
 
@@ -512,6 +585,7 @@ class Outbound:
                 item.future.set_result(delivery)
         chat.plain.clear()
         chat.merged.clear()
+        chat.settled = False
         chat.dirty.clear()
         self._active.discard(chat_id)
         try:

@@ -350,17 +350,17 @@ class TelegramTransport(Transport):
             last = None
             attached = reply.file is not None and visible_len(parts[0]) <= CAPTION_LIMIT and len(parts) == 1
             for i, part in enumerate([] if attached else parts):
-                await self.outbound.admit()
-                last = await self.ptb.bot.send_message(
-                    int(chat_id),
-                    part,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup if i == len(parts) - 1 and reply.file is None else None,
-                    link_preview_options=NO_PREVIEW,
-                    reply_parameters=ReplyParameters(int(reply_to), allow_sending_without_reply=True)
-                    if reply_to and i == 0
-                    else None,
-                )
+                async with self.outbound.admitted():
+                    last = await self.ptb.bot.send_message(
+                        int(chat_id),
+                        part,
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=markup if i == len(parts) - 1 and reply.file is None else None,
+                        link_preview_options=NO_PREVIEW,
+                        reply_parameters=ReplyParameters(int(reply_to), allow_sending_without_reply=True)
+                        if reply_to and i == 0
+                        else None,
+                    )
             if reply.file is not None:  # the text is its caption when short enough, else sent before
                 last = await self._send_file(chat_id, reply, parts[0] if attached else None, markup)
         except RetryAfter as exc:
@@ -397,8 +397,8 @@ class TelegramTransport(Transport):
             else None,
         }
         send = self.ptb.bot.send_photo if file.image else self.ptb.bot.send_document
-        await self.outbound.admit()
-        sent: Message = await send(int(chat_id), upload, **common)
+        async with self.outbound.admitted():
+            sent: Message = await send(int(chat_id), upload, **common)
         return sent
 
     async def _download(self, file_id: str) -> bytes:
@@ -441,15 +441,15 @@ class TelegramTransport(Transport):
         """Edit a message in place (a board); an unchanged text is no failure."""
         try:
             text = split_html(str(await self._with_links(reply.text)))[0]  # a long board keeps its head
-            await self.outbound.admit()
-            await self.ptb.bot.edit_message_text(
-                text,
-                chat_id=int(chat_id),
-                message_id=int(message_id),
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(reply),
-                link_preview_options=NO_PREVIEW,
-            )
+            async with self.outbound.admitted():
+                await self.ptb.bot.edit_message_text(
+                    text,
+                    chat_id=int(chat_id),
+                    message_id=int(message_id),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard(reply),
+                    link_preview_options=NO_PREVIEW,
+                )
         except RetryAfter as exc:
             return Delivery(ok=False, retry_after=_seconds(exc.retry_after), error="rate limited")
         except Forbidden as exc:

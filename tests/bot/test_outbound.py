@@ -1,15 +1,18 @@
 """The outbound path's budget itself, with a recording platform: turns spread through the second,
-a chat where nothing more is expected goes first, a quiet chat's message leaves at once."""
+a chat where nothing more is expected goes first, a crowd still signing in is confirmed together
+while the budget is contended, a quiet chat's message leaves at once."""
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import itertools
+import random
 import time
 
 from markupsafe import Markup
 
-from bot.delivery.outbound import Limits, Outbound
+from bot.delivery.outbound import GATHER_QUIET_S, Limits, Outbound
 from handlers.core.ports import Delivery, Reply
 
 
@@ -18,9 +21,11 @@ class Recording:
 
     def __init__(self) -> None:
         self.sent: list[tuple[float, str]] = []
+        self.texts: dict[str, list[str]] = {}  # chat -> what each of its messages said
 
     async def send_now(self, chat_id: str, reply: Reply) -> Delivery:
         self.sent.append((time.monotonic(), chat_id))
+        self.texts.setdefault(chat_id, []).append(str(reply.text))
         return Delivery(ok=True, message_id=str(len(self.sent)))
 
     async def edit(self, chat_id: str, message_id: str, reply: Reply) -> Delivery:
@@ -62,6 +67,26 @@ async def test_turns_are_spread_through_the_second_and_a_settled_chat_goes_first
     await out.close()
 
 
+async def test_while_the_budget_is_contended_a_chat_still_signing_in_is_confirmed_in_one_message() -> None:
+    # 12 groups with sign-ins coming in, more than a second's 10 turns: each group's confirmations
+    # wait until none has come for a moment and leave as one message, instead of one now and one
+    # later; a group whose list is complete is not held
+    port = Recording()
+    out = outbound(port, per_second=10)
+    start = time.monotonic()
+    first = [out.post(f"g{i}", confirmation(f"甲{i}")) for i in range(12)]
+    await asyncio.sleep(0.3)
+    second = [out.post(f"g{i}", confirmation(f"乙{i}")) for i in range(12)]
+    done = out.post("g-done", confirmation("最后一人", settles=True))
+    await asyncio.wait_for(done, 1)
+    assert port.sent[0][1] == "g-done" and port.sent[0][0] - start < 0.5  # at once
+    await asyncio.wait_for(asyncio.gather(*first, *second), 5)
+    for i in range(12):
+        assert port.texts[f"g{i}"] == [f"✅ 甲{i} 签到成功\n✅ 乙{i} 签到成功"]  # one message each
+    assert min(t for t, chat in port.sent if chat != "g-done") - start >= 0.3 + GATHER_QUIET_S - 0.05
+    await out.close()
+
+
 async def test_a_quiet_chats_message_leaves_at_once_even_after_a_busy_second() -> None:
     port = Recording()
     out = outbound(port, per_second=10)
@@ -92,4 +117,30 @@ async def test_a_busy_chat_after_a_quick_start_never_stalls_nor_exceeds_its_limi
     assert len(times) == 34
     assert max(sum(1 for u in times if t <= u < t + 2.0) for t in times) <= 20  # the limit holds
     assert max(b - a for a, b in itertools.pairwise(times[4:])) < 0.3  # and nobody waits long
+    await out.close()
+
+
+async def test_the_platforms_count_holds_however_late_requests_arrive_and_the_pace_stays_near_it() -> None:
+    # a request reaches the platform somewhere between leaving and its answer (here up to 100 ms
+    # after leaving, at random, so that requests overtake each other), after whatever ran since its
+    # turn was granted: in no second does the platform count more than its limit
+    rng = random.Random(3)
+    arrivals: list[float] = []
+
+    class Distant(Recording):
+        async def send_now(self, chat_id: str, reply: Reply) -> Delivery:
+            await asyncio.sleep(rng.uniform(0, 1.0))  # what runs between a turn and its request bunches them
+            async with out.admitted():
+                await asyncio.sleep(rng.uniform(0, 0.1))  # requests overtake each other on the way
+                arrivals.append(time.monotonic())
+                await asyncio.sleep(rng.uniform(0, 0.01))
+            return await super().send_now(chat_id, reply)
+
+    port = Distant()
+    out = outbound(port, per_second=10)
+    start = time.monotonic()
+    await asyncio.wait_for(asyncio.gather(*(out.post(f"u{i}", Reply(text=Markup("好"))) for i in range(60))), 12)
+    arrivals.sort()
+    assert max(bisect.bisect_left(arrivals, t + 1.0) - k for k, t in enumerate(arrivals)) <= 10
+    assert time.monotonic() - start < 6 * 1.2  # 60 at 10 a second: not much slower than the limit
     await out.close()

@@ -206,6 +206,21 @@ async def test_the_sign_in_that_completes_the_list_says_nothing_more_is_expected
     assert not await settles("u-张伟")  # asking again completes nothing new
 
 
+async def test_a_branch_chat_of_a_region_lesson_settles_when_its_own_branch_is_complete(h: Harness) -> None:
+    # other branches' members are still expected at the lesson, but nobody else is coming in this chat
+    await h.join("郑浩")  # of 绿源科技党支部, not yet signed in
+    await h.say("发布 专题党课 今天 15:00 党群服务中心", user="u-李红", chat=REGION_CHAT)
+    h.clock.advance(hours=5, minutes=40)
+
+    async def settles(user: str) -> bool:
+        (reply,) = await h.send(h.incoming("签到", user=user))
+        return reply.settles
+
+    assert not await settles("u-赵强")
+    assert not await settles("u-钱多多")
+    assert await settles("u-张伟")  # the last of 红星机械党支部's three
+
+
 async def test_attendance_says_not_started_and_not_signed_in_until_the_window_closes(h: Harness) -> None:
     event_id = await publish(h)  # 14:00 today; it is 09:00
     early = (await h.say(f"考勤 #{event_id}", user="u-张伟"))[0]
