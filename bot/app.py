@@ -34,6 +34,7 @@ from handlers import (
     records,
     signin,
     supervision,
+    transfers,
     weblink,
 )
 from handlers.core.context import DEFAULT_POINTS, Policy, Services
@@ -51,7 +52,7 @@ from storage.uow import UnitOfWork
 FEATURES: list[Feature] = [
     signin.FEATURE, events.FEATURE, records.FEATURE, calendar.FEATURE, compliance.FEATURE, monthly.FEATURE,
     supervision.FEATURE, evaluation.FEATURE, bulletins.FEATURE, ledger.FEATURE, duty.FEATURE, duty_rules.FEATURE,
-    hosting.FEATURE, groups.FEATURE, lessons.FEATURE, ideas.FEATURE, points.FEATURE, org.FEATURE,
+    hosting.FEATURE, groups.FEATURE, lessons.FEATURE, ideas.FEATURE, points.FEATURE, org.FEATURE, transfers.FEATURE,
     weblink.FEATURE, announce.FEATURE, pushes.FEATURE,
 ]  # fmt: skip
 PUSHES = push_kinds(FEATURES)  # purpose -> kind

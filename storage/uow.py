@@ -24,6 +24,7 @@ from storage.repos.messages import MessageRepo
 from storage.repos.org import OrgRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.points import PointsRepo, StoreRepo
+from storage.repos.transfers import TransferRepo
 from storage.repos.updates import UpdateRepo
 from storage.repos.web import WebRepo
 from storage.repos.wecom import WeComCardRepo
@@ -52,6 +53,10 @@ class UnitOfWork:
     @cached_property
     def groups(self) -> GroupRepo:
         return GroupRepo(self.conn)
+
+    @cached_property
+    def transfers(self) -> TransferRepo:
+        return TransferRepo(self.conn)
 
     # the calendar and who came
     @cached_property

@@ -194,6 +194,10 @@ async def import_roster(db: Database, path: Path, region_name: str, now: Any) ->
                 result.members_created += 1
             elif before.branch_id != branch.id:
                 result.members_moved += 1
+                await uow.transfers.record(  # the move is a transfer of the one person (转接记录 lists it)
+                    region_id=region.id, member_id=member_id, direction="within", from_branch_id=before.branch_id,
+                    to_branch_id=branch.id, place=None, letter_no=None, by=None, now=now,
+                )  # fmt: skip
             elif changed:
                 result.members_updated += 1
             else:

@@ -45,7 +45,7 @@ from storage.models.ops import (
     WebToken,
     WeComCard,
 )
-from storage.models.org import Branch, ChatBinding, LinkRequest, Member, MemberAccount, Region
+from storage.models.org import Branch, ChatBinding, LinkRequest, Member, MemberAccount, MemberTransfer, Region
 
 __all__ = [
     "AppSecret",
@@ -84,6 +84,7 @@ __all__ = [
     "MeetingRecordVersion",
     "Member",
     "MemberAccount",
+    "MemberTransfer",
     "MonthlyReport",
     "Norm",
     "Outbox",

@@ -106,3 +106,27 @@ class LinkRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class MemberTransfer(Base):
+    """组织关系转接: a member's Party membership moved from one branch to another within the
+    region ("within"), out of the region ("out") or into it from elsewhere ("in"). A move within
+    the region waits (pending) until the receiving branch takes the member in; one out of or into
+    the region is done when recorded. The member stays one person: history stays theirs."""
+
+    __tablename__ = "member_transfers"
+    __table_args__ = (Index("ix_member_transfers_region", "region_id", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(10))  # within / out / in
+    from_branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))  # None: from outside
+    to_branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))  # None: out of the region
+    place: Mapped[str | None] = mapped_column(String(200))  # 去向 / 来自 outside the region, as written
+    letter_no: Mapped[str | None] = mapped_column(String(50))  # 介绍信编号
+    status: Mapped[str] = mapped_column(String(10))  # pending / done
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))  # None: a roster import
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    done_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -90,6 +90,9 @@ COMMANDS = {
     "start_date": "member",  # anyone may look; only a region officer may change it (its handler asks)
     "chats": "branch",
     "unbind": "branch",
+    "transfer_out": "branch",
+    "transfer_in": "branch",
+    "transfers": "branch",
     "compliance": "member",
     "finding": "region",
     "finding_fixed": "branch",

@@ -169,6 +169,9 @@ async def test_an_import_that_moves_a_member_keeps_one_identity(h: Harness, tmp_
     assert (await h.dm("我的积分", user="u-赵强"))[0].startswith("💰 赵强 的积分：7")
     # now of another branch: 红星's chat is not his any more
     assert (await h.say("签到", user="u-赵强"))[0].startswith("⛔ 本群属于其他支部")
+    # and the move is a transfer on record (组织关系转接)
+    listed = (await h.say("转接记录", user="u-李红", chat=REGION_CHAT))[0]
+    assert "赵强：红星机械党支部 → 绿源科技党支部，已完成" in listed
 
 
 # -- who may act on whom ----------------------------------------------------------------------

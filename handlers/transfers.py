@@ -1,0 +1,206 @@
+"""组织关系转接: a member's Party membership moving with them, as 001 asks ("规范党员组织关系管理")
+and 003 counts ("离职的党员及时转接了组织关系").
+
+Within the region the sending branch records the move (转出 姓名 支部名) and the receiving branch
+takes the member in (转入 姓名): one person throughout, with their attendance, points, duty,
+ideas and accounts; until taken in they stay where they were. Out of the region (转出 姓名 去向)
+the member is no longer expected nor able to act here, their accounts are let go, their records
+stay in the ledgers. Into the region (转入 姓名 来自) a member joins the branch's roster. Every step
+is audited and told to the other branch's chats; 转接记录 lists the latest.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from handlers.core.access import Level
+from handlers.core.context import Context
+from handlers.core.errors import AppError, UsageError
+from handlers.core.feature import Feature
+from handlers.core.i18n import render
+from handlers.core.mentions import branch_secretaries
+from handlers.core.names import named_member
+from handlers.core.outbox import Payload, PushContext, PushKind, queue
+from handlers.core.ports import Reply
+from handlers.core.router import Command
+from storage.repos.transfers import TransferRec
+from storage.uow import UnitOfWork
+
+MAX_NAME = 50
+MAX_PLACE = 200
+MAX_LETTER = 50
+LISTED = 20  # 转接记录 shows this many, newest first
+
+
+def _parts(args: str, usage: str, least: int) -> tuple[str, str | None, str | None]:
+    """姓名 [去向或来自] [介绍信编号], each one word."""
+    parts = args.split()
+    if not least <= len(parts) <= 3:
+        raise UsageError(usage)
+    name = parts[0].lstrip("@")
+    place = parts[1] if len(parts) > 1 else None
+    letter = parts[2] if len(parts) > 2 else None
+    if len(name) > MAX_NAME:
+        raise AppError("transfers.too_long", field="name", limit=MAX_NAME)
+    if place is not None and len(place) > MAX_PLACE:
+        raise AppError("transfers.too_long", field="place", limit=MAX_PLACE)
+    if letter is not None and len(letter) > MAX_LETTER:
+        raise AppError("transfers.too_long", field="letter", limit=MAX_LETTER)
+    return name, place, letter
+
+
+async def transfer_out(ctx: Context, args: str) -> list[Reply]:
+    """转出 姓名 去向 [介绍信编号] — to a branch of the region (it takes the member in with 转入), or
+    out of the region (done at once)."""
+    name, place, letter = _parts(args, "transfer_out", 2)
+    assert place is not None
+    actor = ctx.need_member()
+    node = ctx.need_node()
+
+    async def work(uow: UnitOfWork) -> tuple[str, dict[str, Any], list[tuple[str, str]]]:
+        member = await named_member(uow, node.region_id, name, node.branch_id)
+        ctx.need_manager_of(member, identity=True)
+        if await uow.transfers.pending_of(member.id) is not None:
+            raise AppError("transfers.already_pending", name=member.name)
+        branches = {b.name: b for b in await uow.org.branches(node.region_id)}
+        here = next(b for b in branches.values() if b.id == member.branch_id)
+        to = branches.get(place)
+        if to is not None and to.id == member.branch_id:
+            raise AppError("transfers.same_branch", name=member.name, branch=to.name)
+        record = partial(
+            uow.transfers.record, region_id=node.region_id, member_id=member.id, letter_no=letter, by=actor.id,
+            now=uow.now, from_branch_id=here.id,
+        )  # fmt: skip
+        said: dict[str, Any]
+        if to is not None:
+            tid = await record(direction="within", to_branch_id=to.id, place=None, pending=True)
+            await _tell(uow, node.region_id, to.id, TransferPush(transfer=tid, taken_in=False))
+            removed: list[tuple[str, str]] = []
+            said = {"name": member.name, "frm": here.name, "to": to.name, "letter": letter}
+            key = "transfers.out_pending"
+        else:
+            tid = await record(direction="out", to_branch_id=None, place=place)
+            await uow.org.set_member_active(member.id, False)
+            removed = await uow.accounts.unlink(member.id, None)
+            said = {"name": member.name, "frm": here.name, "place": place, "letter": letter, "accounts": bool(removed)}
+            key = "transfers.out_done"
+        await uow.audit.record(
+            actor=actor.id,
+            platform=ctx.incoming.platform,
+            action="member.transfer_out",
+            detail={"member": member.id, "transfer": tid, "to": place, "letter": letter},
+            now=uow.now,
+        )
+        return key, said, removed
+
+    key, said, removed = await ctx.unit(work)
+    for platform, user in removed:
+        ctx.services.directory.forget_account(platform, user)
+    ctx.services.directory.clear()
+    return [ctx.reply(key, **said)]
+
+
+async def transfer_in(ctx: Context, args: str) -> list[Reply]:
+    """转入 姓名 [来自] [介绍信编号] — in a branch's chat: take in a member the region's other branch
+    sent (转出), or, with where from, one coming from outside the region."""
+    name, origin, letter = _parts(args, "transfer_in", 1)
+    actor = ctx.need_member()
+    node = ctx.need_node()
+    if node.branch_id is None:
+        raise AppError("transfers.in_branch_chat")
+    branch_id = node.branch_id
+
+    async def work(uow: UnitOfWork) -> tuple[str, dict[str, Any]]:
+        here = await uow.org.branch(branch_id)
+        waiting = await uow.transfers.pending_into(branch_id, name)
+        if waiting is not None:
+            if await uow.org.member_in_branch(branch_id, name) is not None:
+                raise AppError("transfers.name_here", name=name, branch=here.name)
+            await uow.transfers.take_in(waiting, actor.id, uow.now)
+            assert waiting.from_branch_id is not None
+            await _tell(uow, node.region_id, waiting.from_branch_id, TransferPush(transfer=waiting.id, taken_in=True))
+            detail: dict[str, Any] = {"member": waiting.member_id, "transfer": waiting.id}
+            said: dict[str, Any] = {"name": name, "frm": waiting.from_branch, "letter": waiting.letter_no}
+            key = "transfers.in_done"
+        else:
+            if origin is None:
+                raise AppError("transfers.nothing_waiting", name=name, branch=here.name)
+            branches = {b.name for b in await uow.org.branches(node.region_id)}
+            if origin in branches:  # a move within the region starts where the member is
+                raise AppError("transfers.send_first", name=name, frm=origin)
+            if await uow.org.member_in_branch(branch_id, name) is not None:
+                raise AppError("transfers.name_here", name=name, branch=here.name)
+            member_id, _ = await uow.org.upsert_member(
+                region_id=node.region_id, branch_id=branch_id, name=name, role="member", phone=None,
+                is_mobile=False, now=uow.now,
+            )  # fmt: skip
+            tid = await uow.transfers.record(
+                region_id=node.region_id, member_id=member_id, direction="in", from_branch_id=None,
+                to_branch_id=branch_id, place=origin, letter_no=letter, by=actor.id, now=uow.now,
+            )  # fmt: skip
+            detail = {"member": member_id, "transfer": tid, "from": origin}
+            said = {"name": name, "place": origin, "letter": letter}
+            key = "transfers.in_new"
+        await uow.audit.record(
+            actor=actor.id, platform=ctx.incoming.platform, action="member.transfer_in", detail=detail, now=uow.now
+        )
+        return key, said
+
+    key, said = await ctx.unit(work)
+    ctx.services.directory.clear()  # who is expected where changed
+    return [ctx.reply(key, **said)]
+
+
+async def listing(ctx: Context, args: str) -> list[Reply]:
+    """转接记录 — the latest transfers of this branch (in the region's chat: of the region)."""
+    if args.strip():
+        raise UsageError("transfers")
+    node = ctx.need_node()
+    rows = await ctx.read(lambda uow: uow.transfers.of_region(node.region_id, node.branch_id, LISTED))
+    return [ctx.reply("transfers.listing", rows=[_row(ctx, r) for r in rows], region=node.branch_id is None)]
+
+
+def _row(ctx: Context, r: TransferRec) -> dict[str, Any]:
+    return {"r": r, "at": ctx.local(r.requested_at), "done": ctx.local(r.done_at) if r.done_at else None}
+
+
+async def _tell(uow: UnitOfWork, region_id: int, branch_id: int, payload: TransferPush) -> None:
+    """The other branch's chats hear of the transfer (its secretaries named)."""
+    for chat in await uow.chats.chats_for(region_id, branch_id, include_branch_chats=False):
+        await queue(uow, TRANSFER_NEWS, chat.platform, chat.chat_id, due=uow.now, payload=payload)
+
+
+class TransferPush(Payload):
+    transfer: int
+    taken_in: bool  # False: to the receiving branch, the member is on the way; True: to the sending one
+
+
+async def _news(ctx: PushContext[TransferPush]) -> Reply | None:
+    """To the receiving branch: a member is on the way (转入 to take them in); to the sending
+    branch: the member was taken in."""
+    r = await ctx.uow.transfers.by_id(ctx.payload.transfer)
+    branch_id = None if r is None else r.from_branch_id if ctx.payload.taken_in else r.to_branch_id
+    if r is None or branch_id is None:
+        return None
+    region_id = (await ctx.uow.org.branch(branch_id)).region_id
+    names = await branch_secretaries(ctx.uow, region_id, branch_id)
+    return Reply(text=render("transfers.news", ctx.locale, r=r, taken_in=ctx.payload.taken_in, names=names))
+
+
+TRANSFER_NEWS = PushKind(
+    "transfer_news",
+    TransferPush,
+    _news,
+    lambda p: f"transfer:{p.transfer}:{'in' if p.taken_in else 'out'}",
+    label=("组织关系转接通知", "membership transfer notice"),
+)
+
+B = Level.BRANCH
+COMMANDS = [
+    Command("transfer_out", ("转出",), transfer_out, "transfers.usage_transfer_out", "transfers.help_transfer_out", B),
+    Command("transfer_in", ("转入",), transfer_in, "transfers.usage_transfer_in", "transfers.help_transfer_in", B),
+    Command("transfers", ("转接记录",), listing, "transfers.usage_transfers", "transfers.help_transfers", B),
+]
+
+FEATURE = Feature("transfers", topic="people", commands=COMMANDS, pushes=[TRANSFER_NEWS])

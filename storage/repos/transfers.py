@@ -1,0 +1,127 @@
+"""组织关系转接: the transfers of members between branches, out of the region and into it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.models import Branch, Member, MemberTransfer
+from storage.sql import bump_version
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRec:
+    id: int
+    member_id: int
+    member: str  # the member's name
+    direction: str  # within / out / in
+    from_branch: str | None  # a branch of the region, by name; None: from outside
+    to_branch: str | None  # None: out of the region
+    place: str | None  # 去向 / 来自 outside the region
+    letter_no: str | None
+    status: str  # pending / done
+    requested_at: datetime
+    done_at: datetime | None
+    from_branch_id: int | None = None
+    to_branch_id: int | None = None
+
+
+_FROM, _TO = Branch.__table__.alias("from_branch"), Branch.__table__.alias("to_branch")
+_COLS = (
+    MemberTransfer.id,
+    MemberTransfer.member_id,
+    Member.name,
+    MemberTransfer.direction,
+    _FROM.c.name,
+    _TO.c.name,
+    MemberTransfer.place,
+    MemberTransfer.letter_no,
+    MemberTransfer.status,
+    MemberTransfer.requested_at,
+    MemberTransfer.done_at,
+    MemberTransfer.from_branch_id,
+    MemberTransfer.to_branch_id,
+)
+_SELECT = (
+    select(*_COLS)
+    .join(Member, Member.id == MemberTransfer.member_id)
+    .outerjoin(_FROM, _FROM.c.id == MemberTransfer.from_branch_id)
+    .outerjoin(_TO, _TO.c.id == MemberTransfer.to_branch_id)
+)
+
+
+class TransferRepo:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def record(
+        self,
+        *,
+        region_id: int,
+        member_id: int,
+        direction: str,
+        from_branch_id: int | None,
+        to_branch_id: int | None,
+        place: str | None,
+        letter_no: str | None,
+        by: int | None,
+        now: datetime,
+        pending: bool = False,
+    ) -> int:
+        done = {} if pending else {"done_by": by, "done_at": now}
+        stmt = insert(MemberTransfer).values(
+            region_id=region_id,
+            member_id=member_id,
+            direction=direction,
+            from_branch_id=from_branch_id,
+            to_branch_id=to_branch_id,
+            place=place,
+            letter_no=letter_no,
+            status="pending" if pending else "done",
+            requested_by=by,
+            requested_at=now,
+            **done,
+        )
+        return int((await self.conn.execute(stmt.returning(MemberTransfer.id))).scalar_one())
+
+    async def by_id(self, transfer_id: int) -> TransferRec | None:
+        row = (await self.conn.execute(_SELECT.where(MemberTransfer.id == transfer_id))).first()
+        return TransferRec(*row) if row else None
+
+    async def pending_of(self, member_id: int) -> TransferRec | None:
+        q = _SELECT.where(MemberTransfer.member_id == member_id, MemberTransfer.status == "pending")
+        row = (await self.conn.execute(q)).first()
+        return TransferRec(*row) if row else None
+
+    async def pending_into(self, branch_id: int, name: str) -> TransferRec | None:
+        """The transfer waiting for this branch to take in a member of that name."""
+        q = _SELECT.where(
+            MemberTransfer.to_branch_id == branch_id, MemberTransfer.status == "pending", Member.name == name
+        )
+        row = (await self.conn.execute(q)).first()
+        return TransferRec(*row) if row else None
+
+    async def take_in(self, transfer: TransferRec, by: int, now: datetime) -> None:
+        """The receiving branch took the member in: the member is theirs from now on."""
+        await self.conn.execute(
+            update(MemberTransfer)
+            .where(MemberTransfer.id == transfer.id)
+            .values(status="done", done_by=by, done_at=now)
+        )
+        await self.conn.execute(
+            update(Member).where(Member.id == transfer.member_id).values(branch_id=transfer.to_branch_id)
+        )
+        await bump_version(self.conn, "org")
+
+    async def of_region(self, region_id: int, branch_id: int | None = None, limit: int = 20) -> list[TransferRec]:
+        """The latest transfers of the region (of them, those from or to one branch), newest first."""
+        q = _SELECT.where(MemberTransfer.region_id == region_id)
+        if branch_id is not None:
+            q = q.where((MemberTransfer.from_branch_id == branch_id) | (MemberTransfer.to_branch_id == branch_id))
+        rows = await self.conn.execute(
+            q.order_by(MemberTransfer.requested_at.desc(), MemberTransfer.id.desc()).limit(limit)
+        )
+        return [TransferRec(*r) for r in rows]

@@ -1,0 +1,113 @@
+"""组织关系转接 through the router: within the region (sent, told, taken in, one person with their
+history and account), out of the region (no longer expected nor acting, accounts let go, records
+kept), into the region from elsewhere, the listing, who may, and bad input."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from storage.models import Attendance, AuditLog, Branch, Member, MemberAccount, MemberTransfer, PointEntry
+from tests.harness import REGION_CHAT, Harness
+
+LVYUAN = "绿源群"  # bound to 绿源科技党支部, whose secretary is 刘芳
+
+
+async def _lvyuan(h: Harness) -> None:
+    await h.join("刘芳")
+    await h.say("绑定 绿源科技党支部", user="u-李红", chat=LVYUAN)
+    await h.tick(seconds=1)  # the binding notices out
+
+
+async def _branch_of(h: Harness, name: str) -> tuple[str, bool]:
+    rows = await h.rows(
+        select(Branch.name, Member.active).join(Branch, Branch.id == Member.branch_id).where(Member.name == name)
+    )
+    return str(rows[0][0]), bool(rows[0][1])
+
+
+async def test_within_the_region_the_sending_branch_records_and_the_receiving_one_takes_in(h: Harness) -> None:
+    await _lvyuan(h)
+    await h.say("发布 党员活动日 今天 14:00 活动中心", user="u-张伟")
+    h.clock.advance(hours=4, minutes=40)
+    assert await h.say("签到", user="u-赵强") == ["✅ 赵强 签到成功"]
+    points_before = await h.count(PointEntry)
+
+    sent = await h.say("转出 赵强 绿源科技党支部 No.2026-07", user="u-张伟")
+    assert sent == [
+        "📤 已登记 赵强 的组织关系转出：红星机械党支部 → 绿源科技党支部，介绍信编号 No.2026-07。"
+        "等绿源科技党支部在本支部群发送“转入 赵强”接收；接收前 赵强 仍在红星机械党支部参加组织生活。"
+    ]
+    assert await _branch_of(h, "赵强") == ("红星机械党支部", True)  # not yet moved
+    told = await h.tick(seconds=5)
+    assert any("红星机械党支部的 赵强 组织关系转往本支部" in t and "转入 赵强" in t and "刘芳" in t for t in told)
+    assert (await h.say("转出 赵强 绿源科技党支部", user="u-张伟"))[0].startswith("赵强 已有一笔待接收的转接")
+
+    taken = await h.say("转入 赵强", user="u-刘芳", chat=LVYUAN)
+    assert taken == [
+        "📥 赵强 已转入本支部（来自红星机械党支部，介绍信编号 No.2026-07）。"
+        "签到、积分、值班和金点子记录随本人保留，已登记的账号照常可用。"
+    ]
+    assert await _branch_of(h, "赵强") == ("绿源科技党支部", True)
+    back = await h.tick(seconds=5)
+    assert any("赵强 的组织关系已由绿源科技党支部接收，转接完成" in t for t in back)
+    # one person: the same row, the attendance and points kept, the account still theirs
+    assert await h.count(Member, Member.name == "赵强") == 1
+    assert await h.count(Attendance) == 1 and await h.count(PointEntry) == points_before
+    assert "绿源科技党支部" in (await h.say("我是谁", user="u-赵强", chat=LVYUAN))[0]
+    assert await h.count(AuditLog, AuditLog.action.in_(["member.transfer_out", "member.transfer_in"])) == 2
+    listed = (await h.say("转接记录", user="u-李红", chat=REGION_CHAT))[0]
+    assert "赵强：红星机械党支部 → 绿源科技党支部，介绍信编号 No.2026-07，已完成" in listed
+
+
+async def test_out_of_the_region_the_member_is_no_longer_expected_and_the_records_stay(h: Harness) -> None:
+    await h.join("钱多多")
+    await h.say("发布 党员活动日 今天 14:00 活动中心", user="u-张伟")
+    h.clock.advance(hours=4, minutes=40)
+    assert await h.say("签到", user="u-钱多多") == ["✅ 钱多多 签到成功"]
+    said = await h.say("转出 钱多多 北京市海淀区某科技公司党支部 京组2026-3", user="u-张伟")
+    assert said == [
+        "📤 钱多多 的组织关系已从红星机械党支部转出至 北京市海淀区某科技公司党支部，介绍信编号 京组2026-3。"
+        "从现在起不再计入应到、不再提醒，其账号已解除登记；以往的签到、积分、值班记录保留在台账中。"
+    ]
+    assert await _branch_of(h, "钱多多") == ("红星机械党支部", False)
+    assert await h.count(MemberAccount, MemberAccount.user_id == "u-钱多多") == 0
+    assert await h.count(Attendance) == 1  # the sign-in stays
+    assert (await h.say("签到", user="u-钱多多"))[0].startswith("⛔ 你还没有登记")
+    record = (await h.rows(select(MemberTransfer.direction, MemberTransfer.status, MemberTransfer.place)))[0]
+    assert tuple(record) == ("out", "done", "北京市海淀区某科技公司党支部")
+    listed = (await h.say("转接记录", user="u-张伟"))[0]
+    assert "钱多多：红星机械党支部 → 北京市海淀区某科技公司党支部（转出本联合党委）" in listed
+
+
+async def test_into_the_region_from_elsewhere_joins_the_roster(h: Harness) -> None:
+    said = await h.say("转入 孙八 上海市某党委 沪组09", user="u-张伟")
+    assert said == [
+        "📥 已接收 孙八 的组织关系（来自 上海市某党委，介绍信编号 沪组09），已加入本支部花名册。"
+        "请本人发送“登记 孙八”登记账号；如有手机号，请管理员补入花名册。"
+    ]
+    assert await _branch_of(h, "孙八") == ("红星机械党支部", True)
+    assert (await h.say("登记 孙八", user="u-孙八"))[0].startswith("📨 已收到登记“孙八”的申请")
+    # a name the branch has already, and a branch of the region named as the origin
+    assert (await h.say("转入 赵强 外地党委", user="u-张伟"))[0].startswith("红星机械党支部已有一位 赵强")
+    refused = (await h.say("转入 吴静 绿源科技党支部", user="u-张伟"))[0]
+    assert refused.startswith("绿源科技党支部是本联合党委的支部：请绿源科技党支部先发送“转出 吴静")
+
+
+async def test_who_may_and_bad_input(h: Harness) -> None:
+    await h.join("赵强")
+    assert await h.say("转出 钱多多 外地", user="u-赵强") == ["⛔ 这项操作需要本支部书记，或联合党委书记、管理员。"]
+    assert "用法：转出 姓名 去向 [介绍信编号]" in (await h.say("转出 赵强", user="u-张伟"))[0]
+    assert "用法：转出 姓名 去向" in (await h.say("转出", user="u-张伟"))[0]
+    assert "用法：转入 姓名" in (await h.say("转入", user="u-张伟"))[0]
+    assert (await h.say("转入 赵强", user="u-张伟"))[0].startswith("没有转给红星机械党支部的“赵强”")
+    assert (await h.say("转入 某人 来处", user="u-李红", chat=REGION_CHAT))[0].startswith(
+        "“转入”要在接收支部的群里发送"
+    )
+    assert (await h.say("转出 赵强 红星机械党支部", user="u-张伟"))[0] == "赵强 已经在红星机械党支部了。"
+    assert (await h.say("转出 查无此人 外地", user="u-张伟"))[0].startswith("花名册中没有找到“查无此人”")
+    long = "某" * 201
+    assert (await h.say(f"转出 赵强 {long}", user="u-张伟"))[0] == "去向或来自太长了（最多 200 字）。"
+    # a branch secretary cannot send another branch's member
+    await _lvyuan(h)
+    assert (await h.say("转出 吴静 外地", user="u-张伟"))[0].startswith("吴静 是其他支部的党员")
+    assert await h.count(MemberTransfer) == 0
