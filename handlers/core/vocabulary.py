@@ -186,6 +186,8 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "account.unlink": ("解绑账号", "unlinked an account"),
         "member.activate": ("启用成员", "reactivated a member"),
         "member.deactivate": ("停用成员", "deactivated a member"),
+        "member.transfer_out": ("组织关系转出", "transferred a member out"),
+        "member.transfer_in": ("组织关系转入", "took a transferred member in"),
         "roster.import": ("导入花名册", "imported the roster"),
         "region.start": ("设置启用日期", "set the start date"),
         "norm_set": ("设置组织生活规范", "set a norm"),
