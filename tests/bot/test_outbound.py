@@ -142,5 +142,7 @@ async def test_the_platforms_count_holds_however_late_requests_arrive_and_the_pa
     await asyncio.wait_for(asyncio.gather(*(out.post(f"u{i}", Reply(text=Markup("好"))) for i in range(60))), 12)
     arrivals.sort()
     assert max(bisect.bisect_left(arrivals, t + 1.0) - k for k, t in enumerate(arrivals)) <= 10
-    assert time.monotonic() - start < 6 * 1.2  # 60 at 10 a second: not much slower than the limit
+    # 60 at 10 a second, each second stretched by the latency, plus the last one's delay before
+    # leaving (up to 1 s): not much slower than the limit
+    assert time.monotonic() - start < 6 * 1.2 + 1.5
     await out.close()
