@@ -24,10 +24,9 @@ from handlers.core.names import named_member
 from handlers.core.outbox import Payload, PushContext, PushKind, queue
 from handlers.core.ports import Reply
 from handlers.core.router import Command
-from storage.repos.transfers import TransferRec
+from handlers.org import MAX_NAME
 from storage.uow import UnitOfWork
 
-MAX_NAME = 50
 MAX_PLACE = 200
 MAX_LETTER = 50
 LISTED = 20  # 转接记录 shows this many, newest first
@@ -158,11 +157,7 @@ async def listing(ctx: Context, args: str) -> list[Reply]:
         raise UsageError("transfers")
     node = ctx.need_node()
     rows = await ctx.read(lambda uow: uow.transfers.of_region(node.region_id, node.branch_id, LISTED))
-    return [ctx.reply("transfers.listing", rows=[_row(ctx, r) for r in rows], region=node.branch_id is None)]
-
-
-def _row(ctx: Context, r: TransferRec) -> dict[str, Any]:
-    return {"r": r, "at": ctx.local(r.requested_at), "done": ctx.local(r.done_at) if r.done_at else None}
+    return [ctx.reply("transfers.listing", rows=[{"r": r, "at": ctx.local(r.requested_at)} for r in rows])]
 
 
 async def _tell(uow: UnitOfWork, region_id: int, branch_id: int, payload: TransferPush) -> None:

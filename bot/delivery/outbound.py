@@ -5,9 +5,10 @@ The budget is the platform's, enforced before sending rather than learnt from 42
 allows 30 messages a second overall and 20 a minute into one group; a WeCom group robot 20 a
 minute per key. A chat's turns are spaced evenly (60 / per-minute seconds apart), and no more than
 `per_second` turns are granted in any second across all chats (a second and the requests' latency,
-as the platform counts them when they arrive); each request then leaves no sooner than a second
-after the answer to the one `per_second` requests before it, so however the requests bunch on
-their way, the platform never counts more than its limit in a second.
+as the platform counts them when they arrive); each request then leaves only while fewer than
+`per_second` others could be counted in the same second (those on their way and those answered
+less than a second ago), so however the requests bunch or overtake each other on their way, the
+platform never counts more than its limit in a second.
 
 What a turn carries is decided when it is granted, not when the message was queued:
   * every sign-in confirmation waiting for that chat goes out as one message;
