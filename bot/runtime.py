@@ -14,12 +14,11 @@ import contextlib
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from bot.app import App, build_app, dispatcher_for
 from bot.delivery.transport import Transport
 from bot.settings import Settings
-from bot.signals import until_signalled
+from bot.signals import held_up, until_signalled
 from handlers.core.ports import FakeClock, Sender
 from jobs import calendar, leader
 from jobs.dispatcher import Dispatcher
@@ -186,18 +185,6 @@ async def run(
             await transport.stop()  # type: ignore[attr-defined]
         await leadership.release()
         await app.close()
-
-
-def held_up() -> str:
-    """What this process is still waiting on: each task's name and where it waits (for the log)."""
-    where = []
-    for task in asyncio.all_tasks():
-        if task is asyncio.current_task():
-            continue
-        frames = task.get_stack(limit=1)
-        at = f"{Path(frames[-1].f_code.co_filename).name}:{frames[-1].f_lineno}" if frames else "?"
-        where.append(f"{task.get_name()} ({at})")
-    return ", ".join(sorted(where)[:30]) or "nothing"
 
 
 class WorkersRefused(ValueError):

@@ -169,6 +169,8 @@ async def write_ledger(
     await _photos_sheet(run)
     await _monthly_sheet(run)
     await _evaluation_sheet(run)
+    await _transfers_sheet(run)
+    await _terms_sheet(run)
     _summary_sheet(run, summary)
     stats.totals = {branches[b]: t for b, t in totals.items()}
     book.wb.close()
@@ -704,6 +706,49 @@ async def _evaluation_sheet(run: _Run) -> None:
             scores = ["—" if s.scores[d] is None else round(s.scores[d] or 0, 1) for d in DIMENSIONS]
             sheet.row([year, rank, s.name, round(s.total, 1), "★" * s.stars, book.term("tier", s.tier), *scores])
     run.stats.rows["evaluation"] = sheet.finish(legend=book.label("unscored_note"))
+
+
+async def _transfers_sheet(run: _Run) -> None:
+    """组织关系转接台账: every transfer asked for in the period, into, out of or within the region (in
+    a branch's ledger, those from or to it), oldest first, waiting or done."""
+    book, scope, tz = run.book, run.scope, run.book.tz
+    sheet = book.sheet("transfers", "transfers", caps={2: 18, 3: 18, 5: 14}, keys=2)
+    for r in await run.uow.transfers.between(scope.region_id, scope.start, scope.end, scope.branch_id):
+        sheet.row(
+            [
+                r.requested_at.astimezone(tz).date(),
+                r.member,
+                r.from_branch or r.place,
+                r.to_branch or r.place,
+                book.label(f"transfer.{r.direction}"),
+                r.letter_no,
+                book.label(f"transfer.{r.status}"),
+                r.done_at.astimezone(tz).date() if r.done_at else None,
+            ]
+        )
+    run.stats.rows["transfers"] = sheet.finish()
+
+
+async def _terms_sheet(run: _Run) -> None:
+    """换届台账: each branch's committees, the current one first, and where its term stands on the
+    day of the export (a branch with none recorded: one line saying so)."""
+    from handlers.terms import standings  # the terms read the org; the ledger reads the terms
+
+    book, scope, uow = run.book, run.scope, run.uow
+    sheet = book.sheet("terms", "terms", caps={1: 10, 2: 24}, keys=1)
+    today = run.now.astimezone(book.tz).date()
+    history: dict[int, list[Any]] = {}
+    for term in await uow.terms.of_region(scope.region_id, scope.branch_id):
+        history.setdefault(term.branch_id, []).append(term)
+    for now in sorted(await standings(uow, scope.region_id, today, scope.branch_id), key=lambda s: s.branch_id):
+        if now.term is None:
+            sheet.row([now.branch, None, None, None, None, None, book.label("term.none")])
+            continue
+        for i, term in enumerate(history[now.branch_id]):
+            state = book.label(f"term.{now.state}").format(days=now.days) if i == 0 else book.label("term.past")
+            committee = "、".join(term.committee)
+            sheet.row([now.branch, term.secretary, committee, term.elected_on, term.years, term.ends_on, state])
+    run.stats.rows["terms"] = sheet.finish()
 
 
 def _summary_sheet(run: _Run, sheet: Sheet) -> None:

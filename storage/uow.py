@@ -24,6 +24,7 @@ from storage.repos.messages import MessageRepo
 from storage.repos.org import OrgRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.points import PointsRepo, StoreRepo
+from storage.repos.terms import TermRepo
 from storage.repos.transfers import TransferRepo
 from storage.repos.updates import UpdateRepo
 from storage.repos.web import WebRepo
@@ -57,6 +58,10 @@ class UnitOfWork:
     @cached_property
     def transfers(self) -> TransferRepo:
         return TransferRepo(self.conn)
+
+    @cached_property
+    def terms(self) -> TermRepo:
+        return TermRepo(self.conn)
 
     # the calendar and who came
     @cached_property

@@ -27,6 +27,7 @@ WEEKDAYS = {
 RELATIVE_DAYS = {"今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2, "大后天": 3}
 PAST_DAYS = 183  # a month and day at most half a year ago is that past day; further back, next year's
 MAX_YEARS_AHEAD = 2  # a date further away is a typo, not a plan
+MAX_YEARS_BACK = 10  # a day that has been (an election held): further back is a typo
 # full-width digits and signs are what a Chinese input method types: read as ASCII (one for one,
 # so positions in the text stay the same); other scripts' digits are not numbers here
 FULL_WIDTH = str.maketrans("０１２３４５６７８９：－／．", "0123456789:-/.")
@@ -107,9 +108,10 @@ class ParsedWhen:
     rest: str  # what followed the date and time
 
 
-def _resolve_date(m: re.Match[str], today: date) -> date:
+def _resolve_date(m: re.Match[str], today: date, *, past: bool = False) -> date:
     g = m.groupdict()
-    if g["y"] and not today.year - 1 <= int(g["y"]) <= today.year + MAX_YEARS_AHEAD:
+    earliest, latest = (MAX_YEARS_BACK, 1) if past else (1, MAX_YEARS_AHEAD)  # past: next year read, then refused
+    if g["y"] and not today.year - earliest <= int(g["y"]) <= today.year + latest:
         raise WhenError("too_far")
     try:
         if g["y"]:
@@ -254,13 +256,21 @@ def find_when(text: str, now: datetime, tz: ZoneInfo) -> tuple[int, int, datetim
     return None
 
 
-def parse_date(text: str, today: date) -> date:
-    """A date alone, in any form parse_when reads (2026-12-07, 2026/12/7, 12月5日, 明天 …)."""
+def parse_date(text: str, today: date, *, past: bool = False) -> date:
+    """A date alone, in any form parse_when reads (2026-12-07, 2026/12/7, 12月5日, 明天 …).
+    `past`: a day that has been (an election held): a year up to MAX_YEARS_BACK ago, and a month
+    and day without a year the latest such day up to today."""
     s = text.strip()
     dm = _DATE.match(ascii_digits(s))
     if not dm or s[dm.end() :].strip():
         raise WhenError("no_date")
-    return _resolve_date(dm, today)
+    found = _resolve_date(dm, today, past=past)
+    if past and found > today and (dm.group("m2") or dm.group("m3")):
+        try:
+            return found.replace(year=today.year - 1) if found.year == today.year else found.replace(year=today.year)
+        except ValueError as exc:  # 2月29日 of a year without one
+            raise WhenError("bad_date") from exc
+    return found
 
 
 _NUMBERED = re.compile(r"^\s*(#|＃)?\s*([0-9]+)(?![0-9])\s*(.*)$", re.S | re.A)

@@ -45,7 +45,16 @@ from storage.models.ops import (
     WebToken,
     WeComCard,
 )
-from storage.models.org import Branch, ChatBinding, LinkRequest, Member, MemberAccount, MemberTransfer, Region
+from storage.models.org import (
+    Branch,
+    BranchTerm,
+    ChatBinding,
+    LinkRequest,
+    Member,
+    MemberAccount,
+    MemberTransfer,
+    Region,
+)
 
 __all__ = [
     "AppSecret",
@@ -53,6 +62,7 @@ __all__ = [
     "AuditLog",
     "Base",
     "Branch",
+    "BranchTerm",
     "CacheVersion",
     "ChatBinding",
     "DutyAssignment",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstraint, true
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UTCDateTime
@@ -130,3 +130,23 @@ class MemberTransfer(Base):
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
     done_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class BranchTerm(Base):
+    """换届: a branch committee's election, the term it starts (3 years for a branch by default)
+    and who was elected. A branch's current committee is its latest election; the earlier ones
+    stay for the 换届台账."""
+
+    __tablename__ = "branch_terms"
+    __table_args__ = (Index("ix_branch_terms_branch", "branch_id", "elected_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    elected_on: Mapped[date] = mapped_column(Date)
+    years: Mapped[int] = mapped_column(Integer)
+    ends_on: Mapped[date] = mapped_column(Date)  # elected_on + years: the election is due then
+    secretary_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    committee: Mapped[str] = mapped_column(Text)  # the other committee members' names, "、"-joined (may be empty)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())

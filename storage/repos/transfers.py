@@ -125,3 +125,17 @@ class TransferRepo:
             q.order_by(MemberTransfer.requested_at.desc(), MemberTransfer.id.desc()).limit(limit)
         )
         return [TransferRec(*r) for r in rows]
+
+    async def between(
+        self, region_id: int, start: datetime, end: datetime, branch_id: int | None = None
+    ) -> list[TransferRec]:
+        """The transfers asked for in [start, end) (of them, those from or to one branch), oldest first."""
+        q = _SELECT.where(
+            MemberTransfer.region_id == region_id,
+            MemberTransfer.requested_at >= start,
+            MemberTransfer.requested_at < end,
+        )
+        if branch_id is not None:
+            q = q.where((MemberTransfer.from_branch_id == branch_id) | (MemberTransfer.to_branch_id == branch_id))
+        rows = await self.conn.execute(q.order_by(MemberTransfer.requested_at, MemberTransfer.id))
+        return [TransferRec(*r) for r in rows]

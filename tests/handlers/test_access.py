@@ -93,6 +93,8 @@ COMMANDS = {
     "transfer_out": "branch",
     "transfer_in": "branch",
     "transfers": "branch",
+    "election": "branch",
+    "terms": "member",
     "compliance": "member",
     "finding": "region",
     "finding_fixed": "branch",

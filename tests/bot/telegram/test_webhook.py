@@ -93,7 +93,11 @@ class Worker:
         assert self.proc is not None
         if self.proc.returncode is None:
             self.proc.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(self.proc.wait(), 60)
+        try:
+            await asyncio.wait_for(self.proc.wait(), 60)
+        except TimeoutError:  # what it logged while not stopping says where it waits
+            self.proc.send_signal(signal.SIGKILL)
+            raise AssertionError(f"no stop in 60 s after SIGTERM:\n{self.log.read_text(encoding='utf-8')[-8000:]}")
         return self.log.read_text(encoding="utf-8")
 
 
