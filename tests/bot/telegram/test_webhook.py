@@ -97,7 +97,8 @@ class Worker:
             await asyncio.wait_for(self.proc.wait(), 60)
         except TimeoutError:  # what it logged while not stopping says where it waits
             self.proc.send_signal(signal.SIGKILL)
-            raise AssertionError(f"no stop in 60 s after SIGTERM:\n{self.log.read_text(encoding='utf-8')[-8000:]}")
+            told = self.log.read_text(encoding="utf-8")[-8000:]
+            raise AssertionError(f"no stop in 60 s after SIGTERM:\n{told}") from None
         return self.log.read_text(encoding="utf-8")
 
 
