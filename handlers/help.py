@@ -23,6 +23,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
     "life": ("组织生活与报表", "组织生活", "三会一课", "报表", "月报", "考评", "督查", "轮值", "通知", "reports"),
     "ledger": ("台账与图表", "台账", "图表", "导出", "ledger", "charts"),
     "groups": ("党小组与讲师", "党小组", "讲师", "讲师团", "点单", "groups", "lecturers"),
+    "dues": ("党费", "交党费", "dues"),
     "people": ("组织关系与换届", "组织关系", "转接", "转出", "转入", "换届", "people", "transfers", "terms"),
     "settings": ("设置", "绑定", "登记", "账号", "语言", "后台", "settings"),
 }

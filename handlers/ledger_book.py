@@ -33,7 +33,9 @@ from handlers.core.workbook import (
     LedgerStats,
     Sheet,
 )
+from handlers.dues import Band, band_of, base_in, month_key, months_between
 from handlers.duty import shift_state
+from handlers.terms import standings
 from storage.records import ATTENDED, EventRec, rate_of
 from storage.repos.ledger import LedgerRepo, PersonRow, Scope
 from storage.uow import UnitOfWork
@@ -171,6 +173,7 @@ async def write_ledger(
     await _evaluation_sheet(run)
     await _transfers_sheet(run)
     await _terms_sheet(run)
+    await _dues_sheet(run)
     _summary_sheet(run, summary)
     stats.totals = {branches[b]: t for b, t in totals.items()}
     book.wb.close()
@@ -732,8 +735,6 @@ async def _transfers_sheet(run: _Run) -> None:
 async def _terms_sheet(run: _Run) -> None:
     """换届台账: each branch's committees, the current one first, and where its term stands on the
     day of the export (a branch with none recorded: one line saying so)."""
-    from handlers.terms import standings  # the terms read the org; the ledger reads the terms
-
     book, scope, uow = run.book, run.scope, run.uow
     sheet = book.sheet("terms", "terms", caps={1: 10, 2: 24}, keys=1)
     today = run.now.astimezone(book.tz).date()
@@ -749,6 +750,61 @@ async def _terms_sheet(run: _Run) -> None:
             committee = "、".join(term.committee)
             sheet.row([now.branch, term.secretary, committee, term.elected_on, term.years, term.ends_on, state])
     run.stats.rows["terms"] = sheet.finish()
+
+
+def _band_label(book: Book, band: Band) -> str:
+    """在职 5000–10000 元（1.5%）: the band of a base, as the ledger shows it instead of the base."""
+    shape = (
+        "low"
+        if band.category == "low"
+        else "below"
+        if band.lower is None
+        else "above"
+        if band.upper is None
+        else "between"
+    )
+    who = book.label(f"dues.category.{band.category}")
+    lower, upper = (band.lower or 0) // 100, (band.upper or 0) // 100
+    return book.label(f"dues.band.{shape}").format(who=who, lower=lower, upper=upper, rate=band.rate / 100)
+
+
+async def _dues_sheet(run: _Run) -> None:
+    """党费台账 (一册一账一票): each member with a dues base, each month of the period up to this
+    one: the band (never the base), what is due, what was paid, the receipt and the day; 未交 for a
+    month past unpaid."""
+    book, scope, uow = run.book, run.scope, run.uow
+    sheet = book.sheet("dues", "dues", caps={1: 10, 3: 18, 6: 14}, keys=2)
+    this_month = month_key(run.now.astimezone(book.tz).date())
+    first = month_key(scope.start.astimezone(book.tz).date())
+    last = min(month_key((scope.end - timedelta(seconds=1)).astimezone(book.tz).date()), this_month)
+    if first > last:
+        run.stats.rows["dues"] = sheet.finish()
+        return
+    bases = await uow.dues.bases(scope.region_id)
+    members = [m for m in await uow.org.members_of(scope.region_id, scope.branch_id) if m.id in bases]
+    paid = {(p.member_id, p.month): p for p in await uow.dues.payments(scope.region_id, first, last, list(bases))}
+    for member in sorted(members, key=lambda m: (m.branch_id, m.id)):
+        for month in months_between(first, last):
+            base = base_in(bases[member.id], month)
+            if base is None:
+                continue
+            band = band_of(base.category, base.base_cents)
+            p = paid.get((member.id, month))
+            state = "dues.paid" if p else "dues.open" if month == this_month else "dues.unpaid"
+            sheet.row(
+                [
+                    run.branches.get(member.branch_id),
+                    member.name,
+                    month,
+                    _band_label(book, band),
+                    base.amount_cents / 100,
+                    p.amount_cents / 100 if p else None,
+                    p.receipt_no if p else None,
+                    p.paid_on if p else None,
+                    book.label(state),
+                ]
+            )
+    run.stats.rows["dues"] = sheet.finish()
 
 
 def _summary_sheet(run: _Run, sheet: Sheet) -> None:

@@ -13,6 +13,7 @@ from storage.repos.attendance import AttendanceRepo
 from storage.repos.audit import AuditRepo
 from storage.repos.chats import ChatRepo
 from storage.repos.compliance import ComplianceRepo, EvaluationRepo, FindingRepo, ReportRepo
+from storage.repos.dues import DuesRepo
 from storage.repos.duty import DutyRepo, RotationRepo
 from storage.repos.events import EventRepo, RuleRepo
 from storage.repos.groups import GroupRepo
@@ -62,6 +63,10 @@ class UnitOfWork:
     @cached_property
     def terms(self) -> TermRepo:
         return TermRepo(self.conn)
+
+    @cached_property
+    def dues(self) -> DuesRepo:
+        return DuesRepo(self.conn)
 
     # the calendar and who came
     @cached_property

@@ -189,6 +189,8 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "member.transfer_out": ("组织关系转出", "transferred a member out"),
         "member.transfer_in": ("组织关系转入", "took a transferred member in"),
         "branch.election": ("换届选举登记", "recorded a committee election"),
+        "dues.base": ("设定党费基数", "set a member's dues base"),
+        "dues.paid": ("登记党费交纳", "recorded dues paid"),
         "roster.import": ("导入花名册", "imported the roster"),
         "region.start": ("设置启用日期", "set the start date"),
         "norm_set": ("设置组织生活规范", "set a norm"),

@@ -1,6 +1,7 @@
 """All tables share one declarative Base; importing this package registers every model."""
 
 from storage.models.base import Base, UTCDateTime
+from storage.models.dues import DuesBase, DuesPayment
 from storage.models.duty import (
     DutyAssignment,
     DutyRule,
@@ -65,6 +66,8 @@ __all__ = [
     "BranchTerm",
     "CacheVersion",
     "ChatBinding",
+    "DuesBase",
+    "DuesPayment",
     "DutyAssignment",
     "DutyRule",
     "DutyShift",
