@@ -45,8 +45,9 @@ async def test_monthly_digest_counts_last_months_meetings_and_attendance(h: Harn
     await h.say("添加值班 明天 14:00-17:00 党群服务中心 钱多多", user="u-李红", chat=REGION_CHAT)
     await h.tick(hours=17, minutes=30)  # tomorrow 09:30
     await h.say("上岗", user="u-赵强")
-    # 2 digests, the dormancy and overdue lists, a norm reminder, the monthly report's late reminder and compilation
-    assert await queue_periodic(h.app.services, dormancy_weeks=8) == 7
+    # 2 digests, the dormancy and overdue lists, a norm reminder, the monthly report's late reminder and
+    # compilation, the region's terms of the month, the branch's dues reminder and 公示
+    assert await queue_periodic(h.app.services, dormancy_weeks=8) == 10
     assert await queue_periodic(h.app.services, dormancy_weeks=8) == 0  # queued once
     pushed = await h.tick(days=31)  # to 1 January 09:00 and beyond
     digests = [p for p in pushed if "2026年12月 党建简报" in p]

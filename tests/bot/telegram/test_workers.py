@@ -128,12 +128,15 @@ async def test_a_killed_leader_is_replaced_within_seconds_and_a_due_push_goes_ou
         due = datetime.now(UTC) + timedelta(seconds=5)
 
         async def move(conn: AsyncConnection) -> list[int]:
-            moved = await conn.execute(
-                update(Outbox)
+            # one of the lesson's reminders (before 09:00 Beijing time both the day's and the hour's wait)
+            one = (
+                select(Outbox.id)
                 .where(Outbox.purpose == "reminder", Outbox.chat_id == str(group(0)), Outbox.status == "pending")
-                .values(due_at=due)
-                .returning(Outbox.id)
+                .order_by(Outbox.due_at.desc())
+                .limit(1)
+                .scalar_subquery()
             )
+            moved = await conn.execute(update(Outbox).where(Outbox.id == one).values(due_at=due).returning(Outbox.id))
             return [r for (r,) in moved.all()]
 
         db = await Database.open(pg_url, migrate=False)
