@@ -163,6 +163,24 @@ async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[st
         await chat.say("/as 李红")
         await chat.say("/chat 城东联合党委书记群")
 
+        stamp("组织关系转接、换届登记、党费收缴（基数只在私聊中设定）")
+        for line in (
+            "/as 张伟",
+            "/chat 红星群",
+            "转出 赵强 绿源科技党支部 No.2026-07",
+            "换届 2023-12-28 书记 张伟 委员 赵强、钱多多",
+            "/dm",
+            "党费基数 赵强 6000",
+            "党费基数 钱多多 2800",
+            "/chat 红星群",
+            "党费已交 赵强 本月 No.0012",
+            "党费",
+            "/as 李红",
+            "/chat 城东联合党委书记群",
+            "换届提醒",
+        ):
+            await chat.say(line)
+
         await skip("快进两周：专题党课前一天的通知", days=13, hours=4)
         await chat.say("日程")
 

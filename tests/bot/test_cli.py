@@ -173,6 +173,19 @@ def test_demo_prints_transcript_and_summary(tmp_path: Path) -> None:
     names = next(r for r in table(book["出席名单与会议记录"])[1:] if "书记例会" in r[0])
     assert names[4].startswith("传达学习全会精神")
     assert len(book["会议照片"]._images) == 1 and chart.read_bytes().startswith(b"\x89PNG")
+    # people over time: a transfer waiting, the branch's committee and its term, a month's dues
+    assert [r[1:5] for r in table(book["组织关系转接台账"])[1:]] == [
+        ("赵强", "红星机械党支部", "绿源科技党支部", "联合党委内转接")
+    ]
+    terms = {r[0]: r[6] for r in table(book["换届台账"])[1:]}
+    assert terms["红星机械党支部"] == "即将届满（还有 14 天）" and terms["绿源科技党支部"] == "未登记换届"
+    assert [(r[1], r[5], r[8]) for r in table(book["党费台账"])[1:]] == [
+        ("赵强", 90, "已交"),
+        ("钱多多", None, "本月待交"),
+    ]
+    assert "[红星群 12-25 09:00] 🤖 📣 红星机械党支部 2026年12月党费：已交 1 人，还有 1 人未交。" in out
+    assert "[红星群 01-01 09:00] 🤖 💴 红星机械党支部 2026年12月党费收缴公示：\n· 赵强 90.00 元" in out
+    assert "[城东联合党委书记群 01-01 09:00] 🤖 🗳 本月换届提醒：" in out and "已逾期 4 天" in out
     # a month later: the digest on the 1st and the region's report on the 5th, telling the same numbers
     digest = "[城东联合党委书记群 01-01 09:00] 🤖 📅 2026年12月 党建简报\n组织会议和活动 1 次，平均出席率 80%"
     report = "[城东联合党委书记群 01-05 09:00] 🤖 📊 2026年12月 联合党委月报\n组织会议和活动 1 次，平均出席率 80%"

@@ -54,7 +54,8 @@ async def test_the_region_sees_every_branch_most_urgent_first_and_hears_monthly(
     # recorded from the region's chat, naming the branch; an old election: overdue at once
     said = (await h.say("换届 绿源科技党支部 2023年6月1日 书记 刘芳 委员 吴静", user="u-李红", chat=REGION_CHAT))[0]
     assert "2026年6月1日 届满（已过 183 天，请尽快换届）" in said
-    await h.say("换届 2024-01-20 书记 张伟", user="u-张伟")  # ends 2027-01-20: within 90 days
+    soon = (await h.say("换届 2024-01-20 书记 张伟", user="u-张伟"))[0]  # ends 2027-01-20: within 90 days
+    assert "2027年1月20日 届满，还有 50 天，到期前 30 天会在支部群提醒。" in soon
 
     listed = (await h.say("换届提醒", user="u-李红", chat=REGION_CHAT))[0]
     overdue, soon, none = (
