@@ -82,6 +82,12 @@ async def seed_year(h: Harness) -> Year:
     await h.say("督查 红星机械党支部 台账不全 期限：12月20日", user="u-李红", chat=REGION_CHAT)
     await h.say("督查 绿源科技党支部 学习记录缺页", user="u-李红", chat=REGION_CHAT)
     await h.say("11月工作情况 开展主题党日1次，发展入党积极分子1名", user="u-张伟")
+    # committee terms: 红星's ends within 90 days, 绿源's is overdue; dues set privately, one paid
+    assert (await h.say("换届 2023-12-20 书记 张伟 委员 赵强 钱多多", user="u-张伟"))[0].startswith("🗳")
+    assert (await h.say("换届 2023-06-01 书记 刘芳 委员 吴静", user="u-刘芳", chat=OTHER))[0].startswith("🗳")
+    assert (await h.dm("党费基数 赵强 6000", user="u-张伟"))[0].startswith("🔒")
+    assert (await h.dm("党费基数 钱多多 2800", user="u-张伟"))[0].startswith("🔒")
+    assert (await h.say("党费已交 赵强 本月 No.0012", user="u-张伟"))[0].startswith("💴")
     # the day goes on: the 10:00 shift is missed, the 15:00 one kept
     h.clock.set(datetime.fromisoformat("2026-12-01T15:02:00+08:00"))
     assert (await h.say("上岗", user="u-张伟"))[0].startswith("🟢")

@@ -43,7 +43,7 @@ from bot.app import App
 from bot.delivery.answering import AnsweringTransport
 from bot.delivery.render import to_plain
 from bot.web.labels import LABELS
-from handlers import compliance, evaluation, weblink
+from handlers import compliance, dues, evaluation, terms, weblink
 from handlers.core.access import REGION_ROLES, Level, Node, private_node, refusal
 from handlers.core.event_ref import visible_in
 from handlers.core.expected import expected_filter
@@ -117,6 +117,15 @@ class Visitor:
     @property
     def officer(self) -> bool:
         return self.member.role in REGION_ROLES
+
+
+@dataclass(frozen=True)
+class DuesCell:
+    """One member's month on the dues page: paid (with the amount), unpaid, open (this month) or none."""
+
+    month: str
+    state: str
+    amount: int  # fen paid (0 unless paid)
 
 
 class Denied(Exception):
@@ -606,6 +615,53 @@ class WebConsole:
 
         return self.page(request, "points.html", v, **(await self.read(load)))
 
+    async def terms(self, request: Request, v: Visitor) -> Response:
+        """换届: each branch of the visitor's node, most urgent first, and the committees before."""
+        today = self.local(self.now()).date()
+
+        async def load(uow: UnitOfWork) -> dict[str, Any]:
+            found = await terms.standings(uow, v.node.region_id, today, v.node.branch_id)
+            history = await uow.terms.of_region(v.node.region_id, v.node.branch_id)
+            current = {s.term.id for s in found if s.term is not None}
+            return {"items": found, "earlier": [t for t in history if t.id not in current], "today": today}
+
+        return self.page(request, "terms.html", v, **(await self.read(load)))
+
+    async def dues(self, request: Request, v: Visitor) -> Response:
+        """党费: this year's payments month by month for each member with a base (never the base
+        itself), and each month's sum."""
+        today = self.local(self.now()).date()
+        this_month = dues.month_key(today)
+        months = dues.months_between(f"{today.year}-01", this_month)
+
+        async def load(uow: UnitOfWork) -> dict[str, Any]:
+            bases = await uow.dues.bases(v.node.region_id)
+            members = [m for m in await uow.org.members_of(v.node.region_id, v.node.branch_id) if m.id in bases]
+            ids = [m.id for m in members]
+            paid = {
+                (p.member_id, p.month): p for p in await uow.dues.payments(v.node.region_id, months[0], this_month, ids)
+            }
+            names = {b.id: b.name for b in await uow.org.branches(v.node.region_id)}
+            grid: list[tuple[MemberRec, list[DuesCell]]] = []
+            for m in members:
+                cells = []
+                for month in months:
+                    base = dues.base_in(bases[m.id], month)
+                    p = paid.get((m.id, month))
+                    state = "paid" if p else "none" if base is None else "open" if month == this_month else "unpaid"
+                    cells.append(DuesCell(month, state, p.amount_cents if p else 0))
+                grid.append((m, cells))
+            columns = [[cells[i] for _, cells in grid] for i in range(len(months))]
+            sums = [
+                {"paid": sum(c.amount for c in col), "payers": sum(c.state == "paid" for c in col),
+                 "owed": sum(c.state != "none" for c in col)}
+                for col in columns
+            ]  # fmt: skip
+            rows = [{"m": m, "branch": names.get(m.branch_id), "cells": cells} for m, cells in grid]
+            return {"rows": rows, "months": months, "sums": sums, "year": today.year}
+
+        return self.page(request, "dues.html", v, **(await self.read(load)))
+
     async def store(self, request: Request, v: Visitor) -> Response:
         async def load(uow: UnitOfWork) -> dict[str, Any]:
             items = await uow.store.items(v.node.region_id)
@@ -635,6 +691,8 @@ class WebConsole:
             Route("/ideas", g(self.ideas, page=True)),
             Route("/points", g(self.points, page=True)),
             Route("/store", g(self.store, page=True)),
+            Route("/terms", g(self.terms, page=True)),
+            Route("/dues", g(self.dues, page=True)),
             Route("/export", g(self.export, page=True)),
             Route("/export/ledger.xlsx", g(self.download)),
             Route("/act", g(self.act), methods=["POST"]),

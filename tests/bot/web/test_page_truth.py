@@ -13,7 +13,7 @@ from tests.bot.web.conftest import Web
 from tests.truth import untrue, visible_text
 from tests.year import Year, seed_year
 
-PAGES = ["/", "/events", "/members", "/calendar", "/duty", "/ideas", "/points", "/store", "/export"]
+PAGES = ["/", "/events", "/members", "/calendar", "/duty", "/ideas", "/points", "/store", "/terms", "/dues", "/export"]
 EVENT_LINK = re.compile(r'href="/events/(\d+)"')
 
 
@@ -73,6 +73,16 @@ async def _check_zh_facts(client: httpx.AsyncClient, year: Year, name: str) -> N
         assert ideas.count("不采纳") >= 1  # the review form is offered on what awaits review
     members = zh["/members"]
     assert "支部书记" in members and "branch_secretary" not in members
+    terms = zh["/terms"].replace("\n", " ")  # on 2 December: 红星's term ends on the 20th, 绿源's ended on 1 June
+    assert "红星机械党支部 张伟 赵强、钱多多 2023-12-20 3 年 2026-12-20 还有 18 天届满" in terms
+    if name == "张伟":
+        assert "绿源" not in terms  # his branch only
+    else:
+        assert "绿源科技党支部 刘芳 吴静 2023-06-01 3 年 2026-06-01 已逾期 184 天" in terms
+        assert terms.index("绿源") < terms.index("红星") < terms.index("新兴物流党支部 未登记换届")
+    dues = zh["/dues"].replace("\n", " ")  # amounts, never a base
+    assert "赵强 红星机械党支部 — " in dues or "赵强 — " in dues
+    assert "90.00" in dues and "待交" in dues and "6000" not in dues and "2800" not in dues
 
 
 async def test_a_branch_secretary_sees_the_secretaries_meeting_he_was_expected_at(web: Web) -> None:
