@@ -440,5 +440,5 @@ PHRASES = [
 ]
 
 FEATURE = Feature(
-    "dues", topic="dues", commands=COMMANDS, pushes=[DUES_REMIND, DUES_NOTICE], periodic=(_periodic,), phrases=PHRASES
+    "dues", topic="people", commands=COMMANDS, pushes=[DUES_REMIND, DUES_NOTICE], periodic=(_periodic,), phrases=PHRASES
 )

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from handlers import hosting
 from handlers.core.audit_log import AuditReader
 from handlers.core.expected import expected_filter
+from handlers.core.i18n import render
 from handlers.core.media import LEDGER_THUMB, MediaStore
 from handlers.core.workbook import (
     DETAIL_MAX_ROWS,
@@ -32,9 +33,11 @@ from handlers.core.workbook import (
     BranchTotals,
     LedgerStats,
     Sheet,
+    plain_text,
 )
 from handlers.dues import Band, band_of, base_in, month_key, months_between
 from handlers.duty import shift_state
+from handlers.recruits import next_step
 from handlers.terms import standings
 from storage.records import ATTENDED, EventRec, rate_of
 from storage.repos.ledger import LedgerRepo, PersonRow, Scope
@@ -172,6 +175,7 @@ async def write_ledger(
     await _monthly_sheet(run)
     await _evaluation_sheet(run)
     await _transfers_sheet(run)
+    await _recruits_sheet(run)
     await _terms_sheet(run)
     await _dues_sheet(run)
     _summary_sheet(run, summary)
@@ -730,6 +734,22 @@ async def _transfers_sheet(run: _Run) -> None:
             ]
         )
     run.stats.rows["transfers"] = sheet.finish()
+
+
+async def _recruits_sheet(run: _Run) -> None:
+    """发展党员台账: everyone on the way to membership in the ledger's scope, with the day of each
+    stage, the 培养联系人, the 思想汇报 received and what comes next (as of the export)."""
+    book, scope = run.book, run.scope
+    sheet = book.sheet("recruits", "recruits", caps={5: 14, 10: 30}, keys=2)
+    today = run.now.astimezone(book.tz).date()
+    for r in await run.uow.recruits.of_region(scope.region_id, scope.branch_id):
+        step = next_step(r, today)
+        upcoming = plain_text(render("recruits.next_text", book.locale, n=step))
+        sheet.row(
+            [run.branches.get(r.branch_id), r.name, book.term("recruit_stage", r.stage), r.applied_on, r.activist_on,
+             "、".join(r.contacts) or None, r.candidate_on, r.admitted_on, r.full_on, r.reports, upcoming]
+        )  # fmt: skip
+    run.stats.rows["recruits"] = sheet.finish()
 
 
 async def _terms_sheet(run: _Run) -> None:

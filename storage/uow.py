@@ -25,6 +25,7 @@ from storage.repos.messages import MessageRepo
 from storage.repos.org import OrgRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.points import PointsRepo, StoreRepo
+from storage.repos.recruits import RecruitRepo
 from storage.repos.terms import TermRepo
 from storage.repos.transfers import TransferRepo
 from storage.repos.updates import UpdateRepo
@@ -67,6 +68,10 @@ class UnitOfWork:
     @cached_property
     def dues(self) -> DuesRepo:
         return DuesRepo(self.conn)
+
+    @cached_property
+    def recruits(self) -> RecruitRepo:
+        return RecruitRepo(self.conn)
 
     # the calendar and who came
     @cached_property

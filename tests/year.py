@@ -88,6 +88,10 @@ async def seed_year(h: Harness) -> Year:
     assert (await h.dm("党费基数 赵强 6000", user="u-张伟"))[0].startswith("🔒")
     assert (await h.dm("党费基数 钱多多 2800", user="u-张伟"))[0].startswith("🔒")
     assert (await h.say("党费已交 赵强 本月 No.0012", user="u-张伟"))[0].startswith("💴")
+    # recruitment: an activist of a year and a half, an applicant not on the roster
+    assert (await h.say("发展 冯军 积极分子 2025-06-01 联系人 张伟 赵强", user="u-张伟"))[0].startswith("🌱")
+    assert (await h.say("思想汇报 冯军", user="u-张伟"))[0].startswith("📝")
+    assert (await h.say("发展 孙八 入党申请人 2026-11-20", user="u-张伟"))[0].startswith("🌱")
     # the day goes on: the 10:00 shift is missed, the 15:00 one kept
     h.clock.set(datetime.fromisoformat("2026-12-01T15:02:00+08:00"))
     assert (await h.say("上岗", user="u-张伟"))[0].startswith("🟢")

@@ -163,12 +163,14 @@ async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[st
         await chat.say("/as 李红")
         await chat.say("/chat 城东联合党委书记群")
 
-        stamp("组织关系转接、换届登记、党费收缴（基数只在私聊中设定）")
+        stamp("组织关系转接、换届登记、发展党员、党费收缴（基数只在私聊中设定）")
         for line in (
             "/as 张伟",
             "/chat 红星群",
             "转出 赵强 绿源科技党支部 No.2026-07",
             "换届 2023-12-28 书记 张伟 委员 赵强、钱多多",
+            "发展 冯军 积极分子 2025-12-20 联系人 张伟 钱多多",
+            "思想汇报 冯军",
             "/dm",
             "党费基数 赵强 6000",
             "党费基数 钱多多 2800",

@@ -43,7 +43,7 @@ from bot.app import App
 from bot.delivery.answering import AnsweringTransport
 from bot.delivery.render import to_plain
 from bot.web.labels import LABELS
-from handlers import compliance, dues, evaluation, terms, weblink
+from handlers import compliance, dues, evaluation, recruits, terms, weblink
 from handlers.core.access import REGION_ROLES, Level, Node, private_node, refusal
 from handlers.core.event_ref import visible_in
 from handlers.core.expected import expected_filter
@@ -57,6 +57,7 @@ from handlers.ideas import names_author
 from handlers.ledger import rates_by_branch
 from handlers.signin import FOLD_OVER, BranchCounts, Summary, branch_breakdown, branch_counts, build_summary
 from storage.records import BindingRec, EventRec, MemberRec, rate_of
+from storage.repos.recruits import STAGES
 from storage.repos.web import SessionRec
 from storage.uow import UnitOfWork
 
@@ -155,6 +156,7 @@ class WebConsole:
         self.env.filters["dt"] = lambda dt: self.local(dt).strftime("%Y-%m-%d %H:%M")
         self.env.globals["term"] = term
         self.env.globals["reason"] = lambda r, locale: render("points.reason", locale, r=r)
+        self.env.globals["render"] = render  # a chat sentence the page shows too (what comes next)
         self.env.globals["form_id"] = lambda: secrets.token_urlsafe(12)  # a form sent twice: one change
         app.router.identify(PLATFORM, self._identify)
 
@@ -627,6 +629,19 @@ class WebConsole:
 
         return self.page(request, "terms.html", v, **(await self.read(load)))
 
+    async def recruits(self, request: Request, v: Visitor) -> Response:
+        """发展党员: everyone on the way to membership in the visitor's node, stage by stage, with
+        the days reached and what comes next."""
+        today = self.local(self.now()).date()
+
+        async def load(uow: UnitOfWork) -> dict[str, Any]:
+            found = await uow.recruits.of_region(v.node.region_id, v.node.branch_id)
+            order = {stage: i for i, stage in enumerate(STAGES)}
+            found.sort(key=lambda r: (order[r.stage], r.branch_id, r.id))
+            return {"rows": [{"r": r, "next": recruits.next_step(r, today)} for r in found]}
+
+        return self.page(request, "recruits.html", v, **(await self.read(load)))
+
     async def dues(self, request: Request, v: Visitor) -> Response:
         """党费: this year's payments month by month for each member with a base (never the base
         itself), and each month's sum."""
@@ -691,6 +706,7 @@ class WebConsole:
             Route("/ideas", g(self.ideas, page=True)),
             Route("/points", g(self.points, page=True)),
             Route("/store", g(self.store, page=True)),
+            Route("/recruits", g(self.recruits, page=True)),
             Route("/terms", g(self.terms, page=True)),
             Route("/dues", g(self.dues, page=True)),
             Route("/export", g(self.export, page=True)),

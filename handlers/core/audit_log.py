@@ -16,7 +16,10 @@ from handlers.core.vocabulary import audit_sentence, term
 from storage.uow import UnitOfWork
 
 PEOPLE = ("member", "from", "to", "winner", "claimer")  # detail keys holding a member's id
-TERM_KEYS = {"kind": "kind", "per": "per", "dimension": "dimension", "proof": "proof", "on": "platform"}
+TERM_KEYS = {
+    "kind": "kind", "per": "per", "dimension": "dimension", "proof": "proof", "on": "platform",
+    "stage": "recruit_stage",
+}  # fmt: skip
 
 
 class AuditReader:

@@ -25,6 +25,13 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "admin": ("管理员", "admin"),
         "lecturer": ("讲师", "lecturer"),
     },
+    "recruit_stage": {
+        "applicant": ("入党申请人", "applicant"),
+        "activist": ("入党积极分子", "activist"),
+        "candidate": ("发展对象", "candidate"),
+        "probationary": ("预备党员", "probationary member"),
+        "full": ("正式党员", "full member"),
+    },
     "kind": {
         "secretary_meeting": ("书记例会", "Secretaries' meeting"),
         "party_lesson": ("专题党课", "Party lesson"),
@@ -190,6 +197,8 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "member.transfer_in": ("组织关系转入", "took a transferred member in"),
         "branch.election": ("换届选举登记", "recorded a committee election"),
         "dues.base": ("设定党费基数", "set a member's dues base"),
+        "recruit.stage": ("登记发展党员阶段", "recorded a recruitment stage"),
+        "recruit.report": ("登记思想汇报", "recorded a thought report"),
         "dues.paid": ("登记党费交纳", "recorded dues paid"),
         "roster.import": ("导入花名册", "imported the roster"),
         "region.start": ("设置启用日期", "set the start date"),

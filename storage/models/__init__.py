@@ -54,7 +54,9 @@ from storage.models.org import (
     Member,
     MemberAccount,
     MemberTransfer,
+    Recruit,
     Region,
+    ThoughtReport,
 )
 
 __all__ = [
@@ -106,12 +108,14 @@ __all__ = [
     "PointBalance",
     "PointEntry",
     "ProcessedUpdate",
+    "Recruit",
     "Redemption",
     "Region",
     "Rotation",
     "ScheduleRule",
     "SentMessage",
     "StoreItem",
+    "ThoughtReport",
     "UTCDateTime",
     "WeComCard",
     "WebToken",

@@ -150,3 +150,40 @@ class BranchTerm(Base):
     committee: Mapped[str] = mapped_column(Text)  # the other committee members' names, "、"-joined (may be empty)
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Recruit(Base):
+    """发展党员: one person on the way to membership, with the day each stage was reached: 入党申请人
+    (applied), 入党积极分子 (activist, with two 培养联系人), 发展对象 (candidate), 预备党员
+    (probationary), 正式党员 (full). `member_id`: their roster row, when they are on the roster."""
+
+    __tablename__ = "recruits"
+    __table_args__ = (UniqueConstraint("branch_id", "name"), Index("ix_recruits_region", "region_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    name: Mapped[str] = mapped_column(String(50))
+    stage: Mapped[str] = mapped_column(String(12))  # applicant / activist / candidate / probationary / full
+    applied_on: Mapped[date | None] = mapped_column(Date)
+    activist_on: Mapped[date | None] = mapped_column(Date)
+    candidate_on: Mapped[date | None] = mapped_column(Date)
+    admitted_on: Mapped[date | None] = mapped_column(Date)  # 接收为预备党员
+    full_on: Mapped[date | None] = mapped_column(Date)  # 转为正式党员
+    contacts: Mapped[str] = mapped_column(Text, default="")  # 培养联系人, "、"-joined
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ThoughtReport(Base):
+    """思想汇报: a recruit's report of one quarter, received by the branch."""
+
+    __tablename__ = "thought_reports"
+    __table_args__ = (UniqueConstraint("recruit_id", "quarter"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recruit_id: Mapped[int] = mapped_column(ForeignKey("recruits.id"))
+    quarter: Mapped[str] = mapped_column(String(7))  # YYYY-Qn
+    received_on: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -13,7 +13,20 @@ from tests.bot.web.conftest import Web
 from tests.truth import untrue, visible_text
 from tests.year import Year, seed_year
 
-PAGES = ["/", "/events", "/members", "/calendar", "/duty", "/ideas", "/points", "/store", "/terms", "/dues", "/export"]
+PAGES = [
+    "/",
+    "/events",
+    "/members",
+    "/calendar",
+    "/duty",
+    "/ideas",
+    "/points",
+    "/store",
+    "/recruits",
+    "/terms",
+    "/dues",
+    "/export",
+]
 EVENT_LINK = re.compile(r'href="/events/(\d+)"')
 
 
@@ -80,6 +93,12 @@ async def _check_zh_facts(client: httpx.AsyncClient, year: Year, name: str) -> N
     else:
         assert "绿源科技党支部 刘芳 吴静 2023-06-01 3 年 2026-06-01 已逾期 184 天" in terms
         assert terms.index("绿源") < terms.index("红星") < terms.index("新兴物流党支部 未登记换届")
+    recruits_page = zh["/recruits"].replace("\n", " ")
+    assert (
+        "冯军" in recruits_page
+        and "入党积极分子 2025-06-01 张伟、赵强 1 列为发展对象（2026年6月1日 起）" in recruits_page
+    )
+    assert "孙八" in recruits_page and "入党申请人 2026-11-20" in recruits_page and "activist" not in recruits_page
     dues = zh["/dues"].replace("\n", " ")  # amounts, never a base
     assert "赵强 红星机械党支部 — " in dues or "赵强 — " in dues
     assert "90.00" in dues and "待交" in dues and "6000" not in dues and "2800" not in dues

@@ -24,7 +24,20 @@ from tests.year import seed_year
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
 LINK = re.compile(r"https?://\S+/login\?t=\S+")
-PAGES = ["/", "/events", "/members", "/calendar", "/duty", "/ideas", "/points", "/store", "/terms", "/dues", "/export"]
+PAGES = [
+    "/",
+    "/events",
+    "/members",
+    "/calendar",
+    "/duty",
+    "/ideas",
+    "/points",
+    "/store",
+    "/recruits",
+    "/terms",
+    "/dues",
+    "/export",
+]
 
 
 @pytest.fixture
