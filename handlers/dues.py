@@ -287,8 +287,9 @@ async def branch_months(uow: UnitOfWork, region_id: int, month: str, branch_id: 
     paid = await uow.dues.payments(region_id, month, month)
     members = await uow.org.members_of(region_id, branch_id)
     found = []
+    first_day = date(int(month[:4]), int(month[5:]), 1)
     for b in await uow.org.branches(region_id):
-        if branch_id not in (None, b.id):
+        if branch_id not in (None, b.id) or not b.open_on(first_day):
             continue
         due = [m for m in members if m.branch_id == b.id and base_in(bases.get(m.id, []), month) is not None]
         theirs = [p for p in paid if p.branch_id == b.id]

@@ -130,7 +130,9 @@ async def report_status(ctx: Context, args: str) -> list[Reply]:
 
     async def read(uow: UnitOfWork) -> list[dict[str, Any]]:
         sent = await uow.reports.of_month(node.region_id, f"{month:%Y-%m}")
-        branches = [b for b in await uow.org.branches(node.region_id) if node.branch_id in (None, b.id)]
+        branches = [
+            b for b in await uow.org.branches(node.region_id) if node.branch_id in (None, b.id) and b.open_on(month)
+        ]
         return [{"name": b.name, "at": ctx.local(sent[b.id][1]) if b.id in sent else None} for b in branches]
 
     rows = await ctx.read(read)

@@ -51,6 +51,8 @@ async def bind(ctx: Context, args: str) -> list[Reply]:
         found = [b for b in await uow.org.branches(region.id) if b.name == name]
         if not found:
             raise AppError("org.no_such_branch", name=name, region=region.name)
+        if not found[0].open_on(uow.now.astimezone(ctx.tz).date()):
+            raise AppError("org.branch_closed", name=name, day=found[0].closed_on)
         return found[0].id
 
     return await _bind(ctx, by_name, confirmed=False)

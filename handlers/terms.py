@@ -79,7 +79,7 @@ async def standings(uow: UnitOfWork, region_id: int, today: date, branch_id: int
     found = [
         standing(b.id, b.name, current.get(b.id), today)
         for b in await uow.org.branches(region_id)
-        if branch_id in (None, b.id)
+        if branch_id in (None, b.id) and b.open_on(today)
     ]
     order = {"overdue": 0, "soon": 1, "none": 2, "ok": 3}
     return sorted(found, key=lambda s: (order[s.state], -s.days if s.state == "overdue" else s.days, s.branch_id))

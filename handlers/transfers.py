@@ -11,6 +11,7 @@ is audited and told to the other branch's chats; 转接记录 lists the latest.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import partial
 from typing import Any
 
@@ -21,10 +22,12 @@ from handlers.core.feature import Feature
 from handlers.core.i18n import render
 from handlers.core.mentions import branch_secretaries
 from handlers.core.names import named_member
-from handlers.core.outbox import Payload, PushContext, PushKind, queue
+from handlers.core.outbox import Payload, Personal, PushContext, PushKind, queue
 from handlers.core.ports import Reply
 from handlers.core.router import Command
+from handlers.core.timeparse import WhenError, parse_date
 from handlers.org import MAX_NAME
+from storage.records import BranchRec
 from storage.uow import UnitOfWork
 
 MAX_PLACE = 200
@@ -67,6 +70,8 @@ async def transfer_out(ctx: Context, args: str) -> list[Reply]:
         to = branches.get(place)
         if to is not None and to.id == member.branch_id:
             raise AppError("transfers.same_branch", name=member.name, branch=to.name)
+        if to is not None and not to.open_on(uow.now.astimezone(ctx.tz).date()):
+            raise AppError("transfers.closed", branch=to.name, day=to.closed_on)
         record = partial(
             uow.transfers.record, region_id=node.region_id, member_id=member.id, letter_no=letter, by=actor.id,
             now=uow.now, from_branch_id=here.id,
@@ -156,8 +161,120 @@ async def listing(ctx: Context, args: str) -> list[Reply]:
     if args.strip():
         raise UsageError("transfers")
     node = ctx.need_node()
-    rows = await ctx.read(lambda uow: uow.transfers.of_region(node.region_id, node.branch_id, LISTED))
-    return [ctx.reply("transfers.listing", rows=[{"r": r, "at": ctx.local(r.requested_at)} for r in rows])]
+
+    async def read(uow: UnitOfWork) -> tuple[list[Any], list[tuple[str, str]]]:
+        rows = await uow.transfers.of_region(node.region_id, node.branch_id, LISTED)
+        closed = {b.id: b.name for b in await uow.org.branches(node.region_id) if b.closed_on is not None}
+        waiting = [] if node.branch_id is not None else [
+            (m.name, closed[m.branch_id]) for m in await uow.org.members_of(node.region_id) if m.branch_id in closed
+        ]  # fmt: skip
+        return rows, waiting
+
+    rows, waiting = await ctx.read(read)
+    shown = [{"r": r, "at": ctx.local(r.requested_at)} for r in rows]
+    return [ctx.reply("transfers.listing", rows=shown, waiting=waiting)]
+
+
+async def merge_branch(ctx: Context, args: str) -> list[Reply]:
+    """合并支部 甲 到 乙 [日期] — an enterprise merged: 甲's members move to 乙 (each a transfer on
+    record, their history theirs), what was on its way to 甲 goes to 乙, 甲 is closed from that day
+    (its events and ledgers keep its name), its chats are told and unbound, 乙's told."""
+    words = [w for w in args.split() if w not in ("到", "并入", "into", "to")]
+    if len(words) not in (2, 3):
+        raise UsageError("merge_branch")
+    day = _day(ctx, words[2], "merge_branch") if len(words) == 3 else ctx.local(ctx.now).date()
+    node = ctx.need_node()
+    actor = ctx.need_manager(node.region_id, None)
+
+    async def work(uow: UnitOfWork) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        gone = await _open_branch(uow, node.region_id, words[0], day)
+        into = await _open_branch(uow, node.region_id, words[1], day)
+        if gone.id == into.id:
+            raise AppError("transfers.same_branch_merge", branch=gone.name)
+        members = await uow.org.members_of(node.region_id, gone.id)
+        secretaries = [m.name for m in members if m.role == "branch_secretary"]
+        theirs = {m.name for m in await uow.org.members_of(node.region_id, into.id)}
+        theirs |= {r.name for r in await uow.recruits.of_region(node.region_id, into.id)}
+        ours = {m.name for m in members} | {r.name for r in await uow.recruits.of_region(node.region_id, gone.id)}
+        if clash := sorted(ours & theirs):
+            raise AppError("transfers.names_clash", names=clash, frm=gone.name, to=into.name)
+        await uow.transfers.move_all(gone.id, into.id, [m.id for m in members], actor.id, uow.now)
+        unbound = await _close(uow, gone, day, into)
+        for chat in await uow.chats.chats_for(node.region_id, into.id, include_branch_chats=False):
+            payload = BranchNews(branch=gone.id, into=into.id, moved=len(members))
+            await queue(uow, BRANCH_NEWS, chat.platform, chat.chat_id, due=uow.now, payload=payload)
+        detail = {"branch": gone.name, "into": into.name, "date": day.isoformat(), "moved": len(members)}
+        await ctx.audit(uow, actor.id, "branch.merge", **detail)
+        said = {"frm": gone.name, "to": into.name, "day": day, "moved": len(members), "chats": len(unbound),
+                "secretaries": secretaries}  # fmt: skip
+        return said, unbound
+
+    said, unbound = await ctx.unit(work)
+    _forget(ctx, unbound)
+    return [ctx.reply("transfers.merged", **said)]
+
+
+async def close_branch(ctx: Context, args: str) -> list[Reply]:
+    """撤销支部 甲 [日期] — an enterprise closed: 甲 is closed from that day (its history keeps its
+    name), its chats are told and unbound; its members wait for their transfers (待转接)."""
+    words = args.split()
+    if len(words) not in (1, 2):
+        raise UsageError("close_branch")
+    day = _day(ctx, words[1], "close_branch") if len(words) == 2 else ctx.local(ctx.now).date()
+    node = ctx.need_node()
+    actor = ctx.need_manager(node.region_id, None)
+
+    async def work(uow: UnitOfWork) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        gone = await _open_branch(uow, node.region_id, words[0], day)
+        if waiting := await uow.transfers.pending_into_branch(gone.id):
+            raise AppError("transfers.still_coming", branch=gone.name, count=waiting)
+        members = [m.name for m in await uow.org.members_of(node.region_id, gone.id)]
+        unbound = await _close(uow, gone, day, None)
+        await ctx.audit(uow, actor.id, "branch.close", branch=gone.name, date=day.isoformat(), waiting=len(members))
+        return {"branch": gone.name, "day": day, "names": members, "chats": len(unbound)}, unbound
+
+    said, unbound = await ctx.unit(work)
+    _forget(ctx, unbound)
+    return [ctx.reply("transfers.closed_branch", **said)]
+
+
+def _day(ctx: Context, word: str, usage: str) -> date:
+    """The day a closing or merger takes effect: today or before."""
+    today = ctx.local(ctx.now).date()
+    try:
+        day = parse_date(word, today, past=True)
+    except WhenError as exc:
+        raise UsageError(usage, "transfers.bad_day", text=word[:20]) from exc
+    if day > today:
+        raise UsageError(usage, "transfers.future_day", day=day)
+    return day
+
+
+async def _open_branch(uow: UnitOfWork, region_id: int, name: str, day: date) -> BranchRec:
+    found = next((b for b in await uow.org.branches(region_id) if b.name == name), None)
+    if found is None:
+        raise AppError("ledger.no_branch", name=name[:MAX_PLACE])
+    if not found.open_on(day):
+        raise AppError("transfers.closed", branch=found.name, day=found.closed_on)
+    return found
+
+
+async def _close(uow: UnitOfWork, gone: BranchRec, day: date, into: BranchRec | None) -> list[tuple[str, str]]:
+    """Close the branch; its chats get the news (sent though no longer bound) and are unbound."""
+    await uow.org.close_branch(gone.id, day)
+    unbound = []
+    for chat in await uow.chats.chats_for(gone.region_id, gone.id, include_branch_chats=False):
+        payload = BranchNews(branch=gone.id, into=into.id if into else None, moved=0, private=True)
+        await queue(uow, BRANCH_NEWS, chat.platform, chat.chat_id, due=uow.now, payload=payload)
+        await uow.chats.unbind(chat.id)
+        unbound.append((chat.platform, chat.chat_id))
+    return unbound
+
+
+def _forget(ctx: Context, unbound: list[tuple[str, str]]) -> None:
+    for platform, chat_id in unbound:
+        ctx.services.directory.forget_binding(platform, chat_id)
+    ctx.services.directory.clear()  # who is expected where changed
 
 
 async def _tell(uow: UnitOfWork, region_id: int, branch_id: int, payload: TransferPush) -> None:
@@ -183,6 +300,27 @@ async def _news(ctx: PushContext[TransferPush]) -> Reply | None:
     return Reply(text=render("transfers.news", ctx.locale, r=r, taken_in=ctx.payload.taken_in, names=names))
 
 
+class BranchNews(Personal):
+    branch: int  # the branch closed or merged away
+    into: int | None  # the branch it merged into; None: closed
+    moved: int  # to the receiving branch's chats: how many members came
+
+
+async def _branch_news(ctx: PushContext[BranchNews]) -> Reply | None:
+    """To a closed branch's former chats: it is closed (or merged) and they are unbound; to the
+    receiving branch's chats: the members who came."""
+    gone = await ctx.uow.org.branch(ctx.payload.branch)
+    into = await ctx.uow.org.branch(ctx.payload.into) if ctx.payload.into is not None else None
+    key = "transfers.news_closed" if ctx.payload.private else "transfers.news_merged"
+    return Reply(text=render(key, ctx.locale, gone=gone, into=into, moved=ctx.payload.moved))
+
+
+BRANCH_NEWS = PushKind(
+    "branch_news", BranchNews, _branch_news,
+    lambda p: f"branch_news:{p.branch}:{'gone' if p.private else 'into'}",
+    label=("支部撤销合并通知", "branch closed or merged"),
+)  # fmt: skip
+
 TRANSFER_NEWS = PushKind(
     "transfer_news",
     TransferPush,
@@ -191,11 +329,13 @@ TRANSFER_NEWS = PushKind(
     label=("组织关系转接通知", "membership transfer notice"),
 )
 
-B = Level.BRANCH
+B, R = Level.BRANCH, Level.REGION
 COMMANDS = [
     Command("transfer_out", ("转出",), transfer_out, "transfers.usage_transfer_out", "transfers.help_transfer_out", B),
     Command("transfer_in", ("转入",), transfer_in, "transfers.usage_transfer_in", "transfers.help_transfer_in", B),
     Command("transfers", ("转接记录",), listing, "transfers.usage_transfers", "transfers.help_transfers", B),
+    Command("merge_branch", ("合并支部",), merge_branch, "transfers.usage_merge", "transfers.help_merge", R),
+    Command("close_branch", ("撤销支部",), close_branch, "transfers.usage_close", "transfers.help_close", R),
 ]
 
-FEATURE = Feature("transfers", topic="people", commands=COMMANDS, pushes=[TRANSFER_NEWS])
+FEATURE = Feature("transfers", topic="people", commands=COMMANDS, pushes=[TRANSFER_NEWS, BRANCH_NEWS])

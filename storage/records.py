@@ -55,6 +55,11 @@ class BranchRec:
     id: int
     region_id: int
     name: str
+    closed_on: date | None = None  # 撤销 or merged away from this day on
+
+    def open_on(self, day: date) -> bool:
+        """Still a branch on that day (closed ones keep their history, not their duties)."""
+        return self.closed_on is None or day < self.closed_on
 
 
 @dataclass(frozen=True, slots=True)

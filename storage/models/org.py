@@ -28,6 +28,8 @@ class Branch(Base):
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
     name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # 撤销支部 / 合并支部: from this day on no longer a branch (its events and ledgers keep its name)
+    closed_on: Mapped[date | None] = mapped_column(Date)
 
 
 class Member(Base):

@@ -54,6 +54,7 @@ _MEMBERS_OF_BRANCH = _MEMBERS_OF_REGION.where(Member.branch_id == bindparam("bra
 
 
 _REGION_COLS = (Region.id, Region.name, Region.created_at, Region.started_on)
+_BRANCH_COLS = (Branch.id, Branch.region_id, Branch.name, Branch.closed_on)
 
 
 @dataclass
@@ -86,28 +87,25 @@ class OrgRepo:
         return [RegionRec(*r) for r in rows]
 
     async def branches(self, region_id: int) -> list[BranchRec]:
-        rows = await self.conn.execute(
-            select(Branch.id, Branch.region_id, Branch.name).where(Branch.region_id == region_id).order_by(Branch.id)
-        )
+        rows = await self.conn.execute(select(*_BRANCH_COLS).where(Branch.region_id == region_id).order_by(Branch.id))
         return [BranchRec(*r) for r in rows]
 
+    async def close_branch(self, branch_id: int, day: date) -> None:
+        """撤销 or merged away: the branch is closed from `day` on (its history keeps its name)."""
+        await self.conn.execute(update(Branch).where(Branch.id == branch_id).values(closed_on=day))
+        await bump_version(self.conn, "org")
+
     async def branch(self, branch_id: int) -> BranchRec:
-        row = (
-            await self.conn.execute(select(Branch.id, Branch.region_id, Branch.name).where(Branch.id == branch_id))
-        ).one()
+        row = (await self.conn.execute(select(*_BRANCH_COLS).where(Branch.id == branch_id))).one()
         return BranchRec(*row)
 
     async def find_branches(self, name: str) -> list[BranchRec]:
-        rows = await self.conn.execute(select(Branch.id, Branch.region_id, Branch.name).where(Branch.name == name))
+        rows = await self.conn.execute(select(*_BRANCH_COLS).where(Branch.name == name))
         return [BranchRec(*r) for r in rows]
 
     async def ensure_branch(self, region_id: int, name: str, now: datetime) -> BranchRec:
         row = (
-            await self.conn.execute(
-                select(Branch.id, Branch.region_id, Branch.name).where(
-                    Branch.region_id == region_id, Branch.name == name
-                )
-            )
+            await self.conn.execute(select(*_BRANCH_COLS).where(Branch.region_id == region_id, Branch.name == name))
         ).first()
         if row:
             return BranchRec(*row)

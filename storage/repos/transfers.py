@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import Branch, Member, MemberTransfer
+from storage.models import Branch, Member, MemberTransfer, Recruit
 from storage.sql import bump_version
 
 
@@ -139,3 +139,37 @@ class TransferRepo:
             q = q.where((MemberTransfer.from_branch_id == branch_id) | (MemberTransfer.to_branch_id == branch_id))
         rows = await self.conn.execute(q.order_by(MemberTransfer.requested_at, MemberTransfer.id))
         return [TransferRec(*r) for r in rows]
+
+    async def move_all(
+        self, from_branch_id: int, to_branch_id: int, member_ids: list[int], by: int, now: datetime
+    ) -> None:
+        """A branch merged into another: each of its members recorded as transferred and moved; what
+        was on its way to it goes to the other, and its recruits with it."""
+        for member_id in member_ids:
+            await self.record(
+                region_id=(await self._region_of(from_branch_id)), member_id=member_id, direction="within",
+                from_branch_id=from_branch_id, to_branch_id=to_branch_id, place=None, letter_no=None, by=by, now=now,
+            )  # fmt: skip
+        if member_ids:
+            await self.conn.execute(update(Member).where(Member.id.in_(member_ids)).values(branch_id=to_branch_id))
+            # a secretary of the branch merged away manages no other branch by it: a member there
+            await self.conn.execute(
+                update(Member).where(Member.id.in_(member_ids), Member.role == "branch_secretary").values(role="member")
+            )
+        await self.conn.execute(
+            update(MemberTransfer)
+            .where(MemberTransfer.to_branch_id == from_branch_id, MemberTransfer.status == "pending")
+            .values(to_branch_id=to_branch_id)
+        )
+        await self.conn.execute(
+            update(Recruit).where(Recruit.branch_id == from_branch_id).values(branch_id=to_branch_id)
+        )
+        await bump_version(self.conn, "org")
+
+    async def pending_into_branch(self, branch_id: int) -> int:
+        """How many transfers wait for this branch to take a member in."""
+        q = select(func.count()).where(MemberTransfer.to_branch_id == branch_id, MemberTransfer.status == "pending")
+        return int((await self.conn.execute(q)).scalar_one())
+
+    async def _region_of(self, branch_id: int) -> int:
+        return int((await self.conn.execute(select(Branch.region_id).where(Branch.id == branch_id))).scalar_one())

@@ -98,6 +98,8 @@ COMMANDS = {
     "recruits": "member",
     "recruit": "branch",
     "thought_report": "branch",
+    "merge_branch": "region",
+    "close_branch": "region",
     "dues": "member",
     "dues_paid": "branch",
     "my_dues": "member",

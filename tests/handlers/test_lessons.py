@@ -112,7 +112,8 @@ async def test_a_request_is_declined_then_another_accepted_and_the_lesson_is_rat
     rows = table(book["讲师授课"])
     assert rows[0] == ("时间", "讲师", "主题", "范围", "状态", "实到", "评分人数", "平均分")
     assert rows[1][1:] == ("周涛", "党史", "红星机械党支部", "已结束", 2, 2, 4.5)
-    actions = [r[0] for r in await h.rows(select(AuditLog.action).where(AuditLog.action.like("lesson.%")))]
+    lesson = select(AuditLog.action).where(AuditLog.action.like("lesson.%")).order_by(AuditLog.id)  # as written
+    actions = [r[0] for r in await h.rows(lesson)]
     assert actions[:3] == ["lesson.request", "lesson.ask", "lesson.decline"]
     assert actions.count("lesson.rate") == 2 and "lesson.accept" in actions
 

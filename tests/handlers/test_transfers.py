@@ -111,3 +111,64 @@ async def test_who_may_and_bad_input(h: Harness) -> None:
     await _lvyuan(h)
     assert (await h.say("转出 吴静 外地", user="u-张伟"))[0].startswith("吴静 是其他支部的党员")
     assert await h.count(MemberTransfer) == 0
+
+
+async def test_a_branch_merged_into_another_moves_its_members_and_closes(h: Harness) -> None:
+    await _lvyuan(h)
+    await h.say("发布 党员活动日 今天 14:00 活动中心", user="u-张伟")
+    h.clock.advance(hours=4, minutes=40)
+    assert await h.say("签到", user="u-赵强") == ["✅ 赵强 签到成功"]
+    await h.say("发展 冯军 积极分子 2026-06-01 联系人 张伟 赵强", user="u-张伟")
+    assert (await h.say("合并支部 红星机械党支部 到 绿源科技党支部", user="u-张伟"))[0].startswith("⛔")  # the region's
+    said = (await h.say("合并支部 红星机械党支部 到 绿源科技党支部", user="u-李红", chat=REGION_CHAT))[0]
+    assert said.startswith("🔀 已将红星机械党支部并入绿源科技党支部（自 2026年12月1日 起）：4 名党员转入绿源科技党支部")
+    assert "红星机械党支部的 1 个群已收到通知并解绑" in said
+    assert said.endswith(
+        "张伟 原为红星机械党支部书记，在绿源科技党支部为党员（权限以花名册为准；如担任职务，请更新花名册）。"
+    )
+    assert (await h.say("转出 吴静 外单位", user="u-张伟", chat=LVYUAN))[0].startswith("⛔")  # no secretary of 绿源
+    told = await h.tick(seconds=5)
+    assert any(
+        t.startswith("[红星群]") and "红星机械党支部已并入绿源科技党支部" in t and "已与党建助手解绑" in t for t in told
+    )
+    assert any(t.startswith(f"[{LVYUAN}]") and "4 名党员转入绿源科技党支部" in t for t in told)
+    # one person each, history kept; the old group answers as any unbound group
+    assert await _branch_of(h, "赵强") == ("绿源科技党支部", True)
+    assert await h.count(Attendance) == 1 and await h.count(Member, Member.name == "赵强") == 1
+    assert await h.count(MemberTransfer, MemberTransfer.direction == "within") == 4
+    assert "还没有绑定" in (await h.say("签到", user="u-赵强"))[0]
+    assert "冯军" in (await h.say("发展党员", user="u-刘芳", chat=LVYUAN))[0]  # the recruit came along
+    # closed: not bound again, not a destination, not counted for terms
+    assert (
+        "已于 2026年12月1日 撤销（或合并），不能再绑定"
+        in (await h.say("绑定 红星机械党支部", user="u-李红", chat="新群"))[0]
+    )
+    assert "撤销（或合并）" in (await h.say("转出 吴静 红星机械党支部", user="u-刘芳", chat=LVYUAN))[0]
+    assert "红星" not in (await h.say("换届提醒", user="u-李红", chat=REGION_CHAT))[0]
+    h.clock.advance(days=31)  # January: the closed branch is asked for nothing any more
+    life = (await h.say("组织生活", user="u-李红", chat=REGION_CHAT))[0]
+    assert "绿源科技党支部" in life and "红星机械党支部" not in life
+    assert await h.count(AuditLog, AuditLog.action == "branch.merge") == 1
+
+
+async def test_a_closed_branch_leaves_its_members_waiting_for_transfer(h: Harness) -> None:
+    await _lvyuan(h)
+    assert (await h.say("撤销支部 绿源科技党支部 2026-11-30", user="u-李红", chat=REGION_CHAT))[0] == (
+        "🏁 已撤销绿源科技党支部（自 2026年11月30日 起），以往的活动和台账保留原名；不再计入三会一课、月报和换届要求。"
+        "其 1 个群已收到通知并解绑。\n待转接 3 人：刘芳、吴静、郑浩。"
+        "请逐一发送“转出 姓名 去向”办理（本联合党委的支部或外单位）。"
+    )
+    told = [t for t in await h.tick(seconds=5) if t.startswith(f"[{LVYUAN}]")]
+    assert told and "绿源科技党支部已撤销" in told[0]
+    listed = (await h.say("转接记录", user="u-李红", chat=REGION_CHAT))[0]
+    assert (
+        "⏳ 待转接 3 人（所在支部已撤销）：刘芳（绿源科技党支部）、吴静（绿源科技党支部）、郑浩（绿源科技党支部）"
+        in listed
+    )
+    # a region officer transfers one into 红星, whose secretary takes them in
+    assert "等红星机械党支部" in (await h.say("转出 吴静 红星机械党支部", user="u-李红", chat=REGION_CHAT))[0]
+    assert (await h.say("转入 吴静", user="u-张伟"))[0].startswith("📥 吴静 已转入本支部")
+    assert "吴静" not in (await h.say("转接记录", user="u-李红", chat=REGION_CHAT))[0].split("待转接")[1]
+    assert "已于 2026年11月30日 撤销" in (await h.say("撤销支部 绿源科技党支部", user="u-李红", chat=REGION_CHAT))[0]
+    assert "还没到" in (await h.say("撤销支部 红星机械党支部 2026-12-05", user="u-李红", chat=REGION_CHAT))[0]
+    assert "合并支部 支部名 到 支部名" in (await h.say("合并支部 红星机械党支部", user="u-李红", chat=REGION_CHAT))[0]
