@@ -28,6 +28,7 @@ from handlers import (
     ideas,
     ledger,
     lessons,
+    mobile,
     monthly,
     org,
     points,
@@ -56,7 +57,7 @@ FEATURES: list[Feature] = [
     signin.FEATURE, events.FEATURE, records.FEATURE, calendar.FEATURE, compliance.FEATURE, monthly.FEATURE,
     supervision.FEATURE, evaluation.FEATURE, bulletins.FEATURE, ledger.FEATURE, duty.FEATURE, duty_rules.FEATURE,
     hosting.FEATURE, groups.FEATURE, lessons.FEATURE, ideas.FEATURE, points.FEATURE, org.FEATURE, transfers.FEATURE,
-    terms.FEATURE, recruits.FEATURE, dues.FEATURE, weblink.FEATURE, announce.FEATURE, pushes.FEATURE,
+    terms.FEATURE, recruits.FEATURE, mobile.FEATURE, dues.FEATURE, weblink.FEATURE, announce.FEATURE, pushes.FEATURE,
 ]  # fmt: skip
 PUSHES = push_kinds(FEATURES)  # purpose -> kind
 EDITS = edits(FEATURES)  # edit key prefix -> the feature's renderer

@@ -176,6 +176,7 @@ async def write_ledger(
     await _evaluation_sheet(run)
     await _transfers_sheet(run)
     await _recruits_sheet(run)
+    await _mobile_sheet(run)
     await _terms_sheet(run)
     await _dues_sheet(run)
     _summary_sheet(run, summary)
@@ -750,6 +751,30 @@ async def _recruits_sheet(run: _Run) -> None:
              "、".join(r.contacts) or None, r.candidate_on, r.admitted_on, r.full_on, r.reports, upcoming]
         )  # fmt: skip
     run.stats.rows["recruits"] = sheet.finish()
+
+
+async def _mobile_sheet(run: _Run) -> None:
+    """流动党员台账: the members away in the period (and those the roster marks mobile with no record),
+    where they were, where they took part in Party life, and their remote sign-ins in the period."""
+    book, scope, uow = run.book, run.scope, run.uow
+    sheet = book.sheet("mobile", "mobile", caps={2: 24, 3: 24, 4: 16}, keys=2)
+    first, last = scope.start.astimezone(book.tz).date(), (scope.end - timedelta(seconds=1)).astimezone(book.tz).date()
+    records = [
+        r for r in await uow.mobile.of_region(scope.region_id, scope.branch_id, open_only=False)
+        if r.since <= last and (r.returned_on is None or r.returned_on >= first)
+    ]  # fmt: skip
+    recorded = {r.member_id for r in records}
+    unrecorded = [
+        m for m in await uow.org.members_of(scope.region_id, scope.branch_id) if m.is_mobile and m.id not in recorded
+    ]
+    remote = await uow.attendance.remote_counts([*recorded, *(m.id for m in unrecorded)], scope.start, scope.end)
+    for r in records:
+        sheet.row([run.branches.get(r.branch_id), r.name, r.whereabouts, r.takes_part, r.contact, r.since,
+                   r.returned_on, remote.get(r.member_id, 0)])  # fmt: skip
+    for m in unrecorded:
+        sheet.row([run.branches.get(m.branch_id), m.name, book.label("mobile.unrecorded"), None, None, None, None,
+                   remote.get(m.id, 0)])  # fmt: skip
+    run.stats.rows["mobile"] = sheet.finish()
 
 
 async def _terms_sheet(run: _Run) -> None:

@@ -22,6 +22,7 @@ from storage.repos.inbox import InboxRepo
 from storage.repos.ledger import LedgerRepo, RecordRepo
 from storage.repos.lessons import LessonRepo
 from storage.repos.messages import MessageRepo
+from storage.repos.mobile import MobileRepo
 from storage.repos.org import OrgRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.points import PointsRepo, StoreRepo
@@ -72,6 +73,10 @@ class UnitOfWork:
     @cached_property
     def recruits(self) -> RecruitRepo:
         return RecruitRepo(self.conn)
+
+    @cached_property
+    def mobile(self) -> MobileRepo:
+        return MobileRepo(self.conn)
 
     # the calendar and who came
     @cached_property

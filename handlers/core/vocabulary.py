@@ -197,6 +197,8 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "member.transfer_in": ("组织关系转入", "took a transferred member in"),
         "branch.election": ("换届选举登记", "recorded a committee election"),
         "branch.merge": ("合并支部", "merged a branch"),
+        "member.mobile": ("登记流动党员", "recorded a member working away"),
+        "member.back": ("流动党员返回", "recorded a mobile member back"),
         "branch.close": ("撤销支部", "closed a branch"),
         "dues.base": ("设定党费基数", "set a member's dues base"),
         "recruit.stage": ("登记发展党员阶段", "recorded a recruitment stage"),

@@ -189,3 +189,21 @@ class ThoughtReport(Base):
     received_on: Mapped[date] = mapped_column(Date)
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MobileRecord(Base):
+    """流动党员: where a member who works away is, how to reach them and where they take part in
+    Party life (a 驻外党支部 or a branch elsewhere); `returned_on` once they are back."""
+
+    __tablename__ = "mobile_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    whereabouts: Mapped[str] = mapped_column(String(200))  # 流动去向, as written
+    contact: Mapped[str | None] = mapped_column(String(100))  # 联系方式: shown privately only
+    takes_part: Mapped[str | None] = mapped_column(String(200))  # 参加组织生活的驻外党支部或党组织
+    since: Mapped[date] = mapped_column(Date)
+    returned_on: Mapped[date | None] = mapped_column(Date)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

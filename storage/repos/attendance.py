@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.models import (
     Attendance,
     Branch,
+    Event,
     Member,
 )
 from storage.records import (
@@ -133,6 +134,21 @@ class AttendanceRepo:
             .group_by(Attendance.event_id, Member.branch_id, Member.role)
         )
         return {(int(e), int(b), str(r)): int(n) for e, b, r, n in (await self.conn.execute(q)).all()}
+
+    async def remote_counts(
+        self, member_ids: Collection[int], since: datetime, until: datetime | None = None
+    ) -> dict[int, int]:
+        """How many events (starting in [since, until)) each member signed in to remotely (远程签到)."""
+        if not member_ids:
+            return {}
+        q = (
+            select(Attendance.member_id, func.count())
+            .join(Event, Event.id == Attendance.event_id)
+            .where(Attendance.member_id.in_(member_ids), Attendance.status == "remote", Event.starts_at >= since)
+            .group_by(Attendance.member_id)
+        )
+        rows = await self.conn.execute(q if until is None else q.where(Event.starts_at < until))
+        return {m: int(n) for m, n in rows}
 
     async def status_of(self, event_id: int, member_id: int) -> str | None:
         return (

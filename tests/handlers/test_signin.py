@@ -115,7 +115,7 @@ async def test_remote_only_for_mobile_members(h: Harness) -> None:
     await h.say("发布 党员活动日 今天 14:00 活动中心", user="u-李红", chat="绿源群")
     h.clock.advance(hours=4, minutes=40)
     assert await h.say("远程签到", user="u-吴静", chat="绿源群") == [
-        "远程签到仅限流动党员。如需登记为流动党员，请联系管理员。"
+        "远程签到仅限流动党员。外出流动的，请支部书记发送“流动 姓名 去向”登记。"
     ]
     assert await h.say("远程签到", user="u-郑浩", chat="绿源群") == ["✅ 郑浩 远程签到成功"]
     assert (await status_of(h, "郑浩"))[0] == "remote"  # type: ignore[index]
