@@ -205,7 +205,11 @@ async def compliance(ctx: Context, args: str) -> list[Reply]:
     node = ctx.need_node()
     period = period_argument(ctx, args, "compliance")
     found, tier = await ctx.read(lambda uow: _with_tiers(uow, node.region_id, node.branch_id, period, ctx.tz))
-    rows = [{"name": name, "tier": tier.get(b), "cells": cell_params(cells)} for b, name, cells in found.branches]
+    mobile = await ctx.read(lambda uow: _mobile(uow, node.region_id, node.branch_id, period, ctx.tz))
+    rows = [
+        {"name": name, "tier": tier.get(b), "cells": cell_params(cells), "mobile": mobile.get(b)}
+        for b, name, cells in found.branches
+    ]
     return [
         ctx.reply(
             "compliance.matrix",
@@ -215,6 +219,20 @@ async def compliance(ctx: Context, args: str) -> list[Reply]:
             started=found.started,
         )
     ]
+
+
+async def _mobile(
+    uow: UnitOfWork, region_id: int, branch_id: int | None, period: Period, tz: ZoneInfo
+) -> dict[int, tuple[int, int]]:
+    """Each branch's mobile members (流动党员), listed apart: how many, and their remote sign-ins in the period."""
+    away = [m for m in await uow.org.members_of(region_id, branch_id) if m.is_mobile]
+    start, end = period.bounds(tz)
+    remote = await uow.attendance.remote_counts([m.id for m in away], start, end)
+    found: dict[int, tuple[int, int]] = {}
+    for m in away:
+        count, signed = found.get(m.branch_id, (0, 0))
+        found[m.branch_id] = (count + 1, signed + remote.get(m.id, 0))
+    return found
 
 
 async def _with_tiers(

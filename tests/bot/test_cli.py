@@ -181,6 +181,8 @@ def test_demo_prints_transcript_and_summary(tmp_path: Path) -> None:
         ("冯军", "入党积极分子", "列为发展对象（2026年12月20日 起）")
     ]
     assert "[红星群 12-20 09:00] 🤖 🌱 冯军 于 2025年12月20日 确定为入党积极分子，培养考察已满一年。" in out
+    mobile = {r[1]: r[2:4] for r in table(book["流动党员台账"])[1:]}
+    assert mobile["钱多多"] == ("江苏省苏州市工业园区", "苏州城东驻外党支部") and mobile["刘芳"][0] == "去向未登记"
     terms = {r[0]: r[6] for r in table(book["换届台账"])[1:]}
     assert terms["红星机械党支部"] == "即将届满（还有 14 天）" and terms["绿源科技党支部"] == "未登记换届"
     assert [(r[1], r[5], r[8]) for r in table(book["党费台账"])[1:]] == [

@@ -34,6 +34,8 @@ async def test_a_member_away_signs_in_remotely_and_is_listed_apart(h: Harness) -
     region = (await h.say("流动党员", user="u-李红", chat=REGION_CHAT))[0]
     assert "· 红星机械党支部 赵强：广东省深圳市南山区" in region
     assert "· 绿源科技党支部 刘芳：去向未登记（发送“流动 姓名 去向”登记）" in region  # the roster's own
+    life = (await h.say("组织生活", user="u-张伟"))[0]  # listed apart in the branch's organizational life
+    assert "（流动党员 1 人，远程签到 1 次）" in life
     # changed, not doubled; then back home
     await h.say("流动 赵强 广东省广州市", user="u-张伟")
     assert await h.count(MobileRecord) == 1
