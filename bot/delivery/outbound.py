@@ -558,6 +558,13 @@ class Outbound:
         self._slow_until = max(self._slow_until, self.clock() + retry_after)
         self._requeue(chat_id, chat, turn, retry_after)
 
+    def platform_back(self) -> None:
+        """The port knows the platform is reachable again (WeCom's long connection subscribed anew):
+        the next probe goes now rather than at the end of its pause (a failure still doubles it)."""
+        if self._down_wait:
+            self._down_until = 0.0
+            self._wake.set()
+
     def _platform_failed(self, chat_id: str, chat: _Chat, turn: _Turn, delivery: Delivery) -> None:
         """The platform failed for now: keep the message, pause all sending, probe again later."""
         self.failures += 1

@@ -66,9 +66,11 @@ class WeComLink:
         heartbeat_s: float = 30.0,
         ack_timeout_s: float = 10.0,
         backoff_max_s: float = 4.0,
+        on_ready: Callable[[], None] | None = None,
     ) -> None:
         self.url, self.bot_id, self.secret = url, bot_id, secret
         self.on_frame = on_frame
+        self.on_ready = on_ready  # told each time the link is subscribed again (what waited may go now)
         self.heartbeat_s, self.ack_timeout_s, self.backoff_max_s = heartbeat_s, ack_timeout_s, backoff_max_s
         self._ws: ClientConnection | None = None
         self._acks: dict[str, asyncio.Future[Frame]] = {}
@@ -125,6 +127,8 @@ class WeComLink:
                     self.refused.clear()
                     self._ready.set()
                     log.info("wecom: connected and subscribed (%s)", self.url)
+                    if self.on_ready is not None:
+                        self.on_ready()
                     for frame in early:  # callbacks that came before the subscription's answer
                         self._dispatch(frame)
                     await self._session(ws)

@@ -136,6 +136,7 @@ class WeComTransport(Transport):
             settings.wecom_bot_secret.get_secret_value(),
             self.on_frame,
             heartbeat_s=settings.wecom_heartbeat_s,
+            on_ready=lambda: self.outbound.platform_back(),  # messages held while it was away go at once
         )
         self.lease = Lease(app.db, lease_key(f"wecom:{settings.wecom_bot_id}"), name=f"wecom-{settings.wecom_bot_id}")
         self.http = http or httpx.AsyncClient(timeout=10)

@@ -146,3 +146,32 @@ async def test_the_platforms_count_holds_however_late_requests_arrive_and_the_pa
     # leaving (up to 1 s): not much slower than the limit
     assert time.monotonic() - start < 6 * 1.2 + 1.5
     await out.close()
+
+
+class Away(Recording):
+    """A platform that is away (every send fails transiently) until it is back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.back = False
+        self.tries = 0
+
+    async def send_now(self, chat_id: str, reply: Reply) -> Delivery:
+        self.tries += 1
+        if not self.back:
+            return Delivery(ok=False, error="connection lost", transient=True)
+        return await super().send_now(chat_id, reply)
+
+
+async def test_a_message_held_through_an_outage_leaves_as_soon_as_the_port_says_the_platform_is_back() -> None:
+    port = Away()
+    out = outbound(port, per_second=30)
+    sent = out.post("g1", Reply(text=Markup("周五下午停电")))
+    await asyncio.sleep(6)  # the probes have backed off to their longest pause (4 s)
+    assert not sent.done() and 3 <= port.tries <= 6  # held and tried now and then, not hammered
+    port.back = True
+    back = time.monotonic()
+    out.platform_back()  # WeCom's long connection subscribed again
+    delivery = await asyncio.wait_for(sent, 5)
+    assert delivery.ok and time.monotonic() - back < 0.5  # at once, not at the end of the pause
+    await out.close()
