@@ -23,7 +23,7 @@ from handlers.core.feature import Feature
 from handlers.core.i18n import render
 from handlers.core.intent import SEE, Phrase
 from handlers.core.names import named_member
-from handlers.core.outbox import Moment, Payload, PushContext, PushKind, to_chats
+from handlers.core.outbox import Moment, Payload, Personal, PushContext, PushKind, queue, to_chats
 from handlers.core.ports import Reply
 from handlers.core.router import Command
 from handlers.org import MAX_NAME
@@ -390,12 +390,51 @@ async def _notice(ctx: PushContext[MonthPush]) -> Reply | None:
     return Reply(text=render("dues.push_notice", ctx.locale, m=m)) if m.paid else None
 
 
+class OwedPush(Personal):
+    member: int
+    month: str  # YYYY-MM
+
+
+async def _owed(ctx: PushContext[OwedPush]) -> Reply | None:
+    """To one member, privately, on the 25th: the month's dues are not yet paid (nothing if they are
+    by the time it goes)."""
+    member = await ctx.uow.org.member(ctx.payload.member)
+    if member is None or not member.active:
+        return None
+    bases = (await ctx.uow.dues.bases(member.region_id)).get(member.id, [])
+    base = base_in(bases, ctx.payload.month)
+    paid = await ctx.uow.dues.payments(member.region_id, ctx.payload.month, ctx.payload.month, [member.id])
+    if base is None or paid:
+        return None
+    return Reply(text=render("dues.push_owed", ctx.locale, name=member.name, month=ctx.payload.month, b=base))
+
+
 DUES_REMIND = PushKind(
     "dues_remind", MonthPush, _remind, lambda p: f"dues_remind:{p.month}", label=("党费交纳提醒", "dues reminder")
+)
+DUES_OWED = PushKind(
+    "dues_owed", OwedPush, _owed, lambda p: f"dues_owed:{p.month}:{p.member}", label=("党费个人提醒", "dues owed")
 )
 DUES_NOTICE = PushKind(
     "dues_notice", MonthPush, _notice, lambda p: f"dues_notice:{p.month}", label=("党费收缴公示", "dues made public")
 )
+
+
+async def _owed_privately(uow: UnitOfWork, at: Moment) -> int:
+    """Past this month's reminder time: a private reminder to each member with a base who has not
+    paid the month, in each private chat they have had with the bot (keyed: once a month each)."""
+    local = at.now.astimezone(at.tz)
+    if local < datetime.combine(local.date().replace(day=REMIND_DAY), time(PUSH_HOUR), tzinfo=at.tz):
+        return 0
+    month = month_key(local.date())
+    queued = 0
+    for region in await uow.org.regions():
+        for m in await branch_months(uow, region.id, month):
+            for member in m.unpaid:
+                for platform, chat_id in await uow.accounts.dm_chats(member.id):
+                    payload = OwedPush(member=member.id, month=month, private=True)
+                    queued += await queue(uow, DUES_OWED, platform, chat_id, due=at.now, payload=payload)
+    return queued
 
 
 def _next(day_of_month: int, now: datetime, tz: ZoneInfo) -> datetime:
@@ -409,11 +448,13 @@ def _next(day_of_month: int, now: datetime, tz: ZoneInfo) -> datetime:
 
 
 async def _periodic(uow: UnitOfWork, at: Moment) -> int:
-    """The month's reminder on the 25th, and the 公示 of the month before on the 1st."""
+    """The month's reminder on the 25th, and the 公示 of the month before on the 1st; from the 25th at
+    09:00 on, each member who has not paid the month is reminded privately, once."""
     remind = _next(REMIND_DAY, at.now, at.tz)
     notice = _next(1, at.now, at.tz)
     before = month_key(notice.date() - timedelta(days=1))
-    return await to_chats(
+    queued = await _owed_privately(uow, at)
+    return queued + await to_chats(
         uow,
         branch=[
             (DUES_REMIND, remind, MonthPush(month=month_key(remind.date()))),
@@ -441,5 +482,10 @@ PHRASES = [
 ]
 
 FEATURE = Feature(
-    "dues", topic="people", commands=COMMANDS, pushes=[DUES_REMIND, DUES_NOTICE], periodic=(_periodic,), phrases=PHRASES
+    "dues",
+    topic="people",
+    commands=COMMANDS,
+    pushes=[DUES_REMIND, DUES_OWED, DUES_NOTICE],
+    periodic=(_periodic,),
+    phrases=PHRASES,
 )

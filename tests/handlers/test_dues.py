@@ -56,8 +56,17 @@ async def test_the_base_stays_private_and_the_public_sees_names_and_amounts(h: H
         "[红星群] 🤖 📣 红星机械党支部 2026年12月党费：已交 1 人，还有 2 人未交。"
         "请未交的同志在月底前交给支部书记；私聊机器人发送“我的党费”可查看应交金额。"
     ]
-    await queue_periodic(h.app.services, dormancy_weeks=8)
-    notice = [p for p in await h.tick(days=7) if "党费收缴公示" in p]
+    assert await queue_periodic(h.app.services, dormancy_weeks=8) > 0  # the 25th, 10:00: each who owes, privately
+    assert await queue_periodic(h.app.services, dormancy_weeks=8) == 0  # the next hour's run: none again
+    pushed = await h.tick(days=7)
+    owed = sorted(p for p in pushed if "还没有交" in p)
+    assert owed == [
+        "[@u-张伟] 🤖 📣 张伟同志，你2026年12月的党费 0.20 元 还没有交，请在月底前交给支部书记。"
+        "已经交了的，请提醒书记登记（发送“我的党费”可查看）。",
+        "[@u-钱多多] 🤖 📣 钱多多同志，你2026年12月的党费 14.00 元 还没有交，请在月底前交给支部书记。"
+        "已经交了的，请提醒书记登记（发送“我的党费”可查看）。",
+    ]  # 赵强 paid: nothing for him; each once
+    notice = [p for p in pushed if "党费收缴公示" in p]
     assert len(notice) == 1 and "· 赵强 90.00 元" in notice[0] and "6000" not in notice[0] and "钱多多" not in notice[0]
 
 
