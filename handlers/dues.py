@@ -45,6 +45,8 @@ CATEGORY_WORDS = {
 NOT_MEMBERS = frozenset({"activist"})  # an activist is not yet a Party member: no dues
 MAX_CENTS = 10_000_000_00  # a base or payment above 10 million yuan is a typo
 MAX_RECEIPT = 50
+FROM_WORDS = frozenset({"从", "自", "from"})
+BACKDATE_MONTHS = 24  # a base may hold from a month this far back, no further
 REMIND_DAY = 25  # the branch's chats hear on this day how many have not paid the month
 PUSH_HOUR = 9
 _YUAN = re.compile(r"^(?P<n>[0-9]+(?:\.[0-9]{1,2})?)元?$")
@@ -146,6 +148,17 @@ def owed(bases: list[BaseRec], paid: set[str], last: str) -> list[tuple[str, int
     return found
 
 
+def _from_month(word: str, today: date) -> str:
+    """The month a base holds from: this one or one of the last BACKDATE_MONTHS."""
+    month = parse_month(word.removesuffix("起"), today)
+    if month is None:
+        raise UsageError("dues_base", "dues.bad_month", text=word[:20])
+    earliest = month_key(date(today.year - BACKDATE_MONTHS // 12, today.month, 1))
+    if not earliest <= month <= month_key(today):
+        raise UsageError("dues_base", "dues.from_range", earliest=earliest)
+    return month
+
+
 def _private(ctx: Context, command: str) -> None:
     """What touches a base or a member's arrears is said in a private chat only."""
     if not ctx.incoming.is_private:
@@ -154,14 +167,22 @@ def _private(ctx: Context, command: str) -> None:
 
 # -- commands ----------------------------------------------------------------------------------
 async def set_base(ctx: Context, args: str) -> list[Reply]:
-    """党费基数 姓名 [金额 [在职|离退休|低收入]] — privately: set a member's monthly base (from this
-    month on) and so their dues; with the name alone, show it."""
+    """党费基数 姓名 [金额 [在职|离退休|低收入] [从 月份]] — privately: set a member's monthly base
+    (from this month on, or from a month of the last two years: a region starting mid-year) and so
+    their dues; with the name alone, show it."""
     _private(ctx, "党费基数")
     words = [w for w in _SEPARATORS.split(args.strip()) if w]
+    today = ctx.local(ctx.now).date()
+    month = month_key(today)
+    if len(words) >= 3 and words[-2] in FROM_WORDS:
+        month = _from_month(words[-1], today)
+        words = words[:-2]
+    elif words and words[-1].startswith(tuple(FROM_WORDS)) and len(words[-1]) > 1:
+        month = _from_month(words[-1][1:], today)
+        words = words[:-1]
     if not 1 <= len(words) <= 3 or len(words[0]) > MAX_NAME:
         raise UsageError("dues_base")
     node = ctx.need_node()
-    month = month_key(ctx.local(ctx.now).date())
     if len(words) == 1:
 
         async def show(uow: UnitOfWork) -> dict[str, Any]:

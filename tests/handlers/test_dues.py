@@ -113,6 +113,12 @@ async def test_who_may_and_bad_input(h: Harness) -> None:
         "💴 已登记 刘芳 交纳党费：2026年12月 25.50 元"
         in (await h.say("党费已交 刘芳 25.5元", user="u-李红", chat=REGION_CHAT))[0]
     )
+    # a base from an earlier month: a region that starts mid-year
+    assert "自2026年10月起" in (await h.dm("党费基数 何平 4000 从 2026-10", user="u-李红"))[0]
+    assert "最早只能从 2024年12月 起算" in (await h.dm("党费基数 何平 4000 从 2020-01", user="u-李红"))[0]
+    assert "没有看懂月份“去年春天”" in (await h.dm("党费基数 何平 4000 从 去年春天", user="u-李红"))[0]
+    owed = (await h.dm("党费欠缴", user="u-李红"))[0]
+    assert "· 兴业商户联合党支部 何平：2026年10月、2026年11月，共 80.00 元" in owed
     english = await h.dm("/dues_base 赵强 12000 retired", user="u-张伟")
     assert "每月应交 120.00 元" in english[0]  # retired above 5000: 1%
 
