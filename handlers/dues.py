@@ -188,7 +188,7 @@ async def set_base(ctx: Context, args: str) -> list[Reply]:
         async def show(uow: UnitOfWork) -> dict[str, Any]:
             member = await named_member(uow, node.region_id, words[0], node.branch_id)
             ctx.need_manager_of(member)
-            bases = (await uow.dues.bases(node.region_id)).get(member.id, [])
+            bases = await uow.dues.bases_of(member.id)
             return {"name": member.name, "base": base_in(bases, month)}
 
         shown = await ctx.read(show)
@@ -265,7 +265,7 @@ async def record_paid(ctx: Context, args: str) -> list[Reply]:
         actor = ctx.need_manager_of(member, own=True)
         if member.role in NOT_MEMBERS:
             raise AppError("dues.not_a_member", name=member.name)
-        bases = (await uow.dues.bases(node.region_id)).get(member.id, [])
+        bases = await uow.dues.bases_of(member.id)
         recorded: list[tuple[str, int]] = []
         again: list[tuple[str, int]] = []
         for month in said.months:
@@ -376,7 +376,7 @@ async def mine(ctx: Context, args: str) -> list[Reply]:
     last = month_key(today.replace(day=1) - timedelta(days=1))
 
     async def read(uow: UnitOfWork) -> dict[str, Any]:
-        bases = (await uow.dues.bases(member.region_id)).get(member.id, [])
+        bases = await uow.dues.bases_of(member.id)
         paid = await uow.dues.payments(member.region_id, "0000-00", month, [member.id])
         base = base_in(bases, month)
         return {
@@ -422,7 +422,7 @@ async def _owed(ctx: PushContext[OwedPush]) -> Reply | None:
     member = await ctx.uow.org.member(ctx.payload.member)
     if member is None or not member.active:
         return None
-    bases = (await ctx.uow.dues.bases(member.region_id)).get(member.id, [])
+    bases = await ctx.uow.dues.bases_of(member.id)
     base = base_in(bases, ctx.payload.month)
     paid = await ctx.uow.dues.payments(member.region_id, ctx.payload.month, ctx.payload.month, [member.id])
     if base is None or paid:

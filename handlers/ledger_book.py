@@ -748,7 +748,7 @@ async def _recruits_sheet(run: _Run) -> None:
         upcoming = plain_text(render("recruits.next_text", book.locale, n=step))
         sheet.row(
             [run.branches.get(r.branch_id), r.name, book.term("recruit_stage", r.stage), r.applied_on, r.activist_on,
-             "、".join(r.contacts) or None, r.candidate_on, r.admitted_on, r.full_on, r.reports, upcoming]
+             book.names(list(r.contacts)) or None, r.candidate_on, r.admitted_on, r.full_on, r.reports, upcoming]
         )  # fmt: skip
     run.stats.rows["recruits"] = sheet.finish()
 
@@ -792,7 +792,7 @@ async def _terms_sheet(run: _Run) -> None:
             continue
         for i, term in enumerate(history[now.branch_id]):
             state = book.label(f"term.{now.state}").format(days=now.days) if i == 0 else book.label("term.past")
-            committee = "、".join(term.committee)
+            committee = book.names(list(term.committee)) or None
             sheet.row([now.branch, term.secretary, committee, term.elected_on, term.years, term.ends_on, state])
     run.stats.rows["terms"] = sheet.finish()
 

@@ -52,8 +52,10 @@ def _parse(args: str) -> Away:
         else:
             into.append(word)
     for value, limit in ((said.where, MAX_WHERE), (said.contact, MAX_CONTACT), (said.part, MAX_WHERE)):
-        if value is not None and (not value or len(" ".join(value)) > limit):
-            raise UsageError("mobile_away", "mobile.too_long", limit=limit) if value else UsageError("mobile_away")
+        if value is not None and not value:  # a keyword with nothing after it
+            raise UsageError("mobile_away")
+        if value is not None and len(" ".join(value)) > limit:
+            raise UsageError("mobile_away", "mobile.too_long", limit=limit)
     if len(said.name) > MAX_NAME:
         raise UsageError("mobile_away", "mobile.too_long", limit=MAX_NAME)
     return said

@@ -15,7 +15,7 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from handlers.core.access import Level
+from handlers.core.access import Level, Node
 from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
 from handlers.core.feature import Feature
@@ -27,7 +27,7 @@ from handlers.core.ports import Reply
 from handlers.core.router import Command
 from handlers.core.timeparse import WhenError, parse_date
 from handlers.org import MAX_NAME
-from storage.records import BranchRec
+from storage.records import BranchRec, MemberRec
 from storage.uow import UnitOfWork
 
 MAX_PLACE = 200
@@ -180,11 +180,7 @@ async def merge_branch(ctx: Context, args: str) -> list[Reply]:
     record, their history theirs), what was on its way to 甲 goes to 乙, 甲 is closed from that day
     (its events and ledgers keep its name), its chats are told and unbound, 乙's told."""
     words = [w for w in args.split() if w not in ("到", "并入", "into", "to")]
-    if len(words) not in (2, 3):
-        raise UsageError("merge_branch")
-    day = _day(ctx, words[2], "merge_branch") if len(words) == 3 else ctx.local(ctx.now).date()
-    node = ctx.need_node()
-    actor = ctx.need_manager(node.region_id, None)
+    node, actor, day = _region_act(ctx, words, 2, "merge_branch")
 
     async def work(uow: UnitOfWork) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         gone = await _open_branch(uow, node.region_id, words[0], day)
@@ -218,11 +214,7 @@ async def close_branch(ctx: Context, args: str) -> list[Reply]:
     """撤销支部 甲 [日期] — an enterprise closed: 甲 is closed from that day (its history keeps its
     name), its chats are told and unbound; its members wait for their transfers (待转接)."""
     words = args.split()
-    if len(words) not in (1, 2):
-        raise UsageError("close_branch")
-    day = _day(ctx, words[1], "close_branch") if len(words) == 2 else ctx.local(ctx.now).date()
-    node = ctx.need_node()
-    actor = ctx.need_manager(node.region_id, None)
+    node, actor, day = _region_act(ctx, words, 1, "close_branch")
 
     async def work(uow: UnitOfWork) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         gone = await _open_branch(uow, node.region_id, words[0], day)
@@ -236,6 +228,16 @@ async def close_branch(ctx: Context, args: str) -> list[Reply]:
     said, unbound = await ctx.unit(work)
     _forget(ctx, unbound)
     return [ctx.reply("transfers.closed_branch", **said)]
+
+
+def _region_act(ctx: Context, words: list[str], names: int, usage: str) -> tuple[Node, MemberRec, date]:
+    """A closing or merger: `names` branch names, then the day it takes effect (today unless said);
+    a region officer's act."""
+    if len(words) not in (names, names + 1):
+        raise UsageError(usage)
+    day = _day(ctx, words[names], usage) if len(words) > names else ctx.local(ctx.now).date()
+    node = ctx.need_node()
+    return node, ctx.need_manager(node.region_id, None), day
 
 
 def _day(ctx: Context, word: str, usage: str) -> date:

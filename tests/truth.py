@@ -61,3 +61,8 @@ def table(sheet: Any) -> list[tuple[Any, ...]]:
     rows = [tuple(r) for r in sheet.iter_rows(values_only=True)][1:]
     end = next((i for i, r in enumerate(rows) if i and all(v is None for v in r)), len(rows))
     return rows[:end]
+
+
+def day(cell: object) -> str | None:
+    """A ledger's date cell as YYYY-MM-DD (openpyxl reads one as a datetime); None when empty."""
+    return None if cell is None else f"{cell:%Y-%m-%d}"

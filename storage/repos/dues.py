@@ -43,6 +43,11 @@ _PAYMENTS = select(
 ).join(Member, Member.id == DuesPayment.member_id)
 
 
+_BASES = select(
+    DuesBase.member_id, DuesBase.from_month, DuesBase.category, DuesBase.base_cents, DuesBase.amount_cents
+).order_by(DuesBase.member_id, DuesBase.from_month)
+
+
 class DuesRepo:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
@@ -62,16 +67,15 @@ class DuesRepo:
 
     async def bases(self, region_id: int) -> dict[int, list[BaseRec]]:
         """Every member's bases of the region, by member, oldest first."""
-        rows = await self.conn.execute(
-            select(DuesBase.member_id, DuesBase.from_month, DuesBase.category, DuesBase.base_cents,
-                   DuesBase.amount_cents)
-            .where(DuesBase.region_id == region_id)
-            .order_by(DuesBase.member_id, DuesBase.from_month)
-        )  # fmt: skip
+        rows = await self.conn.execute(_BASES.where(DuesBase.region_id == region_id))
         found: dict[int, list[BaseRec]] = {}
         for r in rows:
             found.setdefault(r[0], []).append(BaseRec(*r))
         return found
+
+    async def bases_of(self, member_id: int) -> list[BaseRec]:
+        """One member's bases, oldest first."""
+        return [BaseRec(*r) for r in await self.conn.execute(_BASES.where(DuesBase.member_id == member_id))]
 
     async def pay(
         self, *, region_id: int, branch_id: int, member_id: int, month: str, amount_cents: int,

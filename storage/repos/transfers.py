@@ -145,9 +145,12 @@ class TransferRepo:
     ) -> None:
         """A branch merged into another: each of its members recorded as transferred and moved; what
         was on its way to it goes to the other, and its recruits with it."""
+        region_id = int(
+            (await self.conn.execute(select(Branch.region_id).where(Branch.id == from_branch_id))).scalar_one()
+        )
         for member_id in member_ids:
             await self.record(
-                region_id=(await self._region_of(from_branch_id)), member_id=member_id, direction="within",
+                region_id=region_id, member_id=member_id, direction="within",
                 from_branch_id=from_branch_id, to_branch_id=to_branch_id, place=None, letter_no=None, by=by, now=now,
             )  # fmt: skip
         if member_ids:
@@ -170,6 +173,3 @@ class TransferRepo:
         """How many transfers wait for this branch to take a member in."""
         q = select(func.count()).where(MemberTransfer.to_branch_id == branch_id, MemberTransfer.status == "pending")
         return int((await self.conn.execute(q)).scalar_one())
-
-    async def _region_of(self, branch_id: int) -> int:
-        return int((await self.conn.execute(select(Branch.region_id).where(Branch.id == branch_id))).scalar_one())

@@ -10,7 +10,7 @@ import openpyxl
 
 from storage.models import AuditLog, DuesPayment
 from tests.harness import REGION_CHAT, Harness
-from tests.truth import table
+from tests.truth import day, table
 
 
 async def _bases(h: Harness) -> None:
@@ -133,7 +133,7 @@ async def test_the_dues_ledger_shows_bands_never_bases(h: Harness) -> None:
     book = openpyxl.load_workbook(io.BytesIO(replies[0].file.data))
     rows = table(book["党费台账"])
     assert rows[0] == ("支部", "姓名", "月份", "基数档次", "应交（元）", "实交（元）", "票据号", "交纳日期", "状态")
-    got = [(r[1], r[2], r[3], r[4], r[5], r[6], None if r[7] is None else f"{r[7]:%Y-%m-%d}", r[8]) for r in rows[1:]]
+    got = [(r[1], r[2], r[3], r[4], r[5], r[6], day(r[7]), r[8]) for r in rows[1:]]
     assert got == [
         ("张伟", "2026-12", "低收入（每月 0.20 元）", 0.2, None, None, None, "未交"),
         ("赵强", "2026-12", "在职 5000–10000 元（1.5%）", 90, 90, "No.0012", "2026-12-01", "已交"),

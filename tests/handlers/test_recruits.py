@@ -10,7 +10,7 @@ import openpyxl
 
 from storage.models import AuditLog, Recruit
 from tests.harness import REGION_CHAT, Harness
-from tests.truth import table
+from tests.truth import day, table
 
 
 async def test_the_way_from_activist_to_full_member_with_its_reminders(h: Harness) -> None:
@@ -101,12 +101,8 @@ async def test_the_recruitment_ledger(h: Harness) -> None:
         "支部", "姓名", "阶段", "申请入党", "确定积极分子", "培养联系人", "列为发展对象", "接收预备党员", "转正",
         "思想汇报（份）", "下一步",
     )  # fmt: skip
-    got = [(r[1], r[2], _day(r[3]), _day(r[4]), r[5], r[9], r[10]) for r in rows[1:]]
+    got = [(r[1], r[2], day(r[3]), day(r[4]), r[5], r[9], r[10]) for r in rows[1:]]
     assert got == [
         ("冯军", "入党积极分子", None, "2025-12-10", "张伟、赵强", 1, "列为发展对象（2026年12月10日 起）"),
         ("孙八", "入党申请人", "2026-11-20", None, None, 0, "确定为入党积极分子（指定两名培养联系人）"),
     ]
-
-
-def _day(value: object) -> str | None:
-    return None if value is None else f"{value:%Y-%m-%d}"

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from storage.models import AuditLog, BranchTerm
 from tests.harness import REGION_CHAT, Harness
-from tests.truth import table
+from tests.truth import day, table
 
 LVYUAN = "绿源群"  # bound to 绿源科技党支部, whose secretary is 刘芳
 
@@ -115,7 +115,7 @@ async def test_the_ledger_has_the_terms_and_the_transfers(h: Harness) -> None:
     book = openpyxl.load_workbook(io.BytesIO(replies[0].file.data))
     terms = table(book["换届台账"])
     assert terms[0] == ("支部", "书记", "委员", "选举日期", "任期（年）", "届满日期", "状态")
-    rows = [(r[0], r[1], r[2], _day(r[3]), r[4], _day(r[5]), r[6]) for r in terms[1:]]
+    rows = [(r[0], r[1], r[2], day(r[3]), r[4], day(r[5]), r[6]) for r in terms[1:]]
     assert rows == [
         ("城东联合党委机关党支部", None, None, None, None, None, "未登记换届"),
         ("红星机械党支部", "张伟", "赵强、钱多多", "2026-11-20", 3, "2029-11-20", "在任"),
@@ -135,7 +135,7 @@ async def test_the_ledger_has_the_terms_and_the_transfers(h: Harness) -> None:
         "状态",
         "完成日期",
     )
-    assert [(_day(r[0]), *r[1:7], _day(r[7])) for r in transfers[1:]] == [
+    assert [(day(r[0]), *r[1:7], day(r[7])) for r in transfers[1:]] == [
         (
             "2026-12-01",
             "钱多多",
@@ -154,8 +154,3 @@ async def test_the_ledger_has_the_terms_and_the_transfers(h: Harness) -> None:
     own = openpyxl.load_workbook(io.BytesIO(replies[0].file.data))
     assert {r[0] for r in table(own["换届台账"])[1:]} == {"红星机械党支部"}
     assert len(table(own["组织关系转接台账"])) == 3
-
-
-def _day(value: object) -> str | None:
-    """A date cell as YYYY-MM-DD (openpyxl reads a date cell as a datetime)."""
-    return None if value is None else f"{value:%Y-%m-%d}"

@@ -12,6 +12,22 @@ import pytest
 from bot.web.app import WebConsole
 from tests.harness import Harness
 
+# every page of the web console, in its menu's order (the page tests walk them all)
+PAGES = [
+    "/",
+    "/events",
+    "/members",
+    "/calendar",
+    "/duty",
+    "/ideas",
+    "/points",
+    "/store",
+    "/recruits",
+    "/terms",
+    "/dues",
+    "/export",
+]
+
 LINK = re.compile(r"https?://\S+/login\?t=\S+")
 
 

@@ -9,24 +9,10 @@ import re
 import httpx
 import pytest
 
-from tests.bot.web.conftest import Web
+from tests.bot.web.conftest import PAGES, Web
 from tests.truth import untrue, visible_text
 from tests.year import Year, seed_year
 
-PAGES = [
-    "/",
-    "/events",
-    "/members",
-    "/calendar",
-    "/duty",
-    "/ideas",
-    "/points",
-    "/store",
-    "/recruits",
-    "/terms",
-    "/dues",
-    "/export",
-]
 EVENT_LINK = re.compile(r'href="/events/(\d+)"')
 
 

@@ -18,26 +18,13 @@ from sqlalchemy import insert, select
 from bot.cli.roster import import_roster
 from bot.web.serve import WebServer
 from storage.models import Attendance, Member, Redemption
+from tests.bot.web.conftest import PAGES
 from tests.harness import GROUP, REGION_CHAT, Harness
 from tests.year import seed_year
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
 LINK = re.compile(r"https?://\S+/login\?t=\S+")
-PAGES = [
-    "/",
-    "/events",
-    "/members",
-    "/calendar",
-    "/duty",
-    "/ideas",
-    "/points",
-    "/store",
-    "/recruits",
-    "/terms",
-    "/dues",
-    "/export",
-]
 
 
 @pytest.fixture

@@ -11,24 +11,9 @@ from sqlalchemy import select
 
 from bot.web.app import WebConsole
 from storage.models import AuditLog, Redemption
-from tests.bot.web.conftest import Web
+from tests.bot.web.conftest import PAGES, Web
 from tests.handlers.test_ledger import png, send_photo, upload
 from tests.harness import GROUP, REGION_CHAT, Harness
-
-PAGES = [
-    "/",
-    "/events",
-    "/members",
-    "/calendar",
-    "/duty",
-    "/ideas",
-    "/points",
-    "/store",
-    "/recruits",
-    "/terms",
-    "/dues",
-    "/export",
-]
 
 
 async def test_a_link_is_given_privately_to_managers_and_opens_one_session(web: Web) -> None:
