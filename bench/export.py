@@ -5,7 +5,8 @@ The region is built straight into the database (bulk inserts, not through the ch
 in branches of 20 (a secretary, an activist, members), a year of events (each branch's monthly
 activity day, the region's monthly secretaries' meeting and quarterly Party lesson), sign-ins
 (about 85 % on time or late, 5 % on leave), a point per sign-in, a daily duty shift of two,
-ideas with review steps, redemptions and audit rows. Then the real command line runs the export
+ideas with review steps, redemptions and audit rows; one member in 300 transferred to another
+branch on 1 July (their marks before it in the old branch). Then the real command line runs the export
 in a process of its own; printed are its wall time, its peak resident memory (ru_maxrss of the
 child), the file's size and the rows per sheet.
 
@@ -44,6 +45,7 @@ from storage.models import (
     Idea,
     IdeaChange,
     Member,
+    MemberTransfer,
     PointEntry,
     Redemption,
     Region,
@@ -106,11 +108,24 @@ async def build(url: str, members: int, branch_size: int = BRANCH_SIZE) -> dict[
                 {"id": m, "region_id": 1, "branch_id": branch, "name": f"党员{m:06d}", "role": role,
                  "phone": None, "is_mobile": seat == 2, "active": True, "created_at": T0}
             )  # fmt: skip
-        await bulk(db, Member, people)
-        expected_roles = {"member", "branch_secretary", "regional_secretary"}
-        by_branch: dict[int, list[dict[str, Any]]] = {}
+        # about one member in 300 changes employer on 1 July: transferred to the next branch, history kept
+        moved_on = datetime(YEAR, 7, 1, 2, 0, tzinfo=UTC)
+        movers = {p["id"]: p["branch_id"] for p in people if p["id"] % 300 == 5 and p["role"] == "member"}
         for p in people:
-            by_branch.setdefault(p["branch_id"], []).append(p)
+            if p["id"] in movers:
+                p["branch_id"] = p["branch_id"] % branches + 1
+        await bulk(db, Member, people)
+        transfers = [
+            {"region_id": 1, "member_id": m, "direction": "within", "from_branch_id": frm,
+             "to_branch_id": frm % branches + 1, "status": "done", "requested_at": moved_on, "done_at": moved_on}
+            for m, frm in movers.items()
+        ]  # fmt: skip
+        await bulk(db, MemberTransfer, transfers)
+        expected_roles = {"member", "branch_secretary", "regional_secretary"}
+        halves: tuple[dict[int, list[dict[str, Any]]], dict[int, list[dict[str, Any]]]] = ({}, {})
+        for p in people:
+            halves[0].setdefault(movers.get(p["id"], p["branch_id"]), []).append(p)
+            halves[1].setdefault(p["branch_id"], []).append(p)
         events: list[dict[str, Any]] = []
         attendance: list[dict[str, Any]] = []
         points: list[dict[str, Any]] = []
@@ -131,7 +146,7 @@ async def build(url: str, members: int, branch_size: int = BRANCH_SIZE) -> dict[
 
         eid = 0
         for month in range(1, 13):
-            for b, who in by_branch.items():
+            for b, who in halves[month >= 7].items():
                 eid += 1
                 at = datetime(YEAR, month, 1 + b % 27, 7, 0, tzinfo=UTC)
                 events.append(event_row(eid, "activity_day", b, at))
@@ -191,7 +206,8 @@ async def build(url: str, members: int, branch_size: int = BRANCH_SIZE) -> dict[
         await bulk(db, AuditLog, audit)
         if db.dialect == "postgresql":  # planner statistics, as autovacuum keeps them on a live server
             await db.unit(lambda conn: conn.execute(text("ANALYZE")))
-        return {"events": len(events), "attendance": len(attendance), "points": len(points), "ideas": len(ideas)}
+        return {"events": len(events), "attendance": len(attendance), "points": len(points), "ideas": len(ideas),
+                "transfers": len(transfers)}  # fmt: skip
     finally:
         await db.close()
 

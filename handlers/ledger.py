@@ -20,7 +20,7 @@ from handlers.core import charts
 from handlers.core.access import Level, Node, Refused
 from handlers.core.context import Context, Duplicate
 from handlers.core.errors import AppError, UsageError
-from handlers.core.expected import expected_filter
+from handlers.core.expected import Expected, expected_filter
 from handlers.core.feature import Feature
 from handlers.core.i18n import render
 from handlers.core.intent import PERIOD, SEE, Phrase
@@ -29,7 +29,7 @@ from handlers.core.ports import Attachment, Reply
 from handlers.core.router import Command
 from handlers.core.timeparse import Period, parse_period
 from handlers.core.workbook import LedgerStats, labels
-from handlers.ledger_book import seconds_to_write, write_ledger
+from handlers.ledger_book import party_groups, seconds_to_write, write_ledger
 from storage.records import ATTENDED, EventRec, rate_of
 from storage.repos.ledger import Scope
 from storage.uow import UnitOfWork
@@ -85,7 +85,7 @@ async def target_for(uow: UnitOfWork, node: Node, period: Period, tz: ZoneInfo, 
     start, end = period.bounds(tz)
     region = await uow.org.region(node.region_id)
     branch = (await uow.org.branch(node.branch_id)).name if node.branch_id else None
-    scope = Scope(node.region_id, node.branch_id, start, end)
+    scope = await uow.ledger.scope(node.region_id, node.branch_id, start, end)
     return Target(scope, period, region.name, branch, period_label(period, locale))
 
 
@@ -224,23 +224,21 @@ async def attendance_rates(
     """(expected, present, on leave) per branch over the scope's held events, or per month for one branch."""
     repo = uow.ledger
     branches = await repo.branches(scope)
-    people = [p for p in await repo.people(scope) if p.active]
     events = {e.id: e for e in await repo.events(scope) if e.status != "cancelled" and e.starts_at <= now}
+    expect = Expected(await repo.people(scope), scope.start, scope.end, await party_groups(uow, events.values()))
     marks: dict[tuple[int, int], str] = {}
     async for r in repo.attendance(scope, by_member=False):
         if r.event_id in events:
             marks[(r.event_id, r.member_id)] = r.status
     out: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for event in events.values():
-        roles = expected_filter(event.kind)
         month = f"{event.starts_at.astimezone(tz):%Y-%m}"
-        for p in people:
-            if p.role in roles and event.branch_id in (None, p.branch_id):
-                key = month if scope.branch_id is not None else branches.get(p.branch_id, "?")
-                mark = marks.get((event.id, p.id))
-                out[key][0] += 1
-                out[key][1] += mark in ATTENDED
-                out[key][2] += mark == "leave"
+        for p in expect.of(event):
+            key = month if scope.branch_id is not None else branches.get(p.branch_id, "?")
+            mark = marks.get((event.id, p.id))
+            out[key][0] += 1
+            out[key][1] += mark in ATTENDED
+            out[key][2] += mark == "leave"
     return {k: (v[0], v[1], v[2]) for k, v in sorted(out.items())}
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import logging
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -23,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from handlers import hosting
 from handlers.core.audit_log import AuditReader
-from handlers.core.expected import expected_filter
+from handlers.core.expected import Expected, expected_filter, expects
 from handlers.core.i18n import render
 from handlers.core.media import LEDGER_THUMB, MediaStore
 from handlers.core.workbook import (
@@ -44,32 +45,6 @@ from storage.repos.ledger import LedgerRepo, PersonRow, Scope
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-
-class Expected:
-    """Who is expected at an event, found by branch and kind rather than by walking the roster."""
-
-    def __init__(self, people: list[PersonRow], groups: dict[int, set[int]] | None = None) -> None:
-        self.groups = groups or {}  # a Party group's members (its events expect them only)
-        self.by_branch: dict[int, list[PersonRow]] = defaultdict(list)
-        self.everyone = [p for p in people if p.active]
-        for p in self.everyone:
-            self.by_branch[p.branch_id].append(p)
-        self._cache: dict[tuple[int | None, str], list[PersonRow]] = {}
-
-    def of(self, event: EventRec) -> list[PersonRow]:
-        if event.group_id is not None:
-            members = self.groups.get(event.group_id, set())
-            return [p for p in self.by_branch.get(event.branch_id or 0, []) if p.id in members and _expects(event, p)]
-        key = (event.branch_id, event.kind)
-        found = self._cache.get(key)
-        if found is None:
-            roles = expected_filter(event.kind)
-            pool = self.everyone if event.branch_id is None else self.by_branch.get(event.branch_id, [])
-            found = [p for p in pool if p.role in roles]
-            if event.branch_id is None or len(self._cache) < 10_000:
-                self._cache[key] = found
-        return found
 
 
 @dataclass
@@ -103,15 +78,6 @@ class _Run:
         return self.uow.now
 
 
-def _expects(event: EventRec, person: PersonRow, groups: dict[int, set[int]] | None = None) -> bool:
-    return (
-        person.active
-        and person.role in expected_filter(event.kind)
-        and (event.branch_id is None or event.branch_id == person.branch_id)
-        and (event.group_id is None or groups is None or person.id in groups.get(event.group_id, set()))
-    )
-
-
 async def write_ledger(
     uow: UnitOfWork,
     scope: Scope,
@@ -139,17 +105,16 @@ async def write_ledger(
     branches = await repo.branches(scope)
     people = await repo.people(scope)
     events = await repo.events(scope)
-    stats.events, stats.members = len(events), sum(p.active for p in people)
+    last = min(scope.end, uow.now) - timedelta(microseconds=1)  # the members counted: those at the period's end
+    roll = [p for p in people if p.active and p.holds(last)]
+    stats.events, stats.members = len(events), len(roll)
     totals = {bid: BranchTotals() for bid in branches}
-    for p in people:
-        if p.active and p.branch_id in totals:
+    for p in roll:
+        if p.branch_id in totals:
             totals[p.branch_id].members += 1
 
     summary = book.sheet("summary", "summary", caps={0: 16} | {c: 6 for c in range(1, 11)})  # filled last
-    groups = {
-        g: {m.member_id for m in await uow.groups.members(g) if not m.guest}
-        for g in {e.group_id for e in events if e.group_id is not None}
-    }
+    groups = await party_groups(uow, events)
     started = (await uow.org.region(scope.region_id)).start(tz)
     summarized = scope.branch_id is None and (  # a branch's ledger is never one of summaries: not counted
         summarize
@@ -185,6 +150,14 @@ async def write_ledger(
     return stats
 
 
+async def party_groups(uow: UnitOfWork, events: Iterable[EventRec]) -> dict[int, set[int]]:
+    """The members (not guests) of each Party group holding one of these events: its meetings expect them only."""
+    return {
+        g: {m.member_id for m in await uow.groups.members(g) if not m.guest}
+        for g in {e.group_id for e in events if e.group_id is not None}
+    }
+
+
 # attendance and points rows a workbook takes per second (bench/export.py: 10,000–25,000 written, 60,000
 # to 150,000 counted for a large region's summaries, on 2-core machines of different speeds)
 ROWS_PER_S = 15_000
@@ -213,8 +186,16 @@ async def _events_sheets(run: _Run) -> None:
     region's ledger lists the region's own events; its branches' events are counted, not listed."""
     book, repo, scope, people = run.book, run.repo, run.scope, run.people
     branches, now, stats = run.branches, run.now, run.stats
-    events, by_id = run.events, {p.id: p for p in run.people}
-    expect = Expected(people, run.groups)
+    events = run.events
+    stays: dict[int, list[PersonRow]] = defaultdict(list)
+    for p in people:
+        stays[p.id].append(p)
+
+    def person_at(member_id: int, at: datetime) -> PersonRow | None:
+        """The member's stay at that instant (None: not the scope's member then)."""
+        return next((p for p in stays.get(member_id, ()) if p.holds(at)), None)
+
+    expect = Expected(people, scope.start, scope.end, run.groups)
     if run.summarized:
         events = [e for e in events if e.branch_id is None]
         await _count_branch_events(run, expect)
@@ -244,7 +225,7 @@ async def _events_sheets(run: _Run) -> None:
             for p in expected:
                 counts[p.branch_id][0] += 1
             for r in present + leave:
-                person = by_id.get(r.member_id)
+                person = person_at(r.member_id, event.starts_at)
                 if person is not None and r.member_id in expected_ids:
                     counts[person.branch_id][2 if r.status == "leave" else 1] += 1
             month = _month(event, book.tz)
@@ -252,8 +233,8 @@ async def _events_sheets(run: _Run) -> None:
                 _tally(run, branch_id, month, n, came_in, on_leave)
 
         def name(member_id: int) -> str:
-            person = by_id.get(member_id)
-            return person.name if person else "?"
+            known = stays.get(member_id)
+            return known[0].name if known else "?"
 
         def tagged(r: Any) -> str:
             mark = _mark(r)
@@ -329,7 +310,6 @@ async def _count_branch_events(run: _Run, expect: Expected) -> None:
     """A large region's branch events, counted in the database by branch, role and mark (a Party
     group's meeting, which expects its members only, read member by member)."""
     counts = await run.repo.branch_event_counts(run.scope)
-    roll = Counter((p.branch_id, p.role) for p in expect.everyone)
     for event in run.events:
         branch_id = event.branch_id
         if branch_id is None or event.state(run.now) not in ("running", "ended"):
@@ -347,7 +327,7 @@ async def _count_branch_events(run: _Run, expect: Expected) -> None:
             if branch == branch_id and role in roles:
                 present += n if status in ATTENDED else 0
                 leave += n if status == "leave" else 0
-        _tally(run, branch_id, _month(event, run.book.tz), sum(roll[(branch_id, r)] for r in roles), present, leave)
+        _tally(run, branch_id, _month(event, run.book.tz), len(expect.of(event)), present, leave)
 
 
 async def _matrix_sheet(run: _Run, max_events: int) -> None:
@@ -387,9 +367,18 @@ async def _matrix_sheet(run: _Run, max_events: int) -> None:
         sheet.row([branches.get(branch_id), book.label("subtotal"), None, *cells, rate], fmt=book.bold)
         sub_expected[:], sub_present[:] = [0] * width, [0] * width
 
-    for person in people:
+    def before(r: Any, person: PersonRow) -> bool:
+        """Whether a mark comes before this stay in the stream's order (one of no stay listed)."""
+        key, here = (r.branch_id, r.member_id), (person.branch_id, person.id)
+        return key < here or (key == here and person.since is not None and r.starts_at < person.since)
+
+    for person in people:  # stays, in the stream's order: branch, member, time
         got: dict[int, Any] = {}
-        while nxt is not None and nxt.member_id == person.id:
+        while nxt is not None and before(nxt, person):
+            nxt = await anext(stream, None)
+        while nxt is not None and (nxt.branch_id, nxt.member_id) == (person.branch_id, person.id):
+            if not person.holds(nxt.starts_at):
+                break
             if nxt.event_id in position:
                 got[nxt.event_id] = nxt
             nxt = await anext(stream, None)
@@ -399,7 +388,7 @@ async def _matrix_sheet(run: _Run, max_events: int) -> None:
             subtotal(last_branch)
             last_branch = person.branch_id
         candidates = branch_events[None] + branch_events.get(person.branch_id, [])
-        due = {e.id for e in candidates if e.starts_at <= now and _expects(e, person, run.groups)}
+        due = {e.id for e in candidates if e.starts_at <= now and expects(e, person, run.groups)}
         present = {i for i, r in got.items() if r.status in ATTENDED}
         for event_id in due:
             column = month_of[event_id] if by_month else position[event_id]

@@ -5,7 +5,7 @@ a large region keeps memory flat."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -28,6 +28,7 @@ from storage.models import (
     MeetingRecord,
     MeetingRecordVersion,
     Member,
+    MemberTransfer,
     PointEntry,
     Redemption,
     StoreItem,
@@ -44,29 +45,97 @@ Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])  # a query, whatever it selects
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """A region, or one branch of it, over [start, end) (UTC instants)."""
+    """A region, or one branch of it, over [start, end) (UTC instants). `moved`: the region's
+    members with a transfer done (`LedgerRepo.scope` finds them): only their branch at a given
+    time needs looking up in the record of transfers, everyone else's is the branch they are in."""
 
     region_id: int
     branch_id: int | None
     start: datetime
     end: datetime
+    moved: frozenset[int]
 
-    def members(self, member: Any = Member) -> list[Any]:
-        """Conditions on a member (or an alias of the members table) to be inside the scope."""
+    def members(self, at: Any, member: Any = Member) -> list[Any]:
+        """Conditions on a member (or an alias of the members table) to be inside the scope at the
+        instant `at` (a column: when the row happened): a branch's ledger holds what its members did
+        while they were its members, whichever branch they are in now."""
         cond = [member.region_id == self.region_id]
         if self.branch_id is not None:
-            cond.append(member.branch_id == self.branch_id)
+            cond.append(self.branch_at(member, at) == self.branch_id)
         return cond
+
+    def branch_at(self, member: Any, at: Any) -> Any:
+        """The branch a member belonged to at the instant `at` (a column), from the record of their
+        transfers: the branch the first transfer done after it took them from (0: none, they came
+        from outside the region then), else the branch they are in now."""
+        if not self.moved:
+            return member.branch_id
+        moved_from = (
+            select(func.coalesce(MemberTransfer.from_branch_id, 0))
+            .where(MemberTransfer.member_id == member.id, MemberTransfer.status == "done", MemberTransfer.done_at > at)
+            .order_by(MemberTransfer.done_at, MemberTransfer.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        return case(
+            (member.id.in_(sorted(self.moved)), func.coalesce(moved_from, member.branch_id)), else_=member.branch_id
+        )
+
+    def member_then(self, member: Any, at: Any) -> Any:
+        """Whether a member was one at the instant `at`: on the roll now, or transferred out since."""
+        if not self.moved:
+            return member.active.is_(True)
+        left_later = (
+            select(MemberTransfer.id)
+            .where(
+                MemberTransfer.member_id == member.id,
+                MemberTransfer.status == "done",
+                MemberTransfer.direction == "out",
+                MemberTransfer.done_at > at,
+            )
+            .exists()
+        )
+        return or_(member.active.is_(True), and_(member.id.in_(sorted(self.moved)), left_later))
 
 
 @dataclass(frozen=True, slots=True)
 class PersonRow:
+    """A member's stay in one branch (a member transferred within the region has one per branch):
+    from `since` until `until` (None: before anything on record / still there). `active`: a
+    member then (a stay that ended in a transfer), or, for the stay that lasts, on the roll now."""
+
     id: int
     name: str
     branch_id: int
     role: str
     active: bool
     is_mobile: bool
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def holds(self, at: datetime) -> bool:
+        """Whether the member was in this branch at that instant."""
+        return (self.since is None or self.since <= at) and (self.until is None or at < self.until)
+
+    def steady(self, start: datetime, end: datetime) -> bool:
+        """Whether the stay covers the whole of [start, end)."""
+        return (self.since is None or self.since <= start) and (self.until is None or self.until >= end)
+
+
+def stays(person: PersonRow, moves: list[tuple[int | None, int | None, datetime]]) -> list[PersonRow]:
+    """A member's stays in the region's branches, from their transfers done, in order ((from
+    branch, to branch, done at); None: outside the region). Without a transfer: one stay, as now."""
+    if not moves:
+        return [person]
+    out: list[PersonRow] = []
+    branch, since = moves[0][0], None
+    for _, to, at in moves:
+        if branch is not None:
+            out.append(replace(person, branch_id=branch, active=True, since=since, until=at))
+        branch, since = to, at
+    if branch is not None:
+        out.append(replace(person, branch_id=branch, since=since))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +160,14 @@ async def _stream(conn: AsyncConnection, query: Any) -> AsyncIterator[Any]:
 class LedgerRepo:
     conn: AsyncConnection
 
+    async def scope(self, region_id: int, branch_id: int | None, start: datetime, end: datetime) -> Scope:
+        """The scope of a region (or one branch) over [start, end), with the region's members who moved."""
+        q = select(MemberTransfer.member_id).where(
+            MemberTransfer.region_id == region_id, MemberTransfer.status == "done"
+        )
+        moved = frozenset(int(m) for m in (await self.conn.execute(q.distinct())).scalars())
+        return Scope(region_id, branch_id, start, end, moved)
+
     async def branches(self, scope: Scope) -> dict[int, str]:
         q = select(Branch.id, Branch.name).where(Branch.region_id == scope.region_id)
         if scope.branch_id is not None:
@@ -98,11 +175,43 @@ class LedgerRepo:
         return {int(i): str(n) for i, n in await self.conn.execute(q.order_by(Branch.name, Branch.id))}
 
     async def people(self, scope: Scope) -> list[PersonRow]:
-        """Everyone on the roster of the scope (active or not), by branch, in roster order."""
+        """Everyone who was on the roster of the scope during the period (active or not), a row per
+        stay in a branch, by branch, in roster order."""
+        done = (MemberTransfer.region_id == scope.region_id, MemberTransfer.status == "done")
         q = select(Member.id, Member.name, Member.branch_id, Member.role, Member.active, Member.is_mobile).where(
-            *scope.members()
+            Member.region_id == scope.region_id
         )
-        return [PersonRow(*r) for r in await self.conn.execute(q.order_by(Member.branch_id, Member.id))]
+        if scope.branch_id is not None:
+            were_here = select(MemberTransfer.member_id).where(
+                *done,
+                or_(MemberTransfer.from_branch_id == scope.branch_id, MemberTransfer.to_branch_id == scope.branch_id),
+            )
+            q = q.where(or_(Member.branch_id == scope.branch_id, Member.id.in_(were_here)))
+        moves: dict[int, list[tuple[int | None, int | None, datetime]]] = {}
+        rows = await self.conn.execute(
+            select(
+                MemberTransfer.member_id,
+                MemberTransfer.from_branch_id,
+                MemberTransfer.to_branch_id,
+                MemberTransfer.done_at,
+            )
+            .where(*done)
+            .order_by(MemberTransfer.member_id, MemberTransfer.done_at, MemberTransfer.id)
+        )
+        for member_id, frm, to, at in rows:
+            if at is not None:  # a done transfer has its day
+                moves.setdefault(int(member_id), []).append((frm, to, at))
+        out = [
+            stay
+            for r in await self.conn.execute(q)
+            for stay in stays(PersonRow(*r), moves.get(int(r[0]), []))
+            if scope.branch_id in (None, stay.branch_id)
+            and (stay.since is None or stay.since < scope.end)
+            and (stay.until is None or stay.until > scope.start)
+        ]
+        return sorted(
+            out, key=lambda p: (p.branch_id, p.id, p.since or datetime.min.replace(tzinfo=scope.start.tzinfo))
+        )
 
     @staticmethod
     def _events_of(scope: Scope) -> list[Any]:
@@ -123,20 +232,21 @@ class LedgerRepo:
             q.join(Event, Event.id == Attendance.event_id)
             .join(Member, Member.id == Attendance.member_id)
             .where(Event.region_id == scope.region_id, Event.starts_at >= scope.start, Event.starts_at < scope.end)
-            .where(*scope.members())
+            .where(*scope.members(Event.starts_at))
         )
 
     @staticmethod
     def _points_in(q: Q, scope: Scope) -> Q:
         """The point entries of the scope's members in the period."""
         return q.join(Member, Member.id == PointEntry.member_id).where(
-            *scope.members(), PointEntry.at >= scope.start, PointEntry.at < scope.end
+            *scope.members(PointEntry.at), PointEntry.at >= scope.start, PointEntry.at < scope.end
         )
 
     def attendance(self, scope: Scope, *, by_member: bool, region_events: bool = False) -> AsyncIterator[Any]:
-        """(event_id, member_id, status, reason, recorded_at, recorded_by) of the scope's members at
-        the period's events (or only the region's own), by event (for the event sheet) or by member
-        in roster order (for the matrix)."""
+        """(event_id, member_id, status, reason, recorded_at, recorded_by, branch_id, starts_at) of the
+        scope's members at the period's events (or only the region's own), by event (for the event
+        sheet) or by member in roster order (for the matrix); branch_id is the member's at the event."""
+        branch = scope.branch_at(Member, Event.starts_at).label("branch_id")
         columns = select(
             Attendance.event_id,
             Attendance.member_id,
@@ -144,24 +254,27 @@ class LedgerRepo:
             Attendance.reason,
             Attendance.recorded_at,
             Attendance.recorded_by,
+            branch,
+            Event.starts_at,
         )
         q = self._attendance_in(columns, scope)
         if region_events:
             q = q.where(Event.branch_id.is_(None))
         if by_member:
-            q = q.order_by(Member.branch_id, Member.id, Event.starts_at, Event.id)
+            q = q.order_by(branch, Member.id, Event.starts_at, Event.id)
         else:
             q = q.order_by(Event.starts_at, Event.id, Attendance.recorded_at, Attendance.id)
         return _stream(self.conn, q)
 
     async def branch_event_counts(self, scope: Scope) -> dict[int, list[tuple[int, str, str, int]]]:
-        """Event id -> (branch_id, role, status, members) of the active members' marks at the
-        branches' own events of the period: a large region's ledger counts them rather than read
-        each of them."""
+        """Event id -> (branch_id, role, status, members) of the marks at the branches' own events of
+        the period of those who were members then (branch_id: theirs at the event): a large region's
+        ledger counts them rather than read each of them."""
+        branch = scope.branch_at(Member, Event.starts_at).label("branch_id")
         q = self._attendance_in(
-            select(Attendance.event_id, Member.branch_id, Member.role, Attendance.status, func.count()), scope
-        ).where(Event.branch_id.is_not(None), Member.active.is_(True))
-        q = q.group_by(Attendance.event_id, Member.branch_id, Member.role, Attendance.status)
+            select(Attendance.event_id, branch, Member.role, Attendance.status, func.count()), scope
+        ).where(Event.branch_id.is_not(None), scope.member_then(Member, Event.starts_at))
+        q = q.group_by(Attendance.event_id, branch, Member.role, Attendance.status)
         out: dict[int, list[tuple[int, str, str, int]]] = {}
         for event_id, branch_id, role, status, n in await self.conn.execute(q):
             out.setdefault(int(event_id), []).append((int(branch_id), str(role), str(status), int(n)))
@@ -201,7 +314,7 @@ class LedgerRepo:
                 DutyShift.ends_at,
                 DutyShift.place,
                 Member.name,
-                Member.branch_id,
+                scope.branch_at(Member, DutyShift.starts_at).label("branch_id"),
                 DutyAssignment.checked_in_at,
                 DutyAssignment.checked_out_at,
                 DutyAssignment.arrival,
@@ -211,7 +324,7 @@ class LedgerRepo:
             )
             .join(DutyShift, DutyShift.id == DutyAssignment.shift_id)
             .join(Member, Member.id == DutyAssignment.member_id)
-            .where(DutyShift.region_id == scope.region_id, *scope.members())
+            .where(DutyShift.region_id == scope.region_id, *scope.members(DutyShift.starts_at))
             .where(DutyShift.starts_at >= scope.start, DutyShift.starts_at < scope.end)
             .order_by(DutyShift.starts_at, DutyShift.place, Member.name, DutyAssignment.id)
         )
@@ -228,7 +341,9 @@ class LedgerRepo:
             .join(taker, taker.id == DutySwap.to_member_id)
             .where(DutyShift.region_id == scope.region_id, DutyShift.starts_at >= scope.start)
             .where(DutyShift.starts_at < scope.end)
-            .where(or_(and_(*scope.members(giver)), and_(*scope.members(taker))))
+            .where(
+                or_(and_(*scope.members(DutyShift.starts_at, giver)), and_(*scope.members(DutyShift.starts_at, taker)))
+            )
             .order_by(DutySwap.id)
         )
         out: dict[int, list[tuple[str, str, str]]] = {}
@@ -239,7 +354,7 @@ class LedgerRepo:
     @staticmethod
     def _ideas_of(scope: Scope) -> list[Any]:
         """Conditions on ideas submitted in the period by the scope's members (joined as Member)."""
-        return [Idea.region_id == scope.region_id, *scope.members(), Idea.created_at >= scope.start]
+        return [Idea.region_id == scope.region_id, *scope.members(Idea.created_at), Idea.created_at >= scope.start]
 
     async def ideas(self, scope: Scope) -> list[tuple[Any, ...]]:
         """(id, number, text, category, author, branch_id, anonymous, status, created_at, votes) of
@@ -252,7 +367,7 @@ class LedgerRepo:
                 Idea.text,
                 Idea.category,
                 Member.name,
-                Member.branch_id,
+                scope.branch_at(Member, Idea.created_at).label("branch_id"),
                 Idea.anonymous,
                 Idea.status,
                 Idea.created_at,
@@ -294,7 +409,7 @@ class LedgerRepo:
         columns = select(
             PointEntry.at,
             Member.name,
-            Member.branch_id,
+            scope.branch_at(Member, PointEntry.at).label("branch_id"),
             PointEntry.amount,
             PointEntry.reason,
             PointEntry.source,
@@ -315,10 +430,11 @@ class LedgerRepo:
         earned = func.sum(case((and_(amount > 0, ~store), amount), else_=0))
         deducted = func.sum(case((and_(amount < 0, ~store), -amount), else_=0))
         spent = func.sum(case((store, -amount), else_=0))
-        columns = select(
-            Member.name, Member.branch_id, earned, deducted, spent, func.sum(amount), func.count()
-        ).select_from(PointEntry)
-        q = self._points_in(columns, scope).group_by(Member.id).order_by(Member.branch_id, Member.id)
+        branch = scope.branch_at(Member, PointEntry.at).label("branch_id")
+        columns = select(Member.name, branch, earned, deducted, spent, func.sum(amount), func.count()).select_from(
+            PointEntry
+        )
+        q = self._points_in(columns, scope).group_by(Member.id, branch).order_by(branch, Member.id)
         return _stream(self.conn, q)
 
     async def redemptions(self, scope: Scope) -> list[tuple[Any, ...]]:
@@ -328,7 +444,7 @@ class LedgerRepo:
             select(
                 Redemption.created_at,
                 Member.name,
-                Member.branch_id,
+                scope.branch_at(Member, Redemption.created_at).label("branch_id"),
                 StoreItem.name,
                 Redemption.price,
                 Redemption.status,
@@ -338,7 +454,11 @@ class LedgerRepo:
             .join(Member, Member.id == Redemption.member_id)
             .join(StoreItem, StoreItem.id == Redemption.item_id)
             .outerjoin(decider, decider.id == Redemption.decided_by)
-            .where(*scope.members(), Redemption.created_at >= scope.start, Redemption.created_at < scope.end)
+            .where(
+                *scope.members(Redemption.created_at),
+                Redemption.created_at >= scope.start,
+                Redemption.created_at < scope.end,
+            )
             .order_by(Redemption.created_at, Redemption.id)
         )
         return [tuple(r) for r in rows]
@@ -346,9 +466,16 @@ class LedgerRepo:
     def audit(self, scope: Scope) -> AsyncIterator[Any]:
         """(at, actor, branch_id, platform, action, detail) of what the scope's people did."""
         q = (
-            select(AuditLog.at, Member.name, Member.branch_id, AuditLog.platform, AuditLog.action, AuditLog.detail)
+            select(
+                AuditLog.at,
+                Member.name,
+                scope.branch_at(Member, AuditLog.at).label("branch_id"),
+                AuditLog.platform,
+                AuditLog.action,
+                AuditLog.detail,
+            )
             .join(Member, Member.id == AuditLog.actor_id)
-            .where(*scope.members(), AuditLog.at >= scope.start, AuditLog.at < scope.end)
+            .where(*scope.members(AuditLog.at), AuditLog.at >= scope.start, AuditLog.at < scope.end)
             .order_by(AuditLog.at, AuditLog.id)
         )
         return _stream(self.conn, q)

@@ -296,7 +296,7 @@ async def test_a_period_with_more_events_than_fit_across_counts_by_month(h: Harn
         uow = UnitOfWork(conn, h.clock.now())
         tz = h.app.services.policy.tz
         return await write_ledger(
-            uow, Scope(1, 2, start, end), out, tz=tz, locale="zh-CN", title="t", matrix_max_events=1
+            uow, Scope(1, 2, start, end, frozenset()), out, tz=tz, locale="zh-CN", title="t", matrix_max_events=1
         )
 
     await h.app.db.read(write)

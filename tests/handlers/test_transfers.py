@@ -4,10 +4,15 @@ kept), into the region from elsewhere, the listing, who may, and bad input."""
 
 from __future__ import annotations
 
+import io
+from typing import Any
+
+import openpyxl
 from sqlalchemy import select
 
 from storage.models import Attendance, AuditLog, Branch, Member, MemberAccount, MemberTransfer, PointEntry
-from tests.harness import REGION_CHAT, Harness
+from tests.harness import GROUP, REGION_CHAT, Harness
+from tests.truth import table
 
 LVYUAN = "绿源群"  # bound to 绿源科技党支部, whose secretary is 刘芳
 
@@ -64,6 +69,7 @@ async def test_out_of_the_region_the_member_is_no_longer_expected_and_the_record
     await h.say("发布 党员活动日 今天 14:00 活动中心", user="u-张伟")
     h.clock.advance(hours=4, minutes=40)
     assert await h.say("签到", user="u-钱多多") == ["✅ 钱多多 签到成功"]
+    h.clock.advance(hours=1)  # after the activity day began
     said = await h.say("转出 钱多多 北京市海淀区某科技公司党支部 京组2026-3", user="u-张伟")
     assert said == [
         "📤 钱多多 的组织关系已从红星机械党支部转出至 北京市海淀区某科技公司党支部，介绍信编号 京组2026-3。"
@@ -77,6 +83,14 @@ async def test_out_of_the_region_the_member_is_no_longer_expected_and_the_record
     assert tuple(record) == ("out", "done", "北京市海淀区某科技公司党支部")
     listed = (await h.say("转接记录", user="u-张伟"))[0]
     assert "钱多多：红星机械党支部 → 北京市海淀区某科技公司党支部（转出本联合党委）" in listed
+    # the month's ledger still counts him at the day he was a member of, not at what came after
+    await h.say("发布 党员活动日 明天 14:00 活动中心", user="u-张伟")
+    h.clock.advance(days=1, hours=1)
+    book = await _ledger(h, "导出台账 本月", user="u-张伟", chat=GROUP)
+    head, *rows = table(book["活动台账"])
+    counts = [(r[head.index("应到")], r[head.index("实到")]) for r in rows]
+    assert counts[0][1] == 1 and counts[1][0] == counts[0][0] - 1
+    assert [r[1] for r in _matrix(book)].count("钱多多") == 1
 
 
 async def test_into_the_region_from_elsewhere_joins_the_roster(h: Harness) -> None:
@@ -172,3 +186,87 @@ async def test_a_closed_branch_leaves_its_members_waiting_for_transfer(h: Harnes
     assert "已于 2026年11月30日 撤销" in (await h.say("撤销支部 绿源科技党支部", user="u-李红", chat=REGION_CHAT))[0]
     assert "还没到" in (await h.say("撤销支部 红星机械党支部 2026-12-05", user="u-李红", chat=REGION_CHAT))[0]
     assert "合并支部 支部名 到 支部名" in (await h.say("合并支部 红星机械党支部", user="u-李红", chat=REGION_CHAT))[0]
+
+
+async def _ledger(h: Harness, text: str, *, user: str, chat: str) -> Any:
+    replies = await h.send(h.incoming(text, user=user, chat=chat))
+    assert replies[0].file is not None, replies[0].text
+    return openpyxl.load_workbook(io.BytesIO(replies[0].file.data))
+
+
+def _event_row(book: Any, kind: str) -> tuple[Any, ...]:
+    """活动台账's row of the one event of that kind: (kind, scope, expected, present)."""
+    head, *rows = table(book["活动台账"])
+    row = next(r for r in rows if r[1] == kind)
+    return row[1], row[2], row[head.index("应到")], row[head.index("实到")]
+
+
+def _matrix(book: Any) -> list[tuple[Any, ...]]:
+    """考勤明细's member rows: (branch, name, marks…, rate), subtotals left out."""
+    return [r for r in table(book["考勤明细"])[1:] if r[1] != "小计"]
+
+
+async def test_a_ledger_of_the_past_counts_each_member_where_they_were_then(h: Harness) -> None:
+    """Leavers stay in their old branch's ledger for the time they were there, arrivals count from
+    the day they were taken in; the region's ledger attributes each mark to the branch of its day."""
+    await _lvyuan(h)
+    await h.say("发布 党员活动日 今天 14:00 活动中心", user="u-张伟")
+    await h.say("发布 专题党课 今天 15:00 党校", user="u-李红", chat=REGION_CHAT)
+    h.clock.advance(hours=4, minutes=40)  # 13:40
+    assert await h.say("签到", user="u-赵强") == ["✅ 赵强 签到成功"]
+    h.clock.advance(hours=1, minutes=10)  # 14:50: the lesson's sign-in
+    assert (await h.say("签到", user="u-赵强"))[0].startswith("✅ 赵强")
+    h.clock.advance(hours=3)
+    before = await _ledger(h, "导出台账 本月", user="u-张伟", chat=GROUP)
+
+    assert (await h.say("转出 赵强 绿源科技党支部", user="u-张伟"))[0].startswith("📤")
+    assert (await h.say("转入 赵强", user="u-刘芳", chat=LVYUAN))[0].startswith("📥")
+    await h.say("发布 党员活动日 明天 14:00 创业园", user="u-刘芳", chat=LVYUAN)
+    h.clock.advance(days=1, hours=-4)  # 2 December 13:50
+    assert await h.say("签到", user="u-赵强", chat=LVYUAN) == ["✅ 赵强 签到成功"]
+    h.clock.advance(days=1)
+
+    # 红星's December: as it was before he left — expected and present at both, his row its own
+    hongxing = await _ledger(h, "导出台账 本月", user="u-张伟", chat=GROUP)
+    for kind in ("党员活动日", "专题党课"):
+        assert _event_row(hongxing, kind) == _event_row(before, kind)
+        assert _event_row(hongxing, kind)[2:] == (3, 1)
+    assert [r[:2] for r in _matrix(hongxing) if r[1] == "赵强"] == [("红星机械党支部", "赵强")]
+    assert _matrix(hongxing) == _matrix(before)
+    assert "赵强" in str(table(hongxing["出席名单与会议记录"]))
+
+    # 绿源's December: he counts from the day he was taken in, not at the lesson before it
+    lvyuan = await _ledger(h, "导出台账 本月", user="u-刘芳", chat=LVYUAN)
+    assert _event_row(lvyuan, "专题党课")[2:] == (3, 0)
+    assert _event_row(lvyuan, "党员活动日") == ("党员活动日", "绿源科技党支部", 4, 1)
+    (mine,) = [r for r in _matrix(lvyuan) if r[1] == "赵强"]
+    assert mine[0] == "绿源科技党支部" and mine[-1] == 1  # one event expected there, attended
+    assert [c for c in mine[3:-1] if c is not None] == ["✓"]
+
+    # the region: a row for each of his stays, each with its own marks; the lesson counted for 红星
+    region = await _ledger(h, "导出台账 本月", user="u-李红", chat=REGION_CHAT)
+    stays = [(r[0], r[-1]) for r in _matrix(region) if r[1] == "赵强"]
+    assert stays == [("红星机械党支部", 1), ("绿源科技党支部", 1)]
+    summary = {r[0]: r for r in table(region["汇总"])[1:]}
+    assert summary["红星机械党支部"][1] == 3 and summary["绿源科技党支部"][1] == 4  # members now
+
+
+async def test_a_merged_branch_s_ledger_keeps_the_members_it_had(h: Harness) -> None:
+    await _lvyuan(h)
+    await h.say("发布 党员活动日 今天 14:00 活动中心", user="u-张伟")
+    h.clock.advance(hours=4, minutes=40)
+    assert await h.say("签到", user="u-赵强") == ["✅ 赵强 签到成功"]
+    h.clock.advance(hours=3)
+    before = await _ledger(h, "导出台账 本月 红星机械党支部", user="u-李红", chat=REGION_CHAT)
+    said = (await h.say("合并支部 红星机械党支部 到 绿源科技党支部", user="u-李红", chat=REGION_CHAT))[0]
+    assert said.startswith("🔀")
+    h.clock.advance(days=1)
+    after = await _ledger(h, "导出台账 本月 红星机械党支部", user="u-李红", chat=REGION_CHAT)
+    assert _event_row(after, "党员活动日") == _event_row(before, "党员活动日") == (
+        "党员活动日", "红星机械党支部", 3, 1,
+    )  # fmt: skip
+    unroled = [(r[:2], r[3:]) for r in _matrix(after)]  # the role shown is the roster's now (张伟: 党员)
+    assert unroled == [(r[:2], r[3:]) for r in _matrix(before)] and len(unroled) == 4
+    lvyuan = await _ledger(h, "导出台账 本月 绿源科技党支部", user="u-李红", chat=REGION_CHAT)
+    (mine,) = [r for r in _matrix(lvyuan) if r[1] == "赵强"]  # a member there now, nothing expected of him yet
+    assert mine[0] == "绿源科技党支部" and set(mine[3:]) == {None}
