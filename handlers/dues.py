@@ -187,7 +187,7 @@ async def set_base(ctx: Context, args: str) -> list[Reply]:
 
         async def show(uow: UnitOfWork) -> dict[str, Any]:
             member = await named_member(uow, node.region_id, words[0], node.branch_id)
-            ctx.need_manager_of(member)
+            ctx.need_manager_of(member, dues=True)
             bases = await uow.dues.bases_of(member.id)
             return {"name": member.name, "base": base_in(bases, month)}
 
@@ -204,7 +204,7 @@ async def set_base(ctx: Context, args: str) -> list[Reply]:
 
     async def work(uow: UnitOfWork) -> str:
         member = await named_member(uow, node.region_id, words[0], node.branch_id)
-        actor = ctx.need_manager_of(member)
+        actor = ctx.need_manager_of(member, dues=True)
         if member.role in NOT_MEMBERS:
             raise AppError("dues.not_a_member", name=member.name)
         await uow.dues.set_base(
@@ -262,7 +262,7 @@ async def record_paid(ctx: Context, args: str) -> list[Reply]:
 
     async def work(uow: UnitOfWork) -> dict[str, Any]:
         member = await named_member(uow, node.region_id, said.name, node.branch_id)
-        actor = ctx.need_manager_of(member, own=True)
+        actor = ctx.need_manager_of(member, own=True, dues=True)
         if member.role in NOT_MEMBERS:
             raise AppError("dues.not_a_member", name=member.name)
         bases = await uow.dues.bases_of(member.id)
@@ -343,7 +343,7 @@ async def arrears(ctx: Context, args: str) -> list[Reply]:
     if args.strip():
         raise UsageError("dues_arrears")
     node = ctx.need_node()
-    ctx.need_manager(node.region_id, node.branch_id)
+    ctx.need_manager(node.region_id, node.branch_id, Level.DUES)
     today = ctx.local(ctx.now).date()
     last = month_key(today.replace(day=1) - timedelta(days=1))
 
@@ -484,13 +484,13 @@ async def _periodic(uow: UnitOfWork, at: Moment) -> int:
     )
 
 
-B = Level.BRANCH
+D = Level.DUES
 COMMANDS = [
     Command("dues", ("党费", "党费公示"), listing, "dues.usage_dues", "dues.help_dues"),
-    Command("dues_paid", ("党费已交",), record_paid, "dues.usage_dues_paid", "dues.help_dues_paid", B),
+    Command("dues_paid", ("党费已交",), record_paid, "dues.usage_dues_paid", "dues.help_dues_paid", D),
     Command("my_dues", ("我的党费", "交党费"), mine, "dues.usage_my_dues", "dues.help_my_dues"),
-    Command("dues_base", ("党费基数",), set_base, "dues.usage_dues_base", "dues.help_dues_base", B),
-    Command("dues_arrears", ("党费欠缴",), arrears, "dues.usage_dues_arrears", "dues.help_dues_arrears", B),
+    Command("dues_base", ("党费基数",), set_base, "dues.usage_dues_base", "dues.help_dues_base", D),
+    Command("dues_arrears", ("党费欠缴",), arrears, "dues.usage_dues_arrears", "dues.help_dues_arrears", D),
 ]
 
 PHRASES = [

@@ -23,6 +23,7 @@ ROLE_NAMES = {
     "支部书记": "branch_secretary",
     "支委": "committee_member",
     "支部委员": "committee_member",
+    "组织委员": "organizer",
     "联合党委书记": "regional_secretary",
     "管理员": "admin",
     "讲师": "lecturer",

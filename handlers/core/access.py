@@ -19,6 +19,7 @@ from storage.records import MemberRec
 
 REGION_ROLES = frozenset({"admin", "regional_secretary"})
 PRIVILEGED_ROLES = REGION_ROLES | {"branch_secretary"}
+DUES_ROLES = frozenset({"branch_secretary", "organizer"})  # a branch's dues: its secretary and 组织委员
 
 
 class Level(StrEnum):
@@ -28,6 +29,7 @@ class Level(StrEnum):
     MEMBER = "member"  # a registered, active member of this chat's branch, or of its region
     BRANCH = "branch"  # a manager of this chat's branch (or of the region)
     REGION = "region"  # an admin or regional secretary of this chat's region
+    DUES = "dues"  # the keepers of this chat's branch's dues: its secretary, its 组织委员 (or the region's officers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,10 @@ def refusal(actor: MemberRec | None, level: Level, node: Node | None) -> Refused
         return None
     if level is Level.REGION:
         return _refuse("needs_region")
+    if level is Level.DUES:
+        if node.branch_id is not None and actor.role in DUES_ROLES:
+            return None
+        return _refuse("needs_dues" if node.branch_id is not None else "needs_region")
     # Level.BRANCH: the secretary of this very branch
     if node.branch_id is not None and actor.role == "branch_secretary":
         return None
@@ -80,11 +86,15 @@ def check(actor: MemberRec | None, level: Level, node: Node | None) -> MemberRec
     return actor
 
 
-def may_manage_member(actor: MemberRec | None, target: MemberRec, *, identity: bool = False, own: bool = False) -> bool:
+def may_manage_member(
+    actor: MemberRec | None, target: MemberRec, *, identity: bool = False, own: bool = False, dues: bool = False
+) -> bool:
     """May the actor act on this member's record (make-up, points, duty; with `identity`: link,
     unlink, deactivate)? A privileged member's identity is decided by region officers only.
     `own`: the act may touch the actor's own record (a secretary's own make-up sign-in, marked
-    本人补签); points and identity never may."""
+    本人补签); points and identity never may. `dues`: the act is on the member's dues, which the
+    branch's 组织委员 keeps with its secretary."""
+    keepers = DUES_ROLES if dues else {"branch_secretary"}
     if actor is None or not actor.active or actor.region_id != target.region_id:
         return False
     if actor.role in REGION_ROLES:
@@ -92,14 +102,16 @@ def may_manage_member(actor: MemberRec | None, target: MemberRec, *, identity: b
     if identity and target.role in PRIVILEGED_ROLES:
         return False
     if actor.id == target.id:
-        return own and actor.role == "branch_secretary"
+        return own and actor.role in keepers
     if actor.branch_id != target.branch_id:
         return False
-    return actor.role == "branch_secretary"
+    return actor.role in keepers
 
 
-def check_member(actor: MemberRec | None, target: MemberRec, *, identity: bool = False, own: bool = False) -> None:
-    if may_manage_member(actor, target, identity=identity, own=own):
+def check_member(
+    actor: MemberRec | None, target: MemberRec, *, identity: bool = False, own: bool = False, dues: bool = False
+) -> None:
+    if may_manage_member(actor, target, identity=identity, own=own, dues=dues):
         return
     if identity and target.role in PRIVILEGED_ROLES:
         raise _refuse("needs_region_for_privileged", name=target.name)

@@ -192,15 +192,17 @@ class Context:
         node = Node(region_id, branch_id)
         return access.refusal(self.member, Level.BRANCH, node) is None
 
-    def need_manager(self, region_id: int, branch_id: int | None) -> MemberRec:
+    def need_manager(self, region_id: int, branch_id: int | None, level: Level = Level.BRANCH) -> MemberRec:
         member = self.need_member()
         node = Node(region_id, branch_id)
-        access.check(member, Level.BRANCH, node)
+        access.check(member, level, node)
         return member
 
-    def need_manager_of(self, target: MemberRec, *, identity: bool = False, own: bool = False) -> MemberRec:
+    def need_manager_of(
+        self, target: MemberRec, *, identity: bool = False, own: bool = False, dues: bool = False
+    ) -> MemberRec:
         """The sender may act on this member's record (identity: their accounts and status; own:
-        the sender's own record too, where the act allows it)."""
+        the sender's own record too, where the act allows it; dues: their dues)."""
         member = self.need_member()
-        access.check_member(member, target, identity=identity, own=own)
+        access.check_member(member, target, identity=identity, own=own, dues=dues)
         return member

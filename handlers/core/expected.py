@@ -9,7 +9,7 @@ from datetime import datetime
 from storage.records import EventRec
 from storage.repos.ledger import PersonRow
 
-EVERY_MEMBER = ("member", "committee_member", "branch_secretary", "regional_secretary", "admin")
+EVERY_MEMBER = ("member", "committee_member", "organizer", "branch_secretary", "regional_secretary", "admin")
 
 
 def expected_filter(kind: str) -> Sequence[str]:
@@ -19,7 +19,7 @@ def expected_filter(kind: str) -> Sequence[str]:
     if kind == "secretary_meeting":
         return ("branch_secretary", "regional_secretary")
     if kind == "committee":
-        return ("branch_secretary", "committee_member")
+        return ("branch_secretary", "committee_member", "organizer")
     return EVERY_MEMBER
 
 

@@ -20,6 +20,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "member": ("党员", "member"),
         "activist": ("入党积极分子", "activist"),
         "committee_member": ("支委", "committee member"),
+        "organizer": ("组织委员", "organization committee member"),
         "branch_secretary": ("支部书记", "branch secretary"),
         "regional_secretary": ("联合党委书记", "regional secretary"),
         "admin": ("管理员", "admin"),

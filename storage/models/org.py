@@ -40,7 +40,8 @@ class Member(Base):
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
     name: Mapped[str] = mapped_column(String(50))
-    # member / activist / committee_member / branch_secretary / regional_secretary / admin / lecturer
+    # member / activist / committee_member / organizer (组织委员) / branch_secretary / regional_secretary /
+    # admin / lecturer
     role: Mapped[str] = mapped_column(String(30))
     phone: Mapped[str | None] = mapped_column(String(30))
     # the WeCom userid the enterprise issued to this member (the roster's wecom_userid column):

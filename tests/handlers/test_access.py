@@ -47,6 +47,15 @@ EXPECTED = {
         "regional_secretary": (Y, Y, Y, N),
         "admin": (Y, Y, Y, N),
     },
+    "dues": {  # as "branch" for these roles; a 组织委员 (organizer) is walked in test_dues.py
+        "stranger": (N, N, N, N),
+        "activist": (N, N, N, N),
+        "member": (N, N, N, N),
+        "lecturer": (N, N, N, N),
+        "branch_secretary": (Y, N, N, N),
+        "regional_secretary": (Y, Y, Y, N),
+        "admin": (Y, Y, Y, N),
+    },
     "region": {
         "stranger": (N, N, N, N),
         "activist": (N, N, N, N),
@@ -104,10 +113,10 @@ COMMANDS = {
     "mobile_away": "branch",
     "mobile_back": "branch",
     "dues": "member",
-    "dues_paid": "branch",
+    "dues_paid": "dues",
     "my_dues": "member",
-    "dues_base": "branch",
-    "dues_arrears": "branch",
+    "dues_base": "dues",
+    "dues_arrears": "dues",
     "compliance": "member",
     "finding": "region",
     "finding_fixed": "branch",
@@ -277,7 +286,7 @@ async def test_refusals_say_what_it_takes(h: Harness, tmp_path: Path) -> None:
 
 def test_the_readme_table_says_the_same() -> None:
     """README's command table names every command at the level the code gives it."""
-    words = {"任何人": "anyone", "成员": "member", "支部管理": "branch", "联合党委": "region"}
+    words = {"任何人": "anyone", "成员": "member", "支部管理": "branch", "党费管理": "dues", "联合党委": "region"}
     found: dict[str, str] = {}
     for line in (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.split(" | ")]

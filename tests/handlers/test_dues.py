@@ -5,9 +5,11 @@ arrears to the secretary alone, a member's own account, who may, bad input and t
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import openpyxl
 
+from bot.cli.roster import import_roster
 from storage.models import AuditLog, DuesPayment
 from tests.harness import REGION_CHAT, Harness
 from tests.truth import day, table
@@ -17,7 +19,7 @@ async def _bases(h: Harness) -> None:
     said = await h.dm("党费基数 赵强 6000", user="u-张伟")
     assert said == [
         "🔒 已设定 赵强 的党费：基数 6000.00 元（在职，5000–10000 元，1.5%），每月应交 90.00 元，自2026年12月起。"
-        "基数只有本人、支部书记和联合党委看得到；公示只列姓名和金额。"
+        "基数只有本人、支部书记、组织委员和联合党委看得到；公示只列姓名和金额。"
     ]
     assert "每月应交 14.00 元" in (await h.dm("党费基数 钱多多 2800", user="u-张伟"))[0]  # 0.5%
     assert (await h.dm("党费基数 张伟 1500", user="u-张伟"))[0].startswith("⛔")  # not their own: the region sets it
@@ -140,3 +142,31 @@ async def test_the_dues_ledger_shows_bands_never_bases(h: Harness) -> None:
         ("钱多多", "2026-12", "在职 3000 元及以下（0.5%）", 14, None, None, None, "未交"),
     ]
     assert not any("6000" in str(c) or "2800" in str(c) for r in rows for c in r)
+
+
+async def test_the_branch_s_organizer_keeps_its_dues_and_nothing_more(h: Harness, tmp_path: Path) -> None:
+    """组织委员 (a roster role): sets and sees the branch's bases, records payments and reads the
+    arrears, like its secretary; not their own base, not another branch's, nothing else."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("姓名,支部,角色,手机\n赵强,红星机械党支部,组织委员,13800000012\n", encoding="utf-8")
+    await import_roster(h.app.db, roster, "城东联合党委", h.clock.now())
+    said = (await h.dm("党费基数 钱多多 2800", user="u-赵强"))[0]
+    assert said.startswith("🔒 已设定 钱多多 的党费：基数 2800.00 元") and "本人、支部书记、组织委员和联合党委" in said
+    assert "基数 2800.00 元" in (await h.dm("党费基数 钱多多", user="u-赵强"))[0]
+    assert (await h.dm("党费基数 赵强 6000", user="u-赵强"))[0].startswith("⛔")  # their own: the secretary's
+    assert "每月应交 90.00 元" in (await h.dm("党费基数 赵强 6000", user="u-张伟"))[0]
+    assert not (await h.dm("党费基数 刘芳 6000", user="u-赵强"))[0].startswith("🔒")  # another branch's
+    paid = await h.say("党费已交 钱多多 12月 No.0013", user="u-赵强")
+    assert paid == ["💴 已登记 钱多多 交纳党费：2026年12月 14.00 元，票据号 No.0013。"]
+    assert (await h.say("党费已交 赵强 本月", user="u-赵强"))[0].startswith("💴 已登记 赵强")  # their own payment
+    h.clock.advance(days=31)  # January: December is counted
+    owed = (await h.dm("党费欠缴", user="u-赵强"))[0]
+    assert not owed.startswith("⛔") and "钱多多" not in owed
+    # nothing else a secretary does; a plain member is told who keeps the dues
+    assert (await h.say("发布 党员活动日 明天 14:00 活动中心", user="u-赵强")) == [
+        "⛔ 这项操作需要本支部书记，或联合党委书记、管理员。"
+    ]
+    assert (await h.say("党费已交 赵强", user="u-钱多多")) == [
+        "⛔ 这项操作需要本支部书记或组织委员，或联合党委书记、管理员。"
+    ]
+    assert "• 党费已交 —" in (await h.say("帮助 党员管理", user="u-赵强"))[0]
