@@ -8,7 +8,7 @@ import math
 import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,7 +20,7 @@ from handlers.core import charts
 from handlers.core.access import Level, Node, Refused
 from handlers.core.context import Context, Duplicate
 from handlers.core.errors import AppError, UsageError
-from handlers.core.expected import Expected, expected_filter
+from handlers.core.expected import Expected, expected_filter, expects
 from handlers.core.feature import Feature
 from handlers.core.i18n import render
 from handlers.core.intent import PERIOD, SEE, Phrase
@@ -244,18 +244,26 @@ async def attendance_rates(
 
 async def rates_by_branch(uow: UnitOfWork, region_id: int, held: list[EventRec]) -> dict[int, tuple[int, int, int]]:
     """(expected, present, on leave) per branch over these held events, counted in the database
-    (three grouped queries, whatever the size of the region): who was expected is who is on the
-    roll now."""
-    roll = await uow.org.role_counts(region_id)
+    (grouped queries, whatever the size of the region): who was expected at each is who was in the
+    branch then — the roll for those who never moved, each stay for those who did."""
+    if not held:
+        return {}
+    start, end = min(e.starts_at for e in held), max(e.starts_at for e in held) + timedelta(microseconds=1)
+    scope = await uow.ledger.scope(region_id, None, start, end)
+    roll = await uow.ledger.roll(scope)
+    moved = [p for p in await uow.ledger.people(scope, only=scope.moved) if p.active]
     ids = [e.id for e in held]
-    came, excused = await uow.attendance.present_by(ids), await uow.attendance.present_by(ids, ("leave",))
+    came, excused = await uow.ledger.marks_by(scope, ids), await uow.ledger.marks_by(scope, ids, ("leave",))
     kinds = {e.id: e for e in held}
     out: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     for event in held:
         roles = expected_filter(event.kind)
         for (branch_id, role), n in roll.items():
-            if branch_id is not None and role in roles and event.branch_id in (None, branch_id):
+            if role in roles and event.branch_id in (None, branch_id):
                 out[branch_id][0] += n
+        for p in moved:
+            if expects(event, p):
+                out[p.branch_id][0] += 1
     for column, counted in ((1, came), (2, excused)):
         for (event_id, branch_id, role), n in counted.items():
             event = kinds[event_id]

@@ -584,7 +584,7 @@ async def _lessons_sheet(run: _Run) -> None:
     sheet = book.sheet("lessons", "lessons", caps={2: 30, 3: 16}, keys=1)
     given = await uow.lessons.lessons(scope.region_id, scope.start, scope.end)
     events = {e.id: e for e in run.events}
-    present = await uow.attendance.present_by([event_id for event_id, *_ in given])
+    present = await run.repo.marks_by(scope, [event_id for event_id, *_ in given])
     for event_id, lecturer, ratings, average in given:
         event = events.get(event_id)
         if event is None or (scope.branch_id is not None and event.branch_id not in (None, scope.branch_id)):

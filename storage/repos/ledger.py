@@ -4,7 +4,7 @@ a large region keeps memory flat."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
@@ -33,7 +33,7 @@ from storage.models import (
     Redemption,
     StoreItem,
 )
-from storage.records import EventRec
+from storage.records import ATTENDED, EventRec
 from storage.repos.events import EVENT_COLS, event_rec
 from storage.sql import insert_ignoring_conflicts
 
@@ -174,13 +174,15 @@ class LedgerRepo:
             q = q.where(Branch.id == scope.branch_id)
         return {int(i): str(n) for i, n in await self.conn.execute(q.order_by(Branch.name, Branch.id))}
 
-    async def people(self, scope: Scope) -> list[PersonRow]:
-        """Everyone who was on the roster of the scope during the period (active or not), a row per
-        stay in a branch, by branch, in roster order."""
+    async def people(self, scope: Scope, only: frozenset[int] | None = None) -> list[PersonRow]:
+        """Everyone who was on the roster of the scope during the period (active or not; of them,
+        the members `only` names), a row per stay in a branch, by branch, in roster order."""
         done = (MemberTransfer.region_id == scope.region_id, MemberTransfer.status == "done")
         q = select(Member.id, Member.name, Member.branch_id, Member.role, Member.active, Member.is_mobile).where(
             Member.region_id == scope.region_id
         )
+        if only is not None:
+            q = q.where(Member.id.in_(sorted(only)))
         if scope.branch_id is not None:
             were_here = select(MemberTransfer.member_id).where(
                 *done,
@@ -279,6 +281,35 @@ class LedgerRepo:
         for event_id, branch_id, role, status, n in await self.conn.execute(q):
             out.setdefault(int(event_id), []).append((int(branch_id), str(role), str(status), int(n)))
         return out
+
+    async def roll(self, scope: Scope) -> dict[tuple[int, str], int]:
+        """The active members who never moved, counted by (branch, role): their branch is the same
+        at every event (those who moved are read as `people(scope, only=scope.moved)`)."""
+        q = select(Member.branch_id, Member.role, func.count()).where(
+            Member.region_id == scope.region_id, Member.active.is_(True)
+        )
+        if scope.moved:
+            q = q.where(Member.id.not_in(sorted(scope.moved)))
+        rows = await self.conn.execute(q.group_by(Member.branch_id, Member.role))
+        return {(int(b), str(r)): int(n) for b, r, n in rows}
+
+    async def marks_by(
+        self, scope: Scope, event_ids: Sequence[int], statuses: Collection[str] = ATTENDED
+    ) -> dict[tuple[int, int, str], int]:
+        """Who had one of these marks at these events (came, by default), counted by (event, branch
+        at the event, role) of those who were members then."""
+        if not event_ids:
+            return {}
+        branch = scope.branch_at(Member, Event.starts_at).label("branch_id")
+        q = (
+            select(Attendance.event_id, branch, Member.role, func.count())
+            .join(Event, Event.id == Attendance.event_id)
+            .join(Member, Member.id == Attendance.member_id)
+            .where(Attendance.event_id.in_(list(event_ids)), Attendance.status.in_(list(statuses)))
+            .where(scope.member_then(Member, Event.starts_at))
+            .group_by(Attendance.event_id, branch, Member.role)
+        )
+        return {(int(e), int(b), str(r)): int(n) for e, b, r, n in await self.conn.execute(q)}
 
     async def records(self, scope: Scope) -> dict[int, str]:
         rows = await self.conn.execute(

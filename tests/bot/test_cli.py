@@ -520,15 +520,19 @@ def test_a_large_regions_ledger_is_one_of_summaries_and_agrees_with_its_branches
     assert matrix[0][:3] == ("支部", "党员数", "2025-01") and matrix[0][-1] == "出勤率" and len(matrix) == 1 + 200
     points = table(region["积分台账"])
     assert points[0] == ("支部", "姓名", "获得", "扣减", "兑换", "净增", "条数")
-    assert len(points) == 1 + 3800  # everyone with an entry: the 200 activists are never expected, never given any
+    # everyone with an entry (the 200 activists are never expected, never given any); the 14 members
+    # transferred on 1 July have a row in each of their two branches
+    assert len(points) == 1 + 3800 + 14
+    assert [r[0] for r in points if r[1] == "党员000305"] == ["第0016党支部", "第0017党支部"]
 
-    code, out = invoke(sqlite_url, "export", "ledger", "--region", "压测联合党委", *year, "--branch", "第0007党支部",
-                       "--out", str(tmp_path / "b.xlsx"))  # fmt: skip
-    assert code == 0 and "数据量大" not in out, out
-    branch = load_workbook(tmp_path / "b.xlsx")
     summary = {r[0]: r for r in table(region["汇总"])}
-    own = {r[0]: r for r in table(branch["汇总"])}
-    assert summary["第0007党支部"] == own["第0007党支部"]  # members, events, expected, present, rate, …, points
+    for name in ("第0016党支部", "第0017党支部", "第0007党支部"):  # one a member left, one he came to, one unmoved
+        code, out = invoke(sqlite_url, "export", "ledger", "--region", "压测联合党委", *year, "--branch", name,
+                           "--out", str(tmp_path / "b.xlsx"))  # fmt: skip
+        assert code == 0 and "数据量大" not in out, out
+        branch = load_workbook(tmp_path / "b.xlsx")
+        own = {r[0]: r for r in table(branch["汇总"])}
+        assert summary[name] == own[name], name  # members, events, expected, present, rate, …, points
     months = {r[0]: r for r in matrix}["第0007党支部"]
     subtotal = next(r for r in table(branch["考勤明细"]) if r[1] == "小计")
     came = sum(int(c.split("/")[0]) for c in months[2:-1] if c)

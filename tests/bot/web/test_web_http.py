@@ -203,3 +203,27 @@ async def test_a_branch_secretary_is_not_shown_other_branches_authors(web: Web) 
     assert "赵强" in mine and "刘芳" not in mine and "其他支部党员" in mine
     everyone = (await (await web.login("李红")).get("/ideas")).text
     assert "赵强" in everyone and "刘芳" in everyone
+
+
+async def test_the_overview_s_rates_count_a_member_where_they_were_at_each_event(web: Web) -> None:
+    """A member transferred after an activity day stays counted for it in the old branch's rate."""
+    h = web.h
+    await h.say("发布 党员活动日 今天 14:00 活动中心", user="u-张伟")
+    h.clock.advance(hours=4, minutes=40)
+    assert await h.say("签到", user="u-赵强") == ["✅ 赵强 签到成功"]
+    h.clock.advance(hours=2)
+    client = await web.login("李红")
+
+    async def rates() -> dict[str, str]:
+        page = await client.get("/")
+        assert page.status_code == 200
+        return dict(re.findall(r'<tr><td>([^<]+)</td><td class="bar">.*?<td class="num">([^<]+)</td>', page.text))
+
+    before = await rates()
+    assert before["红星机械党支部"] == "33%"  # 1 of the 3 expected
+    await h.say("绑定 绿源科技党支部", user="u-李红", chat="绿源群")
+    await h.join("刘芳")
+    assert (await h.say("转出 赵强 绿源科技党支部", user="u-张伟"))[0].startswith("📤")
+    assert (await h.say("转入 赵强", user="u-刘芳", chat="绿源群"))[0].startswith("📥")
+    web.console._overviews.clear()  # its figures are kept 30 s
+    assert await rates() == before
