@@ -12,6 +12,7 @@ from handlers.compliance import started_on
 from handlers.core.access import Level, Node
 from handlers.core.context import Context
 from handlers.core.errors import UsageError
+from handlers.core.expected import branch_attendance
 from handlers.core.feature import Feature
 from handlers.core.i18n import render
 from handlers.core.outbox import Moment, Payload, PushContext, PushKind, queue, to_chats
@@ -20,7 +21,6 @@ from handlers.core.ports import Reply
 from handlers.core.router import Command
 from handlers.evaluation import dormancy_details, tiers
 from handlers.ledger import digest_chart
-from handlers.signin import build_summary
 from storage.records import BindingRec, rate_of
 from storage.uow import UnitOfWork
 
@@ -110,20 +110,12 @@ async def digest_params(uow: UnitOfWork, binding: BindingRec, month: str, tz: Zo
     ]
     branches = {b.id: b.name for b in await uow.org.branches(binding.region_id)}
     tier = await tiers(uow, binding.region_id, first.year, tz)  # the year so far, as 年度考评 shows it
-    rows: dict[int, BranchMonth] = {}
-    for event in events:
-        summary = await build_summary(uow, event)
-        present = {a.member_id for a in summary.on_time + summary.late + summary.remote + summary.makeup}
-        excused = {a.member_id for a in summary.leave}
-        expected = [m for m in summary.expected if binding.branch_id in (None, m.branch_id)]
-        for branch_id in {m.branch_id for m in expected}:
-            rows.setdefault(
-                branch_id, BranchMonth(branches.get(branch_id, "?"), 0, 0, 0, tier.get(branch_id))
-            ).held += 1
-        for member in expected:
-            rows[member.branch_id].expected += 1
-            rows[member.branch_id].present += member.id in present
-            rows[member.branch_id].leave += member.id in excused
+    counted = await branch_attendance(uow, binding.region_id, events)  # as the 月报, 年评 and the web count it
+    rows = {
+        b: BranchMonth(branches.get(b, "?"), a.events, a.expected, a.present, tier.get(b), leave=a.leave)
+        for b, a in counted.items()
+        if binding.branch_id in (None, b)
+    }
     total = BranchMonth("", 0, sum(r.expected for r in rows.values()), sum(r.present for r in rows.values()),
                         leave=sum(r.leave for r in rows.values()))  # fmt: skip
     kept, due = await uow.duty.kept(binding.region_id, binding.branch_id, first, end)

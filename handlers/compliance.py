@@ -9,7 +9,7 @@ region's norms (书记例会, 专题党课) only.
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -19,7 +19,6 @@ from handlers.core.access import Level
 from handlers.core.context import Context
 from handlers.core.errors import UsageError
 from handlers.core.event_ref import kind_of
-from handlers.core.expected import expected_filter
 from handlers.core.feature import Feature
 from handlers.core.i18n import render
 from handlers.core.mentions import branch_secretaries
@@ -28,7 +27,7 @@ from handlers.core.periods import split_words
 from handlers.core.ports import Reply
 from handlers.core.router import Command
 from handlers.core.timeparse import Period, WhenError, ascii_digits, parse_date, parse_period
-from storage.repos.compliance import HeldEvent, NormRec
+from storage.repos.compliance import NormRec
 from storage.uow import UnitOfWork
 
 DEFAULT_NORMS = (
@@ -199,18 +198,6 @@ async def matrix(uow: UnitOfWork, region_id: int, branch_id: int | None, period:
 
     rows = [(b.id, b.name, cells("branch", b.id)) for b in sorted(branches, key=lambda b: b.name)]
     return Matrix(period, rows, cells("region", None) if branch_id is None else [], started)
-
-
-def expected_by_branch(held: list[HeldEvent], roles: dict[tuple[int, str], int]) -> Counter[int]:
-    """Members expected at the held events, summed per branch (from the members by branch and
-    role): a branch's events count its own members, the region's events every branch's."""
-    kinds = Counter((e.branch_id, e.kind) for e in held)
-    branches = {b for b, _role in roles}
-    out: Counter[int] = Counter()
-    for (owner, kind), times in kinds.items():
-        for branch_id in branches if owner is None else [owner]:
-            out[branch_id] += times * sum(roles.get((branch_id, r), 0) for r in expected_filter(kind))
-    return out
 
 
 def cell_params(cells: list[Cell]) -> list[dict[str, Any]]:

@@ -29,7 +29,6 @@ from handlers.compliance import (
     NOW_INCLUDED,
     Matrix,
     cell_params,
-    expected_by_branch,
     matrix,
     period_argument,
     started_on,
@@ -37,6 +36,7 @@ from handlers.compliance import (
 from handlers.core.access import Level
 from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
+from handlers.core.expected import BranchAttendance, branch_attendance
 from handlers.core.feature import Feature
 from handlers.core.intent import SEE, Phrase
 from handlers.core.periods import period_label
@@ -93,13 +93,11 @@ async def evaluate(uow: UnitOfWork, region_id: int, year: int, tz: ZoneInfo) -> 
     hi = min(hi, uow.now + NOW_INCLUDED)  # what has begun: a shift or meeting to come is not missed
     repo = uow.evaluations
     held = await uow.compliance.held(region_id, lo, hi) if lo < hi else []
-    roles = await repo.roles(region_id)
-    present = await repo.present(region_id, lo, hi) if lo < hi else {}
     duty = await repo.duty(region_id, lo, hi) if lo < hi else {}
     ideas = await repo.idea_steps(region_id, lo, hi) if lo < hi else {}
     findings = await repo.findings(region_id, lo, hi) if lo < hi else []
     manual = await repo.manual(region_id, year)
-    expected_all = expected_by_branch(held, roles)
+    attendance = await branch_attendance(uow, region_id, held)
     today = uow.now.astimezone(tz).date()
     out = []
     for branch_id, name, cells in norms.branches:
@@ -107,7 +105,7 @@ async def evaluate(uow: UnitOfWork, region_id: int, year: int, tz: ZoneInfo) -> 
         if not due:
             out.append(BranchScore(branch_id, name, dict.fromkeys(DIMENSIONS), None))
             continue
-        expected = expected_all[branch_id]
+        came = attendance.get(branch_id, BranchAttendance())
         owed = []  # (deadline, rectified at) of the findings due
         for b, deadline, fixed, raised in findings:
             if b != branch_id:
@@ -117,7 +115,7 @@ async def evaluate(uow: UnitOfWork, region_id: int, year: int, tz: ZoneInfo) -> 
                 owed.append((deadline, fixed))
         kept = sum(1 for deadline, fixed in owed if fixed and fixed.astimezone(tz).date() <= deadline)
         data: dict[str, float | None] = {
-            "cohesion": min(100.0, 100.0 * present.get(branch_id, 0) / expected) if expected else 0.0,
+            "cohesion": 100.0 * came.present / came.expected if came.expected else 0.0,
             "effectiveness": _share(sum(w.held >= w.required for w in due), len(due)),
             "development": min(
                 100.0, 20.0 * ideas.get((branch_id, "adopted"), 0) + 40.0 * ideas.get((branch_id, "implemented"), 0)

@@ -8,7 +8,7 @@ import math
 import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,7 +20,7 @@ from handlers.core import charts
 from handlers.core.access import Level, Node, Refused
 from handlers.core.context import Context, Duplicate
 from handlers.core.errors import AppError, UsageError
-from handlers.core.expected import Expected, expected_filter, expects
+from handlers.core.expected import Expected, party_groups
 from handlers.core.feature import Feature
 from handlers.core.i18n import render
 from handlers.core.intent import PERIOD, SEE, Phrase
@@ -29,8 +29,8 @@ from handlers.core.ports import Attachment, Reply
 from handlers.core.router import Command
 from handlers.core.timeparse import Period, parse_period
 from handlers.core.workbook import LedgerStats, labels
-from handlers.ledger_book import party_groups, seconds_to_write, write_ledger
-from storage.records import ATTENDED, EventRec, rate_of
+from handlers.ledger_book import seconds_to_write, write_ledger
+from storage.records import ATTENDED, rate_of
 from storage.repos.ledger import Scope
 from storage.uow import UnitOfWork
 
@@ -240,36 +240,6 @@ async def attendance_rates(
             out[key][1] += mark in ATTENDED
             out[key][2] += mark == "leave"
     return {k: (v[0], v[1], v[2]) for k, v in sorted(out.items())}
-
-
-async def rates_by_branch(uow: UnitOfWork, region_id: int, held: list[EventRec]) -> dict[int, tuple[int, int, int]]:
-    """(expected, present, on leave) per branch over these held events, counted in the database
-    (grouped queries, whatever the size of the region): who was expected at each is who was in the
-    branch then — the roll for those who never moved, each stay for those who did."""
-    if not held:
-        return {}
-    start, end = min(e.starts_at for e in held), max(e.starts_at for e in held) + timedelta(microseconds=1)
-    scope = await uow.ledger.scope(region_id, None, start, end)
-    roll = await uow.ledger.roll(scope)
-    moved = [p for p in await uow.ledger.people(scope, only=scope.moved) if p.active]
-    ids = [e.id for e in held]
-    came, excused = await uow.ledger.marks_by(scope, ids), await uow.ledger.marks_by(scope, ids, ("leave",))
-    kinds = {e.id: e for e in held}
-    out: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for event in held:
-        roles = expected_filter(event.kind)
-        for (branch_id, role), n in roll.items():
-            if role in roles and event.branch_id in (None, branch_id):
-                out[branch_id][0] += n
-        for p in moved:
-            if expects(event, p):
-                out[p.branch_id][0] += 1
-    for column, counted in ((1, came), (2, excused)):
-        for (event_id, branch_id, role), n in counted.items():
-            event = kinds[event_id]
-            if role in expected_filter(event.kind) and event.branch_id in (None, branch_id):
-                out[branch_id][column] += n
-    return {b: (exp, min(exp, pres), leave) for b, (exp, pres, leave) in out.items()}
 
 
 async def points_by(uow: UnitOfWork, scope: Scope, tz: ZoneInfo) -> dict[str, int]:

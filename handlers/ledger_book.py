@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -24,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from handlers import hosting
 from handlers.core.audit_log import AuditReader
-from handlers.core.expected import Expected, expected_filter, expects
+from handlers.core.expected import Expected, expected_filter, expects, party_groups
 from handlers.core.i18n import render
 from handlers.core.media import LEDGER_THUMB, MediaStore
 from handlers.core.workbook import (
@@ -148,14 +147,6 @@ async def write_ledger(
     stats.totals = {branches[b]: t for b, t in totals.items()}
     book.wb.close()
     return stats
-
-
-async def party_groups(uow: UnitOfWork, events: Iterable[EventRec]) -> dict[int, set[int]]:
-    """The members (not guests) of each Party group holding one of these events: its meetings expect them only."""
-    return {
-        g: {m.member_id for m in await uow.groups.members(g) if not m.guest}
-        for g in {e.group_id for e in events if e.group_id is not None}
-    }
 
 
 # attendance and points rows a workbook takes per second (bench/export.py: 10,000–25,000 written, 60,000

@@ -8,10 +8,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.compliance import MonthPush, cell_params, expected_by_branch, matrix, started_on
+from handlers.compliance import MonthPush, cell_params, matrix, started_on
 from handlers.core.access import Level
 from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
+from handlers.core.expected import BranchAttendance, branch_attendance
 from handlers.core.feature import Feature
 from handlers.core.i18n import render
 from handlers.core.intent import Phrase
@@ -196,20 +197,17 @@ async def compiled_params(
     region_id = binding.region_id
     figures = uow.evaluations
     held = await uow.compliance.held(region_id, start, end)
-    roles, present = await figures.roles(region_id), await figures.present(region_id, start, end)
-    leave = await figures.present(region_id, start, end, ("leave",))
+    attendance = await branch_attendance(uow, region_id, held)  # as 简报, 年评 and the web count it
     duty = await figures.duty(region_id, start, end)
     norms = await matrix(uow, region_id, None, period, tz)
-    expected_in = expected_by_branch(held, roles)
     branches = []
     for branch_id, name, cells in norms.branches:
-        expected = expected_in[branch_id]
-        rate = rate_of(expected, min(present.get(branch_id, 0), expected), leave.get(branch_id, 0))  # as 简报 counts
+        rate = attendance.get(branch_id, BranchAttendance()).rate
         text = reports.get(branch_id, (None, None))[0]
         branches.append({"name": name, "rate": rate, "cells": cell_params(cells), "text": text})
     numbers = {
         "held": len(held),
-        "rate": rate_of(expected_in.total(), min(sum(present.values()), expected_in.total()), sum(leave.values())),
+        "rate": rate_of(*(sum(getattr(a, f) for a in attendance.values()) for f in ("expected", "present", "leave"))),
         "duties": (sum(k for k, _ in duty.values()), sum(n for _, n in duty.values())),
         "ideas": await uow.ideas.counts(region_id, None, start, end),
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from markupsafe import Markup
@@ -471,23 +471,58 @@ class Summary:
         return rate_of(len(self.expected), self.present, len(self.leave))
 
 
-async def build_summary(uow: UnitOfWork, event: EventRec, branch_id: int | None = None) -> Summary:
+async def build_summary(
+    uow: UnitOfWork, event: EventRec, branch_id: int | None = None, *, with_whole: bool = True
+) -> Summary:
     """应到 / 实到 / 迟到 / 请假 / 缺席 for an event, from the roster and attendance rows. Seen from
     a chat of one branch (`branch_id`), a region-wide event shows that branch's members by name
-    and the region only as counts: a group sees only the names its members may see."""
+    and the region only as counts (unless `with_whole` is False: a page that shows them already):
+    a group sees only the names its members may see. Members
+    transferred since the event began count where they were then (as the ledger counts them)."""
     roles = expected_filter(event.kind)
     view = branch_id if event.branch_id is None else None
+    then = await uow.transfers.moved_since(event.region_id, event.starts_at)
     if view is not None:  # one branch's members of a region-wide event: their rows only
         members, rows = await uow.attendance.of_branch(event.id, event.region_id, view)
+        if then:
+            back = await _there_then(uow, then, view)
+            members = _as_then(members, then, back)
+            rows = [r for r in rows if r.member_id not in then] + await uow.attendance.rows_of(event.id, back)
+            rows.sort(key=lambda r: r.recorded_at)
     else:
         members = await uow.org.members_of(event.region_id, event.branch_id)
+        if then:
+            members = _as_then(members, then, await _there_then(uow, then, event.branch_id))
         rows = await uow.attendance.for_event(event.id, {m.id: m for m in members})
     expected = [m for m in members if m.role in roles]
     if event.group_id is not None:  # a Party group's meeting: its members only (guests are guests)
         in_group = {g.member_id for g in await uow.groups.members(event.group_id) if not g.guest}
         expected = [m for m in expected if m.id in in_group]
-    whole = await uow.attendance.totals(event.id, event.region_id, roles) if view is not None else None
+    whole = None
+    if view is not None and with_whole:
+        counted, came = await uow.attendance.totals(event.id, event.region_id, roles)
+        whole = (counted, came)
+        if then:  # the region's roll then: who came in from outside since out, who left it since in
+            movers = await uow.org.members_by_ids(list(then))
+            marks = {r.member_id: r.status for r in await uow.attendance.rows_of(event.id, movers)}
+            for m in movers:
+                if m.role in roles and (then[m.id] is None) == m.active:
+                    sign = -1 if m.active else 1
+                    whole = (whole[0] + sign, whole[1] + sign * (marks.get(m.id) in ATTENDED))
     return _summary(event, expected, rows, whole)
+
+
+async def _there_then(uow: UnitOfWork, then: dict[int, int | None], branch_id: int | None) -> list[MemberRec]:
+    """The members transferred since who were then in this branch (None: in any branch of the
+    region), as they were then: of that branch, members (one transferred out of the region since
+    is no longer active now)."""
+    ids = [m for m, b in then.items() if b is not None and branch_id in (None, b)]
+    return [replace(m, branch_id=then[m.id] or 0, active=True) for m in await uow.org.members_by_ids(ids)]
+
+
+def _as_then(members: list[MemberRec], then: dict[int, int | None], back: list[MemberRec]) -> list[MemberRec]:
+    """A roll read now, as it stood then: those who moved since leave it, those who were there come back."""
+    return sorted([m for m in members if m.id not in then] + back, key=lambda m: m.id)
 
 
 def _summary(
@@ -555,8 +590,26 @@ BranchCounts = dict[int, tuple[str, int, int, int, int, int]]  # branch -> name,
 
 
 async def branch_counts(uow: UnitOfWork, event: EventRec) -> BranchCounts:
-    """A region-wide event's counts per branch, in one grouped query whatever the region's size."""
-    return await uow.attendance.counts_by_branch(event.id, event.region_id, expected_filter(event.kind))
+    """A region-wide event's counts per branch, in one grouped query whatever the region's size;
+    the members transferred since it began counted in the branch they were in then."""
+    roles = expected_filter(event.kind)
+    counts = await uow.attendance.counts_by_branch(event.id, event.region_id, roles)
+    then = await uow.transfers.moved_since(event.region_id, event.starts_at)
+    if not then:
+        return counts
+    movers = [m for m in await uow.org.members_by_ids(list(then)) if m.role in roles]
+    marks = {r.member_id: r.status for r in await uow.attendance.rows_of(event.id, movers)}
+    names = {b: c[0] for b, c in counts.items()} | {b.id: b.name for b in await uow.org.branches(event.region_id)}
+    out: dict[int, list[int]] = {b: list(c[1:]) for b, c in counts.items()}
+    for m in movers:
+        status = marks.get(m.id)
+        one = (1, status in ATTENDED, status == "late", status == "leave", status not in (None, "absent"))
+        for branch, sign in ((m.branch_id if m.active else None, -1), (then[m.id], 1)):
+            if branch is not None:
+                line = out.setdefault(branch, [0] * 5)
+                for i, n in enumerate(one):
+                    line[i] += sign * n
+    return {b: (names.get(b, "?"), c[0], c[1], c[2], c[3], c[4]) for b, c in sorted(out.items()) if c[0] > 0}
 
 
 async def branch_breakdown(
@@ -564,7 +617,6 @@ async def branch_breakdown(
     per_page: int = BRANCHES_PER_PAGE,
 ) -> Breakdown:  # fmt: skip
     """Every branch's line from its counts; names read only for the branch opened, whose page is shown."""
-    roles = expected_filter(event.kind)
     lines = [
         BranchLine(branch_id, name, n, present, late, leave, n - seen)
         for branch_id, (name, n, present, late, leave, seen) in counts.items()
@@ -577,8 +629,7 @@ async def branch_breakdown(
     page = at // per_page + 1 if at is not None else min(max(page, 1), pages)
     summary = None
     if at is not None and opened is not None:
-        members, rows = await uow.attendance.of_branch(event.id, event.region_id, opened)
-        summary = _summary(event, [m for m in members if m.role in roles], rows)
+        summary = await build_summary(uow, event, opened, with_whole=False)
     shown = lines[(page - 1) * per_page : page * per_page]
     return Breakdown(whole, shown, page, pages, summary, opened if at is not None else None)
 

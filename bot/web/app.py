@@ -46,7 +46,7 @@ from bot.web.labels import LABELS
 from handlers import compliance, dues, evaluation, recruits, terms, weblink
 from handlers.core.access import REGION_ROLES, Level, Node, private_node, refusal
 from handlers.core.event_ref import visible_in
-from handlers.core.expected import expected_filter
+from handlers.core.expected import branch_attendance, expected_filter
 from handlers.core.i18n import normalize_locale, render, this_day_is
 from handlers.core.media import WEB_THUMB
 from handlers.core.ports import Incoming
@@ -54,9 +54,8 @@ from handlers.core.timeparse import Period, parse_period
 from handlers.core.vocabulary import TERMS, term
 from handlers.duty import shift_state
 from handlers.ideas import names_author
-from handlers.ledger import rates_by_branch
 from handlers.signin import FOLD_OVER, BranchCounts, Summary, branch_breakdown, branch_counts, build_summary
-from storage.records import BindingRec, EventRec, MemberRec, rate_of
+from storage.records import BindingRec, EventRec, MemberRec
 from storage.repos.recruits import STAGES
 from storage.repos.web import SessionRec
 from storage.uow import UnitOfWork
@@ -400,9 +399,9 @@ class WebConsole:
             events = [e for e in await uow.events.between(region, start, end) if self.may_see_event(v, e)]
             names = {b.id: b.name for b in await uow.org.branches(region)}
             held = [e for e in events if e.starts_at <= now and e.status != "cancelled"]
-            totals = await rates_by_branch(uow, region, held)
+            totals = await branch_attendance(uow, region, held)
             rates = [
-                {"name": names.get(bid, "?"), "rate": rate_of(*counts)}
+                {"name": names.get(bid, "?"), "rate": counts.rate}
                 for bid, counts in sorted(totals.items(), key=lambda kv: names.get(kv[0], ""))
                 if branch is None or bid == branch
             ]

@@ -53,6 +53,21 @@ class AttendanceRepo:
             who.update((int(m[0]), (str(m[1]), int(m[2]))) for m in found)
         return [AttendanceRec(r[0], who[r[0]][0], who[r[0]][1], r[1], r[2], r[3], r[4]) for r in rows]
 
+    async def rows_of(self, event_id: int, members: Sequence[MemberRec]) -> list[AttendanceRec]:
+        """These members' marks at an event (named and placed as given), in the order recorded."""
+        if not members:
+            return []
+        who = {m.id: m for m in members}
+        q = (
+            select(Attendance.member_id, *_MARK_COLS)
+            .where(Attendance.event_id == event_id, Attendance.member_id.in_(sorted(who)))
+            .order_by(Attendance.recorded_at, Attendance.id)
+        )
+        return [
+            AttendanceRec(int(m), who[m].name, who[m].branch_id, str(status), reason, by, at)
+            for m, status, reason, by, at in await self.conn.execute(q)
+        ]
+
     async def totals(self, event_id: int, region_id: int, roles: Sequence[str]) -> tuple[int, int]:
         """(expected, present) of an event over the whole region, as counts only."""
         expected = (Member.region_id == region_id, Member.active.is_(True), Member.role.in_(list(roles)))

@@ -3,7 +3,6 @@ at least one member present or a meeting record)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -45,6 +44,7 @@ class HeldEvent:
     branch_id: int | None
     kind: str
     starts_at: datetime
+    group_id: int | None = None  # a Party group's meeting: it expects the group's members only
 
 
 def held_condition() -> ColumnElement[bool]:
@@ -72,7 +72,7 @@ class ComplianceRepo:
     async def held(self, region_id: int, start: datetime, end: datetime) -> list[HeldEvent]:
         """Every event of the region held in [start, end), in one query."""
         rows = await self.conn.execute(
-            select(Event.id, Event.branch_id, Event.kind, Event.starts_at)
+            select(Event.id, Event.branch_id, Event.kind, Event.starts_at, Event.group_id)
             .where(Event.region_id == region_id, Event.starts_at >= start, Event.starts_at < end)
             .where(held_condition())
             .order_by(Event.starts_at)
@@ -219,31 +219,6 @@ class EvaluationRepo:
     """What the yearly evaluation (年评) reads, each figure for every branch in one grouped query."""
 
     conn: AsyncConnection
-
-    async def present(
-        self, region_id: int, start: datetime, end: datetime, statuses: Collection[str] = ATTENDED
-    ) -> dict[int, int]:
-        """Members present at held events in [start, end) (or with another of these marks, e.g.
-        leave), by the member's branch."""
-        rows = await self.conn.execute(
-            select(Member.branch_id, func.count())
-            .select_from(Attendance)
-            .join(Event, Event.id == Attendance.event_id)
-            .join(Member, Member.id == Attendance.member_id)
-            .where(Event.region_id == region_id, Event.starts_at >= start, Event.starts_at < end)
-            .where(Event.status != "cancelled", Attendance.status.in_(list(statuses)), Member.active.is_(True))
-            .group_by(Member.branch_id)
-        )
-        return {int(b): int(n) for b, n in rows}
-
-    async def roles(self, region_id: int) -> dict[tuple[int, str], int]:
-        """Active members by branch and role."""
-        rows = await self.conn.execute(
-            select(Member.branch_id, Member.role, func.count())
-            .where(Member.region_id == region_id, Member.active.is_(True))
-            .group_by(Member.branch_id, Member.role)
-        )
-        return {(int(b), str(r)): int(n) for b, r, n in rows}
 
     async def duty(self, region_id: int, start: datetime, end: datetime) -> dict[int, tuple[int, int]]:
         """(kept, due) duty slots that began in [start, end), by the member's branch."""

@@ -120,6 +120,13 @@ class OrgRepo:
         row = (await self.conn.execute(select(*MEMBER_COLS).where(Member.id == member_id))).first()
         return member_rec(row) if row else None
 
+    async def members_by_ids(self, ids: list[int]) -> list[MemberRec]:
+        """These members (active or not), by id."""
+        if not ids:
+            return []
+        q = select(*MEMBER_COLS).where(Member.id.in_(sorted(ids))).order_by(Member.id)
+        return [member_rec(r) for r in await self.conn.execute(q)]
+
     async def member_in_branch(self, branch_id: int, name: str) -> MemberRec | None:
         row = (
             await self.conn.execute(select(*MEMBER_COLS).where(Member.branch_id == branch_id, Member.name == name))

@@ -169,6 +169,19 @@ class TransferRepo:
         )
         await bump_version(self.conn, "org")
 
+    async def moved_since(self, region_id: int, at: datetime) -> dict[int, int | None]:
+        """The region's members transferred since `at`: member -> the branch they were in at `at`
+        (the first such transfer's origin; None: they were outside the region then)."""
+        rows = await self.conn.execute(
+            select(MemberTransfer.member_id, MemberTransfer.from_branch_id)
+            .where(MemberTransfer.region_id == region_id, MemberTransfer.status == "done", MemberTransfer.done_at > at)
+            .order_by(MemberTransfer.done_at, MemberTransfer.id)
+        )
+        then: dict[int, int | None] = {}
+        for member_id, from_branch in rows:
+            then.setdefault(int(member_id), from_branch)
+        return then
+
     async def pending_into_branch(self, branch_id: int) -> int:
         """How many transfers wait for this branch to take a member in."""
         q = select(func.count()).where(MemberTransfer.to_branch_id == branch_id, MemberTransfer.status == "pending")

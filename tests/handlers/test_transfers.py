@@ -10,7 +10,10 @@ from typing import Any
 import openpyxl
 from sqlalchemy import select
 
+from handlers.signin import BranchCounts, branch_counts
+from jobs.periodic import queue_periodic
 from storage.models import Attendance, AuditLog, Branch, Member, MemberAccount, MemberTransfer, PointEntry
+from storage.uow import UnitOfWork
 from tests.harness import GROUP, REGION_CHAT, Harness
 from tests.truth import table
 
@@ -206,6 +209,19 @@ def _matrix(book: Any) -> list[tuple[Any, ...]]:
     return [r for r in table(book["考勤明细"])[1:] if r[1] != "小计"]
 
 
+HONGXING, LVYUAN_ID = 2, 3  # the sample's branch ids
+
+
+async def _lesson_by_branch(h: Harness, event_id: int = 2) -> BranchCounts:
+    async def read(conn: Any) -> BranchCounts:
+        uow = UnitOfWork(conn, h.clock.now())
+        event = await uow.events.get(event_id)
+        assert event is not None and event.branch_id is None
+        return await branch_counts(uow, event)
+
+    return await h.app.db.read(read)
+
+
 async def test_a_ledger_of_the_past_counts_each_member_where_they_were_then(h: Harness) -> None:
     """Leavers stay in their old branch's ledger for the time they were there, arrivals count from
     the day they were taken in; the region's ledger attributes each mark to the branch of its day."""
@@ -218,9 +234,17 @@ async def test_a_ledger_of_the_past_counts_each_member_where_they_were_then(h: H
     assert (await h.say("签到", user="u-赵强"))[0].startswith("✅ 赵强")
     h.clock.advance(hours=3)
     before = await _ledger(h, "导出台账 本月", user="u-张伟", chat=GROUP)
+    asks = [("考勤 #1", "u-张伟", GROUP), ("考勤 #2", "u-张伟", GROUP), ("考勤 #2", "u-李红", REGION_CHAT)]
+    summaries = [await h.say(text, user=user, chat=chat) for text, user, chat in asks]
+    assert "赵强" in summaries[0][0] and "应到 3" in summaries[0][0]
+    lines = await _lesson_by_branch(h)  # a large region's event page: counts per branch
+    assert lines[HONGXING][:3] == ("红星机械党支部", 3, 1) and lines[LVYUAN_ID][:3] == ("绿源科技党支部", 3, 0)
 
     assert (await h.say("转出 赵强 绿源科技党支部", user="u-张伟"))[0].startswith("📤")
     assert (await h.say("转入 赵强", user="u-刘芳", chat=LVYUAN))[0].startswith("📥")
+    # each event's summary as it was: he is 红星's at both (in 红星's chat and the region's)
+    assert [await h.say(text, user=user, chat=chat) for text, user, chat in asks] == summaries
+    assert await _lesson_by_branch(h) == lines
     await h.say("发布 党员活动日 明天 14:00 创业园", user="u-刘芳", chat=LVYUAN)
     h.clock.advance(days=1, hours=-4)  # 2 December 13:50
     assert await h.say("签到", user="u-赵强", chat=LVYUAN) == ["✅ 赵强 签到成功"]
@@ -249,6 +273,13 @@ async def test_a_ledger_of_the_past_counts_each_member_where_they_were_then(h: H
     assert stays == [("红星机械党支部", 1), ("绿源科技党支部", 1)]
     summary = {r[0]: r for r in table(region["汇总"])[1:]}
     assert summary["红星机械党支部"][1] == 3 and summary["绿源科技党支部"][1] == 4  # members now
+    # the month's digest counts the same way: 红星 2 events, 2 of 6 expected came; 绿源 2 events (the lesson before
+    # he came, its activity day after), 1 of 3 + 4
+    await queue_periodic(h.app.services, dormancy_weeks=8)
+    digest = next(t for t in await h.tick(days=29, hours=2) if t.startswith(f"[{REGION_CHAT}]") and "党建简报" in t)
+    lines = {line.split("：")[0].split("（")[0]: line for line in digest.splitlines()}
+    assert lines["· 红星机械党支部"].endswith("：2 次，出席率 33%")
+    assert lines["· 绿源科技党支部"].endswith("：2 次，出席率 14%")
 
 
 async def test_a_merged_branch_s_ledger_keeps_the_members_it_had(h: Harness) -> None:
