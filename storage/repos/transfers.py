@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Branch, Member, MemberTransfer, Recruit
@@ -50,6 +50,17 @@ _SELECT = (
     .join(Member, Member.id == MemberTransfer.member_id)
     .outerjoin(_FROM, _FROM.c.id == MemberTransfer.from_branch_id)
     .outerjoin(_TO, _TO.c.id == MemberTransfer.to_branch_id)
+)
+
+
+_MOVED_SINCE = (  # built once: every event's summary and board asks it
+    select(MemberTransfer.member_id, MemberTransfer.from_branch_id)
+    .where(
+        MemberTransfer.region_id == bindparam("region_id"),
+        MemberTransfer.status == "done",
+        MemberTransfer.done_at > bindparam("at"),
+    )
+    .order_by(MemberTransfer.done_at, MemberTransfer.id)
 )
 
 
@@ -172,11 +183,7 @@ class TransferRepo:
     async def moved_since(self, region_id: int, at: datetime) -> dict[int, int | None]:
         """The region's members transferred since `at`: member -> the branch they were in at `at`
         (the first such transfer's origin; None: they were outside the region then)."""
-        rows = await self.conn.execute(
-            select(MemberTransfer.member_id, MemberTransfer.from_branch_id)
-            .where(MemberTransfer.region_id == region_id, MemberTransfer.status == "done", MemberTransfer.done_at > at)
-            .order_by(MemberTransfer.done_at, MemberTransfer.id)
-        )
+        rows = await self.conn.execute(_MOVED_SINCE, {"region_id": region_id, "at": at})
         then: dict[int, int | None] = {}
         for member_id, from_branch in rows:
             then.setdefault(int(member_id), from_branch)
