@@ -208,7 +208,7 @@ async def check_in(ctx: Context, args: str) -> list[Reply]:
     """上岗 / 值班打卡 — the assigned member starts their shift (from 30 minutes before)."""
     member = ctx.need_member()
     grace = timedelta(minutes=ctx.services.policy.grace_min)
-    points = ctx.services.policy.points.get("duty", 0)
+    points = await ctx.points_for("duty", member.region_id)
 
     async def work(uow: UnitOfWork) -> tuple[ShiftSlot, str, str | None]:
         mine = await uow.duty.of_member(member.id, uow.now - timedelta(hours=24), uow.now + timedelta(hours=24))

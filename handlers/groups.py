@@ -450,7 +450,7 @@ async def complete_item(ctx: Context, args: str) -> list[Reply]:
         raise UsageError("plan_done")
     member = ctx.need_member()
     year = ctx.local(ctx.now).year
-    award = ctx.services.policy.points.get("group_item", 0)
+    award = await ctx.points_for("group_item", member.region_id)
 
     async def work(uow: UnitOfWork) -> str:
         item, group = await _plan_item(uow, member.region_id, year, number)

@@ -52,7 +52,7 @@ async def _submit(ctx: Context, args: str, anonymous: bool) -> list[Reply]:
     member = ctx.need_member()
     inc = ctx.incoming
     policy = ctx.services.policy
-    award = policy.points.get("idea_submitted", 0)
+    award = await ctx.points_for("idea_submitted", node.region_id)
     local = ctx.local(ctx.now)
     month = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
@@ -156,7 +156,7 @@ def _review(step: str, usage: str) -> Handler:
         binding = ctx.need_binding()
         # a region officer reviews any idea; a branch secretary, in the branch's chat, its own branch's
         admin = ctx.need_manager(binding.region_id, binding.branch_id)
-        points = ctx.services.policy.points.get(rule, 0) if rule else 0
+        points = await ctx.points_for(rule, binding.region_id) if rule else 0
         inc = ctx.incoming
 
         async def work(uow: UnitOfWork) -> IdeaRec:

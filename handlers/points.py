@@ -17,10 +17,11 @@ from handlers.core.names import named_member
 from handlers.core.outbox import Personal, PushContext, PushKind, queue
 from handlers.core.ports import Button, Reply
 from handlers.core.router import Command, Press
-from handlers.core.timeparse import numbered, whole_number
+from handlers.core.timeparse import WhenError, numbered, parse_date, whole_number
+from handlers.core.vocabulary import TERMS
 from storage import limits
 from storage.records import MemberRec
-from storage.repos.points import RedemptionRec
+from storage.repos.points import RedemptionRec, rule_in_effect
 from storage.uow import UnitOfWork
 
 MANUAL = "manual:"  # the ledger reason of an adjustment: this, then the reason given
@@ -108,6 +109,69 @@ async def adjust(ctx: Context, args: str) -> list[Reply]:
 
 
 # -- the store --------------------------------------------------------------------------------
+MAX_RULE_POINTS = 100  # what one rule may give at a time
+FROM_WORDS = frozenset({"从", "自", "from"})
+
+
+def _rule_named(word: str) -> str | None:
+    """A points rule by its Chinese or English name, or its code."""
+    low = word.lower()
+    for code, names in TERMS["point_rule"].items():
+        if low in (code, names[0], names[1].lower().replace(" ", "_"), names[1].lower().replace(" ", "")):
+            return code
+    return None
+
+
+async def point_rules(ctx: Context, args: str) -> list[Reply]:
+    """积分规则 — what earns points in this region today, the changes to come and the earlier ones."""
+    if args.strip():
+        raise UsageError("point_rules")
+    node = ctx.need_node()
+    today = ctx.local(ctx.now).date()
+    rules = await ctx.read(lambda uow: uow.points.rules(node.region_id))
+    defaults = ctx.services.policy.points
+    now = [(code, rule_in_effect(rules, code, today, defaults.get(code, 0))) for code in TERMS["point_rule"]]
+    coming = sorted((r for r in rules if r.from_day > today), key=lambda r: (r.from_day, r.set_at))
+    return [ctx.reply("points.rules", now=now, coming=coming, earlier=[r for r in rules if r.from_day <= today][-10:])]
+
+
+async def set_points(ctx: Context, args: str) -> list[Reply]:
+    """设置积分 规则 分值 [从 日期] — a region officer sets what a rule earns in the region, from
+    today or a later day; points already given stay as they were."""
+    words = args.split()
+    today = ctx.local(ctx.now).date()
+    day = today
+    if len(words) >= 3 and words[-2] in FROM_WORDS:
+        try:
+            day = parse_date(words[-1], today)
+        except WhenError as exc:
+            raise UsageError("set_points", "points.bad_day", text=words[-1][:20]) from exc
+        words = words[:-2]
+    if len(words) != 2:
+        raise UsageError("set_points")
+    rule = _rule_named(words[0])
+    if rule is None:
+        raise UsageError("set_points", "points.no_such_rule", text=words[0][:20], rules=list(TERMS["point_rule"]))
+    amount = whole_number(words[1], 0, MAX_RULE_POINTS)
+    if amount is None:
+        raise UsageError("set_points", "points.bad_rule_points", text=words[1][:20], limit=MAX_RULE_POINTS)
+    if day < today:
+        raise UsageError("set_points", "points.rule_past", day=day)
+    node = ctx.need_node()
+    actor = ctx.need_manager(node.region_id, None, Level.REGION)
+    defaults = ctx.services.policy.points
+
+    async def work(uow: UnitOfWork) -> int:
+        before = rule_in_effect(await uow.points.rules(node.region_id), rule, day, defaults.get(rule, 0))
+        await uow.points.set_rule(node.region_id, rule, amount, day, actor.id, uow.now)
+        await ctx.audit(uow, actor.id, "points.rule", point_rule=rule, worth=amount, from_day=str(day), before=before)
+        return before
+
+    before = await ctx.unit(work)
+    ctx.services.directory.clear()
+    return [ctx.reply("points.rule_set", rule=rule, amount=amount, before=before, day=day, today=today)]
+
+
 async def store(ctx: Context, args: str) -> list[Reply]:
     """积分超市 — the items, their price and what is left."""
     node = ctx.need_node()
@@ -384,6 +448,8 @@ COMMANDS = [
     Command("points", ("我的积分",), my_points, "points.usage_points", "points.help_points", access=M),
     Command("rank", ("积分排行",), ranking, "points.usage_rank", "points.help_rank", access=M),
     Command("adjust", ("调整积分",), adjust, "points.usage_adjust", "points.help_adjust", access=R),
+    Command("point_rules", ("积分规则",), point_rules, "points.usage_point_rules", "points.help_point_rules", access=M),
+    Command("set_points", ("设置积分",), set_points, "points.usage_set_points", "points.help_set_points", access=R),
     Command("store", ("积分超市",), store, "points.usage_store", "points.help_store", access=M),
     Command("store_add", ("上架",), stock_item, "points.usage_store_add", None, access=R),
     Command("redeem", ("兑换",), redeem, "points.usage_redeem", "points.help_redeem", access=M),

@@ -89,7 +89,7 @@ async def _write(
     is then a redelivery of its own: nothing twice, the same answer)."""
     inc = ctx.incoming
     update_key = f"{inc.update_id}#{part}" if part and inc.update_id else inc.update_id
-    points = ctx.services.policy.points.get(f"signin_{status}", 0) if status in ATTENDED else 0
+    points = await ctx.points_for(f"signin_{status}", event.region_id) if status in ATTENDED else 0
     if sits_in(member, event):
         points = 0
     cap = ctx.services.policy.point_caps.get(event.kind)

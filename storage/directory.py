@@ -23,11 +23,12 @@ from storage.repos.chats import ChatRepo
 from storage.repos.events import EventRepo
 from storage.repos.groups import GroupRepo
 from storage.repos.org import OrgRepo
+from storage.repos.points import PointRuleRec, PointsRepo
 from storage.sql import cache_versions
 
 T = TypeVar("T")
 # which cache_versions counter covers which kind of entry
-FAMILIES = {"bindings": "org", "accounts": "org", "expected": "org", "events": "events"}
+FAMILIES = {"bindings": "org", "accounts": "org", "expected": "org", "events": "events", "points": "org"}
 _MISSING = object()
 
 
@@ -137,6 +138,10 @@ class Directory:
 
         counts = await self._get(("expected", event.region_id), load)
         return counts.of(tuple(roles), event.branch_id if event.branch_id is not None else branch_id)
+
+    async def point_rules(self, region_id: int) -> list[PointRuleRec]:
+        """A region's own points rules, as set (a handful: every award asks)."""
+        return await self._get(("points", region_id), lambda: self.db.read(lambda c: PointsRepo(c).rules(region_id)))
 
     def _forget(self, key: tuple[Any, ...]) -> None:
         """Drop an entry after a local write; a load already running must not bring back old data."""

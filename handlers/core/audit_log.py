@@ -18,7 +18,7 @@ from storage.uow import UnitOfWork
 PEOPLE = ("member", "from", "to", "winner", "claimer")  # detail keys holding a member's id
 TERM_KEYS = {
     "kind": "kind", "per": "per", "dimension": "dimension", "proof": "proof", "on": "platform",
-    "stage": "recruit_stage",
+    "stage": "recruit_stage", "point_rule": "point_rule",
 }  # fmt: skip
 
 

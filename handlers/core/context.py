@@ -21,6 +21,7 @@ from handlers.core.ports import Button, Clock, Incoming, Reply
 from storage.db import Database
 from storage.directory import Directory
 from storage.records import BindingRec, MemberRec
+from storage.repos.points import rule_in_effect
 from storage.uow import UnitOfWork
 
 T = TypeVar("T")
@@ -191,6 +192,12 @@ class Context:
         """Admins and regional secretaries manage their region; a branch secretary their branch."""
         node = Node(region_id, branch_id)
         return access.refusal(self.member, Level.BRANCH, node) is None
+
+    async def points_for(self, rule: str, region_id: int) -> int:
+        """What `rule` earns in the region today: its own 积分规则 in effect, else the default
+        (DEFAULT_POINTS, or DANGJIAN_POINTS)."""
+        rules = await self.services.directory.point_rules(region_id)
+        return rule_in_effect(rules, rule, self.local(self.now).date(), self.services.policy.points.get(rule, 0))
 
     def need_manager(self, region_id: int, branch_id: int | None, level: Level = Level.BRANCH) -> MemberRec:
         member = self.need_member()

@@ -26,6 +26,17 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "admin": ("管理员", "admin"),
         "lecturer": ("讲师", "lecturer"),
     },
+    "point_rule": {  # what earns points (积分规则), as 设置积分 names them
+        "signin_on_time": ("准时签到", "on-time sign-in"),
+        "signin_late": ("迟到签到", "late sign-in"),
+        "signin_remote": ("远程签到", "remote sign-in"),
+        "signin_makeup": ("补签", "make-up sign-in"),
+        "duty": ("值班", "duty shift"),
+        "idea_submitted": ("金点子提交", "idea submitted"),
+        "idea_adopted": ("金点子采纳", "idea adopted"),
+        "idea_implemented": ("金点子实施", "idea implemented"),
+        "group_item": ("党小组任务", "Party group task"),
+    },
     "recruit_stage": {
         "applicant": ("入党申请人", "applicant"),
         "activist": ("入党积极分子", "activist"),
@@ -205,6 +216,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "recruit.stage": ("登记发展党员阶段", "recorded a recruitment stage"),
         "recruit.report": ("登记思想汇报", "recorded a thought report"),
         "dues.paid": ("登记党费交纳", "recorded dues paid"),
+        "points.rule": ("设置积分规则", "set a points rule"),
         "roster.import": ("导入花名册", "imported the roster"),
         "region.start": ("设置启用日期", "set the start date"),
         "norm_set": ("设置组织生活规范", "set a norm"),
@@ -318,6 +330,10 @@ DETAIL: dict[str, tuple[str, str]] = {
     "cadence": ("", ""),
     "order": ("{}", "{}"),
     "start_month": ("自 {} 起", "from {}"),
+    "point_rule": ("{}", "{}"),
+    "worth": ("{} 分", "{} points"),
+    "from_day": ("自 {} 起", "from {}"),
+    "before": ("原为 {} 分", "was {}"),
 }
 
 # the English word a stored code would be mistaken for: a reader never sees these (tests scan for them)

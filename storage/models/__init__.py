@@ -11,7 +11,16 @@ from storage.models.duty import (
     HostingTurn,
     Rotation,
 )
-from storage.models.engage import Idea, IdeaChange, IdeaVote, PointBalance, PointEntry, Redemption, StoreItem
+from storage.models.engage import (
+    Idea,
+    IdeaChange,
+    IdeaVote,
+    PointBalance,
+    PointEntry,
+    PointRule,
+    Redemption,
+    StoreItem,
+)
 from storage.models.events import (
     Attendance,
     Event,
@@ -109,6 +118,7 @@ __all__ = [
     "PartyGroupMember",
     "PointBalance",
     "PointEntry",
+    "PointRule",
     "ProcessedUpdate",
     "Recruit",
     "Redemption",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UTCDateTime
@@ -66,6 +66,23 @@ class PointEntry(Base):
     ref: Mapped[str | None] = mapped_column(String(120), unique=True)
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PointRule(Base):
+    """A region's own points rule (积分规则): what `rule` earns from `from_day` on. The rule in
+    effect on a day is the latest set from that day or before; without one, the default. Points
+    already given stay as they were: a change holds from its day, it recomputes nothing."""
+
+    __tablename__ = "point_rules"
+    __table_args__ = (Index("ix_point_rules_region", "region_id", "rule", "from_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
+    rule: Mapped[str] = mapped_column(String(30))  # signin_on_time, duty, idea_adopted, …
+    amount: Mapped[int] = mapped_column(Integer)
+    from_day: Mapped[date] = mapped_column(Date)
+    set_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class PointBalance(Base):

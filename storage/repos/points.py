@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Insert, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.models import Member, PointBalance, PointEntry, Redemption, StoreItem
-from storage.sql import insert_ignoring_conflicts
+from storage.models import Member, PointBalance, PointEntry, PointRule, Redemption, StoreItem
+from storage.sql import bump_version, insert_ignoring_conflicts
 
 # adds to a balance, creating it if needed: plain SQL (SQLite and PostgreSQL both have ON CONFLICT …
 # excluded), cheap on the sign-in hot path where it runs for many rows at once
@@ -63,9 +63,43 @@ def _entry(
     }
 
 
+@dataclass(frozen=True, slots=True)
+class PointRuleRec:
+    rule: str
+    amount: int
+    from_day: date
+    set_by: str | None  # who set it, by name
+    set_at: datetime
+
+
+def rule_in_effect(rules: Sequence[PointRuleRec], rule: str, day: date, default: int) -> int:
+    """What `rule` earns on `day`: the region's latest rule set from that day or before (`rules` in
+    the order set), else the default."""
+    found = [r for r in rules if r.rule == rule and r.from_day <= day]
+    return max(found, key=lambda r: (r.from_day, r.set_at)).amount if found else default
+
+
 @dataclass
 class PointsRepo:
     conn: AsyncConnection
+
+    async def rules(self, region_id: int) -> list[PointRuleRec]:
+        """The region's points rules as set, oldest first (the history of 积分规则)."""
+        q = (
+            select(PointRule.rule, PointRule.amount, PointRule.from_day, Member.name, PointRule.set_at)
+            .outerjoin(Member, Member.id == PointRule.set_by)
+            .where(PointRule.region_id == region_id)
+            .order_by(PointRule.set_at, PointRule.id)
+        )
+        return [PointRuleRec(*r) for r in await self.conn.execute(q)]
+
+    async def set_rule(self, region_id: int, rule: str, amount: int, from_day: date, by: int, now: datetime) -> None:
+        await self.conn.execute(
+            insert(PointRule).values(
+                region_id=region_id, rule=rule, amount=amount, from_day=from_day, set_by=by, set_at=now
+            )
+        )
+        await bump_version(self.conn, "org")
 
     async def credit(
         self,

@@ -173,6 +173,8 @@ COMMANDS = {
     "points": "member",
     "rank": "member",
     "adjust": "region",
+    "point_rules": "member",
+    "set_points": "region",
     "store": "member",
     "store_add": "region",
     "redeem": "member",

@@ -1,0 +1,61 @@
+"""积分规则 per region through the router: the rules shown, a change by a region officer from a
+day on (points given before it stay as they were, those after it follow it), a change today, who
+may, and bad input."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from storage.models import AuditLog, PointEntry
+from tests.harness import GROUP, REGION_CHAT, Harness
+
+
+async def _given(h: Harness, reason: str) -> list[int]:
+    rows = await h.rows(select(PointEntry.amount).where(PointEntry.reason == reason).order_by(PointEntry.id))
+    return [int(r[0]) for r in rows]
+
+
+async def test_a_rule_changed_from_a_day_holds_from_that_day_and_changes_nothing_before(h: Harness) -> None:
+    shown = (await h.say("积分规则", user="u-赵强"))[0]
+    assert shown.startswith("📋 积分规则（本联合党委）\n· 准时签到 2 分\n· 迟到签到 1 分")
+    assert "· 金点子采纳 5 分" in shown and "将要生效" not in shown
+
+    said = await h.say("设置积分 金点子采纳 10 从 2027-01-01", user="u-李红", chat=REGION_CHAT)
+    assert said == ["✅ 已设置积分规则：金点子采纳 10 分，自2027年1月1日起生效（此前为 5 分）；已得的积分不变。"]
+    assert "将要生效：\n· 自2027年1月1日起 金点子采纳 10 分（李红设置）" in (await h.say("积分规则", user="u-赵强"))[0]
+
+    await h.say("金点子：仓库加装温湿度计", user="u-钱多多")
+    await h.say("采纳 #1", user="u-李红", chat=REGION_CHAT)  # December: the rule of today, 5
+    h.clock.advance(days=31)  # 1 January 2027
+    await h.say("金点子：食堂增设党员示范岗", user="u-赵强")
+    await h.say("采纳 #2", user="u-李红", chat=REGION_CHAT)
+    assert await _given(h, "idea:adopted:1") == [5] and await _given(h, "idea:adopted:2") == [10]
+    now = (await h.say("积分规则", user="u-赵强"))[0]
+    assert "· 金点子采纳 10 分" in now and "以往调整：\n· 2027年1月1日起 金点子采纳 10 分（李红）" in now
+    audit = await h.rows(select(AuditLog.detail).where(AuditLog.action == "points.rule"))
+    assert len(audit) == 1 and '"before": 5' in audit[0][0]
+
+
+async def test_a_rule_changed_today_holds_at_once(h: Harness) -> None:
+    assert (await h.say("设置积分 准时签到 3", user="u-李红", chat=REGION_CHAT))[0].startswith(
+        "✅ 已设置积分规则：准时签到 3 分，即日起生效（此前为 2 分）"
+    )
+    await h.say("发布 党员活动日 今天 14:00 活动中心", user="u-张伟")
+    h.clock.advance(hours=4, minutes=40)
+    assert await h.say("签到", user="u-赵强") == ["✅ 赵强 签到成功"]
+    rows = await h.rows(select(PointEntry.amount).where(PointEntry.source == "signin"))
+    assert [int(r[0]) for r in rows] == [3]
+
+
+async def test_who_may_and_bad_input(h: Harness) -> None:
+    assert (await h.say("设置积分 值班 4", user="u-张伟"))[0].startswith("⛔")  # a branch secretary
+    assert (await h.say("设置积分 值班 4", user="u-赵强", chat=REGION_CHAT))[0].startswith("⛔")
+    unknown = (await h.say("设置积分 扫地 4", user="u-李红", chat=REGION_CHAT))[0]
+    assert unknown.startswith("没有“扫地”这项积分规则。可设置的有：准时签到、迟到签到、远程签到、补签、值班")
+    assert "设置积分 规则 分值 [从 日期]" in unknown  # the usage line
+    assert "应为 0 到 100 的整数" in (await h.say("设置积分 值班 500", user="u-李红", chat=REGION_CHAT))[0]
+    past = (await h.say("设置积分 值班 4 从 2026-11-01", user="u-李红", chat=REGION_CHAT))[0]
+    assert past.startswith("2026年11月1日 已经过去")
+    assert "设置积分 规则 分值" in (await h.say("设置积分", user="u-李红", chat=REGION_CHAT))[0]
+    assert await h.count(AuditLog, AuditLog.action == "points.rule") == 0
+    assert await h.say("积分规则 多余", user="u-赵强", chat=GROUP) == ["格式不对。\n用法：积分规则  /point_rules"]
