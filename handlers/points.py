@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 from handlers.core.access import Level, Refused
 from handlers.core.context import Context
@@ -109,6 +110,47 @@ async def adjust(ctx: Context, args: str) -> list[Reply]:
 
 
 # -- the store --------------------------------------------------------------------------------
+_VOLUNTEER = re.compile(
+    r"^(?P<name>\S{1,50})\s+(?:(?P<hours>[0-9０-９]{1,2}(?:\.5)?)\s*(?:小时|个小时|h)\s*)?(?P<what>.+)$", re.S
+)
+MAX_HOURS = 24
+
+
+async def volunteer(ctx: Context, args: str) -> list[Reply]:
+    """志愿服务 姓名 [N小时] 内容 — a branch records a member's volunteer service; it earns the
+    region's 志愿服务 points (积分规则)."""
+    m = _VOLUNTEER.match(args.strip())
+    if m is None:
+        raise UsageError("volunteer")
+    name, what = m.group("name").lstrip("@"), m.group("what").strip()
+    hours = float(m.group("hours").translate(_FULL_WIDTH)) if m.group("hours") else None
+    if hours is not None and not 0 < hours <= MAX_HOURS:
+        raise UsageError("volunteer", "points.bad_hours", limit=MAX_HOURS)
+    reason = f"{hours:g}小时 {what}" if hours is not None else what
+    if len(reason) > limits.POINT_REASON - len("volunteer:"):
+        raise UsageError("volunteer", "common.too_long", limit=limits.POINT_REASON - len("volunteer:") - 6)
+    node = ctx.need_node()
+    inc = ctx.incoming
+
+    async def work(uow: UnitOfWork) -> tuple[MemberRec, int, int]:
+        target = await named_member(uow, node.region_id, name, node.branch_id)
+        actor = ctx.need_manager_of(target)
+        points = await ctx.points_for("volunteer", target.region_id)
+        ref = f"volunteer:{inc.platform}:{inc.update_id}" if inc.update_id else None
+        if points:
+            await uow.points.credit(
+                target.id, points, reason=f"volunteer:{reason}", source="volunteer", ref=ref, operator=actor.id,
+                now=uow.now,
+            )  # fmt: skip
+        await ctx.audit(uow, actor.id, "points.volunteer", member=target.id, text=reason, worth=points)
+        return target, points, await uow.points.balance(target.id)
+
+    target, points, balance = await ctx.unit(work)
+    said: dict[str, Any] = {"name": mention(target.id, target.name), "hours": hours, "what": what, "points": points}
+    return [ctx.reply("points.volunteered", balance=balance, **said)]
+
+
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 MAX_RULE_POINTS = 100  # what one rule may give at a time
 FROM_WORDS = frozenset({"从", "自", "from"})
 
@@ -442,12 +484,13 @@ REDEEM_NEWS = PushKind(
 )
 PUSHES = [REDEEM_NEWS]
 
-M, R = Level.MEMBER, Level.REGION
+M, B, R = Level.MEMBER, Level.BRANCH, Level.REGION
 COMMANDS = [
     Command("pending_redeem", ("待批兑换",), pending_requests, "points.usage_pending", None, access=R),
     Command("points", ("我的积分",), my_points, "points.usage_points", "points.help_points", access=M),
     Command("rank", ("积分排行",), ranking, "points.usage_rank", "points.help_rank", access=M),
     Command("adjust", ("调整积分",), adjust, "points.usage_adjust", "points.help_adjust", access=R),
+    Command("volunteer", ("志愿服务",), volunteer, "points.usage_volunteer", "points.help_volunteer", access=B),
     Command("point_rules", ("积分规则",), point_rules, "points.usage_point_rules", "points.help_point_rules", access=M),
     Command("set_points", ("设置积分",), set_points, "points.usage_set_points", "points.help_set_points", access=R),
     Command("store", ("积分超市",), store, "points.usage_store", "points.help_store", access=M),

@@ -36,6 +36,7 @@ DEFAULT_POINTS = {  # what earns points; DANGJIAN_POINTS overrides any of them
     "idea_adopted": 5,
     "idea_implemented": 10,
     "group_item": 5,  # a claimed item of a Party group's plan, done
+    "volunteer": 2,  # a volunteer service (志愿服务) a manager records
 }
 
 

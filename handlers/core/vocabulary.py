@@ -36,6 +36,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "idea_adopted": ("金点子采纳", "idea adopted"),
         "idea_implemented": ("金点子实施", "idea implemented"),
         "group_item": ("党小组任务", "Party group task"),
+        "volunteer": ("志愿服务", "volunteer service"),
     },
     "recruit_stage": {
         "applicant": ("入党申请人", "applicant"),
@@ -117,6 +118,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "store": ("积分超市", "store"),
         "manual": ("调整", "adjustment"),
         "group": ("党小组", "Party group"),
+        "volunteer": ("志愿服务", "volunteer service"),
         "reversal": ("冲销", "reversal"),
     },
     "tier": {
@@ -217,6 +219,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "recruit.report": ("登记思想汇报", "recorded a thought report"),
         "dues.paid": ("登记党费交纳", "recorded dues paid"),
         "points.rule": ("设置积分规则", "set a points rule"),
+        "points.volunteer": ("登记志愿服务", "recorded a volunteer service"),
         "roster.import": ("导入花名册", "imported the roster"),
         "region.start": ("设置启用日期", "set the start date"),
         "norm_set": ("设置组织生活规范", "set a norm"),

@@ -175,6 +175,7 @@ COMMANDS = {
     "adjust": "region",
     "point_rules": "member",
     "set_points": "region",
+    "volunteer": "branch",
     "store": "member",
     "store_add": "region",
     "redeem": "member",

@@ -4,10 +4,14 @@ may, and bad input."""
 
 from __future__ import annotations
 
+import io
+
+import openpyxl
 from sqlalchemy import select
 
 from storage.models import AuditLog, PointEntry
 from tests.harness import GROUP, REGION_CHAT, Harness
+from tests.truth import table
 
 
 async def _given(h: Harness, reason: str) -> list[int]:
@@ -59,3 +63,22 @@ async def test_who_may_and_bad_input(h: Harness) -> None:
     assert "设置积分 规则 分值" in (await h.say("设置积分", user="u-李红", chat=REGION_CHAT))[0]
     assert await h.count(AuditLog, AuditLog.action == "points.rule") == 0
     assert await h.say("积分规则 多余", user="u-赵强", chat=GROUP) == ["格式不对。\n用法：积分规则  /point_rules"]
+
+
+async def test_a_volunteer_service_earns_the_region_s_points_and_reads_in_the_ledger(h: Harness) -> None:
+    said = await h.say("志愿服务 赵强 2小时 社区义诊", user="u-张伟")
+    assert said == ["🤝 已登记 赵强 的志愿服务（2小时）：社区义诊，+2 分，现有 2 分。"]
+    await h.say("设置积分 志愿服务 4", user="u-李红", chat=REGION_CHAT)
+    assert "+4 分，现有 6 分" in (await h.say("志愿服务 赵强 清扫楼道", user="u-张伟"))[0]
+    assert "志愿服务：2小时 社区义诊" in (await h.dm("我的积分", user="u-赵强"))[0]
+    replies = await h.send(h.incoming("导出台账 本月", user="u-张伟", chat=GROUP))
+    book = openpyxl.load_workbook(io.BytesIO(replies[0].file.data))  # type: ignore[union-attr]
+    rows = [r for r in table(book["积分台账"])[1:] if r[1] == "赵强"]
+    assert [(r[3], r[4], r[5]) for r in rows] == [
+        (2, "志愿服务：2小时 社区义诊", "志愿服务"), (4, "志愿服务：清扫楼道", "志愿服务"),
+    ]  # fmt: skip
+    # who may: the member's own branch's managers; bad input gets the usage line
+    assert (await h.say("志愿服务 赵强 社区义诊", user="u-钱多多"))[0].startswith("⛔")
+    assert (await h.say("志愿服务 赵强 30小时 社区义诊", user="u-张伟"))[0].startswith("时长应在 0 到 24 小时之间")
+    assert "志愿服务 姓名 [N小时] 内容" in (await h.say("志愿服务 赵强", user="u-张伟"))[0]
+    assert await h.count(AuditLog, AuditLog.action == "points.volunteer") == 2

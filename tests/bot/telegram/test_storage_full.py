@@ -97,6 +97,11 @@ async def test_no_room_answers_each_write_once_and_keeps_reading(polling: TG, ho
     tg.api.queue_update(text_update(ZHAO, GROUP, "签到", update_id=3))
     for n in range(3):
         tg.api.queue_update(text_update(QIAN, GROUP, long_idea(n), update_id=4 + n))
+
+    def writes(got: list[str]) -> int:
+        return sum(FULL in x or "赵强 签到成功" in x or x.startswith("💡 金点子 #") for x in got)
+
+    await answered(tg, lambda got: writes(got[seen:]) >= 4)  # each write answered (a read after them all)
     tg.api.queue_update(text_update(SECRETARY, GROUP, "考勤", update_id=7))  # a read
     new = (await answered(tg, lambda got: any("应到" in x for x in got[seen:])))[seen:]
     full = [x for x in new if FULL in x]
