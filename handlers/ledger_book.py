@@ -143,6 +143,7 @@ async def write_ledger(
     await _mobile_sheet(run)
     await _terms_sheet(run)
     await _dues_sheet(run)
+    await _commendations_sheet(run)
     _summary_sheet(run, summary)
     stats.totals = {branches[b]: t for b, t in totals.items()}
     book.wb.close()
@@ -755,6 +756,18 @@ async def _mobile_sheet(run: _Run) -> None:
         sheet.row([run.branches.get(m.branch_id), m.name, book.label("mobile.unrecorded"), None, None, None, None,
                    remote.get(m.id, 0)])  # fmt: skip
     run.stats.rows["mobile"] = sheet.finish()
+
+
+async def _commendations_sheet(run: _Run) -> None:
+    """表彰台账: the commendations given in the period, of branches and of members (a branch's
+    ledger: the branch's and its members')."""
+    book, scope = run.book, run.scope
+    sheet = book.sheet("commendations", "commendations", caps={4: 24}, keys=2)
+    first, last = scope.start.astimezone(book.tz).date(), (scope.end - timedelta(seconds=1)).astimezone(book.tz).date()
+    for c in await run.uow.commendations.between(scope.region_id, first, last, scope.branch_id):
+        kind = book.label("commendations.member" if c.member else "commendations.branch")
+        sheet.row([c.given_on, kind, c.branch, c.member, c.title, c.recorded_by])
+    run.stats.rows["commendations"] = sheet.finish()
 
 
 async def _terms_sheet(run: _Run) -> None:

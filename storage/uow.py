@@ -12,6 +12,7 @@ from storage.repos.accounts import AccountRepo
 from storage.repos.attendance import AttendanceRepo
 from storage.repos.audit import AuditRepo
 from storage.repos.chats import ChatRepo
+from storage.repos.commendations import CommendationRepo
 from storage.repos.compliance import ComplianceRepo, EvaluationRepo, FindingRepo, ReportRepo
 from storage.repos.dues import DuesRepo
 from storage.repos.duty import DutyRepo, RotationRepo
@@ -77,6 +78,10 @@ class UnitOfWork:
     @cached_property
     def mobile(self) -> MobileRepo:
         return MobileRepo(self.conn)
+
+    @cached_property
+    def commendations(self) -> CommendationRepo:
+        return CommendationRepo(self.conn)
 
     # the calendar and who came
     @cached_property

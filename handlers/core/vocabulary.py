@@ -220,6 +220,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "dues.paid": ("登记党费交纳", "recorded dues paid"),
         "points.rule": ("设置积分规则", "set a points rule"),
         "points.volunteer": ("登记志愿服务", "recorded a volunteer service"),
+        "commendation.record": ("登记表彰", "recorded a commendation"),
         "roster.import": ("导入花名册", "imported the roster"),
         "region.start": ("设置启用日期", "set the start date"),
         "norm_set": ("设置组织生活规范", "set a norm"),

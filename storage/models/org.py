@@ -135,6 +135,23 @@ class MemberTransfer(Base):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class Commendation(Base):
+    """表彰: a commendation the region gave a branch (先进基层党组织) or a member (优秀共产党员) —
+    one of the two — with its title and day, announced in the chats and kept for the 表彰台账."""
+
+    __tablename__ = "commendations"
+    __table_args__ = (Index("ix_commendations_region", "region_id", "given_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))  # a branch commended
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))  # or a member
+    title: Mapped[str] = mapped_column(String(50))  # as typed
+    given_on: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class BranchTerm(Base):
     """换届: a branch committee's election, the term it starts (3 years for a branch by default)
     and who was elected. A branch's current committee is its latest election; the earlier ones

@@ -176,6 +176,8 @@ COMMANDS = {
     "point_rules": "member",
     "set_points": "region",
     "volunteer": "branch",
+    "commend": "region",
+    "commendations": "member",
     "store": "member",
     "store_add": "region",
     "redeem": "member",
