@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from handlers.core.access import Level, Refused
 from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
+from handlers.core.expected import expects, party_groups
 from handlers.core.feature import Feature
 from handlers.core.i18n import render
 from handlers.core.intent import SEE, Phrase
@@ -21,7 +24,7 @@ from handlers.core.router import Command, Press
 from handlers.core.timeparse import WhenError, numbered, parse_date, whole_number
 from handlers.core.vocabulary import TERMS
 from storage import limits
-from storage.records import MemberRec
+from storage.records import ATTENDED, MemberRec, rate_of
 from storage.repos.points import RedemptionRec, rule_in_effect
 from storage.uow import UnitOfWork
 
@@ -212,6 +215,71 @@ async def set_points(ctx: Context, args: str) -> list[Reply]:
     before = await ctx.unit(work)
     ctx.services.directory.clear()
     return [ctx.reply("points.rule_set", rule=rule, amount=amount, before=before, day=day, today=today)]
+
+
+# 先锋指数: points earned (against the region's best), attendance and duty kept, out of 100
+PIONEER_WEIGHTS = {"points": 40, "attendance": 40, "duty": 20}
+
+
+@dataclass(frozen=True)
+class Pioneer:
+    """A member's 先锋指数 for the year so far and what it is made of."""
+
+    earned: int  # points earned this year
+    best: int  # the region's highest
+    expected: int  # held events they were expected at
+    present: int
+    leave: int
+    kept: int  # duty shifts begun, kept
+    due: int
+    since: date  # counted from (1 January, or the region's start day)
+
+    def parts(self) -> dict[str, float | None]:
+        """Each part's score out of its weight; None: nothing to count (left out)."""
+        w = PIONEER_WEIGHTS
+        return {
+            "points": w["points"] * self.earned / self.best if self.best else None,
+            "attendance": w["attendance"] * self.present / self.expected if self.expected else None,
+            "duty": w["duty"] * self.kept / self.due if self.due else None,
+        }
+
+    @property
+    def index(self) -> float | None:
+        """The parts counted, scaled to 100 (None: nothing to count yet)."""
+        counted = {k: v for k, v in self.parts().items() if v is not None}
+        weight = sum(PIONEER_WEIGHTS[k] for k in counted)
+        return round(100 * sum(counted.values()) / weight, 1) if weight else None
+
+
+async def pioneer_of(uow: UnitOfWork, member: MemberRec, tz: ZoneInfo) -> Pioneer:
+    """A member's 先锋指数 this year up to now: the held events they were expected at where they
+    were then (transfers kept), their marks, their points and the region's best, their shifts."""
+    today = uow.now.astimezone(tz).date()
+    since = max(date(today.year, 1, 1), (await uow.org.region(member.region_id)).start(tz))
+    start = datetime.combine(since, time(), tzinfo=tz)
+    held = await uow.compliance.held(member.region_id, start, uow.now) if start < uow.now else []
+    scope = await uow.ledger.scope(member.region_id, None, start, uow.now)
+    stays = await uow.ledger.people(scope, only=frozenset({member.id}))
+    groups = await party_groups(uow, held)
+    mine = [e.id for e in held if any(expects(e, p, groups) for p in stays)]
+    marks = await uow.attendance.statuses_of(member.id, mine)
+    earned, best = await uow.points.earned_most(member.region_id, member.id, start)
+    shifts = [s for s in await uow.duty.of_member(member.id, start, uow.now) if s.starts_at <= uow.now]
+    return Pioneer(
+        earned, best, len(mine), sum(s in ATTENDED for s in marks.values()), sum(s == "leave" for s in marks.values()),
+        sum(s.checked_in_at is not None for s in shifts), len(shifts), since,
+    )  # fmt: skip
+
+
+async def pioneer(ctx: Context, args: str) -> list[Reply]:
+    """先锋指数 — the asker's 先锋指数 this year, and what it is made of (answered privately where possible)."""
+    if args.strip():
+        raise UsageError("pioneer")
+    member = ctx.need_member()
+    found = await ctx.read(lambda uow: pioneer_of(uow, member, ctx.tz))
+    shown: dict[str, Any] = {"name": member.name, "p": found, "parts": found.parts(), "weights": PIONEER_WEIGHTS}
+    rate = rate_of(found.expected, found.present, found.leave)
+    return [ctx.reply("points.pioneer", private=True, today=ctx.local(ctx.now).date(), rate=rate, **shown)]
 
 
 async def store(ctx: Context, args: str) -> list[Reply]:
@@ -491,6 +559,7 @@ COMMANDS = [
     Command("rank", ("积分排行",), ranking, "points.usage_rank", "points.help_rank", access=M),
     Command("adjust", ("调整积分",), adjust, "points.usage_adjust", "points.help_adjust", access=R),
     Command("volunteer", ("志愿服务",), volunteer, "points.usage_volunteer", "points.help_volunteer", access=B),
+    Command("pioneer", ("先锋指数",), pioneer, "points.usage_pioneer", "points.help_pioneer", access=M),
     Command("point_rules", ("积分规则",), point_rules, "points.usage_point_rules", "points.help_point_rules", access=M),
     Command("set_points", ("设置积分",), set_points, "points.usage_set_points", "points.help_set_points", access=R),
     Command("store", ("积分超市",), store, "points.usage_store", "points.help_store", access=M),

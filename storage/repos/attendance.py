@@ -53,6 +53,15 @@ class AttendanceRepo:
             who.update((int(m[0]), (str(m[1]), int(m[2]))) for m in found)
         return [AttendanceRec(r[0], who[r[0]][0], who[r[0]][1], r[1], r[2], r[3], r[4]) for r in rows]
 
+    async def statuses_of(self, member_id: int, event_ids: Collection[int]) -> dict[int, str]:
+        """One member's marks at these events: event -> status."""
+        if not event_ids:
+            return {}
+        q = select(Attendance.event_id, Attendance.status).where(
+            Attendance.member_id == member_id, Attendance.event_id.in_(sorted(event_ids))
+        )
+        return {int(e): str(s) for e, s in await self.conn.execute(q)}
+
     async def rows_of(self, event_id: int, members: Sequence[MemberRec]) -> list[AttendanceRec]:
         """These members' marks at an event (named and placed as given), in the order recorded."""
         if not members:

@@ -173,6 +173,22 @@ class PointsRepo:
         )
         return int(got.scalar() or 0)
 
+    async def earned_most(self, region_id: int, member_id: int, since: datetime) -> tuple[int, int]:
+        """(this member's, the region's highest) points earned since a time: what was given, not
+        the store's refunds, nothing spent subtracted."""
+        earned = func.sum(PointEntry.amount).label("earned")
+        per_member = (
+            select(PointEntry.member_id, earned)
+            .join(Member, Member.id == PointEntry.member_id)
+            .where(Member.region_id == region_id, PointEntry.at >= since, PointEntry.amount > 0)
+            .where(PointEntry.source != "store")
+            .group_by(PointEntry.member_id)
+            .subquery()
+        )
+        mine = select(per_member.c.earned).where(per_member.c.member_id == member_id).scalar_subquery()
+        row = (await self.conn.execute(select(mine, func.max(per_member.c.earned)))).one()
+        return int(row[0] or 0), int(row[1] or 0)
+
     async def credited(self, member_id: int, reason_like: str, since: datetime) -> int:
         """How many credits since a time had reasons matching a LIKE pattern (monthly limits)."""
         got = await self.conn.execute(

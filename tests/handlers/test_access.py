@@ -178,6 +178,7 @@ COMMANDS = {
     "volunteer": "branch",
     "commend": "region",
     "commendations": "member",
+    "pioneer": "member",
     "store": "member",
     "store_add": "region",
     "redeem": "member",

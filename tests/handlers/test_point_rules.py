@@ -82,3 +82,31 @@ async def test_a_volunteer_service_earns_the_region_s_points_and_reads_in_the_le
     assert (await h.say("志愿服务 赵强 30小时 社区义诊", user="u-张伟"))[0].startswith("时长应在 0 到 24 小时之间")
     assert "志愿服务 姓名 [N小时] 内容" in (await h.say("志愿服务 赵强", user="u-张伟"))[0]
     assert await h.count(AuditLog, AuditLog.action == "points.volunteer") == 2
+
+
+async def test_a_member_s_pioneer_index_is_made_of_points_attendance_and_duty(h: Harness) -> None:
+    assert "还没有可计算的内容" in (await h.dm("先锋指数", user="u-赵强"))[0]
+    await h.say("发布 党员活动日 今天 14:00 活动中心", user="u-张伟")
+    await h.say("发布 支部党员大会 今天 16:00 三楼会议室", user="u-张伟")
+    h.clock.advance(hours=4, minutes=40)  # 13:40
+    assert await h.say("签到", user="u-赵强") == ["✅ 赵强 签到成功"]  # +2
+    h.clock.advance(hours=2)  # 15:40: 张伟 keeps the meeting held, 赵强 misses it
+    assert (await h.say("签到", user="u-张伟"))[0].startswith("✅")
+    await h.say("添加值班 明天 9:00-12:00 党群服务中心 赵强", user="u-李红", chat=REGION_CHAT)
+    await h.say("金点子：仓库加装温湿度计", user="u-钱多多")
+    await h.say("采纳 #1", user="u-李红", chat=REGION_CHAT)  # 钱多多 1 + 5: the region's best
+    h.clock.advance(hours=17, minutes=15)  # 2 December 08:55
+    assert (await h.say("上岗", user="u-赵强"))[0].startswith("🟢 赵强 已上岗")  # +3
+    h.clock.advance(hours=1)  # the shift has begun
+    said = (await h.dm("先锋指数", user="u-赵强"))[0]
+    assert said.splitlines() == [
+        "🚩 赵强 的先锋指数（2026年，12月1日启用以来，截至12月2日）：73.3",
+        "· 积分：今年获得 5 分（本联合党委最高 6 分） → 33.3/40",
+        "· 出勤：应到 2 次，出席 1 次（出席率 50%） → 20.0/40",
+        "· 值班：1 个班次，到岗 1 个 → 20.0/20",
+        "计算方法：积分占 40（与本联合党委今年最高者相比）、出席率占 40、值班到岗率占 20；"
+        "没有应到活动或值班的部分不计，其余部分折算为百分制。",
+    ]
+    # 钱多多: no shift, so duty is left out and the rest scaled to 100
+    other = (await h.dm("先锋指数", user="u-钱多多"))[0]
+    assert "· 值班：0 个班次，到岗 0 个 → 不计" in other and "截至12月2日）：50.0" in other
