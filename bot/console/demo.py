@@ -184,6 +184,20 @@ async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[st
         ):
             await chat.say(line)
 
+        stamp("联合党委调整积分规则（从今天起，已得积分不变），支部登记志愿服务，联合党委表彰")
+        for line in (
+            "设置积分 志愿服务 3",
+            "积分规则",
+            "/as 张伟",
+            "/chat 红星群",
+            "志愿服务 钱多多 2小时 社区义诊",
+            "/as 李红",
+            "/chat 城东联合党委书记群",
+            "表彰 红星机械党支部 先进基层党组织",
+            "表彰记录",
+        ):
+            await chat.say(line)
+
         await skip("快进两周：专题党课前一天的通知", days=13, hours=4)
         await chat.say("日程")
 

@@ -35,7 +35,7 @@ async def test_a_rule_changed_from_a_day_holds_from_that_day_and_changes_nothing
     await h.say("采纳 #2", user="u-李红", chat=REGION_CHAT)
     assert await _given(h, "idea:adopted:1") == [5] and await _given(h, "idea:adopted:2") == [10]
     now = (await h.say("积分规则", user="u-赵强"))[0]
-    assert "· 金点子采纳 10 分" in now and "以往调整：\n· 2027年1月1日起 金点子采纳 10 分（李红）" in now
+    assert "· 金点子采纳 10 分" in now and "调整记录：\n· 2027年1月1日起 金点子采纳 10 分（李红）" in now
     audit = await h.rows(select(AuditLog.detail).where(AuditLog.action == "points.rule"))
     assert len(audit) == 1 and '"before": 5' in audit[0][0]
 
