@@ -18,6 +18,7 @@ from handlers.core.outbox import Payload, PushContext, PushKind, queue
 from handlers.core.ports import Reply
 from handlers.core.router import Command
 from handlers.core.timeparse import WhenError, parse_date, whole_number
+from storage.repos.commendations import CommendationRec
 from storage.uow import UnitOfWork
 
 MAX_TITLE = 50
@@ -44,7 +45,7 @@ async def commend(ctx: Context, args: str) -> list[Reply]:
     node = ctx.need_node()
     actor = ctx.need_manager(node.region_id, None, Level.REGION)
 
-    async def work(uow: UnitOfWork) -> int:
+    async def work(uow: UnitOfWork) -> CommendationRec | None:
         branches = {b.name: b for b in await uow.org.branches(node.region_id)}
         branch = branches.get(who)
         member = None if branch is not None else await named_member(uow, node.region_id, who)
@@ -62,11 +63,9 @@ async def commend(ctx: Context, args: str) -> list[Reply]:
             )
         await ctx.audit(uow, actor.id, "commendation.record", title=title, date=str(given_on),
                         **({"member": member.id} if member else {"branch": branch_id}))  # fmt: skip
-        return cid
+        return await uow.commendations.by_id(cid)
 
-    cid = await ctx.unit(work)
-    found = await ctx.read(lambda uow: uow.commendations.by_id(cid))
-    return [ctx.reply("commendations.recorded", c=found)]
+    return [ctx.reply("commendations.recorded", c=await ctx.unit(work))]
 
 
 async def listing(ctx: Context, args: str) -> list[Reply]:

@@ -213,7 +213,7 @@ async def set_points(ctx: Context, args: str) -> list[Reply]:
         return before
 
     before = await ctx.unit(work)
-    ctx.services.directory.clear()
+    ctx.services.directory.forget_point_rules(node.region_id)
     return [ctx.reply("points.rule_set", rule=rule, amount=amount, before=before, day=day, today=today)]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -500,15 +500,11 @@ async def build_summary(
         expected = [m for m in expected if m.id in in_group]
     whole = None
     if view is not None and with_whole:
-        counted, came = await uow.attendance.totals(event.id, event.region_id, roles)
-        whole = (counted, came)
-        if then:  # the region's roll then: who came in from outside since out, who left it since in
-            movers = await uow.org.members_by_ids(list(then))
-            marks = {r.member_id: r.status for r in await uow.attendance.rows_of(event.id, movers)}
-            for m in movers:
-                if m.role in roles and (then[m.id] is None) == m.active:
-                    sign = -1 if m.active else 1
-                    whole = (whole[0] + sign, whole[1] + sign * (marks.get(m.id) in ATTENDED))
+        whole = await uow.attendance.totals(event.id, event.region_id, roles)
+        for m, status in await _movers_marks(uow, event, then, roles):
+            if (then[m.id] is None) == m.active:  # the region's roll then: who came in since out, who left since in
+                sign = -1 if m.active else 1
+                whole = (whole[0] + sign, whole[1] + sign * (status in ATTENDED))
     return _summary(event, expected, rows, whole)
 
 
@@ -518,6 +514,18 @@ async def _there_then(uow: UnitOfWork, then: dict[int, int | None], branch_id: i
     is no longer active now)."""
     ids = [m for m, b in then.items() if b is not None and branch_id in (None, b)]
     return [replace(m, branch_id=then[m.id] or 0, active=True) for m in await uow.org.members_by_ids(ids)]
+
+
+async def _movers_marks(
+    uow: UnitOfWork, event: EventRec, then: dict[int, int | None], roles: Sequence[str]
+) -> list[tuple[MemberRec, str | None]]:
+    """The members transferred since the event began, of the roles it expects, each with their
+    mark there (None: none)."""
+    if not then:
+        return []
+    movers = [m for m in await uow.org.members_by_ids(list(then)) if m.role in roles]
+    marks = {r.member_id: r.status for r in await uow.attendance.rows_of(event.id, movers)}
+    return [(m, marks.get(m.id)) for m in movers]
 
 
 def _as_then(members: list[MemberRec], then: dict[int, int | None], back: list[MemberRec]) -> list[MemberRec]:
@@ -597,12 +605,9 @@ async def branch_counts(uow: UnitOfWork, event: EventRec) -> BranchCounts:
     then = await uow.transfers.moved_since(event.region_id, event.starts_at)
     if not then:
         return counts
-    movers = [m for m in await uow.org.members_by_ids(list(then)) if m.role in roles]
-    marks = {r.member_id: r.status for r in await uow.attendance.rows_of(event.id, movers)}
-    names = {b: c[0] for b, c in counts.items()} | {b.id: b.name for b in await uow.org.branches(event.region_id)}
+    names = {b.id: b.name for b in await uow.org.branches(event.region_id)}
     out: dict[int, list[int]] = {b: list(c[1:]) for b, c in counts.items()}
-    for m in movers:
-        status = marks.get(m.id)
+    for m, status in await _movers_marks(uow, event, then, roles):
         one = (1, status in ATTENDED, status == "late", status == "leave", status not in (None, "absent"))
         for branch, sign in ((m.branch_id if m.active else None, -1), (then[m.id], 1)):
             if branch is not None:

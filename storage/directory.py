@@ -158,6 +158,9 @@ class Directory:
     def forget_events(self, region_id: int) -> None:
         self._forget(("events", region_id))
 
+    def forget_point_rules(self, region_id: int) -> None:
+        self._forget(("points", region_id))
+
     def clear(self) -> None:
         for key in list(self._entries) + list(self._loading):
             self._forget(key)

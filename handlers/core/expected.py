@@ -63,11 +63,10 @@ class Expected:
         self, people: list[PersonRow], start: datetime, end: datetime, groups: dict[int, set[int]] | None = None
     ) -> None:
         self.groups = groups or {}  # a Party group's members (its events expect them only)
-        self.everyone = [p for p in people if p.active]
         self.by_branch: dict[int, list[PersonRow]] = defaultdict(list)
         self.steady: list[PersonRow] = []
         self.moved: dict[int | None, list[PersonRow]] = defaultdict(list)  # by branch; None: all of them
-        for p in self.everyone:
+        for p in (p for p in people if p.active):
             if p.steady(start, end):
                 self.by_branch[p.branch_id].append(p)
                 self.steady.append(p)
@@ -111,7 +110,7 @@ class BranchAttendance:
     leave: int = 0
 
     @property
-    def rate(self) -> float | None:
+    def rate(self) -> int | None:
         return rate_of(self.expected, self.present, self.leave)
 
 

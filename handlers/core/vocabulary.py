@@ -271,6 +271,7 @@ DETAIL: dict[str, tuple[str, str]] = {
     "name": ("{}", "{}"),
     "text": ("“{}”", "“{}”"),
     "topic": ("“{}”", "“{}”"),
+    "title": ("“{}”", "“{}”"),
     "reason": ("原因：{}", "reason: {}"),
     "note": ("说明：{}", "note: {}"),
     "amount": ("{:+d} 分", "{:+d} points"),

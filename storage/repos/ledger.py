@@ -177,6 +177,8 @@ class LedgerRepo:
     async def people(self, scope: Scope, only: frozenset[int] | None = None) -> list[PersonRow]:
         """Everyone who was on the roster of the scope during the period (active or not; of them,
         the members `only` names), a row per stay in a branch, by branch, in roster order."""
+        if only is not None and not only:
+            return []
         done = (MemberTransfer.region_id == scope.region_id, MemberTransfer.status == "done")
         q = select(Member.id, Member.name, Member.branch_id, Member.role, Member.active, Member.is_mobile).where(
             Member.region_id == scope.region_id
@@ -190,15 +192,20 @@ class LedgerRepo:
             )
             q = q.where(or_(Member.branch_id == scope.branch_id, Member.id.in_(were_here)))
         moves: dict[int, list[tuple[int | None, int | None, datetime]]] = {}
-        rows = await self.conn.execute(
-            select(
-                MemberTransfer.member_id,
-                MemberTransfer.from_branch_id,
-                MemberTransfer.to_branch_id,
-                MemberTransfer.done_at,
+        moved = scope.moved if only is None else scope.moved & only  # whose transfers to read
+        rows: Any = (
+            await self.conn.execute(
+                select(
+                    MemberTransfer.member_id,
+                    MemberTransfer.from_branch_id,
+                    MemberTransfer.to_branch_id,
+                    MemberTransfer.done_at,
+                )
+                .where(*done, MemberTransfer.member_id.in_(sorted(moved)))
+                .order_by(MemberTransfer.member_id, MemberTransfer.done_at, MemberTransfer.id)
             )
-            .where(*done)
-            .order_by(MemberTransfer.member_id, MemberTransfer.done_at, MemberTransfer.id)
+            if moved
+            else []
         )
         for member_id, frm, to, at in rows:
             if at is not None:  # a done transfer has its day
