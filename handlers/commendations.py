@@ -62,7 +62,7 @@ async def commend(ctx: Context, args: str) -> list[Reply]:
                 uow, COMMENDED, chat.platform, chat.chat_id, due=uow.now, payload=CommendedPush(commendation=cid)
             )
         await ctx.audit(uow, actor.id, "commendation.record", title=title, date=str(given_on),
-                        **({"member": member.id} if member else {"branch": branch_id}))  # fmt: skip
+                        **({"member": member.id} if member else {"branch": who}))  # fmt: skip
         return await uow.commendations.by_id(cid)
 
     return [ctx.reply("commendations.recorded", c=await ctx.unit(work))]

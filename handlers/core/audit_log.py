@@ -61,7 +61,7 @@ class AuditReader:
             return "、".join(str(v) for v in value)
         if isinstance(value, bool):
             return ""
-        if key in ("to", "date") and isinstance(value, str):
+        if key in ("to", "date", "from_day") and isinstance(value, str):
             return self._time(value)
         if key == "month" and isinstance(value, str) and len(value) == 7 and value[4] == "-":
             return value if self.locale == "en" else f"{value[:4]}年{int(value[5:])}月"

@@ -380,9 +380,10 @@ def detail_part(key: str, value: Any, locale: str) -> str:
 
 
 ORDER = {key: n for n, key in enumerate((
-    "event", "finding", "shift", "assignment", "rule", "group", "request", "item", "branch", "region", "member",
-    "from", "to", "winner", "claimer", "lecturer", "name", "month", "period", "date", "year", "amount", "points",
-    "score", "price", "stock", "count", "per", "dimension", "kind", "deadline", "text", "topic", "reason", "note",
+    "event", "finding", "shift", "assignment", "rule", "point_rule", "group", "request", "item", "branch", "region",
+    "member", "from", "to", "winner", "claimer", "lecturer", "name", "title", "month", "period", "date", "year",
+    "amount", "points", "worth", "from_day", "before", "score", "price", "stock", "count", "per", "dimension", "kind",
+    "deadline", "text", "topic", "reason", "note",
 ))}  # fmt: skip
 
 
