@@ -13,7 +13,8 @@ per group at 30 a second: groups / 30 s), with the target 1.25 × bound + 1 s.
     .venv/bin/python bench/workers.py --workers 1 2 3 --members 2000 --groups 200 --spread 3
     .venv/bin/python bench/workers.py --workers 1 --profile      # and the requests served each second
 
-It also prints each worker's slowest acknowledgement (a webhook post's HTTP 200) and the busiest
+It also prints how long binding the groups took (each bind queues the pushes still to come
+for its own chat), each worker's slowest acknowledgement (a webhook post's HTTP 200) and the busiest
 second the fake counted. The workers log to LOG (BENCH_LOG_LEVEL=INFO for more than warnings).
 """
 
@@ -36,7 +37,7 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 from sqlalchemy import func, select
 
 from bench.webhook import LOG, Poster, bind_groups, free_port, prepare, scalar, start_workers
-from storage.models import Attendance
+from storage.models import Attendance, InboxUpdate
 from tests.fakes.telegram_api import RemoteFakeBotAPI, text_update
 
 
@@ -62,6 +63,12 @@ async def quiet(api: RemoteFakeBotAPI, for_s: float = 1.5) -> None:
             count, since = len(api.calls), time.monotonic()
 
 
+async def handled(url: str) -> None:
+    """Until every update the workers stored is handled."""
+    while await scalar(url, select(func.count()).select_from(InboxUpdate).where(InboxUpdate.status != "done")):
+        await asyncio.sleep(0.25)
+
+
 async def run(url: str, workers: int, members: int, groups: int, spread_s: float, profile: bool = False) -> None:
     api = await RemoteFakeBotAPI.start(free_port())
     procs: list[tuple[asyncio.subprocess.Process, str]] = []
@@ -69,8 +76,11 @@ async def run(url: str, workers: int, members: int, groups: int, spread_s: float
         env = await prepare(url, members, groups, api.port)
         env["DANGJIAN_TELEGRAM_GROUP_PER_MINUTE"] = "19"
         procs = await start_workers(env, workers)
+        binding = time.monotonic()
         await bind_groups(procs[0][1], groups)
-        await quiet(api)  # every group bound and its sign-in board posted
+        await handled(url)  # every bind handled,
+        bound_in = time.monotonic() - binding
+        await quiet(api)  # and its answer and sign-in board posted
         before = len(api.calls)
         rng = random.Random(7)
         arrivals = sorted((rng.uniform(0, spread_s), i) for i in range(members))
@@ -137,7 +147,8 @@ async def run(url: str, workers: int, members: int, groups: int, spread_s: float
             for poster in row:
                 await poster.close()
         print(
-            f"{workers} worker(s): {members:,} members in {groups} groups type 签到 within {spread_s:g} s\n"
+            f"{workers} worker(s): {groups} groups bound (and handled) in {bound_in:.2f} s; "
+            f"{members:,} members in {groups} groups type 签到 within {spread_s:g} s\n"
             f"  confirmed {len(names & set(seen)):,}/{members:,}"
             f" (confirmed twice: {twice}); 429s {api.rejected}; all acknowledged after {acknowledged:.2f} s,"
             f" recorded after {recorded_in:.2f} s; slowest acknowledgement by worker: "

@@ -14,7 +14,7 @@ from handlers.core.errors import AppError, UsageError
 from handlers.core.event_ref import kind_of, parse_event_ref, visible_in, visible_in_node
 from handlers.core.feature import Feature
 from handlers.core.intent import DAY, KIND, Phrase
-from handlers.core.outbox import PushKind, push_key, queue
+from handlers.core.outbox import PushKind, push_row
 from handlers.core.ports import Button, Reply
 from handlers.core.router import Command
 from handlers.core.timeparse import ParsedWhen, WhenError, parse_date, parse_when
@@ -308,49 +308,49 @@ async def queue_pushes(
     skip_open_push: tuple[str, str] | None = None,
     *,
     replace: bool = False,
+    only: BindingRec | None = None,
 ) -> None:
-    """Queue an event's pushes for every chat of its audience: reminders, the sign-in opening,
-    the nudge and the summary. Keys carry the start time, so a moved event gets fresh rows.
-    `replace`: the event changed (moved, other reminders): its pending pushes that are no longer
-    wanted are voided, the wanted ones kept (or, voided before, pending again)."""
-    chats = await audience_chats(uow, event)
+    """Queue an event's pushes for every chat of its audience (`only`: for that one chat, just
+    bound): reminders, the sign-in opening, the nudge and the summary, in one statement. Keys carry
+    the start time, so a moved event gets fresh rows. `replace`: the event changed (moved, other
+    reminders): its pending pushes that are no longer wanted are voided, the wanted ones kept (or,
+    voided before, pending again)."""
+    chats = [only] if only is not None else await audience_chats(uow, event)
     reminders = policy.reminders_min if reminders_min is None else reminders_min
     stamp = event.starts_at.strftime("%Y%m%d%H%M")
     plain = pushes.EventPush(event=event.id, at=stamp)
     timed: list[tuple[PushKind[pushes.EventPush], datetime, pushes.EventPush]] = [
         (pushes.REMINDER, event.starts_at - timedelta(minutes=m), plain.model_copy(update={"minutes": m}))
         for m in reminders
+        if event.starts_at - timedelta(minutes=m) >= uow.now  # a reminder whose time has passed is not sent
     ]
     if policy.nudge_after_min:
         timed.append((pushes.NUDGE, event.starts_at + timedelta(minutes=policy.nudge_after_min), plain))
     timed.append((pushes.SUMMARY, event.closes_at, plain))
-    wanted: list[str] = []
-    for chat in chats:
-        rows = [*timed, (pushes.OPENING, max(event.opens_at, uow.now), plain)]
-        for kind, due, payload in rows:
-            if due < uow.now and kind is pushes.REMINDER:
-                continue  # a reminder whose time has passed is not sent
-            # the chat that got the board in the publishing reply has it: recorded as sent, so a
-            # later re-bind (which queues the pushes still to come) never posts it again
-            given = kind is pushes.OPENING and (chat.platform, chat.chat_id) == skip_open_push
-            wanted.append(push_key(kind, payload, chat.platform, chat.chat_id))
-            await queue(
-                uow,
-                kind,
-                chat.platform,
-                chat.chat_id,
-                due=due,
-                payload=payload,
-                event_id=event.id,
-                status="sent" if given else "pending",
-            )
+    timed.append((pushes.OPENING, max(event.opens_at, uow.now), plain))
+    rows = [
+        # the chat that got the board in the publishing reply has it: recorded as sent, so a
+        # later re-bind (which queues the pushes still to come) never posts it again
+        push_row(
+            kind,
+            chat.platform,
+            chat.chat_id,
+            due=due,
+            payload=payload,
+            event_id=event.id,
+            status="sent" if kind is pushes.OPENING and (chat.platform, chat.chat_id) == skip_open_push else "pending",
+        )
+        for chat in chats
+        for kind, due, payload in timed
+    ]
+    await uow.outbox.enqueue_many(rows)
     if replace:
-        await uow.outbox.void_for_event(event.id, keep=wanted)
+        await uow.outbox.void_for_event(event.id, keep=[row["dedupe_key"] for row in rows])
 
 
 async def catch_up_chat(uow: UnitOfWork, policy: Policy, platform: str, chat_id: str) -> int:
-    """A chat bound (or bound anew) after events were published gets their pushes still to come;
-    chats that have them already get nothing twice (the keys are the same)."""
+    """A chat bound (or bound anew) after events were published gets their pushes still to come
+    (for this chat alone); what it has already it gets not twice (the keys are the same)."""
     binding = await uow.chats.binding(platform, chat_id)
     if binding is None or not binding.active:
         return 0
@@ -359,7 +359,7 @@ async def catch_up_chat(uow: UnitOfWork, policy: Policy, platform: str, chat_id:
     for event in events:
         if visible_in(event, binding):
             rule = await uow.rules.get(event.rule_id) if event.rule_id else None
-            await queue_pushes(uow, policy, event, tuple(rule.reminders) if rule else None)
+            await queue_pushes(uow, policy, event, tuple(rule.reminders) if rule else None, only=binding)
             count += 1
     return count
 

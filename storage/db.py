@@ -249,6 +249,9 @@ class BatchWrite(Generic[R]):
     """
 
     batch_key: ClassVar[str]
+    # written before the units queued ahead of it (with the other batchable writes queued, in one
+    # transaction): what an acknowledgement waits for must not wait behind the handling before it
+    urgent: ClassVar[bool] = False
 
     @classmethod
     def apply_many(cls, conn: Connection, items: Sequence[Any]) -> list[Any]:
@@ -262,6 +265,7 @@ class _Job:
     unit: Callable[[AsyncConnection], Awaitable[Any]] | None = None
     batch: BatchWrite[Any] | None = None
     read_only: bool = False
+    urgent: bool = False
 
 
 @dataclass
@@ -270,7 +274,9 @@ class Database:
 
     engine: AsyncEngine
     max_batch: int = 256
-    _queue: asyncio.Queue[_Job] = field(default_factory=asyncio.Queue)
+    _jobs: deque[_Job] = field(default_factory=deque)  # in order of arrival
+    _urgent: deque[_Job] = field(default_factory=deque)  # before the others (see BatchWrite.urgent)
+    _ready: asyncio.Event = field(default_factory=asyncio.Event)
     _writer: asyncio.Task[None] | None = None
     _conn: AsyncConnection | None = None  # the writer's own connection, kept between jobs
     _sync_engine: Engine | None = None  # SQLite only: batches run on it in _thread
@@ -348,19 +354,20 @@ class Database:
 
     async def unit(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run fn in its own transaction on the writer; returns after the commit."""
-        job = _Job(future=asyncio.get_running_loop().create_future(), unit=fn)
-        self._ensure_writer()
-        await self._queue.put(job)
-        result: T = await job.future
+        result: T = await self._enqueue(_Job(future=asyncio.get_running_loop().create_future(), unit=fn))
         return result
 
     async def batch(self, item: BatchWrite[R]) -> R:
         """Queue a batchable write; returns its result after the commit of its batch."""
-        job = _Job(future=asyncio.get_running_loop().create_future(), batch=item)
-        self._ensure_writer()
-        await self._queue.put(job)
-        result: R = await job.future
+        job = _Job(future=asyncio.get_running_loop().create_future(), batch=item, urgent=item.urgent)
+        result: R = await self._enqueue(job)
         return result
+
+    async def _enqueue(self, job: _Job) -> Any:
+        self._ensure_writer()
+        (self._urgent if job.urgent else self._jobs).append(job)
+        self._ready.set()
+        return await job.future
 
     async def read(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run a read-only fn on its own connection, beside the writer (on SQLite a snapshot that
@@ -420,19 +427,25 @@ class Database:
             return await asyncio.to_thread(asyncio.run, go())
 
     async def _run(self) -> None:
-        units: deque[_Job] = deque()  # general units found while gathering a batch: next in line
         while True:
-            job = units.popleft() if units else await self._queue.get()
+            while not (self._urgent or self._jobs):
+                self._ready.clear()
+                await self._ready.wait()
+            job = (self._urgent or self._jobs).popleft()  # the urgent ones first
             if job.unit is not None:
                 await self._run_unit(job)
                 continue
-            # every batchable write queued meanwhile, of any kind, goes into this one transaction;
-            # queued jobs come from different tasks (a task waits for each write), so their order
-            # among each other does not matter
+            # every batchable write queued meanwhile, of any kind, goes into this one transaction
+            # (the urgent ones first; the units among them keep their places): one commit for
+            # many; queued jobs come from different tasks (a task waits for each write), so their
+            # order among each other does not matter
             group = [job]
-            while len(group) < self.max_batch and not self._queue.empty():
-                nxt = self._queue.get_nowait()
-                (group if nxt.batch is not None else units).append(nxt)
+            for lane in (self._urgent, self._jobs):
+                units = deque[_Job]()
+                while len(group) < self.max_batch and lane:
+                    nxt = lane.popleft()
+                    (group if nxt.batch is not None else units).append(nxt)
+                lane.extendleft(reversed(units))
             await self._run_batch(group)
 
     async def _connection(self) -> AsyncConnection:

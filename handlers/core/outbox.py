@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from handlers.core.i18n import normalize_locale, this_day_is
 from handlers.core.ports import Reply
 from storage.records import BindingRec, EventRec, OutboxRec
+from storage.repos.outbox import outbox_row
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,21 @@ async def queue(
         payload=payload.model_dump(mode="json"),
         status=status,
     )
+
+
+def push_row(
+    kind: PushKind[P],
+    platform: str,
+    chat_id: str,
+    *,
+    due: datetime,
+    payload: P,
+    event_id: int | None = None,
+    status: str = "pending",
+) -> dict[str, Any]:
+    """`queue`'s row, for queuing many at once (OutboxRepo.enqueue_many)."""
+    key = push_key(kind, payload, platform, chat_id)
+    return outbox_row(key, kind.name, event_id, platform, chat_id, due, payload.model_dump(mode="json"), status)
 
 
 @dataclass(frozen=True)

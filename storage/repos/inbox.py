@@ -37,6 +37,7 @@ class InboxPut(BatchWrite[int | None]):
     None if the update was stored before (a redelivery: whoever holds it handles it)."""
 
     batch_key: ClassVar[str] = "inbox-put"
+    urgent: ClassVar[bool] = True  # the webhook's acknowledgement waits for it
 
     platform: str
     update_key: str

@@ -32,6 +32,31 @@ _OUTBOX_COLS = (
 )
 
 
+def outbox_row(
+    key: str,
+    purpose: str,
+    event_id: int | None,
+    platform: str,
+    chat_id: str,
+    due_at: datetime,
+    payload: dict[str, object] | None = None,
+    status: str = "pending",
+) -> dict[str, Any]:
+    """One push as an outbox row, under its unique key (see OutboxRepo.enqueue)."""
+    return {
+        "dedupe_key": key,
+        "purpose": purpose,
+        "event_id": event_id,
+        "platform": platform,
+        "chat_id": chat_id,
+        "payload": payload or {},
+        "due_at": due_at,
+        "status": status,
+        "attempts": 0,
+        "sent_at": due_at if status == "sent" else None,
+    }
+
+
 @dataclass
 class OutboxRepo:
     conn: AsyncConnection
@@ -50,21 +75,15 @@ class OutboxRepo:
     ) -> bool:
         """Queue a push under its unique key (False: that key is queued already). status "sent":
         record a message that went out another way (a reply), so the key is never sent again."""
-        res = await self.conn.execute(
-            insert_ignoring_conflicts(self.conn, Outbox).values(
-                dedupe_key=key,
-                purpose=purpose,
-                event_id=event_id,
-                platform=platform,
-                chat_id=chat_id,
-                payload=payload or {},
-                due_at=due_at,
-                status=status,
-                attempts=0,
-                sent_at=due_at if status == "sent" else None,
-            )
-        )
+        row = outbox_row(key, purpose, event_id, platform, chat_id, due_at, payload, status)
+        res = await self.conn.execute(insert_ignoring_conflicts(self.conn, Outbox).values(**row))
         return bool(res.rowcount)
+
+    async def enqueue_many(self, rows: list[dict[str, Any]]) -> None:
+        """Queue many pushes (rows made by `outbox_row`) in one statement; keys queued already
+        are left as they are."""
+        if rows:
+            await self.conn.execute(insert_ignoring_conflicts(self.conn, Outbox), rows)
 
     async def claim(self, now: datetime, limit: int, owner: str) -> list[OutboxRec]:
         """Take up to `limit` due rows for sending. On PostgreSQL rows another process is taking

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, func, select
 
 from bot.delivery.render import to_plain
 from storage.models import Attendance, AuditLog, Event, Member, Outbox, ProcessedUpdate
@@ -168,6 +169,33 @@ async def test_region_lesson_reaches_branch_chats_and_secretary_meeting_does_not
     assert chats == sorted([("signin_open", GROUP), ("signin_open", REGION_CHAT), ("signin_open", REGION_CHAT)])
     h.clock.advance(hours=5, minutes=40)  # 14:40: lesson open in the branch chat
     assert (await h.say("签到", user="u-赵强"))[0] == "✅ 赵强 签到成功"
+
+
+async def test_a_chat_bound_after_a_region_lesson_gets_its_pushes_and_the_others_nothing_more(h: Harness) -> None:
+    await h.say("发布 专题党课 今天 15:00 党群服务中心 讲师：孙丽", user="u-李红", chat=REGION_CHAT)
+    lesson = select(Outbox.chat_id, func.count()).where(Outbox.event_id.is_not(None)).group_by(Outbox.chat_id)
+    queued = dict(await h.rows(lesson))
+    written: list[int] = []  # outbox rows each statement of the bind wrote
+
+    def count_rows(_conn: Any, _cursor: Any, statement: str, params: Any, _ctx: Any, many: bool) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO OUTBOX"):
+            written.append(len(params) if many else 1)
+
+    engine = h.app.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count_rows)
+    try:
+        await h.say("绑定 绿源科技党支部", user="u-李红", chat="绿源群")
+    finally:
+        event.remove(engine, "before_cursor_execute", count_rows)
+    after = dict(await h.rows(lesson))
+    assert after == {**queued, "绿源群": queued[GROUP]}  # the new chat gets what a branch chat has; nobody more
+    # the region chat's notice of the binding, and the new chat's own lesson pushes in one statement
+    assert sorted(written) == [1, queued[GROUP]]
+    await h.tick(hours=5, minutes=31)  # 14:31: the reminder and the sign-in opening, in every chat
+    sent = await h.rows(select(Outbox.purpose).where(Outbox.chat_id == "绿源群", Outbox.status == "sent"))
+    assert sorted(p for (p,) in sent) == ["reminder", "signin_open"]
+    await h.join("郑浩", chat="绿源群")
+    assert (await h.say("签到", user="u-郑浩", chat="绿源群"))[0] == "✅ 郑浩 签到成功"
 
 
 async def test_non_member_and_unbound_chat(h: Harness) -> None:
