@@ -144,6 +144,7 @@ async def write_ledger(
     await _terms_sheet(run)
     await _dues_sheet(run)
     await _commendations_sheet(run)
+    await _guidance_sheet(run)
     _summary_sheet(run, summary)
     stats.totals = {branches[b]: t for b, t in totals.items()}
     book.wb.close()
@@ -768,6 +769,21 @@ async def _commendations_sheet(run: _Run) -> None:
         kind = book.label("commendations.member" if c.member else "commendations.branch")
         sheet.row([c.given_on, kind, c.branch, c.member, c.title, c.recorded_by])
     run.stats.rows["commendations"] = sheet.finish()
+
+
+async def _guidance_sheet(run: _Run) -> None:
+    """指导员台账: the Party-building instructors' visits in the period (a branch's ledger: that
+    branch's), then who guides which branch now and their last visit."""
+    book, scope = run.book, run.scope
+    sheet = book.sheet("guidance", "guidance", caps={4: 60}, keys=2)
+    first, last = scope.start.astimezone(book.tz).date(), (scope.end - timedelta(seconds=1)).astimezone(book.tz).date()
+    for v in await run.uow.instructors.visits_between(scope.region_id, first, last, scope.branch_id):
+        sheet.row([v.visited_on, v.instructor, v.branch, book.label("guidance.visit"), v.content])
+    for g in await run.uow.instructors.guided(scope.region_id):
+        if scope.branch_id in (None, g.branch_id):
+            said = book.label("guidance.assigned").format(since=f"{g.since:%Y-%m-%d}")
+            sheet.row([g.last_visit, g.instructor, g.branch, book.label("guidance.now"), said])
+    run.stats.rows["guidance"] = sheet.finish()
 
 
 async def _terms_sheet(run: _Run) -> None:

@@ -20,6 +20,7 @@ from storage.repos.events import EventRepo, RuleRepo
 from storage.repos.groups import GroupRepo
 from storage.repos.ideas import IdeaRepo
 from storage.repos.inbox import InboxRepo
+from storage.repos.instructors import InstructorRepo
 from storage.repos.ledger import LedgerRepo, RecordRepo
 from storage.repos.lessons import LessonRepo
 from storage.repos.messages import MessageRepo
@@ -82,6 +83,10 @@ class UnitOfWork:
     @cached_property
     def commendations(self) -> CommendationRepo:
         return CommendationRepo(self.conn)
+
+    @cached_property
+    def instructors(self) -> InstructorRepo:
+        return InstructorRepo(self.conn)
 
     # the calendar and who came
     @cached_property

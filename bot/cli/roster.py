@@ -27,6 +27,8 @@ ROLE_NAMES = {
     "联合党委书记": "regional_secretary",
     "管理员": "admin",
     "讲师": "lecturer",
+    "党建指导员": "instructor",
+    "指导员": "instructor",
 }
 ROLES = set(ROLE_NAMES.values())
 HEADERS = {

@@ -19,6 +19,7 @@ from storage.uow import UnitOfWork
 
 SAMPLE_ROSTER = Path(__file__).with_name("sample_roster.csv")
 REGION = "城东联合党委"
+INSTRUCTOR_PHONE = "13800000005"  # 周敏, the region's Party-building instructor (added to the roster in the demo)
 START = "2026-12-01T09:00:00+08:00"  # the first Tuesday of December: the month's secretary meeting
 
 
@@ -195,6 +196,24 @@ async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[st
             "/chat 城东联合党委书记群",
             "表彰 红星机械党支部 先进基层党组织",
             "表彰记录",
+        ):
+            await chat.say(line)
+
+        stamp("党建指导员：花名册加入指导员周敏，联合党委指派她指导两个支部，她走访红星机械党支部后登记指导记录")
+        instructor = db_path.parent / "demo-指导员.csv"
+        row = f"周敏,城东联合党委机关党支部,党建指导员,{INSTRUCTOR_PHONE}"
+        instructor.write_text(f"姓名,支部,角色,手机\n{row}\n", "utf-8")
+        await import_roster(app.db, instructor, REGION, clock.now())
+        for line in (
+            "指导员 周敏 红星机械党支部 绿源科技党支部",
+            "/as 周敏",
+            "/dm",
+            f"/contact {INSTRUCTOR_PHONE}",
+            "/chat 红星群",
+            "指导记录 红星机械党支部 查阅本季度“三会一课”记录，指导规范会议记录格式",
+            "/as 李红",
+            "/chat 城东联合党委书记群",
+            "指导员",
         ):
             await chat.say(line)
 

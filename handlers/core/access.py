@@ -3,7 +3,9 @@ web page, never re-written in a feature.
 
 An actor is a roster member. Everyone acts only inside their own region; in a chat bound to a
 branch, only that branch's members and the region's own officers (admins, regional secretaries)
-may act. Managing a branch is for its secretary and for the region's officers. Rights come from
+may act. Managing a branch is for its secretary and for the region's officers. A Party-building
+instructor (党建指导员) records guidance of the branches the region assigned them, from any chat of
+the region. Rights come from
 the roster only: being a chat's administrator on a platform grants nothing (in real groups many
 members are made admins). For privileged members (branch secretaries and up) only a region
 officer decides their identity (approving, undoing or stopping their accounts).
@@ -20,6 +22,7 @@ from storage.records import MemberRec
 REGION_ROLES = frozenset({"admin", "regional_secretary"})
 PRIVILEGED_ROLES = REGION_ROLES | {"branch_secretary"}
 DUES_ROLES = frozenset({"branch_secretary", "organizer"})  # a branch's dues: its secretary and 组织委员
+INSTRUCTOR = "instructor"  # 党建指导员: guides the branches the region assigns (the handler names which)
 
 
 class Level(StrEnum):
@@ -30,6 +33,7 @@ class Level(StrEnum):
     BRANCH = "branch"  # a manager of this chat's branch (or of the region)
     REGION = "region"  # an admin or regional secretary of this chat's region
     DUES = "dues"  # the keepers of this chat's branch's dues: its secretary, its 组织委员 (or the region's officers)
+    GUIDE = "guide"  # a Party-building instructor of this chat's region, in any of its chats or privately
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +65,8 @@ def refusal(actor: MemberRec | None, level: Level, node: Node | None) -> Refused
         return None
     if actor.region_id != node.region_id:
         return _refuse("other_region")
+    if level is Level.GUIDE:  # which branch they guide is the handler's to check (InstructorRepo.guides)
+        return None if actor.role == INSTRUCTOR else _refuse("needs_instructor")
     officer = actor.role in REGION_ROLES
     if node.branch_id is not None and node.branch_id != actor.branch_id and not officer:
         return _refuse("other_branch")

@@ -25,6 +25,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "regional_secretary": ("联合党委书记", "regional secretary"),
         "admin": ("管理员", "admin"),
         "lecturer": ("讲师", "lecturer"),
+        "instructor": ("党建指导员", "Party-building instructor"),
     },
     "point_rule": {  # what earns points (积分规则), as 设置积分 names them
         "signin_on_time": ("准时签到", "on-time sign-in"),
@@ -221,6 +222,8 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "points.rule": ("设置积分规则", "set a points rule"),
         "points.volunteer": ("登记志愿服务", "recorded a volunteer service"),
         "commendation.record": ("登记表彰", "recorded a commendation"),
+        "instructor.assign": ("设置党建指导员", "assigned an instructor"),
+        "instructor.visit": ("登记指导记录", "recorded a guidance visit"),
         "roster.import": ("导入花名册", "imported the roster"),
         "region.start": ("设置启用日期", "set the start date"),
         "norm_set": ("设置组织生活规范", "set a norm"),

@@ -225,3 +225,34 @@ class MobileRecord(Base):
     returned_on: Mapped[date | None] = mapped_column(Date)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class InstructorLink(Base):
+    """党建指导员: an instructor (a roster member of role instructor) attached to a branch they
+    guide, from a day on (until: no longer); the history is kept."""
+
+    __tablename__ = "instructor_links"
+    __table_args__ = (Index("ix_instructor_links_region", "region_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    since: Mapped[date] = mapped_column(Date)
+    until: Mapped[date | None] = mapped_column(Date)  # the last day guided (None: still)
+    set_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+
+
+class GuidanceVisit(Base):
+    """指导记录: an instructor's visit to (or guidance of) a branch, in their own words."""
+
+    __tablename__ = "guidance_visits"
+    __table_args__ = (Index("ix_guidance_visits_region", "region_id", "visited_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    instructor_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    visited_on: Mapped[date] = mapped_column(Date)
+    content: Mapped[str] = mapped_column(Text)  # as typed
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -56,6 +56,9 @@ EXPECTED = {
         "regional_secretary": (Y, Y, Y, N),
         "admin": (Y, Y, Y, N),
     },
+    "guide": {  # a Party-building instructor (none in the sample roster) is walked in test_instructors.py
+        role: (N, N, N, N) for role in ROLES
+    },
     "region": {
         "stranger": (N, N, N, N),
         "activist": (N, N, N, N),
@@ -178,6 +181,8 @@ COMMANDS = {
     "volunteer": "branch",
     "commend": "region",
     "commendations": "member",
+    "instructor": "region",
+    "guidance": "guide",
     "pioneer": "member",
     "store": "member",
     "store_add": "region",
@@ -292,7 +297,10 @@ async def test_refusals_say_what_it_takes(h: Harness, tmp_path: Path) -> None:
 
 def test_the_readme_table_says_the_same() -> None:
     """README's command table names every command at the level the code gives it."""
-    words = {"任何人": "anyone", "成员": "member", "支部管理": "branch", "党费管理": "dues", "联合党委": "region"}
+    words = {
+        "任何人": "anyone", "成员": "member", "支部管理": "branch", "党费管理": "dues", "党建指导员": "guide",
+        "联合党委": "region",
+    }  # fmt: skip
     found: dict[str, str] = {}
     for line in (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.split(" | ")]

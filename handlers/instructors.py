@@ -1,0 +1,118 @@
+"""党建指导员: the cadres a region places with its enterprises' branches to visit, guide and
+comment (the seeds: 217 appointed in one district, 123 in the park enterprises of another).
+
+An instructor is a roster member of role 党建指导员 (not expected at the branches' events). A
+region officer assigns the branches each guides (`指导员 姓名 支部…`, from today; the earlier
+assignments are kept); `指导员` lists each instructor's branches and last visit; the instructor
+records a visit or guidance (`指导记录 支部名 内容`, in any chat of the region or privately), which
+the branch's chat hears and the ledger's 指导员台账 keeps.
+"""
+
+from __future__ import annotations
+
+from handlers.core.access import INSTRUCTOR, Level
+from handlers.core.context import Context
+from handlers.core.errors import AppError, UsageError
+from handlers.core.feature import Feature
+from handlers.core.i18n import render
+from handlers.core.names import named_member
+from handlers.core.outbox import Payload, PushContext, PushKind, queue
+from handlers.core.ports import Reply
+from handlers.core.router import Command
+from storage.repos.instructors import GuidedRec, VisitRec
+from storage.uow import UnitOfWork
+
+MAX_VISIT = 1000  # characters of one guidance record
+NONE_WORDS = ("无", "取消", "none")
+
+
+async def assign(ctx: Context, args: str) -> list[Reply]:
+    """指导员 [姓名 支部… | 姓名 无] — region officers: the branches an instructor guides from today;
+    without words, every instructor's branches and last visit."""
+    node = ctx.need_node()
+    actor = ctx.need_manager(node.region_id, None, Level.REGION)
+    words = args.split()
+    if not words:
+        by_instructor: dict[str, list[GuidedRec]] = {}
+        for g in await ctx.read(lambda uow: uow.instructors.guided(node.region_id)):
+            by_instructor.setdefault(g.instructor, []).append(g)
+        return [ctx.reply("instructors.listing", rows=by_instructor)]
+    if len(words) < 2:
+        raise UsageError("instructor")
+    name, named = words[0], words[1:]
+    if len(named) == 1 and named[0].lower() in NONE_WORDS:
+        named = []
+    today = ctx.local(ctx.now).date()
+
+    async def work(uow: UnitOfWork) -> tuple[str, list[str], list[str], list[str]]:
+        member = await named_member(uow, node.region_id, name)
+        if member.role != INSTRUCTOR:
+            raise AppError("instructors.not_instructor", name=member.name)
+        branches = {b.name: b for b in await uow.org.branches(node.region_id) if b.open_on(today)}
+        missing = [n for n in named if n not in branches]
+        if missing:
+            region = await uow.org.region(node.region_id)
+            raise AppError("org.no_such_branch", name=missing[0], region=region.name)
+        ids = {branches[n].id for n in named}
+        added, ended = await uow.instructors.attach(node.region_id, member.id, ids, today, actor.id)
+        names = {b.id: b.name for b in await uow.org.branches(node.region_id)}  # one ended may be closed since
+        now_guided = sorted(names[b] for b in ids)
+        await ctx.audit(uow, actor.id, "instructor.assign", member=member.id, branches="、".join(now_guided) or "—")
+        return member.name, now_guided, sorted(names[b] for b in added), sorted(names[b] for b in ended)
+
+    who, guided, added, ended = await ctx.unit(work)
+    return [ctx.reply("instructors.assigned", name=who, guided=guided, added=added, ended=ended)]
+
+
+async def visit(ctx: Context, args: str) -> list[Reply]:
+    """指导记录 支部名 内容 — an instructor records a visit to (or guidance of) a branch they guide, today."""
+    name, _, content = args.strip().partition(" ")
+    content = content.strip()
+    if not name or not content:
+        raise UsageError("guidance")
+    if len(content) > MAX_VISIT:
+        raise UsageError("guidance", "common.too_long", limit=MAX_VISIT)
+    node = ctx.need_node()
+    actor = ctx.need_manager(node.region_id, None, Level.GUIDE)
+    today = ctx.local(ctx.now).date()
+
+    async def work(uow: UnitOfWork) -> VisitRec:
+        branch = next((b for b in await uow.org.branches(node.region_id) if b.name == name), None)
+        if branch is None:
+            region = await uow.org.region(node.region_id)
+            raise AppError("org.no_such_branch", name=name, region=region.name)
+        if branch.id not in await uow.instructors.guides(actor.id):
+            raise AppError("instructors.not_yours", branch=branch.name)
+        vid = await uow.instructors.record_visit(node.region_id, branch.id, actor.id, today, content, uow.now)
+        for chat in await uow.chats.chats_for(node.region_id, branch.id, include_branch_chats=False):
+            await queue(uow, GUIDED, chat.platform, chat.chat_id, due=uow.now, payload=GuidedPush(visit=vid))
+        await ctx.audit(uow, actor.id, "instructor.visit", branch=branch.name, text=content)
+        found = await uow.instructors.visit(vid)
+        assert found is not None
+        return found
+
+    return [ctx.reply("instructors.recorded", v=await ctx.unit(work))]
+
+
+class GuidedPush(Payload):
+    visit: int
+
+
+async def _guided(ctx: PushContext[GuidedPush]) -> Reply | None:
+    """To the branch's chats: the instructor's record of the visit."""
+    v = await ctx.uow.instructors.visit(ctx.payload.visit)
+    if v is None or v.branch_id != ctx.chat.branch_id:
+        return None
+    return Reply(text=render("instructors.push", ctx.locale, v=v))
+
+
+GUIDED = PushKind(
+    "guided", GuidedPush, _guided, lambda p: f"guided:{p.visit}", label=("指导记录通知", "guidance record")
+)
+
+COMMANDS = [
+    Command("instructor", ("指导员",), assign, "instructors.usage_assign", "instructors.help_assign", Level.REGION),
+    Command("guidance", ("指导记录",), visit, "instructors.usage_visit", "instructors.help_visit", Level.GUIDE),
+]
+
+FEATURE = Feature("instructors", topic="life", commands=COMMANDS, pushes=[GUIDED])

@@ -1,0 +1,117 @@
+"""党建指导员 through the router: assigned by the region, a visit recorded and heard in the
+branch's chat, listed with the last visit, kept in the 指导员台账; who may, and bad input; an
+instructor walked through every command in every chat (the one rule's level 党建指导员)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import openpyxl
+
+from bot.cli.roster import import_roster
+from storage.models import AuditLog, GuidanceVisit, InstructorLink
+from tests.handlers.test_access import CHATS, COMMANDS, _refused, _two_regions
+from tests.harness import GROUP, REGION, REGION_CHAT, Harness
+from tests.truth import day, table
+
+PHONE = "13800000005"
+
+
+async def _instructor(h: Harness, tmp_path: Path) -> None:
+    """周敏, of the region's office branch, role 党建指导员, registered with her phone."""
+    roster = tmp_path / "instructor.csv"
+    roster.write_text(f"姓名,支部,角色,手机\n周敏,城东联合党委机关党支部,党建指导员,{PHONE}\n", encoding="utf-8")
+    await import_roster(h.app.db, roster, REGION, h.clock.now())
+    await h.send(h.incoming(user="u-周敏", chat="@u-周敏", private=True, contact=PHONE))
+
+
+async def test_an_instructor_assigned_records_a_visit_heard_listed_and_in_the_ledger(
+    h: Harness, tmp_path: Path
+) -> None:
+    await _instructor(h, tmp_path)
+    said = await h.say("指导员 周敏 红星机械党支部 绿源科技党支部", user="u-李红", chat=REGION_CHAT)
+    assert said == ["✅ 周敏 自今天起指导：红星机械党支部、绿源科技党支部。\n新增：红星机械党支部、绿源科技党支部"]
+
+    said = await h.say("指导记录 红星机械党支部 查阅“三会一课”记录 <b>", user="u-周敏")  # in 红星's own chat
+    assert said == ["📝 已登记指导记录：红星机械党支部，2026年12月1日，“查阅“三会一课”记录 <b>”。该支部的群会收到。"]
+    told = await h.tick(seconds=5)
+    assert told == [f"[{GROUP}] 🤖 🧭 党建指导员 周敏 的指导记录（2026年12月1日）：查阅“三会一课”记录 <b>"]
+    h.clock.advance(days=2)
+    said = await h.dm("指导记录 绿源科技党支部 走访，了解党员流动情况", user="u-周敏")  # privately
+    assert said[0].startswith("📝 已登记指导记录：绿源科技党支部，2026年12月3日")
+
+    listed = await h.say("指导员", user="u-李红", chat=REGION_CHAT)
+    assert listed[0].splitlines() == [
+        "🧭 党建指导员 1 位：",
+        "· 周敏：红星机械党支部（最近指导 2026年12月1日）、绿源科技党支部（最近指导 2026年12月3日）",
+    ]
+
+    # the region's next list drops 绿源: it ends today, the visits stay
+    said = await h.say("指导员 周敏 红星机械党支部", user="u-李红", chat=REGION_CHAT)
+    assert said == ["✅ 周敏 自今天起指导：红星机械党支部。\n不再指导：绿源科技党支部"]
+    refused = await h.dm("指导记录 绿源科技党支部 回访", user="u-周敏")
+    assert refused == ["你没有被指派指导绿源科技党支部。请联系联合党委书记发送：指导员 你的姓名 绿源科技党支部"]
+    assert await h.count(InstructorLink) == 2 and await h.count(InstructorLink, InstructorLink.until.is_(None)) == 1
+
+    replies = await h.send(h.incoming("导出台账 本月", user="u-李红", chat=REGION_CHAT))
+    assert replies[0].file is not None
+    head, *rows = table(openpyxl.load_workbook(io.BytesIO(replies[0].file.data))["指导员台账"])
+    assert head == ("日期", "党建指导员", "支部", "类别", "内容")
+    assert [(day(r[0]), *r[1:]) for r in rows] == [
+        ("2026-12-01", "周敏", "红星机械党支部", "指导记录", "查阅“三会一课”记录 <b>"),
+        ("2026-12-03", "周敏", "绿源科技党支部", "指导记录", "走访，了解党员流动情况"),
+        ("2026-12-01", "周敏", "红星机械党支部", "现指导", "自 2026-12-01 起指导（日期栏为最近一次指导）"),
+    ]
+    # a branch's own ledger: its visits only
+    replies = await h.send(h.incoming("导出台账 本月", user="u-张伟"))
+    assert replies[0].file is not None
+    _head, *rows = table(openpyxl.load_workbook(io.BytesIO(replies[0].file.data))["指导员台账"])
+    assert [r[2] for r in rows] == ["红星机械党支部", "红星机械党支部"]
+    assert await h.count(AuditLog, AuditLog.action.in_(("instructor.assign", "instructor.visit"))) == 4
+
+
+async def test_who_may_and_bad_input(h: Harness, tmp_path: Path) -> None:
+    await _instructor(h, tmp_path)
+    assert (await h.say("指导员 周敏 红星机械党支部", user="u-张伟"))[0].startswith("⛔")  # a branch secretary
+    assert await h.say("指导记录 红星机械党支部 看看", user="u-赵强") == [
+        "⛔ 这项操作需要党建指导员（花名册角色，由联合党委指派指导的支部）。"
+    ]
+    assert await h.say("指导员 赵强 红星机械党支部", user="u-李红", chat=REGION_CHAT) == [
+        "赵强 在花名册中不是党建指导员。请先在花名册中把其角色写为“党建指导员”并重新导入。"
+    ]
+    assert await h.say("指导员 周敏 不存在支部", user="u-李红", chat=REGION_CHAT) == [
+        "城东联合党委下没有名为“不存在支部”的支部。"
+    ]
+    assert "\n用法：指导员 [姓名 支部名" in (await h.say("指导员 周敏", user="u-李红", chat=REGION_CHAT))[0]
+    assert "\n用法：指导记录 支部名 内容" in (await h.dm("指导记录 红星机械党支部", user="u-周敏"))[0]
+    too_long = (await h.dm("指导记录 红星机械党支部 " + "长" * 1001, user="u-周敏"))[0]
+    assert too_long.startswith("内容太长了（最多 1000 字）。\n用法：指导记录")
+    said = await h.dm("指导记录 红星机械党支部 走访", user="u-周敏")  # not (yet) assigned
+    assert said[0].startswith("你没有被指派指导红星机械党支部")
+    assert await h.say("指导员", user="u-李红", chat=REGION_CHAT) == [
+        "还没有指派党建指导员。先在花名册中把角色写为“党建指导员”，再发送：指导员 姓名 支部名"
+    ]
+    await h.say("指导员 周敏 红星机械党支部", user="u-李红", chat=REGION_CHAT)
+    assert await h.say("指导员 周敏 无", user="u-李红", chat=REGION_CHAT) == [
+        "✅ 周敏 自今天起不再指导任何支部。\n不再指导：红星机械党支部"
+    ]
+    assert await h.count(GuidanceVisit) == 0
+
+
+async def test_an_instructor_in_every_chat_may_record_guidance_and_manage_nothing(
+    h: Harness, tmp_path: Path
+) -> None:
+    """The access walk for the role 党建指导员 (of the office branch, which has no chat): 成员 in the
+    region's chat as any member of the region, 党建指导员 in every chat of the region, nothing
+    a branch's or the region's managers do, nothing in another region."""
+    await _two_regions(h, tmp_path)
+    await _instructor(h, tmp_path)
+    allowed = {"member": (False, False, True, False), "guide": (True, True, True, False), "anyone": (True,) * 4}
+    wrong = []
+    for index, chat in enumerate(CHATS):
+        for name, level in COMMANDS.items():
+            texts = await h.say(f"/{name}", user="u-周敏", chat=chat)
+            if _refused(texts) == allowed.get(level, (False,) * 4)[index]:
+                wrong.append((f"/{name}", chat, texts))
+    assert wrong == []
