@@ -5,7 +5,8 @@ An instructor is a roster member of role 党建指导员 (not expected at the br
 region officer assigns the branches each guides (`指导员 姓名 支部…`, from today; the earlier
 assignments are kept); `指导员` lists each instructor's branches and last visit; the instructor
 records a visit or guidance (`指导记录 支部名 内容`, in any chat of the region or privately), which
-the branch's chat hears and the ledger's 指导员台账 keeps.
+the branch's chat hears and the ledger's 指导员台账 keeps. On Mondays an instructor is told
+privately which of their branches the dormancy warning (防瘫预警) names.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from handlers.core.errors import AppError, UsageError
 from handlers.core.feature import Feature
 from handlers.core.i18n import render
 from handlers.core.names import named_member
-from handlers.core.outbox import Payload, PushContext, PushKind, queue
+from handlers.core.outbox import Moment, Payload, Personal, PushContext, PushKind, queue
+from handlers.core.periods import next_monday
 from handlers.core.ports import Reply
 from handlers.core.router import Command
+from handlers.evaluation import dormancy_details
 from storage.repos.instructors import GuidedRec, VisitRec
 from storage.uow import UnitOfWork
 
@@ -110,9 +113,52 @@ GUIDED = PushKind(
     "guided", GuidedPush, _guided, lambda p: f"guided:{p.visit}", label=("指导记录通知", "guidance record")
 )
 
+
+class GuideWarningPush(Personal):
+    member: int  # the instructor
+    weeks: int
+    week: str  # ISO week, YYYY-Www
+
+
+async def _periodic(uow: UnitOfWork, at: Moment) -> int:
+    """Next Monday's warning to each instructor who guides a branch, in their private chats."""
+    warn_at = next_monday(at.now, at.tz)
+    queued = 0
+    for region in await uow.org.regions():
+        for member in sorted({g.instructor_id for g in await uow.instructors.guided(region.id)}):
+            payload = GuideWarningPush(member=member, weeks=at.dormancy_weeks, week=f"{warn_at:%G-W%V}", private=True)
+            for platform, chat_id in await uow.accounts.dm_chats(member):
+                queued += await queue(uow, GUIDE_WARNING, platform, chat_id, due=warn_at, payload=payload)
+    return queued
+
+
+async def _guide_warning(ctx: PushContext[GuideWarningPush]) -> Reply | None:
+    """The dormancy warning's branches that this instructor guides now (none: nothing is sent)."""
+    uow, p = ctx.uow, ctx.payload
+    member = await uow.org.member(p.member)
+    if member is None or not member.active or member.role != INSTRUCTOR:
+        return None
+    guided = {
+        b.name for b in await uow.org.branches(member.region_id) if b.id in await uow.instructors.guides(p.member)
+    }
+    found = await dormancy_details(uow, member.region_id, p.weeks, ctx.now, ctx.tz)
+    branches = [b for b in found if b["name"] in guided]
+    if not branches:
+        return None
+    return Reply(text=render("instructors.warning", ctx.locale, weeks=p.weeks, branches=branches))
+
+
+GUIDE_WARNING = PushKind(
+    "guide_warning",
+    GuideWarningPush,
+    _guide_warning,
+    lambda p: f"guide-warning:{p.member}:{p.week}",
+    label=("指导支部防瘫提醒", "dormancy warning to an instructor"),
+)
+
 COMMANDS = [
     Command("instructor", ("指导员",), assign, "instructors.usage_assign", "instructors.help_assign", Level.REGION),
     Command("guidance", ("指导记录",), visit, "instructors.usage_visit", "instructors.help_visit", Level.GUIDE),
 ]
 
-FEATURE = Feature("instructors", topic="life", commands=COMMANDS, pushes=[GUIDED])
+FEATURE = Feature("instructors", topic="life", commands=COMMANDS, pushes=[GUIDED, GUIDE_WARNING], periodic=[_periodic])

@@ -10,6 +10,7 @@ from pathlib import Path
 import openpyxl
 
 from bot.cli.roster import import_roster
+from jobs.periodic import queue_periodic
 from storage.models import AuditLog, GuidanceVisit, InstructorLink
 from tests.handlers.test_access import CHATS, COMMANDS, _refused, _two_regions
 from tests.harness import GROUP, REGION, REGION_CHAT, Harness
@@ -99,9 +100,7 @@ async def test_who_may_and_bad_input(h: Harness, tmp_path: Path) -> None:
     assert await h.count(GuidanceVisit) == 0
 
 
-async def test_an_instructor_in_every_chat_may_record_guidance_and_manage_nothing(
-    h: Harness, tmp_path: Path
-) -> None:
+async def test_an_instructor_in_every_chat_may_record_guidance_and_manage_nothing(h: Harness, tmp_path: Path) -> None:
     """The access walk for the role 党建指导员 (of the office branch, which has no chat): 成员 in the
     region's chat as any member of the region, 党建指导员 in every chat of the region, nothing
     a branch's or the region's managers do, nothing in another region."""
@@ -115,3 +114,25 @@ async def test_an_instructor_in_every_chat_may_record_guidance_and_manage_nothin
             if _refused(texts) == allowed.get(level, (False,) * 4)[index]:
                 wrong.append((f"/{name}", chat, texts))
     assert wrong == []
+
+
+async def test_an_instructor_hears_privately_on_monday_which_of_their_branches_is_dormant(
+    h: Harness, tmp_path: Path
+) -> None:
+    await _instructor(h, tmp_path)
+    await h.say("启用日期 2026-09-01", user="u-李红", chat=REGION_CHAT)  # counted for longer than 8 weeks
+    await h.say("指导员 周敏 红星机械党支部 绿源科技党支部", user="u-李红", chat=REGION_CHAT)
+    await h.say("发布 党员大会 今天 14:00 三楼会议室 学习党章", user="u-张伟")  # 红星 holds one
+    await h.tick(hours=5)
+    await h.say("签到", user="u-赵强")
+    await queue_periodic(h.app.services, dormancy_weeks=8)
+    assert await queue_periodic(h.app.services, dormancy_weeks=8) == 0  # queued once
+    pushed = await h.tick(days=5, hours=20)  # Monday 7 December 09:00 … 10:00
+    mine = [p for p in pushed if p.startswith("[@u-周敏]")]
+    assert len(mine) == 1 and "🧭 指导员提醒：你指导的支部中，以下支部已连续 8 周以上没有开展本支部的活动" in mine[0]
+    assert "· 绿源科技党支部（预警）：从未开展过支部活动" in mine[0] and "红星机械党支部" not in mine[0]
+    assert "指导记录 支部名 内容" in mine[0]
+    # an instructor guiding only branches that are alive hears nothing
+    await h.say("指导员 周敏 红星机械党支部", user="u-李红", chat=REGION_CHAT)
+    await queue_periodic(h.app.services, dormancy_weeks=8)
+    assert not [p for p in await h.tick(days=7) if p.startswith("[@u-周敏]")]
