@@ -583,7 +583,13 @@ SUBCOMMANDS: dict[str, Handler] = {
 M, B = Level.MEMBER, Level.BRANCH
 COMMANDS = [
     Command(
-        "schedule", ("日程", "例会列表"), list_rules, "calendar.usage_schedule", "calendar.help_schedule", access=M
+        "schedule",
+        ("日程", "例会列表"),
+        list_rules,
+        "calendar.usage_schedule",
+        "calendar.help_schedule",
+        access=M,
+        reads=True,
     ),
     Command("schedule_add", ("例会设置", "日程设置"), add_rule, "calendar.usage_schedule_add", None, access=B),
     Command("schedule_edit", ("修改日程",), edit_rule, "calendar.usage_schedule_edit", None, access=B),

@@ -101,7 +101,13 @@ COMMENDED = PushKind(
 COMMANDS = [
     Command("commend", ("表彰",), commend, "commendations.usage_commend", "commendations.help_commend", Level.REGION),
     Command(
-        "commendations", ("表彰记录",), listing, "commendations.usage_list", "commendations.help_list", Level.MEMBER
+        "commendations",
+        ("表彰记录",),
+        listing,
+        "commendations.usage_list",
+        "commendations.help_list",
+        Level.MEMBER,
+        reads=True,
     ),
 ]
 

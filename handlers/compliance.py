@@ -306,7 +306,9 @@ async def unmet_ending(uow: UnitOfWork, region_id: int, branch_id: int, month: d
 
 M = Level.MEMBER
 COMMANDS = [
-    Command("norms", ("组织生活规范",), show_norms, "compliance.usage_norms", "compliance.help_norms", access=M),
+    Command(
+        "norms", ("组织生活规范",), show_norms, "compliance.usage_norms", "compliance.help_norms", access=M, reads=True
+    ),
     Command("norm_set", ("设置规范",), set_norm, "compliance.usage_norm_set", access=Level.REGION),
     Command("start_date", ("启用日期",), start_date, "compliance.usage_start", "compliance.help_start", access=M),
 ]  # fmt: skip

@@ -551,7 +551,7 @@ SWAP_ASKED = PushKind(
 PUSHES: list[PushKind[Any]] = [REMINDER, MISSED, BACKUP, SWAP_ASKED]
 
 COMMANDS = [
-    Command("duty", ("值班表",), rota, "duty.usage_duty", "duty.help_duty", access=M),
+    Command("duty", ("值班表",), rota, "duty.usage_duty", "duty.help_duty", access=M, reads=True),
     Command("duty_log", ("值班日志",), duty_log, "duty.usage_duty_log", "duty.help_duty_log", access=M),
     Command("checkin", ("上岗", "值班打卡"), check_in, "duty.usage_checkin", "duty.help_checkin", access=M),
     Command("checkout", ("下岗",), check_out, "duty.usage_checkout", None, access=M),

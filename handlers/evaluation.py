@@ -278,6 +278,7 @@ COMMANDS = [
         "compliance.usage_compliance",
         "compliance.help_compliance",
         access=Level.MEMBER,
+        reads=True,
     ),
     Command("evaluation", ("年度考评",), yearly, "evaluation.usage_evaluation", "evaluation.help_evaluation", access=R),
     Command("score", ("评分",), manual_score, "evaluation.usage_score", access=R),

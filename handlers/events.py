@@ -405,7 +405,15 @@ async def cancel(ctx: Context, args: str) -> list[Reply]:
 
 COMMANDS = [
     Command("event", ("发布",), publish, "events.usage_event", "events.help_event", access=Level.BRANCH),
-    Command("events", ("活动列表",), list_events, "events.usage_events", "events.help_events", access=Level.MEMBER),
+    Command(
+        "events",
+        ("活动列表",),
+        list_events,
+        "events.usage_events",
+        "events.help_events",
+        access=Level.MEMBER,
+        reads=True,
+    ),
     Command("held", ("补录",), record_held, "events.usage_held", "events.help_held", access=Level.BRANCH),
     Command("cancel", ("取消活动",), cancel, "events.usage_cancel", "events.help_cancel", access=Level.BRANCH),
 ]

@@ -646,8 +646,8 @@ PUSHES: list[PushKind[Any]] = [VOTE_CLOSE, MONTHLY]
 
 M, B = Level.MEMBER, Level.BRANCH
 COMMANDS = [
-    Command("groups", ("党小组列表",), list_groups, "groups.usage_groups", "groups.help_groups", access=M),
-    Command("group_show", ("党小组",), show_group, "groups.usage_group_show", None, access=M),
+    Command("groups", ("党小组列表",), list_groups, "groups.usage_groups", "groups.help_groups", access=M, reads=True),
+    Command("group_show", ("党小组",), show_group, "groups.usage_group_show", None, access=M, reads=True),
     Command("group_create", ("建立党小组",), create_group, "groups.usage_group_create", None, access=B),
     Command("group_add", ("党小组添加",), add_to_group, "groups.usage_group_add", None, access=B),
     Command(

@@ -354,8 +354,8 @@ KINDS = {k.name: k for k in PUSHES}
 
 M, R = Level.MEMBER, Level.REGION
 COMMANDS = [
-    Command("hosting", ("本月轮值",), hosting, "hosting.usage_hosting", "hosting.help_hosting", access=M),
-    Command("rotation_log", ("轮值记录",), rotation_log, "hosting.usage_rotation_log", None, access=M),
+    Command("hosting", ("本月轮值",), hosting, "hosting.usage_hosting", "hosting.help_hosting", access=M, reads=True),
+    Command("rotation_log", ("轮值记录",), rotation_log, "hosting.usage_rotation_log", None, access=M, reads=True),
     Command("rotation", ("轮值顺序",), set_rotation, "hosting.usage_rotation", None, access=R),
     Command("rotation_skip", ("轮值跳过",), skip_turn, "hosting.usage_rotation_skip", None, access=R),
     Command("rotation_swap", ("轮值交换",), exchange_turns, "hosting.usage_rotation_swap", None, access=R),

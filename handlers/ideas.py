@@ -281,8 +281,8 @@ PUSHES = [IDEA_UPDATE]
 COMMANDS = [
     Command("idea", ("金点子",), idea_or_show, "ideas.usage_idea", "ideas.help_idea", access=M),
     Command("idea_anon", ("匿名金点子",), submit_anonymous, "ideas.usage_idea_anon", "ideas.help_idea_anon", access=M),
-    Command("ideas", ("金点子列表",), list_ideas, "ideas.usage_ideas", "ideas.help_ideas", access=M),
-    Command("idea_show", ("查看金点子",), show_idea, "ideas.usage_idea_show", None, access=M),
+    Command("ideas", ("金点子列表",), list_ideas, "ideas.usage_ideas", "ideas.help_ideas", access=M, reads=True),
+    Command("idea_show", ("查看金点子",), show_idea, "ideas.usage_idea_show", None, access=M, reads=True),
     Command("adopt", ("采纳",), _review("adopted", "adopt"), "ideas.usage_adopt", "ideas.help_adopt", access=B),
     Command("reject", ("不采纳",), _review("rejected", "reject"), "ideas.usage_reject", None, access=B),
     Command("implementing", ("实施中",), _review("implementing", "implementing"), "ideas.usage_implementing", access=B),

@@ -11,7 +11,7 @@ privately which of their branches the dormancy warning (防瘫预警) names.
 
 from __future__ import annotations
 
-from handlers.core.access import INSTRUCTOR, Level
+from handlers.core.access import Level
 from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
 from handlers.core.feature import Feature
@@ -22,6 +22,7 @@ from handlers.core.periods import next_monday
 from handlers.core.ports import Reply
 from handlers.core.router import Command
 from handlers.evaluation import dormancy_details
+from storage.records import INSTRUCTOR
 from storage.repos.instructors import GuidedRec, VisitRec
 from storage.uow import UnitOfWork
 
@@ -64,6 +65,7 @@ async def assign(ctx: Context, args: str) -> list[Reply]:
         return member.name, now_guided, sorted(names[b] for b in added), sorted(names[b] for b in ended)
 
     who, guided, added, ended = await ctx.unit(work)
+    ctx.services.directory.forget_guides(node.region_id)
     return [ctx.reply("instructors.assigned", name=who, guided=guided, added=added, ended=ended)]
 
 

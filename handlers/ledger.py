@@ -104,7 +104,7 @@ async def export(ctx: Context, args: str) -> list[Reply]:
             uow, node, split_words(args), ctx.local(ctx.now).date(), ctx.tz, ctx.locale, "export"
         )
     )
-    member = ctx.need_manager(node.region_id, target.scope.branch_id)
+    member = ctx.need_manager(node.region_id, target.scope.branch_id, reading=True)
     inc = ctx.incoming
 
     async def audit(uow: UnitOfWork) -> None:
@@ -317,8 +317,10 @@ async def chart(ctx: Context, args: str) -> list[Reply]:
 
 
 COMMANDS = [
-    Command("export", ("导出台账",), export, "ledger.usage_export", "ledger.help_export", access=Level.BRANCH),
-    Command("chart", ("图表",), chart, "ledger.usage_chart", "ledger.help_chart", access=Level.MEMBER),
+    Command(
+        "export", ("导出台账",), export, "ledger.usage_export", "ledger.help_export", access=Level.BRANCH, reads=True
+    ),
+    Command("chart", ("图表",), chart, "ledger.usage_chart", "ledger.help_chart", access=Level.MEMBER, reads=True),
 ]
 
 

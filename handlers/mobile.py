@@ -133,7 +133,7 @@ async def listing(ctx: Context, args: str) -> list[Reply]:
 
 B = Level.BRANCH
 COMMANDS = [
-    Command("mobile", ("流动党员",), listing, "mobile.usage_mobile", "mobile.help_mobile"),
+    Command("mobile", ("流动党员",), listing, "mobile.usage_mobile", "mobile.help_mobile", reads=True),
     Command("mobile_away", ("流动",), away, "mobile.usage_away", "mobile.help_away", B),
     Command("mobile_back", ("流动返回",), back, "mobile.usage_back", "mobile.help_back", B),
 ]

@@ -127,7 +127,7 @@ async def report_status(ctx: Context, args: str) -> list[Reply]:
     if month is None or month > today:
         raise UsageError("report_status")
     node = ctx.need_node()
-    ctx.need_manager(node.region_id, node.branch_id)
+    ctx.need_manager(node.region_id, node.branch_id, reading=True)
 
     async def read(uow: UnitOfWork) -> list[dict[str, Any]]:
         sent = await uow.reports.of_month(node.region_id, f"{month:%Y-%m}")
@@ -216,7 +216,9 @@ async def compiled_params(
 
 COMMANDS = [
     Command("report", ("工作情况",), send_report, "monthly.usage_report", "monthly.help_report", access=Level.BRANCH),
-    Command("report_status", ("月报",), report_status, "monthly.usage_report_status", None, access=Level.BRANCH),
+    Command(
+        "report_status", ("月报",), report_status, "monthly.usage_report_status", None, access=Level.BRANCH, reads=True
+    ),
 ]
 
 

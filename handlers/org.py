@@ -143,7 +143,7 @@ async def chats(ctx: Context, args: str) -> list[Reply]:
     """群列表 — the chats bound to this node (a region: the region's and every branch's), each with
     its number, who bound it and when; 解绑群 #编号 takes one away."""
     node = ctx.need_node()
-    ctx.need_manager(node.region_id, node.branch_id)
+    ctx.need_manager(node.region_id, node.branch_id, reading=True)
 
     async def look(uow: UnitOfWork) -> list[dict[str, object]]:
         names = {b.id: b.name for b in await uow.org.branches(node.region_id)}
@@ -633,7 +633,7 @@ COMMANDS = [
     Command("activate", ("启用",), _set_active(True), "org.usage_activate", None, access=B),
     Command("lang", ("语言",), language, "org.usage_lang", "org.help_lang", access=B),
     Command("nudges", ("催签",), nudges, "org.usage_nudges", "org.help_nudges", access=B),
-    Command("chats", ("群列表",), chats, "org.usage_chats", "org.help_chats", access=B),
+    Command("chats", ("群列表",), chats, "org.usage_chats", "org.help_chats", access=B, reads=True),
     Command("unbind", ("解绑群",), unbind_chat, "org.usage_unbind", "org.help_unbind", access=B),
 ]
 BUTTONS = [

@@ -335,7 +335,7 @@ async def _periodic(uow: UnitOfWork, at: Moment) -> int:
 
 B = Level.BRANCH
 COMMANDS = [
-    Command("recruits", ("发展党员",), listing, "recruits.usage_recruits", "recruits.help_recruits"),
+    Command("recruits", ("发展党员",), listing, "recruits.usage_recruits", "recruits.help_recruits", reads=True),
     Command("recruit", ("发展",), record_step, "recruits.usage_recruit", "recruits.help_recruit", B),
     Command("thought_report", ("思想汇报",), record_report, "recruits.usage_report", "recruits.help_report", B),
 ]

@@ -699,7 +699,9 @@ COMMANDS = [
         access=M,
         topic="leave",
     ),
-    Command("attendance", ("考勤",), attendance, "signin.usage_attendance", "signin.help_attendance", access=M),
+    Command(
+        "attendance", ("考勤",), attendance, "signin.usage_attendance", "signin.help_attendance", access=M, reads=True
+    ),
     Command("makeup", ("补签",), makeup, "signin.usage_makeup", "signin.help_makeup", access=B),
     Command("undo_makeup", ("撤销补签",), undo_makeup, "signin.usage_undo_makeup", None, access=B),
 ]

@@ -260,7 +260,7 @@ COMMANDS = [
     Command("finding", ("督查",), record_finding, "supervision.usage_finding", "supervision.help_finding", access=R),
     Command("finding_fixed", ("整改完成",), mark_fixed, "supervision.usage_fixed", access=Level.BRANCH, files=True),
     Command("finding_confirm", ("确认整改",), confirm, "supervision.usage_confirm", access=R),
-    Command("findings", ("督查清单",), listing, "supervision.usage_findings", "supervision.help_findings"),
+    Command("findings", ("督查清单",), listing, "supervision.usage_findings", "supervision.help_findings", reads=True),
 ]
 
 

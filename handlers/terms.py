@@ -272,7 +272,7 @@ async def _periodic(uow: UnitOfWork, at: Moment) -> int:
 B = Level.BRANCH
 COMMANDS = [
     Command("election", ("换届",), record_election, "terms.usage_election", "terms.help_election", B),
-    Command("terms", ("换届提醒", "换届情况"), listing, "terms.usage_terms", "terms.help_terms"),
+    Command("terms", ("换届提醒", "换届情况"), listing, "terms.usage_terms", "terms.help_terms", reads=True),
 ]
 
 PHRASES = [

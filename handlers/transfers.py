@@ -335,7 +335,9 @@ B, R = Level.BRANCH, Level.REGION
 COMMANDS = [
     Command("transfer_out", ("转出",), transfer_out, "transfers.usage_transfer_out", "transfers.help_transfer_out", B),
     Command("transfer_in", ("转入",), transfer_in, "transfers.usage_transfer_in", "transfers.help_transfer_in", B),
-    Command("transfers", ("转接记录",), listing, "transfers.usage_transfers", "transfers.help_transfers", B),
+    Command(
+        "transfers", ("转接记录",), listing, "transfers.usage_transfers", "transfers.help_transfers", B, reads=True
+    ),
     Command("merge_branch", ("合并支部",), merge_branch, "transfers.usage_merge", "transfers.help_merge", R),
     Command("close_branch", ("撤销支部",), close_branch, "transfers.usage_close", "transfers.help_close", R),
 ]

@@ -12,23 +12,26 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
 from storage.db import Database
-from storage.records import BindingRec, EventRec, MemberRec
+from storage.records import INSTRUCTOR, BindingRec, EventRec, MemberRec
 from storage.repos.accounts import AccountRepo
 from storage.repos.chats import ChatRepo
 from storage.repos.events import EventRepo
 from storage.repos.groups import GroupRepo
+from storage.repos.instructors import InstructorRepo
 from storage.repos.org import OrgRepo
 from storage.repos.points import PointRuleRec, PointsRepo
 from storage.sql import cache_versions
 
 T = TypeVar("T")
 # which cache_versions counter covers which kind of entry
-FAMILIES = {"bindings": "org", "accounts": "org", "expected": "org", "events": "events", "points": "org"}
+FAMILIES = {
+    "bindings": "org", "accounts": "org", "expected": "org", "events": "events", "points": "org", "guides": "org"
+}  # fmt: skip
 _MISSING = object()
 
 
@@ -109,7 +112,14 @@ class Directory:
         table = await self._get(
             ("accounts", platform), lambda: self.db.read(lambda c: AccountRepo(c).accounts_by_platform(platform))
         )
-        return table.get(user_id)
+        member = table.get(user_id)
+        if member is not None and member.role == INSTRUCTOR:  # the branches they guide now go with them
+            region = member.region_id
+            guides = await self._get(
+                ("guides", region), lambda: self.db.read(lambda c: InstructorRepo(c).guides_by_member(region))
+            )
+            member = replace(member, guides=guides.get(member.id, frozenset()))
+        return member
 
     async def active_events(self, region_id: int, branch_id: int | None, now: datetime) -> list[EventRec]:
         """Scheduled, not yet closed events of the region's level and of one branch (None: region only)."""
@@ -160,6 +170,9 @@ class Directory:
 
     def forget_point_rules(self, region_id: int) -> None:
         self._forget(("points", region_id))
+
+    def forget_guides(self, region_id: int) -> None:
+        self._forget(("guides", region_id))
 
     def clear(self) -> None:
         for key in list(self._entries) + list(self._loading):

@@ -73,6 +73,10 @@ class MemberRec:
     active: bool
     phone: str | None = None
     wecom_userid: str | None = None
+    guides: frozenset[int] = frozenset()  # a 党建指导员: the branches they guide now (as the chat loads them)
+
+
+INSTRUCTOR = "instructor"  # the roster role of a 党建指导员 (handlers/core/access.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,8 @@ An actor is a roster member. Everyone acts only inside their own region; in a ch
 branch, only that branch's members and the region's own officers (admins, regional secretaries)
 may act. Managing a branch is for its secretary and for the region's officers. A Party-building
 instructor (党建指导员) records guidance of the branches the region assigned them, from any chat of
-the region. Rights come from
+the region, and in such a branch's chat reads what its secretary reads (the commands marked
+`reads`), changing nothing. Rights come from
 the roster only: being a chat's administrator on a platform grants nothing (in real groups many
 members are made admins). For privileged members (branch secretaries and up) only a region
 officer decides their identity (approving, undoing or stopping their accounts).
@@ -17,12 +18,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from handlers.core.errors import AppError
-from storage.records import MemberRec
+from storage.records import INSTRUCTOR, MemberRec
 
 REGION_ROLES = frozenset({"admin", "regional_secretary"})
 PRIVILEGED_ROLES = REGION_ROLES | {"branch_secretary"}
 DUES_ROLES = frozenset({"branch_secretary", "organizer"})  # a branch's dues: its secretary and 组织委员
-INSTRUCTOR = "instructor"  # 党建指导员: guides the branches the region assigns (the handler names which)
+# INSTRUCTOR (党建指导员): guides the branches the region assigns (MemberRec.guides, as a chat loads them)
 
 
 class Level(StrEnum):
@@ -52,9 +53,10 @@ def _refuse(template: str, **params: object) -> Refused:
     return Refused(f"access.{template}", **params)
 
 
-def refusal(actor: MemberRec | None, level: Level, node: Node | None) -> Refused | None:
+def refusal(actor: MemberRec | None, level: Level, node: Node | None, *, reading: bool = False) -> Refused | None:
     """None if `actor` may act at `level` on `node` (a chat's node; None: an unbound group, where
-    only membership is checked), else the reason."""
+    only membership is checked), else the reason. `reading`: the act only shows what is there
+    (what a branch's instructor may also see, in that branch's chat)."""
     if level is Level.ANYONE:
         return None
     if actor is None:
@@ -67,6 +69,9 @@ def refusal(actor: MemberRec | None, level: Level, node: Node | None) -> Refused
         return _refuse("other_region")
     if level is Level.GUIDE:  # which branch they guide is the handler's to check (InstructorRepo.guides)
         return None if actor.role == INSTRUCTOR else _refuse("needs_instructor")
+    guided = node.branch_id is not None and node.branch_id in actor.guides and actor.role == INSTRUCTOR
+    if reading and guided and level in (Level.MEMBER, Level.BRANCH, Level.DUES):
+        return None  # an instructor sees what the branch's secretary sees, and changes nothing
     officer = actor.role in REGION_ROLES
     if node.branch_id is not None and node.branch_id != actor.branch_id and not officer:
         return _refuse("other_branch")
@@ -84,9 +89,9 @@ def refusal(actor: MemberRec | None, level: Level, node: Node | None) -> Refused
     return _refuse("needs_branch" if node.branch_id is not None else "needs_region")
 
 
-def check(actor: MemberRec | None, level: Level, node: Node | None) -> MemberRec | None:
+def check(actor: MemberRec | None, level: Level, node: Node | None, *, reading: bool = False) -> MemberRec | None:
     """Raise the refusal, if any; returns the actor."""
-    refused = refusal(actor, level, node)
+    refused = refusal(actor, level, node, reading=reading)
     if refused is not None:
         raise refused
     return actor

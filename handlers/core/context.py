@@ -200,10 +200,13 @@ class Context:
         rules = await self.services.directory.point_rules(region_id)
         return rule_in_effect(rules, rule, self.local(self.now).date(), self.services.policy.points.get(rule, 0))
 
-    def need_manager(self, region_id: int, branch_id: int | None, level: Level = Level.BRANCH) -> MemberRec:
+    def need_manager(
+        self, region_id: int, branch_id: int | None, level: Level = Level.BRANCH, *, reading: bool = False
+    ) -> MemberRec:
+        """The sender may act at `level` on the node (`reading`: only to see what is there)."""
         member = self.need_member()
         node = Node(region_id, branch_id)
-        access.check(member, level, node)
+        access.check(member, level, node, reading=reading)
         return member
 
     def need_manager_of(

@@ -43,6 +43,7 @@ class Command:
     usage: str  # template key of the usage line, e.g. "signin.usage_signin"
     help: str | None = None  # template key of the one-line description in /help
     access: Level = Level.MEMBER  # who may send it, in the chat it is sent in (handlers/core/access.py)
+    reads: bool = False  # it only shows what is there: a branch's instructor may send it in that branch's chat
     files: bool = False  # also sent as the caption of a photo (the handler finds it on the incoming message)
     topic: str | None = None  # the topic 帮助 lists it under (its feature's, unless it has its own)
 
@@ -193,7 +194,7 @@ class Router:
             ctx = await self._context(incoming, meanwhile)
             if len(text) > MAX_TEXT:
                 raise UsageError(cmd.name, "common.too_long", limit=MAX_TEXT)
-            self._allow(ctx, cmd.access)
+            self._allow(ctx, cmd.access, reading=cmd.reads)
             return await self._finish(ctx, await cmd.handler(ctx, args))
         except Duplicate:
             return await self._again(incoming, ctx)
@@ -243,7 +244,7 @@ class Router:
         manager = ctx.member is not None and refusal(ctx.member, Level.BRANCH, ctx.node) is None
         if not (spoken_to or manager or (phrase is not None and phrase.anyone)):
             return None
-        if refusal(ctx.member, cmd.access, ctx.node) is not None:
+        if refusal(ctx.member, cmd.access, ctx.node, reading=cmd.reads) is not None:
             return None  # what they cannot do is not what they meant
         if phrase is not None and m is not None:
             original = ctx.incoming.text or ""
@@ -254,7 +255,7 @@ class Router:
             if found is None:
                 raise ValueError(f"phrase {phrase.pattern!r} resolved to no command: {words!r}")
             if found is not cmd:  # not what it seemed (no such meeting): what there is, instead
-                if refusal(ctx.member, found.access, ctx.node) is not None:
+                if refusal(ctx.member, found.access, ctx.node, reading=found.reads) is not None:
                     return None
                 return await found.handler(ctx, args)
             if phrase.confirm:
@@ -270,14 +271,14 @@ class Router:
         cmd, args, _ = self.match(words)
         if cmd is None:
             raise AppError("intent.gone")
-        self._allow(ctx, cmd.access)
+        self._allow(ctx, cmd.access, reading=cmd.reads)
         return await cmd.handler(ctx, args)
 
     @staticmethod
-    def _allow(ctx: Context, level: Level) -> None:
+    def _allow(ctx: Context, level: Level, *, reading: bool = False) -> None:
         """The one authorization rule, asked before any feature runs (features ask it again about
         the members, events and branches they touch)."""
-        refused = refusal(ctx.member, level, ctx.node)
+        refused = refusal(ctx.member, level, ctx.node, reading=reading)
         if refused is not None:
             raise refused
 
@@ -371,7 +372,7 @@ class Router:
         def usable(c: Command) -> bool:
             if ctx.member is None:
                 return c.access in (Level.ANYONE, Level.MEMBER)
-            return refusal(ctx.member, c.access, ctx.node) is None
+            return refusal(ctx.member, c.access, ctx.node, reading=c.reads) is None
 
         return [(c, c.admin) for c in self.commands if usable(c)]
 

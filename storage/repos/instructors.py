@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Branch, GuidanceVisit, InstructorLink, Member
+from storage.sql import bump_version
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,21 @@ class InstructorRepo:
                     for b in sorted(added)
                 ],
             )
+        if added or ended:
+            await bump_version(self.conn, "org")  # every process's chats see the new assignment
         return added, ended
+
+    async def guides_by_member(self, region_id: int) -> dict[int, frozenset[int]]:
+        """Each instructor of the region -> the branches they guide now (a handful of rows)."""
+        rows = await self.conn.execute(
+            select(InstructorLink.member_id, InstructorLink.branch_id).where(
+                InstructorLink.region_id == region_id, InstructorLink.until.is_(None)
+            )
+        )
+        found: dict[int, set[int]] = {}
+        for member, branch in rows:
+            found.setdefault(member, set()).add(branch)
+        return {m: frozenset(b) for m, b in found.items()}
 
     async def guided(self, region_id: int) -> list[GuidedRec]:
         """Every branch guided now in the region, by instructor, with the last visit."""

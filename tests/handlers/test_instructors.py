@@ -10,6 +10,7 @@ from pathlib import Path
 import openpyxl
 
 from bot.cli.roster import import_roster
+from bot.delivery.render import to_plain
 from jobs.periodic import queue_periodic
 from storage.models import AuditLog, GuidanceVisit, InstructorLink
 from tests.handlers.test_access import CHATS, COMMANDS, _refused, _two_regions
@@ -71,6 +72,19 @@ async def test_an_instructor_assigned_records_a_visit_heard_listed_and_in_the_le
     assert [r[2] for r in rows] == ["红星机械党支部", "红星机械党支部"]
     assert await h.count(AuditLog, AuditLog.action.in_(("instructor.assign", "instructor.visit"))) == 4
 
+    # in the chat of a branch she guides she reads what its secretary reads, and changes nothing
+    replies = await h.send(h.incoming("导出台账 本月", user="u-周敏"))
+    assert replies[0].file is not None and to_plain(replies[0].text).startswith("📒 红星机械党支部 台账（2026年12月）")
+    assert (await h.say("组织生活", user="u-周敏"))[0].startswith("📋")
+    assert (await h.say("月报", user="u-周敏"))[0] == (await h.say("月报", user="u-张伟"))[0]
+    assert (await h.say("补签 赵强", user="u-周敏"))[0].startswith("⛔")
+    assert (await h.say("发布 党员大会 明天 14:00 三楼会议室", user="u-周敏"))[0].startswith("⛔")
+    await h.say("绑定 绿源科技党支部", user="u-李红", chat="绿源群")
+    assert (await h.say("导出台账 本月", user="u-周敏", chat="绿源群"))[0].startswith("⛔")  # guided no more
+    helped = (await h.say("帮助 报表", user="u-周敏"))[0]
+    assert "• 月报 —" in helped and "• 工作情况 —" not in helped
+    assert "• 导出台账 —" in (await h.say("帮助 台账", user="u-周敏"))[0]
+
 
 async def test_who_may_and_bad_input(h: Harness, tmp_path: Path) -> None:
     await _instructor(h, tmp_path)
@@ -107,13 +121,26 @@ async def test_an_instructor_in_every_chat_may_record_guidance_and_manage_nothin
     await _two_regions(h, tmp_path)
     await _instructor(h, tmp_path)
     allowed = {"member": (False, False, True, False), "guide": (True, True, True, False), "anyone": (True,) * 4}
-    wrong = []
+    assert await _walk(h, allowed, reads=frozenset()) == []
+    # guiding 红星 (GROUP): there, also every command that only shows what is there, as its secretary
+    await h.say("指导员 周敏 红星机械党支部", user="u-李红", chat=REGION_CHAT)
+    reads = frozenset(c.name for c in h.app.router.commands if c.reads)
+    assert {"attendance", "compliance", "export", "report_status", "transfers", "chats"} <= reads
+    assert await _walk(h, allowed, reads=reads) == []
+
+
+async def _walk(h: Harness, allowed: dict[str, tuple[bool, ...]], reads: frozenset[str]) -> list[object]:
+    """Every command as the instructor in every chat: what the level allows (the reads also in GROUP)."""
+    wrong: list[object] = []
     for index, chat in enumerate(CHATS):
         for name, level in COMMANDS.items():
             texts = await h.say(f"/{name}", user="u-周敏", chat=chat)
-            if _refused(texts) == allowed.get(level, (False,) * 4)[index]:
+            may = allowed.get(level, (False,) * 4)[index] or (
+                chat == GROUP and name in reads and level in ("member", "branch", "dues")
+            )
+            if _refused(texts) == may:
                 wrong.append((f"/{name}", chat, texts))
-    assert wrong == []
+    return wrong
 
 
 async def test_an_instructor_hears_privately_on_monday_which_of_their_branches_is_dormant(
