@@ -6,11 +6,15 @@ region officer assigns the branches each guides (`指导员 姓名 支部…`, f
 assignments are kept); `指导员` lists each instructor's branches and last visit; the instructor
 records a visit or guidance (`指导记录 支部名 内容`, in any chat of the region or privately), which
 the branch's chat hears and the ledger's 指导员台账 keeps. On Mondays an instructor is told
-privately which of their branches the dormancy warning (防瘫预警) names.
+privately what among their branches needs a visit: those the dormancy warning (防瘫预警) names,
+findings past their deadline, and last month's 月报 not sent.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from handlers.compliance import started_on
 from handlers.core.access import Level
 from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
@@ -22,6 +26,7 @@ from handlers.core.periods import next_monday
 from handlers.core.ports import Reply
 from handlers.core.router import Command
 from handlers.evaluation import dormancy_details
+from handlers.monthly import LATE_AFTER_DAYS
 from storage.records import INSTRUCTOR
 from storage.repos.instructors import GuidedRec, VisitRec
 from storage.uow import UnitOfWork
@@ -135,19 +140,34 @@ async def _periodic(uow: UnitOfWork, at: Moment) -> int:
 
 
 async def _guide_warning(ctx: PushContext[GuideWarningPush]) -> Reply | None:
-    """The dormancy warning's branches that this instructor guides now (none: nothing is sent)."""
+    """What needs an instructor's visit among the branches they guide now: those the dormancy
+    warning names, their findings past the deadline, and (from the 4th, when the region's report
+    reminds the late ones) last month's 月报 not sent. Nothing of it: nothing is sent."""
     uow, p = ctx.uow, ctx.payload
     member = await uow.org.member(p.member)
     if member is None or not member.active or member.role != INSTRUCTOR:
         return None
-    guided = {
-        b.name for b in await uow.org.branches(member.region_id) if b.id in await uow.instructors.guides(p.member)
-    }
-    found = await dormancy_details(uow, member.region_id, p.weeks, ctx.now, ctx.tz)
-    branches = [b for b in found if b["name"] in guided]
-    if not branches:
+    region = member.region_id
+    guides = await uow.instructors.guides(p.member)
+    names = {b.id: b.name for b in await uow.org.branches(region) if b.id in guides}
+    dormant = [b for b in await dormancy_details(uow, region, p.weeks, ctx.now, ctx.tz) if b["name"] in names.values()]
+    today = ctx.now.astimezone(ctx.tz).date()
+    overdue = [
+        f
+        for f in await uow.findings.listing(region, None)
+        if f.branch_id in names and f.status == "open" and f.deadline is not None and f.deadline < today
+    ]
+    late: list[str] = []
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    if today.day > LATE_AFTER_DAYS and today.replace(day=1) > await started_on(uow, region, ctx.tz):
+        sent = await uow.reports.of_month(region, f"{last_month:%Y-%m}")
+        late = sorted(n for b, n in names.items() if b not in sent)
+    if not (dormant or overdue or late):
         return None
-    return Reply(text=render("instructors.warning", ctx.locale, weeks=p.weeks, branches=branches))
+    said = render(
+        "instructors.warning", ctx.locale, weeks=p.weeks, branches=dormant, overdue=overdue, late=late, month=last_month
+    )
+    return Reply(text=said)
 
 
 GUIDE_WARNING = PushKind(
@@ -155,7 +175,7 @@ GUIDE_WARNING = PushKind(
     GuideWarningPush,
     _guide_warning,
     lambda p: f"guide-warning:{p.member}:{p.week}",
-    label=("指导支部防瘫提醒", "dormancy warning to an instructor"),
+    label=("指导员每周提醒", "instructor's weekly reminder"),
 )
 
 COMMANDS = [

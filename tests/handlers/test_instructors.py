@@ -143,23 +143,35 @@ async def _walk(h: Harness, allowed: dict[str, tuple[bool, ...]], reads: frozens
     return wrong
 
 
-async def test_an_instructor_hears_privately_on_monday_which_of_their_branches_is_dormant(
+async def test_an_instructor_hears_privately_on_monday_what_needs_a_visit_among_their_branches(
     h: Harness, tmp_path: Path
 ) -> None:
+    """A dormant branch, a finding past its deadline and last month's 月报 not sent (from the 4th),
+    of the branches she guides; nothing when none of that is left."""
     await _instructor(h, tmp_path)
     await h.say("启用日期 2026-09-01", user="u-李红", chat=REGION_CHAT)  # counted for longer than 8 weeks
+    await h.say("绑定 绿源科技党支部", user="u-李红", chat="绿源群")
     await h.say("指导员 周敏 红星机械党支部 绿源科技党支部", user="u-李红", chat=REGION_CHAT)
     await h.say("发布 党员大会 今天 14:00 三楼会议室 学习党章", user="u-张伟")  # 红星 holds one
+    await h.say("工作情况 11月 开展主题党日一次", user="u-张伟")  # 红星's November report; 绿源 sends none
+    await h.say("督查 红星机械党支部 三会一课记录不全 期限：12月3日", user="u-李红", chat=REGION_CHAT)
     await h.tick(hours=5)
     await h.say("签到", user="u-赵强")
     await queue_periodic(h.app.services, dormancy_weeks=8)
     assert await queue_periodic(h.app.services, dormancy_weeks=8) == 0  # queued once
     pushed = await h.tick(days=5, hours=20)  # Monday 7 December 09:00 … 10:00
     mine = [p for p in pushed if p.startswith("[@u-周敏]")]
-    assert len(mine) == 1 and "🧭 指导员提醒：你指导的支部中，以下支部已连续 8 周以上没有开展本支部的活动" in mine[0]
-    assert "· 绿源科技党支部（预警）：从未开展过支部活动" in mine[0] and "红星机械党支部" not in mine[0]
-    assert "指导记录 支部名 内容" in mine[0]
-    # an instructor guiding only branches that are alive hears nothing
+    assert len(mine) == 1
+    lines = mine[0].splitlines()
+    assert lines[0] == "[@u-周敏] 🤖 🧭 指导员提醒：你指导的支部中，以下情况需要关注："
+    assert lines[1] == "⚠️ 已连续 8 周以上没有开展本支部的活动："
+    assert lines[2].startswith("· 绿源科技党支部（预警）：从未开展过支部活动")  # as the dormancy warning writes it
+    assert lines[3] == "⏰ 督查问题已过期限仍未整改："
+    assert lines[4] == "· #1 红星机械党支部：三会一课记录不全（期限 12月3日）"
+    assert lines[5] == "📝 11月工作情况（月报）尚未报送：绿源科技党支部"
+    assert "指导记录 支部名 内容" in lines[-1]
+    # she guides 红星 only, whose finding is rectified: nothing needs her next Monday
     await h.say("指导员 周敏 红星机械党支部", user="u-李红", chat=REGION_CHAT)
+    await h.say("整改完成 #1 已补齐记录", user="u-张伟")
     await queue_periodic(h.app.services, dormancy_weeks=8)
     assert not [p for p in await h.tick(days=7) if p.startswith("[@u-周敏]")]
