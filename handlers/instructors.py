@@ -4,7 +4,8 @@ comment (the seeds: 217 appointed in one district, 123 in the park enterprises o
 An instructor is a roster member of role 党建指导员 (not expected at the branches' events). A
 region officer assigns the branches each guides (`指导员 姓名 支部…`, from today; the earlier
 assignments are kept); `指导员` lists each instructor's branches and last visit; the instructor
-records a visit or guidance (`指导记录 支部名 内容`, in any chat of the region or privately), which
+records a visit or guidance (`指导记录 支部名 内容`, in any chat of the region or privately; as the
+caption of a photo, the photo is kept with it), which
 the branch's chat hears and the ledger's 指导员台账 keeps. On Mondays an instructor is told
 privately what among their branches needs a visit: those the dormancy warning (防瘫预警) names,
 findings past their deadline, and last month's 月报 not sent.
@@ -27,6 +28,7 @@ from handlers.core.ports import Reply
 from handlers.core.router import Command
 from handlers.evaluation import dormancy_details
 from handlers.monthly import LATE_AFTER_DAYS
+from handlers.records import receive_photo
 from storage.records import INSTRUCTOR
 from storage.repos.instructors import GuidedRec, VisitRec
 from storage.uow import UnitOfWork
@@ -85,6 +87,7 @@ async def visit(ctx: Context, args: str) -> list[Reply]:
     node = ctx.need_node()
     actor = ctx.need_manager(node.region_id, None, Level.GUIDE)
     today = ctx.local(ctx.now).date()
+    photo = await receive_photo(ctx) if ctx.incoming.file is not None else None  # sent captioned 指导记录 …
 
     async def work(uow: UnitOfWork) -> VisitRec:
         branch = next((b for b in await uow.org.branches(node.region_id) if b.name == name), None)
@@ -93,10 +96,11 @@ async def visit(ctx: Context, args: str) -> list[Reply]:
             raise AppError("org.no_such_branch", name=name, region=region.name)
         if branch.id not in await uow.instructors.guides(actor.id):
             raise AppError("instructors.not_yours", branch=branch.name)
-        vid = await uow.instructors.record_visit(node.region_id, branch.id, actor.id, today, content, uow.now)
+        sha = photo.sha256 if photo is not None else None
+        vid = await uow.instructors.record_visit(node.region_id, branch.id, actor.id, today, content, uow.now, sha)
         for chat in await uow.chats.chats_for(node.region_id, branch.id, include_branch_chats=False):
             await queue(uow, GUIDED, chat.platform, chat.chat_id, due=uow.now, payload=GuidedPush(visit=vid))
-        await ctx.audit(uow, actor.id, "instructor.visit", branch=branch.name, text=content)
+        await ctx.audit(uow, actor.id, "instructor.visit", branch=branch.name, text=content, photo=bool(sha))
         found = await uow.instructors.visit(vid)
         assert found is not None
         return found
@@ -180,7 +184,9 @@ GUIDE_WARNING = PushKind(
 
 COMMANDS = [
     Command("instructor", ("指导员",), assign, "instructors.usage_assign", "instructors.help_assign", Level.REGION),
-    Command("guidance", ("指导记录",), visit, "instructors.usage_visit", "instructors.help_visit", Level.GUIDE),
+    Command(
+        "guidance", ("指导记录",), visit, "instructors.usage_visit", "instructors.help_visit", Level.GUIDE, files=True
+    ),
 ]
 
 FEATURE = Feature("instructors", topic="life", commands=COMMANDS, pushes=[GUIDED, GUIDE_WARNING], periodic=[_periodic])

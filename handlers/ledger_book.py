@@ -610,9 +610,22 @@ async def _audit_sheet(run: _Run) -> None:
     stats.rows["audit"] = sheet.finish()
 
 
+def _thumbnail(run: _Run, sheet: Sheet, r: int, column: int, sha256: str) -> None:
+    """A kept photo's thumbnail in a cell (its row made tall enough), or a word saying it is missing."""
+    thumb = run.media.thumbnail(sha256, LEDGER_THUMB) if run.media is not None else None
+    if thumb is None:
+        sheet.ws.write_string(r, column, run.book.label("missing"))
+        return
+    data, _wide, height = thumb
+    sheet.ws.set_row(r, height * 0.75 + 4)
+    sheet.ws.insert_image(
+        r, column, f"{sha256[:12]}.png", {"image_data": io.BytesIO(data), "x_offset": 2, "y_offset": 2}
+    )
+
+
 async def _photos_sheet(run: _Run) -> None:
     """Thumbnails of the meeting photos, one a row."""
-    book, repo, scope, events, media, stats = run.book, run.repo, run.scope, run.events, run.media, run.stats
+    book, repo, scope, events, stats = run.book, run.repo, run.scope, run.events, run.stats
     sheet = book.sheet("photos", "photos", keys=1)
     by_id = {e.id: e for e in events}
     column = len(book.L["photos"].split("|")) - 1
@@ -631,15 +644,7 @@ async def _photos_sheet(run: _Run) -> None:
                 round(photo.size / 1024, 1),
             ]
         )
-        thumb = media.thumbnail(photo.sha256, LEDGER_THUMB) if media is not None else None
-        if thumb is None:
-            sheet.ws.write_string(r, column, book.label("missing"))
-            continue
-        data, _wide, height = thumb
-        sheet.ws.set_row(r, height * 0.75 + 4)
-        sheet.ws.insert_image(
-            r, column, f"{photo.sha256[:12]}.png", {"image_data": io.BytesIO(data), "x_offset": 2, "y_offset": 2}
-        )
+        _thumbnail(run, sheet, r, column, photo.sha256)
     stats.rows["photos"] = sheet.finish(legend=book.label("photos_of_region") if run.summarized else None)
 
 
@@ -778,7 +783,9 @@ async def _guidance_sheet(run: _Run) -> None:
     sheet = book.sheet("guidance", "guidance", caps={4: 60}, keys=2)
     first, last = scope.start.astimezone(book.tz).date(), (scope.end - timedelta(seconds=1)).astimezone(book.tz).date()
     for v in await run.uow.instructors.visits_between(scope.region_id, first, last, scope.branch_id):
-        sheet.row([v.visited_on, v.instructor, v.branch, book.label("guidance.visit"), v.content])
+        r = sheet.row([v.visited_on, v.instructor, v.branch, book.label("guidance.visit"), v.content])
+        if v.photo is not None:
+            _thumbnail(run, sheet, r, 5, v.photo)
     for g in await run.uow.instructors.guided(scope.region_id):
         if scope.branch_id in (None, g.branch_id):
             said = book.label("guidance.assigned").format(since=f"{g.since:%Y-%m-%d}")

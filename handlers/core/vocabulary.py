@@ -342,6 +342,7 @@ DETAIL: dict[str, tuple[str, str]] = {
     "worth": ("{} 分", "{} points"),
     "from_day": ("自 {} 起", "from {}"),
     "before": ("原为 {} 分", "was {}"),
+    "photo": ("附照片", "with a photo"),
 }
 
 # the English word a stored code would be mistaken for: a reader never sees these (tests scan for them)

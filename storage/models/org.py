@@ -255,4 +255,6 @@ class GuidanceVisit(Base):
     instructor_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     visited_on: Mapped[date] = mapped_column(Date)
     content: Mapped[str] = mapped_column(Text)  # as typed
+    # the photo sent with it (captioned 指导记录 …): the SHA-256 it is kept under in the media folder
+    photo: Mapped[str | None] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -33,6 +33,7 @@ class VisitRec:
     instructor: str
     visited_on: date
     content: str
+    photo: str | None  # the SHA-256 of the photo sent with it
 
 
 _VISITS = (
@@ -43,6 +44,7 @@ _VISITS = (
         Member.name,
         GuidanceVisit.visited_on,
         GuidanceVisit.content,
+        GuidanceVisit.photo,
     )
     .join(Branch, Branch.id == GuidanceVisit.branch_id)
     .join(Member, Member.id == GuidanceVisit.instructor_id)
@@ -132,11 +134,18 @@ class InstructorRepo:
         return [GuidedRec(*tuple(r)) for r in rows]
 
     async def record_visit(
-        self, region_id: int, branch_id: int, instructor_id: int, visited_on: date, content: str, now: datetime
+        self,
+        region_id: int,
+        branch_id: int,
+        instructor_id: int,
+        visited_on: date,
+        content: str,
+        now: datetime,
+        photo: str | None = None,
     ) -> int:
         stmt = insert(GuidanceVisit).values(
             region_id=region_id, branch_id=branch_id, instructor_id=instructor_id, visited_on=visited_on,
-            content=content, recorded_at=now,
+            content=content, photo=photo, recorded_at=now,
         )  # fmt: skip
         return int((await self.conn.execute(stmt.returning(GuidanceVisit.id))).scalar_one())
 

@@ -14,6 +14,7 @@ from bot.delivery.render import to_plain
 from jobs.periodic import queue_periodic
 from storage.models import AuditLog, GuidanceVisit, InstructorLink
 from tests.handlers.test_access import CHATS, COMMANDS, _refused, _two_regions
+from tests.handlers.test_ledger import png, send_photo, upload
 from tests.harness import GROUP, REGION, REGION_CHAT, Harness
 from tests.truth import day, table
 
@@ -40,8 +41,13 @@ async def test_an_instructor_assigned_records_a_visit_heard_listed_and_in_the_le
     told = await h.tick(seconds=5)
     assert told == [f"[{GROUP}] 🤖 🧭 党建指导员 周敏 的指导记录（2026年12月1日）：查阅“三会一课”记录 <b>"]
     h.clock.advance(days=2)
-    said = await h.dm("指导记录 绿源科技党支部 走访，了解党员流动情况", user="u-周敏")  # privately
-    assert said[0].startswith("📝 已登记指导记录：绿源科技党支部，2026年12月3日")
+    # privately, as the caption of a photo taken there
+    said = await send_photo(
+        h, "指导记录 绿源科技党支部 走访，了解党员流动情况", upload(png("red")), user="u-周敏", chat="@u-周敏"
+    )
+    assert said == [
+        "📝 已登记指导记录：绿源科技党支部，2026年12月3日，“走访，了解党员流动情况”（附照片 1 张）。该支部的群会收到。"
+    ]
 
     listed = await h.say("指导员", user="u-李红", chat=REGION_CHAT)
     assert listed[0].splitlines() == [
@@ -58,13 +64,16 @@ async def test_an_instructor_assigned_records_a_visit_heard_listed_and_in_the_le
 
     replies = await h.send(h.incoming("导出台账 本月", user="u-李红", chat=REGION_CHAT))
     assert replies[0].file is not None
-    head, *rows = table(openpyxl.load_workbook(io.BytesIO(replies[0].file.data))["指导员台账"])
-    assert head == ("日期", "党建指导员", "支部", "类别", "内容")
+    sheet = openpyxl.load_workbook(io.BytesIO(replies[0].file.data))["指导员台账"]
+    head, *rows = table(sheet)
+    assert head == ("日期", "党建指导员", "支部", "类别", "内容", "照片")
     assert [(day(r[0]), *r[1:]) for r in rows] == [
-        ("2026-12-01", "周敏", "红星机械党支部", "指导记录", "查阅“三会一课”记录 <b>"),
-        ("2026-12-03", "周敏", "绿源科技党支部", "指导记录", "走访，了解党员流动情况"),
-        ("2026-12-01", "周敏", "红星机械党支部", "现指导", "自 2026-12-01 起指导（日期栏为最近一次指导）"),
+        ("2026-12-01", "周敏", "红星机械党支部", "指导记录", "查阅“三会一课”记录 <b>", None),
+        ("2026-12-03", "周敏", "绿源科技党支部", "指导记录", "走访，了解党员流动情况", None),
+        ("2026-12-01", "周敏", "红星机械党支部", "现指导", "自 2026-12-01 起指导（日期栏为最近一次指导）", None),
     ]
+    # the photo's thumbnail sits in the 照片 cell of the visit it came with (row 4: title, header, two visits)
+    assert [(i.anchor._from.row + 1, i.anchor._from.col + 1) for i in sheet._images] == [(4, 6)]
     # a branch's own ledger: its visits only
     replies = await h.send(h.incoming("导出台账 本月", user="u-张伟"))
     assert replies[0].file is not None

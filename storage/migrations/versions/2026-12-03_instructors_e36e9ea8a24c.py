@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("instructor_id", sa.Integer(), nullable=False),
         sa.Column("visited_on", sa.Date(), nullable=False),
         sa.Column("content", sa.Text(), nullable=False),
+        sa.Column("photo", sa.String(length=64), nullable=True),
         sa.Column("recorded_at", storage.models.base.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["branch_id"], ["branches.id"], name=op.f("fk_guidance_visits_branch_id_branches")),
         sa.ForeignKeyConstraint(
