@@ -14,6 +14,7 @@ from typing import Any
 from bot.settings import Settings
 from handlers import (
     announce,
+    appraisals,
     bulletins,
     calendar,
     commendations,
@@ -57,10 +58,10 @@ from storage.uow import UnitOfWork
 # every feature, in the order 帮助 lists their commands (help itself lists them: it is added last)
 FEATURES: list[Feature] = [
     signin.FEATURE, events.FEATURE, records.FEATURE, calendar.FEATURE, compliance.FEATURE, monthly.FEATURE,
-    supervision.FEATURE, evaluation.FEATURE, commendations.FEATURE, instructors.FEATURE, bulletins.FEATURE,
-    ledger.FEATURE, duty.FEATURE, duty_rules.FEATURE, hosting.FEATURE, groups.FEATURE, lessons.FEATURE, ideas.FEATURE,
-    points.FEATURE, org.FEATURE, transfers.FEATURE, terms.FEATURE, recruits.FEATURE, mobile.FEATURE, dues.FEATURE,
-    weblink.FEATURE, announce.FEATURE, pushes.FEATURE,
+    supervision.FEATURE, evaluation.FEATURE, appraisals.FEATURE, commendations.FEATURE, instructors.FEATURE,
+    bulletins.FEATURE, ledger.FEATURE, duty.FEATURE, duty_rules.FEATURE, hosting.FEATURE, groups.FEATURE,
+    lessons.FEATURE, ideas.FEATURE, points.FEATURE, org.FEATURE, transfers.FEATURE, terms.FEATURE, recruits.FEATURE,
+    mobile.FEATURE, dues.FEATURE, weblink.FEATURE, announce.FEATURE, pushes.FEATURE,
 ]  # fmt: skip
 PUSHES = push_kinds(FEATURES)  # purpose -> kind
 EDITS = edits(FEATURES)  # edit key prefix -> the feature's renderer

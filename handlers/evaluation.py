@@ -135,10 +135,13 @@ async def evaluate(uow: UnitOfWork, region_id: int, year: int, tz: ZoneInfo) -> 
     return sorted(out, key=lambda s: (s.total is None, -(s.total or 0), s.name))
 
 
-def score_params(scores: list[BranchScore]) -> list[dict[str, Any]]:
+def score_params(scores: list[BranchScore], appraised: dict[int, int] | None = None) -> list[dict[str, Any]]:
+    """Each branch's line of the ranking; `appraised`: its 述职评议 of the year (双述双评), shown beside."""
+    appraised = appraised or {}
     return [
         {"name": s.name, "total": None if s.total is None else round(s.total), "stars": s.stars, "tier": s.tier,
-         "scores": {d: None if v is None else round(v) for d, v in s.scores.items()}}
+         "scores": {d: None if v is None else round(v) for d, v in s.scores.items()},
+         "appraisal": appraised.get(s.branch_id)}
         for s in scores
     ]  # fmt: skip
 
@@ -158,11 +161,17 @@ async def yearly(ctx: Context, args: str) -> list[Reply]:
     node = ctx.need_node()
     ctx.need_manager(node.region_id, None)
 
-    async def both(uow: UnitOfWork) -> tuple[list[BranchScore], date]:
-        return await evaluate(uow, node.region_id, year, ctx.tz), await started_on(uow, node.region_id, ctx.tz)
+    async def both(uow: UnitOfWork) -> tuple[list[BranchScore], date, dict[int, int]]:
+        tallies = await uow.appraisals.tallies(node.region_id, year)
+        appraised = {b: t.combined for b, t in tallies.items() if t.combined is not None}
+        return (
+            await evaluate(uow, node.region_id, year, ctx.tz),
+            await started_on(uow, node.region_id, ctx.tz),
+            appraised,
+        )
 
-    found, started = await ctx.read(both)
-    return [ctx.reply("evaluation.ranking", year=year, rows=score_params(found), started=started)]
+    found, started, appraised = await ctx.read(both)
+    return [ctx.reply("evaluation.ranking", year=year, rows=score_params(found, appraised), started=started)]
 
 
 async def manual_score(ctx: Context, args: str) -> list[Reply]:

@@ -9,6 +9,7 @@ from functools import cached_property
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.repos.accounts import AccountRepo
+from storage.repos.appraisals import AppraisalRepo
 from storage.repos.attendance import AttendanceRepo
 from storage.repos.audit import AuditRepo
 from storage.repos.chats import ChatRepo
@@ -87,6 +88,10 @@ class UnitOfWork:
     @cached_property
     def instructors(self) -> InstructorRepo:
         return InstructorRepo(self.conn)
+
+    @cached_property
+    def appraisals(self) -> AppraisalRepo:
+        return AppraisalRepo(self.conn)
 
     # the calendar and who came
     @cached_property

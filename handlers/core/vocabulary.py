@@ -223,6 +223,8 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "points.volunteer": ("登记志愿服务", "recorded a volunteer service"),
         "commendation.record": ("登记表彰", "recorded a commendation"),
         "instructor.assign": ("设置党建指导员", "assigned an instructor"),
+        "appraisal.report": ("提交述职", "sent the report of the year"),
+        "appraisal.score": ("述职评分", "scored a report of the year"),
         "instructor.visit": ("登记指导记录", "recorded a guidance visit"),
         "roster.import": ("导入花名册", "imported the roster"),
         "region.start": ("设置启用日期", "set the start date"),

@@ -56,6 +56,7 @@ from storage.models.ops import (
     WeComCard,
 )
 from storage.models.org import (
+    Appraisal,
     Branch,
     BranchTerm,
     ChatBinding,
@@ -69,11 +70,13 @@ from storage.models.org import (
     MobileRecord,
     Recruit,
     Region,
+    SecretaryReport,
     ThoughtReport,
 )
 
 __all__ = [
     "AppSecret",
+    "Appraisal",
     "Attendance",
     "AuditLog",
     "Base",
@@ -131,6 +134,7 @@ __all__ = [
     "Region",
     "Rotation",
     "ScheduleRule",
+    "SecretaryReport",
     "SentMessage",
     "StoreItem",
     "ThoughtReport",

@@ -258,3 +258,37 @@ class GuidanceVisit(Base):
     # the photo sent with it (captioned 指导记录 …): the SHA-256 it is kept under in the media folder
     photo: Mapped[str | None] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SecretaryReport(Base):
+    """述职: a branch secretary's report of the year to the region committee (双述双评), in their
+    own words; a later one for the same year replaces it."""
+
+    __tablename__ = "secretary_reports"
+    __table_args__ = (UniqueConstraint("branch_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)  # as typed
+    by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Appraisal(Base):
+    """述职评议: one appraisal of a branch's 述职 of a year, by a region officer (committee, a score
+    of 0–100) or by a member of the branch (member: 满意 100, 基本满意 60, 不满意 0); one each. Who
+    gave it is kept only so that nobody appraises twice; it is never shown."""
+
+    __tablename__ = "appraisals"
+    __table_args__ = (UniqueConstraint("branch_id", "year", "voter_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    voter_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    source: Mapped[str] = mapped_column(String(10))  # committee / member
+    score: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
