@@ -11,12 +11,15 @@ contest and the 通报表彰). The appraisal stands beside the 年度考评 of t
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from handlers.core.access import Level
 from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
 from handlers.core.feature import Feature
+from handlers.core.i18n import render
+from handlers.core.outbox import Moment, Payload, PushContext, PushKind, to_chats
 from handlers.core.ports import Reply
 from handlers.core.router import Command
 from handlers.core.timeparse import ascii_digits
@@ -133,6 +136,38 @@ async def listing(ctx: Context, args: str) -> list[Reply]:
     return [ctx.reply("appraisals.listing", year=year, rows=rows, tz=ctx.tz)]  # one line a branch
 
 
+ASK_DAY, ASK_HOUR = 15, 9  # the branch chats are asked for the 述职 on 15 December at 09:00
+
+
+class AskPush(Payload):
+    year: int
+
+
+def next_ask(now: datetime, tz: ZoneInfo) -> datetime:
+    """The next 15 December 09:00 (local) at or after now."""
+    year = now.astimezone(tz).year
+    at = datetime(year, 12, ASK_DAY, ASK_HOUR, tzinfo=tz)
+    return at if at >= now else datetime(year + 1, 12, ASK_DAY, ASK_HOUR, tzinfo=tz)
+
+
+async def _periodic(uow: UnitOfWork, at: Moment) -> int:
+    """Each branch chat is asked for its secretary's 述职 in mid-December."""
+    due = next_ask(at.now, at.tz)
+    return await to_chats(uow, branch=[(ASK, due, AskPush(year=due.year))])
+
+
+async def _ask(ctx: PushContext[AskPush]) -> Reply | None:
+    """Asking the branch for its 述职, unless it is in already."""
+    branch_id = ctx.chat.branch_id
+    if branch_id is None or await ctx.uow.appraisals.reported(branch_id, ctx.payload.year):
+        return None
+    return Reply(text=render("appraisals.ask", ctx.locale, year=ctx.payload.year))
+
+
+ASK = PushKind(
+    "appraisal_ask", AskPush, _ask, lambda p: f"appraisal_ask:{p.year}", label=("述职征集", "report request")
+)
+
 COMMANDS = [
     Command("annual_report", ("述职",), report, "appraisals.usage_report", "appraisals.help_report", Level.BRANCH),
     Command("appraise", ("述职测评",), appraise, "appraisals.usage_appraise", "appraisals.help_appraise", Level.MEMBER),
@@ -142,4 +177,4 @@ COMMANDS = [
     ),
 ]
 
-FEATURE = Feature("appraisals", topic="life", commands=COMMANDS)
+FEATURE = Feature("appraisals", topic="life", commands=COMMANDS, pushes=[ASK], periodic=[_periodic])

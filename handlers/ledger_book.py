@@ -145,6 +145,7 @@ async def write_ledger(
     await _dues_sheet(run)
     await _commendations_sheet(run)
     await _guidance_sheet(run)
+    await _appraisals_sheet(run)
     _summary_sheet(run, summary)
     stats.totals = {branches[b]: t for b, t in totals.items()}
     book.wb.close()
@@ -791,6 +792,24 @@ async def _guidance_sheet(run: _Run) -> None:
             said = book.label("guidance.assigned").format(since=f"{g.since:%Y-%m-%d}")
             sheet.row([g.last_visit, g.instructor, g.branch, book.label("guidance.now"), said])
     run.stats.rows["guidance"] = sheet.finish()
+
+
+async def _appraisals_sheet(run: _Run) -> None:
+    """述职评议台账: each branch's 述职 of the period's years and its appraisal (means, how many gave
+    one, the combined), as 述职情况 shows it; never who gave what."""
+    book, scope = run.book, run.scope
+    sheet = book.sheet("appraisals", "appraisals", caps={3: 60}, keys=2)
+    names = {b.id: b.name for b in await run.uow.org.branches(scope.region_id)}
+    first, last = scope.start.astimezone(book.tz).year, (scope.end - timedelta(seconds=1)).astimezone(book.tz).year
+    for year in range(first, last + 1):
+        tallies = await run.uow.appraisals.tallies(scope.region_id, year)
+        for branch_id, t in sorted(tallies.items(), key=lambda kv: names.get(kv[0], "")):
+            if scope.branch_id not in (None, branch_id):
+                continue
+            text = await run.uow.appraisals.text(branch_id, year)
+            sheet.row([year, names.get(branch_id, "?"), t.reported_at, text, t.committee_mean, len(t.committee),
+                       t.member_mean, len(t.members), t.combined])  # fmt: skip
+    run.stats.rows["appraisals"] = sheet.finish()
 
 
 async def _terms_sheet(run: _Run) -> None:

@@ -3,8 +3,14 @@ committee's scores, the combined appraisal in 述职情况 and beside the 年度
 
 from __future__ import annotations
 
+import io
+
+import openpyxl
+
+from jobs.periodic import queue_periodic
 from storage.models import Appraisal, AuditLog, SecretaryReport
 from tests.harness import REGION_CHAT, Harness
+from tests.truth import table
 
 
 async def test_a_report_appraised_by_members_and_the_committee_is_combined_and_shown_beside_the_ranking(
@@ -45,7 +51,28 @@ async def test_a_report_appraised_by_members_and_the_committee_is_combined_and_s
     assert "述职评议：委员会评分与党员测评各占一半，列在旁边，不计入总分。" in ranking
     assert all("述职评议" not in x for x in ranking.splitlines() if "绿源科技党支部" in x)
     assert await h.count(Appraisal) == 4  # two members, two officers: nobody twice
+    replies = await h.send(h.incoming("导出台账 本年", user="u-李红", chat=REGION_CHAT))
+    assert replies[0].file is not None
+    head, *rows = table(openpyxl.load_workbook(io.BytesIO(replies[0].file.data))["述职评议台账"])
+    assert head == ("年度", "支部", "述职时间", "述职内容", "委员会评分", "评分人数", "党员测评", "测评人数", "综合")
+    assert [(r[0], r[1], str(r[2]), *r[3:]) for r in rows] == [
+        (2026, "红星机械党支部", "2026-12-01 09:00:00", "补充：完成整改1项。", 85, 2, 80, 2, 83)
+    ]  # the time in Beijing time; nobody's own vote
     assert await h.count(AuditLog, AuditLog.action.in_(("appraisal.report", "appraisal.score"))) == 5
+
+
+async def test_the_branches_are_asked_for_their_report_on_15_december_unless_it_is_in(h: Harness) -> None:
+    await h.join("刘芳")
+    await h.say("绑定 绿源科技党支部", user="u-李红", chat="绿源群")
+    await h.say("述职 今年支部开展主题党日12次", user="u-张伟")  # 红星's is in
+    await queue_periodic(h.app.services, dormancy_weeks=8)
+    pushed = await h.tick(days=14, hours=1)  # 15 December 10:00
+    asks = [p for p in pushed if "2026年度述职：请支部书记在年底前" in p]
+    assert asks == [
+        "[绿源群] 🤖 📣 2026年度述职：请支部书记在年底前，在本群发送“述职 内容”，向联合党委报告支部一年的工作"
+        "（党建工作、组织生活、发展党员、存在问题和来年打算）。"
+        "本支部党员随后可以发送“述职测评 满意|基本满意|不满意”测评。"
+    ]
 
 
 async def test_who_may_and_bad_input(h: Harness) -> None:

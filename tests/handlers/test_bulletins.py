@@ -46,8 +46,9 @@ async def test_monthly_digest_counts_last_months_meetings_and_attendance(h: Harn
     await h.tick(hours=17, minutes=30)  # tomorrow 09:30
     await h.say("上岗", user="u-赵强")
     # 2 digests, the dormancy and overdue lists, a norm reminder, the monthly report's late reminder and
-    # compilation, the region's terms of the month, the branch's dues reminder and 公示, its 思想汇报 reminder
-    assert await queue_periodic(h.app.services, dormancy_weeks=8) == 11
+    # compilation, the region's terms of the month, the branch's dues reminder and 公示, its 思想汇报 reminder,
+    # the branch's 述职 request of 15 December
+    assert await queue_periodic(h.app.services, dormancy_weeks=8) == 12
     assert await queue_periodic(h.app.services, dormancy_weeks=8) == 0  # queued once
     pushed = await h.tick(days=31)  # to 1 January 09:00 and beyond
     digests = [p for p in pushed if "2026年12月 党建简报" in p]
