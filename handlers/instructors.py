@@ -78,9 +78,9 @@ async def assign(ctx: Context, args: str) -> list[Reply]:
 
 async def visit(ctx: Context, args: str) -> list[Reply]:
     """指导记录 支部名 内容 — an instructor records a visit to (or guidance of) a branch they guide, today."""
-    name, _, content = args.strip().partition(" ")
-    content = content.strip()
-    if not name or not content:
+    parts = args.strip().split(maxsplit=1)  # the branch, then the words as typed (any space or a new line)
+    name, content = (parts[0], parts[1].strip()) if len(parts) == 2 else ("", "")
+    if not content:
         raise UsageError("guidance")
     if len(content) > MAX_VISIT:
         raise UsageError("guidance", "common.too_long", limit=MAX_VISIT)

@@ -40,6 +40,9 @@ async def test_an_instructor_assigned_records_a_visit_heard_listed_and_in_the_le
     assert said == ["📝 已登记指导记录：红星机械党支部，2026年12月1日，“查阅“三会一课”记录 <b>”。该支部的群会收到。"]
     told = await h.tick(seconds=5)
     assert told == [f"[{GROUP}] 🤖 🧭 党建指导员 周敏 的指导记录（2026年12月1日）：查阅“三会一课”记录 <b>"]
+    said = await h.say("指导记录 红星机械党支部\n回访：记录已规范", user="u-周敏")  # the branch on a line of its own
+    assert said[0].startswith("📝 已登记指导记录：红星机械党支部，2026年12月1日，“回访：记录已规范”")
+    await h.tick(seconds=5)
     h.clock.advance(days=2)
     # privately, as the caption of a photo taken there
     said = await send_photo(
@@ -69,17 +72,18 @@ async def test_an_instructor_assigned_records_a_visit_heard_listed_and_in_the_le
     assert head == ("日期", "党建指导员", "支部", "类别", "内容", "照片")
     assert [(day(r[0]), *r[1:]) for r in rows] == [
         ("2026-12-01", "周敏", "红星机械党支部", "指导记录", "查阅“三会一课”记录 <b>", None),
+        ("2026-12-01", "周敏", "红星机械党支部", "指导记录", "回访：记录已规范", None),
         ("2026-12-03", "周敏", "绿源科技党支部", "指导记录", "走访，了解党员流动情况", None),
         ("2026-12-01", "周敏", "红星机械党支部", "现指导", "自 2026-12-01 起指导（日期栏为最近一次指导）", None),
     ]
-    # the photo's thumbnail sits in the 照片 cell of the visit it came with (row 4: title, header, two visits)
-    assert [(i.anchor._from.row + 1, i.anchor._from.col + 1) for i in sheet._images] == [(4, 6)]
+    # the photo's thumbnail sits in the 照片 cell of the visit it came with (row 5: title, header, three visits)
+    assert [(i.anchor._from.row + 1, i.anchor._from.col + 1) for i in sheet._images] == [(5, 6)]
     # a branch's own ledger: its visits only
     replies = await h.send(h.incoming("导出台账 本月", user="u-张伟"))
     assert replies[0].file is not None
     _head, *rows = table(openpyxl.load_workbook(io.BytesIO(replies[0].file.data))["指导员台账"])
-    assert [r[2] for r in rows] == ["红星机械党支部", "红星机械党支部"]
-    assert await h.count(AuditLog, AuditLog.action.in_(("instructor.assign", "instructor.visit"))) == 4
+    assert [r[2] for r in rows] == ["红星机械党支部"] * 3
+    assert await h.count(AuditLog, AuditLog.action.in_(("instructor.assign", "instructor.visit"))) == 5
 
     # in the chat of a branch she guides she reads what its secretary reads, and changes nothing
     replies = await h.send(h.incoming("导出台账 本月", user="u-周敏"))
