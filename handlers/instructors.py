@@ -136,7 +136,7 @@ async def _periodic(uow: UnitOfWork, at: Moment) -> int:
     warn_at = next_monday(at.now, at.tz)
     queued = 0
     for region in await uow.org.regions():
-        for member in sorted({g.instructor_id for g in await uow.instructors.guided(region.id)}):
+        for member in sorted(await uow.instructors.guides_by_member(region.id)):
             payload = GuideWarningPush(member=member, weeks=at.dormancy_weeks, week=f"{warn_at:%G-W%V}", private=True)
             for platform, chat_id in await uow.accounts.dm_chats(member):
                 queued += await queue(uow, GUIDE_WARNING, platform, chat_id, due=warn_at, payload=payload)

@@ -806,8 +806,7 @@ async def _appraisals_sheet(run: _Run) -> None:
         for branch_id, t in sorted(tallies.items(), key=lambda kv: names.get(kv[0], "")):
             if scope.branch_id not in (None, branch_id):
                 continue
-            text = await run.uow.appraisals.text(branch_id, year)
-            sheet.row([year, names.get(branch_id, "?"), t.reported_at, text, t.committee_mean, len(t.committee),
+            sheet.row([year, names.get(branch_id, "?"), t.reported_at, t.text, t.committee_mean, len(t.committee),
                        t.member_mean, len(t.members), t.combined])  # fmt: skip
     run.stats.rows["appraisals"] = sheet.finish()
 

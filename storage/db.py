@@ -265,7 +265,6 @@ class _Job:
     unit: Callable[[AsyncConnection], Awaitable[Any]] | None = None
     batch: BatchWrite[Any] | None = None
     read_only: bool = False
-    urgent: bool = False
 
 
 @dataclass
@@ -275,7 +274,8 @@ class Database:
     engine: AsyncEngine
     max_batch: int = 256
     _jobs: deque[_Job] = field(default_factory=deque)  # in order of arrival
-    _urgent: deque[_Job] = field(default_factory=deque)  # before the others (see BatchWrite.urgent)
+    _urgent: deque[_Job] = field(default_factory=deque)  # batchable writes before the others (BatchWrite.urgent)
+    _held: deque[_Job] = field(default_factory=deque)  # units found while gathering a batch: next in line
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
     _writer: asyncio.Task[None] | None = None
     _conn: AsyncConnection | None = None  # the writer's own connection, kept between jobs
@@ -359,13 +359,12 @@ class Database:
 
     async def batch(self, item: BatchWrite[R]) -> R:
         """Queue a batchable write; returns its result after the commit of its batch."""
-        job = _Job(future=asyncio.get_running_loop().create_future(), batch=item, urgent=item.urgent)
-        result: R = await self._enqueue(job)
+        result: R = await self._enqueue(_Job(future=asyncio.get_running_loop().create_future(), batch=item))
         return result
 
     async def _enqueue(self, job: _Job) -> Any:
         self._ensure_writer()
-        (self._urgent if job.urgent else self._jobs).append(job)
+        (self._urgent if job.batch is not None and job.batch.urgent else self._jobs).append(job)
         self._ready.set()
         return await job.future
 
@@ -428,24 +427,22 @@ class Database:
 
     async def _run(self) -> None:
         while True:
-            while not (self._urgent or self._jobs):
+            while not (self._urgent or self._held or self._jobs):
                 self._ready.clear()
                 await self._ready.wait()
-            job = (self._urgent or self._jobs).popleft()  # the urgent ones first
+            job = (self._urgent or self._held or self._jobs).popleft()  # the urgent ones first
             if job.unit is not None:
                 await self._run_unit(job)
                 continue
             # every batchable write queued meanwhile, of any kind, goes into this one transaction
-            # (the urgent ones first; the units among them keep their places): one commit for
-            # many; queued jobs come from different tasks (a task waits for each write), so their
-            # order among each other does not matter
+            # (the urgent ones first): one commit for many; queued jobs come from different tasks
+            # (a task waits for each write), so their order among each other does not matter
             group = [job]
-            for lane in (self._urgent, self._jobs):
-                units = deque[_Job]()
-                while len(group) < self.max_batch and lane:
-                    nxt = lane.popleft()
-                    (group if nxt.batch is not None else units).append(nxt)
-                lane.extendleft(reversed(units))
+            while len(group) < self.max_batch and self._urgent:
+                group.append(self._urgent.popleft())
+            while len(group) < self.max_batch and self._jobs:
+                nxt = self._jobs.popleft()
+                (group if nxt.batch is not None else self._held).append(nxt)
             await self._run_batch(group)
 
     async def _connection(self) -> AsyncConnection:

@@ -101,16 +101,8 @@ async def queue(
     status: str = "pending",
 ) -> int:
     """Queue one push of a kind for a chat, once: the key is the kind's, plus the chat."""
-    return await uow.outbox.enqueue(
-        key=push_key(kind, payload, platform, chat_id),
-        purpose=kind.name,
-        event_id=event_id,
-        platform=platform,
-        chat_id=chat_id,
-        due_at=due,
-        payload=payload.model_dump(mode="json"),
-        status=status,
-    )
+    row = push_row(kind, platform, chat_id, due=due, payload=payload, event_id=event_id, status=status)
+    return await uow.outbox.put(row)
 
 
 def push_row(

@@ -18,6 +18,7 @@ class AppraisalTally:
 
     branch_id: int
     reported_at: datetime | None  # None: no 述职 yet
+    text: str | None  # the 述职, as typed
     committee: list[int]  # the officers' scores
     members: list[int]  # the members' (100 / 60 / 0)
 
@@ -80,28 +81,18 @@ class AppraisalRepo:
 
     async def tallies(self, region_id: int, year: int) -> dict[int, AppraisalTally]:
         """branch id -> its 述职 and appraisals of the year (branches with neither are left out)."""
-        reports = dict(
-            (
-                await self.conn.execute(
-                    select(SecretaryReport.branch_id, SecretaryReport.at).where(
-                        SecretaryReport.region_id == region_id, SecretaryReport.year == year
-                    )
-                )
-            ).all()
+        reports = await self.conn.execute(
+            select(SecretaryReport.branch_id, SecretaryReport.at, SecretaryReport.text).where(
+                SecretaryReport.region_id == region_id, SecretaryReport.year == year
+            )
         )
-        out = {b: AppraisalTally(b, at, [], []) for b, at in reports.items()}
+        out = {b: AppraisalTally(b, at, text, [], []) for b, at, text in reports}
         rows = await self.conn.execute(
             select(Appraisal.branch_id, Appraisal.source, Appraisal.score)
             .where(Appraisal.region_id == region_id, Appraisal.year == year)
             .order_by(Appraisal.id)
         )
         for branch, source, score in rows:
-            tally = out.setdefault(branch, AppraisalTally(branch, None, [], []))
+            tally = out.setdefault(branch, AppraisalTally(branch, None, None, [], []))
             (tally.committee if source == "committee" else tally.members).append(int(score))
         return out
-
-    async def text(self, branch_id: int, year: int) -> str | None:
-        found = await self.conn.execute(
-            select(SecretaryReport.text).where(SecretaryReport.branch_id == branch_id, SecretaryReport.year == year)
-        )
-        return found.scalar()

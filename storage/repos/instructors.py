@@ -71,9 +71,8 @@ class InstructorRepo:
     async def attach(
         self, region_id: int, member_id: int, branch_ids: set[int], today: date, by: int
     ) -> tuple[set[int], set[int]]:
-        """From today the member guides exactly these branches: the new ones are attached, those
-        no longer named end yesterday (or, attached today, are dropped from today); the branches
-        (added, ended)."""
+        """From today the member guides exactly these branches: the new ones are attached from
+        today, those no longer named end today (their last day); the branches (added, ended)."""
         now = await self.guides(member_id)
         added, ended = branch_ids - set(now), set(now) - branch_ids
         if ended:

@@ -75,7 +75,10 @@ class OutboxRepo:
     ) -> bool:
         """Queue a push under its unique key (False: that key is queued already). status "sent":
         record a message that went out another way (a reply), so the key is never sent again."""
-        row = outbox_row(key, purpose, event_id, platform, chat_id, due_at, payload, status)
+        return await self.put(outbox_row(key, purpose, event_id, platform, chat_id, due_at, payload, status))
+
+    async def put(self, row: dict[str, Any]) -> bool:
+        """`enqueue` of a row made by `outbox_row`."""
         res = await self.conn.execute(insert_ignoring_conflicts(self.conn, Outbox).values(**row))
         return bool(res.rowcount)
 

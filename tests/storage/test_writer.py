@@ -18,13 +18,14 @@ NOW = datetime.fromisoformat("2026-12-01T09:00:00+08:00")
 async def test_an_update_is_stored_before_the_units_queued_ahead_of_it(db_url: str) -> None:
     db = await Database.open(db_url, migrate=False)
     try:
-        release = asyncio.Event()
+        started, release = asyncio.Event(), asyncio.Event()
         order: list[tuple[str, int]] = []  # each unit as it ran, and the updates stored by then
 
         async def kept(conn: Any) -> int:
             return int((await conn.execute(select(func.count()).select_from(InboxUpdate))).scalar_one())
 
         async def slow(conn: Any) -> None:  # the handling under way when the post arrives
+            started.set()
             await release.wait()
             order.append(("under way", await kept(conn)))
 
@@ -35,11 +36,12 @@ async def test_an_update_is_stored_before_the_units_queued_ahead_of_it(db_url: s
             return unit
 
         running = asyncio.create_task(db.unit(slow))
-        await asyncio.sleep(0.05)
+        await started.wait()  # the writer is in it
         waiting = [asyncio.create_task(db.unit(queued(f"handling {i}"))) for i in range(3)]
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # each task queues its unit at its first step
         stored = asyncio.create_task(db.batch(InboxPut("telegram", "u1", "{}", None, NOW)))
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0)
+        assert not stored.done()  # queued behind the unit under way
         release.set()
         await asyncio.gather(running, *waiting, stored)
         # stored before the three queued ahead of it ran, and they kept their order
