@@ -42,6 +42,7 @@ from handlers import (
     supervision,
     terms,
     transfers,
+    units,
     weblink,
 )
 from handlers.core.context import DEFAULT_POINTS, Policy, Services
@@ -60,8 +61,8 @@ FEATURES: list[Feature] = [
     signin.FEATURE, events.FEATURE, records.FEATURE, calendar.FEATURE, compliance.FEATURE, monthly.FEATURE,
     supervision.FEATURE, evaluation.FEATURE, appraisals.FEATURE, commendations.FEATURE, instructors.FEATURE,
     bulletins.FEATURE, ledger.FEATURE, duty.FEATURE, duty_rules.FEATURE, hosting.FEATURE, groups.FEATURE,
-    lessons.FEATURE, ideas.FEATURE, points.FEATURE, org.FEATURE, transfers.FEATURE, terms.FEATURE, recruits.FEATURE,
-    mobile.FEATURE, dues.FEATURE, weblink.FEATURE, announce.FEATURE, pushes.FEATURE,
+    lessons.FEATURE, ideas.FEATURE, points.FEATURE, org.FEATURE, units.FEATURE, transfers.FEATURE, terms.FEATURE,
+    recruits.FEATURE, mobile.FEATURE, dues.FEATURE, weblink.FEATURE, announce.FEATURE, pushes.FEATURE,
 ]  # fmt: skip
 PUSHES = push_kinds(FEATURES)  # purpose -> kind
 EDITS = edits(FEATURES)  # edit key prefix -> the feature's renderer

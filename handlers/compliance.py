@@ -176,7 +176,8 @@ async def matrix(uow: UnitOfWork, region_id: int, branch_id: int | None, period:
     days: dict[tuple[int | None, str], list[date]] = defaultdict(list)  # (branch, kind) -> local days held
     if lo < hi:
         for e in await uow.compliance.held(region_id, lo, min(hi, uow.now + NOW_INCLUDED)):
-            days[(e.branch_id, e.kind)].append(e.starts_at.astimezone(tz).date())
+            for owner in e.branches or (None,):  # a joint event counts for each of its branches
+                days[(owner, e.kind)].append(e.starts_at.astimezone(tz).date())
     branches = [b for b in await uow.org.branches(region_id) if branch_id in (None, b.id) and b.open_on(period.start)]
 
     def window(n: NormRec, held_days: list[date], first: date, end: date) -> Window:

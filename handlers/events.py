@@ -8,18 +8,19 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from handlers import pushes
-from handlers.core.access import Level, Node
+from handlers.core.access import Level, Node, refusal
 from handlers.core.context import Context, Policy
 from handlers.core.errors import AppError, UsageError
 from handlers.core.event_ref import kind_of, parse_event_ref, visible_in, visible_in_node
 from handlers.core.feature import Feature
 from handlers.core.intent import DAY, KIND, Phrase
+from handlers.core.names import named_branches
 from handlers.core.outbox import PushKind, push_row
 from handlers.core.ports import Button, Reply
 from handlers.core.router import Command
 from handlers.core.timeparse import ParsedWhen, WhenError, parse_date, parse_when
 from storage import limits
-from storage.records import BindingRec, EventRec
+from storage.records import BindingRec, BranchRec, EventRec, partners_text
 from storage.uow import UnitOfWork
 
 RECORD_DAYS = 366  # a held meeting is recorded within a year (the yearly review's reach)
@@ -60,6 +61,54 @@ async def for_group(ctx: Context, text: str) -> tuple[str, tuple[int, int, str] 
     if group is None or group.status != "active":
         raise UsageError("event", "groups.no_group", name=name)
     return (text[: m.start()] + " " + text[m.end() :]).strip(), (group.id, group.branch_id, group.name)
+
+
+_PARTNERS = re.compile(r"(?:^|\s)(?:联合|结对|with)\s*[:：]\s*(\S+)", re.I)
+_UNIT = re.compile(r"(?:^|\s)(?:党总支|编组|unit)\s*[:：]\s*(\S+)", re.I)
+
+
+async def for_partners(ctx: Context, text: str, host: int | None, usage: str) -> tuple[str, tuple[int, ...], list[str]]:
+    """Take "联合：支部B[、支部C]" or "党总支：名称" out of what was typed for a branch's event: the
+    other branches it is held with (a branch paired with the host, or one the sender manages; a
+    unit's branches, when the sender manages each). Returns the text without it, the partners and
+    their names."""
+    named, unit_name = _PARTNERS.search(text), _UNIT.search(text)
+    if named is None and unit_name is None:
+        return text, (), []
+    if host is None:
+        raise UsageError(usage, "units.joint_needs_branch")
+    node = ctx.need_node()
+    today = ctx.local(ctx.now).date()
+    actor = ctx.need_member()
+    for m in sorted((x for x in (named, unit_name) if x is not None), key=lambda x: -x.start()):
+        text = (text[: m.start()] + " " + text[m.end() :]).strip()
+
+    async def read(uow: UnitOfWork) -> tuple[list[BranchRec], list[BranchRec]]:
+        partners: list[BranchRec] = []
+        managed: list[BranchRec] = []  # brought in by the sender's rights: they must manage each
+        if unit_name is not None:
+            unit = await uow.units.named(node.region_id, unit_name.group(1))
+            if unit is None:
+                raise AppError("units.no_such_unit", name=unit_name.group(1))
+            if host not in unit.branch_ids:
+                raise AppError("units.host_not_in_unit", unit=unit.name)
+            managed = [b for b in await uow.org.branches(node.region_id) if b.id in unit.branch_ids and b.id != host]
+            partners += managed
+        if named is not None:
+            names = [n for n in re.split(r"[、，,]", named.group(1)) if n]
+            paired = await uow.units.pairings(node.region_id, today)
+            for b in await named_branches(uow, node.region_id, names, today):
+                if not any(p.joins(host, b.id) for p in paired):
+                    managed.append(b)  # not paired with the host: only its manager may bring it in
+                partners.append(b)
+        return partners, managed
+
+    partners, managed = await ctx.read(read)
+    for b in managed:
+        if refusal(actor, Level.BRANCH, Node(node.region_id, b.id)) is not None:
+            raise AppError("units.not_partner", branch=b.name)
+    ids = tuple(sorted({b.id for b in partners} - {host}))
+    return text, ids, sorted({b.name for b in partners if b.id != host})
 
 
 def _split_details(rest: str) -> tuple[str, str, str | None]:
@@ -111,13 +160,14 @@ async def publish_event(
         raise UsageError("event", "events.in_past_record", at=ctx.local(starts_at), next_year=next_year)
     details, named, branch_name = await for_branch(ctx, when.rest, "event")
     details, group = await for_group(ctx, details)
+    branch_id = binding.branch_id if named is None else named
+    details, partners, partner_names = await for_partners(ctx, details, branch_id, "event")
     place, topic, lecturer = _split_details(details) if fixed is None else (*fixed, None)
     if not place:
         raise UsageError("event", "events.no_place")
     check_lengths("event", place=place, topic=topic, lecturer=lecturer)
-    branch_id = binding.branch_id if named is None else named
     if group is not None:  # a Party group's meeting or activity: in its branch, for its members
-        if branch_id not in (None, group[1]):
+        if branch_id not in (None, group[1]) or partners:
             raise AppError("groups.not_here", name=group[2])
         branch_id = group[1]
     if kind == "secretary_meeting" and branch_id is not None:
@@ -132,7 +182,15 @@ async def publish_event(
     skip = (inc.platform, inc.chat_id) if board_here else None
 
     event = EventDraft(
-        binding.region_id, branch_id, kind, starts_at, place, topic, lecturer, group_id=group[0] if group else None
+        binding.region_id,
+        branch_id,
+        kind,
+        starts_at,
+        place,
+        topic,
+        lecturer,
+        group_id=group[0] if group else None,
+        partners=partners,
     )
 
     async def work(uow: UnitOfWork) -> tuple[int, list[EventRec]]:
@@ -160,6 +218,7 @@ async def publish_event(
             open_now=open_now,
             twins=twins,
             elsewhere=None if visible_in_node(node, binding) else branch_name,
+            partners=partner_names,
         )
     ]
 
@@ -241,6 +300,7 @@ class EventDraft:
     rule_id: int | None = None
     occurs_on: date | None = None
     group_id: int | None = None  # a Party group's event (expects its members)
+    partners: tuple[int, ...] = ()  # a joint event: the other branches it expects
 
 
 def window_times(policy: Policy, starts_at: datetime) -> dict[str, datetime]:
@@ -278,6 +338,7 @@ async def create_event(
         rule_id=d.rule_id,
         occurs_on=d.occurs_on,
         group_id=d.group_id,
+        partners=partners_text(d.partners),
     )
     event = await uow.events.get(event_id)
     assert event is not None
@@ -293,8 +354,12 @@ async def create_event(
 
 
 async def audience_chats(uow: UnitOfWork, event: EventRec) -> list[BindingRec]:
-    """The chats an event's pushes go to: its branch's, or for a region-wide event the region's
-    and (but for a secretary meeting) every branch chat."""
+    """The chats an event's pushes go to: its branch's (a joint event's: each side's), or for a
+    region-wide event the region's and (but for a secretary meeting) every branch chat."""
+    if event.partners:
+        return [
+            c for b in event.branches for c in await uow.chats.chats_for(event.region_id, b, include_branch_chats=False)
+        ]
     return await uow.chats.chats_for(
         event.region_id, event.branch_id, include_branch_chats=event.kind != "secretary_meeting"
     )

@@ -40,7 +40,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "recruits",
         "dues",
     ),
-    "settings": ("设置", "绑定", "登记", "账号", "语言", "后台", "settings"),
+    "settings": ("设置", "绑定", "登记", "账号", "语言", "后台", "党总支", "编组", "结对", "settings"),
 }
 SHOWN = 4  # commands named per topic in the overview
 

@@ -67,6 +67,8 @@ class _Run:
     summarized: bool = False
     # (branch id, "YYYY-MM") -> [expected, present] over the held events, gathered by the events sheet
     monthly: dict[tuple[int, str], list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    # a joint event's (expected, present; None before it is held), gathered by the events sheet
+    joint: dict[int, tuple[int, int | None]] = field(default_factory=dict)
 
     @property
     def repo(self) -> LedgerRepo:
@@ -146,6 +148,8 @@ async def write_ledger(
     await _commendations_sheet(run)
     await _guidance_sheet(run)
     await _appraisals_sheet(run)
+    await _units_sheet(run)
+    await _pairings_sheet(run)
     _summary_sheet(run, summary)
     stats.totals = {branches[b]: t for b, t in totals.items()}
     book.wb.close()
@@ -236,7 +240,9 @@ async def _events_sheets(run: _Run) -> None:
             return f"{name(r.member_id)}（{tag}）" if tag else name(r.member_id)
 
         local = event.starts_at.astimezone(book.tz)
-        scope_name = branches.get(event.branch_id, "?") if event.branch_id else book.label("region_scope")
+        scope_name = "＋".join(branches.get(b, "?") for b in event.branches) or book.label("region_scope")
+        if event.partners:
+            run.joint[event.id] = (len(expected), came if held else None)
         rate = rate_of(len(expected), came, excused) if held else None
         topic = event.topic + (book.label("lecturer").format(name=event.lecturer) if event.lecturer else "")
         sheet.row(
@@ -809,6 +815,55 @@ async def _appraisals_sheet(run: _Run) -> None:
             sheet.row([year, names.get(branch_id, "?"), t.reported_at, t.text, t.committee_mean, len(t.committee),
                        t.member_mean, len(t.members), t.combined])  # fmt: skip
     run.stats.rows["appraisals"] = sheet.finish()
+
+
+async def _units_sheet(run: _Run) -> None:
+    """党总支台账: each 党总支 and 编组 (a branch's ledger: its own), with its branches, manager and
+    activity day, the joint events of its branches in the period, and its funds (dues returned,
+    spent) of the period."""
+    book, scope = run.book, run.scope
+    sheet = book.sheet("units", "units", caps={3: 12, 5: 60}, keys=1)
+    first, last = scope.start.astimezone(book.tz).date(), (scope.end - timedelta(seconds=1)).astimezone(book.tz).date()
+    units = [u for u in await run.uow.units.units(scope.region_id) if scope.branch_id in (None, *u.branch_ids)]
+    funds: dict[str, list[Any]] = defaultdict(list)
+    for f in await run.uow.units.funds(scope.region_id, first, last):
+        funds[f.unit].append(f)
+    for u in units:
+        kind = book.label(f"units.{u.kind}")
+        said = book.label("units.head").format(
+            branches="、".join(n for _, n in u.branches) or "—",
+            manager=u.secretary or u.lead_branch or "—",
+            day=u.activity_day or "—",
+        )
+        sheet.row([u.name, kind, None, book.label("units.set"), None, said])
+        for e in run.events:
+            if e.partners and set(e.branches) <= u.branch_ids and e.status != "cancelled":
+                what = f"#{e.id} {book.kind(e.kind)} {e.place} {e.topic}".strip()
+                sheet.row([u.name, kind, e.starts_at, book.label("units.joint"), None, what])
+        for f in funds.get(u.name, []):
+            label = book.label("units.spent" if f.amount_fen < 0 else "units.received")
+            sheet.row([u.name, kind, f.on_day, label, f.amount_fen / 100, f"{f.purpose}（{f.recorded_by or '—'}）"])
+    run.stats.rows["units"] = sheet.finish()
+
+
+async def _pairings_sheet(run: _Run) -> None:
+    """结对共建台账: the pairings (a branch's ledger: its own) and the joint events of the period
+    with each side's members counted."""
+    book, scope = run.book, run.scope
+    sheet = book.sheet("pairings", "pairings", caps={0: 30, 3: 30, 6: 30}, keys=1)
+    for p in await run.uow.units.pairings(scope.region_id):
+        if scope.branch_id not in (None, p.a_branch_id, p.b_branch_id):
+            continue
+        ended = book.label("pairings.ended").format(day=f"{p.ended_on:%Y-%m-%d}") if p.ended_on else ""
+        sheet.row([f"{p.a} ⇄ {p.b}", p.started_on, book.label("pairings.pair"), None, None, None, p.note + ended])
+    for e in run.events:
+        if e.id not in run.joint:
+            continue
+        expected, present = run.joint[e.id]
+        sides = " ⇄ ".join(run.branches.get(b, "?") for b in e.branches)
+        what = f"#{e.id} {book.kind(e.kind)} {e.topic}".strip()
+        sheet.row([sides, e.starts_at, book.label("pairings.joint"), what, expected, present, e.place])
+    run.stats.rows["pairings"] = sheet.finish()
 
 
 async def _terms_sheet(run: _Run) -> None:

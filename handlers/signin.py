@@ -38,7 +38,13 @@ async def _events_here(ctx: Context) -> list[EventRec]:
 def _may_attend(member: MemberRec, event: EventRec) -> bool:
     if member.region_id != event.region_id:
         return False
-    return event.branch_id is None or event.branch_id == member.branch_id
+    return event.branch_id is None or member.branch_id in event.branches
+
+
+def _scope(event: EventRec, chat_branch: int | None) -> int | None:
+    """Whose members a chat names for an event: a branch chat its own (of the region's event, or
+    of a joint event it takes part in), else the event's branch."""
+    return chat_branch if event.branch_id is None or chat_branch in event.partners else event.branch_id
 
 
 async def _open_events(ctx: Context, member: MemberRec, event_id: int | None = None) -> list[EventRec]:
@@ -312,7 +318,7 @@ async def makeup(ctx: Context, args: str) -> list[Reply]:
         raise UsageError("makeup")
     admin = ctx.need_member()
     event = await _recent_event(ctx, event_id)
-    scope = event.branch_id if event.branch_id else binding.branch_id  # a branch chat names its own members
+    scope = _scope(event, binding.branch_id)  # a branch chat names its own members
     ctx.need_manager(event.region_id, scope)
     if event.status == "cancelled":
         raise AppError("signin.makeup_cancelled", id=event.id)
@@ -372,7 +378,7 @@ async def undo_makeup(ctx: Context, args: str) -> list[Reply]:
         raise UsageError("undo_makeup")
     admin = ctx.need_member()
     event = await _recent_event(ctx, event_id)
-    scope = event.branch_id if event.branch_id else binding.branch_id
+    scope = _scope(event, binding.branch_id)
     ctx.need_manager(event.region_id, scope)
 
     async def work(uow: UnitOfWork) -> tuple[MemberRec, int]:
@@ -490,9 +496,12 @@ async def build_summary(
             rows = [r for r in rows if r.member_id not in then] + await uow.attendance.rows_of(event.id, back)
             rows.sort(key=lambda r: r.recorded_at)
     else:
-        members = await uow.org.members_of(event.region_id, event.branch_id)
-        if then:
-            members = _as_then(members, then, await _there_then(uow, then, event.branch_id))
+        members = []
+        for branch_id in event.branches or (None,):  # a joint event: each side's members
+            found = await uow.org.members_of(event.region_id, branch_id)
+            if then:
+                found = _as_then(found, then, await _there_then(uow, then, branch_id))
+            members += found
         rows = await uow.attendance.for_event(event.id, {m.id: m for m in members})
     expected = [m for m in members if m.role in roles]
     if event.group_id is not None:  # a Party group's meeting: its members only (guests are guests)

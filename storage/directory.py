@@ -25,12 +25,14 @@ from storage.repos.groups import GroupRepo
 from storage.repos.instructors import InstructorRepo
 from storage.repos.org import OrgRepo
 from storage.repos.points import PointRuleRec, PointsRepo
+from storage.repos.units import UnitRepo
 from storage.sql import cache_versions
 
 T = TypeVar("T")
 # which cache_versions counter covers which kind of entry
 FAMILIES = {
-    "bindings": "org", "accounts": "org", "expected": "org", "events": "events", "points": "org", "guides": "org"
+    "bindings": "org", "accounts": "org", "expected": "org", "events": "events", "points": "org", "guides": "org",
+    "units": "org",
 }  # fmt: skip
 _MISSING = object()
 
@@ -113,12 +115,17 @@ class Directory:
             ("accounts", platform), lambda: self.db.read(lambda c: AccountRepo(c).accounts_by_platform(platform))
         )
         member = table.get(user_id)
-        if member is not None and member.role == INSTRUCTOR:  # the branches they guide now go with them
-            region = member.region_id
+        if member is None:
+            return None
+        region = member.region_id
+        if member.role == INSTRUCTOR:  # the branches they guide now go with them
             guides = await self._get(
                 ("guides", region), lambda: self.db.read(lambda c: InstructorRepo(c).guides_by_member(region))
             )
             member = replace(member, guides=guides.get(member.id, frozenset()))
+        managers = await self._get(("units", region), lambda: self.db.read(lambda c: UnitRepo(c).managers(region)))
+        if member.id in managers:  # a 党总支's or 编组's manager: its branches go with them
+            member = replace(member, manages=managers[member.id])
         return member
 
     async def active_events(self, region_id: int, branch_id: int | None, now: datetime) -> list[EventRec]:
@@ -128,7 +135,8 @@ class Directory:
             events = await self.db.read(lambda c: EventRepo(c).active_in_region(region_id, now))
             by_node: dict[int | None, list[EventRec]] = {}
             for e in events:
-                by_node.setdefault(e.branch_id, []).append(e)
+                for node in e.branches or (None,):  # a joint event: in each of its branches
+                    by_node.setdefault(node, []).append(e)
             return by_node
 
         by_node = await self._get(("events", region_id), load)
@@ -147,6 +155,9 @@ class Directory:
             return _RoleCounts(await self.db.read(lambda c: OrgRepo(c).role_counts(event.region_id)))
 
         counts = await self._get(("expected", event.region_id), load)
+        if event.partners:  # a joint event: each side's (or the one asked for)
+            sides = [b for b in event.branches if branch_id in (None, b)]
+            return sum(counts.of(tuple(roles), b) for b in sides)
         return counts.of(tuple(roles), event.branch_id if event.branch_id is not None else branch_id)
 
     async def point_rules(self, region_id: int) -> list[PointRuleRec]:
@@ -173,6 +184,9 @@ class Directory:
 
     def forget_guides(self, region_id: int) -> None:
         self._forget(("guides", region_id))
+
+    def forget_units(self, region_id: int) -> None:
+        self._forget(("units", region_id))
 
     def clear(self) -> None:
         for key in list(self._entries) + list(self._loading):

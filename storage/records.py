@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any
@@ -74,6 +75,17 @@ class MemberRec:
     phone: str | None = None
     wecom_userid: str | None = None
     guides: frozenset[int] = frozenset()  # a 党建指导员: the branches they guide now (as the chat loads them)
+    manages: frozenset[int] = frozenset()  # a 党总支's or 编组's manager: its branches (as the chat loads them)
+
+
+def partners_text(partners: Iterable[int]) -> str:
+    """A joint event's partners as stored: ",3,7," ("" for none)."""
+    ids = sorted(set(partners))
+    return f",{','.join(map(str, ids))}," if ids else ""
+
+
+def partners_of(text: str | None) -> tuple[int, ...]:
+    return tuple(int(p) for p in (text or "").split(",") if p)
 
 
 INSTRUCTOR = "instructor"  # the roster role of a 党建指导员 (handlers/core/access.py)
@@ -148,6 +160,12 @@ class EventRec:
     status: str
     rule_id: int | None = None
     group_id: int | None = None  # a Party group's event: it expects that group's members only
+    partners: tuple[int, ...] = ()  # a joint event (结对 / 党总支): the other branches it expects
+
+    @property
+    def branches(self) -> tuple[int, ...]:
+        """The branches a branch's event expects (its own, and a joint event's partners); () for the region's."""
+        return () if self.branch_id is None else (self.branch_id, *self.partners)
 
     def window_open(self, now: datetime) -> bool:
         return self.status == "scheduled" and self.opens_at <= now <= self.closes_at

@@ -32,6 +32,7 @@ from storage.repos.points import PointsRepo, StoreRepo
 from storage.repos.recruits import RecruitRepo
 from storage.repos.terms import TermRepo
 from storage.repos.transfers import TransferRepo
+from storage.repos.units import UnitRepo
 from storage.repos.updates import UpdateRepo
 from storage.repos.web import WebRepo
 from storage.repos.wecom import WeComCardRepo
@@ -92,6 +93,10 @@ class UnitOfWork:
     @cached_property
     def appraisals(self) -> AppraisalRepo:
         return AppraisalRepo(self.conn)
+
+    @cached_property
+    def units(self) -> UnitRepo:
+        return UnitRepo(self.conn)
 
     # the calendar and who came
     @cached_property

@@ -49,11 +49,12 @@ async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[st
         def stamp(note: str, at: datetime | None = None) -> None:
             out(f"\n⏰ {(at or clock.now()).astimezone(tz):%m月%d日 %H:%M} {note}")
 
-        async def skip(note: str, **delta: float) -> None:
-            """Time passes quickly to the next scene; every push goes out at its own time on the way."""
+        async def skip(note: str, *, jobs: bool = False, **delta: float) -> None:
+            """Time passes quickly to the next scene; every push goes out at its own time on the way
+            (`jobs`: the hourly jobs run too, as in a running process: the periodic pushes queued)."""
             target = clock.now() + timedelta(**delta)
             stamp(note, target)
-            await runtime.advance_to(target)
+            await (runtime.travel_to(target) if jobs else runtime.advance_to(target))
 
         stamp(f"导入花名册 {SAMPLE_ROSTER.name}")
         result = await import_roster(app.db, SAMPLE_ROSTER, REGION, clock.now())
@@ -217,7 +218,35 @@ async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[st
         ):
             await chat.say(line)
 
-        await skip("快进两周：专题党课前一天的通知", days=13, hours=4)
+        stamp(
+            "党总支与结对共建：联合党委设立机械产业党总支（张伟任书记，每月15日活动日），红星机械党支部与兴业商户联合党支部结对，张伟发布两个支部的联合主题党日"
+        )
+        for line in (
+            "党总支 机械产业党总支 红星机械党支部 绿源科技党支部",
+            "党总支 机械产业党总支 书记 张伟",
+            "党总支 机械产业党总支 活动日 15",
+            "/as 陈明",
+            "/chat 兴业群",
+            "绑定 兴业商户联合党支部",
+            "/as 李红",
+            "/chat 城东联合党委书记群",
+            "结对 红星机械党支部 兴业商户联合党支部 支部联谊",
+            "/as 张伟",
+            "/chat 红星群",
+            "发布 党员活动日 12月10日 9:00 党群服务中心 重温入党誓词 联合：兴业商户联合党支部",
+            "/as 李红",
+            "/chat 城东联合党委书记群",
+            "党总支",
+            "结对",
+        ):
+            await chat.say(line)
+
+        await skip(
+            "快进两周：联合主题党日的提醒（两个支部的群都收到）、党总支活动日和专题党课前一天的通知",
+            jobs=True,
+            days=13,
+            hours=4,
+        )
         await chat.say("日程")
 
         stamp("导出本月台账（Excel），发出勤率图表")

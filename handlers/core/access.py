@@ -6,7 +6,9 @@ branch, only that branch's members and the region's own officers (admins, region
 may act. Managing a branch is for its secretary and for the region's officers. A Party-building
 instructor (党建指导员) records guidance of the branches the region assigned them, from any chat of
 the region, and in such a branch's chat reads what its secretary reads (the commands marked
-`reads`), changing nothing. Rights come from
+`reads`), changing nothing. The managers of a middle-level unit (a 党总支's secretary, a 编组's
+lead branch's secretaries) act on its branches as the region's officers do on the region, and
+nowhere else; the region's own acts stay its officers'. Rights come from
 the roster only: being a chat's administrator on a platform grants nothing (in real groups many
 members are made admins). For privileged members (branch secretaries and up) only a region
 officer decides their identity (approving, undoing or stopping their accounts).
@@ -72,6 +74,8 @@ def refusal(actor: MemberRec | None, level: Level, node: Node | None, *, reading
     guided = node.branch_id is not None and node.branch_id in actor.guides and actor.role == INSTRUCTOR
     if reading and guided and level in (Level.MEMBER, Level.BRANCH, Level.DUES):
         return None  # an instructor sees what the branch's secretary sees, and changes nothing
+    if node.branch_id is not None and node.branch_id in actor.manages and level is not Level.REGION:
+        return None  # a 党总支's or 编组's manager acts on its branches as a region officer does
     officer = actor.role in REGION_ROLES
     if node.branch_id is not None and node.branch_id != actor.branch_id and not officer:
         return _refuse("other_branch")
@@ -112,6 +116,8 @@ def may_manage_member(
         return True
     if identity and target.role in PRIVILEGED_ROLES:
         return False
+    if target.branch_id in actor.manages and actor.id != target.id:  # a unit's manager, on its branches
+        return True
     if actor.id == target.id:
         return own and actor.role in keepers
     if actor.branch_id != target.branch_id:

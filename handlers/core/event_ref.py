@@ -45,13 +45,13 @@ def parse_event_ref(args: str) -> tuple[int | None, str]:
 
 
 def visible_in(event: EventRec, binding: BindingRec | Node) -> bool:
-    """Events a chat (or the node a private chat speaks for) sees: its branch's, and the region's
-    (secretary meetings only in region chats)."""
+    """Events a chat (or the node a private chat speaks for) sees: its branch's (joint events of
+    which it is a partner too), and the region's (secretary meetings only in region chats)."""
     if event.region_id != binding.region_id:
         return False
     if event.branch_id is None:
         return binding.branch_id is None or event.kind != "secretary_meeting"
-    return event.branch_id == binding.branch_id
+    return binding.branch_id is not None and binding.branch_id in event.branches
 
 
 def visible_in_node(node: Node, binding: BindingRec) -> bool:

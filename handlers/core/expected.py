@@ -26,6 +26,8 @@ class Occasion(Protocol):
     def starts_at(self) -> datetime: ...
     @property
     def group_id(self) -> int | None: ...
+    @property
+    def partners(self) -> tuple[int, ...]: ...
 
 
 EVERY_MEMBER = ("member", "committee_member", "organizer", "branch_secretary", "regional_secretary", "admin")
@@ -44,11 +46,12 @@ def expected_filter(kind: str) -> Sequence[str]:
 
 def expects(event: Occasion, person: PersonRow, groups: dict[int, set[int]] | None = None) -> bool:
     """Whether this stay of a member was expected at the event: a member then, of the event's
-    branch (or any, for the region's) at its start, in a role it expects, of its Party group."""
+    branch or a joint event's partner (or any, for the region's) at its start, in a role it
+    expects, of its Party group."""
     return (
         person.active
         and person.role in expected_filter(event.kind)
-        and (event.branch_id is None or event.branch_id == person.branch_id)
+        and (event.branch_id is None or event.branch_id == person.branch_id or person.branch_id in event.partners)
         and person.holds(event.starts_at)
         and (event.group_id is None or groups is None or person.id in groups.get(event.group_id, set()))
     )
@@ -76,6 +79,11 @@ class Expected:
         self._cache: dict[tuple[int | None, str], list[PersonRow]] = {}
 
     def of(self, event: Occasion) -> list[PersonRow]:
+        if event.partners:  # a joint event: each of its branches' members
+            return sorted(
+                (p for b in {event.branch_id, *event.partners} for p in self.of(_Alone(event, b))),
+                key=lambda p: (p.branch_id, p.id),
+            )
         moved = [p for p in self.moved.get(event.branch_id, ()) if expects(event, p, self.groups)]
         if event.group_id is not None:
             pool = self.by_branch.get(event.branch_id or 0, [])
@@ -89,6 +97,31 @@ class Expected:
             if event.branch_id is None or len(self._cache) < 10_000:
                 self._cache[key] = found
         return sorted(found + moved, key=lambda p: (p.branch_id, p.id)) if moved else found
+
+
+@dataclass(frozen=True, slots=True)
+class _Alone:
+    """One branch's share of a joint event: the event as if it were that branch's alone."""
+
+    event: Occasion
+    branch_id: int | None
+    partners: tuple[int, ...] = ()
+
+    @property
+    def id(self) -> int:
+        return self.event.id
+
+    @property
+    def kind(self) -> str:
+        return self.event.kind
+
+    @property
+    def starts_at(self) -> datetime:
+        return self.event.starts_at
+
+    @property
+    def group_id(self) -> int | None:
+        return self.event.group_id
 
 
 async def party_groups(uow: UnitOfWork, events: Iterable[Occasion]) -> dict[int, set[int]]:
@@ -143,9 +176,11 @@ async def branch_attendance(uow: UnitOfWork, region_id: int, held: Sequence[Occa
                 if owner is not None:
                     counts[owner] += sum(by_role[r] for r in roles)
         else:
-            counts[event.branch_id] += sum(roll[event.branch_id][r] for r in roles)
-        for p in moved.get(event.branch_id, ()):
-            counts[p.branch_id] += expects(event, p)
+            for owner in (event.branch_id, *event.partners):  # a joint event: each side
+                counts[owner] += sum(roll[owner][r] for r in roles)
+        for owner in (event.branch_id, *event.partners):
+            for p in moved.get(owner, ()):
+                counts[p.branch_id] += expects(event, p)
         for branch_id, n in counts.items():
             if n:
                 out[branch_id].events += 1
@@ -158,7 +193,8 @@ async def branch_attendance(uow: UnitOfWork, region_id: int, held: Sequence[Occa
     ):
         for (event_id, branch_id, role), n in counted.items():
             event = kinds[event_id]
-            if role in expected_filter(event.kind) and event.branch_id in (None, branch_id) and branch_id in out:
+            ours = event.branch_id is None or branch_id == event.branch_id or branch_id in event.partners
+            if role in expected_filter(event.kind) and ours and branch_id in out:
                 if leave:
                     out[branch_id].leave += n
                 else:

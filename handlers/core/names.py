@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from handlers.core.errors import AppError
-from storage.records import MemberRec
+from storage.records import BranchRec, MemberRec
 from storage.uow import UnitOfWork
 
 
@@ -37,3 +38,19 @@ def _with_branch(text: str) -> tuple[str, str | None]:
     """ "王芳（红星机械党支部）" -> ("王芳", "红星机械党支部"); a plain name -> (name, None)."""
     m = _BRANCHED.match(text.strip())
     return (m.group("name").strip(), m.group("branch").strip()) if m else (text, None)
+
+
+def _branches_named(branches: list[BranchRec], names: list[str], today: date) -> list[BranchRec] | str:
+    """The open branches of these names, or the first name that is none."""
+    by_name = {b.name: b for b in branches if b.open_on(today)}
+    missing = next((n for n in names if n not in by_name), None)
+    return missing if missing is not None else [by_name[n] for n in names]
+
+
+async def named_branches(uow: UnitOfWork, region_id: int, names: list[str], today: date) -> list[BranchRec]:
+    """The region's open branches of these names, in that order; a clear answer for one it has not."""
+    found = _branches_named(await uow.org.branches(region_id), names, today)
+    if isinstance(found, str):
+        region = await uow.org.region(region_id)
+        raise AppError("org.no_such_branch", name=found, region=region.name)
+    return found

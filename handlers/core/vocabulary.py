@@ -226,6 +226,10 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "appraisal.report": ("提交述职", "sent the report of the year"),
         "appraisal.score": ("述职评分", "scored a report of the year"),
         "instructor.visit": ("登记指导记录", "recorded a guidance visit"),
+        "unit.set": ("设置党总支（编组）", "set up a general branch or cluster"),
+        "unit.fund": ("登记党总支（编组）经费", "recorded a unit's funds"),
+        "pairing.set": ("设立结对共建", "paired two branches"),
+        "pairing.end": ("解除结对", "ended a pairing"),
         "roster.import": ("导入花名册", "imported the roster"),
         "region.start": ("设置启用日期", "set the start date"),
         "norm_set": ("设置组织生活规范", "set a norm"),
@@ -289,6 +293,11 @@ DETAIL: dict[str, tuple[str, str]] = {
     "branch": ("{}", "{}"),
     "region": ("{}", "{}"),
     "branches": ("{}", "{}"),
+    "unit": ("{}", "{}"),
+    "secretary": ("书记 {}", "secretary {}"),
+    "lead": ("组长单位 {}", "lead branch {}"),
+    "day": ("每月活动日 {}", "activity day {}"),
+    "money": ("{} 元", "¥{}"),
     "kind": ("{}", "{}"),
     "per": ("{}", "{}"),
     "count": ("{} 次", "{} times"),
@@ -386,10 +395,10 @@ def detail_part(key: str, value: Any, locale: str) -> str:
 
 
 ORDER = {key: n for n, key in enumerate((
-    "event", "finding", "shift", "assignment", "rule", "point_rule", "group", "request", "item", "branch", "region",
-    "member", "from", "to", "winner", "claimer", "lecturer", "name", "title", "month", "period", "date", "year",
-    "amount", "points", "worth", "from_day", "before", "score", "price", "stock", "count", "per", "dimension", "kind",
-    "deadline", "text", "topic", "reason", "note",
+    "event", "finding", "shift", "assignment", "rule", "point_rule", "group", "request", "item", "branch", "unit",
+    "region", "member", "secretary", "lead", "day", "money", "from", "to", "winner", "claimer", "lecturer", "name",
+    "title", "month", "period", "date", "year", "amount", "points", "worth", "from_day", "before", "score", "price",
+    "stock", "count", "per", "dimension", "kind", "deadline", "text", "topic", "reason", "note",
 ))}  # fmt: skip
 
 

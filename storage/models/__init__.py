@@ -68,10 +68,14 @@ from storage.models.org import (
     MemberAccount,
     MemberTransfer,
     MobileRecord,
+    Pairing,
     Recruit,
     Region,
     SecretaryReport,
     ThoughtReport,
+    Unit,
+    UnitBranch,
+    UnitFund,
 )
 
 __all__ = [
@@ -123,6 +127,7 @@ __all__ = [
     "MonthlyReport",
     "Norm",
     "Outbox",
+    "Pairing",
     "PartyGroup",
     "PartyGroupMember",
     "PointBalance",
@@ -139,6 +144,9 @@ __all__ = [
     "StoreItem",
     "ThoughtReport",
     "UTCDateTime",
+    "Unit",
+    "UnitBranch",
+    "UnitFund",
     "WeComCard",
     "WebToken",
 ]

@@ -63,6 +63,9 @@ class Event(Base):
     occurs_on: Mapped[date | None] = mapped_column(Date)  # the rule's date before any holiday move
     # a Party group's meeting or activity: it expects that group's members only
     group_id: Mapped[int | None] = mapped_column(ForeignKey("party_groups.id"))
+    # a joint event (联合活动: a pairing's, a 党总支's or 编组's): the other branches it expects,
+    # ",3,7," (their ids between commas), "" for one branch's or the region's
+    partners: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
 
 class EventDraft(Base):

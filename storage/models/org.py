@@ -32,6 +32,64 @@ class Branch(Base):
     closed_on: Mapped[date | None] = mapped_column(Date)
 
 
+class Unit(Base):
+    """A middle level between a region and its branches: a 党总支 (general branch, with its own
+    secretary) or a 编组 (a group of enterprises led by a 组长单位, the lead branch). Its managers
+    act on its branches as the region's officers do on the region."""
+
+    __tablename__ = "units"
+    __table_args__ = (UniqueConstraint("region_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(10))  # general (党总支) / cluster (编组)
+    secretary_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))  # 党总支书记
+    lead_branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))  # 编组's 组长单位
+    activity_day: Mapped[int | None] = mapped_column(Integer)  # its fixed day of each month (1–31; 31: the last)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class UnitBranch(Base):
+    """A branch in a 党总支 or 编组: at most one."""
+
+    __tablename__ = "unit_branches"
+
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+
+
+class UnitFund(Base):
+    """Dues returned to a 党总支 or 编组 (amount > 0) and what it spent them on (amount < 0), in fen."""
+
+    __tablename__ = "unit_funds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    amount_fen: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(String(200))
+    on_day: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Pairing(Base):
+    """结对共建: two branches of a region paired from a day on (until ended), holding joint events."""
+
+    __tablename__ = "pairings"
+    __table_args__ = (Index("ix_pairings_region", "region_id", "started_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
+    a_branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    b_branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    started_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Member(Base):
     __tablename__ = "members"
     __table_args__ = (UniqueConstraint("branch_id", "name"), Index("ix_members_region", "region_id", "branch_id"))

@@ -26,7 +26,7 @@ from storage.models import (
     MonthlyReport,
     Norm,
 )
-from storage.records import ATTENDED
+from storage.records import ATTENDED, partners_of
 from storage.sql import insert_ignoring_conflicts, upsert
 
 
@@ -45,6 +45,11 @@ class HeldEvent:
     kind: str
     starts_at: datetime
     group_id: int | None = None  # a Party group's meeting: it expects the group's members only
+    partners: tuple[int, ...] = ()  # a joint event: the other branches it counts for
+
+    @property
+    def branches(self) -> tuple[int, ...]:
+        return () if self.branch_id is None else (self.branch_id, *self.partners)
 
 
 def held_condition() -> ColumnElement[bool]:
@@ -72,22 +77,26 @@ class ComplianceRepo:
     async def held(self, region_id: int, start: datetime, end: datetime) -> list[HeldEvent]:
         """Every event of the region held in [start, end), in one query."""
         rows = await self.conn.execute(
-            select(Event.id, Event.branch_id, Event.kind, Event.starts_at, Event.group_id)
+            select(Event.id, Event.branch_id, Event.kind, Event.starts_at, Event.group_id, Event.partners)
             .where(Event.region_id == region_id, Event.starts_at >= start, Event.starts_at < end)
             .where(held_condition())
             .order_by(Event.starts_at)
         )
-        return [HeldEvent(*r) for r in rows]
+        return [HeldEvent(*r[:-1], partners=partners_of(r[-1])) for r in rows]
 
     async def last_held(self, region_id: int, until: datetime) -> dict[int, datetime]:
-        """Each branch's latest event of its own that was held."""
+        """Each branch's latest event of its own that was held (a joint event's counting for its partners)."""
         rows = await self.conn.execute(
-            select(Event.branch_id, func.max(Event.starts_at))
+            select(Event.branch_id, Event.partners, func.max(Event.starts_at))
             .where(Event.region_id == region_id, Event.branch_id.is_not(None), Event.starts_at <= until)
             .where(held_condition())
-            .group_by(Event.branch_id)
+            .group_by(Event.branch_id, Event.partners)
         )
-        return {int(b): at for b, at in rows if b is not None}
+        last: dict[int, datetime] = {}
+        for b, partners, at in rows:
+            for branch in (b, *partners_of(partners)) if b is not None else ():
+                last[branch] = max(last.get(branch, at), at)
+        return last
 
 
 @dataclass(frozen=True, slots=True)

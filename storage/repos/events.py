@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import (
@@ -19,6 +19,7 @@ from storage.models import (
 from storage.records import (
     EventRec,
     RuleRec,
+    partners_of,
 )
 from storage.sql import bump_version
 
@@ -37,11 +38,18 @@ EVENT_COLS = (
     Event.status,
     Event.rule_id,
     Event.group_id,
+    Event.partners,
 )
 
 
 def event_rec(row: Any) -> EventRec:
-    return EventRec(*row)
+    event = EventRec(*row[:-1])
+    return replace(event, partners=partners_of(row[-1])) if row[-1] else event
+
+
+def takes_part(branch_id: int) -> ColumnElement[bool]:
+    """The event is the branch's own or a joint event it is a partner of."""
+    return or_(Event.branch_id == branch_id, Event.partners.like(f"%,{branch_id},%"))
 
 
 _EVENT_BY_ID = select(*EVENT_COLS).where(Event.id == bindparam("event_id"))
@@ -131,11 +139,7 @@ class EventRepo:
 
     async def recent_for_node(self, region_id: int, branch_id: int | None, limit: int = 1) -> list[EventRec]:
         """The latest started events visible from a chat's node (its branch's and the region's)."""
-        node = (
-            Event.branch_id.is_(None)
-            if branch_id is None
-            else or_(Event.branch_id.is_(None), Event.branch_id == branch_id)
-        )
+        node = Event.branch_id.is_(None) if branch_id is None else or_(Event.branch_id.is_(None), takes_part(branch_id))
         rows = await self.conn.execute(
             select(*EVENT_COLS)
             .where(Event.region_id == region_id, node, Event.status != "cancelled")
@@ -147,11 +151,7 @@ class EventRepo:
     async def upcoming_for_node(
         self, region_id: int, branch_id: int | None, now: datetime, limit: int = 10
     ) -> list[EventRec]:
-        node = (
-            Event.branch_id.is_(None)
-            if branch_id is None
-            else or_(Event.branch_id.is_(None), Event.branch_id == branch_id)
-        )
+        node = Event.branch_id.is_(None) if branch_id is None else or_(Event.branch_id.is_(None), takes_part(branch_id))
         rows = await self.conn.execute(
             select(*EVENT_COLS)
             .where(Event.region_id == region_id, node, Event.status == "scheduled", Event.closes_at >= now)

@@ -34,7 +34,7 @@ from storage.models import (
     StoreItem,
 )
 from storage.records import ATTENDED, EventRec
-from storage.repos.events import EVENT_COLS, event_rec
+from storage.repos.events import EVENT_COLS, event_rec, takes_part
 from storage.sql import insert_ignoring_conflicts
 
 BATCH = 5_000  # rows fetched at a time from the large tables
@@ -227,7 +227,7 @@ class LedgerRepo:
         """Conditions on the events of the period a node answers for: its own and the region's."""
         cond = [Event.region_id == scope.region_id, Event.starts_at >= scope.start, Event.starts_at < scope.end]
         if scope.branch_id is not None:
-            cond.append(or_(Event.branch_id.is_(None), Event.branch_id == scope.branch_id))
+            cond.append(or_(Event.branch_id.is_(None), takes_part(scope.branch_id)))
         return cond
 
     async def events(self, scope: Scope) -> list[EventRec]:

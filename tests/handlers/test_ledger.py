@@ -165,7 +165,7 @@ async def test_region_ledger_has_every_sheet_and_keeps_user_text_as_text(h: Harn
         "汇总", "活动台账", "出席名单与会议记录", "考勤明细", "值班台账", "金点子台账",
         "积分台账", "积分超市兑换台账", "轮值记录", "讲师授课", "操作日志", "会议照片", "月报", "年度考评",
         "组织关系转接台账", "发展党员台账", "流动党员台账", "换届台账", "党费台账", "表彰台账", "指导员台账",
-        "述职评议台账",
+        "述职评议台账", "党总支台账", "结对共建台账",
     ]  # fmt: skip
     for sheet in book.worksheets:  # printable and readable: titled, the title and header on every page
         assert sheet.freeze_panes == "A3" and sheet.print_title_rows == "$1:$2"

@@ -1,0 +1,278 @@
+"""The middle level and pairing, as the seeds draw them: a region's 党总支 (general branches, each
+with its secretary and a fixed activity day a month at the shared centre) and 编组 (groups of
+enterprises led by a 组长单位, the lead branch), between the region and its branches; and 结对共建,
+two branches paired to learn and hold activities together.
+
+  党总支 [名称 支部…|名称 书记 姓名|名称 活动日 15|无]   region officers set a 党总支 up; alone, every unit
+  编组 [名称 支部…|名称 组长 支部名|名称 活动日 N]        the same for a 编组
+  总支经费 名称 金额 用途                                 dues returned to a unit (a minus amount: spent)
+  结对 [支部A 支部B [说明]]                               region officers pair two branches; alone, the pairings
+  解除结对 支部A 支部B                                    the pairing ends today (its joint events stay counted)
+
+A unit's managers (the 党总支书记; a 编组's lead branch's secretaries) act on its branches as the
+region's officers do on the region (handlers/core/access.py). A joint event expects each side's
+members and counts for each side in 组织生活: `发布 … 联合：支部B` (a branch paired with this one, or
+one the sender manages) or `发布 … 党总支：名称` (all its branches; the sender manages them all).
+The day before a unit's activity day its branches' chats are reminded.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, time, timedelta
+
+from handlers.core.access import Level
+from handlers.core.context import Context
+from handlers.core.errors import AppError, UsageError
+from handlers.core.feature import Feature
+from handlers.core.i18n import render
+from handlers.core.names import named_branches, named_member
+from handlers.core.outbox import Moment, Payload, PushContext, PushKind, queue
+from handlers.core.ports import Reply
+from handlers.core.router import Command
+from handlers.core.timeparse import ascii_digits
+from handlers.dues import parse_yuan
+from storage.records import BranchRec
+from storage.repos.units import CLUSTER, GENERAL, UnitRec
+from storage.uow import UnitOfWork
+
+NONE_WORDS = ("无", "取消", "none")
+MAX_NOTE = 200
+REMIND_AT = time(9, 0)  # the day before a unit's activity day, local time
+
+
+def activity_day_in(year: int, month: int, day: int) -> date:
+    """A unit's activity day in a month: its day, or the month's last where the month is shorter."""
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def next_activity_day(day: int, after: date) -> date:
+    """The first activity day after `after`."""
+    this = activity_day_in(after.year, after.month, day)
+    if this > after:
+        return this
+    year, month = (after.year + 1, 1) if after.month == 12 else (after.year, after.month + 1)
+    return activity_day_in(year, month, day)
+
+
+def _parse_day(word: str, usage: str) -> int | None:
+    if word.lower() in NONE_WORDS:
+        return None
+    digits = ascii_digits(word).removeprefix("每月").removesuffix("日").removesuffix("号")
+    if not digits.isdigit() or not 1 <= int(digits) <= 31:
+        raise UsageError(usage, "units.bad_day", word=word)
+    return int(digits)
+
+
+async def unit_command(ctx: Context, args: str, kind: str) -> list[Reply]:
+    """党总支 / 编组 — set a unit up (its branches, secretary or lead branch, activity day), or list them all."""
+    usage = "unit" if kind == GENERAL else "cluster"
+    node = ctx.need_node()
+    actor = ctx.need_manager(node.region_id, None, Level.REGION)
+    words = args.split()
+    if not words:
+        units = await ctx.read(lambda uow: uow.units.units(node.region_id))
+        return [ctx.reply("units.listing", units=units)]
+    if len(words) < 2:
+        raise UsageError(usage)
+    name, what, rest = words[0], words[1], words[2:]
+    if len(name) > 50:
+        raise UsageError(usage, "common.too_long", limit=50)
+    today = ctx.local(ctx.now).date()
+
+    async def work(uow: UnitOfWork) -> tuple[UnitRec, list[str]]:
+        kept = await uow.units.named(node.region_id, name)
+        unit_kind = kept.kind if kept is not None else kind
+        left: list[str] = []
+        if what in ("书记", "secretary") and len(rest) == 1:
+            member = await named_member(uow, node.region_id, rest[0])
+            await uow.units.save(node.region_id, name, unit_kind, uow.now, secretary_id=member.id)
+            change = {"secretary": member.name}
+        elif what in ("组长", "组长单位", "lead") and len(rest) == 1:
+            (lead,) = await named_branches(uow, node.region_id, rest, today)
+            branches = (kept.branch_ids if kept else frozenset()) | {lead.id}
+            _, left = await uow.units.save(
+                node.region_id, name, unit_kind, uow.now, branches=set(branches), lead_branch_id=lead.id
+            )
+            change = {"lead": lead.name}
+        elif what in ("活动日", "day") and len(rest) == 1:
+            day = _parse_day(rest[0], usage)
+            await uow.units.save(node.region_id, name, unit_kind, uow.now, activity_day=day)
+            change = {"day": str(day) if day else "—"}
+        else:
+            named = list(dict.fromkeys(words[1:]))
+            found = await named_branches(uow, node.region_id, named, today)
+            _, left = await uow.units.save(node.region_id, name, unit_kind, uow.now, branches={b.id for b in found})
+            change = {"branches": "、".join(b.name for b in found)}
+        await ctx.audit(uow, actor.id, "unit.set", unit=name, **change)
+        unit = await uow.units.named(node.region_id, name)
+        assert unit is not None
+        return unit, left
+
+    unit, left = await ctx.unit(work)
+    ctx.services.directory.forget_units(node.region_id)
+    return [ctx.reply("units.saved", u=unit, left=left)]
+
+
+async def general(ctx: Context, args: str) -> list[Reply]:
+    """党总支 [名称 支部…|名称 书记 姓名|名称 活动日 N] — region officers set up a 党总支."""
+    return await unit_command(ctx, args, GENERAL)
+
+
+async def cluster(ctx: Context, args: str) -> list[Reply]:
+    """编组 [名称 支部…|名称 组长 支部名|名称 活动日 N] — region officers set up a 编组."""
+    return await unit_command(ctx, args, CLUSTER)
+
+
+async def fund(ctx: Context, args: str) -> list[Reply]:
+    """总支经费 名称 金额 用途 — dues returned to a unit, or (a minus amount) what it spent them on."""
+    words = args.split(maxsplit=2)
+    if len(words) < 3:
+        raise UsageError("unit_fund")
+    name, amount_word, purpose = words
+    spent = amount_word.startswith(("-", "－", "−"))
+    fen = parse_yuan(amount_word.lstrip("-－−+"))
+    if fen is None or fen == 0:
+        raise UsageError("unit_fund", "units.bad_amount", word=amount_word)
+    if len(purpose) > MAX_NOTE:
+        raise UsageError("unit_fund", "common.too_long", limit=MAX_NOTE)
+    node = ctx.need_node()
+    actor = ctx.need_manager(node.region_id, None, Level.REGION)
+    today = ctx.local(ctx.now).date()
+
+    async def work(uow: UnitOfWork) -> tuple[str, int]:
+        unit = await uow.units.named(node.region_id, name)
+        if unit is None:
+            raise AppError("units.no_such_unit", name=name)
+        signed = -fen if spent else fen
+        await uow.units.add_fund(unit.id, signed, purpose, today, by=actor.id, now=uow.now)
+        await ctx.audit(uow, actor.id, "unit.fund", unit=unit.name, money=f"{signed / 100:+.2f}", text=purpose)
+        return unit.name, await uow.units.balance(unit.id)
+
+    unit_name, balance = await ctx.unit(work)
+    return [ctx.reply("units.funded", unit=unit_name, fen=fen, spent=spent, purpose=purpose, balance=balance)]
+
+
+async def pair(ctx: Context, args: str) -> list[Reply]:
+    """结对 [支部A 支部B [说明]] — region officers pair two branches from today; alone, the pairings in force."""
+    node = ctx.need_node()
+    ctx.need_manager(node.region_id, None, Level.REGION, reading=not args.strip())
+    today = ctx.local(ctx.now).date()
+    words = args.split(maxsplit=2)
+    if not words:
+        pairings = await ctx.read(lambda uow: uow.units.pairings(node.region_id, today))
+        return [ctx.reply("units.pairings", pairings=pairings)]
+    if len(words) < 2 or words[0] == words[1]:
+        raise UsageError("pair")
+    note = words[2].strip() if len(words) > 2 else ""
+    if len(note) > MAX_NOTE:
+        raise UsageError("pair", "common.too_long", limit=MAX_NOTE)
+    actor = ctx.need_member()
+
+    async def work(uow: UnitOfWork) -> tuple[list[BranchRec], bool]:
+        a, b = await named_branches(uow, node.region_id, words[:2], today)
+        pairing, new = await uow.units.pair(node.region_id, a.id, b.id, note, today, by=actor.id, now=uow.now)
+        if new:
+            for branch in (a, b):
+                for chat in await uow.chats.chats_for(node.region_id, branch.id, include_branch_chats=False):
+                    await queue(
+                        uow, PAIRED, chat.platform, chat.chat_id, due=uow.now, payload=PairedPush(pairing=pairing)
+                    )
+        await ctx.audit(uow, actor.id, "pairing.set", branches=f"{a.name}、{b.name}", text=note or "—")
+        return [a, b], new
+
+    (a, b), new = await ctx.unit(work)
+    return [ctx.reply("units.paired", a=a.name, b=b.name, note=note, new=new)]
+
+
+async def unpair(ctx: Context, args: str) -> list[Reply]:
+    """解除结对 支部A 支部B — the pairing ends today; its joint events stay counted."""
+    words = args.split()
+    if len(words) != 2:
+        raise UsageError("unpair")
+    node = ctx.need_node()
+    actor = ctx.need_manager(node.region_id, None, Level.REGION)
+    today = ctx.local(ctx.now).date()
+
+    async def work(uow: UnitOfWork) -> bool:
+        a, b = await named_branches(uow, node.region_id, words, today)
+        ended = await uow.units.unpair(node.region_id, a.id, b.id, today)
+        if ended:
+            await ctx.audit(uow, actor.id, "pairing.end", branches=f"{a.name}、{b.name}")
+        return ended
+
+    if not await ctx.unit(work):
+        raise AppError("units.not_paired", a=words[0], b=words[1])
+    return [ctx.reply("units.unpaired", a=words[0], b=words[1])]
+
+
+class PairedPush(Payload):
+    pairing: int
+
+
+async def _paired(ctx: PushContext[PairedPush]) -> Reply | None:
+    """To both branches' chats: who they are paired with."""
+    found = next((p for p in await ctx.uow.units.pairings(ctx.chat.region_id) if p.id == ctx.payload.pairing), None)
+    if found is None or found.ended_on is not None or ctx.chat.branch_id not in (found.a_branch_id, found.b_branch_id):
+        return None
+    other = found.b if ctx.chat.branch_id == found.a_branch_id else found.a
+    return Reply(text=render("units.paired_push", ctx.locale, other=other, note=found.note))
+
+
+PAIRED = PushKind("paired", PairedPush, _paired, lambda p: f"paired:{p.pairing}", label=("结对通知", "pairing"))
+
+
+class UnitDayPush(Payload):
+    unit: int
+    day: date
+
+
+async def _periodic(uow: UnitOfWork, at: Moment) -> int:
+    """Each unit's next activity day, told to its branches' chats the day before."""
+    queued = 0
+    today = at.now.astimezone(at.tz).date()
+    for region in await uow.org.regions():
+        for unit in await uow.units.units(region.id):
+            if unit.activity_day is None or not unit.branches:
+                continue
+            day = next_activity_day(unit.activity_day, today)
+            due = datetime.combine(day - timedelta(days=1), REMIND_AT, tzinfo=at.tz)
+            if due < at.now:  # tomorrow's, past its reminder time: the next one
+                day = next_activity_day(unit.activity_day, day)
+                due = datetime.combine(day - timedelta(days=1), REMIND_AT, tzinfo=at.tz)
+            payload = UnitDayPush(unit=unit.id, day=day)
+            for branch_id in sorted(unit.branch_ids):
+                for chat in await uow.chats.chats_for(region.id, branch_id, include_branch_chats=False):
+                    queued += await queue(uow, UNIT_DAY, chat.platform, chat.chat_id, due=due, payload=payload)
+    return queued
+
+
+async def _unit_day(ctx: PushContext[UnitDayPush]) -> Reply | None:
+    """The unit's activity day tomorrow, to a chat of one of its branches (still so when due)."""
+    unit = next((u for u in await ctx.uow.units.units(ctx.chat.region_id) if u.id == ctx.payload.unit), None)
+    if unit is None or unit.activity_day is None or ctx.chat.branch_id not in unit.branch_ids:
+        return None
+    day = ctx.payload.day
+    if activity_day_in(day.year, day.month, unit.activity_day) != day:
+        return None  # the day was changed since it was queued
+    return Reply(text=render("units.day_push", ctx.locale, u=unit, day=day))
+
+
+UNIT_DAY = PushKind(
+    "unit_day",
+    UnitDayPush,
+    _unit_day,
+    lambda p: f"unit_day:{p.unit}:{p.day:%Y%m%d}",
+    label=("党总支活动日提醒", "unit activity day"),
+)
+
+R = Level.REGION
+COMMANDS = [
+    Command("unit", ("党总支",), general, "units.usage_unit", "units.help_unit", R),
+    Command("cluster", ("编组",), cluster, "units.usage_cluster", "units.help_cluster", R),
+    Command("unit_fund", ("总支经费",), fund, "units.usage_fund", "units.help_fund", R),
+    Command("pair", ("结对",), pair, "units.usage_pair", "units.help_pair", R),
+    Command("unpair", ("解除结对",), unpair, "units.usage_unpair", "units.help_unpair", R),
+]
+
+FEATURE = Feature("units", topic="settings", commands=COMMANDS, pushes=[PAIRED, UNIT_DAY], periodic=[_periodic])

@@ -1,0 +1,228 @@
+"""The middle level (党总支 / 编组 between a region and its branches), their funds, and the
+pairings of branches (结对共建)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
+
+from storage.models import Branch, Member, Pairing, Unit, UnitBranch, UnitFund
+from storage.sql import bump_version
+
+GENERAL, CLUSTER = "general", "cluster"  # 党总支, 编组
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRec:
+    id: int
+    region_id: int
+    name: str
+    kind: str  # GENERAL / CLUSTER
+    secretary_id: int | None
+    secretary: str | None  # the 党总支书记's name
+    lead_branch_id: int | None
+    lead_branch: str | None  # the 编组's 组长单位
+    activity_day: int | None
+    branches: tuple[tuple[int, str], ...] = ()  # (id, name), by name
+
+    @property
+    def branch_ids(self) -> frozenset[int]:
+        return frozenset(b for b, _ in self.branches)
+
+
+@dataclass(frozen=True, slots=True)
+class FundRec:
+    unit: str
+    on_day: date
+    amount_fen: int  # > 0 returned to the unit, < 0 spent
+    purpose: str
+    recorded_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PairingRec:
+    id: int
+    a_branch_id: int
+    a: str
+    b_branch_id: int
+    b: str
+    note: str
+    started_on: date
+    ended_on: date | None
+
+    def joins(self, one: int, other: int) -> bool:
+        return {one, other} == {self.a_branch_id, self.b_branch_id}
+
+
+class UnitRepo:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def units(self, region_id: int) -> list[UnitRec]:
+        """The region's units, by name, each with its branches (two queries whatever their number)."""
+        lead = aliased(Branch)
+        rows = await self.conn.execute(
+            select(
+                Unit.id,
+                Unit.region_id,
+                Unit.name,
+                Unit.kind,
+                Unit.secretary_id,
+                Member.name,
+                Unit.lead_branch_id,
+                lead.name,
+                Unit.activity_day,
+            )
+            .outerjoin(Member, Member.id == Unit.secretary_id)
+            .outerjoin(lead, lead.id == Unit.lead_branch_id)
+            .where(Unit.region_id == region_id)
+            .order_by(Unit.name)
+        )
+        units = [UnitRec(*r) for r in rows]
+        members = await self.conn.execute(
+            select(UnitBranch.unit_id, Branch.id, Branch.name)
+            .join(Branch, Branch.id == UnitBranch.branch_id)
+            .join(Unit, Unit.id == UnitBranch.unit_id)
+            .where(Unit.region_id == region_id)
+            .order_by(Branch.name)
+        )
+        of: dict[int, list[tuple[int, str]]] = {}
+        for unit_id, branch_id, name in members:
+            of.setdefault(unit_id, []).append((branch_id, name))
+        return [replace(u, branches=tuple(of.get(u.id, ()))) for u in units]
+
+    async def named(self, region_id: int, name: str) -> UnitRec | None:
+        return next((u for u in await self.units(region_id) if u.name == name), None)
+
+    async def save(
+        self,
+        region_id: int,
+        name: str,
+        kind: str,
+        now: datetime,
+        *,
+        branches: set[int] | None = None,
+        **values: int | None,
+    ) -> tuple[int, list[str]]:
+        """Create the unit if new (its kind as said) and set what is given: its branches (each
+        leaving any other unit; the names of the units they left), its secretary, lead branch or
+        activity day."""
+        unit_id = (
+            await self.conn.execute(select(Unit.id).where(Unit.region_id == region_id, Unit.name == name))
+        ).scalar()
+        if unit_id is None:
+            row = {"region_id": region_id, "name": name, "kind": kind, "created_at": now}
+            unit_id = int((await self.conn.execute(insert(Unit).values(**row).returning(Unit.id))).scalar_one())
+        if values:
+            await self.conn.execute(update(Unit).where(Unit.id == unit_id).values(**values))
+        left: list[str] = []
+        if branches is not None:
+            moved = await self.conn.execute(
+                select(Unit.name)
+                .join(UnitBranch, UnitBranch.unit_id == Unit.id)
+                .where(UnitBranch.branch_id.in_(branches), UnitBranch.unit_id != unit_id)
+                .distinct()
+            )
+            left = sorted(str(n) for n in moved.scalars())
+            await self.conn.execute(
+                delete(UnitBranch).where(or_(UnitBranch.unit_id == unit_id, UnitBranch.branch_id.in_(branches)))
+            )
+            if branches:
+                await self.conn.execute(
+                    insert(UnitBranch), [{"unit_id": unit_id, "branch_id": b} for b in sorted(branches)]
+                )
+        await bump_version(self.conn, "org")  # every process's chats see who manages what
+        return unit_id, left
+
+    async def managers(self, region_id: int) -> dict[int, frozenset[int]]:
+        """Each member who manages a unit of the region (its 党总支书记; a 编组's lead branch's
+        secretaries) -> the branches of the units they manage."""
+        units = await self.units(region_id)
+        leads = {u.lead_branch_id for u in units if u.lead_branch_id is not None}
+        secretaries: dict[int, list[int]] = {}
+        if leads:
+            rows = await self.conn.execute(
+                select(Member.branch_id, Member.id).where(
+                    Member.branch_id.in_(leads), Member.role == "branch_secretary", Member.active.is_(True)
+                )
+            )
+            for branch_id, member_id in rows:
+                secretaries.setdefault(branch_id, []).append(member_id)
+        found: dict[int, set[int]] = {}
+        for u in units:
+            who = ([u.secretary_id] if u.secretary_id is not None else []) + secretaries.get(u.lead_branch_id or 0, [])
+            for member_id in who:
+                found.setdefault(member_id, set()).update(u.branch_ids)
+        return {m: frozenset(b) for m, b in found.items()}
+
+    async def add_fund(
+        self, unit_id: int, amount_fen: int, purpose: str, on_day: date, *, by: int, now: datetime
+    ) -> None:
+        row = {"unit_id": unit_id, "amount_fen": amount_fen, "purpose": purpose, "on_day": on_day}
+        await self.conn.execute(insert(UnitFund).values(**row, recorded_by=by, recorded_at=now))
+
+    async def funds(self, region_id: int, first: date, last: date) -> list[FundRec]:
+        """The units' funds lines of these days, by unit and day."""
+        rows = await self.conn.execute(
+            select(Unit.name, UnitFund.on_day, UnitFund.amount_fen, UnitFund.purpose, Member.name)
+            .join(Unit, Unit.id == UnitFund.unit_id)
+            .outerjoin(Member, Member.id == UnitFund.recorded_by)
+            .where(Unit.region_id == region_id, UnitFund.on_day >= first, UnitFund.on_day <= last)
+            .order_by(Unit.name, UnitFund.on_day, UnitFund.id)
+        )
+        return [FundRec(*r) for r in rows]
+
+    async def balance(self, unit_id: int) -> int:
+        total = await self.conn.execute(select(func.sum(UnitFund.amount_fen)).where(UnitFund.unit_id == unit_id))
+        return int(total.scalar() or 0)
+
+    # 结对共建
+
+    async def pairings(self, region_id: int, on: date | None = None) -> list[PairingRec]:
+        """The region's pairings (in force on `on`, if given), the earliest first."""
+        a, b = aliased(Branch), aliased(Branch)
+        q = (
+            select(
+                Pairing.id,
+                Pairing.a_branch_id,
+                a.name,
+                Pairing.b_branch_id,
+                b.name,
+                Pairing.note,
+                Pairing.started_on,
+                Pairing.ended_on,
+            )
+            .join(a, a.id == Pairing.a_branch_id)
+            .join(b, b.id == Pairing.b_branch_id)
+            .where(Pairing.region_id == region_id)
+            .order_by(Pairing.started_on, Pairing.id)
+        )
+        if on is not None:
+            q = q.where(Pairing.started_on <= on, or_(Pairing.ended_on.is_(None), Pairing.ended_on > on))
+        return [PairingRec(*r) for r in await self.conn.execute(q)]
+
+    async def pair(
+        self, region_id: int, a: int, b: int, note: str, today: date, *, by: int, now: datetime
+    ) -> tuple[int, bool]:
+        """Pair two branches from today (an existing pairing's note is replaced); (id, new)."""
+        found = next((p for p in await self.pairings(region_id, today) if p.joins(a, b)), None)
+        if found is not None:
+            await self.conn.execute(update(Pairing).where(Pairing.id == found.id).values(note=note))
+            return found.id, False
+        row = {"region_id": region_id, "a_branch_id": a, "b_branch_id": b, "note": note, "started_on": today}
+        new = await self.conn.execute(
+            insert(Pairing).values(**row, recorded_by=by, recorded_at=now).returning(Pairing.id)
+        )
+        return int(new.scalar_one()), True
+
+    async def unpair(self, region_id: int, a: int, b: int, today: date) -> bool:
+        """End the pairing of two branches today (its joint events stay counted)."""
+        found = next((p for p in await self.pairings(region_id, today) if p.joins(a, b)), None)
+        if found is None:
+            return False
+        await self.conn.execute(update(Pairing).where(Pairing.id == found.id).values(ended_on=today))
+        return True

@@ -1,0 +1,258 @@
+"""The middle level and pairing through the router: a 党总支 set up by the region, its secretary's
+rights on its branches and none outside, its activity day reminding its branches the day before,
+its funds; two branches paired, a joint event expecting both sides, signed in from each side's
+chat and counted for both in 组织生活; the 党总支台账 and 结对共建台账; who may, and bad input."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+
+from jobs.periodic import queue_periodic
+from storage.models import AuditLog, Pairing, UnitBranch
+from tests.handlers.test_access import CHATS, COMMANDS, EXPECTED, N, Y, _refused, _two_regions
+from tests.harness import GROUP, REGION_CHAT, Harness
+from tests.truth import day, table
+
+GREEN, SHOP, LOGISTICS = "绿源群", "兴业群", "新兴群"  # 绿源群 is also the access walk's OTHER_BRANCH
+
+
+async def _chats(h: Harness) -> None:
+    """The other three branches' chats bound, and their secretaries registered."""
+    for chat, branch, secretary in (
+        (GREEN, "绿源科技党支部", "刘芳"),
+        (SHOP, "兴业商户联合党支部", "陈明"),
+        (LOGISTICS, "新兴物流党支部", "周涛"),
+    ):
+        await h.say(f"绑定 {branch}", user="u-李红", chat=chat)
+        await h.join(secretary)
+    await h.tick(seconds=5)  # the region's chat told of each binding
+
+
+async def test_a_general_branch_secretary_acts_on_its_branches_only_and_its_day_is_reminded(h: Harness) -> None:
+    await _chats(h)
+    # before: 张伟, 红星's secretary, may not act in 绿源's chat
+    before = await h.say("发布 支委会 12月3日 19:00 会议室", user="u-张伟", chat=GREEN)
+    assert before == ["⛔ 本群属于其他支部，你不能在这里操作。请在本支部的群里发送，或私聊机器人。"]
+
+    said = await h.say("党总支 机械产业党总支 红星机械党支部 绿源科技党支部", user="u-李红", chat=REGION_CHAT)
+    assert said == [
+        "✅ 党总支 机械产业党总支：红星机械党支部、绿源科技党支部。\n还没有书记：党总支 机械产业党总支 书记 姓名"
+    ]
+    said = await h.say("党总支 机械产业党总支 书记 张伟", user="u-李红", chat=REGION_CHAT)
+    assert said == ["✅ 党总支 机械产业党总支：红星机械党支部、绿源科技党支部；书记 张伟。"]
+    said = await h.say("党总支 机械产业党总支 活动日 每月15日", user="u-李红", chat=REGION_CHAT)
+    assert said == ["✅ 党总支 机械产业党总支：红星机械党支部、绿源科技党支部；书记 张伟；每月 15 日活动日。"]
+    assert await h.count(UnitBranch) == 2
+
+    # now he manages 绿源 as a region officer would: publishes there, makes up a member's sign-in
+    created = await h.say("发布 支委会 12月3日 19:00 会议室", user="u-张伟", chat=GREEN)
+    assert created[0].startswith("📌 已发布 #1 支委会")
+    h.clock.set(datetime.fromisoformat("2026-12-03T20:00:00+08:00"))
+    assert (await h.say("补签 #1 吴静", user="u-张伟", chat=GREEN))[0].startswith("✅")
+    # and nothing outside it: not 兴业, not the region's own acts
+    assert await h.say("发布 支委会 12月4日 19:00 会议室", user="u-张伟", chat=SHOP) == [
+        "⛔ 本群属于其他支部，你不能在这里操作。请在本支部的群里发送，或私聊机器人。"
+    ]
+    assert await h.say("表彰 绿源科技党支部 先进基层党组织", user="u-张伟", chat=REGION_CHAT) == [
+        "⛔ 这项操作需要联合党委书记或管理员。"
+    ]
+    # 绿源's own secretary gains nothing over 红星
+    assert await h.say("发布 支委会 12月4日 19:00 会议室", user="u-刘芳") == [
+        "⛔ 本群属于其他支部，你不能在这里操作。请在本支部的群里发送，或私聊机器人。"
+    ]
+
+    # the activity day: the day before, 09:00, each of its branches' chats (not 兴业's, not the region's)
+    await queue_periodic(h.app.services, dormancy_weeks=8)
+    pushed = await h.tick(days=10, hours=13, minutes=5)  # 14 December 09:05
+    days = sorted(p for p in pushed if "活动日" in p)
+    assert days == [
+        f"[{GROUP}] 🤖 📅 明天（12月15日）是机械产业党总支的活动日，请各支部做好准备，组织党员参加。",
+        f"[{GREEN}] 🤖 📅 明天（12月15日）是机械产业党总支的活动日，请各支部做好准备，组织党员参加。",
+    ]
+
+    # 绿源 moves to a 编组 led by 兴业: it leaves the 党总支, 张伟's rights there end
+    said = await h.say("编组 第一编组 绿源科技党支部 兴业商户联合党支部", user="u-李红", chat=REGION_CHAT)
+    assert said[0].startswith(
+        "✅ 编组 第一编组：兴业商户联合党支部、绿源科技党支部。\n（所列支部已从 机械产业党总支 移出"
+    )
+    said = await h.say("编组 第一编组 组长 兴业商户联合党支部", user="u-李红", chat=REGION_CHAT)
+    assert said == ["✅ 编组 第一编组：兴业商户联合党支部、绿源科技党支部；组长单位 兴业商户联合党支部。"]
+    assert (await h.say("发布 支委会 12月20日 19:00 会议室", user="u-张伟", chat=GREEN))[0].startswith("⛔")
+    assert (await h.say("发布 支委会 12月20日 19:00 会议室", user="u-陈明", chat=GREEN))[0].startswith("📌 已发布")
+
+    listed = await h.say("党总支", user="u-李红", chat=REGION_CHAT)
+    assert listed[0].splitlines() == [
+        "🏛 党总支和编组 2 个：",
+        "· 党总支 机械产业党总支：红星机械党支部；书记 张伟；每月 15 日活动日",
+        "· 编组 第一编组：兴业商户联合党支部、绿源科技党支部；组长单位 兴业商户联合党支部",
+    ]
+    audit = await h.count(AuditLog, AuditLog.action == "unit.set")
+    assert audit == 5
+
+
+async def test_a_pairing_s_joint_event_expects_both_sides_and_counts_for_both(h: Harness) -> None:
+    await _chats(h)
+    for name in ("何平", "许晴"):
+        await h.join(name)
+    # no pairing: 张伟 may not bring 兴业 into his event
+    refused = await h.say("发布 党员活动日 12月10日 9:00 党群服务中心 联合：兴业商户联合党支部", user="u-张伟")
+    assert refused == [
+        "兴业商户联合党支部 与本支部没有结对，你也不管理该支部，不能与它联合发布活动。"
+        "请先由联合党委发送：结对 本支部 兴业商户联合党支部"
+    ]
+    said = await h.say("结对 红星机械党支部 兴业商户联合党支部 支部联谊", user="u-李红", chat=REGION_CHAT)
+    assert said[0].startswith("✅ 红星机械党支部 与 兴业商户联合党支部 自今天起结对共建（支部联谊）。")
+    told = await h.tick(seconds=5)
+    tail = "结对共建（支部联谊）。联合活动的双方党员均为应到，计入双方的组织生活。"
+    assert sorted(told) == sorted(
+        [f"[{GROUP}] 🤖 🤝 本支部与兴业商户联合党支部{tail}", f"[{SHOP}] 🤖 🤝 本支部与红星机械党支部{tail}"]
+    )
+
+    created = await h.say("发布 党员活动日 12月10日 9:00 党群服务中心 联合：兴业商户联合党支部", user="u-张伟")
+    assert "联合：兴业商户联合党支部（各支部党员均为应到" in created[0]
+    assert "地点：党群服务中心\n" in created[0]
+    # each side signs in from its own chat; the reminders reach both chats
+    pushed = await h.tick(days=8, hours=23, minutes=55)  # 10 December 08:55: the window is open
+    opened = [p for p in pushed if "签到已开放" in p or "开始签到" in p]
+    assert {p.split("]")[0] for p in opened} == {f"[{GROUP}", f"[{SHOP}"}
+    assert (await h.say("签到", user="u-赵强"))[0].startswith("✅")
+    assert (await h.say("签到", user="u-何平", chat=SHOP))[0].startswith("✅")
+    assert (await h.say("签到", user="u-陈明", chat=SHOP))[0].startswith("✅")
+    # a third branch's member is no part of it
+    await h.join("马超")
+    assert "没有正在签到的活动" in (await h.say("签到", user="u-马超", chat=LOGISTICS))[0]
+
+    h.clock.set(datetime.fromisoformat("2026-12-10T12:00:00+08:00"))
+    summary = (await h.say("考勤 #1", user="u-陈明", chat=SHOP))[0]
+    assert "应到 6" in summary and "实到 3" in summary  # 张伟 赵强 钱多多 + 陈明 何平 许晴
+
+    # 组织生活: the joint 党员活动日 counts for both branches, not for 绿源
+    await h.join("王建国")
+    shown = (await h.say("组织生活 本月", user="u-王建国", chat=REGION_CHAT))[0]
+    line = {ln.split("：")[0].split("（")[0]: ln for ln in shown.splitlines() if "党支部" in ln.split("：")[0]}
+    assert "党员活动日 ✅ 1/1" in line["红星机械党支部"]
+    assert "党员活动日 ✅ 1/1" in line["兴业商户联合党支部"]
+    assert "党员活动日 ⏳ 0/1" in line["绿源科技党支部"]
+
+    # the ledger: the pairing and the joint event with both sides counted; the event's scope names both
+    replies = await h.send(h.incoming("导出台账 本月", user="u-李红", chat=REGION_CHAT))
+    book = openpyxl.load_workbook(io.BytesIO(replies[0].file.data))
+    head, *rows = table(book["结对共建台账"])
+    assert head == ("结对支部", "日期", "类别", "活动", "应到", "实到", "说明")
+    assert [(r[0], day(r[1]), *r[2:]) for r in rows] == [
+        ("红星机械党支部 ⇄ 兴业商户联合党支部", "2026-12-01", "结对", None, None, None, "支部联谊"),
+        ("红星机械党支部 ⇄ 兴业商户联合党支部", "2026-12-10", "联合活动", "#1 党员活动日", 6, 3, "党群服务中心"),
+    ]
+    _, *events = table(book["活动台账"])
+    assert events[0][2] == "红星机械党支部＋兴业商户联合党支部"
+    # 兴业's own ledger has its joint event
+    mine = await h.send(h.incoming("导出台账 本月", user="u-陈明", chat=SHOP))
+    _, *ev = table(openpyxl.load_workbook(io.BytesIO(mine[0].file.data))["活动台账"])
+    assert [r[0] for r in ev] == [1]
+
+    listed = await h.say("结对", user="u-李红", chat=REGION_CHAT)
+    assert listed[0].splitlines() == [
+        "🤝 结对共建 1 对：",
+        "· 红星机械党支部 ⇄ 兴业商户联合党支部（2026年12月1日起，支部联谊）",
+    ]
+    said = await h.say("解除结对 兴业商户联合党支部 红星机械党支部", user="u-李红", chat=REGION_CHAT)
+    assert said == ["✅ 兴业商户联合党支部 与 红星机械党支部 的结对自今天起结束，已开展的联合活动仍计入双方。"]
+    assert await h.count(Pairing, Pairing.ended_on.is_not(None)) == 1
+    assert (await h.say("结对", user="u-李红", chat=REGION_CHAT)) == ["还没有结对。发送：结对 支部A 支部B [说明]"]
+
+
+async def test_a_general_branch_s_joint_event_and_its_funds_in_the_ledger(h: Harness) -> None:
+    await _chats(h)
+    await h.say("党总支 机械产业党总支 红星机械党支部 绿源科技党支部", user="u-李红", chat=REGION_CHAT)
+    await h.say("党总支 机械产业党总支 书记 张伟", user="u-李红", chat=REGION_CHAT)
+    said = await h.say("总支经费 机械产业党总支 20000 党费返还", user="u-李红", chat=REGION_CHAT)
+    assert said == ["✅ 已登记机械产业党总支经费收入 20000.00 元（党费返还），结余 20000.00 元。"]
+    said = await h.say("总支经费 机械产业党总支 -350.5 主题党日场地", user="u-李红", chat=REGION_CHAT)
+    assert said == ["✅ 已登记机械产业党总支支出 350.50 元（主题党日场地），结余 19649.50 元。"]
+    # the secretary publishes for the whole 党总支 from his branch's chat: both branches expected
+    created = await h.say("发布 党员活动日 12月15日 9:00 活动中心 党总支：机械产业党总支", user="u-张伟")
+    assert "联合：绿源科技党支部（" in created[0]
+    # 刘芳 (绿源's secretary, not the 党总支's) may not
+    refused = await h.say("发布 党员活动日 12月16日 9:00 活动中心 党总支：机械产业党总支", user="u-刘芳", chat=GREEN)
+    assert refused == [
+        "红星机械党支部 与本支部没有结对，你也不管理该支部，不能与它联合发布活动。"
+        "请先由联合党委发送：结对 本支部 红星机械党支部"
+    ]
+    replies = await h.send(h.incoming("导出台账 本月", user="u-李红", chat=REGION_CHAT))
+    head, *rows = table(openpyxl.load_workbook(io.BytesIO(replies[0].file.data))["党总支台账"])
+    assert head == ("党总支（编组）", "类别", "日期", "项目", "金额（元）", "内容")
+    assert [(r[0], r[1], day(r[2]) if r[2] else None, *r[3:]) for r in rows] == [
+        ("机械产业党总支", "党总支", None, "组成", None,
+         "所属支部：红星机械党支部、绿源科技党支部；负责人：张伟；每月活动日：—"),
+        ("机械产业党总支", "党总支", "2026-12-15", "联合活动", None, "#1 党员活动日 活动中心"),
+        ("机械产业党总支", "党总支", "2026-12-01", "经费收入", 20000, "党费返还（李红）"),
+        ("机械产业党总支", "党总支", "2026-12-01", "经费支出", -350.5, "主题党日场地（李红）"),
+    ]  # fmt: skip
+
+
+async def test_who_may_and_bad_input(h: Harness) -> None:
+    await _chats(h)
+    assert await h.say("党总支 机械产业党总支 红星机械党支部", user="u-张伟", chat=REGION_CHAT) == [
+        "⛔ 这项操作需要联合党委书记或管理员。"
+    ]
+    assert await h.say("结对 红星机械党支部 兴业商户联合党支部", user="u-张伟") == [
+        "⛔ 这项操作需要联合党委书记或管理员。"
+    ]
+    assert await h.say("党总支", user="u-李红", chat=REGION_CHAT) == [
+        "还没有党总支或编组。发送：党总支 名称 支部名 支部名…（或：编组 名称 支部名…）"
+    ]
+    said = await h.say("党总支 机械产业党总支 不存在党支部", user="u-李红", chat=REGION_CHAT)
+    assert said == ["城东联合党委下没有名为“不存在党支部”的支部。"]
+    said = await h.say("党总支 机械产业党总支 活动日 32", user="u-李红", chat=REGION_CHAT)
+    assert said[0].startswith(
+        "“32”不是一个月中的日子，请写 1 到 31（31 表示当月最后一天），或“无”。\n用法：党总支 [名称 支部名"
+    )
+    said = await h.say("总支经费 没有这个 100 用途", user="u-李红", chat=REGION_CHAT)
+    assert said == ["没有名为“没有这个”的党总支或编组。发送“党总支”查看全部。"]
+    said = await h.say("总支经费 机械产业党总支 很多 用途", user="u-李红", chat=REGION_CHAT)
+    assert said[0].startswith("“很多”不是金额，请写元数，例如 20000 或 -3000。\n用法：总支经费 名称 金额 用途")
+    said = await h.say("结对 红星机械党支部 红星机械党支部", user="u-李红", chat=REGION_CHAT)
+    assert said[0].startswith("格式不对。\n用法：结对 [支部A 支部B [说明]]")
+    said = await h.say("解除结对 红星机械党支部 兴业商户联合党支部", user="u-李红", chat=REGION_CHAT)
+    assert said == ["红星机械党支部 与 兴业商户联合党支部 现在没有结对。"]
+    # a joint event from the region's chat needs the publishing branch named
+    said = await h.say("发布 党员活动日 12月10日 9:00 中心 联合：兴业商户联合党支部", user="u-李红", chat=REGION_CHAT)
+    assert said[0].startswith("联合活动要由一个支部发布")
+    # user text stays verbatim (escaped where shown)
+    said = await h.say("结对 红星机械党支部 兴业商户联合党支部 <b>联谊</b>", user="u-李红", chat=REGION_CHAT)
+    assert "（<b>联谊</b>）" in said[0]
+
+
+async def test_a_unit_s_secretary_in_every_chat_manages_its_branches_and_nothing_else(
+    h: Harness, tmp_path: Path
+) -> None:
+    """The access walk for 张伟 (红星's secretary) made secretary of a 党总支: before, as a branch
+    secretary; with a 党总支 of 红星 and 绿源 (OTHER_BRANCH), 支部管理 and 党费管理 in both branches'
+    chats as a region officer has them, still nothing of the region's own (联合党委) nor in the
+    region's chat beyond 成员, nothing in another region; with 绿源 moved out, back to his own."""
+    await _two_regions(h, tmp_path)
+    secretary = EXPECTED["branch"]["branch_secretary"]
+    own = {"anyone": (True,) * 4, "member": EXPECTED["member"]["branch_secretary"], "branch": secretary,
+           "dues": secretary}  # fmt: skip
+    assert await _walk(h, own) == []
+    await h.say("党总支 机械产业党总支 红星机械党支部 绿源科技党支部", user="u-李红", chat=REGION_CHAT)
+    await h.say("党总支 机械产业党总支 书记 张伟", user="u-李红", chat=REGION_CHAT)
+    both = {"anyone": (True,) * 4, "member": (Y, Y, Y, N), "branch": (Y, Y, N, N), "dues": (Y, Y, N, N)}
+    assert await _walk(h, both) == []
+    await h.say("党总支 机械产业党总支 红星机械党支部", user="u-李红", chat=REGION_CHAT)
+    assert await _walk(h, own) == []
+
+
+async def _walk(h: Harness, allowed: dict[str, tuple[bool, ...]]) -> list[object]:
+    """Every command as 张伟 in every chat: refused exactly where the level does not allow it."""
+    wrong: list[object] = []
+    for index, chat in enumerate(CHATS):
+        for name, level in COMMANDS.items():
+            texts = await h.say(f"/{name}", user="u-张伟", chat=chat)
+            if _refused(texts) == allowed.get(level, (False,) * 4)[index]:
+                wrong.append((f"/{name}", chat, texts))
+    return wrong
