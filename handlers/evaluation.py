@@ -43,6 +43,7 @@ from handlers.core.periods import period_label
 from handlers.core.ports import Reply
 from handlers.core.router import Command
 from handlers.core.timeparse import Period, ascii_digits, parse_period
+from handlers.points import PIONEER_WEIGHTS, pioneers
 from storage.uow import UnitOfWork
 
 DIMENSIONS = ("cohesion", "effectiveness", "development", "culture", "influence")
@@ -56,6 +57,7 @@ DIMENSION_WORDS = {
 MANUAL_WEIGHT = 0.3
 STARS = ((90, 5), (80, 4), (70, 3), (60, 2))
 TIERS = ((85, "model"), (70, "steady"), (55, "improving"))
+PIONEERS_SHOWN = 10  # the 先锋指数 list under the ranking: the highest
 
 
 @dataclass(frozen=True)
@@ -161,17 +163,23 @@ async def yearly(ctx: Context, args: str) -> list[Reply]:
     node = ctx.need_node()
     ctx.need_manager(node.region_id, None)
 
-    async def both(uow: UnitOfWork) -> tuple[list[BranchScore], date, dict[int, int]]:
+    async def both(uow: UnitOfWork) -> tuple[list[BranchScore], date, dict[int, int], list[Any]]:
         tallies = await uow.appraisals.tallies(node.region_id, year)
         appraised = {b: t.combined for b, t in tallies.items() if t.combined is not None}
+        names = {b.id: b.name for b in await uow.org.branches(node.region_id)}
+        best = [r for r in await pioneers(uow, node.region_id, year, ctx.tz) if r.p.index][:PIONEERS_SHOWN]
         return (
             await evaluate(uow, node.region_id, year, ctx.tz),
             await started_on(uow, node.region_id, ctx.tz),
             appraised,
+            [{"name": r.name, "branch": names.get(r.branch_id, "?"), "index": r.p.index} for r in best],
         )
 
-    found, started, appraised = await ctx.read(both)
-    return [ctx.reply("evaluation.ranking", year=year, rows=score_params(found, appraised), started=started)]
+    found, started, appraised, best = await ctx.read(both)
+    rows = score_params(found, appraised)
+    return [
+        ctx.reply("evaluation.ranking", year=year, rows=rows, started=started, pioneers=best, weights=PIONEER_WEIGHTS)
+    ]
 
 
 async def manual_score(ctx: Context, args: str) -> list[Reply]:

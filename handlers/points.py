@@ -4,15 +4,16 @@
 from __future__ import annotations
 
 import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.core.access import Level, Refused
 from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
-from handlers.core.expected import expects, party_groups
+from handlers.core.expected import EVERY_MEMBER, Expected, expects, party_groups
 from handlers.core.feature import Feature
 from handlers.core.i18n import render
 from handlers.core.intent import SEE, Phrase
@@ -25,6 +26,7 @@ from handlers.core.timeparse import WhenError, numbered, parse_date, whole_numbe
 from handlers.core.vocabulary import TERMS
 from storage import limits
 from storage.records import ATTENDED, MemberRec, rate_of
+from storage.repos.ledger import PersonRow
 from storage.repos.points import RedemptionRec, rule_in_effect
 from storage.uow import UnitOfWork
 
@@ -269,6 +271,60 @@ async def pioneer_of(uow: UnitOfWork, member: MemberRec, tz: ZoneInfo) -> Pionee
         earned, best, len(mine), sum(s in ATTENDED for s in marks.values()), sum(s == "leave" for s in marks.values()),
         sum(s.checked_in_at is not None for s in shifts), len(shifts), since,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PioneerRow:
+    """One member's 先锋指数 of a year in the region's list (年度考评)."""
+
+    member_id: int
+    name: str
+    branch_id: int  # where they are now (or were last, that year)
+    p: Pioneer
+
+
+async def pioneers(uow: UnitOfWork, region_id: int, year: int, tz: ZoneInfo) -> list[PioneerRow]:
+    """Every Party member's 先锋指数 of a year (so far, for this one) in one pass over the region:
+    the held events with who was expected where they were then, the marks, the points earned and
+    the shifts, each read once, whatever the number of members; as `pioneer_of` counts one
+    member. Highest first (those with nothing to count last, by name)."""
+    first = max(date(year, 1, 1), (await uow.org.region(region_id)).start(tz))
+    start = datetime.combine(first, time(), tzinfo=tz)
+    end = min(datetime.combine(date(year + 1, 1, 1), time(), tzinfo=tz), uow.now)
+    if start >= end:
+        return []
+    held = await uow.compliance.held(region_id, start, end)
+    scope = await uow.ledger.scope(region_id, None, start, end)
+    people = await uow.ledger.people(scope)
+    expect = Expected(people, start, end, await party_groups(uow, held))
+    expected: dict[int, set[int]] = defaultdict(set)
+    for e in held:
+        for person in expect.of(e):
+            expected[person.id].add(e.id)
+    marks: dict[int, Counter[str]] = defaultdict(Counter)
+    async for r in uow.ledger.attendance(scope, by_member=False):
+        if r.event_id in expected.get(r.member_id, ()):
+            marks[r.member_id]["present" if r.status in ATTENDED else str(r.status)] += 1
+    earned = await uow.points.earned_by_member(region_id, start, end)
+    best = max(earned.values(), default=0)
+    kept: Counter[int] = Counter()
+    due: Counter[int] = Counter()
+    for s in await uow.duty.between(region_id, start - timedelta(days=1), end):
+        if s.ends_at > start and s.starts_at <= uow.now:
+            due[s.member_id] += 1
+            kept[s.member_id] += s.checked_in_at is not None
+    last: dict[int, PersonRow] = {}
+    for person in people:  # a member's last stay of the year names them and their branch
+        if person.role in EVERY_MEMBER and (person.until is None or person.until > start):
+            last[person.id] = person
+    rows = []
+    for m, person in last.items():
+        if person.active:
+            counted = marks[m]
+            p = Pioneer(earned.get(m, 0), best, len(expected.get(m, ())), counted["present"], counted["leave"], kept[m],
+                        due[m], first)  # fmt: skip
+            rows.append(PioneerRow(m, person.name, person.branch_id, p))
+    return sorted(rows, key=lambda r: (r.p.index is None, -(r.p.index or 0), r.name))
 
 
 async def pioneer(ctx: Context, args: str) -> list[Reply]:

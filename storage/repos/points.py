@@ -189,6 +189,17 @@ class PointsRepo:
         row = (await self.conn.execute(select(mine, func.max(per_member.c.earned)))).one()
         return int(row[0] or 0), int(row[1] or 0)
 
+    async def earned_by_member(self, region_id: int, since: datetime, until: datetime) -> dict[int, int]:
+        """Each member's points earned in [since, until), as `earned_most` counts them."""
+        rows = await self.conn.execute(
+            select(PointEntry.member_id, func.sum(PointEntry.amount))
+            .join(Member, Member.id == PointEntry.member_id)
+            .where(Member.region_id == region_id, PointEntry.at >= since, PointEntry.at < until)
+            .where(PointEntry.amount > 0, PointEntry.source != "store")
+            .group_by(PointEntry.member_id)
+        )
+        return {int(m): int(n or 0) for m, n in rows}
+
     async def credited(self, member_id: int, reason_like: str, since: datetime) -> int:
         """How many credits since a time had reasons matching a LIKE pattern (monthly limits)."""
         got = await self.conn.execute(

@@ -5,11 +5,14 @@ may, and bad input."""
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import openpyxl
 from sqlalchemy import select
 
+from handlers.points import Pioneer, pioneer_of, pioneers
 from storage.models import AuditLog, PointEntry
+from storage.uow import UnitOfWork
 from tests.harness import GROUP, REGION_CHAT, Harness
 from tests.truth import table
 
@@ -110,3 +113,27 @@ async def test_a_member_s_pioneer_index_is_made_of_points_attendance_and_duty(h:
     # 钱多多: no shift, so duty is left out and the rest scaled to 100
     other = (await h.dm("先锋指数", user="u-钱多多"))[0]
     assert "· 值班：0 个班次，到岗 0 个 → 不计" in other and "截至12月2日）：50.0" in other
+
+    # 年度考评 lists the highest 先锋指数 of the region, counted in one pass: the same as each member's own
+    await h.join("王建国")
+    ranking = (await h.say("年度考评", user="u-王建国", chat=REGION_CHAT))[0]
+    listed = ranking.split("🌟 ")[1].splitlines()
+    assert listed[0] == "党员先锋指数前 3 名（积分40%、出勤40%、值班20%，满分100）："
+    assert listed[1:] == [
+        "1. 赵强（红星机械党支部）73.3",
+        "2. 钱多多（红星机械党支部）50.0",
+        "3. 张伟（红星机械党支部）41.7",
+    ]
+
+    async def both(conn: Any) -> list[tuple[str, Pioneer, Pioneer]]:
+        uow, tz = UnitOfWork(conn, h.clock.now()), h.app.services.policy.tz
+        pairs = []
+        for row in await pioneers(uow, 1, 2026, tz):
+            member = await uow.org.member(row.member_id)
+            assert member is not None
+            pairs.append((row.name, row.p, await pioneer_of(uow, member, tz)))
+        return pairs
+
+    pairs = await h.app.db.read(both)
+    assert len(pairs) == 14  # the Party members on the roll (not 冯军, an activist, nor 孙丽, a lecturer)
+    assert [(name, batch) for name, batch, own in pairs if batch != own] == []
