@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.compliance import (
     NOW_INCLUDED,
+    Cell,
     Matrix,
     cell_params,
     matrix,
@@ -44,6 +45,7 @@ from handlers.core.ports import Reply
 from handlers.core.router import Command
 from handlers.core.timeparse import Period, ascii_digits, parse_period
 from handlers.points import PIONEER_WEIGHTS, pioneers
+from storage.repos.units import UnitRec
 from storage.uow import UnitOfWork
 
 DIMENSIONS = ("cohesion", "effectiveness", "development", "culture", "influence")
@@ -163,7 +165,7 @@ async def yearly(ctx: Context, args: str) -> list[Reply]:
     node = ctx.need_node()
     ctx.need_manager(node.region_id, None)
 
-    async def both(uow: UnitOfWork) -> tuple[list[BranchScore], date, dict[int, int], list[Any]]:
+    async def both(uow: UnitOfWork) -> tuple[list[BranchScore], date, dict[int, int], list[Any], list[UnitRec]]:
         tallies = await uow.appraisals.tallies(node.region_id, year)
         appraised = {b: t.combined for b, t in tallies.items() if t.combined is not None}
         names = {b.id: b.name for b in await uow.org.branches(node.region_id)}
@@ -173,12 +175,21 @@ async def yearly(ctx: Context, args: str) -> list[Reply]:
             await started_on(uow, node.region_id, ctx.tz),
             appraised,
             [{"name": r.name, "branch": names.get(r.branch_id, "?"), "index": r.p.index} for r in best],
+            await uow.units.units(node.region_id),
         )
 
-    found, started, appraised, best = await ctx.read(both)
+    found, started, appraised, best, units = await ctx.read(both)
     rows = score_params(found, appraised)
     return [
-        ctx.reply("evaluation.ranking", year=year, rows=rows, started=started, pioneers=best, weights=PIONEER_WEIGHTS)
+        ctx.reply(
+            "evaluation.ranking",
+            year=year,
+            rows=rows,
+            started=started,
+            pioneers=best,
+            weights=PIONEER_WEIGHTS,
+            units=unit_totals(units, found),
+        )
     ]
 
 
@@ -225,6 +236,7 @@ async def compliance(ctx: Context, args: str) -> list[Reply]:
         {"name": name, "tier": tier.get(b), "cells": cell_params(cells), "mobile": mobile.get(b)}
         for b, name, cells in found.branches
     ]
+    units = [] if node.branch_id is not None else await ctx.read(lambda uow: uow.units.units(node.region_id))
     return [
         ctx.reply(
             "compliance.matrix",
@@ -232,8 +244,36 @@ async def compliance(ctx: Context, args: str) -> list[Reply]:
             rows=rows,
             region=cell_params(found.region),
             started=found.started,
+            units=unit_rows(units, found.branches),
         )
     ]
+
+
+def unit_rows(units: list[UnitRec], branches: list[tuple[int, str, list[Cell]]]) -> list[dict[str, Any]]:
+    """Each 党总支's or 编组's line of 组织生活: per norm, how many of its branches that owe it met it."""
+    rows = []
+    for u in units:
+        mine = [cells for b, _, cells in branches if b in u.branch_ids]
+        if not mine:
+            continue
+        met = []
+        for i, c in enumerate(mine[0]):
+            asked = [cells[i] for cells in mine if cells[i].state not in ("none", "not_started")]
+            if asked:  # a norm none of its branches owes this period is left out
+                met.append((c.norm.kind, c.norm.scope, sum(x.met for x in asked), len(asked)))
+        rows.append({"name": u.name, "kind": u.kind, "n": len(mine), "met": met})
+    return rows
+
+
+def unit_totals(units: list[UnitRec], scores: list[BranchScore]) -> list[dict[str, Any]]:
+    """Each 党总支's or 编组's mean total of the year over its branches that were scored (of the
+    totals as the ranking shows them, so a reader can check it)."""
+    rows = []
+    for u in units:
+        totals = [round(s.total) for s in scores if s.branch_id in u.branch_ids and s.total is not None]
+        if totals:
+            rows.append({"name": u.name, "kind": u.kind, "n": len(totals), "mean": round(sum(totals) / len(totals), 1)})
+    return sorted(rows, key=lambda r: -r["mean"])
 
 
 async def _mobile(

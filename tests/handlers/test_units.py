@@ -182,6 +182,21 @@ async def test_a_general_branch_s_joint_event_and_its_funds_in_the_ledger(h: Har
         "红星机械党支部 与本支部没有结对，你也不管理该支部，不能与它联合发布活动。"
         "请先由联合党委发送：结对 本支部 红星机械党支部"
     ]
+    # held on the day: it counts for both branches, and 组织生活 shows how many of the 党总支's branches met each norm
+    h.clock.set(datetime.fromisoformat("2026-12-15T09:02:00+08:00"))
+    assert (await h.say("签到", user="u-赵强"))[0].startswith("✅")
+    shown = (await h.say("组织生活 本月", user="u-李红", chat=REGION_CHAT))[0]
+    unit = next(line for line in shown.splitlines() if line.startswith("机械产业党总支"))
+    assert (
+        unit
+        == "机械产业党总支（党总支，2 个支部）：支委会 0/2 个支部已落实 · 党小组会 0/2 个支部已落实 · 党员活动日 2/2 个支部已落实"
+    )
+    # 年度考评: the 党总支's mean of its branches' totals (counted from September: the quarter is due)
+    await h.say("启用日期 2026-09-01", user="u-李红", chat=REGION_CHAT)
+    ranking = (await h.say("年度考评", user="u-李红", chat=REGION_CHAT))[0].splitlines()
+    totals = {line.split()[1]: int(line.split()[2].removesuffix("分")) for line in ranking if "分 ★" in line}
+    mean = round((totals["红星机械党支部"] + totals["绿源科技党支部"]) / 2, 1)
+    assert f"🏛 党总支、编组（所属支部总分的平均）：机械产业党总支 {mean}分（2 个支部）" in ranking
     replies = await h.send(h.incoming("导出台账 本月", user="u-李红", chat=REGION_CHAT))
     head, *rows = table(openpyxl.load_workbook(io.BytesIO(replies[0].file.data))["党总支台账"])
     assert head == ("党总支（编组）", "类别", "日期", "项目", "金额（元）", "内容")
