@@ -38,8 +38,8 @@ NONE_WORDS = ("无", "取消", "none")
 
 
 async def assign(ctx: Context, args: str) -> list[Reply]:
-    """指导员 [姓名 支部… | 姓名 无] — region officers: the branches an instructor guides from today;
-    without words, every instructor's branches and last visit."""
+    """指导员 [姓名 支部… | 姓名 无] — region officers: the branches an instructor guides from today (a
+    党总支 or 编组 named: its branches now); without words, every instructor's branches and last visit."""
     node = ctx.need_node()
     actor = ctx.need_manager(node.region_id, None, Level.REGION)
     words = args.split()
@@ -60,11 +60,16 @@ async def assign(ctx: Context, args: str) -> list[Reply]:
         if member.role != INSTRUCTOR:
             raise AppError("instructors.not_instructor", name=member.name)
         branches = {b.name: b for b in await uow.org.branches(node.region_id) if b.open_on(today)}
-        missing = [n for n in named if n not in branches]
+        units = {u.name: u for u in await uow.units.units(node.region_id)}
+        wanted: list[str] = []
+        for n in named:  # a 党总支 or 编组 named: its branches
+            listed = [b for _, b in units[n].branches if b in branches] if n not in branches and n in units else [n]
+            wanted += [b for b in listed if b not in wanted]
+        missing = [n for n in wanted if n not in branches]
         if missing:
             region = await uow.org.region(node.region_id)
             raise AppError("org.no_such_branch", name=missing[0], region=region.name)
-        ids = {branches[n].id for n in named}
+        ids = {branches[n].id for n in wanted}
         added, ended = await uow.instructors.attach(node.region_id, member.id, ids, today, actor.id)
         names = {b.id: b.name for b in await uow.org.branches(node.region_id)}  # one ended may be closed since
         now_guided = sorted(names[b] for b in ids)

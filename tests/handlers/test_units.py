@@ -14,6 +14,7 @@ import openpyxl
 from jobs.periodic import queue_periodic
 from storage.models import AuditLog, Pairing, UnitBranch
 from tests.handlers.test_access import CHATS, COMMANDS, EXPECTED, N, Y, _refused, _two_regions
+from tests.handlers.test_instructors import _instructor
 from tests.harness import GROUP, REGION_CHAT, Harness
 from tests.truth import day, table
 
@@ -187,10 +188,12 @@ async def test_a_general_branch_s_joint_event_and_its_funds_in_the_ledger(h: Har
     assert (await h.say("签到", user="u-赵强"))[0].startswith("✅")
     shown = (await h.say("组织生活 本月", user="u-李红", chat=REGION_CHAT))[0]
     unit = next(line for line in shown.splitlines() if line.startswith("机械产业党总支"))
-    assert (
-        unit
-        == "机械产业党总支（党总支，2 个支部）：支委会 0/2 个支部已落实 · 党小组会 0/2 个支部已落实 · 党员活动日 2/2 个支部已落实"
-    )
+    assert unit.split("：")[1].split(" · ") == [
+        "支委会 0/2 个支部已落实",
+        "党小组会 0/2 个支部已落实",
+        "党员活动日 2/2 个支部已落实",
+    ]
+    assert unit.startswith("机械产业党总支（党总支，2 个支部）：")
     # 年度考评: the 党总支's mean of its branches' totals (counted from September: the quarter is due)
     await h.say("启用日期 2026-09-01", user="u-李红", chat=REGION_CHAT)
     ranking = (await h.say("年度考评", user="u-李红", chat=REGION_CHAT))[0].splitlines()
@@ -271,3 +274,10 @@ async def _walk(h: Harness, allowed: dict[str, tuple[bool, ...]]) -> list[object
             if _refused(texts) == allowed.get(level, (False,) * 4)[index]:
                 wrong.append((f"/{name}", chat, texts))
     return wrong
+
+
+async def test_an_instructor_attached_to_a_general_branch_guides_its_branches(h: Harness, tmp_path: Path) -> None:
+    await _instructor(h, tmp_path)
+    await h.say("党总支 机械产业党总支 红星机械党支部 绿源科技党支部", user="u-李红", chat=REGION_CHAT)
+    said = await h.say("指导员 周敏 机械产业党总支 兴业商户联合党支部", user="u-李红", chat=REGION_CHAT)
+    assert said[0].startswith("✅ 周敏 自今天起指导：兴业商户联合党支部、红星机械党支部、绿源科技党支部。")
