@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from handlers import hosting
 from handlers.core.audit_log import AuditReader
+from handlers.core.event_ref import sides
 from handlers.core.expected import Expected, expected_filter, expects, party_groups
 from handlers.core.i18n import render
 from handlers.core.media import LEDGER_THUMB, MediaStore
@@ -240,7 +241,7 @@ async def _events_sheets(run: _Run) -> None:
             return f"{name(r.member_id)}（{tag}）" if tag else name(r.member_id)
 
         local = event.starts_at.astimezone(book.tz)
-        scope_name = "＋".join(branches.get(b, "?") for b in event.branches) or book.label("region_scope")
+        scope_name = sides(event, branches) or book.label("region_scope")
         if event.partners:
             run.joint[event.id] = (len(expected), came if held else None)
         rate = rate_of(len(expected), came, excused) if held else None

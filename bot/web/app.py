@@ -44,8 +44,8 @@ from bot.delivery.answering import AnsweringTransport
 from bot.delivery.render import to_plain
 from bot.web.labels import LABELS
 from handlers import compliance, dues, evaluation, recruits, terms, weblink
-from handlers.core.access import REGION_ROLES, Level, Node, private_node, refusal
-from handlers.core.event_ref import visible_in
+from handlers.core.access import REGION_ROLES, Level, Node, may_manage_member, private_node, refusal
+from handlers.core.event_ref import sides, visible_in
 from handlers.core.expected import branch_attendance, expected_filter
 from handlers.core.i18n import normalize_locale, render, this_day_is
 from handlers.core.media import WEB_THUMB
@@ -223,7 +223,7 @@ class WebConsole:
         return response
 
     def row(self, event: EventRec, names: dict[int, str]) -> dict[str, Any]:
-        branch = names.get(event.branch_id) if event.branch_id is not None else None
+        branch = sides(event, names)
         return {"e": event, "starts": self.local(event.starts_at), "branch": branch, "state": event.state(self.now())}
 
     @staticmethod
@@ -452,13 +452,14 @@ class WebConsole:
         start, end = period.bounds(tz)
 
         async def load(uow: UnitOfWork) -> dict[str, Any]:
-            branches = [b for b in await uow.org.branches(v.node.region_id) if v.officer or b.id == v.node.branch_id]
-            names = {b.id: b.name for b in branches}
+            every = await uow.org.branches(v.node.region_id)
+            branches = [b for b in every if v.officer or b.id == v.node.branch_id]
+            names = {b.id: b.name for b in every}  # a joint event names both sides
             events = [e for e in await uow.events.between(v.node.region_id, start, end) if self.may_see_event(v, e)]
             if kind:
                 events = [e for e in events if e.kind == kind]
             if branch_text.isdigit():
-                events = [e for e in events if e.branch_id == int(branch_text)]
+                events = [e for e in events if int(branch_text) in e.branches]
             rows = [self.row(e, names) for e in events]
             return {"rows": rows, "branches": branches, "kind": kind, "branch": branch_text, "month": month_text,
                     "kinds": list(TERMS["kind"])}  # fmt: skip
@@ -490,11 +491,15 @@ class WebConsole:
                 summary = await build_summary(uow, event, view)
             else:  # the opened branch's absentees, for the make-up form
                 summary = folded.opened or Summary(event, [], [], [], [], [], [], [], [])
+            if event.partners:  # a joint event: both sides
+                branch = sides(event, {b.id: b.name for b in await uow.org.branches(event.region_id)})
             record, photos = await uow.records.sheet(event_id)
             return {"e": event, "s": summary, "b": folded, "counted": self.local(counted) if folded else None,
                     "starts": self.local(event.starts_at), "record": record,
                     "photos": photos, "branch": branch, "state": event.state(uow.now),
-                    "may_makeup": not attendee}  # fmt: skip
+                    "may_makeup": not attendee,
+                    # the absentees the visitor may make up (a joint event's other side is its own managers')
+                    "makeable": [m for m in summary.absent if may_manage_member(v.member, m, own=True)]}  # fmt: skip
 
         data = await self.read(load)
         if data is None:

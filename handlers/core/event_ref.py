@@ -57,3 +57,9 @@ def visible_in(event: EventRec, binding: BindingRec | Node) -> bool:
 def visible_in_node(node: Node, binding: BindingRec) -> bool:
     """Whether a chat is one of the places a node's events are shown: the node's own chat."""
     return node.region_id == binding.region_id and node.branch_id == binding.branch_id
+
+
+def sides(event: EventRec, names: dict[int, str]) -> str | None:
+    """The branch an event is of, or a joint event's branches ("红星机械党支部＋兴业商户联合党支部");
+    None for the region's."""
+    return "＋".join(names.get(b, "?") for b in event.branches) or None

@@ -230,3 +230,38 @@ async def test_a_large_region_wide_event_is_shown_branch_by_branch(
     assert "第 2 / 2 页" in await page.locator("nav.pager").inner_text()
     await page.set_viewport_size({"width": 1280, "height": 800})
     await page.screenshot(path=str(shots / "lesson-page2-desktop.png"), full_page=True)
+
+
+async def test_a_joint_event_is_seen_by_both_sides_with_both_names(
+    h: Harness, served: str, browser: Browser, request: pytest.FixtureRequest
+) -> None:
+    """A pairing's joint event on the web console of the partner branch's secretary: listed, both
+    branches named, both sides' members in its summary; at 1280 px and 390 px."""
+    shots = Path("data/screens") / re.sub(r"\W+", "_", request.node.name)
+    shots.mkdir(parents=True, exist_ok=True)
+    await h.say("绑定 兴业商户联合党支部", user="u-李红", chat="兴业群")
+    for name in ("陈明", "何平"):
+        await h.join(name)
+    await h.say("结对 红星机械党支部 兴业商户联合党支部 支部联谊", user="u-李红", chat=REGION_CHAT)
+    said = await h.say("发布 党员活动日 今天 9:20 党群服务中心 重温入党誓词 联合：兴业商户联合党支部", user="u-张伟")
+    number = said[0].split("#")[1].split()[0]
+    await h.say("签到", user="u-何平", chat="兴业群")
+    await h.say("签到", user="u-赵强")
+    h.clock.advance(minutes=25)
+    page = await open_as(browser, h, "陈明", served)
+    for label, (width, height) in WIDTHS.items():
+        await page.set_viewport_size({"width": width, "height": height})
+        await page.goto(served + "/events")
+        row = page.locator("table.cards tbody tr", has_text="党员活动日")
+        assert "红星机械党支部＋兴业商户联合党支部" in await row.inner_text()
+        await page.screenshot(path=str(shots / f"events-{label}.png"), full_page=True)
+        await page.goto(f"{served}/events/{number}")
+        head = await page.locator("main p").first.inner_text()
+        assert "红星机械党支部＋兴业商户联合党支部" in head
+        summary = await page.locator("table.summary").inner_text()
+        assert "何平" in summary and "赵强" in summary
+        # he may make up his own branch's absentees, not the other side's (their secretary's)
+        offered = await page.locator("#makeup select option").all_inner_texts()
+        assert offered == ["陈明", "许晴"]
+        assert await page.evaluate("document.documentElement.scrollWidth") <= width
+        await page.screenshot(path=str(shots / f"event-{label}.png"), full_page=True)
