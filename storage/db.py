@@ -22,7 +22,7 @@ from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -313,6 +313,14 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    async def refresh_statistics(self, tables: tuple[str, ...]) -> None:
+        """PostgreSQL: ANALYZE these tables now, after a bulk change (a roster import), rather than
+        when autovacuum next looks (up to a minute later). With the statistics of an empty table
+        the planner takes a region of thousands for one row and counts a sign-in board by
+        scanning the region once per mark (0.8 s instead of 3 ms for 2,000 marks)."""
+        if self.dialect == "postgresql":
+            await self.unit(lambda conn: conn.execute(text(f"ANALYZE {', '.join(tables)}")))
 
     def _ensure_writer(self) -> None:
         if self._writer is None or self._writer.done():

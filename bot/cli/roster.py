@@ -230,7 +230,10 @@ async def import_roster(db: Database, path: Path, region_name: str, now: Any) ->
             )
         return result
 
-    return await db.unit(work)
+    result = await db.unit(work)
+    if result.members_created or result.members_moved or result.accounts_linked:
+        await db.refresh_statistics(("branches", "members", "member_accounts"))
+    return result
 
 
 async def _into_group(uow: UnitOfWork, row: RosterRow, region_id: int, branch_id: int, member_id: int) -> int:
