@@ -104,7 +104,7 @@ async def digest_params(uow: UnitOfWork, binding: BindingRec, month: str, tz: Zo
     events = [
         e
         for e in await uow.events.between(binding.region_id, first, end)
-        if (binding.branch_id is None or e.branch_id in (None, binding.branch_id))
+        if (binding.branch_id is None or e.branch_id is None or binding.branch_id in e.branches)
         and e.id in held
         and e.starts_at <= uow.now
     ]

@@ -155,6 +155,12 @@ async def test_a_pairing_s_joint_event_expects_both_sides_and_counts_for_both(h:
     _, *ev = table(openpyxl.load_workbook(io.BytesIO(mine[0].file.data))["活动台账"])
     assert [r[0] for r in ev] == [1]
 
+    # the partner's monthly digest counts it too (held, 3 of its 3 came... of the 6: its own rate)
+    await queue_periodic(h.app.services, dormancy_weeks=8)
+    pushed = await h.tick(days=22)  # 1 January 09:00
+    digest = next(p for p in pushed if p.startswith(f"[{SHOP}] 🤖 📅 2026年12月 党建简报"))
+    assert "组织会议和活动 1 次，平均出席率 67%" in digest  # 陈明, 何平 of its 3 (许晴 did not come)
+
     listed = await h.say("结对", user="u-李红", chat=REGION_CHAT)
     assert listed[0].splitlines() == [
         "🤝 结对共建 1 对：",
