@@ -28,6 +28,7 @@ from handlers.core.ports import Reply
 from handlers.core.router import Command
 from handlers.core.timeparse import Period, WhenError, ascii_digits, parse_date, parse_period
 from storage.repos.compliance import NormRec
+from storage.repos.units import UnitRec
 from storage.uow import UnitOfWork
 
 DEFAULT_NORMS = (
@@ -207,6 +208,22 @@ def cell_params(cells: list[Cell]) -> list[dict[str, Any]]:
          "state": c.state}
         for c in cells
     ]  # fmt: skip
+
+
+def unit_rows(units: list[UnitRec], branches: list[tuple[int, str, list[Cell]]]) -> list[dict[str, Any]]:
+    """Each 党总支's or 编组's line of 组织生活: per norm, how many of its branches that owe it met it."""
+    rows = []
+    for u in units:
+        mine = [cells for b, _, cells in branches if b in u.branch_ids]
+        if not mine:
+            continue
+        met = []
+        for i, c in enumerate(mine[0]):
+            asked = [cells[i] for cells in mine if cells[i].state not in ("none", "not_started")]
+            if asked:  # a norm none of its branches owes this period is left out
+                met.append((c.norm.kind, c.norm.scope, sum(x.met for x in asked), len(asked)))
+        rows.append({"name": u.name, "kind": u.kind, "n": len(mine), "met": met})
+    return rows
 
 
 # -- chat --------------------------------------------------------------------------------------

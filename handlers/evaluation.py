@@ -27,12 +27,12 @@ from zoneinfo import ZoneInfo
 
 from handlers.compliance import (
     NOW_INCLUDED,
-    Cell,
     Matrix,
     cell_params,
     matrix,
     period_argument,
     started_on,
+    unit_rows,
 )
 from handlers.core.access import Level
 from handlers.core.context import Context
@@ -247,22 +247,6 @@ async def compliance(ctx: Context, args: str) -> list[Reply]:
             units=unit_rows(units, found.branches),
         )
     ]
-
-
-def unit_rows(units: list[UnitRec], branches: list[tuple[int, str, list[Cell]]]) -> list[dict[str, Any]]:
-    """Each 党总支's or 编组's line of 组织生活: per norm, how many of its branches that owe it met it."""
-    rows = []
-    for u in units:
-        mine = [cells for b, _, cells in branches if b in u.branch_ids]
-        if not mine:
-            continue
-        met = []
-        for i, c in enumerate(mine[0]):
-            asked = [cells[i] for cells in mine if cells[i].state not in ("none", "not_started")]
-            if asked:  # a norm none of its branches owes this period is left out
-                met.append((c.norm.kind, c.norm.scope, sum(x.met for x in asked), len(asked)))
-        rows.append({"name": u.name, "kind": u.kind, "n": len(mine), "met": met})
-    return rows
 
 
 def unit_totals(units: list[UnitRec], scores: list[BranchScore]) -> list[dict[str, Any]]:

@@ -217,6 +217,14 @@ async def test_a_general_branch_s_joint_event_and_its_funds_in_the_ledger(h: Har
         ("机械产业党总支", "党总支", "2026-12-01", "经费支出", -350.5, "主题党日场地（李红）"),
     ]  # fmt: skip
 
+    # December's 月报 (compiled on 5 January in the region's chat) has the 党总支's line too
+    await queue_periodic(h.app.services, dormancy_weeks=8)
+    pushed = await h.tick(days=21, hours=1)  # 5 January 10:02
+    report = next(p for p in pushed if p.startswith(f"[{REGION_CHAT}] 🤖 📊 2026年12月 联合党委月报"))
+    unit = "机械产业党总支（党总支，2 个支部）：支部党员大会 0/2 个支部已落实 · 支委会 0/2 个支部已落实 · "
+    unit += "党小组会 0/2 个支部已落实 · 党课 0/2 个支部已落实 · 党员活动日 2/2 个支部已落实"
+    assert f"工作情况：未报送\n\n{unit}" in report
+
 
 async def test_who_may_and_bad_input(h: Harness) -> None:
     await _chats(h)
