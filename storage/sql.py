@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Table, select, update
+from sqlalchemy import Connection, Insert, Select, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -39,3 +39,11 @@ async def bump_version(conn: AsyncConnection, name: str) -> None:
 
 async def cache_versions(conn: AsyncConnection) -> dict[str, int]:
     return {n: int(v) for n, v in await conn.execute(select(CacheVersion.name, CacheVersion.version))}
+
+
+async def locked_ids(conn: AsyncConnection, pick: Select[Any]) -> list[int]:
+    """The ids `SELECT id … LIMIT n FOR UPDATE SKIP LOCKED` picks, read (and locked) on their own
+    before the UPDATE that claims them. Written inside the UPDATE (`WHERE id IN (…)`), PostgreSQL
+    may run the sub-select again for every row it looks at, each time skipping what it has just
+    locked, and claim far more than n (a window of 40 took all 600 rows due)."""
+    return [int(i) for i in (await conn.execute(pick)).scalars()]

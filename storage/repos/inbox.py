@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import BatchWrite
 from storage.models import InboxUpdate, Outbox
-from storage.sql import insert_ignoring_conflicts
+from storage.sql import insert_ignoring_conflicts, locked_ids
 
 OPEN = ("processing", "answering")  # an update not done yet; 'answering': its answer is being sent
 CHANNEL = "dangjian_inbox"  # PostgreSQL: an update was stored for the leader to take (LISTEN/NOTIFY)
@@ -156,9 +156,12 @@ class InboxRepo:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
+        ids = await locked_ids(self.conn, pick)
+        if not ids:
+            return []
         rows = await self.conn.execute(
             update(InboxUpdate)
-            .where(InboxUpdate.id.in_(pick.scalar_subquery()), InboxUpdate.status.in_(OPEN), nobodys | mine_idle)
+            .where(InboxUpdate.id.in_(ids), InboxUpdate.status.in_(OPEN), nobodys | mine_idle)
             .values(claimed_by=owner, claimed_at=now)
             .returning(InboxUpdate.id, InboxUpdate.status, InboxUpdate.body)
         )
@@ -169,8 +172,8 @@ class InboxRepo:
         return [(i, b) for i, st, b in taken if st == "processing"]
 
     async def take_unclaimed(self, platform: str, owner: str, now: datetime, limit: int) -> list[tuple[int, str]]:
-        """The rows other processes stored for the leader (no holder yet), in the order they came;
-        one statement of the same shape every time (the leader runs it at every notification)."""
+        """The rows other processes stored for the leader (no holder yet), in the order they came,
+        `limit` at most (the leader runs it at every notification)."""
         pick = (
             select(InboxUpdate.id)
             .where(
@@ -180,9 +183,12 @@ class InboxRepo:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
+        ids = await locked_ids(self.conn, pick)
+        if not ids:
+            return []
         rows = await self.conn.execute(
             update(InboxUpdate)
-            .where(InboxUpdate.id.in_(pick.scalar_subquery()), InboxUpdate.claimed_by.is_(None))
+            .where(InboxUpdate.id.in_(ids), InboxUpdate.claimed_by.is_(None))
             .values(claimed_by=owner, claimed_at=now)
             .returning(InboxUpdate.id, InboxUpdate.body)
         )

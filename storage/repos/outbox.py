@@ -16,7 +16,7 @@ from storage.models import (
 from storage.records import (
     OutboxRec,
 )
-from storage.sql import insert_ignoring_conflicts
+from storage.sql import insert_ignoring_conflicts, locked_ids
 
 _OUTBOX_COLS = (
     Outbox.id,
@@ -98,9 +98,12 @@ class OutboxRepo:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
+        ids = await locked_ids(self.conn, pick)
+        if not ids:
+            return []
         rows = await self.conn.execute(
             update(Outbox)
-            .where(Outbox.id.in_(pick.scalar_subquery()), Outbox.status == "pending")
+            .where(Outbox.id.in_(ids), Outbox.status == "pending")
             .values(status="sending", claimed_at=now, claimed_by=owner)
             .returning(*_OUTBOX_COLS)
         )
