@@ -39,6 +39,7 @@ from handlers.core.workbook import (
 from handlers.dues import Band, band_of, base_in, month_key, months_between
 from handlers.duty import shift_state
 from handlers.recruits import next_step
+from handlers.signin import build_summary
 from handlers.terms import standings
 from storage.records import ATTENDED, EventRec, rate_of
 from storage.repos.ledger import LedgerRepo, PersonRow, Scope
@@ -843,13 +844,15 @@ async def _units_sheet(run: _Run) -> None:
                 sheet.row([u.name, kind, e.starts_at, book.label("units.joint"), None, what])
         for f in funds.get(u.name, []):
             label = book.label("units.spent" if f.amount_fen < 0 else "units.received")
-            sheet.row([u.name, kind, f.on_day, label, f.amount_fen / 100, f"{f.purpose}（{f.recorded_by or '—'}）"])
+            said = book.label("units.by").format(purpose=f.purpose, by=f.recorded_by or "—")
+            sheet.row([u.name, kind, f.on_day, label, f.amount_fen / 100, said])
     run.stats.rows["units"] = sheet.finish()
 
 
 async def _pairings_sheet(run: _Run) -> None:
     """结对共建台账: the pairings (a branch's ledger: its own) and the joint events of the period
-    with each side's members counted."""
+    with each side's members counted (as the events sheet counted them; a ledger of summaries lists
+    only the region's events there, so its joint events are counted here)."""
     book, scope = run.book, run.scope
     sheet = book.sheet("pairings", "pairings", caps={0: 30, 3: 30, 6: 30}, keys=1)
     for p in await run.uow.units.pairings(scope.region_id):
@@ -858,12 +861,15 @@ async def _pairings_sheet(run: _Run) -> None:
         ended = book.label("pairings.ended").format(day=f"{p.ended_on:%Y-%m-%d}") if p.ended_on else ""
         sheet.row([f"{p.a} ⇄ {p.b}", p.started_on, book.label("pairings.pair"), None, None, None, p.note + ended])
     for e in run.events:
-        if e.id not in run.joint:
+        if not e.partners or e.status == "cancelled":
             continue
-        expected, present = run.joint[e.id]
-        sides = " ⇄ ".join(run.branches.get(b, "?") for b in e.branches)
+        counted = run.joint.get(e.id)
+        if counted is None:
+            s = await build_summary(run.uow, e, with_whole=False)
+            counted = (len(s.expected), s.present if e.state(run.now) in ("running", "ended") else None)
+        pair = " ⇄ ".join(run.branches.get(b, "?") for b in e.branches)
         what = f"#{e.id} {book.kind(e.kind)} {e.topic}".strip()
-        sheet.row([sides, e.starts_at, book.label("pairings.joint"), what, expected, present, e.place])
+        sheet.row([pair, e.starts_at, book.label("pairings.joint"), what, *counted, e.place])
     run.stats.rows["pairings"] = sheet.finish()
 
 

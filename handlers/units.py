@@ -156,7 +156,7 @@ async def fund(ctx: Context, args: str) -> list[Reply]:
 async def pair(ctx: Context, args: str) -> list[Reply]:
     """结对 [支部A 支部B [说明]] — region officers pair two branches from today; alone, the pairings in force."""
     node = ctx.need_node()
-    ctx.need_manager(node.region_id, None, Level.REGION, reading=not args.strip())
+    actor = ctx.need_manager(node.region_id, None, Level.REGION)
     today = ctx.local(ctx.now).date()
     words = args.split(maxsplit=2)
     if not words:
@@ -167,7 +167,6 @@ async def pair(ctx: Context, args: str) -> list[Reply]:
     note = words[2].strip() if len(words) > 2 else ""
     if len(note) > MAX_NOTE:
         raise UsageError("pair", "common.too_long", limit=MAX_NOTE)
-    actor = ctx.need_member()
 
     async def work(uow: UnitOfWork) -> tuple[list[BranchRec], bool]:
         a, b = await named_branches(uow, node.region_id, words[:2], today)

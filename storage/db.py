@@ -319,8 +319,14 @@ class Database:
         when autovacuum next looks (up to a minute later). With the statistics of an empty table
         the planner takes a region of thousands for one row and counts a sign-in board by
         scanning the region once per mark (0.8 s instead of 3 ms for 2,000 marks)."""
-        if self.dialect == "postgresql":
+        if self.dialect != "postgresql":
+            return
+        try:
             await self.unit(lambda conn: conn.execute(text(f"ANALYZE {', '.join(tables)}")))
+        except Exception as exc:  # what asked for it has committed: autovacuum will catch up
+            if not unreachable(exc):
+                raise
+            log.warning("statistics of %s not refreshed: the database is unreachable", ", ".join(tables))
 
     def _ensure_writer(self) -> None:
         if self._writer is None or self._writer.done():

@@ -28,6 +28,8 @@ class Occasion(Protocol):
     def group_id(self) -> int | None: ...
     @property
     def partners(self) -> tuple[int, ...]: ...
+    @property
+    def branches(self) -> tuple[int, ...]: ...
 
 
 EVERY_MEMBER = ("member", "committee_member", "organizer", "branch_secretary", "regional_secretary", "admin")
@@ -80,48 +82,24 @@ class Expected:
 
     def of(self, event: Occasion) -> list[PersonRow]:
         if event.partners:  # a joint event: each of its branches' members
-            return sorted(
-                (p for b in {event.branch_id, *event.partners} for p in self.of(_Alone(event, b))),
-                key=lambda p: (p.branch_id, p.id),
-            )
-        moved = [p for p in self.moved.get(event.branch_id, ()) if expects(event, p, self.groups)]
+            return sorted((p for b in event.branches for p in self._of(event, b)), key=lambda p: (p.branch_id, p.id))
+        return self._of(event, event.branch_id)
+
+    def _of(self, event: Occasion, branch_id: int | None) -> list[PersonRow]:
+        """Those expected at the event among one branch's members (None: the region's)."""
+        moved = [p for p in self.moved.get(branch_id, ()) if expects(event, p, self.groups)]
         if event.group_id is not None:
-            pool = self.by_branch.get(event.branch_id or 0, [])
+            pool = self.by_branch.get(branch_id or 0, [])
             return [p for p in pool if expects(event, p, self.groups)] + moved
-        key = (event.branch_id, event.kind)
+        key = (branch_id, event.kind)
         found = self._cache.get(key)
         if found is None:
             roles = expected_filter(event.kind)
-            pool = self.steady if event.branch_id is None else self.by_branch.get(event.branch_id, [])
+            pool = self.steady if branch_id is None else self.by_branch.get(branch_id, [])
             found = [p for p in pool if p.role in roles]
-            if event.branch_id is None or len(self._cache) < 10_000:
+            if branch_id is None or len(self._cache) < 10_000:
                 self._cache[key] = found
         return sorted(found + moved, key=lambda p: (p.branch_id, p.id)) if moved else found
-
-
-@dataclass(frozen=True, slots=True)
-class _Alone:
-    """One branch's share of a joint event: the event as if it were that branch's alone."""
-
-    event: Occasion
-    branch_id: int | None
-    partners: tuple[int, ...] = ()
-
-    @property
-    def id(self) -> int:
-        return self.event.id
-
-    @property
-    def kind(self) -> str:
-        return self.event.kind
-
-    @property
-    def starts_at(self) -> datetime:
-        return self.event.starts_at
-
-    @property
-    def group_id(self) -> int | None:
-        return self.event.group_id
 
 
 async def party_groups(uow: UnitOfWork, events: Iterable[Occasion]) -> dict[int, set[int]]:

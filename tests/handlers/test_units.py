@@ -8,11 +8,14 @@ from __future__ import annotations
 import io
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 
+from handlers.ledger_book import write_ledger
 from jobs.periodic import queue_periodic
 from storage.models import AuditLog, Pairing, UnitBranch
+from storage.uow import UnitOfWork
 from tests.handlers.test_access import CHATS, COMMANDS, EXPECTED, N, Y, _refused, _two_regions
 from tests.handlers.test_instructors import _instructor
 from tests.harness import GROUP, REGION_CHAT, Harness
@@ -295,3 +298,41 @@ async def test_an_instructor_attached_to_a_general_branch_guides_its_branches(h:
     await h.say("党总支 机械产业党总支 红星机械党支部 绿源科技党支部", user="u-李红", chat=REGION_CHAT)
     said = await h.say("指导员 周敏 机械产业党总支 兴业商户联合党支部", user="u-李红", chat=REGION_CHAT)
     assert said[0].startswith("✅ 周敏 自今天起指导：兴业商户联合党支部、红星机械党支部、绿源科技党支部。")
+
+
+async def test_the_pairings_sheet_counts_joint_events_in_a_ledger_of_summaries_and_leaves_out_cancelled_ones(
+    h: Harness, tmp_path: Path
+) -> None:
+    """A large region's ledger lists only the region's own events in its events sheet: its
+    结对共建台账 still counts each joint event; a cancelled one is in neither ledger's sheet."""
+    await _chats(h)
+    await h.join("何平")
+    await h.say("结对 红星机械党支部 兴业商户联合党支部", user="u-李红", chat=REGION_CHAT)
+    await h.say("发布 党员活动日 今天 14:00 党群服务中心 联合：兴业商户联合党支部", user="u-张伟")
+    await h.say("发布 党员活动日 12月9日 14:00 党群服务中心 联合：兴业商户联合党支部", user="u-张伟")
+    await h.say("取消活动 #2", user="u-张伟")
+    h.clock.advance(hours=4, minutes=40)  # 13:40, the window open
+    await h.say("签到", user="u-赵强")
+    await h.say("签到", user="u-何平", chat=SHOP)
+    h.clock.advance(hours=1)
+    expected = [
+        ("红星机械党支部 ⇄ 兴业商户联合党支部", "2026-12-01", "联合活动", "#1 党员活动日", 6, 2, "党群服务中心")
+    ]
+
+    replies = await h.send(h.incoming("导出台账 本月", user="u-李红", chat=REGION_CHAT))
+    _, *rows = table(openpyxl.load_workbook(io.BytesIO(replies[0].file.data))["结对共建台账"])
+    assert [(r[0], day(r[1]), *r[2:]) for r in rows[1:]] == expected
+
+    start, end = datetime.fromisoformat("2026-12-01T00:00+08:00"), datetime.fromisoformat("2027-01-01T00:00+08:00")
+    out = tmp_path / "summaries.xlsx"
+
+    async def write(conn: Any) -> Any:
+        uow = UnitOfWork(conn, h.clock.now())
+        scope = await uow.ledger.scope(1, None, start, end)
+        return await write_ledger(
+            uow, scope, out, tz=h.app.services.policy.tz, locale="zh-CN", title="t", detail_max_rows=0
+        )
+
+    assert (await h.app.db.read(write)).summarized
+    _, *rows = table(openpyxl.load_workbook(out)["结对共建台账"])
+    assert [(r[0], day(r[1]), *r[2:]) for r in rows[1:]] == expected
