@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from handlers.core.access import Level
+from handlers.core.access import Level, console_places, private_node, refusal
 from handlers.core.context import Context, Policy
 from handlers.core.errors import AppError
 from handlers.core.feature import Feature
@@ -84,8 +84,10 @@ async def console_link(ctx: Context, args: str) -> list[Reply]:
     if not ctx.incoming.is_private:
         raise AppError("web.private_only")
     member = ctx.need_member()
-    node = ctx.need_node()
-    ctx.need_manager(node.region_id, node.branch_id if member.role == "branch_secretary" else None)
+    if not console_places(member):  # managers, a unit's managers, instructors (to read what they guide)
+        refused = refusal(member, Level.BRANCH, private_node(member))
+        assert refused is not None
+        raise refused
     policy = ctx.services.policy
 
     async def work(uow: UnitOfWork) -> str:
@@ -95,7 +97,7 @@ async def console_link(ctx: Context, args: str) -> list[Reply]:
     return [ctx.reply("web.link", private=True, url=url, minutes=int(LINK_TTL.total_seconds() // 60))]
 
 
-COMMANDS = [Command("console", ("后台",), console_link, "web.usage_console", "web.help_console", access=Level.BRANCH)]
+COMMANDS = [Command("console", ("后台",), console_link, "web.usage_console", "web.help_console", access=Level.MEMBER)]
 
 
 FEATURE = Feature("weblink", topic="settings", commands=COMMANDS)

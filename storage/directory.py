@@ -29,6 +29,17 @@ from storage.repos.units import UnitRepo
 from storage.sql import cache_versions
 
 T = TypeVar("T")
+ByMember = Callable[[], Awaitable[dict[int, frozenset[int]]]]  # member id -> branch ids
+
+
+async def with_reach(member: MemberRec, guides: ByMember, managers: ByMember) -> MemberRec:
+    """The member with the branches they guide (a 党建指导员) and manage (a 党总支's or 编组's
+    manager) now, as every transport acts for them (a chat account, a web session, the command
+    line); `guides` and `managers` load the region's (from the cache, or a page's connection)."""
+    if member.role == INSTRUCTOR:
+        member = replace(member, guides=(await guides()).get(member.id, frozenset()))
+    found = await managers()
+    return replace(member, manages=found[member.id]) if member.id in found else member
 # which cache_versions counter covers which kind of entry
 FAMILIES = {
     "bindings": "org", "accounts": "org", "expected": "org", "events": "events", "points": "org", "guides": "org",
@@ -115,18 +126,18 @@ class Directory:
             ("accounts", platform), lambda: self.db.read(lambda c: AccountRepo(c).accounts_by_platform(platform))
         )
         member = table.get(user_id)
-        if member is None:
-            return None
+        return None if member is None else await self.reach(member)
+
+    async def reach(self, member: MemberRec) -> MemberRec:
+        """The member with what they guide and manage now (with_reach), from the cache."""
         region = member.region_id
-        if member.role == INSTRUCTOR:  # the branches they guide now go with them
-            guides = await self._get(
+        return await with_reach(
+            member,
+            lambda: self._get(
                 ("guides", region), lambda: self.db.read(lambda c: InstructorRepo(c).guides_by_member(region))
-            )
-            member = replace(member, guides=guides.get(member.id, frozenset()))
-        managers = await self._get(("units", region), lambda: self.db.read(lambda c: UnitRepo(c).managers(region)))
-        if member.id in managers:  # a 党总支's or 编组's manager: its branches go with them
-            member = replace(member, manages=managers[member.id])
-        return member
+            ),
+            lambda: self._get(("units", region), lambda: self.db.read(lambda c: UnitRepo(c).managers(region))),
+        )
 
     async def active_events(self, region_id: int, branch_id: int | None, now: datetime) -> list[EventRec]:
         """Scheduled, not yet closed events of the region's level and of one branch (None: region only)."""

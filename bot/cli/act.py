@@ -76,6 +76,7 @@ async def say(
     try:
         now = app.services.clock.now()
         member, branch_id = await app.db.read(lambda c: _operator(UnitOfWork(c, now), region, operator, branch))
+        member = await app.services.directory.reach(member)  # a unit's manager acts on its branches here too
         locale = normalize_locale(locale or settings.locale)
         chat_id = f"cli:{member.id}:{branch_id or 0}"
 

@@ -22,7 +22,8 @@ the list: this turn is its last for now), then the one whose oldest has waited l
 with the most waiting (a busy group's whole crowd is confirmed by one message rather than a
 trickle). While more chats wait than a second's turns, a chat whose confirmations are still
 coming in waits until none came for GATHER_QUIET_S (at most GATHER_MAX_S): a turn spent on part
-of a crowd would cost another turn later. A quiet chat's message leaves at once.
+of a crowd would cost another turn later; and boards are not edited before the crowds' confirmations
+have left (a turn spent on an edit then is one less for them). A quiet chat's message leaves at once.
 
 A 429 is not expected; if one comes, the chat waits its retry_after, the whole budget runs at half
 rate for as long, and the message stays at the head of its queue: nothing is dropped. A transient
@@ -328,6 +329,11 @@ class Outbound:
         while True:
             self._wake.clear()
             now = self.clock()
+            if self._active and not self._down_wait:
+                gate = self._budget_wait(now)
+                if gate > 0:  # no turn can be granted before then: no need to look at the chats
+                    await asyncio.sleep(gate)
+                    continue
             chats = self._chats
             ready: list[str] = []
             soonest = float("inf")
@@ -344,8 +350,9 @@ class Outbound:
                     soonest = min(soonest, wait)
             if self._overall is not None and with_messages > self._overall.count:
                 # more chats wait than a second's turns: a crowd still signing in is confirmed together
-                gathering = {cid: self._gathering(chats[cid], now) for cid in ready}
-                ready = [cid for cid in ready if gathering[cid] <= 0]
+                # and a board edit waits: each turn it took would come off a crowd's confirmations
+                gathering = {cid: self._gathering(chats[cid], now) for cid in ready if chats[cid].messages()}
+                ready = [cid for cid in gathering if gathering[cid] <= 0]
                 soonest = min(soonest, *(w for w in gathering.values() if w > 0), float("inf"))
             if not ready and soonest == float("inf"):
                 if not self._sends and not self._active:

@@ -44,7 +44,16 @@ from bot.delivery.answering import AnsweringTransport
 from bot.delivery.render import to_plain
 from bot.web.labels import LABELS
 from handlers import compliance, dues, evaluation, recruits, terms, weblink
-from handlers.core.access import REGION_ROLES, Level, Node, may_manage_member, private_node, refusal
+from handlers.core.access import (
+    REGION_ROLES,
+    Level,
+    Node,
+    Place,
+    console_places,
+    may_manage_member,
+    private_node,
+    refusal,
+)
 from handlers.core.event_ref import sides, visible_in
 from handlers.core.expected import branch_attendance, expected_filter
 from handlers.core.i18n import normalize_locale, render, this_day_is
@@ -55,6 +64,7 @@ from handlers.core.vocabulary import TERMS, term
 from handlers.duty import shift_state
 from handlers.ideas import names_author
 from handlers.signin import FOLD_OVER, BranchCounts, Summary, branch_breakdown, branch_counts, build_summary
+from storage.directory import with_reach
 from storage.records import BindingRec, EventRec, MemberRec
 from storage.repos.recruits import STAGES
 from storage.repos.web import SessionRec
@@ -63,6 +73,7 @@ from storage.uow import UnitOfWork
 HERE = Path(__file__).parent
 COOKIE = "dj_session"
 LANG_COOKIE = "dj_lang"
+PLACE_COOKIE = "dj_place"  # which of their places (a unit's manager, an instructor) the visitor looks at
 PLATFORM = "web"
 _PAGE_READ: ContextVar[Any] = ContextVar("dangjian_web_page_read", default=None)  # a page's connection
 OVERVIEW_EVENTS = 20  # the month's events on the overview: the last held and the next (all on 活动)
@@ -105,18 +116,43 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+def place_key(node: Node) -> str:
+    """A place as a link and a cookie name it: the branch's id, "r" for the region."""
+    return "r" if node.branch_id is None else str(node.branch_id)
+
+
+def chosen_place(member: MemberRec, key: str | None) -> Place | None:
+    """The place `key` names among the member's (console_places), else their first; None: none."""
+    places = console_places(member)
+    return next((p for p in places if place_key(p.node) == key), places[0] if places else None)
+
+
 @dataclass(frozen=True)
 class Visitor:
-    """Who is looking: the session's member, the node they speak for, their CSRF token."""
+    """Who is looking: the session's member (with the branches they manage or guide), the node they
+    speak for (their own, or one of their places they chose), their CSRF token; `places`: where
+    else they may look (key, name), shown as a switch when there is more than one; `reading`: an
+    instructor looking at a branch they guide (the pages offer no forms)."""
 
     member: MemberRec
     node: Node
     csrf: str
     locale: str
+    reading: bool = False
+    places: tuple[tuple[str, str], ...] = ()
 
     @property
     def officer(self) -> bool:
         return self.member.role in REGION_ROLES
+
+    @property
+    def place(self) -> str:
+        return place_key(self.node)
+
+    @property
+    def chat_id(self) -> str:
+        """The chat a form of this visitor is sent from: theirs, at the place they look at."""
+        return f"web:{self.member.id}:{self.place}:{self.locale}"
 
 
 @dataclass(frozen=True)
@@ -165,8 +201,11 @@ class WebConsole:
         member = await self.app.db.read(lambda c: UnitOfWork(c, self.now()).org.member(int(incoming.user_id or 0)))
         if member is None:
             return None, None
-        node = private_node(member)
-        locale = incoming.chat_id.rpartition(":")[2] or None  # web:<member>:<locale>
+        member = await self.app.services.directory.reach(member)
+        parts = incoming.chat_id.split(":")  # web:<member>:<place>:<locale>
+        key, locale = (parts[2], parts[3] or None) if len(parts) == 4 else (None, None)
+        place = chosen_place(member, key)
+        node = place.node if place is not None and place_key(place.node) == key else private_node(member)
         binding = BindingRec(0, PLATFORM, incoming.chat_id, node.region_id, node.branch_id, True, locale)
         return binding, member
 
@@ -180,15 +219,32 @@ class WebConsole:
         now = self.now()
 
         async def who(uow: UnitOfWork) -> tuple[SessionRec, MemberRec] | None:
-            return await uow.web.session_member(weblink.digest(token), now)
+            found = await uow.web.session_member(weblink.digest(token), now)
+            if found is None:
+                return None
+            region = found[1].region_id  # what they guide and manage, read with the page
+            guides, managers = (lambda: uow.instructors.guides_by_member(region)), (lambda: uow.units.managers(region))
+            return found[0], await with_reach(found[1], guides, managers)
 
         found = await self.read(who)
         if found is None:
             raise Denied(401, "login_hint")
         session, member = found
-        if refusal(member, Level.BRANCH, private_node(member)) is not None:
+        places = console_places(member)
+        if not places:
             raise Denied(403, "managers_only")
-        return Visitor(member, private_node(member), session.csrf, self.locale(request))
+        key = request.query_params.get("place") or request.cookies.get(PLACE_COOKIE)
+        place = chosen_place(member, key)
+        assert place is not None
+        shown: tuple[tuple[str, str], ...] = ()
+        if len(places) > 1:
+            names = {b.id: b.name for b in await self.read(lambda uow: uow.org.branches(member.region_id))}
+            region = await self.read(lambda uow: uow.org.region(member.region_id))
+            shown = tuple(
+                (place_key(p.node), region.name if p.node.branch_id is None else names[p.node.branch_id])
+                for p in places
+            )
+        return Visitor(member, place.node, session.csrf, self.locale(request), place.reading, shown)
 
     def locale(self, request: Request) -> str:
         return normalize_locale(
@@ -196,8 +252,8 @@ class WebConsole:
         )
 
     def may_see(self, v: Visitor, node: Node) -> bool:
-        """The one rule: managing this node (its branch, or the region for officers)."""
-        return refusal(v.member, Level.BRANCH, node) is None
+        """The one rule: managing this node (its branch, or the region for officers), or reading it."""
+        return refusal(v.member, Level.BRANCH, node, reading=v.reading) is None
 
     def may_see_event(self, v: Visitor, event: EventRec) -> bool:
         """Officers see the region's events; others their branch's, and the region's they are
@@ -220,6 +276,8 @@ class WebConsole:
         response = Response(html, status_code=status, media_type="text/html; charset=utf-8")
         if request.query_params.get("lang"):
             response.set_cookie(LANG_COOKIE, locale, httponly=True, samesite="strict")
+        if v is not None and request.query_params.get("place") == v.place:
+            response.set_cookie(PLACE_COOKIE, v.place, httponly=True, samesite="strict")
         return response
 
     def row(self, event: EventRec, names: dict[int, str]) -> dict[str, Any]:
@@ -323,7 +381,7 @@ class WebConsole:
         """Send a command as the visitor; the answers as plain lines for the page."""
         incoming = Incoming(
             platform=PLATFORM,
-            chat_id=f"web:{v.member.id}:{v.locale}",
+            chat_id=v.chat_id,
             user_id=str(v.member.id),
             text=text,
             update_id=f"form:{form_id}"[:100],
@@ -332,7 +390,7 @@ class WebConsole:
             is_private=False,
             addressed=True,
         )
-        return [to_plain(r.text) for r in await self.transport.act(incoming, incoming.chat_id.rpartition(":")[2])]
+        return [to_plain(r.text) for r in await self.transport.act(incoming, v.locale)]
 
     async def act(self, request: Request, v: Visitor) -> Response:
         """One form: what it asks is built into a command here, never taken as typed text."""
@@ -357,14 +415,14 @@ class WebConsole:
         text = f"导出台账 {period} {branch}".strip()
         incoming = Incoming(
             platform=PLATFORM,
-            chat_id=f"web:{v.member.id}:{v.locale}",
+            chat_id=v.chat_id,
             user_id=str(v.member.id),
             text=text,
             update_id=None,
             is_private=False,
             addressed=True,
         )
-        replies = await self.transport.act(incoming, incoming.chat_id.rpartition(":")[2])
+        replies = await self.transport.act(incoming, v.locale)
         file = next((r.file for r in replies if r.file is not None), None)
         if file is None:
             message = "\n".join(to_plain(r.text) for r in replies)

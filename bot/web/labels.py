@@ -47,7 +47,10 @@ LABELS: dict[str, dict[str, str]] = {
         "forbidden": "你没有权限查看这个页面。",
         "not_found": "找不到这个页面。",
         "csrf": "表单已失效，请刷新页面后重试。",
-        "managers_only": "网页后台供支部书记、联合党委书记和管理员使用。",
+        "managers_only": "网页后台供支部书记、党总支书记、党建指导员、联合党委书记和管理员使用。",
+        "viewing": "查看",
+        "viewing_go": "切换",
+        "reading_only": "只读：你是本支部的党建指导员，可以查看，修改请由支部书记操作。",
         "month_events": "本月活动",
         "rate_by_branch": "本月各支部出勤率",
         "events_shown": "共 {total} 个，这里是最近开过的和即将开始的 {shown} 个：",
@@ -191,7 +194,13 @@ LABELS: dict[str, dict[str, str]] = {
         "forbidden": "You may not see this page.",
         "not_found": "No such page.",
         "csrf": "The form has expired; reload the page and try again.",
-        "managers_only": "The web console is for branch secretaries, the regional secretary and admins.",
+        "managers_only": (
+            "The web console is for branch secretaries, general-branch secretaries, Party-building instructors,"
+            " the regional secretary and admins."
+        ),
+        "viewing": "Viewing",
+        "viewing_go": "Switch",
+        "reading_only": "Read only: you guide this branch; changes are made by its secretary.",
         "month_events": "This month's events",
         "rate_by_branch": "Attendance by branch this month",
         "events_shown": "{total} in all; here the {shown} held last and coming next:",

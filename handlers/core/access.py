@@ -139,3 +139,32 @@ def private_node(member: MemberRec) -> Node:
     """The node a member speaks for in a private chat with the bot: officers the region, others
     their branch."""
     return Node(member.region_id, None if member.role in REGION_ROLES else member.branch_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A node a member may look at on the web console; `reading`: only to read (an instructor)."""
+
+    node: Node
+    reading: bool = False
+
+
+def console_places(member: MemberRec) -> list[Place]:
+    """Where a member may look on the web console, their own first: the node they manage (their
+    branch; the region for its officers), each branch of the 党总支 or 编组 they manage, and, only
+    to read, each branch they guide as a 党建指导员. Empty: the console is not for them."""
+    places: list[Place] = []
+    own = private_node(member)
+    if refusal(member, Level.BRANCH, own) is None:
+        places.append(Place(own))
+        if own.branch_id is None:  # a region officer: the whole region already
+            return places
+    for branch_id in sorted(member.manages - {own.branch_id}):
+        if refusal(member, Level.BRANCH, Node(member.region_id, branch_id)) is None:
+            places.append(Place(Node(member.region_id, branch_id)))
+    seen = {p.node.branch_id for p in places}
+    for branch_id in sorted(member.guides - seen):
+        if refusal(member, Level.BRANCH, Node(member.region_id, branch_id), reading=True) is None:
+            places.append(Place(Node(member.region_id, branch_id), reading=True))
+    return places
+

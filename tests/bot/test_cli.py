@@ -458,6 +458,18 @@ def test_say_is_refused_what_the_member_named_may_not_do(db_url: str) -> None:
     assert code == 2 and "不存在的人" in out and "Traceback" not in out
 
 
+def test_say_lets_a_units_secretary_act_on_its_branches_and_no_others(db_url: str) -> None:
+    assert invoke(db_url, "org", "import", SAMPLE, "--region", "城东联合党委")[0] == 0
+    for text in ("党总支 机械产业党总支 红星机械党支部 绿源科技党支部", "党总支 机械产业党总支 书记 张伟"):
+        assert invoke(db_url, "say", text, "--region", "城东联合党委")[0] == 0
+    meeting = "发布 支部党员大会 2027-03-05 14:00 车间"
+    code, out = invoke(db_url, "say", meeting, "--region", "城东联合党委", "--as", "张伟", "--branch", "绿源科技党支部")
+    assert code == 0 and "📌 已发布 #1 支部党员大会" in out, out  # 绿源 is in his 党总支
+    code, out = invoke(db_url, "say", meeting, "--region", "城东联合党委", "--as", "张伟", "--branch", "新兴物流党支部")
+    assert code == 1 and out.startswith("⛔"), out  # 新兴 is not
+    assert counts(db_url)["events"] == 1
+
+
 def test_say_answers_bad_input_as_the_chat_does(db_url: str) -> None:
     assert invoke(db_url, "org", "import", SAMPLE, "--region", "城东联合党委")[0] == 0
     code, out = invoke(db_url, "say", f"发布 书记例会 2027-03-05 14:00 {'场' * 300} 学习", "--region", "城东联合党委")

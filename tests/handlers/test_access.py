@@ -201,7 +201,7 @@ COMMANDS = {
     "pending_redeem": "region",
     "cancel_redeem": "member",
     # the web console
-    "console": "branch",
+    "console": "member",  # the link itself only for who may use the console (inside)
     # who is who
     "bind": "branch",
     "join": "anyone",

@@ -265,3 +265,34 @@ async def test_a_joint_event_is_seen_by_both_sides_with_both_names(
         assert offered == ["陈明", "许晴"]
         assert await page.evaluate("document.documentElement.scrollWidth") <= width
         await page.screenshot(path=str(shots / f"event-{label}.png"), full_page=True)
+
+
+async def test_a_units_secretary_switches_branch_in_the_header_and_an_instructor_reads_only(
+    h: Harness, served: str, browser: Browser, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """The 查看 switch in the header: 张伟, secretary of a 党总支 of 红星 and 绿源, picks 绿源 and sees
+    its roster with its forms; 周敏, instructor of both, reads 绿源 with no form; at 1280 and 390 px."""
+    shots = Path("data/screens") / re.sub(r"\W+", "_", request.node.name)
+    shots.mkdir(parents=True, exist_ok=True)
+    for text in ("党总支 机械产业党总支 红星机械党支部 绿源科技党支部", "党总支 机械产业党总支 书记 张伟"):
+        await h.say(text, user="u-李红", chat=REGION_CHAT)
+    roster = tmp_path / "instructor.csv"
+    roster.write_text("姓名,支部,角色,手机\n周敏,城东联合党委机关党支部,党建指导员,13800000005\n", encoding="utf-8")
+    await import_roster(h.app.db, roster, "城东联合党委", h.clock.now())
+    await h.send(h.incoming(user="u-周敏", chat="@u-周敏", private=True, contact="13800000005"))
+    await h.say("指导员 周敏 红星机械党支部 绿源科技党支部", user="u-李红", chat=REGION_CHAT)
+    for name, forms in (("张伟", 1), ("周敏", 0)):
+        page = await open_as(browser, h, name, served)
+        await page.goto(served + "/members")
+        await page.select_option("header select[name=place]", label="绿源科技党支部")
+        await page.click("header form.place button")
+        for label, (width, height) in WIDTHS.items():
+            await page.set_viewport_size({"width": width, "height": height})
+            await page.goto(served + "/members")  # the choice stays
+            names = await page.locator("table.cards tbody td[data-label='姓名']").all_inner_texts()
+            assert "吴静" in names and "赵强" not in names, names
+            assert await page.locator("header select[name=place] option:checked").inner_text() == "绿源科技党支部"
+            assert min(await page.locator("form[action='/act']").count(), 1) == forms
+            assert (await page.locator("p.reading").count()) == 1 - forms
+            assert await page.evaluate("document.documentElement.scrollWidth") <= width
+            await page.screenshot(path=str(shots / f"members-{name}-{label}.png"), full_page=True)
