@@ -162,6 +162,26 @@ class Matrix:
     started: date
 
 
+def _window(n: NormRec, held_days: list[date], first: date, end: date, started: date, today: date) -> Window:
+    return Window(
+        first,
+        end,
+        required_in(n.count, first, end, started),
+        sum(1 for d in held_days if max(first, started) <= d < end),
+        end <= today,
+        end <= started,
+    )
+
+
+def _reach(
+    spans: list[list[tuple[date, date]]], period: Period, started: date, tz: ZoneInfo
+) -> tuple[datetime, datetime]:
+    """The instants the norms' periods cover (from the start date on)."""
+    firsts = [w[0][0] for w in spans if w] or [period.start]
+    lasts = [w[-1][1] for w in spans if w] or [period.end]
+    return Period(max(min(firsts), started), max(lasts), "range").bounds(tz)
+
+
 async def matrix(uow: UnitOfWork, region_id: int, branch_id: int | None, period: Period, tz: ZoneInfo) -> Matrix:
     """Held / required of every norm, per branch (one branch if given) and for the region; the
     events come from one query whatever the number of branches. Only what is due counts: periods
@@ -171,9 +191,7 @@ async def matrix(uow: UnitOfWork, region_id: int, branch_id: int | None, period:
     started = await started_on(uow, region_id, tz)
     today = uow.now.astimezone(tz).date()
     spans = {n: windows(n.per, period.start, period.end) for n in norms}
-    firsts = [w[0][0] for w in spans.values() if w] or [period.start]
-    lasts = [w[-1][1] for w in spans.values() if w] or [period.end]
-    lo, hi = Period(max(min(firsts), started), max(lasts), "range").bounds(tz)
+    lo, hi = _reach(list(spans.values()), period, started, tz)
     days: dict[tuple[int | None, str], list[date]] = defaultdict(list)  # (branch, kind) -> local days held
     if lo < hi:
         for e in await uow.compliance.held(region_id, lo, min(hi, uow.now + NOW_INCLUDED)):
@@ -181,25 +199,38 @@ async def matrix(uow: UnitOfWork, region_id: int, branch_id: int | None, period:
                 days[(owner, e.kind)].append(e.starts_at.astimezone(tz).date())
     branches = [b for b in await uow.org.branches(region_id) if branch_id in (None, b.id) and b.open_on(period.start)]
 
-    def window(n: NormRec, held_days: list[date], first: date, end: date) -> Window:
-        return Window(
-            first,
-            end,
-            required_in(n.count, first, end, started),
-            sum(1 for d in held_days if max(first, started) <= d < end),
-            end <= today,
-            end <= started,
-        )
-
     def cells(scope: str, owner: int | None) -> list[Cell]:
         return [
-            Cell(n, tuple(window(n, days.get((owner, n.kind), []), a, b) for a, b in spans[n]))
+            Cell(n, tuple(_window(n, days.get((owner, n.kind), []), a, b, started, today) for a, b in spans[n]))
             for n in norms
             if n.scope == scope
         ]
 
     rows = [(b.id, b.name, cells("branch", b.id)) for b in sorted(branches, key=lambda b: b.name)]
     return Matrix(period, rows, cells("region", None) if branch_id is None else [], started)
+
+
+async def unit_cells(
+    uow: UnitOfWork, region_id: int, units: list[UnitRec], period: Period, tz: ZoneInfo
+) -> dict[int, list[Cell]]:
+    """Each 党总支's or 编组's own norms, held / required: an event counts for a unit when it was
+    held and expected every one of its branches (发布 … 党总支：名称), whoever hosted it."""
+    owing = [u for u in units if u.norms and u.branch_ids]
+    if not owing:
+        return {}
+    started = await started_on(uow, region_id, tz)
+    today = uow.now.astimezone(tz).date()
+    spans = {(u.id, n): windows(n.per, period.start, period.end) for u in owing for n in u.norms}
+    lo, hi = _reach(list(spans.values()), period, started, tz)
+    held = await uow.compliance.held(region_id, lo, min(hi, uow.now + NOW_INCLUDED)) if lo < hi else []
+    found: dict[int, list[Cell]] = {}
+    for u in owing:
+        mine = [e for e in held if u.branch_ids <= set(e.branches)]
+        for n in u.norms:
+            days = [e.starts_at.astimezone(tz).date() for e in mine if e.kind == n.kind]
+            spanned = tuple(_window(n, days, a, b, started, today) for a, b in spans[(u.id, n)])
+            found.setdefault(u.id, []).append(Cell(n, spanned))
+    return found
 
 
 def cell_params(cells: list[Cell]) -> list[dict[str, Any]]:
@@ -210,8 +241,11 @@ def cell_params(cells: list[Cell]) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def unit_rows(units: list[UnitRec], branches: list[tuple[int, str, list[Cell]]]) -> list[dict[str, Any]]:
-    """Each 党总支's or 编组's line of 组织生活: per norm, how many of its branches that owe it met it."""
+def unit_rows(
+    units: list[UnitRec], branches: list[tuple[int, str, list[Cell]]], own: dict[int, list[Cell]] | None = None
+) -> list[dict[str, Any]]:
+    """Each 党总支's or 编组's line of 组织生活: per norm, how many of its branches that owe it met it;
+    then its own norms (unit_cells), held / required."""
     rows = []
     for u in units:
         mine = [cells for b, _, cells in branches if b in u.branch_ids]
@@ -222,7 +256,8 @@ def unit_rows(units: list[UnitRec], branches: list[tuple[int, str, list[Cell]]])
             asked = [cells[i] for cells in mine if cells[i].state not in ("none", "not_started")]
             if asked:  # a norm none of its branches owes this period is left out
                 met.append((c.norm.kind, c.norm.scope, sum(x.met for x in asked), len(asked)))
-        rows.append({"name": u.name, "kind": u.kind, "n": len(mine), "met": met})
+        own_cells = cell_params((own or {}).get(u.id, []))
+        rows.append({"name": u.name, "kind": u.kind, "n": len(mine), "met": met, "own": own_cells})
     return rows
 
 

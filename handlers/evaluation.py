@@ -32,6 +32,7 @@ from handlers.compliance import (
     matrix,
     period_argument,
     started_on,
+    unit_cells,
     unit_rows,
 )
 from handlers.core.access import Level
@@ -237,6 +238,7 @@ async def compliance(ctx: Context, args: str) -> list[Reply]:
         for b, name, cells in found.branches
     ]
     units = [] if node.branch_id is not None else await ctx.read(lambda uow: uow.units.units(node.region_id))
+    own = await ctx.read(lambda uow: unit_cells(uow, node.region_id, units, period, ctx.tz))  # their own norms
     return [
         ctx.reply(
             "compliance.matrix",
@@ -244,7 +246,7 @@ async def compliance(ctx: Context, args: str) -> list[Reply]:
             rows=rows,
             region=cell_params(found.region),
             started=found.started,
-            units=unit_rows(units, found.branches),
+            units=unit_rows(units, found.branches, own),
         )
     ]
 

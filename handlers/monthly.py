@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.compliance import MonthPush, cell_params, matrix, started_on, unit_rows
+from handlers.compliance import MonthPush, cell_params, matrix, started_on, unit_cells, unit_rows
 from handlers.core.access import Level
 from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
@@ -211,7 +211,8 @@ async def compiled_params(
         "duties": (sum(k for k, _ in duty.values()), sum(n for _, n in duty.values())),
         "ideas": await uow.ideas.counts(region_id, None, start, end),
     }
-    units = unit_rows(await uow.units.units(region_id), norms.branches)  # each 党总支's and 编组's
+    every = await uow.units.units(region_id)  # each 党总支's and 编组's line, with its own norms
+    units = unit_rows(every, norms.branches, await unit_cells(uow, region_id, every, period, tz))
     return {"month": month, "numbers": numbers, "branches": branches, "units": units}
 
 

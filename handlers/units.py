@@ -19,8 +19,10 @@ The day before a unit's activity day its branches' chats are reminded.
 from __future__ import annotations
 
 import calendar
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
+from handlers.compliance import parse_norm
 from handlers.core.access import Level
 from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
@@ -78,6 +80,8 @@ async def unit_command(ctx: Context, args: str, kind: str) -> list[Reply]:
     name, what, rest = words[0], words[1], words[2:]
     if len(name) > 50:
         raise UsageError(usage, "common.too_long", limit=50)
+    if what in ("规范", "norm"):
+        return await _unit_norm(ctx, actor.id, node.region_id, name, " ".join(rest), usage)
     today = ctx.local(ctx.now).date()
 
     async def work(uow: UnitOfWork) -> tuple[UnitRec, list[str]]:
@@ -112,6 +116,25 @@ async def unit_command(ctx: Context, args: str, kind: str) -> list[Reply]:
     unit, left = await ctx.unit(work)
     ctx.services.directory.forget_units(node.region_id)
     return [ctx.reply("units.saved", u=unit, left=left)]
+
+
+async def _unit_norm(ctx: Context, actor_id: int, region_id: int, name: str, text: str, usage: str) -> list[Reply]:
+    """党总支 名称 规范 党员活动日 每月1次 — a unit's own norm (events held for all its branches)."""
+    norm = parse_norm(text)
+    if norm is None:
+        raise UsageError(usage)
+    norm = replace(norm, scope="unit")
+
+    async def work(uow: UnitOfWork) -> UnitRec:
+        unit = await uow.units.named(region_id, name)
+        if unit is None:
+            raise AppError("units.no_such_unit", name=name)
+        await uow.units.set_norm(unit.id, norm, by=actor_id, now=uow.now)
+        await ctx.audit(uow, actor_id, "unit.norm", unit=name, kind=norm.kind, per=norm.per, count=norm.count)
+        return unit
+
+    unit = await ctx.unit(work)
+    return [ctx.reply("units.norm_saved", u=unit, kind=norm.kind, per=norm.per, count=norm.count)]
 
 
 async def general(ctx: Context, args: str) -> list[Reply]:

@@ -40,6 +40,8 @@ async def with_reach(member: MemberRec, guides: ByMember, managers: ByMember) ->
         member = replace(member, guides=(await guides()).get(member.id, frozenset()))
     found = await managers()
     return replace(member, manages=found[member.id]) if member.id in found else member
+
+
 # which cache_versions counter covers which kind of entry
 FAMILIES = {
     "bindings": "org", "accounts": "org", "expected": "org", "events": "events", "points": "org", "guides": "org",

@@ -167,4 +167,3 @@ def console_places(member: MemberRec) -> list[Place]:
         if refusal(member, Level.BRANCH, Node(member.region_id, branch_id), reading=True) is None:
             places.append(Place(Node(member.region_id, branch_id), reading=True))
     return places
-

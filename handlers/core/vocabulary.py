@@ -228,6 +228,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "instructor.visit": ("登记指导记录", "recorded a guidance visit"),
         "unit.set": ("设置党总支（编组）", "set up a general branch or cluster"),
         "unit.fund": ("登记党总支（编组）经费", "recorded a unit's funds"),
+        "unit.norm": ("设置党总支（编组）本级规范", "set a unit's own norm"),
         "pairing.set": ("设立结对共建", "paired two branches"),
         "pairing.end": ("解除结对", "ended a pairing"),
         "roster.import": ("导入花名册", "imported the roster"),

@@ -76,6 +76,7 @@ from storage.models.org import (
     Unit,
     UnitBranch,
     UnitFund,
+    UnitNorm,
 )
 
 __all__ = [
@@ -147,6 +148,7 @@ __all__ = [
     "Unit",
     "UnitBranch",
     "UnitFund",
+    "UnitNorm",
     "WeComCard",
     "WebToken",
 ]

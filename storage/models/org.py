@@ -59,6 +59,22 @@ class UnitBranch(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
 
 
+class UnitNorm(Base):
+    """A 党总支's or 编组's own norm: so many events of a kind per month, quarter or year held for the
+    whole unit (expecting every one of its branches), beside the region's norms for each branch."""
+
+    __tablename__ = "unit_norms"
+    __table_args__ = (UniqueConstraint("unit_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    per: Mapped[str] = mapped_column(String(10))  # month / quarter / year
+    count: Mapped[int] = mapped_column(Integer)  # 0: none any more
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class UnitFund(Base):
     """Dues returned to a 党总支 or 编组 (amount > 0) and what it spent them on (amount < 0), in fen."""
 

@@ -10,8 +10,9 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
-from storage.models import Branch, Member, Pairing, Unit, UnitBranch, UnitFund
-from storage.sql import bump_version
+from storage.models import Branch, Member, Pairing, Unit, UnitBranch, UnitFund, UnitNorm
+from storage.repos.compliance import NormRec
+from storage.sql import bump_version, upsert
 
 GENERAL, CLUSTER = "general", "cluster"  # 党总支, 编组
 
@@ -28,6 +29,7 @@ class UnitRec:
     lead_branch: str | None  # the 编组's 组长单位
     activity_day: int | None
     branches: tuple[tuple[int, str], ...] = ()  # (id, name), by name
+    norms: tuple[NormRec, ...] = ()  # its own (scope "unit"): events held for the whole unit
 
     @property
     def branch_ids(self) -> frozenset[int]:
@@ -93,7 +95,20 @@ class UnitRepo:
         of: dict[int, list[tuple[int, str]]] = {}
         for unit_id, branch_id, name in members:
             of.setdefault(unit_id, []).append((branch_id, name))
-        return [replace(u, branches=tuple(of.get(u.id, ()))) for u in units]
+        norms: dict[int, list[NormRec]] = {}
+        for unit_id, kind, per, count in await self.conn.execute(
+            select(UnitNorm.unit_id, UnitNorm.kind, UnitNorm.per, UnitNorm.count)
+            .join(Unit, Unit.id == UnitNorm.unit_id)
+            .where(Unit.region_id == region_id, UnitNorm.count > 0)
+            .order_by(UnitNorm.kind)
+        ):
+            norms.setdefault(unit_id, []).append(NormRec(kind, "unit", per, count))
+        return [replace(u, branches=tuple(of.get(u.id, ())), norms=tuple(norms.get(u.id, ()))) for u in units]
+
+    async def set_norm(self, unit_id: int, norm: NormRec, *, by: int, now: datetime) -> None:
+        """A unit's own norm of a kind (a count of 0: none any more)."""
+        values = {"per": norm.per, "count": norm.count, "updated_by": by, "updated_at": now}
+        await upsert(self.conn, UnitNorm, {"unit_id": unit_id, "kind": norm.kind}, values)
 
     async def named(self, region_id: int, name: str) -> UnitRec | None:
         return next((u for u in await self.units(region_id) if u.name == name), None)

@@ -229,6 +229,56 @@ async def test_a_general_branch_s_joint_event_and_its_funds_in_the_ledger(h: Har
     assert f"工作情况：未报送\n\n{unit}" in report
 
 
+async def test_a_unit_s_own_norm_counts_only_what_was_held_for_the_whole_unit(h: Harness) -> None:
+    await _chats(h)
+    await h.say("党总支 机械产业党总支 红星机械党支部 绿源科技党支部", user="u-李红", chat=REGION_CHAT)
+    await h.say("党总支 机械产业党总支 书记 张伟", user="u-李红", chat=REGION_CHAT)
+    said = await h.say("党总支 机械产业党总支 规范 党课 每月1次", user="u-李红", chat=REGION_CHAT)
+    assert said == [
+        "✅ 党总支 机械产业党总支 本级规范：党课 每月1次。只计为全党总支各支部发布的活动"
+        "（发布 … 党总支：机械产业党总支），列在组织生活和月报中。"
+    ]
+    listed = (await h.say("党总支", user="u-李红", chat=REGION_CHAT))[0]
+    assert listed.endswith("；书记 张伟；本级规范 党课每月1次")
+
+    async def own_part() -> str:
+        shown = (await h.say("组织生活 本月", user="u-李红", chat=REGION_CHAT))[0]
+        line = next(x for x in shown.splitlines() if x.startswith("机械产业党总支"))
+        return line.partition("；本总支：")[2]
+
+    assert await own_part() == "党课 ⏳ 0/1"
+    # 红星's own lesson, held: it counts for 红星, not for the 党总支
+    await h.say("发布 党课 12月3日 9:00 车间", user="u-张伟")
+    h.clock.set(datetime.fromisoformat("2026-12-03T09:02:00+08:00"))
+    assert (await h.say("签到", user="u-赵强"))[0].startswith("✅")
+    assert await own_part() == "党课 ⏳ 0/1"
+    # one for the whole 党总支, held: it does
+    await h.say("发布 党课 12月4日 9:00 活动中心 党总支：机械产业党总支", user="u-张伟")
+    h.clock.set(datetime.fromisoformat("2026-12-04T09:02:00+08:00"))
+    assert (await h.say("签到", user="u-刘芳", chat=GREEN))[0].startswith("✅")
+    assert await own_part() == "党课 ✅ 1/1"
+    await h.say("语言 en", user="u-李红", chat=REGION_CHAT)
+    english = (await h.say("组织生活 本月", user="u-李红", chat=REGION_CHAT))[0]
+    assert "; the general branch itself: Party lesson ✅ 1/1" in english
+    await h.say("语言 zh", user="u-李红", chat=REGION_CHAT)
+    # December's 月报 closes with it too
+    h.clock.set(datetime.fromisoformat("2026-12-15T09:02:00+08:00"))
+    await queue_periodic(h.app.services, dormancy_weeks=8)
+    pushed = await h.tick(days=21, hours=1)  # 5 January 10:02
+    report = next(p for p in pushed if p.startswith(f"[{REGION_CHAT}] 🤖 📊 2026年12月 联合党委月报"))
+    assert "；本总支：党课 ✅ 1/1" in report
+    said = await h.say("党总支 机械产业党总支 规范 党课 每月0次", user="u-李红", chat=REGION_CHAT)
+    assert said[0].startswith("✅ 党总支 机械产业党总支 本级规范：党课 不再要求。")
+    assert "本级规范" not in (await h.say("党总支", user="u-李红", chat=REGION_CHAT))[0]
+    changes = await h.rows(AuditLog.__table__.select().where(AuditLog.action == "unit.norm"))
+    assert len(changes) == 2
+    said = await h.say("党总支 机械产业党总支 规范 随便 每月1次", user="u-李红", chat=REGION_CHAT)
+    assert said[0].startswith("格式不对。\n用法：党总支 [名称 支部名")
+    said = await h.say("党总支 没有这个 规范 党课 每月1次", user="u-李红", chat=REGION_CHAT)
+    assert said == ["没有名为“没有这个”的党总支或编组。发送“党总支”查看全部。"]
+    assert (await h.say("党总支 机械产业党总支 规范 党课 每月1次", user="u-张伟", chat=REGION_CHAT))[0].startswith("⛔")
+
+
 async def test_who_may_and_bad_input(h: Harness) -> None:
     await _chats(h)
     assert await h.say("党总支 机械产业党总支 红星机械党支部", user="u-张伟", chat=REGION_CHAT) == [
