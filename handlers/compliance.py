@@ -360,7 +360,8 @@ async def unmet_ending(uow: UnitOfWork, region_id: int, branch_id: int, month: d
 M = Level.MEMBER
 COMMANDS = [
     Command(
-        "norms", ("组织生活规范",), show_norms, "compliance.usage_norms", "compliance.help_norms", access=M, reads=True
+        "norms", ("组织生活规范",), show_norms, "compliance.usage_norms", "compliance.help_norms", access=M, reads=True,
+        unit_chat=True,
     ),
     Command("norm_set", ("设置规范",), set_norm, "compliance.usage_norm_set", access=Level.REGION),
     Command("start_date", ("启用日期",), start_date, "compliance.usage_start", "compliance.help_start", access=M),

@@ -20,7 +20,7 @@ tiers: 85+ 示范, 70+ 巩固, 55+ 提高, else 预警.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -233,11 +233,15 @@ async def compliance(ctx: Context, args: str) -> list[Reply]:
     period = period_argument(ctx, args, "compliance")
     found, tier = await ctx.read(lambda uow: _with_tiers(uow, node.region_id, node.branch_id, period, ctx.tz))
     mobile = await ctx.read(lambda uow: _mobile(uow, node.region_id, node.branch_id, period, ctx.tz))
+    units = [] if node.branch_id is not None else await ctx.read(lambda uow: uow.units.units(node.region_id))
+    if ctx.unit_chat is not None:  # a unit's own chat: its branches and its line
+        units = [u for u in units if u.id == ctx.unit_chat]
+        mine = units[0].branch_ids if units else frozenset()
+        found = replace(found, branches=[b for b in found.branches if b[0] in mine], region=[])
     rows = [
         {"name": name, "tier": tier.get(b), "cells": cell_params(cells), "mobile": mobile.get(b)}
         for b, name, cells in found.branches
     ]
-    units = [] if node.branch_id is not None else await ctx.read(lambda uow: uow.units.units(node.region_id))
     own = await ctx.read(lambda uow: unit_cells(uow, node.region_id, units, period, ctx.tz))  # their own norms
     return [
         ctx.reply(
@@ -322,6 +326,7 @@ COMMANDS = [
         "compliance.help_compliance",
         access=Level.MEMBER,
         reads=True,
+        unit_chat=True,
     ),
     Command("evaluation", ("年度考评",), yearly, "evaluation.usage_evaluation", "evaluation.help_evaluation", access=R),
     Command("score", ("评分",), manual_score, "evaluation.usage_score", access=R),

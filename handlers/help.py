@@ -102,7 +102,9 @@ def make_commands(router: Router) -> list[Command]:
         )
 
     return [
-        Command("help", ("帮助",), show_help, "help.usage_help", None, access=Level.ANYONE, topic="settings"),
+        Command(
+            "help", ("帮助",), show_help, "help.usage_help", None, access=Level.ANYONE, topic="settings", unit_chat=True
+        ),
         Command("start", (), show_help, "help.usage_help", None, access=Level.ANYONE, topic="settings"),
     ]
 

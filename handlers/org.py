@@ -5,6 +5,7 @@ issued on WeCom) or a manager's approval; managers seeing, undoing and stopping 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +24,7 @@ from handlers.core.router import Command, Handler, Press
 from handlers.core.timeparse import numbered
 from handlers.events import catch_up_chat
 from storage.records import BindingRec, LinkRequestRec, MemberRec, RegionRec, normalize_phone
+from storage.repos.units import UnitRec
 from storage.uow import UnitOfWork
 
 MAX_NAME = 50
@@ -39,43 +41,68 @@ def _name_arg(args: str, usage: str) -> str:
 
 
 async def bind(ctx: Context, args: str) -> list[Reply]:
-    """/bind 支部名 — a manager binds this chat to their branch (or to the whole region by its name);
-    a chat bound elsewhere already is moved only once the manager confirms."""
+    """/bind 支部名 — a manager binds this chat to their branch (or to the whole region by its name,
+    or to a 党总支 or 编组 they manage by its name); a chat bound elsewhere already is moved only
+    once the manager confirms."""
     name = args.strip()
     if not name or len(name) > 100:
         raise UsageError("bind")
 
-    async def by_name(uow: UnitOfWork, region: RegionRec) -> int | None:
+    async def by_name(uow: UnitOfWork, region: RegionRec) -> Spot:
         if name == region.name:
-            return None
+            return Spot(None, None)
+        unit = await uow.units.named(region.id, name)
+        if unit is not None:
+            return Spot(None, unit.id)
         found = [b for b in await uow.org.branches(region.id) if b.name == name]
         if not found:
             raise AppError("org.no_such_branch", name=name, region=region.name)
         if not found[0].open_on(uow.now.astimezone(ctx.tz).date()):
             raise AppError("org.branch_closed", name=name, day=found[0].closed_on)
-        return found[0].id
+        return Spot(found[0].id, None)
 
     return await _bind(ctx, by_name, confirmed=False)
 
 
 async def press_rebind(ctx: Context, arg: str) -> list[Reply]:
-    """The 确认改绑 button: "r" for the region itself, else the branch's id; "no" keeps the binding."""
+    """The 确认改绑 button: "r" for the region itself, "u<id>" for a unit, else the branch's id;
+    "no" keeps the binding."""
     if arg == "no":
         return [ctx.reply("org.rebind_kept")]
-    if arg != "r" and not arg.isdigit():
+    unit = arg.removeprefix("u")
+    if arg != "r" and not unit.isdigit():
         return []
 
-    async def by_id(uow: UnitOfWork, region: RegionRec) -> int | None:
+    async def by_id(uow: UnitOfWork, region: RegionRec) -> Spot:
         if arg == "r":
-            return None
+            return Spot(None, None)
+        if arg.startswith("u"):
+            if int(unit) not in {u.id for u in await uow.units.units(region.id)}:
+                raise AppError("org.no_such_branch", name=arg, region=region.name)
+            return Spot(None, int(unit))
         if int(arg) not in {b.id for b in await uow.org.branches(region.id)}:
             raise AppError("org.no_such_branch", name=arg, region=region.name)
-        return int(arg)
+        return Spot(int(arg), None)
 
     return await _bind(ctx, by_id, confirmed=True)
 
 
-Target = Callable[[UnitOfWork, RegionRec], Awaitable[int | None]]
+@dataclass(frozen=True)
+class Spot:
+    """Where a chat is bound in its region: a branch, a unit (党总支 / 编组), or (both None) the region."""
+
+    branch_id: int | None
+    unit_id: int | None
+
+    @property
+    def data(self) -> str:
+        """As the 确认改绑 button carries it."""
+        return (
+            f"u{self.unit_id}" if self.unit_id is not None else "r" if self.branch_id is None else str(self.branch_id)
+        )
+
+
+Target = Callable[[UnitOfWork, RegionRec], Awaitable[Spot]]
 
 
 async def _bind(ctx: Context, target: Target, *, confirmed: bool) -> list[Reply]:
@@ -84,15 +111,22 @@ async def _bind(ctx: Context, target: Target, *, confirmed: bool) -> list[Reply]
 
     async def work(uow: UnitOfWork) -> Reply:
         region = await uow.org.region(member.region_id)
-        target_branch = await target(uow, region)
-        label = region.name if target_branch is None else (await uow.org.branch(target_branch)).name
-        # the roster's role for that node: its branch secretary or a region officer (never the chat's admin)
-        access.check(member, Level.BRANCH, Node(member.region_id, target_branch))
+        spot = await target(uow, region)
+        target_branch = spot.branch_id
+        label = await _node_label(uow, region.id, target_branch, spot.unit_id)
+        # the roster's role for that node: its branch secretary or a region officer (never the chat's
+        # admin); a unit's chat: a region officer, or who manages every branch of the unit
+        if spot.unit_id is None or not _manages_unit(member, await uow.units.units(region.id), spot.unit_id):
+            access.check(member, Level.BRANCH if spot.unit_id is None else Level.REGION, Node(region.id, target_branch))
         current = await uow.chats.binding(inc.platform, inc.chat_id)
-        moving = current is not None and (current.region_id, current.branch_id) != (member.region_id, target_branch)
+        moving = current is not None and (current.region_id, current.branch_id, current.unit_id) != (
+            member.region_id,
+            target_branch,
+            spot.unit_id,
+        )
         if moving and current is not None and not confirmed:
-            now_bound = await _node_label(uow, current.region_id, current.branch_id)
-            data = "r" if target_branch is None else str(target_branch)
+            now_bound = await _node_label(uow, current.region_id, current.branch_id, current.unit_id)
+            data = spot.data
             buttons = (
                 Button(str(ctx.t("org.rebind_yes")), f"rebind:{data}"),
                 Button(str(ctx.t("org.rebind_no")), "rebind:no"),
@@ -105,6 +139,7 @@ async def _bind(ctx: Context, target: Target, *, confirmed: bool) -> list[Reply]
             branch_id=target_branch,
             by=member.id,
             now=uow.now,
+            unit_id=spot.unit_id,
         )
         await catch_up_chat(uow, ctx.services.policy, inc.platform, inc.chat_id)
         bound = await uow.chats.binding(inc.platform, inc.chat_id)
@@ -114,10 +149,14 @@ async def _bind(ctx: Context, target: Target, *, confirmed: bool) -> list[Reply]
             actor=member.id,
             platform=inc.platform,
             action="bind",
-            detail={"chat": inc.chat_id, "region": region.name, "branch": None if target_branch is None else label},
+            detail={
+                "chat": inc.chat_id,
+                "region": region.name,
+                "unit" if spot.unit_id is not None else "branch": None if spot == Spot(None, None) else label,
+            },
             now=uow.now,
         )
-        kind = "region" if target_branch is None else "branch"
+        kind = "unit" if spot.unit_id is not None else "region" if target_branch is None else "branch"
         return ctx.reply("org.bound", target=label, kind=kind, platform=ctx.incoming.platform)
 
     answer = await ctx.unit(work)
@@ -130,7 +169,9 @@ async def _tell_binding(uow: UnitOfWork, bound: BindingRec, by: str) -> None:
     解绑 button: nobody binds a group of their own to a branch unseen."""
     seen = {(bound.platform, bound.chat_id)}
     audience = await uow.chats.chats_for(bound.region_id, bound.branch_id, include_branch_chats=False)
-    if bound.branch_id is not None:
+    if bound.unit_id is not None:  # a unit's chat: its other chats and the region's
+        audience += await uow.chats.unit_chats(bound.unit_id)
+    elif bound.branch_id is not None:
         audience += await uow.chats.chats_for(bound.region_id, None, include_branch_chats=False)
     for chat in audience:
         if (chat.platform, chat.chat_id) not in seen:
@@ -147,9 +188,16 @@ async def chats(ctx: Context, args: str) -> list[Reply]:
 
     async def look(uow: UnitOfWork) -> list[dict[str, object]]:
         names = {b.id: b.name for b in await uow.org.branches(node.region_id)}
+        units = {u.id: u.name for u in await uow.units.units(node.region_id)}
         region = await uow.org.region(node.region_id)
+
+        def label(b: BindingRec) -> str:
+            if b.unit_id is not None:
+                return units.get(b.unit_id, "?")
+            return region.name if b.branch_id is None else names.get(b.branch_id, "?")
+
         return [
-            {"c": c, "node": region.name if c.binding.branch_id is None else names.get(c.binding.branch_id, "?"),
+            {"c": c, "node": label(c.binding),
              "at": ctx.local(c.bound_at), "here": (c.binding.platform, c.binding.chat_id) == (ctx.incoming.platform,
              ctx.incoming.chat_id)}
             for c in await uow.chats.bound_chats(node.region_id, node.branch_id)
@@ -180,7 +228,7 @@ async def _unbind(ctx: Context, binding_id: int) -> list[Reply]:
         if found is None or found.region_id != member.region_id:
             raise AppError("org.no_chat", id=binding_id)
         ctx.need_manager(found.region_id, found.branch_id)  # that node's manager, from wherever
-        label = await _node_label(uow, found.region_id, found.branch_id)
+        label = await _node_label(uow, found.region_id, found.branch_id, found.unit_id)
         await uow.chats.unbind(found.id)
         detail = {"chat": found.chat_id, "on": found.platform, "branch": label}
         await uow.audit.record(actor=member.id, platform=inc.platform, action="chat.unbind", detail=detail, now=uow.now)
@@ -191,10 +239,18 @@ async def _unbind(ctx: Context, binding_id: int) -> list[Reply]:
     return [ctx.reply("org.unbound", id=binding_id, node=label)]
 
 
-async def _node_label(uow: UnitOfWork, region_id: int, branch_id: int | None) -> str:
+async def _node_label(uow: UnitOfWork, region_id: int, branch_id: int | None, unit_id: int | None = None) -> str:
+    if unit_id is not None:
+        return next((u.name for u in await uow.units.units(region_id) if u.id == unit_id), "?")
     if branch_id is None:
         return (await uow.org.region(region_id)).name
     return (await uow.org.branch(branch_id)).name
+
+
+def _manages_unit(member: MemberRec, units: list[UnitRec], unit_id: int) -> bool:
+    """The member manages every branch of this unit (its secretary, its lead branch's)."""
+    unit = next((u for u in units if u.id == unit_id), None)
+    return unit is not None and bool(unit.branch_ids) and unit.branch_ids <= member.manages
 
 
 # -- registration ------------------------------------------------------------------------------
@@ -514,8 +570,7 @@ async def whoami(ctx: Context, args: str) -> list[Reply]:
     async def look(uow: UnitOfWork) -> tuple[str | None, str | None]:
         where = None
         if binding is not None:
-            region = await uow.org.region(binding.region_id)
-            where = region.name if binding.branch_id is None else (await uow.org.branch(binding.branch_id)).name
+            where = await _node_label(uow, binding.region_id, binding.branch_id, binding.unit_id)
         branch = (await uow.org.branch(member.branch_id)).name if member else None
         return where, branch
 
@@ -593,7 +648,7 @@ async def _binding_news(ctx: PushContext[BindingPush]) -> Reply | None:
     bound = await ctx.uow.chats.binding_by_id(ctx.payload.binding)
     if bound is None:
         return None  # unbound meanwhile
-    node = await _node_label(ctx.uow, bound.region_id, bound.branch_id)
+    node = await _node_label(ctx.uow, bound.region_id, bound.branch_id, bound.unit_id)
     names = await branch_secretaries(ctx.uow, bound.region_id, bound.branch_id) if bound.branch_id else ""
     buttons = (Button(str(render("org.unbind_button", ctx.locale)), f"unbind:{bound.id}"),)
     at = datetime.fromisoformat(ctx.payload.at).astimezone(ctx.tz)
@@ -622,16 +677,16 @@ LINK_DECIDED = PushKind(
 PUSHES: list[PushKind[Any]] = [LINK_REQUEST, LINK_DECIDED, BINDING_NEWS]
 
 COMMANDS = [
-    Command("bind", ("绑定",), bind, "org.usage_bind", "org.help_bind", access=B),
+    Command("bind", ("绑定",), bind, "org.usage_bind", "org.help_bind", access=B, unit_chat=True),
     Command("join", ("登记",), join, "org.usage_join", "org.help_join", access=A),
     Command("verify", ("验证手机号",), ask_contact, "org.usage_verify", "org.help_verify", access=A),
-    Command("whoami", ("我是谁",), whoami, "org.usage_whoami", "org.help_whoami", access=A),
+    Command("whoami", ("我是谁",), whoami, "org.usage_whoami", "org.help_whoami", access=A, unit_chat=True),
     Command("accounts", ("账号列表",), accounts, "org.usage_accounts", "org.help_accounts", access=B),
     Command("requests", ("登记申请",), pending, "org.usage_requests", "org.help_requests", access=B),
     Command("unlink", ("解绑",), unlink, "org.usage_unlink", "org.help_unlink", access=B),
     Command("deactivate", ("停用",), _set_active(False), "org.usage_deactivate", "org.help_deactivate", access=B),
     Command("activate", ("启用",), _set_active(True), "org.usage_activate", None, access=B),
-    Command("lang", ("语言",), language, "org.usage_lang", "org.help_lang", access=B),
+    Command("lang", ("语言",), language, "org.usage_lang", "org.help_lang", access=B, unit_chat=True),
     Command("nudges", ("催签",), nudges, "org.usage_nudges", "org.help_nudges", access=B),
     Command("chats", ("群列表",), chats, "org.usage_chats", "org.help_chats", access=B, reads=True),
     Command("unbind", ("解绑群",), unbind_chat, "org.usage_unbind", "org.help_unbind", access=B),
@@ -639,7 +694,7 @@ COMMANDS = [
 BUTTONS = [
     Press("link_ok", press_approve, B),
     Press("link_no", press_reject, B),
-    Press("rebind", press_rebind, B),
+    Press("rebind", press_rebind, B, unit_chat=True),
     Press("unbind", press_unbind, Level.MEMBER),  # pressed in a chat of the node or the region; checked inside
 ]
 

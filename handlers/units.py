@@ -22,7 +22,7 @@ import calendar
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
-from handlers.compliance import parse_norm
+from handlers.compliance import MonthPush, cell_params, matrix, parse_norm, unit_cells, unit_rows
 from handlers.core.access import Level
 from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
@@ -30,17 +30,19 @@ from handlers.core.feature import Feature
 from handlers.core.i18n import render
 from handlers.core.names import named_branches, named_member
 from handlers.core.outbox import Moment, Payload, PushContext, PushKind, queue
+from handlers.core.periods import period_label
 from handlers.core.ports import Reply
 from handlers.core.router import Command
-from handlers.core.timeparse import ascii_digits
+from handlers.core.timeparse import Period, ascii_digits
 from handlers.dues import parse_yuan
-from storage.records import BranchRec
+from storage.records import BindingRec, BranchRec
 from storage.repos.units import CLUSTER, GENERAL, UnitRec
 from storage.uow import UnitOfWork
 
 NONE_WORDS = ("无", "取消", "none")
 MAX_NOTE = 200
 REMIND_AT = time(9, 0)  # the day before a unit's activity day, local time
+MONTH_AT = time(9, 30)  # on the first, a unit's chat hears how the month before went
 
 
 def activity_day_in(year: int, month: int, day: int) -> date:
@@ -263,22 +265,75 @@ async def _periodic(uow: UnitOfWork, at: Moment) -> int:
                 day = next_activity_day(unit.activity_day, day)
                 due = datetime.combine(day - timedelta(days=1), REMIND_AT, tzinfo=at.tz)
             payload = UnitDayPush(unit=unit.id, day=day)
+            chats = await uow.chats.unit_chats(unit.id)  # its own chats, and each of its branches'
             for branch_id in sorted(unit.branch_ids):
-                for chat in await uow.chats.chats_for(region.id, branch_id, include_branch_chats=False):
-                    queued += await queue(uow, UNIT_DAY, chat.platform, chat.chat_id, due=due, payload=payload)
+                chats += await uow.chats.chats_for(region.id, branch_id, include_branch_chats=False)
+            for chat in chats:
+                queued += await queue(uow, UNIT_DAY, chat.platform, chat.chat_id, due=due, payload=payload)
     return queued
 
 
+async def _periodic_month(uow: UnitOfWork, at: Moment) -> int:
+    """On the first of each month, each unit's own chats hear how the month before went."""
+    local = at.now.astimezone(at.tz)
+    first = date(local.year + local.month // 12, local.month % 12 + 1, 1)  # next month's first day
+    due = datetime.combine(first, MONTH_AT, tzinfo=at.tz)
+    ended = (first - timedelta(days=1)).replace(day=1)
+    queued = 0
+    for region in await uow.org.regions():
+        for unit in await uow.units.units(region.id):
+            for chat in await uow.chats.unit_chats(unit.id):
+                queued += await queue(
+                    uow, UNIT_MONTH, chat.platform, chat.chat_id, due=due, payload=MonthPush(month=ended)
+                )
+    return queued
+
+
+def _chat_unit(units: list[UnitRec], chat: BindingRec, unit_id: int | None = None) -> UnitRec | None:
+    """The unit a push is for, if the chat is still one of its: its own chat, or a branch's of it."""
+    unit = next((u for u in units if u.id == (unit_id if unit_id is not None else chat.unit_id)), None)
+    if unit is None or not (chat.unit_id == unit.id or chat.branch_id in unit.branch_ids):
+        return None
+    return unit
+
+
 async def _unit_day(ctx: PushContext[UnitDayPush]) -> Reply | None:
-    """The unit's activity day tomorrow, to a chat of one of its branches (still so when due)."""
-    unit = next((u for u in await ctx.uow.units.units(ctx.chat.region_id) if u.id == ctx.payload.unit), None)
-    if unit is None or unit.activity_day is None or ctx.chat.branch_id not in unit.branch_ids:
+    """The unit's activity day tomorrow, to its own chat or a chat of one of its branches (still so when due)."""
+    unit = _chat_unit(await ctx.uow.units.units(ctx.chat.region_id), ctx.chat, ctx.payload.unit)
+    if unit is None or unit.activity_day is None:
         return None
     day = ctx.payload.day
     if activity_day_in(day.year, day.month, unit.activity_day) != day:
         return None  # the day was changed since it was queued
     return Reply(text=render("units.day_push", ctx.locale, u=unit, day=day))
 
+
+async def _unit_month(ctx: PushContext[MonthPush]) -> Reply | None:
+    """To a unit's own chat on the first: the month before, its branches' norms and its own line."""
+    units = await ctx.uow.units.units(ctx.chat.region_id)
+    unit = _chat_unit(units, ctx.chat)
+    if unit is None or not unit.branches:
+        return None
+    month = ctx.payload.month
+    period = Period(month, date(month.year + month.month // 12, month.month % 12 + 1, 1), "month")
+    found = await matrix(ctx.uow, ctx.chat.region_id, None, period, ctx.tz)
+    branches = [b for b in found.branches if b[0] in unit.branch_ids]
+    rows = [{"name": name, "tier": None, "cells": cell_params(cells), "mobile": None} for _, name, cells in branches]
+    lines = unit_rows([unit], branches, await unit_cells(ctx.uow, ctx.chat.region_id, [unit], period, ctx.tz))
+    label = period_label(period, ctx.locale)
+    text = render(
+        "compliance.matrix", ctx.locale, period=label, rows=rows, region=[], started=found.started, units=lines
+    )
+    return Reply(text=text)
+
+
+UNIT_MONTH = PushKind(
+    "unit_month",
+    MonthPush,
+    _unit_month,
+    lambda p: f"unit_month:{p.month:%Y-%m}",
+    label=("党总支月度落实情况", "unit's month"),
+)
 
 UNIT_DAY = PushKind(
     "unit_day",
@@ -297,4 +352,10 @@ COMMANDS = [
     Command("unpair", ("解除结对",), unpair, "units.usage_unpair", "units.help_unpair", R),
 ]
 
-FEATURE = Feature("units", topic="settings", commands=COMMANDS, pushes=[PAIRED, UNIT_DAY], periodic=[_periodic])
+FEATURE = Feature(
+    "units",
+    topic="settings",
+    commands=COMMANDS,
+    pushes=[PAIRED, UNIT_DAY, UNIT_MONTH],
+    periodic=[_periodic, _periodic_month],
+)

@@ -116,6 +116,7 @@ class BindingRec:
     active: bool
     locale: str | None
     nudges: bool = True
+    unit_id: int | None = None  # a 党总支's or 编组's own chat (branch_id is then None)
 
 
 @dataclass(frozen=True, slots=True)

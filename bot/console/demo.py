@@ -219,12 +219,18 @@ async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[st
             await chat.say(line)
 
         stamp(
-            "党总支与结对共建：联合党委设立机械产业党总支（张伟任书记，每月15日活动日），红星机械党支部与兴业商户联合党支部结对，张伟发布两个支部的联合主题党日"
+            "党总支与结对共建：联合党委设立机械产业党总支（张伟任书记，每月15日活动日，本级规范每月一次党员活动日），"
+            "张伟把总支群绑定到党总支，红星机械党支部与兴业商户联合党支部结对，张伟发布两个支部的联合主题党日"
         )
         for line in (
             "党总支 机械产业党总支 红星机械党支部 绿源科技党支部",
             "党总支 机械产业党总支 书记 张伟",
             "党总支 机械产业党总支 活动日 15",
+            "党总支 机械产业党总支 规范 党员活动日 每月1次",
+            "/as 张伟",
+            "/chat 机械产业党总支群",
+            "绑定 机械产业党总支",
+            "签到",
             "/as 陈明",
             "/chat 兴业群",
             "绑定 兴业商户联合党支部",
@@ -248,6 +254,8 @@ async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[st
             hours=4,
         )
         await chat.say("日程")
+        for line in ("/as 张伟", "/chat 机械产业党总支群", "组织生活 本月", "/as 李红", "/chat 城东联合党委书记群"):
+            await chat.say(line)
 
         stamp("导出本月台账（Excel），发出勤率图表")
         ledger = db_path.parent / "demo-台账.xlsx"

@@ -168,6 +168,11 @@ class Context:
             return access.private_node(self.member)
         return None
 
+    @property
+    def unit_chat(self) -> int | None:
+        """The 党总支 or 编组 this chat is bound to, if it is a unit's own chat."""
+        return self.binding.unit_id if self.binding is not None and self.binding.active else None
+
     def need_binding(self) -> BindingRec:
         if self.binding is None or not self.binding.active:
             raise NotBound()

@@ -46,8 +46,9 @@ def parse_event_ref(args: str) -> tuple[int | None, str]:
 
 def visible_in(event: EventRec, binding: BindingRec | Node) -> bool:
     """Events a chat (or the node a private chat speaks for) sees: its branch's (joint events of
-    which it is a partner too), and the region's (secretary meetings only in region chats)."""
-    if event.region_id != binding.region_id:
+    which it is a partner too), and the region's (secretary meetings only in region chats). A
+    党总支's or 编组's own chat sees none: its events are its branches', signed in there."""
+    if event.region_id != binding.region_id or getattr(binding, "unit_id", None) is not None:
         return False
     if event.branch_id is None:
         return binding.branch_id is None or event.kind != "secretary_meeting"
@@ -56,7 +57,7 @@ def visible_in(event: EventRec, binding: BindingRec | Node) -> bool:
 
 def visible_in_node(node: Node, binding: BindingRec) -> bool:
     """Whether a chat is one of the places a node's events are shown: the node's own chat."""
-    return node.region_id == binding.region_id and node.branch_id == binding.branch_id
+    return node.region_id == binding.region_id and node.branch_id == binding.branch_id and binding.unit_id is None
 
 
 def sides(event: EventRec, names: dict[int, str]) -> str | None:

@@ -45,6 +45,7 @@ class Command:
     access: Level = Level.MEMBER  # who may send it, in the chat it is sent in (handlers/core/access.py)
     reads: bool = False  # it only shows what is there: a branch's instructor may send it in that branch's chat
     files: bool = False  # also sent as the caption of a photo (the handler finds it on the incoming message)
+    unit_chat: bool = False  # also answered in a 党总支's or 编组's own chat (it knows which unit's it is)
     topic: str | None = None  # the topic 帮助 lists it under (its feature's, unless it has its own)
 
     @property
@@ -60,6 +61,7 @@ class Press:
     prefix: str
     handler: ButtonHandler
     access: Level = Level.MEMBER
+    unit_chat: bool = False  # also pressed in a 党总支's or 编组's own chat
 
 
 Identify = Callable[[Incoming], Awaitable[tuple[BindingRec | None, MemberRec | None]]]
@@ -160,6 +162,7 @@ class Router:
                 if press is None:
                     return []
                 ctx = await self._context(incoming, meanwhile)
+                self._placed(ctx, press.unit_chat)
                 self._allow(ctx, press.access)
                 return await self._finish(ctx, await press.handler(ctx, arg))
             if incoming.contact_phone is not None and self._contact is not None:
@@ -171,6 +174,8 @@ class Router:
                 if self._file is None:
                     return []
                 ctx = await self._context(incoming, meanwhile)
+                if ctx.unit_chat is not None:
+                    return []  # photos of a meeting go to its branch's chat
                 return await self._finish(ctx, await self._file(ctx, text))
             if cmd is None:
                 if to_us:  # an unknown /command addressed to us
@@ -183,7 +188,7 @@ class Router:
                         return await self._finish(ctx, meant)
                 if self._chatter is not None and not incoming.is_private and self._chatter[0](text):
                     ctx = await self._context(incoming, meanwhile)
-                    replies = await self._chatter[1](ctx, text[:MAX_TEXT])
+                    replies = [] if ctx.unit_chat is not None else await self._chatter[1](ctx, text[:MAX_TEXT])
                     if replies or ctx.claimed:
                         return await self._finish(ctx, replies)
                 if incoming.is_private or incoming.addressed:  # spoken to: never silence
@@ -194,6 +199,7 @@ class Router:
             ctx = await self._context(incoming, meanwhile)
             if len(text) > MAX_TEXT:
                 raise UsageError(cmd.name, "common.too_long", limit=MAX_TEXT)
+            self._placed(ctx, cmd.unit_chat)
             self._allow(ctx, cmd.access, reading=cmd.reads)
             return await self._finish(ctx, await cmd.handler(ctx, args))
         except Duplicate:
@@ -244,6 +250,8 @@ class Router:
         manager = ctx.member is not None and refusal(ctx.member, Level.BRANCH, ctx.node) is None
         if not (spoken_to or manager or (phrase is not None and phrase.anyone)):
             return None
+        if ctx.unit_chat is not None and not cmd.unit_chat:
+            return None  # a unit's chat: said in a branch's chat, it would mean something
         if refusal(ctx.member, cmd.access, ctx.node, reading=cmd.reads) is not None:
             return None  # what they cannot do is not what they meant
         if phrase is not None and m is not None:
@@ -255,7 +263,9 @@ class Router:
             if found is None:
                 raise ValueError(f"phrase {phrase.pattern!r} resolved to no command: {words!r}")
             if found is not cmd:  # not what it seemed (no such meeting): what there is, instead
-                if refusal(ctx.member, found.access, ctx.node, reading=found.reads) is not None:
+                if (ctx.unit_chat is not None and not found.unit_chat) or refusal(
+                    ctx.member, found.access, ctx.node, reading=found.reads
+                ) is not None:
                     return None
                 return await found.handler(ctx, args)
             if phrase.confirm:
@@ -271,8 +281,16 @@ class Router:
         cmd, args, _ = self.match(words)
         if cmd is None:
             raise AppError("intent.gone")
+        self._placed(ctx, cmd.unit_chat)
         self._allow(ctx, cmd.access, reading=cmd.reads)
         return await cmd.handler(ctx, args)
+
+    @staticmethod
+    def _placed(ctx: Context, unit_chat: bool) -> None:
+        """A 党总支's or 编组's own chat answers only what concerns the unit (help, 组织生活, binding,
+        its language); everything else is its branches' chats' (said so, with what works here)."""
+        if ctx.unit_chat is not None and not unit_chat:
+            raise AppError("units.unit_chat_only")
 
     @staticmethod
     def _allow(ctx: Context, level: Level, *, reading: bool = False) -> None:
@@ -370,6 +388,8 @@ class Router:
         order they were registered."""
 
         def usable(c: Command) -> bool:
+            if ctx.unit_chat is not None and not c.unit_chat:
+                return False
             if ctx.member is None:
                 return c.access in (Level.ANYONE, Level.MEMBER)
             return refusal(ctx.member, c.access, ctx.node, reading=c.reads) is None

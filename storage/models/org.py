@@ -143,7 +143,9 @@ class MemberAccount(Base):
 
 
 class ChatBinding(Base):
-    """A group chat bound to one node of the tree: a whole region, or one branch of it."""
+    """A group chat bound to one node of the tree: a whole region, one branch of it, or a 党总支 /
+    编组 of it (unit_id; branch_id is then empty): a unit's chat hears the unit's own pushes and
+    answers what concerns the unit only."""
 
     __tablename__ = "chat_bindings"
     __table_args__ = (UniqueConstraint("platform", "chat_id"),)
@@ -153,6 +155,7 @@ class ChatBinding(Base):
     chat_id: Mapped[str] = mapped_column(String(100))
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(10))
     push_key: Mapped[str | None] = mapped_column(String(200))  # WeCom group robot webhook key, if any

@@ -31,6 +31,7 @@ _BINDING_COLS = (
     ChatBinding.active,
     ChatBinding.locale,
     ChatBinding.nudges,
+    ChatBinding.unit_id,
 )
 
 
@@ -55,7 +56,15 @@ class ChatRepo:
         return _binding(row) if row else None
 
     async def bind_chat(
-        self, *, platform: str, chat_id: str, region_id: int, branch_id: int | None, by: int | None, now: datetime
+        self,
+        *,
+        platform: str,
+        chat_id: str,
+        region_id: int,
+        branch_id: int | None,
+        by: int | None,
+        now: datetime,
+        unit_id: int | None = None,
     ) -> None:
         await bump_version(self.conn, "org")
         existing = await self.binding(platform, chat_id)
@@ -66,6 +75,7 @@ class ChatRepo:
                     chat_id=chat_id,
                     region_id=region_id,
                     branch_id=branch_id,
+                    unit_id=unit_id,
                     active=True,
                     bound_by=by,
                     created_at=now,
@@ -75,7 +85,9 @@ class ChatRepo:
             await self.conn.execute(
                 update(ChatBinding)
                 .where(ChatBinding.id == existing.id)
-                .values(region_id=region_id, branch_id=branch_id, active=True, bound_by=by, created_at=now)
+                .values(
+                    region_id=region_id, branch_id=branch_id, unit_id=unit_id, active=True, bound_by=by, created_at=now
+                )
             )
 
     async def bound_chats(self, region_id: int, branch_id: int | None) -> list[BoundChat]:
@@ -90,7 +102,7 @@ class ChatRepo:
         if branch_id is not None:
             q = q.where(ChatBinding.branch_id == branch_id)
         rows = await self.conn.execute(q.order_by(ChatBinding.id))
-        return [BoundChat(_binding(r[:-2]), None if r[-2] is None else str(r[-2]), r[-1]) for r in rows]
+        return [BoundChat(_binding(r[:-2]), None if r[-2] is None else str(r[-2]), r.created_at) for r in rows]
 
     async def binding_by_id(self, binding_id: int) -> BindingRec | None:
         row = (await self.conn.execute(select(*_BINDING_COLS).where(ChatBinding.id == binding_id))).first()
@@ -147,11 +159,21 @@ class ChatRepo:
         return True
 
     async def chats_for(self, region_id: int, branch_id: int | None, *, include_branch_chats: bool) -> list[BindingRec]:
-        """Active chats bound to the node; for a region node optionally every branch chat too."""
-        cond = [ChatBinding.region_id == region_id, ChatBinding.active.is_(True)]
+        """Active chats bound to the node; for a region node optionally every branch chat too (a
+        党总支's or 编组's own chat is neither: see unit_chats)."""
+        cond = [ChatBinding.region_id == region_id, ChatBinding.active.is_(True), ChatBinding.unit_id.is_(None)]
         if branch_id is not None:
             cond.append(ChatBinding.branch_id == branch_id)
         elif not include_branch_chats:
             cond.append(ChatBinding.branch_id.is_(None))
         rows = await self.conn.execute(select(*_BINDING_COLS).where(*cond).order_by(ChatBinding.id))
+        return [_binding(r) for r in rows]
+
+    async def unit_chats(self, unit_id: int) -> list[BindingRec]:
+        """Active chats bound to a 党总支 or 编组."""
+        rows = await self.conn.execute(
+            select(*_BINDING_COLS)
+            .where(ChatBinding.unit_id == unit_id, ChatBinding.active.is_(True))
+            .order_by(ChatBinding.id)
+        )
         return [_binding(r) for r in rows]

@@ -12,6 +12,7 @@ from typing import Any
 
 import openpyxl
 
+from bot.delivery.render import to_plain
 from handlers.ledger_book import write_ledger
 from jobs.periodic import queue_periodic
 from storage.models import AuditLog, Pairing, UnitBranch
@@ -277,6 +278,64 @@ async def test_a_unit_s_own_norm_counts_only_what_was_held_for_the_whole_unit(h:
     said = await h.say("党总支 没有这个 规范 党课 每月1次", user="u-李红", chat=REGION_CHAT)
     assert said == ["没有名为“没有这个”的党总支或编组。发送“党总支”查看全部。"]
     assert (await h.say("党总支 机械产业党总支 规范 党课 每月1次", user="u-张伟", chat=REGION_CHAT))[0].startswith("⛔")
+
+
+async def test_a_unit_s_own_chat_hears_the_unit_and_answers_only_what_concerns_it(h: Harness) -> None:
+    await _chats(h)
+    for text in (
+        "党总支 机械产业党总支 红星机械党支部 绿源科技党支部",
+        "党总支 机械产业党总支 书记 张伟",
+        "党总支 机械产业党总支 活动日 15",
+    ):
+        await h.say(text, user="u-李红", chat=REGION_CHAT)
+    unit_chat = "总支群"
+    # 绿源's secretary does not manage the 党总支: he may not bind a chat to it
+    assert (await h.say("绑定 机械产业党总支", user="u-刘芳", chat=unit_chat))[0].startswith("⛔")
+    said = await h.say("绑定 机械产业党总支", user="u-张伟", chat=unit_chat)  # its secretary may
+    assert said == [
+        "✅ 本群已绑定到党总支（编组）：机械产业党总支。本群会收到它的活动日提醒和每月的落实情况，"
+        "可以发送“组织生活”查看所属各支部；签到、请假等仍在各支部的群里。"
+    ]
+    told = await h.tick(seconds=5)
+    assert any(t.startswith(f"[{REGION_CHAT}] 🤖 🔗 张伟") and "“机械产业党总支”" in t for t in told), told
+    assert not any(t.startswith(f"[{unit_chat}]") for t in told)
+
+    # what concerns a branch is said in the branch's chat
+    elsewhere = "本群是党总支（编组）的群：签到、请假、发布活动等请在本支部的群里发送。"
+    for text, user in (("签到", "u-赵强"), ("发布 支委会 12月3日 19:00 会议室", "u-张伟"), ("积分排行", "u-李红")):
+        assert (await h.say(text, user=user, chat=unit_chat))[0].startswith(elsewhere), text
+    helped = (await h.say("帮助", user="u-赵强", chat=unit_chat))[0]
+    assert "· 组织生活与报表：组织生活规范、组织生活\n· 设置：我是谁\n" in helped and "签到" not in helped
+    assert "机械产业党总支" in (await h.say("我是谁", user="u-赵强", chat=unit_chat))[0]
+    # 组织生活 here: its branches and its line, not the region's other branches nor the region's own norms
+    shown = (await h.say("组织生活 本月", user="u-赵强", chat=unit_chat))[0].splitlines()
+    names = [line.split("：")[0] for line in shown[1:] if "：" in line and not line.startswith("✅")]
+    assert names == ["红星机械党支部", "绿源科技党支部", "机械产业党总支（党总支，2 个支部）"], shown
+    listed = (await h.say("群列表", user="u-李红", chat=REGION_CHAT))[0]
+    assert "机械产业党总支" in listed
+    # every command and button, as its secretary and as a region officer: only the unit's are answered
+    router = h.app.router
+    for user in ("u-张伟", "u-李红"):
+        for cmd in router.commands:
+            texts = await h.say(f"/{cmd.name}", user=user, chat=unit_chat)
+            assert texts[0].startswith(elsewhere) != cmd.unit_chat, (cmd.name, texts)
+        for press in router.buttons:
+            texts = [to_plain(r.text) for r in await h.press(f"{press.prefix}:999999", user=user, chat=unit_chat)]
+            assert bool(texts and texts[0].startswith(elsewhere)) != press.unit_chat, (press.prefix, texts)
+
+    # a region-wide lesson is not the unit chat's: its notices go to the region's and branches' chats only
+    await h.say("发布 专题党课 12月10日 19:00 党校", user="u-李红", chat=REGION_CHAT)
+    await queue_periodic(h.app.services, dormancy_weeks=8)
+    pushed = await h.tick(days=13, minutes=5)  # 14 December 09:05
+    mine = [p for p in pushed if p.startswith(f"[{unit_chat}]")]
+    assert mine == [f"[{unit_chat}] 🤖 📅 明天（12月15日）是机械产业党总支的活动日，请各支部做好准备，组织党员参加。"]
+    assert any(p.startswith(f"[{GROUP}]") and "专题党课" in p for p in pushed)
+    # on the first of the month, how December went, for its branches only
+    pushed = await h.tick(days=18, hours=1)  # 1 January 10:05
+    mine = [p for p in pushed if p.startswith(f"[{unit_chat}]")]
+    assert len(mine) == 1 and mine[0].startswith(f"[{unit_chat}] 🤖 📋 组织生活落实情况（2026年12月"), mine
+    assert "红星机械党支部：" in mine[0] and "绿源科技党支部：" in mine[0] and "兴业" not in mine[0]
+    assert "机械产业党总支（党总支，2 个支部）：" in mine[0] and "联合党委：" not in mine[0]
 
 
 async def test_who_may_and_bad_input(h: Harness) -> None:
