@@ -14,7 +14,7 @@ from handlers.core.errors import AppError, UsageError
 from handlers.core.event_ref import kind_of, parse_event_ref, visible_in, visible_in_node
 from handlers.core.feature import Feature
 from handlers.core.intent import DAY, KIND, Phrase
-from handlers.core.names import named_branches
+from handlers.core.names import named_side
 from handlers.core.outbox import PushKind, push_row
 from handlers.core.ports import Button, Reply
 from handlers.core.router import Command
@@ -97,10 +97,13 @@ async def for_partners(ctx: Context, text: str, host: int | None, usage: str) ->
         if named is not None:
             names = [n for n in re.split(r"[、，,]", named.group(1)) if n]
             paired = await uow.units.pairings(node.region_id, today)
-            for b in await named_branches(uow, node.region_id, names, today):
-                if not any(p.joins(host, b.id) for p in paired):
-                    managed.append(b)  # not paired with the host: only its manager may bring it in
-                partners.append(b)
+            for name in names:  # a branch, or a 党总支 / 编组 paired with the host: each of its branches
+                for b in (await named_side(uow, node.region_id, name, today))[1]:
+                    if b.id == host:
+                        continue
+                    if not any(p.joins(host, b.id) for p in paired):
+                        managed.append(b)  # not paired with the host: only its manager may bring it in
+                    partners.append(b)
         return partners, managed
 
     partners, managed = await ctx.read(read)

@@ -28,14 +28,14 @@ from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
 from handlers.core.feature import Feature
 from handlers.core.i18n import render
-from handlers.core.names import named_branches, named_member
+from handlers.core.names import named_branches, named_member, named_side
 from handlers.core.outbox import Moment, Payload, PushContext, PushKind, queue
 from handlers.core.periods import period_label
 from handlers.core.ports import Reply
 from handlers.core.router import Command
 from handlers.core.timeparse import Period, ascii_digits
 from handlers.dues import parse_yuan
-from storage.records import BindingRec, BranchRec
+from storage.records import BindingRec
 from storage.repos.units import CLUSTER, GENERAL, UnitRec
 from storage.uow import UnitOfWork
 
@@ -179,7 +179,8 @@ async def fund(ctx: Context, args: str) -> list[Reply]:
 
 
 async def pair(ctx: Context, args: str) -> list[Reply]:
-    """结对 [支部A 支部B [说明]] — region officers pair two branches from today; alone, the pairings in force."""
+    """结对 [A B [说明]] — region officers pair two branches, or a 党总支 / 编组 (each of its branches)
+    with a branch or another unit, from today; alone, the pairings in force."""
     node = ctx.need_node()
     actor = ctx.need_manager(node.region_id, None, Level.REGION)
     today = ctx.local(ctx.now).date()
@@ -193,24 +194,34 @@ async def pair(ctx: Context, args: str) -> list[Reply]:
     if len(note) > MAX_NOTE:
         raise UsageError("pair", "common.too_long", limit=MAX_NOTE)
 
-    async def work(uow: UnitOfWork) -> tuple[list[BranchRec], bool]:
-        a, b = await named_branches(uow, node.region_id, words[:2], today)
-        pairing, new = await uow.units.pair(node.region_id, a.id, b.id, note, today, by=actor.id, now=uow.now)
-        if new:
-            for branch in (a, b):
-                for chat in await uow.chats.chats_for(node.region_id, branch.id, include_branch_chats=False):
-                    await queue(
-                        uow, PAIRED, chat.platform, chat.chat_id, due=uow.now, payload=PairedPush(pairing=pairing)
-                    )
-        await ctx.audit(uow, actor.id, "pairing.set", branches=f"{a.name}、{b.name}", text=note or "—")
-        return [a, b], new
+    async def work(uow: UnitOfWork) -> tuple[str, str, bool]:
+        (a, a_side), (b, b_side) = [await named_side(uow, node.region_id, w, today) for w in words[:2]]
+        if {x.id for x in a_side} & {x.id for x in b_side}:
+            raise UsageError("pair")  # a unit with one of its own branches
+        first: dict[int, int] = {}  # each branch -> a pairing it is in (what its chat is told of)
+        made = False
+        for x in a_side:
+            for y in b_side:
+                pairing, new = await uow.units.pair(node.region_id, x.id, y.id, note, today, by=actor.id, now=uow.now)
+                made |= new
+                first.setdefault(x.id, pairing)
+                first.setdefault(y.id, pairing)
+        if made:
+            for side, other in ((a_side, b), (b_side, a)):
+                for branch in side:
+                    payload = PairedPush(pairing=first[branch.id], other=other)
+                    for chat in await uow.chats.chats_for(node.region_id, branch.id, include_branch_chats=False):
+                        await queue(uow, PAIRED, chat.platform, chat.chat_id, due=uow.now, payload=payload)
+        await ctx.audit(uow, actor.id, "pairing.set", branches=f"{a}、{b}", text=note or "—")
+        return a, b, made
 
-    (a, b), new = await ctx.unit(work)
-    return [ctx.reply("units.paired", a=a.name, b=b.name, note=note, new=new)]
+    a, b, new = await ctx.unit(work)
+    return [ctx.reply("units.paired", a=a, b=b, note=note, new=new)]
 
 
 async def unpair(ctx: Context, args: str) -> list[Reply]:
-    """解除结对 支部A 支部B — the pairing ends today; its joint events stay counted."""
+    """解除结对 A B — the pairing (of two branches, or of a unit's branches) ends today; its joint
+    events stay counted."""
     words = args.split()
     if len(words) != 2:
         raise UsageError("unpair")
@@ -219,10 +230,13 @@ async def unpair(ctx: Context, args: str) -> list[Reply]:
     today = ctx.local(ctx.now).date()
 
     async def work(uow: UnitOfWork) -> bool:
-        a, b = await named_branches(uow, node.region_id, words, today)
-        ended = await uow.units.unpair(node.region_id, a.id, b.id, today)
+        (a, a_side), (b, b_side) = [await named_side(uow, node.region_id, w, today) for w in words]
+        ended = False
+        for x in a_side:
+            for y in b_side:
+                ended |= await uow.units.unpair(node.region_id, x.id, y.id, today)
         if ended:
-            await ctx.audit(uow, actor.id, "pairing.end", branches=f"{a.name}、{b.name}")
+            await ctx.audit(uow, actor.id, "pairing.end", branches=f"{a}、{b}")
         return ended
 
     if not await ctx.unit(work):
@@ -232,6 +246,7 @@ async def unpair(ctx: Context, args: str) -> list[Reply]:
 
 class PairedPush(Payload):
     pairing: int
+    other: str | None = None  # what the chat is paired with, as named (a 党总支 pairs each of its branches)
 
 
 async def _paired(ctx: PushContext[PairedPush]) -> Reply | None:
@@ -239,7 +254,7 @@ async def _paired(ctx: PushContext[PairedPush]) -> Reply | None:
     found = next((p for p in await ctx.uow.units.pairings(ctx.chat.region_id) if p.id == ctx.payload.pairing), None)
     if found is None or found.ended_on is not None or ctx.chat.branch_id not in (found.a_branch_id, found.b_branch_id):
         return None
-    other = found.b if ctx.chat.branch_id == found.a_branch_id else found.a
+    other = ctx.payload.other or (found.b if ctx.chat.branch_id == found.a_branch_id else found.a)
     return Reply(text=render("units.paired_push", ctx.locale, other=other, note=found.note))
 
 

@@ -54,3 +54,16 @@ async def named_branches(uow: UnitOfWork, region_id: int, names: list[str], toda
         region = await uow.org.region(region_id)
         raise AppError("org.no_such_branch", name=found, region=region.name)
     return found
+
+
+async def named_side(uow: UnitOfWork, region_id: int, word: str, today: date) -> tuple[str, list[BranchRec]]:
+    """One side of a pairing or a joint event, by name: a branch, or a 党总支 / 编组 (its open
+    branches); its name and branches."""
+    unit = await uow.units.named(region_id, word)
+    if unit is None:
+        (branch,) = await named_branches(uow, region_id, [word], today)
+        return branch.name, [branch]
+    found = [b for b in await uow.org.branches(region_id) if b.id in unit.branch_ids and b.open_on(today)]
+    if not found:
+        raise AppError("units.empty_unit", name=unit.name)
+    return unit.name, found

@@ -338,6 +338,41 @@ async def test_a_unit_s_own_chat_hears_the_unit_and_answers_only_what_concerns_i
     assert "机械产业党总支（党总支，2 个支部）：" in mine[0] and "联合党委：" not in mine[0]
 
 
+async def test_a_unit_paired_with_a_branch_pairs_each_of_its_branches(h: Harness) -> None:
+    await _chats(h)
+    for text in ("党总支 机械产业党总支 红星机械党支部 绿源科技党支部", "党总支 机械产业党总支 书记 张伟"):
+        await h.say(text, user="u-李红", chat=REGION_CHAT)
+    said = await h.say("结对 机械产业党总支 兴业商户联合党支部 共建", user="u-李红", chat=REGION_CHAT)
+    assert said == [
+        "✅ 机械产业党总支 与 兴业商户联合党支部 自今天起结对共建（共建）。双方支部的群会收到通知；"
+        "联合活动发送：发布 类型 日期 时间 地点 联合：兴业商户联合党支部"
+    ]
+    told = sorted(await h.tick(seconds=5))
+    tail = "结对共建（共建）。联合活动的双方党员均为应到，计入双方的组织生活。"
+    assert told == sorted(
+        [
+            f"[{GROUP}] 🤖 🤝 本支部与兴业商户联合党支部{tail}",
+            f"[{GREEN}] 🤖 🤝 本支部与兴业商户联合党支部{tail}",
+            f"[{SHOP}] 🤖 🤝 本支部与机械产业党总支{tail}",  # once, naming the unit
+        ]
+    )
+    listed = (await h.say("结对", user="u-李红", chat=REGION_CHAT))[0].splitlines()
+    assert listed[0] == "🤝 结对共建 2 对：" and len(listed) == 3
+    # 绿源's own secretary may now hold a joint event with 兴业; 兴业's with the whole 党总支
+    created = await h.say("发布 支委会 12月3日 19:00 会议室 联合：兴业商户联合党支部", user="u-刘芳", chat=GREEN)
+    assert created[0].startswith("📌 已发布 #1 支委会") and "联合：兴业商户联合党支部（" in created[0]
+    created = await h.say("发布 党员活动日 12月10日 9:00 活动中心 联合：机械产业党总支", user="u-陈明", chat=SHOP)
+    assert "联合：红星机械党支部、绿源科技党支部（" in created[0]
+    # a unit is not paired with its own branch; ended for all its branches at once
+    said = await h.say("结对 机械产业党总支 红星机械党支部", user="u-李红", chat=REGION_CHAT)
+    assert said[0].startswith("格式不对。\n用法：结对 [A B [说明]]")
+    said = await h.say("解除结对 兴业商户联合党支部 机械产业党总支", user="u-李红", chat=REGION_CHAT)
+    assert said == ["✅ 兴业商户联合党支部 与 机械产业党总支 的结对自今天起结束，已开展的联合活动仍计入双方。"]
+    assert (await h.say("结对", user="u-李红", chat=REGION_CHAT))[0].startswith("还没有结对")
+    refused = await h.say("发布 支委会 12月4日 19:00 会议室 联合：兴业商户联合党支部", user="u-刘芳", chat=GREEN)
+    assert refused[0].startswith("兴业商户联合党支部 与本支部没有结对")
+
+
 async def test_who_may_and_bad_input(h: Harness) -> None:
     await _chats(h)
     assert await h.say("党总支 机械产业党总支 红星机械党支部", user="u-张伟", chat=REGION_CHAT) == [
@@ -360,7 +395,7 @@ async def test_who_may_and_bad_input(h: Harness) -> None:
     said = await h.say("总支经费 机械产业党总支 很多 用途", user="u-李红", chat=REGION_CHAT)
     assert said[0].startswith("“很多”不是金额，请写元数，例如 20000 或 -3000。\n用法：总支经费 名称 金额 用途")
     said = await h.say("结对 红星机械党支部 红星机械党支部", user="u-李红", chat=REGION_CHAT)
-    assert said[0].startswith("格式不对。\n用法：结对 [支部A 支部B [说明]]")
+    assert said[0].startswith("格式不对。\n用法：结对 [A B [说明]]")
     said = await h.say("解除结对 红星机械党支部 兴业商户联合党支部", user="u-李红", chat=REGION_CHAT)
     assert said == ["红星机械党支部 与 兴业商户联合党支部 现在没有结对。"]
     # a joint event from the region's chat needs the publishing branch named
