@@ -24,7 +24,6 @@ from handlers.core.router import Command, Handler, Press
 from handlers.core.timeparse import numbered
 from handlers.events import catch_up_chat
 from storage.records import BindingRec, LinkRequestRec, MemberRec, RegionRec, normalize_phone
-from storage.repos.units import UnitRec
 from storage.uow import UnitOfWork
 
 MAX_NAME = 50
@@ -116,8 +115,13 @@ async def _bind(ctx: Context, target: Target, *, confirmed: bool) -> list[Reply]
         label = await _node_label(uow, region.id, target_branch, spot.unit_id)
         # the roster's role for that node: its branch secretary or a region officer (never the chat's
         # admin); a unit's chat: a region officer, or who manages every branch of the unit
-        if spot.unit_id is None or not _manages_unit(member, await uow.units.units(region.id), spot.unit_id):
-            access.check(member, Level.BRANCH if spot.unit_id is None else Level.REGION, Node(region.id, target_branch))
+        if spot.unit_id is None:
+            access.check(member, Level.BRANCH, Node(region.id, target_branch))
+        else:
+            unit = next(u for u in await uow.units.units(region.id) if u.id == spot.unit_id)
+            refused = access.unit_refusal(member, region.id, unit.branch_ids)
+            if refused is not None:
+                raise refused
         current = await uow.chats.binding(inc.platform, inc.chat_id)
         moving = current is not None and (current.region_id, current.branch_id, current.unit_id) != (
             member.region_id,
@@ -245,12 +249,6 @@ async def _node_label(uow: UnitOfWork, region_id: int, branch_id: int | None, un
     if branch_id is None:
         return (await uow.org.region(region_id)).name
     return (await uow.org.branch(branch_id)).name
-
-
-def _manages_unit(member: MemberRec, units: list[UnitRec], unit_id: int) -> bool:
-    """The member manages every branch of this unit (its secretary, its lead branch's)."""
-    unit = next((u for u in units if u.id == unit_id), None)
-    return unit is not None and bool(unit.branch_ids) and unit.branch_ids <= member.manages
 
 
 # -- registration ------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ instructor (党建指导员) records guidance of the branches the region assigne
 the region, and in such a branch's chat reads what its secretary reads (the commands marked
 `reads`), changing nothing. The managers of a middle-level unit (a 党总支's secretary, a 编组's
 lead branch's secretaries) act on its branches as the region's officers do on the region, and
-nowhere else; the region's own acts stay its officers'. Rights come from
+nowhere else, and bind the unit's own chat; the region's own acts stay its officers'. On the
+web console a member looks only where this rule lets them (console_places). Rights come from
 the roster only: being a chat's administrator on a platform grants nothing (in real groups many
 members are made admins). For privileged members (branch secretaries and up) only a region
 officer decides their identity (approving, undoing or stopping their accounts).
@@ -91,6 +92,20 @@ def refusal(actor: MemberRec | None, level: Level, node: Node | None, *, reading
     if node.branch_id is not None and actor.role == "branch_secretary":
         return None
     return _refuse("needs_branch" if node.branch_id is not None else "needs_region")
+
+
+def unit_refusal(actor: MemberRec | None, region_id: int, branch_ids: frozenset[int]) -> Refused | None:
+    """None if `actor` may act for a 党总支 or 编组 with these branches as a whole (bind its own
+    chat): a region officer of its region, or who manages every one of its branches."""
+    if (
+        actor is not None
+        and actor.active
+        and actor.region_id == region_id
+        and branch_ids
+        and branch_ids <= actor.manages
+    ):
+        return None
+    return refusal(actor, Level.REGION, Node(region_id))
 
 
 def check(actor: MemberRec | None, level: Level, node: Node | None, *, reading: bool = False) -> MemberRec | None:

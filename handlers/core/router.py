@@ -67,6 +67,12 @@ class Press:
 Identify = Callable[[Incoming], Awaitable[tuple[BindingRec | None, MemberRec | None]]]
 
 
+def _answered_in(ctx: Context, unit_chat: bool) -> bool:
+    """Whether a command or button is answered in this chat: anywhere but in a 党总支's or 编组's
+    own chat, which answers only those marked unit_chat (the rest are its branches' chats')."""
+    return ctx.unit_chat is None or unit_chat
+
+
 class Router:
     def __init__(self, services: Services, bot_username: str | None = None) -> None:
         self.services = services
@@ -250,7 +256,7 @@ class Router:
         manager = ctx.member is not None and refusal(ctx.member, Level.BRANCH, ctx.node) is None
         if not (spoken_to or manager or (phrase is not None and phrase.anyone)):
             return None
-        if ctx.unit_chat is not None and not cmd.unit_chat:
+        if not _answered_in(ctx, cmd.unit_chat):
             return None  # a unit's chat: said in a branch's chat, it would mean something
         if refusal(ctx.member, cmd.access, ctx.node, reading=cmd.reads) is not None:
             return None  # what they cannot do is not what they meant
@@ -263,9 +269,8 @@ class Router:
             if found is None:
                 raise ValueError(f"phrase {phrase.pattern!r} resolved to no command: {words!r}")
             if found is not cmd:  # not what it seemed (no such meeting): what there is, instead
-                if (ctx.unit_chat is not None and not found.unit_chat) or refusal(
-                    ctx.member, found.access, ctx.node, reading=found.reads
-                ) is not None:
+                refused = refusal(ctx.member, found.access, ctx.node, reading=found.reads)
+                if not _answered_in(ctx, found.unit_chat) or refused is not None:
                     return None
                 return await found.handler(ctx, args)
             if phrase.confirm:
@@ -289,7 +294,7 @@ class Router:
     def _placed(ctx: Context, unit_chat: bool) -> None:
         """A 党总支's or 编组's own chat answers only what concerns the unit (help, 组织生活, binding,
         its language); everything else is its branches' chats' (said so, with what works here)."""
-        if ctx.unit_chat is not None and not unit_chat:
+        if not _answered_in(ctx, unit_chat):
             raise AppError("units.unit_chat_only")
 
     @staticmethod
@@ -388,7 +393,7 @@ class Router:
         order they were registered."""
 
         def usable(c: Command) -> bool:
-            if ctx.unit_chat is not None and not c.unit_chat:
+            if not _answered_in(ctx, c.unit_chat):
                 return False
             if ctx.member is None:
                 return c.access in (Level.ANYONE, Level.MEMBER)
