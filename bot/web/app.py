@@ -116,6 +116,17 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+async def reached(uow: UnitOfWork, member: MemberRec | None) -> MemberRec | None:
+    """The member with the branches they guide and manage now, read on this connection (a page's
+    and a form's alike; not a process's cache)."""
+    if member is None:
+        return None
+    region = member.region_id
+    return await with_reach(
+        member, lambda: uow.instructors.guides_by_member(region), lambda: uow.units.managers(region)
+    )
+
+
 def place_key(node: Node) -> str:
     """A place as a link and a cookie name it: the branch's id, "r" for the region."""
     return "r" if node.branch_id is None else str(node.branch_id)
@@ -198,10 +209,14 @@ class WebConsole:
     # -- identity -------------------------------------------------------------------------------
     async def _identify(self, incoming: Incoming) -> tuple[BindingRec | None, MemberRec | None]:
         """A web form acts as the session's member (user_id) for the node they speak for."""
-        member = await self.app.db.read(lambda c: UnitOfWork(c, self.now()).org.member(int(incoming.user_id or 0)))
+        now = self.now()
+
+        async def load(uow: UnitOfWork) -> MemberRec | None:
+            return await reached(uow, await uow.org.member(int(incoming.user_id or 0)))
+
+        member = await self.app.db.read(lambda c: load(UnitOfWork(c, now)))
         if member is None:
             return None, None
-        member = await self.app.services.directory.reach(member)
         parts = incoming.chat_id.split(":")  # web:<member>:<place>:<locale>
         key, locale = (parts[2], parts[3] or None) if len(parts) == 4 else (None, None)
         place = chosen_place(member, key)
@@ -222,9 +237,8 @@ class WebConsole:
             found = await uow.web.session_member(weblink.digest(token), now)
             if found is None:
                 return None
-            region = found[1].region_id  # what they guide and manage, read with the page
-            guides, managers = (lambda: uow.instructors.guides_by_member(region)), (lambda: uow.units.managers(region))
-            return found[0], await with_reach(found[1], guides, managers)
+            member = await reached(uow, found[1])  # what they guide and manage, read with the page
+            return None if member is None else (found[0], member)
 
         found = await self.read(who)
         if found is None:
