@@ -1,19 +1,23 @@
 """The middle level and pairing, as the seeds draw them: a region's 党总支 (general branches, each
 with its secretary and a fixed activity day a month at the shared centre) and 编组 (groups of
 enterprises led by a 组长单位, the lead branch), between the region and its branches; and 结对共建,
-two branches paired to learn and hold activities together.
+two branches (or a unit's branches) paired to learn and hold activities together.
 
-  党总支 [名称 支部…|名称 书记 姓名|名称 活动日 15|无]   region officers set a 党总支 up; alone, every unit
-  编组 [名称 支部…|名称 组长 支部名|名称 活动日 N]        the same for a 编组
+  党总支 [名称 支部…|名称 书记 姓名|名称 活动日 15|无|名称 规范 党课 每月1次]   region officers set a 党总支 up
+  编组 [名称 支部…|名称 组长 支部名|名称 活动日 N|名称 规范 …]                  the same for a 编组
   总支经费 名称 金额 用途                                 dues returned to a unit (a minus amount: spent)
-  结对 [支部A 支部B [说明]]                               region officers pair two branches; alone, the pairings
-  解除结对 支部A 支部B                                    the pairing ends today (its joint events stay counted)
+  结对 [A B [说明]]                                       region officers pair two branches, or a unit's
+                                                          branches with a branch or unit; alone, the pairings
+  解除结对 A B                                            the pairing ends today (its joint events stay counted)
 
 A unit's managers (the 党总支书记; a 编组's lead branch's secretaries) act on its branches as the
 region's officers do on the region (handlers/core/access.py). A joint event expects each side's
-members and counts for each side in 组织生活: `发布 … 联合：支部B` (a branch paired with this one, or
-one the sender manages) or `发布 … 党总支：名称` (all its branches; the sender manages them all).
-The day before a unit's activity day its branches' chats are reminded.
+members and counts for each side in 组织生活: `发布 … 联合：支部B` (a branch or unit paired with this
+one, or one the sender manages) or `发布 … 党总支：名称` (all its branches; the sender manages them
+all). A unit's own norms count only such events for all its branches. The day before a unit's
+activity day its branches' chats, and its own chat (绑定 党总支名: a chat that answers only what
+concerns the unit, handlers/core/router.py), are reminded; its own chat also hears, on the 1st, how
+the month before went.
 """
 
 from __future__ import annotations
