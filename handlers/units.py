@@ -26,8 +26,9 @@ import calendar
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
+from handlers.bulletins import MAX_NOTICE, NOTICE, NoticePush
 from handlers.compliance import MonthPush, cell_params, matrix, parse_norm, unit_cells, unit_rows
-from handlers.core.access import Level
+from handlers.core.access import Level, unit_refusal
 from handlers.core.context import Context
 from handlers.core.errors import AppError, UsageError
 from handlers.core.feature import Feature
@@ -248,6 +249,40 @@ async def unpair(ctx: Context, args: str) -> list[Reply]:
     return [ctx.reply("units.unpaired", a=words[0], b=words[1])]
 
 
+async def unit_notice(ctx: Context, args: str) -> list[Reply]:
+    """总支通知 内容 — in a 党总支's or 编组's own chat, its managers (or a region officer) send a
+    notice to it and to each of its branches' chats."""
+    text = args.strip()
+    if not text:
+        raise UsageError("unit_notice")
+    if len(text) > MAX_NOTICE:
+        raise UsageError("unit_notice", "common.too_long", limit=MAX_NOTICE)
+    unit_id = ctx.unit_chat
+    if unit_id is None:
+        raise AppError("units.notice_where")
+    binding = ctx.need_binding()
+    sender = ctx.need_member()
+    inc = ctx.incoming
+
+    async def work(uow: UnitOfWork) -> int:
+        unit = next(u for u in await uow.units.units(binding.region_id) if u.id == unit_id)
+        refused = unit_refusal(sender, binding.region_id, unit.branch_ids)
+        if refused is not None:
+            raise refused
+        chats = await uow.chats.unit_chats(unit.id)
+        for branch_id in sorted(unit.branch_ids):
+            chats += await uow.chats.chats_for(binding.region_id, branch_id, include_branch_chats=False)
+        ref = inc.update_id or f"{inc.chat_id}:{inc.message_id}:{uow.now.isoformat()}"
+        payload = NoticePush(text=text, by=f"{unit.name} {sender.name}", ref=f"{inc.platform}:{ref}")
+        for chat in chats:
+            await queue(uow, NOTICE, chat.platform, chat.chat_id, due=uow.now, payload=payload)
+        await ctx.audit(uow, sender.id, "unit.notice", unit=unit.name, chats=len(chats))
+        return len(chats)
+
+    count = await ctx.unit(work)
+    return [ctx.reply("bulletins.notice_queued", count=count, private=True)]
+
+
 class PairedPush(Payload):
     pairing: int
     other: str | None = None  # what the chat is paired with, as named (a 党总支 pairs each of its branches)
@@ -367,6 +402,7 @@ COMMANDS = [
     Command("unit", ("党总支",), general, "units.usage_unit", "units.help_unit", R),
     Command("cluster", ("编组",), cluster, "units.usage_cluster", "units.help_cluster", R),
     Command("unit_fund", ("总支经费",), fund, "units.usage_fund", "units.help_fund", R),
+    Command("unit_notice", ("总支通知",), unit_notice, "units.usage_notice", "units.help_notice", unit_chat=True),
     Command("pair", ("结对",), pair, "units.usage_pair", "units.help_pair", R),
     Command("unpair", ("解除结对",), unpair, "units.usage_unpair", "units.help_unpair", R),
 ]

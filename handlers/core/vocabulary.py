@@ -229,6 +229,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "unit.set": ("设置党总支（编组）", "set up a general branch or cluster"),
         "unit.fund": ("登记党总支（编组）经费", "recorded a unit's funds"),
         "unit.norm": ("设置党总支（编组）本级规范", "set a unit's own norm"),
+        "unit.notice": ("发送党总支（编组）通知", "sent a unit's notice"),
         "pairing.set": ("设立结对共建", "paired two branches"),
         "pairing.end": ("解除结对", "ended a pairing"),
         "roster.import": ("导入花名册", "imported the roster"),

@@ -201,6 +201,7 @@ COMMANDS = {
     "pending_redeem": "region",
     "cancel_redeem": "member",
     # the web console
+    "unit_notice": "member",  # in a unit's own chat only, by its managers (inside; tests/handlers/test_units.py)
     "console": "member",  # the link itself only for who may use the console (inside)
     # who is who
     "bind": "branch",

@@ -305,7 +305,7 @@ async def test_a_unit_s_own_chat_hears_the_unit_and_answers_only_what_concerns_i
     for text, user in (("签到", "u-赵强"), ("发布 支委会 12月3日 19:00 会议室", "u-张伟"), ("积分排行", "u-李红")):
         assert (await h.say(text, user=user, chat=unit_chat))[0].startswith(elsewhere), text
     helped = (await h.say("帮助", user="u-赵强", chat=unit_chat))[0]
-    assert "· 组织生活与报表：组织生活规范、组织生活\n· 设置：我是谁\n" in helped and "签到" not in helped
+    assert "· 组织生活与报表：组织生活规范、组织生活\n· 设置：我是谁、总支通知\n" in helped and "签到" not in helped
     assert "机械产业党总支" in (await h.say("我是谁", user="u-赵强", chat=unit_chat))[0]
     # 组织生活 here: its branches and its line, not the region's other branches nor the region's own norms
     shown = (await h.say("组织生活 本月", user="u-赵强", chat=unit_chat))[0].splitlines()
@@ -313,6 +313,14 @@ async def test_a_unit_s_own_chat_hears_the_unit_and_answers_only_what_concerns_i
     assert names == ["红星机械党支部", "绿源科技党支部", "机械产业党总支（党总支，2 个支部）"], shown
     listed = (await h.say("群列表", user="u-李红", chat=REGION_CHAT))[0]
     assert "机械产业党总支" in listed
+    # its secretary's notice reaches it and each of its branches' chats (not 兴业's, not the region's)
+    said = await h.say("总支通知 周五前报送本月工作情况", user="u-张伟", chat=unit_chat)
+    assert said == ["📣 通知已排队发送到 3 个群。"]
+    told = await h.tick(seconds=5)
+    notice = "🤖 📣 通知（机械产业党总支 张伟）\n周五前报送本月工作情况"
+    assert sorted(told) == sorted(f"[{c}] {notice}" for c in (unit_chat, GROUP, GREEN))
+    assert (await h.say("总支通知 测试", user="u-刘芳", chat=unit_chat))[0].startswith("⛔")
+    assert (await h.say("总支通知 测试", user="u-张伟"))[0].startswith("“总支通知”请在党总支或编组自己的群里发送")
     # every command and button, as its secretary and as a region officer: only the unit's are answered
     router = h.app.router
     for user in ("u-张伟", "u-李红"):
