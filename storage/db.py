@@ -123,8 +123,9 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False, re
     or for a `reader` deferred ones: a snapshot that never holds up a writer."""
     if not is_sqlite(url):
         # the leader answers a whole bot: handlers, renders and board edits at once (each bounded,
-        # together up to about 25); a process that only receives opens few of these
-        return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        # together up to about 35: 24 updates, 8 board edits, the writer, the dispatcher); a process
+        # that only receives opens few of these
+        return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=30)
     parsed = make_url(url)
     if parsed.database and parsed.database != ":memory:":
         private_file(Path(parsed.database))

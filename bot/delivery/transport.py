@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 OUTAGE_FIRST_S = 0.5  # the database unreachable: the update is handled again this much later,
 OUTAGE_MAX_S = 4.0  # doubling up to this (so it goes through within 5 s of the database's return)
 UNKEPT_PATIENCE_S = 60.0  # an update that was not stored is tried again for this long, then answered
-AT_ONCE = 8  # updates handled at the same moment: each holds a database connection (the pool has 30)
+AT_ONCE = 24  # updates handled at the same moment: each may hold a database connection (the pool has 40)
 
 Answers = Sequence[Awaitable[Delivery]]  # the answers of one update, on their way
 Toast = Callable[[Reply | None], Awaitable[None]]  # shows a button's private answer to the presser
