@@ -249,6 +249,14 @@ async def unpair(ctx: Context, args: str) -> list[Reply]:
     return [ctx.reply("units.unpaired", a=words[0], b=words[1])]
 
 
+async def unit_audience(uow: UnitOfWork, unit: UnitRec) -> list[BindingRec]:
+    """Where the unit's own news goes: its own chats, and each of its branches' chats."""
+    chats = await uow.chats.unit_chats(unit.id)
+    for branch_id in sorted(unit.branch_ids):
+        chats += await uow.chats.chats_for(unit.region_id, branch_id, include_branch_chats=False)
+    return chats
+
+
 async def unit_notice(ctx: Context, args: str) -> list[Reply]:
     """总支通知 内容 — in a 党总支's or 编组's own chat, its managers (or a region officer) send a
     notice to it and to each of its branches' chats."""
@@ -269,9 +277,7 @@ async def unit_notice(ctx: Context, args: str) -> list[Reply]:
         refused = unit_refusal(sender, binding.region_id, unit.branch_ids)
         if refused is not None:
             raise refused
-        chats = await uow.chats.unit_chats(unit.id)
-        for branch_id in sorted(unit.branch_ids):
-            chats += await uow.chats.chats_for(binding.region_id, branch_id, include_branch_chats=False)
+        chats = await unit_audience(uow, unit)
         ref = inc.update_id or f"{inc.chat_id}:{inc.message_id}:{uow.now.isoformat()}"
         payload = NoticePush(text=text, by=f"{unit.name} {sender.name}", ref=f"{inc.platform}:{ref}")
         for chat in chats:
@@ -319,10 +325,7 @@ async def _periodic(uow: UnitOfWork, at: Moment) -> int:
                 day = next_activity_day(unit.activity_day, day)
                 due = datetime.combine(day - timedelta(days=1), REMIND_AT, tzinfo=at.tz)
             payload = UnitDayPush(unit=unit.id, day=day)
-            chats = await uow.chats.unit_chats(unit.id)  # its own chats, and each of its branches'
-            for branch_id in sorted(unit.branch_ids):
-                chats += await uow.chats.chats_for(region.id, branch_id, include_branch_chats=False)
-            for chat in chats:
+            for chat in await unit_audience(uow, unit):
                 queued += await queue(uow, UNIT_DAY, chat.platform, chat.chat_id, due=due, payload=payload)
     return queued
 
