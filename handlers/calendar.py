@@ -4,7 +4,6 @@ one occurrence (改期). Occurrences become ordinary events ahead of time (mater
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -17,20 +16,21 @@ from handlers.core.context import Context, Services
 from handlers.core.errors import AppError, UsageError
 from handlers.core.event_ref import kind_of, parse_event_ref, visible_in
 from handlers.core.feature import Feature
-from handlers.core.i18n import render
 from handlers.core.intent import SEE, Phrase
-from handlers.core.outbox import Payload, PushContext, PushKind, queue
 from handlers.core.ports import Reply
 from handlers.core.router import Command, Handler
 from handlers.core.timeparse import WhenError, numbered, parse_time, parse_when
 from handlers.events import (
+    Change,
     EventDraft,
     _split_details,
-    audience_chats,
     check_lengths,
+    copies_follow,
     create_event,
     for_branch,
+    joint_host,
     queue_pushes,
+    tell_change,
     window_times,
 )
 from storage.records import RuleRec
@@ -391,69 +391,6 @@ def _rule_changes(before: RuleRec, after: RuleRec) -> list[Change]:
     return [Change(field=f, old=old, new=new) for f, (old, new) in pairs.items() if old != new]
 
 
-class Change(Payload):
-    field: str  # place, topic, lecturer, time (HH:MM), rule, holiday, starts (ISO)
-    old: str
-    new: str
-
-
-class EventsChanged(Payload):
-    """Upcoming events changed in place (a rule edited, one occurrence moved): their audience is
-    told what changed and where the events now stand."""
-
-    events: list[int]
-    changes: list[Change]
-    dropped: list[int]
-    ref: str  # the edit: one notice per edit and chat
-
-
-async def tell_change(
-    uow: UnitOfWork, event_ids: Sequence[int], changes: list[Change], *, dropped: Sequence[int] = (), ref: str
-) -> bool:
-    """Queue the change notice for every chat of the events' audience (one rule or one event:
-    one audience)."""
-    events = await uow.events.get_many(event_ids)
-    if not events:
-        return False
-    payload = EventsChanged(
-        events=sorted(event_ids), changes=changes, dropped=list(dropped), ref=f"{ref}:{uow.now:%Y%m%d%H%M%S%f}"
-    )
-    first = min(events.values(), key=lambda e: e.id)
-    for chat in await audience_chats(uow, first):
-        await queue(uow, CHANGED, chat.platform, chat.chat_id, due=uow.now, payload=payload)
-    return True
-
-
-async def _changed(ctx: PushContext[EventsChanged]) -> Reply | None:
-    events = await ctx.uow.events.get_many(ctx.payload.events)
-    shown = [e for e in sorted(events.values(), key=lambda e: e.starts_at) if e.status == "scheduled"]
-    dropped = set(ctx.payload.dropped)
-    items = [{"e": e, "starts": e.starts_at.astimezone(ctx.tz)} for e in shown if e.id not in dropped]
-    gone = [{"e": e, "starts": e.starts_at.astimezone(ctx.tz)} for e in events.values() if e.id in dropped]
-    if not items and not gone:
-        return None
-    changes = [
-        c.model_dump() | ({"old": _at(c.old, ctx.tz), "new": _at(c.new, ctx.tz)} if c.field == "starts" else {})
-        for c in ctx.payload.changes
-    ]
-    kind = (shown or list(events.values()))[0].kind
-    return Reply(text=render("calendar.changed", ctx.locale, kind=kind, changes=changes, items=items, gone=gone))
-
-
-def _at(iso: str, tz: Any) -> datetime:
-    return datetime.fromisoformat(iso).astimezone(tz)
-
-
-CHANGED = PushKind(
-    "event_changed",
-    EventsChanged,
-    _changed,
-    lambda p: f"changed:{p.ref}",
-    label=("活动变更通知", "event change notice"),
-)
-PUSHES = [CHANGED]
-
-
 async def move_event(ctx: Context, args: str) -> list[Reply]:
     """改期 #编号 日期 时间 — move one event (one occurrence of a rule); its pushes follow it and
     its audience is told."""
@@ -470,6 +407,7 @@ async def move_event(ctx: Context, args: str) -> list[Reply]:
 
     async def work(uow: UnitOfWork) -> tuple[Any, datetime]:
         event = await uow.events.get(event_id)
+        elsewhere.clear()
         if event is None or not visible_in(event, binding) or event.status != "scheduled":
             raise AppError("events.not_found", id=event_id)
         ctx.need_manager(event.region_id, event.branch_id)
@@ -477,6 +415,7 @@ async def move_event(ctx: Context, args: str) -> list[Reply]:
             raise AppError("calendar.already_started", id=event_id)
         if event.starts_at == when.at:  # nothing moves: nobody is told of a change that is none
             raise AppError("calendar.same_time", id=event_id, at=ctx.local(when.at))
+        await joint_host(uow, event)
         await uow.events.reschedule(event_id, **window_times(ctx.services.policy, when.at))
         moved = await uow.events.get(event_id)
         assert moved is not None
@@ -485,10 +424,13 @@ async def move_event(ctx: Context, args: str) -> list[Reply]:
         await _audit(ctx, uow, "event.move", None, event=event_id, to=when.at.isoformat())
         change = Change(field="starts", old=event.starts_at.isoformat(), new=when.at.isoformat())
         await tell_change(uow, [event_id], [change], ref=f"e{event_id}")
+        elsewhere.update(await copies_follow(uow, ctx.services.policy, moved, change))
         return event, event.starts_at
 
+    elsewhere: set[int] = set()  # other regions whose copies of a joint event moved with it
     event, old = await ctx.unit(work)
-    ctx.services.directory.forget_events(binding.region_id)
+    for region_id in {binding.region_id} | elsewhere:
+        ctx.services.directory.forget_events(region_id)
     return [ctx.reply("calendar.moved", id=event_id, kind=event.kind, old=ctx.local(old), new=ctx.local(when.at))]
 
 
@@ -604,4 +546,4 @@ PHRASES = [
     Phrase(SEE + r"(?:例会|例行|每月|全年)?(?:安排|日程|计划)(?:表)?|例行安排|日程安排|" + SEE + r"日程", "日程"),
 ]
 
-FEATURE = Feature("calendar", topic="events", commands=COMMANDS, pushes=PUSHES, phrases=PHRASES)
+FEATURE = Feature("calendar", topic="events", commands=COMMANDS, phrases=PHRASES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -13,9 +14,10 @@ from handlers.core.context import Context, Policy
 from handlers.core.errors import AppError, UsageError
 from handlers.core.event_ref import kind_of, parse_event_ref, visible_in, visible_in_node
 from handlers.core.feature import Feature
+from handlers.core.i18n import render
 from handlers.core.intent import DAY, KIND, Phrase
 from handlers.core.names import named_side
-from handlers.core.outbox import PushKind, push_row
+from handlers.core.outbox import Payload, PushContext, PushKind, push_row, queue
 from handlers.core.ports import Button, Reply
 from handlers.core.router import Command
 from handlers.core.timeparse import ParsedWhen, WhenError, parse_date, parse_when
@@ -67,14 +69,24 @@ _PARTNERS = re.compile(r"(?:^|\s)(?:联合|结对|with)\s*[:：]\s*(\S+)", re.I)
 _UNIT = re.compile(r"(?:^|\s)(?:党总支|编组|unit)\s*[:：]\s*(\S+)", re.I)
 
 
-async def for_partners(ctx: Context, text: str, host: int | None, usage: str) -> tuple[str, tuple[int, ...], list[str]]:
+@dataclass(frozen=True)
+class Joint:
+    """Who a branch's event is held with: this region's other branches, and branches of other
+    regions paired with it (跨党委结对: each gets its own region's copy of the event)."""
+
+    text: str  # what was typed, without 联合：… / 党总支：…
+    partners: tuple[int, ...] = ()
+    names: tuple[str, ...] = ()  # every side's name as the reply shows it
+    abroad: tuple[tuple[int, int], ...] = ()  # (region, branch)
+
+
+async def for_partners(ctx: Context, text: str, host: int | None, usage: str) -> Joint:
     """Take "联合：支部B[、支部C]" or "党总支：名称" out of what was typed for a branch's event: the
     other branches it is held with (a branch paired with the host, or one the sender manages; a
-    unit's branches, when the sender manages each). Returns the text without it, the partners and
-    their names."""
+    unit's branches, when the sender manages each; another region's branch paired with the host)."""
     named, unit_name = _PARTNERS.search(text), _UNIT.search(text)
     if named is None and unit_name is None:
-        return text, (), []
+        return Joint(text)
     if host is None:
         raise UsageError(usage, "units.joint_needs_branch")
     node = ctx.need_node()
@@ -83,9 +95,10 @@ async def for_partners(ctx: Context, text: str, host: int | None, usage: str) ->
     for m in sorted((x for x in (named, unit_name) if x is not None), key=lambda x: -x.start()):
         text = (text[: m.start()] + " " + text[m.end() :]).strip()
 
-    async def read(uow: UnitOfWork) -> tuple[list[BranchRec], list[BranchRec]]:
+    async def read(uow: UnitOfWork) -> tuple[list[BranchRec], list[BranchRec], dict[tuple[int, int], str]]:
         partners: list[BranchRec] = []
         managed: list[BranchRec] = []  # brought in by the sender's rights: they must manage each
+        abroad: dict[tuple[int, int], str] = {}
         if unit_name is not None:
             unit = await uow.units.named(node.region_id, unit_name.group(1))
             if unit is None:
@@ -97,21 +110,32 @@ async def for_partners(ctx: Context, text: str, host: int | None, usage: str) ->
         if named is not None:
             names = [n for n in re.split(r"[、，,]", named.group(1)) if n]
             paired = await uow.units.pairings(node.region_id, today)
+            far = {  # another region's branches paired with the host, by name and by 党委/支部
+                key: p.other_of(host)
+                for p in paired
+                if p.across and host in (p.a_branch_id, p.b_branch_id)
+                for key in (p.other_of(host)[2].split(" ", 1)[1], p.other_of(host)[2].replace(" ", "/"))
+            }
             for name in names:  # a branch, or a 党总支 / 编组 paired with the host: each of its branches
+                if name in far:
+                    region_id, branch_id, label = far[name]
+                    abroad[(region_id, branch_id)] = label
+                    continue
                 for b in (await named_side(uow, node.region_id, name, today))[1]:
                     if b.id == host:
                         continue
                     if not any(p.joins(host, b.id) for p in paired):
                         managed.append(b)  # not paired with the host: only its manager may bring it in
                     partners.append(b)
-        return partners, managed
+        return partners, managed, abroad
 
-    partners, managed = await ctx.read(read)
+    partners, managed, abroad = await ctx.read(read)
     for b in managed:
         if refusal(actor, Level.BRANCH, Node(node.region_id, b.id)) is not None:
             raise AppError("units.not_partner", branch=b.name)
     ids = tuple(sorted({b.id for b in partners} - {host}))
-    return text, ids, sorted({b.name for b in partners if b.id != host})
+    names = sorted({b.name for b in partners if b.id != host}) + sorted(abroad.values())
+    return Joint(text, ids, tuple(names), tuple(sorted(abroad)))
 
 
 def _split_details(rest: str) -> tuple[str, str, str | None]:
@@ -164,7 +188,8 @@ async def publish_event(
     details, named, branch_name = await for_branch(ctx, when.rest, "event")
     details, group = await for_group(ctx, details)
     branch_id = binding.branch_id if named is None else named
-    details, partners, partner_names = await for_partners(ctx, details, branch_id, "event")
+    joint = await for_partners(ctx, details, branch_id, "event")
+    details, partners = joint.text, joint.partners
     place, topic, lecturer = _split_details(details) if fixed is None else (*fixed, None)
     if not place:
         raise UsageError("event", "events.no_place")
@@ -194,6 +219,7 @@ async def publish_event(
         lecturer,
         group_id=group[0] if group else None,
         partners=partners,
+        abroad=joint.abroad,
     )
 
     async def work(uow: UnitOfWork) -> tuple[int, list[EventRec]]:
@@ -221,7 +247,7 @@ async def publish_event(
             open_now=open_now,
             twins=twins,
             elsewhere=None if visible_in_node(node, binding) else branch_name,
-            partners=partner_names,
+            partners=joint.names,
         )
     ]
 
@@ -304,6 +330,7 @@ class EventDraft:
     occurs_on: date | None = None
     group_id: int | None = None  # a Party group's event (expects its members)
     partners: tuple[int, ...] = ()  # a joint event: the other branches it expects
+    abroad: tuple[tuple[int, int], ...] = ()  # and other regions' branches: (region, branch), each a copy
 
 
 def window_times(policy: Policy, starts_at: datetime) -> dict[str, datetime]:
@@ -346,14 +373,45 @@ async def create_event(
     event = await uow.events.get(event_id)
     assert event is not None
     await queue_pushes(uow, policy, event, d.reminders_min, skip_open_push)
+    copies = [
+        await _copy(uow, policy, d, region_id, branch_id, event_id, creator_id) for region_id, branch_id in d.abroad
+    ]
     await uow.audit.record(
         actor=creator_id,
         platform=platform,
         action="event.create",
-        detail={"event": event_id, "kind": d.kind, "starts_at": d.starts_at.isoformat()},
+        detail={"event": event_id, "kind": d.kind, "starts_at": d.starts_at.isoformat()}
+        | ({"copies": copies} if copies else {}),
         now=uow.now,
     )
     return event_id
+
+
+async def _copy(
+    uow: UnitOfWork, policy: Policy, d: EventDraft, region_id: int, branch_id: int, host: int, creator_id: int | None
+) -> int:
+    """Another region's copy of a joint event (跨党委结对): it expects its branch's members, who sign
+    in to it from their chat, and counts in that region; the branch's chats hear of it now."""
+    copy_id = await uow.events.create(
+        region_id=region_id,
+        branch_id=branch_id,
+        kind=d.kind,
+        topic=d.topic,
+        place=d.place,
+        lecturer=d.lecturer,
+        **window_times(policy, d.starts_at),
+        status="scheduled",
+        created_by=creator_id,
+        created_at=uow.now,
+        joint_of=host,
+    )
+    copy = await uow.events.get(copy_id)
+    assert copy is not None
+    await queue_pushes(uow, policy, copy, d.reminders_min)
+    told = pushes.EventPush(event=copy_id, at=copy.starts_at.strftime("%Y%m%d%H%M"))
+    for chat in await audience_chats(uow, copy):
+        await queue(uow, pushes.JOINT, chat.platform, chat.chat_id, due=uow.now, payload=told, event_id=copy_id)
+    return copy_id
 
 
 async def audience_chats(uow: UnitOfWork, event: EventRec) -> list[BindingRec]:
@@ -366,6 +424,98 @@ async def audience_chats(uow: UnitOfWork, event: EventRec) -> list[BindingRec]:
     return await uow.chats.chats_for(
         event.region_id, event.branch_id, include_branch_chats=event.kind != "secretary_meeting"
     )
+
+
+# -- an event's audience told of a change; a joint event's copies follow it ---------------------
+class Change(Payload):
+    field: str  # place, topic, lecturer, time (HH:MM), rule, holiday, starts (ISO)
+    old: str
+    new: str
+
+
+class EventsChanged(Payload):
+    """Upcoming events changed in place (a rule edited, one occurrence moved): their audience is
+    told what changed and where the events now stand."""
+
+    events: list[int]
+    changes: list[Change]
+    dropped: list[int]
+    ref: str  # the edit: one notice per edit and chat
+
+
+async def tell_change(
+    uow: UnitOfWork, event_ids: Sequence[int], changes: list[Change], *, dropped: Sequence[int] = (), ref: str
+) -> bool:
+    """Queue the change notice for every chat of the events' audience (one rule or one event:
+    one audience)."""
+    events = await uow.events.get_many(event_ids)
+    if not events:
+        return False
+    payload = EventsChanged(
+        events=sorted(event_ids), changes=changes, dropped=list(dropped), ref=f"{ref}:{uow.now:%Y%m%d%H%M%S%f}"
+    )
+    first = min(events.values(), key=lambda e: e.id)
+    for chat in await audience_chats(uow, first):
+        await queue(uow, CHANGED, chat.platform, chat.chat_id, due=uow.now, payload=payload)
+    return True
+
+
+async def _changed(ctx: PushContext[EventsChanged]) -> Reply | None:
+    events = await ctx.uow.events.get_many(ctx.payload.events)
+    shown = [e for e in sorted(events.values(), key=lambda e: e.starts_at) if e.status == "scheduled"]
+    dropped = set(ctx.payload.dropped)
+    items = [{"e": e, "starts": e.starts_at.astimezone(ctx.tz)} for e in shown if e.id not in dropped]
+    gone = [{"e": e, "starts": e.starts_at.astimezone(ctx.tz)} for e in events.values() if e.id in dropped]
+    if not items and not gone:
+        return None
+    changes = [
+        c.model_dump() | ({"old": _at(c.old, ctx.tz), "new": _at(c.new, ctx.tz)} if c.field == "starts" else {})
+        for c in ctx.payload.changes
+    ]
+    kind = (shown or list(events.values()))[0].kind
+    return Reply(text=render("calendar.changed", ctx.locale, kind=kind, changes=changes, items=items, gone=gone))
+
+
+def _at(iso: str, tz: Any) -> datetime:
+    return datetime.fromisoformat(iso).astimezone(tz)
+
+
+CHANGED = PushKind(
+    "event_changed",
+    EventsChanged,
+    _changed,
+    lambda p: f"changed:{p.ref}",
+    label=("活动变更通知", "event change notice"),
+)
+PUSHES = [CHANGED]
+
+
+async def joint_host(uow: UnitOfWork, event: EventRec) -> None:
+    """Another region's joint event is moved or cancelled by its host only, not from its copy."""
+    if event.joint_of is not None:
+        host = (await uow.events.joint_sides(event.region_id, event.id)).get(event.id) or [("?", "?")]
+        raise AppError("events.joint_copy", id=event.id, host=" ".join(host[0]))
+
+
+async def copies_follow(uow: UnitOfWork, policy: Policy, event: EventRec, change: Change | None = None) -> set[int]:
+    """A joint event's copies in other regions follow it: cancelled with it (no `change`) or moved
+    with it; their chats are told. Returns their regions."""
+    regions = set()
+    for copy in await uow.events.copies(event.id):
+        if copy.status == "cancelled":
+            continue
+        if change is None:
+            await uow.events.set_status(copy.id, "cancelled")
+            await uow.outbox.void_for_event(copy.id)
+            await tell_change(uow, [copy.id], [], dropped=[copy.id], ref=f"e{copy.id}")
+        else:
+            await uow.events.reschedule(copy.id, **window_times(policy, event.starts_at))
+            moved = await uow.events.get(copy.id)
+            assert moved is not None
+            await queue_pushes(uow, policy, moved, replace=True)
+            await tell_change(uow, [copy.id], [change], ref=f"e{copy.id}")
+        regions.add(copy.region_id)
+    return regions
 
 
 async def queue_pushes(
@@ -446,16 +596,20 @@ async def cancel(ctx: Context, args: str) -> list[Reply]:
     if event_id is None:
         raise UsageError("cancel")
     inc = ctx.incoming
+    elsewhere: set[int] = set()  # other regions whose copies of a joint event were cancelled with it
 
     async def work(uow: UnitOfWork) -> EventRec:
+        elsewhere.clear()
         event = await uow.events.get(event_id)
         if event is None or not visible_in(event, binding):
             raise AppError("events.not_found", id=event_id)
         ctx.need_manager(event.region_id, event.branch_id)
         if event.status == "cancelled":
             raise AppError("events.already_cancelled", id=event_id)
+        await joint_host(uow, event)
         await uow.events.set_status(event_id, "cancelled")
         await uow.outbox.void_for_event(event_id)
+        elsewhere.update(await copies_follow(uow, ctx.services.policy, event))
         await uow.audit.record(
             actor=ctx.member.id if ctx.member else None,
             platform=inc.platform,
@@ -466,7 +620,8 @@ async def cancel(ctx: Context, args: str) -> list[Reply]:
         return event
 
     event = await ctx.unit(work)
-    ctx.services.directory.forget_events(binding.region_id)
+    for region_id in {binding.region_id} | elsewhere:
+        ctx.services.directory.forget_events(region_id)
     past = event.starts_at <= ctx.now  # held or recorded: there were no reminders left to stop
     return [ctx.reply("events.cancelled", id=event.id, kind=event.kind, starts=ctx.local(event.starts_at), past=past)]
 
@@ -556,4 +711,4 @@ PHRASES: list[Any] = [
     ),
 ]
 
-FEATURE = Feature("events", topic="events", commands=COMMANDS, phrases=PHRASES)
+FEATURE = Feature("events", topic="events", commands=COMMANDS, pushes=PUSHES, phrases=PHRASES)

@@ -859,15 +859,19 @@ async def _pairings_sheet(run: _Run) -> None:
         if scope.branch_id not in (None, p.a_branch_id, p.b_branch_id):
             continue
         ended = book.label("pairings.ended").format(day=f"{p.ended_on:%Y-%m-%d}") if p.ended_on else ""
-        sheet.row([f"{p.a} ⇄ {p.b}", p.started_on, book.label("pairings.pair"), None, None, None, p.note + ended])
+        pair = f"{p.a_label} ⇄ {p.b_label}"
+        sheet.row([pair, p.started_on, book.label("pairings.pair"), None, None, None, p.note + ended])
+    # held with another region's branch: this region's side is counted here, the other there
+    far = await run.uow.events.joint_sides(scope.region_id)
     for e in run.events:
-        if not e.partners or e.status == "cancelled":
+        if (not e.partners and e.id not in far) or e.status == "cancelled":
             continue
         counted = run.joint.get(e.id)
         if counted is None:
             s = await build_summary(run.uow, e, with_whole=False)
             counted = (len(s.expected), s.present if e.state(run.now) in ("running", "ended") else None)
-        pair = " ⇄ ".join(run.branches.get(b, "?") for b in e.branches)
+        sides = [run.branches.get(b, "?") for b in e.branches] + [f"{r} {b}" for r, b in far.get(e.id, ())]
+        pair = " ⇄ ".join(sides)
         what = f"#{e.id} {book.kind(e.kind)} {e.topic}".strip()
         sheet.row([pair, e.starts_at, book.label("pairings.joint"), what, *counted, e.place])
     run.stats.rows["pairings"] = sheet.finish()

@@ -112,6 +112,16 @@ async def _summary(ctx: PushContext[EventPush]) -> Reply | None:
     return Reply(text=render("signin.summary", ctx.locale, s=summary, starts=_starts(ctx), final=True))
 
 
+async def _joint(ctx: PushContext[EventPush]) -> Reply | None:
+    """To a branch's chats in another region: a joint event its paired branch published, now its own."""
+    assert ctx.event is not None
+    host = (await ctx.uow.events.joint_sides(ctx.event.region_id, ctx.event.id)).get(ctx.event.id)
+    if not host:
+        return None
+    label = " ".join(host[0])
+    return Reply(text=render("pushes.joint", ctx.locale, e=ctx.event, starts=_starts(ctx), host=label))
+
+
 async def _missed(ctx: PushContext[MissedReport]) -> Reply | None:
     items = ctx.payload.items[:MISSED_LISTED]
     en = ctx.locale == "en"
@@ -183,6 +193,7 @@ SUMMARY = PushKind(
     label=("考勤统计", "attendance summary"),
     on_missed=_close_missed,
 )
+JOINT = PushKind("joint_event", E, _joint, _event_key("joint"), event=True, label=("联合活动通知", "joint event"))
 MISSED = PushKind(
     "missed_report",
     MissedReport,
@@ -191,7 +202,7 @@ MISSED = PushKind(
     label=("漏发报告", "missed-push report"),
     reported=False,
 )
-PUSHES: list[PushKind[Any]] = [REMINDER, OPENING, NUDGE, SUMMARY, MISSED]
+PUSHES: list[PushKind[Any]] = [REMINDER, OPENING, NUDGE, SUMMARY, JOINT, MISSED]
 
 
 FEATURE = Feature("pushes", pushes=PUSHES, on_missed=report_missed)

@@ -40,8 +40,8 @@ from handlers.core.ports import Reply
 from handlers.core.router import Command
 from handlers.core.timeparse import Period, ascii_digits
 from handlers.dues import parse_yuan
-from storage.records import BindingRec
-from storage.repos.units import CLUSTER, GENERAL, UnitRec
+from storage.records import BindingRec, BranchRec, RegionRec
+from storage.repos.units import CLUSTER, GENERAL, PairingRec, UnitRec
 from storage.uow import UnitOfWork
 
 NONE_WORDS = ("无", "取消", "none")
@@ -185,19 +185,30 @@ async def fund(ctx: Context, args: str) -> list[Reply]:
 
 async def pair(ctx: Context, args: str) -> list[Reply]:
     """结对 [A B [说明]] — region officers pair two branches, or a 党总支 / 编组 (each of its branches)
-    with a branch or another unit, from today; alone, the pairings in force."""
+    with a branch or another unit, from today; `结对 A 城西联合党委 B [说明]` proposes pairing A
+    with another region's branch B, which that region's officers consent to by sending the same
+    from their side. Alone: the pairings in force and the proposals waiting."""
     node = ctx.need_node()
     actor = ctx.need_manager(node.region_id, None, Level.REGION)
     today = ctx.local(ctx.now).date()
-    words = args.split(maxsplit=2)
+    words = args.split(maxsplit=3)
     if not words:
-        pairings = await ctx.read(lambda uow: uow.units.pairings(node.region_id, today))
-        return [ctx.reply("units.pairings", pairings=pairings)]
+
+        async def listing(uow: UnitOfWork) -> tuple[list[PairingRec], list[PairingRec]]:
+            return await uow.units.pairings(node.region_id, today), await uow.units.pairings(
+                node.region_id, status="proposed"
+            )
+
+        pairings, proposals = await ctx.read(listing)
+        return [ctx.reply("units.pairings", pairings=pairings, proposals=proposals, region=node.region_id)]
+    if len(words) >= 3:
+        other = await ctx.read(lambda uow: _other_region(uow, node.region_id, words[1]))
+        if other is not None:
+            return await _pair_across(ctx, actor.id, node.region_id, other, words, today)
+    words = args.split(maxsplit=2)
     if len(words) < 2 or words[0] == words[1]:
         raise UsageError("pair")
-    note = words[2].strip() if len(words) > 2 else ""
-    if len(note) > MAX_NOTE:
-        raise UsageError("pair", "common.too_long", limit=MAX_NOTE)
+    note = _note(words, 2)
 
     async def work(uow: UnitOfWork) -> tuple[str, str, bool]:
         (a, a_side), (b, b_side) = [await named_side(uow, node.region_id, w, today) for w in words[:2]]
@@ -214,9 +225,7 @@ async def pair(ctx: Context, args: str) -> list[Reply]:
         if made:
             for side, other in ((a_side, b), (b_side, a)):
                 for branch in side:
-                    payload = PairedPush(pairing=first[branch.id], other=other)
-                    for chat in await uow.chats.chats_for(node.region_id, branch.id, include_branch_chats=False):
-                        await queue(uow, PAIRED, chat.platform, chat.chat_id, due=uow.now, payload=payload)
+                    await _tell_paired(uow, node.region_id, branch.id, first[branch.id], other)
         await ctx.audit(uow, actor.id, "pairing.set", branches=f"{a}、{b}", text=note or "—")
         return a, b, made
 
@@ -224,15 +233,86 @@ async def pair(ctx: Context, args: str) -> list[Reply]:
     return [ctx.reply("units.paired", a=a, b=b, note=note, new=new)]
 
 
+def _note(words: list[str], at: int) -> str:
+    note = words[at].strip() if len(words) > at else ""
+    if len(note) > MAX_NOTE:
+        raise UsageError("pair", "common.too_long", limit=MAX_NOTE)
+    return note
+
+
+async def _other_region(uow: UnitOfWork, region_id: int, word: str) -> RegionRec | None:
+    """Another region named in a pairing (结对 A 城西联合党委 B), or None."""
+    found = await uow.org.region_by_name(word)
+    return found if found is not None and found.id != region_id else None
+
+
+async def _tell_paired(uow: UnitOfWork, region_id: int, branch_id: int, pairing: int, other: str) -> None:
+    """A branch's chats hear whom it is now paired with."""
+    payload = PairedPush(pairing=pairing, other=other)
+    for chat in await uow.chats.chats_for(region_id, branch_id, include_branch_chats=False):
+        await queue(uow, PAIRED, chat.platform, chat.chat_id, due=uow.now, payload=payload)
+
+
+async def _across(
+    uow: UnitOfWork, region_id: int, other: RegionRec, words: list[str], today: date
+) -> tuple[BranchRec, BranchRec, PairingRec | None, PairingRec | None]:
+    """结对 / 解除结对 A 城西联合党委 B: this region's branch A, the other's branch B, their pairing in
+    force and a proposal between them (either side's), if any."""
+    (own,) = await named_branches(uow, region_id, [words[0]], today)
+    (theirs,) = await named_branches(uow, other.id, [words[2]], today)
+    joined = [p for p in await uow.units.pairings(region_id, today) if p.joins(own.id, theirs.id)]
+    asked = [p for p in await uow.units.pairings(region_id, status="proposed") if p.joins(own.id, theirs.id)]
+    return own, theirs, next(iter(joined), None), next(iter(asked), None)
+
+
+async def _pair_across(
+    ctx: Context, actor: int, region_id: int, other: RegionRec, words: list[str], today: date
+) -> list[Reply]:
+    """A pairing across regions: proposed by one committee, in force when the other consents (by
+    sending the same pairing from its side); each side's branch chats are told then."""
+    note = _note(words, 3)
+
+    async def work(uow: UnitOfWork) -> tuple[str, str, str]:
+        own, theirs, joined, asked = await _across(uow, region_id, other, words, today)
+        mine = await uow.org.region(region_id)
+        if joined is not None:
+            return "already", mine.name, joined.note
+        if asked is not None and asked.region_id == other.id:  # they proposed it: this is consent
+            await uow.units.settle(asked.id, "active", today, note or None)
+            await _tell_paired(uow, region_id, own.id, asked.id, f"{other.name} {theirs.name}")
+            await _tell_paired(uow, other.id, theirs.id, asked.id, f"{mine.name} {own.name}")
+            await _tell_committee(uow, other.id, asked.id, "consented")
+            await ctx.audit(uow, actor, "pairing.consent", branches=f"{own.name}、{other.name} {theirs.name}")
+            return "paired", mine.name, note or asked.note
+        if asked is not None:
+            return "waiting", mine.name, asked.note
+        pairing = await uow.units.propose(region_id, own.id, other.id, theirs.id, note, today, by=actor, now=uow.now)
+        await _tell_committee(uow, other.id, pairing, "proposed")
+        await ctx.audit(
+            uow, actor, "pairing.propose", branches=f"{own.name}、{other.name} {theirs.name}", text=note or "—"
+        )
+        return "proposed", mine.name, note
+
+    outcome, mine, said = await ctx.unit(work)
+    a, b = words[0], words[2]
+    return [ctx.reply("units.across", outcome=outcome, a=a, region=other.name, b=b, note=said, mine=mine)]
+
+
 async def unpair(ctx: Context, args: str) -> list[Reply]:
     """解除结对 A B — the pairing (of two branches, or of a unit's branches) ends today; its joint
-    events stay counted."""
+    events stay counted. `解除结对 A 城西联合党委 B`: a pairing across regions ends, or a proposal
+    between them is withdrawn or declined (either committee)."""
     words = args.split()
-    if len(words) != 2:
+    if len(words) not in (2, 3):
         raise UsageError("unpair")
     node = ctx.need_node()
     actor = ctx.need_manager(node.region_id, None, Level.REGION)
     today = ctx.local(ctx.now).date()
+    if len(words) == 3:
+        other = await ctx.read(lambda uow: _other_region(uow, node.region_id, words[1]))
+        if other is None:
+            raise UsageError("unpair")
+        return await _unpair_across(ctx, actor.id, node.region_id, other, words, today)
 
     async def work(uow: UnitOfWork) -> bool:
         (a, a_side), (b, b_side) = [await named_side(uow, node.region_id, w, today) for w in words]
@@ -247,6 +327,32 @@ async def unpair(ctx: Context, args: str) -> list[Reply]:
     if not await ctx.unit(work):
         raise AppError("units.not_paired", a=words[0], b=words[1])
     return [ctx.reply("units.unpaired", a=words[0], b=words[1])]
+
+
+SETTLED = {"withdrawn": "pairing.withdraw", "declined": "pairing.decline"}
+
+
+async def _unpair_across(
+    ctx: Context, actor: int, region_id: int, other: RegionRec, words: list[str], today: date
+) -> list[Reply]:
+    async def work(uow: UnitOfWork) -> str:
+        own, theirs, joined, asked = await _across(uow, region_id, other, words, today)
+        label = f"{own.name}、{other.name} {theirs.name}"
+        if joined is not None:
+            await uow.units.unpair(region_id, own.id, theirs.id, today)
+            await _tell_committee(uow, other.id, joined.id, "ended")
+            await ctx.audit(uow, actor, "pairing.end", branches=label)
+            return "ended"
+        if asked is None:
+            raise AppError("units.not_paired", a=own.name, b=f"{other.name} {theirs.name}")
+        outcome = "withdrawn" if asked.region_id == region_id else "declined"
+        await uow.units.settle(asked.id, outcome, today)
+        await _tell_committee(uow, other.id, asked.id, outcome)
+        await ctx.audit(uow, actor, SETTLED[outcome], branches=label)
+        return outcome
+
+    outcome = await ctx.unit(work)
+    return [ctx.reply("units.unpaired_across", outcome=outcome, a=words[0], region=other.name, b=words[2])]
 
 
 async def unit_audience(uow: UnitOfWork, unit: UnitRec) -> list[BindingRec]:
@@ -296,14 +402,59 @@ class PairedPush(Payload):
 
 async def _paired(ctx: PushContext[PairedPush]) -> Reply | None:
     """To both branches' chats: who they are paired with."""
-    found = next((p for p in await ctx.uow.units.pairings(ctx.chat.region_id) if p.id == ctx.payload.pairing), None)
-    if found is None or found.ended_on is not None or ctx.chat.branch_id not in (found.a_branch_id, found.b_branch_id):
+    found = await ctx.uow.units.pairing(ctx.payload.pairing)
+    if found is None or found.status != "active" or found.ended_on is not None:
         return None
-    other = ctx.payload.other or (found.b if ctx.chat.branch_id == found.a_branch_id else found.a)
+    if ctx.chat.branch_id not in (found.a_branch_id, found.b_branch_id):
+        return None
+    other = ctx.payload.other or found.other_of(ctx.chat.branch_id)[2]
     return Reply(text=render("units.paired_push", ctx.locale, other=other, note=found.note))
 
 
 PAIRED = PushKind("paired", PairedPush, _paired, lambda p: f"paired:{p.pairing}", label=("结对通知", "pairing"))
+
+
+class CommitteePush(Payload):
+    """A pairing across regions, as the other committee hears of it: proposed, consented to,
+    declined, withdrawn or ended."""
+
+    pairing: int
+    what: str
+
+
+async def _tell_committee(uow: UnitOfWork, region_id: int, pairing: int, what: str) -> None:
+    payload = CommitteePush(pairing=pairing, what=what)
+    for chat in await uow.chats.chats_for(region_id, None, include_branch_chats=False):
+        await queue(uow, COMMITTEE, chat.platform, chat.chat_id, due=uow.now, payload=payload)
+
+
+async def _committee(ctx: PushContext[CommitteePush]) -> Reply | None:
+    p = await ctx.uow.units.pairing(ctx.payload.pairing)
+    if p is None or (ctx.payload.what == "proposed" and p.status != "proposed"):
+        return None  # answered before this was sent: the answer is what they hear
+    ours = ctx.chat.region_id == p.region_id  # the proposing side (a) or the asked one (b)
+    own, other, region, mine = (p.a, p.b, p.b_region, p.a_region) if ours else (p.b, p.a, p.a_region, p.b_region)
+    return Reply(
+        text=render(
+            "units.committee_push",
+            ctx.locale,
+            what=ctx.payload.what,
+            own=own,
+            other=other,
+            region=region,
+            mine=mine,
+            note=p.note,
+        )
+    )
+
+
+COMMITTEE = PushKind(
+    "pairing_committee",
+    CommitteePush,
+    _committee,
+    lambda p: f"pairing:{p.pairing}:{p.what}",
+    label=("跨党委结对通知", "pairing across regions"),
+)
 
 
 class UnitDayPush(Payload):
@@ -414,6 +565,6 @@ FEATURE = Feature(
     "units",
     topic="settings",
     commands=COMMANDS,
-    pushes=[PAIRED, UNIT_DAY, UNIT_MONTH],
+    pushes=[PAIRED, COMMITTEE, UNIT_DAY, UNIT_MONTH],
     periodic=[_periodic, _periodic_month],
 )

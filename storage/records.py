@@ -162,6 +162,7 @@ class EventRec:
     rule_id: int | None = None
     group_id: int | None = None  # a Party group's event: it expects that group's members only
     partners: tuple[int, ...] = ()  # a joint event (结对 / 党总支): the other branches it expects
+    joint_of: int | None = None  # another region's joint event this is that region's copy of (跨党委结对)
 
     @property
     def branches(self) -> tuple[int, ...]:

@@ -66,6 +66,9 @@ class Event(Base):
     # a joint event (联合活动: a pairing's, a 党总支's or 编组's): the other branches it expects,
     # ",3,7," (their ids between commas), "" for one branch's or the region's
     partners: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # a joint event with a branch of another region (跨党委结对): that region's copy of it, which
+    # expects that branch's members and counts there; it follows the host's event (moved, cancelled)
+    joint_of: Mapped[int | None] = mapped_column(ForeignKey("events.id"), index=True)
 
 
 class EventDraft(Base):

@@ -90,7 +90,9 @@ class UnitFund(Base):
 
 
 class Pairing(Base):
-    """结对共建: two branches of a region paired from a day on (until ended), holding joint events."""
+    """结对共建: two branches paired from a day on (until ended), holding joint events. Two branches
+    of one region, or (b_region_id set) a branch of this region with one of another region's, which
+    that region's committee consents to: proposed until then."""
 
     __tablename__ = "pairings"
     __table_args__ = (Index("ix_pairings_region", "region_id", "started_on"),)
@@ -99,6 +101,10 @@ class Pairing(Base):
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
     a_branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
     b_branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    # across regions: b's region (the one asked to consent); None within one region
+    b_region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
+    # active / proposed (across regions, until the other committee consents) / declined
+    status: Mapped[str] = mapped_column(String(12), default="active", server_default="active")
     note: Mapped[str] = mapped_column(Text, default="")
     started_on: Mapped[date] = mapped_column(Date)
     ended_on: Mapped[date | None] = mapped_column(Date)

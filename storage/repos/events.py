@@ -9,11 +9,13 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
 
 from storage.models import (
     Branch,
     Event,
     EventDraft,
+    Region,
     ScheduleRule,
 )
 from storage.records import (
@@ -39,12 +41,16 @@ EVENT_COLS = (
     Event.rule_id,
     Event.group_id,
     Event.partners,
+    Event.joint_of,
 )
 
 
 def event_rec(row: Any) -> EventRec:
-    event = EventRec(*row[:-1])
-    return replace(event, partners=partners_of(row[-1])) if row[-1] else event
+    *head, partners, joint_of = row
+    event = EventRec(*head)
+    if partners or joint_of is not None:
+        event = replace(event, partners=partners_of(partners) if partners else (), joint_of=joint_of)
+    return event
 
 
 def takes_part(branch_id: int) -> ColumnElement[bool]:
@@ -185,6 +191,31 @@ class EventRepo:
             .order_by(Event.starts_at)
         )
         return [event_rec(r) for r in rows]
+
+    async def copies(self, event_id: int) -> list[EventRec]:
+        """Other regions' copies of a joint event (跨党委结对), which follow it."""
+        rows = await self.conn.execute(select(*EVENT_COLS).where(Event.joint_of == event_id).order_by(Event.id))
+        return [event_rec(r) for r in rows]
+
+    async def joint_sides(self, region_id: int, event_id: int | None = None) -> dict[int, list[tuple[str, str]]]:
+        """The region's joint events held with another region's branch (or just `event_id`): the
+        other side of each, as (region, branch) — a host's copies' branches, or a copy's host."""
+        found: dict[int, list[tuple[str, str]]] = {}
+        other = aliased(Event)
+        for mine, theirs in ((Event.id, other.joint_of), (Event.joint_of, other.id)):
+            q = (
+                select(Event.id, Region.name, Branch.name)
+                .join(other, theirs == mine)
+                .join(Region, Region.id == other.region_id)
+                .join(Branch, Branch.id == other.branch_id)
+                .where(Event.region_id == region_id)
+                .order_by(Event.id, other.id)
+            )
+            if event_id is not None:
+                q = q.where(Event.id == event_id)
+            for found_id, region, branch in await self.conn.execute(q):
+                found.setdefault(found_id, []).append((region, branch))
+        return found
 
     async def occurrences(self, rule_id: int) -> dict[date, EventRec]:
         """The events a rule has materialised, by nominal date."""

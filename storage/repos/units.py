@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
-from storage.models import Branch, Member, Pairing, Unit, UnitBranch, UnitFund, UnitNorm
+from storage.models import Branch, Member, Pairing, Region, Unit, UnitBranch, UnitFund, UnitNorm
 from storage.repos.compliance import NormRec
 from storage.sql import bump_version, upsert
 
@@ -53,11 +53,59 @@ class PairingRec:
     b_branch_id: int
     b: str
     note: str
-    started_on: date
+    started_on: date  # a proposal's: the day it was proposed
     ended_on: date | None
+    region_id: int = 0  # the region that made it (a's)
+    b_region_id: int | None = None  # across regions (跨党委结对): b's region, asked to consent
+    a_region: str = ""
+    b_region: str = ""
+    status: str = "active"  # active / proposed (awaiting b's committee) / declined
 
     def joins(self, one: int, other: int) -> bool:
         return {one, other} == {self.a_branch_id, self.b_branch_id}
+
+    @property
+    def across(self) -> bool:
+        return self.b_region_id is not None
+
+    @property
+    def a_label(self) -> str:
+        """a as a reader anywhere names it: with its region when the pairing crosses regions."""
+        return f"{self.a_region} {self.a}" if self.across else self.a
+
+    @property
+    def b_label(self) -> str:
+        return f"{self.b_region} {self.b}" if self.across else self.b
+
+    def other_of(self, branch_id: int) -> tuple[int, int, str]:
+        """The side paired with `branch_id`: (region, branch, label)."""
+        if branch_id == self.a_branch_id:
+            return self.b_region_id or self.region_id, self.b_branch_id, self.b_label
+        return self.region_id, self.a_branch_id, self.a_label
+
+
+_A, _B, _RA, _RB = aliased(Branch), aliased(Branch), aliased(Region), aliased(Region)
+_PAIRINGS = (
+    select(
+        Pairing.id,
+        Pairing.a_branch_id,
+        _A.name,
+        Pairing.b_branch_id,
+        _B.name,
+        Pairing.note,
+        Pairing.started_on,
+        Pairing.ended_on,
+        Pairing.region_id,
+        Pairing.b_region_id,
+        _RA.name,
+        func.coalesce(_RB.name, ""),
+        Pairing.status,
+    )
+    .join(_A, _A.id == Pairing.a_branch_id)
+    .join(_B, _B.id == Pairing.b_branch_id)
+    .join(_RA, _RA.id == Pairing.region_id)
+    .outerjoin(_RB, _RB.id == Pairing.b_region_id)
+)
 
 
 class UnitRepo:
@@ -207,28 +255,20 @@ class UnitRepo:
 
     # 结对共建
 
-    async def pairings(self, region_id: int, on: date | None = None) -> list[PairingRec]:
-        """The region's pairings (in force on `on`, if given), the earliest first."""
-        a, b = aliased(Branch), aliased(Branch)
-        q = (
-            select(
-                Pairing.id,
-                Pairing.a_branch_id,
-                a.name,
-                Pairing.b_branch_id,
-                b.name,
-                Pairing.note,
-                Pairing.started_on,
-                Pairing.ended_on,
-            )
-            .join(a, a.id == Pairing.a_branch_id)
-            .join(b, b.id == Pairing.b_branch_id)
-            .where(Pairing.region_id == region_id)
-            .order_by(Pairing.started_on, Pairing.id)
+    async def pairings(self, region_id: int, on: date | None = None, *, status: str = "active") -> list[PairingRec]:
+        """The pairings a region is a side of (in force on `on`, if given; `status` "proposed": the
+        proposals across regions, by it or to it), the earliest first."""
+        q = _PAIRINGS.where(
+            or_(Pairing.region_id == region_id, Pairing.b_region_id == region_id), Pairing.status == status
         )
         if on is not None:
             q = q.where(Pairing.started_on <= on, or_(Pairing.ended_on.is_(None), Pairing.ended_on > on))
-        return [PairingRec(*r) for r in await self.conn.execute(q)]
+        return [PairingRec(*r) for r in await self.conn.execute(q.order_by(Pairing.started_on, Pairing.id))]
+
+    async def pairing(self, pairing_id: int) -> PairingRec | None:
+        """One pairing, whatever its status."""
+        row = (await self.conn.execute(_PAIRINGS.where(Pairing.id == pairing_id))).first()
+        return PairingRec(*row) if row else None
 
     async def pair(
         self, region_id: int, a: int, b: int, note: str, today: date, *, by: int, now: datetime
@@ -251,3 +291,23 @@ class UnitRepo:
             return False
         await self.conn.execute(update(Pairing).where(Pairing.id == found.id).values(ended_on=today))
         return True
+
+    async def propose(
+        self, region_id: int, a: int, b_region_id: int, b: int, note: str, today: date, *, by: int, now: datetime
+    ) -> int:
+        """Propose pairing this region's branch `a` with another region's branch `b` (in force once
+        that region's committee consents)."""
+        row = {"region_id": region_id, "a_branch_id": a, "b_region_id": b_region_id, "b_branch_id": b}
+        new = await self.conn.execute(
+            insert(Pairing)
+            .values(**row, note=note, started_on=today, status="proposed", recorded_by=by, recorded_at=now)
+            .returning(Pairing.id)
+        )
+        return int(new.scalar_one())
+
+    async def settle(self, pairing_id: int, status: str, today: date, note: str | None = None) -> None:
+        """A proposal consented to (active from today) or declined (or withdrawn) today; a pairing's note."""
+        values: dict[str, object] = {"status": status, "started_on" if status == "active" else "ended_on": today}
+        if note is not None:
+            values["note"] = note
+        await self.conn.execute(update(Pairing).where(Pairing.id == pairing_id).values(**values))

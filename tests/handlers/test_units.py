@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from sqlalchemy import select
 
+from bot.cli.roster import import_roster
 from bot.delivery.render import to_plain
 from handlers.ledger_book import write_ledger
 from jobs.periodic import queue_periodic
@@ -173,7 +175,9 @@ async def test_a_pairing_s_joint_event_expects_both_sides_and_counts_for_both(h:
     said = await h.say("解除结对 兴业商户联合党支部 红星机械党支部", user="u-李红", chat=REGION_CHAT)
     assert said == ["✅ 兴业商户联合党支部 与 红星机械党支部 的结对自今天起结束，已开展的联合活动仍计入双方。"]
     assert await h.count(Pairing, Pairing.ended_on.is_not(None)) == 1
-    assert (await h.say("结对", user="u-李红", chat=REGION_CHAT)) == ["还没有结对。发送：结对 支部A 支部B [说明]"]
+    assert (await h.say("结对", user="u-李红", chat=REGION_CHAT)) == [
+        "还没有结对。发送：结对 支部A 支部B [说明]（与其他联合党委的支部：结对 本党委支部 对方党委名称 对方支部）"
+    ]
 
 
 async def test_a_general_branch_s_joint_event_and_its_funds_in_the_ledger(h: Harness) -> None:
@@ -488,3 +492,182 @@ async def test_the_pairings_sheet_counts_joint_events_in_a_ledger_of_summaries_a
     assert (await h.app.db.read(write)).summarized
     _, *rows = table(openpyxl.load_workbook(out)["结对共建台账"])
     assert [(r[0], day(r[1]), *r[2:]) for r in rows[1:]] == expected
+
+
+WEST_ROSTER = (
+    "姓名,支部,角色,手机,telegram_id,wecom_userid\n"
+    "钱西,城西联合党委机关党支部,管理员,13900000001,,\n"
+    "孙西,西郊党支部,支部书记,13900000011,,\n"
+    "周西,西郊党支部,党员,13900000012,,\n"
+    "吴西,西郊党支部,党员,13900000013,,\n"
+)
+WEST_CHAT, SUBURB = "西区群", "西郊群"  # bound to 城西联合党委 and to its 西郊党支部
+
+
+async def _west(h: Harness, tmp_path: Path) -> None:
+    """A second region, 城西联合党委, with its committee's chat and its 西郊党支部's chat bound and
+    every member registered (each sharing their own contact)."""
+    roster = tmp_path / "west.csv"
+    roster.write_text(WEST_ROSTER, encoding="utf-8")
+    await import_roster(h.app.db, roster, "城西联合党委", h.clock.now())
+    for line in WEST_ROSTER.splitlines()[1:]:
+        name, phone = line.split(",")[0], line.split(",")[3]
+        await h.send(h.incoming(user=f"u-{name}", chat=f"@u-{name}", private=True, contact=phone))
+    assert (await h.say("绑定 城西联合党委", user="u-钱西", chat=WEST_CHAT))[0].startswith("✅")
+    assert (await h.say("绑定 西郊党支部", user="u-钱西", chat=SUBURB))[0].startswith("✅")
+    await h.tick(seconds=5)
+
+
+async def test_a_pairing_across_regions_takes_both_committees_and_its_joint_event_counts_in_each(
+    h: Harness, tmp_path: Path
+) -> None:
+    """红星 (城东联合党委) paired with 西郊 (城西联合党委): proposed by one committee, in force once the
+    other consents; 红星's joint event gives 西郊 its own copy, which its members sign in to from
+    their chat and which counts in 城西's 组织生活 and ledger; it follows the host's moves and
+    cancellation; either side ends it; a proposal can be declined."""
+    await _west(h, tmp_path)
+    joint = "发布 党员活动日 12月10日 9:00 党群服务中心 联合：西郊党支部"
+    assert await h.say(joint, user="u-张伟") == ["城东联合党委下没有名为“西郊党支部”的支部。"]
+
+    said = await h.say("结对 红星机械党支部 城西联合党委 西郊党支部 支部联谊", user="u-李红", chat=REGION_CHAT)
+    assert said == [
+        "📨 已向城西联合党委提出：红星机械党支部 与 城西联合党委 西郊党支部 结对共建（支部联谊）。"
+        "城西联合党委的书记或管理员同意后生效（在其群里发送：结对 西郊党支部 城东联合党委 红星机械党支部）。"
+    ]
+    assert await h.tick(seconds=5) == [
+        f"[{WEST_CHAT}] 🤖 🤝 城东联合党委提出：其 红星机械党支部 与本党委 西郊党支部 结对共建（支部联谊）。"
+        "同意请党委书记或管理员发送：结对 西郊党支部 城东联合党委 红星机械党支部；"
+        "不同意：解除结对 西郊党支部 城东联合党委 红星机械党支部"
+    ]
+    again = await h.say("结对 红星机械党支部 城西联合党委 西郊党支部", user="u-李红", chat=REGION_CHAT)
+    assert again == ["⏳ 红星机械党支部 与 城西联合党委 西郊党支部 的结对已经提出，还在等城西联合党委同意。"]
+    assert (await h.say("结对", user="u-李红", chat=REGION_CHAT))[0].splitlines() == [
+        "跨党委结对提议 1 个：",
+        "⏳ 待城西联合党委同意：红星机械党支部 ⇄ 城西联合党委 西郊党支部（2026年12月1日提出，支部联谊）",
+    ]
+    assert (await h.say("结对", user="u-钱西", chat=WEST_CHAT))[0].splitlines()[1] == (
+        "⏳ 城东联合党委提出，待本党委同意：西郊党支部 ⇄ 城东联合党委 红星机械党支部（支部联谊）。"
+        "同意：结对 西郊党支部 城东联合党委 红星机械党支部；不同意：解除结对 西郊党支部 城东联合党委 红星机械党支部"
+    )
+    # not in force yet; and only a region officer consents (not 西郊's own secretary)
+    assert (await h.say(joint, user="u-张伟"))[0] == "城东联合党委下没有名为“西郊党支部”的支部。"
+    consent = "结对 西郊党支部 城东联合党委 红星机械党支部"
+    assert await h.say(consent, user="u-孙西", chat=SUBURB) == ["⛔ 这项操作需要联合党委书记或管理员。"]
+    assert await h.say(consent, user="u-钱西", chat=WEST_CHAT) == [
+        "✅ 西郊党支部 与 城东联合党委 红星机械党支部 自今天起结对共建（支部联谊）。双方支部的群会收到通知；"
+        "联合活动发送：发布 类型 日期 时间 地点 联合：红星机械党支部（对方党员在其群里签到，计入各自的组织生活）"
+    ]
+    tail = "结对共建（支部联谊）。联合活动的双方党员均为应到，计入双方的组织生活。"
+    assert sorted(await h.tick(seconds=5)) == sorted(
+        [
+            f"[{GROUP}] 🤖 🤝 本支部与城西联合党委 西郊党支部{tail}",
+            f"[{SUBURB}] 🤖 🤝 本支部与城东联合党委 红星机械党支部{tail}",
+            f"[{REGION_CHAT}] 🤖 🤝 城西联合党委已同意：本党委 红星机械党支部 与 城西联合党委 西郊党支部 "
+            "自今天起结对共建。"
+            "联合活动发送：发布 类型 日期 时间 地点 联合：西郊党支部",
+        ]
+    )
+    pair_line = "· 城东联合党委 红星机械党支部 ⇄ 城西联合党委 西郊党支部（2026年12月1日起，支部联谊）"
+    for user, chat in (("u-李红", REGION_CHAT), ("u-钱西", WEST_CHAT)):
+        assert (await h.say("结对", user=user, chat=chat))[0].splitlines() == ["🤝 结对共建 1 对：", pair_line]
+
+    # the joint event: #1 in 城东 for 红星, #2 城西's copy for 西郊, whose chat hears of it now
+    created = (await h.say(joint, user="u-张伟"))[0]
+    assert created.startswith("📌 已发布 #1 党员活动日") and "\n联合：城西联合党委 西郊党支部（" in created
+    assert await h.tick(seconds=5) == [
+        f"[{SUBURB}] 🤖 🤝 联合活动：城东联合党委 红星机械党支部邀请本支部共同开展 党员活动日 #2\n"
+        "时间：12月10日（周四）09:00\n地点：党群服务中心\n"
+        "本支部党员均为应到，计入本支部的组织生活；届时在本群签到，不能参加请发送“请假 原因”。"
+    ]
+    copy_refused = (
+        "活动 #2 是城东联合党委 红星机械党支部发起的联合活动，改期或取消由发起方办理（双方的群都会收到通知）；"
+        "本支部党员照常签到、请假。"
+    )
+    assert await h.say("取消活动 #2", user="u-孙西", chat=SUBURB) == [copy_refused]
+    assert await h.say("改期 #2 12月10日 9:30", user="u-钱西", chat=SUBURB) == [copy_refused]
+    # moved by its host: the copy moves with it, each side's chat is told of its own
+    assert (await h.say("改期 #1 12月10日 9:30", user="u-张伟"))[0].startswith("🔁 党员活动日 #1 已由")
+    moved = sorted(await h.tick(seconds=5))
+    assert [m.split("\n")[0] for m in moved] == [
+        f"[{GROUP}] 🤖 📝 党员活动日有变动",
+        f"[{SUBURB}] 🤖 📝 党员活动日有变动",
+    ]
+    assert "#2 12月10日（周四）09:30 · 党群服务中心" in moved[1]
+    assert await h.say("活动列表", user="u-周西", chat=SUBURB) == [
+        "近期活动：\n#2 12月10日（周四）09:30 党员活动日 · 党群服务中心"
+    ]
+
+    # each side signs in from its own chat, to its own region's event
+    h.clock.set(datetime.fromisoformat("2026-12-10T09:25:00+08:00"))
+    await h.tick(seconds=1)
+    assert (await h.say("签到", user="u-周西", chat=SUBURB))[0].startswith("✅")
+    assert (await h.say("签到", user="u-孙西", chat=SUBURB))[0].startswith("✅")
+    assert (await h.say("请假 出差", user="u-吴西", chat=SUBURB))[0].startswith("📝 吴西 已请假：党员活动日")
+    assert (await h.say("签到", user="u-赵强"))[0].startswith("✅")
+    h.clock.set(datetime.fromisoformat("2026-12-10T12:00:00+08:00"))
+    west_count = (await h.say("考勤 #2", user="u-孙西", chat=SUBURB))[0]
+    assert "应到 3 人，实到 2 人" in west_count and "请假 1" in west_count
+    assert "应到 3 人，实到 1 人" in (await h.say("考勤 #1", user="u-张伟"))[0]
+
+    # it counts in each region: 城西's 组织生活 for 西郊, 城东's for 红星
+    shown = (await h.say("组织生活 本月", user="u-钱西", chat=WEST_CHAT))[0]
+    assert "西郊党支部：支部党员大会 — · 支委会 ⏳ 0/1 · 党小组会 ⏳ 0/1 · 党课 — · 党员活动日 ✅ 1/1" in shown
+    assert (
+        "城西联合党委机关党支部：支部党员大会 — · 支委会 ⏳ 0/1 · 党小组会 ⏳ 0/1 · 党课 — · 党员活动日 ⏳ 0/1" in shown
+    )
+    shown = (await h.say("组织生活 本月", user="u-李红", chat=REGION_CHAT))[0]
+    assert "红星机械党支部：" in shown and "党员活动日 ✅ 1/1" in shown.split("红星机械党支部：")[1].splitlines()[0]
+    # and in each ledger, each side counting its own members
+    for user, chat, row in (
+        ("u-钱西", WEST_CHAT, ("西郊党支部 ⇄ 城东联合党委 红星机械党支部", "#2 党员活动日", 3, 2)),
+        ("u-李红", REGION_CHAT, ("红星机械党支部 ⇄ 城西联合党委 西郊党支部", "#1 党员活动日", 3, 1)),
+    ):
+        replies = await h.send(h.incoming("导出台账 本月", user=user, chat=chat))
+        _, *rows = table(openpyxl.load_workbook(io.BytesIO(replies[0].file.data))["结对共建台账"])
+        assert [(r[0], day(r[1]), *r[2:]) for r in rows] == [
+            (
+                "城东联合党委 红星机械党支部 ⇄ 城西联合党委 西郊党支部",
+                "2026-12-01",
+                "结对",
+                None,
+                None,
+                None,
+                "支部联谊",
+            ),
+            (row[0], "2026-12-10", "联合活动", row[1], row[2], row[3], "党群服务中心"),
+        ]
+
+    # cancelled by its host: the copy is cancelled too, its chat told, its reminders gone
+    created = (await h.say("发布 党课 12月20日 15:00 会议室 联合：西郊党支部", user="u-张伟"))[0]
+    assert created.startswith("📌 已发布 #3 专题党课")
+    await h.tick(seconds=5)
+    assert (await h.say("取消活动 #3", user="u-张伟"))[0].startswith("🚫 已取消 #3 专题党课")
+    told = await h.tick(seconds=5)
+    assert told == [f"[{SUBURB}] 🤖 📝 专题党课有变动\n不再举行：\n#4 12月20日（周日）15:00"]
+    assert [p for p in await h.tick(days=11) if "#4" in p] == []
+
+    # ended by either committee; the other hears it; no joint event after
+    h.clock.set(datetime.fromisoformat("2026-12-22T10:00:00+08:00"))
+    end = "解除结对 西郊党支部 城东联合党委 红星机械党支部"
+    assert await h.say(end, user="u-钱西", chat=WEST_CHAT) == [
+        "✅ 西郊党支部 与 城东联合党委 红星机械党支部 的结对自今天起结束，已开展的联合活动仍计入双方；"
+        "城东联合党委会收到通知。"
+    ]
+    assert await h.tick(seconds=5) == [
+        f"[{REGION_CHAT}] 🤖 城西联合党委解除了其 西郊党支部 与本党委 红星机械党支部 的结对，自今天起结束；"
+        "已开展的联合活动仍计入双方。"
+    ]
+    later = "发布 党员活动日 12月28日 9:00 党群服务中心 联合：西郊党支部"
+    assert await h.say(later, user="u-张伟") == ["城东联合党委下没有名为“西郊党支部”的支部。"]
+    # proposed again, and declined this time
+    await h.say("结对 红星机械党支部 城西联合党委 西郊党支部", user="u-李红", chat=REGION_CHAT)
+    assert await h.say(end, user="u-钱西", chat=WEST_CHAT) == [
+        "✅ 已不同意 城东联合党委 红星机械党支部 与本党委 西郊党支部 结对，城东联合党委会收到通知。"
+    ]
+    assert await h.tick(seconds=5) == [
+        f"[{REGION_CHAT}] 🤖 城西联合党委没有同意 本党委 红星机械党支部 与其 西郊党支部 结对。"
+    ]
+    assert (await h.say("结对", user="u-李红", chat=REGION_CHAT))[0].startswith("还没有结对")
+    audit = select(AuditLog.action).where(AuditLog.action.like("pairing.%")).order_by(AuditLog.id)
+    actions = [a for (a,) in await h.rows(audit)]
+    assert actions == ["pairing.propose", "pairing.consent", "pairing.end", "pairing.propose", "pairing.decline"]
