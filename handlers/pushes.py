@@ -17,7 +17,7 @@ from handlers.core.i18n import render
 from handlers.core.mentions import mention
 from handlers.core.outbox import Known, Payload, PushContext, PushKind, queue, render_row
 from handlers.core.ports import Reply
-from handlers.signin import build_summary, render_board
+from handlers.signin import build_summary, far_sides, render_board
 from storage.records import EventRec, OutboxRec
 from storage.uow import UnitOfWork
 
@@ -109,7 +109,8 @@ async def _summary(ctx: PushContext[EventPush]) -> Reply | None:
     assert ctx.event is not None
     await close_window(ctx.uow, ctx.event, ctx.now)
     summary = await build_summary(ctx.uow, ctx.event, ctx.chat.branch_id)
-    return Reply(text=render("signin.summary", ctx.locale, s=summary, starts=_starts(ctx), final=True))
+    far = await far_sides(ctx.uow, ctx.event)
+    return Reply(text=render("signin.summary", ctx.locale, s=summary, starts=_starts(ctx), final=True, far=far))
 
 
 async def _joint(ctx: PushContext[EventPush]) -> Reply | None:

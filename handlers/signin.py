@@ -652,14 +652,43 @@ def summary_params(ctx_local: Any, s: Summary) -> dict[str, Any]:
     return {"s": s, "starts": ctx_local(s.event.starts_at)}
 
 
+@dataclass(frozen=True)
+class FarSide:
+    """The other side of a joint event held with another region's branch, as counts (its names
+    are that region's): its copy's, or its host's."""
+
+    label: str  # 城西联合党委 西郊党支部
+    expected: int
+    present: int
+
+
+async def far_sides(uow: UnitOfWork, event: EventRec) -> list[FarSide]:
+    """A joint event across regions: how the other side stands (each region counts its own)."""
+    if event.branch_id is None:
+        return []
+    others = [await uow.events.get(event.joint_of)] if event.joint_of is not None else await uow.events.copies(event.id)
+    found = []
+    for other in others:
+        if other is None or other.branch_id is None or other.status == "cancelled":
+            continue
+        summary = await build_summary(uow, other, with_whole=False)
+        region, branch = await uow.org.region(other.region_id), await uow.org.branch(other.branch_id)
+        found.append(FarSide(f"{region.name} {branch.name}", len(summary.expected), summary.present))
+    return found
+
+
 async def attendance(ctx: Context, args: str) -> list[Reply]:
     """考勤 — the attendance summary of the open or latest event in this chat."""
     event_id, rest = parse_event_ref(args)
     event = await _recent_event(ctx, event_id, rest.strip())
     branch_id = ctx.need_binding().branch_id
-    summary = await ctx.read(lambda uow: build_summary(uow, event, branch_id))
+
+    async def read(uow: UnitOfWork) -> tuple[Summary, list[FarSide]]:
+        return await build_summary(uow, event, branch_id), await far_sides(uow, event)
+
+    summary, far = await ctx.read(read)
     upcoming = ctx.now < event.starts_at  # nobody is absent yet: who has not signed in is listed as such
-    return [ctx.reply("signin.summary", upcoming=upcoming, **summary_params(ctx.local, summary))]
+    return [ctx.reply("signin.summary", upcoming=upcoming, far=far, **summary_params(ctx.local, summary))]
 
 
 def signin_buttons(locale: str, event_id: int) -> tuple[Button, ...]:

@@ -604,10 +604,26 @@ async def test_a_pairing_across_regions_takes_both_committees_and_its_joint_even
     assert (await h.say("签到", user="u-孙西", chat=SUBURB))[0].startswith("✅")
     assert (await h.say("请假 出差", user="u-吴西", chat=SUBURB))[0].startswith("📝 吴西 已请假：党员活动日")
     assert (await h.say("签到", user="u-赵强"))[0].startswith("✅")
-    h.clock.set(datetime.fromisoformat("2026-12-10T12:00:00+08:00"))
-    west_count = (await h.say("考勤 #2", user="u-孙西", chat=SUBURB))[0]
-    assert "应到 3 人，实到 2 人" in west_count and "请假 1" in west_count
-    assert "应到 3 人，实到 1 人" in (await h.say("考勤 #1", user="u-张伟"))[0]
+    h.clock.set(datetime.fromisoformat("2026-12-10T10:29:00+08:00"))
+    finals = sorted(p for p in await h.tick(minutes=2) if "签到结果" in p)  # the window closes at 10:30
+    assert [f.splitlines()[0] for f in finals] == [
+        f"[{GROUP}] 🤖 📊 党员活动日 12月10日（周四）09:30 签到结果",
+        f"[{SUBURB}] 🤖 📊 党员活动日 12月10日（周四）09:30 签到结果",
+    ]
+    assert "联合方 城西联合党委 西郊党支部：应到 3 人，实到 2 人（名单见其群）" in finals[0]
+    assert "联合方 城东联合党委 红星机械党支部：应到 3 人，实到 1 人（名单见其群）" in finals[1]
+    west_count = (await h.say("考勤 #2", user="u-孙西", chat=SUBURB))[0].splitlines()
+    assert west_count[1:3] == [
+        "应到 3 人，实到 2 人（出席率 67%）",
+        "联合方 城东联合党委 红星机械党支部：应到 3 人，实到 1 人（名单见其群）",
+    ]
+    assert "请假 1：吴西（出差）" in west_count
+    east_count = (await h.say("考勤 #1", user="u-张伟"))[0].splitlines()
+    assert east_count[1:3] == [
+        "应到 3 人，实到 1 人（出席率 33%）",
+        "联合方 城西联合党委 西郊党支部：应到 3 人，实到 2 人（名单见其群）",
+    ]
+    assert not any("周西" in line for line in east_count)  # the other region's names stay there
 
     # it counts in each region: 城西's 组织生活 for 西郊, 城东's for 红星
     shown = (await h.say("组织生活 本月", user="u-钱西", chat=WEST_CHAT))[0]
