@@ -250,8 +250,9 @@ class BatchWrite(Generic[R]):
     """
 
     batch_key: ClassVar[str]
-    # written before the units queued ahead of it (with the other batchable writes queued, in one
-    # transaction): what an acknowledgement waits for must not wait behind the handling before it
+    # written before the units and other writes queued ahead of it, in a batch of urgent writes
+    # only (batches of them and of the others take turns): what an acknowledgement waits for must
+    # not wait behind the handling before it, nor commit with a large batch of it
     urgent: ClassVar[bool] = False
 
     @classmethod
@@ -276,6 +277,7 @@ class Database:
     max_batch: int = 256
     _jobs: deque[_Job] = field(default_factory=deque)  # in order of arrival
     _urgent: deque[_Job] = field(default_factory=deque)  # batchable writes before the others (BatchWrite.urgent)
+    _urgent_last: bool = False  # the last batch was of urgent writes: the others' turn
     _held: deque[_Job] = field(default_factory=deque)  # units found while gathering a batch: next in line
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
     _writer: asyncio.Task[None] | None = None
@@ -445,16 +447,22 @@ class Database:
             while not (self._urgent or self._held or self._jobs):
                 self._ready.clear()
                 await self._ready.wait()
-            job = (self._urgent or self._held or self._jobs).popleft()  # the urgent ones first
+            if self._urgent and not (self._urgent_last and (self._held or self._jobs)):
+                # what an acknowledgement waits for commits in a batch of its own, small and quick,
+                # taking turns with the others' (so neither waits for long behind the other)
+                group = [self._urgent.popleft() for _ in range(min(self.max_batch, len(self._urgent)))]
+                self._urgent_last = True
+                await self._run_batch(group)
+                continue
+            self._urgent_last = False
+            job = (self._held or self._jobs).popleft()
             if job.unit is not None:
                 await self._run_unit(job)
                 continue
-            # every batchable write queued meanwhile, of any kind, goes into this one transaction
-            # (the urgent ones first): one commit for many; queued jobs come from different tasks
-            # (a task waits for each write), so their order among each other does not matter
+            # every other batchable write queued meanwhile, of any kind, goes into this one
+            # transaction: one commit for many; queued jobs come from different tasks (a task
+            # waits for each write), so their order among each other does not matter
             group = [job]
-            while len(group) < self.max_batch and self._urgent:
-                group.append(self._urgent.popleft())
             while len(group) < self.max_batch and self._jobs:
                 nxt = self._jobs.popleft()
                 (group if nxt.batch is not None else self._held).append(nxt)
