@@ -267,6 +267,7 @@ class _Job:
     unit: Callable[[AsyncConnection], Awaitable[Any]] | None = None
     batch: BatchWrite[Any] | None = None
     read_only: bool = False
+    urgent: bool = False  # a unit run with the urgent writes
 
 
 @dataclass
@@ -369,9 +370,12 @@ class Database:
             await asyncio.shield(loop.run_in_executor(own, conn.close))
             own.shutdown(wait=False)
 
-    async def unit(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        """Run fn in its own transaction on the writer; returns after the commit."""
-        result: T = await self._enqueue(_Job(future=asyncio.get_running_loop().create_future(), unit=fn))
+    async def unit(self, fn: Callable[[AsyncConnection], Awaitable[T]], *, urgent: bool = False) -> T:
+        """Run fn in its own transaction on the writer; returns after the commit. `urgent`: a
+        short one that work waits for (the leader taking what other processes stored), run
+        with the urgent writes, before the units and batches queued ahead of it."""
+        job = _Job(future=asyncio.get_running_loop().create_future(), unit=fn, urgent=urgent)
+        result: T = await self._enqueue(job)
         return result
 
     async def batch(self, item: BatchWrite[R]) -> R:
@@ -381,7 +385,8 @@ class Database:
 
     async def _enqueue(self, job: _Job) -> Any:
         self._ensure_writer()
-        (self._urgent if job.batch is not None and job.batch.urgent else self._jobs).append(job)
+        urgent = job.urgent or (job.batch is not None and job.batch.urgent)
+        (self._urgent if urgent else self._jobs).append(job)
         self._ready.set()
         return await job.future
 
@@ -450,8 +455,13 @@ class Database:
             if self._urgent and not (self._urgent_last and (self._held or self._jobs)):
                 # what an acknowledgement waits for commits in a batch of its own, small and quick,
                 # taking turns with the others' (so neither waits for long behind the other)
-                group = [self._urgent.popleft() for _ in range(min(self.max_batch, len(self._urgent)))]
                 self._urgent_last = True
+                if self._urgent[0].unit is not None:
+                    await self._run_unit(self._urgent.popleft())
+                    continue
+                group: list[_Job] = []
+                while self._urgent and self._urgent[0].batch is not None and len(group) < self.max_batch:
+                    group.append(self._urgent.popleft())
                 await self._run_batch(group)
                 continue
             self._urgent_last = False

@@ -272,7 +272,8 @@ class Inbox:
         """Take and handle the rows nobody works on (see InboxRepo.take_over), a batch at a time;
         `fresh_only`: just those stored for the leader by the other processes."""
         while True:
-            rows = await self.db.unit(partial(self._claim, now, set(self._working), everyone, fresh_only))
+            claim = partial(self._claim, now, set(self._working), everyone, fresh_only)
+            rows = await self.db.unit(claim, urgent=fresh_only)  # what other processes acknowledged: at once
             taken = [(row_id, body) for row_id, body in rows if row_id not in self._working]
             if taken and not fresh_only:
                 log.warning("%s inbox: took up %d update(s) nobody was working on", self.platform, len(taken))

@@ -115,5 +115,26 @@ async def test_what_an_acknowledgement_waits_for_commits_in_a_batch_of_its_own_t
             await asyncio.gather(*more)
         kinds = [kind for kind, _, _ in SEEN]
         assert kinds == ["acknowledged", "handled"] * 3
+
+        # an urgent unit (the leader taking what other processes stored) goes before what was queued
+        started.clear()
+        release.clear()
+        SEEN.clear()
+
+        def unit(name: str) -> Any:
+            async def fn(conn: Any) -> None:
+                SEEN.append((name, 1, None))
+
+            return fn
+
+        running = asyncio.create_task(db.unit(slow))
+        await started.wait()
+        queued = [asyncio.create_task(db.batch(Handled(i))) for i in range(5)]
+        queued.append(asyncio.create_task(db.unit(unit("unit"))))
+        queued.append(asyncio.create_task(db.unit(unit("urgent unit"), urgent=True)))
+        await asyncio.sleep(0)
+        release.set()
+        await asyncio.gather(running, *queued)
+        assert [kind for kind, _, _ in SEEN] == ["urgent unit", "handled", "unit"]
     finally:
         await db.close()
