@@ -20,6 +20,14 @@ from storage.uow import UnitOfWork
 SAMPLE_ROSTER = Path(__file__).with_name("sample_roster.csv")
 REGION = "城东联合党委"
 INSTRUCTOR_PHONE = "13800000005"  # 周敏, the region's Party-building instructor (added to the roster in the demo)
+# a neighbouring committee whose department branch pairs with 红星 (结对 across regions)
+WEST, WEST_ADMIN_PHONE = "城西联合党委", "13900000001"
+WEST_ROSTER = (
+    "姓名,支部,角色,手机\n"
+    f"钱西,城西联合党委机关党支部,管理员,{WEST_ADMIN_PHONE}\n"
+    "孙西,区财政局机关党支部,支部书记,13900000011\n"
+    "周西,区财政局机关党支部,党员,13900000012\n"
+)
 START = "2026-12-01T09:00:00+08:00"  # the first Tuesday of December: the month's secretary meeting
 
 
@@ -244,6 +252,39 @@ async def run_demo(db_path: Path, out: Callable[[str], None] = print) -> dict[st
             "/chat 城东联合党委书记群",
             "党总支",
             "结对",
+        ):
+            await chat.say(line)
+
+        stamp(
+            "跨党委结对：城西联合党委的区财政局机关党支部与红星机械党支部结对，城东提出、城西同意后生效；"
+            "张伟发布的联合党课在城西那边有它自己的一份，财政局的党员在本群签到，计入城西的组织生活"
+        )
+        west = db_path.parent / "demo-城西.csv"
+        west.write_text(WEST_ROSTER, "utf-8")
+        await import_roster(app.db, west, WEST, clock.now())
+        for line in (
+            "/as 钱西",
+            "/dm",
+            f"/contact {WEST_ADMIN_PHONE}",
+            "/chat 城西联合党委书记群",
+            "绑定 城西联合党委",
+            "/chat 财政局群",
+            "绑定 区财政局机关党支部",
+            "/as 李红",
+            "/chat 城东联合党委书记群",
+            "结对 红星机械党支部 城西联合党委 区财政局机关党支部 机关支部与企业支部联谊",
+            "/as 钱西",
+            "/chat 城西联合党委书记群",
+            "结对",
+            "结对 区财政局机关党支部 城东联合党委 红星机械党支部",
+            "/as 张伟",
+            "/chat 红星群",
+            "发布 党课 2027-01-08 15:00 党群服务中心 新时代民营企业党建 联合：区财政局机关党支部",
+            "/as 钱西",
+            "/chat 财政局群",
+            "活动列表",
+            "/as 李红",
+            "/chat 城东联合党委书记群",
         ):
             await chat.say(line)
 

@@ -192,6 +192,10 @@ def test_demo_prints_transcript_and_summary(tmp_path: Path) -> None:
     assert "[红星群 12-25 09:00] 🤖 📣 红星机械党支部 2026年12月党费：已交 1 人，还有 1 人未交。" in out
     assert "[红星群 01-01 09:00] 🤖 💴 红星机械党支部 2026年12月党费收缴公示：\n· 赵强 90.00 元" in out
     assert "[城东联合党委书记群 01-01 09:00] 🤖 🗳 本月换届提醒：" in out and "已逾期 4 天" in out
+    # a pairing with another committee's branch: proposed here, consented there; the joint lesson's copy there
+    consented = "🤖 🤝 城西联合党委已同意：本党委 红星机械党支部 与 城西联合党委 区财政局机关党支部"
+    assert f"[城东联合党委书记群 12-01 15:00] {consented}" in out
+    assert "[财政局群 12-01 15:00] 🤖 🤝 联合活动：城东联合党委 红星机械党支部邀请本支部共同开展 专题党课 #6" in out
     # the region's own points rule, a volunteer service under it, a commendation in the 表彰台账
     assert "· 志愿服务 3 分" in out and "🤝 已登记 钱多多 的志愿服务（2小时）：社区义诊，+3 分" in out
     assert [r[1:5] for r in table(book["表彰台账"])[1:]] == [("先进集体", "红星机械党支部", None, "先进基层党组织")]
