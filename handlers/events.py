@@ -110,12 +110,11 @@ async def for_partners(ctx: Context, text: str, host: int | None, usage: str) ->
         if named is not None:
             names = [n for n in re.split(r"[、，,]", named.group(1)) if n]
             paired = await uow.units.pairings(node.region_id, today)
-            far = {  # another region's branches paired with the host, by name and by 党委/支部
-                key: p.other_of(host)
-                for p in paired
-                if p.across and host in (p.a_branch_id, p.b_branch_id)
-                for key in (p.other_of(host)[2].split(" ", 1)[1], p.other_of(host)[2].replace(" ", "/"))
-            }
+            far: dict[str, tuple[int, int, str]] = {}  # another region's branches paired with the host
+            for p in paired:
+                if p.across and host in (p.a_branch_id, p.b_branch_id):
+                    region_name, branch_name = (p.b_region, p.b) if host == p.a_branch_id else (p.a_region, p.a)
+                    far[branch_name] = far[f"{region_name}/{branch_name}"] = p.other_of(host)
             for name in names:  # a branch, or a 党总支 / 编组 paired with the host: each of its branches
                 if name in far:
                     region_id, branch_id, label = far[name]

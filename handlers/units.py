@@ -433,19 +433,11 @@ async def _committee(ctx: PushContext[CommitteePush]) -> Reply | None:
     if p is None or (ctx.payload.what == "proposed" and p.status != "proposed"):
         return None  # answered before this was sent: the answer is what they hear
     ours = ctx.chat.region_id == p.region_id  # the proposing side (a) or the asked one (b)
-    own, other, region, mine = (p.a, p.b, p.b_region, p.a_region) if ours else (p.b, p.a, p.a_region, p.b_region)
-    return Reply(
-        text=render(
-            "units.committee_push",
-            ctx.locale,
-            what=ctx.payload.what,
-            own=own,
-            other=other,
-            region=region,
-            mine=mine,
-            note=p.note,
-        )
+    own, other, region = (p.a, p.b, p.b_region) if ours else (p.b, p.a, p.a_region)
+    said = render(
+        "units.committee_push", ctx.locale, what=ctx.payload.what, own=own, other=other, region=region, note=p.note
     )
+    return Reply(text=said)
 
 
 COMMITTEE = PushKind(

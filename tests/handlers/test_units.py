@@ -654,7 +654,7 @@ async def test_a_pairing_across_regions_takes_both_committees_and_its_joint_even
         ]
 
     # cancelled by its host: the copy is cancelled too, its chat told, its reminders gone
-    created = (await h.say("发布 党课 12月20日 15:00 会议室 联合：西郊党支部", user="u-张伟"))[0]
+    created = (await h.say("发布 党课 12月20日 15:00 会议室 联合：城西联合党委/西郊党支部", user="u-张伟"))[0]
     assert created.startswith("📌 已发布 #3 专题党课")
     await h.tick(seconds=5)
     assert (await h.say("取消活动 #3", user="u-张伟"))[0].startswith("🚫 已取消 #3 专题党课")
