@@ -80,7 +80,7 @@ class ComplianceRepo:
             select(Event.id, Event.branch_id, Event.kind, Event.starts_at, Event.group_id, Event.partners)
             .where(Event.region_id == region_id, Event.starts_at >= start, Event.starts_at < end)
             .where(held_condition())
-            .order_by(Event.starts_at)
+            .order_by(Event.starts_at, Event.id)
         )
         return [HeldEvent(*r[:-1], partners=partners_of(r[-1])) for r in rows]
 

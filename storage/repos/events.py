@@ -139,7 +139,7 @@ class EventRepo:
         rows = await self.conn.execute(
             select(*EVENT_COLS)
             .where(Event.region_id == region_id, Event.status == "scheduled", Event.closes_at >= now)
-            .order_by(Event.starts_at)
+            .order_by(Event.starts_at, Event.id)
         )
         return [event_rec(r) for r in rows]
 
@@ -149,7 +149,7 @@ class EventRepo:
         rows = await self.conn.execute(
             select(*EVENT_COLS)
             .where(Event.region_id == region_id, node, Event.status != "cancelled")
-            .order_by(Event.starts_at.desc())
+            .order_by(Event.starts_at.desc(), Event.id.desc())
             .limit(limit)
         )
         return [event_rec(r) for r in rows]
@@ -161,7 +161,7 @@ class EventRepo:
         rows = await self.conn.execute(
             select(*EVENT_COLS)
             .where(Event.region_id == region_id, node, Event.status == "scheduled", Event.closes_at >= now)
-            .order_by(Event.starts_at)
+            .order_by(Event.starts_at, Event.id)
             .limit(limit)
         )
         return [event_rec(r) for r in rows]
@@ -188,7 +188,7 @@ class EventRepo:
                 Event.starts_at >= start,
                 Event.starts_at < end,
             )
-            .order_by(Event.starts_at)
+            .order_by(Event.starts_at, Event.id)
         )
         return [event_rec(r) for r in rows]
 

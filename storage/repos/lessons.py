@@ -252,7 +252,7 @@ class LessonRepo:
             .outerjoin(LessonRating, LessonRating.event_id == Event.id)
             .where(LessonRequest.region_id == region_id, Event.starts_at >= start, Event.starts_at < end)
             .group_by(Event.id, Member.name)
-            .order_by(Event.starts_at)
+            .order_by(Event.starts_at, Event.id)
         )
         return [(int(e), str(n), int(c), float(a) if a is not None else None) for e, n, c, a in rows]
 
