@@ -71,6 +71,8 @@ class _Run:
     monthly: dict[tuple[int, str], list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     # a joint event's (expected, present; None before it is held), gathered by the events sheet
     joint: dict[int, tuple[int, int | None]] = field(default_factory=dict)
+    # a joint event held with another region's branch: that side, as (region, branch)
+    far: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
 
     @property
     def repo(self) -> LedgerRepo:
@@ -126,6 +128,7 @@ async def write_ledger(
     )
     run = _Run(book, uow, scope, branches, people, events, totals, stats, media, groups, started,
                timedelta(minutes=grace_min), summarized)  # fmt: skip
+    run.far = await uow.events.joint_sides(scope.region_id)
     stats.summarized = summarized
     await _events_sheets(run)
     await (_branch_matrix_sheet(run) if summarized else _matrix_sheet(run, matrix_max_events))
@@ -242,7 +245,9 @@ async def _events_sheets(run: _Run) -> None:
             return f"{name(r.member_id)}（{tag}）" if tag else name(r.member_id)
 
         local = event.starts_at.astimezone(book.tz)
-        scope_name = sides(event, branches) or book.label("region_scope")
+        scope_name = "＋".join(
+            [sides(event, branches) or book.label("region_scope")] + [f"{r} {b}" for r, b in run.far.get(event.id, ())]
+        )
         if event.partners:
             run.joint[event.id] = (len(expected), came if held else None)
         rate = rate_of(len(expected), came, excused) if held else None
@@ -862,7 +867,7 @@ async def _pairings_sheet(run: _Run) -> None:
         pair = f"{p.a_label} ⇄ {p.b_label}"
         sheet.row([pair, p.started_on, book.label("pairings.pair"), None, None, None, p.note + ended])
     # held with another region's branch: this region's side is counted here, the other there
-    far = await run.uow.events.joint_sides(scope.region_id)
+    far = run.far
     for e in run.events:
         if (not e.partners and e.id not in far) or e.status == "cancelled":
             continue

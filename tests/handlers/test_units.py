@@ -639,7 +639,10 @@ async def test_a_pairing_across_regions_takes_both_committees_and_its_joint_even
         ("u-李红", REGION_CHAT, ("红星机械党支部 ⇄ 城西联合党委 西郊党支部", "#1 党员活动日", 3, 1)),
     ):
         replies = await h.send(h.incoming("导出台账 本月", user=user, chat=chat))
-        _, *rows = table(openpyxl.load_workbook(io.BytesIO(replies[0].file.data))["结对共建台账"])
+        book = openpyxl.load_workbook(io.BytesIO(replies[0].file.data))
+        _, *events = table(book["活动台账"])  # the event's scope names the other side too
+        assert [(e[0], e[2]) for e in events] == [(int(row[1][1]), row[0].replace(" ⇄ ", "＋", 1))]
+        _, *rows = table(book["结对共建台账"])
         assert [(r[0], day(r[1]), *r[2:]) for r in rows] == [
             (
                 "城东联合党委 红星机械党支部 ⇄ 城西联合党委 西郊党支部",
