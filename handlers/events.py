@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from handlers.core.router import Command
 from handlers.core.timeparse import ParsedWhen, WhenError, parse_date, parse_when
 from storage import limits
 from storage.records import BindingRec, BranchRec, EventRec, partners_text
+from storage.repos.units import Side
 from storage.uow import UnitOfWork
 
 RECORD_DAYS = 366  # a held meeting is recorded within a year (the yearly review's reach)
@@ -110,15 +111,15 @@ async def for_partners(ctx: Context, text: str, host: int | None, usage: str) ->
         if named is not None:
             names = [n for n in re.split(r"[、，,]", named.group(1)) if n]
             paired = await uow.units.pairings(node.region_id, today)
-            far: dict[str, tuple[int, int, str]] = {}  # another region's branches paired with the host
+            far: dict[str, Side] = {}  # another region's branches paired with the host, by name and 党委/支部
             for p in paired:
                 if p.across and host in (p.a_branch_id, p.b_branch_id):
-                    region_name, branch_name = (p.b_region, p.b) if host == p.a_branch_id else (p.a_region, p.a)
-                    far[branch_name] = far[f"{region_name}/{branch_name}"] = p.other_of(host)
+                    side = p.other_of(host)
+                    far[side.branch] = far[f"{side.region}/{side.branch}"] = side
             for name in names:  # a branch, or a 党总支 / 编组 paired with the host: each of its branches
                 if name in far:
-                    region_id, branch_id, label = far[name]
-                    abroad[(region_id, branch_id)] = label
+                    side = far[name]
+                    abroad[(side.region_id, side.branch_id)] = side.label
                     continue
                 for b in (await named_side(uow, node.region_id, name, today))[1]:
                     if b.id == host:
@@ -194,7 +195,7 @@ async def publish_event(
         raise UsageError("event", "events.no_place")
     check_lengths("event", place=place, topic=topic, lecturer=lecturer)
     if group is not None:  # a Party group's meeting or activity: in its branch, for its members
-        if branch_id not in (None, group[1]) or partners:
+        if branch_id not in (None, group[1]) or partners or joint.abroad:
             raise AppError("groups.not_here", name=group[2])
         branch_id = group[1]
     if kind == "secretary_meeting" and branch_id is not None:
@@ -352,7 +353,31 @@ async def create_event(
     skip_open_push: tuple[str, str] | None = None,
 ) -> int:
     """Create an event and queue its sign-in message and summary for every chat of its audience."""
-    d = draft
+    event = await _insert(uow, policy, draft, creator_id)
+    await queue_pushes(uow, policy, event, draft.reminders_min, skip_open_push)
+    copies = []
+    for region_id, branch_id in draft.abroad:  # other regions' copies: each its branch's event there
+        where = replace(draft, region_id=region_id, branch_id=branch_id, rule_id=None, occurs_on=None, group_id=None)
+        where = replace(where, partners=(), abroad=())
+        copy = await _insert(uow, policy, where, creator_id, joint_of=event.id)
+        await queue_pushes(uow, policy, copy, draft.reminders_min)
+        await _tell_copy(uow, copy)
+        copies.append(copy.id)
+    await uow.audit.record(
+        actor=creator_id,
+        platform=platform,
+        action="event.create",
+        detail={"event": event.id, "kind": draft.kind, "starts_at": draft.starts_at.isoformat()}
+        | ({"copies": copies} if copies else {}),
+        now=uow.now,
+    )
+    return event.id
+
+
+async def _insert(
+    uow: UnitOfWork, policy: Policy, d: EventDraft, creator_id: int | None, *, joint_of: int | None = None
+) -> EventRec:
+    """The event's row, scheduled, with its sign-in window."""
     event_id = await uow.events.create(
         region_id=d.region_id,
         branch_id=d.branch_id,
@@ -368,49 +393,19 @@ async def create_event(
         occurs_on=d.occurs_on,
         group_id=d.group_id,
         partners=partners_text(d.partners),
+        joint_of=joint_of,
     )
     event = await uow.events.get(event_id)
     assert event is not None
-    await queue_pushes(uow, policy, event, d.reminders_min, skip_open_push)
-    copies = [
-        await _copy(uow, policy, d, region_id, branch_id, event_id, creator_id) for region_id, branch_id in d.abroad
-    ]
-    await uow.audit.record(
-        actor=creator_id,
-        platform=platform,
-        action="event.create",
-        detail={"event": event_id, "kind": d.kind, "starts_at": d.starts_at.isoformat()}
-        | ({"copies": copies} if copies else {}),
-        now=uow.now,
-    )
-    return event_id
+    return event
 
 
-async def _copy(
-    uow: UnitOfWork, policy: Policy, d: EventDraft, region_id: int, branch_id: int, host: int, creator_id: int | None
-) -> int:
-    """Another region's copy of a joint event (跨党委结对): it expects its branch's members, who sign
-    in to it from their chat, and counts in that region; the branch's chats hear of it now."""
-    copy_id = await uow.events.create(
-        region_id=region_id,
-        branch_id=branch_id,
-        kind=d.kind,
-        topic=d.topic,
-        place=d.place,
-        lecturer=d.lecturer,
-        **window_times(policy, d.starts_at),
-        status="scheduled",
-        created_by=creator_id,
-        created_at=uow.now,
-        joint_of=host,
-    )
-    copy = await uow.events.get(copy_id)
-    assert copy is not None
-    await queue_pushes(uow, policy, copy, d.reminders_min)
-    told = pushes.EventPush(event=copy_id, at=copy.starts_at.strftime("%Y%m%d%H%M"))
+async def _tell_copy(uow: UnitOfWork, copy: EventRec) -> None:
+    """Another region's copy of a joint event (跨党委结对) expects its branch's members, who sign in
+    to it from their chat, and counts in that region: the branch's chats hear of it now."""
+    told = pushes.EventPush(event=copy.id, at=copy.starts_at.strftime("%Y%m%d%H%M"))
     for chat in await audience_chats(uow, copy):
-        await queue(uow, pushes.JOINT, chat.platform, chat.chat_id, due=uow.now, payload=told, event_id=copy_id)
-    return copy_id
+        await queue(uow, pushes.JOINT, chat.platform, chat.chat_id, due=uow.now, payload=told, event_id=copy.id)
 
 
 async def audience_chats(uow: UnitOfWork, event: EventRec) -> list[BindingRec]:

@@ -407,7 +407,7 @@ async def _paired(ctx: PushContext[PairedPush]) -> Reply | None:
         return None
     if ctx.chat.branch_id not in (found.a_branch_id, found.b_branch_id):
         return None
-    other = ctx.payload.other or found.other_of(ctx.chat.branch_id)[2]
+    other = ctx.payload.other or found.other_of(ctx.chat.branch_id).label
     return Reply(text=render("units.paired_push", ctx.locale, other=other, note=found.note))
 
 

@@ -46,6 +46,17 @@ class FundRec:
 
 
 @dataclass(frozen=True, slots=True)
+class Side:
+    """One side of a pairing, as the other sees it."""
+
+    region_id: int
+    branch_id: int
+    region: str  # across regions; "" within one
+    branch: str
+    label: str  # as a reader anywhere names it (with its region across regions)
+
+
+@dataclass(frozen=True, slots=True)
 class PairingRec:
     id: int
     a_branch_id: int
@@ -77,11 +88,11 @@ class PairingRec:
     def b_label(self) -> str:
         return f"{self.b_region} {self.b}" if self.across else self.b
 
-    def other_of(self, branch_id: int) -> tuple[int, int, str]:
-        """The side paired with `branch_id`: (region, branch, label)."""
+    def other_of(self, branch_id: int) -> Side:
+        """The side paired with `branch_id`."""
         if branch_id == self.a_branch_id:
-            return self.b_region_id or self.region_id, self.b_branch_id, self.b_label
-        return self.region_id, self.a_branch_id, self.a_label
+            return Side(self.b_region_id or self.region_id, self.b_branch_id, self.b_region, self.b, self.b_label)
+        return Side(self.region_id, self.a_branch_id, self.a_region, self.a, self.a_label)
 
 
 _A, _B, _RA, _RB = aliased(Branch), aliased(Branch), aliased(Region), aliased(Region)
